@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tessera needs when they are missing.
+#   scripts/deps.sh build   packages to build and run the server
+#   scripts/deps.sh test    the build set plus what the tests need
+# As root it runs apt-get; otherwise it prints the exact command and fails,
+# because a half-installed toolchain gives confusing build errors later.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config
+  libglib2.0-dev libsoup-3.0-dev libjansson-dev
+  libavcodec-dev libavutil-dev libswscale-dev libavformat-dev
+  libva-dev libyuv-dev libopus-dev
+  libnice-dev libgnutls28-dev libsrtp2-dev
+)
+# ffmpeg: reference pipelines and test inputs; clang + compiler-rt: fuzzers;
+# curl: the smoke checks; chromium + nodejs/npm: real-browser tests.
+test_pkgs=(ffmpeg clang libclang-rt-14-dev curl chromium nodejs npm)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = "test" ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  # node and npm may come from outside Debian (nodesource, nvm); accept any working copy.
+  if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in
+    *"install ok installed"*) ;;
+    *) missing+=("$p") ;;
+  esac
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+  echo "tessera: missing Debian packages. Run as root:" >&2
+  echo "  apt-get update && $cmd" >&2
+  exit 1
+fi
+echo "tessera: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd

@@ -1,0 +1,38 @@
+/* The configuration schema: every key Tessera reads, its type, range, default
+ * and why. config/tessera.conf must agree with this table (tests/unit/test_config.c). */
+#include <tessera/config.h>
+
+#include <stddef.h>
+
+#define STR_KEY(sec, name, field, dflt, why)                                                       \
+    {sec, name, TSR_CONFIG_STRING, offsetof(struct tsr_config, field),                              \
+     sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why}
+#define ENUM_KEY(sec, name, field, allowed_, dflt, why)                                            \
+    {sec, name, TSR_CONFIG_ENUM, offsetof(struct tsr_config, field),                                \
+     sizeof(((struct tsr_config *)0)->field), 0, 0, allowed_, dflt, why}
+#define HOSTPORT_KEY(sec, name, field, dflt, why)                                                  \
+    {sec, name, TSR_CONFIG_HOSTPORT, offsetof(struct tsr_config, field),                            \
+     sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why}
+#define INT_KEY(sec, name, field, lo, hi, dflt, why)                                               \
+    {sec, name, TSR_CONFIG_INT, offsetof(struct tsr_config, field),                                 \
+     sizeof(((struct tsr_config *)0)->field), lo, hi, NULL, dflt, why}
+#define BOOL_KEY(sec, name, field, dflt, why)                                                      \
+    {sec, name, TSR_CONFIG_BOOL, offsetof(struct tsr_config, field),                                \
+     sizeof(((struct tsr_config *)0)->field), 0, 1, NULL, dflt, why}
+
+static const struct tsr_config_key schema[] = {
+    HOSTPORT_KEY("server", "listen", listen, "0.0.0.0:8080",
+                 "HTTP address for the API, the web client, /healthz and /metrics."),
+    ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
+             "info shows joins, leaves and errors; debug adds per-stream detail."),
+    ENUM_KEY("media", "encoder", encoder, "auto|software|vaapi", "auto",
+             "auto uses VAAPI when the start-up probe finds it working, else software."),
+    STR_KEY("media", "vaapi_device", vaapi_device, "/dev/dri/renderD128",
+            "DRM render node for VAAPI; a missing node means software encoding."),
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+const struct tsr_config_key *tsr_config_schema(void)
+{
+    return schema;
+}
