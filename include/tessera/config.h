@@ -36,6 +36,16 @@ struct tsr_config {
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    /* [audio] */
+    int64_t audio_talkers;
+    int64_t audio_hysteresis_db;
+    int64_t audio_hold_ms;
+    int64_t audio_active_level;
+    int64_t audio_bitrate_bps;
+    int64_t audio_channels;
+    bool audio_fec;
+    bool audio_dtx;
+    int64_t audio_complexity;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */
