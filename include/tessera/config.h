@@ -36,6 +36,14 @@ struct tsr_config {
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    /* [webrtc] */
+    int64_t webrtc_port_min;
+    int64_t webrtc_port_max;
+    char webrtc_public_address[TSR_CONFIG_STR_MAX];
+    char webrtc_stun_server[TSR_CONFIG_STR_MAX];
+    char webrtc_certificate[TSR_CONFIG_STR_MAX];
+    char webrtc_private_key[TSR_CONFIG_STR_MAX];
+    char webrtc_video_codec[16];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */
