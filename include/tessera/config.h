@@ -46,6 +46,14 @@ struct tsr_config {
     bool audio_fec;
     bool audio_dtx;
     int64_t audio_complexity;
+    /* [webrtc] */
+    int64_t webrtc_port_min;
+    int64_t webrtc_port_max;
+    char webrtc_public_address[TSR_CONFIG_STR_MAX];
+    char webrtc_stun_server[TSR_CONFIG_STR_MAX];
+    char webrtc_certificate[TSR_CONFIG_STR_MAX];
+    char webrtc_private_key[TSR_CONFIG_STR_MAX];
+    char webrtc_video_codec[16];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */
