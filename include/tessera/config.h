@@ -31,11 +31,19 @@ enum tsr_config_type {
 struct tsr_config {
     /* [server] */
     char listen[TSR_CONFIG_STR_MAX];
+    char web_root[TSR_CONFIG_STR_MAX];
     /* [log] */
     char log_level[16];
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    /* [conferences] */
+    bool allow_adhoc;
+    int64_t empty_timeout_s;
+    int64_t token_ttl_s;
+    int64_t max_participants;
+    char default_layout[16];
+    char conferences_file[TSR_CONFIG_STR_MAX];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */
