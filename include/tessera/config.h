@@ -31,6 +31,7 @@ enum tsr_config_type {
 struct tsr_config {
     /* [server] */
     char listen[TSR_CONFIG_STR_MAX];
+    char web_root[TSR_CONFIG_STR_MAX];
     /* [log] */
     char log_level[16];
     /* [media] */
@@ -54,6 +55,13 @@ struct tsr_config {
     char webrtc_certificate[TSR_CONFIG_STR_MAX];
     char webrtc_private_key[TSR_CONFIG_STR_MAX];
     char webrtc_video_codec[16];
+    /* [conferences] */
+    bool allow_adhoc;
+    int64_t empty_timeout_s;
+    int64_t token_ttl_s;
+    int64_t max_participants;
+    char default_layout[16];
+    char conferences_file[TSR_CONFIG_STR_MAX];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -23,6 +23,8 @@
 static const struct tsr_config_key schema[] = {
     HOSTPORT_KEY("server", "listen", listen, "0.0.0.0:8080",
                  "HTTP address for the API, the web client, /healthz and /metrics."),
+    STR_KEY("server", "web_root", web_root, "",
+            "Directory of the web client served at /; empty means web/ in the source tree."),
     ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
              "info shows joins, leaves and errors; debug adds per-stream detail."),
     ENUM_KEY("media", "encoder", encoder, "auto|software|vaapi", "auto",
@@ -61,6 +63,21 @@ static const struct tsr_config_key schema[] = {
             "PEM private key for certificate; set both or neither."),
     ENUM_KEY("webrtc", "video_codec", webrtc_video_codec, "vp8|h264", "vp8",
              "Preferred video codec when the browser offers both; the other is the fallback."),
+    BOOL_KEY("conferences", "allow_adhoc", allow_adhoc, "true",
+             "A join to an unknown alias creates the conference; false admits only defined ones."),
+    INT_KEY("conferences", "empty_timeout_s", empty_timeout_s, 0, 86400, "60",
+            "An empty conference lingers this long so a dropped caller can rejoin its state."),
+    INT_KEY("conferences", "token_ttl_s", token_ttl_s, 10, 3600, "120",
+            "A participant whose client stops refreshing its token is removed after this."),
+    INT_KEY("conferences", "max_participants", max_participants, 1, 1000, "25",
+            "Limit for ad-hoc conferences; defined ones set their own."),
+    ENUM_KEY("conferences", "default_layout", default_layout, "grid|speaker|single", "grid",
+             "Layout a new conference starts with; hosts can change it."),
+    /* Predefined conferences live in a JSON file rather than in sections of this file:
+     * the schema is flat (fixed sections and keys), and a list of rooms, each with
+     * PINs, layout and limit, is data, not settings. See config/conferences.json. */
+    STR_KEY("conferences", "file", conferences_file, "",
+            "JSON file of predefined conferences (alias, name, PINs, layout, limit); empty: none."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
