@@ -62,6 +62,15 @@ struct tsr_config {
     int64_t max_participants;
     char default_layout[16];
     char conferences_file[TSR_CONFIG_STR_MAX];
+    /* [mixer] */
+    int64_t mixer_canvas_width;
+    int64_t mixer_canvas_height;
+    int64_t mixer_fps;
+    int64_t mixer_video_bitrate_bps;
+    int64_t mixer_gap_px;
+    int64_t mixer_keyframe_min_interval_ms;
+    int64_t mixer_consent_timeout_s;
+    int64_t mixer_net_threads;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

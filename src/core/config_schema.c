@@ -78,6 +78,22 @@ static const struct tsr_config_key schema[] = {
      * PINs, layout and limit, is data, not settings. See config/conferences.json. */
     STR_KEY("conferences", "file", conferences_file, "",
             "JSON file of predefined conferences (alias, name, PINs, layout, limit); empty: none."),
+    INT_KEY("mixer", "canvas_width", mixer_canvas_width, 64, 3840, "1280",
+            "Width of the composed picture every participant receives (even)."),
+    INT_KEY("mixer", "canvas_height", mixer_canvas_height, 36, 2160, "720",
+            "Height of the composed picture (even); 720p suits most screens."),
+    INT_KEY("mixer", "fps", mixer_fps, 5, 60, "30",
+            "Composed frames per second while something moves (at least 5 when still)."),
+    INT_KEY("mixer", "video_bitrate_bps", mixer_video_bitrate_bps, 100000, 20000000, "1500000",
+            "Target bitrate of each composed stream; 1.5 Mb/s is clean 720p30 for talking heads."),
+    INT_KEY("mixer", "gap_px", mixer_gap_px, 0, 64, "4",
+            "Pixels between tiles, so adjacent cameras stay visually apart."),
+    INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000,
+            "1000", "Merged keyframe requests: one receiver cannot force keyframes more often."),
+    INT_KEY("mixer", "consent_timeout_s", mixer_consent_timeout_s, 5, 600, "30",
+            "A participant whose ICE consent fails this long is removed."),
+    INT_KEY("mixer", "net_threads", mixer_net_threads, 0, 64, "0",
+            "Threads running ICE/DTLS/SRTP/RTP and decoding; 0 = one per CPU core."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
