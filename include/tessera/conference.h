@@ -184,6 +184,11 @@ int tsr_conference_registry_pin_required(struct tsr_conference_registry *reg, co
 int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, const char *id,
                                          const char *token, struct tsr_participant **out);
 
+/* Purpose: participant `id` without checking anything (the target of a host
+ * action), or NULL. Borrowed, valid until it leaves. */
+struct tsr_participant *tsr_conference_registry_find_participant(
+    struct tsr_conference_registry *reg, const char *id);
+
 /* Purpose: find whichever participant holds `token` (for streams authenticated by
  * token only). Same returns as authenticate, TSR_ERR_AUTH when no one holds it. */
 int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *reg,

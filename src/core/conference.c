@@ -359,6 +359,12 @@ int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, co
     return rc;
 }
 
+struct tsr_participant *tsr_conference_registry_find_participant(
+    struct tsr_conference_registry *reg, const char *id)
+{
+    return id ? g_hash_table_lookup(reg->participants, id) : NULL;
+}
+
 int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *reg,
                                                const char *token, struct tsr_participant **out)
 {

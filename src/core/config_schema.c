@@ -75,7 +75,7 @@ static const struct tsr_config_key schema[] = {
              "Layout a new conference starts with; hosts can change it."),
     /* Predefined conferences live in a JSON file rather than in sections of this file:
      * the schema is flat (fixed sections and keys), and a list of rooms, each with
-     * PINs, layout and limit, is data, not settings. See config/conferences.json. */
+     * PINs, layout and limit, is data, not settings. See config/conferences.example.json. */
     STR_KEY("conferences", "file", conferences_file, "",
             "JSON file of predefined conferences (alias, name, PINs, layout, limit); empty: none."),
     INT_KEY("mixer", "canvas_width", mixer_canvas_width, 64, 3840, "1280",

@@ -1,9 +1,11 @@
 /* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
 #include <tessera/server.h>
+#include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/native_api.h>
 #include <tessera/probe.h>
 
 #include <glib-unix.h>
@@ -37,6 +39,26 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
+/* The conference registry and the native API on top of the listener. Media ops
+ * stay NULL until the WebRTC media layer is wired: joins without SDP work, joins
+ * with an offer get 503 media_unavailable, and /api/v1/status says "media": false. */
+static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
+                             struct tsr_conference_registry **reg, struct tsr_native_api **api)
+{
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, cfg);
+    int rc = tsr_conference_registry_new(reg, &opts);
+    char *err = NULL;
+    if (rc == 0 && cfg->conferences_file[0])
+        rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
+    if (rc == 0)
+        rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
+    if (rc != 0)
+        TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
+    g_free(err);
+    return rc;
+}
+
 int tsr_server_run(const struct tsr_config *cfg)
 {
     char host[TSR_CONFIG_STR_MAX];
@@ -50,7 +72,11 @@ int tsr_server_run(const struct tsr_config *cfg)
 
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     struct tsr_http *http = NULL;
+    struct tsr_conference_registry *reg = NULL;
+    struct tsr_native_api *api = NULL;
     rc = tsr_http_new(&http, host, port);
+    if (rc == 0)
+        rc = start_conferences(cfg, http, &reg, &api);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -58,6 +84,8 @@ int tsr_server_run(const struct tsr_config *cfg)
         g_source_remove(sigint);
         g_source_remove(sigterm);
     }
+    tsr_native_api_free(&api);
+    tsr_conference_registry_free(&reg);
     tsr_http_free(&http);
     /* Closed client connections finish their teardown on the loop; drain it so
      * nothing is left half-freed at exit. */
