@@ -239,9 +239,25 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
     return 0;
 }
 
+/* Refreshes the conference gauges just before /metrics renders (API loop). */
+static void collect_conferences(void *user)
+{
+    struct tsr_media_engine *e = user;
+    if (!e->reg)
+        return;
+    tsr_gauge_set(tsr_metrics_gauge("tessera_conferences", NULL, "Live conferences."),
+                  (double)tsr_conference_registry_n_conferences(e->reg));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
+                  (double)tsr_conference_registry_n_participants(e->reg));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_mixers", NULL, "Conference mixer threads."),
+                  (double)g_hash_table_size(e->confs));
+}
+
 void tsr_media_engine_set_registry(struct tsr_media_engine *e,
                                    struct tsr_conference_registry *reg)
 {
+    if (!e->reg && reg)
+        tsr_metrics_add_collector(collect_conferences, e);
     e->reg = reg;
 }
 
@@ -250,6 +266,7 @@ void tsr_media_engine_free(struct tsr_media_engine **pp)
     if (!pp || !*pp)
         return;
     struct tsr_media_engine *e = *pp;
+    tsr_metrics_remove_collector(collect_conferences, e);
     g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
     tsr_net_loops_free(&e->loops);
     tsr_dtls_cert_unref(&e->cert);

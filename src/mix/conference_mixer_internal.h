@@ -92,6 +92,7 @@ struct tsr_conf_mixer {
     uint32_t talkers[TSR_LAYOUT_MAX_TILES];
     size_t n_talkers;
     int64_t start_us;
+    size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */
 };
 
 /* conference_video.c */
@@ -99,6 +100,8 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us);
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m);
+/* Publishes the live encoders by backend in tessera_video_encoders. */
+void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);

@@ -209,7 +209,11 @@ static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *c
         struct mix_vgroup *g = &v->groups[c];
         if (!g->group || !g->subscribers)
             continue;
+        int64_t t0 = g_get_monotonic_time();
         int rc = tsr_encoder_group_encode(g->group, canvas, now_us);
+        tsr_counter_add(tsr_metrics_counter("tessera_encode_microseconds_total", NULL,
+                                            "Time spent encoding composite video."),
+                        (uint64_t)(g_get_monotonic_time() - t0));
         if (rc)
             TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s",
                        tsr_strerror(rc));
@@ -267,16 +271,27 @@ static void update_send_hints(struct tsr_conf_mixer *m)
     }
 }
 
-static void count_encoders(struct tsr_conf_mixer *m)
+void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
 {
-    size_t n = 0;
+    size_t n[2] = {0, 0}; /* software, vaapi */
     for (guint i = 0; i < m->views->len; i++) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
-        for (int c = 0; c < MIXER_CODECS; c++)
-            n += v->groups[c].group != NULL;
+        for (int c = 0; c < MIXER_CODECS; c++) {
+            if (!v->groups[c].group)
+                continue;
+            struct tsr_video_encoder *enc = tsr_encoder_group_encoder(v->groups[c].group);
+            n[tsr_video_encoder_backend(enc) == TSR_ENCODER_BACKEND_VAAPI]++;
+        }
+    }
+    static const char *const labels[2] = {"backend=\"software\"", "backend=\"vaapi\""};
+    for (int b = 0; b < 2; b++) {
+        tsr_gauge_add(tsr_metrics_gauge("tessera_video_encoders", labels[b],
+                                        "Live composite video encoders, by backend."),
+                      (double)n[b] - (double)m->gauge_encoders[b]);
+        m->gauge_encoders[b] = n[b];
     }
     g_mutex_lock(&m->stats_lock);
-    m->stats.video_encoders = n;
+    m->stats.video_encoders = n[0] + n[1];
     g_mutex_unlock(&m->stats_lock);
 }
 
@@ -310,11 +325,13 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         i++;
     }
     update_send_hints(m);
-    count_encoders(m);
+    tsr_mix_video_count_encoders(m);
 }
 
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
 {
+    if (m->views->len == 0)
+        return;
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
         e->view = NULL;
@@ -324,4 +341,5 @@ void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
         g_ptr_array_remove_index(m->views, m->views->len - 1);
         view_free(v);
     }
+    tsr_mix_video_count_encoders(m);
 }

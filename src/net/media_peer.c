@@ -128,6 +128,15 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->sink_user_free = params->sink_user_free;
     p->consent_failure_ms = params->consent_failure_ms ? params->consent_failure_ms : 30000;
     g_mutex_init(&p->slot_lock);
+    p->m_rx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"in\"",
+                                        "SRTP payload bytes received and sent (rate = bitrate).");
+    p->m_tx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"out\"",
+                                        "SRTP payload bytes received and sent (rate = bitrate).");
+    p->m_decode_us = tsr_metrics_counter("tessera_decode_microseconds_total", NULL,
+                                         "Time spent decoding participants' video.");
+    p->m_frames_dropped = tsr_metrics_counter(
+        "tessera_video_frames_dropped_total", NULL,
+        "Received video frames dropped: incomplete in time or waiting for a keyframe.");
     reason[0] = '\0';
     tsr_media_clock_init(&p->clock, g_get_monotonic_time(), g_get_real_time());
     int rc = negotiate(p, params, offer, assrc, vssrc, &neg, reason);
@@ -303,8 +312,9 @@ static gboolean send_job_run(gpointer data)
     size_t n = tsr_rtp_packetized_count(job->pkts);
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
-        if (tsr_rtp_stream_out_write(out, job->pkts, i, &opts, buf, sizeof buf, &len) == 0)
-            tsr_webrtc_transport_send_rtp(p->transport, buf, len);
+        if (tsr_rtp_stream_out_write(out, job->pkts, i, &opts, buf, sizeof buf, &len) == 0 &&
+            tsr_webrtc_transport_send_rtp(p->transport, buf, len) == 0)
+            tsr_counter_add(p->m_tx_bytes, len);
     }
     return G_SOURCE_REMOVE;
 }

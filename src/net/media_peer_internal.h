@@ -3,6 +3,7 @@
 #define TSR_MEDIA_PEER_INTERNAL_H
 
 #include <tessera/jitter_buffer.h>
+#include <tessera/metrics.h>
 #include <tessera/media_peer.h>
 #include <tessera/rtcp.h>
 #include <tessera/rtp.h>
@@ -52,6 +53,9 @@ struct tsr_media_peer {
     uint8_t fir_seq;
     int64_t disconnected_since_us; /* 0 while connected */
     guint tick_timer, report_timer;
+    /* Metrics handles, fetched once at creation (the registry outlives peers). */
+    struct tsr_counter *m_rx_bytes, *m_tx_bytes, *m_decode_us, *m_frames_dropped;
+    uint64_t jitter_dropped_seen;
 };
 
 /* media_peer_rx.c */

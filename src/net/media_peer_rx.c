@@ -83,8 +83,12 @@ static void drain_frames(struct tsr_media_peer *p, int64_t now_us)
     while (tsr_jitter_buffer_pop_frame(p->jitter, now_us, &fr) == 0) {
         gsize len = 0;
         const uint8_t *data = g_bytes_get_data(fr.data, &len);
-        if (len && tsr_video_decoder_decode(p->decoder, data, len, fr.timestamp_rtp,
-                                            fr.keyframe) == 0)
+        int64_t t0 = g_get_monotonic_time();
+        int rc = len ? tsr_video_decoder_decode(p->decoder, data, len, fr.timestamp_rtp,
+                                                fr.keyframe)
+                     : TSR_ERR_TRUNCATED;
+        tsr_counter_add(p->m_decode_us, (uint64_t)(g_get_monotonic_time() - t0));
+        if (rc == 0)
             publish_frame(p);
         g_bytes_unref(fr.data);
     }
@@ -123,6 +127,10 @@ void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us)
         return;
     drain_frames(p, now_us);
     send_nacks_and_keyframe_requests(p, now_us);
+    struct tsr_jitter_buffer_stats js;
+    tsr_jitter_buffer_get_stats(p->jitter, &js);
+    tsr_counter_add(p->m_frames_dropped, js.frames_dropped - p->jitter_dropped_seen);
+    p->jitter_dropped_seen = js.frames_dropped;
 }
 
 static void note_stream(struct peer_rx *rx, const struct tsr_rtp_header *h, uint32_t clock_rate,
@@ -189,6 +197,7 @@ void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
     if (g_atomic_int_get(&p->closed))
         return;
     struct tsr_rtp_header h;
+    tsr_counter_add(p->m_rx_bytes, len);
     if (tsr_rtp_parse(data, len, &h) != 0) {
         count_rx_error("rtp");
         return;
