@@ -32,7 +32,7 @@ struct tsr_audio_limiter {
     uint32_t minq_head, minq_len;
     uint64_t pos;                       /* samples processed */
     double box_sum;                     /* sum of smooth[] */
-    float released;                     /* last released gain */
+    double released;                    /* last released gain (double: its tail is below float resolution) */
     float gain;                         /* last applied gain, for inspection */
     int box_dirty;                      /* smooth[] below 1.0 somewhere in the box */
 };
