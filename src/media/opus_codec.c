@@ -175,7 +175,11 @@ void tsr_opus_encoder_free(struct tsr_opus_encoder **enc)
 
 int tsr_opus_encoder_copy_state(struct tsr_opus_encoder *dst, const struct tsr_opus_encoder *src)
 {
-    if (memcmp(&dst->params, &src->params, sizeof(dst->params)) != 0 ||
+    const struct tsr_opus_encoder_params *a = &dst->params, *b = &src->params;
+    /* field by field: the struct has padding */
+    if (a->bitrate_bps != b->bitrate_bps || a->channels != b->channels || a->fec != b->fec ||
+        a->dtx != b->dtx || a->complexity != b->complexity ||
+        a->expected_loss_pct != b->expected_loss_pct || a->voice != b->voice ||
         dst->state_bytes != src->state_bytes)
         return TSR_ERR_INVALID;
     memcpy(dst->st, src->st, src->state_bytes);
