@@ -39,9 +39,12 @@ static double now_cpu_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static const struct tsr_opus_encoder_params SENDER = {
-    .bitrate_bps = 32000, .channels = 1, .fec = true, .complexity = 5,
-    .expected_loss_pct = 10, .voice = true};
+static const struct tsr_opus_encoder_params SENDER = {.bitrate_bps = 32000,
+                                                      .channels = 1,
+                                                      .fec = true,
+                                                      .complexity = 5,
+                                                      .expected_loss_pct = 10,
+                                                      .voice = true};
 
 static void make_streams(void)
 {
@@ -57,12 +60,12 @@ static void make_streams(void)
             for (int i = 0; i < TICK; i++) {
                 /* a buzzy voiced sound (fundamental + 2 harmonics) or faint noise */
                 phase += 2.0 * M_PI * f0 / 48000.0;
-                double v = s < TALKERS
-                               ? sin(phase) + 0.5 * sin(2 * phase) + 0.25 * sin(3 * phase)
-                               : g_rand_double_range(rng, -1.0, 1.0);
+                double v = s < TALKERS ? sin(phase) + 0.5 * sin(2 * phase) + 0.25 * sin(3 * phase)
+                                       : g_rand_double_range(rng, -1.0, 1.0);
                 pcm[i] = (int16_t)lrint(amp * 32767.0 * v * 0.6);
             }
-            streams[s].len[t] = tsr_opus_encode(e, pcm, TICK, streams[s].pkt[t], TSR_OPUS_MAX_PACKET_BYTES);
+            streams[s].len[t] =
+                tsr_opus_encode(e, pcm, TICK, streams[s].pkt[t], TSR_OPUS_MAX_PACKET_BYTES);
             streams[s].level[t] = s < TALKERS ? 18 + s * 3 : 75;
         }
         tsr_opus_encoder_free(&e);
@@ -94,9 +97,12 @@ static double run_tessera(int n, int ticks, size_t *encoders, size_t *decoders)
         int k = t % STREAM_TICKS;
         for (int i = 0; i < n; i++) {
             const struct stream *s = stream_of(i);
-            struct tsr_audio_packet ap = {.data = s->pkt[k], .len_bytes = (size_t)s->len[k],
-                                          .ts_rtp = (uint32_t)t * TICK, .seq = (uint16_t)t,
-                                          .level = s->level[k], .voice = true};
+            struct tsr_audio_packet ap = {.data = s->pkt[k],
+                                          .len_bytes = (size_t)s->len[k],
+                                          .ts_rtp = (uint32_t)t * TICK,
+                                          .seq = (uint16_t)t,
+                                          .level = s->level[k],
+                                          .voice = true};
             tsr_audio_mixer_push(m, (uint32_t)i + 1, &ap);
         }
         const struct tsr_audio_out *outs;
@@ -188,10 +194,10 @@ int main(int argc, char **argv)
     }
     fprintf(csv, "mixer,n,talkers,us_per_tick,core_pct,encoders,decoders\n");
     for (int i = 0; i < 3; i++) {
-        printf("%-8s %6d %12.1f %9.2f%% %9zu %9zu\n", "tessera", ns[i], tess[i],
-               tess[i] / 200.0, enc[i], dec[i]);
-        fprintf(csv, "tessera,%d,%d,%.1f,%.3f,%zu,%zu\n", ns[i], TALKERS, tess[i],
-                tess[i] / 200.0, enc[i], dec[i]);
+        printf("%-8s %6d %12.1f %9.2f%% %9zu %9zu\n", "tessera", ns[i], tess[i], tess[i] / 200.0,
+               enc[i], dec[i]);
+        fprintf(csv, "tessera,%d,%d,%.1f,%.3f,%zu,%zu\n", ns[i], TALKERS, tess[i], tess[i] / 200.0,
+                enc[i], dec[i]);
     }
     printf("%-8s %6d %12.1f %9.2f%% %9d %9d\n", "naive", 10, naive10, naive10 / 200.0, 10, 10);
     printf("%-8s %6d %12.1f %9.2f%% %9d %9d\n", "naive", 100, naive100, naive100 / 200.0, 100, 100);

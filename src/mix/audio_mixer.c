@@ -63,9 +63,9 @@ struct variant {
     struct tsr_audio_variant v;
     struct tsr_opus_encoder *enc;
     uint32_t enc_id;
-    size_t users;            /* participants with this variant */
-    bool encoded_last;       /* encoder state is the one its listeners decoded last tick */
-    bool independent_next;   /* a talker rejoined: next frame without prediction */
+    size_t users;          /* participants with this variant */
+    bool encoded_last;     /* encoder state is the one its listeners decoded last tick */
+    bool independent_next; /* a talker rejoined: next frame without prediction */
     struct tsr_audio_payload *payload; /* this tick's frame, one mixer reference */
 };
 
@@ -73,8 +73,8 @@ struct participant {
     uint32_t id;
     struct variant *var;
     unsigned mute_bits;
-    bool measured;           /* last packet had no level: decode to measure */
-    int tick_level;          /* loudest RFC 6464 level pushed since the last tick */
+    bool measured;  /* last packet had no level: decode to measure */
+    int tick_level; /* loudest RFC 6464 level pushed since the last tick */
     /* input queue */
     struct slot q[QUEUE_SLOTS];
     size_t q_head, q_len;
@@ -83,14 +83,14 @@ struct participant {
     bool seq_known;
     uint16_t next_seq;
     uint16_t last_samples;
-    uint32_t end_ts;         /* RTP timestamp just after the last queued entry */
+    uint32_t end_ts; /* RTP timestamp just after the last queued entry */
     bool play_known;
-    uint32_t play_ts;        /* RTP timestamp of the next sample to mix */
+    uint32_t play_ts; /* RTP timestamp of the next sample to mix */
     /* decoding */
     struct tsr_opus_decoder *dec;
     int16_t pcm[TICK + TSR_OPUS_MAX_PACKET_SAMPLES];
-    size_t pcm_len;          /* decoded samples not yet mixed */
-    size_t virt_len;         /* same, for an input that is not decoded */
+    size_t pcm_len;  /* decoded samples not yet mixed */
+    size_t virt_len; /* same, for an input that is not decoded */
     int plc_run;
     /* output */
     bool talker;
@@ -104,9 +104,9 @@ struct participant {
 struct tsr_audio_mixer {
     struct tsr_audio_mixer_params p;
     struct tsr_talkers *talkers;
-    GPtrArray *parts;        /* struct participant *, output order */
-    GHashTable *by_id;       /* id -> struct participant * */
-    GPtrArray *variants;     /* struct variant * */
+    GPtrArray *parts;    /* struct participant *, output order */
+    GHashTable *by_id;   /* id -> struct participant * */
+    GPtrArray *variants; /* struct variant * */
     uint32_t next_enc_id;
     uint32_t ts_48k;
     bool ticked;
@@ -567,7 +567,8 @@ static void fill_pcm(struct tsr_audio_mixer *m, struct participant *p)
     while (p->pcm_len < TICK) {
         int16_t *dst = p->pcm + p->pcm_len;
         size_t room = sizeof(p->pcm) / sizeof(p->pcm[0]) - p->pcm_len;
-        int r = p->q_len == 0 ? underrun(m, p, TICK - p->pcm_len, dst) : decode_head(m, p, dst, room);
+        int r =
+            p->q_len == 0 ? underrun(m, p, TICK - p->pcm_len, dst) : decode_head(m, p, dst, room);
         p->pcm_len += (size_t)r;
     }
 }

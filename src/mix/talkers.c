@@ -14,12 +14,12 @@
 
 struct talker_entry {
     uint32_t id;
-    int level;               /* level of this tick (-dBov), reset after update */
+    int level; /* level of this tick (-dBov), reset after update */
     bool muted;
     bool talker;
-    int64_t selected_ms;     /* when it entered the set */
-    int64_t last_active_ms;  /* last tick it was active */
-    int held_level;          /* its level when last active: stands in during a pause */
+    int64_t selected_ms;    /* when it entered the set */
+    int64_t last_active_ms; /* last tick it was active */
+    int held_level;         /* its level when last active: stands in during a pause */
 };
 
 struct tsr_talkers {

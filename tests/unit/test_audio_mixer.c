@@ -74,8 +74,12 @@ static void sender_send(struct sender *s, struct tsr_audio_mixer *m, double f, d
 {
     uint8_t pkt[TSR_OPUS_MAX_PACKET_BYTES];
     int len = sender_encode(s, f, amp, pkt, sizeof(pkt));
-    struct tsr_audio_packet ap = {.data = pkt, .len_bytes = (size_t)len, .ts_rtp = s->ts,
-                                  .seq = s->seq, .level = level, .voice = level < 127};
+    struct tsr_audio_packet ap = {.data = pkt,
+                                  .len_bytes = (size_t)len,
+                                  .ts_rtp = s->ts,
+                                  .seq = s->seq,
+                                  .level = level,
+                                  .voice = level < 127};
     if (!drop)
         g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
     s->seq++;
@@ -95,8 +99,10 @@ static struct tsr_audio_mixer *mixer_new(int k)
 
 static const struct tsr_audio_variant VAR_64K = {.bitrate_bps = 64000, .channels = 1, .fec = false};
 /* Transparent enough that codec noise stays 40 dB under a -20 dBFS tone. */
-static const struct tsr_audio_variant VAR_128K = {.bitrate_bps = 128000, .channels = 1, .fec = false};
-static const struct tsr_audio_variant VAR_32K_FEC = {.bitrate_bps = 32000, .channels = 1, .fec = true};
+static const struct tsr_audio_variant VAR_128K = {
+    .bitrate_bps = 128000, .channels = 1, .fec = false};
+static const struct tsr_audio_variant VAR_32K_FEC = {
+    .bitrate_bps = 32000, .channels = 1, .fec = true};
 
 static const struct tsr_audio_out *out_of(const struct tsr_audio_out *outs, size_t n, uint32_t id)
 {
@@ -208,9 +214,12 @@ static void test_full_scale_limited(void)
         for (uint32_t id = 1; id <= N; id++) {
             uint8_t pkt[TSR_OPUS_MAX_PACKET_BYTES];
             int len = sender_encode(&s[id], 150.0 + 97.0 * id, 1.0, pkt, sizeof(pkt));
-            struct tsr_audio_packet ap = {.data = pkt, .len_bytes = (size_t)len,
-                                          .ts_rtp = (uint32_t)t * TICK, .seq = s[id].seq++,
-                                          .level = 0, .voice = true};
+            struct tsr_audio_packet ap = {.data = pkt,
+                                          .len_bytes = (size_t)len,
+                                          .ts_rtp = (uint32_t)t * TICK,
+                                          .seq = s[id].seq++,
+                                          .level = 0,
+                                          .voice = true};
             g_assert_cmpint(tsr_audio_mixer_push(m, id, &ap), ==, 0);
             g_assert_cmpint(tsr_opus_decode(ref[id], pkt, (size_t)len, in[id], TICK), ==, TICK);
         }
@@ -232,8 +241,8 @@ static void test_full_scale_limited(void)
             for (int i = 0; i < TICK; i++) {
                 int32_t truth = h[i]; /* output sample i is input sample i - DELAY */
                 if ((int64_t)truth * pcm[i] < 0)
-                    g_error("tick %d output %u sample %d wrapped: sum %d, out %d", t, who, i,
-                            truth, pcm[i]);
+                    g_error("tick %d output %u sample %d wrapped: sum %d, out %d", t, who, i, truth,
+                            pcm[i]);
                 g_assert_cmpint(abs(pcm[i]), <=, MINUS_0_1_DBFS);
                 g_assert_cmpint(abs(pcm[i]), <=, abs(truth));
                 checked++;
@@ -289,8 +298,11 @@ static void test_loss_fec(void)
         uint8_t pkt[TSR_OPUS_MAX_PACKET_BYTES];
         double f = 300.0 + 40.0 * (t % 9); /* a voice-like moving pitch */
         int len = sender_encode(&talker, f, 0.3, pkt, sizeof(pkt));
-        struct tsr_audio_packet ap = {.data = pkt, .len_bytes = (size_t)len,
-                                      .ts_rtp = talker.ts, .seq = talker.seq, .level = 20};
+        struct tsr_audio_packet ap = {.data = pkt,
+                                      .len_bytes = (size_t)len,
+                                      .ts_rtp = talker.ts,
+                                      .seq = talker.seq,
+                                      .level = 20};
         talker.ts += TICK;
         talker.seq++;
         g_assert_cmpint(tsr_audio_mixer_push(ref, TALKER, &ap), ==, 0);
@@ -299,8 +311,10 @@ static void test_loss_fec(void)
         if (t < 0)
             continue;
         len = sender_encode(&quiet, 0, 0.0, pkt, sizeof(pkt));
-        ap = (struct tsr_audio_packet){.data = pkt, .len_bytes = (size_t)len,
-                                       .ts_rtp = (uint32_t)t * TICK, .seq = (uint16_t)t,
+        ap = (struct tsr_audio_packet){.data = pkt,
+                                       .len_bytes = (size_t)len,
+                                       .ts_rtp = (uint32_t)t * TICK,
+                                       .seq = (uint16_t)t,
                                        .level = 127};
         g_assert_cmpint(tsr_audio_mixer_push(m, LISTENER, &ap), ==, 0);
         g_assert_cmpint(tsr_audio_mixer_push(ref, LISTENER, &ap), ==, 0);
@@ -332,8 +346,8 @@ static void test_loss_fec(void)
     struct tsr_audio_mixer_stats st;
     tsr_audio_mixer_stats(m, &st);
     g_test_message("isolated FEC frames %d, concealed %d, stats fec %" G_GUINT64_FORMAT
-                   " plc %" G_GUINT64_FORMAT, fec_frames, plc_frames, st.frames_fec,
-                   st.frames_concealed);
+                   " plc %" G_GUINT64_FORMAT,
+                   fec_frames, plc_frames, st.frames_fec, st.frames_concealed);
     g_assert_cmpint(fec_frames, >=, 3);
     g_assert_cmpuint(st.frames_concealed, ==, (uint64_t)plc_frames);
     g_assert_cmpuint(st.frames_fec, ==, (uint64_t)fec_any);
@@ -366,9 +380,12 @@ static void test_encoder_count(void)
         for (uint32_t id = 1; id <= 3; id++)
             sender_send(&talk[id], m, 500.0 + 100 * id, 0.2, 25, false);
         for (uint32_t id = 4; id <= N; id++) {
-            struct tsr_audio_packet ap = {.data = qpkt[t], .len_bytes = (size_t)qlen[t],
-                                          .ts_rtp = (uint32_t)t * TICK, .seq = (uint16_t)t,
-                                          .level = 70, .voice = false};
+            struct tsr_audio_packet ap = {.data = qpkt[t],
+                                          .len_bytes = (size_t)qlen[t],
+                                          .ts_rtp = (uint32_t)t * TICK,
+                                          .seq = (uint16_t)t,
+                                          .level = 70,
+                                          .voice = false};
             g_assert_cmpint(tsr_audio_mixer_push(m, id, &ap), ==, 0);
         }
         const struct tsr_audio_out *outs;

@@ -20,13 +20,20 @@
 static int level_of(uint32_t id, int tick)
 {
     switch (id) {
-    case 1: return tick >= 15 && tick <= 19 ? SILENT : 20;
-    case 2: return tick <= 19 ? 25 : SILENT;
-    case 3: return 30;
-    case 4: return tick >= 1 ? 28 : SILENT;
-    case 5: return tick >= 3 ? 10 : SILENT;
-    case 6: return 0;
-    default: return 60 + (int)id + (tick % 7);
+    case 1:
+        return tick >= 15 && tick <= 19 ? SILENT : 20;
+    case 2:
+        return tick <= 19 ? 25 : SILENT;
+    case 3:
+        return 30;
+    case 4:
+        return tick >= 1 ? 28 : SILENT;
+    case 5:
+        return tick >= 3 ? 10 : SILENT;
+    case 6:
+        return 0;
+    default:
+        return 60 + (int)id + (tick % 7);
     }
 }
 
