@@ -496,6 +496,66 @@ static void test_switch_is_seamless(void)
     tsr_audio_mixer_free(&m);
 }
 
+/* P speaks quietly (below the talking level) before it becomes loud enough to
+ * be a talker, so its last packets before the switch carry signal. The decoder
+ * the mixer starts for P must be warmed up from those packets: from the first
+ * tick, what listener L receives equals A + P decoded by decoders that ran all
+ * along (no onset click, no lost syllable). */
+static void test_new_talker_decoder_is_warm(void)
+{
+    enum { TICKS = 16, A = 1, P = 2, L = 3, D = TSR_LIMITER_DELAY };
+    struct tsr_audio_mixer *m = mixer_new(2);
+    struct sender s[4];
+    struct tsr_opus_decoder *ref[3];
+    for (uint32_t id = 1; id <= 3; id++) {
+        sender_init(&s[id], id, false);
+        g_assert_cmpint(tsr_audio_mixer_add(m, id, &VAR_64K), ==, 0);
+        if (id <= P)
+            g_assert_cmpint(tsr_opus_decoder_new(&ref[id]), ==, 0);
+    }
+    int32_t hist[TICK + D] = {0};
+    for (int t = 0; t < TICKS; t++) {
+        int16_t dec[3][TICK];
+        for (uint32_t id = A; id <= P; id++) {
+            uint8_t pkt[TSR_OPUS_MAX_PACKET_BYTES];
+            int len = sender_encode(&s[id], id == A ? 500.0 : 900.0, 0.3, pkt, sizeof(pkt));
+            int level = id == A ? 20 : (t < 10 ? 60 : 20);
+            struct tsr_audio_packet ap = {.data = pkt,
+                                          .len_bytes = (size_t)len,
+                                          .ts_rtp = s[id].ts,
+                                          .seq = s[id].seq++,
+                                          .level = level};
+            s[id].ts += TICK;
+            g_assert_cmpint(tsr_audio_mixer_push(m, id, &ap), ==, 0);
+            g_assert_cmpint(tsr_opus_decode(ref[id], pkt, (size_t)len, dec[id], TICK), ==, TICK);
+        }
+        sender_send(&s[L], m, 0, 0.0, 127, false);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+        bool p_talker = out_of(outs, n, P)->talker;
+        g_assert_true(p_talker == (t >= 10));
+        memmove(hist, hist + TICK, D * sizeof(hist[0]));
+        for (int i = 0; i < TICK; i++)
+            hist[D + i] = dec[A][i] + (p_talker ? dec[P][i] : 0);
+        const int16_t *pcm;
+        g_assert_cmpint(tsr_audio_mixer_last_pcm(m, L, &pcm), ==, 0);
+        int16_t want[TICK];
+        for (int i = 0; i < TICK; i++)
+            want[i] = (int16_t)hist[i];
+        double snr = snr_db(pcm, want);
+        if (t >= 10 && t <= 11)
+            g_test_message("tick %d: listener vs continuous decoders %.1f dB", t, snr);
+        g_assert_cmpfloat(snr, >, 40.0);
+    }
+    for (uint32_t id = 1; id <= 3; id++) {
+        tsr_opus_encoder_free(&s[id].enc);
+        if (id <= P)
+            tsr_opus_decoder_free(&ref[id]);
+    }
+    tsr_audio_mixer_free(&m);
+}
+
 /* --- hostile input and API contract --------------------------------------- */
 
 static void test_bad_input(void)
@@ -546,6 +606,7 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_mixer/loss_fec", test_loss_fec);
     g_test_add_func("/audio_mixer/encoder_count", test_encoder_count);
     g_test_add_func("/audio_mixer/switch_is_seamless", test_switch_is_seamless);
+    g_test_add_func("/audio_mixer/new_talker_decoder_is_warm", test_new_talker_decoder_is_warm);
     g_test_add_func("/audio_mixer/bad_input", test_bad_input);
     return g_test_run();
 }
