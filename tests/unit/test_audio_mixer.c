@@ -556,6 +556,106 @@ static void test_new_talker_decoder_is_warm(void)
     tsr_audio_mixer_free(&m);
 }
 
+/* Encode the next `n` samples (10..60 ms) of a sine and push them as one packet. */
+static void sender_send_n(struct sender *s, struct tsr_audio_mixer *m, size_t n, double f,
+                          int level)
+{
+    int16_t pcm[2880];
+    for (size_t i = 0; i < n; i++)
+        pcm[i] = (int16_t)lrint(0.3 * 32767.0 * sin(2.0 * M_PI * f * (double)(s->pos + i) / RATE));
+    s->pos += n;
+    uint8_t pkt[TSR_OPUS_MAX_PACKET_BYTES];
+    int len = tsr_opus_encode(s->enc, pcm, n, pkt, sizeof(pkt));
+    g_assert_cmpint(len, >, 0);
+    struct tsr_audio_packet ap = {
+        .data = pkt, .len_bytes = (size_t)len, .ts_rtp = s->ts, .seq = s->seq++, .level = level};
+    s->ts += (uint32_t)n;
+    g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
+}
+
+/* Talkers sending 10 ms and 60 ms packets are mixed on the 20 ms tick without
+ * gaps: every tick carries both tones at their level. */
+static void test_packet_durations(void)
+{
+    enum { TICKS = 18, T10 = 1, T60 = 2, L = 3 };
+    struct tsr_audio_mixer *m = mixer_new(3);
+    struct sender s[4];
+    for (uint32_t id = 1; id <= 3; id++) {
+        sender_init(&s[id], id, false);
+        g_assert_cmpint(tsr_audio_mixer_add(m, id, &VAR_64K), ==, 0);
+    }
+    for (int t = 0; t < TICKS; t++) {
+        sender_send_n(&s[T10], m, 480, 600.0, 20);
+        sender_send_n(&s[T10], m, 480, 600.0, 20);
+        if (t % 3 == 0)
+            sender_send_n(&s[T60], m, 2880, 1300.0, 20);
+        sender_send(&s[L], m, 0, 0.0, 127, false);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+        const int16_t *pcm;
+        g_assert_cmpint(tsr_audio_mixer_last_pcm(m, L, &pcm), ==, 0);
+        if (t < 3)
+            continue;
+        double a = tone_db(pcm, TICK, 600.0), b = tone_db(pcm, TICK, 1300.0);
+        if (fabs(a - 20 * log10(0.3)) > 2.0 || fabs(b - 20 * log10(0.3)) > 2.0)
+            g_error("tick %d: 10 ms talker %.1f dB, 60 ms talker %.1f dB", t, a, b);
+    }
+    struct tsr_audio_mixer_stats st;
+    tsr_audio_mixer_stats(m, &st);
+    g_assert_cmpuint(st.frames_concealed, ==, 0);
+    for (uint32_t id = 1; id <= 3; id++)
+        tsr_opus_encoder_free(&s[id].enc);
+    tsr_audio_mixer_free(&m);
+}
+
+/* Senders without the RFC 6464 extension are decoded to measure their level:
+ * the loud one becomes a talker, the silent one does not, and a self-muted
+ * loud one is never heard. */
+static void test_level_from_signal(void)
+{
+    enum { TICKS = 8, LOUD = 1, SILENT = 2, MUTED = 3, L = 4 };
+    struct tsr_audio_mixer *m = mixer_new(3);
+    struct sender s[5];
+    for (uint32_t id = 1; id <= 4; id++) {
+        sender_init(&s[id], id, false);
+        g_assert_cmpint(tsr_audio_mixer_add(m, id, &VAR_64K), ==, 0);
+    }
+    g_assert_cmpint(tsr_audio_mixer_set_muted(m, MUTED, TSR_AUDIO_MUTE_SELF, true), ==, 0);
+    for (int t = 0; t < TICKS; t++) {
+        sender_send(&s[LOUD], m, 700.0, 0.3, TSR_AUDIO_LEVEL_ABSENT, false);
+        sender_send(&s[SILENT], m, 0, 0.0, TSR_AUDIO_LEVEL_ABSENT, false);
+        sender_send(&s[MUTED], m, 1500.0, 0.5, TSR_AUDIO_LEVEL_ABSENT, false);
+        sender_send(&s[L], m, 0, 0.0, 127, false);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+    }
+    uint32_t ids[3];
+    g_assert_cmpuint(tsr_audio_mixer_talkers(m, ids, 3), ==, 1);
+    g_assert_cmpuint(ids[0], ==, LOUD);
+    struct tsr_audio_mixer_stats st;
+    tsr_audio_mixer_stats(m, &st);
+    g_assert_cmpuint(st.decoders_live, ==, 2); /* LOUD and SILENT; not the muted one */
+    const int16_t *pcm;
+    g_assert_cmpint(tsr_audio_mixer_last_pcm(m, L, &pcm), ==, 0);
+    g_assert_cmpfloat(tone_db(pcm, TICK, 700.0), >, 20 * log10(0.3) - 2.0);
+    g_assert_cmpfloat(tone_db(pcm, TICK, 1500.0), <, -60.0);
+    /* unmuting makes it a talker at the next tick */
+    g_assert_cmpint(tsr_audio_mixer_set_muted(m, MUTED, TSR_AUDIO_MUTE_SELF, false), ==, 0);
+    sender_send(&s[LOUD], m, 700.0, 0.3, TSR_AUDIO_LEVEL_ABSENT, false);
+    sender_send(&s[SILENT], m, 0, 0.0, TSR_AUDIO_LEVEL_ABSENT, false);
+    sender_send(&s[MUTED], m, 1500.0, 0.5, TSR_AUDIO_LEVEL_ABSENT, false);
+    sender_send(&s[L], m, 0, 0.0, 127, false);
+    const struct tsr_audio_out *outs;
+    size_t n;
+    g_assert_cmpint(tsr_audio_mixer_tick(m, TICKS * 20, &outs, &n), ==, 0);
+    g_assert_cmpuint(tsr_audio_mixer_talkers(m, ids, 3), ==, 2);
+    for (uint32_t id = 1; id <= 4; id++)
+        tsr_opus_encoder_free(&s[id].enc);
+    tsr_audio_mixer_free(&m);
+}
+
 /* --- hostile input and API contract --------------------------------------- */
 
 static void test_bad_input(void)
@@ -607,6 +707,8 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_mixer/encoder_count", test_encoder_count);
     g_test_add_func("/audio_mixer/switch_is_seamless", test_switch_is_seamless);
     g_test_add_func("/audio_mixer/new_talker_decoder_is_warm", test_new_talker_decoder_is_warm);
+    g_test_add_func("/audio_mixer/packet_durations", test_packet_durations);
+    g_test_add_func("/audio_mixer/level_from_signal", test_level_from_signal);
     g_test_add_func("/audio_mixer/bad_input", test_bad_input);
     return g_test_run();
 }
