@@ -25,16 +25,16 @@
 
 /* Embedded by value; fields are private to audio_limiter.c. */
 struct tsr_audio_limiter {
-    int32_t delay[TSR_LIMITER_WINDOW];  /* input history (ring) */
-    float need[TSR_LIMITER_WINDOW];     /* required gains of the window (ring) */
-    float smooth[TSR_LIMITER_WINDOW];   /* released minima in the box (ring) */
-    uint32_t minq[TSR_LIMITER_WINDOW];  /* monotonic deque of positions for the running min */
+    int32_t delay[TSR_LIMITER_WINDOW]; /* input history (ring) */
+    float need[TSR_LIMITER_WINDOW];    /* required gains of the window (ring) */
+    float smooth[TSR_LIMITER_WINDOW];  /* released minima in the box (ring) */
+    uint32_t minq[TSR_LIMITER_WINDOW]; /* monotonic deque of positions for the running min */
     uint32_t minq_head, minq_len;
-    uint64_t pos;                       /* samples processed */
-    double box_sum;                     /* sum of smooth[] */
-    float released;                     /* last released gain */
-    float gain;                         /* last applied gain, for inspection */
-    int box_dirty;                      /* smooth[] below 1.0 somewhere in the box */
+    uint64_t pos;    /* samples processed */
+    double box_sum;  /* sum of smooth[] */
+    double released; /* last released gain (double: its tail is below float resolution) */
+    float gain;      /* last applied gain, for inspection */
+    int box_dirty;   /* smooth[] below 1.0 somewhere in the box */
 };
 
 /* Purpose: reset to unity gain and silent history. */

@@ -54,11 +54,11 @@ const uint8_t *tsr_audio_payload_data(const struct tsr_audio_payload *p, size_t 
 
 /* Mixer-wide settings (see [audio] in config/tessera.conf). */
 struct tsr_audio_mixer_params {
-    int talkers;           /* K */
+    int talkers; /* K */
     int hysteresis_db;
     int hold_ms;
-    int active_level;      /* -dBov */
-    int complexity;        /* encoder complexity 0..10 */
+    int active_level; /* -dBov */
+    int complexity;   /* encoder complexity 0..10 */
     bool dtx;
     int expected_loss_pct; /* how much the output FEC spends, when a variant asks for FEC */
 };
@@ -75,10 +75,10 @@ struct tsr_audio_variant {
 struct tsr_audio_packet {
     const uint8_t *data; /* Opus payload, borrowed for the call */
     size_t len_bytes;
-    uint32_t ts_rtp;     /* RTP timestamp (48 kHz clock for Opus) */
+    uint32_t ts_rtp; /* RTP timestamp (48 kHz clock for Opus) */
     uint16_t seq;
-    int level;           /* RFC 6464 -dBov 0..127, or TSR_AUDIO_LEVEL_ABSENT */
-    bool voice;          /* RFC 6464 V flag; advisory (see audio_mixer.c) */
+    int level;  /* RFC 6464 -dBov 0..127, or TSR_AUDIO_LEVEL_ABSENT */
+    bool voice; /* RFC 6464 V flag; advisory (see audio_mixer.c) */
 };
 
 enum tsr_audio_mute {
@@ -89,20 +89,20 @@ enum tsr_audio_mute {
 /* What one participant receives for one tick. */
 struct tsr_audio_out {
     uint32_t participant_id;
-    uint32_t encoder_id;                /* unique per live encoder of this mixer */
-    bool shared;                        /* payload from a variant encoder (else personal) */
-    bool talker;                        /* the participant is a talker this tick */
-    bool dtx;                           /* 1..2 byte silence packet: the RTP layer may skip it */
-    struct tsr_audio_payload *payload;  /* borrowed until the next tick; ref to keep */
-    uint32_t ts_48k;                    /* conference audio clock of the first sample */
-    uint32_t duration_48k;              /* 960 */
+    uint32_t encoder_id;               /* unique per live encoder of this mixer */
+    bool shared;                       /* payload from a variant encoder (else personal) */
+    bool talker;                       /* the participant is a talker this tick */
+    bool dtx;                          /* 1..2 byte silence packet: the RTP layer may skip it */
+    struct tsr_audio_payload *payload; /* borrowed until the next tick; ref to keep */
+    uint32_t ts_48k;                   /* conference audio clock of the first sample */
+    uint32_t duration_48k;             /* 960 */
 };
 
 /* Counters, for tests, metrics and the benchmark. */
 struct tsr_audio_mixer_stats {
     size_t participants;
     size_t talkers;
-    size_t encoders_live;     /* personal + shared encoders that exist now */
+    size_t encoders_live; /* personal + shared encoders that exist now */
     size_t encoders_shared;
     size_t decoders_live;
     uint64_t packets_in;
@@ -147,7 +147,8 @@ int tsr_audio_mixer_set_muted(struct tsr_audio_mixer *m, uint32_t id, enum tsr_a
  * late sequence number gives TSR_ERR_STATE (counted); missing sequence numbers
  * in between become gaps (at most 10). Returns 0 or those errors, or
  * TSR_ERR_NOT_FOUND. */
-int tsr_audio_mixer_push(struct tsr_audio_mixer *m, uint32_t id, const struct tsr_audio_packet *pkt);
+int tsr_audio_mixer_push(struct tsr_audio_mixer *m, uint32_t id,
+                         const struct tsr_audio_packet *pkt);
 
 /* Purpose: the jitter buffer gave up on sequence `seq` of `id`: queue a gap of
  * the last seen packet duration so the mixer conceals (or FEC-recovers) it.

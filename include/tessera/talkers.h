@@ -9,7 +9,8 @@
  *    at or louder than `active_level` (level <= active_level);
  *  - muted or removed participants leave the set at once and are never chosen;
  *  - a talker that has not been active for more than `hold_ms` leaves the set
- *    (pauses between words shorter than hold_ms keep the slot);
+ *    (pauses between words shorter than hold_ms keep the slot, and during such
+ *    a pause the talker competes with the level it last spoke at);
  *  - active non-talkers fill free slots, loudest first;
  *  - with no free slot, an active non-talker replaces the quietest talker only
  *    when it is louder by at least `hysteresis_db` and that talker has held its

@@ -123,13 +123,13 @@ static int encoder_configure(struct tsr_opus_encoder *e)
 {
     const struct tsr_opus_encoder_params *p = &e->params;
     OpusEncoder *st = e->st;
-    int ok = opus_encoder_ctl(st, OPUS_SET_BITRATE((opus_int32)p->bitrate_bps)) == OPUS_OK &&
-             opus_encoder_ctl(st, OPUS_SET_INBAND_FEC(p->fec ? 1 : 0)) == OPUS_OK &&
-             opus_encoder_ctl(st, OPUS_SET_DTX(p->dtx ? 1 : 0)) == OPUS_OK &&
-             opus_encoder_ctl(st, OPUS_SET_COMPLEXITY(p->complexity)) == OPUS_OK &&
-             opus_encoder_ctl(st, OPUS_SET_PACKET_LOSS_PERC(p->expected_loss_pct)) == OPUS_OK &&
-             opus_encoder_ctl(st, OPUS_SET_SIGNAL(p->voice ? OPUS_SIGNAL_VOICE : OPUS_AUTO)) ==
-                 OPUS_OK;
+    int ok =
+        opus_encoder_ctl(st, OPUS_SET_BITRATE((opus_int32)p->bitrate_bps)) == OPUS_OK &&
+        opus_encoder_ctl(st, OPUS_SET_INBAND_FEC(p->fec ? 1 : 0)) == OPUS_OK &&
+        opus_encoder_ctl(st, OPUS_SET_DTX(p->dtx ? 1 : 0)) == OPUS_OK &&
+        opus_encoder_ctl(st, OPUS_SET_COMPLEXITY(p->complexity)) == OPUS_OK &&
+        opus_encoder_ctl(st, OPUS_SET_PACKET_LOSS_PERC(p->expected_loss_pct)) == OPUS_OK &&
+        opus_encoder_ctl(st, OPUS_SET_SIGNAL(p->voice ? OPUS_SIGNAL_VOICE : OPUS_AUTO)) == OPUS_OK;
     return ok ? 0 : TSR_ERR_CODEC;
 }
 
@@ -175,7 +175,11 @@ void tsr_opus_encoder_free(struct tsr_opus_encoder **enc)
 
 int tsr_opus_encoder_copy_state(struct tsr_opus_encoder *dst, const struct tsr_opus_encoder *src)
 {
-    if (memcmp(&dst->params, &src->params, sizeof(dst->params)) != 0 ||
+    const struct tsr_opus_encoder_params *a = &dst->params, *b = &src->params;
+    /* field by field: the struct has padding */
+    if (a->bitrate_bps != b->bitrate_bps || a->channels != b->channels || a->fec != b->fec ||
+        a->dtx != b->dtx || a->complexity != b->complexity ||
+        a->expected_loss_pct != b->expected_loss_pct || a->voice != b->voice ||
         dst->state_bytes != src->state_bytes)
         return TSR_ERR_INVALID;
     memcpy(dst->st, src->st, src->state_bytes);

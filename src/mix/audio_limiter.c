@@ -16,10 +16,10 @@
  * slow enough that the gain does not follow the waveform (no pumping or
  * low-frequency distortion), fast enough that a quiet talker after a loud burst
  * is back at full level within a few hundred ms. */
-#define RELEASE_ALPHA 2.6e-4f
+#define RELEASE_ALPHA 2.6e-4
 /* Within this of unity the release snaps to exactly 1 so a quiet passage passes
  * bit-exact instead of at 0.9999 forever. */
-#define UNITY_SNAP 1e-4f
+#define UNITY_SNAP 1e-4
 
 void tsr_audio_limiter_init(struct tsr_audio_limiter *l)
 {
@@ -57,16 +57,16 @@ static float window_min(struct tsr_audio_limiter *l, uint64_t pos, float r)
 
 static float release(struct tsr_audio_limiter *l, float c)
 {
-    float g = l->released;
+    double g = l->released;
     if (c <= g)
         g = c;
     else {
         g += (c - g) * RELEASE_ALPHA;
-        if (c == 1.0f && g > 1.0f - UNITY_SNAP)
-            g = 1.0f;
+        if (c == 1.0f && g > 1.0 - UNITY_SNAP)
+            g = 1.0;
     }
     l->released = g;
-    return g;
+    return (float)g;
 }
 
 static float box(struct tsr_audio_limiter *l, uint64_t pos, float g)

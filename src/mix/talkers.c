@@ -14,11 +14,12 @@
 
 struct talker_entry {
     uint32_t id;
-    int level;               /* level of this tick (-dBov), reset after update */
+    int level; /* level of this tick (-dBov), reset after update */
     bool muted;
     bool talker;
-    int64_t selected_ms;     /* when it entered the set */
-    int64_t last_active_ms;  /* last tick it was active */
+    int64_t selected_ms;    /* when it entered the set */
+    int64_t last_active_ms; /* last tick it was active */
+    int held_level;         /* its level when last active: stands in during a pause */
 };
 
 struct tsr_talkers {
@@ -137,6 +138,13 @@ static bool is_active(const struct tsr_talkers *t, const struct talker_entry *e)
     return !e->muted && e->level <= t->p.active_level;
 }
 
+/* A talker pausing within its hold time competes with the level it last spoke
+ * at, so a breath between words neither costs its slot nor its place. */
+static int effective_level(const struct tsr_talkers *t, const struct talker_entry *e)
+{
+    return e->talker && !is_active(t, e) ? e->held_level : e->level;
+}
+
 /* The quietest talker that may be displaced now, or NULL. */
 static struct talker_entry *weakest_displaceable(struct tsr_talkers *t, int64_t now_ms)
 {
@@ -145,7 +153,7 @@ static struct talker_entry *weakest_displaceable(struct tsr_talkers *t, int64_t 
         struct talker_entry *e = find(t, t->order[i]);
         if (now_ms - e->selected_ms < t->p.hold_ms)
             continue;
-        if (!w || e->level > w->level)
+        if (!w || effective_level(t, e) > effective_level(t, w))
             w = e;
     }
     return w;
@@ -156,6 +164,7 @@ static void select_entry(struct tsr_talkers *t, struct talker_entry *e, int64_t 
     e->talker = true;
     e->selected_ms = now_ms;
     e->last_active_ms = now_ms;
+    e->held_level = e->level;
     t->order[t->n_order++] = e->id;
 }
 
@@ -194,7 +203,7 @@ static void admit_candidates(struct tsr_talkers *t, int64_t now_ms)
             continue;
         }
         struct talker_entry *w = weakest_displaceable(t, now_ms);
-        if (!w || c->level + t->p.hysteresis_db > w->level)
+        if (!w || c->level + t->p.hysteresis_db > effective_level(t, w))
             break; /* candidates only get quieter from here */
         w->talker = false;
         order_remove(t, w->id);
@@ -210,7 +219,8 @@ static bool reorder(struct tsr_talkers *t)
     for (size_t i = 1; i < t->n_order; i++) {
         struct talker_entry *ahead = find(t, t->order[i - 1]);
         struct talker_entry *e = find(t, t->order[i]);
-        if (e->level + t->p.hysteresis_db <= ahead->level && e->level < ahead->level) {
+        int le = effective_level(t, e), la = effective_level(t, ahead);
+        if (le + t->p.hysteresis_db <= la && le < la) {
             t->order[i - 1] = e->id;
             t->order[i] = ahead->id;
             changed = true;
@@ -229,9 +239,10 @@ bool tsr_talkers_update(struct tsr_talkers *t, int64_t now_ms)
         struct talker_entry *e = &t->v[i];
         if (!e->talker)
             continue;
-        if (is_active(t, e))
+        if (is_active(t, e)) {
             e->last_active_ms = now_ms;
-        else if (e->muted || now_ms - e->last_active_ms > t->p.hold_ms) {
+            e->held_level = e->level;
+        } else if (e->muted || now_ms - e->last_active_ms > t->p.hold_ms) {
             e->talker = false;
             order_remove(t, e->id);
         }

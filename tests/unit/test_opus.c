@@ -30,8 +30,11 @@ static void sine(int16_t *x, size_t n, size_t start, double f, double amp)
 
 static struct tsr_opus_encoder *make_encoder(int64_t bps, int ch, bool fec, bool voice)
 {
-    struct tsr_opus_encoder_params p = {.bitrate_bps = bps, .channels = ch, .fec = fec,
-                                        .complexity = 5, .expected_loss_pct = fec ? 20 : 0,
+    struct tsr_opus_encoder_params p = {.bitrate_bps = bps,
+                                        .channels = ch,
+                                        .fec = fec,
+                                        .complexity = 5,
+                                        .expected_loss_pct = fec ? 20 : 0,
                                         .voice = voice};
     struct tsr_opus_encoder *e = NULL;
     g_assert_cmpint(tsr_opus_encoder_new(&e, &p), ==, 0);
@@ -69,10 +72,10 @@ static void test_frame_sizes(void)
 
 static void test_invalid_packets(void)
 {
-    const uint8_t code3_zero[] = {0x03, 0x00};          /* code 3 with 0 frames */
-    const uint8_t code1_odd[] = {0x01, 0x10};           /* two CBR frames of odd total size */
-    const uint8_t code2_short[] = {0x02, 0xfc};         /* length byte promises more than present */
-    const uint8_t toolong[] = {0x1b, 0x3f};              /* 60 ms x 63 frames > 120 ms */
+    const uint8_t code3_zero[] = {0x03, 0x00};  /* code 3 with 0 frames */
+    const uint8_t code1_odd[] = {0x01, 0x10};   /* two CBR frames of odd total size */
+    const uint8_t code2_short[] = {0x02, 0xfc}; /* length byte promises more than present */
+    const uint8_t toolong[] = {0x1b, 0x3f};     /* 60 ms x 63 frames > 120 ms */
     g_assert_cmpint(tsr_opus_packet_samples(NULL, 0), ==, TSR_ERR_TRUNCATED);
     g_assert_cmpint(tsr_opus_packet_samples(code3_zero, sizeof(code3_zero)), ==, TSR_ERR_INVALID);
     g_assert_cmpint(tsr_opus_packet_samples(code1_odd, sizeof(code1_odd)), ==, TSR_ERR_INVALID);
