@@ -113,4 +113,9 @@ void tsr_dtls_free(struct tsr_dtls **dtls);
 
 const char *tsr_srtp_profile_name(enum tsr_srtp_profile profile);
 
+/* Purpose: whether the linked GnuTLS can negotiate `profile` in DTLS-SRTP.
+ * GnuTLS 3.7 (Debian 12) knows AES128_CM_HMAC_SHA1_80 only; AEAD_AES_128_GCM is
+ * offered automatically when the library supports it. Thread: any. */
+bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile);
+
 #endif
