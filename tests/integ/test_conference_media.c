@@ -131,7 +131,7 @@ static void client_init(struct client *c, GMainContext *ctx)
     static const struct tsr_webrtc_callbacks cbs = {
         .on_rtp = client_on_rtp, .on_rtcp = client_on_rtcp, .on_state = client_on_state};
     g_assert_cmpint(tsr_dtls_cert_generate(&c->cert), ==, 0);
-    struct tsr_webrtc_config wc = {.bind_address = "127.0.0.1", .cert = c->cert,
+    struct tsr_webrtc_config wc = {.cert = c->cert,
                                    .ice_controlling = true};
     g_assert_cmpint(tsr_webrtc_transport_new(&c->t, ctx, &wc, &cbs, c), ==, 0);
     tsr_media_clock_init(&c->clock, g_get_monotonic_time(), g_get_real_time());
@@ -209,7 +209,7 @@ static char *client_offer(struct client *c)
 static void client_apply_answer(struct client *c, const char *answer)
 {
     struct tsr_sdp *sdp = NULL;
-    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp), ==, 0);
+    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
     g_assert_cmpuint(sdp->n_media, ==, 2);
     const struct tsr_sdp_media *m = &sdp->media[0];
     g_assert_cmpuint(m->port, !=, 0);
@@ -400,7 +400,7 @@ static void test_two_clients(void)
     clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000,
                                  .other_hz = 440};
     for (int i = 0; i < 2; i++) {
-        client_init(&clients[i], NULL);
+        client_init(&clients[i], g_main_context_default());
         join(reg, &clients[i]);
     }
     guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
