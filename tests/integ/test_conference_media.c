@@ -435,6 +435,65 @@ static void test_two_clients(void)
         ;
 }
 
+static unsigned open_fds(void)
+{
+    unsigned n = 0;
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    while (d && g_dir_read_name(d))
+        n++;
+    if (d)
+        g_dir_close(d);
+    return n;
+}
+
+static unsigned fd_baseline;
+static bool fds_back_to_baseline(void)
+{
+    return open_fds() <= fd_baseline;
+}
+
+/* One join with a real offer and an immediate leave: the server gathers ICE
+ * candidates (sockets), creates DTLS, SRTP, mixer state; all of it must go. */
+static void join_and_leave(struct tsr_conference_registry *reg)
+{
+    struct client c = {.name = "loop", .y = 100, .u = 100, .v = 100, .tone_hz = 500};
+    client_init(&c, g_main_context_default());
+    join(reg, &c);
+    tsr_participant_leave(c.participant, TSR_LEAVE_REQUESTED);
+    client_fini(&c);
+}
+
+static void test_join_leave_loop(void)
+{
+    struct tsr_config cfg;
+    tsr_config_defaults(&cfg);
+    char *err = NULL;
+    const char *conf = "[mixer]\ncanvas_width = 160\ncanvas_height = 90\nfps = 10\n"
+                       "net_threads = 2\n[conferences]\nempty_timeout_s = 0\n";
+    g_assert_cmpint(tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err), ==, 0);
+    struct tsr_media_engine *engine = NULL;
+    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, &cfg);
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = engine;
+    struct tsr_conference_registry *reg = NULL;
+    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
+    tsr_media_engine_set_registry(engine, reg);
+    join_and_leave(reg); /* warm-up: libraries open their one-time files */
+    run_until(fds_back_to_baseline, 1);
+    fd_baseline = open_fds();
+    for (int i = 0; i < 50; i++)
+        join_and_leave(reg);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 0);
+    if (!run_until(fds_back_to_baseline, 10))
+        g_error("file descriptors leaked: %u open, %u before the loop", open_fds(), fd_baseline);
+    tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -442,6 +501,7 @@ int main(int argc, char **argv)
     tsr_log_set_level(g_getenv("TSR_TEST_LOG") ? TSR_LOG_DEBUG : TSR_LOG_WARN);
     tsr_log_bridge_install();
     g_test_add_func("/conference_media/two_clients", test_two_clients);
+    g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;
