@@ -8,6 +8,7 @@
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
 #include <tessera/probe.h>
+#include <tessera/ws_signalling.h>
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -40,11 +41,12 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
-/* The media engine, the conference registry wired to it, and the native API on
- * top of the listener. */
+/* The media engine, the conference registry wired to it, and the native API and
+ * WebSocket signalling on top of the listener. */
 static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
                              struct tsr_media_engine **engine,
-                             struct tsr_conference_registry **reg, struct tsr_native_api **api)
+                             struct tsr_conference_registry **reg, struct tsr_native_api **api,
+                             struct tsr_ws_signalling **ws)
 {
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, cfg);
@@ -61,6 +63,8 @@ static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http
         rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
     if (rc == 0)
         rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
+    if (rc == 0)
+        rc = tsr_ws_signalling_new(ws, http, *reg);
     if (rc != 0)
         TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
     g_free(err);
@@ -82,10 +86,11 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
+    struct tsr_ws_signalling *ws = NULL;
     struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
-        rc = start_conferences(cfg, http, &engine, &reg, &api);
+        rc = start_conferences(cfg, http, &engine, &reg, &api, &ws);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -93,6 +98,8 @@ int tsr_server_run(const struct tsr_config *cfg)
         g_source_remove(sigint);
         g_source_remove(sigterm);
     }
+    /* Sockets first: their participants leave while the registry still exists. */
+    tsr_ws_signalling_free(&ws);
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);
