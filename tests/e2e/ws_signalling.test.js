@@ -1,0 +1,132 @@
+/* A page that speaks only the plain WebSocket signalling (tests/e2e/pages/
+ * ws_client.html: {"sdp"} and {"candidate"} out, {"sdp"} back) joins a
+ * conference next to the native web client. Each sees the other's fake-camera
+ * colour in its composite and not its own; the WebSocket page decodes frames
+ * steadily; no error message is sent. {"bye": true} removes it: the server closes
+ * the socket (1000), the roster drops it and the other picture loses its colour. */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./lib/harness');
+
+const ALIAS = 'e2e-ws';
+const WS = { name: 'WS Red', rgb: [220, 40, 40] };
+const WEB = { name: 'Web Green', rgb: [40, 200, 60] };
+const SMALL_MIXER = '[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\n';
+
+/* Fraction of a grid of samples of `selector`'s video close to each colour. */
+async function colourShares(page, selector) {
+  return page.evaluate(({ sel, palette }) => {
+    const v = document.querySelector(sel);
+    if (!v || !v.videoWidth) return palette.map(() => 0);
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const counts = palette.map(() => 0);
+    const cols = 32, rows = 18;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
+        palette.forEach((p, i) => {
+          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
+        });
+      }
+    }
+    return counts.map((n) => n / (cols * rows));
+  }, { sel: selector, palette: [WS.rgb, WEB.rgb] });
+}
+
+async function framesDecoded(page) {
+  return page.evaluate(async () => {
+    let frames = 0;
+    (await window.wsClient.pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0;
+    });
+    return frames;
+  });
+}
+
+/* Display names in the web client's roster (kept current by its event stream). */
+async function roster(page) {
+  return page.evaluate(() => window.tessera.roster.map((p) => p.display_name).sort());
+}
+
+h.run('ws_signalling', async ({ scratch, defer }) => {
+  const server = await h.startServer({ extraConfig: SMALL_MIXER });
+  defer(() => server.stop());
+  if (!(await server.status()).media) {
+    await server.stop();
+    h.skip('the server reports "media": false in /api/v1/status');
+  }
+  const wsBrowser = await h.launchBrowser(h.makeY4m(path.join(scratch, 'red.y4m'), WS.rgb));
+  defer(() => wsBrowser.close());
+  const webBrowser = await h.launchBrowser(h.makeY4m(path.join(scratch, 'green.y4m'), WEB.rgb));
+  defer(() => webBrowser.close());
+  const wsPage = wsBrowser.page;
+  const webPage = webBrowser.page;
+
+  // The client page runs in the server's origin (a secure context on 127.0.0.1):
+  // load a server URL carrying the page's parameters, then replace the document.
+  // (A page fulfilled by page.route() counts as non-local to Chromium, whose
+  // local-network-access checks then block its WebSocket to 127.0.0.1.)
+  const html = fs.readFileSync(path.join(__dirname, 'pages', 'ws_client.html'), 'utf8');
+  await wsPage.goto(`${server.url}/healthz?alias=${ALIAS}&name=${encodeURIComponent(WS.name)}&form=object`);
+  await wsPage.setContent(html);
+  await wsPage.waitForFunction(() => window.wsClient && ['answered', 'failed', 'closed'].includes(window.wsClient.state), null, { timeout: 30000 });
+  const first = await wsPage.evaluate(() => ({ state: window.wsClient.state, failure: window.wsClient.failure, errors: window.wsClient.errors, form: window.wsClient.answerForm }));
+  h.assert.equal(first.state, 'answered', `WebSocket page: ${JSON.stringify(first)}`);
+  h.assert.equal(first.form, 'object', 'an object offer is answered with {"type":"answer","sdp"}');
+
+  await webPage.goto(`${server.url}/c/${ALIAS}`);
+  await webPage.fill('[data-testid=input-name]', WEB.name);
+  await webPage.click('[data-testid=btn-join]');
+  await h.waitForState(webPage, 'conference', 30000);
+  await h.waitFor(async () => (await roster(webPage)).length === 2, { what: 'the roster to list both' });
+  h.assert.deepEqual(await roster(webPage), [WEB.name, WS.name].sort());
+  h.assert.equal((await server.status()).participants, 2);
+
+  // Each sees the other's colour, not its own (the layout leaves the viewer out).
+  await h.waitFor(async () => {
+    const [red, green] = await colourShares(wsPage, '#remote');
+    return green >= 0.02 && red < 0.005 && [red, green];
+  }, { timeoutMs: 40000, what: 'the WebSocket page to see green and not red' });
+  await h.waitFor(async () => {
+    const [red, green] = await colourShares(webPage, '[data-testid=remote-video]');
+    return red >= 0.02 && green < 0.005 && [red, green];
+  }, { timeoutMs: 30000, what: 'the web client to see red and not green' });
+  await h.screenshot(wsPage, 'ws_signalling-ws-page');
+  await h.screenshot(webPage, 'ws_signalling-web-client');
+
+  // Frames keep decoding (>= 5 fps even when the picture is still).
+  const f0 = await framesDecoded(wsPage);
+  await h.sleep(2000);
+  const f1 = await framesDecoded(wsPage);
+  console.log(`WebSocket page decoded ${f1 - f0} frames in 2 s`);
+  h.assert.ok(f1 - f0 >= 8, `framesDecoded rose by ${f1 - f0} in 2 s`);
+
+  // Only {"sdp"} and {"candidate"} went out, candidates were trickled, and the
+  // only message back was the answer.
+  const st = await wsPage.evaluate(() => ({ sent: window.wsClient.sent, received: window.wsClient.received, errors: window.wsClient.errors, trickled: window.wsClient.trickled || 0 }));
+  h.assert.equal(st.sent[0], 'sdp');
+  h.assert.ok(st.sent.every((t) => t === 'sdp' || t === 'candidate'), `sent ${st.sent}`);
+  h.assert.ok(st.trickled >= 1, 'the page trickled no candidate');
+  h.assert.deepEqual(st.received, ['sdp']);
+  h.assert.deepEqual(st.errors, []);
+
+  // {"bye": true}: the server leaves the participant and closes normally.
+  await wsPage.evaluate(() => window.wsClient.bye());
+  await wsPage.waitForFunction(() => window.wsClient.state === 'closed', null, { timeout: 10000 });
+  h.assert.equal(await wsPage.evaluate(() => window.wsClient.close.code), 1000);
+  await h.waitFor(async () => (await roster(webPage)).length === 1, { what: 'the roster to drop the WebSocket participant' });
+  h.assert.deepEqual(await roster(webPage), [WEB.name]);
+  h.assert.equal((await server.status()).participants, 1);
+  await h.waitFor(async () => {
+    const [red] = await colourShares(webPage, '[data-testid=remote-video]');
+    return red < 0.005;
+  }, { timeoutMs: 20000, what: "the web client's picture to lose red" });
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  h.assert.ok(!/tessera_ws_signalling_errors_total\{/.test(metrics), 'no WebSocket error was counted');
+  h.assert.match(metrics, /tessera_ws_signalling_sockets 0/);
+});
