@@ -75,7 +75,8 @@ struct tsr_ws_signalling_message {
 int tsr_ws_signalling_parse(const uint8_t *data, size_t len, struct tsr_ws_signalling_message *out,
                          const char **err_code, char **err_text);
 
-/* Purpose: free the strings of m and zero it. Accepts NULL and a zeroed m. */
+/* Purpose: free the strings of m and reset it (pointers NULL, mline_index -1).
+ * Accepts NULL and a zeroed m. */
 void tsr_ws_signalling_message_fini(struct tsr_ws_signalling_message *m);
 
 /* Purpose: the server's answer message as JSON text: {"sdp": answer_sdp} or, when
