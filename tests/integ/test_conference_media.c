@@ -59,6 +59,7 @@ struct client {
     double goertzel_own, goertzel_other;
     double other_hz;
     uint32_t server_video_ssrc;
+    uint64_t remb_bps;        /* non-zero: report this downlink estimate (REMB) */
     struct tsr_participant *participant;
 };
 
@@ -312,14 +313,37 @@ static gboolean tick_audio(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static void send_remb(struct client *c)
+{
+    uint8_t buf[64];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    g_assert_cmpint(tsr_rtcp_write_remb(&w, tsr_rtp_stream_out_ssrc(c->out_video), c->remb_bps,
+                                        &c->server_video_ssrc, 1),
+                    ==, 0);
+    tsr_webrtc_transport_send_rtcp(c->t, buf, w.len);
+}
+
 static gboolean tick_video(gpointer data)
 {
     (void)data;
     int64_t now = g_get_monotonic_time();
-    for (int i = 0; i < 2; i++)
-        if (clients[i].connected && clients[i].t)
-            send_camera_frame(&clients[i], now);
+    for (int i = 0; i < 2; i++) {
+        if (!clients[i].connected || !clients[i].t)
+            continue;
+        send_camera_frame(&clients[i], now);
+        if (clients[i].remb_bps && clients[i].server_video_ssrc)
+            send_remb(&clients[i]);
+    }
     return G_SOURCE_CONTINUE;
+}
+
+static bool tier_switched(void)
+{
+    char *text = tsr_metrics_render();
+    bool yes = strstr(text, "\ntessera_bitrate_tier_switches_total 1\n") != NULL;
+    g_free(text);
+    return yes;
 }
 
 typedef bool (*cond_fn)(void);
@@ -436,6 +460,9 @@ static void start_two_clients(struct server *srv)
                 clients[1].audio_packets);
 }
 
+static uint64_t pictures_target;
+static bool both_keep_receiving(void);
+
 static void test_two_clients(void)
 {
     struct server srv = {0};
@@ -449,6 +476,14 @@ static void test_two_clients(void)
                        clients[i].goertzel_own);
         g_assert_cmpfloat(clients[i].goertzel_other, >, 100 * clients[i].goertzel_own);
     }
+    /* bob's browser reports a weak downlink: after the grace and hold times he moves
+     * to the low bitrate tier (another encoder of the same view) and still sees alice */
+    clients[1].remb_bps = 200000;
+    g_assert_true(run_until(tier_switched, 40));
+    clients[1].remb_bps = 0;
+    pictures_target = clients[1].pictures + 10;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(centre_is(&clients[1], clients[0].y, clients[0].u, clients[0].v));
     /* bob leaves: alice's composite no longer shows him */
     tsr_participant_leave(clients[1].participant, TSR_LEAVE_REQUESTED);
     clients[1].participant = NULL;
@@ -476,7 +511,6 @@ static double metric(const char *series)
     return v;
 }
 
-static uint64_t pictures_target;
 static bool both_keep_receiving(void)
 {
     return clients[0].pictures >= pictures_target && clients[1].pictures >= pictures_target;
