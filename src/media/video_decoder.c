@@ -260,11 +260,16 @@ int tsr_video_decoder_decode(struct tsr_video_decoder *dec, const uint8_t *data,
         return fail_frame(dec, ts_rtp, TSR_ERR_INVALID, "invalid bitstream");
     if (ret < 0 && ret != AVERROR(EAGAIN))
         return fail_frame(dec, ts_rtp, TSR_ERR_TRUNCATED, "decoder rejected frame");
+    /* The codec took the keyframe: the reference chain restarts here. Its picture
+     * may come out later (H.264 with B-frames reorders), so the wait ends now and
+     * the frames after it are decoded; damaged pictures are still never shown. */
+    if (keyframe && dec->waiting_keyframe) {
+        dec->waiting_keyframe = false;
+        dec->requested_since_wait = false;
+    }
     ret = receive_pictures(dec);
     if (ret == TSR_ERR_INVALID)
         return fail_frame(dec, ts_rtp, TSR_ERR_INVALID, "damaged picture");
-    if (ret == TSR_ERR_AGAIN && dec->waiting_keyframe && keyframe)
-        request_keyframe(dec, ts_rtp, false);
     return ret;
 }
 

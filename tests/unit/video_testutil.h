@@ -114,7 +114,12 @@ static inline AVPacket **vt_encode_pattern(const char *encoder_name, int w, int 
     c->gop_size = 1000;
     c->max_b_frames = 0;
     c->thread_count = 1;
-    if (!strcmp(encoder_name, "libx264")) {
+    if (!strcmp(encoder_name, "libx264") && profile && !strcmp(profile, "high+b")) {
+        /* What file encoders produce: B-frames, so the decoder reorders. */
+        c->max_b_frames = 2;
+        av_opt_set(c->priv_data, "preset", "fast", 0);
+        av_opt_set(c->priv_data, "profile", "high", 0);
+    } else if (!strcmp(encoder_name, "libx264")) {
         av_opt_set(c->priv_data, "preset", "ultrafast", 0);
         av_opt_set(c->priv_data, "tune", "zerolatency", 0);
         if (profile)
