@@ -202,7 +202,8 @@ static void psnr_case(int sw, int sh, int n_participants)
 static void test_pattern_psnr(void)
 {
     psnr_case(1280, 720, 4);  /* 2x2: 2:1 down */
-    psnr_case(1280, 720, 25); /* 5x5: 5:1 down */
+    psnr_case(1280, 720, 25); /* 5x5: 5:1 down (4x box stage + bilinear) */
+    psnr_case(1278, 720, 9);  /* 3x3: 3:1 down (2x box stage + bilinear) */
     psnr_case(320, 180, 4);   /* 2x up */
     psnr_case(960, 540, 4);   /* 3:2 down (bilinear range) */
 }
