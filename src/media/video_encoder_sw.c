@@ -73,7 +73,7 @@ static int configure(AVCodecContext *c, const struct tsr_video_encoder_params *p
     c->qmin = 4;
     c->qmax = 56;
     if (av_opt_set(c->priv_data, "deadline", "realtime", 0) < 0 ||
-        av_opt_set_int(c->priv_data, "cpu-used", 8, 0) < 0 ||
+        av_opt_set_int(c->priv_data, "cpu-used", -8, 0) < 0 ||
         av_opt_set_int(c->priv_data, "lag-in-frames", 0, 0) < 0 ||
         av_opt_set_int(c->priv_data, "max-intra-rate", 300, 0) < 0 ||
         av_opt_set_int(c->priv_data, "static-thresh", 100, 0) < 0)
