@@ -41,7 +41,8 @@ static AVFrame *source(int seed)
         int w = p ? W / 2 : W, h = p ? H / 2 : H;
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
-                f->data[p][y * f->linesize[p] + x] = (uint8_t)((x * 3 + y * 5 + seed * 17) ^ (x >> 3));
+                f->data[p][y * f->linesize[p] + x] =
+                    (uint8_t)((x * 3 + y * 5 + seed * 17) ^ (x >> 3));
     }
     return f;
 }
@@ -102,10 +103,10 @@ static double run_swscale(const struct tsr_layout_tile *t, size_t n, AVFrame **s
         if (it == 0)
             t0 = now_ms();
         for (size_t i = 0; i < n; i++) {
-            uint8_t *dst[4] = {
-                canvas->data[0] + t[i].y * canvas->linesize[0] + t[i].x,
-                canvas->data[1] + (t[i].y / 2) * canvas->linesize[1] + t[i].x / 2,
-                canvas->data[2] + (t[i].y / 2) * canvas->linesize[2] + t[i].x / 2, NULL};
+            uint8_t *dst[4] = {canvas->data[0] + t[i].y * canvas->linesize[0] + t[i].x,
+                               canvas->data[1] + (t[i].y / 2) * canvas->linesize[1] + t[i].x / 2,
+                               canvas->data[2] + (t[i].y / 2) * canvas->linesize[2] + t[i].x / 2,
+                               NULL};
             sws_scale(ctx[i], (const uint8_t *const *)src[i]->data, src[i]->linesize, 0, H, dst,
                       canvas->linesize);
         }
@@ -130,10 +131,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < 25; i++)
         src[i] = source(i);
     double rate = memcpy_rate();
-    printf("compositor, 1280x720 canvas from 1280x720 I420 sources, all tiles changed (CPU ms per canvas frame)\n");
-    printf("%-6s %10s %10s %10s %12s %14s %14s\n", "grid", "tessera", "swscale", "memcpy", "reference",
-           "tessera/sws", "tessera/floor");
-    fprintf(csv, "grid,tiles,tessera_ms,swscale_ms,memcpy_floor_ms,reference_ms,ratio_vs_swscale,ratio_vs_floor\n");
+    printf("compositor, 1280x720 canvas from 1280x720 I420 sources, all tiles changed (CPU ms per "
+           "canvas frame)\n");
+    printf("%-6s %10s %10s %10s %12s %14s %14s\n", "grid", "tessera", "swscale", "memcpy",
+           "reference", "tessera/sws", "tessera/floor");
+    fprintf(csv, "grid,tiles,tessera_ms,swscale_ms,memcpy_floor_ms,reference_ms,ratio_vs_swscale,"
+                 "ratio_vs_floor\n");
     const int counts[] = {4, 9, 25};
     for (int g = 0; g < 3; g++) {
         uint32_t ids[25];

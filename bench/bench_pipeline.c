@@ -55,9 +55,10 @@ static int make_inputs(const char *dir, char *paths[4])
         char *src = g_strdup_printf("testsrc2=s=1280x720:r=30:d=10");
         char *vf = g_strdup_printf("hue=h=%d,noise=alls=14:allf=t+u:all_seed=%d", i * 90, i + 1);
         char *tmp = g_strdup_printf("%s.part.webm", paths[i]);
-        char *argv[] = {"ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", src,
-                        "-vf", vf, "-c:v", "libvpx", "-b:v", "1500k", "-deadline", "realtime",
-                        "-cpu-used", "8", "-g", "300", tmp, NULL};
+        char *argv[] = {"ffmpeg", "-v",   "error", "-nostdin",  "-y",       "-f",
+                        "lavfi",  "-i",   src,     "-vf",       vf,         "-c:v",
+                        "libvpx", "-b:v", "1500k", "-deadline", "realtime", "-cpu-used",
+                        "8",      "-g",   "300",   tmp,         NULL};
         fprintf(stderr, "bench_pipeline: generating %s (once)\n", paths[i]);
         struct cost c = run(argv);
         if (c.status == 0)
@@ -96,15 +97,30 @@ int main(int argc, char **argv)
     char *tool = tool_path();
     char *out_t = g_build_filename(results, "pipeline-tessera.mp4", NULL);
     char *out_f = g_build_filename(results, "pipeline-ffmpeg.mp4", NULL);
-    char *targv[] = {tool, "--size", "1280x720", "--fps", "30", "--codec", "h264", "--encoder",
-                     "software", "--bitrate", "2M", "-o", out_t, in[0], in[1], in[2], in[3], NULL};
-    const char *graph = "[0:v]scale=640:360[a];[1:v]scale=640:360[b];[2:v]scale=640:360[c];"
-                        "[3:v]scale=640:360[d];[a][b][c][d]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0[v]";
-    char *fargv[] = {"ffmpeg", "-v", "error", "-nostdin", "-y", "-i", in[0], "-i", in[1], "-i",
-                     in[2], "-i", in[3], "-filter_complex", (char *)graph, "-map", "[v]", "-r", "30",
-                     "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-                     "-profile:v", "baseline", "-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M",
-                     out_f, NULL};
+    char *targv[] = {tool,   "--size",    "1280x720", "--fps",     "30",  "--codec",
+                     "h264", "--encoder", "software", "--bitrate", "2M",  "-o",
+                     out_t,  in[0],       in[1],      in[2],       in[3], NULL};
+    const char *graph =
+        "[0:v]scale=640:360[a];[1:v]scale=640:360[b];[2:v]scale=640:360[c];"
+        "[3:v]scale=640:360[d];[a][b][c][d]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0[v]";
+    char *fargv[] = {"ffmpeg",      "-v",
+                     "error",       "-nostdin",
+                     "-y",          "-i",
+                     in[0],         "-i",
+                     in[1],         "-i",
+                     in[2],         "-i",
+                     in[3],         "-filter_complex",
+                     (char *)graph, "-map",
+                     "[v]",         "-r",
+                     "30",          "-c:v",
+                     "libx264",     "-preset",
+                     "ultrafast",   "-tune",
+                     "zerolatency", "-profile:v",
+                     "baseline",    "-b:v",
+                     "2M",          "-maxrate",
+                     "2M",          "-bufsize",
+                     "1M",          out_f,
+                     NULL};
     struct cost t = run(targv);
     struct cost f = run(fargv);
     if (t.status != 0 || f.status != 0) {

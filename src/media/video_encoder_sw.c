@@ -18,7 +18,7 @@
 struct sw_state {
     AVCodecContext *avctx;
     AVPacket *pkt;
-    AVFrame *work;   /* shallow ref of the input, to set pict_type without touching it */
+    AVFrame *work; /* shallow ref of the input, to set pict_type without touching it */
 };
 
 int tsr_encoder_backend_send_receive(AVCodecContext *avctx, AVPacket *pkt, const AVFrame *frame,

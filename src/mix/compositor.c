@@ -32,7 +32,7 @@ struct tsr_compositor {
     bool drawn_once;
     uint8_t *scratch;
     size_t scratch_size;
-    uint8_t *stage;                /* pre-reduced plane for large shrink ratios */
+    uint8_t *stage; /* pre-reduced plane for large shrink ratios */
     size_t stage_size;
     uint8_t full_to_limited_y[256], full_to_limited_c[256];
     struct tsr_compositor_stats stats;
@@ -42,7 +42,7 @@ struct tsr_compositor {
 struct src_view {
     const uint8_t *y, *u, *v; /* v NULL for NV12 (u holds interleaved UV) */
     int ys, us, vs;
-    int w, h, sx, sy;         /* luma size, chroma shifts */
+    int w, h, sx, sy; /* luma size, chroma shifts */
     bool full_range;
 };
 
@@ -76,12 +76,24 @@ uint32_t tsr_compositor_placeholder_rgb(uint32_t id)
     double r = 0, g = 0, b = 0;
     int sector = (int)hue;
     switch (sector) {
-    case 0: r = c, g = x; break;
-    case 1: r = x, g = c; break;
-    case 2: g = c, b = x; break;
-    case 3: g = x, b = c; break;
-    case 4: r = x, b = c; break;
-    default: r = c, b = x; break;
+    case 0:
+        r = c, g = x;
+        break;
+    case 1:
+        r = x, g = c;
+        break;
+    case 2:
+        g = c, b = x;
+        break;
+    case 3:
+        g = x, b = c;
+        break;
+    case 4:
+        r = x, b = c;
+        break;
+    default:
+        r = c, b = x;
+        break;
     }
     return (uint32_t)lround((r + m) * 255) << 16 | (uint32_t)lround((g + m) * 255) << 8 |
            (uint32_t)lround((b + m) * 255);
@@ -127,8 +139,8 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
     c->params = *params;
     c->ops = params->kernels == TSR_COMPOSITOR_KERNELS_REFERENCE ? &tsr_compositor_kernels_c
                                                                  : &tsr_compositor_kernels_libyuv;
-    c->canvas->format = params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12
-                                                                      : AV_PIX_FMT_YUV420P;
+    c->canvas->format =
+        params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
     c->canvas->width = params->width;
     c->canvas->height = params->height;
     c->canvas->color_range = AVCOL_RANGE_MPEG;
@@ -197,8 +209,7 @@ static int src_view_init(struct src_view *s, const AVFrame *f)
     default:
         return TSR_ERR_UNSUPPORTED;
     }
-    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 ||
-        (s->v && s->vs <= 0))
+    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 || (s->v && s->vs <= 0))
         return TSR_ERR_UNSUPPORTED; /* negative strides (flipped) are not taken */
     return 0;
 }
@@ -287,8 +298,8 @@ static void to_limited_range(struct tsr_compositor *c, struct rect d)
     bool nv12 = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
     for (int pl = 1; pl <= (nv12 ? 1 : 2); pl++)
         for (int y = 0; y < d.h / 2; y++) {
-            uint8_t *p = f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] +
-                         (nv12 ? d.x : d.x / 2);
+            uint8_t *p =
+                f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] + (nv12 ? d.x : d.x / 2);
             for (int x = 0; x < (nv12 ? d.w : d.w / 2); x++)
                 p[x] = c->full_to_limited_c[p[x]];
         }
@@ -303,8 +314,7 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
         fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
     AVFrame *f = c->canvas;
     if (scale_plane(c, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
-                    f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w,
-                    d.h) < 0)
+                    f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w, d.h) < 0)
         return -ENOMEM;
     int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
     int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
@@ -343,8 +353,8 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
         r |= scale_plane(c, su, sus, ccw, cch, scr, dcw, dcw, dch);
         r |= scale_plane(c, sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
         c->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw,
-                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1],
-                         dcw, dch);
+                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1], dcw,
+                         dch);
     }
     if (r < 0)
         return -ENOMEM;

@@ -10,9 +10,9 @@
 #include <string.h>
 
 struct taps {
-    int first;      /* first source index */
+    int first; /* first source index */
     int count;
-    double w[];     /* per-tap weights, summing to 1 */
+    double w[]; /* per-tap weights, summing to 1 */
 };
 
 static struct taps *bilinear_taps(double c, int s)

@@ -51,13 +51,13 @@ struct input {
     int stream;
     AVRational tb;
     int64_t start_pts;
-    AVBSFContext *bsf;                 /* H.264 in MP4/MKV -> Annex B */
-    struct tsr_video_decoder *dec;     /* VP8 / H.264 */
-    AVCodecContext *generic;           /* anything else */
+    AVBSFContext *bsf;             /* H.264 in MP4/MKV -> Annex B */
+    struct tsr_video_decoder *dec; /* VP8 / H.264 */
+    AVCodecContext *generic;       /* anything else */
     struct SwsContext *sws;
-    AVFrame *generic_frame;            /* latest picture of the generic path */
+    AVFrame *generic_frame; /* latest picture of the generic path */
     uint64_t generic_seq;
-    AVPacket *pending;                 /* read ahead, not yet due */
+    AVPacket *pending; /* read ahead, not yet due */
     bool eof;
     uint64_t seen_seq;
 };
@@ -97,33 +97,71 @@ static int parse_rate(const char *s, int64_t *out)
 
 static int parse_args(int argc, char **argv, struct options *o, int *first_input)
 {
-    static const struct option longopts[] = {
-        {"layout", required_argument, NULL, 'l'},  {"size", required_argument, NULL, 's'},
-        {"fps", required_argument, NULL, 'f'},     {"codec", required_argument, NULL, 'c'},
-        {"encoder", required_argument, NULL, 'e'}, {"vaapi-device", required_argument, NULL, 'd'},
-        {"bitrate", required_argument, NULL, 'b'}, {"gap", required_argument, NULL, 'g'},
-        {"background", required_argument, NULL, 'B'}, {"duration", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    *o = (struct options){.layout = TSR_LAYOUT_GRID, .width = 1280, .height = 720, .fps = 30,
-                          .codec = TSR_VIDEO_CODEC_H264, .bitrate_bps = 2000000,
-                          .background_rgb = 0x101010, .duration_s = 0};
+    static const struct option longopts[] = {{"layout", required_argument, NULL, 'l'},
+                                             {"size", required_argument, NULL, 's'},
+                                             {"fps", required_argument, NULL, 'f'},
+                                             {"codec", required_argument, NULL, 'c'},
+                                             {"encoder", required_argument, NULL, 'e'},
+                                             {"vaapi-device", required_argument, NULL, 'd'},
+                                             {"bitrate", required_argument, NULL, 'b'},
+                                             {"gap", required_argument, NULL, 'g'},
+                                             {"background", required_argument, NULL, 'B'},
+                                             {"duration", required_argument, NULL, 't'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    *o = (struct options){.layout = TSR_LAYOUT_GRID,
+                          .width = 1280,
+                          .height = 720,
+                          .fps = 30,
+                          .codec = TSR_VIDEO_CODEC_H264,
+                          .bitrate_bps = 2000000,
+                          .background_rgb = 0x101010,
+                          .duration_s = 0};
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'l': bad = tsr_layout_parse(optarg, &o->layout) < 0; break;
-        case 's': bad = sscanf(optarg, "%dx%d", &o->width, &o->height) != 2; break;
-        case 'f': o->fps = atoi(optarg); bad = o->fps < 1 || o->fps > 120; break;
-        case 'c': bad = tsr_video_codec_parse(optarg, &o->codec) < 0; break;
-        case 'e': bad = tsr_encoder_backend_parse(optarg, &o->backend) < 0; break;
-        case 'd': o->vaapi_device = optarg; break;
-        case 'b': bad = parse_rate(optarg, &o->bitrate_bps) < 0; break;
-        case 'g': o->gap = atoi(optarg); bad = o->gap < 0 || o->gap > 64; break;
-        case 'B': o->background_rgb = (uint32_t)strtoul(optarg, NULL, 16); break;
-        case 't': o->duration_s = atof(optarg); bad = o->duration_s < 0; break;
-        case 'o': o->out = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        default: return -EINVAL;
+        case 'l':
+            bad = tsr_layout_parse(optarg, &o->layout) < 0;
+            break;
+        case 's':
+            bad = sscanf(optarg, "%dx%d", &o->width, &o->height) != 2;
+            break;
+        case 'f':
+            o->fps = atoi(optarg);
+            bad = o->fps < 1 || o->fps > 120;
+            break;
+        case 'c':
+            bad = tsr_video_codec_parse(optarg, &o->codec) < 0;
+            break;
+        case 'e':
+            bad = tsr_encoder_backend_parse(optarg, &o->backend) < 0;
+            break;
+        case 'd':
+            o->vaapi_device = optarg;
+            break;
+        case 'b':
+            bad = parse_rate(optarg, &o->bitrate_bps) < 0;
+            break;
+        case 'g':
+            o->gap = atoi(optarg);
+            bad = o->gap < 0 || o->gap > 64;
+            break;
+        case 'B':
+            o->background_rgb = (uint32_t)strtoul(optarg, NULL, 16);
+            break;
+        case 't':
+            o->duration_s = atof(optarg);
+            bad = o->duration_s < 0;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -EINVAL;
         }
         if (bad) {
             fprintf(stderr, "tessera-mix: bad value '%s' for %s\n", optarg, argv[optind - 1]);
@@ -149,8 +187,7 @@ static int open_generic(struct input *in, const AVCodecParameters *par)
         return TSR_ERR_UNSUPPORTED;
     in->generic = avcodec_alloc_context3(codec);
     in->generic_frame = av_frame_alloc();
-    if (!in->generic || !in->generic_frame ||
-        avcodec_parameters_to_context(in->generic, par) < 0 ||
+    if (!in->generic || !in->generic_frame || avcodec_parameters_to_context(in->generic, par) < 0 ||
         avcodec_open2(in->generic, codec, NULL) < 0)
         return TSR_ERR_CODEC;
     return 0;
@@ -168,8 +205,7 @@ static int open_decoder(struct input *in, const AVCodecParameters *par)
         return ret;
     /* The server receives Annex B from RTP; files usually carry length prefixes. */
     const AVBitStreamFilter *f = av_bsf_get_by_name("h264_mp4toannexb");
-    if (!f || av_bsf_alloc(f, &in->bsf) < 0 ||
-        avcodec_parameters_copy(in->bsf->par_in, par) < 0)
+    if (!f || av_bsf_alloc(f, &in->bsf) < 0 || avcodec_parameters_copy(in->bsf->par_in, par) < 0)
         return TSR_ERR_CODEC;
     in->bsf->time_base_in = in->tb;
     return av_bsf_init(in->bsf) < 0 ? TSR_ERR_CODEC : 0;
@@ -500,13 +536,17 @@ static int setup(struct mixer *m, struct output *out)
     const struct options *o = m->opt;
     struct tsr_encoder_group_params gp = {
         .key = {.codec = o->codec, .width = o->width, .height = o->height},
-        .fps = o->fps, .bitrate_bps = o->bitrate_bps, .backend = o->backend,
-        .vaapi_device = o->vaapi_device, .log_ctx = "mix"};
+        .fps = o->fps,
+        .bitrate_bps = o->bitrate_bps,
+        .backend = o->backend,
+        .vaapi_device = o->vaapi_device,
+        .log_ctx = "mix"};
     int ret = tsr_encoder_group_new(&m->group, &gp);
     if (ret < 0)
         return ret;
     bool nv12 = tsr_video_encoder_pix_fmt(tsr_encoder_group_encoder(m->group)) == AV_PIX_FMT_NV12;
-    struct tsr_compositor_params cp = {.width = o->width, .height = o->height,
+    struct tsr_compositor_params cp = {.width = o->width,
+                                       .height = o->height,
                                        .format = nv12 ? TSR_COMPOSITOR_FORMAT_NV12
                                                       : TSR_COMPOSITOR_FORMAT_I420,
                                        .background_rgb = o->background_rgb};
@@ -515,10 +555,10 @@ static int setup(struct mixer *m, struct output *out)
     uint32_t ids[MAX_INPUTS];
     for (int i = 0; i < m->n_inputs; i++)
         ids[i] = m->inputs[i].id;
-    struct tsr_layout_params lp = {.kind = o->layout, .canvas_w = o->width,
-                                   .canvas_h = o->height, .gap_px = o->gap};
-    if ((ret = tsr_layout_compute(&lp, ids, (size_t)m->n_inputs, NULL, 0, m->tiles,
-                                  &m->n_tiles)) < 0)
+    struct tsr_layout_params lp = {
+        .kind = o->layout, .canvas_w = o->width, .canvas_h = o->height, .gap_px = o->gap};
+    if ((ret = tsr_layout_compute(&lp, ids, (size_t)m->n_inputs, NULL, 0, m->tiles, &m->n_tiles)) <
+        0)
         return ret;
     uint64_t sub = 0;
     return tsr_encoder_group_subscribe(m->group, write_packet, out, &sub);

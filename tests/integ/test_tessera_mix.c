@@ -21,7 +21,7 @@ struct in_spec {
 
 static const struct in_spec inputs[] = {
     {"red.webm", "1280x720", "libvpx", 0xd02020},
-    {"green.mp4", "640x480", "libx264", 0x20c020},   /* High profile with B-frames */
+    {"green.mp4", "640x480", "libx264", 0x20c020}, /* High profile with B-frames */
     {"blue.webm", "320x240", "libvpx", 0x2020d0},
     {"yellow.mkv", "1920x1080", "libx264", 0xc0c020},
 };
@@ -30,8 +30,8 @@ static char *run(char **argv, int *status)
 {
     char *out = NULL, *err = NULL;
     GError *e = NULL;
-    gboolean ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
-                               status, &e);
+    gboolean ok =
+        g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, status, &e);
     if (!ok)
         g_error("cannot run %s: %s", argv[0], e->message);
     g_free(out);
@@ -42,8 +42,8 @@ static void make_input(const char *dir, const struct in_spec *s)
 {
     char *path = g_build_filename(dir, s->name, NULL);
     char *src = g_strdup_printf("color=c=0x%06x:s=%s:r=30", s->rgb, s->size);
-    char *argv[] = {"ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", src, "-frames:v", "6",
-                    "-pix_fmt", "yuv420p", "-c:v", (char *)s->codec, path, NULL};
+    char *argv[] = {"ffmpeg",    "-v", "error",    "-y",      "-f",   "lavfi",          "-i", src,
+                    "-frames:v", "6",  "-pix_fmt", "yuv420p", "-c:v", (char *)s->codec, path, NULL};
     int status = 0;
     char *err = run(argv, &status);
     if (!g_spawn_check_wait_status(status, NULL))
@@ -120,8 +120,9 @@ static void mix_case(const char *dir, const char *codec, const char *out_name, e
     in[4] = bad;
     g_assert_true(g_file_set_contents(bad, "not a video at all", -1, NULL));
     /* The broken file sits in the middle: it must be left out, the others mixed. */
-    char *argv[] = {tool, "--size", "640x360", "--codec", (char *)codec, "--encoder", "software",
-                    "--bitrate", "800k", "-o", out, in[0], in[1], bad, in[2], in[3], NULL};
+    char *argv[] = {tool,       "--size",    "640x360", "--codec", (char *)codec, "--encoder",
+                    "software", "--bitrate", "800k",    "-o",      out,           in[0],
+                    in[1],      bad,         in[2],     in[3],     NULL};
     int status = 0;
     char *err = run(argv, &status);
     g_test_message("tessera-mix: %s", err);
@@ -139,7 +140,8 @@ static void mix_case(const char *dir, const char *codec, const char *out_name, e
         tsr_compositor_rgb_to_yuv(inputs[q].rgb, &ey, &eu, &ev);
         double m[3];
         block_mean(last, centres[q][0], centres[q][1], m);
-        g_test_message("quadrant %d: %.1f %.1f %.1f want %d %d %d", q, m[0], m[1], m[2], ey, eu, ev);
+        g_test_message("quadrant %d: %.1f %.1f %.1f want %d %d %d", q, m[0], m[1], m[2], ey, eu,
+                       ev);
         g_assert_cmpfloat(fabs(m[0] - ey), <=, 6.0);
         g_assert_cmpfloat(fabs(m[1] - eu), <=, 6.0);
         g_assert_cmpfloat(fabs(m[2] - ev), <=, 6.0);

@@ -136,7 +136,7 @@ static guint8 *luma_copy(struct tsr_video_decoder *dec, uint64_t *seq)
 
 /* Feed a damaged frame after a good prefix; check the whole contract. */
 static gboolean corruption_case(enum tsr_video_codec codec, const char *encoder, int w, int h,
-                            gboolean truncate, guint32 seed)
+                                gboolean truncate, guint32 seed)
 {
     struct kf_counter kc = {0};
     struct tsr_video_decoder *dec = make_decoder(codec, &kc);
@@ -249,7 +249,8 @@ static void test_garbage_keyframes(void)
     /* Random bytes flagged as keyframes: never published, never crash. */
     for (int c = 0; c < 2; c++) {
         struct kf_counter kc = {0};
-        struct tsr_video_decoder *dec = make_decoder(c ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8, &kc);
+        struct tsr_video_decoder *dec =
+            make_decoder(c ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8, &kc);
         GRand *rnd = g_rand_new_with_seed(7);
         for (int i = 0; i < 200; i++) {
             guint8 buf[300];

@@ -29,18 +29,22 @@ static void on_packet(void *user, const AVPacket *pkt)
     s->last_key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
     s->keyframes += s->last_key;
     s->bytes += pkt->size;
-    if (s->dec && tsr_video_decoder_decode(s->dec, pkt->data, (size_t)pkt->size,
-                                           (uint32_t)pkt->pts, s->last_key) != 0)
+    if (s->dec && tsr_video_decoder_decode(s->dec, pkt->data, (size_t)pkt->size, (uint32_t)pkt->pts,
+                                           s->last_key) != 0)
         s->decode_failures++;
 }
 
-static struct tsr_video_encoder *make_encoder(enum tsr_video_codec codec, int w, int h,
-                                              int64_t bps, enum tsr_encoder_backend backend,
-                                              const char *device)
+static struct tsr_video_encoder *make_encoder(enum tsr_video_codec codec, int w, int h, int64_t bps,
+                                              enum tsr_encoder_backend backend, const char *device)
 {
-    struct tsr_video_encoder_params p = {.codec = codec, .width = w, .height = h, .fps = 30,
-                                         .bitrate_bps = bps, .backend = backend,
-                                         .vaapi_device = device, .log_ctx = "test"};
+    struct tsr_video_encoder_params p = {.codec = codec,
+                                         .width = w,
+                                         .height = h,
+                                         .fps = 30,
+                                         .bitrate_bps = bps,
+                                         .backend = backend,
+                                         .vaapi_device = device,
+                                         .log_ctx = "test"};
     struct tsr_video_encoder *enc = NULL;
     g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, 0);
     return enc;
@@ -219,7 +223,8 @@ static void fallback_case(enum tsr_video_codec codec)
     tsr_video_encoder_free(&enc);
 
     /* auto without a usable node: software from the start, not a fallback. */
-    enc = make_encoder(codec, 320, 240, 300000, TSR_ENCODER_BACKEND_AUTO, "/nonexistent/dri/renderD999");
+    enc = make_encoder(codec, 320, 240, 300000, TSR_ENCODER_BACKEND_AUTO,
+                       "/nonexistent/dri/renderD999");
     g_assert_cmpint(tsr_video_encoder_backend(enc), ==, TSR_ENCODER_BACKEND_SOFTWARE);
     g_assert_cmpuint(tsr_counter_value(fb), ==, before + 1);
     tsr_video_encoder_free(&enc);
@@ -235,8 +240,11 @@ static void test_vaapi_fallback(void)
 static void test_invalid(void)
 {
     struct tsr_video_encoder *enc = NULL;
-    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264, .width = 321, .height = 240,
-                                         .fps = 30, .bitrate_bps = 300000};
+    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264,
+                                         .width = 321,
+                                         .height = 240,
+                                         .fps = 30,
+                                         .bitrate_bps = 300000};
     g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, -EINVAL);
     p.width = 320;
     p.bitrate_bps = 10;

@@ -48,7 +48,8 @@ static inline void vt_fill_pattern(AVFrame *f, int t)
     if (f->format == AV_PIX_FMT_NV12) {
         for (int y = 0; y < ch; y++)
             for (int x = 0; x < cw; x++) {
-                f->data[1][y * f->linesize[1] + 2 * x] = (uint8_t)(128 + 40 * sin(x * 0.1 + t * 0.1));
+                f->data[1][y * f->linesize[1] + 2 * x] =
+                    (uint8_t)(128 + 40 * sin(x * 0.1 + t * 0.1));
                 f->data[1][y * f->linesize[1] + 2 * x + 1] = (uint8_t)(128 + 40 * cos(y * 0.1));
             }
         return;
