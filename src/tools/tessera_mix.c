@@ -95,6 +95,19 @@ static int parse_rate(const char *s, int64_t *out)
     return 0;
 }
 
+static int check_args(const struct options *o, int n_inputs)
+{
+    if (!o->out || n_inputs < 1) {
+        fprintf(stderr, "tessera-mix: need -o OUT and at least one input\n");
+        return -EINVAL;
+    }
+    if (o->width < 64 || o->height < 36 || (o->width & 1) || (o->height & 1)) {
+        fprintf(stderr, "tessera-mix: --size must be even and at least 64x36\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o, int *first_input)
 {
     static const struct option longopts[] = {{"layout", required_argument, NULL, 'l'},
@@ -168,16 +181,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
             return -EINVAL;
         }
     }
-    if (!o->out || optind >= argc) {
-        fprintf(stderr, "tessera-mix: need -o OUT and at least one input\n");
-        return -EINVAL;
-    }
-    if (o->width < 64 || o->height < 36 || (o->width & 1) || (o->height & 1)) {
-        fprintf(stderr, "tessera-mix: --size must be even and at least 64x36\n");
-        return -EINVAL;
-    }
     *first_input = optind;
-    return 0;
+    return check_args(o, argc - optind);
 }
 
 static int open_generic(struct input *in, const AVCodecParameters *par)
