@@ -2,8 +2,9 @@
  *
  * The mixer's 20 ms tick pops one packet-slot at a time in timestamp order. The
  * target delay follows the measured interarrival jitter (RFC 3550 §6.4.1 estimate,
- * ×3, rounded up to whole frames) between min_delay_ms and a hard max_delay_ms:
- * when the buffer holds more than max_delay_ms the oldest packets are dropped.
+ * ×3, rounded up to whole frames) between min_delay_ms and a hard max_delay_ms;
+ * playout starts (and restarts after an underrun) once the target is buffered.
+ * When the buffer holds more than max_delay_ms the oldest packets are dropped.
  * A missing slot is reported as TSR_AUDIO_BUFFER_LOST (with the next packet's
  * payload when it is already here, for Opus in-band FEC) so the audio issue's
  * decoder can conceal it. Time is passed in; no clocks, no threads, no globals.

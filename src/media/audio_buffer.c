@@ -243,19 +243,6 @@ enum tsr_audio_buffer_result tsr_audio_buffer_pop(struct tsr_audio_buffer *ab, i
         ab->playing = false;
         return TSR_AUDIO_BUFFER_EMPTY;
     }
-    /* Too much buffered for the current jitter: skip one packet to catch up
-     * (a 20 ms jump is cheaper for the listener than drifting delay). */
-    int64_t excess = buffered_ts(ab) - ms_to_ts(ab, tsr_audio_buffer_target_delay_ms(ab) + 60);
-    if (excess > 0 && o->ts == ab->next_ts && buffered_ts(ab) - o->samples > 0) {
-        ab->next_ts += o->samples;
-        o->used = false;
-        ab->st.overflow++;
-        o = oldest(ab);
-        if (!o) {
-            ab->playing = false;
-            return TSR_AUDIO_BUFFER_EMPTY;
-        }
-    }
     out->timestamp_rtp = (uint32_t)ab->next_ts;
     if (o->ts == ab->next_ts) {
         out->result = TSR_AUDIO_BUFFER_PACKET;

@@ -401,8 +401,9 @@ int tsr_jitter_buffer_pop_frame(struct tsr_jitter_buffer *jb, int64_t now_us,
             return TSR_ERR_AGAIN;
         }
         bool gap = first != jb->low;
-        if (gap && !key && !jb->waiting_keyframe) {
-            /* Missing packets before a complete frame: wait until their time is up. */
+        if (gap && !key) {
+            /* Missing packets before a complete frame (perhaps the keyframe we
+             * wait for): wait until their time is up. */
             int64_t t = oldest_arrival(jb, jb->low, first - 1, slot_at(jb, first)->arrival_us);
             if (now_us < t + jb->cfg.max_delay_ms * 1000)
                 return TSR_ERR_AGAIN;
