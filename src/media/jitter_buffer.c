@@ -206,7 +206,8 @@ static int store(struct tsr_jitter_buffer *jb, int64_t seq, const struct tsr_rtp
         sl->data = d;
         sl->cap = h->payload_bytes;
     }
-    memcpy(sl->data, h->payload, h->payload_bytes);
+    if (h->payload_bytes)
+        memcpy(sl->data, h->payload, h->payload_bytes);
     sl->len = h->payload_bytes;
     sl->used = true;
     sl->seq = seq;
