@@ -147,7 +147,7 @@ static int build(const struct tsr_rtp_stream_out *s, const struct pkt_desc *d,
         return rc;
     if (cap - hlen < d->prefix_len + d->payload_len)
         return TSR_ERR_FULL;
-    if (d->prefix_len)
+    if (d->prefix_len) /* memcpy from NULL is undefined even for 0 bytes */
         memcpy(buf + hlen, d->prefix, d->prefix_len);
     memcpy(buf + hlen + d->prefix_len, d->payload, d->payload_len);
     *len = hlen + d->prefix_len + d->payload_len;

@@ -12,6 +12,6 @@ foreach(src ${TSR_FUZZ_REPLAY_TARGETS})
   add_test(NAME fuzz/replay_${name}
     COMMAND replay_${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name}
             ${CMAKE_SOURCE_DIR}/tests/fuzz/crashes/${name})
-  set_property(TEST fuzz/replay_${name} PROPERTY ENVIRONMENT
-    "TSR_SOURCE_DIR=${CMAKE_SOURCE_DIR};TSR_BUILD_DIR=${CMAKE_BINARY_DIR};ASAN_OPTIONS=detect_leaks=1;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp;G_SLICE=always-malloc;G_DEBUG=gc-friendly")
+  # same environment as the unit tests (TSR_TEST_ENV from tests/CMakeLists.txt)
+  set_property(TEST fuzz/replay_${name} PROPERTY ENVIRONMENT ${TSR_TEST_ENV})
 endforeach()

@@ -1,0 +1,108 @@
+/* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
+#include <tessera/server.h>
+#include <tessera/conference.h>
+#include <tessera/err.h>
+#include <tessera/http.h>
+#include <tessera/log.h>
+#include <tessera/media_engine.h>
+#include <tessera/metrics.h>
+#include <tessera/native_api.h>
+#include <tessera/probe.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <string.h>
+
+static gboolean on_signal(gpointer user)
+{
+    TSR_LOG(TSR_LOG_INFO, "server", "signal received, shutting down");
+    g_main_loop_quit(user);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Logs the probe line by line so the operator sees at start what will encode. */
+static void log_probe(const struct tsr_config *cfg)
+{
+    struct tsr_probe *probe = NULL;
+    if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
+        return;
+    char *text = tsr_probe_to_text(probe);
+    gchar **lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (*lines[i])
+            TSR_LOG(TSR_LOG_INFO, "probe", "%s", lines[i]);
+    }
+    if (strcmp(cfg->encoder, "vaapi") == 0 && !tsr_probe_vaapi_available(probe))
+        TSR_LOG(TSR_LOG_WARN, "probe", "encoder = vaapi but VAAPI is unavailable; encoders will "
+                                       "fall back to software");
+    g_strfreev(lines);
+    g_free(text);
+    tsr_probe_free(&probe);
+}
+
+/* The media engine, the conference registry wired to it, and the native API on
+ * top of the listener. */
+static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
+                             struct tsr_media_engine **engine,
+                             struct tsr_conference_registry **reg, struct tsr_native_api **api)
+{
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, cfg);
+    int rc = tsr_media_engine_new(engine, cfg);
+    if (rc)
+        return rc;
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = *engine;
+    rc = tsr_conference_registry_new(reg, &opts);
+    if (rc == 0)
+        tsr_media_engine_set_registry(*engine, *reg);
+    char *err = NULL;
+    if (rc == 0 && cfg->conferences_file[0])
+        rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
+    if (rc == 0)
+        rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
+    if (rc != 0)
+        TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
+    g_free(err);
+    return rc;
+}
+
+int tsr_server_run(const struct tsr_config *cfg)
+{
+    char host[TSR_CONFIG_STR_MAX];
+    uint16_t port = 0;
+    int rc = tsr_config_listen_split(cfg, host, sizeof host, &port);
+    if (rc)
+        return rc;
+    TSR_LOG(TSR_LOG_INFO, "server", "tessera %s starting", TSR_VERSION);
+    tsr_metrics_register_process();
+    log_probe(cfg);
+
+    GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+    struct tsr_http *http = NULL;
+    struct tsr_conference_registry *reg = NULL;
+    struct tsr_native_api *api = NULL;
+    struct tsr_media_engine *engine = NULL;
+    rc = tsr_http_new(&http, host, port);
+    if (rc == 0)
+        rc = start_conferences(cfg, http, &engine, &reg, &api);
+    if (rc == 0) {
+        guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
+        guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+        g_main_loop_run(loop);
+        g_source_remove(sigint);
+        g_source_remove(sigterm);
+    }
+    tsr_native_api_free(&api);
+    tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
+    tsr_http_free(&http);
+    /* Closed client connections finish their teardown on the loop; drain it so
+     * nothing is left half-freed at exit. */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_main_loop_unref(loop);
+    if (rc == 0)
+        TSR_LOG(TSR_LOG_INFO, "server", "stopped");
+    return rc;
+}
