@@ -171,6 +171,48 @@ static void test_twcc_vector(void)
     g_assert_cmpint(tsr_rtcp_twcc_decode(&it.u.twcc, p, 5, &n), ==, TSR_ERR_FULL);
 }
 
+/* What Chrome sends as a receiver, laid out by hand from RFC 3550 §6.4.2/§6.5
+ * and the REMB draft: RR with one block, SDES CNAME, REMB. Every field checked. */
+static void test_known_chrome_compound(void)
+{
+    static const uint8_t pkt[] = {
+        0x81, 0xc9, 0x00, 0x07, 0x00, 0x00, 0x00, 0x01,             /* RR, RC 1, sender 1 */
+        0x5e, 0xed, 0xf0, 0x0d, 0x0a, 0xff, 0xff, 0xfe,             /* ssrc, 10/256, lost −2 */
+        0x00, 0x01, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x10,             /* ext seq, jitter 16 */
+        0x12, 0x34, 0x56, 0x78, 0x00, 0x01, 0x00, 0x00,             /* LSR, DLSR 1 s */
+        0x81, 0xca, 0x00, 0x06, 0x00, 0x00, 0x00, 0x01,             /* SDES, 1 chunk, ssrc 1 */
+        0x01, 0x10, 'r', 'W', 'n', '1', 'e', 'P', '4', 'T', 'y', '/', '8', 'J', 'm', '0', 'N', 'y',
+        0x00, 0x00,                                                 /* end + padding */
+        0x8f, 0xce, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* PSFB AFB */
+        'R', 'E', 'M', 'B', 0x01, 0x0b, 0x72, 0x1a, 0x5e, 0xed, 0xf0, 0x0d,
+    };
+    struct tsr_rtcp_item it[4];
+    size_t n;
+    g_assert_cmpint(tsr_rtcp_parse(pkt, sizeof pkt, it, 4, &n), ==, 0);
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpint(it[0].kind, ==, TSR_RTCP_KIND_RR);
+    g_assert_cmpuint(it[0].u.rr.ssrc, ==, 1);
+    g_assert_cmpuint(it[0].u.rr.n_reports, ==, 1);
+    const struct tsr_rtcp_report_block *b = &it[0].u.rr.reports[0];
+    g_assert_cmphex(b->ssrc, ==, 0x5eedf00d);
+    g_assert_cmpuint(b->fraction_lost, ==, 10);
+    g_assert_cmpint(b->cumulative_lost, ==, -2);
+    g_assert_cmphex(b->ext_highest_seq, ==, 0x0001002a);
+    g_assert_cmpuint(b->jitter_rtp, ==, 16);
+    g_assert_cmphex(b->lsr, ==, 0x12345678);
+    g_assert_cmpuint(b->dlsr, ==, 65536);
+    g_assert_cmpint(it[1].kind, ==, TSR_RTCP_KIND_SDES);
+    g_assert_cmpuint(it[1].u.sdes.ssrc, ==, 1);
+    g_assert_cmpstr(it[1].u.sdes.cname, ==, "rWn1eP4Ty/8Jm0Ny");
+    g_assert_cmpint(it[2].kind, ==, TSR_RTCP_KIND_REMB);
+    g_assert_cmpuint(it[2].u.remb.sender_ssrc, ==, 1);
+    g_assert_cmpuint(it[2].u.remb.bitrate_bps, ==, 0x3721au << 2);
+    g_assert_cmpuint(it[2].u.remb.n_ssrcs, ==, 1);
+    uint32_t ssrc;
+    g_assert_cmpint(tsr_rtcp_remb_ssrc(&it[2].u.remb, 0, &ssrc), ==, 0);
+    g_assert_cmphex(ssrc, ==, 0x5eedf00d);
+}
+
 static uint64_t rtcp_errors(void)
 {
     uint64_t s = 0;
@@ -295,6 +337,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtcp/roundtrip_all", test_roundtrip_all);
     g_test_add_func("/rtcp/nack_packing", test_nack_packing);
     g_test_add_func("/rtcp/twcc_vector", test_twcc_vector);
+    g_test_add_func("/rtcp/known_chrome_compound", test_known_chrome_compound);
     g_test_add_func("/rtcp/malformed_compound", test_malformed_compound);
     g_test_add_func("/rtcp/media_clock", test_media_clock);
     int rc = g_test_run();
