@@ -264,6 +264,46 @@ static void test_bad_input(void)
     tsr_jitter_buffer_free(&jb); /* NULL is fine */
 }
 
+/* H.264 keyframe whose STAP-A (SPS, PPS) arrives after the IDR's FU-A start and
+ * end: the frame waits for it and goes out whole, parameter sets first. */
+static void test_h264_parameter_sets_late(void)
+{
+    const uint8_t prev[] = {0x41, 0x9a, 0x20};                   /* slice of the frame before */
+    const uint8_t stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1e, 0x00, 0x03, 0x68, 0xce, 0x3c};
+    const uint8_t fu0[] = {0x7c, 0x85, 0x88, 0x84};
+    const uint8_t fu1[] = {0x7c, 0x45, 0x22};
+    const uint8_t *pl[] = {prev, stap, fu0, fu1};
+    const size_t len[] = {sizeof prev, sizeof stap, sizeof fu0, sizeof fu1};
+    const uint32_t ts[] = {0, 3000, 3000, 3000};
+    const int order[] = {0, 2, 3, 1};
+    struct tsr_jitter_buffer *jb = NULL;
+    struct tsr_jitter_buffer_frame fr;
+    g_assert_cmpint(tsr_jitter_buffer_new(&jb, &tsr_rtp_codec_h264, NULL), ==, 0);
+    int emitted = 0;
+    for (int i = 0; i < 4; i++) {
+        int k = order[i];
+        struct tsr_rtp_header h = {.version = 2, .payload_type = 102, .seq = (uint16_t)(500 + k),
+                                   .timestamp_rtp = ts[k], .marker = k == 0 || k == 3,
+                                   .payload = pl[k], .payload_bytes = len[k]};
+        g_assert_cmpint(tsr_jitter_buffer_push(jb, &h, i * 1000), ==, 0);
+        while (tsr_jitter_buffer_pop_frame(jb, i * 1000, &fr) == 0) {
+            gsize n;
+            const uint8_t *d = g_bytes_get_data(fr.data, &n);
+            if (fr.timestamp_rtp == 3000) {
+                const uint8_t want[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 0, 1, 0x68, 0xce, 0x3c,
+                                        0, 0, 0, 1, 0x65, 0x88, 0x84, 0x22};
+                g_assert_cmpint(i, ==, 3); /* not before the STAP-A came */
+                g_assert_cmpmem(d, n, want, sizeof want);
+                g_assert_true(fr.keyframe);
+            }
+            g_bytes_unref(fr.data);
+            emitted++;
+        }
+    }
+    g_assert_cmpint(emitted, ==, 1); /* the delta before it: no keyframe yet, dropped */
+    tsr_jitter_buffer_free(&jb);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -272,6 +312,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jitter_buffer/lost_keyframe_packet", test_lost_keyframe_packet);
     g_test_add_func("/jitter_buffer/decoder_request", test_decoder_request);
     g_test_add_func("/jitter_buffer/bad_input", test_bad_input);
+    g_test_add_func("/jitter_buffer/h264_parameter_sets_late", test_h264_parameter_sets_late);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;
