@@ -19,10 +19,10 @@
 #include <tessera/rtp.h>
 
 struct tsr_audio_buffer_config {
-    uint32_t clock_rate;    /* default 48000 */
-    int64_t min_delay_ms;   /* default 20 */
-    int64_t max_delay_ms;   /* hard maximum, default 200 */
-    size_t max_packets;     /* default 64 */
+    uint32_t clock_rate;  /* default 48000 */
+    int64_t min_delay_ms; /* default 20 */
+    int64_t max_delay_ms; /* hard maximum, default 200 */
+    size_t max_packets;   /* default 64 */
 };
 
 void tsr_audio_buffer_config_default(struct tsr_audio_buffer_config *c);
@@ -48,10 +48,10 @@ enum tsr_audio_buffer_result {
 struct tsr_audio_buffer_out {
     enum tsr_audio_buffer_result result;
     uint32_t timestamp_rtp;
-    uint32_t samples;          /* duration of the slot at clock_rate */
-    uint8_t data[1500];        /* PACKET: the payload; LOST: the next packet if fec_available */
+    uint32_t samples;   /* duration of the slot at clock_rate */
+    uint8_t data[1500]; /* PACKET: the payload; LOST: the next packet if fec_available */
     size_t len;
-    bool fec_available;        /* LOST: data holds the following packet (Opus FEC) */
+    bool fec_available; /* LOST: data holds the following packet (Opus FEC) */
 };
 
 /* Purpose: take the next slot. Returns the result kind (also in out->result). */
@@ -66,9 +66,9 @@ int64_t tsr_audio_buffer_buffered_ms(const struct tsr_audio_buffer *ab);
 struct tsr_audio_buffer_stats {
     uint64_t packets_in;
     uint64_t packets_out;
-    uint64_t lost;          /* slots reported LOST */
-    uint64_t late;          /* arrived after their slot was played */
-    uint64_t overflow;      /* dropped to respect max_delay_ms */
+    uint64_t lost;     /* slots reported LOST */
+    uint64_t late;     /* arrived after their slot was played */
+    uint64_t overflow; /* dropped to respect max_delay_ms */
     uint64_t duplicates;
 };
 

@@ -15,7 +15,7 @@
 
 struct ab_slot {
     bool used;
-    int64_t ts;      /* unwrapped */
+    int64_t ts; /* unwrapped */
     uint32_t samples;
     size_t len;
     uint8_t data[AB_PAYLOAD_MAX];
@@ -27,9 +27,9 @@ struct tsr_audio_buffer {
     size_t n_slots;
     struct tsr_rtp_unwrapper ts_unwrap;
     bool playing;
-    bool played;            /* next_ts is valid: older packets are late even when re-buffering */
-    int64_t next_ts;        /* unwrapped timestamp of the next slot to play */
-    uint32_t last_samples;  /* duration of the last packet, used for lost slots */
+    bool played;           /* next_ts is valid: older packets are late even when re-buffering */
+    int64_t next_ts;       /* unwrapped timestamp of the next slot to play */
+    uint32_t last_samples; /* duration of the last packet, used for lost slots */
     /* RFC 3550 A.8 jitter, in RTP units */
     bool have_transit;
     int64_t last_transit;

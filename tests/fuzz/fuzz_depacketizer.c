@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const uint8_t *d;
                 size_t l;
                 bool m;
-                if (tsr_rtp_packetized_get(pk, i, &d, &l, &m) != 0 || l > 200 - TSR_RTP_PACKET_OVERHEAD_BYTES)
+                if (tsr_rtp_packetized_get(pk, i, &d, &l, &m) != 0 ||
+                    l > 200 - TSR_RTP_PACKET_OVERHEAD_BYTES)
                     abort();
             }
             tsr_rtp_packetized_unref(&pk);

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     tsr_jitter_buffer_config_default(&cfg);
     cfg.max_packets = 64; /* small ring: exercise wrap-around and flushes */
-    if (tsr_jitter_buffer_new(&jb, (data[0] & 1) ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8, &cfg) != 0 ||
+    if (tsr_jitter_buffer_new(&jb, (data[0] & 1) ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8,
+                              &cfg) != 0 ||
         tsr_audio_buffer_new(&ab, NULL) != 0)
         abort();
     while (size - off >= 2) {

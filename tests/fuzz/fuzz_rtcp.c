@@ -46,9 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct tsr_rtcp_writer w;
             struct tsr_rtcp_item back;
             tsr_rtcp_writer_init(&w, buf, sizeof buf);
-            if (tsr_rtcp_write_sr(&w, &it->u.sr) != 0 || tsr_rtcp_parse(buf, w.len, &back, 1, &k) != 0 ||
-                back.u.sr.ntp != it->u.sr.ntp || back.u.sr.n_reports != it->u.sr.n_reports ||
-                memcmp(back.u.sr.reports, it->u.sr.reports, it->u.sr.n_reports * sizeof it->u.sr.reports[0]))
+            if (tsr_rtcp_write_sr(&w, &it->u.sr) != 0 ||
+                tsr_rtcp_parse(buf, w.len, &back, 1, &k) != 0 || back.u.sr.ntp != it->u.sr.ntp ||
+                back.u.sr.n_reports != it->u.sr.n_reports ||
+                memcmp(back.u.sr.reports, it->u.sr.reports,
+                       it->u.sr.n_reports * sizeof it->u.sr.reports[0]))
                 abort();
             break;
         }

@@ -42,8 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 2;
     uint8_t *body = malloc(n ? n : 1);
     memcpy(body, data + 2, n);
-    struct tsr_rtp_header h = {.version = 2, .extension = true, .ext_profile = profiles[data[0] % 4],
-                               .ext_data = body, .ext_bytes = n};
+    struct tsr_rtp_header h = {.version = 2,
+                               .extension = true,
+                               .ext_profile = profiles[data[0] % 4],
+                               .ext_data = body,
+                               .ext_bytes = n};
     if (tsr_rtp_ext_parse(&m, &h, &v) == 0) {
         /* rebuild the known values and parse them back */
         struct tsr_rtp_ext_elem el[4];
@@ -56,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             el[k++] = (struct tsr_rtp_ext_elem){(uint8_t)id, 1, &lvl};
         }
         if (v.has_mid && (id = tsr_rtp_ext_map_id(&m, TSR_RTP_EXT_MID)) > 0)
-            el[k++] = (struct tsr_rtp_ext_elem){(uint8_t)id, (uint8_t)strlen(v.mid), (const uint8_t *)v.mid};
+            el[k++] = (struct tsr_rtp_ext_elem){(uint8_t)id, (uint8_t)strlen(v.mid),
+                                                (const uint8_t *)v.mid};
         if (v.has_abs_send_time && (id = tsr_rtp_ext_map_id(&m, TSR_RTP_EXT_ABS_SEND_TIME)) > 0) {
             tsr_rtp_ext_encode_abs_send_time(v.abs_send_time, abs);
             el[k++] = (struct tsr_rtp_ext_elem){(uint8_t)id, 3, abs};
@@ -70,10 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (k && data[1] % 3 != 1) {
             if (tsr_rtp_ext_write(el, k, out, sizeof out, &prof, &len) != 0)
                 abort();
-            struct tsr_rtp_header h2 = {.extension = true, .ext_profile = prof, .ext_data = out, .ext_bytes = len};
+            struct tsr_rtp_header h2 = {
+                .extension = true, .ext_profile = prof, .ext_data = out, .ext_bytes = len};
             if (tsr_rtp_ext_parse(&m, &h2, &v2) != 0 || v2.has_mid != v.has_mid ||
-                v2.has_audio_level != v.has_audio_level || v2.audio_level_dbov != v.audio_level_dbov ||
-                v2.abs_send_time != v.abs_send_time || v2.transport_cc_seq != v.transport_cc_seq ||
+                v2.has_audio_level != v.has_audio_level ||
+                v2.audio_level_dbov != v.audio_level_dbov || v2.abs_send_time != v.abs_send_time ||
+                v2.transport_cc_seq != v.transport_cc_seq ||
                 (v.has_mid && strcmp(v.mid, v2.mid) != 0))
                 abort();
         }

@@ -12,9 +12,12 @@
 static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
 {
     uint8_t pl[4] = {0xf8, (uint8_t)i, (uint8_t)(i * 3), 0x55};
-    struct tsr_rtp_header h = {.version = 2, .payload_type = 111, .seq = (uint16_t)(100 + i),
+    struct tsr_rtp_header h = {.version = 2,
+                               .payload_type = 111,
+                               .seq = (uint16_t)(100 + i),
                                .timestamp_rtp = 0xfffff000u + (uint32_t)i * 960u,
-                               .payload = pl, .payload_bytes = sizeof pl};
+                               .payload = pl,
+                               .payload_bytes = sizeof pl};
     return tsr_audio_buffer_push(ab, &h, now);
 }
 
@@ -73,7 +76,8 @@ static void test_start_delay_and_max(void)
     struct tsr_audio_buffer_out o;
     g_assert_cmpint(push(ab, 0, 0), ==, 0);
     g_assert_cmpint(push(ab, 1, 20000), ==, 0);
-    g_assert_cmpint(tsr_audio_buffer_pop(ab, 20000, &o), ==, TSR_AUDIO_BUFFER_EMPTY); /* 40 < 60 ms */
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, 20000, &o), ==,
+                    TSR_AUDIO_BUFFER_EMPTY); /* 40 < 60 ms */
     g_assert_cmpint(push(ab, 2, 40000), ==, 0);
     g_assert_cmpint(tsr_audio_buffer_pop(ab, 40000, &o), ==, TSR_AUDIO_BUFFER_PACKET);
     g_assert_cmpuint(o.data[1], ==, 0);
@@ -114,7 +118,8 @@ static void test_adaptive_target(void)
 static void test_bad_input(void)
 {
     struct tsr_audio_buffer *ab = new_ab(20, 200);
-    struct tsr_counter *c = tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL, "x");
+    struct tsr_counter *c =
+        tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL, "x");
     uint64_t before = tsr_counter_value(c);
     const uint8_t bad[] = {0x03}; /* code 3 without frame count */
     struct tsr_rtp_header h = {.payload = bad, .payload_bytes = 1};
@@ -122,7 +127,8 @@ static void test_bad_input(void)
     h.payload_bytes = 0;
     g_assert_cmpint(tsr_audio_buffer_push(ab, &h, 0), ==, TSR_ERR_INVALID);
     g_assert_cmpuint(tsr_counter_value(c), ==, before + 2);
-    struct tsr_audio_buffer_config cfg = {.clock_rate = 48000, .min_delay_ms = 300, .max_delay_ms = 200, .max_packets = 64};
+    struct tsr_audio_buffer_config cfg = {
+        .clock_rate = 48000, .min_delay_ms = 300, .max_delay_ms = 200, .max_packets = 64};
     struct tsr_audio_buffer *x = NULL;
     g_assert_cmpint(tsr_audio_buffer_new(&x, &cfg), ==, -EINVAL);
     tsr_audio_buffer_free(&ab);

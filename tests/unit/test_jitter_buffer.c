@@ -133,9 +133,9 @@ static void test_loss_nack_pli(void)
     const int64_t t0 = 1000000;
 
     push_frame(jb, 0, true, t0, -1);
-    push_frame(jb, 1, false, t0 + 33000, 1);  /* seq of (1,1) lost */
+    push_frame(jb, 1, false, t0 + 33000, 1); /* seq of (1,1) lost */
     push_frame(jb, 2, false, t0 + 66000, -1);
-    push_frame(jb, 3, false, t0 + 99000, 1);  /* seq of (3,1) lost */
+    push_frame(jb, 3, false, t0 + 99000, 1); /* seq of (3,1) lost */
     int64_t now = t0 + 100000;
     g_assert_cmpint(pop_all(jb, now, got, 16), ==, 1);
     g_assert_cmpint(got[0], ==, 0);
@@ -145,7 +145,8 @@ static void test_loss_nack_pli(void)
     g_assert_cmpuint(s[1], ==, seq_of(3, 1));
     g_assert_cmpuint(nacks(jb, now + 10000, s), ==, 0); /* within the interval */
     g_assert_cmpuint(nacks(jb, now + 50000, s), ==, 2); /* retry 2 */
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now), ==, TSR_KEYFRAME_REQUEST_NONE);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now), ==,
+                    TSR_KEYFRAME_REQUEST_NONE);
 
     /* the retransmission of (1,1) arrives: frames 1 and 2 go out, 3 still waits */
     g_assert_cmpint(push(jb, 1, 1, false, now + 60000), ==, 0);
@@ -163,14 +164,18 @@ static void test_loss_nack_pli(void)
     /* a complete delta frame that depends on the lost one is not emitted */
     push_frame(jb, 4, false, now, -1);
     g_assert_cmpint(pop_all(jb, now, got, 16), ==, 0);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 100000), ==, TSR_KEYFRAME_REQUEST_NONE);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 300000), ==, TSR_KEYFRAME_REQUEST_PLI);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 600000), ==, TSR_KEYFRAME_REQUEST_FIR);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 100000), ==,
+                    TSR_KEYFRAME_REQUEST_NONE);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 300000), ==,
+                    TSR_KEYFRAME_REQUEST_PLI);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 600000), ==,
+                    TSR_KEYFRAME_REQUEST_FIR);
     /* the keyframe ends it */
     push_frame(jb, 5, true, now + 610000, -1);
     g_assert_cmpint(pop_all(jb, now + 610000, got, 16), ==, 1);
     g_assert_cmpint(got[0], ==, 5);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 999000), ==, TSR_KEYFRAME_REQUEST_NONE);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, now + 999000), ==,
+                    TSR_KEYFRAME_REQUEST_NONE);
 
     struct tsr_jitter_buffer_stats st;
     tsr_jitter_buffer_get_stats(jb, &st);
@@ -207,7 +212,8 @@ static void test_lost_keyframe_packet(void)
     push_frame(jb, 2, false, 66000, -1);
     for (int64_t t = 0; t <= 400000; t += 20000)
         g_assert_cmpint(pop_all(jb, t, got, 8), ==, 0);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, 400000), ==, TSR_KEYFRAME_REQUEST_PLI);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, 400000), ==,
+                    TSR_KEYFRAME_REQUEST_PLI);
     /* the late packet arriving now is useless and is refused */
     g_assert_cmpint(push(jb, 0, 1, true, 400000), ==, TSR_ERR_AGAIN);
     push_frame(jb, 3, true, 420000, -1);
@@ -229,7 +235,8 @@ static void test_decoder_request(void)
     push_frame(jb, 1, false, 1000, -1);
     g_assert_cmpint(pop_all(jb, 1000, got, 8), ==, 2);
     tsr_jitter_buffer_request_keyframe(jb, 2000);
-    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, 2000), ==, TSR_KEYFRAME_REQUEST_PLI);
+    g_assert_cmpint(tsr_jitter_buffer_poll_keyframe_request(jb, 2000), ==,
+                    TSR_KEYFRAME_REQUEST_PLI);
     push_frame(jb, 2, false, 3000, -1);
     g_assert_cmpint(pop_all(jb, 3000, got, 8), ==, 0);
     push_frame(jb, 3, true, 4000, -1);
@@ -268,7 +275,7 @@ static void test_bad_input(void)
  * end: the frame waits for it and goes out whole, parameter sets first. */
 static void test_h264_parameter_sets_late(void)
 {
-    const uint8_t prev[] = {0x41, 0x9a, 0x20};                   /* slice of the frame before */
+    const uint8_t prev[] = {0x41, 0x9a, 0x20}; /* slice of the frame before */
     const uint8_t stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1e, 0x00, 0x03, 0x68, 0xce, 0x3c};
     const uint8_t fu0[] = {0x7c, 0x85, 0x88, 0x84};
     const uint8_t fu1[] = {0x7c, 0x45, 0x22};
@@ -282,16 +289,21 @@ static void test_h264_parameter_sets_late(void)
     int emitted = 0;
     for (int i = 0; i < 4; i++) {
         int k = order[i];
-        struct tsr_rtp_header h = {.version = 2, .payload_type = 102, .seq = (uint16_t)(500 + k),
-                                   .timestamp_rtp = ts[k], .marker = k == 0 || k == 3,
-                                   .payload = pl[k], .payload_bytes = len[k]};
+        struct tsr_rtp_header h = {.version = 2,
+                                   .payload_type = 102,
+                                   .seq = (uint16_t)(500 + k),
+                                   .timestamp_rtp = ts[k],
+                                   .marker = k == 0 || k == 3,
+                                   .payload = pl[k],
+                                   .payload_bytes = len[k]};
         g_assert_cmpint(tsr_jitter_buffer_push(jb, &h, i * 1000), ==, 0);
         while (tsr_jitter_buffer_pop_frame(jb, i * 1000, &fr) == 0) {
             gsize n;
             const uint8_t *d = g_bytes_get_data(fr.data, &n);
             if (fr.timestamp_rtp == 3000) {
-                const uint8_t want[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 0, 1, 0x68, 0xce, 0x3c,
-                                        0, 0, 0, 1, 0x65, 0x88, 0x84, 0x22};
+                const uint8_t want[] = {0, 0, 0, 1,    0x67, 0x42, 0xc0, 0x1e,
+                                        0, 0, 0, 1,    0x68, 0xce, 0x3c, 0,
+                                        0, 0, 1, 0x65, 0x88, 0x84, 0x22};
                 g_assert_cmpint(i, ==, 3); /* not before the STAP-A came */
                 g_assert_cmpmem(d, n, want, sizeof want);
                 g_assert_true(fr.keyframe);

@@ -34,7 +34,8 @@ static void test_report(void)
     /* next interval: 5 more, none lost → fraction 0, cumulative unchanged; late
      * arrivals now add jitter */
     for (int i = 4; i < 9; i++)
-        tsr_rtp_stream_in_update(&s, (uint16_t)i, (uint32_t)((i + 6) * 900), 1000000 + (i + 6) * 10000 + (i % 2) * 5000);
+        tsr_rtp_stream_in_update(&s, (uint16_t)i, (uint32_t)((i + 6) * 900),
+                                 1000000 + (i + 6) * 10000 + (i % 2) * 5000);
     g_assert_cmpint(tsr_rtp_stream_in_report(&s, 2000000, &b), ==, 0);
     g_assert_cmpuint(b.fraction_lost, ==, 0);
     g_assert_cmpint(b.cumulative_lost, ==, 2);

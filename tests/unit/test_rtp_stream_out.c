@@ -12,8 +12,8 @@
 #include <tessera/rtp_codec.h>
 #include <tessera/rtp_stream_out.h>
 
-static struct tsr_rtp_packetized *packetize(struct tsr_rtp_packetizer *pz, size_t len, int64_t capture_us,
-                                            uint8_t seed)
+static struct tsr_rtp_packetized *packetize(struct tsr_rtp_packetizer *pz, size_t len,
+                                            int64_t capture_us, uint8_t seed)
 {
     uint8_t *frame = g_malloc(len);
     for (size_t i = 0; i < len; i++)
@@ -31,12 +31,20 @@ static void test_fanout_and_rtx(void)
     tsr_media_clock_init(&clock, 5000000, 1700000000000000);
     struct tsr_rtp_packetizer *pz = NULL;
     g_assert_cmpint(tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_vp8), ==, 0);
-    struct tsr_rtp_stream_out_config a_cfg = {.ssrc = 0xaaaa, .payload_type = 96, .clock_rate = 90000,
-                                              .timestamp_offset = 777, .first_seq = 65535,
-                                              .rtx_ssrc = 0xabab, .rtx_payload_type = 97,
-                                              .rtx_first_seq = 10, .history_packets = 8};
-    struct tsr_rtp_stream_out_config b_cfg = {.ssrc = 0xbbbb, .payload_type = 100, .clock_rate = 90000,
-                                              .timestamp_offset = 123456, .first_seq = 42};
+    struct tsr_rtp_stream_out_config a_cfg = {.ssrc = 0xaaaa,
+                                              .payload_type = 96,
+                                              .clock_rate = 90000,
+                                              .timestamp_offset = 777,
+                                              .first_seq = 65535,
+                                              .rtx_ssrc = 0xabab,
+                                              .rtx_payload_type = 97,
+                                              .rtx_first_seq = 10,
+                                              .history_packets = 8};
+    struct tsr_rtp_stream_out_config b_cfg = {.ssrc = 0xbbbb,
+                                              .payload_type = 100,
+                                              .clock_rate = 90000,
+                                              .timestamp_offset = 123456,
+                                              .first_seq = 42};
     struct tsr_rtp_stream_out *a = NULL, *b = NULL;
     g_assert_cmpint(tsr_rtp_stream_out_new(&a, &a_cfg, &clock), ==, 0);
     g_assert_cmpint(tsr_rtp_stream_out_new(&b, &b_cfg, &clock), ==, 0);
@@ -101,10 +109,12 @@ static void test_fanout_and_rtx(void)
     g_assert_cmpint(tsr_rtp_stream_out_retransmit(b, 43, NULL, r, sizeof r, &rl), ==, 0);
     g_assert_cmpmem(r, rl, pb[1], lb[1]);
     /* never sent, or pushed out of the 8-packet history */
-    g_assert_cmpint(tsr_rtp_stream_out_retransmit(b, 1000, NULL, r, sizeof r, &rl), ==, TSR_ERR_NOT_FOUND);
+    g_assert_cmpint(tsr_rtp_stream_out_retransmit(b, 1000, NULL, r, sizeof r, &rl), ==,
+                    TSR_ERR_NOT_FOUND);
     for (int i = 0; i < 8; i++)
         g_assert_cmpint(tsr_rtp_stream_out_write(a, pk2, 0, NULL, p2, 1500, &l2), ==, 0);
-    g_assert_cmpint(tsr_rtp_stream_out_retransmit(a, 0, NULL, r, sizeof r, &rl), ==, TSR_ERR_NOT_FOUND);
+    g_assert_cmpint(tsr_rtp_stream_out_retransmit(a, 0, NULL, r, sizeof r, &rl), ==,
+                    TSR_ERR_NOT_FOUND);
     /* too small a buffer: nothing consumed */
     uint16_t before = tsr_rtp_stream_out_next_seq(a);
     g_assert_cmpint(tsr_rtp_stream_out_write(a, pk, 0, NULL, p2, 100, &l2), ==, TSR_ERR_FULL);
@@ -141,10 +151,17 @@ static void test_lip_sync_and_extensions(void)
 {
     struct tsr_media_clock clock;
     tsr_media_clock_init(&clock, 0, 1700000000000000);
-    struct tsr_rtp_stream_out_config vc = {.ssrc = 1, .payload_type = 96, .clock_rate = 90000, .timestamp_offset = 1000};
-    struct tsr_rtp_stream_out_config ac = {.ssrc = 2, .payload_type = 111, .clock_rate = 48000, .timestamp_offset = 5,
-                                           .ext_mid_id = 4, .mid = "1", .ext_abs_send_time_id = 2,
-                                           .ext_transport_cc_id = 3, .ext_audio_level_id = 1};
+    struct tsr_rtp_stream_out_config vc = {
+        .ssrc = 1, .payload_type = 96, .clock_rate = 90000, .timestamp_offset = 1000};
+    struct tsr_rtp_stream_out_config ac = {.ssrc = 2,
+                                           .payload_type = 111,
+                                           .clock_rate = 48000,
+                                           .timestamp_offset = 5,
+                                           .ext_mid_id = 4,
+                                           .mid = "1",
+                                           .ext_abs_send_time_id = 2,
+                                           .ext_transport_cc_id = 3,
+                                           .ext_audio_level_id = 1};
     struct tsr_rtp_stream_out *v = NULL, *a = NULL;
     g_assert_cmpint(tsr_rtp_stream_out_new(&v, &vc, &clock), ==, 0);
     g_assert_cmpint(tsr_rtp_stream_out_new(&a, &ac, &clock), ==, 0);
@@ -155,7 +172,8 @@ static void test_lip_sync_and_extensions(void)
     g_assert_cmpint(tsr_rtp_packetizer_run(pz, opus, sizeof opus, 0, 40000, true, &pk), ==, 0);
     uint8_t buf[200];
     size_t len;
-    struct tsr_rtp_send_opts o = {.now_us = 1500000, .transport_cc_seq = 77, .audio_level_dbov = 30, .voice_activity = true};
+    struct tsr_rtp_send_opts o = {
+        .now_us = 1500000, .transport_cc_seq = 77, .audio_level_dbov = 30, .voice_activity = true};
     g_assert_cmpint(tsr_rtp_stream_out_write(a, pk, 0, &o, buf, sizeof buf, &len), ==, 0);
     size_t alen = len;
     g_assert_cmpint(tsr_rtp_stream_out_write(v, pk, 0, NULL, buf + 100, 100, &len), ==, 0);
