@@ -309,6 +309,7 @@ int tsr_audio_sink_add_stream(AVFormatContext *oc, int channels, AVStream **out)
     par->sample_rate = TSR_OPUS_RATE_HZ;
     av_channel_layout_default(&par->ch_layout, channels);
     par->initial_padding = OPUS_PRE_SKIP;
+    par->frame_size = FRAME; /* the mixer's 20 ms; MP4 wants it */
     /* OpusHead (RFC 7845 §5.1): containers need it to describe the stream. */
     uint8_t *head = av_mallocz(19 + AV_INPUT_BUFFER_PADDING_SIZE);
     if (!head)
