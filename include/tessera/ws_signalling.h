@@ -73,7 +73,7 @@ struct tsr_ws_signalling_message {
  * "unknown_message", "bad_message"), *err_text a newly allocated message for the
  * client (g_free), and *out untouched. Pure; thread: any. */
 int tsr_ws_signalling_parse(const uint8_t *data, size_t len, struct tsr_ws_signalling_message *out,
-                         const char **err_code, char **err_text);
+                            const char **err_code, char **err_text);
 
 /* Purpose: free the strings of m and reset it (pointers NULL, mline_index -1).
  * Accepts NULL and a zeroed m. */

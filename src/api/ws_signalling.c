@@ -100,8 +100,8 @@ static void leave(struct ws_session *s, enum tsr_leave_reason reason)
         s->sub_id = 0;
     }
     char *id = g_steal_pointer(&s->participant_id);
-    struct tsr_participant *p = id ? tsr_conference_registry_find_participant(s->ws->reg, id)
-                                   : NULL;
+    struct tsr_participant *p =
+        id ? tsr_conference_registry_find_participant(s->ws->reg, id) : NULL;
     if (p)
         tsr_participant_leave(p, reason);
     g_free(id);
@@ -130,8 +130,8 @@ static void send_error(struct ws_session *s, const char *code, const char *text,
     send_text(s, tsr_ws_signalling_format_error(code, text));
     if (!fatal && ++s->n_errors >= TSR_WS_SIGNALLING_MAX_ERRORS) {
         count_error("too_many_errors");
-        send_text(s, tsr_ws_signalling_format_error("too_many_errors",
-                                                    "too many bad messages; closing"));
+        send_text(
+            s, tsr_ws_signalling_format_error("too_many_errors", "too many bad messages; closing"));
         fatal = true;
         close_code = CLOSE_POLICY;
     }
@@ -145,8 +145,9 @@ static gboolean on_join_timeout(gpointer user)
     g_source_unref(s->timer);
     s->timer = NULL;
     enter(s);
-    send_error(s, "timeout", "no offer within " G_STRINGIFY(TSR_WS_SIGNALLING_JOIN_TIMEOUT_S)
-               " s of connecting", true, CLOSE_POLICY);
+    send_error(s, "timeout",
+               "no offer within " G_STRINGIFY(TSR_WS_SIGNALLING_JOIN_TIMEOUT_S) " s of connecting",
+               true, CLOSE_POLICY);
     leave_handler(s);
     return G_SOURCE_REMOVE;
 }
@@ -156,8 +157,7 @@ static gboolean on_refresh(gpointer user)
 {
     struct ws_session *s = user;
     struct tsr_participant *p =
-        s->participant_id ? tsr_conference_registry_find_participant(s->ws->reg,
-                                                                     s->participant_id)
+        s->participant_id ? tsr_conference_registry_find_participant(s->ws->reg, s->participant_id)
                           : NULL;
     if (p)
         tsr_participant_refresh(p);
@@ -212,8 +212,8 @@ static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message 
     }
     if (s->early->len >= TSR_WS_SIGNALLING_MAX_EARLY_CANDIDATES) {
         send_error(s, "too_many_candidates",
-                   "at most " G_STRINGIFY(TSR_WS_SIGNALLING_MAX_EARLY_CANDIDATES)
-                   " candidates before the offer",
+                   "at most " G_STRINGIFY(
+                       TSR_WS_SIGNALLING_MAX_EARLY_CANDIDATES) " candidates before the offer",
                    false, 0);
         return;
     }
@@ -227,8 +227,8 @@ static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message 
 static void on_offer(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
     if (s->participant_id) {
-        send_error(s, "renegotiation_unsupported",
-                   "already joined; reconnect to send a new offer", false, 0);
+        send_error(s, "renegotiation_unsupported", "already joined; reconnect to send a new offer",
+                   false, 0);
         return;
     }
     struct tsr_conference_join_request req = {
@@ -278,9 +278,15 @@ static void on_join(struct ws_session *s, struct tsr_ws_signalling_message *m)
 static void dispatch(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
     switch (m->type) {
-    case TSR_WS_SIGNALLING_MESSAGE_JOIN: on_join(s, m); break;
-    case TSR_WS_SIGNALLING_MESSAGE_SDP: on_offer(s, m); break;
-    case TSR_WS_SIGNALLING_MESSAGE_CANDIDATE: on_candidate(s, m); break;
+    case TSR_WS_SIGNALLING_MESSAGE_JOIN:
+        on_join(s, m);
+        break;
+    case TSR_WS_SIGNALLING_MESSAGE_SDP:
+        on_offer(s, m);
+        break;
+    case TSR_WS_SIGNALLING_MESSAGE_CANDIDATE:
+        on_candidate(s, m);
+        break;
     case TSR_WS_SIGNALLING_MESSAGE_BYE:
         close_session(s, CLOSE_NORMAL, "bye", TSR_LEAVE_REQUESTED);
         break;
@@ -299,9 +305,8 @@ static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message
     struct tsr_ws_signalling_message m;
     const char *code = NULL;
     char *text = NULL;
-    int rc = type == SOUP_WEBSOCKET_DATA_TEXT
-                 ? tsr_ws_signalling_parse(data, len, &m, &code, &text)
-                 : TSR_ERR_INVALID;
+    int rc = type == SOUP_WEBSOCKET_DATA_TEXT ? tsr_ws_signalling_parse(data, len, &m, &code, &text)
+                                              : TSR_ERR_INVALID;
     if (type != SOUP_WEBSOCKET_DATA_TEXT) {
         send_error(s, "bad_message", "send JSON in text messages", false, 0);
     } else if (rc != 0) {
@@ -405,9 +410,8 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
     tsr_gauge_set(ws->open_gauge, (double)ws->sessions->len);
     enter(s);
     if (!alias_ok(s->alias)) {
-        send_error(s, "bad_request",
-                   "connect to /ws/ALIAS; an alias is 1-64 of A-Z a-z 0-9 . _ -", true,
-                   CLOSE_POLICY);
+        send_error(s, "bad_request", "connect to /ws/ALIAS; an alias is 1-64 of A-Z a-z 0-9 . _ -",
+                   true, CLOSE_POLICY);
     } else if (!tsr_conference_registry_knows(ws->reg, s->alias) &&
                !tsr_conference_registry_allow_adhoc(ws->reg)) {
         char *text = g_strdup_printf("there is no conference '%s'", s->alias);
@@ -421,8 +425,8 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
 
 /* Plain HTTP requests to /ws/… (no Upgrade) get a JSON 426 instead of libsoup's
  * bare 400; upgrades fall through to on_socket. */
-static void on_http(SoupServer *server, SoupServerMessage *msg, const char *path,
-                    GHashTable *query, gpointer user)
+static void on_http(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                    gpointer user)
 {
     (void)server, (void)query, (void)user;
     SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);

@@ -167,9 +167,8 @@ static int parse_object(json_t *root, struct tsr_ws_signalling_message *m, struc
     return 0;
 }
 
-int tsr_ws_signalling_parse(const uint8_t *data, size_t len,
-                            struct tsr_ws_signalling_message *out, const char **err_code,
-                            char **err_text)
+int tsr_ws_signalling_parse(const uint8_t *data, size_t len, struct tsr_ws_signalling_message *out,
+                            const char **err_code, char **err_text)
 {
     struct parse_err e = {0};
     struct tsr_ws_signalling_message m = {.mline_index = -1};

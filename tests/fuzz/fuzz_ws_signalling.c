@@ -26,8 +26,10 @@ static void check_message(const struct tsr_ws_signalling_message *m)
             __builtin_trap();
         break;
     case TSR_WS_SIGNALLING_MESSAGE_JOIN:
-    case TSR_WS_SIGNALLING_MESSAGE_BYE: break;
-    default: __builtin_trap();
+    case TSR_WS_SIGNALLING_MESSAGE_BYE:
+        break;
+    default:
+        __builtin_trap();
     }
 }
 

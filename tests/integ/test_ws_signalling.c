@@ -88,8 +88,7 @@ static struct client *client_connect(const char *path_and_query)
 {
     struct client *c = g_new0(struct client, 1);
     g_queue_init(&c->inbox);
-    char *url = g_strdup_printf("ws://127.0.0.1:%u/ws/%s", tsr_http_port(srv.http),
-                                path_and_query);
+    char *url = g_strdup_printf("ws://127.0.0.1:%u/ws/%s", tsr_http_port(srv.http), path_and_query);
     SoupMessage *msg = soup_message_new("GET", url);
     g_assert_nonnull(msg);
     soup_session_websocket_connect_async(srv.session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
@@ -422,9 +421,9 @@ static void setup(void)
     g_assert_cmpint(tsr_http_new(&srv.http, "127.0.0.1", 0), ==, 0);
     g_assert_cmpint(tsr_ws_signalling_new(&srv.ws, srv.http, srv.reg), ==, 0);
     srv.session = soup_session_new();
-    char *path = g_build_filename(g_getenv("TSR_SOURCE_DIR") ? g_getenv("TSR_SOURCE_DIR")
-                                                             : TSR_SOURCE_DIR,
-                                  "tests", "data", "sdp", "chrome_offer.sdp", NULL);
+    char *path =
+        g_build_filename(g_getenv("TSR_SOURCE_DIR") ? g_getenv("TSR_SOURCE_DIR") : TSR_SOURCE_DIR,
+                         "tests", "data", "sdp", "chrome_offer.sdp", NULL);
     g_assert_true(g_file_get_contents(path, &srv.offer, NULL, NULL));
     g_free(path);
 }

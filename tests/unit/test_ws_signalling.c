@@ -59,9 +59,8 @@ static void test_candidate_forms(void)
     tsr_ws_signalling_message_fini(&m);
 
     /* a bare line, with the SDP "a=" prefix some clients keep */
-    g_assert_cmpint(parse("{\"candidate\":\"a=candidate:2 1 udp 1 192.0.2.2 9 typ host\"}", &m,
-                          &code),
-                    ==, 0);
+    g_assert_cmpint(
+        parse("{\"candidate\":\"a=candidate:2 1 udp 1 192.0.2.2 9 typ host\"}", &m, &code), ==, 0);
     g_assert_cmpstr(m.candidate, ==, "candidate:2 1 udp 1 192.0.2.2 9 typ host");
     g_assert_null(m.mid);
     g_assert_cmpint(m.mline_index, ==, -1);
@@ -84,8 +83,8 @@ static void test_join_and_bye(void)
 {
     struct tsr_ws_signalling_message m;
     const char *code = NULL;
-    g_assert_cmpint(parse("{\"join\":{\"display_name\":\"Ann\",\"pin\":\"1234\"}}", &m, &code),
-                    ==, 0);
+    g_assert_cmpint(parse("{\"join\":{\"display_name\":\"Ann\",\"pin\":\"1234\"}}", &m, &code), ==,
+                    0);
     g_assert_cmpint(m.type, ==, TSR_WS_SIGNALLING_MESSAGE_JOIN);
     g_assert_cmpstr(m.display_name, ==, "Ann");
     g_assert_cmpstr(m.pin, ==, "1234");
