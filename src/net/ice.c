@@ -438,8 +438,12 @@ void tsr_ice_free(struct tsr_ice **pice)
         return;
     struct tsr_ice *ice = *pice;
     tsr_ice_close(ice);
-    if (ice->agent)
+    if (ice->agent) {
+        /* close_async stops STUN discovery and frees its state; the agent is
+         * finalised once its pending sources on ctx have run. */
+        nice_agent_close_async(ice->agent, NULL, NULL);
         g_object_unref(ice->agent);
+    }
     g_free(ice->public_address);
     g_free(ice->ufrag);
     g_free(ice->pwd);
