@@ -81,6 +81,10 @@ int tsr_ice_set_remote_credentials(struct tsr_ice *ice, const char *ufrag, const
  * Returns 0, TSR_ERR_INVALID, TSR_ERR_UNSUPPORTED, TSR_ERR_STATE. */
 int tsr_ice_add_remote_candidate(struct tsr_ice *ice, const char *candidate);
 
+/* Purpose: the peer signalled a=end-of-candidates (full ICE: checks may now
+ * fail for good instead of waiting for more candidates). Returns 0 or TSR_ERR_STATE. */
+int tsr_ice_remote_gathering_done(struct tsr_ice *ice);
+
 /* Purpose: send one datagram on the selected pair. `data` is borrowed.
  * Returns 0, TSR_ERR_AGAIN (no pair selected yet), TSR_ERR_IO, TSR_ERR_STATE. */
 int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len);

@@ -97,7 +97,8 @@ int tsr_webrtc_transport_set_remote_description(struct tsr_webrtc_transport *t,
 int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
                                     const struct tsr_webrtc_remote *remote);
 
-/* Purpose: a trickled remote candidate ("candidate:…", with or without "a=").
+/* Purpose: a trickled remote candidate ("candidate:…", with or without "a=");
+ * NULL or "" means end-of-candidates (what browsers trickle last).
  * Returns tsr_ice_add_remote_candidate's codes. */
 int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
                                               const char *candidate);

@@ -363,6 +363,15 @@ out:
     return rc;
 }
 
+int tsr_ice_remote_gathering_done(struct tsr_ice *ice)
+{
+    if (!ice || ice->closed)
+        return TSR_ERR_STATE;
+    if (ice->full)
+        nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+    return 0;
+}
+
 /* ---- data path ---- */
 
 int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len)

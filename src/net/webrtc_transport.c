@@ -322,6 +322,9 @@ int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
 {
     if (!t || t->closed)
         return TSR_ERR_STATE;
+    if (!candidate || !*candidate || strcmp(candidate, "a=end-of-candidates") == 0 ||
+        strcmp(candidate, "end-of-candidates") == 0)
+        return tsr_ice_remote_gathering_done(t->ice);
     return tsr_ice_add_remote_candidate(t->ice, candidate);
 }
 

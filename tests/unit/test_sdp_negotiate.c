@@ -228,6 +228,30 @@ static void test_firefox_answer(void)
     g_free(offer);
 }
 
+/* An offer captured from headless Chromium 156 (Debian 12) during an interop run
+ * in which that browser connected to this transport and decoded our video. */
+static void test_chromium_captured(void)
+{
+    char *offer = load_offer("chromium156_headless_offer.sdp");
+    struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_cmpuint(neg->n_mlines, ==, 3);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 111);
+    g_assert_cmpint(neg->mlines[0].ext_audio_level_id, ==, 1);
+    g_assert_cmpint(neg->mlines[0].ext_mid_id, ==, 4);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 96);
+    g_assert_false(neg->mlines[2].accepted);
+    g_assert_cmpstr(neg->remote_ufrag, ==, "NUWI");
+    g_assert_cmpstr(neg->remote_pwd, ==, "K/SlC2yar/+NkCYSDvz9CHt6");
+    g_assert_cmpuint(neg->n_remote_candidates, ==, 4); /* 2 UDP + 2 TCP, component 1 */
+    g_assert_nonnull(strstr(neg->answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_H264);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 108); /* 42e01f, packetization-mode=1 */
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
 static void test_directions_and_setup(void)
 {
     char *offer = load_offer("chrome_offer.sdp");
@@ -323,6 +347,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_negotiate/chrome_answer", test_chrome_answer);
     g_test_add_func("/sdp_negotiate/chrome_h264", test_chrome_h264);
     g_test_add_func("/sdp_negotiate/firefox_answer", test_firefox_answer);
+    g_test_add_func("/sdp_negotiate/chromium_captured", test_chromium_captured);
     g_test_add_func("/sdp_negotiate/directions_and_setup", test_directions_and_setup);
     g_test_add_func("/sdp_negotiate/errors", test_errors);
     return g_test_run();
