@@ -14,8 +14,8 @@ build_pkgs=(
   libnice-dev libgnutls28-dev libsrtp2-dev
 )
 # ffmpeg: reference pipelines and test inputs; clang + compiler-rt: fuzzers;
-# curl: the smoke checks; chromium + nodejs/npm: real-browser tests.
-test_pkgs=(ffmpeg clang libclang-rt-14-dev curl chromium nodejs npm)
+# curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests.
+test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = "test" ]; then

@@ -1,2 +1,141 @@
-int main(void);
-int main(void) { return 0; }
+/* tessera: command line, configuration, then the server or a one-shot mode
+ * (--probe, --check-config). Exit status: 0 ok, 1 runtime failure, 2 bad usage
+ * or configuration (nothing started). */
+#include <tessera/config.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+#include <tessera/probe.h>
+#include <tessera/server.h>
+
+#include <getopt.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct cli {
+    const char *config;
+    const char *listen;
+    const char *log_level;
+    bool probe;
+    bool json;
+    bool check_config;
+};
+
+static const char usage[] =
+    "Usage: tessera [--config FILE] [--listen ADDR:PORT] [--log-level LEVEL]\n"
+    "               [--probe [--json]] [--check-config] [--version] [--help]\n"
+    "\n"
+    "  --config FILE       read settings from FILE (default: built-in defaults)\n"
+    "  --listen ADDR:PORT  HTTP address, overrides [server] listen\n"
+    "  --log-level LEVEL   error|warn|info|debug|trace, overrides [log] level\n"
+    "  --probe             test which encoders, decoders and VAAPI work, then exit\n"
+    "  --json              with --probe: print JSON\n"
+    "  --check-config      validate the configuration and exit\n"
+    "  --version           print the version and exit\n"
+    "  --help              print this help and exit\n";
+
+/* Returns -1 to continue, or an exit status. */
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+        {"log-level", required_argument, NULL, 'L'}, {"probe", no_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'}, {"check-config", no_argument, NULL, 'k'},
+        {"version", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cli->config = optarg; break;
+        case 'l': cli->listen = optarg; break;
+        case 'L': cli->log_level = optarg; break;
+        case 'p': cli->probe = true; break;
+        case 'j': cli->json = true; break;
+        case 'k': cli->check_config = true; break;
+        case 'v': printf("tessera %s\n", TSR_VERSION); return 0;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            fprintf(stderr, "tessera: unknown or incomplete option '%s'\n%s", argv[optind - 1],
+                    usage);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tessera: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    if (cli->json && !cli->probe) {
+        fprintf(stderr, "tessera: --json only goes with --probe\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* Defaults, then the file, then the command line. Returns 0 or prints and returns 2. */
+static int load_config(const struct cli *cli, struct tsr_config *cfg)
+{
+    char *err = NULL;
+    int rc = 0;
+    tsr_config_defaults(cfg);
+    if (cli->config)
+        rc = tsr_config_apply_file(cfg, cli->config, &err);
+    if (rc == 0 && cli->listen)
+        rc = tsr_config_set(cfg, "server", "listen", cli->listen, "--listen", &err);
+    if (rc == 0 && cli->log_level)
+        rc = tsr_config_set(cfg, "log", "level", cli->log_level, "--log-level", &err);
+    if (rc) {
+        fprintf(stderr, "tessera: %s\n", err);
+        g_free(err);
+        return 2;
+    }
+    return 0;
+}
+
+static int run_probe(const struct tsr_config *cfg, bool json)
+{
+    struct tsr_probe *probe = NULL;
+    if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
+        return 1;
+    char *text;
+    if (json) {
+        json_t *j = tsr_probe_to_json(probe);
+        text = json_dumps(j, JSON_INDENT(2));
+        json_decref(j);
+        printf("%s\n", text);
+        free(text);
+    } else {
+        text = tsr_probe_to_text(probe);
+        fputs(text, stdout);
+        g_free(text);
+    }
+    tsr_probe_free(&probe);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    int rc = parse_cli(argc, argv, &cli);
+    if (rc >= 0)
+        return rc;
+    struct tsr_config cfg;
+    if (load_config(&cli, &cfg))
+        return 2;
+    enum tsr_log_level level = TSR_LOG_INFO;
+    tsr_log_level_parse(cfg.log_level, &level);
+    /* The probe's own output is the product of --probe; keep library chatter out. */
+    tsr_log_set_level(cli.probe && level == TSR_LOG_INFO ? TSR_LOG_WARN : level);
+    tsr_log_bridge_install();
+    if (cli.check_config) {
+        printf("tessera: configuration OK (%s)\n", cli.config ? cli.config : "built-in defaults");
+        return 0;
+    }
+    if (cli.probe)
+        rc = run_probe(&cfg, cli.json);
+    else
+        rc = tsr_server_run(&cfg) == 0 ? 0 : 1;
+    tsr_metrics_reset();
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* HTTP listener on the GLib main loop (libsoup-3.0), plus the small helpers every
+ * API front uses for JSON replies and request bodies.
+ *
+ * Home thread: the API loop (the thread running the GMainContext the server was
+ * created on). Handlers run there; they must not block and must not touch media,
+ * only post commands to conferences. Modules add routes with soup_server_add_handler()
+ * on tsr_http_soup_server(); the built-in routes are /healthz, /metrics and a JSON 404
+ * for everything no one claimed. */
+#ifndef TESSERA_HTTP_H
+#define TESSERA_HTTP_H
+
+#include <jansson.h>
+#include <libsoup/soup.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tsr_http;
+
+/* Purpose: create the server and start listening on host:port.
+ * Returns 0 and *out, TSR_ERR_IO when the address cannot be bound (the message
+ * is logged), or TSR_ERR_INVALID for a bad host. Thread: the API loop. */
+int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port);
+
+/* Purpose: stop listening, drop every connection, free. Accepts NULL; NULLs *p. */
+void tsr_http_free(struct tsr_http **p);
+
+/* Purpose: the libsoup server, for adding handlers. Borrowed; lives as long as http. */
+SoupServer *tsr_http_soup_server(struct tsr_http *http);
+
+/* Purpose: the port actually bound (useful with port 0 in tests). */
+uint16_t tsr_http_port(const struct tsr_http *http);
+
+/* Purpose: reply with `body` as application/json. Takes ownership of body. */
+void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body);
+
+/* Purpose: reply {"error": code, "message": message} with `status`; also counts
+ * tessera_http_errors_total{code=…}. code is a stable machine word ("not_found",
+ * "wrong_pin"); message is for humans. */
+void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Purpose: parse the request body as a JSON object of at most max_bytes.
+ * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),
+ * TSR_ERR_INVALID (not JSON / not an object); on failure *err_text is a newly
+ * allocated message for the client (g_free). */
+int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text);
+
+/* Purpose: add the CORS headers the browser APIs need (any origin, the usual methods
+ * and headers); answer OPTIONS preflights with 204. Returns 1 when msg was a preflight
+ * (already answered), else 0. */
+int tsr_http_cors(SoupServerMessage *msg);
+
+#endif

@@ -1,0 +1,203 @@
+/* HTTP listener: libsoup-3.0 server on the API loop, built-in /healthz and
+ * /metrics, JSON errors, and body/CORS helpers shared by the API fronts. */
+#include <tessera/http.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Home thread: the API loop. */
+struct tsr_http {
+    SoupServer *server;
+    uint16_t port;
+};
+
+void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
+    soup_server_message_set_status(msg, status, NULL);
+    if (text) {
+        soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
+                                         strlen(text));
+    }
+    json_decref(body);
+}
+
+void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    char labels[96];
+    snprintf(labels, sizeof labels, "code=\"%s\"", code);
+    tsr_counter_inc(tsr_metrics_counter("tessera_http_errors_total", labels,
+                                        "HTTP requests answered with an error, by error code."));
+    TSR_LOG(TSR_LOG_DEBUG, "http", "%s %s -> %u %s: %s", soup_server_message_get_method(msg),
+            g_uri_get_path(soup_server_message_get_uri(msg)), status, code, text);
+    tsr_http_reply_json(msg, status, json_pack("{s:s, s:s}", "error", code, "message", text));
+    g_free(text);
+}
+
+int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(msg);
+    if ((size_t)body->length > max_bytes) {
+        *err_text = g_strdup_printf("request body is %" G_GINT64_FORMAT
+                                    " bytes; the limit is %zu",
+                                    body->length, max_bytes);
+        return TSR_ERR_FULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body->data ? body->data : "", (size_t)body->length, 0, &jerr);
+    if (!root) {
+        *err_text = g_strdup_printf("body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                                    jerr.line, jerr.column);
+        return TSR_ERR_INVALID;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        *err_text = g_strdup("body must be a JSON object");
+        return TSR_ERR_INVALID;
+    }
+    *out = root;
+    return 0;
+}
+
+int tsr_http_cors(SoupServerMessage *msg)
+{
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+    soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
+    soup_message_headers_replace(h, "Access-Control-Allow-Methods",
+                                 "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+    soup_message_headers_replace(h, "Access-Control-Allow-Headers",
+                                 "Content-Type, Authorization, token, X-Requested-With");
+    soup_message_headers_replace(h, "Access-Control-Max-Age", "600");
+    if (strcmp(soup_server_message_get_method(msg), "OPTIONS") == 0) {
+        soup_server_message_set_status(msg, 204, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+static void handle_healthz(SoupServer *server, SoupServerMessage *msg, const char *path,
+                           GHashTable *query, gpointer user)
+{
+    (void)server, (void)path, (void)query, (void)user;
+    if (tsr_http_cors(msg))
+        return;
+    const char *method = soup_server_message_get_method(msg);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        tsr_http_reply_error(msg, 405, "method_not_allowed", "%s is not allowed on /healthz",
+                             method);
+        return;
+    }
+    tsr_http_reply_json(msg, 200,
+                        json_pack("{s:s, s:s, s:f}", "status", "ok", "version", TSR_VERSION,
+                                  "uptime_s", tsr_log_uptime_s()));
+}
+
+static void handle_metrics(SoupServer *server, SoupServerMessage *msg, const char *path,
+                           GHashTable *query, gpointer user)
+{
+    (void)server, (void)path, (void)query, (void)user;
+    if (strcmp(soup_server_message_get_method(msg), "GET") != 0) {
+        tsr_http_reply_error(msg, 405, "method_not_allowed", "only GET is allowed on /metrics");
+        return;
+    }
+    char *text = tsr_metrics_render();
+    soup_server_message_set_status(msg, 200, NULL);
+    soup_server_message_set_response(msg, "text/plain; version=0.0.4; charset=utf-8",
+                                     SOUP_MEMORY_TAKE, text, strlen(text));
+}
+
+/* Fallback for every path no module claimed. */
+static void handle_not_found(SoupServer *server, SoupServerMessage *msg, const char *path,
+                             GHashTable *query, gpointer user)
+{
+    (void)server, (void)query, (void)user;
+    if (tsr_http_cors(msg))
+        return;
+    tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
+}
+
+static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer user)
+{
+    (void)server, (void)msg, (void)user;
+    tsr_counter_inc(tsr_metrics_counter("tessera_http_requests_total", NULL,
+                                        "HTTP requests received."));
+}
+
+/* The port really bound. Not soup_server_get_uris(): libsoup 3.0 leaks a socket
+ * address there on every call. */
+static uint16_t bound_port(SoupServer *server, uint16_t fallback)
+{
+    GSList *listeners = soup_server_get_listeners(server);
+    uint16_t port = fallback;
+    GSocketAddress *local = listeners ? g_socket_get_local_address(listeners->data, NULL) : NULL;
+    if (local && G_IS_INET_SOCKET_ADDRESS(local))
+        port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+    if (local)
+        g_object_unref(local);
+    g_slist_free(listeners);
+    return port;
+}
+
+int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
+{
+    GError *err = NULL;
+    GInetAddress *addr = g_inet_address_new_from_string(host);
+    if (!addr && strcmp(host, "localhost") == 0)
+        addr = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    if (!addr) {
+        TSR_LOG(TSR_LOG_ERROR, "http", "listen address '%s' is not an IP address", host);
+        return TSR_ERR_INVALID;
+    }
+    GSocketAddress *sa = g_inet_socket_address_new(addr, port);
+    g_object_unref(addr);
+    struct tsr_http *http = g_new0(struct tsr_http, 1);
+    http->server = soup_server_new("server-header", "tessera/" TSR_VERSION, NULL);
+    soup_server_add_handler(http->server, NULL, handle_not_found, NULL, NULL);
+    soup_server_add_handler(http->server, "/healthz", handle_healthz, NULL, NULL);
+    soup_server_add_handler(http->server, "/metrics", handle_metrics, NULL, NULL);
+    g_signal_connect(http->server, "request-started", G_CALLBACK(count_request), NULL);
+    if (!soup_server_listen(http->server, sa, 0, &err)) {
+        TSR_LOG(TSR_LOG_ERROR, "http", "cannot listen on %s:%u: %s", host, port, err->message);
+        g_error_free(err);
+        g_object_unref(sa);
+        tsr_http_free(&http);
+        return TSR_ERR_IO;
+    }
+    g_object_unref(sa);
+    http->port = bound_port(http->server, port);
+    TSR_LOG(TSR_LOG_INFO, "http", "listening on http://%s:%u/", host, http->port);
+    *out = http;
+    return 0;
+}
+
+void tsr_http_free(struct tsr_http **p)
+{
+    if (!p || !*p)
+        return;
+    struct tsr_http *http = *p;
+    if (http->server) {
+        soup_server_disconnect(http->server);
+        g_object_unref(http->server);
+    }
+    g_free(http);
+    *p = NULL;
+}
+
+SoupServer *tsr_http_soup_server(struct tsr_http *http)
+{
+    return http->server;
+}
+
+uint16_t tsr_http_port(const struct tsr_http *http)
+{
+    return http->port;
+}

@@ -1,0 +1,70 @@
+/* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
+#include <tessera/server.h>
+#include <tessera/err.h>
+#include <tessera/http.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+#include <tessera/probe.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <string.h>
+
+static gboolean on_signal(gpointer user)
+{
+    TSR_LOG(TSR_LOG_INFO, "server", "signal received, shutting down");
+    g_main_loop_quit(user);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Logs the probe line by line so the operator sees at start what will encode. */
+static void log_probe(const struct tsr_config *cfg)
+{
+    struct tsr_probe *probe = NULL;
+    if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
+        return;
+    char *text = tsr_probe_to_text(probe);
+    gchar **lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (*lines[i])
+            TSR_LOG(TSR_LOG_INFO, "probe", "%s", lines[i]);
+    }
+    if (strcmp(cfg->encoder, "vaapi") == 0 && !tsr_probe_vaapi_available(probe))
+        TSR_LOG(TSR_LOG_WARN, "probe", "encoder = vaapi but VAAPI is unavailable; encoders will "
+                                       "fall back to software");
+    g_strfreev(lines);
+    g_free(text);
+    tsr_probe_free(&probe);
+}
+
+int tsr_server_run(const struct tsr_config *cfg)
+{
+    char host[TSR_CONFIG_STR_MAX];
+    uint16_t port = 0;
+    int rc = tsr_config_listen_split(cfg, host, sizeof host, &port);
+    if (rc)
+        return rc;
+    TSR_LOG(TSR_LOG_INFO, "server", "tessera %s starting", TSR_VERSION);
+    tsr_metrics_register_process();
+    log_probe(cfg);
+
+    GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+    struct tsr_http *http = NULL;
+    rc = tsr_http_new(&http, host, port);
+    if (rc == 0) {
+        guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
+        guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+        g_main_loop_run(loop);
+        g_source_remove(sigint);
+        g_source_remove(sigterm);
+    }
+    tsr_http_free(&http);
+    /* Closed client connections finish their teardown on the loop; drain it so
+     * nothing is left half-freed at exit. */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_main_loop_unref(loop);
+    if (rc == 0)
+        TSR_LOG(TSR_LOG_INFO, "server", "stopped");
+    return rc;
+}
