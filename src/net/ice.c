@@ -150,6 +150,8 @@ static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
     if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->component_id != 1)
         return NULL;
     nice_address_to_string(&c->addr, addr);
+    if (g_str_has_prefix(addr, "fe80:"))
+        return NULL; /* IPv6 link-local: useless to a peer without the scope id */
     const char *shown = addr;
     if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address)
         shown = ice->public_address;
