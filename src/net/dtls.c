@@ -68,7 +68,10 @@ bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile)
 
 int tsr_dtls_glue_send(struct tsr_dtls *d, const uint8_t *data, size_t len)
 {
-    return d->done && !d->connected ? TSR_ERR_STATE : d->cb.send(d->user, data, len);
+    int rc = d->done && !d->connected ? TSR_ERR_STATE : d->cb.send(d->user, data, len);
+    TSR_LOG(TSR_LOG_TRACE, "dtls", "record out: %zu bytes, type %u: %s", len,
+            len ? data[0] : 0, tsr_strerror(rc));
+    return rc;
 }
 
 GBytes *tsr_dtls_glue_pop(struct tsr_dtls *d)
@@ -315,6 +318,7 @@ int tsr_dtls_handle_packet(struct tsr_dtls *d, const uint8_t *data, size_t len)
         tsr_counter_inc(error_counter("bad_record"));
         return TSR_ERR_INVALID;
     }
+    TSR_LOG(TSR_LOG_TRACE, "dtls", "record in: %zu bytes, type %u", len, data[0]);
     if (g_queue_get_length(&d->inbox) >= INBOX_MAX)
         g_bytes_unref(g_queue_pop_head(&d->inbox)); /* a flood: keep the newest */
     g_queue_push_tail(&d->inbox, g_bytes_new(data, len));

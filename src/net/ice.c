@@ -380,12 +380,17 @@ int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len)
 {
     if (!ice || ice->closed)
         return TSR_ERR_STATE;
-    if (ice->state != TSR_ICE_STATE_CONNECTED && ice->state != TSR_ICE_STATE_DISCONNECTED)
-        return TSR_ERR_AGAIN;
     if (len > G_MAXUINT)
         return -EMSGSIZE;
+    /* Tried even before CONNECTED is reported: a lite agent may already have the
+     * pair the browser nominated when its DTLS ClientHello races the state signal,
+     * and answering at once saves a 1 s DTLS retransmission. */
     gint sent = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)data);
-    return sent == (gint)len ? 0 : TSR_ERR_IO;
+    if (sent == (gint)len)
+        return 0;
+    return ice->state == TSR_ICE_STATE_CONNECTED || ice->state == TSR_ICE_STATE_DISCONNECTED
+               ? TSR_ERR_IO
+               : TSR_ERR_AGAIN;
 }
 
 enum tsr_ice_state tsr_ice_get_state(const struct tsr_ice *ice)

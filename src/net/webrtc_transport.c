@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define MAX_PLAIN_BYTES 1500
+#define DTLS_BACKLOG_MAX 16 /* one handshake flight is at most ~6 records */
 
 struct tsr_webrtc_transport {
     GMainContext *ctx;
@@ -34,6 +35,7 @@ struct tsr_webrtc_transport {
     bool remote_set;
     bool closed;
     char **local_cands; /* cache behind tsr_webrtc_transport_local */
+    GQueue dtls_backlog; /* GBytes: DTLS records sent before ICE had a pair */
     uint8_t sendbuf[MAX_PLAIN_BYTES + TSR_SRTP_MAX_TRAILER_BYTES];
 };
 
@@ -118,6 +120,20 @@ static void on_ice_recv(void *user, uint8_t *data, size_t len)
     }
 }
 
+/* A browser's ClientHello often arrives with the check that nominates the pair,
+ * a moment before libnice reports CONNECTED; our reply flight could not go out
+ * then. Sending it now saves GnuTLS's 1 s retransmission timeout. */
+static void flush_dtls_backlog(struct tsr_webrtc_transport *t)
+{
+    GBytes *b;
+    while ((b = g_queue_pop_head(&t->dtls_backlog))) {
+        gsize n;
+        const uint8_t *d = g_bytes_get_data(b, &n);
+        tsr_ice_send(t->ice, d, n);
+        g_bytes_unref(b);
+    }
+}
+
 static void on_ice_state(void *user, enum tsr_ice_state s)
 {
     struct tsr_webrtc_transport *t = user;
@@ -126,6 +142,7 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
         set_state(t, TSR_WEBRTC_STATE_CONNECTING);
         break;
     case TSR_ICE_STATE_CONNECTED:
+        flush_dtls_backlog(t);
         if (t->srtp) {
             set_state(t, TSR_WEBRTC_STATE_CONNECTED); /* back from DISCONNECTED */
         } else {
@@ -159,7 +176,10 @@ static void on_ice_candidate(void *user, const char *candidate)
 static int dtls_send(void *user, const uint8_t *data, size_t len)
 {
     struct tsr_webrtc_transport *t = user;
-    return tsr_ice_send(t->ice, data, len);
+    int rc = tsr_ice_send(t->ice, data, len);
+    if (rc == TSR_ERR_AGAIN && g_queue_get_length(&t->dtls_backlog) < DTLS_BACKLOG_MAX)
+        g_queue_push_tail(&t->dtls_backlog, g_bytes_new(data, len));
+    return rc;
 }
 
 static void dtls_connected(void *user, const struct tsr_dtls_srtp_keys *keys)
@@ -226,6 +246,7 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
     t->srtp_profiles = g_strdup(cfg->srtp_profiles);
     t->cb = *cb;
     t->user = user;
+    g_queue_init(&t->dtls_backlog);
     t->lite = !cfg->ice_controlling && !(cfg->stun_server && *cfg->stun_server);
     struct tsr_ice_config icfg = {
         .port_min = cfg->port_min,
@@ -392,6 +413,7 @@ void tsr_webrtc_transport_free(struct tsr_webrtc_transport **pt)
     tsr_ice_free(&t->ice);
     tsr_dtls_cert_unref(&t->cert);
     g_strfreev(t->local_cands);
+    g_queue_clear_full(&t->dtls_backlog, (GDestroyNotify)g_bytes_unref);
     g_free(t->srtp_profiles);
     g_main_context_unref(t->ctx);
     g_free(t);
