@@ -252,6 +252,32 @@ static void test_chromium_captured(void)
     g_free(offer);
 }
 
+/* An offer captured from headless Firefox ESR 153 (Debian 12) in an interop run:
+ * session-level fingerprint and direction, mDNS-only candidates, no H.264
+ * (no OpenH264 plugin), RTCP-component candidates. */
+static void test_firefox_captured(void)
+{
+    char *offer = load_offer("firefox153esr_headless_offer.sdp");
+    struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpuint(neg->n_mlines, ==, 3);
+    g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 109);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_VP8); /* H.264 preferred, absent */
+    g_assert_cmpint(neg->mlines[1].pt, ==, 120);
+    g_assert_false(neg->mlines[2].accepted);
+    g_assert_cmpstr(neg->remote_ufrag, ==, "742b3843");
+    g_assert_cmpint(neg->local_dtls_role, ==, TSR_SDP_DTLS_ROLE_SERVER);
+    g_assert_cmpuint(neg->remote_fingerprint.len, ==, 32);
+    g_assert_cmphex(neg->remote_fingerprint.bytes[0], ==, 0x39);
+    /* component-1 candidates of the bundle line only: 2 UDP + 2 TCP, all mDNS */
+    g_assert_cmpuint(neg->n_remote_candidates, ==, 4);
+    for (size_t i = 0; i < neg->n_remote_candidates; i++)
+        g_assert_nonnull(strstr(neg->remote_candidates[i], ".local "));
+    g_assert_nonnull(strstr(neg->answer, "a=sendrecv\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
 static void test_directions_and_setup(void)
 {
     char *offer = load_offer("chrome_offer.sdp");
@@ -348,6 +374,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_negotiate/chrome_h264", test_chrome_h264);
     g_test_add_func("/sdp_negotiate/firefox_answer", test_firefox_answer);
     g_test_add_func("/sdp_negotiate/chromium_captured", test_chromium_captured);
+    g_test_add_func("/sdp_negotiate/firefox_captured", test_firefox_captured);
     g_test_add_func("/sdp_negotiate/directions_and_setup", test_directions_and_setup);
     g_test_add_func("/sdp_negotiate/errors", test_errors);
     return g_test_run();

@@ -1,19 +1,21 @@
-/* Interop with a real browser at the transport level: headless Chromium (fake
- * camera and microphone) offers to a page served here; the answer comes from
+/* Interop with real browsers at the transport level: headless Chromium and, when
+ * installed, Firefox ESR (fake camera and microphone) offer to a page served here; the answer comes from
  * tsr_sdp_negotiate + a Tessera transport. The test checks that Opus and VP8
  * RTP arrive decrypted, and reflects them back under our SSRCs so Chromium
- * decodes our SRTP video (its getStats framesDecoded > 0). Skipped when
- * /usr/bin/chromium is missing (CI installs it with the test packages). */
+ * decodes our SRTP video (its getStats framesDecoded > 0). Each browser is
+ * skipped when not installed (CI installs chromium with the test packages;
+ * Firefox is optional). */
 #include <tessera/err.h>
 #include <tessera/sdp_negotiate.h>
 #include <tessera/webrtc_transport.h>
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #define CHROMIUM "/usr/bin/chromium"
+#define FIREFOX "/usr/bin/firefox-esr"
 #define DEADLINE_S 45
 #define AUDIO_SSRC 0x7e55e7a1u
 #define VIDEO_SSRC 0x7e55e7a2u
@@ -89,7 +91,9 @@ static void on_state(void *user, enum tsr_webrtc_state s)
     ((struct harness *)user)->state = s;
 }
 
-static void answer_offer(struct harness *h, SoupServerMessage *msg, const char *offer, gsize n)
+/* Our answer to the page's offer, or a 400 with the reason. *status and *body
+ * are the HTTP response (body newly allocated). */
+static void answer_offer(struct harness *h, const char *offer, gsize n, int *status, char **body)
 {
     struct tsr_webrtc_config cfg = {.cert = h->cert};
     struct tsr_webrtc_callbacks cb = {on_rtp, on_rtcp, on_state, NULL};
@@ -103,44 +107,78 @@ static void answer_offer(struct harness *h, SoupServerMessage *msg, const char *
     l.stream_id = "tessera";
     rc = rc ? rc : tsr_sdp_negotiate(offer, n, &l, &h->neg, reason);
     rc = rc ? rc : tsr_webrtc_transport_set_remote_description(h->t, h->neg);
-    if (rc != 0) {
-        soup_server_message_set_status(msg, 400, NULL);
-        soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_COPY, reason,
-                                         strlen(reason));
-        return;
-    }
-    soup_server_message_set_status(msg, 200, NULL);
-    soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_COPY, h->neg->answer,
-                                     strlen(h->neg->answer));
+    *status = rc ? 400 : 200;
+    *body = g_strdup(rc ? reason : h->neg->answer);
 }
 
-static void handle(SoupServer *srv, SoupServerMessage *msg, const char *path, GHashTable *q,
-                   gpointer user)
+/* Reads one HTTP/1.1 request (headers + Content-Length body). The browser is
+ * local and sends it at once, so blocking reads with a timeout are fine here. */
+static bool read_request(GSocket *sock, char **path, char **body, gsize *body_len)
+{
+    GString *in = g_string_new(NULL);
+    char buf[4096];
+    const char *hdr_end = NULL;
+    gsize want = 0;
+    g_socket_set_blocking(sock, TRUE);
+    g_socket_set_timeout(sock, 10);
+    for (;;) {
+        if (!hdr_end && (hdr_end = strstr(in->str, "\r\n\r\n"))) {
+            const char *cl = g_strstr_len(in->str, hdr_end - in->str, "Content-Length:");
+            want = (gsize)(hdr_end - in->str) + 4 + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+        if (hdr_end && in->len >= want)
+            break;
+        gssize r = g_socket_receive(sock, buf, sizeof(buf), NULL, NULL);
+        if (r <= 0) {
+            g_string_free(in, TRUE);
+            return false;
+        }
+        g_string_append_len(in, buf, r);
+        hdr_end = NULL;
+    }
+    hdr_end = strstr(in->str, "\r\n\r\n");
+    const char *sp = strchr(in->str, ' ');
+    const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+    *path = sp2 ? g_strndup(sp + 1, (gsize)(sp2 - sp - 1)) : g_strdup("");
+    *body_len = want - (gsize)(hdr_end + 4 - in->str);
+    *body = g_strndup(hdr_end + 4, *body_len);
+    g_string_free(in, TRUE);
+    return true;
+}
+
+static gboolean on_incoming(GSocketService *svc, GSocketConnection *conn, GObject *src,
+                            gpointer user)
 {
     struct harness *h = user;
-    (void)srv, (void)q;
-    /* no keep-alive: nothing of libsoup's outlives the test's server */
-    soup_message_headers_append(soup_server_message_get_response_headers(msg), "Connection",
-                                "close");
-    if (strcmp(path, "/") == 0) {
-        soup_server_message_set_status(msg, 200, NULL);
-        soup_server_message_set_response(msg, "text/html", SOUP_MEMORY_STATIC, page,
-                                         strlen(page));
-        return;
-    }
-    GBytes *body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+    GSocket *sock = g_socket_connection_get_socket(conn);
+    char *path = NULL, *body = NULL, *out = NULL;
     gsize n = 0;
-    const char *data = g_bytes_get_data(body, &n);
-    if (strcmp(path, "/offer") == 0) {
-        answer_offer(h, msg, data, n);
+    int status = 404;
+    const char *type = "text/plain";
+    (void)svc, (void)src;
+    if (!read_request(sock, &path, &body, &n))
+        return TRUE;
+    if (strcmp(path, "/") == 0) {
+        status = 200;
+        type = "text/html";
+        out = g_strdup(page);
+    } else if (strcmp(path, "/offer") == 0) {
+        answer_offer(h, body, n, &status, &out);
     } else if (strcmp(path, "/log") == 0) {
         g_free(h->browser_result);
-        h->browser_result = g_strndup(data, n);
-        soup_server_message_set_status(msg, 200, NULL);
-    } else {
-        soup_server_message_set_status(msg, 404, NULL);
+        h->browser_result = g_strdup(body);
+        status = 200;
     }
-    g_bytes_unref(body);
+    char *resp = g_strdup_printf("HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                                 "Connection: close\r\n\r\n%s",
+                                 status, type, out ? strlen(out) : 0, out ? out : "");
+    g_socket_send(sock, resp, strlen(resp), NULL, NULL);
+    g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+    g_free(resp);
+    g_free(out);
+    g_free(path);
+    g_free(body);
+    return TRUE;
 }
 
 static gboolean wake(gpointer data)
@@ -149,36 +187,50 @@ static gboolean wake(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void test_chromium(void)
+/* Command line for `browser` opening url with a fresh profile in dir. */
+static char **browser_argv(const char *browser, const char *dir, const char *url)
 {
-    if (!g_file_test(CHROMIUM, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip(CHROMIUM " not installed");
+    if (strcmp(browser, FIREFOX) == 0) {
+        char *prefs = g_build_filename(dir, "user.js", NULL);
+        g_assert_true(g_file_set_contents(
+            prefs,
+            "user_pref(\"media.navigator.streams.fake\", true);\n"
+            "user_pref(\"media.navigator.permission.disabled\", true);\n"
+            "user_pref(\"browser.shell.checkDefaultBrowser\", false);\n"
+            "user_pref(\"datareporting.policy.dataSubmissionEnabled\", false);\n",
+            -1, NULL));
+        g_free(prefs);
+        char *argv[] = {(char *)browser, "--headless", "--no-remote", "--profile", (char *)dir,
+                        (char *)url, NULL};
+        return g_strdupv(argv);
+    }
+    char *user_dir = g_strdup_printf("--user-data-dir=%s", dir);
+    char *argv[] = {(char *)browser, "--headless=new", "--no-sandbox",
+                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    "--disable-background-networking", "--disable-gpu", user_dir, (char *)url,
+                    NULL};
+    char **out = g_strdupv(argv);
+    g_free(user_dir);
+    return out;
+}
+
+static void test_browser(gconstpointer data)
+{
+    const char *browser = data;
+    if (!g_file_test(browser, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("browser not installed");
         return;
     }
     struct harness h = {.ctx = g_main_context_ref_thread_default()};
     g_assert_cmpint(tsr_dtls_cert_generate(&h.cert), ==, 0);
-    SoupServer *srv = soup_server_new(NULL, NULL);
-    soup_server_add_handler(srv, NULL, handle, &h, NULL);
-    /* Our own listening socket: soup_server_get_uris() leaks an address in
-     * libsoup 3.0 (Debian 12), and the port is all we need. */
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL);
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *addr = g_inet_socket_address_new(lo, 0);
-    g_assert_true(g_socket_bind(sock, addr, TRUE, NULL));
-    g_assert_true(g_socket_listen(sock, NULL));
-    GSocketAddress *bound = g_socket_get_local_address(sock, NULL);
-    char *url = g_strdup_printf("http://127.0.0.1:%u/",
-                                g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
-    g_assert_true(soup_server_listen_socket(srv, sock, 0, NULL));
-    g_object_unref(bound);
-    g_object_unref(addr);
-    g_object_unref(lo);
-    char *profile = g_dir_make_tmp("tsr-chromium-XXXXXX", NULL);
-    char *user_dir = g_strdup_printf("--user-data-dir=%s", profile);
-    char *argv[] = {CHROMIUM, "--headless=new", "--no-sandbox", "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream", "--disable-background-networking",
-                    "--disable-gpu", user_dir, url, NULL};
+    GSocketService *svc = g_socket_service_new();
+    guint16 port = g_socket_listener_add_any_inet_port(G_SOCKET_LISTENER(svc), NULL, NULL);
+    g_assert_cmpuint(port, >, 0);
+    g_signal_connect(svc, "incoming", G_CALLBACK(on_incoming), &h);
+    g_socket_service_start(svc);
+    char *url = g_strdup_printf("http://127.0.0.1:%u/", port);
+    char *profile = g_dir_make_tmp("tsr-browser-XXXXXX", NULL);
+    char **argv = browser_argv(browser, profile, url);
     GPid pid;
     g_assert_true(g_spawn_async(NULL, argv, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
@@ -210,13 +262,13 @@ static void test_chromium(void)
     tsr_webrtc_transport_free(&h.t);
     tsr_sdp_negotiation_free(&h.neg);
     tsr_dtls_cert_unref(&h.cert);
-    soup_server_disconnect(srv);
-    g_object_unref(srv);
-    g_object_unref(sock);
+    g_socket_service_stop(svc);
+    g_socket_listener_close(G_SOCKET_LISTENER(svc));
+    g_object_unref(svc);
     char *rm_argv[] = {"rm", "-rf", profile, NULL};
     g_spawn_sync(NULL, rm_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
     g_free(profile);
-    g_free(user_dir);
+    g_strfreev(argv);
     g_free(url);
     g_free(h.browser_result);
     while (g_main_context_iteration(h.ctx, FALSE))
@@ -227,6 +279,7 @@ static void test_chromium(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/webrtc/chromium_interop", test_chromium);
+    g_test_add_data_func("/webrtc/chromium_interop", CHROMIUM, test_browser);
+    g_test_add_data_func("/webrtc/firefox_interop", FIREFOX, test_browser);
     return g_test_run();
 }
