@@ -79,10 +79,11 @@ struct tsr_dtls_callbacks {
 
 struct tsr_dtls_config {
     enum tsr_dtls_role role;
-    struct tsr_dtls_cert *cert;                      /* borrowed; a reference is taken */
+    struct tsr_dtls_cert *cert;                           /* borrowed; a reference is taken */
     const struct tsr_sdp_fingerprint *remote_fingerprint; /* copied; hash must be sha-256 */
-    const char *srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
-    uint16_t mtu;              /* 0 = 1200 */
+    const char *
+        srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
+    uint16_t mtu;      /* 0 = 1200 */
 };
 
 /* Purpose: a DTLS endpoint. Nothing is sent until tsr_dtls_start().

@@ -25,13 +25,14 @@ enum tsr_ice_state {
 };
 
 struct tsr_ice_config {
-    uint16_t port_min;          /* local UDP port range; 0/0 = any port */
+    uint16_t port_min; /* local UDP port range; 0/0 = any port */
     uint16_t port_max;
-    const char *public_address; /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
-    const char *stun_server;    /* "host:port"; NULL/"" = ICE-lite */
-    const char *bind_address;   /* gather on this address only (tests: "127.0.0.1"); NULL = all */
-    bool controlling;           /* full-ICE client side (loopback test); forces full ICE */
-    bool full_ice;              /* full ICE without STUN (the loopback client) */
+    const char
+        *public_address;      /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
+    const char *stun_server;  /* "host:port"; NULL/"" = ICE-lite */
+    const char *bind_address; /* gather on this address only (tests: "127.0.0.1"); NULL = all */
+    bool controlling;         /* full-ICE client side (loopback test); forces full ICE */
+    bool full_ice;            /* full ICE without STUN (the loopback client) */
     uint32_t consent_timeout_ms; /* silence after which DISCONNECTED is reported; 0 = 5000 */
 };
 

@@ -32,13 +32,13 @@ enum tsr_webrtc_state {
 };
 
 struct tsr_webrtc_config {
-    uint16_t port_min;          /* 0/0 = any */
+    uint16_t port_min; /* 0/0 = any */
     uint16_t port_max;
-    const char *public_address; /* NULL/"" = none */
-    const char *stun_server;    /* NULL/"" = ICE-lite */
-    const char *bind_address;   /* NULL = every interface */
-    struct tsr_dtls_cert *cert; /* borrowed; the transport takes a reference */
-    const char *srtp_profiles;  /* NULL = GCM then AES_CM_80 */
+    const char *public_address;  /* NULL/"" = none */
+    const char *stun_server;     /* NULL/"" = ICE-lite */
+    const char *bind_address;    /* NULL = every interface */
+    struct tsr_dtls_cert *cert;  /* borrowed; the transport takes a reference */
+    const char *srtp_profiles;   /* NULL = GCM then AES_CM_80 */
     uint32_t consent_timeout_ms; /* 0 = 5000 */
     /* Loopback/test client side: full ICE, controlling, DTLS role from the remote. */
     bool ice_controlling;
@@ -107,10 +107,8 @@ int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
  * modified (copied into a local buffer first, since SRTP works in place).
  * Returns 0, TSR_ERR_STATE (not connected), -EMSGSIZE (> 1500 bytes),
  * tsr_srtp_protect_*'s and tsr_ice_send's codes. */
-int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                  size_t len);
-int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                   size_t len);
+int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len);
+int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len);
 
 enum tsr_webrtc_state tsr_webrtc_transport_state(const struct tsr_webrtc_transport *t);
 const char *tsr_webrtc_state_name(enum tsr_webrtc_state state);

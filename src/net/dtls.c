@@ -28,7 +28,7 @@ struct tsr_dtls {
     struct tsr_dtls_callbacks cb;
     void *user;
     GSource *timer;
-    GQueue inbox; /* GBytes, one datagram each */
+    GQueue inbox;                  /* GBytes, one datagram each */
     bool started, connected, done; /* done: failed or closed; no more callbacks */
     bool fp_mismatch;
 };
@@ -69,8 +69,8 @@ bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile)
 int tsr_dtls_glue_send(struct tsr_dtls *d, const uint8_t *data, size_t len)
 {
     int rc = d->done && !d->connected ? TSR_ERR_STATE : d->cb.send(d->user, data, len);
-    TSR_LOG(TSR_LOG_TRACE, "dtls", "record out: %zu bytes, type %u: %s", len,
-            len ? data[0] : 0, tsr_strerror(rc));
+    TSR_LOG(TSR_LOG_TRACE, "dtls", "record out: %zu bytes, type %u: %s", len, len ? data[0] : 0,
+            tsr_strerror(rc));
     return rc;
 }
 
@@ -98,8 +98,9 @@ int tsr_dtls_verify_peer(gnutls_session_t session)
         return 0;
     d->fp_mismatch = true;
     tsr_counter_inc(error_counter("fingerprint_mismatch"));
-    TSR_LOG(TSR_LOG_WARN, "dtls", "peer certificate does not match the SDP a=fingerprint; "
-                                  "refusing the connection");
+    TSR_LOG(TSR_LOG_WARN, "dtls",
+            "peer certificate does not match the SDP a=fingerprint; "
+            "refusing the connection");
     return GNUTLS_E_CERTIFICATE_ERROR;
 }
 
@@ -228,7 +229,7 @@ static void drive(struct tsr_dtls *d)
     } else if (!gnutls_error_is_fatal(r)) {
         arm_timer(d); /* EAGAIN: wait for a datagram or the retransmission timeout */
     } else {
-        int err = d->fp_mismatch ? TSR_ERR_AUTH
+        int err = d->fp_mismatch           ? TSR_ERR_AUTH
                   : r == GNUTLS_E_TIMEDOUT ? TSR_ERR_TIMEOUT
                                            : TSR_ERR_CRYPTO;
         if (!d->fp_mismatch)
@@ -281,8 +282,7 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
     struct tsr_dtls *d = NULL;
     int rc;
     if (!out || !ctx || !cfg || !cfg->cert || !cb || !cb->send || !cfg->remote_fingerprint ||
-        strcmp(cfg->remote_fingerprint->hash, "sha-256") != 0 ||
-        cfg->remote_fingerprint->len != 32)
+        strcmp(cfg->remote_fingerprint->hash, "sha-256") != 0 || cfg->remote_fingerprint->len != 32)
         return -EINVAL;
     d = g_new0(struct tsr_dtls, 1);
     d->ctx = g_main_context_ref(ctx);

@@ -42,8 +42,8 @@ struct tsr_ice {
 
 const char *tsr_ice_state_name(enum tsr_ice_state state)
 {
-    static const char *const names[] = {"new", "checking", "connected", "disconnected", "failed",
-                                        "closed"};
+    static const char *const names[] = {"new",          "checking", "connected",
+                                        "disconnected", "failed",   "closed"};
     return (unsigned)state < G_N_ELEMENTS(names) ? names[state] : "?";
 }
 
@@ -212,8 +212,8 @@ static int resolve_stun(const char *hostport, char **ip, guint *port)
 static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
 {
     /* No UPnP port mapping (slow, spawns threads) and no ICE-TCP: UDP only. */
-    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode",
-                 cfg->controlling, NULL);
+    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode", cfg->controlling,
+                 NULL);
     if (cfg->stun_server && *cfg->stun_server) {
         char *ip = NULL;
         guint port = 0;
@@ -254,12 +254,12 @@ static int start_stream(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
         nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min, cfg->port_max);
     ice->sig_state = g_signal_connect(ice->agent, "component-state-changed",
                                       G_CALLBACK(on_component_state), ice);
-    ice->sig_cand = g_signal_connect(ice->agent, "new-candidate-full",
-                                     G_CALLBACK(on_new_candidate), ice);
+    ice->sig_cand =
+        g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
     if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
-        TSR_LOG(TSR_LOG_ERROR, "ice", "no local candidate (ports %u..%u exhausted?)",
-                cfg->port_min, cfg->port_max);
+        TSR_LOG(TSR_LOG_ERROR, "ice", "no local candidate (ports %u..%u exhausted?)", cfg->port_min,
+                cfg->port_max);
         return TSR_ERR_IO;
     }
     if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
@@ -281,8 +281,8 @@ int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_co
     ice->cb = *cb;
     ice->user = user;
     ice->full = cfg->controlling || cfg->full_ice || (cfg->stun_server && *cfg->stun_server);
-    ice->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
-                                                      : DEFAULT_CONSENT_TIMEOUT_MS;
+    ice->consent_timeout_ms =
+        cfg->consent_timeout_ms ? cfg->consent_timeout_ms : DEFAULT_CONSENT_TIMEOUT_MS;
     NiceAgentOption opts = ice->full ? NICE_AGENT_OPTION_ICE_TRICKLE : NICE_AGENT_OPTION_LITE_MODE;
     if (cfg->controlling)
         opts = NICE_AGENT_OPTION_NONE; /* the loopback client knows all candidates */

@@ -34,7 +34,7 @@ struct tsr_webrtc_transport {
     bool lite;
     bool remote_set;
     bool closed;
-    char **local_cands; /* cache behind tsr_webrtc_transport_local */
+    char **local_cands;  /* cache behind tsr_webrtc_transport_local */
     GQueue dtls_backlog; /* GBytes: DTLS records sent before ICE had a pair */
     uint8_t sendbuf[MAX_PLAIN_BYTES + TSR_SRTP_MAX_TRAILER_BYTES];
 };
@@ -114,8 +114,8 @@ static void on_ice_recv(void *user, uint8_t *data, size_t len)
         break;
     case PKT_UNKNOWN:
         count_bad("unknown");
-        TSR_LOG_RL(TSR_LOG_WARN, "webrtc", 2000, "garbage datagram (%zu bytes, first 0x%02x)",
-                   len, len ? data[0] : 0);
+        TSR_LOG_RL(TSR_LOG_WARN, "webrtc", 2000, "garbage datagram (%zu bytes, first 0x%02x)", len,
+                   len ? data[0] : 0);
         break;
     }
 }
@@ -312,8 +312,8 @@ int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
     for (size_t i = 0; i < r->n_candidates; i++) {
         int crc = tsr_ice_add_remote_candidate(t->ice, r->candidates[i]);
         if (crc != 0 && crc != TSR_ERR_UNSUPPORTED)
-            TSR_LOG(TSR_LOG_DEBUG, "webrtc", "remote candidate ignored (%s): %s",
-                    tsr_strerror(crc), r->candidates[i]);
+            TSR_LOG(TSR_LOG_DEBUG, "webrtc", "remote candidate ignored (%s): %s", tsr_strerror(crc),
+                    r->candidates[i]);
     }
     set_state(t, TSR_WEBRTC_STATE_CONNECTING);
     if (tsr_ice_get_state(t->ice) == TSR_ICE_STATE_CONNECTED)
@@ -338,8 +338,7 @@ int tsr_webrtc_transport_set_remote_description(struct tsr_webrtc_transport *t,
     return tsr_webrtc_transport_set_remote(t, &r);
 }
 
-int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
-                                              const char *candidate)
+int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t, const char *candidate)
 {
     if (!t || t->closed)
         return TSR_ERR_STATE;
@@ -371,8 +370,7 @@ int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t 
     return send_protected(t, data, len, false);
 }
 
-int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                   size_t len)
+int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len)
 {
     return send_protected(t, data, len, true);
 }

@@ -1,10 +1,9 @@
 /* Interop with real browsers at the transport level: headless Chromium and, when
- * installed, Firefox ESR (fake camera and microphone) offer to a page served here; the answer comes from
- * tsr_sdp_negotiate + a Tessera transport. The test checks that Opus and VP8
- * RTP arrive decrypted, and reflects them back under our SSRCs so Chromium
- * decodes our SRTP video (its getStats framesDecoded > 0). Each browser is
- * skipped when not installed (CI installs chromium with the test packages;
- * Firefox is optional). */
+ * installed, Firefox ESR (fake camera and microphone) offer to a page served here; the answer comes
+ * from tsr_sdp_negotiate + a Tessera transport. The test checks that Opus and VP8 RTP arrive
+ * decrypted, and reflects them back under our SSRCs so Chromium decodes our SRTP video (its
+ * getStats framesDecoded > 0). Each browser is skipped when not installed (CI installs chromium
+ * with the test packages; Firefox is optional). */
 #include <tessera/err.h>
 #include <tessera/sdp_negotiate.h>
 #include <tessera/webrtc_transport.h>
@@ -200,14 +199,20 @@ static char **browser_argv(const char *browser, const char *dir, const char *url
             "user_pref(\"datareporting.policy.dataSubmissionEnabled\", false);\n",
             -1, NULL));
         g_free(prefs);
-        char *argv[] = {(char *)browser, "--headless", "--no-remote", "--profile", (char *)dir,
-                        (char *)url, NULL};
+        char *argv[] = {(char *)browser, "--headless", "--no-remote", "--profile",
+                        (char *)dir,     (char *)url,  NULL};
         return g_strdupv(argv);
     }
     char *user_dir = g_strdup_printf("--user-data-dir=%s", dir);
-    char *argv[] = {(char *)browser, "--headless=new", "--no-sandbox",
-                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                    "--disable-background-networking", "--disable-gpu", user_dir, (char *)url,
+    char *argv[] = {(char *)browser,
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    "--disable-background-networking",
+                    "--disable-gpu",
+                    user_dir,
+                    (char *)url,
                     NULL};
     char **out = g_strdupv(argv);
     g_free(user_dir);

@@ -288,8 +288,8 @@ static void fingerprint_mismatch(void)
 {
     struct tsr_dtls_cert *other = NULL;
     g_assert_cmpint(tsr_dtls_cert_generate(&other), ==, 0);
-    struct tsr_counter *c = tsr_metrics_counter("tessera_dtls_errors_total",
-                                                "reason=\"fingerprint_mismatch\"", "x");
+    struct tsr_counter *c =
+        tsr_metrics_counter("tessera_dtls_errors_total", "reason=\"fingerprint_mismatch\"", "x");
     uint64_t before = tsr_counter_value(c);
     struct pair p;
     /* the offer claims another certificate than the one the client presents */
@@ -387,8 +387,8 @@ static void garbage_and_consent(void)
     srv.rtp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     srv.rtcp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     rc.rtp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-    struct tsr_webrtc_config scfg = {.bind_address = "127.0.0.1", .cert = srv_cert,
-                                     .consent_timeout_ms = 300};
+    struct tsr_webrtc_config scfg = {
+        .bind_address = "127.0.0.1", .cert = srv_cert, .consent_timeout_ms = 300};
     g_assert_cmpint(tsr_webrtc_transport_new(&srv.t, ctx, &scfg, &ep_cb, &srv), ==, 0);
     struct tsr_ice_config icfg = {.bind_address = "127.0.0.1", .controlling = true};
     struct tsr_ice_callbacks icb = {raw_recv, raw_ice_state, NULL};
@@ -414,8 +414,8 @@ static void garbage_and_consent(void)
     struct tsr_sdp_fingerprint sfp;
     char *fpv = g_strdup_printf("sha-256 %s", tsr_dtls_cert_fingerprint(srv_cert));
     g_assert_cmpint(tsr_sdp_parse_fingerprint(fpv, &sfp), ==, 0);
-    struct tsr_dtls_config dcfg = {.role = TSR_DTLS_ROLE_CLIENT, .cert = cli_cert,
-                                   .remote_fingerprint = &sfp};
+    struct tsr_dtls_config dcfg = {
+        .role = TSR_DTLS_ROLE_CLIENT, .cert = cli_cert, .remote_fingerprint = &sfp};
     struct tsr_dtls_callbacks dcb = {raw_dtls_send, raw_dtls_connected, raw_dtls_failed};
     g_assert_cmpint(tsr_dtls_new(&rc.dtls, ctx, &dcfg, &dcb, &rc), ==, 0);
     g_assert_cmpint(tsr_ice_set_remote_credentials(rc.ice, sl.ice_ufrag, sl.ice_pwd), ==, 0);
@@ -424,13 +424,13 @@ static void garbage_and_consent(void)
     g_assert_true(run_until(ctx, raw_ready, &srv, NULL));
 
     /* garbage over the validated path: counted by the demux or by SRTP, dropped */
-    struct tsr_counter *unknown = tsr_metrics_counter("tessera_webrtc_bad_packets_total",
-                                                      "reason=\"unknown\"", "x");
-    struct tsr_counter *srtp_err = tsr_metrics_counter("tessera_srtp_errors_total",
-                                                       "op=\"unprotect_rtp\"", "x");
+    struct tsr_counter *unknown =
+        tsr_metrics_counter("tessera_webrtc_bad_packets_total", "reason=\"unknown\"", "x");
+    struct tsr_counter *srtp_err =
+        tsr_metrics_counter("tessera_srtp_errors_total", "op=\"unprotect_rtp\"", "x");
     uint64_t unknown0 = tsr_counter_value(unknown), srtp0 = tsr_counter_value(srtp_err);
-    static const uint8_t junk[][8] = {{0x42, 1, 2, 3, 4, 5, 6, 7}, {0xff, 0, 0, 0, 0, 0, 0, 0},
-                                      {0x05, 1, 1, 1, 1, 1, 1, 1}};
+    static const uint8_t junk[][8] = {
+        {0x42, 1, 2, 3, 4, 5, 6, 7}, {0xff, 0, 0, 0, 0, 0, 0, 0}, {0x05, 1, 1, 1, 1, 1, 1, 1}};
     for (size_t i = 0; i < G_N_ELEMENTS(junk); i++)
         g_assert_cmpint(tsr_ice_send(rc.ice, junk[i], 8), ==, 0);
     uint8_t fake[64];
@@ -489,8 +489,8 @@ static void foreign_source(void)
     struct pair p;
     pair_connect(&p, NULL, NULL);
     g_assert_true(run_until(p.ctx, both_connected, &p.srv, &p.cli));
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                 G_SOCKET_PROTOCOL_UDP, NULL);
+    GSocket *sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
     GInetAddress *lo = g_inet_address_new_from_string("127.0.0.1");
     GSocketAddress *dst = g_inet_socket_address_new(lo, tsr_webrtc_transport_local_port(p.srv.t));
     uint8_t fake[64];

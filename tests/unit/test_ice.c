@@ -24,8 +24,10 @@ static void test_candidates_public_address(void)
 {
     GMainContext *ctx = g_main_context_new();
     struct tsr_ice *ice = NULL;
-    struct tsr_ice_config cfg = {.port_min = 41230, .port_max = 41239,
-                                 .public_address = "203.0.113.5", .bind_address = "127.0.0.1"};
+    struct tsr_ice_config cfg = {.port_min = 41230,
+                                 .port_max = 41239,
+                                 .public_address = "203.0.113.5",
+                                 .bind_address = "127.0.0.1"};
     g_assert_cmpint(tsr_ice_new(&ice, ctx, &cfg, &cbs, NULL), ==, 0);
     g_assert_cmpint(tsr_ice_get_state(ice), ==, TSR_ICE_STATE_NEW);
     g_assert_cmpuint(strlen(tsr_ice_local_ufrag(ice)), >=, 4);
@@ -49,21 +51,22 @@ static void test_candidates_public_address(void)
 
     /* remote candidates: valid, mDNS, TCP, RTCP component, garbage */
     g_assert_cmpint(tsr_ice_set_remote_credentials(ice, "abcd", "short"), ==, TSR_ERR_INVALID);
-    g_assert_cmpint(tsr_ice_set_remote_credentials(ice, "abcd", "abcdefghijklmnopqrstuvwx"), ==,
-                    0);
+    g_assert_cmpint(tsr_ice_set_remote_credentials(ice, "abcd", "abcdefghijklmnopqrstuvwx"), ==, 0);
+    g_assert_cmpint(
+        tsr_ice_add_remote_candidate(ice, "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"),
+        ==, 0);
     g_assert_cmpint(tsr_ice_add_remote_candidate(
-                        ice, "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"), ==, 0);
+                        ice, "a=candidate:2 1 udp 2122260223 127.0.0.1 50001 typ host"),
+                    ==, 0);
     g_assert_cmpint(tsr_ice_add_remote_candidate(
-                        ice, "a=candidate:2 1 udp 2122260223 127.0.0.1 50001 typ host"), ==, 0);
-    g_assert_cmpint(tsr_ice_add_remote_candidate(
-                        ice, "candidate:0 1 UDP 2122252543 3b1a6c2e.local 50312 typ host"), ==,
-                    TSR_ERR_UNSUPPORTED);
+                        ice, "candidate:0 1 UDP 2122252543 3b1a6c2e.local 50312 typ host"),
+                    ==, TSR_ERR_UNSUPPORTED);
     g_assert_cmpint(tsr_ice_add_remote_candidate(
                         ice, "candidate:3 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active"),
                     ==, TSR_ERR_UNSUPPORTED);
-    g_assert_cmpint(tsr_ice_add_remote_candidate(
-                        ice, "candidate:4 2 udp 2122260222 127.0.0.1 50002 typ host"), ==,
-                    TSR_ERR_UNSUPPORTED);
+    g_assert_cmpint(
+        tsr_ice_add_remote_candidate(ice, "candidate:4 2 udp 2122260222 127.0.0.1 50002 typ host"),
+        ==, TSR_ERR_UNSUPPORTED);
     g_assert_cmpint(tsr_ice_add_remote_candidate(ice, "candidate:garbage"), ==, TSR_ERR_INVALID);
     g_assert_cmpint(tsr_ice_send(ice, (const uint8_t *)"x", 1), ==, TSR_ERR_AGAIN);
 
@@ -71,9 +74,9 @@ static void test_candidates_public_address(void)
     tsr_ice_close(ice);
     g_assert_cmpint(tsr_ice_get_state(ice), ==, TSR_ICE_STATE_CLOSED);
     g_assert_cmpint(tsr_ice_send(ice, (const uint8_t *)"x", 1), ==, TSR_ERR_STATE);
-    g_assert_cmpint(tsr_ice_add_remote_candidate(
-                        ice, "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"), ==,
-                    TSR_ERR_STATE);
+    g_assert_cmpint(
+        tsr_ice_add_remote_candidate(ice, "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"),
+        ==, TSR_ERR_STATE);
     tsr_ice_free(&ice);
     g_assert_null(ice);
     tsr_ice_free(&ice);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define FP_HEX                                                                                     \
-    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:" \
+    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
 #define CAND "candidate:1 1 udp 2130706431 198.51.100.10 40000 typ host"
 
@@ -94,23 +94,54 @@ static void test_chrome_answer(void)
     char *offer = load_offer("chrome_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
     static const char *const want[] = {
-        "v=0", "o=- 42 2 IN IP4 0.0.0.0", "s=-", "t=0 0", "a=group:BUNDLE 0 1", "a=ice-lite",
+        "v=0",
+        "o=- 42 2 IN IP4 0.0.0.0",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0 1",
+        "a=ice-lite",
         "a=msid-semantic: WMS tessera",
-        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=ice-ufrag:tsrU",
-        "a=ice-pwd:TesseraIcePassword0123456", "a=fingerprint:sha-256 " FP_HEX,
-        "a=setup:passive", "a=mid:0", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=sendrecv",
-        "a=msid:tessera tessera-audio", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2",
-        "a=fmtp:111 minptime=10;useinbandfec=1", "a=ssrc:1111 cname:tsr-cname",
-        "a=ssrc:1111 msid:tessera tessera-audio", "a=" CAND, "a=end-of-candidates",
-        "m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=ice-ufrag:tsrU",
-        "a=ice-pwd:TesseraIcePassword0123456", "a=fingerprint:sha-256 " FP_HEX,
-        "a=setup:passive", "a=mid:1", "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
-        "a=sendrecv", "a=msid:tessera tessera-video", "a=rtcp-mux", "a=rtpmap:96 VP8/90000",
-        "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir",
-        "a=rtcp-fb:96 goog-remb", "a=ssrc:2222 cname:tsr-cname",
-        "a=ssrc:2222 msid:tessera tessera-video", "a=" CAND, "a=end-of-candidates",
-        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0", "a=mid:2",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
+        "a=mid:0",
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=sendrecv",
+        "a=msid:tessera tessera-audio",
+        "a=rtcp-mux",
+        "a=rtpmap:111 opus/48000/2",
+        "a=fmtp:111 minptime=10;useinbandfec=1",
+        "a=ssrc:1111 cname:tsr-cname",
+        "a=ssrc:1111 msid:tessera tessera-audio",
+        "a=" CAND,
+        "a=end-of-candidates",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96",
+        "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
+        "a=mid:1",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=sendrecv",
+        "a=msid:tessera tessera-video",
+        "a=rtcp-mux",
+        "a=rtpmap:96 VP8/90000",
+        "a=rtcp-fb:96 nack",
+        "a=rtcp-fb:96 nack pli",
+        "a=rtcp-fb:96 ccm fir",
+        "a=rtcp-fb:96 goog-remb",
+        "a=ssrc:2222 cname:tsr-cname",
+        "a=ssrc:2222 msid:tessera tessera-video",
+        "a=" CAND,
+        "a=end-of-candidates",
+        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
+        "c=IN IP4 0.0.0.0",
+        "a=mid:2",
     };
     assert_lines(neg->answer, want, G_N_ELEMENTS(want));
 
@@ -134,8 +165,9 @@ static void test_chrome_answer(void)
     g_assert_cmpuint(v->clock_rate, ==, 90000);
     g_assert_cmpint(v->ext_audio_level_id, ==, 0);
     g_assert_cmpint(v->ext_mid_id, ==, 4);
-    g_assert_cmpuint(v->fb, ==, TSR_SDP_FB_NACK | TSR_SDP_FB_PLI | TSR_SDP_FB_FIR |
-                                    TSR_SDP_FB_REMB | TSR_SDP_FB_TRANSPORT_CC);
+    g_assert_cmpuint(v->fb, ==,
+                     TSR_SDP_FB_NACK | TSR_SDP_FB_PLI | TSR_SDP_FB_FIR | TSR_SDP_FB_REMB |
+                         TSR_SDP_FB_TRANSPORT_CC);
     g_assert_cmpuint(v->remote_ssrc, ==, 3127409815u);
     g_assert_cmpuint(v->remote_rtx_ssrc, ==, 1498356112u);
     g_assert_false(d->accepted);
