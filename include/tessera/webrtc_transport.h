@@ -6,7 +6,17 @@
  * is counted (tessera_webrtc_bad_packets_total) and dropped. Every failure on the
  * packet path is counted and logged (rate-limited); the transport carries on.
  * Home thread: the net loop owning the GMainContext given to _new; every function
- * and callback runs there. */
+ * and callback runs there.
+ *
+ * A join, on the participant's net loop:
+ *   tsr_webrtc_transport_new(&t, ctx, &cfg, &cb, participant);
+ *   tsr_webrtc_transport_local(t, &local);      ICE + DTLS half of the answer
+ *   local.audio_ssrc = …; local.video_ssrc = …; local.cname = …; local.stream_id = …;
+ *   tsr_sdp_negotiate(offer, len, &local, &neg, reason);   error → HTTP 400 + reason
+ *   tsr_webrtc_transport_set_remote_description(t, neg);   ICE starts; neg->answer goes back
+ *   tsr_webrtc_transport_add_remote_candidate(t, …)        for each trickled candidate
+ *   on_state(CONNECTED) → media flows; FAILED (ICE, DTLS, fingerprint mismatch) → drop;
+ *   DISCONNECTED for 30 s → drop; then tsr_webrtc_transport_free(&t) outside callbacks. */
 #ifndef TESSERA_WEBRTC_TRANSPORT_H
 #define TESSERA_WEBRTC_TRANSPORT_H
 
