@@ -116,4 +116,8 @@ void tsr_sdp_negotiation_free(struct tsr_sdp_negotiation **neg);
 
 const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec);
 
+/* Purpose: "vp8" / "h264" (the [webrtc] video_codec key) → the preference.
+ * Returns 0 and writes *out, or TSR_ERR_INVALID. Thread: any. */
+int tsr_sdp_video_pref_parse(const char *name, enum tsr_sdp_video_pref *out);
+
 #endif

@@ -50,6 +50,19 @@ const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec)
     return "none";
 }
 
+int tsr_sdp_video_pref_parse(const char *name, enum tsr_sdp_video_pref *out)
+{
+    if (!name || !out)
+        return TSR_ERR_INVALID;
+    if (g_ascii_strcasecmp(name, "vp8") == 0)
+        *out = TSR_SDP_VIDEO_PREF_VP8;
+    else if (g_ascii_strcasecmp(name, "h264") == 0)
+        *out = TSR_SDP_VIDEO_PREF_H264;
+    else
+        return TSR_ERR_INVALID;
+    return 0;
+}
+
 void tsr_sdp_negotiation_free(struct tsr_sdp_negotiation **neg)
 {
     if (!neg || !*neg)

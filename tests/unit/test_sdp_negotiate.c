@@ -379,6 +379,14 @@ static void test_errors(void)
     char *no_pwd = edit_offer(offer, "a=ice-pwd", NULL, NULL);
     expect_error(no_pwd, TSR_ERR_INVALID, "ice-ufrag");
 
+    enum tsr_sdp_video_pref pref = TSR_SDP_VIDEO_PREF_VP8;
+    g_assert_cmpint(tsr_sdp_video_pref_parse("h264", &pref), ==, 0);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpint(tsr_sdp_video_pref_parse("vp8", &pref), ==, 0);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_cmpint(tsr_sdp_video_pref_parse("av1", &pref), ==, TSR_ERR_INVALID);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_VP8);
+
     /* a bad local configuration is the server's fault, not the offer's */
     struct tsr_sdp_local l = local_params(TSR_SDP_VIDEO_PREF_VP8);
     l.audio_ssrc = 0;
