@@ -153,7 +153,10 @@ static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
     if (g_str_has_prefix(addr, "fe80:"))
         return NULL; /* IPv6 link-local: useless to a peer without the scope id */
     const char *shown = addr;
-    if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address)
+    /* 1:1 NAT maps one address family: an IPv6 host candidate keeps its own
+     * address when the public one is IPv4, and the other way round. */
+    if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address &&
+        nice_address_ip_version(&c->addr) == (strchr(ice->public_address, ':') ? 6 : 4))
         shown = ice->public_address;
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "candidate:%s 1 udp %u %s %u typ %s", c->foundation, c->priority,

@@ -83,6 +83,43 @@ static void test_candidates_public_address(void)
     g_main_context_unref(ctx);
 }
 
+/* Every interface: IPv4 host candidates advertise the (IPv4) public address,
+ * IPv6 ones keep their own address. */
+static void test_public_address_family(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct tsr_ice *ice = NULL;
+    struct tsr_ice_config cfg = {.public_address = "203.0.113.5"};
+    int rc = tsr_ice_new(&ice, ctx, &cfg, &cbs, NULL);
+    if (rc == TSR_ERR_IO) { /* a machine with loopback only has nothing to gather */
+        g_test_skip("no non-loopback interface");
+        g_main_context_unref(ctx);
+        return;
+    }
+    g_assert_cmpint(rc, ==, 0);
+    char **cands = NULL;
+    size_t n = 0;
+    g_assert_cmpint(tsr_ice_local_candidates(ice, &cands, &n), ==, 0);
+    g_assert_cmpuint(n, >=, 1);
+    size_t v4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct tsr_sdp_candidate c;
+        g_assert_cmpint(tsr_sdp_parse_candidate(cands[i], &c), ==, 0);
+        if (strchr(c.address, ':')) {
+            g_assert_cmpstr(c.address, !=, "203.0.113.5");
+            g_assert_false(g_str_has_prefix(c.address, "fe80:")); /* link-local left out */
+        } else {
+            g_assert_cmpstr(c.address, ==, "203.0.113.5");
+            v4++;
+        }
+    }
+    if (v4 == 0)
+        g_test_skip("no IPv4 interface besides loopback");
+    g_strfreev(cands);
+    tsr_ice_free(&ice);
+    g_main_context_unref(ctx);
+}
+
 static void test_config_errors(void)
 {
     GMainContext *ctx = g_main_context_new();
@@ -133,6 +170,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ice/candidates_public_address", test_candidates_public_address);
+    g_test_add_func("/ice/public_address_family", test_public_address_family);
     g_test_add_func("/ice/config_errors", test_config_errors);
     g_test_add_func("/ice/port_range_exhausted", test_port_range_exhausted);
     return g_test_run();
