@@ -21,6 +21,9 @@
 
 #define DEADLINE_S 20
 
+/* NULL: the server is ICE-lite; else its stun_server (full ICE, controlled). */
+static const char *srv_stun;
+
 struct endpoint {
     struct tsr_webrtc_transport *t;
     enum tsr_webrtc_state state;
@@ -113,7 +116,8 @@ static void client_apply_answer(struct endpoint *cli, const char *answer)
 {
     struct tsr_sdp *sdp = NULL;
     g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
-    g_assert_nonnull(tsr_sdp_attr_find(sdp->attrs, sdp->n_attrs, "ice-lite"));
+    g_assert_true((tsr_sdp_attr_find(sdp->attrs, sdp->n_attrs, "ice-lite") != NULL) ==
+                  (srv_stun == NULL));
     const struct tsr_sdp_media *m = &sdp->media[0];
     struct tsr_sdp_fingerprint fp;
     g_assert_cmpint(tsr_sdp_parse_fingerprint(tsr_sdp_media_attr(sdp, m, "fingerprint"), &fp), ==,
@@ -159,6 +163,7 @@ static void pair_connect(struct pair *p, const char *profiles, const char *offer
             .cert = i == 0 ? p->srv_cert : p->cli_cert,
             .srtp_profiles = profiles,
             .ice_controlling = i == 1,
+            .stun_server = i == 0 ? srv_stun : NULL,
         };
         g_assert_cmpint(tsr_webrtc_transport_new(&eps[i]->t, p->ctx, &cfg, &ep_cb, eps[i]), ==, 0);
     }
@@ -169,7 +174,7 @@ static void pair_connect(struct pair *p, const char *profiles, const char *offer
     char *offer = client_offer(&cl, offer_fp ? offer_fp : tsr_dtls_cert_fingerprint(p->cli_cert));
 
     g_assert_cmpint(tsr_webrtc_transport_local(p->srv.t, &sl), ==, 0);
-    g_assert_true(sl.ice_lite);
+    g_assert_true(sl.ice_lite == (srv_stun == NULL));
     sl.audio_ssrc = 2001;
     sl.video_ssrc = 2002;
     sl.cname = "tessera";
@@ -282,6 +287,20 @@ static void loopback(gconstpointer data)
     g_assert_cmpint(tsr_webrtc_transport_srtp_profile(p.cli.t), ==, profile);
     exchange(&p, 20, 100);
     pair_free(&p);
+}
+
+/* With a STUN server configured the server runs full ICE (controlled, trickle):
+ * it checks the client's candidates itself. The STUN server here is a dead
+ * port, so only host candidates exist — enough on loopback. */
+static void loopback_full_ice_server(void)
+{
+    struct pair p;
+    srv_stun = "127.0.0.1:9";
+    pair_connect(&p, NULL, NULL);
+    g_assert_true(run_until(p.ctx, both_connected, &p.srv, &p.cli));
+    exchange(&p, 5, 300);
+    pair_free(&p);
+    srv_stun = NULL;
 }
 
 static void fingerprint_mismatch(void)
@@ -514,6 +533,7 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(TSR_SRTP_PROFILE_AES128_CM_SHA1_80), loopback);
     g_test_add_data_func("/webrtc/loopback_aead_aes_128_gcm",
                          GINT_TO_POINTER(TSR_SRTP_PROFILE_AEAD_AES_128_GCM), loopback);
+    g_test_add_func("/webrtc/loopback_full_ice_server", loopback_full_ice_server);
     g_test_add_func("/webrtc/fingerprint_mismatch", fingerprint_mismatch);
     g_test_add_func("/webrtc/garbage_and_consent", garbage_and_consent);
     g_test_add_func("/webrtc/foreign_source", foreign_source);
