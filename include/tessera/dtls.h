@@ -97,10 +97,11 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
  * Call once ICE is connected. Returns 0 or TSR_ERR_STATE. */
 int tsr_dtls_start(struct tsr_dtls *dtls);
 
-/* Purpose: feed one received DTLS datagram (first byte 20..63). Before start the
- * datagram is queued (one flight at most). Returns 0, or TSR_ERR_INVALID for a
- * record GnuTLS rejected (counted; the session carries on), TSR_ERR_STATE after
- * close/failure. */
+/* Purpose: feed one received DTLS datagram (first byte 20..63; copied). A server
+ * answers at once (a ClientHello may race ICE's "connected"); a client queues
+ * datagrams until tsr_dtls_start (at most 32, oldest dropped). Returns 0,
+ * TSR_ERR_INVALID for a datagram that is no DTLS record (counted; the session
+ * carries on), TSR_ERR_STATE after close/failure. */
 int tsr_dtls_handle_packet(struct tsr_dtls *dtls, const uint8_t *data, size_t len);
 
 bool tsr_dtls_is_connected(const struct tsr_dtls *dtls);
