@@ -63,7 +63,8 @@ struct tsr_webrtc_callbacks {
     tsr_webrtc_packet_fn on_rtp;
     tsr_webrtc_packet_fn on_rtcp;
     tsr_webrtc_state_fn on_state;
-    tsr_webrtc_candidate_fn on_candidate; /* full ICE trickle; may be NULL */
+    tsr_webrtc_candidate_fn on_candidate; /* later local candidates (full ICE: srflx) to
+                                             trickle to the peer; may be NULL */
 };
 
 /* The peer's transport parameters, as an SDP carries them. Borrowed for the call. */

@@ -167,7 +167,9 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
 static void on_ice_candidate(void *user, const char *candidate)
 {
     struct tsr_webrtc_transport *t = user;
-    if (t->cb.on_candidate)
+    /* Host candidates exist before the answer is written and are in it; only
+     * later ones (server-reflexive, full ICE) need trickling. */
+    if (t->cb.on_candidate && !strstr(candidate, " typ host"))
         t->cb.on_candidate(t->user, candidate);
 }
 
