@@ -84,6 +84,7 @@ struct tsr_dtls_config {
     const char *
         srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
     uint16_t mtu;      /* 0 = 1200 */
+    const char *log_ctx; /* log prefix, e.g. "conf/participant" (copied); NULL = "dtls" */
 };
 
 /* Purpose: a DTLS endpoint. Nothing is sent until tsr_dtls_start().

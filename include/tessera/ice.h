@@ -34,6 +34,7 @@ struct tsr_ice_config {
     bool controlling;         /* full-ICE client side (loopback test); forces full ICE */
     bool full_ice;            /* full ICE without STUN (the loopback client) */
     uint32_t consent_timeout_ms; /* silence after which DISCONNECTED is reported; 0 = 5000 */
+    const char *log_ctx;         /* log prefix (copied); NULL = "ice" */
 };
 
 /* Called with each datagram that is not STUN (libnice consumes STUN). `data` is

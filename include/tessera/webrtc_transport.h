@@ -50,6 +50,7 @@ struct tsr_webrtc_config {
     struct tsr_dtls_cert *cert;  /* borrowed; the transport takes a reference */
     const char *srtp_profiles;   /* NULL = GCM then AES_CM_80 */
     uint32_t consent_timeout_ms; /* 0 = 5000 */
+    const char *log_ctx;         /* log prefix, e.g. "conf/participant" (copied); NULL = "webrtc" */
     /* Loopback/test client side: full ICE, controlling, DTLS role from the remote. */
     bool ice_controlling;
 };

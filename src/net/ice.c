@@ -38,6 +38,7 @@ struct tsr_ice {
     gint64 last_recv_us;
     GSource *watchdog;
     gulong sig_state, sig_cand;
+    char *log_ctx;
 };
 
 const char *tsr_ice_state_name(enum tsr_ice_state state)
@@ -51,7 +52,7 @@ static void set_state(struct tsr_ice *ice, enum tsr_ice_state state)
 {
     if (ice->state == state || ice->closed)
         return;
-    TSR_LOG(TSR_LOG_DEBUG, "ice", "state %s -> %s", tsr_ice_state_name(ice->state),
+    TSR_LOG(TSR_LOG_DEBUG, ice->log_ctx, "state %s -> %s", tsr_ice_state_name(ice->state),
             tsr_ice_state_name(state));
     ice->state = state;
     if (ice->cb.on_state)
@@ -118,8 +119,8 @@ static gboolean on_watchdog(gpointer data)
     gint64 silent_us = g_get_monotonic_time() - ice->last_recv_us;
     if (ice->state == TSR_ICE_STATE_CONNECTED &&
         silent_us > (gint64)ice->consent_timeout_ms * 1000) {
-        TSR_LOG(TSR_LOG_INFO, "ice", "nothing received for %" G_GINT64_FORMAT " ms: consent lost",
-                silent_us / 1000);
+        TSR_LOG(TSR_LOG_INFO, ice->log_ctx,
+                "nothing received for %" G_GINT64_FORMAT " ms: consent lost", silent_us / 1000);
         set_state(ice, TSR_ICE_STATE_DISCONNECTED);
     }
     return G_SOURCE_CONTINUE;
@@ -221,7 +222,7 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
         char *ip = NULL;
         guint port = 0;
         if (resolve_stun(cfg->stun_server, &ip, &port) != 0) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "bad stun_server \"%s\" (want host:port)",
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want host:port)",
                     cfg->stun_server);
             return TSR_ERR_CONFIG;
         }
@@ -231,14 +232,14 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
     if (cfg->bind_address && *cfg->bind_address) {
         NiceAddress a;
         if (!nice_address_set_from_string(&a, cfg->bind_address)) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "bad bind address \"%s\"", cfg->bind_address);
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad bind address \"%s\"", cfg->bind_address);
             return TSR_ERR_CONFIG;
         }
         nice_agent_add_local_address(ice->agent, &a);
     }
     if (cfg->public_address && *cfg->public_address) {
         if (!g_hostname_is_ip_address(cfg->public_address)) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "public_address \"%s\" is not an IP address",
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "public_address \"%s\" is not an IP address",
                     cfg->public_address);
             return TSR_ERR_CONFIG;
         }
@@ -261,8 +262,8 @@ static int start_stream(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
         g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
     if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
-        TSR_LOG(TSR_LOG_ERROR, "ice", "no local candidate (ports %u..%u exhausted?)", cfg->port_min,
-                cfg->port_max);
+        TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "no local candidate (ports %u..%u exhausted?)",
+                cfg->port_min, cfg->port_max);
         return TSR_ERR_IO;
     }
     if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
@@ -283,6 +284,7 @@ int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_co
     ice->ctx = g_main_context_ref(ctx);
     ice->cb = *cb;
     ice->user = user;
+    ice->log_ctx = g_strdup(cfg->log_ctx ? cfg->log_ctx : "ice");
     ice->full = cfg->controlling || cfg->full_ice || (cfg->stun_server && *cfg->stun_server);
     ice->consent_timeout_ms =
         cfg->consent_timeout_ms ? cfg->consent_timeout_ms : DEFAULT_CONSENT_TIMEOUT_MS;
@@ -466,6 +468,7 @@ void tsr_ice_free(struct tsr_ice **pice)
     g_free(ice->public_address);
     g_free(ice->ufrag);
     g_free(ice->pwd);
+    g_free(ice->log_ctx);
     g_main_context_unref(ice->ctx);
     g_free(ice);
     *pice = NULL;

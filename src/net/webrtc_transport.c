@@ -34,6 +34,7 @@ struct tsr_webrtc_transport {
     bool lite;
     bool remote_set;
     bool closed;
+    char *log_ctx;
     char **local_cands;  /* cache behind tsr_webrtc_transport_local */
     GQueue dtls_backlog; /* GBytes: DTLS records sent before ICE had a pair */
     uint8_t sendbuf[MAX_PLAIN_BYTES + TSR_SRTP_MAX_TRAILER_BYTES];
@@ -73,7 +74,7 @@ static void set_state(struct tsr_webrtc_transport *t, enum tsr_webrtc_state s)
     if (t->state == s || t->state == TSR_WEBRTC_STATE_CLOSED ||
         (t->state == TSR_WEBRTC_STATE_FAILED && s != TSR_WEBRTC_STATE_CLOSED))
         return;
-    TSR_LOG(TSR_LOG_INFO, "webrtc", "transport %s -> %s", tsr_webrtc_state_name(t->state),
+    TSR_LOG(TSR_LOG_INFO, t->log_ctx, "transport %s -> %s", tsr_webrtc_state_name(t->state),
             tsr_webrtc_state_name(s));
     t->state = s;
     if (t->cb.on_state)
@@ -86,7 +87,7 @@ static void on_media(struct tsr_webrtc_transport *t, uint8_t *data, size_t len, 
 {
     if (!t->srtp) {
         count_bad("before_keys");
-        TSR_LOG_RL(TSR_LOG_DEBUG, "webrtc", 2000, "media before DTLS finished: dropped");
+        TSR_LOG_RL(TSR_LOG_DEBUG, t->log_ctx, 2000, "media before DTLS finished: dropped");
         return;
     }
     int rc = rtcp ? tsr_srtp_unprotect_rtcp(t->srtp, data, &len)
@@ -114,8 +115,8 @@ static void on_ice_recv(void *user, uint8_t *data, size_t len)
         break;
     case PKT_UNKNOWN:
         count_bad("unknown");
-        TSR_LOG_RL(TSR_LOG_WARN, "webrtc", 2000, "garbage datagram (%zu bytes, first 0x%02x)", len,
-                   len ? data[0] : 0);
+        TSR_LOG_RL(TSR_LOG_WARN, t->log_ctx, 2000, "garbage datagram (%zu bytes, first 0x%02x)",
+                   len, len ? data[0] : 0);
         break;
     }
 }
@@ -156,7 +157,7 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
             set_state(t, TSR_WEBRTC_STATE_DISCONNECTED);
         break;
     case TSR_ICE_STATE_FAILED:
-        TSR_LOG(TSR_LOG_WARN, "webrtc", "ICE failed");
+        TSR_LOG(TSR_LOG_WARN, t->log_ctx, "ICE failed");
         set_state(t, TSR_WEBRTC_STATE_FAILED);
         break;
     default:
@@ -189,7 +190,7 @@ static void dtls_connected(void *user, const struct tsr_dtls_srtp_keys *keys)
     struct tsr_webrtc_transport *t = user;
     int rc = tsr_srtp_new(&t->srtp, keys);
     if (rc != 0) {
-        TSR_LOG(TSR_LOG_ERROR, "webrtc", "SRTP setup failed: %s", tsr_strerror(rc));
+        TSR_LOG(TSR_LOG_ERROR, t->log_ctx, "SRTP setup failed: %s", tsr_strerror(rc));
         set_state(t, TSR_WEBRTC_STATE_FAILED);
         return;
     }
@@ -204,7 +205,7 @@ static void dtls_failed(void *user, int err)
         set_state(t, TSR_WEBRTC_STATE_CLOSED);
         return;
     }
-    TSR_LOG(TSR_LOG_WARN, "webrtc", "DTLS failed: %s%s", tsr_strerror(err),
+    TSR_LOG(TSR_LOG_WARN, t->log_ctx, "DTLS failed: %s%s", tsr_strerror(err),
             err == TSR_ERR_AUTH ? " (certificate does not match a=fingerprint)" : "");
     set_state(t, TSR_WEBRTC_STATE_FAILED);
 }
@@ -248,6 +249,7 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
     t->srtp_profiles = g_strdup(cfg->srtp_profiles);
     t->cb = *cb;
     t->user = user;
+    t->log_ctx = g_strdup(cfg->log_ctx ? cfg->log_ctx : "webrtc");
     g_queue_init(&t->dtls_backlog);
     t->lite = !cfg->ice_controlling && !(cfg->stun_server && *cfg->stun_server);
     struct tsr_ice_config icfg = {
@@ -258,6 +260,7 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
         .bind_address = cfg->bind_address,
         .controlling = cfg->ice_controlling,
         .consent_timeout_ms = cfg->consent_timeout_ms,
+        .log_ctx = cfg->log_ctx,
     };
     struct tsr_ice_callbacks icb = {on_ice_recv, on_ice_state, on_ice_candidate};
     int rc = tsr_ice_new(&t->ice, ctx, &icfg, &icb, t);
@@ -305,6 +308,7 @@ int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
         .cert = t->cert,
         .remote_fingerprint = r->fingerprint,
         .srtp_profiles = t->srtp_profiles,
+        .log_ctx = t->log_ctx,
     };
     struct tsr_dtls_callbacks dcb = {dtls_send, dtls_connected, dtls_failed};
     rc = tsr_dtls_new(&t->dtls, t->ctx, &dcfg, &dcb, t);
@@ -314,8 +318,8 @@ int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
     for (size_t i = 0; i < r->n_candidates; i++) {
         int crc = tsr_ice_add_remote_candidate(t->ice, r->candidates[i]);
         if (crc != 0 && crc != TSR_ERR_UNSUPPORTED)
-            TSR_LOG(TSR_LOG_DEBUG, "webrtc", "remote candidate ignored (%s): %s", tsr_strerror(crc),
-                    r->candidates[i]);
+            TSR_LOG(TSR_LOG_DEBUG, t->log_ctx, "remote candidate ignored (%s): %s",
+                    tsr_strerror(crc), r->candidates[i]);
     }
     set_state(t, TSR_WEBRTC_STATE_CONNECTING);
     if (tsr_ice_get_state(t->ice) == TSR_ICE_STATE_CONNECTED)
@@ -415,6 +419,7 @@ void tsr_webrtc_transport_free(struct tsr_webrtc_transport **pt)
     g_strfreev(t->local_cands);
     g_queue_clear_full(&t->dtls_backlog, (GDestroyNotify)g_bytes_unref);
     g_free(t->srtp_profiles);
+    g_free(t->log_ctx);
     g_main_context_unref(t->ctx);
     g_free(t);
     *pt = NULL;
