@@ -1,9 +1,12 @@
 /* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
 #include <tessera/server.h>
+#include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
 #include <tessera/log.h>
+#include <tessera/media_engine.h>
 #include <tessera/metrics.h>
+#include <tessera/native_api.h>
 #include <tessera/probe.h>
 
 #include <glib-unix.h>
@@ -37,6 +40,33 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
+/* The media engine, the conference registry wired to it, and the native API on
+ * top of the listener. */
+static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
+                             struct tsr_media_engine **engine,
+                             struct tsr_conference_registry **reg, struct tsr_native_api **api)
+{
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, cfg);
+    int rc = tsr_media_engine_new(engine, cfg);
+    if (rc)
+        return rc;
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = *engine;
+    rc = tsr_conference_registry_new(reg, &opts);
+    if (rc == 0)
+        tsr_media_engine_set_registry(*engine, *reg);
+    char *err = NULL;
+    if (rc == 0 && cfg->conferences_file[0])
+        rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
+    if (rc == 0)
+        rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
+    if (rc != 0)
+        TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
+    g_free(err);
+    return rc;
+}
+
 int tsr_server_run(const struct tsr_config *cfg)
 {
     char host[TSR_CONFIG_STR_MAX];
@@ -50,7 +80,12 @@ int tsr_server_run(const struct tsr_config *cfg)
 
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     struct tsr_http *http = NULL;
+    struct tsr_conference_registry *reg = NULL;
+    struct tsr_native_api *api = NULL;
+    struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
+    if (rc == 0)
+        rc = start_conferences(cfg, http, &engine, &reg, &api);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -58,6 +93,9 @@ int tsr_server_run(const struct tsr_config *cfg)
         g_source_remove(sigint);
         g_source_remove(sigterm);
     }
+    tsr_native_api_free(&api);
+    tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
     tsr_http_free(&http);
     /* Closed client connections finish their teardown on the loop; drain it so
      * nothing is left half-freed at exit. */

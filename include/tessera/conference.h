@@ -1,0 +1,305 @@
+/* Conferences and participants: who is in which room, with what role and state.
+ *
+ * A registry holds every live conference by alias. A conference is created on the
+ * first join, either from a definition (loaded from the JSON file named by
+ * [conferences] file, with PINs, layout and a participant limit) or ad hoc when
+ * allow_adhoc is on. It is removed after it has been empty for empty_timeout_s;
+ * a defined conference keeps its definition and comes back on the next join.
+ *
+ * PIN rules (the Pexip model): no PINs → everyone joins as host; a host PIN only →
+ * the PIN is required and makes a host; host and guest PINs → the PIN entered
+ * chooses the role. A guest PIN without a host PIN is rejected when loading.
+ *
+ * Media is not done here. The conference calls a table of media operations
+ * (struct tsr_conference_media_ops) that the WebRTC/mixing layer implements; media
+ * threads report back (talkers, ICE failure) with the tsr_conference_post_* calls,
+ * which are the only functions here that may be called from any thread.
+ *
+ * Home thread: the API loop (the GMainContext given in the options). Every other
+ * function must be called there. Events are delivered there, synchronously, from
+ * inside the call that caused them. */
+#ifndef TESSERA_CONFERENCE_H
+#define TESSERA_CONFERENCE_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tsr_config;
+struct tsr_conference_registry;
+struct tsr_conference;
+struct tsr_participant;
+
+#define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
+#define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
+#define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+
+enum tsr_role {
+    TSR_ROLE_GUEST = 0,
+    TSR_ROLE_HOST = 1,
+};
+
+/* Why a join was refused; each maps to one HTTP status and error code in the API. */
+enum tsr_conference_refusal {
+    TSR_CONFERENCE_REFUSAL_NONE = 0,
+    TSR_CONFERENCE_REFUSAL_BAD_REQUEST,       /* bad alias or display name */
+    TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE,
+    TSR_CONFERENCE_REFUSAL_PIN_REQUIRED,
+    TSR_CONFERENCE_REFUSAL_WRONG_PIN,
+    TSR_CONFERENCE_REFUSAL_FULL,
+    TSR_CONFERENCE_REFUSAL_LOCKED,
+    TSR_CONFERENCE_REFUSAL_BAD_SDP,           /* media attach said TSR_ERR_INVALID */
+    TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC,   /* media attach said TSR_ERR_UNSUPPORTED */
+    TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
+    TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
+};
+
+/* Why a participant left; carried in the participant_left event. */
+enum tsr_leave_reason {
+    TSR_LEAVE_REQUESTED = 0, /* the participant hung up */
+    TSR_LEAVE_KICKED,
+    TSR_LEAVE_TOKEN_EXPIRED,
+    TSR_LEAVE_MEDIA_FAILED, /* ICE consent lost, DTLS failed … (posted by media) */
+    TSR_LEAVE_SHUTDOWN,     /* the registry is being freed */
+};
+
+enum tsr_conference_event_type {
+    TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED = 0,
+    TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT,
+    TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, /* mute / video mute changed */
+    TSR_CONFERENCE_EVENT_LAYOUT,
+    TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, /* lock changed */
+    TSR_CONFERENCE_EVENT_TALKERS,
+    TSR_CONFERENCE_EVENT_ENDED,
+};
+
+/* One event. Everything is borrowed for the duration of the callback only.
+ * `data` is the JSON payload the API sends as is (participant object, {"layout"},
+ * {"talkers":[ids]}, {"id","reason"} …). */
+struct tsr_conference_event {
+    enum tsr_conference_event_type type;
+    const char *alias;
+    const char *participant_id; /* the participant concerned, or NULL */
+    json_t *data;
+};
+
+/* Called on the API loop, synchronously. It may unsubscribe itself (or others),
+ * but must not free the registry. */
+typedef void (*tsr_conference_event_fn)(const struct tsr_conference_event *ev, void *user);
+
+/* The seam to the media layer. Every function is called on the API loop and must
+ * not block: create state, post work to the net/mix threads, return. Any member
+ * may be NULL except attach and detach. `user` is media_user from the options. */
+struct tsr_conference_media_ops {
+    /* Set up media for p from the browser's SDP offer and write the answer
+     * (newly allocated, g_free by the caller) into *answer_sdp. Return 0, or
+     * TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED (no common codec), another
+     * negative code for other failures, with a human message in *err_text (newly
+     * allocated, may be left NULL). On failure detach is not called. */
+    int (*attach)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                  char **answer_sdp, char **err_text);
+    /* Tear down p's media; p is freed right after this returns. */
+    void (*detach)(void *user, struct tsr_participant *p);
+    /* A trickled remote candidate ("candidate:…" line, or "" for end-of-candidates).
+     * Returns 0 or TSR_ERR_INVALID. */
+    int (*add_candidate)(void *user, struct tsr_participant *p, const char *candidate,
+                         const char *mid, int mline_index);
+    void (*set_layout)(void *user, struct tsr_conference *c, const char *layout);
+    void (*set_muted)(void *user, struct tsr_participant *p, bool audio_muted, bool video_muted);
+    /* The conference is being removed (after its last participant was detached). */
+    void (*conference_ended)(void *user, struct tsr_conference *c);
+};
+
+/* Clock for tests; NULL means g_get_monotonic_time(). */
+typedef int64_t (*tsr_conference_clock_fn)(void *user);
+
+struct tsr_conference_registry_opts {
+    bool allow_adhoc;
+    int64_t empty_timeout_s;          /* 0: removed as soon as the last one leaves */
+    int64_t token_ttl_s;              /* a token lapses this long after its last refresh */
+    int64_t default_max_participants; /* for ad-hoc conferences */
+    const char *default_layout;       /* NULL: "grid" */
+    const struct tsr_conference_media_ops *media; /* NULL: signalling-only server */
+    void *media_user;
+    tsr_conference_clock_fn clock;
+    void *clock_user;
+    GMainContext *context; /* NULL: the thread-default context */
+};
+
+/* Purpose: fill *opts from the [conferences] section of cfg (media and clock NULL). */
+void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opts *opts,
+                                              const struct tsr_config *cfg);
+
+/* Purpose: create a registry; starts a 1 s sweep timer on opts->context that lapses
+ * tokens and removes empty conferences. opts is copied (media ops table and users
+ * are borrowed for the registry's life). Returns 0, -EINVAL (bad default layout).
+ * Thread: the API loop. */
+int tsr_conference_registry_new(struct tsr_conference_registry **out,
+                                const struct tsr_conference_registry_opts *opts);
+
+/* Purpose: every participant leaves (TSR_LEAVE_SHUTDOWN, events emitted), every
+ * conference ends, then free. Accepts NULL; NULLs *p. */
+void tsr_conference_registry_free(struct tsr_conference_registry **p);
+
+/* Purpose: load conference definitions from JSON text:
+ *   {"conferences":[{"alias":"board","name":"Board","host_pin":"1234",
+ *                    "guest_pin":"5678","layout":"speaker","max_participants":8}]}
+ * All-or-nothing: on failure nothing is defined, returns TSR_ERR_CONFIG and *err
+ * is a newly allocated message naming the entry (g_free). Redefining an alias
+ * replaces its definition (a live conference keeps running with its old settings).
+ * `name` is used in messages only. */
+int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const char *text,
+                                      size_t len, const char *name, char **err);
+/* Purpose: the same for a file; an unreadable file is TSR_ERR_CONFIG naming it. */
+int tsr_conference_registry_load_file(struct tsr_conference_registry *reg, const char *path,
+                                      char **err);
+
+/* Purpose: lapse expired tokens and remove conferences empty for long enough.
+ * Called by the registry's timer; tests call it after moving their clock. */
+void tsr_conference_registry_sweep(struct tsr_conference_registry *reg);
+
+/* Purpose: true when media ops are wired (joins with an SDP offer can succeed). */
+bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg);
+bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg);
+size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg);
+size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg);
+
+/* Purpose: the live conference `alias`, or NULL. Borrowed, valid until it ends. */
+struct tsr_conference *tsr_conference_registry_find(struct tsr_conference_registry *reg,
+                                                    const char *alias);
+
+/* Purpose: true when `alias` is live or defined (a join could find it without ad hoc). */
+bool tsr_conference_registry_knows(struct tsr_conference_registry *reg, const char *alias);
+
+/* Purpose: whether joining `alias` needs a PIN (defined with a host PIN).
+ * Returns 0 and *out, or TSR_ERR_NOT_FOUND when neither live nor defined. */
+int tsr_conference_registry_pin_required(struct tsr_conference_registry *reg, const char *alias,
+                                         bool *out);
+
+/* Purpose: find participant `id` and check `token` (constant-time compare) and its
+ * expiry. Returns 0 and *out (borrowed), TSR_ERR_NOT_FOUND (no such id) or
+ * TSR_ERR_AUTH (wrong or lapsed token). */
+int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, const char *id,
+                                         const char *token, struct tsr_participant **out);
+
+/* Purpose: participant `id` without checking anything (the target of a host
+ * action), or NULL. Borrowed, valid until it leaves. */
+struct tsr_participant *tsr_conference_registry_find_participant(
+    struct tsr_conference_registry *reg, const char *id);
+
+/* Purpose: find whichever participant holds `token` (for streams authenticated by
+ * token only). Same returns as authenticate, TSR_ERR_AUTH when no one holds it. */
+int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *reg,
+                                               const char *token,
+                                               struct tsr_participant **out);
+
+/* Purpose: subscribe to the events of conference `alias` (NULL: all conferences).
+ * The subscription outlives conferences ending and starting again. Returns 0 and
+ * *out_id (never 0), or -ENOMEM. `user` is borrowed until unsubscribed. */
+int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const char *alias,
+                                      tsr_conference_event_fn fn, void *user, uint64_t *out_id);
+/* Purpose: drop a subscription; unknown ids are ignored. Safe inside a callback. */
+void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id);
+
+/* A join request; all strings borrowed. offer_sdp NULL: a roster-only participant
+ * (signalling and events without media, e.g. a control panel). */
+struct tsr_conference_join_request {
+    const char *alias;
+    const char *display_name;
+    const char *pin;
+    const char *offer_sdp;
+};
+
+/* Purpose: admit a participant: find or create the conference, check PIN, lock and
+ * limit, attach media, emit participant_joined.
+ * Returns 0, *out (borrowed; the registry owns it until it leaves) and, when an
+ * offer was given, *answer_sdp (newly allocated, g_free).
+ * On refusal returns a negative code, *refusal says why and *err_text is a newly
+ * allocated human message (g_free); nothing is created or left behind. */
+int tsr_conference_join(struct tsr_conference_registry *reg,
+                        const struct tsr_conference_join_request *req,
+                        struct tsr_participant **out, char **answer_sdp,
+                        enum tsr_conference_refusal *refusal, char **err_text);
+
+/* Purpose: the stable machine word for a refusal ("wrong_pin", "conference_full"). */
+const char *tsr_conference_refusal_code(enum tsr_conference_refusal r);
+const char *tsr_leave_reason_name(enum tsr_leave_reason r);
+const char *tsr_conference_event_name(enum tsr_conference_event_type t);
+
+/* Purpose: true when `layout` is one we compose: "grid" (equal tiles), "speaker"
+ * (the active speaker large, others in a strip), "single" (the active speaker only). */
+bool tsr_conference_layout_valid(const char *layout);
+
+/* --- conference state; all borrowed, valid until the conference ends ---------- */
+const char *tsr_conference_alias(const struct tsr_conference *c);
+const char *tsr_conference_name(const struct tsr_conference *c);
+const char *tsr_conference_layout(const struct tsr_conference *c);
+bool tsr_conference_locked(const struct tsr_conference *c);
+size_t tsr_conference_n_participants(const struct tsr_conference *c);
+int64_t tsr_conference_max_participants(const struct tsr_conference *c);
+/* Purpose: the participants in join order; *n set. Borrowed array, valid until the
+ * next join or leave in this conference. */
+struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,
+                                                           size_t *n);
+/* Purpose: the conference as JSON ({"alias","name","layout","locked",
+ * "max_participants","participants":[…],"talkers":[…]}); with_roster false leaves
+ * out participants and talkers. Returns a new reference. */
+json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster);
+
+/* --- host actions; `actor` is the participant asking --------------------------
+ * Each returns 0, TSR_ERR_AUTH when actor may not do it (not a host, or another
+ * conference), TSR_ERR_INVALID for a bad value. A change that changes nothing
+ * emits nothing. */
+int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout);
+int tsr_conference_set_locked(struct tsr_participant *actor, bool locked);
+/* Purpose: mute or unmute target's audio (video false) or video (video true). A
+ * participant may do it to itself; a host may do it to anyone in its conference. */
+int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_participant *target,
+                              bool video, bool muted);
+/* Purpose: a host removes target (frees it; TSR_LEAVE_KICKED). A host may not
+ * kick itself (that is leave). */
+int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *target);
+
+/* --- participant ----------------------------------------------------------- */
+/* Purpose: p leaves: media detached, participant_left emitted, p freed (the
+ * pointer is dangling on return). */
+void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reason);
+/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds. */
+int64_t tsr_participant_refresh(struct tsr_participant *p);
+/* Purpose: hand a trickled candidate to media. Returns 0, TSR_ERR_INVALID,
+ * TSR_ERR_STATE (p has no media). */
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                  const char *mid, int mline_index);
+
+const char *tsr_participant_id(const struct tsr_participant *p);
+const char *tsr_participant_token(const struct tsr_participant *p);
+const char *tsr_participant_display_name(const struct tsr_participant *p);
+enum tsr_role tsr_participant_role(const struct tsr_participant *p);
+bool tsr_participant_muted(const struct tsr_participant *p);
+bool tsr_participant_video_muted(const struct tsr_participant *p);
+bool tsr_participant_has_media(const struct tsr_participant *p);
+struct tsr_conference *tsr_participant_conference(const struct tsr_participant *p);
+/* Purpose: seconds until the token lapses (may be <= 0 just before the sweep). */
+int64_t tsr_participant_expires_in_s(const struct tsr_participant *p);
+/* Purpose: the participant as JSON ({"id","display_name","role","muted",
+ * "video_muted","has_media"}); never contains the token. New reference. */
+json_t *tsr_participant_to_json(const struct tsr_participant *p);
+/* Media layer's per-participant state; the conference never looks inside. */
+void tsr_participant_set_media_data(struct tsr_participant *p, void *data);
+void *tsr_participant_media_data(const struct tsr_participant *p);
+
+/* --- from media threads (thread: any) ------------------------------------------
+ * These copy their arguments and post to the API loop; the ids are looked up there,
+ * so a participant or conference that is gone by then is silently skipped. */
+
+/* Purpose: the current talkers of `alias`, loudest first (participant ids). */
+void tsr_conference_post_talkers(struct tsr_conference_registry *reg, const char *alias,
+                                 const char *const *participant_ids, size_t n);
+/* Purpose: p's media failed (ICE consent lost for 30 s, DTLS failure): it leaves
+ * with TSR_LEAVE_MEDIA_FAILED. */
+void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
+                                      const char *participant_id);
+
+#endif

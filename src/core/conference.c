@@ -1,0 +1,857 @@
+/* Conference registry: definitions, live conferences, joins, events, sweeping.
+ * Participants themselves are in participant.c. Home thread: the API loop. */
+#include "core/conference_internal.h"
+
+#include <tessera/config.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const layouts[] = {"grid", "speaker", "single", NULL};
+
+bool tsr_conference_layout_valid(const char *layout)
+{
+    for (int i = 0; layout && layouts[i]; i++)
+        if (strcmp(layout, layouts[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
+{
+    switch (r) {
+    case TSR_CONFERENCE_REFUSAL_NONE: return "ok";
+    case TSR_CONFERENCE_REFUSAL_BAD_REQUEST: return "bad_request";
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return "no_such_conference";
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED: return "pin_required";
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return "wrong_pin";
+    case TSR_CONFERENCE_REFUSAL_FULL: return "conference_full";
+    case TSR_CONFERENCE_REFUSAL_LOCKED: return "conference_locked";
+    case TSR_CONFERENCE_REFUSAL_BAD_SDP: return "bad_sdp";
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return "no_common_codec";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return "media_unavailable";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return "media_failed";
+    }
+    return "unknown";
+}
+
+const char *tsr_conference_event_name(enum tsr_conference_event_type t)
+{
+    switch (t) {
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED: return "participant_joined";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT: return "participant_left";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED: return "participant_updated";
+    case TSR_CONFERENCE_EVENT_LAYOUT: return "layout";
+    case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED: return "conference_updated";
+    case TSR_CONFERENCE_EVENT_TALKERS: return "talkers";
+    case TSR_CONFERENCE_EVENT_ENDED: return "ended";
+    }
+    return "unknown";
+}
+
+static bool alias_valid(const char *alias)
+{
+    size_t n = alias ? strlen(alias) : 0;
+    if (n == 0 || n > TSR_CONFERENCE_ALIAS_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = alias[i];
+        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+            return false;
+    }
+    return alias[0] != '.';
+}
+
+static bool pin_valid(const char *pin)
+{
+    size_t n = strlen(pin);
+    if (n > TSR_CONFERENCE_PIN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isdigit(pin[i]))
+            return false;
+    return true;
+}
+
+int64_t tsr_conference_now_us(const struct tsr_conference_registry *reg)
+{
+    return reg->opts.clock ? reg->opts.clock(reg->opts.clock_user) : g_get_monotonic_time();
+}
+
+void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opts *opts,
+                                              const struct tsr_config *cfg)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->allow_adhoc = cfg->allow_adhoc;
+    opts->empty_timeout_s = cfg->empty_timeout_s;
+    opts->token_ttl_s = cfg->token_ttl_s;
+    opts->default_max_participants = cfg->max_participants;
+    opts->default_layout = cfg->default_layout;
+}
+
+static void update_gauges(struct tsr_conference_registry *reg)
+{
+    tsr_gauge_set(tsr_metrics_gauge("tessera_conferences", NULL, "Live conferences."),
+                  (double)g_hash_table_size(reg->conferences));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
+                  (double)g_hash_table_size(reg->participants));
+}
+
+static gboolean sweep_cb(gpointer user)
+{
+    tsr_conference_registry_sweep(user);
+    return G_SOURCE_CONTINUE;
+}
+
+int tsr_conference_registry_new(struct tsr_conference_registry **out,
+                                const struct tsr_conference_registry_opts *opts)
+{
+    const char *layout = opts->default_layout ? opts->default_layout : "grid";
+    if (!tsr_conference_layout_valid(layout) || opts->token_ttl_s <= 0 ||
+        opts->empty_timeout_s < 0 || opts->default_max_participants <= 0)
+        return -EINVAL;
+    if (opts->media && (!opts->media->attach || !opts->media->detach))
+        return -EINVAL;
+    struct tsr_conference_registry *reg = g_new0(struct tsr_conference_registry, 1);
+    reg->opts = *opts;
+    g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
+    reg->opts.default_layout = reg->default_layout;
+    reg->context = g_main_context_ref(opts->context ? opts->context
+                                                    : g_main_context_ref_thread_default());
+    if (!opts->context)
+        g_main_context_unref(reg->context); /* ref_thread_default already took one */
+    reg->defs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    reg->conferences = g_hash_table_new(g_str_hash, g_str_equal);
+    reg->participants = g_hash_table_new(g_str_hash, g_str_equal);
+    tsr_event_bus_new(&reg->bus);
+    reg->anchor = g_new0(struct reg_anchor, 1);
+    g_atomic_ref_count_init(&reg->anchor->ref);
+    reg->anchor->reg = reg;
+    reg->sweep_timer = g_timeout_source_new(1000);
+    g_source_set_callback(reg->sweep_timer, sweep_cb, reg, NULL);
+    g_source_attach(reg->sweep_timer, reg->context);
+    *out = reg;
+    return 0;
+}
+
+static void anchor_unref(struct reg_anchor *a)
+{
+    if (g_atomic_ref_count_dec(&a->ref))
+        g_free(a);
+}
+
+static void conference_end(struct tsr_conference *c);
+
+void tsr_conference_registry_free(struct tsr_conference_registry **p)
+{
+    if (!p || !*p)
+        return;
+    struct tsr_conference_registry *reg = *p;
+    reg->freeing = true;
+    GList *confs = g_hash_table_get_values(reg->conferences);
+    for (GList *l = confs; l; l = l->next) {
+        struct tsr_conference *c = l->data;
+        while (c->participants->len)
+            tsr_participant_leave(g_ptr_array_index(c->participants, c->participants->len - 1),
+                                  TSR_LEAVE_SHUTDOWN);
+        conference_end(c);
+    }
+    g_list_free(confs);
+    g_source_destroy(reg->sweep_timer);
+    g_source_unref(reg->sweep_timer);
+    reg->anchor->reg = NULL;
+    anchor_unref(reg->anchor);
+    tsr_event_bus_free(&reg->bus);
+    g_hash_table_destroy(reg->participants);
+    g_hash_table_destroy(reg->conferences);
+    g_hash_table_destroy(reg->defs);
+    g_main_context_unref(reg->context);
+    g_free(reg);
+    *p = NULL;
+}
+
+/* --- definitions ------------------------------------------------------------ */
+
+static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
+                         struct conf_def *d, char **msg)
+{
+    const char *alias = NULL, *name = NULL, *host_pin = "", *guest_pin = "", *layout = NULL;
+    json_int_t max = reg->opts.default_max_participants;
+    json_error_t jerr;
+    if (!json_is_object(e) ||
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias", &alias,
+                       "name", &name, "host_pin", &host_pin, "guest_pin", &guest_pin, "layout",
+                       &layout, "max_participants", &max) != 0) {
+        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
+                               "guest_pin, layout, max_participants)",
+                               idx, json_is_object(e) ? jerr.text : "not an object");
+        return TSR_ERR_CONFIG;
+    }
+    if (!alias_valid(alias)) {
+        *msg = g_strdup_printf("conference #%zu: alias '%s' must be 1..%d of A-Z a-z 0-9 . _ -",
+                               idx, alias, TSR_CONFERENCE_ALIAS_MAX);
+        return TSR_ERR_CONFIG;
+    }
+    if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
+        (host_pin[0] && strcmp(host_pin, guest_pin) == 0)) {
+        *msg = g_strdup_printf("conference '%s': PINs are up to %d digits; a guest PIN needs a "
+                               "different host PIN",
+                               alias, TSR_CONFERENCE_PIN_MAX);
+        return TSR_ERR_CONFIG;
+    }
+    if (layout && !tsr_conference_layout_valid(layout)) {
+        *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, speaker, single",
+                               alias, layout);
+        return TSR_ERR_CONFIG;
+    }
+    if (max < 1 || max > 1000 || (name && strlen(name) > TSR_CONFERENCE_NAME_MAX)) {
+        *msg = g_strdup_printf("conference '%s': max_participants must be 1..1000 and name at "
+                               "most %d bytes",
+                               alias, TSR_CONFERENCE_NAME_MAX);
+        return TSR_ERR_CONFIG;
+    }
+    memset(d, 0, sizeof *d);
+    g_strlcpy(d->alias, alias, sizeof d->alias);
+    g_strlcpy(d->name, name ? name : alias, sizeof d->name);
+    g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
+    g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
+    g_strlcpy(d->layout, layout ? layout : reg->default_layout, sizeof d->layout);
+    d->max_participants = max;
+    return 0;
+}
+
+int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const char *text,
+                                      size_t len, const char *name, char **err)
+{
+    json_error_t jerr;
+    char *msg = NULL;
+    int rc = TSR_ERR_CONFIG;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *list = root ? json_object_get(root, "conferences") : NULL;
+    struct conf_def *defs = NULL;
+    if (!root) {
+        msg = g_strdup_printf("line %d: %s", jerr.line, jerr.text);
+        goto out;
+    }
+    if (!json_is_array(list)) {
+        msg = g_strdup("expected {\"conferences\": [ … ]}");
+        goto out;
+    }
+    size_t n = json_array_size(list);
+    defs = g_new0(struct conf_def, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        if (def_from_json(reg, json_array_get(list, i), i, &defs[i], &msg) != 0)
+            goto out;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(defs[j].alias, defs[i].alias) == 0) {
+                msg = g_strdup_printf("conference '%s' is defined twice", defs[i].alias);
+                goto out;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct conf_def *d = g_memdup2(&defs[i], sizeof defs[i]);
+        g_hash_table_replace(reg->defs, d->alias, d);
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        *err = g_strdup_printf("%s: %s", name, msg);
+    g_free(msg);
+    g_free(defs);
+    json_decref(root);
+    return rc;
+}
+
+int tsr_conference_registry_load_file(struct tsr_conference_registry *reg, const char *path,
+                                      char **err)
+{
+    char *text = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(path, &text, &len, &gerr)) {
+        *err = g_strdup_printf("%s: cannot read: %s", path, gerr->message);
+        g_error_free(gerr);
+        return TSR_ERR_CONFIG;
+    }
+    int rc = tsr_conference_registry_load_json(reg, text, len, path, err);
+    g_free(text);
+    return rc;
+}
+
+/* --- queries ------------------------------------------------------------------ */
+
+bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg)
+{
+    return reg->opts.media != NULL;
+}
+
+bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg)
+{
+    return reg->opts.allow_adhoc;
+}
+
+size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg)
+{
+    return g_hash_table_size(reg->conferences);
+}
+
+size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg)
+{
+    return g_hash_table_size(reg->participants);
+}
+
+struct tsr_conference *tsr_conference_registry_find(struct tsr_conference_registry *reg,
+                                                    const char *alias)
+{
+    return alias ? g_hash_table_lookup(reg->conferences, alias) : NULL;
+}
+
+bool tsr_conference_registry_knows(struct tsr_conference_registry *reg, const char *alias)
+{
+    return alias && (g_hash_table_contains(reg->conferences, alias) ||
+                     g_hash_table_contains(reg->defs, alias));
+}
+
+int tsr_conference_registry_pin_required(struct tsr_conference_registry *reg, const char *alias,
+                                         bool *out)
+{
+    struct tsr_conference *c = tsr_conference_registry_find(reg, alias);
+    const struct conf_def *d = c ? &c->def : (alias ? g_hash_table_lookup(reg->defs, alias) : NULL);
+    if (!d)
+        return TSR_ERR_NOT_FOUND;
+    *out = d->host_pin[0] != '\0';
+    return 0;
+}
+
+/* Compares without an early exit so response time does not reveal a prefix. */
+static bool secret_equal(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    unsigned diff = (unsigned)(na ^ nb);
+    for (size_t i = 0; i < na && i < nb; i++)
+        diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+    return diff == 0;
+}
+
+static int check_token(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                       const char *token)
+{
+    if (!token || !secret_equal(p->token, token))
+        return TSR_ERR_AUTH;
+    if (tsr_conference_now_us(reg) >= p->expires_us)
+        return TSR_ERR_AUTH;
+    return 0;
+}
+
+int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, const char *id,
+                                         const char *token, struct tsr_participant **out)
+{
+    struct tsr_participant *p = id ? g_hash_table_lookup(reg->participants, id) : NULL;
+    if (!p)
+        return TSR_ERR_NOT_FOUND;
+    int rc = check_token(reg, p, token);
+    if (rc == 0)
+        *out = p;
+    return rc;
+}
+
+struct tsr_participant *tsr_conference_registry_find_participant(
+    struct tsr_conference_registry *reg, const char *id)
+{
+    return id ? g_hash_table_lookup(reg->participants, id) : NULL;
+}
+
+int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *reg,
+                                               const char *token, struct tsr_participant **out)
+{
+    GHashTableIter it;
+    gpointer v;
+    if (!token || !token[0])
+        return TSR_ERR_AUTH;
+    g_hash_table_iter_init(&it, reg->participants);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        struct tsr_participant *p = v;
+        if (check_token(reg, p, token) == 0) {
+            *out = p;
+            return 0;
+        }
+    }
+    return TSR_ERR_AUTH;
+}
+
+int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const char *alias,
+                                      tsr_conference_event_fn fn, void *user, uint64_t *out_id)
+{
+    return tsr_event_bus_subscribe(reg->bus, alias, fn, user,
+                                   out_id);
+}
+
+void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id)
+{
+    tsr_event_bus_unsubscribe(reg->bus, id);
+}
+
+void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_type type,
+                         const char *participant_id, json_t *data_stolen)
+{
+    struct tsr_conference_event ev = {
+        .type = type, .alias = c->def.alias, .participant_id = participant_id, .data = data_stolen};
+    tsr_event_bus_emit(c->reg->bus, c->def.alias, &ev);
+    json_decref(data_stolen);
+}
+
+/* --- lifecycle of one conference ------------------------------------------------ */
+
+static struct tsr_conference *conference_new(struct tsr_conference_registry *reg,
+                                             const struct conf_def *def)
+{
+    struct tsr_conference *c = g_new0(struct tsr_conference, 1);
+    c->reg = reg;
+    c->def = *def;
+    g_strlcpy(c->layout, def->layout, sizeof c->layout);
+    c->participants = g_ptr_array_new();
+    c->talkers = g_ptr_array_new_with_free_func(g_free);
+    c->empty_since_us = tsr_conference_now_us(reg);
+    g_hash_table_insert(reg->conferences, c->def.alias, c);
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "conference started (layout %s, limit %" G_GINT64_FORMAT
+            ", %s)", c->layout, c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
+    update_gauges(reg);
+    return c;
+}
+
+/* Removes and frees c without telling subscribers (used when it never had anyone). */
+static void conference_drop(struct tsr_conference *c)
+{
+    struct tsr_conference_registry *reg = c->reg;
+    if (reg->opts.media && reg->opts.media->conference_ended)
+        reg->opts.media->conference_ended(reg->opts.media_user, c);
+    g_hash_table_remove(reg->conferences, c->def.alias);
+    g_ptr_array_free(c->participants, TRUE);
+    g_ptr_array_free(c->talkers, TRUE);
+    g_free(c);
+    update_gauges(reg);
+}
+
+static void conference_end(struct tsr_conference *c)
+{
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "conference ended");
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_ENDED, NULL,
+                        json_pack("{s:s}", "alias", c->def.alias));
+    conference_drop(c);
+}
+
+void tsr_conference_became_empty(struct tsr_conference *c)
+{
+    c->empty_since_us = tsr_conference_now_us(c->reg);
+    g_ptr_array_set_size(c->talkers, 0);
+    if (c->reg->opts.empty_timeout_s == 0 && !c->reg->freeing)
+        conference_end(c);
+}
+
+void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
+{
+    int64_t now = tsr_conference_now_us(reg);
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer v;
+    /* Collect first, act second: a leave can end a conference and change the tables. */
+    g_hash_table_iter_init(&it, reg->participants);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        struct tsr_participant *p = v;
+        if (now >= p->expires_us)
+            g_ptr_array_add(ids, g_strdup(p->id));
+    }
+    for (guint i = 0; i < ids->len; i++) {
+        struct tsr_participant *p = g_hash_table_lookup(reg->participants, ids->pdata[i]);
+        if (p) {
+            TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: token lapsed", p->id);
+            tsr_participant_leave(p, TSR_LEAVE_TOKEN_EXPIRED);
+        }
+    }
+    g_ptr_array_set_size(ids, 0);
+    g_hash_table_iter_init(&it, reg->conferences);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        struct tsr_conference *c = v;
+        if (c->participants->len == 0 &&
+            now - c->empty_since_us >= reg->opts.empty_timeout_s * G_USEC_PER_SEC)
+            g_ptr_array_add(ids, g_strdup(c->def.alias));
+    }
+    for (guint i = 0; i < ids->len; i++) {
+        struct tsr_conference *c = g_hash_table_lookup(reg->conferences, ids->pdata[i]);
+        if (c && c->participants->len == 0)
+            conference_end(c);
+    }
+    g_ptr_array_free(ids, TRUE);
+}
+
+/* --- join ------------------------------------------------------------------------ */
+
+static bool display_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(name, (gssize)n, NULL))
+        return false;
+    bool visible = false;
+    for (const char *s = name; *s; s = g_utf8_next_char(s)) {
+        gunichar ch = g_utf8_get_char(s);
+        if (g_unichar_iscntrl(ch))
+            return false;
+        visible |= !g_unichar_isspace(ch);
+    }
+    return visible;
+}
+
+/* Decides the role from the PIN, or the refusal. */
+static enum tsr_conference_refusal pick_role(const struct conf_def *d, const char *pin,
+                                             enum tsr_role *role)
+{
+    if (!d->host_pin[0]) {
+        *role = TSR_ROLE_HOST;
+        return TSR_CONFERENCE_REFUSAL_NONE;
+    }
+    if (!pin || !pin[0])
+        return TSR_CONFERENCE_REFUSAL_PIN_REQUIRED;
+    if (secret_equal(d->host_pin, pin)) {
+        *role = TSR_ROLE_HOST;
+        return TSR_CONFERENCE_REFUSAL_NONE;
+    }
+    if (d->guest_pin[0] && secret_equal(d->guest_pin, pin)) {
+        *role = TSR_ROLE_GUEST;
+        return TSR_CONFERENCE_REFUSAL_NONE;
+    }
+    return TSR_CONFERENCE_REFUSAL_WRONG_PIN;
+}
+
+static int refusal_rc(enum tsr_conference_refusal r)
+{
+    switch (r) {
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return TSR_ERR_NOT_FOUND;
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return TSR_ERR_AUTH;
+    case TSR_CONFERENCE_REFUSAL_FULL: return TSR_ERR_FULL;
+    case TSR_CONFERENCE_REFUSAL_LOCKED: return TSR_ERR_STATE;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return TSR_ERR_UNSUPPORTED;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return TSR_ERR_CODEC;
+    default: return TSR_ERR_INVALID;
+    }
+}
+
+/* Checks everything that can be checked before creating anything. */
+static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
+                                         const struct tsr_conference_join_request *req,
+                                         struct conf_def *def, enum tsr_role *role, char **msg)
+{
+    if (!alias_valid(req->alias) || !display_name_valid(req->display_name)) {
+        *msg = g_strdup("conference alias must be 1-64 of A-Z a-z 0-9 . _ - and display name "
+                        "1-128 bytes of printable UTF-8");
+        return TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
+    }
+    struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
+    const struct conf_def *d = c ? &c->def : g_hash_table_lookup(reg->defs, req->alias);
+    if (d) {
+        *def = *d;
+    } else if (reg->opts.allow_adhoc) {
+        memset(def, 0, sizeof *def);
+        g_strlcpy(def->alias, req->alias, sizeof def->alias);
+        g_strlcpy(def->name, req->alias, sizeof def->name);
+        g_strlcpy(def->layout, reg->default_layout, sizeof def->layout);
+        def->max_participants = reg->opts.default_max_participants;
+    } else {
+        *msg = g_strdup_printf("there is no conference '%s'", req->alias);
+        return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
+    }
+    enum tsr_conference_refusal r = pick_role(def, req->pin, role);
+    if (r != TSR_CONFERENCE_REFUSAL_NONE) {
+        *msg = g_strdup(r == TSR_CONFERENCE_REFUSAL_PIN_REQUIRED ? "this conference needs a PIN"
+                                                                 : "the PIN is not correct");
+        return r;
+    }
+    if (c && c->locked && !(*role == TSR_ROLE_HOST && def->host_pin[0])) {
+        *msg = g_strdup("the conference is locked; a host can unlock it");
+        return TSR_CONFERENCE_REFUSAL_LOCKED;
+    }
+    if (c && (int64_t)c->participants->len >= def->max_participants) {
+        *msg = g_strdup_printf("the conference is full (%" G_GINT64_FORMAT " participants)",
+                               def->max_participants);
+        return TSR_CONFERENCE_REFUSAL_FULL;
+    }
+    if (req->offer_sdp && !reg->opts.media) {
+        *msg = g_strdup("this server has no media engine wired; it can only join without SDP");
+        return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
+    }
+    return TSR_CONFERENCE_REFUSAL_NONE;
+}
+
+static enum tsr_conference_refusal attach_media(struct tsr_conference_registry *reg,
+                                                struct tsr_participant *p, const char *offer,
+                                                char **answer, char **msg)
+{
+    char *media_msg = NULL;
+    int rc = reg->opts.media->attach(reg->opts.media_user, p, offer, answer, &media_msg);
+    if (rc == 0) {
+        p->has_media = true;
+        return TSR_CONFERENCE_REFUSAL_NONE;
+    }
+    *msg = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
+    g_free(media_msg);
+    if (rc == TSR_ERR_INVALID)
+        return TSR_CONFERENCE_REFUSAL_BAD_SDP;
+    if (rc == TSR_ERR_UNSUPPORTED)
+        return TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC;
+    return TSR_CONFERENCE_REFUSAL_MEDIA_FAILED;
+}
+
+static void count_refusal(enum tsr_conference_refusal r)
+{
+    char labels[64];
+    g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_conference_refusal_code(r));
+    tsr_counter_inc(tsr_metrics_counter("tessera_join_refusals_total", labels,
+                                        "Joins refused, by reason."));
+}
+
+int tsr_conference_join(struct tsr_conference_registry *reg,
+                        const struct tsr_conference_join_request *req,
+                        struct tsr_participant **out, char **answer_sdp,
+                        enum tsr_conference_refusal *refusal, char **err_text)
+{
+    struct conf_def def;
+    enum tsr_role role = TSR_ROLE_GUEST;
+    char *msg = NULL, *answer = NULL;
+    struct tsr_participant *p = NULL;
+    enum tsr_conference_refusal r = admit(reg, req, &def, &role, &msg);
+    if (r != TSR_CONFERENCE_REFUSAL_NONE)
+        goto refused;
+    struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
+    bool created = c == NULL;
+    if (created)
+        c = conference_new(reg, &def);
+    tsr_participant_new(&p, c, req->display_name, role);
+    if (req->offer_sdp)
+        r = attach_media(reg, p, req->offer_sdp, &answer, &msg);
+    if (r != TSR_CONFERENCE_REFUSAL_NONE) {
+        tsr_participant_free(&p);
+        if (created)
+            conference_drop(c);
+        goto refused;
+    }
+    g_ptr_array_add(c->participants, p);
+    g_hash_table_insert(reg->participants, p->id, p);
+    update_gauges(reg);
+    tsr_counter_inc(tsr_metrics_counter("tessera_joins_total", NULL, "Participants admitted."));
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' joined as %s%s", p->id,
+            p->display_name, role == TSR_ROLE_HOST ? "host" : "guest",
+            p->has_media ? "" : " (no media)");
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED, p->id,
+                        tsr_participant_to_json(p));
+    *out = p;
+    if (answer_sdp)
+        *answer_sdp = answer;
+    else
+        g_free(answer);
+    return 0;
+refused:
+    count_refusal(r);
+    TSR_LOG(TSR_LOG_INFO, req->alias && alias_valid(req->alias) ? req->alias : NULL,
+            "join refused: %s (%s)", tsr_conference_refusal_code(r), msg);
+    *refusal = r;
+    *err_text = msg;
+    return refusal_rc(r);
+}
+
+/* --- conference state and host actions ------------------------------------------- */
+
+const char *tsr_conference_alias(const struct tsr_conference *c)
+{
+    return c->def.alias;
+}
+
+const char *tsr_conference_name(const struct tsr_conference *c)
+{
+    return c->def.name;
+}
+
+const char *tsr_conference_layout(const struct tsr_conference *c)
+{
+    return c->layout;
+}
+
+bool tsr_conference_locked(const struct tsr_conference *c)
+{
+    return c->locked;
+}
+
+size_t tsr_conference_n_participants(const struct tsr_conference *c)
+{
+    return c->participants->len;
+}
+
+int64_t tsr_conference_max_participants(const struct tsr_conference *c)
+{
+    return c->def.max_participants;
+}
+
+struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,
+                                                           size_t *n)
+{
+    *n = c->participants->len;
+    return (struct tsr_participant *const *)c->participants->pdata;
+}
+
+json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name",
+                          c->def.name, "layout", c->layout, "locked", c->locked,
+                          "max_participants", (json_int_t)c->def.max_participants,
+                          "pin_protected", c->def.host_pin[0] != '\0', "participant_count",
+                          (json_int_t)c->participants->len);
+    if (!with_roster || !o)
+        return o;
+    json_t *list = json_array(), *talkers = json_array();
+    for (guint i = 0; i < c->participants->len; i++)
+        json_array_append_new(list, tsr_participant_to_json(c->participants->pdata[i]));
+    for (guint i = 0; i < c->talkers->len; i++)
+        json_array_append_new(talkers, json_string(c->talkers->pdata[i]));
+    json_object_set_new(o, "participants", list);
+    json_object_set_new(o, "talkers", talkers);
+    return o;
+}
+
+int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout)
+{
+    struct tsr_conference *c = actor->conf;
+    if (actor->role != TSR_ROLE_HOST)
+        return TSR_ERR_AUTH;
+    if (!tsr_conference_layout_valid(layout))
+        return TSR_ERR_INVALID;
+    if (strcmp(c->layout, layout) == 0)
+        return 0;
+    g_strlcpy(c->layout, layout, sizeof c->layout);
+    if (c->reg->opts.media && c->reg->opts.media->set_layout)
+        c->reg->opts.media->set_layout(c->reg->opts.media_user, c, c->layout);
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "layout %s (by %s)", layout, actor->id);
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_LAYOUT, NULL,
+                        json_pack("{s:s, s:s}", "layout", c->layout, "by", actor->id));
+    return 0;
+}
+
+int tsr_conference_set_locked(struct tsr_participant *actor, bool locked)
+{
+    struct tsr_conference *c = actor->conf;
+    if (actor->role != TSR_ROLE_HOST)
+        return TSR_ERR_AUTH;
+    if (c->locked == locked)
+        return 0;
+    c->locked = locked;
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "%s (by %s)", locked ? "locked" : "unlocked", actor->id);
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, NULL,
+                        tsr_conference_to_json(c, false));
+    return 0;
+}
+
+/* --- posts from media threads ------------------------------------------------------- */
+
+struct talkers_post {
+    struct reg_anchor *anchor;
+    char *alias;
+    GPtrArray *ids;
+};
+
+static void talkers_post_free(gpointer data)
+{
+    struct talkers_post *tp = data;
+    anchor_unref(tp->anchor);
+    g_free(tp->alias);
+    g_ptr_array_free(tp->ids, TRUE);
+    g_free(tp);
+}
+
+static bool talkers_equal(GPtrArray *a, GPtrArray *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (guint i = 0; i < a->len; i++)
+        if (strcmp(a->pdata[i], b->pdata[i]) != 0)
+            return false;
+    return true;
+}
+
+static gboolean talkers_apply(gpointer data)
+{
+    struct talkers_post *tp = data;
+    struct tsr_conference *c = tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg,
+                                                                             tp->alias)
+                                               : NULL;
+    if (!c || talkers_equal(c->talkers, tp->ids))
+        return G_SOURCE_REMOVE;
+    g_ptr_array_set_size(c->talkers, 0);
+    json_t *list = json_array();
+    for (guint i = 0; i < tp->ids->len; i++) {
+        g_ptr_array_add(c->talkers, g_strdup(tp->ids->pdata[i]));
+        json_array_append_new(list, json_string(tp->ids->pdata[i]));
+    }
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL,
+                        json_pack("{s:o}", "talkers", list));
+    return G_SOURCE_REMOVE;
+}
+
+static void post(struct tsr_conference_registry *reg, GSourceFunc fn, gpointer data,
+                 GDestroyNotify destroy)
+{
+    GSource *src = g_idle_source_new();
+    g_source_set_callback(src, fn, data, destroy);
+    g_source_attach(src, reg->context);
+    g_source_unref(src);
+}
+
+void tsr_conference_post_talkers(struct tsr_conference_registry *reg, const char *alias,
+                                 const char *const *participant_ids, size_t n)
+{
+    struct talkers_post *tp = g_new0(struct talkers_post, 1);
+    tp->anchor = reg->anchor;
+    g_atomic_ref_count_inc(&tp->anchor->ref);
+    tp->alias = g_strdup(alias);
+    tp->ids = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < n; i++)
+        g_ptr_array_add(tp->ids, g_strdup(participant_ids[i]));
+    post(reg, talkers_apply, tp, talkers_post_free);
+}
+
+struct failed_post {
+    struct reg_anchor *anchor;
+    char *id;
+};
+
+static void failed_post_free(gpointer data)
+{
+    struct failed_post *fp = data;
+    anchor_unref(fp->anchor);
+    g_free(fp->id);
+    g_free(fp);
+}
+
+static gboolean failed_apply(gpointer data)
+{
+    struct failed_post *fp = data;
+    struct tsr_participant *p =
+        fp->anchor->reg ? g_hash_table_lookup(fp->anchor->reg->participants, fp->id) : NULL;
+    if (p) {
+        TSR_LOG(TSR_LOG_WARN, p->conf->def.alias, "participant %s: media failed", p->id);
+        tsr_participant_leave(p, TSR_LEAVE_MEDIA_FAILED);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
+                                      const char *participant_id)
+{
+    struct failed_post *fp = g_new0(struct failed_post, 1);
+    fp->anchor = reg->anchor;
+    g_atomic_ref_count_inc(&fp->anchor->ref);
+    fp->id = g_strdup(participant_id);
+    post(reg, failed_apply, fp, failed_post_free);
+}

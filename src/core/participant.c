@@ -1,0 +1,210 @@
+/* Participants: identity, token, mute state, leaving. Home thread: the API loop.
+ * The registry tables and events are in conference.c. */
+#include "core/conference_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+const char *tsr_leave_reason_name(enum tsr_leave_reason r)
+{
+    switch (r) {
+    case TSR_LEAVE_REQUESTED: return "left";
+    case TSR_LEAVE_KICKED: return "kicked";
+    case TSR_LEAVE_TOKEN_EXPIRED: return "token_expired";
+    case TSR_LEAVE_MEDIA_FAILED: return "media_failed";
+    case TSR_LEAVE_SHUTDOWN: return "shutdown";
+    }
+    return "unknown";
+}
+
+/* 32 bytes from the kernel CSPRNG: a token must not be guessable from earlier ones,
+ * which GRand (a Mersenne twister) would allow. */
+static void random_hex(char *out, size_t n_bytes)
+{
+    uint8_t buf[32];
+    size_t got = 0;
+    g_assert(n_bytes <= sizeof buf);
+    while (got < n_bytes) {
+        ssize_t r = getrandom(buf + got, n_bytes - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            g_error("getrandom failed: %s", g_strerror(errno)); /* no safe fallback */
+        got += (size_t)r;
+    }
+    for (size_t i = 0; i < n_bytes; i++)
+        g_snprintf(out + 2 * i, 3, "%02x", buf[i]);
+}
+
+int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
+                        const char *display_name, enum tsr_role role)
+{
+    struct tsr_participant *p = g_new0(struct tsr_participant, 1);
+    char *uuid = g_uuid_string_random();
+    p->conf = c;
+    g_strlcpy(p->id, uuid, sizeof p->id);
+    g_free(uuid);
+    random_hex(p->token, 32);
+    g_strlcpy(p->display_name, display_name, sizeof p->display_name);
+    g_strstrip(p->display_name);
+    p->role = role;
+    p->expires_us = tsr_conference_now_us(c->reg) + c->reg->opts.token_ttl_s * G_USEC_PER_SEC;
+    *out = p;
+    return 0;
+}
+
+void tsr_participant_free(struct tsr_participant **p)
+{
+    if (!p || !*p)
+        return;
+    /* The token is a credential: do not leave it in freed memory. */
+    memset((*p)->token, 0, sizeof (*p)->token);
+    g_free(*p);
+    *p = NULL;
+}
+
+void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reason)
+{
+    struct tsr_conference *c = p->conf;
+    struct tsr_conference_registry *reg = c->reg;
+    char labels[48];
+    if (p->has_media)
+        reg->opts.media->detach(reg->opts.media_user, p);
+    g_hash_table_remove(reg->participants, p->id);
+    g_ptr_array_remove(c->participants, p);
+    for (guint i = c->talkers->len; i-- > 0;)
+        if (strcmp(c->talkers->pdata[i], p->id) == 0)
+            g_ptr_array_remove_index(c->talkers, i);
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' left (%s)", p->id, p->display_name,
+            tsr_leave_reason_name(reason));
+    g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_leave_reason_name(reason));
+    tsr_counter_inc(tsr_metrics_counter("tessera_leaves_total", labels,
+                                        "Participants that left, by reason."));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
+                  (double)g_hash_table_size(reg->participants));
+    /* Emit while p is still readable so subscribers can match the id; it is no
+     * longer in the tables, so a callback cannot reach it. */
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT, p->id,
+                        json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name",
+                                  p->display_name, "reason", tsr_leave_reason_name(reason)));
+    tsr_participant_free(&p);
+    if (c->participants->len == 0)
+        tsr_conference_became_empty(c);
+}
+
+int64_t tsr_participant_refresh(struct tsr_participant *p)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    p->expires_us = tsr_conference_now_us(reg) + reg->opts.token_ttl_s * G_USEC_PER_SEC;
+    return reg->opts.token_ttl_s;
+}
+
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                  const char *mid, int mline_index)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    if (!p->has_media)
+        return TSR_ERR_STATE;
+    if (!candidate || strlen(candidate) > 1024 || (candidate[0] && !g_str_has_prefix(candidate,
+                                                                                    "candidate:")))
+        return TSR_ERR_INVALID;
+    if (!reg->opts.media->add_candidate)
+        return 0; /* ICE-lite media that ignores trickle is allowed */
+    return reg->opts.media->add_candidate(reg->opts.media_user, p, candidate, mid, mline_index);
+}
+
+int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_participant *target,
+                              bool video, bool muted)
+{
+    if (actor->conf != target->conf || (actor != target && actor->role != TSR_ROLE_HOST))
+        return TSR_ERR_AUTH;
+    bool *field = video ? &target->video_muted : &target->muted;
+    if (*field == muted)
+        return 0;
+    *field = muted;
+    struct tsr_conference_registry *reg = target->conf->reg;
+    if (target->has_media && reg->opts.media->set_muted)
+        reg->opts.media->set_muted(reg->opts.media_user, target, target->muted,
+                                   target->video_muted);
+    json_t *data = tsr_participant_to_json(target);
+    json_object_set_new(data, "by", json_string(actor->id));
+    tsr_conference_emit(target->conf, TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, target->id, data);
+    return 0;
+}
+
+int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *target)
+{
+    if (actor->conf != target->conf || actor->role != TSR_ROLE_HOST || actor == target)
+        return TSR_ERR_AUTH;
+    TSR_LOG(TSR_LOG_INFO, actor->conf->def.alias, "participant %s kicked by %s", target->id,
+            actor->id);
+    tsr_participant_leave(target, TSR_LEAVE_KICKED);
+    return 0;
+}
+
+const char *tsr_participant_id(const struct tsr_participant *p)
+{
+    return p->id;
+}
+
+const char *tsr_participant_token(const struct tsr_participant *p)
+{
+    return p->token;
+}
+
+const char *tsr_participant_display_name(const struct tsr_participant *p)
+{
+    return p->display_name;
+}
+
+enum tsr_role tsr_participant_role(const struct tsr_participant *p)
+{
+    return p->role;
+}
+
+bool tsr_participant_muted(const struct tsr_participant *p)
+{
+    return p->muted;
+}
+
+bool tsr_participant_video_muted(const struct tsr_participant *p)
+{
+    return p->video_muted;
+}
+
+bool tsr_participant_has_media(const struct tsr_participant *p)
+{
+    return p->has_media;
+}
+
+struct tsr_conference *tsr_participant_conference(const struct tsr_participant *p)
+{
+    return p->conf;
+}
+
+int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
+{
+    return (p->expires_us - tsr_conference_now_us(p->conf->reg)) / G_USEC_PER_SEC;
+}
+
+json_t *tsr_participant_to_json(const struct tsr_participant *p)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "display_name",
+                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest",
+                     "muted", p->muted, "video_muted", p->video_muted, "has_media", p->has_media);
+}
+
+void tsr_participant_set_media_data(struct tsr_participant *p, void *data)
+{
+    p->media_data = data;
+}
+
+void *tsr_participant_media_data(const struct tsr_participant *p)
+{
+    return p->media_data;
+}

@@ -1,0 +1,236 @@
+/* Browser-test harness: fake cameras, a Tessera server on a free port, headless
+ * Debian chromium through playwright-core, screenshots as artefacts.
+ *
+ * Each e2e test is a plain node script run by ctest: exit 0 pass, 1 fail,
+ * 77 skipped (SKIP_RETURN_CODE), with the reason printed. */
+'use strict';
+
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const SKIP = 77;
+const sourceDir = process.env.TSR_SOURCE_DIR || path.resolve(__dirname, '../../..');
+const buildDir = process.env.TSR_BUILD_DIR || path.join(sourceDir, 'build');
+const artifactsDir = process.env.TSR_E2E_ARTIFACTS || path.join(buildDir, 'e2e-artifacts');
+const chromiumPath = process.env.TSR_CHROMIUM || '/usr/bin/chromium';
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-networking',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+  // Background tabs must keep decoding: several participants share one browser process.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+function skip(reason) {
+  console.log(`SKIPPED: ${reason}`);
+  process.exit(SKIP);
+}
+
+function loadPlaywright() {
+  try {
+    return require('playwright-core');
+  } catch (e) {
+    skip('playwright-core is not installed; run scripts/e2e-setup.sh (make test does)');
+  }
+  return null;
+}
+
+/* ---------- fake camera files ---------- */
+
+/* BT.601 limited range, what Chromium assumes for I420 from a .y4m file. */
+function rgbToYuv([r, g, b]) {
+  const y = Math.round(16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256);
+  const u = Math.round(128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256);
+  const v = Math.round(128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256);
+  const clamp = (x) => Math.max(0, Math.min(255, x));
+  return [clamp(y), clamp(u), clamp(v)];
+}
+
+/* A solid-colour YUV4MPEG2 clip (Chromium loops it). Small: 320x240, 5 frames. */
+function makeY4m(file, rgb, { width = 320, height = 240, frames = 5, fps = 30 } = {}) {
+  const [y, u, v] = rgbToYuv(rgb);
+  const ySize = width * height;
+  const cSize = (width / 2) * (height / 2);
+  const frame = Buffer.alloc(6 + ySize + 2 * cSize);
+  frame.write('FRAME\n', 0, 'ascii');
+  frame.fill(y, 6, 6 + ySize);
+  frame.fill(u, 6 + ySize, 6 + ySize + cSize);
+  frame.fill(v, 6 + ySize + cSize);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`, 'ascii');
+  fs.writeFileSync(file, Buffer.concat([header, ...Array(frames).fill(frame)]));
+  return file;
+}
+
+/* ---------- server ---------- */
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+/* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences}. */
+async function startServer(opts = {}) {
+  const bin = path.join(buildDir, 'tessera');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist; build first`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-e2e-'));
+  const port = await freePort();
+  let conf = `[server]\nlisten = 127.0.0.1:${port}\n\n[log]\nlevel = info\n\n[conferences]\n`;
+  conf += `allow_adhoc = ${opts.allowAdhoc === false ? 'false' : 'true'}\n`;
+  if (opts.conferences) {
+    const file = path.join(dir, 'conferences.json');
+    fs.writeFileSync(file, JSON.stringify({ conferences: opts.conferences }));
+    conf += `file = ${file}\n`;
+  }
+  fs.writeFileSync(path.join(dir, 'tessera.conf'), conf);
+  const logFile = path.join(dir, 'tessera.log');
+  let log = fs.openSync(logFile, 'w');
+  // Full stacks for LeakSanitizer: with the default fast unwinder, stacks stop in
+  // glib (no frame pointers) and tests/lsan.supp's library entries cannot match.
+  const asan = [process.env.ASAN_OPTIONS, 'fast_unwind_on_malloc=0'].filter(Boolean).join(':');
+  const env = { ...process.env, ASAN_OPTIONS: asan };
+  const child = spawn(bin, ['--config', path.join(dir, 'tessera.conf')], { stdio: ['ignore', log, log], env });
+  let exited = null;
+  const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => {
+      if (exited) throw new Error(`tessera exited early: ${fs.readFileSync(logFile, 'utf8')}`);
+      const r = await fetch(`${url}/healthz`);
+      return r.ok;
+    }, { what: 'tessera /healthz', timeoutMs: 20000 });
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    url,
+    port,
+    logFile,
+    async status() {
+      const r = await fetch(`${url}/api/v1/status`);
+      return r.json();
+    },
+    /* SIGTERM, then the exit status must be clean (ASan/LSan report leaks as 1). */
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      const res = await Promise.race([exitPromise, sleep(15000).then(() => null)]);
+      if (!res) {
+        child.kill('SIGKILL');
+        throw new Error('tessera did not stop within 15 s of SIGTERM');
+      }
+      if (log !== null) fs.closeSync(log);
+      log = null;
+      const text = fs.readFileSync(logFile, 'utf8');
+      fs.mkdirSync(artifactsDir, { recursive: true });
+      fs.writeFileSync(path.join(artifactsDir, `${path.basename(process.argv[1], '.js')}-server.log`), text);
+      if (res.code !== 0) throw new Error(`tessera exited with ${res.code ?? res.signal}:\n${text.slice(-4000)}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/* ---------- browser ---------- */
+
+/* One headless chromium with its own fresh profile and fake camera `y4m`. */
+async function launchBrowser(y4m) {
+  if (!fs.existsSync(chromiumPath)) skip(`${chromiumPath} not found (install Debian's chromium)`);
+  const { chromium } = loadPlaywright();
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-chromium-'));
+  const args = [...CHROMIUM_FLAGS];
+  if (y4m) args.push(`--use-file-for-fake-video-capture=${y4m}`);
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 800 },
+    permissions: ['camera', 'microphone', 'clipboard-read', 'clipboard-write'],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  return {
+    context,
+    page,
+    consoleLines,
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function screenshot(page, name) {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+  return file;
+}
+
+/* Waits until the client shows `state` (window.tessera.state). */
+async function waitForState(page, state, timeoutMs = 15000) {
+  await page.waitForFunction((s) => window.tessera && window.tessera.state === s, state, { timeout: timeoutMs });
+}
+
+/* Runs `body` with a scratch dir; prints the failure and exits 1 on error. */
+async function run(name, body) {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `tessera-${name}-`));
+  const cleanups = [];
+  const t0 = Date.now();
+  try {
+    await body({ scratch, defer: (fn) => cleanups.unshift(fn) });
+    for (const fn of cleanups.splice(0)) await fn();
+    console.log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    fs.rmSync(scratch, { recursive: true, force: true });
+    process.exit(0);
+  } catch (e) {
+    console.error(`FAIL ${name}: ${e.stack || e}`);
+    for (const fn of cleanups) {
+      try { await fn(); } catch (e2) { console.error(`cleanup: ${e2.message}`); }
+    }
+    process.exit(1);
+  }
+}
+
+module.exports = {
+  assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
+  makeY4m, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
+};

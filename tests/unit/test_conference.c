@@ -1,0 +1,586 @@
+/* Conference core: PIN flow, roles, limits, lock, kick, mute, token expiry,
+ * empty-timeout removal, events, and the media seam.
+ *
+ * fake_media_ops below is a TEST DOUBLE for the WebRTC media layer: it records
+ * which operations the conference called and answers attach with a fixed text.
+ * It exists only in this test; the server wires the real media layer. */
+#include <tessera/conference.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <glib.h>
+#include <string.h>
+
+/* --- test double for the media layer ---------------------------------------- */
+struct fake_media {
+    int attach_rc; /* what attach returns */
+    int attached, detached, candidates, layouts, mutes, ended;
+    bool last_audio_muted, last_video_muted;
+    char last_layout[16];
+    char last_candidate[128];
+};
+
+static int fake_attach(void *user, struct tsr_participant *p, const char *offer, char **answer,
+                       char **err)
+{
+    struct fake_media *m = user;
+    (void)p;
+    if (m->attach_rc != 0) {
+        *err = g_strdup("fake refusal");
+        return m->attach_rc;
+    }
+    m->attached++;
+    *answer = g_strdup_printf("answer-to:%s", offer);
+    return 0;
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)p;
+    ((struct fake_media *)user)->detached++;
+}
+
+static int fake_add_candidate(void *user, struct tsr_participant *p, const char *cand,
+                              const char *mid, int idx)
+{
+    struct fake_media *m = user;
+    (void)p, (void)mid, (void)idx;
+    m->candidates++;
+    g_strlcpy(m->last_candidate, cand, sizeof m->last_candidate);
+    return 0;
+}
+
+static void fake_set_layout(void *user, struct tsr_conference *c, const char *layout)
+{
+    struct fake_media *m = user;
+    (void)c;
+    m->layouts++;
+    g_strlcpy(m->last_layout, layout, sizeof m->last_layout);
+}
+
+static void fake_set_muted(void *user, struct tsr_participant *p, bool a, bool v)
+{
+    struct fake_media *m = user;
+    (void)p;
+    m->mutes++;
+    m->last_audio_muted = a;
+    m->last_video_muted = v;
+}
+
+static void fake_conference_ended(void *user, struct tsr_conference *c)
+{
+    (void)c;
+    ((struct fake_media *)user)->ended++;
+}
+
+static const struct tsr_conference_media_ops fake_media_ops = {
+    .attach = fake_attach,
+    .detach = fake_detach,
+    .add_candidate = fake_add_candidate,
+    .set_layout = fake_set_layout,
+    .set_muted = fake_set_muted,
+    .conference_ended = fake_conference_ended,
+};
+
+/* --- fixture ------------------------------------------------------------------ */
+struct fx {
+    struct tsr_conference_registry *reg;
+    struct fake_media media;
+    int64_t now_us;
+    GPtrArray *events; /* "type:participant_id:reason" strings */
+    uint64_t sub;
+};
+
+static int64_t fx_clock(void *user)
+{
+    return ((struct fx *)user)->now_us;
+}
+
+static void fx_on_event(const struct tsr_conference_event *ev, void *user)
+{
+    struct fx *f = user;
+    json_t *reason = json_object_get(ev->data, "reason");
+    g_ptr_array_add(f->events, g_strdup_printf("%s:%s:%s", tsr_conference_event_name(ev->type),
+                                               ev->participant_id ? ev->participant_id : "-",
+                                               reason ? json_string_value(reason) : "-"));
+}
+
+static void fx_setup(struct fx *f, bool with_media, bool adhoc, int64_t empty_timeout_s)
+{
+    memset(f, 0, sizeof *f);
+    f->now_us = 1000 * G_USEC_PER_SEC;
+    f->events = g_ptr_array_new_with_free_func(g_free);
+    struct tsr_conference_registry_opts o = {
+        .allow_adhoc = adhoc,
+        .empty_timeout_s = empty_timeout_s,
+        .token_ttl_s = 120,
+        .default_max_participants = 25,
+        .media = with_media ? &fake_media_ops : NULL,
+        .media_user = &f->media,
+        .clock = fx_clock,
+        .clock_user = f,
+    };
+    g_assert_cmpint(tsr_conference_registry_new(&f->reg, &o), ==, 0);
+    g_assert_cmpint(tsr_conference_registry_subscribe(f->reg, NULL, fx_on_event, f, &f->sub), ==,
+                    0);
+}
+
+static void fx_teardown(struct fx *f)
+{
+    tsr_conference_registry_free(&f->reg);
+    g_assert_null(f->reg);
+    g_ptr_array_free(f->events, TRUE);
+    tsr_metrics_reset();
+}
+
+static bool fx_saw(struct fx *f, const char *prefix)
+{
+    for (guint i = 0; i < f->events->len; i++)
+        if (g_str_has_prefix(f->events->pdata[i], prefix))
+            return true;
+    return false;
+}
+
+static struct tsr_participant *join_ok(struct fx *f, const char *alias, const char *name,
+                                       const char *pin)
+{
+    struct tsr_conference_join_request req = {.alias = alias, .display_name = name, .pin = pin};
+    struct tsr_participant *p = NULL;
+    enum tsr_conference_refusal r = TSR_CONFERENCE_REFUSAL_NONE;
+    char *err = NULL;
+    int rc = tsr_conference_join(f->reg, &req, &p, NULL, &r, &err);
+    if (rc != 0)
+        g_error("join %s/%s refused: %s (%s)", alias, name, tsr_conference_refusal_code(r), err);
+    return p;
+}
+
+static enum tsr_conference_refusal join_refused(struct fx *f, const char *alias, const char *name,
+                                                const char *pin, const char *sdp)
+{
+    struct tsr_conference_join_request req = {
+        .alias = alias, .display_name = name, .pin = pin, .offer_sdp = sdp};
+    struct tsr_participant *p = NULL;
+    enum tsr_conference_refusal r = TSR_CONFERENCE_REFUSAL_NONE;
+    char *err = NULL, *answer = NULL;
+    int rc = tsr_conference_join(f->reg, &req, &p, &answer, &r, &err);
+    g_assert_cmpint(rc, <, 0);
+    g_assert_null(p);
+    g_assert_null(answer);
+    g_assert_nonnull(err);
+    g_assert_cmpstr(err, !=, "");
+    g_free(err);
+    return r;
+}
+
+static const char defs_json[] =
+    "{\"conferences\":["
+    "{\"alias\":\"board\",\"name\":\"Board room\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\","
+    "\"layout\":\"speaker\",\"max_participants\":3},"
+    "{\"alias\":\"hosts\",\"host_pin\":\"42\"},"
+    "{\"alias\":\"open\",\"max_participants\":2}]}";
+
+static void load_defs(struct fx *f)
+{
+    char *err = NULL;
+    int rc = tsr_conference_registry_load_json(f->reg, defs_json, strlen(defs_json), "t", &err);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_null(err);
+}
+
+/* --- tests ------------------------------------------------------------------------ */
+
+static void test_adhoc_join_and_leave(void)
+{
+    struct fx f;
+    fx_setup(&f, false, true, 60);
+    struct tsr_participant *a = join_ok(&f, "room-1", "  Alice  ", NULL);
+    struct tsr_conference *c = tsr_conference_registry_find(f.reg, "room-1");
+    g_assert_nonnull(c);
+    g_assert_true(tsr_participant_conference(a) == c);
+    g_assert_cmpstr(tsr_participant_display_name(a), ==, "Alice");
+    g_assert_cmpint(tsr_participant_role(a), ==, TSR_ROLE_HOST); /* no PIN: everyone hosts */
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "grid");
+    g_assert_cmpuint(strlen(tsr_participant_token(a)), ==, 64);
+    g_assert_cmpuint(strlen(tsr_participant_id(a)), ==, 36);
+    g_assert_false(tsr_participant_has_media(a));
+
+    struct tsr_participant *b = join_ok(&f, "room-1", "Bob", NULL);
+    g_assert_cmpstr(tsr_participant_token(a), !=, tsr_participant_token(b));
+    g_assert_cmpuint(tsr_conference_n_participants(c), ==, 2);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(f.reg), ==, 2);
+
+    json_t *j = tsr_conference_to_json(c, true);
+    g_assert_cmpuint(json_array_size(json_object_get(j, "participants")), ==, 2);
+    char *dump = json_dumps(j, 0);
+    g_assert_null(strstr(dump, tsr_participant_token(a))); /* tokens never listed */
+    g_free(dump);
+    json_decref(j);
+
+    char *ev_a = g_strdup_printf("participant_joined:%s", tsr_participant_id(a));
+    g_assert_true(fx_saw(&f, ev_a));
+    g_free(ev_a);
+    char *b_id = g_strdup(tsr_participant_id(b));
+    tsr_participant_leave(b, TSR_LEAVE_REQUESTED);
+    char *ev_b = g_strdup_printf("participant_left:%s:left", b_id);
+    g_assert_true(fx_saw(&f, ev_b));
+    struct tsr_participant *found = NULL;
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, b_id, "x", &found), ==,
+                    TSR_ERR_NOT_FOUND);
+    g_free(ev_b);
+    g_free(b_id);
+
+    /* bad input */
+    g_assert_cmpint(join_refused(&f, "../etc", "X", NULL, NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_BAD_REQUEST);
+    g_assert_cmpint(join_refused(&f, "room-1", "   ", NULL, NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_BAD_REQUEST);
+    g_assert_cmpint(join_refused(&f, "room-1", "bell\a", NULL, NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_BAD_REQUEST);
+    g_assert_cmpint(join_refused(&f, "room-1", "A", NULL, "v=0"), ==,
+                    TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE);
+    g_assert_cmpuint(tsr_conference_n_participants(c), ==, 1);
+    fx_teardown(&f);
+}
+
+static void test_adhoc_off(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    g_assert_cmpint(join_refused(&f, "nowhere", "A", NULL, NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE);
+    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==, 0);
+    g_assert_false(tsr_conference_registry_knows(f.reg, "open"));
+    load_defs(&f);
+    g_assert_true(tsr_conference_registry_knows(f.reg, "open"));
+    join_ok(&f, "open", "A", NULL);
+    fx_teardown(&f);
+}
+
+static void test_pin_flow_and_roles(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    load_defs(&f);
+    bool need = false;
+    g_assert_cmpint(tsr_conference_registry_pin_required(f.reg, "board", &need), ==, 0);
+    g_assert_true(need);
+    g_assert_cmpint(tsr_conference_registry_pin_required(f.reg, "open", &need), ==, 0);
+    g_assert_false(need);
+    g_assert_cmpint(tsr_conference_registry_pin_required(f.reg, "nope", &need), ==,
+                    TSR_ERR_NOT_FOUND);
+
+    g_assert_cmpint(join_refused(&f, "board", "A", NULL, NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_PIN_REQUIRED);
+    g_assert_cmpint(join_refused(&f, "board", "A", "", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_PIN_REQUIRED);
+    g_assert_cmpint(join_refused(&f, "board", "A", "0000", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_WRONG_PIN);
+    g_assert_cmpint(join_refused(&f, "board", "A", "12345", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_WRONG_PIN);
+    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==, 0); /* refusals leave nothing */
+
+    struct tsr_participant *h = join_ok(&f, "board", "Host", "1234");
+    struct tsr_participant *g = join_ok(&f, "board", "Guest", "5678");
+    g_assert_cmpint(tsr_participant_role(h), ==, TSR_ROLE_HOST);
+    g_assert_cmpint(tsr_participant_role(g), ==, TSR_ROLE_GUEST);
+    struct tsr_conference *c = tsr_participant_conference(h);
+    g_assert_cmpstr(tsr_conference_name(c), ==, "Board room");
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "speaker");
+
+    /* host PIN only: the PIN makes a host; anything else is wrong */
+    g_assert_cmpint(join_refused(&f, "hosts", "A", "5678", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_WRONG_PIN);
+    g_assert_cmpint(tsr_participant_role(join_ok(&f, "hosts", "A", "42")), ==, TSR_ROLE_HOST);
+
+    /* guests may not act as hosts */
+    g_assert_cmpint(tsr_conference_set_layout(g, "grid"), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_set_locked(g, true), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_set_muted(g, h, false, true), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_kick(g, h), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_set_layout(h, "mosaic"), ==, TSR_ERR_INVALID);
+    g_assert_cmpint(tsr_conference_set_layout(h, "single"), ==, 0);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "single");
+    g_assert_true(fx_saw(&f, "layout:-"));
+    fx_teardown(&f);
+}
+
+static void test_bad_definitions(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    const char *bad[] = {
+        "not json",
+        "{\"conferences\":{}}",
+        "{\"conferences\":[{\"alias\":\"a b\"}]}",
+        "{\"conferences\":[{\"alias\":\"a\",\"guest_pin\":\"1\"}]}",
+        "{\"conferences\":[{\"alias\":\"a\",\"host_pin\":\"12x\"}]}",
+        "{\"conferences\":[{\"alias\":\"a\",\"layout\":\"mosaic\"}]}",
+        "{\"conferences\":[{\"alias\":\"a\",\"max_participants\":0}]}",
+        "{\"conferences\":[{\"alias\":\"a\",\"colour\":\"red\"}]}",
+        "{\"conferences\":[{\"alias\":\"ok\"},{\"alias\":\"ok\"}]}",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *err = NULL;
+        g_assert_cmpint(tsr_conference_registry_load_json(f.reg, bad[i], strlen(bad[i]), "f.json",
+                                                          &err),
+                        ==, TSR_ERR_CONFIG);
+        g_assert_true(g_str_has_prefix(err, "f.json: "));
+        g_free(err);
+    }
+    /* all-or-nothing: the valid first entry of the last case was not defined */
+    g_assert_false(tsr_conference_registry_knows(f.reg, "ok"));
+    char *err = NULL;
+    g_assert_cmpint(tsr_conference_registry_load_file(f.reg, "/nonexistent/conf.json", &err), ==,
+                    TSR_ERR_CONFIG);
+    g_assert_nonnull(strstr(err, "/nonexistent/conf.json"));
+    g_free(err);
+    fx_teardown(&f);
+}
+
+static void test_limit_and_lock(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    load_defs(&f);
+    struct tsr_participant *a = join_ok(&f, "open", "A", NULL);
+    join_ok(&f, "open", "B", NULL);
+    g_assert_cmpint(join_refused(&f, "open", "C", NULL, NULL), ==, TSR_CONFERENCE_REFUSAL_FULL);
+
+    struct tsr_participant *h = join_ok(&f, "board", "H", "1234");
+    g_assert_cmpint(tsr_conference_set_locked(h, true), ==, 0);
+    g_assert_true(tsr_conference_locked(tsr_participant_conference(h)));
+    g_assert_true(fx_saw(&f, "conference_updated"));
+    g_assert_cmpint(join_refused(&f, "board", "G", "5678", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_LOCKED);
+    struct tsr_participant *h2 = join_ok(&f, "board", "H2", "1234"); /* hosts still get in */
+    g_assert_cmpint(tsr_participant_role(h2), ==, TSR_ROLE_HOST);
+    g_assert_cmpint(tsr_conference_set_locked(h, false), ==, 0);
+    join_ok(&f, "board", "G", "5678");
+    g_assert_cmpint(join_refused(&f, "board", "G2", "5678", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_FULL);
+
+    /* a participant of another conference cannot act here */
+    g_assert_cmpint(tsr_participant_kick(a, h), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_set_muted(a, h, false, true), ==, TSR_ERR_AUTH);
+    fx_teardown(&f);
+}
+
+static void test_kick_and_mute(void)
+{
+    struct fx f;
+    fx_setup(&f, true, false, 60);
+    load_defs(&f);
+    struct tsr_conference_join_request req = {
+        .alias = "board", .display_name = "H", .pin = "1234", .offer_sdp = "OFFER-H"};
+    struct tsr_participant *h = NULL, *g = NULL;
+    enum tsr_conference_refusal r;
+    char *err = NULL, *answer = NULL;
+    g_assert_cmpint(tsr_conference_join(f.reg, &req, &h, &answer, &r, &err), ==, 0);
+    g_assert_cmpstr(answer, ==, "answer-to:OFFER-H");
+    g_free(answer);
+    req.display_name = "G", req.pin = "5678", req.offer_sdp = "OFFER-G";
+    g_assert_cmpint(tsr_conference_join(f.reg, &req, &g, &answer, &r, &err), ==, 0);
+    g_free(answer);
+    g_assert_true(tsr_participant_has_media(g));
+    g_assert_cmpint(f.media.attached, ==, 2);
+
+    /* self mute allowed for a guest; the media layer hears about it */
+    g_assert_cmpint(tsr_participant_set_muted(g, g, false, true), ==, 0);
+    g_assert_true(tsr_participant_muted(g));
+    g_assert_cmpint(f.media.mutes, ==, 1);
+    g_assert_true(f.media.last_audio_muted);
+    g_assert_false(f.media.last_video_muted);
+    char *want = g_strdup_printf("participant_updated:%s", tsr_participant_id(g));
+    g_assert_true(fx_saw(&f, want));
+    g_free(want);
+    g_assert_cmpint(tsr_participant_set_muted(g, g, false, true), ==, 0); /* no change */
+    g_assert_cmpint(f.media.mutes, ==, 1);
+    g_assert_cmpint(tsr_participant_set_muted(h, g, true, true), ==, 0);
+    g_assert_true(tsr_participant_video_muted(g));
+    g_assert_true(f.media.last_video_muted);
+
+    /* candidates go to media; junk does not */
+    g_assert_cmpint(tsr_participant_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host",
+                                                  "0", 0),
+                    ==, 0);
+    g_assert_cmpint(tsr_participant_add_candidate(g, "rm -rf", "0", 0), ==, TSR_ERR_INVALID);
+    g_assert_cmpint(f.media.candidates, ==, 1);
+
+    g_assert_cmpint(tsr_conference_set_layout(h, "grid"), ==, 0);
+    g_assert_cmpstr(f.media.last_layout, ==, "grid");
+
+    g_assert_cmpint(tsr_participant_kick(h, h), ==, TSR_ERR_AUTH);
+    char *gid = g_strdup(tsr_participant_id(g));
+    g_assert_cmpint(tsr_participant_kick(h, g), ==, 0);
+    g_assert_cmpint(f.media.detached, ==, 1);
+    char *left = g_strdup_printf("participant_left:%s:kicked", gid);
+    g_assert_true(fx_saw(&f, left));
+    g_assert_cmpuint(tsr_conference_n_participants(tsr_participant_conference(h)), ==, 1);
+    g_free(left);
+    g_free(gid);
+    fx_teardown(&f);
+    g_assert_cmpint(f.media.detached, ==, 2); /* the host left at shutdown */
+    g_assert_cmpint(f.media.ended, ==, 1);
+}
+
+static void test_media_refusals(void)
+{
+    struct fx f;
+    fx_setup(&f, true, true, 60);
+    f.media.attach_rc = TSR_ERR_INVALID;
+    g_assert_cmpint(join_refused(&f, "m", "A", NULL, "garbage"), ==,
+                    TSR_CONFERENCE_REFUSAL_BAD_SDP);
+    f.media.attach_rc = TSR_ERR_UNSUPPORTED;
+    g_assert_cmpint(join_refused(&f, "m", "A", NULL, "v=0"), ==,
+                    TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC);
+    f.media.attach_rc = -ENOMEM;
+    g_assert_cmpint(join_refused(&f, "m", "A", NULL, "v=0"), ==,
+                    TSR_CONFERENCE_REFUSAL_MEDIA_FAILED);
+    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==, 0);
+    g_assert_cmpint(f.media.detached, ==, 0);
+    g_assert_false(fx_saw(&f, "participant_joined"));
+    g_assert_false(fx_saw(&f, "ended"));
+    /* a roster-only participant has no media to trickle to */
+    struct tsr_participant *p = join_ok(&f, "m", "A", NULL);
+    g_assert_cmpint(tsr_participant_add_candidate(p, "", NULL, 0), ==, TSR_ERR_STATE);
+    fx_teardown(&f);
+}
+
+static void test_token_expiry(void)
+{
+    struct fx f;
+    fx_setup(&f, false, true, 60);
+    struct tsr_participant *a = join_ok(&f, "t", "A", NULL);
+    struct tsr_participant *b = join_ok(&f, "t", "B", NULL);
+    char *a_id = g_strdup(tsr_participant_id(a)), *a_tok = g_strdup(tsr_participant_token(a));
+    struct tsr_participant *found = NULL;
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==, 0);
+    g_assert_true(found == a);
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, "bad", &found), ==,
+                    TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, NULL, &found), ==,
+                    TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_registry_authenticate_token(f.reg, a_tok, &found), ==, 0);
+    g_assert_true(found == a);
+
+    f.now_us += 100 * G_USEC_PER_SEC;
+    g_assert_cmpint(tsr_participant_refresh(b), ==, 120); /* b keeps refreshing */
+    f.now_us += 30 * G_USEC_PER_SEC;                        /* a is 130 s old */
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==,
+                    TSR_ERR_AUTH);
+    tsr_conference_registry_sweep(f.reg);
+    char *want = g_strdup_printf("participant_left:%s:token_expired", a_id);
+    g_assert_true(fx_saw(&f, want));
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==,
+                    TSR_ERR_NOT_FOUND);
+    g_assert_cmpint(tsr_participant_expires_in_s(b), ==, 90);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(f.reg), ==, 1);
+    g_free(want);
+    g_free(a_id);
+    g_free(a_tok);
+    fx_teardown(&f);
+}
+
+static void test_empty_timeout(void)
+{
+    struct fx f;
+    fx_setup(&f, true, true, 60);
+    struct tsr_participant *a = join_ok(&f, "e", "A", NULL);
+    struct tsr_conference *c = tsr_participant_conference(a);
+    g_assert_cmpint(tsr_conference_set_locked(a, true), ==, 0);
+    f.now_us += 5 * G_USEC_PER_SEC;
+    tsr_participant_leave(a, TSR_LEAVE_REQUESTED);
+    g_assert_true(tsr_conference_registry_find(f.reg, "e") == c);
+    f.now_us += 59 * G_USEC_PER_SEC;
+    tsr_conference_registry_sweep(f.reg);
+    g_assert_nonnull(tsr_conference_registry_find(f.reg, "e"));
+    g_assert_false(fx_saw(&f, "ended"));
+    f.now_us += 1 * G_USEC_PER_SEC;
+    tsr_conference_registry_sweep(f.reg);
+    g_assert_null(tsr_conference_registry_find(f.reg, "e"));
+    g_assert_true(fx_saw(&f, "ended"));
+    g_assert_cmpint(f.media.ended, ==, 1);
+    /* it comes back fresh: unlocked */
+    a = join_ok(&f, "e", "A", NULL);
+    g_assert_false(tsr_conference_locked(tsr_participant_conference(a)));
+    fx_teardown(&f);
+
+    fx_setup(&f, false, true, 0); /* timeout 0: removed with the last participant */
+    tsr_participant_leave(join_ok(&f, "z", "A", NULL), TSR_LEAVE_REQUESTED);
+    g_assert_null(tsr_conference_registry_find(f.reg, "z"));
+    g_assert_true(fx_saw(&f, "ended"));
+    fx_teardown(&f);
+}
+
+struct unsub_ctx {
+    struct tsr_conference_registry *reg;
+    uint64_t id;
+    int calls;
+};
+
+static void unsub_on_event(const struct tsr_conference_event *ev, void *user)
+{
+    struct unsub_ctx *u = user;
+    (void)ev;
+    u->calls++;
+    tsr_conference_registry_unsubscribe(u->reg, u->id);
+}
+
+static void test_posts_and_subscriptions(void)
+{
+    struct fx f;
+    fx_setup(&f, false, true, 60);
+    struct unsub_ctx u = {.reg = f.reg};
+    g_assert_cmpint(tsr_conference_registry_subscribe(f.reg, "p", unsub_on_event, &u, &u.id), ==,
+                    0);
+    struct tsr_participant *a = join_ok(&f, "p", "A", NULL);
+    join_ok(&f, "other", "X", NULL); /* other topic: not delivered to u */
+    struct tsr_participant *b = join_ok(&f, "p", "B", NULL);
+    g_assert_cmpint(u.calls, ==, 1); /* unsubscribed itself during the first event */
+
+    const char *ids[] = {tsr_participant_id(b), tsr_participant_id(a)};
+    tsr_conference_post_talkers(f.reg, "p", ids, 2);
+    g_assert_false(fx_saw(&f, "talkers")); /* delivered on the loop, not inline */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_assert_true(fx_saw(&f, "talkers"));
+    json_t *j = tsr_conference_to_json(tsr_participant_conference(a), true);
+    json_t *t = json_object_get(j, "talkers");
+    g_assert_cmpuint(json_array_size(t), ==, 2);
+    g_assert_cmpstr(json_string_value(json_array_get(t, 0)), ==, tsr_participant_id(b));
+    json_decref(j);
+
+    char *b_id = g_strdup(tsr_participant_id(b));
+    tsr_conference_post_media_failed(f.reg, b_id);
+    tsr_conference_post_media_failed(f.reg, "no-such-id");
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    char *want = g_strdup_printf("participant_left:%s:media_failed", b_id);
+    g_assert_true(fx_saw(&f, want));
+    g_free(want);
+
+    /* a post still queued when the registry goes away is dropped safely */
+    tsr_conference_post_media_failed(f.reg, tsr_participant_id(a));
+    fx_teardown(&f);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_free(b_id);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tsr_log_set_level(TSR_LOG_WARN);
+    g_test_add_func("/conference/adhoc_join_and_leave", test_adhoc_join_and_leave);
+    g_test_add_func("/conference/adhoc_off", test_adhoc_off);
+    g_test_add_func("/conference/pin_flow_and_roles", test_pin_flow_and_roles);
+    g_test_add_func("/conference/bad_definitions", test_bad_definitions);
+    g_test_add_func("/conference/limit_and_lock", test_limit_and_lock);
+    g_test_add_func("/conference/kick_and_mute", test_kick_and_mute);
+    g_test_add_func("/conference/media_refusals", test_media_refusals);
+    g_test_add_func("/conference/token_expiry", test_token_expiry);
+    g_test_add_func("/conference/empty_timeout", test_empty_timeout);
+    g_test_add_func("/conference/posts_and_subscriptions", test_posts_and_subscriptions);
+    return g_test_run();
+}

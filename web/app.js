@@ -1,0 +1,511 @@
+/* Tessera web client: join screen with device preview, one RTCPeerConnection to
+ * the server (camera + mic up, the composite + mix down), roster over SSE.
+ * Plain ES2020, no build step. Test hooks: window.tessera and data-testid. */
+'use strict';
+
+const API = '/api/v1';
+const $ = (id) => document.getElementById(id);
+
+/* Everything tests may look at. */
+const tessera = {
+  state: 'join',        // join | pin | connecting | conference | error | left
+  error: null,          // {code, message} of the last error screen
+  pc: null,
+  conference: null,     // alias
+  participantId: null,
+  role: null,
+  layout: null,
+  locked: false,
+  roster: [],           // participant objects from the server
+  talkers: [],
+  events: [],           // names of SSE events received, in order
+};
+window.tessera = tessera;
+
+let token = null;
+let localStream = null;
+let previewReady = null; // promise of the running startPreview()
+let eventSource = null;
+let refreshTimer = null;
+let meterStop = null;
+let pendingCandidates = [];
+let micMuted = false;
+let camOff = false;
+
+/* ---------- screens ---------- */
+
+function show(state) {
+  tessera.state = state;
+  document.body.dataset.state = state;
+  const screen = state === 'left' ? 'error' : state; // "left" reuses the message card
+  for (const s of document.querySelectorAll('[data-screen]')) s.hidden = s.dataset.screen !== screen;
+  $('topbar-conference').hidden = state !== 'conference';
+}
+
+const ERRORS = {
+  no_such_conference: ['Meeting not found', (c) => `There is no meeting called “${c}”. Check the link or the name.`],
+  conference_full: ['This meeting is full', () => 'The meeting has reached its participant limit. Try again later.'],
+  conference_locked: ['This meeting is locked', () => 'A host has locked the meeting. Ask them to unlock it.'],
+  server_unreachable: ['Cannot reach the server', () => 'Tessera did not answer. Check your connection and try again.'],
+  media_denied: ['Camera or microphone blocked', () => 'Allow access to your camera and microphone in the browser’s site settings, then try again.'],
+  no_devices: ['No camera or microphone', () => 'No camera or microphone was found. Connect one and try again.'],
+  media_unavailable: ['Video is not available', () => 'This server cannot carry audio and video yet.'],
+  no_common_codec: ['Browser not supported', (c, m) => `Your browser and the server share no codec. ${m || ''}`],
+  bad_sdp: ['Browser not supported', (c, m) => `The server could not read your browser’s offer. ${m || ''}`],
+  kicked: ['You were removed', () => 'A host removed you from the meeting.'],
+  ended: ['The meeting has ended', () => 'Everyone has left.'],
+  connection_lost: ['Connection lost', () => 'The connection to the meeting was lost.'],
+  left: ['You left the meeting', () => 'Rejoin whenever you are ready.'],
+};
+
+function showError(code, message) {
+  const entry = ERRORS[code] || ['Something went wrong', (c, m) => m || 'Please try again.'];
+  tessera.error = { code, message: message || null };
+  $('error-title').textContent = entry[0];
+  $('error-message').textContent = entry[1](tessera.conference || '', message);
+  document.querySelector('[data-screen="error"]').dataset.error = code;
+  $('error-icon').textContent = code === 'left' ? '✓' : '!';
+  $('error-icon').className = code === 'left' ? 'card-icon' : 'card-icon warn';
+  $('btn-retry').textContent = code === 'left' || code === 'ended' || code === 'kicked' ? 'Rejoin' : 'Try again';
+  show(code === 'left' ? 'left' : 'error');
+}
+
+function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 2500);
+}
+
+/* ---------- devices and preview ---------- */
+
+function conferenceFromUrl() {
+  const q = new URLSearchParams(location.search).get('conference');
+  if (q) return q;
+  const m = location.pathname.match(/^\/c\/([A-Za-z0-9._-]+)$/);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+function startPreview() {
+  previewReady = openPreview();
+  return previewReady;
+}
+
+/* Resolves to null, or an error code for showError(). */
+async function openPreview() {
+  stopPreview();
+  const cam = $('camera-select').value;
+  const mic = $('mic-select').value;
+  const constraints = {
+    video: cam ? { deviceId: { exact: cam }, width: { ideal: 1280 }, height: { ideal: 720 } }
+               : { width: { ideal: 1280 }, height: { ideal: 720 } },
+    audio: mic ? { deviceId: { exact: mic }, echoCancellation: true, noiseSuppression: true }
+               : { echoCancellation: true, noiseSuppression: true },
+  };
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (e) {
+    localStream = null;
+    $('preview-empty-text').textContent = 'Camera and microphone are not available';
+    return e.name === 'NotFoundError' || e.name === 'OverconstrainedError' ? 'no_devices' : 'media_denied';
+  }
+  $('preview').srcObject = localStream;
+  $('preview').parentElement.classList.add('live');
+  await fillDeviceLists();
+  meterStop = startMeter(localStream);
+  return null;
+}
+
+function stopPreview() {
+  if (meterStop) meterStop();
+  meterStop = null;
+  if (localStream) for (const t of localStream.getTracks()) t.stop();
+  localStream = null;
+  $('preview').parentElement.classList.remove('live');
+}
+
+async function fillDeviceLists() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const fill = (select, kind, track) => {
+    const current = track ? track.getSettings().deviceId : select.value;
+    select.textContent = '';
+    devices.filter((d) => d.kind === kind).forEach((d, i) => {
+      const o = document.createElement('option');
+      o.value = d.deviceId;
+      o.textContent = d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`;
+      o.selected = d.deviceId === current;
+      select.appendChild(o);
+    });
+  };
+  fill($('camera-select'), 'videoinput', localStream && localStream.getVideoTracks()[0]);
+  fill($('mic-select'), 'audioinput', localStream && localStream.getAudioTracks()[0]);
+}
+
+/* A small level meter so people see their microphone works before joining. */
+function startMeter(stream) {
+  if (!stream.getAudioTracks().length || !window.AudioContext) return null;
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 512;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const buf = new Uint8Array(analyser.fftSize);
+  let raf = 0;
+  const tick = () => {
+    analyser.getByteTimeDomainData(buf);
+    let peak = 0;
+    for (const v of buf) peak = Math.max(peak, Math.abs(v - 128));
+    $('mic-meter').style.width = `${Math.min(100, (peak / 128) * 180)}%`;
+    raf = requestAnimationFrame(tick);
+  };
+  tick();
+  return () => { cancelAnimationFrame(raf); ctx.close(); };
+}
+
+/* ---------- API ---------- */
+
+async function api(method, path, body, auth = true) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (auth && token) headers.Authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined,
+                                    keepalive: path.endsWith('/leave') });
+  } catch (e) {
+    return { status: 0, data: { error: 'server_unreachable', message: String(e) } };
+  }
+  let data = null;
+  if (res.status !== 204) {
+    try { data = await res.json(); } catch (e) { data = { error: 'bad_response', message: `HTTP ${res.status}` }; }
+  }
+  return { status: res.status, data };
+}
+
+/* ---------- joining ---------- */
+
+async function join(pin) {
+  const alias = $('conference').value.trim();
+  const name = $('display-name').value.trim();
+  if (!alias || !name) return;
+  tessera.conference = alias;
+  localStorage.setItem('tessera.name', name);
+  history.replaceState(null, '', `/c/${encodeURIComponent(alias)}`);
+  $('connecting-name').textContent = alias;
+  $('connecting-step').textContent = 'Starting camera and microphone';
+  show('connecting');
+
+  const err = await (localStream ? null : previewReady || startPreview());
+  if (err || !localStream) return showError(err || 'media_denied');
+  $('connecting-step').textContent = 'Contacting the server';
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  tessera.pc = pc;
+  pendingCandidates = [];
+  pc.onicecandidate = (ev) => sendCandidate(ev.candidate);
+  pc.ontrack = onTrack;
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === 'failed' && tessera.state === 'conference') {
+      hangup(false);
+      showError('connection_lost');
+    }
+  };
+  for (const track of localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [localStream] });
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+
+  const body = { display_name: name, sdp: pc.localDescription.sdp };
+  if (pin) body.pin = pin;
+  const { status, data } = await api('POST', `/conferences/${encodeURIComponent(alias)}/join`, body, false);
+  if (status !== 200) return joinFailed(status, data);
+
+  token = data.token;
+  tessera.participantId = data.participant_id;
+  tessera.role = data.role;
+  applyConference(data.conference);
+  $('connecting-step').textContent = 'Connecting media';
+  try {
+    await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+  } catch (e) {
+    await leaveOnServer();
+    closePeer();
+    return showError('bad_sdp', e.message);
+  }
+  for (const c of pendingCandidates.splice(0)) postCandidate(c);
+  startEvents();
+  refreshTimer = setInterval(refresh, Math.max(5, (data.expires_in || 120) / 3) * 1000);
+  enterConference();
+}
+
+function joinFailed(status, data) {
+  closePeer();
+  const code = (data && data.error) || 'server_unreachable';
+  if (code === 'pin_required' || code === 'wrong_pin') {
+    $('pin-error').hidden = code !== 'wrong_pin';
+    $('pin-title').textContent = code === 'wrong_pin' ? 'Wrong PIN' : 'This meeting is protected';
+    $('pin-message').textContent = 'Enter the PIN you were given for this meeting.';
+    tessera.error = { code, message: data.message };
+    document.querySelector('[data-screen="pin"]').dataset.error = code;
+    $('pin').value = '';
+    show('pin');
+    $('pin').focus();
+    return;
+  }
+  showError(code, data && data.message);
+}
+
+function sendCandidate(candidate) {
+  if (!candidate) candidate = { candidate: '', sdpMid: null, sdpMLineIndex: null };
+  if (!tessera.participantId) pendingCandidates.push(candidate);
+  else postCandidate(candidate);
+}
+
+function postCandidate(c) {
+  api('POST', `/participants/${tessera.participantId}/candidates`,
+      { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+}
+
+function onTrack(ev) {
+  const stream = ev.streams[0] || new MediaStream([ev.track]);
+  if (ev.track.kind === 'video') {
+    const v = $('remote-video');
+    v.srcObject = stream;
+    v.onloadeddata = () => { $('stage-wait').hidden = true; };
+  } else {
+    $('remote-audio').srcObject = stream;
+  }
+}
+
+async function refresh() {
+  const { status } = await api('POST', `/participants/${tessera.participantId}/refresh`);
+  if (status === 401 || status === 404) {
+    hangup(false);
+    showError('connection_lost');
+  }
+}
+
+/* ---------- in the conference ---------- */
+
+function enterConference() {
+  $('self-view').srcObject = localStream;
+  $('stage-wait').hidden = false;
+  $('topbar-name').textContent = tessera.conference;
+  $('topbar-role').textContent = tessera.role;
+  $('host-tools').hidden = tessera.role !== 'host';
+  setMic(false);
+  setCam(false);
+  show('conference');
+}
+
+function applyConference(c) {
+  if (!c) return;
+  tessera.layout = c.layout;
+  tessera.locked = !!c.locked;
+  if (c.participants) tessera.roster = c.participants;
+  if (c.talkers) tessera.talkers = c.talkers;
+  $('layout-picker').value = c.layout;
+  $('lock-toggle').checked = tessera.locked;
+  $('topbar-locked').hidden = !tessera.locked;
+  renderRoster();
+}
+
+function startEvents() {
+  const url = `${API}/conferences/${encodeURIComponent(tessera.conference)}/events?token=${encodeURIComponent(token)}`;
+  eventSource = new EventSource(url);
+  let failures = 0;
+  eventSource.onopen = () => { failures = 0; };
+  eventSource.onerror = () => {
+    if (++failures >= 4 && tessera.state === 'conference') {
+      hangup(false);
+      showError('connection_lost');
+    }
+  };
+  const on = (name, fn) => eventSource.addEventListener(name, (ev) => {
+    tessera.events.push(name);
+    fn(JSON.parse(ev.data));
+  });
+  on('snapshot', applyConference);
+  on('participant_joined', (p) => {
+    tessera.roster = tessera.roster.filter((x) => x.id !== p.id).concat([p]);
+    renderRoster();
+  });
+  on('participant_updated', (p) => {
+    tessera.roster = tessera.roster.map((x) => (x.id === p.id ? p : x));
+    if (p.id === tessera.participantId && p.by !== p.id) {
+      // a host muted us: follow it locally so the button tells the truth
+      if (p.muted !== micMuted) setMic(p.muted);
+      if (p.video_muted !== camOff) setCam(p.video_muted);
+      toast(p.muted ? 'A host muted your microphone' : 'Your microphone was unmuted');
+    }
+    renderRoster();
+  });
+  on('participant_left', (p) => {
+    if (p.id === tessera.participantId) {
+      hangup(false);
+      showError(p.reason === 'kicked' ? 'kicked' : p.reason === 'left' ? 'left' : 'connection_lost');
+      return;
+    }
+    tessera.roster = tessera.roster.filter((x) => x.id !== p.id);
+    renderRoster();
+  });
+  on('layout', (d) => { tessera.layout = d.layout; $('layout-picker').value = d.layout; });
+  on('conference_updated', applyConference);
+  on('talkers', (d) => { tessera.talkers = d.talkers; renderRoster(); });
+  on('ended', () => { hangup(false); showError('ended'); });
+}
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+}
+
+function colourFor(id) {
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  return `hsl(${h} 55% 45%)`;
+}
+
+function svgIcon(name, red) {
+  return `<svg class="icon${red ? ' red' : ''}"><use href="#i-${name}"/></svg>`;
+}
+
+function renderRoster() {
+  const ul = $('roster');
+  ul.textContent = '';
+  $('roster-count').textContent = String(tessera.roster.length);
+  for (const p of tessera.roster) {
+    const li = document.createElement('li');
+    li.dataset.testid = 'roster-item';
+    li.dataset.participantId = p.id;
+    li.classList.toggle('talking', tessera.talkers.includes(p.id));
+    const av = document.createElement('div');
+    av.className = 'avatar';
+    av.style.background = colourFor(p.id);
+    av.textContent = initials(p.display_name);
+    const who = document.createElement('div');
+    who.className = 'who';
+    const nm = document.createElement('div');
+    nm.className = 'name';
+    nm.textContent = p.display_name + (p.id === tessera.participantId ? ' (you)' : '');
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.textContent = p.role === 'host' ? 'Host' : 'Guest';
+    who.append(nm, meta);
+    const st = document.createElement('div');
+    st.className = 'state';
+    st.innerHTML = (p.muted ? svgIcon('mic-off', true) : svgIcon('mic')) + (p.video_muted ? svgIcon('cam-off', true) : svgIcon('cam'));
+    li.append(av, who, st);
+    if (tessera.role === 'host' && p.id !== tessera.participantId) {
+      const mute = document.createElement('button');
+      mute.className = 'host-act';
+      mute.textContent = p.muted ? 'Unmute' : 'Mute';
+      mute.onclick = () => api('POST', `/participants/${p.id}/mute`, { muted: !p.muted });
+      const kick = document.createElement('button');
+      kick.className = 'host-act';
+      kick.dataset.testid = 'btn-kick';
+      kick.textContent = 'Remove';
+      kick.onclick = () => api('DELETE', `/participants/${p.id}`);
+      li.append(mute, kick);
+    }
+    ul.appendChild(li);
+  }
+}
+
+function setMic(muted) {
+  micMuted = muted;
+  if (localStream) for (const t of localStream.getAudioTracks()) t.enabled = !muted;
+  $('btn-mic').setAttribute('aria-pressed', String(muted));
+  $('btn-mic').title = muted ? 'Unmute microphone' : 'Mute microphone';
+}
+
+function setCam(off) {
+  camOff = off;
+  if (localStream) for (const t of localStream.getVideoTracks()) t.enabled = !off;
+  $('btn-camera').setAttribute('aria-pressed', String(off));
+  $('btn-camera').title = off ? 'Turn camera on' : 'Turn camera off';
+  $('self-view').classList.toggle('off', off);
+}
+
+async function leaveOnServer() {
+  if (tessera.participantId && token) await api('POST', `/participants/${tessera.participantId}/leave`);
+}
+
+function closePeer() {
+  if (tessera.pc) tessera.pc.close();
+  tessera.pc = null;
+}
+
+/* Tear down locally; tell the server unless it already told us we are gone. */
+function hangup(tellServer) {
+  if (tellServer) leaveOnServer();
+  if (eventSource) eventSource.close();
+  eventSource = null;
+  clearInterval(refreshTimer);
+  closePeer();
+  token = null;
+  tessera.participantId = null;
+  $('remote-video').srcObject = null;
+  $('remote-audio').srcObject = null;
+}
+
+/* ---------- wiring ---------- */
+
+function bind() {
+  $('join-form').addEventListener('submit', (e) => { e.preventDefault(); join(null); });
+  $('pin-form').addEventListener('submit', (e) => { e.preventDefault(); join($('pin').value.trim()); });
+  for (const b of document.querySelectorAll('[data-action="back"]')) {
+    b.addEventListener('click', () => { show('join'); if (!localStream) startPreview(); });
+  }
+  $('btn-retry').addEventListener('click', () => {
+    if (tessera.error && ['media_denied', 'no_devices'].includes(tessera.error.code)) {
+      show('join');
+      startPreview();
+    } else {
+      join(null);
+    }
+  });
+  $('camera-select').addEventListener('change', startPreview);
+  $('mic-select').addEventListener('change', startPreview);
+  $('btn-mic').addEventListener('click', () => {
+    setMic(!micMuted);
+    api('POST', `/participants/${tessera.participantId}/mute`, { muted: micMuted });
+  });
+  $('btn-camera').addEventListener('click', () => {
+    setCam(!camOff);
+    api('POST', `/participants/${tessera.participantId}/video_mute`, { muted: camOff });
+  });
+  for (const b of document.querySelectorAll('[data-action="toggle-panel"]')) {
+    b.addEventListener('click', () => { $('panel').hidden = !$('panel').hidden; });
+  }
+  $('layout-picker').addEventListener('change', async (e) => {
+    const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/layout`, { layout: e.target.value });
+    if (status !== 200) toast(data.message);
+  });
+  $('lock-toggle').addEventListener('change', async (e) => {
+    const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/lock`, { locked: e.target.checked });
+    if (status !== 200) toast(data.message);
+  });
+  $('btn-invite').addEventListener('click', async () => {
+    const link = `${location.origin}/c/${encodeURIComponent(tessera.conference)}`;
+    try {
+      await navigator.clipboard.writeText(link);
+      toast('Invite link copied');
+    } catch (e) {
+      toast(link);
+    }
+  });
+  $('btn-hangup').addEventListener('click', () => { hangup(true); showError('left'); });
+  window.addEventListener('pagehide', () => { if (tessera.participantId) leaveOnServer(); });
+}
+
+function init() {
+  bind();
+  $('conference').value = conferenceFromUrl();
+  $('display-name').value = localStorage.getItem('tessera.name') || '';
+  (($('conference').value && !$('display-name').value) ? $('display-name') : $('conference')).focus();
+  show('join');
+  if (!navigator.mediaDevices || !window.RTCPeerConnection) {
+    showError('no_devices', 'This browser cannot do video calls here (HTTPS is needed except on localhost).');
+    return;
+  }
+  startPreview().then((err) => { if (err) $('preview-empty-text').textContent = ERRORS[err][1](); });
+}
+
+document.addEventListener('DOMContentLoaded', init);
