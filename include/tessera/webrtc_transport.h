@@ -1,7 +1,7 @@
 /* One participant's WebRTC transport: ICE (libnice) + DTLS (GnuTLS) + SRTP
  * (libsrtp2) over one BUNDLE'd, rtcp-mux'ed UDP flow.
  *
- * Received datagrams are classified by their first byte (RFC 7983): DTLS goes to
+ * Received datagrams are classified by their first byte (RFC 7983, tsr_demux): DTLS goes to
  * the handshake, RTP/RTCP is unprotected and handed to on_rtp / on_rtcp; garbage
  * is counted (tessera_webrtc_bad_packets_total) and dropped. Every failure on the
  * packet path is counted and logged (rate-limited); the transport carries on.

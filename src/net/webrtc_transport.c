@@ -8,6 +8,7 @@
  * sending protects a copy in the transport's own buffer. */
 #include <tessera/webrtc_transport.h>
 
+#include <tessera/demux.h>
 #include <tessera/err.h>
 #include <tessera/ice.h>
 #include <tessera/log.h>
@@ -39,20 +40,6 @@ struct tsr_webrtc_transport {
     GQueue dtls_backlog; /* GBytes: DTLS records sent before ICE had a pair */
     uint8_t sendbuf[MAX_PLAIN_BYTES + TSR_SRTP_MAX_TRAILER_BYTES];
 };
-
-/* RFC 7983 §7 first-byte ranges (STUN never gets here: libnice consumes it). */
-enum packet_class { PKT_DTLS, PKT_RTP, PKT_RTCP, PKT_UNKNOWN };
-
-static enum packet_class classify(const uint8_t *d, size_t len)
-{
-    if (len == 0)
-        return PKT_UNKNOWN;
-    if (d[0] >= 20 && d[0] <= 63)
-        return PKT_DTLS;
-    if (d[0] >= 128 && d[0] <= 191 && len >= 2)
-        return d[1] >= 192 && d[1] <= 223 ? PKT_RTCP : PKT_RTP; /* RFC 5761 §4 */
-    return PKT_UNKNOWN;
-}
 
 static void count_bad(const char *reason)
 {
@@ -99,24 +86,27 @@ static void on_media(struct tsr_webrtc_transport *t, uint8_t *data, size_t len, 
         fn(t->user, data, len);
 }
 
+/* First-byte demux (RFC 7983, src/net/demux.c). STUN never gets here: libnice
+ * consumes it. */
 static void on_ice_recv(void *user, uint8_t *data, size_t len)
 {
     struct tsr_webrtc_transport *t = user;
-    switch (classify(data, len)) {
-    case PKT_DTLS:
+    enum tsr_demux_kind kind = tsr_demux_classify(data, len);
+    switch (kind) {
+    case TSR_DEMUX_DTLS:
         if (!t->dtls || tsr_dtls_handle_packet(t->dtls, data, len) == TSR_ERR_INVALID)
             count_bad("dtls");
         break;
-    case PKT_RTP:
+    case TSR_DEMUX_RTP:
         on_media(t, data, len, false);
         break;
-    case PKT_RTCP:
+    case TSR_DEMUX_RTCP:
         on_media(t, data, len, true);
         break;
-    case PKT_UNKNOWN:
+    default: /* unknown, ZRTP, TURN channel data, stray STUN: not ours */
         count_bad("unknown");
-        TSR_LOG_RL(TSR_LOG_WARN, t->log_ctx, 2000, "garbage datagram (%zu bytes, first 0x%02x)",
-                   len, len ? data[0] : 0);
+        TSR_LOG_RL(TSR_LOG_WARN, t->log_ctx, 2000, "dropped %s datagram (%zu bytes, first 0x%02x)",
+                   tsr_demux_kind_name(kind), len, len ? data[0] : 0);
         break;
     }
 }
