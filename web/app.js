@@ -13,6 +13,7 @@ const tessera = {
   pc: null,
   conference: null,     // alias
   participantId: null,
+  token: null,
   role: null,
   layout: null,
   locked: false,
@@ -218,6 +219,7 @@ async function join(pin) {
   if (status !== 200) return joinFailed(status, data);
 
   token = data.token;
+  tessera.token = token; // for tests and tools that call the API as this participant
   tessera.participantId = data.participant_id;
   tessera.role = data.role;
   applyConference(data.conference);
@@ -440,6 +442,7 @@ function hangup(tellServer) {
   clearInterval(refreshTimer);
   closePeer();
   token = null;
+  tessera.token = null;
   tessera.participantId = null;
   $('remote-video').srcObject = null;
   $('remote-audio').srcObject = null;
