@@ -157,27 +157,42 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     }
 }
 
+/* Replies 413/400 for a parser's failure code. */
+static void reply_parse_error(struct req *r, int rc, char *err)
+{
+    if (rc == TSR_ERR_FULL)
+        tsr_http_reply_error(r->msg, 413, "body_too_large", "%s", err);
+    else
+        tsr_http_reply_error(r->msg, 400, "bad_request", "%s", err);
+    g_free(err);
+}
+
+static const uint8_t *raw_body(struct req *r, size_t *len)
+{
+    SoupMessageBody *b = soup_server_message_get_request_body(r->msg);
+    *len = (size_t)b->length;
+    return (const uint8_t *)(b->data ? b->data : "");
+}
+
 static void handle_join(struct req *r, const char *alias)
 {
-    if (!read_body(r))
-        return;
-    bool bad = false;
-    struct tsr_conference_join_request jr = {
-        .alias = alias,
-        .display_name = body_string(r, "display_name", &bad),
-        .pin = body_string(r, "pin", &bad),
-        .offer_sdp = body_string(r, "sdp", &bad),
-    };
-    if (bad || !jr.display_name) {
-        tsr_http_reply_error(r->msg, 400, "bad_request",
-                             "body needs \"display_name\" (string), optional \"pin\" and \"sdp\" "
-                             "(strings)");
+    struct tsr_native_join_body jb = {0};
+    char *perr = NULL;
+    size_t len;
+    const uint8_t *data = raw_body(r, &len);
+    int prc = tsr_native_api_parse_join(data, len, &jb, &perr);
+    if (prc != 0) {
+        reply_parse_error(r, prc, perr);
         return;
     }
+    struct tsr_conference_join_request jr = {
+        .alias = alias, .display_name = jb.display_name, .pin = jb.pin, .offer_sdp = jb.sdp};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err) != 0) {
+    int rc = tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err);
+    tsr_native_join_body_fini(&jb);
+    if (rc != 0) {
         tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                              err);
         g_free(err);
@@ -291,18 +306,17 @@ static void route_conference(struct req *r)
 
 static void handle_candidate(struct req *r, struct tsr_participant *p)
 {
-    bool bad = false;
-    const char *cand = body_string(r, "candidate", &bad);
-    const char *mid = body_string(r, "sdpMid", &bad);
-    json_t *idx = json_object_get(r->body, "sdpMLineIndex");
-    if (bad || !cand || (idx && !json_is_null(idx) && !json_is_integer(idx))) {
-        tsr_http_reply_error(r->msg, 400, "bad_request",
-                             "body needs \"candidate\" (string), optional \"sdpMid\" (string) and "
-                             "\"sdpMLineIndex\" (integer)");
+    struct tsr_native_candidate_body cb = {0};
+    char *perr = NULL;
+    size_t len;
+    const uint8_t *data = raw_body(r, &len);
+    int rc = tsr_native_api_parse_candidate(data, len, &cb, &perr);
+    if (rc != 0) {
+        reply_parse_error(r, rc, perr);
         return;
     }
-    int line = json_is_integer(idx) ? (int)json_integer_value(idx) : -1;
-    int rc = tsr_participant_add_candidate(p, cand, mid, line);
+    rc = tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index);
+    tsr_native_candidate_body_fini(&cb);
     if (rc == TSR_ERR_STATE)
         tsr_http_reply_error(r->msg, 409, "no_media", "this participant joined without media");
     else if (rc != 0)
@@ -324,7 +338,7 @@ static void handle_self_action(struct req *r, const char *id, const char *action
         int64_t ttl = tsr_participant_refresh(p);
         tsr_http_reply_json(r->msg, 200, json_pack("{s:s, s:I}", "token", tsr_participant_token(p),
                                                    "expires_in", (json_int_t)ttl));
-    } else if (read_body(r)) {
+    } else {
         handle_candidate(r, p);
     }
 }

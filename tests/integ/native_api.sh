@@ -65,6 +65,20 @@ expect() {
 }
 field() { echo "$BODY" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 
+# --- the web client's files ---
+H="http://127.0.0.1:$PORT"
+ctype() { curl -s -o /dev/null -w '%{http_code} %{content_type}' "$H$1"; }
+[ "$(ctype /)" = "200 text/html; charset=utf-8" ] || fail "/ -> $(ctype /)"
+[ "$(ctype /c/some-room)" = "200 text/html; charset=utf-8" ] || fail "/c/some-room -> $(ctype /c/some-room)"
+[ "$(ctype /app.js)" = "200 text/javascript; charset=utf-8" ] || fail "/app.js -> $(ctype /app.js)"
+[ "$(ctype /app.css)" = "200 text/css; charset=utf-8" ] || fail "/app.css -> $(ctype /app.css)"
+for bad in /.git/config /..%2fCMakeLists.txt /%2e%2e/CMakeLists.txt /c/../../etc/passwd /web/app.js /nope.js; do
+  code=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$H$bad")
+  [ "$code" = 404 ] || [ "$code" = 400 ] || fail "$bad answered $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$H/app.js")
+[ "$code" = 405 ] || fail "POST /app.js answered $code"
+
 # --- joins and their refusals ---
 expect GET /status "" "" 200 ""
 echo "$BODY" | grep -q '"media":false' || fail "status: $BODY"
