@@ -37,6 +37,24 @@ struct tsr_config {
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    /* [audio] */
+    int64_t audio_talkers;
+    int64_t audio_hysteresis_db;
+    int64_t audio_hold_ms;
+    int64_t audio_active_level;
+    int64_t audio_bitrate_bps;
+    int64_t audio_channels;
+    bool audio_fec;
+    bool audio_dtx;
+    int64_t audio_complexity;
+    /* [webrtc] */
+    int64_t webrtc_port_min;
+    int64_t webrtc_port_max;
+    char webrtc_public_address[TSR_CONFIG_STR_MAX];
+    char webrtc_stun_server[TSR_CONFIG_STR_MAX];
+    char webrtc_certificate[TSR_CONFIG_STR_MAX];
+    char webrtc_private_key[TSR_CONFIG_STR_MAX];
+    char webrtc_video_codec[16];
     /* [conferences] */
     bool allow_adhoc;
     int64_t empty_timeout_s;
@@ -44,6 +62,15 @@ struct tsr_config {
     int64_t max_participants;
     char default_layout[16];
     char conferences_file[TSR_CONFIG_STR_MAX];
+    /* [mixer] */
+    int64_t mixer_canvas_width;
+    int64_t mixer_canvas_height;
+    int64_t mixer_fps;
+    int64_t mixer_video_bitrate_bps;
+    int64_t mixer_gap_px;
+    int64_t mixer_keyframe_min_interval_ms;
+    int64_t mixer_consent_timeout_s;
+    int64_t mixer_net_threads;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -79,10 +79,13 @@ static void gnutls_to_tsr(int level, const char *msg)
     TSR_LOG(level <= 2 ? TSR_LOG_DEBUG : TSR_LOG_TRACE, "gnutls", "%s", msg);
 }
 
+/* GnuTLS's audit channel mostly reports DTLS retransmissions it discarded
+ * ("replayed handshake packet"), which are normal on lossy or slow links; real
+ * failures reach us as error codes. Debug, so they do not read as warnings. */
 static void gnutls_audit_to_tsr(gnutls_session_t session, const char *msg)
 {
     (void)session;
-    TSR_LOG(TSR_LOG_WARN, "gnutls", "%s", msg);
+    TSR_LOG(TSR_LOG_DEBUG, "gnutls", "%s", msg);
 }
 
 void tsr_log_bridge_install(void)

@@ -4,6 +4,7 @@
 #include <tessera/err.h>
 #include <tessera/http.h>
 #include <tessera/log.h>
+#include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
 #include <tessera/probe.h>
@@ -39,15 +40,22 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
-/* The conference registry and the native API on top of the listener. Media ops
- * stay NULL until the WebRTC media layer is wired: joins without SDP work, joins
- * with an offer get 503 media_unavailable, and /api/v1/status says "media": false. */
+/* The media engine, the conference registry wired to it, and the native API on
+ * top of the listener. */
 static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
+                             struct tsr_media_engine **engine,
                              struct tsr_conference_registry **reg, struct tsr_native_api **api)
 {
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, cfg);
-    int rc = tsr_conference_registry_new(reg, &opts);
+    int rc = tsr_media_engine_new(engine, cfg);
+    if (rc)
+        return rc;
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = *engine;
+    rc = tsr_conference_registry_new(reg, &opts);
+    if (rc == 0)
+        tsr_media_engine_set_registry(*engine, *reg);
     char *err = NULL;
     if (rc == 0 && cfg->conferences_file[0])
         rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
@@ -74,9 +82,10 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
+    struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
-        rc = start_conferences(cfg, http, &reg, &api);
+        rc = start_conferences(cfg, http, &engine, &reg, &api);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -86,6 +95,7 @@ int tsr_server_run(const struct tsr_config *cfg)
     }
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
     tsr_http_free(&http);
     /* Closed client connections finish their teardown on the loop; drain it so
      * nothing is left half-freed at exit. */

@@ -1,0 +1,91 @@
+/* Compositor: draws layout tiles from decoded participant frames into one canvas.
+ *
+ * One compositor per canvas. Each tile is scaled and converted straight from the
+ * decoded frame (yuv420p, yuvj420p, yuv422p, yuv444p, nv12) into its rectangle in
+ * the canvas; there is no intermediate full-size copy. Camera tiles (MAIN, SMALL)
+ * are cropped to fill their rectangle; CONTENT tiles are letterboxed (scaled to fit,
+ * bars in the background colour). A tile whose source is NULL (no video yet, or
+ * video muted) gets a placeholder: a flat colour derived from the participant id.
+ *
+ * Only what changed is redrawn: a tile whose source did not produce a new frame
+ * (changed == false) keeps its bytes in the canvas untouched, unless the layout
+ * changed (then everything is redrawn once) or the tile switches between video and
+ * placeholder.
+ *
+ * Kernels (scale a plane, fill, NV12 split/merge) sit behind one function table: a
+ * plain C reference and a fast path (libyuv, chosen by measurement, see README).
+ *
+ * Thread: none of its own; the caller serializes calls (the conference mixer). */
+#ifndef TESSERA_COMPOSITOR_H
+#define TESSERA_COMPOSITOR_H
+
+#include <libavutil/frame.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tessera/layout.h>
+
+struct tsr_compositor;
+
+enum tsr_compositor_format {
+    TSR_COMPOSITOR_FORMAT_I420 = 0, /* software encoders */
+    TSR_COMPOSITOR_FORMAT_NV12,     /* feeds a VAAPI encoder without conversion */
+};
+
+enum tsr_compositor_kernels {
+    TSR_COMPOSITOR_KERNELS_FAST = 0, /* libyuv (SIMD) */
+    TSR_COMPOSITOR_KERNELS_REFERENCE, /* plain C; what the tests compare against */
+};
+
+struct tsr_compositor_params {
+    int width, height;              /* even, >= 2 */
+    enum tsr_compositor_format format;
+    uint32_t background_rgb;        /* 0xRRGGBB */
+    enum tsr_compositor_kernels kernels;
+};
+
+/* One per tile, in the same order as the tiles. */
+struct tsr_compositor_source {
+    const AVFrame *frame;  /* borrowed for the call; NULL = placeholder */
+    bool changed;          /* the source produced a new frame since the last render */
+};
+
+struct tsr_compositor_stats {
+    uint64_t renders;
+    uint64_t tiles_scaled;       /* tiles drawn from video */
+    uint64_t tiles_placeholder;  /* placeholder tiles drawn */
+    uint64_t full_redraws;       /* layout changes */
+    uint64_t canvas_copies;      /* canvas still referenced by a consumer: copied first */
+    uint64_t unsupported_frames; /* frames in a pixel format we do not take (tile left as is) */
+};
+
+/* Purpose: create a compositor; the canvas starts filled with the background.
+ * Ownership: *out is the caller's. Returns 0, -EINVAL, -ENOMEM. */
+int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_params *params);
+
+/* Purpose: free it. Canvas references handed out stay valid. NULLs *p; accepts NULL. */
+void tsr_compositor_free(struct tsr_compositor **p);
+
+/* Purpose: bring the canvas up to date and return a new reference to it.
+ * `tiles` (from tsr_layout_compute for this canvas size) and `sources` (one per tile)
+ * are borrowed. If a previous canvas reference is still held elsewhere (e.g. by an
+ * encoder), the canvas is copied first so that reference never changes under its
+ * holder (counted in canvas_copies; release references promptly to avoid it).
+ * `canvas_out` may be NULL (render only). On success *canvas_out is a new reference
+ * (caller av_frame_free()s; read-only). Returns 0, -EINVAL (tile outside the canvas,
+ * n > TSR_LAYOUT_MAX_TILES), -ENOMEM. */
+int tsr_compositor_render(struct tsr_compositor *comp, const struct tsr_layout_tile *tiles,
+                          const struct tsr_compositor_source *sources, size_t n,
+                          AVFrame **canvas_out);
+
+/* Purpose: the placeholder colour for a participant as 0xRRGGBB: a fixed hash of the
+ * id onto mid-saturation colours, so everyone sees the same colour. Thread: any. */
+uint32_t tsr_compositor_placeholder_rgb(uint32_t participant_id);
+
+/* Purpose: convert 0xRRGGBB to limited-range BT.601 Y, U, V. Thread: any. */
+void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v);
+
+void tsr_compositor_get_stats(const struct tsr_compositor *comp, struct tsr_compositor_stats *out);
+
+#endif

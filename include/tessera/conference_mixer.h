@@ -1,0 +1,91 @@
+/* The conference mixer: one thread per conference that composes and encodes the
+ * video views and mixes the audio, on one monotonic media clock (DESIGN.md §1, §3).
+ *
+ * Video: at the output frame rate the speakers (talkers first, then join order)
+ * are laid out on the common canvas. A participant visible on it gets a personal
+ * view that leaves itself out (Pexip's model); everyone off-canvas shares the
+ * common view. Each view has one compositor and one encoder group per codec in
+ * use, so encoders ≈ visible tiles + 1. Tiles are redrawn only when their source
+ * has a new picture; a view is encoded when something changed, and at least
+ * every 200 ms (5 fps) so browsers never see the video stop. Each encoded frame
+ * is packetized once and the same payloads go to every subscriber of the group.
+ * Audio: every 20 ms the Opus mixer (tessera/audio_mixer.h) produces each
+ * participant's mix-minus; a shared payload is packetized once per tick.
+ *
+ * Thread: the tsr_conf_mixer_* calls are thread-safe (they queue a command and
+ * return); the mixer's own thread runs the ticks and the callbacks in params.
+ * Lifetime: refcounted (peers hold references as their sink); _close stops the
+ * thread, the last unref frees. */
+#ifndef TESSERA_CONFERENCE_MIXER_H
+#define TESSERA_CONFERENCE_MIXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tessera/audio_mixer.h>
+#include <tessera/media_peer.h>
+#include <tessera/video_encoder.h>
+
+struct tsr_conf_mixer;
+
+/* Called on the mixer thread. `ids` are participant ids (strings given to add_peer). */
+typedef void (*tsr_conf_mixer_talkers_fn)(void *user, const char *const *ids, size_t n);
+typedef void (*tsr_conf_mixer_failed_fn)(void *user, const char *id, const char *why);
+
+struct tsr_conf_mixer_params {
+    const char *log_ctx;          /* the conference alias; copied */
+    int canvas_w, canvas_h;       /* even */
+    int fps;                      /* 1..60 */
+    const char *layout;           /* a tessera/layout.h name or Pexip alias */
+    int gap_px;
+    uint32_t background_rgb;
+    int64_t video_bitrate_bps;
+    enum tsr_encoder_backend backend;
+    const char *vaapi_device;
+    int64_t keyframe_min_interval_ms;
+    struct tsr_audio_mixer_params audio;
+    struct tsr_audio_variant audio_variant;
+    tsr_conf_mixer_talkers_fn on_talkers;
+    tsr_conf_mixer_failed_fn on_failed;
+    void *user;                   /* borrowed until _close returns */
+};
+
+/* Purpose: start a mixer thread. Returns 0, -EINVAL (bad sizes or layout), or the
+ * audio mixer's errors. *out holds one reference. */
+int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_params *params);
+
+/* Purpose: stop the thread (after it released every peer) and never call back again.
+ * Idempotent. Thread: not the mixer's own. */
+void tsr_conf_mixer_close(struct tsr_conf_mixer *m);
+
+struct tsr_conf_mixer *tsr_conf_mixer_ref(struct tsr_conf_mixer *m);
+/* NULLs *m; accepts NULL. */
+void tsr_conf_mixer_unref(struct tsr_conf_mixer **m);
+/* For GDestroyNotify slots (a peer's sink_user). */
+void tsr_conf_mixer_unref_cb(void *m);
+
+/* The sink table peers report to; sink_user is a mixer reference. */
+extern const struct tsr_media_peer_sink tsr_conf_mixer_peer_sink;
+
+/* Purpose: add a participant. Takes a reference to `peer`; `participant_id` copied. */
+void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
+                             const char *participant_id);
+/* Purpose: remove participant `peer_id`; its reference is dropped on the mixer thread. */
+void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id);
+void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout);
+void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
+                              bool video_muted);
+
+struct tsr_conf_mixer_stats {
+    size_t peers;
+    size_t views;
+    size_t video_encoders;
+    size_t audio_encoders;
+    uint64_t video_ticks;
+    uint64_t video_frames_encoded;
+    uint64_t audio_ticks;
+};
+/* Purpose: a snapshot of the counters (updated by the mixer thread). Thread: any. */
+void tsr_conf_mixer_get_stats(struct tsr_conf_mixer *m, struct tsr_conf_mixer_stats *out);
+
+#endif

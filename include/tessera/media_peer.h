@@ -1,0 +1,92 @@
+/* One participant's media in the server: its WebRTC transport, the receive path
+ * (RTP → jitter buffer → video decoder; Opus packets with their audio level to the
+ * conference mixer), the send path (per-participant RTP headers in front of frames
+ * packetized once, SRTP, ICE), and RTCP both ways (NACK, PLI/FIR, REMB, SR/RR).
+ *
+ * Home thread: the net loop whose GMainContext it was created on. Functions marked
+ * "thread: any" post to that loop. The decoded picture is published in a
+ * mutex-protected slot the conference mixer reads from its own thread.
+ * Lifetime: refcounted; tsr_media_peer_close() stops everything (idempotent), the
+ * last unref frees. */
+#ifndef TESSERA_MEDIA_PEER_H
+#define TESSERA_MEDIA_PEER_H
+
+#include <glib.h>
+#include <libavutil/frame.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <tessera/audio_mixer.h>
+#include <tessera/rtp_codec.h>
+#include <tessera/sdp_negotiate.h>
+#include <tessera/video_codec.h>
+#include <tessera/webrtc_transport.h>
+
+struct tsr_media_peer;
+
+/* Where a peer reports to (the conference mixer). Called on the peer's net loop;
+ * implementations must be thread-safe and must not call back into the peer. */
+struct tsr_media_peer_sink {
+    /* One inbound Opus packet (borrowed for the call: copy it). */
+    void (*on_audio)(void *user, uint32_t peer_id, const struct tsr_audio_packet *pkt);
+    /* The participant's browser asked (PLI/FIR) for a keyframe of what it receives. */
+    void (*on_keyframe_request)(void *user, uint32_t peer_id);
+    /* The transport failed for good (DTLS failure, fingerprint mismatch, ICE failed,
+     * or consent lost for longer than the peer's consent limit). Called once. */
+    void (*on_failed)(void *user, uint32_t peer_id, const char *why);
+};
+
+struct tsr_media_peer_params {
+    uint32_t id;                       /* non-zero, unique in the process */
+    const char *log_ctx;               /* "alias/participant"; copied */
+    GMainContext *ctx;                 /* the net loop; referenced */
+    const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
+    enum tsr_sdp_video_pref video_pref;
+    int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
+    const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
+    void *sink_user;
+    GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
+};
+
+/* Purpose: create the peer from the browser's SDP offer: gather candidates,
+ * negotiate, start ICE. On success *answer is the SDP answer (g_free).
+ * Returns 0; TSR_ERR_INVALID (bad SDP, *reason says why), TSR_ERR_UNSUPPORTED (no
+ * common codec, *reason says why), or the transport's error codes.
+ * Thread: the net loop of params->ctx (use tsr_loop_run_sync from elsewhere). */
+int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
+                       const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX]);
+
+/* Thread: any. */
+struct tsr_media_peer *tsr_media_peer_ref(struct tsr_media_peer *p);
+/* Purpose: drop a reference; the last one frees (posting the teardown to the net
+ * loop when needed). NULLs *p; accepts NULL. Thread: any. */
+void tsr_media_peer_unref(struct tsr_media_peer **p);
+
+/* Purpose: stop the transport and every timer; no sink callback runs afterwards.
+ * Idempotent. Thread: any (posts; returns at once). */
+void tsr_media_peer_close(struct tsr_media_peer *p);
+
+uint32_t tsr_media_peer_id(const struct tsr_media_peer *p);
+/* The negotiated outgoing video codec. Thread: any (fixed after _new). */
+enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p);
+bool tsr_media_peer_has_video(const struct tsr_media_peer *p);
+bool tsr_media_peer_has_audio(const struct tsr_media_peer *p);
+
+/* Purpose: a new reference to the participant's latest decoded picture and its
+ * publication counter. Returns 0, or TSR_ERR_AGAIN before the first picture.
+ * Thread: any. Ownership: caller av_frame_free()s *out. */
+int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_t *seq);
+
+/* Purpose: send a packetized composite video frame / an audio frame to the
+ * participant. Takes a new reference to `pkts`. Thread: any (posted). */
+void tsr_media_peer_send_video(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts);
+void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts);
+
+/* Purpose: the bitrate to ask the participant's browser to send its camera at
+ * (REMB), sized to its largest tile. Thread: any. */
+void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps);
+
+/* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
+ * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
+int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);
+
+#endif

@@ -1,0 +1,275 @@
+/* The conference media operations, implemented with media peers on the net loops
+ * and one mixer thread per conference. API loop only. */
+#include <tessera/media_engine.h>
+
+#include <tessera/conference_mixer.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/media_peer.h>
+#include <tessera/metrics.h>
+#include <tessera/net_loops.h>
+#include <tessera/webrtc_transport.h>
+
+#include <errno.h>
+#include <string.h>
+
+/* Home: the API loop. */
+struct tsr_media_engine {
+    struct tsr_config cfg;
+    struct tsr_net_loops *loops;
+    struct tsr_dtls_cert *cert;
+    struct tsr_webrtc_config webrtc;
+    struct tsr_conference_registry *reg;
+    GHashTable *confs; /* alias → struct engine_conf* */
+    uint32_t next_id;
+};
+
+/* One live conference's mixer; also the user of its mixer callbacks. */
+struct engine_conf {
+    struct tsr_media_engine *engine;
+    char *alias;
+    struct tsr_conf_mixer *mixer;
+};
+
+/* A participant's media: its media data in the conference. */
+struct engine_peer {
+    struct engine_conf *conf;
+    struct tsr_media_peer *peer;
+    uint32_t id;
+};
+
+/* Mixer thread → API loop, through the registry's thread-safe posts. */
+static void on_talkers(void *user, const char *const *ids, size_t n)
+{
+    struct engine_conf *ec = user;
+    if (ec->engine->reg)
+        tsr_conference_post_talkers(ec->engine->reg, ec->alias, ids, n);
+}
+
+static void on_failed(void *user, const char *id, const char *why)
+{
+    struct engine_conf *ec = user;
+    TSR_LOG(TSR_LOG_WARN, ec->alias, "participant %s: media failed (%s); removing it", id, why);
+    if (ec->engine->reg)
+        tsr_conference_post_media_failed(ec->engine->reg, id);
+}
+
+static enum tsr_encoder_backend backend_from(const char *name)
+{
+    enum tsr_encoder_backend b = TSR_ENCODER_BACKEND_AUTO;
+    tsr_encoder_backend_parse(name, &b);
+    return b;
+}
+
+static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_conference *c)
+{
+    const char *alias = tsr_conference_alias(c);
+    struct engine_conf *ec = g_hash_table_lookup(e->confs, alias);
+    if (ec)
+        return ec;
+    ec = g_new0(struct engine_conf, 1);
+    ec->engine = e;
+    ec->alias = g_strdup(alias);
+    struct tsr_conf_mixer_params mp = {
+        .log_ctx = alias,
+        .canvas_w = (int)e->cfg.mixer_canvas_width,
+        .canvas_h = (int)e->cfg.mixer_canvas_height,
+        .fps = (int)e->cfg.mixer_fps,
+        .layout = tsr_conference_layout(c),
+        .gap_px = (int)e->cfg.mixer_gap_px,
+        .background_rgb = 0x15181d,
+        .video_bitrate_bps = e->cfg.mixer_video_bitrate_bps,
+        .backend = backend_from(e->cfg.encoder),
+        .vaapi_device = e->cfg.vaapi_device,
+        .keyframe_min_interval_ms = e->cfg.mixer_keyframe_min_interval_ms,
+        .on_talkers = on_talkers,
+        .on_failed = on_failed,
+        .user = ec,
+    };
+    tsr_audio_mixer_params_from_config(&mp.audio, &mp.audio_variant, &e->cfg);
+    int rc = tsr_conf_mixer_new(&ec->mixer, &mp);
+    if (rc) {
+        TSR_LOG(TSR_LOG_ERROR, alias, "cannot start the mixer: %s", tsr_strerror(rc));
+        g_free(ec->alias);
+        g_free(ec);
+        return NULL;
+    }
+    g_hash_table_insert(e->confs, ec->alias, ec);
+    return ec;
+}
+
+static void conf_free(gpointer data)
+{
+    struct engine_conf *ec = data;
+    tsr_conf_mixer_close(ec->mixer);
+    tsr_conf_mixer_unref(&ec->mixer);
+    g_free(ec->alias);
+    g_free(ec);
+}
+
+struct new_peer_job {
+    const struct tsr_media_peer_params *params;
+    const char *offer;
+    struct tsr_media_peer *peer;
+    char *answer;
+    char reason[TSR_SDP_REASON_MAX];
+};
+
+static int new_peer_job_run(void *data)
+{
+    struct new_peer_job *job = data;
+    return tsr_media_peer_new(&job->peer, job->params, job->offer, &job->answer, job->reason);
+}
+
+static int engine_attach(void *user, struct tsr_participant *p, const char *offer,
+                         char **answer_sdp, char **err_text)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
+    if (!ec) {
+        *err_text = g_strdup("the conference mixer could not start");
+        return TSR_ERR_CODEC;
+    }
+    char log_ctx[160];
+    g_snprintf(log_ctx, sizeof log_ctx, "%s/%s", ec->alias, tsr_participant_id(p));
+    struct tsr_media_peer_params params = {
+        .id = ++e->next_id ? e->next_id : ++e->next_id,
+        .log_ctx = log_ctx,
+        .ctx = tsr_net_loops_pick(e->loops),
+        .webrtc = &e->webrtc,
+        .video_pref = strcmp(e->cfg.webrtc_video_codec, "h264") == 0 ? TSR_SDP_VIDEO_PREF_H264
+                                                                      : TSR_SDP_VIDEO_PREF_VP8,
+        .consent_failure_ms = e->cfg.mixer_consent_timeout_s * 1000,
+        .sink = &tsr_conf_mixer_peer_sink,
+        .sink_user = tsr_conf_mixer_ref(ec->mixer),
+        .sink_user_free = tsr_conf_mixer_unref_cb,
+    };
+    struct new_peer_job job = {.params = &params, .offer = offer};
+    int rc = tsr_loop_run_sync(params.ctx, new_peer_job_run, &job);
+    if (rc) {
+        *err_text = g_strdup(job.reason[0] ? job.reason : tsr_strerror(rc));
+        return rc;
+    }
+    struct engine_peer *ep = g_new0(struct engine_peer, 1);
+    ep->conf = ec;
+    ep->peer = job.peer;
+    ep->id = params.id;
+    tsr_participant_set_media_data(p, ep);
+    tsr_conf_mixer_add_peer(ec->mixer, ep->peer, tsr_participant_id(p));
+    tsr_conf_mixer_set_muted(ec->mixer, ep->id, tsr_participant_muted(p),
+                             tsr_participant_video_muted(p));
+    *answer_sdp = job.answer;
+    return 0;
+}
+
+static void engine_detach(void *user, struct tsr_participant *p)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (!ep)
+        return;
+    tsr_participant_set_media_data(p, NULL);
+    tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
+    tsr_media_peer_close(ep->peer);
+    tsr_media_peer_unref(&ep->peer);
+    g_free(ep);
+}
+
+static int engine_add_candidate(void *user, struct tsr_participant *p, const char *candidate,
+                                const char *mid, int mline_index)
+{
+    (void)user, (void)mid, (void)mline_index;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    return ep ? tsr_media_peer_add_candidate(ep->peer, candidate) : TSR_ERR_STATE;
+}
+
+static void engine_set_layout(void *user, struct tsr_conference *c, const char *layout)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = g_hash_table_lookup(e->confs, tsr_conference_alias(c));
+    if (ec)
+        tsr_conf_mixer_set_layout(ec->mixer, layout);
+}
+
+static void engine_set_muted(void *user, struct tsr_participant *p, bool audio, bool video)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (ep)
+        tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, audio, video);
+}
+
+static void engine_conference_ended(void *user, struct tsr_conference *c)
+{
+    struct tsr_media_engine *e = user;
+    g_hash_table_remove(e->confs, tsr_conference_alias(c));
+}
+
+static const struct tsr_conference_media_ops engine_ops = {
+    .attach = engine_attach,
+    .detach = engine_detach,
+    .add_candidate = engine_add_candidate,
+    .set_layout = engine_set_layout,
+    .set_muted = engine_set_muted,
+    .conference_ended = engine_conference_ended,
+};
+
+const struct tsr_conference_media_ops *tsr_media_engine_ops(void)
+{
+    return &engine_ops;
+}
+
+int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config *cfg)
+{
+    struct tsr_media_engine *e = g_new0(struct tsr_media_engine, 1);
+    e->cfg = *cfg;
+    int rc = tsr_webrtc_cert_from_config(&e->cfg, &e->cert);
+    if (rc) {
+        TSR_LOG(TSR_LOG_ERROR, "media", "DTLS certificate: %s", tsr_strerror(rc));
+        g_free(e);
+        return rc;
+    }
+    tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    e->webrtc.cert = e->cert;
+    e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
+    tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);
+    TSR_LOG(TSR_LOG_INFO, "media", "DTLS fingerprint sha-256 %s",
+            tsr_dtls_cert_fingerprint(e->cert));
+    *out = e;
+    return 0;
+}
+
+/* Refreshes the conference gauges just before /metrics renders (API loop). */
+static void collect_conferences(void *user)
+{
+    struct tsr_media_engine *e = user;
+    if (!e->reg)
+        return;
+    tsr_gauge_set(tsr_metrics_gauge("tessera_conferences", NULL, "Live conferences."),
+                  (double)tsr_conference_registry_n_conferences(e->reg));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
+                  (double)tsr_conference_registry_n_participants(e->reg));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_mixers", NULL, "Conference mixer threads."),
+                  (double)g_hash_table_size(e->confs));
+}
+
+void tsr_media_engine_set_registry(struct tsr_media_engine *e,
+                                   struct tsr_conference_registry *reg)
+{
+    if (!e->reg && reg)
+        tsr_metrics_add_collector(collect_conferences, e);
+    e->reg = reg;
+}
+
+void tsr_media_engine_free(struct tsr_media_engine **pp)
+{
+    if (!pp || !*pp)
+        return;
+    struct tsr_media_engine *e = *pp;
+    tsr_metrics_remove_collector(collect_conferences, e);
+    g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
+    tsr_net_loops_free(&e->loops);
+    tsr_dtls_cert_unref(&e->cert);
+    g_free(e);
+    *pp = NULL;
+}

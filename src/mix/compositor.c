@@ -1,0 +1,423 @@
+/* Compositor: decoded frames -> tiles of one canvas, redrawing only what changed.
+ *
+ * Each tile is one scale per plane from the source crop straight into the canvas
+ * (NV12 sources and NV12 canvases add one split/merge of the tile's chroma through
+ * a small scratch buffer: chroma is a quarter of the pixels, and libyuv has no
+ * scaler that reads NV12 and writes I420 in one go). Unchanged tiles cost nothing. */
+#include <tessera/compositor.h>
+#include <tessera/err.h>
+#include <tessera/log.h>
+
+#include <errno.h>
+#include <libavutil/pixfmt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compositor_kernels.h"
+
+struct tile_state {
+    struct tsr_layout_tile tile;
+    bool placeholder;
+};
+
+/* Home thread: the conference mixer (caller-serialized). */
+struct tsr_compositor {
+    struct tsr_compositor_params params;
+    const struct tsr_compositor_kernel_ops *ops;
+    AVFrame *canvas;
+    uint8_t bg_y, bg_u, bg_v;
+    struct tile_state prev[TSR_LAYOUT_MAX_TILES];
+    size_t n_prev;
+    bool drawn_once;
+    uint8_t *scratch;
+    size_t scratch_size;
+    uint8_t full_to_limited_y[256], full_to_limited_c[256];
+    struct tsr_compositor_stats stats;
+};
+
+/* Where a source picture's planes are and how its chroma is subsampled. */
+struct src_view {
+    const uint8_t *y, *u, *v; /* v NULL for NV12 (u holds interleaved UV) */
+    int ys, us, vs;
+    int w, h, sx, sy;         /* luma size, chroma shifts */
+    bool full_range;
+};
+
+struct rect {
+    int x, y, w, h;
+};
+
+void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v)
+{
+    double r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+    double yy = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0;
+    double uu = 128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0;
+    double vv = 128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0;
+    *y = (uint8_t)lround(yy);
+    *u = (uint8_t)lround(uu);
+    *v = (uint8_t)lround(vv);
+}
+
+uint32_t tsr_compositor_placeholder_rgb(uint32_t id)
+{
+    /* Integer hash (murmur3 finalizer) -> hue; fixed saturation and value keep
+     * placeholders calm and names (later) readable on top of them. */
+    uint32_t h = id;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    double hue = (h % 360u) / 60.0, s = 0.45, v = 0.62;
+    double c = v * s, x = c * (1.0 - fabs(fmod(hue, 2.0) - 1.0)), m = v - c;
+    double r = 0, g = 0, b = 0;
+    int sector = (int)hue;
+    switch (sector) {
+    case 0: r = c, g = x; break;
+    case 1: r = x, g = c; break;
+    case 2: g = c, b = x; break;
+    case 3: g = x, b = c; break;
+    case 4: r = x, b = c; break;
+    default: r = c, b = x; break;
+    }
+    return (uint32_t)lround((r + m) * 255) << 16 | (uint32_t)lround((g + m) * 255) << 8 |
+           (uint32_t)lround((b + m) * 255);
+}
+
+static void fill_rect(struct tsr_compositor *c, struct rect r, uint8_t y, uint8_t u, uint8_t v)
+{
+    AVFrame *f = c->canvas;
+    c->ops->fill(f->data[0] + (size_t)r.y * f->linesize[0] + r.x, f->linesize[0], r.w, r.h, y);
+    int cx = r.x / 2, cy = r.y / 2, cw = r.w / 2, ch = r.h / 2;
+    if (c->params.format == TSR_COMPOSITOR_FORMAT_I420) {
+        c->ops->fill(f->data[1] + (size_t)cy * f->linesize[1] + cx, f->linesize[1], cw, ch, u);
+        c->ops->fill(f->data[2] + (size_t)cy * f->linesize[2] + cx, f->linesize[2], cw, ch, v);
+        return;
+    }
+    if (cw <= 0 || ch <= 0)
+        return;
+    uint8_t *row0 = f->data[1] + (size_t)cy * f->linesize[1] + 2 * cx;
+    for (int i = 0; i < cw; i++) {
+        row0[2 * i] = u;
+        row0[2 * i + 1] = v;
+    }
+    for (int j = 1; j < ch; j++)
+        memcpy(row0 + (size_t)j * f->linesize[1], row0, (size_t)cw * 2);
+}
+
+int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_params *params)
+{
+    int ret = 0;
+    struct tsr_compositor *c = NULL;
+    if (!out || !params || params->width < 2 || params->height < 2 || (params->width & 1) ||
+        (params->height & 1) || params->width > 8192 || params->height > 8192 ||
+        (params->format != TSR_COMPOSITOR_FORMAT_I420 &&
+         params->format != TSR_COMPOSITOR_FORMAT_NV12)) {
+        ret = -EINVAL;
+        goto fail;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c || !(c->canvas = av_frame_alloc())) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    c->params = *params;
+    c->ops = params->kernels == TSR_COMPOSITOR_KERNELS_REFERENCE ? &tsr_compositor_kernels_c
+                                                                 : &tsr_compositor_kernels_libyuv;
+    c->canvas->format = params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12
+                                                                      : AV_PIX_FMT_YUV420P;
+    c->canvas->width = params->width;
+    c->canvas->height = params->height;
+    c->canvas->color_range = AVCOL_RANGE_MPEG;
+    if (av_frame_get_buffer(c->canvas, 0) < 0) {
+        ret = -ENOMEM;
+        goto fail;
+    }
+    tsr_compositor_rgb_to_yuv(params->background_rgb, &c->bg_y, &c->bg_u, &c->bg_v);
+    for (int i = 0; i < 256; i++) {
+        c->full_to_limited_y[i] = (uint8_t)lround(16.0 + i * 219.0 / 255.0);
+        c->full_to_limited_c[i] = (uint8_t)lround(128.0 + (i - 128) * 224.0 / 255.0);
+    }
+    fill_rect(c, (struct rect){0, 0, params->width, params->height}, c->bg_y, c->bg_u, c->bg_v);
+    *out = c;
+    return 0;
+fail:
+    tsr_compositor_free(&c);
+    return ret;
+}
+
+void tsr_compositor_free(struct tsr_compositor **p)
+{
+    if (!p || !*p)
+        return;
+    av_frame_free(&(*p)->canvas);
+    free((*p)->scratch);
+    free(*p);
+    *p = NULL;
+}
+
+static int src_view_init(struct src_view *s, const AVFrame *f)
+{
+    memset(s, 0, sizeof *s);
+    s->w = f->width;
+    s->h = f->height;
+    s->y = f->data[0];
+    s->ys = f->linesize[0];
+    s->u = f->data[1];
+    s->us = f->linesize[1];
+    s->v = f->data[2];
+    s->vs = f->linesize[2];
+    s->full_range = f->color_range == AVCOL_RANGE_JPEG;
+    switch (f->format) {
+    case AV_PIX_FMT_YUVJ420P:
+        s->full_range = true;
+        /* fall through */
+    case AV_PIX_FMT_YUV420P:
+        s->sx = s->sy = 1;
+        break;
+    case AV_PIX_FMT_YUVJ422P:
+        s->full_range = true;
+        /* fall through */
+    case AV_PIX_FMT_YUV422P:
+        s->sx = 1;
+        break;
+    case AV_PIX_FMT_YUVJ444P:
+        s->full_range = true;
+        /* fall through */
+    case AV_PIX_FMT_YUV444P:
+        break;
+    case AV_PIX_FMT_NV12:
+        s->sx = s->sy = 1;
+        s->v = NULL;
+        break;
+    default:
+        return TSR_ERR_UNSUPPORTED;
+    }
+    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 ||
+        (s->v && s->vs <= 0))
+        return TSR_ERR_UNSUPPORTED; /* negative strides (flipped) are not taken */
+    return 0;
+}
+
+static int ensure_scratch(struct tsr_compositor *c, size_t size)
+{
+    if (size <= c->scratch_size)
+        return 0;
+    uint8_t *n = realloc(c->scratch, size);
+    if (!n)
+        return -ENOMEM;
+    c->scratch = n;
+    c->scratch_size = size;
+    return 0;
+}
+
+/* Source crop and destination rectangle for one tile: crop to fill (camera) or fit
+ * with bars (content). Crop offsets stay on chroma sample boundaries. */
+static void place(const struct src_view *s, const struct tsr_layout_tile *t, struct rect *crop,
+                  struct rect *dst)
+{
+    *crop = (struct rect){0, 0, s->w, s->h};
+    *dst = (struct rect){t->x, t->y, t->w, t->h};
+    int64_t lhs = (int64_t)t->w * s->h, rhs = (int64_t)s->w * t->h;
+    if (t->role == TSR_LAYOUT_ROLE_CONTENT) {
+        if (lhs > rhs) { /* tile wider than the source: bars left and right */
+            int w = (int)(rhs / s->h) & ~1;
+            dst->w = w < 2 ? 2 : w;
+            dst->x = t->x + ((t->w - dst->w) / 2 & ~1);
+        } else if (lhs < rhs) {
+            int h = (int)(lhs / s->w) & ~1;
+            dst->h = h < 2 ? 2 : h;
+            dst->y = t->y + ((t->h - dst->h) / 2 & ~1);
+        }
+        return;
+    }
+    if (lhs > rhs) { /* tile wider: crop top and bottom */
+        int h = (int)(rhs / t->w);
+        crop->h = h < 1 ? 1 : h;
+        crop->y = ((s->h - crop->h) / 2) & ~((1 << s->sy) - 1);
+    } else if (lhs < rhs) {
+        int w = (int)(lhs / t->h);
+        crop->w = w < 1 ? 1 : w;
+        crop->x = ((s->w - crop->w) / 2) & ~((1 << s->sx) - 1);
+    }
+}
+
+static void to_limited_range(struct tsr_compositor *c, struct rect d)
+{
+    AVFrame *f = c->canvas;
+    for (int y = 0; y < d.h; y++) {
+        uint8_t *p = f->data[0] + (size_t)(d.y + y) * f->linesize[0] + d.x;
+        for (int x = 0; x < d.w; x++)
+            p[x] = c->full_to_limited_y[p[x]];
+    }
+    bool nv12 = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
+    for (int pl = 1; pl <= (nv12 ? 1 : 2); pl++)
+        for (int y = 0; y < d.h / 2; y++) {
+            uint8_t *p = f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] +
+                         (nv12 ? d.x : d.x / 2);
+            for (int x = 0; x < (nv12 ? d.w : d.w / 2); x++)
+                p[x] = c->full_to_limited_c[p[x]];
+        }
+}
+
+static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                      const struct src_view *s)
+{
+    struct rect crop, d;
+    place(s, t, &crop, &d);
+    if (d.w != t->w || d.h != t->h)
+        fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
+    AVFrame *f = c->canvas;
+    c->ops->scale(s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
+                  f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w, d.h);
+    int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
+    int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
+    int ccw = ((crop.x + crop.w + (1 << s->sx) - 1) >> s->sx) - ccx;
+    int cch = ((crop.y + crop.h + (1 << s->sy) - 1) >> s->sy) - ccy;
+    if (ccw > cpw - ccx)
+        ccw = cpw - ccx;
+    if (cch > cph - ccy)
+        cch = cph - ccy;
+    int dcw = d.w / 2, dch = d.h / 2;
+    bool nv12_out = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
+    size_t need = (s->v ? 0 : 2 * (size_t)ccw * cch) + (nv12_out ? 2 * (size_t)dcw * dch : 0);
+    if (ensure_scratch(c, need) < 0)
+        return -ENOMEM;
+    const uint8_t *su = s->u + (size_t)ccy * s->us + ((s->v ? 1 : 2) * ccx), *sv;
+    int sus = s->us, svs = s->vs;
+    uint8_t *scr = c->scratch;
+    if (s->v) {
+        sv = s->v + (size_t)ccy * s->vs + ccx;
+    } else { /* NV12 source: split the crop's chroma first */
+        c->ops->split_uv(su, s->us, scr, ccw, scr + (size_t)ccw * cch, ccw, ccw, cch);
+        su = scr;
+        sv = scr + (size_t)ccw * cch;
+        sus = svs = ccw;
+        scr += 2 * (size_t)ccw * cch;
+    }
+    if (!nv12_out) {
+        c->ops->scale(su, sus, ccw, cch, f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x / 2,
+                      f->linesize[1], dcw, dch);
+        c->ops->scale(sv, svs, ccw, cch, f->data[2] + (size_t)(d.y / 2) * f->linesize[2] + d.x / 2,
+                      f->linesize[2], dcw, dch);
+    } else {
+        c->ops->scale(su, sus, ccw, cch, scr, dcw, dcw, dch);
+        c->ops->scale(sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
+        c->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw,
+                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1],
+                         dcw, dch);
+    }
+    if (s->full_range)
+        to_limited_range(c, d);
+    return 0;
+}
+
+static bool same_tile(const struct tsr_layout_tile *a, const struct tsr_layout_tile *b)
+{
+    return a->participant_id == b->participant_id && a->role == b->role && a->x == b->x &&
+           a->y == b->y && a->w == b->w && a->h == b->h;
+}
+
+static int draw_tile(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                     const struct tsr_compositor_source *src, bool *placeholder)
+{
+    struct src_view s;
+    if (src->frame && src_view_init(&s, src->frame) == 0) {
+        int ret = draw_video(c, t, &s);
+        if (ret < 0)
+            return ret;
+        c->stats.tiles_scaled++;
+        *placeholder = false;
+        return 0;
+    }
+    if (src->frame) {
+        c->stats.unsupported_frames++;
+        TSR_LOG_RL(TSR_LOG_WARN, "compositor", 5000, "pixel format %d not supported; placeholder",
+                   src->frame->format);
+    }
+    uint8_t y, u, v;
+    tsr_compositor_rgb_to_yuv(tsr_compositor_placeholder_rgb(t->participant_id), &y, &u, &v);
+    fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, y, u, v);
+    c->stats.tiles_placeholder++;
+    *placeholder = true;
+    return 0;
+}
+
+static int validate_tiles(const struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                          const struct tsr_compositor_source *sources, size_t n)
+{
+    if (n > TSR_LAYOUT_MAX_TILES || (n && (!tiles || !sources)))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        const struct tsr_layout_tile *t = &tiles[i];
+        if (t->x < 0 || t->y < 0 || t->w < 2 || t->h < 2 || (t->x | t->y | t->w | t->h) & 1 ||
+            t->x + t->w > c->params.width || t->y + t->h > c->params.height)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                          const struct tsr_compositor_source *sources, size_t n,
+                          AVFrame **canvas_out)
+{
+    if (!c || validate_tiles(c, tiles, sources, n) < 0)
+        return -EINVAL;
+    bool layout_changed = !c->drawn_once || n != c->n_prev;
+    for (size_t i = 0; !layout_changed && i < n; i++)
+        layout_changed = !same_tile(&tiles[i], &c->prev[i].tile);
+    bool todo[TSR_LAYOUT_MAX_TILES];
+    bool any = layout_changed;
+    for (size_t i = 0; i < n; i++) {
+        todo[i] = layout_changed || sources[i].changed ||
+                  (sources[i].frame == NULL) != c->prev[i].placeholder;
+        any = any || todo[i];
+    }
+    AVFrame *ref = NULL;
+    if (canvas_out && !(ref = av_frame_alloc()))
+        return -ENOMEM;
+    if (any && !av_frame_is_writable(c->canvas)) {
+        /* A consumer still holds the last canvas: copy so its picture stays intact. */
+        if (av_frame_make_writable(c->canvas) < 0) {
+            av_frame_free(&ref);
+            return -ENOMEM;
+        }
+        c->stats.canvas_copies++;
+    }
+    if (layout_changed) {
+        fill_rect(c, (struct rect){0, 0, c->params.width, c->params.height}, c->bg_y, c->bg_u,
+                  c->bg_v);
+        c->stats.full_redraws++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!todo[i])
+            continue;
+        bool ph = false;
+        int ret = draw_tile(c, &tiles[i], &sources[i], &ph);
+        if (ret < 0) {
+            c->drawn_once = false; /* half-drawn: redraw everything next time */
+            av_frame_free(&ref);
+            return ret;
+        }
+        c->prev[i].tile = tiles[i];
+        c->prev[i].placeholder = ph;
+    }
+    c->n_prev = n;
+    c->drawn_once = true;
+    c->stats.renders++;
+    if (ref) {
+        if (av_frame_ref(ref, c->canvas) < 0) {
+            av_frame_free(&ref);
+            return -ENOMEM;
+        }
+        *canvas_out = ref;
+    }
+    return 0;
+}
+
+void tsr_compositor_get_stats(const struct tsr_compositor *c, struct tsr_compositor_stats *out)
+{
+    if (c && out)
+        *out = c->stats;
+}

@@ -1,0 +1,109 @@
+/* Internal to conference_mixer*.c. Everything below the command queue is owned by
+ * the mixer thread. */
+#ifndef TSR_CONFERENCE_MIXER_INTERNAL_H
+#define TSR_CONFERENCE_MIXER_INTERNAL_H
+
+#include <tessera/compositor.h>
+#include <tessera/conference_mixer.h>
+#include <tessera/encoder_group.h>
+#include <tessera/layout.h>
+#include <tessera/rtp_codec.h>
+
+#include <glib.h>
+
+#define MIXER_CODECS 2 /* TSR_VIDEO_CODEC_VP8, TSR_VIDEO_CODEC_H264 */
+
+struct mix_view;
+
+/* One encoder group of a view, with the frame it packetized last (packetize once). */
+struct mix_vgroup {
+    struct mix_view *view;
+    enum tsr_video_codec codec;
+    struct tsr_encoder_group *group;
+    struct tsr_rtp_packetizer *packetizer;
+    struct tsr_rtp_packetized *last; /* payloads of the last encoded frame */
+    int64_t last_pts;
+    size_t subscribers;
+};
+
+/* A picture some participants receive: the common canvas (exclude_id 0) or a
+ * visible participant's canvas without itself. */
+struct mix_view {
+    uint32_t exclude_id;
+    struct tsr_compositor *comp;
+    struct tsr_layout_tile tiles[TSR_LAYOUT_MAX_TILES];
+    size_t n_tiles;
+    uint64_t shown_seq[TSR_LAYOUT_MAX_TILES]; /* per tile: picture seq last drawn */
+    bool shown_video[TSR_LAYOUT_MAX_TILES];
+    struct mix_vgroup groups[MIXER_CODECS];
+    int64_t last_encode_us;
+    int64_t capture_us;       /* media-clock time of the frame being encoded */
+    bool keyframe_wanted;
+};
+
+struct mix_peer {
+    uint32_t id;
+    char *pid;                /* participant id string */
+    struct tsr_media_peer *peer;
+    bool audio_muted, video_muted;
+    bool has_video, has_audio;
+    enum tsr_video_codec codec;
+    struct mix_view *view;    /* what it receives */
+    uint64_t sub_id;
+    int max_tile_area;        /* largest tile it has this tick, for REMB */
+};
+
+enum mix_cmd_type {
+    MIX_CMD_ADD,
+    MIX_CMD_REMOVE,
+    MIX_CMD_LAYOUT,
+    MIX_CMD_MUTE,
+    MIX_CMD_AUDIO,
+    MIX_CMD_KEYFRAME,
+    MIX_CMD_FAILED,
+    MIX_CMD_STOP,
+};
+
+struct mix_cmd {
+    enum mix_cmd_type type;
+    uint32_t id;
+    struct tsr_media_peer *peer; /* ADD: a reference */
+    char *text;                  /* ADD: participant id; LAYOUT: name; FAILED: why */
+    bool a, b;                   /* MUTE: audio, video */
+    struct tsr_audio_packet pkt; /* AUDIO: data points at `bytes` */
+    uint8_t bytes[];             /* AUDIO payload copy */
+};
+
+struct tsr_conf_mixer {
+    gint refs;
+    gint closed;
+    char *log_ctx;
+    struct tsr_conf_mixer_params params;
+    GAsyncQueue *queue;
+    GThread *thread;
+    GMutex stats_lock;
+    struct tsr_conf_mixer_stats stats;
+
+    /* Mixer thread only. */
+    enum tsr_layout_kind layout;
+    GPtrArray *peers;   /* struct mix_peer*, in join order */
+    GPtrArray *views;   /* struct mix_view* */
+    struct tsr_audio_mixer *audio;
+    uint32_t talkers[TSR_LAYOUT_MAX_TILES];
+    size_t n_talkers;
+    int64_t start_us;
+    size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */
+};
+
+/* conference_video.c */
+void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us);
+void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e);
+void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e);
+void tsr_mix_video_free_all(struct tsr_conf_mixer *m);
+/* Publishes the live encoders by backend in tessera_video_encoders. */
+void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
+
+/* conference_mixer.c */
+struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);
+
+#endif

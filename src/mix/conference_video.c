@@ -1,0 +1,345 @@
+/* The video half of the conference mixer: which view each participant receives,
+ * laying out and composing each view, encoding it once per codec, and handing
+ * every subscriber the same packetized frame. Mixer thread only. */
+#include "conference_mixer_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <string.h>
+
+#define MIN_ENCODE_INTERVAL_US 200000 /* keep ≥ 5 fps flowing when nothing moves */
+
+static void vgroup_fini(struct mix_vgroup *g)
+{
+    tsr_encoder_group_free(&g->group);
+    tsr_rtp_packetizer_free(&g->packetizer);
+    tsr_rtp_packetized_unref(&g->last);
+    g->subscribers = 0;
+}
+
+static void view_free(struct mix_view *v)
+{
+    for (int c = 0; c < MIXER_CODECS; c++)
+        vgroup_fini(&v->groups[c]);
+    tsr_compositor_free(&v->comp);
+    g_free(v);
+}
+
+static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, bool create)
+{
+    for (guint i = 0; i < m->views->len; i++) {
+        struct mix_view *v = g_ptr_array_index(m->views, i);
+        if (v->exclude_id == exclude_id)
+            return v;
+    }
+    if (!create)
+        return NULL;
+    struct tsr_compositor_params cp = {.width = m->params.canvas_w,
+                                       .height = m->params.canvas_h,
+                                       .format = TSR_COMPOSITOR_FORMAT_I420,
+                                       .background_rgb = m->params.background_rgb,
+                                       .kernels = TSR_COMPOSITOR_KERNELS_FAST};
+    struct mix_view *v = g_new0(struct mix_view, 1);
+    v->exclude_id = exclude_id;
+    if (tsr_compositor_new(&v->comp, &cp) != 0) {
+        g_free(v);
+        return NULL;
+    }
+    for (int c = 0; c < MIXER_CODECS; c++) {
+        v->groups[c].view = v;
+        v->groups[c].codec = (enum tsr_video_codec)c;
+    }
+    g_ptr_array_add(m->views, v);
+    return v;
+}
+
+/* The encoder group's callback: packetize each frame once, then fan out. */
+static void on_group_packet(void *user, const AVPacket *pkt)
+{
+    struct mix_peer *e = user;
+    struct mix_vgroup *g = &e->view->groups[e->codec];
+    if (!g->last || g->last_pts != pkt->pts) {
+        tsr_rtp_packetized_unref(&g->last);
+        if (tsr_rtp_packetizer_run(g->packetizer, pkt->data, (size_t)pkt->size, 0,
+                                   g->view->capture_us, (pkt->flags & AV_PKT_FLAG_KEY) != 0,
+                                   &g->last) != 0)
+            return;
+        g->last_pts = pkt->pts;
+    }
+    tsr_media_peer_send_video(e->peer, g->last);
+}
+
+static int vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
+{
+    if (g->group)
+        return 0;
+    char ctx[96];
+    g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s", m->log_ctx, g->view->exclude_id,
+               tsr_video_codec_name(g->codec));
+    struct tsr_encoder_group_params gp = {
+        .key = {.codec = g->codec, .width = m->params.canvas_w, .height = m->params.canvas_h},
+        .fps = m->params.fps,
+        .bitrate_bps = m->params.video_bitrate_bps,
+        .backend = m->params.backend,
+        .vaapi_device = m->params.vaapi_device,
+        .keyframe_min_interval_ms = m->params.keyframe_min_interval_ms,
+        .log_ctx = ctx,
+    };
+    int rc = tsr_encoder_group_new(&g->group, &gp);
+    if (rc == 0)
+        rc = tsr_rtp_packetizer_new(&g->packetizer, g->codec == TSR_VIDEO_CODEC_H264
+                                                        ? &tsr_rtp_codec_h264
+                                                        : &tsr_rtp_codec_vp8);
+    if (rc) {
+        TSR_LOG(TSR_LOG_ERROR, ctx, "cannot open the view's encoder: %s", tsr_strerror(rc));
+        vgroup_fini(g);
+    }
+    return rc;
+}
+
+void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e)
+{
+    (void)m;
+    if (!e->view)
+        return;
+    struct mix_vgroup *g = &e->view->groups[e->codec];
+    if (g->group)
+        tsr_encoder_group_unsubscribe(g->group, e->sub_id);
+    if (g->subscribers && --g->subscribers == 0)
+        vgroup_fini(g);
+    e->view = NULL;
+}
+
+static void attach_to_view(struct tsr_conf_mixer *m, struct mix_peer *e, uint32_t exclude_id)
+{
+    if (e->view && e->view->exclude_id == exclude_id)
+        return;
+    tsr_mix_video_detach(m, e);
+    struct mix_view *v = view_get(m, exclude_id, true);
+    if (!v || vgroup_open(m, &v->groups[e->codec]) != 0)
+        return;
+    struct mix_vgroup *g = &v->groups[e->codec];
+    e->view = v;
+    if (tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) == 0)
+        g->subscribers++;
+    else
+        e->view = NULL;
+    v->keyframe_wanted = true;
+}
+
+void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
+{
+    (void)m;
+    if (e->view && e->view->groups[e->codec].group) {
+        tsr_encoder_group_request_keyframe(e->view->groups[e->codec].group, e->sub_id,
+                                           g_get_monotonic_time());
+        e->view->keyframe_wanted = true;
+    }
+}
+
+/* Talkers first (dominant first), then everyone else in join order. */
+static size_t speaker_order(struct tsr_conf_mixer *m, uint32_t exclude, uint32_t *ids, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_talkers && n < cap; i++)
+        if (m->talkers[i] != exclude && tsr_mix_find(m, m->talkers[i]))
+            ids[n++] = m->talkers[i];
+    for (guint i = 0; i < m->peers->len && n < cap; i++) {
+        struct mix_peer *e = g_ptr_array_index(m->peers, i);
+        bool listed = e->id == exclude;
+        for (size_t k = 0; k < n && !listed; k++)
+            listed = ids[k] == e->id;
+        if (!listed)
+            ids[n++] = e->id;
+    }
+    return n;
+}
+
+static int layout_view(struct tsr_conf_mixer *m, struct mix_view *v, bool *changed)
+{
+    uint32_t ids[64];
+    size_t n = speaker_order(m, v->exclude_id, ids, G_N_ELEMENTS(ids));
+    struct tsr_layout_params lp = {.kind = m->layout,
+                                   .canvas_w = m->params.canvas_w,
+                                   .canvas_h = m->params.canvas_h,
+                                   .gap_px = m->params.gap_px};
+    struct tsr_layout_tile tiles[TSR_LAYOUT_MAX_TILES];
+    size_t nt = 0;
+    int rc = tsr_layout_compute(&lp, ids, n, v->tiles, v->n_tiles, tiles, &nt);
+    if (rc)
+        return rc;
+    *changed = nt != v->n_tiles || memcmp(tiles, v->tiles, nt * sizeof tiles[0]) != 0;
+    if (*changed)
+        memset(v->shown_seq, 0, sizeof v->shown_seq);
+    memcpy(v->tiles, tiles, nt * sizeof tiles[0]);
+    v->n_tiles = nt;
+    return 0;
+}
+
+/* Gathers each tile's source; true when any tile needs redrawing. */
+static bool gather_sources(struct tsr_conf_mixer *m, struct mix_view *v,
+                           struct tsr_compositor_source *src, AVFrame **frames)
+{
+    bool any = false;
+    for (size_t i = 0; i < v->n_tiles; i++) {
+        struct mix_peer *e = tsr_mix_find(m, v->tiles[i].participant_id);
+        uint64_t seq = 0;
+        frames[i] = NULL;
+        bool has = e && e->has_video && !e->video_muted &&
+                   tsr_media_peer_latest_video(e->peer, &frames[i], &seq) == 0;
+        bool changed = has ? (!v->shown_video[i] || seq != v->shown_seq[i]) : v->shown_video[i];
+        v->shown_video[i] = has;
+        v->shown_seq[i] = has ? seq : 0;
+        src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = changed};
+        any |= changed;
+        if (e)
+            e->max_tile_area = MAX(e->max_tile_area, v->tiles[i].w * v->tiles[i].h);
+    }
+    return any;
+}
+
+static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *canvas,
+                        int64_t now_us)
+{
+    canvas->pts = (now_us - m->start_us) * 9 / 100; /* 90 kHz */
+    v->capture_us = now_us;
+    for (int c = 0; c < MIXER_CODECS; c++) {
+        struct mix_vgroup *g = &v->groups[c];
+        if (!g->group || !g->subscribers)
+            continue;
+        int64_t t0 = g_get_monotonic_time();
+        int rc = tsr_encoder_group_encode(g->group, canvas, now_us);
+        tsr_counter_add(tsr_metrics_counter("tessera_encode_microseconds_total", NULL,
+                                            "Time spent encoding composite video."),
+                        (uint64_t)(g_get_monotonic_time() - t0));
+        if (rc)
+            TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s",
+                       tsr_strerror(rc));
+        g_mutex_lock(&m->stats_lock);
+        m->stats.video_frames_encoded += rc == 0;
+        g_mutex_unlock(&m->stats_lock);
+    }
+    v->last_encode_us = now_us;
+    v->keyframe_wanted = false;
+}
+
+static void render_view(struct tsr_conf_mixer *m, struct mix_view *v, bool layout_changed,
+                        int64_t now_us)
+{
+    struct tsr_compositor_source src[TSR_LAYOUT_MAX_TILES];
+    AVFrame *frames[TSR_LAYOUT_MAX_TILES];
+    bool changed = gather_sources(m, v, src, frames) || layout_changed;
+    if (changed || v->keyframe_wanted || now_us - v->last_encode_us >= MIN_ENCODE_INTERVAL_US) {
+        AVFrame *canvas = NULL;
+        int rc = tsr_compositor_render(v->comp, v->tiles, src, v->n_tiles, &canvas);
+        if (rc == 0)
+            encode_view(m, v, canvas, now_us);
+        else
+            TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "compose failed: %s", tsr_strerror(rc));
+        av_frame_free(&canvas);
+    }
+    for (size_t i = 0; i < v->n_tiles; i++)
+        av_frame_free(&frames[i]);
+}
+
+static bool view_has_subscribers(const struct mix_view *v)
+{
+    for (int c = 0; c < MIXER_CODECS; c++)
+        if (v->groups[c].subscribers)
+            return true;
+    return false;
+}
+
+static bool tile_shows(const struct mix_view *v, uint32_t id)
+{
+    for (size_t i = 0; i < v->n_tiles; i++)
+        if (v->tiles[i].participant_id == id)
+            return true;
+    return false;
+}
+
+/* Asks each camera for about what its largest tile needs (~3 bit/pixel/s). */
+static void update_send_hints(struct tsr_conf_mixer *m)
+{
+    for (guint i = 0; i < m->peers->len; i++) {
+        struct mix_peer *e = g_ptr_array_index(m->peers, i);
+        int64_t bps = CLAMP((int64_t)e->max_tile_area * 3, 100000, 2500000);
+        tsr_media_peer_set_send_hint_bps(e->peer, bps);
+        e->max_tile_area = 0;
+    }
+}
+
+void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
+{
+    size_t n[2] = {0, 0}; /* software, vaapi */
+    for (guint i = 0; i < m->views->len; i++) {
+        struct mix_view *v = g_ptr_array_index(m->views, i);
+        for (int c = 0; c < MIXER_CODECS; c++) {
+            if (!v->groups[c].group)
+                continue;
+            struct tsr_video_encoder *enc = tsr_encoder_group_encoder(v->groups[c].group);
+            n[tsr_video_encoder_backend(enc) == TSR_ENCODER_BACKEND_VAAPI]++;
+        }
+    }
+    static const char *const labels[2] = {"backend=\"software\"", "backend=\"vaapi\""};
+    for (int b = 0; b < 2; b++) {
+        tsr_gauge_add(tsr_metrics_gauge("tessera_video_encoders", labels[b],
+                                        "Live composite video encoders, by backend."),
+                      (double)n[b] - (double)m->gauge_encoders[b]);
+        m->gauge_encoders[b] = n[b];
+    }
+    g_mutex_lock(&m->stats_lock);
+    m->stats.video_encoders = n[0] + n[1];
+    g_mutex_unlock(&m->stats_lock);
+}
+
+void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
+{
+    if (m->peers->len == 0) {
+        tsr_mix_video_free_all(m);
+        return;
+    }
+    struct mix_view *common = view_get(m, 0, true);
+    bool common_changed = false;
+    if (!common || layout_view(m, common, &common_changed) != 0)
+        return;
+    for (guint i = 0; i < m->peers->len; i++) {
+        struct mix_peer *e = g_ptr_array_index(m->peers, i);
+        if (e->has_video)
+            attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
+    }
+    for (guint i = 0; i < m->views->len;) {
+        struct mix_view *v = g_ptr_array_index(m->views, i);
+        bool changed = common_changed;
+        if (v != common && !view_has_subscribers(v)) {
+            g_ptr_array_remove_index(m->views, i);
+            view_free(v);
+            continue;
+        }
+        if (v == common || layout_view(m, v, &changed) == 0) {
+            if (view_has_subscribers(v))
+                render_view(m, v, changed, now_us);
+        }
+        i++;
+    }
+    update_send_hints(m);
+    tsr_mix_video_count_encoders(m);
+}
+
+void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
+{
+    if (m->views->len == 0)
+        return;
+    for (guint i = 0; i < m->peers->len; i++) {
+        struct mix_peer *e = g_ptr_array_index(m->peers, i);
+        e->view = NULL;
+    }
+    while (m->views->len) {
+        struct mix_view *v = g_ptr_array_index(m->views, m->views->len - 1);
+        g_ptr_array_remove_index(m->views, m->views->len - 1);
+        view_free(v);
+    }
+    tsr_mix_video_count_encoders(m);
+}

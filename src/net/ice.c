@@ -1,0 +1,449 @@
+/* ICE with libnice; see include/tessera/ice.h.
+ *
+ * One NiceAgent per participant, one stream, one component (BUNDLE + rtcp-mux).
+ * A server on a public address runs ICE-lite: it only answers the browser's
+ * checks, so there is nothing to time out on our side and no STUN traffic of
+ * our own. Consent (RFC 7675) is judged from what arrives: browsers send RTCP
+ * at least every few seconds on a live session, so consent_timeout_ms of
+ * silence reports DISCONNECTED, and the server drops the participant when that
+ * lasts 30 s. */
+#include <tessera/ice.h>
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+#include <tessera/sdp.h>
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <nice/agent.h>
+#include <string.h>
+
+#define DEFAULT_CONSENT_TIMEOUT_MS 5000
+#define WATCHDOG_INTERVAL_MS 500
+
+struct tsr_ice {
+    GMainContext *ctx;
+    NiceAgent *agent;
+    guint stream_id;
+    struct tsr_ice_callbacks cb;
+    void *user;
+    char *public_address;
+    char *ufrag;
+    char *pwd;
+    enum tsr_ice_state state;
+    bool closed;
+    bool full;
+    uint32_t consent_timeout_ms;
+    gint64 last_recv_us;
+    GSource *watchdog;
+    gulong sig_state, sig_cand;
+};
+
+const char *tsr_ice_state_name(enum tsr_ice_state state)
+{
+    static const char *const names[] = {"new", "checking", "connected", "disconnected", "failed",
+                                        "closed"};
+    return (unsigned)state < G_N_ELEMENTS(names) ? names[state] : "?";
+}
+
+static void set_state(struct tsr_ice *ice, enum tsr_ice_state state)
+{
+    if (ice->state == state || ice->closed)
+        return;
+    TSR_LOG(TSR_LOG_DEBUG, "ice", "state %s -> %s", tsr_ice_state_name(ice->state),
+            tsr_ice_state_name(state));
+    ice->state = state;
+    if (ice->cb.on_state)
+        ice->cb.on_state(ice->user, state);
+}
+
+/* ---- libnice callbacks (net loop) ---- */
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+                    gpointer data)
+{
+    struct tsr_ice *ice = data;
+    (void)agent, (void)stream_id, (void)component_id;
+    if (ice->closed)
+        return;
+    ice->last_recv_us = g_get_monotonic_time();
+    if (ice->state == TSR_ICE_STATE_DISCONNECTED)
+        set_state(ice, TSR_ICE_STATE_CONNECTED); /* consent is back */
+    if (ice->cb.on_recv)
+        ice->cb.on_recv(ice->user, (uint8_t *)buf, len);
+}
+
+static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                               gpointer data)
+{
+    struct tsr_ice *ice = data;
+    (void)agent, (void)component_id;
+    if (stream_id != ice->stream_id)
+        return;
+    switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTING:
+        set_state(ice, TSR_ICE_STATE_CHECKING);
+        break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+        ice->last_recv_us = g_get_monotonic_time();
+        set_state(ice, TSR_ICE_STATE_CONNECTED);
+        break;
+    case NICE_COMPONENT_STATE_FAILED:
+        set_state(ice, TSR_ICE_STATE_FAILED);
+        break;
+    default:
+        break;
+    }
+}
+
+static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c);
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
+{
+    struct tsr_ice *ice = data;
+    (void)agent;
+    if (ice->closed || !ice->cb.on_candidate || c->stream_id != ice->stream_id)
+        return;
+    char *line = format_candidate(ice, c);
+    if (line)
+        ice->cb.on_candidate(ice->user, line);
+    g_free(line);
+}
+
+static gboolean on_watchdog(gpointer data)
+{
+    struct tsr_ice *ice = data;
+    gint64 silent_us = g_get_monotonic_time() - ice->last_recv_us;
+    if (ice->state == TSR_ICE_STATE_CONNECTED &&
+        silent_us > (gint64)ice->consent_timeout_ms * 1000) {
+        TSR_LOG(TSR_LOG_INFO, "ice", "nothing received for %" G_GINT64_FORMAT " ms: consent lost",
+                silent_us / 1000);
+        set_state(ice, TSR_ICE_STATE_DISCONNECTED);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- candidates ---- */
+
+static const char *type_name(NiceCandidateType t)
+{
+    switch (t) {
+    case NICE_CANDIDATE_TYPE_HOST:
+        return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+        return "relay";
+    }
+    return "host";
+}
+
+/* "candidate:…" for one local UDP candidate; the host address is replaced by the
+ * public one for 1:1 NAT. NULL for candidates we do not advertise. */
+static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
+{
+    char addr[NICE_ADDRESS_STRING_LEN], raddr[NICE_ADDRESS_STRING_LEN];
+    if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->component_id != 1)
+        return NULL;
+    nice_address_to_string(&c->addr, addr);
+    const char *shown = addr;
+    if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address)
+        shown = ice->public_address;
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "candidate:%s 1 udp %u %s %u typ %s", c->foundation, c->priority,
+                           shown, nice_address_get_port(&c->addr), type_name(c->type));
+    if (c->type != NICE_CANDIDATE_TYPE_HOST && nice_address_is_valid(&c->base_addr)) {
+        nice_address_to_string(&c->base_addr, raddr);
+        g_string_append_printf(s, " raddr %s rport %u", raddr,
+                               nice_address_get_port(&c->base_addr));
+    }
+    return g_string_free(s, FALSE);
+}
+
+int tsr_ice_local_candidates(const struct tsr_ice *ice, char ***out, size_t *n_out)
+{
+    if (!ice || !out || !n_out || ice->closed)
+        return -EINVAL;
+    GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
+    GPtrArray *arr = g_ptr_array_new();
+    for (GSList *l = list; l; l = l->next) {
+        char *line = format_candidate(ice, l->data);
+        if (line)
+            g_ptr_array_add(arr, line);
+    }
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+    *n_out = arr->len;
+    g_ptr_array_add(arr, NULL);
+    *out = (char **)g_ptr_array_free(arr, FALSE);
+    return 0;
+}
+
+/* ---- construction ---- */
+
+/* "host:port" → an IP and port for libnice, which needs a literal address.
+ * Cost: a blocking DNS lookup when a name is given (once per transport). */
+static int resolve_stun(const char *hostport, char **ip, guint *port)
+{
+    const char *colon = strrchr(hostport, ':');
+    char *end = NULL;
+    unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (!colon || colon == hostport || !end || *end || p == 0 || p > 65535)
+        return TSR_ERR_CONFIG;
+    char *host = g_strndup(hostport, (gsize)(colon - hostport));
+    if (!g_hostname_is_ip_address(host)) {
+        GList *addrs = g_resolver_lookup_by_name(g_resolver_get_default(), host, NULL, NULL);
+        g_free(host);
+        if (!addrs)
+            return TSR_ERR_CONFIG;
+        host = g_inet_address_to_string(addrs->data);
+        g_resolver_free_addresses(addrs);
+    }
+    *ip = host;
+    *port = (guint)p;
+    return 0;
+}
+
+static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
+{
+    /* No UPnP port mapping (slow, spawns threads) and no ICE-TCP: UDP only. */
+    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode",
+                 cfg->controlling, NULL);
+    if (cfg->stun_server && *cfg->stun_server) {
+        char *ip = NULL;
+        guint port = 0;
+        if (resolve_stun(cfg->stun_server, &ip, &port) != 0) {
+            TSR_LOG(TSR_LOG_ERROR, "ice", "bad stun_server \"%s\" (want host:port)",
+                    cfg->stun_server);
+            return TSR_ERR_CONFIG;
+        }
+        g_object_set(ice->agent, "stun-server", ip, "stun-server-port", port, NULL);
+        g_free(ip);
+    }
+    if (cfg->bind_address && *cfg->bind_address) {
+        NiceAddress a;
+        if (!nice_address_set_from_string(&a, cfg->bind_address)) {
+            TSR_LOG(TSR_LOG_ERROR, "ice", "bad bind address \"%s\"", cfg->bind_address);
+            return TSR_ERR_CONFIG;
+        }
+        nice_agent_add_local_address(ice->agent, &a);
+    }
+    if (cfg->public_address && *cfg->public_address) {
+        if (!g_hostname_is_ip_address(cfg->public_address)) {
+            TSR_LOG(TSR_LOG_ERROR, "ice", "public_address \"%s\" is not an IP address",
+                    cfg->public_address);
+            return TSR_ERR_CONFIG;
+        }
+        ice->public_address = g_strdup(cfg->public_address);
+    }
+    return 0;
+}
+
+static int start_stream(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
+{
+    gchar *ufrag = NULL, *pwd = NULL;
+    ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+    if (ice->stream_id == 0)
+        return -ENOMEM;
+    if (cfg->port_min || cfg->port_max)
+        nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min, cfg->port_max);
+    ice->sig_state = g_signal_connect(ice->agent, "component-state-changed",
+                                      G_CALLBACK(on_component_state), ice);
+    ice->sig_cand = g_signal_connect(ice->agent, "new-candidate-full",
+                                     G_CALLBACK(on_new_candidate), ice);
+    nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
+    if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
+        TSR_LOG(TSR_LOG_ERROR, "ice", "no local candidate (ports %u..%u exhausted?)",
+                cfg->port_min, cfg->port_max);
+        return TSR_ERR_IO;
+    }
+    if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
+        return TSR_ERR_IO;
+    ice->ufrag = ufrag;
+    ice->pwd = pwd;
+    return 0;
+}
+
+int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_config *cfg,
+                const struct tsr_ice_callbacks *cb, void *user)
+{
+    struct tsr_ice *ice;
+    int rc;
+    if (!out || !ctx || !cfg || !cb || (cfg->port_max && cfg->port_min > cfg->port_max))
+        return -EINVAL;
+    ice = g_new0(struct tsr_ice, 1);
+    ice->ctx = g_main_context_ref(ctx);
+    ice->cb = *cb;
+    ice->user = user;
+    ice->full = cfg->controlling || cfg->full_ice || (cfg->stun_server && *cfg->stun_server);
+    ice->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
+                                                      : DEFAULT_CONSENT_TIMEOUT_MS;
+    NiceAgentOption opts = ice->full ? NICE_AGENT_OPTION_ICE_TRICKLE : NICE_AGENT_OPTION_LITE_MODE;
+    if (cfg->controlling)
+        opts = NICE_AGENT_OPTION_NONE; /* the loopback client knows all candidates */
+    ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245, opts);
+    rc = ice->agent ? configure_agent(ice, cfg) : -ENOMEM;
+    if (rc == 0)
+        rc = start_stream(ice, cfg);
+    if (rc != 0) {
+        tsr_ice_free(&ice);
+        return rc;
+    }
+    ice->watchdog = g_timeout_source_new(WATCHDOG_INTERVAL_MS);
+    g_source_set_callback(ice->watchdog, on_watchdog, ice, NULL);
+    g_source_attach(ice->watchdog, ctx);
+    *out = ice;
+    return 0;
+}
+
+/* ---- remote side ---- */
+
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
+            return false;
+    return true;
+}
+
+int tsr_ice_set_remote_credentials(struct tsr_ice *ice, const char *ufrag, const char *pwd)
+{
+    if (!ice || ice->closed)
+        return TSR_ERR_STATE;
+    if (!ice_chars_ok(ufrag, 4, 256) || !ice_chars_ok(pwd, 22, 256))
+        return TSR_ERR_INVALID;
+    if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd))
+        return TSR_ERR_INVALID;
+    return 0;
+}
+
+static NiceCandidateType parse_type(const char *t)
+{
+    if (strcmp(t, "srflx") == 0)
+        return NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE;
+    if (strcmp(t, "prflx") == 0)
+        return NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
+    if (strcmp(t, "relay") == 0)
+        return NICE_CANDIDATE_TYPE_RELAYED;
+    return NICE_CANDIDATE_TYPE_HOST;
+}
+
+int tsr_ice_add_remote_candidate(struct tsr_ice *ice, const char *candidate)
+{
+    struct tsr_sdp_candidate c;
+    if (!ice || ice->closed)
+        return TSR_ERR_STATE;
+    if (!candidate || tsr_sdp_parse_candidate(candidate, &c) != 0)
+        return TSR_ERR_INVALID;
+    if (c.component != 1 || strcmp(c.transport, "udp") != 0)
+        return TSR_ERR_UNSUPPORTED; /* rtcp-mux: component 1 only; no ICE-TCP */
+    NiceCandidate *nc = nice_candidate_new(parse_type(c.type));
+    int rc = 0;
+    if (!nice_address_set_from_string(&nc->addr, c.address)) {
+        rc = TSR_ERR_UNSUPPORTED; /* mDNS ".local" names: the peer shows up as prflx */
+        goto out;
+    }
+    nice_address_set_port(&nc->addr, c.port);
+    nc->stream_id = ice->stream_id;
+    nc->component_id = 1;
+    nc->transport = NICE_CANDIDATE_TRANSPORT_UDP;
+    nc->priority = c.priority;
+    g_strlcpy(nc->foundation, c.foundation, sizeof(nc->foundation));
+    GSList one = {nc, NULL};
+    if (nice_agent_set_remote_candidates(ice->agent, ice->stream_id, 1, &one) < 1)
+        rc = TSR_ERR_INVALID;
+out:
+    nice_candidate_free(nc);
+    return rc;
+}
+
+/* ---- data path ---- */
+
+int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len)
+{
+    if (!ice || ice->closed)
+        return TSR_ERR_STATE;
+    if (ice->state != TSR_ICE_STATE_CONNECTED && ice->state != TSR_ICE_STATE_DISCONNECTED)
+        return TSR_ERR_AGAIN;
+    if (len > G_MAXUINT)
+        return -EMSGSIZE;
+    gint sent = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)data);
+    return sent == (gint)len ? 0 : TSR_ERR_IO;
+}
+
+enum tsr_ice_state tsr_ice_get_state(const struct tsr_ice *ice)
+{
+    return ice ? ice->state : TSR_ICE_STATE_CLOSED;
+}
+
+const char *tsr_ice_local_ufrag(const struct tsr_ice *ice)
+{
+    return ice ? ice->ufrag : NULL;
+}
+
+const char *tsr_ice_local_pwd(const struct tsr_ice *ice)
+{
+    return ice ? ice->pwd : NULL;
+}
+
+uint16_t tsr_ice_local_port(const struct tsr_ice *ice)
+{
+    uint16_t port = 0;
+    if (!ice || ice->closed)
+        return 0;
+    GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
+    for (GSList *l = list; l && !port; l = l->next) {
+        NiceCandidate *c = l->data;
+        if (c->type == NICE_CANDIDATE_TYPE_HOST && c->transport == NICE_CANDIDATE_TRANSPORT_UDP)
+            port = (uint16_t)nice_address_get_port(&c->addr);
+    }
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+    return port;
+}
+
+/* ---- shutdown ---- */
+
+void tsr_ice_close(struct tsr_ice *ice)
+{
+    if (!ice || ice->closed)
+        return;
+    if (ice->watchdog) {
+        g_source_destroy(ice->watchdog);
+        g_source_unref(ice->watchdog);
+        ice->watchdog = NULL;
+    }
+    if (ice->agent) {
+        if (ice->stream_id) {
+            nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
+            nice_agent_remove_stream(ice->agent, ice->stream_id);
+        }
+        if (ice->sig_state)
+            g_signal_handler_disconnect(ice->agent, ice->sig_state);
+        if (ice->sig_cand)
+            g_signal_handler_disconnect(ice->agent, ice->sig_cand);
+    }
+    ice->state = TSR_ICE_STATE_CLOSED; /* no callback: the owner asked for it */
+    ice->closed = true;
+}
+
+void tsr_ice_free(struct tsr_ice **pice)
+{
+    if (!pice || !*pice)
+        return;
+    struct tsr_ice *ice = *pice;
+    tsr_ice_close(ice);
+    if (ice->agent)
+        g_object_unref(ice->agent);
+    g_free(ice->public_address);
+    g_free(ice->ufrag);
+    g_free(ice->pwd);
+    g_main_context_unref(ice->ctx);
+    g_free(ice);
+    *pice = NULL;
+}

@@ -1,0 +1,366 @@
+/* Media peer lifecycle: negotiation, transport state, timers, teardown, and the
+ * thread-safe entry points the conference mixer uses. */
+#include "media_peer_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+#include <tessera/net_loops.h>
+
+#include <errno.h>
+#include <string.h>
+
+#define PEER_TICK_MS 20
+#define PEER_REPORT_MS 1000
+
+static void report_failure(struct tsr_media_peer *p, const char *why)
+{
+    if (p->failed_reported || g_atomic_int_get(&p->closed))
+        return;
+    p->failed_reported = true;
+    TSR_LOG(TSR_LOG_WARN, p->log_ctx, "media failed: %s", why);
+    tsr_counter_inc(tsr_metrics_counter("tessera_media_failures_total", NULL,
+                                        "Participants dropped because their media failed."));
+    if (p->sink->on_failed)
+        p->sink->on_failed(p->sink_user, p->id, why);
+}
+
+static void on_transport_state(void *user, enum tsr_webrtc_state state)
+{
+    struct tsr_media_peer *p = user;
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "transport %s", tsr_webrtc_state_name(state));
+    if (state == TSR_WEBRTC_STATE_CONNECTED) {
+        p->disconnected_since_us = 0;
+        /* What was encoded before SRTP was keyed never arrived: start with a keyframe. */
+        if (p->sink->on_keyframe_request && !g_atomic_int_get(&p->closed))
+            p->sink->on_keyframe_request(p->sink_user, p->id);
+    } else if (state == TSR_WEBRTC_STATE_DISCONNECTED) {
+        if (!p->disconnected_since_us)
+            p->disconnected_since_us = g_get_monotonic_time();
+    } else if (state == TSR_WEBRTC_STATE_FAILED) {
+        report_failure(p, "ICE or DTLS failed");
+    }
+}
+
+static gboolean peer_tick(gpointer data)
+{
+    struct tsr_media_peer *p = data;
+    int64_t now = g_get_monotonic_time();
+    tsr_media_peer_service_rx(p, now);
+    if (p->disconnected_since_us &&
+        now - p->disconnected_since_us > p->consent_failure_ms * 1000)
+        report_failure(p, "ICE consent lost");
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean peer_report(gpointer data)
+{
+    struct tsr_media_peer *p = data;
+    if (tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED)
+        tsr_media_peer_send_reports(p, g_get_monotonic_time());
+    return G_SOURCE_CONTINUE;
+}
+
+static guint add_timer(struct tsr_media_peer *p, guint ms, GSourceFunc fn)
+{
+    GSource *src = g_timeout_source_new(ms);
+    g_source_set_callback(src, fn, p, NULL);
+    guint id = g_source_attach(src, p->ctx);
+    g_source_unref(src);
+    return id;
+}
+
+static uint32_t random_ssrc(void)
+{
+    uint32_t v;
+    do
+        v = g_random_int();
+    while (v == 0);
+    return v;
+}
+
+/* Creates the transport and negotiates; fills *neg_out. */
+static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_params *params,
+                     const char *offer, uint32_t assrc, uint32_t vssrc,
+                     struct tsr_sdp_negotiation **neg_out, char reason[TSR_SDP_REASON_MAX])
+{
+    static const struct tsr_webrtc_callbacks cbs = {
+        .on_rtp = tsr_media_peer_on_rtp,
+        .on_rtcp = tsr_media_peer_on_rtcp,
+        .on_state = on_transport_state,
+    };
+    int rc = tsr_webrtc_transport_new(&p->transport, p->ctx, params->webrtc, &cbs, p);
+    if (rc) {
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot open a media port: %s", tsr_strerror(rc));
+        return rc;
+    }
+    struct tsr_sdp_local local;
+    memset(&local, 0, sizeof local);
+    rc = tsr_webrtc_transport_local(p->transport, &local);
+    if (rc)
+        return rc;
+    char cname[32];
+    g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    local.video_pref = params->video_pref;
+    local.audio_ssrc = assrc;
+    local.video_ssrc = vssrc;
+    local.cname = cname;
+    local.stream_id = "tessera";
+    local.session_id = ((uint64_t)g_random_int() << 20) | p->id;
+    rc = tsr_sdp_negotiate(offer, strlen(offer), &local, neg_out, reason);
+    if (rc == 0)
+        rc = tsr_webrtc_transport_set_remote_description(p->transport, *neg_out);
+    return rc;
+}
+
+int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
+                       const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX])
+{
+    struct tsr_media_peer *p = g_new0(struct tsr_media_peer, 1);
+    struct tsr_sdp_negotiation *neg = NULL;
+    uint32_t assrc = random_ssrc(), vssrc = random_ssrc();
+    p->refs = 1;
+    p->id = params->id;
+    p->log_ctx = g_strdup(params->log_ctx ? params->log_ctx : "peer");
+    p->ctx = g_main_context_ref(params->ctx);
+    p->sink = params->sink;
+    p->sink_user = params->sink_user;
+    p->sink_user_free = params->sink_user_free;
+    p->consent_failure_ms = params->consent_failure_ms ? params->consent_failure_ms : 30000;
+    g_mutex_init(&p->slot_lock);
+    p->m_rx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"in\"",
+                                        "SRTP payload bytes received and sent (rate = bitrate).");
+    p->m_tx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"out\"",
+                                        "SRTP payload bytes received and sent (rate = bitrate).");
+    p->m_decode_us = tsr_metrics_counter("tessera_decode_microseconds_total", NULL,
+                                         "Time spent decoding participants' video.");
+    p->m_frames_dropped = tsr_metrics_counter(
+        "tessera_video_frames_dropped_total", NULL,
+        "Received video frames dropped: incomplete in time or waiting for a keyframe.");
+    reason[0] = '\0';
+    tsr_media_clock_init(&p->clock, g_get_monotonic_time(), g_get_real_time());
+    int rc = negotiate(p, params, offer, assrc, vssrc, &neg, reason);
+    if (rc == 0)
+        rc = tsr_media_peer_rx_setup(p, neg);
+    if (rc == 0)
+        rc = tsr_media_peer_tx_setup(p, neg, assrc, vssrc);
+    if (rc) {
+        g_atomic_int_set(&p->closed, 1);
+        tsr_sdp_negotiation_free(&neg);
+        tsr_media_peer_unref(&p);
+        return rc;
+    }
+    *answer = neg->answer;
+    neg->answer = NULL;
+    tsr_sdp_negotiation_free(&neg);
+    p->tick_timer = add_timer(p, PEER_TICK_MS, peer_tick);
+    p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
+            p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
+            p->has_audio ? "opus" : "none", tsr_webrtc_transport_local_port(p->transport));
+    *out = p;
+    return 0;
+}
+
+struct tsr_media_peer *tsr_media_peer_ref(struct tsr_media_peer *p)
+{
+    g_atomic_int_inc(&p->refs);
+    return p;
+}
+
+/* Runs on the net loop: everything that lives there goes here. */
+static void peer_teardown(struct tsr_media_peer *p)
+{
+    if (p->tick_timer)
+        g_source_destroy(g_main_context_find_source_by_id(p->ctx, p->tick_timer));
+    if (p->report_timer)
+        g_source_destroy(g_main_context_find_source_by_id(p->ctx, p->report_timer));
+    p->tick_timer = p->report_timer = 0;
+    tsr_webrtc_transport_free(&p->transport);
+    tsr_jitter_buffer_free(&p->jitter);
+    tsr_video_decoder_free(&p->decoder);
+    tsr_rtp_stream_out_free(&p->tx_audio);
+    tsr_rtp_stream_out_free(&p->tx_video);
+}
+
+static void peer_destroy(struct tsr_media_peer *p)
+{
+    if (p->sink_user_free)
+        p->sink_user_free(p->sink_user);
+    av_frame_free(&p->slot_frame);
+    g_mutex_clear(&p->slot_lock);
+    g_main_context_unref(p->ctx);
+    g_free(p->log_ctx);
+    g_free(p);
+}
+
+static gboolean teardown_job(gpointer data)
+{
+    struct tsr_media_peer *p = data;
+    peer_teardown(p);
+    peer_destroy(p);
+    return G_SOURCE_REMOVE;
+}
+
+void tsr_media_peer_unref(struct tsr_media_peer **pp)
+{
+    if (!pp || !*pp)
+        return;
+    struct tsr_media_peer *p = *pp;
+    *pp = NULL;
+    if (!g_atomic_int_dec_and_test(&p->refs))
+        return;
+    if (g_main_context_is_owner(p->ctx) || !p->transport) {
+        peer_teardown(p);
+        peer_destroy(p);
+    } else {
+        tsr_loop_post(p->ctx, teardown_job, p, NULL);
+    }
+}
+
+static gboolean close_job(gpointer data)
+{
+    struct tsr_media_peer *p = data;
+    if (p->transport)
+        tsr_webrtc_transport_close(p->transport);
+    peer_teardown(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void unref_cb(gpointer data)
+{
+    struct tsr_media_peer *p = data;
+    tsr_media_peer_unref(&p);
+}
+
+void tsr_media_peer_close(struct tsr_media_peer *p)
+{
+    if (!g_atomic_int_compare_and_exchange(&p->closed, 0, 1))
+        return;
+    tsr_loop_post(p->ctx, close_job, tsr_media_peer_ref(p), unref_cb);
+}
+
+uint32_t tsr_media_peer_id(const struct tsr_media_peer *p)
+{
+    return p->id;
+}
+
+enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p)
+{
+    return p->video_codec;
+}
+
+bool tsr_media_peer_has_video(const struct tsr_media_peer *p)
+{
+    return p->has_video;
+}
+
+bool tsr_media_peer_has_audio(const struct tsr_media_peer *p)
+{
+    return p->has_audio;
+}
+
+int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_t *seq)
+{
+    int rc = TSR_ERR_AGAIN;
+    g_mutex_lock(&p->slot_lock);
+    if (p->slot_frame) {
+        AVFrame *f = av_frame_clone(p->slot_frame);
+        rc = f ? 0 : -ENOMEM;
+        if (f) {
+            *out = f;
+            if (seq)
+                *seq = p->slot_seq;
+        }
+    }
+    g_mutex_unlock(&p->slot_lock);
+    return rc;
+}
+
+void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps)
+{
+    g_atomic_int_set(&p->send_hint_kbps, (gint)CLAMP(bps / 1000, 0, G_MAXINT));
+}
+
+struct send_job {
+    struct tsr_media_peer *peer;
+    struct tsr_rtp_packetized *pkts;
+    bool video;
+};
+
+static void send_job_free(gpointer data)
+{
+    struct send_job *job = data;
+    tsr_rtp_packetized_unref(&job->pkts);
+    tsr_media_peer_unref(&job->peer);
+    g_free(job);
+}
+
+/* Per-participant RTP headers in front of the shared payloads, then SRTP + ICE. */
+static gboolean send_job_run(gpointer data)
+{
+    struct send_job *job = data;
+    struct tsr_media_peer *p = job->peer;
+    struct tsr_rtp_stream_out *out = job->video ? p->tx_video : p->tx_audio;
+    if (g_atomic_int_get(&p->closed) || !out || !p->transport ||
+        tsr_webrtc_transport_state(p->transport) != TSR_WEBRTC_STATE_CONNECTED)
+        return G_SOURCE_REMOVE;
+    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
+                                     .transport_cc_seq = -1,
+                                     .audio_level_dbov = -1};
+    uint8_t buf[1500];
+    size_t n = tsr_rtp_packetized_count(job->pkts);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        if (tsr_rtp_stream_out_write(out, job->pkts, i, &opts, buf, sizeof buf, &len) == 0 &&
+            tsr_webrtc_transport_send_rtp(p->transport, buf, len) == 0)
+            tsr_counter_add(p->m_tx_bytes, len);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts, bool video)
+{
+    if (g_atomic_int_get(&p->closed))
+        return;
+    struct send_job *job = g_new(struct send_job, 1);
+    job->peer = tsr_media_peer_ref(p);
+    job->pkts = tsr_rtp_packetized_ref(pkts);
+    job->video = video;
+    tsr_loop_post(p->ctx, send_job_run, job, send_job_free);
+}
+
+void tsr_media_peer_send_video(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts)
+{
+    post_send(p, pkts, true);
+}
+
+void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts)
+{
+    post_send(p, pkts, false);
+}
+
+struct candidate_job {
+    struct tsr_media_peer *peer;
+    const char *candidate;
+};
+
+static int candidate_job_run(void *data)
+{
+    struct candidate_job *job = data;
+    if (!job->peer->transport)
+        return TSR_ERR_STATE;
+    if (!*job->candidate)
+        return 0; /* end of candidates: nothing to do for ICE-lite */
+    int rc = tsr_webrtc_transport_add_remote_candidate(job->peer->transport, job->candidate);
+    /* mDNS and TCP candidates are skipped; the browser is found through its checks. */
+    return rc == TSR_ERR_UNSUPPORTED ? 0 : rc;
+}
+
+int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate)
+{
+    if (g_atomic_int_get(&p->closed))
+        return TSR_ERR_STATE;
+    struct candidate_job job = {p, candidate ? candidate : ""};
+    return tsr_loop_run_sync(p->ctx, candidate_job_run, &job);
+}

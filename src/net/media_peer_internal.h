@@ -1,0 +1,79 @@
+/* Internal to media_peer*.c: the peer's state, split by thread. */
+#ifndef TSR_MEDIA_PEER_INTERNAL_H
+#define TSR_MEDIA_PEER_INTERNAL_H
+
+#include <tessera/jitter_buffer.h>
+#include <tessera/metrics.h>
+#include <tessera/media_peer.h>
+#include <tessera/rtcp.h>
+#include <tessera/rtp.h>
+#include <tessera/rtp_stream_in.h>
+#include <tessera/rtp_stream_out.h>
+#include <tessera/video_decoder.h>
+
+/* Receive state of one kind (audio or video). Home: the net loop. */
+struct peer_rx {
+    int pt;                 /* negotiated payload type, -1 when the m-line is absent */
+    int rtx_pt;             /* -1 when RTX is not negotiated */
+    uint32_t ssrc;          /* learnt from the first packet (or the offer) */
+    struct tsr_rtp_stream_in stats;
+    bool started;
+};
+
+struct tsr_media_peer {
+    gint refs;
+    uint32_t id;
+    char *log_ctx;
+    GMainContext *ctx;
+    const struct tsr_media_peer_sink *sink;
+    void *sink_user;
+    GDestroyNotify sink_user_free;
+    int64_t consent_failure_ms;
+
+    /* Fixed after _new; read from any thread. */
+    enum tsr_video_codec video_codec;
+    bool has_video, has_audio;
+
+    /* Cross-thread: the decoded-picture slot and the REMB hint. */
+    GMutex slot_lock;
+    AVFrame *slot_frame;
+    uint64_t slot_seq;
+    gint send_hint_kbps; /* atomic */
+
+    /* Home: the net loop. */
+    gint closed;          /* atomic; set once by close */
+    bool failed_reported;
+    struct tsr_webrtc_transport *transport;
+    struct tsr_media_clock clock;
+    struct tsr_rtp_ext_map ext_map;
+    struct peer_rx rx_audio, rx_video;
+    struct tsr_jitter_buffer *jitter;
+    struct tsr_video_decoder *decoder;
+    struct tsr_rtp_stream_out *tx_audio, *tx_video;
+    uint8_t fir_seq;
+    int64_t disconnected_since_us; /* 0 while connected */
+    guint tick_timer, report_timer;
+    /* Metrics handles, fetched once at creation (the registry outlives peers). */
+    struct tsr_counter *m_rx_bytes, *m_tx_bytes, *m_decode_us, *m_frames_dropped;
+    uint64_t jitter_dropped_seen;
+};
+
+/* media_peer_rx.c */
+void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len);
+void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
+/* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
+void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);
+int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+
+/* media_peer_tx.c */
+/* Sends SR/RR + SDES (+ REMB) for the peer. */
+void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us);
+/* Sends one RTCP compound (protects it). */
+void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);
+int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                            uint32_t audio_ssrc, uint32_t video_ssrc);
+/* Answers a NACK from the participant with retransmissions. */
+void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_nack *nack,
+                                int64_t now_us);
+
+#endif

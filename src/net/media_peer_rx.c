@@ -1,0 +1,265 @@
+/* The peer's receive path: RTP routing by payload type, the video jitter buffer
+ * and decoder, Opus packets with their audio level to the mixer, RTCP feedback in,
+ * and NACK / PLI / FIR out. Home thread: the peer's net loop. */
+#include "media_peer_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <string.h>
+
+#define MAX_NACKS 64
+#define MAX_RTCP_ITEMS 32
+
+static void count_rx_error(const char *kind)
+{
+    char labels[64];
+    g_snprintf(labels, sizeof labels, "kind=\"%s\"", kind);
+    tsr_counter_inc(tsr_metrics_counter("tessera_media_rx_errors_total", labels,
+                                        "Inbound media packets dropped, by reason."));
+}
+
+static void on_decoder_keyframe(void *user)
+{
+    struct tsr_media_peer *p = user;
+    if (p->jitter)
+        tsr_jitter_buffer_request_keyframe(p->jitter, g_get_monotonic_time());
+}
+
+int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
+    tsr_rtp_ext_map_init(&p->ext_map);
+    if (neg->audio_index >= 0) {
+        const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
+        p->has_audio = true;
+        p->rx_audio.pt = m->pt;
+        p->rx_audio.ssrc = m->remote_ssrc;
+        if (m->ext_audio_level_id > 0)
+            tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
+        if (m->ext_mid_id > 0)
+            tsr_rtp_ext_map_set(&p->ext_map, m->ext_mid_id, TSR_RTP_EXT_MID);
+    }
+    if (neg->video_index < 0)
+        return 0;
+    const struct tsr_sdp_mline *m = &neg->mlines[neg->video_index];
+    p->has_video = true;
+    p->rx_video.pt = m->pt;
+    p->rx_video.rtx_pt = m->rtx_pt;
+    p->rx_video.ssrc = m->remote_ssrc;
+    p->video_codec = m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
+    const struct tsr_rtp_codec *codec =
+        p->video_codec == TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8;
+    int rc = tsr_jitter_buffer_new(&p->jitter, codec, NULL);
+    if (rc)
+        return rc;
+    char ctx[160];
+    g_snprintf(ctx, sizeof ctx, "%s/video", p->log_ctx);
+    struct tsr_video_decoder_params dp = {.codec = p->video_codec,
+                                          .log_ctx = ctx,
+                                          .on_keyframe_request = on_decoder_keyframe,
+                                          .user = p,
+                                          .threads = 1};
+    return tsr_video_decoder_new(&p->decoder, &dp);
+}
+
+static void publish_frame(struct tsr_media_peer *p)
+{
+    AVFrame *f = NULL;
+    uint64_t seq = 0;
+    if (tsr_video_decoder_latest(p->decoder, &f, &seq) != 0)
+        return;
+    g_mutex_lock(&p->slot_lock);
+    av_frame_free(&p->slot_frame);
+    p->slot_frame = f;
+    p->slot_seq = seq;
+    g_mutex_unlock(&p->slot_lock);
+}
+
+static void drain_frames(struct tsr_media_peer *p, int64_t now_us)
+{
+    struct tsr_jitter_buffer_frame fr;
+    while (tsr_jitter_buffer_pop_frame(p->jitter, now_us, &fr) == 0) {
+        gsize len = 0;
+        const uint8_t *data = g_bytes_get_data(fr.data, &len);
+        int64_t t0 = g_get_monotonic_time();
+        int rc = len ? tsr_video_decoder_decode(p->decoder, data, len, fr.timestamp_rtp,
+                                                fr.keyframe)
+                     : TSR_ERR_TRUNCATED;
+        tsr_counter_add(p->m_decode_us, (uint64_t)(g_get_monotonic_time() - t0));
+        if (rc == 0)
+            publish_frame(p);
+        g_bytes_unref(fr.data);
+    }
+}
+
+static void send_nacks_and_keyframe_requests(struct tsr_media_peer *p, int64_t now_us)
+{
+    uint16_t seqs[MAX_NACKS];
+    size_t n = 0;
+    uint8_t buf[512];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    uint32_t me = tsr_rtp_stream_out_ssrc(p->tx_video);
+    tsr_jitter_buffer_poll_nack(p->jitter, now_us, seqs, MAX_NACKS, &n);
+    if (n && p->rx_video.started)
+        tsr_rtcp_write_nack(&w, me, p->rx_video.ssrc, seqs, n);
+    enum tsr_keyframe_request kr = tsr_jitter_buffer_poll_keyframe_request(p->jitter, now_us);
+    if (kr == TSR_KEYFRAME_REQUEST_PLI && p->rx_video.started)
+        tsr_rtcp_write_pli(&w, me, p->rx_video.ssrc);
+    else if (kr == TSR_KEYFRAME_REQUEST_FIR && p->rx_video.started)
+        tsr_rtcp_write_fir(&w, me, p->rx_video.ssrc, p->fir_seq++);
+    if (kr != TSR_KEYFRAME_REQUEST_NONE)
+        tsr_counter_inc(tsr_metrics_counter("tessera_keyframe_requests_sent_total", NULL,
+                                            "PLI/FIR sent to participants' cameras."));
+    if (n)
+        tsr_counter_add(tsr_metrics_counter("tessera_nacks_sent_total", NULL,
+                                            "Sequence numbers NACKed to senders."),
+                        n);
+    if (w.len)
+        tsr_media_peer_send_rtcp(p, buf, w.len);
+}
+
+void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us)
+{
+    if (!p->jitter || g_atomic_int_get(&p->closed))
+        return;
+    drain_frames(p, now_us);
+    send_nacks_and_keyframe_requests(p, now_us);
+    struct tsr_jitter_buffer_stats js;
+    tsr_jitter_buffer_get_stats(p->jitter, &js);
+    tsr_counter_add(p->m_frames_dropped, js.frames_dropped - p->jitter_dropped_seen);
+    p->jitter_dropped_seen = js.frames_dropped;
+}
+
+static void note_stream(struct peer_rx *rx, const struct tsr_rtp_header *h, uint32_t clock_rate,
+                        int64_t now_us)
+{
+    if (!rx->started || rx->ssrc != h->ssrc) {
+        rx->ssrc = h->ssrc;
+        tsr_rtp_stream_in_init(&rx->stats, h->ssrc, clock_rate);
+        rx->started = true;
+    }
+    tsr_rtp_stream_in_update(&rx->stats, h->seq, h->timestamp_rtp, now_us);
+}
+
+static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *h, int64_t now)
+{
+    note_stream(&p->rx_audio, h, 48000, now);
+    struct tsr_rtp_ext_values ext;
+    memset(&ext, 0, sizeof ext);
+    if (h->extension && tsr_rtp_ext_parse(&p->ext_map, h, &ext) != 0)
+        count_rx_error("extension");
+    struct tsr_audio_packet pkt = {
+        .data = h->payload,
+        .len_bytes = h->payload_bytes,
+        .ts_rtp = h->timestamp_rtp,
+        .seq = h->seq,
+        .level = ext.has_audio_level ? ext.audio_level_dbov : TSR_AUDIO_LEVEL_ABSENT,
+        .voice = ext.voice_activity,
+    };
+    if (h->payload_bytes && p->sink->on_audio)
+        p->sink->on_audio(p->sink_user, p->id, &pkt);
+}
+
+/* RFC 4588: the original sequence number leads the RTX payload. */
+static int unwrap_rtx(struct tsr_media_peer *p, struct tsr_rtp_header *h)
+{
+    if (h->payload_bytes < 2 || !p->rx_video.started)
+        return TSR_ERR_TRUNCATED;
+    h->seq = (uint16_t)(h->payload[0] << 8 | h->payload[1]);
+    h->payload += 2;
+    h->payload_bytes -= 2;
+    h->payload_type = (uint8_t)p->rx_video.pt;
+    h->ssrc = p->rx_video.ssrc;
+    return 0;
+}
+
+static void handle_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now)
+{
+    if (h->payload_type == p->rx_video.rtx_pt) {
+        if (unwrap_rtx(p, h) != 0 || h->payload_bytes == 0)
+            return; /* padding-only RTX probes carry nothing */
+    } else {
+        note_stream(&p->rx_video, h, 90000, now);
+    }
+    int rc = tsr_jitter_buffer_push(p->jitter, h, now);
+    if (rc == TSR_ERR_INVALID)
+        count_rx_error("video_payload");
+    drain_frames(p, now);
+    send_nacks_and_keyframe_requests(p, now);
+}
+
+void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
+{
+    struct tsr_media_peer *p = user;
+    if (g_atomic_int_get(&p->closed))
+        return;
+    struct tsr_rtp_header h;
+    tsr_counter_add(p->m_rx_bytes, len);
+    if (tsr_rtp_parse(data, len, &h) != 0) {
+        count_rx_error("rtp");
+        return;
+    }
+    int64_t now = g_get_monotonic_time();
+    if (p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
+        handle_audio(p, &h, now);
+    } else if (p->jitter && (h.payload_type == p->rx_video.pt ||
+                             (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
+        handle_video(p, &h, now);
+    } else {
+        count_rx_error("payload_type");
+        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 5000, "RTP with unnegotiated payload type %u",
+                   h.payload_type);
+    }
+}
+
+static bool fir_targets(const struct tsr_rtcp_fir *fir, uint32_t ssrc)
+{
+    for (size_t i = 0; i < fir->n_entries; i++) {
+        uint32_t s;
+        uint8_t seq;
+        if (tsr_rtcp_fir_entry(fir, i, &s, &seq) == 0 && s == ssrc)
+            return true;
+    }
+    return false;
+}
+
+static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_item *it,
+                             int64_t now)
+{
+    uint32_t vssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 0;
+    bool keyframe = (it->kind == TSR_RTCP_KIND_PLI && it->u.pli.media_ssrc == vssrc) ||
+                    (it->kind == TSR_RTCP_KIND_FIR && fir_targets(&it->u.fir, vssrc));
+    if (keyframe) {
+        tsr_counter_inc(tsr_metrics_counter("tessera_keyframe_requests_received_total", NULL,
+                                            "PLI/FIR received from participants."));
+        if (p->sink->on_keyframe_request)
+            p->sink->on_keyframe_request(p->sink_user, p->id);
+    } else if (it->kind == TSR_RTCP_KIND_NACK) {
+        tsr_media_peer_answer_nack(p, &it->u.nack, now);
+    } else if (it->kind == TSR_RTCP_KIND_SR) {
+        struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc ? &p->rx_video
+                             : it->u.sr.ssrc == p->rx_audio.ssrc ? &p->rx_audio
+                                                                 : NULL;
+        if (rx && rx->started)
+            tsr_rtp_stream_in_on_sr(&rx->stats, &it->u.sr, now);
+    }
+}
+
+void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len)
+{
+    struct tsr_media_peer *p = user;
+    if (g_atomic_int_get(&p->closed))
+        return;
+    struct tsr_rtcp_item items[MAX_RTCP_ITEMS];
+    size_t n = 0;
+    if (tsr_rtcp_parse(data, len, items, MAX_RTCP_ITEMS, &n) != 0) {
+        count_rx_error("rtcp");
+        return;
+    }
+    int64_t now = g_get_monotonic_time();
+    for (size_t i = 0; i < n; i++)
+        handle_rtcp_item(p, &items[i], now);
+}

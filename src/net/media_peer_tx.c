@@ -1,0 +1,121 @@
+/* The peer's send side: outgoing stream state, RTCP reports (SR, RR, SDES,
+ * REMB) and NACK answers. Home thread: the peer's net loop. */
+#include "media_peer_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <string.h>
+
+static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, uint32_t ssrc,
+                       uint32_t clock_rate, struct tsr_rtp_stream_out **out)
+{
+    struct tsr_rtp_stream_out_config c;
+    memset(&c, 0, sizeof c);
+    c.ssrc = ssrc;
+    c.payload_type = (uint8_t)m->pt;
+    c.clock_rate = clock_rate;
+    c.timestamp_offset = g_random_int();
+    c.first_seq = (uint16_t)g_random_int_range(0, 0x8000);
+    if (m->ext_mid_id > 0 && m->ext_mid_id <= 14) {
+        c.ext_mid_id = (uint8_t)m->ext_mid_id;
+        g_strlcpy(c.mid, m->mid, sizeof c.mid);
+    }
+    return tsr_rtp_stream_out_new(out, &c, &p->clock);
+}
+
+int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                            uint32_t audio_ssrc, uint32_t video_ssrc)
+{
+    int rc = 0;
+    if (neg->audio_index >= 0)
+        rc = make_stream(p, &neg->mlines[neg->audio_index], audio_ssrc, 48000, &p->tx_audio);
+    if (rc == 0 && neg->video_index >= 0)
+        rc = make_stream(p, &neg->mlines[neg->video_index], video_ssrc, 90000, &p->tx_video);
+    return rc;
+}
+
+void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len)
+{
+    if (p->transport && tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED)
+        tsr_webrtc_transport_send_rtcp(p->transport, buf, len);
+}
+
+/* Receiver-report blocks for what we receive from the participant. */
+static uint8_t fill_report_blocks(struct tsr_media_peer *p, int64_t now_us,
+                                  struct tsr_rtcp_report_block *blocks)
+{
+    uint8_t n = 0;
+    struct peer_rx *rxs[2] = {&p->rx_audio, &p->rx_video};
+    for (int i = 0; i < 2; i++) {
+        if (rxs[i]->started && tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* One SR per stream we have sent on (the first carries the report blocks), else
+ * an RR; then SDES CNAME; then REMB asking the camera for its tile's bitrate. */
+void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
+{
+    uint8_t buf[1200];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    struct tsr_rtcp_report_block blocks[2];
+    uint8_t nb = fill_report_blocks(p, now_us, blocks);
+    struct tsr_rtp_stream_out *outs[2] = {p->tx_video, p->tx_audio};
+    bool wrote_sr = false;
+    uint32_t me = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video)
+                  : p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1;
+    for (int i = 0; i < 2; i++) {
+        struct tsr_rtcp_sr sr;
+        if (!outs[i] || tsr_rtp_stream_out_fill_sr(outs[i], now_us, &sr) != 0)
+            continue;
+        if (!wrote_sr) {
+            memcpy(sr.reports, blocks, sizeof blocks[0] * nb);
+            sr.n_reports = nb;
+        }
+        tsr_rtcp_write_sr(&w, &sr);
+        wrote_sr = true;
+    }
+    if (!wrote_sr) {
+        struct tsr_rtcp_rr rr = {.ssrc = me, .n_reports = nb};
+        memcpy(rr.reports, blocks, sizeof blocks[0] * nb);
+        tsr_rtcp_write_rr(&w, &rr);
+    }
+    char cname[32];
+    g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    tsr_rtcp_write_sdes_cname(&w, me, cname);
+    int64_t hint_kbps = g_atomic_int_get(&p->send_hint_kbps);
+    if (hint_kbps > 0 && p->rx_video.started)
+        tsr_rtcp_write_remb(&w, me, (uint64_t)hint_kbps * 1000, &p->rx_video.ssrc, 1);
+    tsr_media_peer_send_rtcp(p, buf, w.len);
+}
+
+void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_nack *nack,
+                                int64_t now_us)
+{
+    struct tsr_rtp_stream_out *out = NULL;
+    if (p->tx_video && nack->media_ssrc == tsr_rtp_stream_out_ssrc(p->tx_video))
+        out = p->tx_video;
+    else if (p->tx_audio && nack->media_ssrc == tsr_rtp_stream_out_ssrc(p->tx_audio))
+        out = p->tx_audio;
+    if (!out)
+        return;
+    uint16_t seqs[128];
+    size_t n = 0;
+    tsr_rtcp_nack_seqs(nack, seqs, G_N_ELEMENTS(seqs), &n);
+    struct tsr_rtp_send_opts opts = {.now_us = now_us, .transport_cc_seq = -1,
+                                     .audio_level_dbov = -1};
+    uint8_t buf[1500];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        if (tsr_rtp_stream_out_retransmit(out, seqs[i], &opts, buf, sizeof buf, &len) == 0 &&
+            p->transport)
+            tsr_webrtc_transport_send_rtp(p->transport, buf, len);
+    }
+    tsr_counter_add(tsr_metrics_counter("tessera_nacks_received_total", NULL,
+                                        "Sequence numbers NACKed by receivers."),
+                    n);
+}

@@ -1,0 +1,508 @@
+/* The whole media path without a browser: two WebRTC clients built from our own
+ * modules (ICE, DTLS-SRTP, RTP, libvpx, Opus) join one conference through the
+ * conference core and the media engine, each sending a solid-colour camera and a
+ * tone. Each must receive a composite that shows the other's colour, and a mix
+ * that carries the other's tone and not its own (mix-minus), over real SRTP on
+ * 127.0.0.1. Then one leaves and the other's composite no longer shows it. */
+#include <tessera/conference.h>
+#include <tessera/config.h>
+#include <tessera/err.h>
+#include <tessera/jitter_buffer.h>
+#include <tessera/log.h>
+#include <tessera/media_engine.h>
+#include <tessera/metrics.h>
+#include <tessera/opus_codec.h>
+#include <tessera/rtcp.h>
+#include <tessera/rtp.h>
+#include <tessera/rtp_codec.h>
+#include <tessera/rtp_stream_out.h>
+#include <tessera/sdp.h>
+#include <tessera/video_decoder.h>
+#include <tessera/video_encoder.h>
+#include <tessera/webrtc_transport.h>
+
+#include <glib.h>
+#include <libavutil/frame.h>
+#include <math.h>
+#include <string.h>
+
+#define CAM_W 160
+#define CAM_H 120
+#define AUDIO_PT 111
+#define VIDEO_PT 96
+#define AUDIO_LEVEL_EXT 1
+
+/* A client endpoint. Home: the test's main context. */
+struct client {
+    const char *name;
+    uint8_t y, u, v;          /* camera colour */
+    double tone_hz;
+    struct tsr_dtls_cert *cert;
+    struct tsr_webrtc_transport *t;
+    struct tsr_media_clock clock;
+    struct tsr_rtp_stream_out *out_audio, *out_video;
+    struct tsr_rtp_packetizer *pz_video, *pz_audio;
+    struct tsr_video_encoder *venc;
+    struct tsr_opus_encoder *aenc;
+    struct tsr_opus_decoder *adec;
+    struct tsr_jitter_buffer *jb;
+    struct tsr_video_decoder *vdec;
+    uint64_t sample_pos;
+    bool connected;
+    /* what it received */
+    AVFrame *last_picture;
+    uint64_t pictures;
+    uint64_t audio_packets;
+    double goertzel_own, goertzel_other;
+    double other_hz;
+    uint32_t server_video_ssrc;
+    struct tsr_participant *participant;
+};
+
+static void client_on_state(void *user, enum tsr_webrtc_state s)
+{
+    struct client *c = user;
+    if (s == TSR_WEBRTC_STATE_CONNECTED)
+        c->connected = true;
+}
+
+/* Power of `hz` in `n` samples (Goertzel). */
+static double goertzel(const int16_t *pcm, size_t n, double hz)
+{
+    double k = 2 * cos(2 * M_PI * hz / 48000), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = pcm[i] + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+static void client_on_audio(struct client *c, const struct tsr_rtp_header *h)
+{
+    int16_t pcm[5760];
+    int n = tsr_opus_decode(c->adec, h->payload, h->payload_bytes, pcm, G_N_ELEMENTS(pcm));
+    if (n <= 0)
+        return;
+    c->audio_packets++;
+    if (c->audio_packets > 25) { /* past the start-up fade */
+        c->goertzel_own += goertzel(pcm, (size_t)n, c->tone_hz);
+        c->goertzel_other += goertzel(pcm, (size_t)n, c->other_hz);
+    }
+}
+
+static void client_on_video(struct client *c, const struct tsr_rtp_header *h)
+{
+    int64_t now = g_get_monotonic_time();
+    c->server_video_ssrc = h->ssrc;
+    tsr_jitter_buffer_push(c->jb, h, now);
+    struct tsr_jitter_buffer_frame fr;
+    while (tsr_jitter_buffer_pop_frame(c->jb, now, &fr) == 0) {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(fr.data, &len);
+        if (tsr_video_decoder_decode(c->vdec, d, len, fr.timestamp_rtp, fr.keyframe) == 0) {
+            av_frame_free(&c->last_picture);
+            tsr_video_decoder_latest(c->vdec, &c->last_picture, NULL);
+            c->pictures++;
+        }
+        g_bytes_unref(fr.data);
+    }
+}
+
+static void client_on_rtp(void *user, uint8_t *data, size_t len)
+{
+    struct client *c = user;
+    struct tsr_rtp_header h;
+    if (tsr_rtp_parse(data, len, &h) != 0)
+        return;
+    if (h.payload_type == AUDIO_PT)
+        client_on_audio(c, &h);
+    else if (h.payload_type == VIDEO_PT)
+        client_on_video(c, &h);
+}
+
+static void client_on_rtcp(void *user, uint8_t *data, size_t len)
+{
+    (void)user, (void)data, (void)len;
+}
+
+static void client_init(struct client *c, GMainContext *ctx)
+{
+    static const struct tsr_webrtc_callbacks cbs = {
+        .on_rtp = client_on_rtp, .on_rtcp = client_on_rtcp, .on_state = client_on_state};
+    g_assert_cmpint(tsr_dtls_cert_generate(&c->cert), ==, 0);
+    struct tsr_webrtc_config wc = {.cert = c->cert,
+                                   .ice_controlling = true};
+    g_assert_cmpint(tsr_webrtc_transport_new(&c->t, ctx, &wc, &cbs, c), ==, 0);
+    tsr_media_clock_init(&c->clock, g_get_monotonic_time(), g_get_real_time());
+    struct tsr_rtp_stream_out_config ac = {.ssrc = 0x1000 + c->y, .payload_type = AUDIO_PT,
+                                           .clock_rate = 48000,
+                                           .ext_audio_level_id = AUDIO_LEVEL_EXT};
+    struct tsr_rtp_stream_out_config vc = {.ssrc = 0x2000 + c->y, .payload_type = VIDEO_PT,
+                                           .clock_rate = 90000};
+    g_assert_cmpint(tsr_rtp_stream_out_new(&c->out_audio, &ac, &c->clock), ==, 0);
+    g_assert_cmpint(tsr_rtp_stream_out_new(&c->out_video, &vc, &c->clock), ==, 0);
+    g_assert_cmpint(tsr_rtp_packetizer_new(&c->pz_video, &tsr_rtp_codec_vp8), ==, 0);
+    g_assert_cmpint(tsr_rtp_packetizer_new(&c->pz_audio, &tsr_rtp_codec_opus), ==, 0);
+    struct tsr_video_encoder_params vp = {.codec = TSR_VIDEO_CODEC_VP8, .width = CAM_W,
+                                          .height = CAM_H, .fps = 15, .bitrate_bps = 200000,
+                                          .backend = TSR_ENCODER_BACKEND_SOFTWARE};
+    g_assert_cmpint(tsr_video_encoder_new(&c->venc, &vp), ==, 0);
+    struct tsr_opus_encoder_params op = {.bitrate_bps = 32000, .channels = 1, .complexity = 5,
+                                         .voice = true};
+    g_assert_cmpint(tsr_opus_encoder_new(&c->aenc, &op), ==, 0);
+    g_assert_cmpint(tsr_opus_decoder_new(&c->adec), ==, 0);
+    g_assert_cmpint(tsr_jitter_buffer_new(&c->jb, &tsr_rtp_codec_vp8, NULL), ==, 0);
+    struct tsr_video_decoder_params dp = {.codec = TSR_VIDEO_CODEC_VP8};
+    g_assert_cmpint(tsr_video_decoder_new(&c->vdec, &dp), ==, 0);
+}
+
+static void client_fini(struct client *c)
+{
+    tsr_webrtc_transport_free(&c->t);
+    tsr_rtp_stream_out_free(&c->out_audio);
+    tsr_rtp_stream_out_free(&c->out_video);
+    tsr_rtp_packetizer_free(&c->pz_video);
+    tsr_rtp_packetizer_free(&c->pz_audio);
+    tsr_video_encoder_free(&c->venc);
+    tsr_opus_encoder_free(&c->aenc);
+    tsr_opus_decoder_free(&c->adec);
+    tsr_jitter_buffer_free(&c->jb);
+    tsr_video_decoder_free(&c->vdec);
+    av_frame_free(&c->last_picture);
+    tsr_dtls_cert_unref(&c->cert);
+}
+
+/* The offer a browser would send: BUNDLE, rtcp-mux, Opus with audio levels, VP8. */
+static char *client_offer(struct client *c)
+{
+    struct tsr_sdp_local l;
+    memset(&l, 0, sizeof l);
+    g_assert_cmpint(tsr_webrtc_transport_local(c->t, &l), ==, 0);
+    GString *cands = g_string_new(NULL);
+    for (size_t i = 0; i < l.n_candidates; i++)
+        g_string_append_printf(cands, "a=%s\r\n", l.candidates[i]);
+    char *transport = g_strdup_printf("a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                                      "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
+                                      "a=rtcp-mux\r\n%s",
+                                      l.ice_ufrag, l.ice_pwd, l.fingerprint_sha256, cands->str);
+    char *offer = g_strdup_printf(
+        "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS cam\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n%s"
+        "a=mid:0\r\na=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+        "a=sendrecv\r\na=msid:cam mic\r\na=rtpmap:%d opus/48000/2\r\n"
+        "a=fmtp:%d minptime=10;useinbandfec=1\r\na=ssrc:%u cname:%s\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n%s"
+        "a=mid:1\r\na=sendrecv\r\na=msid:cam camera\r\na=rtpmap:%d VP8/90000\r\n"
+        "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n"
+        "a=rtcp-fb:%d goog-remb\r\na=ssrc:%u cname:%s\r\n",
+        AUDIO_PT, transport, AUDIO_LEVEL_EXT, AUDIO_PT, AUDIO_PT,
+        tsr_rtp_stream_out_ssrc(c->out_audio), c->name, VIDEO_PT, transport, VIDEO_PT, VIDEO_PT,
+        VIDEO_PT, VIDEO_PT, VIDEO_PT, tsr_rtp_stream_out_ssrc(c->out_video), c->name);
+    g_string_free(cands, TRUE);
+    g_free(transport);
+    return offer;
+}
+
+/* Reads the server's ICE credentials, fingerprint and candidates from its answer. */
+static void client_apply_answer(struct client *c, const char *answer)
+{
+    struct tsr_sdp *sdp = NULL;
+    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
+    g_assert_cmpuint(sdp->n_media, ==, 2);
+    const struct tsr_sdp_media *m = &sdp->media[0];
+    g_assert_cmpuint(m->port, !=, 0);
+    g_assert_cmpstr(tsr_sdp_media_attr(sdp, m, "setup"), ==, "passive");
+    struct tsr_sdp_fingerprint fp;
+    g_assert_cmpint(tsr_sdp_parse_fingerprint(tsr_sdp_media_attr(sdp, m, "fingerprint"), &fp), ==,
+                    0);
+    GPtrArray *cands = g_ptr_array_new();
+    for (size_t i = 0; i < m->n_attrs; i++)
+        if (strcmp(m->attrs[i].name, "candidate") == 0)
+            g_ptr_array_add(cands, g_strdup_printf("candidate:%s", m->attrs[i].value));
+    g_assert_cmpuint(cands->len, >, 0);
+    struct tsr_webrtc_remote r = {.ice_ufrag = tsr_sdp_media_attr(sdp, m, "ice-ufrag"),
+                                  .ice_pwd = tsr_sdp_media_attr(sdp, m, "ice-pwd"),
+                                  .fingerprint = &fp,
+                                  .local_role = TSR_DTLS_ROLE_CLIENT,
+                                  .candidates = (const char *const *)cands->pdata,
+                                  .n_candidates = cands->len};
+    g_assert_cmpint(tsr_webrtc_transport_set_remote(c->t, &r), ==, 0);
+    g_ptr_array_set_free_func(cands, g_free);
+    g_ptr_array_unref(cands);
+    tsr_sdp_free(&sdp);
+}
+
+static void send_packetized(struct client *c, struct tsr_rtp_stream_out *out,
+                            struct tsr_rtp_packetized *pk, int level)
+{
+    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(), .transport_cc_seq = -1,
+                                     .audio_level_dbov = level, .voice_activity = level >= 0};
+    uint8_t buf[1500];
+    for (size_t i = 0; i < tsr_rtp_packetized_count(pk); i++) {
+        size_t len = 0;
+        if (tsr_rtp_stream_out_write(out, pk, i, &opts, buf, sizeof buf, &len) == 0)
+            tsr_webrtc_transport_send_rtp(c->t, buf, len);
+    }
+}
+
+struct vsend {
+    struct client *c;
+    int64_t capture_us;
+};
+
+static void on_cam_packet(void *user, const AVPacket *pkt)
+{
+    struct vsend *vs = user;
+    struct tsr_rtp_packetized *pk = NULL;
+    if (tsr_rtp_packetizer_run(vs->c->pz_video, pkt->data, (size_t)pkt->size, 0, vs->capture_us,
+                               (pkt->flags & AV_PKT_FLAG_KEY) != 0, &pk) == 0) {
+        send_packetized(vs->c, vs->c->out_video, pk, -1);
+        tsr_rtp_packetized_unref(&pk);
+    }
+}
+
+static void send_camera_frame(struct client *c, int64_t now)
+{
+    AVFrame *f = av_frame_alloc();
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = CAM_W;
+    f->height = CAM_H;
+    g_assert_cmpint(av_frame_get_buffer(f, 0), ==, 0);
+    memset(f->data[0], c->y, (size_t)f->linesize[0] * CAM_H);
+    memset(f->data[1], c->u, (size_t)f->linesize[1] * CAM_H / 2);
+    memset(f->data[2], c->v, (size_t)f->linesize[2] * CAM_H / 2);
+    f->pts = now * 9 / 100;
+    struct vsend vs = {c, now};
+    tsr_video_encoder_encode(c->venc, f, on_cam_packet, &vs);
+    av_frame_free(&f);
+}
+
+static void send_audio_frame(struct client *c, int64_t now)
+{
+    int16_t pcm[960];
+    for (int i = 0; i < 960; i++, c->sample_pos++)
+        pcm[i] = (int16_t)(8000 * sin(2 * M_PI * c->tone_hz * (double)c->sample_pos / 48000));
+    uint8_t opus[1500];
+    int n = tsr_opus_encode(c->aenc, pcm, 960, opus, sizeof opus);
+    struct tsr_rtp_packetized *pk = NULL;
+    if (n > 0 && tsr_rtp_packetizer_run(c->pz_audio, opus, (size_t)n, 0, now, false, &pk) == 0) {
+        send_packetized(c, c->out_audio, pk, 20); /* -20 dBov, talking */
+        tsr_rtp_packetized_unref(&pk);
+    }
+}
+
+static struct client clients[2];
+
+static gboolean tick_audio(gpointer data)
+{
+    (void)data;
+    int64_t now = g_get_monotonic_time();
+    for (int i = 0; i < 2; i++)
+        if (clients[i].connected && clients[i].t)
+            send_audio_frame(&clients[i], now);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean tick_video(gpointer data)
+{
+    (void)data;
+    int64_t now = g_get_monotonic_time();
+    for (int i = 0; i < 2; i++)
+        if (clients[i].connected && clients[i].t)
+            send_camera_frame(&clients[i], now);
+    return G_SOURCE_CONTINUE;
+}
+
+typedef bool (*cond_fn)(void);
+
+/* Runs the main context until cond() holds; false after timeout_s. */
+static bool run_until(cond_fn cond, int timeout_s)
+{
+    int64_t end = g_get_monotonic_time() + (int64_t)timeout_s * 1000000;
+    while (!cond() && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    return cond();
+}
+
+static bool near(int a, int b, int tol)
+{
+    return a - b <= tol && b - a <= tol;
+}
+
+/* The centre of what c last decoded has colour (y,u,v). */
+static bool centre_is(const struct client *c, uint8_t y, uint8_t u, uint8_t v)
+{
+    const AVFrame *f = c->last_picture;
+    if (!f)
+        return false;
+    int cx = f->width / 2, cy = f->height / 2;
+    return near(f->data[0][cy * f->linesize[0] + cx], y, 14) &&
+           near(f->data[1][cy / 2 * f->linesize[1] + cx / 2], u, 14) &&
+           near(f->data[2][cy / 2 * f->linesize[2] + cx / 2], v, 14);
+}
+
+static bool both_connected(void)
+{
+    return clients[0].connected && clients[1].connected;
+}
+
+static bool each_sees_the_other(void)
+{
+    return centre_is(&clients[0], clients[1].y, clients[1].u, clients[1].v) &&
+           centre_is(&clients[1], clients[0].y, clients[0].u, clients[0].v) &&
+           clients[0].audio_packets > 100 && clients[1].audio_packets > 100;
+}
+
+static bool a_alone(void)
+{
+    return clients[0].last_picture &&
+           !centre_is(&clients[0], clients[1].y, clients[1].u, clients[1].v) &&
+           clients[0].pictures > 0;
+}
+
+static void join(struct tsr_conference_registry *reg, struct client *c)
+{
+    char *offer = client_offer(c);
+    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = c->name,
+                                              .offer_sdp = offer};
+    char *answer = NULL, *err = NULL;
+    enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
+    int rc = tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err);
+    if (rc)
+        g_error("join %s refused: %s (%s)", c->name, tsr_conference_refusal_code(refusal), err);
+    client_apply_answer(c, answer);
+    g_free(answer);
+    g_free(offer);
+}
+
+static void test_two_clients(void)
+{
+    struct tsr_config cfg;
+    tsr_config_defaults(&cfg);
+    char *err = NULL;
+    const char *conf = "[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\n"
+                       "net_threads = 2\n[webrtc]\nrtp_port_min = 42000\nrtp_port_max = 42999\n";
+    g_assert_cmpint(tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err), ==, 0);
+    struct tsr_media_engine *engine = NULL;
+    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, &cfg);
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = engine;
+    struct tsr_conference_registry *reg = NULL;
+    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
+    tsr_media_engine_set_registry(engine, reg);
+
+    clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440,
+                                 .other_hz = 1000};
+    clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000,
+                                 .other_hz = 440};
+    for (int i = 0; i < 2; i++) {
+        client_init(&clients[i], g_main_context_default());
+        join(reg, &clients[i]);
+    }
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    g_assert_true(run_until(both_connected, 30));
+    if (!run_until(each_sees_the_other, 60))
+        g_error("composites/mixes not as expected: alice %" G_GUINT64_FORMAT
+                " pictures %" G_GUINT64_FORMAT " audio; bob %" G_GUINT64_FORMAT
+                " pictures %" G_GUINT64_FORMAT " audio",
+                clients[0].pictures, clients[0].audio_packets, clients[1].pictures,
+                clients[1].audio_packets);
+    /* mix-minus: each hears the other's tone, not its own (≥ 20 dB apart) */
+    for (int i = 0; i < 2; i++) {
+        g_test_message("%s: other %.3g own %.3g", clients[i].name, clients[i].goertzel_other,
+                       clients[i].goertzel_own);
+        g_assert_cmpfloat(clients[i].goertzel_other, >, 100 * clients[i].goertzel_own);
+    }
+    /* bob leaves: alice's composite no longer shows him */
+    tsr_participant_leave(clients[1].participant, TSR_LEAVE_REQUESTED);
+    clients[1].participant = NULL;
+    tsr_webrtc_transport_close(clients[1].t);
+    clients[1].connected = false;
+    g_assert_true(run_until(a_alone, 30));
+    g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 1);
+
+    g_source_remove(ta);
+    g_source_remove(tv);
+    tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
+    for (int i = 0; i < 2; i++)
+        client_fini(&clients[i]);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+static unsigned open_fds(void)
+{
+    unsigned n = 0;
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    while (d && g_dir_read_name(d))
+        n++;
+    if (d)
+        g_dir_close(d);
+    return n;
+}
+
+static unsigned fd_baseline;
+static bool fds_back_to_baseline(void)
+{
+    return open_fds() <= fd_baseline;
+}
+
+/* One join with a real offer and an immediate leave: the server gathers ICE
+ * candidates (sockets), creates DTLS, SRTP, mixer state; all of it must go. */
+static void join_and_leave(struct tsr_conference_registry *reg)
+{
+    struct client c = {.name = "loop", .y = 100, .u = 100, .v = 100, .tone_hz = 500};
+    client_init(&c, g_main_context_default());
+    join(reg, &c);
+    tsr_participant_leave(c.participant, TSR_LEAVE_REQUESTED);
+    client_fini(&c);
+}
+
+static void test_join_leave_loop(void)
+{
+    struct tsr_config cfg;
+    tsr_config_defaults(&cfg);
+    char *err = NULL;
+    const char *conf = "[mixer]\ncanvas_width = 160\ncanvas_height = 90\nfps = 10\n"
+                       "net_threads = 2\n[conferences]\nempty_timeout_s = 0\n";
+    g_assert_cmpint(tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err), ==, 0);
+    struct tsr_media_engine *engine = NULL;
+    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, &cfg);
+    opts.media = tsr_media_engine_ops();
+    opts.media_user = engine;
+    struct tsr_conference_registry *reg = NULL;
+    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
+    tsr_media_engine_set_registry(engine, reg);
+    join_and_leave(reg); /* warm-up: libraries open their one-time files */
+    run_until(fds_back_to_baseline, 1);
+    fd_baseline = open_fds();
+    for (int i = 0; i < 50; i++)
+        join_and_leave(reg);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 0);
+    if (!run_until(fds_back_to_baseline, 10))
+        g_error("file descriptors leaked: %u open, %u before the loop", open_fds(), fd_baseline);
+    tsr_conference_registry_free(&reg);
+    tsr_media_engine_free(&engine);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_log_set_always_fatal(G_LOG_FATAL_MASK);
+    tsr_log_set_level(g_getenv("TSR_TEST_LOG") ? TSR_LOG_DEBUG : TSR_LOG_WARN);
+    tsr_log_bridge_install();
+    g_test_add_func("/conference_media/two_clients", test_two_clients);
+    g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
+    int rc = g_test_run();
+    tsr_metrics_reset();
+    return rc;
+}
