@@ -395,6 +395,8 @@ function renderRoster() {
     st.innerHTML = (p.muted ? svgIcon('mic-off', true) : svgIcon('mic')) + (p.video_muted ? svgIcon('cam-off', true) : svgIcon('cam'));
     li.append(av, who, st);
     if (tessera.role === 'host' && p.id !== tessera.participantId) {
+      const acts = document.createElement('div');
+      acts.className = 'acts';
       const mute = document.createElement('button');
       mute.className = 'host-act';
       mute.textContent = p.muted ? 'Unmute' : 'Mute';
@@ -404,7 +406,8 @@ function renderRoster() {
       kick.dataset.testid = 'btn-kick';
       kick.textContent = 'Remove';
       kick.onclick = () => api('DELETE', `/participants/${p.id}`);
-      li.append(mute, kick);
+      acts.append(mute, kick);
+      who.append(acts);
     }
     ul.appendChild(li);
   }

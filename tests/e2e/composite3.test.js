@@ -84,6 +84,11 @@ h.run('composite3', async ({ scratch, defer }) => {
     }, null, { timeout: 30000 });
   }
 
+  // Everyone has the full roster.
+  for (const c of clients) {
+    await c.page.waitForFunction(() => window.tessera.roster.length === 3, null, { timeout: 15000 });
+  }
+
   // Everyone sees the other two colours.
   for (const c of clients) {
     await h.waitFor(async () => {
@@ -120,6 +125,8 @@ h.run('composite3', async ({ scratch, defer }) => {
       return shares[2] < 0.005 && shares;
     }, { timeoutMs: 15000, what: `${c.name}'s layout to drop the leaver` });
     await c.page.waitForFunction((id) => !window.tessera.roster.some((p) => p.id === id), leaver.id);
+    await c.page.click('[data-testid=btn-participants]');
+    await c.page.waitForFunction(() => document.querySelectorAll('[data-testid=roster-item]').length === 2);
     await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-two`);
   }
 });
