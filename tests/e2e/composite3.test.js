@@ -110,6 +110,16 @@ h.run('composite3', async ({ scratch, defer }) => {
     h.assert.ok(packets >= 50, `${c.name} received ${packets} audio packets in 3 s`);
   });
 
+  // A host changes the layout with the picker: every page hears it over SSE.
+  await clients[0].page.click('[data-testid=btn-participants]');
+  for (const layout of ['speaker', 'grid']) {
+    await clients[0].page.selectOption('[data-testid=layout-picker]', layout);
+    for (const c of clients) {
+      await c.page.waitForFunction((l) => window.tessera.layout === l, layout, { timeout: 10000 });
+    }
+  }
+  await clients[0].page.click('[data-testid=btn-participants]');
+
   // Blue leaves: the others' pictures lose blue, the API no longer lists it.
   const leaver = clients[2];
   await leaver.page.click('[data-testid=btn-hangup]');
