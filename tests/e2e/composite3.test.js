@@ -74,14 +74,14 @@ h.run('composite3', async ({ scratch, defer }) => {
     await c.page.goto(`${server.url}/c/${ALIAS}`);
     await c.page.fill('[data-testid=input-name]', c.name);
     await c.page.click('[data-testid=btn-join]');
-    await h.waitForState(c.page, 'conference', 30000);
+    await h.waitForState(c.page, 'conference', 90000);
     c.id = await c.page.evaluate(() => window.tessera.participantId);
   }
   for (const c of clients) {
     await c.page.waitForFunction(() => {
       const v = document.querySelector('[data-testid=remote-video]');
       return v.videoWidth > 0 && v.readyState >= 2;
-    }, null, { timeout: 30000 });
+    }, null, { timeout: 90000 });
   }
 
   // Everyone has the full roster.
@@ -91,10 +91,14 @@ h.run('composite3', async ({ scratch, defer }) => {
 
   // Everyone sees the other two colours.
   for (const c of clients) {
+    let last = null;
     await h.waitFor(async () => {
-      const shares = await colourShares(c.page);
-      return PEOPLE.every((p, i) => p.name === c.name || shares[i] >= 0.02) && shares;
-    }, { timeoutMs: 20000, what: `${c.name} to see the other two colours` });
+      last = await colourShares(c.page);
+      return PEOPLE.every((p, i) => p.name === c.name || last[i] >= 0.02);
+    }, { timeoutMs: 45000, what: `${c.name} to see the other two colours` }).catch(async (e) => {
+      await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-failed`);
+      throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);
+    });
     await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-three`);
   }
 
@@ -130,10 +134,13 @@ h.run('composite3', async ({ scratch, defer }) => {
   h.assert.equal(res.status, 200);
   h.assert.deepEqual(conf.participants.map((p) => p.id).sort(), [clients[0].id, clients[1].id].sort());
   for (const c of clients.slice(0, 2)) {
+    let last = null;
     await h.waitFor(async () => {
-      const shares = await colourShares(c.page);
-      return shares[2] < 0.005 && shares;
-    }, { timeoutMs: 15000, what: `${c.name}'s layout to drop the leaver` });
+      last = await colourShares(c.page);
+      return last[2] < 0.005;
+    }, { timeoutMs: 15000, what: `${c.name}'s layout to drop the leaver` }).catch((e) => {
+      throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);
+    });
     await c.page.waitForFunction((id) => !window.tessera.roster.some((p) => p.id === id), leaver.id);
     await c.page.click('[data-testid=btn-participants]');
     await c.page.waitForFunction(() => document.querySelectorAll('[data-testid=roster-item]').length === 2);
