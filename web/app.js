@@ -32,6 +32,7 @@ let meterStop = null;
 let pendingCandidates = [];
 let micMuted = false;
 let camOff = false;
+let videoLoaded = false;
 
 /* ---------- screens ---------- */
 
@@ -270,7 +271,7 @@ function onTrack(ev) {
   if (ev.track.kind === 'video') {
     const v = $('remote-video');
     v.srcObject = stream;
-    v.onloadeddata = () => { $('stage-wait').hidden = true; };
+    v.onloadeddata = () => { videoLoaded = true; updateStage(); };
   } else {
     $('remote-audio').srcObject = stream;
   }
@@ -288,7 +289,8 @@ async function refresh() {
 
 function enterConference() {
   $('self-view').srcObject = localStream;
-  $('stage-wait').hidden = false;
+  videoLoaded = $('remote-video').readyState >= 2; // it may already play
+  updateStage();
   $('topbar-name').textContent = tessera.conference;
   $('topbar-role').textContent = tessera.role;
   $('host-tools').hidden = tessera.role !== 'host';
@@ -368,10 +370,18 @@ function svgIcon(name, red) {
   return `<svg class="icon${red ? ' red' : ''}"><use href="#i-${name}"/></svg>`;
 }
 
+/* One overlay at a time: "first one here" when alone, else a spinner until video plays. */
+function updateStage() {
+  const alone = tessera.roster.length === 1;
+  $('stage-alone').hidden = !alone;
+  $('stage-wait').hidden = alone || videoLoaded;
+}
+
 function renderRoster() {
   const ul = $('roster');
   ul.textContent = '';
   $('roster-count').textContent = String(tessera.roster.length);
+  updateStage();
   for (const p of tessera.roster) {
     const li = document.createElement('li');
     li.dataset.testid = 'roster-item';
@@ -488,17 +498,19 @@ function bind() {
     const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/lock`, { locked: e.target.checked });
     if (status !== 200) toast(data.message);
   });
-  $('btn-invite').addEventListener('click', async () => {
-    const link = `${location.origin}/c/${encodeURIComponent(tessera.conference)}`;
-    try {
-      await navigator.clipboard.writeText(link);
-      toast('Invite link copied');
-    } catch (e) {
-      toast(link);
-    }
-  });
+  for (const b of document.querySelectorAll('[data-action="invite"]')) b.addEventListener('click', copyInvite);
   $('btn-hangup').addEventListener('click', () => { hangup(true); showError('left'); });
   window.addEventListener('pagehide', () => { if (tessera.participantId) leaveOnServer(); });
+}
+
+async function copyInvite() {
+  const link = `${location.origin}/c/${encodeURIComponent(tessera.conference)}`;
+  try {
+    await navigator.clipboard.writeText(link);
+    toast('Invite link copied');
+  } catch (e) {
+    toast(link); // no clipboard permission: show it so it can be copied by hand
+  }
 }
 
 function init() {
