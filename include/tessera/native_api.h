@@ -42,7 +42,7 @@ void tsr_native_join_body_fini(struct tsr_native_join_body *b);
 
 /* POST /participants/{id}/candidates: {"candidate", "sdpMid"?, "sdpMLineIndex"?}. */
 struct tsr_native_candidate_body {
-    json_t *root; /* owned */
+    json_t *root;          /* owned */
     const char *candidate; /* "" means end of candidates */
     const char *mid;       /* NULL when absent */
     int mline_index;       /* -1 when absent */

@@ -146,14 +146,21 @@ static void reply_host_rc(struct req *r, int rc, json_t *ok_body)
 static unsigned refusal_status(enum tsr_conference_refusal why)
 {
     switch (why) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return 404;
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED: return 401;
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return 403;
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return 404;
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
+        return 401;
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return 403;
     case TSR_CONFERENCE_REFUSAL_FULL:
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return 409;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return 503;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return 500;
-    default: return 400;
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return 409;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+        return 503;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return 500;
+    default:
+        return 400;
     }
 }
 
@@ -198,11 +205,11 @@ static void handle_join(struct req *r, const char *alias)
         g_free(err);
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id",
-                          tsr_participant_id(p), "token", tsr_participant_token(p), "role",
-                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest",
-                          "expires_in", (json_int_t)tsr_participant_expires_in_s(p),
-                          "participant", tsr_participant_to_json(p), "conference",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
+                          "token", tsr_participant_token(p), "role",
+                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
+                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
+                          tsr_participant_to_json(p), "conference",
                           tsr_conference_to_json(tsr_participant_conference(p), true));
     if (answer)
         json_object_set_new(o, "sdp", json_string(answer));
@@ -215,11 +222,9 @@ static void handle_conference_get(struct req *r, const char *alias)
     struct tsr_conference *c = tsr_conference_registry_find(r->api->reg, alias);
     bool pin = false;
     if (tsr_conference_registry_pin_required(r->api->reg, alias, &pin) != 0) {
-        tsr_http_reply_error(r->msg, 404, "no_such_conference", "there is no conference '%s'%s",
-                             alias,
-                             tsr_conference_registry_allow_adhoc(r->api->reg)
-                                 ? " yet; joining creates it"
-                                 : "");
+        tsr_http_reply_error(
+            r->msg, 404, "no_such_conference", "there is no conference '%s'%s", alias,
+            tsr_conference_registry_allow_adhoc(r->api->reg) ? " yet; joining creates it" : "");
         return;
     }
     /* The roster is for members only; anyone may learn whether a PIN is needed. */
@@ -336,8 +341,9 @@ static void handle_self_action(struct req *r, const char *id, const char *action
         soup_server_message_set_status(r->msg, 204, NULL);
     } else if (strcmp(action, "refresh") == 0) {
         int64_t ttl = tsr_participant_refresh(p);
-        tsr_http_reply_json(r->msg, 200, json_pack("{s:s, s:I}", "token", tsr_participant_token(p),
-                                                   "expires_in", (json_int_t)ttl));
+        tsr_http_reply_json(r->msg, 200,
+                            json_pack("{s:s, s:I}", "token", tsr_participant_token(p), "expires_in",
+                                      (json_int_t)ttl));
     } else {
         handle_candidate(r, p);
     }
@@ -377,8 +383,8 @@ static void route_participant(struct req *r)
             reply_method(r, "DELETE");
         return;
     }
-    static const char *const actions[] = {"candidates", "leave", "refresh", "mute", "video_mute",
-                                          NULL};
+    static const char *const actions[] = {"candidates", "leave",      "refresh",
+                                          "mute",       "video_mute", NULL};
     if (!action || !g_strv_contains(actions, action)) {
         tsr_http_reply_error(r->msg, 404, "not_found", "no such participant resource");
         return;
@@ -396,13 +402,13 @@ static void route_participant(struct req *r)
 static void handle_status(struct req *r)
 {
     struct tsr_conference_registry *reg = r->api->reg;
-    tsr_http_reply_json(
-        r->msg, 200,
-        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
-                  tsr_conference_registry_has_media(reg), "allow_adhoc",
-                  tsr_conference_registry_allow_adhoc(reg), "conferences",
-                  (json_int_t)tsr_conference_registry_n_conferences(reg), "participants",
-                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+    tsr_http_reply_json(r->msg, 200,
+                        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
+                                  tsr_conference_registry_has_media(reg), "allow_adhoc",
+                                  tsr_conference_registry_allow_adhoc(reg), "conferences",
+                                  (json_int_t)tsr_conference_registry_n_conferences(reg),
+                                  "participants",
+                                  (json_int_t)tsr_conference_registry_n_participants(reg)));
 }
 
 void tsr_native_api_no_keepalive(SoupServerMessage *msg)
@@ -418,8 +424,8 @@ static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *p
     tsr_native_api_no_keepalive(msg);
     if (tsr_http_cors(msg))
         return;
-    struct req r = {.api = user, .msg = msg, .query = query,
-                    .method = soup_server_message_get_method(msg)};
+    struct req r = {
+        .api = user, .msg = msg, .query = query, .method = soup_server_message_get_method(msg)};
     const char *rest = g_str_has_prefix(path, PREFIX "/") ? path + strlen(PREFIX "/") : "";
     r.seg = g_strsplit(rest, "/", 4);
     r.n_seg = g_strv_length(r.seg);
@@ -452,8 +458,8 @@ int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
     struct tsr_native_api *api = g_new0(struct tsr_native_api, 1);
     api->http = http;
     api->reg = reg;
-    api->web_root = web_root && *web_root ? g_strdup(web_root)
-                                          : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
+    api->web_root =
+        web_root && *web_root ? g_strdup(web_root) : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
     api->streams = g_ptr_array_new_with_free_func(tsr_sse_stream_free_cb);
     SoupServer *server = tsr_http_soup_server(http);
     soup_server_add_handler(server, PREFIX, handle_api, api, NULL);

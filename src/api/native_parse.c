@@ -78,9 +78,9 @@ int tsr_native_api_parse_candidate(const uint8_t *body, size_t len,
         return rc;
     struct tsr_native_candidate_body b = {.root = root, .mline_index = -1};
     json_t *idx = json_object_get(root, "sdpMLineIndex");
-    bool idx_ok = !idx || json_is_null(idx) ||
-                  (json_is_integer(idx) && json_integer_value(idx) >= 0 &&
-                   json_integer_value(idx) < 64);
+    bool idx_ok =
+        !idx || json_is_null(idx) ||
+        (json_is_integer(idx) && json_integer_value(idx) >= 0 && json_integer_value(idx) < 64);
     if (!opt_string(root, "candidate", &b.candidate) || !b.candidate ||
         !opt_string(root, "sdpMid", &b.mid) || !idx_ok) {
         json_decref(root);

@@ -23,17 +23,28 @@ bool tsr_conference_layout_valid(const char *layout)
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
 {
     switch (r) {
-    case TSR_CONFERENCE_REFUSAL_NONE: return "ok";
-    case TSR_CONFERENCE_REFUSAL_BAD_REQUEST: return "bad_request";
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return "no_such_conference";
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED: return "pin_required";
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return "wrong_pin";
-    case TSR_CONFERENCE_REFUSAL_FULL: return "conference_full";
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return "conference_locked";
-    case TSR_CONFERENCE_REFUSAL_BAD_SDP: return "bad_sdp";
-    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return "no_common_codec";
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return "media_unavailable";
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return "media_failed";
+    case TSR_CONFERENCE_REFUSAL_NONE:
+        return "ok";
+    case TSR_CONFERENCE_REFUSAL_BAD_REQUEST:
+        return "bad_request";
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return "no_such_conference";
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
+        return "pin_required";
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return "wrong_pin";
+    case TSR_CONFERENCE_REFUSAL_FULL:
+        return "conference_full";
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return "conference_locked";
+    case TSR_CONFERENCE_REFUSAL_BAD_SDP:
+        return "bad_sdp";
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC:
+        return "no_common_codec";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+        return "media_unavailable";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return "media_failed";
     }
     return "unknown";
 }
@@ -41,13 +52,20 @@ const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
 const char *tsr_conference_event_name(enum tsr_conference_event_type t)
 {
     switch (t) {
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED: return "participant_joined";
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT: return "participant_left";
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED: return "participant_updated";
-    case TSR_CONFERENCE_EVENT_LAYOUT: return "layout";
-    case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED: return "conference_updated";
-    case TSR_CONFERENCE_EVENT_TALKERS: return "talkers";
-    case TSR_CONFERENCE_EVENT_ENDED: return "ended";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED:
+        return "participant_joined";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT:
+        return "participant_left";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED:
+        return "participant_updated";
+    case TSR_CONFERENCE_EVENT_LAYOUT:
+        return "layout";
+    case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED:
+        return "conference_updated";
+    case TSR_CONFERENCE_EVENT_TALKERS:
+        return "talkers";
+    case TSR_CONFERENCE_EVENT_ENDED:
+        return "ended";
     }
     return "unknown";
 }
@@ -119,8 +137,8 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     reg->opts = *opts;
     g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
-    reg->context = g_main_context_ref(opts->context ? opts->context
-                                                    : g_main_context_ref_thread_default());
+    reg->context =
+        g_main_context_ref(opts->context ? opts->context : g_main_context_ref_thread_default());
     if (!opts->context)
         g_main_context_unref(reg->context); /* ref_thread_default already took one */
     reg->defs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
@@ -359,8 +377,8 @@ int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, co
     return rc;
 }
 
-struct tsr_participant *tsr_conference_registry_find_participant(
-    struct tsr_conference_registry *reg, const char *id)
+struct tsr_participant *
+tsr_conference_registry_find_participant(struct tsr_conference_registry *reg, const char *id)
 {
     return id ? g_hash_table_lookup(reg->participants, id) : NULL;
 }
@@ -386,8 +404,7 @@ int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *r
 int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const char *alias,
                                       tsr_conference_event_fn fn, void *user, uint64_t *out_id)
 {
-    return tsr_event_bus_subscribe(reg->bus, alias, fn, user,
-                                   out_id);
+    return tsr_event_bus_subscribe(reg->bus, alias, fn, user, out_id);
 }
 
 void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id)
@@ -417,8 +434,9 @@ static struct tsr_conference *conference_new(struct tsr_conference_registry *reg
     c->talkers = g_ptr_array_new_with_free_func(g_free);
     c->empty_since_us = tsr_conference_now_us(reg);
     g_hash_table_insert(reg->conferences, c->def.alias, c);
-    TSR_LOG(TSR_LOG_INFO, c->def.alias, "conference started (layout %s, limit %" G_GINT64_FORMAT
-            ", %s)", c->layout, c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
+    TSR_LOG(TSR_LOG_INFO, c->def.alias,
+            "conference started (layout %s, limit %" G_GINT64_FORMAT ", %s)", c->layout,
+            c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
     update_gauges(reg);
     return c;
 }
@@ -529,15 +547,22 @@ static enum tsr_conference_refusal pick_role(const struct conf_def *d, const cha
 static int refusal_rc(enum tsr_conference_refusal r)
 {
     switch (r) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return TSR_ERR_NOT_FOUND;
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return TSR_ERR_NOT_FOUND;
     case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return TSR_ERR_AUTH;
-    case TSR_CONFERENCE_REFUSAL_FULL: return TSR_ERR_FULL;
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return TSR_ERR_STATE;
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return TSR_ERR_AUTH;
+    case TSR_CONFERENCE_REFUSAL_FULL:
+        return TSR_ERR_FULL;
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return TSR_ERR_STATE;
     case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
-    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return TSR_ERR_UNSUPPORTED;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return TSR_ERR_CODEC;
-    default: return TSR_ERR_INVALID;
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC:
+        return TSR_ERR_UNSUPPORTED;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return TSR_ERR_CODEC;
+    default:
+        return TSR_ERR_INVALID;
     }
 }
 
@@ -610,14 +635,13 @@ static void count_refusal(enum tsr_conference_refusal r)
 {
     char labels[64];
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_conference_refusal_code(r));
-    tsr_counter_inc(tsr_metrics_counter("tessera_join_refusals_total", labels,
-                                        "Joins refused, by reason."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_join_refusals_total", labels, "Joins refused, by reason."));
 }
 
 int tsr_conference_join(struct tsr_conference_registry *reg,
-                        const struct tsr_conference_join_request *req,
-                        struct tsr_participant **out, char **answer_sdp,
-                        enum tsr_conference_refusal *refusal, char **err_text)
+                        const struct tsr_conference_join_request *req, struct tsr_participant **out,
+                        char **answer_sdp, enum tsr_conference_refusal *refusal, char **err_text)
 {
     struct conf_def def;
     enum tsr_role role = TSR_ROLE_GUEST;
@@ -704,11 +728,11 @@ struct tsr_participant *const *tsr_conference_participants(const struct tsr_conf
 
 json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name",
-                          c->def.name, "layout", c->layout, "locked", c->locked,
-                          "max_participants", (json_int_t)c->def.max_participants,
-                          "pin_protected", c->def.host_pin[0] != '\0', "participant_count",
-                          (json_int_t)c->participants->len);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name", c->def.name,
+                  "layout", c->layout, "locked", c->locked, "max_participants",
+                  (json_int_t)c->def.max_participants, "pin_protected", c->def.host_pin[0] != '\0',
+                  "participant_count", (json_int_t)c->participants->len);
     if (!with_roster || !o)
         return o;
     json_t *list = json_array(), *talkers = json_array();
@@ -783,9 +807,8 @@ static bool talkers_equal(GPtrArray *a, GPtrArray *b)
 static gboolean talkers_apply(gpointer data)
 {
     struct talkers_post *tp = data;
-    struct tsr_conference *c = tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg,
-                                                                             tp->alias)
-                                               : NULL;
+    struct tsr_conference *c =
+        tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg, tp->alias) : NULL;
     if (!c || talkers_equal(c->talkers, tp->ids))
         return G_SOURCE_REMOVE;
     g_ptr_array_set_size(c->talkers, 0);
@@ -794,8 +817,7 @@ static gboolean talkers_apply(gpointer data)
         g_ptr_array_add(c->talkers, g_strdup(tp->ids->pdata[i]));
         json_array_append_new(list, json_string(tp->ids->pdata[i]));
     }
-    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL,
-                        json_pack("{s:o}", "talkers", list));
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL, json_pack("{s:o}", "talkers", list));
     return G_SOURCE_REMOVE;
 }
 

@@ -28,9 +28,9 @@ struct reg_anchor {
 struct tsr_conference_registry {
     struct tsr_conference_registry_opts opts;
     char default_layout[16];
-    GMainContext *context;   /* ref held */
-    GHashTable *defs;        /* alias → struct conf_def* (owned) */
-    GHashTable *conferences; /* alias → struct tsr_conference* (owned) */
+    GMainContext *context;    /* ref held */
+    GHashTable *defs;         /* alias → struct conf_def* (owned) */
+    GHashTable *conferences;  /* alias → struct tsr_conference* (owned) */
     GHashTable *participants; /* id → struct tsr_participant* (borrowed from conferences) */
     struct tsr_event_bus *bus;
     GSource *sweep_timer;

@@ -23,8 +23,10 @@ static void fuzz_join(const uint8_t *data, size_t size)
         g_free(err);
         return;
     }
-    struct tsr_conference_registry_opts o = {.allow_adhoc = true, .empty_timeout_s = 0,
-                                             .token_ttl_s = 60, .default_max_participants = 4};
+    struct tsr_conference_registry_opts o = {.allow_adhoc = true,
+                                             .empty_timeout_s = 0,
+                                             .token_ttl_s = 60,
+                                             .default_max_participants = 4};
     struct tsr_conference_registry *reg = NULL;
     if (tsr_conference_registry_new(&reg, &o) != 0)
         abort();

@@ -278,7 +278,8 @@ static void test_pin_flow_and_roles(void)
                     TSR_CONFERENCE_REFUSAL_WRONG_PIN);
     g_assert_cmpint(join_refused(&f, "board", "A", "12345", NULL), ==,
                     TSR_CONFERENCE_REFUSAL_WRONG_PIN);
-    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==, 0); /* refusals leave nothing */
+    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==,
+                     0); /* refusals leave nothing */
 
     struct tsr_participant *h = join_ok(&f, "board", "Host", "1234");
     struct tsr_participant *g = join_ok(&f, "board", "Guest", "5678");
@@ -322,9 +323,9 @@ static void test_bad_definitions(void)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *err = NULL;
-        g_assert_cmpint(tsr_conference_registry_load_json(f.reg, bad[i], strlen(bad[i]), "f.json",
-                                                          &err),
-                        ==, TSR_ERR_CONFIG);
+        g_assert_cmpint(
+            tsr_conference_registry_load_json(f.reg, bad[i], strlen(bad[i]), "f.json", &err), ==,
+            TSR_ERR_CONFIG);
         g_assert_true(g_str_has_prefix(err, "f.json: "));
         g_free(err);
     }
@@ -357,8 +358,7 @@ static void test_limit_and_lock(void)
     g_assert_cmpint(tsr_participant_role(h2), ==, TSR_ROLE_HOST);
     g_assert_cmpint(tsr_conference_set_locked(h, false), ==, 0);
     join_ok(&f, "board", "G", "5678");
-    g_assert_cmpint(join_refused(&f, "board", "G2", "5678", NULL), ==,
-                    TSR_CONFERENCE_REFUSAL_FULL);
+    g_assert_cmpint(join_refused(&f, "board", "G2", "5678", NULL), ==, TSR_CONFERENCE_REFUSAL_FULL);
 
     /* a participant of another conference cannot act here */
     g_assert_cmpint(tsr_participant_kick(a, h), ==, TSR_ERR_AUTH);
@@ -401,9 +401,8 @@ static void test_kick_and_mute(void)
     g_assert_true(f.media.last_video_muted);
 
     /* candidates go to media; junk does not */
-    g_assert_cmpint(tsr_participant_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host",
-                                                  "0", 0),
-                    ==, 0);
+    g_assert_cmpint(
+        tsr_participant_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "0", 0), ==, 0);
     g_assert_cmpint(tsr_participant_add_candidate(g, "rm -rf", "0", 0), ==, TSR_ERR_INVALID);
     g_assert_cmpint(f.media.candidates, ==, 1);
 
@@ -466,7 +465,7 @@ static void test_token_expiry(void)
 
     f.now_us += 100 * G_USEC_PER_SEC;
     g_assert_cmpint(tsr_participant_refresh(b), ==, 120); /* b keeps refreshing */
-    f.now_us += 30 * G_USEC_PER_SEC;                        /* a is 130 s old */
+    f.now_us += 30 * G_USEC_PER_SEC;                      /* a is 130 s old */
     g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==,
                     TSR_ERR_AUTH);
     tsr_conference_registry_sweep(f.reg);

@@ -15,9 +15,8 @@ static void test_join_ok(void)
 {
     struct tsr_native_join_body b = {0};
     char *err = NULL;
-    g_assert_cmpint(join("{\"display_name\":\"Ann\",\"pin\":\"12\",\"sdp\":\"v=0\",\"x\":1}", &b,
-                         &err),
-                    ==, 0);
+    g_assert_cmpint(
+        join("{\"display_name\":\"Ann\",\"pin\":\"12\",\"sdp\":\"v=0\",\"x\":1}", &b, &err), ==, 0);
     g_assert_null(err);
     g_assert_cmpstr(b.display_name, ==, "Ann");
     g_assert_cmpstr(b.pin, ==, "12");
@@ -33,16 +32,16 @@ static void test_join_ok(void)
 static void test_join_refused(void)
 {
     const char *bad[] = {
-        "",                                        /* empty */
-        "{\"display_name\":",                      /* truncated */
-        "[\"display_name\"]",                      /* not an object */
-        "\"Ann\"",                                 /* not an object */
-        "{}",                                      /* missing name */
-        "{\"display_name\":null}",                 /* null name */
-        "{\"display_name\":7}",                    /* wrong type */
-        "{\"display_name\":\"A\",\"pin\":1234}",   /* numeric PIN */
-        "{\"display_name\":\"A\",\"sdp\":{}}",     /* wrong type */
-        "{\"display_name\":\"A\\u0000B\"}",        /* embedded NUL */
+        "",                                                /* empty */
+        "{\"display_name\":",                              /* truncated */
+        "[\"display_name\"]",                              /* not an object */
+        "\"Ann\"",                                         /* not an object */
+        "{}",                                              /* missing name */
+        "{\"display_name\":null}",                         /* null name */
+        "{\"display_name\":7}",                            /* wrong type */
+        "{\"display_name\":\"A\",\"pin\":1234}",           /* numeric PIN */
+        "{\"display_name\":\"A\",\"sdp\":{}}",             /* wrong type */
+        "{\"display_name\":\"A\\u0000B\"}",                /* embedded NUL */
         "{\"display_name\":\"A\",\"display_name\":\"B\"}", /* duplicate key */
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -66,8 +65,7 @@ static void test_size_limit(void)
     big[n] = '\0';
     struct tsr_native_join_body b = {0};
     char *err = NULL;
-    g_assert_cmpint(tsr_native_api_parse_join((const uint8_t *)big, n, &b, &err), ==,
-                    TSR_ERR_FULL);
+    g_assert_cmpint(tsr_native_api_parse_join((const uint8_t *)big, n, &b, &err), ==, TSR_ERR_FULL);
     g_assert_nonnull(strstr(err, "limit"));
     g_free(err);
     err = NULL;
@@ -100,13 +98,14 @@ static void test_candidate(void)
     g_assert_cmpstr(b.mid, ==, "0");
     g_assert_cmpint(b.mline_index, ==, 1);
     tsr_native_candidate_body_fini(&b);
-    g_assert_cmpint(cand("{\"candidate\":\"\",\"sdpMid\":null,\"sdpMLineIndex\":null}", &b), ==,
-                    0);
+    g_assert_cmpint(cand("{\"candidate\":\"\",\"sdpMid\":null,\"sdpMLineIndex\":null}", &b), ==, 0);
     g_assert_cmpstr(b.candidate, ==, "");
     g_assert_null(b.mid);
     g_assert_cmpint(b.mline_index, ==, -1);
     tsr_native_candidate_body_fini(&b);
-    const char *bad[] = {"{}", "{\"candidate\":1}", "{\"candidate\":\"\",\"sdpMLineIndex\":-1}",
+    const char *bad[] = {"{}",
+                         "{\"candidate\":1}",
+                         "{\"candidate\":\"\",\"sdpMLineIndex\":-1}",
                          "{\"candidate\":\"\",\"sdpMLineIndex\":1.5}",
                          "{\"candidate\":\"\",\"sdpMLineIndex\":99999999999}",
                          "{\"candidate\":\"\",\"sdpMid\":0}"};
