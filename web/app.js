@@ -47,6 +47,7 @@ function show(state) {
 const ERRORS = {
   no_such_conference: ['Meeting not found', (c) => `There is no meeting called “${c}”. Check the link or the name.`],
   conference_full: ['This meeting is full', () => 'The meeting has reached its participant limit. Try again later.'],
+  too_many_attempts: ['Too many attempts', () => 'Too many wrong PINs were entered for this meeting. Wait a minute, then try again.'],
   conference_locked: ['This meeting is locked', () => 'A host has locked the meeting. Ask them to unlock it.'],
   server_unreachable: ['Cannot reach the server', () => 'Tessera did not answer. Check your connection and try again.'],
   media_denied: ['Camera or microphone blocked', () => 'Allow access to your camera and microphone in the browser’s site settings, then try again.'],

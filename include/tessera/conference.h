@@ -35,6 +35,11 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+/* Wrong PINs allowed per conference per window before joins needing a PIN are
+ * refused until the window ends: a 4-digit PIN would otherwise fall to 10,000
+ * requests in seconds. Right PINs reset nothing, so guessing cannot be mixed in. */
+#define TSR_CONFERENCE_PIN_TRIES 10
+#define TSR_CONFERENCE_PIN_WINDOW_S 60
 
 enum tsr_role {
     TSR_ROLE_GUEST = 0,
@@ -54,6 +59,7 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC,   /* media attach said TSR_ERR_UNSUPPORTED */
     TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
     TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
+    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS, /* PIN guessing: see TSR_CONFERENCE_PIN_TRIES */
 };
 
 /* Why a participant left; carried in the participant_left event. */

@@ -159,6 +159,8 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
         return 503;
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return 500;
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return 429;
     default:
         return 400;
     }

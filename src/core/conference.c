@@ -45,6 +45,8 @@ const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
         return "media_unavailable";
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return "media_failed";
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return "too_many_attempts";
     }
     return "unknown";
 }
@@ -144,6 +146,7 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     reg->defs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     reg->conferences = g_hash_table_new(g_str_hash, g_str_equal);
     reg->participants = g_hash_table_new(g_str_hash, g_str_equal);
+    reg->pin_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     tsr_event_bus_new(&reg->bus);
     reg->anchor = g_new0(struct reg_anchor, 1);
     g_atomic_ref_count_init(&reg->anchor->ref);
@@ -184,6 +187,7 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     anchor_unref(reg->anchor);
     tsr_event_bus_free(&reg->bus);
     g_hash_table_destroy(reg->participants);
+    g_hash_table_destroy(reg->pin_failures);
     g_hash_table_destroy(reg->conferences);
     g_hash_table_destroy(reg->defs);
     g_main_context_unref(reg->context);
@@ -561,9 +565,39 @@ static int refusal_rc(enum tsr_conference_refusal r)
         return TSR_ERR_UNSUPPORTED;
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return TSR_ERR_CODEC;
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return TSR_ERR_AGAIN;
     default:
         return TSR_ERR_INVALID;
     }
+}
+
+static bool pin_throttled(struct tsr_conference_registry *reg, const char *alias)
+{
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
+    if (!f)
+        return false;
+    if (tsr_conference_now_us(reg) - f->window_start_us >=
+        TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC) {
+        g_hash_table_remove(reg->pin_failures, alias);
+        return false;
+    }
+    return f->count >= TSR_CONFERENCE_PIN_TRIES;
+}
+
+static void pin_failed(struct tsr_conference_registry *reg, const char *alias)
+{
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
+    if (!f) {
+        f = g_new0(struct pin_failures, 1);
+        f->window_start_us = tsr_conference_now_us(reg);
+        g_hash_table_insert(reg->pin_failures, g_strdup(alias), f);
+    }
+    if (++f->count == TSR_CONFERENCE_PIN_TRIES)
+        TSR_LOG(TSR_LOG_WARN, alias,
+                "%d wrong PINs within %d s; PIN joins refused for the rest of "
+                "the window",
+                f->count, TSR_CONFERENCE_PIN_WINDOW_S);
 }
 
 /* Checks everything that can be checked before creating anything. */
@@ -590,7 +624,14 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup_printf("there is no conference '%s'", req->alias);
         return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
     }
+    if (def->host_pin[0] && pin_throttled(reg, def->alias)) {
+        *msg = g_strdup_printf("too many wrong PINs; try again within %d s",
+                               TSR_CONFERENCE_PIN_WINDOW_S);
+        return TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS;
+    }
     enum tsr_conference_refusal r = pick_role(def, req->pin, role);
+    if (r == TSR_CONFERENCE_REFUSAL_WRONG_PIN)
+        pin_failed(reg, def->alias);
     if (r != TSR_CONFERENCE_REFUSAL_NONE) {
         *msg = g_strdup(r == TSR_CONFERENCE_REFUSAL_PIN_REQUIRED ? "this conference needs a PIN"
                                                                  : "the PIN is not correct");

@@ -168,6 +168,10 @@ expect POST /conferences/open/join '{"display_name":"O3"}' "" 409 conference_ful
 expect POST /participants/$O2_ID/leave '' "$O2" 204 ""
 expect POST /participants/$O1_ID/leave '' "$O1" 204 ""
 
+# --- PIN guessing is throttled per conference (one wrong PIN was sent above) ---
+for i in $(seq 9); do expect POST /conferences/board/join '{"display_name":"G","pin":"0000"}' "" 403 wrong_pin; done
+expect POST /conferences/board/join '{"display_name":"G","pin":"5678"}' "" 429 too_many_attempts
+
 # --- errors are counted ---
 curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/metrics"
 for code in wrong_pin pin_required no_such_conference conference_full conference_locked bad_token body_too_large; do

@@ -306,6 +306,27 @@ static void test_pin_flow_and_roles(void)
     fx_teardown(&f);
 }
 
+static void test_pin_throttle(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    load_defs(&f);
+    for (int i = 0; i < TSR_CONFERENCE_PIN_TRIES; i++)
+        g_assert_cmpint(join_refused(&f, "board", "A", "0000", NULL), ==,
+                        TSR_CONFERENCE_REFUSAL_WRONG_PIN);
+    /* now even the right PIN is refused for this conference, not for others */
+    g_assert_cmpint(join_refused(&f, "board", "A", "1234", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS);
+    g_assert_cmpint(tsr_participant_role(join_ok(&f, "hosts", "H", "42")), ==, TSR_ROLE_HOST);
+    join_ok(&f, "open", "O", NULL); /* no PIN: never throttled */
+    f.now_us += (TSR_CONFERENCE_PIN_WINDOW_S - 1) * G_USEC_PER_SEC;
+    g_assert_cmpint(join_refused(&f, "board", "A", "1234", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS);
+    f.now_us += 1 * G_USEC_PER_SEC; /* the window is over */
+    g_assert_cmpint(tsr_participant_role(join_ok(&f, "board", "A", "1234")), ==, TSR_ROLE_HOST);
+    fx_teardown(&f);
+}
+
 static void test_bad_definitions(void)
 {
     struct fx f;
@@ -574,6 +595,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference/adhoc_join_and_leave", test_adhoc_join_and_leave);
     g_test_add_func("/conference/adhoc_off", test_adhoc_off);
     g_test_add_func("/conference/pin_flow_and_roles", test_pin_flow_and_roles);
+    g_test_add_func("/conference/pin_throttle", test_pin_throttle);
     g_test_add_func("/conference/bad_definitions", test_bad_definitions);
     g_test_add_func("/conference/limit_and_lock", test_limit_and_lock);
     g_test_add_func("/conference/kick_and_mute", test_kick_and_mute);
