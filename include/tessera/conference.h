@@ -232,9 +232,12 @@ const char *tsr_conference_refusal_code(enum tsr_conference_refusal r);
 const char *tsr_leave_reason_name(enum tsr_leave_reason r);
 const char *tsr_conference_event_name(enum tsr_conference_event_type t);
 
-/* Purpose: true when `layout` is one we compose: "grid" (equal tiles), "speaker"
- * (the active speaker large, others in a strip), "single" (the active speaker only). */
+/* Purpose: true when `layout` is a name or Pexip alias the layout module composes
+ * (include/tessera/layout.h: grid, four, single, speaker, 1:21, 2:21, presentation;
+ * ac, 4:0, 1:0, 1:7). Conferences store and report the canonical name. */
 bool tsr_conference_layout_valid(const char *layout);
+/* Purpose: the canonical name of a valid layout ("1:7" → "speaker"), else NULL. Static. */
+const char *tsr_conference_layout_canonical(const char *layout);
 
 /* --- conference state; all borrowed, valid until the conference ends ---------- */
 const char *tsr_conference_alias(const struct tsr_conference *c);

@@ -269,7 +269,8 @@ static void handle_conference_action(struct req *r, const char *alias, const cha
         const char *layout = body_string(r, "layout", &bad);
         if (!layout || !tsr_conference_layout_valid(layout)) {
             tsr_http_reply_error(r->msg, 400, "bad_layout",
-                                 "body needs \"layout\": one of grid, speaker, single");
+                                 "body needs \"layout\": one of grid, four, single, speaker, "
+                                 "1:21, 2:21, presentation");
             return;
         }
         rc = tsr_conference_set_layout(a, layout);

@@ -4,20 +4,22 @@
 
 #include <tessera/config.h>
 #include <tessera/err.h>
+#include <tessera/layout.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
 #include <errno.h>
 #include <string.h>
 
-static const char *const layouts[] = {"grid", "speaker", "single", NULL};
+const char *tsr_conference_layout_canonical(const char *layout)
+{
+    enum tsr_layout_kind kind;
+    return tsr_layout_parse(layout, &kind) == 0 ? tsr_layout_name(kind) : NULL;
+}
 
 bool tsr_conference_layout_valid(const char *layout)
 {
-    for (int i = 0; layout && layouts[i]; i++)
-        if (strcmp(layout, layouts[i]) == 0)
-            return true;
-    return false;
+    return tsr_conference_layout_canonical(layout) != NULL;
 }
 
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
@@ -129,9 +131,10 @@ static gboolean sweep_cb(gpointer user)
 int tsr_conference_registry_new(struct tsr_conference_registry **out,
                                 const struct tsr_conference_registry_opts *opts)
 {
-    const char *layout = opts->default_layout ? opts->default_layout : "grid";
-    if (!tsr_conference_layout_valid(layout) || opts->token_ttl_s <= 0 ||
-        opts->empty_timeout_s < 0 || opts->default_max_participants <= 0)
+    const char *layout =
+        tsr_conference_layout_canonical(opts->default_layout ? opts->default_layout : "grid");
+    if (!layout || opts->token_ttl_s <= 0 || opts->empty_timeout_s < 0 ||
+        opts->default_max_participants <= 0)
         return -EINVAL;
     if (opts->media && (!opts->media->attach || !opts->media->detach))
         return -EINVAL;
@@ -225,7 +228,8 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
         return TSR_ERR_CONFIG;
     }
     if (layout && !tsr_conference_layout_valid(layout)) {
-        *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, speaker, single",
+        *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, four, single, "
+                               "speaker, 1:21, 2:21, presentation (or a Pexip alias)",
                                alias, layout);
         return TSR_ERR_CONFIG;
     }
@@ -240,7 +244,8 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     g_strlcpy(d->name, name ? name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? layout : reg->default_layout, sizeof d->layout);
+    g_strlcpy(d->layout, layout ? tsr_conference_layout_canonical(layout) : reg->default_layout,
+              sizeof d->layout);
     d->max_participants = max;
     return 0;
 }
@@ -791,7 +796,8 @@ int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout)
     struct tsr_conference *c = actor->conf;
     if (actor->role != TSR_ROLE_HOST)
         return TSR_ERR_AUTH;
-    if (!tsr_conference_layout_valid(layout))
+    layout = tsr_conference_layout_canonical(layout);
+    if (!layout)
         return TSR_ERR_INVALID;
     if (strcmp(c->layout, layout) == 0)
         return 0;

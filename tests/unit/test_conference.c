@@ -302,6 +302,10 @@ static void test_pin_flow_and_roles(void)
     g_assert_cmpint(tsr_conference_set_layout(h, "mosaic"), ==, TSR_ERR_INVALID);
     g_assert_cmpint(tsr_conference_set_layout(h, "single"), ==, 0);
     g_assert_cmpstr(tsr_conference_layout(c), ==, "single");
+    g_assert_cmpint(tsr_conference_set_layout(h, "1:7"), ==, 0); /* Pexip alias */
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "speaker");    /* stored canonical */
+    g_assert_cmpint(tsr_conference_set_layout(h, "2:21"), ==, 0);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "2:21");
     g_assert_true(fx_saw(&f, "layout:-"));
     fx_teardown(&f);
 }
