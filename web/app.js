@@ -336,9 +336,14 @@ function startEvents() {
     tessera.roster = tessera.roster.map((x) => (x.id === p.id ? p : x));
     if (p.id === tessera.participantId && p.by !== p.id) {
       // a host muted us: follow it locally so the button tells the truth
-      if (p.muted !== micMuted) setMic(p.muted);
-      if (p.video_muted !== camOff) setCam(p.video_muted);
-      toast(p.muted ? 'A host muted your microphone' : 'Your microphone was unmuted');
+      if (p.muted !== micMuted) {
+        setMic(p.muted);
+        toast(p.muted ? 'A host muted your microphone' : 'A host unmuted your microphone');
+      }
+      if (p.video_muted !== camOff) {
+        setCam(p.video_muted);
+        toast(p.video_muted ? 'A host turned your camera off' : 'A host turned your camera on');
+      }
     }
     renderRoster();
   });
@@ -399,7 +404,7 @@ function renderRoster() {
     nm.textContent = p.display_name + (p.id === tessera.participantId ? ' (you)' : '');
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = p.role === 'host' ? 'Host' : 'Guest';
+    meta.textContent = (p.role === 'host' ? 'Host' : 'Guest') + (p.has_media ? '' : ' · no audio or video');
     who.append(nm, meta);
     const st = document.createElement('div');
     st.className = 'state';
