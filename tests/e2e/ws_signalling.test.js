@@ -12,7 +12,7 @@ const h = require('./lib/harness');
 const ALIAS = 'e2e-ws';
 const WS = { name: 'WS Red', rgb: [220, 40, 40] };
 const WEB = { name: 'Web Green', rgb: [40, 200, 60] };
-const SMALL_MIXER = '[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\n';
+const SMALL_MIXER = { mixer: { canvas_width: 320, canvas_height: 180, fps: 15 } };
 
 /* Fraction of a grid of samples of `selector`'s video close to each colour. */
 async function colourShares(page, selector) {
@@ -58,7 +58,7 @@ async function roster(page) {
 }
 
 h.run('ws_signalling', async ({ scratch, defer }) => {
-  const server = await h.startServer({ extraConfig: SMALL_MIXER });
+  const server = await h.startServer({ sections: SMALL_MIXER });
   defer(() => server.stop());
   if (!(await server.status()).media) {
     await server.stop();
