@@ -211,6 +211,8 @@ static void test_join_string_form_and_bye(void)
                    "50001 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}");
     client_send(c, "{\"candidate\":null}");
     /* the candidates produced no reply: the next message answers the next request */
+    client_send(c, "{\"candidate\":\"candidate:garbage\"}");
+    expect_error(c, "bad_candidate");
     client_send(c, "{\"sdp\":\"v=0\\r\\n\"}");
     expect_error(c, "renegotiation_unsupported");
     client_send(c, "{\"join\":{\"display_name\":\"Late\"}}");
@@ -304,6 +306,15 @@ static void test_bad_messages(void)
     g_string_free(big, TRUE);
     expect_error(c, "too_large");
     expect_closed(c, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+    client_free(c);
+
+    /* candidates before the offer are kept up to a limit */
+    c = client_connect("open");
+    for (int i = 0; i <= TSR_WS_SIGNALLING_MAX_EARLY_CANDIDATES; i++)
+        client_send(c, "{\"candidate\":\"candidate:1 1 udp 1 192.0.2.1 9 typ host\"}");
+    expect_error(c, "too_many_candidates");
+    soup_websocket_connection_close(c->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    g_assert_true(run_until(is_closed, c, 15));
     client_free(c);
 
     /* a client that keeps sending garbage is cut off */
