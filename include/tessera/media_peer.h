@@ -89,6 +89,10 @@ void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps);
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
 
+/* Purpose: the composite video bitrate actually sent to the participant over the
+ * last second (RTP bytes). Thread: any. */
+int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p);
+
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);

@@ -144,22 +144,25 @@ void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
     }
 }
 
-#define TIER_GRACE_US 10000000   /* the browser's estimate ramps up after joining */
-#define TIER_DEMOTE_US 3000000   /* this long below half the top bitrate: go down */
-#define TIER_PROMOTE_US 10000000 /* this long well above the low tier: try the top again */
+#define TIER_GRACE_US 5000000    /* the browser's estimator settles after joining */
+#define TIER_DEMOTE_US 3000000   /* congested this long: go down */
+#define TIER_PROMOTE_US 10000000 /* uncongested this long on the low tier: try the top again */
+#define TIER_MIN_RATE_BPS 64000  /* below this, estimates are noise */
 
-/* The receiver's REMB picks its tier, with hold times so it does not flap. Going
- * up is a probe: a browser's estimate only climbs to ~1.5x what it receives, so
- * it can never show room for the top tier while it gets the low one. */
+/* The receiver's REMB picks its tier. REMB only estimates what the link can carry
+ * when the link is the limit; when we send little (a still picture encodes to a
+ * few kb/s) it just follows ~1.5x what arrives. So a receiver is congested when
+ * its estimate falls below what it is actually sent, not below the tier's target.
+ * Going back up is a probe after a calm period, with hold times against flapping. */
 static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
 {
     int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
-    int64_t top = m->params.video_bitrate_bps;
+    int64_t sent = tsr_media_peer_video_send_bps(e->peer);
     if (est <= 0 || now - e->joined_us < TIER_GRACE_US)
         return;
-    bool low = est < top / 2, high = est > top / 3 * 13 / 10;
-    e->low_since_us = low ? (e->low_since_us ? e->low_since_us : now) : 0;
-    e->high_since_us = high ? (e->high_since_us ? e->high_since_us : now) : 0;
+    bool congested = sent >= TIER_MIN_RATE_BPS && est < sent * 8 / 10;
+    e->low_since_us = congested ? (e->low_since_us ? e->low_since_us : now) : 0;
+    e->high_since_us = congested ? 0 : (e->high_since_us ? e->high_since_us : now);
     int want = e->tier;
     if (e->tier == 0 && e->low_since_us && now - e->low_since_us >= TIER_DEMOTE_US)
         want = 1;
@@ -167,8 +170,10 @@ static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t no
         want = 0;
     if (want == e->tier)
         return;
-    TSR_LOG(TSR_LOG_INFO, m->log_ctx, "%s: downlink estimate %" G_GINT64_FORMAT
-            " kb/s, moving to bitrate tier %d", e->pid, est / 1000, want);
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx,
+            "%s: downlink estimate %" G_GINT64_FORMAT " kb/s for %" G_GINT64_FORMAT
+            " kb/s sent, moving to bitrate tier %d",
+            e->pid, est / 1000, sent / 1000, want);
     tsr_counter_inc(tsr_metrics_counter("tessera_bitrate_tier_switches_total", NULL,
                                         "Receivers moved between bitrate tiers by their REMB."));
     e->tier = want;

@@ -240,6 +240,10 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
     } else if (it->kind == TSR_RTCP_KIND_NACK) {
         tsr_media_peer_answer_nack(p, &it->u.nack, now);
     } else if (it->kind == TSR_RTCP_KIND_REMB) {
+        uint32_t first = 0;
+        tsr_rtcp_remb_ssrc(&it->u.remb, 0, &first);
+        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 1000, "REMB %" G_GUINT64_FORMAT " b/s for %u SSRCs (%08x)",
+                   it->u.remb.bitrate_bps, it->u.remb.n_ssrcs, first);
         g_atomic_int_set(&p->remb_kbps,
                          (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
     } else if (it->kind == TSR_RTCP_KIND_SR) {
