@@ -424,15 +424,20 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
 }
 
 /* Plain HTTP requests to /ws/… (no Upgrade) get a JSON 426 instead of libsoup's
- * bare 400; upgrades fall through to on_socket. */
+ * bare 400; upgrades fall through to on_socket. The HTTP layer marks every
+ * response "Connection: close"; on a 101 that would read "close, Upgrade", so it
+ * is dropped here and libsoup's handshake adds the plain "Upgrade". */
 static void on_http(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                     gpointer user)
 {
     (void)server, (void)query, (void)user;
     SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
-    if (!soup_message_headers_header_contains(h, "Upgrade", "websocket"))
+    if (!soup_message_headers_header_contains(h, "Upgrade", "websocket")) {
         tsr_http_reply_error(msg, 426, "websocket_required",
                              "%s is a WebSocket endpoint: connect with new WebSocket(url)", path);
+        return;
+    }
+    soup_message_headers_remove(soup_server_message_get_response_headers(msg), "Connection");
 }
 
 int tsr_ws_signalling_new(struct tsr_ws_signalling **out, struct tsr_http *http,

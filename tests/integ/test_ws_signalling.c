@@ -93,10 +93,15 @@ static struct client *client_connect(const char *path_and_query)
     g_assert_nonnull(msg);
     soup_session_websocket_connect_async(srv.session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                          on_connected, c);
-    g_object_unref(msg);
     g_free(url);
     g_assert_true(run_until(connected_or_failed, c, 10));
     g_assert_nonnull(c->conn);
+    /* a clean 101: "Connection: Upgrade" only (the API's "close" must not leak in) */
+    g_assert_cmpuint(soup_message_get_status(msg), ==, 101);
+    g_assert_cmpstr(
+        soup_message_headers_get_list(soup_message_get_response_headers(msg), "Connection"), ==,
+        "Upgrade");
+    g_object_unref(msg);
     return c;
 }
 
