@@ -85,6 +85,11 @@ void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetiz
  * (REMB), sized to its largest tile. Thread: any. */
 void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps);
 
+/* Purpose: whether anyone sees this participant's video. While not shown its
+ * frames are not decoded (DESIGN.md principle 3); when shown again a keyframe is
+ * requested so its tile starts clean. Thread: any. */
+void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown);
+
 /* Purpose: the participant's latest downlink estimate (the REMB its browser sends
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);

@@ -312,6 +312,7 @@ static void update_send_hints(struct tsr_conf_mixer *m)
                     area = MAX(area, (int64_t)v->tiles[t].w * v->tiles[t].h);
         }
         tsr_media_peer_set_send_hint_bps(e->peer, CLAMP(area * 3, 100000, 2500000));
+        tsr_media_peer_set_shown(e->peer, area > 0);
     }
 }
 

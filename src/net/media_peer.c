@@ -300,6 +300,11 @@ int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)
     return (int64_t)g_atomic_int_get((gint *)&p->remb_kbps) * 1000;
 }
 
+void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown)
+{
+    g_atomic_int_set(&p->hidden, shown ? 0 : 1);
+}
+
 int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p)
 {
     return (int64_t)g_atomic_int_get((gint *)&p->tx_video_kbps) * 1000;

@@ -40,6 +40,8 @@ struct tsr_media_peer {
     uint64_t slot_seq;
     gint send_hint_kbps; /* atomic */
     gint remb_kbps;      /* atomic: the participant's REMB for what we send it */
+    gint hidden;         /* atomic: 1 while on no canvas (frames are not decoded) */
+    bool decoding_paused; /* net loop: we stopped decoding because hidden */
     gint tx_video_kbps;  /* atomic: composite bitrate sent to it over the last second */
     uint64_t tx_video_window_bytes; /* net loop: bytes sent since the last report tick */
     int64_t tx_video_window_start_us;
