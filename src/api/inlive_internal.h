@@ -1,0 +1,94 @@
+/* Pieces of the inLive Hub API shared between src/api/inlive_*.c; private.
+ * Home thread of everything here: the API loop. */
+#ifndef TSR_API_INLIVE_INTERNAL_H
+#define TSR_API_INLIVE_INTERNAL_H
+
+#include <tessera/inlive_api.h>
+
+#include <stdbool.h>
+
+#define IL_ID_MAX 128 /* bytes of a room id or client id */
+#define IL_QUEUE_MAX 256 /* SSE messages kept per client while no stream is open */
+#define IL_CANDIDATES_MAX 64 /* remote candidates buffered before the first offer */
+
+struct tsr_inlive_api {
+    struct tsr_http *http;
+    struct tsr_conference_registry *reg;
+    struct tsr_inlive_api_opts opts;
+    GHashTable *rooms;   /* room id → struct il_room* (owned) */
+    GHashTable *by_pid;  /* participant id → struct il_client* (borrowed) */
+    size_t n_clients;
+    uint64_t sub_id;     /* registry subscription (every conference) */
+    GSource *tick;
+    int64_t last_ping_us, last_refresh_us;
+};
+
+/* One inLive room = one conference alias. Owned by api->rooms. */
+struct il_room {
+    struct tsr_inlive_api *api;
+    char *id;
+    char *name;
+    char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
+    int64_t empty_timeout_s;
+    int64_t empty_since_us; /* 0 while it has clients */
+    GHashTable *clients;    /* client id → struct il_client* (owned) */
+    json_t *meta;           /* object: setmeta keys */
+};
+
+/* One registered client. Owned by its room's clients table. */
+struct il_client {
+    struct il_room *room;
+    char *id;
+    char *name;
+    int64_t created_us;
+    struct tsr_participant *p; /* NULL until the first offer; borrowed from the registry */
+    char pid[40];              /* p's id, "" when none */
+    GPtrArray *candidates;     /* json_t* candidate inits received before the offer */
+    GPtrArray *queue;          /* char* SSE messages waiting for a stream */
+    SoupServerMessage *stream; /* the open event stream (ref held) or NULL */
+    /* §5 negotiation state. */
+    bool server_offering, client_negotiating, pending_allow, offer_due;
+    char *offer_sdp;           /* the outstanding server offer (re-sent on reconnect) */
+    int64_t offer_written_us;  /* when it reached a stream; 0 = not yet */
+    json_t *tracks_available;  /* re-sent when a stream (re)connects */
+};
+
+/* --- inlive_api.c: replies ---------------------------------------------------- */
+/* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
+void il_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
+/* Purpose: an error envelope; counts tessera_inlive_errors_total{code=word}. */
+void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+
+/* --- inlive_clients.c ---------------------------------------------------------- */
+/* A request routed to a client; seg[3] is the client id. body parsed lazily. */
+struct il_req {
+    struct tsr_inlive_api *api;
+    SoupServerMessage *msg;
+    const char *method;
+    struct il_room *room;
+    struct il_client *client; /* NULL for room-level routes */
+    json_t *body;             /* owned; NULL until read */
+};
+
+/* Purpose: read the body as JSON (empty = `{}` when empty_ok); replies 400/413 and
+ * returns false on failure. */
+bool il_read_body(struct il_req *r, bool empty_ok);
+
+void il_handle_register(struct il_req *r);
+void il_handle_client_action(struct il_req *r, const char *action);
+/* Purpose: queue or write one SSE event for the client; takes data. */
+void il_client_send(struct il_client *cl, const char *event, json_t *data);
+/* Purpose: remove the client: its participant leaves (unless gone already), `left`
+ * goes to its stream which is then closed, and it is freed. */
+void il_client_remove(struct il_client *cl, const char *reason);
+/* Purpose: free a client without any event (API teardown). */
+void il_client_free(struct il_client *cl);
+/* Purpose: housekeeping for one client; returns false when it was removed. */
+bool il_client_tick(struct il_client *cl, int64_t now_us, bool ping, bool refresh);
+/* Purpose: the client's participant left the conference on its own (media failure,
+ * kick, shutdown): forget it and remove the client. */
+void il_client_participant_gone(struct il_client *cl, const char *reason);
+json_t *il_bitrates_json(void);
+
+#endif
