@@ -43,8 +43,7 @@ struct tsr_inlive_api_opts {
  * Ownership: http and reg are borrowed and must outlive the API (free it first);
  * opts is copied (NULL: defaults). Returns 0 and *out. Thread: the API loop. */
 int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
-                       struct tsr_conference_registry *reg,
-                       const struct tsr_inlive_api_opts *opts);
+                       struct tsr_conference_registry *reg, const struct tsr_inlive_api_opts *opts);
 
 /* Purpose: remove the routes, close every event stream, make every inLive client
  * leave its conference, free. Accepts NULL; NULLs *p. Thread: the API loop. */

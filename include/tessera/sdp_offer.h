@@ -23,11 +23,11 @@ struct tsr_sdp_send_line {
     enum tsr_sdp_media_kind kind; /* audio or video */
     size_t index;                 /* position in the offer's m-lines */
     char mid[TSR_SDP_MID_MAX];
-    int pt;                       /* payload type to send */
+    int pt; /* payload type to send */
     enum tsr_sdp_codec codec;
     uint32_t ssrc;
-    int ext_mid_id;               /* MID header extension id; 0 = do not write it */
-    unsigned fb;                  /* enum tsr_sdp_fb bits */
+    int ext_mid_id; /* MID header extension id; 0 = do not write it */
+    unsigned fb;    /* enum tsr_sdp_fb bits */
 };
 
 struct tsr_sdp_send_offer_params {
@@ -38,9 +38,9 @@ struct tsr_sdp_send_offer_params {
 
 /* An outstanding offer. One owner; thread: any. */
 struct tsr_sdp_send_offer {
-    char *sdp;                          /* the offer text (CRLF), owned */
-    size_t n_mlines;                    /* m-lines in the offer */
-    size_t n_lines;                     /* added lines (1 or 2), audio first */
+    char *sdp;       /* the offer text (CRLF), owned */
+    size_t n_mlines; /* m-lines in the offer */
+    size_t n_lines;  /* added lines (1 or 2), audio first */
     struct tsr_sdp_send_line lines[2];
 };
 
@@ -62,8 +62,8 @@ int tsr_sdp_send_offer_new(struct tsr_sdp_send_offer **out, const char *local, s
  * rejected or not recvonly, an unknown payload type, a DTLS role change; *reason
  * says which). reason may be NULL. */
 int tsr_sdp_send_offer_apply_answer(const struct tsr_sdp_send_offer *offer, const char *answer,
-                                    size_t len, struct tsr_sdp_send_line lines[2],
-                                    size_t *n_lines, char reason[TSR_SDP_REASON_MAX]);
+                                    size_t len, struct tsr_sdp_send_line lines[2], size_t *n_lines,
+                                    char reason[TSR_SDP_REASON_MAX]);
 
 /* Purpose: free; NULLs *o; accepts NULL. */
 void tsr_sdp_send_offer_free(struct tsr_sdp_send_offer **o);

@@ -23,8 +23,7 @@ void il_reply(SoupServerMessage *msg, unsigned status, const char *message, json
     tsr_http_reply_json(msg, status, o);
 }
 
-void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt,
-                    ...)
+void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -43,11 +42,11 @@ void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, c
 json_t *il_bitrates_json(void)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio",
-                     (json_int_t)48000, "audio_red", (json_int_t)75000, "video",
-                     (json_int_t)700000, "video_high", (json_int_t)700000, "video_high_pixels",
-                     (json_int_t)259200, "video_mid", (json_int_t)300000, "video_mid_pixels",
-                     (json_int_t)64800, "video_low", (json_int_t)90000, "video_low_pixels",
-                     (json_int_t)16200, "initial_bandwidth", (json_int_t)1000000);
+                     (json_int_t)48000, "audio_red", (json_int_t)75000, "video", (json_int_t)700000,
+                     "video_high", (json_int_t)700000, "video_high_pixels", (json_int_t)259200,
+                     "video_mid", (json_int_t)300000, "video_mid_pixels", (json_int_t)64800,
+                     "video_low", (json_int_t)90000, "video_low_pixels", (json_int_t)16200,
+                     "initial_bandwidth", (json_int_t)1000000);
 }
 
 /* --- rooms ---------------------------------------------------------------------- */
@@ -56,11 +55,10 @@ static json_t *room_json(const struct il_room *room)
 {
     json_t *presets = json_pack("{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}", "high", "sid", 2,
                                 "tid", 2, "mid", "sid", 1, "tid", 1, "low", "sid", 0, "tid", 0);
-    json_t *opts = json_pack("{s:o, s:[s, s], s:I, s:I, s:o}", "bitrates", il_bitrates_json(),
-                             "codecs", "video/VP8", "audio/opus", "pli_interval_ns",
-                             (json_int_t)0, "empty_room_timeout_ns",
-                             (json_int_t)(room->empty_timeout_s * 1000000000),
-                             "quality_presets", presets);
+    json_t *opts = json_pack(
+        "{s:o, s:[s, s], s:I, s:I, s:o}", "bitrates", il_bitrates_json(), "codecs", "video/VP8",
+        "audio/opus", "pli_interval_ns", (json_int_t)0, "empty_room_timeout_ns",
+        (json_int_t)(room->empty_timeout_s * 1000000000), "quality_presets", presets);
     return json_pack("{s:s, s:s, s:o}", "id", room->id, "name", room->name, "options", opts);
 }
 
@@ -125,8 +123,8 @@ static int define_conference(struct tsr_inlive_api *api, const struct il_room *r
     if (tsr_conference_registry_allow_adhoc(api->reg) ||
         tsr_conference_registry_knows(api->reg, room->alias))
         return 0;
-    json_t *def = json_pack("{s:[{s:s, s:s}]}", "conferences", "alias", room->alias, "name",
-                            room->alias);
+    json_t *def =
+        json_pack("{s:[{s:s, s:s}]}", "conferences", "alias", room->alias, "name", room->alias);
     char *text = json_dumps(def, JSON_COMPACT), *err = NULL;
     int rc = tsr_conference_registry_load_json(api->reg, text, strlen(text), "inlive", &err);
     if (rc)
@@ -237,7 +235,8 @@ static void handle_setmeta(struct il_req *r)
     }
     const char *key;
     json_t *value;
-    json_object_foreach(r->body, key, value) {
+    json_object_foreach(r->body, key, value)
+    {
         json_object_set(r->room->meta, key, value);
         broadcast(r->room, "meta_changed", json_pack("{s:O}", key, value));
     }
@@ -469,8 +468,7 @@ static gboolean tick_cb(gpointer user)
 }
 
 int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
-                       struct tsr_conference_registry *reg,
-                       const struct tsr_inlive_api_opts *opts)
+                       struct tsr_conference_registry *reg, const struct tsr_inlive_api_opts *opts)
 {
     struct tsr_inlive_api *api = g_new0(struct tsr_inlive_api, 1);
     api->http = http;
@@ -495,7 +493,8 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
     api->tick = g_timeout_source_new((guint)api->opts.tick_ms);
     g_source_set_callback(api->tick, tick_cb, api, NULL);
     g_source_attach(api->tick, g_main_context_get_thread_default());
-    TSR_LOG(TSR_LOG_INFO, "api", "inLive Hub API at " PREFIX " (empty rooms removed after %" G_GINT64_FORMAT " s)",
+    TSR_LOG(TSR_LOG_INFO, "api",
+            "inLive Hub API at " PREFIX " (empty rooms removed after %" G_GINT64_FORMAT " s)",
             api->opts.empty_room_timeout_s);
     *out = api;
     return 0;

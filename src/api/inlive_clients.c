@@ -21,8 +21,8 @@ bool il_read_body(struct il_req *r, bool empty_ok)
     SoupMessageBody *body = soup_server_message_get_request_body(r->msg);
     if ((size_t)body->length > TSR_INLIVE_API_MAX_BODY_BYTES) {
         il_reply_error(r->msg, 413, "body_too_large",
-                       "request body is %" G_GINT64_FORMAT " bytes; the limit is %d",
-                       body->length, TSR_INLIVE_API_MAX_BODY_BYTES);
+                       "request body is %" G_GINT64_FORMAT " bytes; the limit is %d", body->length,
+                       TSR_INLIVE_API_MAX_BODY_BYTES);
         return false;
     }
     size_t n = (size_t)body->length;
@@ -37,8 +37,7 @@ bool il_read_body(struct il_req *r, bool empty_ok)
     json_error_t jerr;
     r->body = json_loadb(data, n, 0, &jerr);
     if (!r->body) {
-        il_reply_error(r->msg, 400, "invalid_request_body", "invalid request body: %s",
-                       jerr.text);
+        il_reply_error(r->msg, 400, "invalid_request_body", "invalid request body: %s", jerr.text);
         return false;
     }
     return true;
@@ -144,7 +143,8 @@ static void stream_open(struct il_req *r)
         il_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
     for (guint i = 0; i < cl->queue->len; i++) {
         const char *text = cl->queue->pdata[i];
-        if (cl->server_offering && !cl->offer_written_us && g_str_has_prefix(text, "event: offer\n"))
+        if (cl->server_offering && !cl->offer_written_us &&
+            g_str_has_prefix(text, "event: offer\n"))
             cl->offer_written_us = g_get_monotonic_time();
         stream_write(cl, text);
     }
@@ -287,9 +287,9 @@ static void handle_get_client(struct il_req *r)
 {
     const char *state = r->client->p ? "connected" : "new";
     il_reply(r->msg, 200, "ok",
-             json_pack("{s:s, s:s, s:s, s:s, s:{}}", "id", r->client->id, "name",
-                       r->client->name, "peer_connection_state", state,
-                       "ice_peer_connection_state", state, "events"));
+             json_pack("{s:s, s:s, s:s, s:s, s:{}}", "id", r->client->id, "name", r->client->name,
+                       "peer_connection_state", state, "ice_peer_connection_state", state,
+                       "events"));
 }
 
 static void handle_isallow(struct il_req *r)
@@ -345,10 +345,9 @@ static json_t *mix_tracks_available(void)
         char id[32];
         g_snprintf(id, sizeof id, "%s-%s", MIX_STREAM_ID, kinds[i]);
         json_object_set_new(tracks, id,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "track_id", id,
-                                      "stream_id", MIX_STREAM_ID, "client_id", "mcu",
-                                      "client_name", "Conference", "source", "media", "kind",
-                                      kinds[i]));
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "track_id", id, "stream_id",
+                                      MIX_STREAM_ID, "client_id", "mcu", "client_name",
+                                      "Conference", "source", "media", "kind", kinds[i]));
     }
     return json_pack("{s:o}", "tracks", tracks);
 }
@@ -358,10 +357,10 @@ static void apply_buffered_candidates(struct il_client *cl)
     for (guint i = 0; i < cl->candidates->len; i++) {
         json_t *c = cl->candidates->pdata[i];
         json_t *idx = json_object_get(c, "sdpMLineIndex");
-        int rc = tsr_participant_add_candidate(
-            cl->p, json_string_value(json_object_get(c, "candidate")),
-            json_string_value(json_object_get(c, "sdpMid")),
-            json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
+        int rc =
+            tsr_participant_add_candidate(cl->p, json_string_value(json_object_get(c, "candidate")),
+                                          json_string_value(json_object_get(c, "sdpMid")),
+                                          json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
         if (rc)
             TSR_LOG(TSR_LOG_DEBUG, "inlive", "client %s: buffered candidate refused: %s", cl->id,
                     tsr_strerror(rc));
@@ -372,14 +371,19 @@ static void apply_buffered_candidates(struct il_client *cl)
 static unsigned refusal_status(enum tsr_conference_refusal why)
 {
     switch (why) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return 404;
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return 404;
     case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
     case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
     case TSR_CONFERENCE_REFUSAL_FULL:
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return 403;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return 503;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return 500;
-    default: return 400;
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return 403;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+        return 503;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return 500;
+    default:
+        return 400;
     }
 }
 
@@ -394,8 +398,8 @@ static void negotiate_offer(struct il_req *r, const char *sdp)
                        "register again");
         return;
     }
-    struct tsr_conference_join_request jr = {.alias = cl->room->alias, .display_name = cl->name,
-                                             .offer_sdp = sdp};
+    struct tsr_conference_join_request jr = {
+        .alias = cl->room->alias, .display_name = cl->name, .offer_sdp = sdp};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
@@ -452,9 +456,11 @@ static void handle_negotiate(struct il_req *r)
     bool bad = !json_is_object(r->body);
     const char *type = bad ? NULL : opt_string(r->body, "type", &bad);
     const char *sdp = bad ? NULL : opt_string(r->body, "sdp", &bad);
-    if (bad || !type || !sdp || !*sdp || (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0)) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: {\"type\": \"offer\" or \"answer\", \"sdp\": string}");
+    if (bad || !type || !sdp || !*sdp ||
+        (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0)) {
+        il_reply_error(
+            r->msg, 400, "invalid_request_body",
+            "invalid request body: {\"type\": \"offer\" or \"answer\", \"sdp\": string}");
         return;
     }
     if (strcmp(type, "offer") == 0)
@@ -480,23 +486,25 @@ static void handle_candidate(struct il_req *r)
     }
     struct il_client *cl = r->client;
     if (*cand && !g_str_has_prefix(cand, "candidate:")) {
-        il_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: must start with "
-                                                         "\"candidate:\"");
+        il_reply_error(r->msg, 400, "invalid_candidate",
+                       "invalid candidate: must start with "
+                       "\"candidate:\"");
         return;
     }
     if (!cl->p) { /* it raced ahead of its offer: apply it after the offer */
         if (cl->candidates->len >= IL_CANDIDATES_MAX) {
-            il_reply_error(r->msg, 429, "too_many_candidates", "too many candidates before the "
-                                                               "offer");
+            il_reply_error(r->msg, 429, "too_many_candidates",
+                           "too many candidates before the "
+                           "offer");
             return;
         }
         g_ptr_array_add(cl->candidates, json_incref(r->body));
         il_reply(r->msg, 200, "ok", NULL);
         return;
     }
-    int rc = tsr_participant_add_candidate(cl->p, cand, json_string_value(json_object_get(
-                                                            r->body, "sdpMid")),
-                                           json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
+    int rc = tsr_participant_add_candidate(
+        cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
+        json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
     if (rc)
         il_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: %s", tsr_strerror(rc));
     else
@@ -513,7 +521,8 @@ static void handle_track_list(struct il_req *r, bool subscribe)
     bool bad = !json_is_array(r->body);
     size_t i;
     json_t *e;
-    json_array_foreach(bad ? NULL : r->body, i, e) {
+    json_array_foreach(bad ? NULL : r->body, i, e)
+    {
         bool b = !json_is_object(e);
         const char *track = b ? NULL : opt_string(e, "track_id", &b);
         const char *other = b ? NULL : opt_string(e, subscribe ? "client_id" : "source", &b);

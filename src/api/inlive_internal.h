@@ -7,18 +7,18 @@
 
 #include <stdbool.h>
 
-#define IL_ID_MAX 128 /* bytes of a room id or client id */
-#define IL_QUEUE_MAX 256 /* SSE messages kept per client while no stream is open */
+#define IL_ID_MAX 128        /* bytes of a room id or client id */
+#define IL_QUEUE_MAX 256     /* SSE messages kept per client while no stream is open */
 #define IL_CANDIDATES_MAX 64 /* remote candidates buffered before the first offer */
 
 struct tsr_inlive_api {
     struct tsr_http *http;
     struct tsr_conference_registry *reg;
     struct tsr_inlive_api_opts opts;
-    GHashTable *rooms;   /* room id → struct il_room* (owned) */
-    GHashTable *by_pid;  /* participant id → struct il_client* (borrowed) */
+    GHashTable *rooms;  /* room id → struct il_room* (owned) */
+    GHashTable *by_pid; /* participant id → struct il_client* (borrowed) */
     size_t n_clients;
-    uint64_t sub_id;     /* registry subscription (every conference) */
+    uint64_t sub_id; /* registry subscription (every conference) */
     GSource *tick;
     int64_t last_ping_us, last_refresh_us;
 };
@@ -48,17 +48,17 @@ struct il_client {
     SoupServerMessage *stream; /* the open event stream (ref held) or NULL */
     /* §5 negotiation state. */
     bool server_offering, client_negotiating, pending_allow, offer_due;
-    char *offer_sdp;           /* the outstanding server offer (re-sent on reconnect) */
-    int64_t offer_written_us;  /* when it reached a stream; 0 = not yet */
-    json_t *tracks_available;  /* re-sent when a stream (re)connects */
+    char *offer_sdp;          /* the outstanding server offer (re-sent on reconnect) */
+    int64_t offer_written_us; /* when it reached a stream; 0 = not yet */
+    json_t *tracks_available; /* re-sent when a stream (re)connects */
 };
 
 /* --- inlive_api.c: replies ---------------------------------------------------- */
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void il_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
 /* Purpose: an error envelope; counts tessera_inlive_errors_total{code=word}. */
-void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* --- inlive_clients.c ---------------------------------------------------------- */
 /* A request routed to a client; seg[3] is the client id. body parsed lazily. */

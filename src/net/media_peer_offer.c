@@ -45,8 +45,7 @@ static int create_job_run(void *data)
         .stream_id = "tessera",
     };
     struct tsr_sdp_send_offer *so = NULL;
-    int rc = tsr_sdp_send_offer_new(&so, p->local_sdp, strlen(p->local_sdp), &params,
-                                    job->reason);
+    int rc = tsr_sdp_send_offer_new(&so, p->local_sdp, strlen(p->local_sdp), &params, job->reason);
     if (rc)
         return rc;
     /* Only offer once the transport is up (spec: connected and stable). */

@@ -137,11 +137,11 @@ static int copy_existing(struct tsr_sdp *o, const struct tsr_sdp_media *m)
     bool sends = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
     for (size_t i = 0; i < m->n_attrs; i++) {
         const char *n = m->attrs[i].name;
-        if (!sends && (strcmp(n, "ssrc") == 0 || strcmp(n, "ssrc-group") == 0 ||
-                       strcmp(n, "msid") == 0))
+        if (!sends &&
+            (strcmp(n, "ssrc") == 0 || strcmp(n, "ssrc-group") == 0 || strcmp(n, "msid") == 0))
             continue;
-        int rc = tsr_sdp_add_attr(o, out, n, strcmp(n, "setup") == 0 ? "actpass"
-                                                                    : m->attrs[i].value);
+        int rc =
+            tsr_sdp_add_attr(o, out, n, strcmp(n, "setup") == 0 ? "actpass" : m->attrs[i].value);
         if (rc)
             return rc;
     }
@@ -157,7 +157,7 @@ static void describe_line(const struct tsr_sdp_media *t, struct tsr_sdp_send_lin
         struct tsr_sdp_rtpmap r;
         struct tsr_sdp_extmap e;
         if (strcmp(n, "rtpmap") == 0 && tsr_sdp_parse_rtpmap(v, &r) == 0 && r.pt == line->pt)
-            line->codec = g_ascii_strcasecmp(r.name, "opus") == 0  ? TSR_SDP_CODEC_OPUS
+            line->codec = g_ascii_strcasecmp(r.name, "opus") == 0   ? TSR_SDP_CODEC_OPUS
                           : g_ascii_strcasecmp(r.name, "H264") == 0 ? TSR_SDP_CODEC_H264
                                                                     : TSR_SDP_CODEC_VP8;
         else if (strcmp(n, "extmap") == 0 && tsr_sdp_parse_extmap(v, &e) == 0 &&
@@ -247,8 +247,8 @@ int tsr_sdp_send_offer_new(struct tsr_sdp_send_offer **out, const char *local, s
                            const struct tsr_sdp_send_offer_params *params,
                            char reason[TSR_SDP_REASON_MAX])
 {
-    if (!out || !local || !params || !params->audio_ssrc || !params->video_ssrc ||
-        !params->cname || !*params->cname || !params->stream_id || !*params->stream_id)
+    if (!out || !local || !params || !params->audio_ssrc || !params->video_ssrc || !params->cname ||
+        !*params->cname || !params->stream_id || !*params->stream_id)
         return -EINVAL;
     struct tsr_sdp *parsed = NULL;
     const char *why = NULL;
@@ -326,8 +326,8 @@ static const char *check_answer_line(const struct tsr_sdp *a, const struct tsr_s
 }
 
 int tsr_sdp_send_offer_apply_answer(const struct tsr_sdp_send_offer *offer, const char *answer,
-                                    size_t len, struct tsr_sdp_send_line lines[2],
-                                    size_t *n_lines, char reason[TSR_SDP_REASON_MAX])
+                                    size_t len, struct tsr_sdp_send_line lines[2], size_t *n_lines,
+                                    char reason[TSR_SDP_REASON_MAX])
 {
     if (!offer || !answer || !lines || !n_lines)
         return -EINVAL;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define FP_HEX                                                                                     \
-    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:" \
+    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
 
 static const char *const cands[] = {"candidate:1 1 udp 2130706431 198.51.100.10 40000 typ host"};
@@ -34,10 +34,17 @@ static char *answer_for(const char *dir)
     char *text = NULL;
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     char *offer = replace_all(text, "a=sendrecv", dir);
-    struct tsr_sdp_local l = {.ice_ufrag = "tsrU", .ice_pwd = "TesseraIcePassword0123456",
-                              .ice_lite = true, .fingerprint_sha256 = FP_HEX, .candidates = cands,
-                              .n_candidates = 1, .audio_ssrc = 1111, .video_ssrc = 2222,
-                              .cname = "tsr-cname", .stream_id = "tessera", .session_id = 42};
+    struct tsr_sdp_local l = {.ice_ufrag = "tsrU",
+                              .ice_pwd = "TesseraIcePassword0123456",
+                              .ice_lite = true,
+                              .fingerprint_sha256 = FP_HEX,
+                              .candidates = cands,
+                              .n_candidates = 1,
+                              .audio_ssrc = 1111,
+                              .video_ssrc = 2222,
+                              .cname = "tsr-cname",
+                              .stream_id = "tessera",
+                              .session_id = 42};
     struct tsr_sdp_negotiation *neg = NULL;
     char reason[TSR_SDP_REASON_MAX];
     g_assert_cmpint(tsr_sdp_negotiate(offer, strlen(offer), &l, &neg, reason), ==, 0);
@@ -78,10 +85,14 @@ static void test_offer_adds_sendonly_lines(void)
     g_assert_cmpint(tsr_sdp_parse(so->sdp, strlen(so->sdp), &o, NULL), ==, 0);
     g_assert_cmpuint(o->n_media, ==, 5);
     g_assert_cmpuint(so->n_mlines, ==, 5);
-    static const struct { const char *kind, *mid, *dir; uint16_t port; } want[] = {
-        {"audio", "0", "recvonly", 9}, {"video", "1", "recvonly", 9},
-        {"application", "2", NULL, 0}, {"audio", "3", "sendonly", 9},
-        {"video", "4", "sendonly", 9}};
+    static const struct {
+        const char *kind, *mid, *dir;
+        uint16_t port;
+    } want[] = {{"audio", "0", "recvonly", 9},
+                {"video", "1", "recvonly", 9},
+                {"application", "2", NULL, 0},
+                {"audio", "3", "sendonly", 9},
+                {"video", "4", "sendonly", 9}};
     for (size_t i = 0; i < 5; i++) {
         const struct tsr_sdp_media *m = &o->media[i];
         g_assert_cmpstr(m->kind, ==, want[i].kind);
@@ -195,12 +206,13 @@ static void test_bad_answers(void)
     char *rejected = g_strdup(good);
     memcpy(g_strrstr(rejected, "m=video 9 "), "m=video 0 ", 10);
     char *other_pt = g_strdup(good);
-    memcpy(g_strrstr(other_pt, "m=video 9 UDP/TLS/RTP/SAVPF 96"), "m=video 9 UDP/TLS/RTP/SAVPF 98", 30);
+    memcpy(g_strrstr(other_pt, "m=video 9 UDP/TLS/RTP/SAVPF 96"), "m=video 9 UDP/TLS/RTP/SAVPF 98",
+           30);
     char *passive = replace_all(good, "a=setup:active", "a=setup:passive");
     char *wrong_mid = replace_all(good, "a=mid:4", "a=mid:9");
     char *inactive = replace_all(good, "a=recvonly", "a=inactive");
-    const char *const bad[] = {no_last, rejected, other_pt, passive, wrong_mid, inactive,
-                               "v=0\r\nnot sdp", ""};
+    const char *const bad[] = {no_last,   rejected, other_pt,         passive,
+                               wrong_mid, inactive, "v=0\r\nnot sdp", ""};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         struct tsr_sdp_send_line lines[2];
         memset(lines, 0xab, sizeof lines);
