@@ -103,6 +103,10 @@ int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
 int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
                                      char reason[TSR_SDP_REASON_MAX]);
 
+/* Purpose: the participant's latest downlink estimate (the REMB its browser sends
+ * for the composite), or 0 before the first one. Thread: any. */
+int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
+
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);
