@@ -35,9 +35,9 @@ function sseReader(resp) {
   return { events, closed };
 }
 
-h.run('inlive_api', async () => {
+h.run('inlive_api', async ({ defer }) => {
   const server = await h.startServer({ extraConfig: il.MIXER_CONFIG });
-  // stop() is not deferred: it runs last and must find the server exiting cleanly.
+  defer(() => server.stop()); // also checks a clean exit (no leaks under ASan)
   const base = server.url;
   const c = (m, r, b, o) => il.call(base, m, r, b, o);
   const offer = fs.readFileSync(path.join(h.sourceDir, 'tests/data/sdp/chrome_offer.sdp'), 'utf8');
@@ -181,7 +181,24 @@ h.run('inlive_api', async () => {
   h.assert.equal((await c('GET', '/rooms/brief')).status, 200, 'removed at once');
   await h.waitFor(async () => (await c('GET', '/rooms/brief')).status === 404, { timeoutMs: 8000, what: 'empty room removed' });
 
+  // A room id that is not a valid conference alias still maps to one conference.
+  h.assert.equal((await c('POST', '/rooms/create', { id: 'Team Room #1' })).status, 201);
+  h.assert.equal((await c('GET', '/rooms/Team%20Room%20%231')).json.data.id, 'Team Room #1');
+  h.assert.equal((await c('POST', '/rooms/Team%20Room%20%231/register', { uid: 'z' })).status, 200);
+  h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/negotiate/z', { type: 'offer', sdp: offer })).status, 200);
+  h.assert.equal((await server.status()).participants, 1);
+  h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/end')).status, 200);
+  await h.waitFor(async () => (await server.status()).participants === 0, { what: 'hashed-alias room ended' });
+
   h.assert.equal((await c('POST', '/keys/accesstoken', { expiry_seconds: 60 })).json.data.access_token, 'tessera');
   h.assert.equal((await c('POST', `/room/${gen.json.data.id}/channel/create`, { name: 'chat', mode: true })).status, 200);
-  await server.stop();
+
+  // With ad-hoc conferences off, an inLive room is still joinable (it defines its conference).
+  const closed = await h.startServer({ allowAdhoc: false, extraConfig: il.MIXER_CONFIG });
+  defer(() => closed.stop());
+  const c2 = (m, r, b) => il.call(closed.url, m, r, b);
+  h.assert.equal((await c2('POST', '/rooms/create', { id: 'defined' })).status, 201);
+  h.assert.equal((await c2('POST', '/rooms/defined/register', { uid: 'a' })).status, 200);
+  h.assert.equal((await c2('PUT', '/rooms/defined/negotiate/a', { type: 'offer', sdp: offer })).status, 200);
+  h.assert.equal((await closed.status()).participants, 1);
 });
