@@ -467,6 +467,17 @@ static gboolean tick_cb(gpointer user)
     return G_SOURCE_CONTINUE;
 }
 
+/* Refreshes the inLive gauges just before /metrics renders (API loop). */
+static void collect(void *user)
+{
+    struct tsr_inlive_api *api = user;
+    tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_rooms", NULL, "Live inLive API rooms."),
+                  (double)g_hash_table_size(api->rooms));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_clients", NULL,
+                                    "Registered inLive API clients."),
+                  (double)api->n_clients);
+}
+
 int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
                        struct tsr_conference_registry *reg, const struct tsr_inlive_api_opts *opts)
 {
@@ -490,6 +501,7 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
         return rc;
     }
     soup_server_add_handler(tsr_http_soup_server(http), PREFIX, handle_v1, api, NULL);
+    tsr_metrics_add_collector(collect, api);
     api->tick = g_timeout_source_new((guint)api->opts.tick_ms);
     g_source_set_callback(api->tick, tick_cb, api, NULL);
     g_source_attach(api->tick, g_main_context_get_thread_default());
@@ -506,6 +518,7 @@ void tsr_inlive_api_free(struct tsr_inlive_api **p)
         return;
     struct tsr_inlive_api *api = *p;
     soup_server_remove_handler(tsr_http_soup_server(api->http), PREFIX);
+    tsr_metrics_remove_collector(collect, api);
     g_source_destroy(api->tick);
     g_source_unref(api->tick);
     tsr_conference_registry_unsubscribe(api->reg, api->sub_id);

@@ -113,6 +113,10 @@ h.run('inlive_api', async ({ defer }) => {
     h.assert.equal(r.json.data, null);
   }
   h.assert.equal(await snapshot(), before, 'bad requests changed state');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  h.assert.match(metrics, /^tessera_inlive_rooms 2$/m);
+  h.assert.match(metrics, /^tessera_inlive_clients 3$/m);
+  h.assert.match(metrics, /^tessera_inlive_errors_total\{code="invalid_request_body"\} \d+$/m);
 
   // Negotiation: a candidate before its offer is buffered; then the offer joins.
   h.assert.equal((await c('POST', '/rooms/r1/candidate/alice', { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 })).status, 200);
