@@ -136,11 +136,12 @@ static void stream_open(struct il_req *r)
     cl->stream = g_object_ref(msg);
     g_signal_connect(msg, "finished", G_CALLBACK(on_stream_finished), cl);
     stream_write(cl, "retry: 3000\n\n");
-    /* Re-send what a reconnecting client may have missed, then the queue. */
+    /* A reconnecting client may have missed what was written to its last stream:
+     * the mix's tracks and an unanswered offer (queued events follow). */
+    if (cl->n_streams++ > 0 && cl->tracks_available)
+        il_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
     if (cl->server_offering && cl->offer_written_us)
         il_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
-    else if (cl->tracks_available && !cl->queue->len)
-        il_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
     for (guint i = 0; i < cl->queue->len; i++) {
         const char *text = cl->queue->pdata[i];
         if (cl->server_offering && !cl->offer_written_us &&

@@ -46,6 +46,7 @@ struct il_client {
     GPtrArray *candidates;     /* json_t* candidate inits received before the offer */
     GPtrArray *queue;          /* char* SSE messages waiting for a stream */
     SoupServerMessage *stream; /* the open event stream (ref held) or NULL */
+    unsigned n_streams;        /* event streams opened so far */
     /* §5 negotiation state. */
     bool server_offering, client_negotiating, pending_allow, offer_due;
     char *offer_sdp;          /* the outstanding server offer (re-sent on reconnect) */

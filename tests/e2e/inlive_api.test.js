@@ -140,9 +140,15 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.equal(resp.status, 200);
   h.assert.equal(resp.headers.get('content-type'), 'text/event-stream');
   h.assert.equal(resp.headers.get('access-control-allow-origin'), '*');
-  const sse = sseReader(resp);
-  await h.waitFor(() => sse.events.length >= 2, { what: 'queued events' });
-  h.assert.deepEqual(sse.events.map((e) => e.event), ['tracks_added', 'tracks_available']);
+  const first = sseReader(resp);
+  await h.waitFor(() => first.events.length >= 2, { what: 'queued events' });
+  h.assert.deepEqual(first.events.map((e) => e.event), ['tracks_added', 'tracks_available']);
+  // A second stream replaces the first (which ends) and gets the mix's tracks again.
+  const sse = sseReader(await fetch(`${base}/v1/rooms/r1/events/alice`));
+  await first.closed;
+  await h.waitFor(() => sse.events.length >= 1, { what: 'tracks_available again' });
+  h.assert.deepEqual(sse.events[0], first.events[1]);
+  sse.events.unshift(first.events[0]);
   const added = Object.values(sse.events[0].data.tracks);
   h.assert.deepEqual(added.map((t) => t.kind).sort(), ['audio', 'video']);
   h.assert.equal(added[0].stream_id, '5f3c1f0e-6a4b-4a4e-9b0d-2d6f1c7c2b11');
