@@ -127,6 +127,13 @@ struct tsr_conference_media_ops {
      * offer is dropped and media continues as before). May be NULL. */
     int (*apply_send_answer)(void *user, struct tsr_participant *p, const char *answer_sdp,
                              char **err_text);
+    /* A re-offer on p's running session (same ICE credentials and fingerprint, same
+     * m-lines, maybe more appended), answered from the current local description so
+     * that lines added by a server offer keep the mix. *answer_sdp newly allocated.
+     * Returns 0, TSR_ERR_UNSUPPORTED (ICE restart or changed m-lines), TSR_ERR_INVALID,
+     * TSR_ERR_STATE (a server offer is outstanding). May be NULL. */
+    int (*answer_reoffer)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                          char **answer_sdp, char **err_text);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -300,6 +307,12 @@ int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sd
  * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
 int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
                                       char **err_text);
+
+/* Purpose: hand p's re-offer on its running session to media (answer_reoffer in
+ * struct tsr_conference_media_ops). Same returns, TSR_ERR_UNSUPPORTED when no such
+ * op is wired, TSR_ERR_STATE when p has no media. */
+int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
+                                   char **answer_sdp, char **err_text);
 
 const char *tsr_participant_id(const struct tsr_participant *p);
 const char *tsr_participant_token(const struct tsr_participant *p);

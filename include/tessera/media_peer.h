@@ -107,6 +107,16 @@ int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answe
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
 
+/* Purpose: answer the participant's re-offer on the running session (same ICE
+ * credentials and fingerprint, same m-lines, maybe more appended) from our current
+ * local description, so lines added by a server offer keep carrying the mix; see
+ * tsr_sdp_answer_reoffer(). Nothing in the media changes. Returns 0 and *answer
+ * (g_free); TSR_ERR_UNSUPPORTED (an ICE restart or changed m-lines: *reason says
+ * which); TSR_ERR_INVALID (bad SDP); TSR_ERR_STATE (a server offer is outstanding,
+ * or closed). Thread: any (waits for the net loop). */
+int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, char **answer,
+                                  char reason[TSR_SDP_REASON_MAX]);
+
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);

@@ -65,6 +65,19 @@ int tsr_sdp_send_offer_apply_answer(const struct tsr_sdp_send_offer *offer, cons
                                     size_t len, struct tsr_sdp_send_line lines[2], size_t *n_lines,
                                     char reason[TSR_SDP_REASON_MAX]);
 
+/* Purpose: answer a client's re-offer on the running session from our current
+ * local description `local` (after added lines too): every m-line of `local` keeps
+ * its section (codec, SSRC, ICE/DTLS, candidates) with the direction intersected
+ * with the re-offer's; m-lines the re-offer appends are rejected (port 0); the o=
+ * version is bumped. For same-transport renegotiations only: `prev_remote` is the
+ * client's last description, and an offer that changes its ICE credentials or DTLS
+ * fingerprint (ICE restart), the kind or mid of an existing line, or drops our
+ * payload type from one is refused with TSR_ERR_UNSUPPORTED (*reason says why).
+ * Returns 0 and *answer (g_free); TSR_ERR_INVALID (malformed offer); -ENOMEM.
+ * Thread: any. reason may be NULL. */
+int tsr_sdp_answer_reoffer(const char *local, const char *prev_remote, const char *offer,
+                           size_t len, char **answer, char reason[TSR_SDP_REASON_MAX]);
+
 /* Purpose: free; NULLs *o; accepts NULL. */
 void tsr_sdp_send_offer_free(struct tsr_sdp_send_offer **o);
 

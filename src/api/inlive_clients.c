@@ -388,15 +388,38 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     }
 }
 
+/* A new offer on the running session (spec: clients re-offer after adding tracks,
+ * the SDK after allowed_renegotation). */
+static void negotiate_reoffer(struct il_req *r, const char *sdp)
+{
+    struct il_client *cl = r->client;
+    char *answer = NULL, *err = NULL;
+    if (cl->server_offering) {
+        il_reply_error(r->msg, 409, "server_offer_pending",
+                       "a server offer is waiting for its answer; answer it first");
+        return;
+    }
+    int rc = tsr_participant_answer_reoffer(cl->p, sdp, &answer, &err);
+    cl->client_negotiating = false;
+    if (rc == 0)
+        il_reply(r->msg, 200, "ok",
+                 json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
+    else if (rc == TSR_ERR_INVALID)
+        il_reply_error(r->msg, 400, "invalid_sdp", "invalid offer: %s", err ? err : "bad SDP");
+    else
+        il_reply_error(r->msg, 409, "renegotiation_unsupported",
+                       "this offer cannot be applied to the running session (%s); leave and "
+                       "register again",
+                       err ? err : tsr_strerror(rc));
+    g_free(answer);
+    g_free(err);
+}
+
 static void negotiate_offer(struct il_req *r, const char *sdp)
 {
     struct il_client *cl = r->client;
     if (cl->p) {
-        /* No media-layer renegotiation on this branch yet: an established session
-         * keeps its first negotiation. */
-        il_reply_error(r->msg, 409, "renegotiation_unsupported",
-                       "a new offer for an established session is not supported; leave and "
-                       "register again");
+        negotiate_reoffer(r, sdp);
         return;
     }
     struct tsr_conference_join_request jr = {

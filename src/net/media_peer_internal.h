@@ -60,6 +60,7 @@ struct tsr_media_peer {
     uint64_t jitter_dropped_seen;
     /* Server offers (media_peer_offer.c); home: the net loop. */
     char *local_sdp;                       /* our current local description */
+    char *remote_sdp;                      /* the participant's current description */
     struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
 };
 

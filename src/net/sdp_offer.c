@@ -348,3 +348,142 @@ int tsr_sdp_send_offer_apply_answer(const struct tsr_sdp_send_offer *offer, cons
     *n_lines = offer->n_lines;
     return 0;
 }
+
+/* --- re-offers on the running session ------------------------------------------ */
+
+/* ICE ufrag/pwd and fingerprint of the first bundled line: what identifies the
+ * transport. */
+static bool same_transport(const struct tsr_sdp *a, const struct tsr_sdp *b)
+{
+    static const char *const keys[] = {"ice-ufrag", "ice-pwd", "fingerprint"};
+    if (a->n_media == 0 || b->n_media == 0)
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *va = tsr_sdp_media_attr(a, &a->media[0], keys[i]);
+        const char *vb = tsr_sdp_media_attr(b, &b->media[0], keys[i]);
+        if (!va || !vb || g_ascii_strcasecmp(va, vb) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool has_format(const struct tsr_sdp_media *m, const char *fmt)
+{
+    for (size_t i = 0; i < m->n_fmts; i++)
+        if (strcmp(m->fmts[i], fmt) == 0)
+            return true;
+    return false;
+}
+
+/* Our direction: what we did on the line, limited by what the re-offer allows. */
+static const char *answer_direction(const char *ours, const char *theirs)
+{
+    bool we_send = strcmp(ours, "sendrecv") == 0 || strcmp(ours, "sendonly") == 0;
+    bool we_recv = strcmp(ours, "sendrecv") == 0 || strcmp(ours, "recvonly") == 0;
+    bool they_send = strcmp(theirs, "sendrecv") == 0 || strcmp(theirs, "sendonly") == 0;
+    bool they_recv = strcmp(theirs, "sendrecv") == 0 || strcmp(theirs, "recvonly") == 0;
+    bool send = we_send && they_recv, recv = we_recv && they_send;
+    return send && recv ? "sendrecv" : send ? "sendonly" : recv ? "recvonly" : "inactive";
+}
+
+static int answer_line(struct tsr_sdp *ans, const struct tsr_sdp_media *ours,
+                       const struct tsr_sdp_media *theirs)
+{
+    struct tsr_sdp_media *out = copy_media_line(ans, ours, ours->port);
+    if (!out)
+        return -ENOMEM;
+    const char *dir = ours->port ? answer_direction(direction(ours), direction(theirs)) : NULL;
+    bool sends = dir && (strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0);
+    int rc = 0;
+    for (size_t i = 0; i < ours->n_attrs && rc == 0; i++) {
+        const char *n = ours->attrs[i].name, *v = ours->attrs[i].value;
+        if (!sends &&
+            (strcmp(n, "ssrc") == 0 || strcmp(n, "ssrc-group") == 0 || strcmp(n, "msid") == 0))
+            continue;
+        if (is_direction(n)) {
+            if (!dir)
+                continue;
+            n = dir;
+            v = NULL;
+        } else if (strcmp(n, "setup") == 0 && v && strcmp(v, "actpass") == 0) {
+            v = "passive"; /* our offer was answered active: we stay the DTLS server */
+        }
+        rc = tsr_sdp_add_attr(ans, out, n, v);
+    }
+    return rc;
+}
+
+/* Checks the re-offer line by line against our lines; a static reason or NULL. */
+static const char *check_reoffer(const struct tsr_sdp *local, const struct tsr_sdp *offer)
+{
+    if (offer->n_media < local->n_media)
+        return "the re-offer drops m-lines of the running session";
+    for (size_t i = 0; i < local->n_media; i++) {
+        const struct tsr_sdp_media *l = &local->media[i], *o = &offer->media[i];
+        if (strcmp(l->kind, o->kind) != 0 || strcmp(media_mid(l), media_mid(o)) != 0)
+            return "the re-offer changes the kind or mid of an existing m-line";
+        if (l->port != 0 && (o->port == 0 || !has_format(o, l->fmts[0])))
+            return "the re-offer drops a running m-line or its payload type";
+    }
+    return NULL;
+}
+
+static int build_reanswer(const struct tsr_sdp *local, const struct tsr_sdp *offer, char **answer)
+{
+    char *origin = next_origin(local->origin);
+    if (!origin)
+        return TSR_ERR_INVALID;
+    struct tsr_sdp *ans = NULL;
+    int rc = tsr_sdp_new(&ans, origin, local->session_name);
+    g_free(origin);
+    for (size_t i = 0; i < local->n_attrs && rc == 0; i++)
+        rc = tsr_sdp_add_attr(ans, NULL, local->attrs[i].name, local->attrs[i].value);
+    for (size_t i = 0; i < local->n_media && rc == 0; i++)
+        rc = answer_line(ans, &local->media[i], &offer->media[i]);
+    for (size_t i = local->n_media; i < offer->n_media && rc == 0; i++) {
+        const struct tsr_sdp_media *o = &offer->media[i]; /* appended: rejected */
+        struct tsr_sdp_media *out = NULL;
+        const char *fmts[] = {o->fmts[0]};
+        rc = tsr_sdp_add_media(ans, o->kind, 0, o->proto, fmts, 1, &out);
+        if (rc == 0)
+            rc = tsr_sdp_set_connection(out, "IN IP4 0.0.0.0");
+        if (rc == 0 && *media_mid(o))
+            rc = tsr_sdp_add_attr(ans, out, "mid", media_mid(o));
+    }
+    if (rc == 0)
+        rc = tsr_sdp_write(ans, answer);
+    tsr_sdp_free(&ans);
+    return rc;
+}
+
+int tsr_sdp_answer_reoffer(const char *local, const char *prev_remote, const char *offer,
+                           size_t len, char **answer, char reason[TSR_SDP_REASON_MAX])
+{
+    if (!local || !prev_remote || !offer || !answer)
+        return -EINVAL;
+    struct tsr_sdp *l = NULL, *prev = NULL, *o = NULL;
+    const char *why = NULL;
+    int rc = tsr_sdp_parse(offer, len, &o, &why);
+    if (rc) {
+        rc = fail(reason, rc == -ENOMEM ? rc : TSR_ERR_INVALID, why ? why : "malformed SDP");
+        goto out;
+    }
+    if (tsr_sdp_parse(local, strlen(local), &l, NULL) != 0 ||
+        tsr_sdp_parse(prev_remote, strlen(prev_remote), &prev, NULL) != 0) {
+        rc = fail(reason, TSR_ERR_INVALID, "the running session's descriptions do not parse");
+        goto out;
+    }
+    if (!same_transport(prev, o))
+        why = "the re-offer restarts ICE or changes the DTLS fingerprint";
+    else
+        why = check_reoffer(l, o);
+    if (why)
+        rc = fail(reason, TSR_ERR_UNSUPPORTED, why);
+    else if ((rc = build_reanswer(l, o, answer)) == TSR_ERR_INVALID)
+        fail(reason, rc, "the local description's o= line cannot be versioned");
+out:
+    tsr_sdp_free(&o);
+    tsr_sdp_free(&l);
+    tsr_sdp_free(&prev);
+    return rc;
+}

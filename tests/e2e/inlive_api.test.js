@@ -130,7 +130,16 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.match(answer, /a=msid:tessera tessera-video/);
   h.assert.match(answer, /m=application 0 /);
   h.assert.equal((await server.status()).participants, 1);
-  h.assert.equal((await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: offer })).status, 409);
+  // A re-offer on the running session is answered from it (o= version bumped); an
+  // ICE restart is refused (409) and the participant stays.
+  const again = await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: offer });
+  h.assert.equal(again.status, 200, JSON.stringify(again.json));
+  const oLine = (sdp) => sdp.split('\r\n').find((l) => l.startsWith('o='));
+  h.assert.equal(oLine(again.json.data.answer.sdp), oLine(answer).replace(/ 2 IN IP4/, ' 3 IN IP4'));
+  h.assert.equal(again.json.data.answer.sdp.replace(/^o=.*$/m, ''), answer.replace(/^o=.*$/m, ''));
+  const restart = offer.replace(/a=ice-ufrag:Xq0W/g, 'a=ice-ufrag:NEW1');
+  h.assert.equal((await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: restart })).status, 409);
+  h.assert.equal((await server.status()).participants, 1);
   h.assert.equal((await c('PUT', '/rooms/r1/settracksources/alice', [{ track_id: 't', source: 'media' }])).status, 200);
   h.assert.equal((await c('POST', '/rooms/r1/subscribetracks/alice', [{ client_id: 'mcu', track_id: 'tessera-video', stream_id: 'tessera' }])).status, 200);
   h.assert.equal((await c('PUT', '/rooms/r1/setname/alice', { name: 'Alice B.' })).json.data.name, 'Alice B.');

@@ -53,7 +53,7 @@ h.run('inlive_mixed', async ({ scratch, defer }) => {
       last = await sampleNative(native);
       return last && il.colourDistance(last, BLUE) < 60;
     }, { timeoutMs: 40000, what: `the native client sees blue (last ${last})` });
-    await inlive.waitForFunction(async () => (await window.inlive.stats()) > 20, null, { timeout: 40000 });
+    await inlive.waitForFunction(() => window.inlive.framesDecoded > 20, null, { timeout: 40000 });
     await h.waitFor(async () => {
       last = await inlive.evaluate(() => window.inlive.sample(0.5, 0.5));
       return last && il.colourDistance(last, RED) < 60;

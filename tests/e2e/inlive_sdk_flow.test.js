@@ -5,7 +5,8 @@
  * over PUT negotiate, and the composite arrives on the added lines: frames decode
  * and the other participant's (a tutorial-style page's) colour is in the picture.
  * While the offer is outstanding, isallownegotiate is refused (403) and
- * `allowed_renegotation` follows the answer (spec §5). */
+ * `allowed_renegotation` follows the answer (spec §5). A later re-offer from the
+ * page is answered on the running session and the composite keeps flowing. */
 'use strict';
 const path = require('node:path');
 const h = require('./lib/harness');
@@ -65,7 +66,8 @@ h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
 
   // The composite arrives on the added video m-line and shows the other page.
   await sdk.waitForFunction(() => window.inlive.events.includes('track:video:3'), null, { timeout: 10000 });
-  await sdk.waitForFunction(async () => (await window.inlive.stats()) > 20, null, { timeout: 40000 });
+  await sdk.waitForFunction(() => window.inlive.framesDecoded > 20, null, { timeout: 40000 });
+  h.assert.deepEqual(await sdk.evaluate(() => window.inlive.decodingMids), ['3']);
   let last = null;
   try {
     await h.waitFor(async () => {
@@ -73,7 +75,7 @@ h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
       return last && il.colourDistance(last, GREEN) < 60;
     }, { timeoutMs: 20000, what: `the SDK page sees green (last ${last})` });
     // And the tutorial page sees the SDK page's canvas.
-    await tutorial.waitForFunction(async () => (await window.inlive.stats()) > 20, null, { timeout: 40000 });
+    await tutorial.waitForFunction(() => window.inlive.framesDecoded > 20, null, { timeout: 40000 });
     await h.waitFor(async () => {
       last = await tutorial.evaluate(() => window.inlive.sample(0.5, 0.5));
       return last && il.colourDistance(last, PURPLE) < 60;
@@ -83,6 +85,16 @@ h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
     await h.screenshot(tutorial, 'inlive_sdk_flow-tutorial');
   }
   h.assert.ok(st.events.includes('sse:tracks_available'));
+
+  // The client re-offers on the running session: the added lines stay sendonly on
+  // our side and the composite keeps decoding.
+  const framesBefore = await sdk.evaluate(() => window.inlive.framesDecoded);
+  const re = await sdk.evaluate(() => window.inlive.reoffer());
+  h.assert.equal(re.status, 200);
+  h.assert.equal(re.signaling, 'stable');
+  h.assert.deepEqual(mlines(re.sdp).map((m) => [m.mid, m.dir]),
+    [['0', 'recvonly'], ['1', 'recvonly'], ['2', 'sendonly'], ['3', 'sendonly']]);
+  await sdk.waitForFunction((n) => window.inlive.framesDecoded > n + 15, framesBefore, { timeout: 20000 });
 
   // An answer with no offer outstanding is refused and changes nothing.
   const stray = await il.call(server.url, 'PUT', '/rooms/sdk-room/negotiate/sdk', { type: 'answer', sdp: 'v=0\r\n' });

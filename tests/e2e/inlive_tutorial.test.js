@@ -13,7 +13,7 @@ const RED = [200, 40, 40]; // page A: the fake camera
 const BLUE = [40, 70, 210]; // page B: a canvas stream
 
 async function waitComposite(page, want, who) {
-  await page.waitForFunction(async () => (await window.inlive.stats()) > 20, null, { timeout: 40000 });
+  await page.waitForFunction(() => window.inlive.framesDecoded > 20, null, { timeout: 40000 });
   let last = null;
   await h.waitFor(async () => {
     last = await page.evaluate(() => window.inlive.sample(0.5, 0.5));

@@ -234,6 +234,68 @@ static void test_bad_answers(void)
     tsr_sdp_send_offer_free(&so);
 }
 
+/* After the added lines run, the client re-offers (the SDK after
+ * allowed_renegotation, or with a screen share appended): answered from our
+ * session, the added lines keep sending, the appended one is rejected. */
+static void test_reoffer(void)
+{
+    struct tsr_sdp_send_offer *so = make_offer();
+    char *client = browser_answer(so->sdp); /* the client's current description */
+    char *base = replace_all(client, "a=setup:active", "a=setup:actpass");
+    char *reoffer = g_strconcat(base,
+                                "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+                                "a=mid:5\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n",
+                                NULL);
+    char *answer = NULL;
+    char reason[TSR_SDP_REASON_MAX];
+    g_assert_cmpint(
+        tsr_sdp_answer_reoffer(so->sdp, client, reoffer, strlen(reoffer), &answer, reason), ==, 0);
+    struct tsr_sdp *a = NULL;
+    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &a, NULL), ==, 0);
+    g_assert_cmpuint(a->n_media, ==, 6);
+    static const struct {
+        const char *mid, *dir;
+        uint16_t port;
+    } want[] = {{"0", "recvonly", 9}, {"1", "recvonly", 9}, {"2", NULL, 0},
+                {"3", "sendonly", 9}, {"4", "sendonly", 9}, {"5", NULL, 0}};
+    for (size_t i = 0; i < 6; i++) {
+        g_assert_true(has_attr(&a->media[i], "mid", want[i].mid));
+        g_assert_cmpuint(a->media[i].port, ==, want[i].port);
+        if (want[i].dir)
+            g_assert_true(has_attr(&a->media[i], want[i].dir, NULL));
+    }
+    g_assert_true(has_attr(&a->media[4], "ssrc", "6666 msid:tessera tessera-video"));
+    g_assert_true(has_attr(&a->media[4], "setup", "passive"));
+    g_assert_false(has_attr(&a->media[1], "ssrc", NULL));
+    g_assert_cmpstr(a->origin, ==, "- 42 4 IN IP4 0.0.0.0");
+    tsr_sdp_free(&a);
+    g_free(answer);
+
+    /* What a running session cannot take, and garbage. */
+    char *restart = replace_all(base, "a=ice-ufrag:tsrU", "a=ice-ufrag:zzzz");
+    char *new_mid = replace_all(base, "a=mid:4", "a=mid:9");
+    char *dropped = g_strndup(base, (gsize)(g_strrstr(base, "m=video") - base));
+    const char *const bad[] = {restart, new_mid, dropped};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        answer = NULL;
+        g_assert_cmpint(
+            tsr_sdp_answer_reoffer(so->sdp, client, bad[i], strlen(bad[i]), &answer, reason), ==,
+            TSR_ERR_UNSUPPORTED);
+        g_assert_null(answer);
+        g_assert_cmpuint(strlen(reason), >, 0);
+    }
+    g_assert_cmpint(tsr_sdp_answer_reoffer(so->sdp, client, "x", 1, &answer, reason), ==,
+                    TSR_ERR_INVALID);
+    g_assert_null(answer);
+    g_free(restart);
+    g_free(new_mid);
+    g_free(dropped);
+    g_free(reoffer);
+    g_free(base);
+    g_free(client);
+    tsr_sdp_send_offer_free(&so);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -241,5 +303,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_offer/nothing_to_add", test_nothing_to_add);
     g_test_add_func("/sdp_offer/apply_answer", test_apply_answer);
     g_test_add_func("/sdp_offer/bad_answers", test_bad_answers);
+    g_test_add_func("/sdp_offer/reoffer", test_reoffer);
     return g_test_run();
 }
