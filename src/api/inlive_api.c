@@ -15,7 +15,7 @@
 
 /* --- envelope ------------------------------------------------------------------ */
 
-void il_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data)
+void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data)
 {
     json_t *o = json_pack("{s:I, s:b, s:s, s:o}", "code", (json_int_t)status, "ok",
                           status >= 200 && status < 300, "message", message, "data",
@@ -23,7 +23,8 @@ void il_reply(SoupServerMessage *msg, unsigned status, const char *message, json
     tsr_http_reply_json(msg, status, o);
 }
 
-void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, const char *fmt, ...)
+void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char *word,
+                            const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -35,11 +36,11 @@ void il_reply_error(SoupServerMessage *msg, unsigned status, const char *word, c
                                         "inLive API requests answered with an error, by cause."));
     TSR_LOG(TSR_LOG_DEBUG, "inlive", "%s %s -> %u %s", soup_server_message_get_method(msg),
             g_uri_get_path(soup_server_message_get_uri(msg)), status, text);
-    il_reply(msg, status, text, NULL);
+    tsr_inlive_reply(msg, status, text, NULL);
     g_free(text);
 }
 
-json_t *il_bitrates_json(void)
+json_t *tsr_inlive_bitrates_json(void)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio",
                      (json_int_t)48000, "audio_red", (json_int_t)75000, "video", (json_int_t)700000,
@@ -51,20 +52,20 @@ json_t *il_bitrates_json(void)
 
 /* --- rooms ---------------------------------------------------------------------- */
 
-static json_t *room_json(const struct il_room *room)
+static json_t *room_json(const struct tsr_inlive_room *room)
 {
     json_t *presets = json_pack("{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}", "high", "sid", 2,
                                 "tid", 2, "mid", "sid", 1, "tid", 1, "low", "sid", 0, "tid", 0);
     json_t *opts = json_pack(
-        "{s:o, s:[s, s], s:I, s:I, s:o}", "bitrates", il_bitrates_json(), "codecs", "video/VP8",
-        "audio/opus", "pli_interval_ns", (json_int_t)0, "empty_room_timeout_ns",
+        "{s:o, s:[s, s], s:I, s:I, s:o}", "bitrates", tsr_inlive_bitrates_json(), "codecs",
+        "video/VP8", "audio/opus", "pli_interval_ns", (json_int_t)0, "empty_room_timeout_ns",
         (json_int_t)(room->empty_timeout_s * 1000000000), "quality_presets", presets);
     return json_pack("{s:s, s:s, s:o}", "id", room->id, "name", room->name, "options", opts);
 }
 
 static void room_free(gpointer data)
 {
-    struct il_room *room = data;
+    struct tsr_inlive_room *room = data;
     g_hash_table_destroy(room->clients);
     json_decref(room->meta);
     g_free(room->id);
@@ -74,14 +75,14 @@ static void room_free(gpointer data)
 
 static void client_free_cb(gpointer data)
 {
-    il_client_free(data);
+    tsr_inlive_client_free(data);
 }
 
-/* Printable, no '/', 1..IL_ID_MAX bytes: safe in a URL path and in logs. */
+/* Printable, no '/', 1..TSR_INLIVE_ID_MAX bytes: safe in a URL path and in logs. */
 static bool id_ok(const char *id)
 {
     size_t n = strlen(id);
-    if (n == 0 || n > IL_ID_MAX || !g_utf8_validate(id, -1, NULL))
+    if (n == 0 || n > TSR_INLIVE_ID_MAX || !g_utf8_validate(id, -1, NULL))
         return false;
     for (const char *s = id; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == '/' || *s == 0x7f)
@@ -118,7 +119,7 @@ static void random_id(char *out, size_t len)
 }
 
 /* With ad-hoc conferences off, the room's alias must be defined to be joinable. */
-static int define_conference(struct tsr_inlive_api *api, const struct il_room *room)
+static int define_conference(struct tsr_inlive_api *api, const struct tsr_inlive_room *room)
 {
     if (tsr_conference_registry_allow_adhoc(api->reg) ||
         tsr_conference_registry_knows(api->reg, room->alias))
@@ -136,7 +137,8 @@ static int define_conference(struct tsr_inlive_api *api, const struct il_room *r
 }
 
 /* Reads {id?, name?, options?{empty_room_timeout_ns?}}; replies on failure. */
-static bool parse_create(struct il_req *r, const char **id, const char **name, int64_t *timeout_s)
+static bool parse_create(struct tsr_inlive_req *r, const char **id, const char **name,
+                         int64_t *timeout_s)
 {
     json_t *jid = json_object_get(r->body, "id"), *jname = json_object_get(r->body, "name");
     json_t *opts = json_object_get(r->body, "options"), *jt = NULL;
@@ -154,11 +156,12 @@ static bool parse_create(struct il_req *r, const char **id, const char **name, i
     if (!bad && (strlen(*name) > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(*name, -1, NULL)))
         bad = true;
     if (bad) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
-                       "printable bytes, no '/'), \"options.empty_room_timeout_ns\" a "
-                       "non-negative integer",
-                       IL_ID_MAX);
+        tsr_inlive_reply_error(
+            r->msg, 400, "invalid_request_body",
+            "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
+            "printable bytes, no '/'), \"options.empty_room_timeout_ns\" a "
+            "non-negative integer",
+            TSR_INLIVE_ID_MAX);
         return false;
     }
     if (json_is_integer(jt) && json_integer_value(jt) > 0)
@@ -166,11 +169,11 @@ static bool parse_create(struct il_req *r, const char **id, const char **name, i
     return true;
 }
 
-static void handle_create(struct il_req *r)
+static void handle_create(struct tsr_inlive_req *r)
 {
     const char *id = NULL, *name = NULL;
     int64_t timeout_s = r->api->opts.empty_room_timeout_s;
-    if (!il_read_body(r, true) || !parse_create(r, &id, &name, &timeout_s))
+    if (!tsr_inlive_read_body(r, true) || !parse_create(r, &id, &name, &timeout_s))
         return;
     char gen[17];
     if (!*id) {
@@ -179,10 +182,10 @@ static void handle_create(struct il_req *r)
         while (g_hash_table_contains(r->api->rooms, gen));
         id = gen;
     } else if (g_hash_table_contains(r->api->rooms, id)) {
-        il_reply_error(r->msg, 409, "room_exists", "room already exists");
+        tsr_inlive_reply_error(r->msg, 409, "room_exists", "room already exists");
         return;
     }
-    struct il_room *room = g_new0(struct il_room, 1);
+    struct tsr_inlive_room *room = g_new0(struct tsr_inlive_room, 1);
     room->api = r->api;
     room->id = g_strdup(id);
     room->name = g_strdup(name);
@@ -193,20 +196,21 @@ static void handle_create(struct il_req *r)
     room_alias(id, room->alias);
     if (define_conference(r->api, room) != 0) {
         room_free(room);
-        il_reply_error(r->msg, 500, "define_failed", "the room's conference cannot be defined");
+        tsr_inlive_reply_error(r->msg, 500, "define_failed",
+                               "the room's conference cannot be defined");
         return;
     }
     g_hash_table_insert(r->api->rooms, room->id, room);
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s)", room->id, room->alias);
-    il_reply(r->msg, 201, "room created", room_json(room));
+    tsr_inlive_reply(r->msg, 201, "room created", room_json(room));
 }
 
 /* Every client gets `left`; the room is gone afterwards. */
-static void room_end(struct il_room *room, const char *reason)
+static void room_end(struct tsr_inlive_room *room, const char *reason)
 {
     GList *clients = g_hash_table_get_values(room->clients);
     for (GList *l = clients; l; l = l->next)
-        il_client_remove(l->data, reason);
+        tsr_inlive_client_remove(l->data, reason);
     g_list_free(clients);
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s removed (%s)", room->id, reason);
     g_hash_table_remove(room->api->rooms, room->id);
@@ -214,23 +218,23 @@ static void room_end(struct il_room *room, const char *reason)
 
 /* --- metadata --------------------------------------------------------------------- */
 
-static void broadcast(struct il_room *room, const char *event, json_t *data)
+static void broadcast(struct tsr_inlive_room *room, const char *event, json_t *data)
 {
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, room->clients);
     while (g_hash_table_iter_next(&it, NULL, &v))
-        il_client_send(v, event, json_deep_copy(data));
+        tsr_inlive_client_send(v, event, json_deep_copy(data));
     json_decref(data);
 }
 
-static void handle_setmeta(struct il_req *r)
+static void handle_setmeta(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, false))
+    if (!tsr_inlive_read_body(r, false))
         return;
     if (!json_is_object(r->body) || json_object_size(r->body) == 0) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: a JSON object of one or more keys");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
+                               "invalid request body: a JSON object of one or more keys");
         return;
     }
     const char *key;
@@ -240,38 +244,38 @@ static void handle_setmeta(struct il_req *r)
         json_object_set(r->room->meta, key, value);
         broadcast(r->room, "meta_changed", json_pack("{s:O}", key, value));
     }
-    il_reply(r->msg, 200, "meta updated", NULL);
+    tsr_inlive_reply(r->msg, 200, "meta updated", NULL);
 }
 
-static void handle_meta_key(struct il_req *r, bool del, const char *key)
+static void handle_meta_key(struct tsr_inlive_req *r, bool del, const char *key)
 {
     json_t *v = json_object_get(r->room->meta, key);
     if (!v) {
-        il_reply_error(r->msg, 404, "meta_not_found", "meta: metadata not found");
+        tsr_inlive_reply_error(r->msg, 404, "meta_not_found", "meta: metadata not found");
         return;
     }
     if (!del) {
-        il_reply(r->msg, 200, "ok", json_pack("{s:O}", key, v));
+        tsr_inlive_reply(r->msg, 200, "ok", json_pack("{s:O}", key, v));
         return;
     }
     json_object_del(r->room->meta, key);
     broadcast(r->room, "meta_changed", json_pack("{s:n}", key));
-    il_reply(r->msg, 200, "meta deleted", NULL);
+    tsr_inlive_reply(r->msg, 200, "meta deleted", NULL);
 }
 
 /* --- routing -------------------------------------------------------------------- */
 
-static bool method_is(const struct il_req *r, const char *m)
+static bool method_is(const struct tsr_inlive_req *r, const char *m)
 {
     return strcmp(r->method, m) == 0;
 }
 
-static void reply_method(struct il_req *r, const char *allowed)
+static void reply_method(struct tsr_inlive_req *r, const char *allowed)
 {
     soup_message_headers_replace(soup_server_message_get_response_headers(r->msg), "Allow",
                                  allowed);
-    il_reply_error(r->msg, 405, "method_not_allowed", "method %s is not allowed here; use %s",
-                   r->method, allowed);
+    tsr_inlive_reply_error(r->msg, 405, "method_not_allowed",
+                           "method %s is not allowed here; use %s", r->method, allowed);
 }
 
 /* One route: /rooms/{id}/<action>[/{arg}] with the allowed methods. */
@@ -307,7 +311,7 @@ static const struct route *find_route(const char *action, bool has_arg)
     return NULL;
 }
 
-static bool method_allowed(const struct il_req *r, const char *methods)
+static bool method_allowed(const struct tsr_inlive_req *r, const char *methods)
 {
     gchar **ms = g_strsplit(methods, " ", -1);
     bool ok = g_strv_contains((const gchar *const *)ms, r->method);
@@ -315,23 +319,23 @@ static bool method_allowed(const struct il_req *r, const char *methods)
     return ok;
 }
 
-static void dispatch_room_route(struct il_req *r, const struct route *rt, const char *arg)
+static void dispatch_room_route(struct tsr_inlive_req *r, const struct route *rt, const char *arg)
 {
     if (strcmp(rt->action, "register") == 0)
-        il_handle_register(r);
+        tsr_inlive_handle_register(r);
     else if (strcmp(rt->action, "end") == 0) {
         room_end(r->room, "room ended");
-        il_reply(r->msg, 200, "room ended", NULL);
+        tsr_inlive_reply(r->msg, 200, "room ended", NULL);
     } else if (strcmp(rt->action, "setmeta") == 0)
         handle_setmeta(r);
     else if (!rt->client)
         handle_meta_key(r, strcmp(rt->action, "deletemeta") == 0, arg);
     else
-        il_handle_client_action(r, rt->action);
+        tsr_inlive_handle_client_action(r, rt->action);
 }
 
 /* seg: after /v1/, already unescaped and trimmed. */
-static void route_rooms(struct il_req *r, gchar **seg, guint n)
+static void route_rooms(struct tsr_inlive_req *r, gchar **seg, guint n)
 {
     if (n == 2 && strcmp(seg[1], "create") == 0 && method_is(r, "POST")) {
         handle_create(r);
@@ -344,7 +348,7 @@ static void route_rooms(struct il_req *r, gchar **seg, guint n)
     const struct route *rt = n >= 3 && n <= 4 ? find_route(seg[2], n == 4) : NULL;
     bool channel = n == 4 && strcmp(seg[2], "channel") == 0 && strcmp(seg[3], "create") == 0;
     if (n != 2 && !rt && !channel) {
-        il_reply_error(r->msg, 404, "not_found", "no such route");
+        tsr_inlive_reply_error(r->msg, 404, "not_found", "no such route");
         return;
     }
     if (rt && !method_allowed(r, rt->methods)) {
@@ -358,27 +362,28 @@ static void route_rooms(struct il_req *r, gchar **seg, guint n)
     }
     r->room = g_hash_table_lookup(r->api->rooms, seg[1]);
     if (!r->room) {
-        il_reply_error(r->msg, 404, "room_not_found", "room not found");
+        tsr_inlive_reply_error(r->msg, 404, "room_not_found", "room not found");
         return;
     }
     if (n == 2)
-        il_reply(r->msg, 200, "ok", room_json(r->room));
+        tsr_inlive_reply(r->msg, 200, "ok", room_json(r->room));
     else if (channel) /* data channels are not relayed: accepted, nothing opens */
-        il_reply(r->msg, 200, "channel accepted", NULL);
+        tsr_inlive_reply(r->msg, 200, "channel accepted", NULL);
     else if (rt->client && !(r->client = g_hash_table_lookup(r->room->clients, seg[3])))
-        il_reply_error(r->msg, 404, "client_not_found", "client not found");
+        tsr_inlive_reply_error(r->msg, 404, "client_not_found", "client not found");
     else
         dispatch_room_route(r, rt, n == 4 ? seg[3] : NULL);
 }
 
 /* Without inLive's key service an app can still ask us for a token (spec #19): the
  * value is never checked, Authorization is accepted and ignored everywhere. */
-static void handle_accesstoken(struct il_req *r)
+static void handle_accesstoken(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, true))
+    if (!tsr_inlive_read_body(r, true))
         return;
-    il_reply(r->msg, 200, "ok",
-             json_pack("{s:s, s:s}", "access_token", "tessera", "refresh_token", "tessera"));
+    tsr_inlive_reply(
+        r->msg, 200, "ok",
+        json_pack("{s:s, s:s}", "access_token", "tessera", "refresh_token", "tessera"));
 }
 
 /* Splits the path after /v1/, percent-decodes each segment and trims the trailing
@@ -410,11 +415,12 @@ static void handle_v1(SoupServer *server, SoupServerMessage *msg, const char *pa
                                      "Access-Control-Allow-Private-Network", "true");
         return;
     }
-    struct il_req r = {.api = user, .msg = msg, .method = soup_server_message_get_method(msg)};
+    struct tsr_inlive_req r = {
+        .api = user, .msg = msg, .method = soup_server_message_get_method(msg)};
     guint n = 0;
     gchar **seg = split_path(path, &n);
     if (!seg)
-        il_reply_error(msg, 404, "not_found", "no such route");
+        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
     else if (n >= 2 && strcmp(seg[0], "rooms") == 0)
         route_rooms(&r, seg, n);
     else if (n == 4 && strcmp(seg[0], "room") == 0 && strcmp(seg[2], "channel") == 0 &&
@@ -423,7 +429,7 @@ static void handle_v1(SoupServer *server, SoupServerMessage *msg, const char *pa
     else if (n == 2 && strcmp(seg[0], "keys") == 0 && strcmp(seg[1], "accesstoken") == 0)
         method_is(&r, "POST") ? handle_accesstoken(&r) : reply_method(&r, "POST");
     else
-        il_reply_error(msg, 404, "not_found", "no such route");
+        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
     json_decref(r.body);
     g_strfreev(seg);
 }
@@ -435,11 +441,12 @@ static void on_conference_event(const struct tsr_conference_event *ev, void *use
     struct tsr_inlive_api *api = user;
     if (ev->type != TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT || !ev->participant_id)
         return;
-    struct il_client *cl = g_hash_table_lookup(api->by_pid, ev->participant_id);
+    struct tsr_inlive_client *cl = g_hash_table_lookup(api->by_pid, ev->participant_id);
     if (!cl)
         return;
     json_t *reason = json_object_get(ev->data, "reason");
-    il_client_participant_gone(cl, json_is_string(reason) ? json_string_value(reason) : "left");
+    tsr_inlive_client_participant_gone(cl,
+                                       json_is_string(reason) ? json_string_value(reason) : "left");
 }
 
 static gboolean tick_cb(gpointer user)
@@ -454,10 +461,10 @@ static gboolean tick_cb(gpointer user)
         api->last_refresh_us = now;
     GList *rooms = g_hash_table_get_values(api->rooms);
     for (GList *l = rooms; l; l = l->next) {
-        struct il_room *room = l->data;
+        struct tsr_inlive_room *room = l->data;
         GList *clients = g_hash_table_get_values(room->clients);
         for (GList *c = clients; c; c = c->next)
-            il_client_tick(c->data, now, ping, refresh);
+            tsr_inlive_client_tick(c->data, now, ping, refresh);
         g_list_free(clients);
         if (g_hash_table_size(room->clients) == 0 && room->empty_since_us &&
             now - room->empty_since_us >= room->empty_timeout_s * G_USEC_PER_SEC)
@@ -473,9 +480,9 @@ static void collect(void *user)
     struct tsr_inlive_api *api = user;
     tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_rooms", NULL, "Live inLive API rooms."),
                   (double)g_hash_table_size(api->rooms));
-    tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_clients", NULL,
-                                    "Registered inLive API clients."),
-                  (double)api->n_clients);
+    tsr_gauge_set(
+        tsr_metrics_gauge("tessera_inlive_clients", NULL, "Registered inLive API clients."),
+        (double)api->n_clients);
 }
 
 int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,

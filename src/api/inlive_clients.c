@@ -16,13 +16,13 @@
 
 /* --- body ------------------------------------------------------------------------- */
 
-bool il_read_body(struct il_req *r, bool empty_ok)
+bool tsr_inlive_read_body(struct tsr_inlive_req *r, bool empty_ok)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(r->msg);
     if ((size_t)body->length > TSR_INLIVE_API_MAX_BODY_BYTES) {
-        il_reply_error(r->msg, 413, "body_too_large",
-                       "request body is %" G_GINT64_FORMAT " bytes; the limit is %d", body->length,
-                       TSR_INLIVE_API_MAX_BODY_BYTES);
+        tsr_inlive_reply_error(r->msg, 413, "body_too_large",
+                               "request body is %" G_GINT64_FORMAT " bytes; the limit is %d",
+                               body->length, TSR_INLIVE_API_MAX_BODY_BYTES);
         return false;
     }
     size_t n = (size_t)body->length;
@@ -37,7 +37,8 @@ bool il_read_body(struct il_req *r, bool empty_ok)
     json_error_t jerr;
     r->body = json_loadb(data, n, 0, &jerr);
     if (!r->body) {
-        il_reply_error(r->msg, 400, "invalid_request_body", "invalid request body: %s", jerr.text);
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body", "invalid request body: %s",
+                               jerr.text);
         return false;
     }
     return true;
@@ -67,26 +68,26 @@ static bool name_ok(const char *s)
 
 /* --- SSE ------------------------------------------------------------------------------ */
 
-static void stream_write(struct il_client *cl, const char *text)
+static void stream_write(struct tsr_inlive_client *cl, const char *text)
 {
     SoupMessageBody *body = soup_server_message_get_response_body(cl->stream);
     soup_message_body_append(body, SOUP_MEMORY_COPY, text, strlen(text));
     soup_server_message_unpause(cl->stream);
 }
 
-static void send_text(struct il_client *cl, char *text_taken)
+static void send_text(struct tsr_inlive_client *cl, char *text_taken)
 {
     if (cl->stream) {
         stream_write(cl, text_taken);
         g_free(text_taken);
         return;
     }
-    if (cl->queue->len >= IL_QUEUE_MAX) /* a client that never listens: keep the newest */
+    if (cl->queue->len >= TSR_INLIVE_QUEUE_MAX) /* a client that never listens: keep the newest */
         g_ptr_array_remove_index(cl->queue, 0);
     g_ptr_array_add(cl->queue, text_taken);
 }
 
-void il_client_send(struct il_client *cl, const char *event, json_t *data)
+void tsr_inlive_client_send(struct tsr_inlive_client *cl, const char *event, json_t *data)
 {
     char *json = json_dumps(data, JSON_COMPACT);
     /* PY's parser wants `event:` then exactly one `data:` line; compact JSON has no
@@ -98,7 +99,7 @@ void il_client_send(struct il_client *cl, const char *event, json_t *data)
 
 static void on_stream_finished(SoupServerMessage *msg, gpointer user)
 {
-    struct il_client *cl = user;
+    struct tsr_inlive_client *cl = user;
     g_signal_handlers_disconnect_by_data(msg, cl);
     if (cl->stream == msg) {
         g_object_unref(cl->stream);
@@ -108,7 +109,7 @@ static void on_stream_finished(SoupServerMessage *msg, gpointer user)
 }
 
 /* Writes the last chunk and lets go; the connection then finishes. */
-static void stream_close(struct il_client *cl)
+static void stream_close(struct tsr_inlive_client *cl)
 {
     if (!cl->stream)
         return;
@@ -120,9 +121,9 @@ static void stream_close(struct il_client *cl)
     g_object_unref(msg);
 }
 
-static void stream_open(struct il_req *r)
+static void stream_open(struct tsr_inlive_req *r)
 {
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     stream_close(cl); /* one stream per client: the newest wins */
     SoupServerMessage *msg = r->msg;
     SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
@@ -139,9 +140,10 @@ static void stream_open(struct il_req *r)
     /* A reconnecting client may have missed what was written to its last stream:
      * the mix's tracks and an unanswered offer (queued events follow). */
     if (cl->n_streams++ > 0 && cl->tracks_available)
-        il_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
+        tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
     if (cl->server_offering && cl->offer_written_us)
-        il_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
+        tsr_inlive_client_send(cl, "offer",
+                               json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
     for (guint i = 0; i < cl->queue->len; i++) {
         const char *text = cl->queue->pdata[i];
         if (cl->server_offering && !cl->offer_written_us &&
@@ -159,7 +161,7 @@ static void json_decref_cb(gpointer p)
     json_decref(p);
 }
 
-void il_client_free(struct il_client *cl)
+void tsr_inlive_client_free(struct tsr_inlive_client *cl)
 {
     stream_close(cl);
     if (cl->pid[0])
@@ -174,7 +176,7 @@ void il_client_free(struct il_client *cl)
     g_free(cl);
 }
 
-static void forget_participant(struct il_client *cl)
+static void forget_participant(struct tsr_inlive_client *cl)
 {
     if (cl->pid[0])
         g_hash_table_remove(cl->room->api->by_pid, cl->pid);
@@ -182,32 +184,33 @@ static void forget_participant(struct il_client *cl)
     cl->p = NULL;
 }
 
-void il_client_remove(struct il_client *cl, const char *reason)
+void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
 {
-    struct il_room *room = cl->room;
+    struct tsr_inlive_room *room = cl->room;
     struct tsr_participant *p = cl->p;
     forget_participant(cl); /* our own leave must not come back as "gone" */
     if (p)
         tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
-    il_client_send(cl, "left", json_pack("{s:s, s:s}", "client_id", cl->id, "reason", reason));
+    tsr_inlive_client_send(cl, "left",
+                           json_pack("{s:s, s:s}", "client_id", cl->id, "reason", reason));
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s removed (%s)", room->id, cl->id, reason);
     g_hash_table_remove(room->clients, cl->id); /* frees cl, closing its stream */
     if (g_hash_table_size(room->clients) == 0)
         room->empty_since_us = g_get_monotonic_time();
 }
 
-void il_client_participant_gone(struct il_client *cl, const char *reason)
+void tsr_inlive_client_participant_gone(struct tsr_inlive_client *cl, const char *reason)
 {
     forget_participant(cl);
-    il_client_remove(cl, reason);
+    tsr_inlive_client_remove(cl, reason);
 }
 
 /* --- register / name / state ---------------------------------------------------------- */
 
-static json_t *client_json(const struct il_client *cl)
+static json_t *client_json(const struct tsr_inlive_client *cl)
 {
     return json_pack("{s:s, s:s, s:o}", "client_id", cl->id, "name", cl->name, "bitrates",
-                     il_bitrates_json());
+                     tsr_inlive_bitrates_json());
 }
 
 /* uid as a string or a JSON number (T23 sends Math.floor(Math.random()*1000)). */
@@ -227,24 +230,25 @@ static bool read_uid(json_t *body, char *buf, size_t size, bool *given)
     return name_ok(buf) && !strchr(buf, '/');
 }
 
-void il_handle_register(struct il_req *r)
+void tsr_inlive_handle_register(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, true))
+    if (!tsr_inlive_read_body(r, true))
         return;
-    char uid[IL_ID_MAX + 1] = "";
+    char uid[TSR_INLIVE_ID_MAX + 1] = "";
     bool given = false, bad = !json_is_object(r->body);
     const char *name = bad ? NULL : opt_string(r->body, "name", &bad);
     json_t *vad = json_object_get(r->body, "enable_vad");
     bad = bad || (vad && !json_is_null(vad) && !json_is_boolean(vad)) ||
           !read_uid(r->body, uid, sizeof uid, &given) || (name && *name && !name_ok(name));
     if (bad) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: optional \"uid\" (string or integer, 1-128 "
-                       "printable bytes, no '/'), \"name\" (string), \"enable_vad\" (boolean)");
+        tsr_inlive_reply_error(
+            r->msg, 400, "invalid_request_body",
+            "invalid request body: optional \"uid\" (string or integer, 1-128 "
+            "printable bytes, no '/'), \"name\" (string), \"enable_vad\" (boolean)");
         return;
     }
     if (given && g_hash_table_contains(r->room->clients, uid)) {
-        il_reply_error(r->msg, 409, "client_exists", "client already exists");
+        tsr_inlive_reply_error(r->msg, 409, "client_exists", "client already exists");
         return;
     }
     if (!given) {
@@ -254,7 +258,7 @@ void il_handle_register(struct il_req *r)
                     [g_random_int_range(0, 62)];
         while (uid[21] = '\0', g_hash_table_contains(r->room->clients, uid));
     }
-    struct il_client *cl = g_new0(struct il_client, 1);
+    struct tsr_inlive_client *cl = g_new0(struct tsr_inlive_client, 1);
     cl->room = r->room;
     cl->id = g_strdup(uid);
     cl->name = g_strdup(name && *name ? name : uid);
@@ -265,51 +269,52 @@ void il_handle_register(struct il_req *r)
     r->room->api->n_clients++;
     r->room->empty_since_us = 0;
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s registered", r->room->id, cl->id);
-    il_reply(r->msg, 200, "client registered", client_json(cl));
+    tsr_inlive_reply(r->msg, 200, "client registered", client_json(cl));
 }
 
-static void handle_setname(struct il_req *r)
+static void handle_setname(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, false))
+    if (!tsr_inlive_read_body(r, false))
         return;
     bool bad = !json_is_object(r->body);
     const char *name = bad ? NULL : opt_string(r->body, "name", &bad);
     if (bad || !name || !name_ok(name)) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: \"name\" (string, 1-128 printable bytes)");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
+                               "invalid request body: \"name\" (string, 1-128 printable bytes)");
         return;
     }
     g_free(r->client->name);
     r->client->name = g_strdup(name);
-    il_reply(r->msg, 200, "name updated", client_json(r->client));
+    tsr_inlive_reply(r->msg, 200, "name updated", client_json(r->client));
 }
 
-static void handle_get_client(struct il_req *r)
+static void handle_get_client(struct tsr_inlive_req *r)
 {
     const char *state = r->client->p ? "connected" : "new";
-    il_reply(r->msg, 200, "ok",
-             json_pack("{s:s, s:s, s:s, s:s, s:{}}", "id", r->client->id, "name", r->client->name,
-                       "peer_connection_state", state, "ice_peer_connection_state", state,
-                       "events"));
+    tsr_inlive_reply(r->msg, 200, "ok",
+                     json_pack("{s:s, s:s, s:s, s:s, s:{}}", "id", r->client->id, "name",
+                               r->client->name, "peer_connection_state", state,
+                               "ice_peer_connection_state", state, "events"));
 }
 
-static void handle_isallow(struct il_req *r)
+static void handle_isallow(struct tsr_inlive_req *r)
 {
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     if (cl->server_offering) {
         cl->pending_allow = true;
-        il_reply_error(r->msg, 403, "negotiation_not_allowed",
-                       "not allowed to negotiate: a server offer is waiting for its answer");
+        tsr_inlive_reply_error(
+            r->msg, 403, "negotiation_not_allowed",
+            "not allowed to negotiate: a server offer is waiting for its answer");
         return;
     }
     cl->client_negotiating = true;
-    il_reply(r->msg, 200, "negotiation allowed", NULL);
+    tsr_inlive_reply(r->msg, 200, "negotiation allowed", NULL);
 }
 
 /* --- negotiation ----------------------------------------------------------------------- */
 
 /* tracks_added from the client's offer: every sending audio/video m-line's msid. */
-static json_t *tracks_from_offer(const struct il_client *cl, const char *sdp)
+static json_t *tracks_from_offer(const struct tsr_inlive_client *cl, const char *sdp)
 {
     struct tsr_sdp *s = NULL;
     if (tsr_sdp_parse(sdp, strlen(sdp), &s, NULL) != 0)
@@ -353,7 +358,7 @@ static json_t *mix_tracks_available(void)
     return json_pack("{s:o}", "tracks", tracks);
 }
 
-static void apply_buffered_candidates(struct il_client *cl)
+static void apply_buffered_candidates(struct tsr_inlive_client *cl)
 {
     for (guint i = 0; i < cl->candidates->len; i++) {
         json_t *c = cl->candidates->pdata[i];
@@ -390,34 +395,36 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
 
 /* A new offer on the running session (spec: clients re-offer after adding tracks,
  * the SDK after allowed_renegotation). */
-static void negotiate_reoffer(struct il_req *r, const char *sdp)
+static void negotiate_reoffer(struct tsr_inlive_req *r, const char *sdp)
 {
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     char *answer = NULL, *err = NULL;
     if (cl->server_offering) {
-        il_reply_error(r->msg, 409, "server_offer_pending",
-                       "a server offer is waiting for its answer; answer it first");
+        tsr_inlive_reply_error(r->msg, 409, "server_offer_pending",
+                               "a server offer is waiting for its answer; answer it first");
         return;
     }
     int rc = tsr_participant_answer_reoffer(cl->p, sdp, &answer, &err);
     cl->client_negotiating = false;
     if (rc == 0)
-        il_reply(r->msg, 200, "ok",
-                 json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
+        tsr_inlive_reply(r->msg, 200, "ok",
+                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
     else if (rc == TSR_ERR_INVALID)
-        il_reply_error(r->msg, 400, "invalid_sdp", "invalid offer: %s", err ? err : "bad SDP");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_sdp", "invalid offer: %s",
+                               err ? err : "bad SDP");
     else
-        il_reply_error(r->msg, 409, "renegotiation_unsupported",
-                       "this offer cannot be applied to the running session (%s); leave and "
-                       "register again",
-                       err ? err : tsr_strerror(rc));
+        tsr_inlive_reply_error(
+            r->msg, 409, "renegotiation_unsupported",
+            "this offer cannot be applied to the running session (%s); leave and "
+            "register again",
+            err ? err : tsr_strerror(rc));
     g_free(answer);
     g_free(err);
 }
 
-static void negotiate_offer(struct il_req *r, const char *sdp)
+static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
 {
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     if (cl->p) {
         negotiate_reoffer(r, sdp);
         return;
@@ -428,7 +435,8 @@ static void negotiate_offer(struct il_req *r, const char *sdp)
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
     if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
-        il_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s", err);
+        tsr_inlive_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
+                               err);
         g_free(err);
         return;
     }
@@ -440,20 +448,21 @@ static void negotiate_offer(struct il_req *r, const char *sdp)
     apply_buffered_candidates(cl);
     json_t *added = tracks_from_offer(cl, sdp);
     if (added)
-        il_client_send(cl, "tracks_added", added);
+        tsr_inlive_client_send(cl, "tracks_added", added);
     json_decref(cl->tracks_available);
     cl->tracks_available = mix_tracks_available();
-    il_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
-    il_reply(r->msg, 200, "ok",
-             json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
+    tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
+    tsr_inlive_reply(r->msg, 200, "ok",
+                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
     g_free(answer);
 }
 
-static void negotiate_answer(struct il_req *r, const char *sdp)
+static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
 {
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     if (!cl->server_offering || !cl->p) {
-        il_reply_error(r->msg, 409, "no_offer_pending", "there is no server offer to answer");
+        tsr_inlive_reply_error(r->msg, 409, "no_offer_pending",
+                               "there is no server offer to answer");
         return;
     }
     char *err = NULL;
@@ -463,26 +472,26 @@ static void negotiate_answer(struct il_req *r, const char *sdp)
     cl->offer_written_us = 0;
     if (cl->pending_allow) {
         cl->pending_allow = false;
-        il_client_send(cl, "allowed_renegotation", json_object());
+        tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
     }
     if (rc)
-        il_reply_error(r->msg, 400, "invalid_answer", "the answer was not applied: %s",
-                       err ? err : tsr_strerror(rc));
+        tsr_inlive_reply_error(r->msg, 400, "invalid_answer", "the answer was not applied: %s",
+                               err ? err : tsr_strerror(rc));
     else
-        il_reply(r->msg, 200, "ok", NULL);
+        tsr_inlive_reply(r->msg, 200, "ok", NULL);
     g_free(err);
 }
 
-static void handle_negotiate(struct il_req *r)
+static void handle_negotiate(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, false))
+    if (!tsr_inlive_read_body(r, false))
         return;
     bool bad = !json_is_object(r->body);
     const char *type = bad ? NULL : opt_string(r->body, "type", &bad);
     const char *sdp = bad ? NULL : opt_string(r->body, "sdp", &bad);
     if (bad || !type || !sdp || !*sdp ||
         (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0)) {
-        il_reply_error(
+        tsr_inlive_reply_error(
             r->msg, 400, "invalid_request_body",
             "invalid request body: {\"type\": \"offer\" or \"answer\", \"sdp\": string}");
         return;
@@ -493,9 +502,9 @@ static void handle_negotiate(struct il_req *r)
         negotiate_answer(r, sdp);
 }
 
-static void handle_candidate(struct il_req *r)
+static void handle_candidate(struct tsr_inlive_req *r)
 {
-    if (!il_read_body(r, false))
+    if (!tsr_inlive_read_body(r, false))
         return;
     bool bad = !json_is_object(r->body);
     const char *cand = bad ? NULL : opt_string(r->body, "candidate", &bad);
@@ -503,44 +512,45 @@ static void handle_candidate(struct il_req *r)
     json_t *idx = json_object_get(r->body, "sdpMLineIndex");
     (void)mid;
     if (bad || !cand || (idx && !json_is_null(idx) && !json_is_integer(idx))) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       "invalid request body: RTCIceCandidateInit {\"candidate\": string, "
-                       "\"sdpMid\"?: string, \"sdpMLineIndex\"?: integer}");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
+                               "invalid request body: RTCIceCandidateInit {\"candidate\": string, "
+                               "\"sdpMid\"?: string, \"sdpMLineIndex\"?: integer}");
         return;
     }
-    struct il_client *cl = r->client;
+    struct tsr_inlive_client *cl = r->client;
     if (*cand && !g_str_has_prefix(cand, "candidate:")) {
-        il_reply_error(r->msg, 400, "invalid_candidate",
-                       "invalid candidate: must start with "
-                       "\"candidate:\"");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_candidate",
+                               "invalid candidate: must start with "
+                               "\"candidate:\"");
         return;
     }
     if (!cl->p) { /* it raced ahead of its offer: apply it after the offer */
-        if (cl->candidates->len >= IL_CANDIDATES_MAX) {
-            il_reply_error(r->msg, 429, "too_many_candidates",
-                           "too many candidates before the "
-                           "offer");
+        if (cl->candidates->len >= TSR_INLIVE_CANDIDATES_MAX) {
+            tsr_inlive_reply_error(r->msg, 429, "too_many_candidates",
+                                   "too many candidates before the "
+                                   "offer");
             return;
         }
         g_ptr_array_add(cl->candidates, json_incref(r->body));
-        il_reply(r->msg, 200, "ok", NULL);
+        tsr_inlive_reply(r->msg, 200, "ok", NULL);
         return;
     }
     int rc = tsr_participant_add_candidate(
         cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
         json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
     if (rc)
-        il_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: %s", tsr_strerror(rc));
+        tsr_inlive_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: %s",
+                               tsr_strerror(rc));
     else
-        il_reply(r->msg, 200, "ok", NULL);
+        tsr_inlive_reply(r->msg, 200, "ok", NULL);
 }
 
 /* settracksources [{track_id, source}] and subscribetracks [{client_id, track_id}]:
  * checked, then accepted. The MCU sends everyone the same composite, so neither
  * changes what is sent. */
-static void handle_track_list(struct il_req *r, bool subscribe)
+static void handle_track_list(struct tsr_inlive_req *r, bool subscribe)
 {
-    if (!il_read_body(r, false))
+    if (!tsr_inlive_read_body(r, false))
         return;
     bool bad = !json_is_array(r->body);
     size_t i;
@@ -554,17 +564,18 @@ static void handle_track_list(struct il_req *r, bool subscribe)
               (!subscribe && strcmp(other, "media") != 0 && strcmp(other, "screen") != 0);
     }
     if (bad) {
-        il_reply_error(r->msg, 400, "invalid_request_body",
-                       subscribe ? "invalid request body: [{\"client_id\": string, \"track_id\": "
-                                   "string, \"stream_id\"?: string}]"
-                                 : "invalid request body: [{\"track_id\": string, \"source\": "
-                                   "\"media\" or \"screen\"}]");
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
+                               subscribe
+                                   ? "invalid request body: [{\"client_id\": string, \"track_id\": "
+                                     "string, \"stream_id\"?: string}]"
+                                   : "invalid request body: [{\"track_id\": string, \"source\": "
+                                     "\"media\" or \"screen\"}]");
         return;
     }
-    il_reply(r->msg, 200, "ok", NULL);
+    tsr_inlive_reply(r->msg, 200, "ok", NULL);
 }
 
-void il_handle_client_action(struct il_req *r, const char *action)
+void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *action)
 {
     if (strcmp(action, "client") == 0)
         handle_get_client(r);
@@ -581,8 +592,8 @@ void il_handle_client_action(struct il_req *r, const char *action)
     else if (strcmp(action, "settracksources") == 0 || strcmp(action, "subscribetracks") == 0)
         handle_track_list(r, strcmp(action, "subscribetracks") == 0);
     else if (strcmp(action, "leave") == 0) {
-        il_client_remove(r->client, "left");
-        il_reply(r->msg, 200, "client left", NULL);
+        tsr_inlive_client_remove(r->client, "left");
+        tsr_inlive_reply(r->msg, 200, "client left", NULL);
     }
 }
 
@@ -590,7 +601,7 @@ void il_handle_client_action(struct il_req *r, const char *action)
 
 /* §5.3: offer only when connected (media says TSR_ERR_AGAIN before), stable, and
  * the client is not negotiating itself. */
-static void maybe_offer(struct il_client *cl)
+static void maybe_offer(struct tsr_inlive_client *cl)
 {
     if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating)
         return;
@@ -606,7 +617,7 @@ static void maybe_offer(struct il_client *cl)
         cl->offer_sdp = sdp;
         cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
         TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
-        il_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp));
+        tsr_inlive_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp));
     } else if (rc != TSR_ERR_NOT_FOUND) {
         TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
                 err ? err : tsr_strerror(rc));
@@ -614,21 +625,21 @@ static void maybe_offer(struct il_client *cl)
     g_free(err);
 }
 
-bool il_client_tick(struct il_client *cl, int64_t now_us, bool ping, bool refresh)
+bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us, bool ping, bool refresh)
 {
     if (cl->server_offering && cl->offer_written_us &&
         now_us - cl->offer_written_us > TSR_INLIVE_API_ANSWER_TIMEOUT_S * G_USEC_PER_SEC) {
-        il_client_remove(cl, "no answer to the server offer");
+        tsr_inlive_client_remove(cl, "no answer to the server offer");
         return false;
     }
     if (!cl->p && now_us - cl->created_us > TSR_INLIVE_API_IDLE_CLIENT_S * G_USEC_PER_SEC) {
-        il_client_remove(cl, "never negotiated");
+        tsr_inlive_client_remove(cl, "never negotiated");
         return false;
     }
     if (refresh && cl->p) /* inLive clients carry no token: keep theirs alive */
         tsr_participant_refresh(cl->p);
     maybe_offer(cl);
     if (ping && cl->stream)
-        il_client_send(cl, "ping", json_object());
+        tsr_inlive_client_send(cl, "ping", json_object());
     return true;
 }
