@@ -13,11 +13,16 @@
 const char *tsr_leave_reason_name(enum tsr_leave_reason r)
 {
     switch (r) {
-    case TSR_LEAVE_REQUESTED: return "left";
-    case TSR_LEAVE_KICKED: return "kicked";
-    case TSR_LEAVE_TOKEN_EXPIRED: return "token_expired";
-    case TSR_LEAVE_MEDIA_FAILED: return "media_failed";
-    case TSR_LEAVE_SHUTDOWN: return "shutdown";
+    case TSR_LEAVE_REQUESTED:
+        return "left";
+    case TSR_LEAVE_KICKED:
+        return "kicked";
+    case TSR_LEAVE_TOKEN_EXPIRED:
+        return "token_expired";
+    case TSR_LEAVE_MEDIA_FAILED:
+        return "media_failed";
+    case TSR_LEAVE_SHUTDOWN:
+        return "shutdown";
     }
     return "unknown";
 }
@@ -63,7 +68,7 @@ void tsr_participant_free(struct tsr_participant **p)
     if (!p || !*p)
         return;
     /* The token is a credential: do not leave it in freed memory. */
-    memset((*p)->token, 0, sizeof (*p)->token);
+    memset((*p)->token, 0, sizeof(*p)->token);
     g_free(*p);
     *p = NULL;
 }
@@ -83,15 +88,15 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' left (%s)", p->id, p->display_name,
             tsr_leave_reason_name(reason));
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_leave_reason_name(reason));
-    tsr_counter_inc(tsr_metrics_counter("tessera_leaves_total", labels,
-                                        "Participants that left, by reason."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_leaves_total", labels, "Participants that left, by reason."));
     tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
                   (double)g_hash_table_size(reg->participants));
     /* Emit while p is still readable so subscribers can match the id; it is no
      * longer in the tables, so a callback cannot reach it. */
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT, p->id,
-                        json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name",
-                                  p->display_name, "reason", tsr_leave_reason_name(reason)));
+                        json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name", p->display_name,
+                                  "reason", tsr_leave_reason_name(reason)));
     tsr_participant_free(&p);
     if (c->participants->len == 0)
         tsr_conference_became_empty(c);
@@ -137,14 +142,14 @@ int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_
     return m->answer_reoffer(p->conf->reg->opts.media_user, p, offer_sdp, answer_sdp, err_text);
 }
 
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
-                                  const char *mid, int mline_index)
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
+                                  int mline_index)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
     if (!p->has_media)
         return TSR_ERR_STATE;
-    if (!candidate || strlen(candidate) > 1024 || (candidate[0] && !g_str_has_prefix(candidate,
-                                                                                    "candidate:")))
+    if (!candidate || strlen(candidate) > 1024 ||
+        (candidate[0] && !g_str_has_prefix(candidate, "candidate:")))
         return TSR_ERR_INVALID;
     if (!reg->opts.media->add_candidate)
         return 0; /* ICE-lite media that ignores trickle is allowed */
@@ -227,9 +232,9 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "display_name",
-                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest",
-                     "muted", p->muted, "video_muted", p->video_muted, "has_media", p->has_media);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "display_name", p->display_name,
+                     "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted", p->muted,
+                     "video_muted", p->video_muted, "has_media", p->has_media);
 }
 
 void tsr_participant_set_media_data(struct tsr_participant *p, void *data)

@@ -10,10 +10,17 @@
  * shows, for every input, the newest picture whose timestamp is <= n / fps. An input
  * that cannot be opened or decoded is reported and left out; the others still mix.
  * VP8 and H.264 inputs use the server's decoder; anything else FFmpeg reads is
- * decoded by libavcodec directly (the server never receives those). */
+ * decoded by libavcodec directly (the server never receives those).
+ *
+ * Audio (--audio-for N, --audio-bitrate RATE): each input's audio track is a
+ * participant of the server's audio mixer (tessera/file_mix_audio.h); the output
+ * gets one Opus track with the full mix (what a participant who is not talking
+ * hears) or, with --audio-for N, what input N (1 = first listed) hears: everyone
+ * but itself. When no input has audio the output has no audio track. */
 #include <tessera/compositor.h>
 #include <tessera/encoder_group.h>
 #include <tessera/err.h>
+#include <tessera/file_mix_audio.h>
 #include <tessera/hwdevice.h>
 #include <tessera/layout.h>
 #include <tessera/log.h>
@@ -42,6 +49,8 @@ struct options {
     uint32_t background_rgb;
     double duration_s;
     const char *out;
+    uint32_t audio_for;
+    int64_t audio_bitrate_bps;
 };
 
 struct input {
@@ -75,7 +84,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: tessera-mix [--layout NAME] [--size WxH] [--fps N] [--codec h264|vp8]\n"
                "                   [--encoder auto|software|vaapi] [--vaapi-device PATH]\n"
                "                   [--bitrate RATE] [--gap PX] [--background RRGGBB]\n"
-               "                   [--duration S] -o OUT IN...\n"
+               "                   [--duration S] [--audio-for N] [--audio-bitrate RATE]\n"
+               "                   -o OUT IN...\n"
                "layouts: grid ac four 4:0 single 1:0 speaker 1:7 1:21 2:21 presentation\n");
 }
 
@@ -120,6 +130,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
                                              {"gap", required_argument, NULL, 'g'},
                                              {"background", required_argument, NULL, 'B'},
                                              {"duration", required_argument, NULL, 't'},
+                                             {"audio-for", required_argument, NULL, 'A'},
+                                             {"audio-bitrate", required_argument, NULL, 'R'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct options){.layout = TSR_LAYOUT_GRID,
@@ -129,7 +141,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
                           .codec = TSR_VIDEO_CODEC_H264,
                           .bitrate_bps = 2000000,
                           .background_rgb = 0x101010,
-                          .duration_s = 0};
+                          .duration_s = 0,
+                          .audio_bitrate_bps = 64000};
     int c;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         int bad = 0;
@@ -166,6 +179,14 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
         case 't':
             o->duration_s = atof(optarg);
             bad = o->duration_s < 0;
+            break;
+        case 'A':
+            o->audio_for = (uint32_t)atoi(optarg);
+            bad = atoi(optarg) < 1;
+            break;
+        case 'R':
+            bad = parse_rate(optarg, &o->audio_bitrate_bps) < 0 || o->audio_bitrate_bps < 6000 ||
+                  o->audio_bitrate_bps > 510000;
             break;
         case 'o':
             o->out = optarg;
@@ -471,7 +492,20 @@ struct mixer {
     struct tsr_encoder_group *group;
     struct tsr_layout_tile tiles[TSR_LAYOUT_MAX_TILES];
     size_t n_tiles;
+    struct tsr_file_mix_audio *audio; /* NULL: no input has audio */
 };
+
+/* Audio up to the end of `frames` video frames, once the output header exists
+ * (it is written with the first keyframe). */
+static int mix_audio(struct mixer *m, const struct output *out, int64_t frames)
+{
+    if (!m->audio || !out->header_written)
+        return 0;
+    int ret = tsr_file_mix_audio_run_until(m->audio, (double)frames / m->opt->fps);
+    if (ret < 0)
+        fprintf(stderr, "tessera-mix: audio: %s\n", tsr_strerror(ret));
+    return ret;
+}
 
 static struct input *input_by_id(struct mixer *m, uint32_t id)
 {
@@ -526,6 +560,8 @@ static int run_mix(struct mixer *m, struct output *out)
             fprintf(stderr, "tessera-mix: %s: write failed\n", m->opt->out);
             return out->failed;
         }
+        if ((ret = mix_audio(m, out, n + 1)) < 0)
+            return ret;
         if (all_done) { /* every input's last picture is now in the output */
             n++;
             break;
@@ -534,6 +570,41 @@ static int run_mix(struct mixer *m, struct output *out)
     fprintf(stderr, "tessera-mix: %lld frames, %d inputs -> %s\n", (long long)n, m->n_inputs,
             m->opt->out);
     return 0;
+}
+
+/* The inputs' audio tracks -> one Opus track in the output; none -> no track.
+ * A container that cannot hold Opus drops the audio with a warning. */
+static int setup_audio(struct mixer *m, struct output *out)
+{
+    const struct options *o = m->opt;
+    struct tsr_file_mix_audio_params ap = {
+        .bitrate_bps = o->audio_bitrate_bps, .channels = 1, .audio_for = o->audio_for};
+    int ret = tsr_file_mix_audio_new(&m->audio, &ap);
+    if (ret < 0)
+        return ret;
+    for (int i = 0; i < m->n_inputs; i++) {
+        ret = tsr_file_mix_audio_add_input(m->audio, m->inputs[i].id, m->inputs[i].path);
+        if (ret < 0 && ret != TSR_ERR_NOT_FOUND)
+            fprintf(stderr, "tessera-mix: %s: audio left out: %s\n", m->inputs[i].path,
+                    tsr_strerror(ret));
+    }
+    bool any = tsr_file_mix_audio_inputs(m->audio) > 0;
+    if (any &&
+        avformat_query_codec(out->fmt->oformat, AV_CODEC_ID_OPUS, FF_COMPLIANCE_NORMAL) != 1) {
+        fprintf(stderr, "tessera-mix: %s: container cannot hold Opus; no audio\n", o->out);
+        any = false;
+    }
+    if (!any) {
+        tsr_file_mix_audio_free(&m->audio);
+        if (!o->audio_for)
+            return 0;
+        fprintf(stderr, "tessera-mix: --audio-for %u: no audio to write\n", o->audio_for);
+        return TSR_ERR_NOT_FOUND;
+    }
+    ret = tsr_file_mix_audio_open_output(m->audio, out->fmt);
+    if (ret == TSR_ERR_NOT_FOUND)
+        fprintf(stderr, "tessera-mix: --audio-for %u: no such input with audio\n", o->audio_for);
+    return ret;
 }
 
 static int setup(struct mixer *m, struct output *out)
@@ -603,12 +674,15 @@ int main(int argc, char **argv)
     struct output out = {0};
     struct mixer m = {.opt = &opt, .inputs = inputs, .n_inputs = n_ok};
     ret = open_output(&out, &opt);
+    if (ret == 0 && (ret = setup_audio(&m, &out)) < 0)
+        fprintf(stderr, "tessera-mix: cannot set up the audio: %s\n", tsr_strerror(ret));
     if (ret == 0 && (ret = setup(&m, &out)) < 0)
         fprintf(stderr, "tessera-mix: cannot set up the mix: %s\n", tsr_strerror(ret));
     if (ret == 0)
         ret = run_mix(&m, &out);
     tsr_encoder_group_free(&m.group);
     tsr_compositor_free(&m.comp);
+    tsr_file_mix_audio_free(&m.audio);
     close_output(&out);
     for (int i = 0; i < n_ok; i++)
         close_input(&inputs[i]);

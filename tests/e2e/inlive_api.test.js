@@ -36,7 +36,7 @@ function sseReader(resp) {
 }
 
 h.run('inlive_api', async ({ defer }) => {
-  const server = await h.startServer({ extraConfig: il.MIXER_CONFIG });
+  const server = await h.startServer({ sections: il.MIXER_SECTIONS });
   defer(() => server.stop()); // also checks a clean exit (no leaks under ASan)
   const base = server.url;
   const c = (m, r, b, o) => il.call(base, m, r, b, o);
@@ -213,7 +213,7 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.equal((await c('POST', `/room/${gen.json.data.id}/channel/create`, { name: 'chat', mode: true })).status, 200);
 
   // With ad-hoc conferences off, an inLive room is still joinable (it defines its conference).
-  const closed = await h.startServer({ allowAdhoc: false, extraConfig: il.MIXER_CONFIG });
+  const closed = await h.startServer({ allowAdhoc: false, sections: il.MIXER_SECTIONS });
   defer(() => closed.stop());
   const c2 = (m, r, b) => il.call(closed.url, m, r, b);
   h.assert.equal((await c2('POST', '/rooms/create', { id: 'defined' })).status, 201);

@@ -25,7 +25,7 @@ async function sampleNative(page) {
 }
 
 h.run('inlive_mixed', async ({ scratch, defer }) => {
-  const server = await h.startServer({ extraConfig: il.MIXER_CONFIG });
+  const server = await h.startServer({ sections: il.MIXER_SECTIONS });
   defer(() => server.stop());
   const pages = await il.startPageServer();
   defer(() => pages.close());

@@ -25,7 +25,7 @@ function mlines(sdp) {
 }
 
 h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
-  const server = await h.startServer({ extraConfig: il.MIXER_CONFIG });
+  const server = await h.startServer({ sections: il.MIXER_SECTIONS });
   defer(() => server.stop());
   const pages = await il.startPageServer();
   defer(() => pages.close());

@@ -24,7 +24,7 @@ async function waitComposite(page, want, who) {
 h.run('inlive_tutorial', async ({ scratch, defer }) => {
   const t0 = Date.now();
   const mark = (what) => console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  const server = await h.startServer({ extraConfig: il.MIXER_CONFIG });
+  const server = await h.startServer({ sections: il.MIXER_SECTIONS });
   defer(() => server.stop());
   const pages = await il.startPageServer();
   defer(() => pages.close());
