@@ -9,6 +9,7 @@
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
+#include <tessera/sdp_offer.h>
 #include <tessera/video_decoder.h>
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
@@ -62,6 +63,10 @@ struct tsr_media_peer {
     /* Metrics handles, fetched once at creation (the registry outlives peers). */
     struct tsr_counter *m_rx_bytes, *m_tx_bytes, *m_decode_us, *m_frames_dropped;
     uint64_t jitter_dropped_seen;
+    /* Server offers (media_peer_offer.c); home: the net loop. */
+    char *local_sdp;                       /* our current local description */
+    char *remote_sdp;                      /* the participant's current description */
+    struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
 };
 
 /* media_peer_rx.c */
