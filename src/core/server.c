@@ -3,6 +3,7 @@
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
+#include <tessera/inlive_api.h>
 #include <tessera/log.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
@@ -41,12 +42,12 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
-/* The media engine, the conference registry wired to it, and the native API and
- * WebSocket signalling on top of the listener. */
+/* The media engine, the conference registry wired to it, and the native and
+ * inLive APIs on top of the listener. */
 static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
                              struct tsr_media_engine **engine,
                              struct tsr_conference_registry **reg, struct tsr_native_api **api,
-                             struct tsr_ws_signalling **ws)
+                             struct tsr_inlive_api **inlive)
 {
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, cfg);
@@ -63,8 +64,10 @@ static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http
         rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
     if (rc == 0)
         rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
-    if (rc == 0)
-        rc = tsr_ws_signalling_new(ws, http, *reg);
+    if (rc == 0) {
+        struct tsr_inlive_api_opts io = {.empty_room_timeout_s = cfg->empty_timeout_s};
+        rc = tsr_inlive_api_new(inlive, http, *reg, &io);
+    }
     if (rc != 0)
         TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
     g_free(err);
@@ -86,11 +89,14 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
+    struct tsr_inlive_api *inlive = NULL;
     struct tsr_ws_signalling *ws = NULL;
     struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
-        rc = start_conferences(cfg, http, &engine, &reg, &api, &ws);
+        rc = start_conferences(cfg, http, &engine, &reg, &api, &inlive);
+    if (rc == 0)
+        rc = tsr_ws_signalling_new(&ws, http, reg);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -100,6 +106,7 @@ int tsr_server_run(const struct tsr_config *cfg)
     }
     /* Sockets first: their participants leave while the registry still exists. */
     tsr_ws_signalling_free(&ws);
+    tsr_inlive_api_free(&inlive);
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);

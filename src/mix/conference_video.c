@@ -235,8 +235,6 @@ static bool gather_sources(struct tsr_conf_mixer *m, struct mix_view *v,
         v->shown_seq[i] = has ? seq : 0;
         src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = changed};
         any |= changed;
-        if (e)
-            e->max_tile_area = MAX(e->max_tile_area, v->tiles[i].w * v->tiles[i].h);
     }
     return any;
 }
@@ -306,10 +304,50 @@ static void update_send_hints(struct tsr_conf_mixer *m)
 {
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
-        int64_t bps = CLAMP((int64_t)e->max_tile_area * 3, 100000, 2500000);
-        tsr_media_peer_set_send_hint_bps(e->peer, bps);
-        e->max_tile_area = 0;
+        int64_t area = 0;
+        for (guint k = 0; k < m->views->len; k++) {
+            const struct mix_view *v = g_ptr_array_index(m->views, k);
+            for (size_t t = 0; t < v->n_tiles; t++)
+                if (v->tiles[t].participant_id == e->id)
+                    area = MAX(area, (int64_t)v->tiles[t].w * v->tiles[t].h);
+        }
+        tsr_media_peer_set_send_hint_bps(e->peer, CLAMP(area * 3, 100000, 2500000));
+        tsr_media_peer_set_shown(e->peer, area > 0);
     }
+}
+
+/* Worker side of the fork-join: one view's compose + encode. Views share nothing
+ * mutable (each has its compositor, encoders and packetizers; peers are read-only
+ * during the phase and their send calls are thread-safe). */
+void tsr_mix_video_encode_job(gpointer view, gpointer mixer)
+{
+    struct tsr_conf_mixer *m = mixer;
+    struct mix_view *v = view;
+    render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+    g_mutex_lock(&m->jobs_lock);
+    if (--m->jobs_pending == 0)
+        g_cond_signal(&m->jobs_done);
+    g_mutex_unlock(&m->jobs_lock);
+}
+
+/* Composes and encodes every view that has subscribers, in parallel on the
+ * encoder pool when there are several, and waits for all of them. */
+static void render_views(struct tsr_conf_mixer *m, GPtrArray *todo)
+{
+    if (todo->len == 1) {
+        struct mix_view *v = g_ptr_array_index(todo, 0);
+        render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+        return;
+    }
+    g_mutex_lock(&m->jobs_lock);
+    m->jobs_pending = (int)todo->len;
+    g_mutex_unlock(&m->jobs_lock);
+    for (guint i = 0; i < todo->len; i++)
+        g_thread_pool_push(m->encoders, g_ptr_array_index(todo, i), NULL);
+    g_mutex_lock(&m->jobs_lock);
+    while (m->jobs_pending > 0)
+        g_cond_wait(&m->jobs_done, &m->jobs_lock);
+    g_mutex_unlock(&m->jobs_lock);
 }
 
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
@@ -342,6 +380,10 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         tsr_mix_video_free_all(m);
         return;
     }
+    g_mutex_lock(&m->talkers_lock);
+    m->n_talkers = m->n_talkers_shared;
+    memcpy(m->talkers, m->talkers_shared, m->n_talkers * sizeof m->talkers[0]);
+    g_mutex_unlock(&m->talkers_lock);
     struct mix_view *common = view_get(m, 0, true);
     bool common_changed = false;
     if (!common || layout_view(m, common, &common_changed) != 0)
@@ -353,6 +395,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         choose_tier(m, e, now_us);
         attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
     }
+    GPtrArray *todo = g_ptr_array_new();
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
         bool changed = common_changed;
@@ -361,12 +404,16 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
             view_free(v);
             continue;
         }
-        if (v == common || layout_view(m, v, &changed) == 0) {
-            if (view_has_subscribers(v))
-                render_view(m, v, changed, now_us);
+        if ((v == common || layout_view(m, v, &changed) == 0) && view_has_subscribers(v)) {
+            v->tick_layout_changed = changed;
+            v->tick_now_us = now_us;
+            g_ptr_array_add(todo, v);
         }
         i++;
     }
+    if (todo->len)
+        render_views(m, todo);
+    g_ptr_array_unref(todo);
     update_send_hints(m);
     tsr_mix_video_count_encoders(m);
 }

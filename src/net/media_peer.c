@@ -164,6 +164,8 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
         return rc;
     }
     *answer = neg->answer;
+    p->local_sdp = g_strdup(neg->answer); /* the base of any server re-offer */
+    p->remote_sdp = g_strdup(offer);
     neg->answer = NULL;
     tsr_sdp_negotiation_free(&neg);
     p->tick_timer = add_timer(p, PEER_TICK_MS, peer_tick);
@@ -201,6 +203,9 @@ static void peer_destroy(struct tsr_media_peer *p)
     if (p->sink_user_free)
         p->sink_user_free(p->sink_user);
     av_frame_free(&p->slot_frame);
+    tsr_sdp_send_offer_free(&p->send_offer);
+    g_free(p->local_sdp);
+    g_free(p->remote_sdp);
     g_mutex_clear(&p->slot_lock);
     g_main_context_unref(p->ctx);
     g_free(p->log_ctx);
@@ -298,6 +303,11 @@ void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps)
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)
 {
     return (int64_t)g_atomic_int_get((gint *)&p->remb_kbps) * 1000;
+}
+
+void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown)
+{
+    g_atomic_int_set(&p->hidden, shown ? 0 : 1);
 }
 
 int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p)

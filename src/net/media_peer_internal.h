@@ -9,6 +9,7 @@
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
+#include <tessera/sdp_offer.h>
 #include <tessera/video_decoder.h>
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
@@ -40,6 +41,8 @@ struct tsr_media_peer {
     uint64_t slot_seq;
     gint send_hint_kbps; /* atomic */
     gint remb_kbps;      /* atomic: the participant's REMB for what we send it */
+    gint hidden;         /* atomic: 1 while on no canvas (frames are not decoded) */
+    bool decoding_paused; /* net loop: we stopped decoding because hidden */
     gint tx_video_kbps;  /* atomic: composite bitrate sent to it over the last second */
     uint64_t tx_video_window_bytes; /* net loop: bytes sent since the last report tick */
     int64_t tx_video_window_start_us;
@@ -60,6 +63,10 @@ struct tsr_media_peer {
     /* Metrics handles, fetched once at creation (the registry outlives peers). */
     struct tsr_counter *m_rx_bytes, *m_tx_bytes, *m_decode_us, *m_frames_dropped;
     uint64_t jitter_dropped_seen;
+    /* Server offers (media_peer_offer.c); home: the net loop. */
+    char *local_sdp;                       /* our current local description */
+    char *remote_sdp;                      /* the participant's current description */
+    struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
 };
 
 /* media_peer_rx.c */

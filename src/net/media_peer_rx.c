@@ -77,10 +77,30 @@ static void publish_frame(struct tsr_media_peer *p)
     g_mutex_unlock(&p->slot_lock);
 }
 
+/* Hidden participants' frames are assembled (NACKs keep working) but not decoded;
+ * on return a keyframe is requested, since the decoder missed references. */
+static bool decoding_wanted(struct tsr_media_peer *p, int64_t now_us)
+{
+    bool hidden = g_atomic_int_get(&p->hidden) != 0;
+    if (hidden && !p->decoding_paused)
+        TSR_LOG(TSR_LOG_DEBUG, p->log_ctx, "not shown anywhere: decoding paused");
+    if (!hidden && p->decoding_paused) {
+        TSR_LOG(TSR_LOG_DEBUG, p->log_ctx, "shown again: decoding resumes at a keyframe");
+        tsr_jitter_buffer_request_keyframe(p->jitter, now_us);
+    }
+    p->decoding_paused = hidden;
+    return !hidden;
+}
+
 static void drain_frames(struct tsr_media_peer *p, int64_t now_us)
 {
     struct tsr_jitter_buffer_frame fr;
+    bool decode = decoding_wanted(p, now_us);
     while (tsr_jitter_buffer_pop_frame(p->jitter, now_us, &fr) == 0) {
+        if (!decode) {
+            g_bytes_unref(fr.data);
+            continue;
+        }
         gsize len = 0;
         const uint8_t *data = g_bytes_get_data(fr.data, &len);
         int64_t t0 = g_get_monotonic_time();
