@@ -4,20 +4,24 @@
 
 #include <tessera/config.h>
 #include <tessera/err.h>
+#include <tessera/layout.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
 #include <errno.h>
 #include <string.h>
 
-static const char *const layouts[] = {"grid", "speaker", "single", NULL};
-
 bool tsr_conference_layout_valid(const char *layout)
 {
-    for (int i = 0; layout && layouts[i]; i++)
-        if (strcmp(layout, layouts[i]) == 0)
-            return true;
-    return false;
+    enum tsr_layout_kind kind;
+    return layout && tsr_layout_parse(layout, &kind) == 0;
+}
+
+/* The canonical name of a valid layout (so "1:7" and "speaker" compare equal). */
+static const char *layout_canonical(const char *layout)
+{
+    enum tsr_layout_kind kind;
+    return tsr_layout_parse(layout, &kind) == 0 ? tsr_layout_name(kind) : layout;
 }
 
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
@@ -48,6 +52,7 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
     case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED: return "conference_updated";
     case TSR_CONFERENCE_EVENT_TALKERS: return "talkers";
     case TSR_CONFERENCE_EVENT_ENDED: return "ended";
+    case TSR_CONFERENCE_EVENT_MESSAGE: return "message";
     }
     return "unknown";
 }
@@ -117,7 +122,7 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
         return -EINVAL;
     struct tsr_conference_registry *reg = g_new0(struct tsr_conference_registry, 1);
     reg->opts = *opts;
-    g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
+    g_strlcpy(reg->default_layout, layout_canonical(layout), sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
     reg->context = g_main_context_ref(opts->context ? opts->context
                                                     : g_main_context_ref_thread_default());
@@ -218,7 +223,8 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     g_strlcpy(d->name, name ? name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? layout : reg->default_layout, sizeof d->layout);
+    g_strlcpy(d->layout, layout ? layout_canonical(layout) : reg->default_layout,
+              sizeof d->layout);
     d->max_participants = max;
     return 0;
 }
@@ -728,6 +734,7 @@ int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout)
         return TSR_ERR_AUTH;
     if (!tsr_conference_layout_valid(layout))
         return TSR_ERR_INVALID;
+    layout = layout_canonical(layout);
     if (strcmp(c->layout, layout) == 0)
         return 0;
     g_strlcpy(c->layout, layout, sizeof c->layout);
@@ -750,6 +757,50 @@ int tsr_conference_set_locked(struct tsr_participant *actor, bool locked)
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "%s (by %s)", locked ? "locked" : "unlocked", actor->id);
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, NULL,
                         tsr_conference_to_json(c, false));
+    return 0;
+}
+
+int tsr_conference_end_for_all(struct tsr_participant *actor)
+{
+    struct tsr_conference *c = actor->conf;
+    if (actor->role != TSR_ROLE_HOST)
+        return TSR_ERR_AUTH;
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "ended for everyone by %s", actor->id);
+    /* The last leave may end and free c (empty_timeout_s 0): stop before that. */
+    size_t n = c->participants->len;
+    for (size_t i = 0; i < n; i++)
+        tsr_participant_leave(g_ptr_array_index(c->participants, c->participants->len - 1),
+                              TSR_LEAVE_CONFERENCE_ENDED);
+    return 0;
+}
+
+static bool message_type_valid(const char *type)
+{
+    size_t n = type ? strlen(type) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isgraph(type[i]))
+            return false;
+    return strchr(type, '/') != NULL;
+}
+
+int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_participant *target,
+                                const char *type, const char *payload)
+{
+    struct tsr_conference *c = actor->conf;
+    size_t n = payload ? strlen(payload) : 0;
+    if (!message_type_valid(type) || !payload || n > TSR_CONFERENCE_MESSAGE_MAX ||
+        !g_utf8_validate(payload, (gssize)n, NULL))
+        return TSR_ERR_INVALID;
+    if (target && target->conf != c)
+        return TSR_ERR_AUTH;
+    tsr_counter_inc(tsr_metrics_counter("tessera_chat_messages_total", NULL,
+                                        "Chat messages relayed."));
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_MESSAGE, actor->id,
+                        json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", actor->id, "display_name",
+                                  actor->display_name, "type", type, "payload", payload, "to",
+                                  target ? json_string(target->id) : json_null()));
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
+#include <tessera/pexip_api.h>
 #include <tessera/probe.h>
 
 #include <glib-unix.h>
@@ -82,10 +83,13 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
+    struct tsr_pexip_api *pexip = NULL;
     struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
         rc = start_conferences(cfg, http, &engine, &reg, &api);
+    if (rc == 0)
+        rc = tsr_pexip_api_new(&pexip, http, reg);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -93,6 +97,7 @@ int tsr_server_run(const struct tsr_config *cfg)
         g_source_remove(sigint);
         g_source_remove(sigterm);
     }
+    tsr_pexip_api_free(&pexip);
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);
