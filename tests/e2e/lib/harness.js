@@ -105,7 +105,8 @@ async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 'condit
   throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
-/* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences}. */
+/* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences,
+ * extraConfig (text appended to the config, e.g. a small [mixer] canvas)}. */
 async function startServer(opts = {}) {
   const bin = path.join(buildDir, 'tessera');
   if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist; build first`);
@@ -118,6 +119,7 @@ async function startServer(opts = {}) {
     fs.writeFileSync(file, JSON.stringify({ conferences: opts.conferences }));
     conf += `file = ${file}\n`;
   }
+  if (opts.extraConfig) conf += `\n${opts.extraConfig}\n`;
   fs.writeFileSync(path.join(dir, 'tessera.conf'), conf);
   const logFile = path.join(dir, 'tessera.log');
   let log = fs.openSync(logFile, 'w');
