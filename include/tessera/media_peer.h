@@ -85,6 +85,10 @@ void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetiz
  * (REMB), sized to its largest tile. Thread: any. */
 void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps);
 
+/* Purpose: the participant's latest downlink estimate (the REMB its browser sends
+ * for the composite), or 0 before the first one. Thread: any. */
+int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
+
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);

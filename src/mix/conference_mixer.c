@@ -57,6 +57,7 @@ static void handle_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
     e->has_video = tsr_media_peer_has_video(e->peer);
     e->has_audio = tsr_media_peer_has_audio(e->peer);
     e->codec = tsr_media_peer_video_codec(e->peer);
+    e->joined_us = g_get_monotonic_time();
     int rc = tsr_audio_mixer_add(m->audio, e->id, &m->params.audio_variant);
     if (rc)
         TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", e->pid,

@@ -12,6 +12,8 @@
 #include <glib.h>
 
 #define MIXER_CODECS 2 /* TSR_VIDEO_CODEC_VP8, TSR_VIDEO_CODEC_H264 */
+#define MIXER_TIERS 2  /* 0: the configured bitrate; 1: a third of it, for weak downlinks */
+#define MIXER_GROUPS (MIXER_CODECS * MIXER_TIERS)
 
 struct mix_view;
 
@@ -19,6 +21,7 @@ struct mix_view;
 struct mix_vgroup {
     struct mix_view *view;
     enum tsr_video_codec codec;
+    int tier;
     struct tsr_encoder_group *group;
     struct tsr_rtp_packetizer *packetizer;
     struct tsr_rtp_packetized *last; /* payloads of the last encoded frame */
@@ -35,7 +38,7 @@ struct mix_view {
     size_t n_tiles;
     uint64_t shown_seq[TSR_LAYOUT_MAX_TILES]; /* per tile: picture seq last drawn */
     bool shown_video[TSR_LAYOUT_MAX_TILES];
-    struct mix_vgroup groups[MIXER_CODECS];
+    struct mix_vgroup groups[MIXER_GROUPS]; /* index: codec * MIXER_TIERS + tier */
     int64_t last_encode_us;
     int64_t capture_us;       /* media-clock time of the frame being encoded */
     bool keyframe_wanted;
@@ -49,7 +52,12 @@ struct mix_peer {
     bool has_video, has_audio;
     enum tsr_video_codec codec;
     struct mix_view *view;    /* what it receives */
+    struct mix_vgroup *group; /* the encoder it is subscribed to, in `view` */
     uint64_t sub_id;
+    int tier;                 /* bitrate tier it should receive (its REMB decides) */
+    int64_t joined_us;
+    int64_t low_since_us;     /* REMB below the demotion threshold since; 0 = not */
+    int64_t high_since_us;    /* REMB above the promotion threshold since; 0 = not */
     int max_tile_area;        /* largest tile it has this tick, for REMB */
 };
 

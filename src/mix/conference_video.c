@@ -21,7 +21,7 @@ static void vgroup_fini(struct mix_vgroup *g)
 
 static void view_free(struct mix_view *v)
 {
-    for (int c = 0; c < MIXER_CODECS; c++)
+    for (int c = 0; c < MIXER_GROUPS; c++)
         vgroup_fini(&v->groups[c]);
     tsr_compositor_free(&v->comp);
     g_free(v);
@@ -47,9 +47,10 @@ static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, 
         g_free(v);
         return NULL;
     }
-    for (int c = 0; c < MIXER_CODECS; c++) {
+    for (int c = 0; c < MIXER_GROUPS; c++) {
         v->groups[c].view = v;
-        v->groups[c].codec = (enum tsr_video_codec)c;
+        v->groups[c].codec = (enum tsr_video_codec)(c / MIXER_TIERS);
+        v->groups[c].tier = c % MIXER_TIERS;
     }
     g_ptr_array_add(m->views, v);
     return v;
@@ -59,7 +60,7 @@ static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, 
 static void on_group_packet(void *user, const AVPacket *pkt)
 {
     struct mix_peer *e = user;
-    struct mix_vgroup *g = &e->view->groups[e->codec];
+    struct mix_vgroup *g = e->group;
     if (!g->last || g->last_pts != pkt->pts) {
         tsr_rtp_packetized_unref(&g->last);
         if (tsr_rtp_packetizer_run(g->packetizer, pkt->data, (size_t)pkt->size, 0,
@@ -76,12 +77,13 @@ static int vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     if (g->group)
         return 0;
     char ctx[96];
-    g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s", m->log_ctx, g->view->exclude_id,
-               tsr_video_codec_name(g->codec));
+    g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s/tier%d", m->log_ctx, g->view->exclude_id,
+               tsr_video_codec_name(g->codec), g->tier);
     struct tsr_encoder_group_params gp = {
-        .key = {.codec = g->codec, .width = m->params.canvas_w, .height = m->params.canvas_h},
+        .key = {.codec = g->codec, .width = m->params.canvas_w, .height = m->params.canvas_h,
+                .tier = g->tier},
         .fps = m->params.fps,
-        .bitrate_bps = m->params.video_bitrate_bps,
+        .bitrate_bps = g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps,
         .backend = m->params.backend,
         .vaapi_device = m->params.vaapi_device,
         .keyframe_min_interval_ms = m->params.keyframe_min_interval_ms,
@@ -102,41 +104,75 @@ static int vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e)
 {
     (void)m;
-    if (!e->view)
+    struct mix_vgroup *g = e->group;
+    if (!g)
         return;
-    struct mix_vgroup *g = &e->view->groups[e->codec];
     if (g->group)
         tsr_encoder_group_unsubscribe(g->group, e->sub_id);
     if (g->subscribers && --g->subscribers == 0)
         vgroup_fini(g);
     e->view = NULL;
+    e->group = NULL;
 }
 
+/* Subscribes e to the encoder of view `exclude_id` at its codec and tier. A move
+ * costs the receiver one keyframe (the new encoder's first frame), nothing else:
+ * its SSRC, sequence numbers and timestamps are its own (rtp_stream_out). */
 static void attach_to_view(struct tsr_conf_mixer *m, struct mix_peer *e, uint32_t exclude_id)
 {
-    if (e->view && e->view->exclude_id == exclude_id)
+    if (e->group && e->view->exclude_id == exclude_id && e->group->tier == e->tier)
         return;
     tsr_mix_video_detach(m, e);
     struct mix_view *v = view_get(m, exclude_id, true);
-    if (!v || vgroup_open(m, &v->groups[e->codec]) != 0)
+    struct mix_vgroup *g = v ? &v->groups[e->codec * MIXER_TIERS + e->tier] : NULL;
+    if (!g || vgroup_open(m, g) != 0)
         return;
-    struct mix_vgroup *g = &v->groups[e->codec];
+    if (tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) != 0)
+        return;
+    g->subscribers++;
     e->view = v;
-    if (tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) == 0)
-        g->subscribers++;
-    else
-        e->view = NULL;
+    e->group = g;
     v->keyframe_wanted = true;
 }
 
 void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
 {
     (void)m;
-    if (e->view && e->view->groups[e->codec].group) {
-        tsr_encoder_group_request_keyframe(e->view->groups[e->codec].group, e->sub_id,
-                                           g_get_monotonic_time());
+    if (e->group && e->group->group) {
+        tsr_encoder_group_request_keyframe(e->group->group, e->sub_id, g_get_monotonic_time());
         e->view->keyframe_wanted = true;
     }
+}
+
+#define TIER_GRACE_US 10000000   /* the browser's estimate ramps up after joining */
+#define TIER_DEMOTE_US 3000000   /* this long below half the top bitrate: go down */
+#define TIER_PROMOTE_US 10000000 /* this long well above the low tier: try the top again */
+
+/* The receiver's REMB picks its tier, with hold times so it does not flap. Going
+ * up is a probe: a browser's estimate only climbs to ~1.5x what it receives, so
+ * it can never show room for the top tier while it gets the low one. */
+static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
+{
+    int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
+    int64_t top = m->params.video_bitrate_bps;
+    if (est <= 0 || now - e->joined_us < TIER_GRACE_US)
+        return;
+    bool low = est < top / 2, high = est > top / 3 * 13 / 10;
+    e->low_since_us = low ? (e->low_since_us ? e->low_since_us : now) : 0;
+    e->high_since_us = high ? (e->high_since_us ? e->high_since_us : now) : 0;
+    int want = e->tier;
+    if (e->tier == 0 && e->low_since_us && now - e->low_since_us >= TIER_DEMOTE_US)
+        want = 1;
+    else if (e->tier == 1 && e->high_since_us && now - e->high_since_us >= TIER_PROMOTE_US)
+        want = 0;
+    if (want == e->tier)
+        return;
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx, "%s: downlink estimate %" G_GINT64_FORMAT
+            " kb/s, moving to bitrate tier %d", e->pid, est / 1000, want);
+    tsr_counter_inc(tsr_metrics_counter("tessera_bitrate_tier_switches_total", NULL,
+                                        "Receivers moved between bitrate tiers by their REMB."));
+    e->tier = want;
+    e->low_since_us = e->high_since_us = 0;
 }
 
 /* Talkers first (dominant first), then everyone else in join order. */
@@ -205,7 +241,7 @@ static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *c
 {
     canvas->pts = (now_us - m->start_us) * 9 / 100; /* 90 kHz */
     v->capture_us = now_us;
-    for (int c = 0; c < MIXER_CODECS; c++) {
+    for (int c = 0; c < MIXER_GROUPS; c++) {
         struct mix_vgroup *g = &v->groups[c];
         if (!g->group || !g->subscribers)
             continue;
@@ -246,7 +282,7 @@ static void render_view(struct tsr_conf_mixer *m, struct mix_view *v, bool layou
 
 static bool view_has_subscribers(const struct mix_view *v)
 {
-    for (int c = 0; c < MIXER_CODECS; c++)
+    for (int c = 0; c < MIXER_GROUPS; c++)
         if (v->groups[c].subscribers)
             return true;
     return false;
@@ -276,7 +312,7 @@ void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
     size_t n[2] = {0, 0}; /* software, vaapi */
     for (guint i = 0; i < m->views->len; i++) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
-        for (int c = 0; c < MIXER_CODECS; c++) {
+        for (int c = 0; c < MIXER_GROUPS; c++) {
             if (!v->groups[c].group)
                 continue;
             struct tsr_video_encoder *enc = tsr_encoder_group_encoder(v->groups[c].group);
@@ -307,8 +343,10 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         return;
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
-        if (e->has_video)
-            attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
+        if (!e->has_video)
+            continue;
+        choose_tier(m, e, now_us);
+        attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
     }
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
@@ -335,6 +373,7 @@ void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
         e->view = NULL;
+        e->group = NULL;
     }
     while (m->views->len) {
         struct mix_view *v = g_ptr_array_index(m->views, m->views->len - 1);

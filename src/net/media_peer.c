@@ -284,6 +284,11 @@ void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps)
     g_atomic_int_set(&p->send_hint_kbps, (gint)CLAMP(bps / 1000, 0, G_MAXINT));
 }
 
+int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)
+{
+    return (int64_t)g_atomic_int_get((gint *)&p->remb_kbps) * 1000;
+}
+
 struct send_job {
     struct tsr_media_peer *peer;
     struct tsr_rtp_packetized *pkts;

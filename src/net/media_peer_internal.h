@@ -39,6 +39,7 @@ struct tsr_media_peer {
     AVFrame *slot_frame;
     uint64_t slot_seq;
     gint send_hint_kbps; /* atomic */
+    gint remb_kbps;      /* atomic: the participant's REMB for what we send it */
 
     /* Home: the net loop. */
     gint closed;          /* atomic; set once by close */

@@ -239,6 +239,9 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
             p->sink->on_keyframe_request(p->sink_user, p->id);
     } else if (it->kind == TSR_RTCP_KIND_NACK) {
         tsr_media_peer_answer_nack(p, &it->u.nack, now);
+    } else if (it->kind == TSR_RTCP_KIND_REMB) {
+        g_atomic_int_set(&p->remb_kbps,
+                         (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
     } else if (it->kind == TSR_RTCP_KIND_SR) {
         struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc ? &p->rx_video
                              : it->u.sr.ssrc == p->rx_audio.ssrc ? &p->rx_audio

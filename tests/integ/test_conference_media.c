@@ -21,6 +21,7 @@
 #include <tessera/video_encoder.h>
 #include <tessera/webrtc_transport.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <libavutil/frame.h>
 #include <math.h>
@@ -49,6 +50,8 @@ struct client {
     struct tsr_video_decoder *vdec;
     uint64_t sample_pos;
     bool connected;
+    char server_addr[64];     /* the server's first candidate, from the answer */
+    uint16_t server_port;
     /* what it received */
     AVFrame *last_picture;
     uint64_t pictures;
@@ -56,6 +59,7 @@ struct client {
     double goertzel_own, goertzel_other;
     double other_hz;
     uint32_t server_video_ssrc;
+    uint64_t remb_bps;        /* non-zero: report this downlink estimate (REMB) */
     struct tsr_participant *participant;
     char *answer; /* the server's first answer */
 };
@@ -225,6 +229,10 @@ static void client_apply_answer(struct client *c, const char *answer)
         if (strcmp(m->attrs[i].name, "candidate") == 0)
             g_ptr_array_add(cands, g_strdup_printf("candidate:%s", m->attrs[i].value));
     g_assert_cmpuint(cands->len, >, 0);
+    struct tsr_sdp_candidate sc;
+    g_assert_cmpint(tsr_sdp_parse_candidate(g_ptr_array_index(cands, 0), &sc), ==, 0);
+    g_strlcpy(c->server_addr, sc.address, sizeof c->server_addr);
+    c->server_port = sc.port;
     struct tsr_webrtc_remote r = {.ice_ufrag = tsr_sdp_media_attr(sdp, m, "ice-ufrag"),
                                   .ice_pwd = tsr_sdp_media_attr(sdp, m, "ice-pwd"),
                                   .fingerprint = &fp,
@@ -308,14 +316,37 @@ static gboolean tick_audio(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static void send_remb(struct client *c)
+{
+    uint8_t buf[64];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    g_assert_cmpint(tsr_rtcp_write_remb(&w, tsr_rtp_stream_out_ssrc(c->out_video), c->remb_bps,
+                                        &c->server_video_ssrc, 1),
+                    ==, 0);
+    tsr_webrtc_transport_send_rtcp(c->t, buf, w.len);
+}
+
 static gboolean tick_video(gpointer data)
 {
     (void)data;
     int64_t now = g_get_monotonic_time();
-    for (int i = 0; i < 2; i++)
-        if (clients[i].connected && clients[i].t)
-            send_camera_frame(&clients[i], now);
+    for (int i = 0; i < 2; i++) {
+        if (!clients[i].connected || !clients[i].t)
+            continue;
+        send_camera_frame(&clients[i], now);
+        if (clients[i].remb_bps && clients[i].server_video_ssrc)
+            send_remb(&clients[i]);
+    }
     return G_SOURCE_CONTINUE;
+}
+
+static bool tier_switched(void)
+{
+    char *text = tsr_metrics_render();
+    bool yes = strstr(text, "\ntessera_bitrate_tier_switches_total 1\n") != NULL;
+    g_free(text);
+    return yes;
 }
 
 typedef bool (*cond_fn)(void);
@@ -456,33 +487,49 @@ static void renegotiate(struct client *c)
     g_assert_true(run_until(alice_still_sees_bob, 20));
 }
 
-static void test_two_clients(void)
+/* The server side of a test: a media engine and a registry wired to it. */
+struct server {
+    struct tsr_media_engine *engine;
+    struct tsr_conference_registry *reg;
+};
+
+static void server_start(struct server *s, const char *conf)
 {
     struct tsr_config cfg;
     tsr_config_defaults(&cfg);
     char *err = NULL;
-    const char *conf = "[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\n"
-                       "net_threads = 2\n[webrtc]\nrtp_port_min = 42000\nrtp_port_max = 42999\n";
-    g_assert_cmpint(tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err), ==, 0);
-    struct tsr_media_engine *engine = NULL;
-    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
+    if (tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err) != 0)
+        g_error("%s", err);
+    g_assert_cmpint(tsr_media_engine_new(&s->engine, &cfg), ==, 0);
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, &cfg);
     opts.media = tsr_media_engine_ops();
-    opts.media_user = engine;
-    struct tsr_conference_registry *reg = NULL;
-    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
-    tsr_media_engine_set_registry(engine, reg);
+    opts.media_user = s->engine;
+    g_assert_cmpint(tsr_conference_registry_new(&s->reg, &opts), ==, 0);
+    tsr_media_engine_set_registry(s->engine, s->reg);
+}
 
+static void server_stop(struct server *s)
+{
+    tsr_conference_registry_free(&s->reg);
+    tsr_media_engine_free(&s->engine);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+static const char two_client_conf[] =
+    "[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\nnet_threads = 2\n";
+
+static void start_two_clients(struct server *srv)
+{
     clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440,
                                  .other_hz = 1000};
     clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000,
                                  .other_hz = 440};
     for (int i = 0; i < 2; i++) {
         client_init(&clients[i], g_main_context_default());
-        join(reg, &clients[i]);
+        join(srv->reg, &clients[i]);
     }
-    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
     g_assert_true(run_until(both_connected, 30));
     if (!run_until(each_sees_the_other, 60))
         g_error("composites/mixes not as expected: alice %" G_GUINT64_FORMAT
@@ -490,6 +537,18 @@ static void test_two_clients(void)
                 " pictures %" G_GUINT64_FORMAT " audio",
                 clients[0].pictures, clients[0].audio_packets, clients[1].pictures,
                 clients[1].audio_packets);
+}
+
+static uint64_t pictures_target;
+static bool both_keep_receiving(void);
+
+static void test_two_clients(void)
+{
+    struct server srv = {0};
+    server_start(&srv, two_client_conf);
+    struct tsr_conference_registry *reg = srv.reg;
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    start_two_clients(&srv);
     /* mix-minus: each hears the other's tone, not its own (≥ 20 dB apart) */
     for (int i = 0; i < 2; i++) {
         g_test_message("%s: other %.3g own %.3g", clients[i].name, clients[i].goertzel_other,
@@ -497,6 +556,14 @@ static void test_two_clients(void)
         g_assert_cmpfloat(clients[i].goertzel_other, >, 100 * clients[i].goertzel_own);
     }
     renegotiate(&clients[0]);
+    /* bob's browser reports a weak downlink: after the grace and hold times he moves
+     * to the low bitrate tier (another encoder of the same view) and still sees alice */
+    clients[1].remb_bps = 200000;
+    g_assert_true(run_until(tier_switched, 40));
+    clients[1].remb_bps = 0;
+    pictures_target = clients[1].pictures + 10;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(centre_is(&clients[1], clients[0].y, clients[0].u, clients[0].v));
     /* bob leaves: alice's composite no longer shows him */
     tsr_participant_leave(clients[1].participant, TSR_LEAVE_REQUESTED);
     clients[1].participant = NULL;
@@ -507,12 +574,189 @@ static void test_two_clients(void)
 
     g_source_remove(ta);
     g_source_remove(tv);
-    tsr_conference_registry_free(&reg);
-    tsr_media_engine_free(&engine);
+    server_stop(&srv);
     for (int i = 0; i < 2; i++)
         client_fini(&clients[i]);
-    while (g_main_context_iteration(NULL, FALSE))
-        ;
+}
+
+/* Value of one series in /metrics (0 when absent). */
+static double metric(const char *series)
+{
+    char *text = tsr_metrics_render();
+    char *needle = g_strdup_printf("\n%s ", series);
+    char *at = strstr(text, needle);
+    double v = at ? g_ascii_strtod(at + strlen(needle), NULL) : 0;
+    g_free(needle);
+    g_free(text);
+    return v;
+}
+
+static bool both_keep_receiving(void)
+{
+    return clients[0].pictures >= pictures_target && clients[1].pictures >= pictures_target;
+}
+
+static size_t expected_participants;
+static struct tsr_conference_registry *watched_reg;
+static bool participants_back(void)
+{
+    return tsr_conference_registry_n_participants(watched_reg) == expected_participants;
+}
+
+static int join_text(struct tsr_conference_registry *reg, const char *offer,
+                     enum tsr_conference_refusal *refusal)
+{
+    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = "bad",
+                                              .offer_sdp = offer};
+    struct tsr_participant *p = NULL;
+    char *answer = NULL, *err = NULL;
+    int rc = tsr_conference_join(reg, &req, &p, &answer, refusal, &err);
+    g_test_message("join refused: %s: %s", tsr_conference_refusal_code(*refusal), err);
+    g_free(answer);
+    g_free(err);
+    return rc;
+}
+
+static char *strip_lines(const char *text, const char *prefix)
+{
+    gchar **lines = g_strsplit(text, "\r\n", -1);
+    GString *out = g_string_new(NULL);
+    for (int i = 0; lines[i]; i++)
+        if (*lines[i] && !g_str_has_prefix(lines[i], prefix))
+            g_string_append_printf(out, "%s\r\n", lines[i]);
+    g_strfreev(lines);
+    return g_string_free(out, FALSE);
+}
+
+static void send_garbage(const struct client *c, int n)
+{
+    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                 G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *ia = g_inet_address_new_from_string(c->server_addr);
+    g_assert_nonnull(ia);
+    GSocketAddress *to = g_inet_socket_address_new(ia, c->server_port);
+    for (int i = 0; i < n; i++) {
+        uint8_t junk[64];
+        for (size_t k = 0; k < sizeof junk; k++)
+            junk[k] = (uint8_t)g_random_int();
+        junk[0] = (uint8_t)(64 + i % 64); /* neither STUN, DTLS nor RTP (RFC 7983) */
+        g_socket_send_to(sock, to, (const char *)junk, sizeof junk, NULL, NULL);
+    }
+    g_object_unref(to);
+    g_object_unref(ia);
+    g_object_unref(sock);
+}
+
+/* RTP the server cannot use: an unnegotiated payload type, and VP8 payloads whose
+ * descriptor promises bytes that are not there. */
+static void send_bad_rtp(struct client *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t buf[64];
+        size_t hlen = 0;
+        for (int kind = 0; kind < 2; kind++) {
+            struct tsr_rtp_header h = {.version = 2,
+                                       .payload_type = kind ? VIDEO_PT : 77,
+                                       .seq = (uint16_t)(40000 + i * 2 + kind),
+                                       .timestamp_rtp = 1234,
+                                       .ssrc = tsr_rtp_stream_out_ssrc(c->out_video)};
+            g_assert_cmpint(tsr_rtp_write_header(&h, buf, sizeof buf, &hlen), ==, 0);
+            buf[hlen] = 0x80; /* VP8: X bit set, but the extension byte is missing */
+            tsr_webrtc_transport_send_rtp(c->t, buf, hlen + 1);
+        }
+    }
+}
+
+/* A client whose offer names another certificate's fingerprint. */
+static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, struct client *c)
+{
+    struct tsr_dtls_cert *other = NULL;
+    g_assert_cmpint(tsr_dtls_cert_generate(&other), ==, 0);
+    char *offer = client_offer(c);
+    char *stripped = strip_lines(offer, "a=fingerprint:");
+    GString *forged = g_string_new(NULL);
+    gchar **parts = g_strsplit(stripped, "a=setup:actpass\r\n", -1);
+    for (int i = 0; parts[i]; i++) {
+        g_string_append(forged, parts[i]);
+        if (parts[i + 1])
+            g_string_append_printf(forged, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n",
+                                   tsr_dtls_cert_fingerprint(other));
+    }
+    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = c->name,
+                                              .offer_sdp = forged->str};
+    char *answer = NULL, *err = NULL;
+    enum tsr_conference_refusal refusal;
+    g_assert_cmpint(tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err), ==,
+                    0);
+    client_apply_answer(c, answer);
+    g_free(answer);
+    g_strfreev(parts);
+    g_string_free(forged, TRUE);
+    g_free(stripped);
+    g_free(offer);
+    tsr_dtls_cert_unref(&other);
+}
+
+/* Malformed SDP, an offer without fingerprint, garbage UDP on a media port and a
+ * fingerprint mismatch: each is refused or dropped and counted, and the two
+ * connected participants keep receiving their composites throughout. */
+static void test_bad_input(void)
+{
+    struct server srv = {0};
+    server_start(&srv, two_client_conf);
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    start_two_clients(&srv);
+    enum tsr_conference_refusal refusal;
+    g_assert_cmpint(join_text(srv.reg, "v=0\r\nthis is not SDP\r\n", &refusal), !=, 0);
+    g_assert_cmpint(refusal, ==, TSR_CONFERENCE_REFUSAL_BAD_SDP);
+    char *offer = client_offer(&clients[0]);
+    char *no_fp = strip_lines(offer, "a=fingerprint:");
+    g_assert_cmpint(join_text(srv.reg, no_fp, &refusal), !=, 0);
+    g_assert_cmpint(refusal, ==, TSR_CONFERENCE_REFUSAL_BAD_SDP);
+    g_free(no_fp);
+    g_free(offer);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(srv.reg), ==, 2);
+
+    double bad_before = metric("tessera_webrtc_bad_packets_total{reason=\"unknown\"}");
+    send_garbage(&clients[0], 200);
+    pictures_target = clients[0].pictures + 15;
+    pictures_target = MAX(pictures_target, clients[1].pictures + 15);
+    g_assert_true(run_until(both_keep_receiving, 30));
+    /* libnice drops datagrams from addresses that are not a checked candidate pair
+     * before they reach us, so only "nobody noticed" can be asserted for them. */
+    (void)bad_before;
+
+    /* Malformed media from the participant itself, inside its SRTP session. */
+    double pt_before = metric("tessera_media_rx_errors_total{kind=\"payload_type\"}");
+    double vp_before = metric("tessera_media_rx_errors_total{kind=\"video_payload\"}");
+    send_bad_rtp(&clients[0], 50);
+    pictures_target = MAX(clients[0].pictures, clients[1].pictures) + 15;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_cmpfloat(metric("tessera_media_rx_errors_total{kind=\"payload_type\"}"), >=,
+                      pt_before + 50);
+    g_assert_cmpfloat(metric("tessera_media_rx_errors_total{kind=\"video_payload\"}"), >=,
+                      vp_before + 50);
+
+    struct client mallory = {.name = "mallory", .y = 200, .u = 100, .v = 100, .tone_hz = 700};
+    client_init(&mallory, g_main_context_default());
+    join_with_wrong_fingerprint(srv.reg, &mallory);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(srv.reg), ==, 3);
+    watched_reg = srv.reg;
+    expected_participants = 2;
+    g_assert_true(run_until(participants_back, 30)); /* dropped: media failed */
+    g_assert_cmpfloat(metric("tessera_dtls_errors_total{reason=\"fingerprint_mismatch\"}"), >=,
+                      1);
+    g_assert_false(mallory.connected);
+    pictures_target = MAX(clients[0].pictures, clients[1].pictures) + 15;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(each_sees_the_other());
+
+    g_source_remove(ta);
+    g_source_remove(tv);
+    server_stop(&srv);
+    client_fini(&mallory);
+    for (int i = 0; i < 2; i++)
+        client_fini(&clients[i]);
 }
 
 static unsigned open_fds(void)
@@ -582,6 +826,7 @@ int main(int argc, char **argv)
     tsr_log_bridge_install();
     g_test_add_func("/conference_media/two_clients", test_two_clients);
     g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
+    g_test_add_func("/conference_media/bad_input", test_bad_input);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;
