@@ -106,6 +106,12 @@ static size_t participants(void)
     return n_participants;
 }
 
+static const char *talker_id;
+static void post_talker(void)
+{
+    tsr_conference_post_talkers(st.reg, "meet", &talker_id, 1);
+}
+
 static void sweep(void)
 {
     tsr_conference_registry_sweep(st.reg);
@@ -470,6 +476,20 @@ static void test_events(void)
     expect(&s, "layout", "\"view\":\"ac\"");
     join("meet", "Ben", NULL, &tb, &ib);
     expect(&s, "participant_create", "\"display_name\":\"Ben\"");
+    /* the mixer's talker order becomes `stage`: Ben first with vad 100, Ann after */
+    talker_id = ib;
+    on_server(post_talker);
+    char *stage = stream_expect(&s, "stage", ib);
+    json_t *arr = json_loads(stage, 0, NULL);
+    g_assert_cmpuint(json_array_size(arr), ==, 2);
+    g_assert_cmpstr(json_string_value(json_object_get(json_array_get(arr, 0), "participant_uuid")),
+                    ==, ib);
+    g_assert_cmpint(json_integer_value(json_object_get(json_array_get(arr, 0), "vad")), ==, 100);
+    g_assert_cmpint(json_integer_value(json_object_get(json_array_get(arr, 1), "stage_index")), ==,
+                    1);
+    g_assert_cmpint(json_integer_value(json_object_get(json_array_get(arr, 1), "vad")), ==, 0);
+    json_decref(arr);
+    g_free(stage);
     /* raise hand, chat, host mute, layout */
     path = g_strdup_printf(BASE "meet/participants/%s/buzz", ib);
     r = post_tok(path, NULL, tb);
