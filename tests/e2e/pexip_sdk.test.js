@@ -4,7 +4,8 @@
  *  - Alice (red camera) and Bob (blue camera) call() → 200 → onRemoteStream; each
  *    one's composite decodes (framesDecoded rising) and shows the other's colour;
  *  - roster, chat (message → onMessage), raise hand (onParticipantUpdated), layout
- *    (setLayout "1:7" → onLayoutUpdate view), renegotiation (setBandwidth → update);
+ *    (setLayout "1:7" → onLayoutUpdate view), renegotiation (setBandwidth → update),
+ *    an ICE restart in the browser (restartIce → update with a new ufrag);
  *  - Bob disconnect() → Alice's onParticipantLeft and roster;
  *  - a PIN conference → 403 + onPinRequired → a wrong PIN → 403 + 'Invalid PIN'
  *    → the guest PIN → 200; an unknown alias (ad hoc off) → 404 + onError;
@@ -85,13 +86,14 @@ function validateLog(validators, log) {
 
 async function waitColour(page, rgb, what) {
   await h.waitFor(() => page.evaluate((c) => window.colourShare(c, 45) > 0.3, rgb),
-    { timeoutMs: 30000, intervalMs: 300, what });
+    { timeoutMs: 45000, intervalMs: 300, what });
 }
 
 async function waitFramesRising(page, what) {
-  const first = await h.waitFor(() => page.evaluate(() => window.framesDecoded()), { timeoutMs: 30000, what });
+  // Generous: ctest runs this beside other heavy tests on 2 cores under ASan.
+  const first = await h.waitFor(() => page.evaluate(() => window.framesDecoded()), { timeoutMs: 45000, what });
   await h.waitFor(async () => (await page.evaluate(() => window.framesDecoded())) >= first + 5,
-    { timeoutMs: 20000, what: `${what} rising` });
+    { timeoutMs: 45000, what: `${what} rising` });
 }
 
 h.run('pexip_sdk', async ({ scratch, defer }) => {
@@ -146,8 +148,23 @@ h.run('pexip_sdk', async ({ scratch, defer }) => {
   await b.page.waitForFunction(() => window.rec.layout && window.rec.layout.view === '1:7', null, { timeout: 10000 });
   await a.page.evaluate(() => window.sdk().setBandwidth(256));
   await h.waitFor(() => a.page.evaluate(() => window.__pexLog.some((e) => e.url.endsWith('/update') && e.status === 200)),
-    { timeoutMs: 15000, what: "the SDK's update (renegotiation) answered" });
+    { timeoutMs: 45000, what: "the SDK's update (renegotiation) answered" });
   await waitFramesRising(a.page, "Alice's composite after renegotiation");
+  // A real ICE restart in the browser (what the SDK does on a stall or ICE failure):
+  // new local ufrag → negotiationneeded → the SDK's update; media carries on.
+  const iceOf = () => a.page.evaluate(() => {
+    const pc = window.__pcs.find((x) => x.connectionState !== 'closed');
+    return pc && pc.localDescription ? (pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1] : null;
+  });
+  const ufragBefore = await iceOf();
+  const updatesBefore = await a.page.evaluate(() => window.__pexLog.filter((e) => e.url.endsWith('/update')).length);
+  await a.page.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== 'closed').forEach((pc) => pc.restartIce()));
+  await h.waitFor(() => a.page.evaluate((n) => window.__pexLog.filter((e) => e.url.endsWith('/update') && e.status === 200).length > n, updatesBefore),
+    { timeoutMs: 45000, what: 'the update carrying the ICE restart' });
+  await h.waitFor(async () => { const u = await iceOf(); return u && u !== ufragBefore; }, { what: 'a new local ufrag', timeoutMs: 20000 });
+  await waitFramesRising(a.page, "Alice's composite after the ICE restart");
+  await waitColour(a.page, BLUE, "Bob's camera after the ICE restart");
+  h.assert.equal(await a.page.evaluate(() => window.__pcs.find((x) => x.connectionState !== 'closed').connectionState), 'connected');
   h.assert.equal(await a.page.evaluate(() => window.rec.errors.length), 0, JSON.stringify(await a.page.evaluate(() => window.rec.errors)));
 
   // Bob hangs up: Alice sees him leave.
