@@ -515,13 +515,19 @@ static void test_events(void)
     g_assert_true(json_is_true(result(&r)));
     reply_clear(&r);
     expect(&s, "layout", "\"view\":\"1:7\"");
-    /* kick */
+    /* kick: Ben's own stream is told why and ends; Ann sees him go */
+    struct stream sb;
+    stream_open(&sb, tb);
+    expect(&sb, "participant_sync_end", "null");
     path = g_strdup_printf(BASE "meet/participants/%s/disconnect", ib);
     r = post_tok(path, NULL, ta);
     g_assert_cmpuint(r.status, ==, 200);
     reply_clear(&r);
     g_free(path);
     expect(&s, "participant_delete", ib);
+    expect(&sb, "disconnect", "Disconnected by another participant");
+    g_assert_null(stream_expect(&sb, "never", NULL));
+    stream_close(&sb);
     r = post_tok(BASE "meet/refresh_token", NULL, tb);
     assert_failed(&r, 403);
     /* token expiry: Cy never refreshes, Ann does */
@@ -557,7 +563,7 @@ int main(int argc, char **argv)
     while (!st.ready)
         g_cond_wait(&st.cond, &st.lock);
     g_mutex_unlock(&st.lock);
-    session = soup_session_new();
+    session = soup_session_new_with_options("max-conns-per-host", 16, NULL); /* streams stay open */
     g_test_add_func("/pexip_api/pin_flow", test_pin_flow);
     g_test_add_func("/pexip_api/cors", test_cors);
     g_test_add_func("/pexip_api/bad_input", test_bad_input);
