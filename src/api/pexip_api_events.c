@@ -202,6 +202,10 @@ static void on_left(struct tsr_pexip_api *api, const struct tsr_conference_event
     const char *id = ev->participant_id;
     const char *reason = json_string_value(json_object_get(ev->data, "reason"));
     g_hash_table_remove(api->calls, id);
+    GPtrArray *st = g_hash_table_lookup(api->stages, ev->alias);
+    for (guint i = st ? st->len : 0; i-- > 0;)
+        if (strcmp(st->pdata[i], id) == 0)
+            g_ptr_array_remove_index(st, i);
     json_t *del = json_pack("{s:s}", "uuid", id);
     FOR_STREAMS(api, ev->alias, s) {
         if (strcmp(s->participant_id, id) == 0) {
