@@ -519,12 +519,23 @@ static void test_events(void)
     struct stream sb;
     stream_open(&sb, tb);
     expect(&sb, "participant_sync_end", "null");
+    /* a direct message reaches Ben only, marked direct */
+    path = g_strdup_printf(BASE "meet/participants/%s/message", ib);
+    r = post_tok(path, "{\"type\":\"text/plain\",\"payload\":\"psst\"}", ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    g_free(path);
+    char *dm = stream_expect(&sb, "message_received", "psst");
+    g_assert_nonnull(strstr(dm, "\"direct\":true"));
+    g_assert_nonnull(strstr(dm, "\"origin\":\"Ann\""));
+    g_free(dm);
     path = g_strdup_printf(BASE "meet/participants/%s/disconnect", ib);
     r = post_tok(path, NULL, ta);
     g_assert_cmpuint(r.status, ==, 200);
     reply_clear(&r);
     g_free(path);
     expect(&s, "participant_delete", ib);
+    g_assert_null(strstr(s.buf->str, "psst")); /* not to the sender */
     expect(&sb, "disconnect", "Disconnected by another participant");
     g_assert_null(stream_expect(&sb, "never", NULL));
     stream_close(&sb);
