@@ -35,8 +35,10 @@ fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTSR_FUZZ=ON -DTSR_SANITIZE=ON
 	cmake --build build-fuzz -j $(JOBS)
 	@set -e; for f in build-fuzz/tests/fuzz/fuzz_*; do [ -x "$$f" ] || continue; \
-	  name=$$(basename $$f); mkdir -p build-fuzz/corpus/$$name; \
-	  echo "== $$name"; $$f -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus/$$name tests/fuzz/corpus/$$name; done
+	  name=$$(basename $$f); mkdir -p build-fuzz/corpus/$$name build-fuzz/artifacts/$$name; \
+	  seeds=; [ -d tests/fuzz/corpus/$$name ] && seeds=tests/fuzz/corpus/$$name; \
+	  echo "== $$name"; $$f -max_total_time=$${FUZZ_SECONDS:-60} -artifact_prefix=build-fuzz/artifacts/$$name/ \
+	    build-fuzz/corpus/$$name $$seeds; done
 
 clean:
 	rm -rf build build-asan build-fuzz

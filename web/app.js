@@ -13,6 +13,7 @@ const tessera = {
   pc: null,
   conference: null,     // alias
   participantId: null,
+  token: null,
   role: null,
   layout: null,
   locked: false,
@@ -31,6 +32,7 @@ let meterStop = null;
 let pendingCandidates = [];
 let micMuted = false;
 let camOff = false;
+let videoLoaded = false;
 
 /* ---------- screens ---------- */
 
@@ -45,6 +47,7 @@ function show(state) {
 const ERRORS = {
   no_such_conference: ['Meeting not found', (c) => `There is no meeting called “${c}”. Check the link or the name.`],
   conference_full: ['This meeting is full', () => 'The meeting has reached its participant limit. Try again later.'],
+  too_many_attempts: ['Too many attempts', () => 'Too many wrong PINs were entered for this meeting. Wait a minute, then try again.'],
   conference_locked: ['This meeting is locked', () => 'A host has locked the meeting. Ask them to unlock it.'],
   server_unreachable: ['Cannot reach the server', () => 'Tessera did not answer. Check your connection and try again.'],
   media_denied: ['Camera or microphone blocked', () => 'Allow access to your camera and microphone in the browser’s site settings, then try again.'],
@@ -218,6 +221,7 @@ async function join(pin) {
   if (status !== 200) return joinFailed(status, data);
 
   token = data.token;
+  tessera.token = token; // for tests and tools that call the API as this participant
   tessera.participantId = data.participant_id;
   tessera.role = data.role;
   applyConference(data.conference);
@@ -268,7 +272,7 @@ function onTrack(ev) {
   if (ev.track.kind === 'video') {
     const v = $('remote-video');
     v.srcObject = stream;
-    v.onloadeddata = () => { $('stage-wait').hidden = true; };
+    v.onloadeddata = () => { videoLoaded = true; updateStage(); };
   } else {
     $('remote-audio').srcObject = stream;
   }
@@ -286,7 +290,8 @@ async function refresh() {
 
 function enterConference() {
   $('self-view').srcObject = localStream;
-  $('stage-wait').hidden = false;
+  videoLoaded = $('remote-video').readyState >= 2; // it may already play
+  updateStage();
   $('topbar-name').textContent = tessera.conference;
   $('topbar-role').textContent = tessera.role;
   $('host-tools').hidden = tessera.role !== 'host';
@@ -331,9 +336,14 @@ function startEvents() {
     tessera.roster = tessera.roster.map((x) => (x.id === p.id ? p : x));
     if (p.id === tessera.participantId && p.by !== p.id) {
       // a host muted us: follow it locally so the button tells the truth
-      if (p.muted !== micMuted) setMic(p.muted);
-      if (p.video_muted !== camOff) setCam(p.video_muted);
-      toast(p.muted ? 'A host muted your microphone' : 'Your microphone was unmuted');
+      if (p.muted !== micMuted) {
+        setMic(p.muted);
+        toast(p.muted ? 'A host muted your microphone' : 'A host unmuted your microphone');
+      }
+      if (p.video_muted !== camOff) {
+        setCam(p.video_muted);
+        toast(p.video_muted ? 'A host turned your camera off' : 'A host turned your camera on');
+      }
     }
     renderRoster();
   });
@@ -366,10 +376,18 @@ function svgIcon(name, red) {
   return `<svg class="icon${red ? ' red' : ''}"><use href="#i-${name}"/></svg>`;
 }
 
+/* One overlay at a time: "first one here" when alone, else a spinner until video plays. */
+function updateStage() {
+  const alone = tessera.roster.length === 1;
+  $('stage-alone').hidden = !alone;
+  $('stage-wait').hidden = alone || videoLoaded;
+}
+
 function renderRoster() {
   const ul = $('roster');
   ul.textContent = '';
   $('roster-count').textContent = String(tessera.roster.length);
+  updateStage();
   for (const p of tessera.roster) {
     const li = document.createElement('li');
     li.dataset.testid = 'roster-item';
@@ -386,13 +404,15 @@ function renderRoster() {
     nm.textContent = p.display_name + (p.id === tessera.participantId ? ' (you)' : '');
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = p.role === 'host' ? 'Host' : 'Guest';
+    meta.textContent = (p.role === 'host' ? 'Host' : 'Guest') + (p.has_media ? '' : ' · no audio or video');
     who.append(nm, meta);
     const st = document.createElement('div');
     st.className = 'state';
     st.innerHTML = (p.muted ? svgIcon('mic-off', true) : svgIcon('mic')) + (p.video_muted ? svgIcon('cam-off', true) : svgIcon('cam'));
     li.append(av, who, st);
     if (tessera.role === 'host' && p.id !== tessera.participantId) {
+      const acts = document.createElement('div');
+      acts.className = 'acts';
       const mute = document.createElement('button');
       mute.className = 'host-act';
       mute.textContent = p.muted ? 'Unmute' : 'Mute';
@@ -402,7 +422,8 @@ function renderRoster() {
       kick.dataset.testid = 'btn-kick';
       kick.textContent = 'Remove';
       kick.onclick = () => api('DELETE', `/participants/${p.id}`);
-      li.append(mute, kick);
+      acts.append(mute, kick);
+      who.append(acts);
     }
     ul.appendChild(li);
   }
@@ -440,6 +461,7 @@ function hangup(tellServer) {
   clearInterval(refreshTimer);
   closePeer();
   token = null;
+  tessera.token = null;
   tessera.participantId = null;
   $('remote-video').srcObject = null;
   $('remote-audio').srcObject = null;
@@ -482,17 +504,19 @@ function bind() {
     const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/lock`, { locked: e.target.checked });
     if (status !== 200) toast(data.message);
   });
-  $('btn-invite').addEventListener('click', async () => {
-    const link = `${location.origin}/c/${encodeURIComponent(tessera.conference)}`;
-    try {
-      await navigator.clipboard.writeText(link);
-      toast('Invite link copied');
-    } catch (e) {
-      toast(link);
-    }
-  });
+  for (const b of document.querySelectorAll('[data-action="invite"]')) b.addEventListener('click', copyInvite);
   $('btn-hangup').addEventListener('click', () => { hangup(true); showError('left'); });
   window.addEventListener('pagehide', () => { if (tessera.participantId) leaveOnServer(); });
+}
+
+async function copyInvite() {
+  const link = `${location.origin}/c/${encodeURIComponent(tessera.conference)}`;
+  try {
+    await navigator.clipboard.writeText(link);
+    toast('Invite link copied');
+  } catch (e) {
+    toast(link); // no clipboard permission: show it so it can be copied by hand
+  }
 }
 
 function init() {

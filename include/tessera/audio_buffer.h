@@ -2,8 +2,9 @@
  *
  * The mixer's 20 ms tick pops one packet-slot at a time in timestamp order. The
  * target delay follows the measured interarrival jitter (RFC 3550 §6.4.1 estimate,
- * ×3, rounded up to whole frames) between min_delay_ms and a hard max_delay_ms:
- * when the buffer holds more than max_delay_ms the oldest packets are dropped.
+ * ×3, rounded up to whole frames) between min_delay_ms and a hard max_delay_ms;
+ * playout starts (and restarts after an underrun) once the target is buffered.
+ * When the buffer holds more than max_delay_ms the oldest packets are dropped.
  * A missing slot is reported as TSR_AUDIO_BUFFER_LOST (with the next packet's
  * payload when it is already here, for Opus in-band FEC) so the audio issue's
  * decoder can conceal it. Time is passed in; no clocks, no threads, no globals.
@@ -18,10 +19,10 @@
 #include <tessera/rtp.h>
 
 struct tsr_audio_buffer_config {
-    uint32_t clock_rate;    /* default 48000 */
-    int64_t min_delay_ms;   /* default 20 */
-    int64_t max_delay_ms;   /* hard maximum, default 200 */
-    size_t max_packets;     /* default 64 */
+    uint32_t clock_rate;  /* default 48000 */
+    int64_t min_delay_ms; /* default 20 */
+    int64_t max_delay_ms; /* hard maximum, default 200 */
+    size_t max_packets;   /* default 64 */
 };
 
 void tsr_audio_buffer_config_default(struct tsr_audio_buffer_config *c);
@@ -47,10 +48,10 @@ enum tsr_audio_buffer_result {
 struct tsr_audio_buffer_out {
     enum tsr_audio_buffer_result result;
     uint32_t timestamp_rtp;
-    uint32_t samples;          /* duration of the slot at clock_rate */
-    uint8_t data[1500];        /* PACKET: the payload; LOST: the next packet if fec_available */
+    uint32_t samples;   /* duration of the slot at clock_rate */
+    uint8_t data[1500]; /* PACKET: the payload; LOST: the next packet if fec_available */
     size_t len;
-    bool fec_available;        /* LOST: data holds the following packet (Opus FEC) */
+    bool fec_available; /* LOST: data holds the following packet (Opus FEC) */
 };
 
 /* Purpose: take the next slot. Returns the result kind (also in out->result). */
@@ -65,9 +66,9 @@ int64_t tsr_audio_buffer_buffered_ms(const struct tsr_audio_buffer *ab);
 struct tsr_audio_buffer_stats {
     uint64_t packets_in;
     uint64_t packets_out;
-    uint64_t lost;          /* slots reported LOST */
-    uint64_t late;          /* arrived after their slot was played */
-    uint64_t overflow;      /* dropped to respect max_delay_ms */
+    uint64_t lost;     /* slots reported LOST */
+    uint64_t late;     /* arrived after their slot was played */
+    uint64_t overflow; /* dropped to respect max_delay_ms */
     uint64_t duplicates;
 };
 

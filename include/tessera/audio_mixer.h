@@ -157,8 +157,9 @@ int tsr_audio_mixer_lost(struct tsr_audio_mixer *m, uint32_t id, uint16_t seq);
 
 /* Purpose: mix one 20 ms tick. *outs receives an array of *n_outs entries, one
  * per participant, owned by the mixer and valid until the next tick, remove or
- * free. now_ms is the conference clock (hold time). Returns 0, -ENOMEM or
- * TSR_ERR_CODEC (an encoder failed; that tick's outputs of it are missing). */
+ * free. now_ms is the conference clock (hold time). Returns 0, or TSR_ERR_CODEC
+ * / -ENOMEM when an encoder failed: the outputs of that encoder then have
+ * payload == NULL for this tick (everything else is filled as usual). */
 int tsr_audio_mixer_tick(struct tsr_audio_mixer *m, int64_t now_ms,
                          const struct tsr_audio_out **outs, size_t *n_outs);
 

@@ -34,21 +34,21 @@ enum tsr_compositor_format {
 };
 
 enum tsr_compositor_kernels {
-    TSR_COMPOSITOR_KERNELS_FAST = 0, /* libyuv (SIMD) */
+    TSR_COMPOSITOR_KERNELS_FAST = 0,  /* libyuv (SIMD) */
     TSR_COMPOSITOR_KERNELS_REFERENCE, /* plain C; what the tests compare against */
 };
 
 struct tsr_compositor_params {
-    int width, height;              /* even, >= 2 */
+    int width, height; /* even, >= 2 */
     enum tsr_compositor_format format;
-    uint32_t background_rgb;        /* 0xRRGGBB */
+    uint32_t background_rgb; /* 0xRRGGBB */
     enum tsr_compositor_kernels kernels;
 };
 
 /* One per tile, in the same order as the tiles. */
 struct tsr_compositor_source {
-    const AVFrame *frame;  /* borrowed for the call; NULL = placeholder */
-    bool changed;          /* the source produced a new frame since the last render */
+    const AVFrame *frame; /* borrowed for the call; NULL = placeholder */
+    bool changed;         /* the source produced a new frame since the last render */
 };
 
 struct tsr_compositor_stats {

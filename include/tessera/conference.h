@@ -35,6 +35,11 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+/* Wrong PINs allowed per conference per window before joins needing a PIN are
+ * refused until the window ends: a 4-digit PIN would otherwise fall to 10,000
+ * requests in seconds. Right PINs reset nothing, so guessing cannot be mixed in. */
+#define TSR_CONFERENCE_PIN_TRIES 10
+#define TSR_CONFERENCE_PIN_WINDOW_S 60
 
 enum tsr_role {
     TSR_ROLE_GUEST = 0,
@@ -44,7 +49,7 @@ enum tsr_role {
 /* Why a join was refused; each maps to one HTTP status and error code in the API. */
 enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_NONE = 0,
-    TSR_CONFERENCE_REFUSAL_BAD_REQUEST,       /* bad alias or display name */
+    TSR_CONFERENCE_REFUSAL_BAD_REQUEST, /* bad alias or display name */
     TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE,
     TSR_CONFERENCE_REFUSAL_PIN_REQUIRED,
     TSR_CONFERENCE_REFUSAL_WRONG_PIN,
@@ -54,6 +59,7 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC,   /* media attach said TSR_ERR_UNSUPPORTED */
     TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
     TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
+    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS, /* PIN guessing: see TSR_CONFERENCE_PIN_TRIES */
 };
 
 /* Why a participant left; carried in the participant_left event. */
@@ -100,8 +106,8 @@ struct tsr_conference_media_ops {
      * TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED (no common codec), another
      * negative code for other failures, with a human message in *err_text (newly
      * allocated, may be left NULL). On failure detach is not called. */
-    int (*attach)(void *user, struct tsr_participant *p, const char *offer_sdp,
-                  char **answer_sdp, char **err_text);
+    int (*attach)(void *user, struct tsr_participant *p, const char *offer_sdp, char **answer_sdp,
+                  char **err_text);
     /* Tear down p's media; p is freed right after this returns. */
     void (*detach)(void *user, struct tsr_participant *p);
     /* A trickled remote candidate ("candidate:…" line, or "" for end-of-candidates).
@@ -193,14 +199,13 @@ int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, co
 
 /* Purpose: participant `id` without checking anything (the target of a host
  * action), or NULL. Borrowed, valid until it leaves. */
-struct tsr_participant *tsr_conference_registry_find_participant(
-    struct tsr_conference_registry *reg, const char *id);
+struct tsr_participant *
+tsr_conference_registry_find_participant(struct tsr_conference_registry *reg, const char *id);
 
 /* Purpose: find whichever participant holds `token` (for streams authenticated by
  * token only). Same returns as authenticate, TSR_ERR_AUTH when no one holds it. */
 int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *reg,
-                                               const char *token,
-                                               struct tsr_participant **out);
+                                               const char *token, struct tsr_participant **out);
 
 /* Purpose: subscribe to the events of conference `alias` (NULL: all conferences).
  * The subscription outlives conferences ending and starting again. Returns 0 and
@@ -226,20 +231,20 @@ struct tsr_conference_join_request {
  * On refusal returns a negative code, *refusal says why and *err_text is a newly
  * allocated human message (g_free); nothing is created or left behind. */
 int tsr_conference_join(struct tsr_conference_registry *reg,
-                        const struct tsr_conference_join_request *req,
-                        struct tsr_participant **out, char **answer_sdp,
-                        enum tsr_conference_refusal *refusal, char **err_text);
+                        const struct tsr_conference_join_request *req, struct tsr_participant **out,
+                        char **answer_sdp, enum tsr_conference_refusal *refusal, char **err_text);
 
 /* Purpose: the stable machine word for a refusal ("wrong_pin", "conference_full"). */
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r);
 const char *tsr_leave_reason_name(enum tsr_leave_reason r);
 const char *tsr_conference_event_name(enum tsr_conference_event_type t);
 
-/* Purpose: true when `layout` is one we compose: "grid" (equal tiles), "speaker"
- * (the active speaker large, others in a strip), "single" (the active speaker only),
- * or any other name or Pexip alias tsr_layout_parse() knows ("four", "1:21", "ac" …).
- * Layouts are stored under their canonical tsr_layout_name(). */
+/* Purpose: true when `layout` is a name or Pexip alias the layout module composes
+ * (include/tessera/layout.h: grid, four, single, speaker, 1:21, 2:21, presentation;
+ * ac, 4:0, 1:0, 1:7). Conferences store and report the canonical name. */
 bool tsr_conference_layout_valid(const char *layout);
+/* Purpose: the canonical name of a valid layout ("1:7" → "speaker"), else NULL. Static. */
+const char *tsr_conference_layout_canonical(const char *layout);
 
 /* --- conference state; all borrowed, valid until the conference ends ---------- */
 const char *tsr_conference_alias(const struct tsr_conference *c);

@@ -79,10 +79,12 @@ struct tsr_dtls_callbacks {
 
 struct tsr_dtls_config {
     enum tsr_dtls_role role;
-    struct tsr_dtls_cert *cert;                      /* borrowed; a reference is taken */
+    struct tsr_dtls_cert *cert;                           /* borrowed; a reference is taken */
     const struct tsr_sdp_fingerprint *remote_fingerprint; /* copied; hash must be sha-256 */
-    const char *srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
-    uint16_t mtu;              /* 0 = 1200 */
+    const char *
+        srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
+    uint16_t mtu;      /* 0 = 1200 */
+    const char *log_ctx; /* log prefix, e.g. "conf/participant" (copied); NULL = "dtls" */
 };
 
 /* Purpose: a DTLS endpoint. Nothing is sent until tsr_dtls_start().
@@ -96,10 +98,11 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
  * Call once ICE is connected. Returns 0 or TSR_ERR_STATE. */
 int tsr_dtls_start(struct tsr_dtls *dtls);
 
-/* Purpose: feed one received DTLS datagram (first byte 20..63). Before start the
- * datagram is queued (one flight at most). Returns 0, or TSR_ERR_INVALID for a
- * record GnuTLS rejected (counted; the session carries on), TSR_ERR_STATE after
- * close/failure. */
+/* Purpose: feed one received DTLS datagram (first byte 20..63; copied). A server
+ * answers at once (a ClientHello may race ICE's "connected"); a client queues
+ * datagrams until tsr_dtls_start (at most 32, oldest dropped). Returns 0,
+ * TSR_ERR_INVALID for a datagram that is no DTLS record (counted; the session
+ * carries on), TSR_ERR_STATE after close/failure. */
 int tsr_dtls_handle_packet(struct tsr_dtls *dtls, const uint8_t *data, size_t len);
 
 bool tsr_dtls_is_connected(const struct tsr_dtls *dtls);

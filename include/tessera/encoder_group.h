@@ -27,7 +27,7 @@ struct tsr_encoder_group;
 struct tsr_encoder_group_key {
     enum tsr_video_codec codec;
     int width, height;
-    int tier;                 /* bitrate tier index chosen by the caller (0 = top) */
+    int tier; /* bitrate tier index chosen by the caller (0 = top) */
 };
 
 struct tsr_encoder_group_params {
@@ -35,16 +35,16 @@ struct tsr_encoder_group_params {
     int fps;
     int64_t bitrate_bps;
     enum tsr_encoder_backend backend;
-    const char *vaapi_device;          /* NULL = default node */
-    int64_t keyframe_min_interval_ms;  /* 0 = 1000 */
-    const char *log_ctx;               /* copied; may be NULL */
+    const char *vaapi_device;         /* NULL = default node */
+    int64_t keyframe_min_interval_ms; /* 0 = 1000 */
+    const char *log_ctx;              /* copied; may be NULL */
 };
 
 struct tsr_encoder_group_stats {
     uint64_t frames;
-    uint64_t keyframe_requests;   /* requests received (subscribers and joins) */
-    uint64_t keyframes_forced;    /* keyframes actually forced for them */
-    uint64_t packets_delivered;   /* packet x subscriber */
+    uint64_t keyframe_requests; /* requests received (subscribers and joins) */
+    uint64_t keyframes_forced;  /* keyframes actually forced for them */
+    uint64_t packets_delivered; /* packet x subscriber */
     size_t subscribers;
 };
 
@@ -75,14 +75,12 @@ int tsr_encoder_group_unsubscribe(struct tsr_encoder_group *grp, uint64_t id);
 
 /* Purpose: record a keyframe request from subscriber `id` at `now_us` (monotonic).
  * Returns 0 or TSR_ERR_NOT_FOUND. */
-int tsr_encoder_group_request_keyframe(struct tsr_encoder_group *grp, uint64_t id,
-                                       int64_t now_us);
+int tsr_encoder_group_request_keyframe(struct tsr_encoder_group *grp, uint64_t id, int64_t now_us);
 
 /* Purpose: encode `canvas` (borrowed; pts in 90 kHz) at `now_us` and deliver the
  * packet to every subscriber. Forces a keyframe when a request is pending and the
  * rate-limit window has passed. Returns 0 or the encoder's error. */
-int tsr_encoder_group_encode(struct tsr_encoder_group *grp, const AVFrame *canvas,
-                             int64_t now_us);
+int tsr_encoder_group_encode(struct tsr_encoder_group *grp, const AVFrame *canvas, int64_t now_us);
 
 /* Purpose: change the group's bitrate (see tsr_video_encoder_set_bitrate). */
 int tsr_encoder_group_set_bitrate(struct tsr_encoder_group *grp, int64_t bitrate_bps);

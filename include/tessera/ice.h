@@ -25,14 +25,16 @@ enum tsr_ice_state {
 };
 
 struct tsr_ice_config {
-    uint16_t port_min;          /* local UDP port range; 0/0 = any port */
+    uint16_t port_min; /* local UDP port range; 0/0 = any port */
     uint16_t port_max;
-    const char *public_address; /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
-    const char *stun_server;    /* "host:port"; NULL/"" = ICE-lite */
-    const char *bind_address;   /* gather on this address only (tests: "127.0.0.1"); NULL = all */
-    bool controlling;           /* full-ICE client side (loopback test); forces full ICE */
-    bool full_ice;              /* full ICE without STUN (the loopback client) */
+    const char
+        *public_address;      /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
+    const char *stun_server;  /* "host:port"; NULL/"" = ICE-lite */
+    const char *bind_address; /* gather on this address only (tests: "127.0.0.1"); NULL = all */
+    bool controlling;         /* full-ICE client side (loopback test); forces full ICE */
+    bool full_ice;            /* full ICE without STUN (the loopback client) */
     uint32_t consent_timeout_ms; /* silence after which DISCONNECTED is reported; 0 = 5000 */
+    const char *log_ctx;         /* log prefix (copied); NULL = "ice" */
 };
 
 /* Called with each datagram that is not STUN (libnice consumes STUN). `data` is
@@ -80,6 +82,10 @@ int tsr_ice_set_remote_credentials(struct tsr_ice *ice, const char *ufrag, const
  * (the peer is still found through its checks as peer-reflexive).
  * Returns 0, TSR_ERR_INVALID, TSR_ERR_UNSUPPORTED, TSR_ERR_STATE. */
 int tsr_ice_add_remote_candidate(struct tsr_ice *ice, const char *candidate);
+
+/* Purpose: the peer signalled a=end-of-candidates (full ICE: checks may now
+ * fail for good instead of waiting for more candidates). Returns 0 or TSR_ERR_STATE. */
+int tsr_ice_remote_gathering_done(struct tsr_ice *ice);
 
 /* Purpose: send one datagram on the selected pair. `data` is borrowed.
  * Returns 0, TSR_ERR_AGAIN (no pair selected yet), TSR_ERR_IO, TSR_ERR_STATE. */

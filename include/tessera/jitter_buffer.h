@@ -26,12 +26,12 @@
 #include <tessera/rtp_codec.h>
 
 struct tsr_jitter_buffer_config {
-    int64_t max_delay_ms;       /* how long a frame may wait for missing packets (default 200) */
-    int nack_max_retries;       /* NACKs per missing packet (default 5) */
-    int64_t nack_interval_ms;   /* min time between NACKs of one packet, ~1 RTT (default 50) */
-    int64_t pli_interval_ms;    /* min time between keyframe requests (default 300) */
-    int pli_before_fir;         /* PLIs sent before escalating to FIR (default 3) */
-    size_t max_packets;         /* packets held at most (default 1024) */
+    int64_t max_delay_ms;     /* how long a frame may wait for missing packets (default 200) */
+    int nack_max_retries;     /* NACKs per missing packet (default 5) */
+    int64_t nack_interval_ms; /* min time between NACKs of one packet, ~1 RTT (default 50) */
+    int64_t pli_interval_ms;  /* min time between keyframe requests (default 300) */
+    int pli_before_fir;       /* PLIs sent before escalating to FIR (default 3) */
+    size_t max_packets;       /* packets held at most (default 1024) */
 };
 
 /* Purpose: fill `c` with the defaults above. */
@@ -54,11 +54,11 @@ int tsr_jitter_buffer_push(struct tsr_jitter_buffer *jb, const struct tsr_rtp_he
 
 /* A complete frame. */
 struct tsr_jitter_buffer_frame {
-    GBytes *data;            /* owned by the caller: g_bytes_unref */
-    uint32_t timestamp_rtp;  /* 90 kHz */
-    int64_t timestamp_ext;   /* unwrapped */
+    GBytes *data;           /* owned by the caller: g_bytes_unref */
+    uint32_t timestamp_rtp; /* 90 kHz */
+    int64_t timestamp_ext;  /* unwrapped */
     bool keyframe;
-    uint16_t width, height;  /* 0 when unknown */
+    uint16_t width, height; /* 0 when unknown */
     enum tsr_rtp_codec_id codec;
     uint16_t first_seq, last_seq;
     int64_t first_arrival_us; /* arrival of the frame's first packet */
@@ -96,7 +96,7 @@ int64_t tsr_jitter_buffer_next_wakeup_us(const struct tsr_jitter_buffer *jb);
 
 struct tsr_jitter_buffer_stats {
     uint64_t frames_out;
-    uint64_t frames_dropped;   /* incomplete in time, or waiting for a keyframe */
+    uint64_t frames_dropped; /* incomplete in time, or waiting for a keyframe */
     uint64_t packets_in;
     uint64_t duplicates;
     uint64_t late_packets;

@@ -38,23 +38,23 @@ enum tsr_layout_kind {
 };
 
 enum tsr_layout_role {
-    TSR_LAYOUT_ROLE_MAIN = 0,  /* a large speaker tile (camera: crop to fill) */
-    TSR_LAYOUT_ROLE_SMALL,     /* a grid cell or strip tile (camera: crop to fill) */
-    TSR_LAYOUT_ROLE_CONTENT,   /* the presentation (letterboxed, never cropped) */
+    TSR_LAYOUT_ROLE_MAIN = 0, /* a large speaker tile (camera: crop to fill) */
+    TSR_LAYOUT_ROLE_SMALL,    /* a grid cell or strip tile (camera: crop to fill) */
+    TSR_LAYOUT_ROLE_CONTENT,  /* the presentation (letterboxed, never cropped) */
 };
 
 struct tsr_layout_tile {
-    uint32_t participant_id;   /* for CONTENT: params.content_id */
+    uint32_t participant_id; /* for CONTENT: params.content_id */
     enum tsr_layout_role role;
-    int slot;                  /* index in the layout's slot list; stable across calls */
-    int x, y, w, h;            /* pixels, all even, inside the canvas */
+    int slot;       /* index in the layout's slot list; stable across calls */
+    int x, y, w, h; /* pixels, all even, inside the canvas */
 };
 
 struct tsr_layout_params {
     enum tsr_layout_kind kind;
-    int canvas_w, canvas_h;    /* even, >= 64x36 */
-    int gap_px;                /* >= 0; rounded up to even */
-    uint32_t content_id;       /* 0 = no content stream */
+    int canvas_w, canvas_h; /* even, >= 64x36 */
+    int gap_px;             /* >= 0; rounded up to even */
+    uint32_t content_id;    /* 0 = no content stream */
 };
 
 /* Purpose: parse a layout name or Pexip alias ("grid", "ac", "1:7" …; case-insensitive).

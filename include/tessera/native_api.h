@@ -12,12 +12,44 @@
 #include <tessera/conference.h>
 #include <tessera/http.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Largest request body accepted; an SDP offer from Chrome is ~6 KiB. */
 #define TSR_NATIVE_API_MAX_BODY_BYTES (64 * 1024)
 /* Seconds between SSE keep-alive comments (proxies drop idle streams at ~60 s). */
 #define TSR_NATIVE_API_KEEPALIVE_S 15
 
 struct tsr_native_api;
+
+/* --- request bodies (pure parsers: no I/O, no globals; fuzzed) -----------------
+ * Each takes the raw request body; returns 0 and fills *out, TSR_ERR_FULL when
+ * len > TSR_NATIVE_API_MAX_BODY_BYTES, or TSR_ERR_INVALID (not a JSON object, a
+ * missing or mistyped member) with *err_text a newly allocated message for the
+ * client (g_free). On failure *out is untouched. Thread: any. */
+
+/* POST /conferences/{alias}/join: {"display_name", "pin"?, "sdp"?}. */
+struct tsr_native_join_body {
+    json_t *root; /* owned: the strings below point into it */
+    const char *display_name;
+    const char *pin; /* NULL when absent */
+    const char *sdp; /* NULL when absent */
+};
+int tsr_native_api_parse_join(const uint8_t *body, size_t len, struct tsr_native_join_body *out,
+                              char **err_text);
+/* Purpose: release what parse_join filled; accepts a zeroed struct. */
+void tsr_native_join_body_fini(struct tsr_native_join_body *b);
+
+/* POST /participants/{id}/candidates: {"candidate", "sdpMid"?, "sdpMLineIndex"?}. */
+struct tsr_native_candidate_body {
+    json_t *root;          /* owned */
+    const char *candidate; /* "" means end of candidates */
+    const char *mid;       /* NULL when absent */
+    int mline_index;       /* -1 when absent */
+};
+int tsr_native_api_parse_candidate(const uint8_t *body, size_t len,
+                                   struct tsr_native_candidate_body *out, char **err_text);
+void tsr_native_candidate_body_fini(struct tsr_native_candidate_body *b);
 
 /* Purpose: add the /api/v1 routes and the web client's files to `http`.
  * web_root: directory of index.html, app.js …; NULL or "" means TSR_SOURCE_DIR/web.

@@ -53,8 +53,8 @@ struct tsr_rtcp_report_block {
 
 struct tsr_rtcp_sr {
     uint32_t ssrc;
-    uint64_t ntp;             /* 32.32 NTP timestamp */
-    uint32_t timestamp_rtp;   /* same instant as ntp on the media clock */
+    uint64_t ntp;           /* 32.32 NTP timestamp */
+    uint32_t timestamp_rtp; /* same instant as ntp on the media clock */
     uint32_t packet_count;
     uint32_t octet_count;
     uint8_t n_reports;
@@ -113,7 +113,7 @@ struct tsr_rtcp_twcc {
     uint16_t status_count;
     int32_t reference_time_64ms; /* 24-bit signed, ×64 ms */
     uint8_t fb_pkt_count;
-    const uint8_t *chunks;      /* packet chunks followed by receive deltas */
+    const uint8_t *chunks; /* packet chunks followed by receive deltas */
     size_t chunks_bytes;
 };
 

@@ -17,7 +17,7 @@
 
 /* A parsed RTP header. Pointers borrow the parsed buffer. */
 struct tsr_rtp_header {
-    uint8_t version;      /* always 2 after a successful parse */
+    uint8_t version; /* always 2 after a successful parse */
     bool padding;
     bool extension;
     bool marker;
@@ -32,8 +32,8 @@ struct tsr_rtp_header {
     size_t ext_bytes;        /* body length in bytes (4 × the length field) */
     const uint8_t *payload;  /* payload, padding removed */
     size_t payload_bytes;
-    uint8_t padding_bytes;   /* count including the last (count) byte; 0 if none */
-    size_t header_bytes;     /* fixed + CSRC + extension block */
+    uint8_t padding_bytes; /* count including the last (count) byte; 0 if none */
+    size_t header_bytes;   /* fixed + CSRC + extension block */
 };
 
 /* Purpose: parse one RTP packet. Checks version 2, CSRC and extension lengths,
@@ -75,10 +75,11 @@ static inline int32_t tsr_rtp_seq_diff(uint16_t a, uint16_t b)
 /* The extensions we understand; ids are negotiated in SDP (a=extmap). */
 enum tsr_rtp_ext {
     TSR_RTP_EXT_NONE = 0,
-    TSR_RTP_EXT_AUDIO_LEVEL,    /* urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464) */
-    TSR_RTP_EXT_MID,            /* urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843) */
-    TSR_RTP_EXT_ABS_SEND_TIME,  /* http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time */
-    TSR_RTP_EXT_TRANSPORT_CC,   /* http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01 */
+    TSR_RTP_EXT_AUDIO_LEVEL,   /* urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464) */
+    TSR_RTP_EXT_MID,           /* urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843) */
+    TSR_RTP_EXT_ABS_SEND_TIME, /* http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time */
+    TSR_RTP_EXT_TRANSPORT_CC, /* http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
+                               */
     TSR_RTP_EXT_COUNT
 };
 
@@ -103,12 +104,12 @@ const char *tsr_rtp_ext_uri(enum tsr_rtp_ext ext);
 /* Values found in one packet; has_* says which were present. */
 struct tsr_rtp_ext_values {
     bool has_audio_level;
-    bool voice_activity;     /* V bit of RFC 6464 */
+    bool voice_activity;      /* V bit of RFC 6464 */
     uint8_t audio_level_dbov; /* 0 (loud) .. 127 (silence), as −dBov */
     bool has_mid;
     char mid[TSR_RTP_MID_MAX + 1]; /* NUL-terminated */
     bool has_abs_send_time;
-    uint32_t abs_send_time;  /* 24-bit 6.18 fixed-point seconds */
+    uint32_t abs_send_time; /* 24-bit 6.18 fixed-point seconds */
     bool has_transport_cc;
     uint16_t transport_cc_seq;
 };
@@ -123,8 +124,8 @@ int tsr_rtp_ext_parse(const struct tsr_rtp_ext_map *map, const struct tsr_rtp_he
 
 /* One element to write. */
 struct tsr_rtp_ext_elem {
-    uint8_t id;      /* 1..14 for one-byte form, 1..255 for two-byte */
-    uint8_t len;     /* 1..16 for one-byte form, 0..255 for two-byte */
+    uint8_t id;  /* 1..14 for one-byte form, 1..255 for two-byte */
+    uint8_t len; /* 1..16 for one-byte form, 0..255 for two-byte */
     const uint8_t *data;
 };
 

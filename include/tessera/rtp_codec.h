@@ -27,8 +27,9 @@ enum tsr_rtp_codec_id {
 
 /* What `inspect` learns from one payload. */
 struct tsr_rtp_payload_info {
-    bool frame_start;   /* this packet begins a frame (VP8 S=1 PID=0; H.264 not a FU-A continuation) */
-    bool keyframe;      /* packet shows the frame is a keyframe (VP8 P=0; H.264 IDR or SPS) */
+    bool
+        frame_start; /* this packet begins a frame (VP8 S=1 PID=0; H.264 not a FU-A continuation) */
+    bool keyframe;   /* packet shows the frame is a keyframe (VP8 P=0; H.264 IDR or SPS) */
     int32_t picture_id; /* VP8 picture id, −1 when absent */
     uint16_t width;     /* VP8 keyframe size when this packet carries it, else 0 */
     uint16_t height;
@@ -37,7 +38,7 @@ struct tsr_rtp_payload_info {
 /* Properties of a depacketized frame. */
 struct tsr_rtp_frame_info {
     bool keyframe;
-    uint16_t width;  /* 0 when unknown */
+    uint16_t width; /* 0 when unknown */
     uint16_t height;
 };
 
@@ -46,9 +47,9 @@ struct tsr_rtp_packetized;
 /* The hook table. All hooks are pure; `state` is state_size zeroed bytes owned by
  * the depacketizer/packetizer object (no pointers needing free). */
 struct tsr_rtp_codec {
-    const char *name;          /* SDP encoding name: "VP8", "H264", "opus" */
+    const char *name; /* SDP encoding name: "VP8", "H264", "opus" */
     enum tsr_rtp_codec_id id;
-    uint32_t clock_rate;       /* 90000 or 48000 */
+    uint32_t clock_rate; /* 90000 or 48000 */
     bool video;
     size_t depay_state_size;
     size_t pay_state_size;

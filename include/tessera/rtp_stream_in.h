@@ -17,15 +17,15 @@ struct tsr_rtp_stream_in {
     uint32_t clock_rate;
     bool started;
     struct tsr_rtp_unwrapper seq_unwrap;
-    int64_t base_seq;        /* first extended seq */
-    int64_t max_seq;         /* highest extended seq */
+    int64_t base_seq; /* first extended seq */
+    int64_t max_seq;  /* highest extended seq */
     uint64_t received;
     uint64_t expected_prior;
     uint64_t received_prior;
-    double jitter;           /* RTP units, RFC 3550 A.8 */
+    double jitter; /* RTP units, RFC 3550 A.8 */
     int64_t last_transit;
     bool have_transit;
-    uint32_t last_sr_mid;    /* LSR */
+    uint32_t last_sr_mid; /* LSR */
     int64_t last_sr_arrival_us;
     bool have_sr;
     uint64_t last_sr_ntp;

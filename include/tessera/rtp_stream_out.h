@@ -22,11 +22,11 @@
 struct tsr_rtp_stream_out_config {
     uint32_t ssrc;
     uint8_t payload_type;
-    uint32_t clock_rate;        /* 90000 video, 48000 Opus */
-    uint32_t timestamp_offset;  /* random initial RTP timestamp offset */
-    uint16_t first_seq;         /* random initial sequence number */
-    uint32_t rtx_ssrc;          /* used when rtx_payload_type != 0 */
-    uint8_t rtx_payload_type;   /* 0: RTX not negotiated, resend the original packet */
+    uint32_t clock_rate;       /* 90000 video, 48000 Opus */
+    uint32_t timestamp_offset; /* random initial RTP timestamp offset */
+    uint16_t first_seq;        /* random initial sequence number */
+    uint32_t rtx_ssrc;         /* used when rtx_payload_type != 0 */
+    uint8_t rtx_payload_type;  /* 0: RTX not negotiated, resend the original packet */
     uint16_t rtx_first_seq;
     size_t history_packets;     /* retransmission buffer size, default 512 (0 = default) */
     int64_t history_max_age_ms; /* older packets are not resent, default 1000 (0 = default) */
@@ -42,15 +42,16 @@ struct tsr_rtp_stream_out;
 
 /* Purpose: create. `clock` is borrowed and must outlive the stream (one per
  * participant, shared by its audio and video streams). Returns 0, -EINVAL, -ENOMEM. */
-int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out, const struct tsr_rtp_stream_out_config *cfg,
+int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out,
+                           const struct tsr_rtp_stream_out_config *cfg,
                            const struct tsr_media_clock *clock);
 void tsr_rtp_stream_out_free(struct tsr_rtp_stream_out **s);
 
 /* Per-packet extras chosen by the caller. */
 struct tsr_rtp_send_opts {
-    int64_t now_us;            /* send time: abs-send-time and history ageing */
-    int32_t transport_cc_seq;  /* −1: none; else written when ext id configured */
-    int audio_level_dbov;      /* −1: none; 0..127 */
+    int64_t now_us;           /* send time: abs-send-time and history ageing */
+    int32_t transport_cc_seq; /* −1: none; else written when ext id configured */
+    int audio_level_dbov;     /* −1: none; 0..127 */
     bool voice_activity;
 };
 
@@ -86,9 +87,9 @@ uint16_t tsr_rtp_stream_out_next_seq(const struct tsr_rtp_stream_out *s);
 
 struct tsr_rtp_stream_out_stats {
     uint64_t packets_sent;
-    uint64_t octets_sent;      /* payload octets, as in SR */
+    uint64_t octets_sent; /* payload octets, as in SR */
     uint64_t retransmitted;
-    uint64_t nack_misses;      /* NACKed seq not in history */
+    uint64_t nack_misses; /* NACKed seq not in history */
 };
 
 void tsr_rtp_stream_out_get_stats(const struct tsr_rtp_stream_out *s,

@@ -30,21 +30,21 @@ struct tsr_sdp_attr {
 
 /* One m= section. Strings are owned by the enclosing struct tsr_sdp. */
 struct tsr_sdp_media {
-    char *kind;        /* "audio", "video", "application", or anything else */
-    uint16_t port;     /* 0 = rejected / disabled */
-    char *proto;       /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" … */
+    char *kind;    /* "audio", "video", "application", or anything else */
+    uint16_t port; /* 0 = rejected / disabled */
+    char *proto;   /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" … */
     size_t n_fmts;
-    char **fmts;       /* formats as written: "111", "webrtc-datachannel" */
-    char *connection;  /* c= value or NULL */
+    char **fmts;      /* formats as written: "111", "webrtc-datachannel" */
+    char *connection; /* c= value or NULL */
     size_t n_attrs;
     struct tsr_sdp_attr *attrs;
 };
 
 /* A whole description. Thread: any; one owner. */
 struct tsr_sdp {
-    char *origin;      /* o= value */
+    char *origin;       /* o= value */
     char *session_name; /* s= value */
-    char *connection;  /* session c= value or NULL */
+    char *connection;   /* session c= value or NULL */
     size_t n_attrs;
     struct tsr_sdp_attr *attrs;
     size_t n_media;
@@ -99,8 +99,8 @@ const char *tsr_sdp_media_attr(const struct tsr_sdp *sdp, const struct tsr_sdp_m
 
 /* a=rtpmap:<pt> <name>/<clock>[/<channels>] */
 struct tsr_sdp_rtpmap {
-    int pt;            /* 0..127 */
-    char name[32];     /* as written ("VP8", "opus", "H264") */
+    int pt;        /* 0..127 */
+    char name[32]; /* as written ("VP8", "opus", "H264") */
     uint32_t clock_rate;
     unsigned channels; /* 1 when omitted */
 };
@@ -124,7 +124,7 @@ int tsr_sdp_parse_rtcp_fb(const char *value, struct tsr_sdp_rtcp_fb *out);
 
 /* a=extmap:<id>[/<direction>] <uri> */
 struct tsr_sdp_extmap {
-    int id;            /* 1..255 */
+    int id; /* 1..255 */
     char uri[128];
 };
 int tsr_sdp_parse_extmap(const char *value, struct tsr_sdp_extmap *out);
@@ -132,7 +132,7 @@ int tsr_sdp_parse_extmap(const char *value, struct tsr_sdp_extmap *out);
 /* a=fingerprint:<hash> <hex:hex:…> */
 #define TSR_SDP_FINGERPRINT_MAX_BYTES 64
 struct tsr_sdp_fingerprint {
-    char hash[16];     /* lower case: "sha-256" */
+    char hash[16]; /* lower case: "sha-256" */
     uint8_t bytes[TSR_SDP_FINGERPRINT_MAX_BYTES];
     size_t len;
 };
@@ -146,13 +146,13 @@ int tsr_sdp_format_fingerprint(const uint8_t *bytes, size_t len, char *buf, size
  * [raddr <a> rport <p>] [extensions…] (RFC 8839). */
 struct tsr_sdp_candidate {
     char foundation[33];
-    unsigned component;    /* 1..256 */
-    char transport[8];     /* lower case: "udp", "tcp" */
+    unsigned component; /* 1..256 */
+    char transport[8];  /* lower case: "udp", "tcp" */
     uint32_t priority;
-    char address[256];     /* IPv4, IPv6 or an mDNS/FQDN name */
+    char address[256]; /* IPv4, IPv6 or an mDNS/FQDN name */
     uint16_t port;
-    char type[8];          /* "host", "srflx", "prflx", "relay" */
-    char raddr[64];        /* "" when absent */
+    char type[8];   /* "host", "srflx", "prflx", "relay" */
+    char raddr[64]; /* "" when absent */
     uint16_t rport;
 };
 int tsr_sdp_parse_candidate(const char *value, struct tsr_sdp_candidate *out);

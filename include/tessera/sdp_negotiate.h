@@ -50,18 +50,18 @@ enum tsr_sdp_fb {
 
 /* What we put in the answer besides codecs. All borrowed for the call. */
 struct tsr_sdp_local {
-    const char *ice_ufrag;        /* 4..256 ice-chars */
-    const char *ice_pwd;          /* 22..256 ice-chars */
-    bool ice_lite;                /* a=ice-lite at session level */
+    const char *ice_ufrag;          /* 4..256 ice-chars */
+    const char *ice_pwd;            /* 22..256 ice-chars */
+    bool ice_lite;                  /* a=ice-lite at session level */
     const char *fingerprint_sha256; /* "AB:CD:…" (32 bytes) */
-    const char *const *candidates; /* "candidate:…" values (no "a="); may be NULL */
+    const char *const *candidates;  /* "candidate:…" values (no "a="); may be NULL */
     size_t n_candidates;
     enum tsr_sdp_video_pref video_pref;
-    uint32_t audio_ssrc;          /* our SSRCs, chosen by the caller, non-zero */
+    uint32_t audio_ssrc; /* our SSRCs, chosen by the caller, non-zero */
     uint32_t video_ssrc;
-    const char *cname;            /* RTCP CNAME; non-empty */
-    const char *stream_id;        /* msid stream id (e.g. "tessera") */
-    uint64_t session_id;          /* o= session id; 0 is replaced by 1 */
+    const char *cname;     /* RTCP CNAME; non-empty */
+    const char *stream_id; /* msid stream id (e.g. "tessera") */
+    uint64_t session_id;   /* o= session id; 0 is replaced by 1 */
 };
 
 #define TSR_SDP_MID_MAX 32
@@ -70,34 +70,34 @@ struct tsr_sdp_local {
 
 /* One m-line of the offer, in order, and what the answer did with it. */
 struct tsr_sdp_mline {
-    char mid[TSR_SDP_MID_MAX];    /* "" when the offer had none */
+    char mid[TSR_SDP_MID_MAX]; /* "" when the offer had none */
     enum tsr_sdp_media_kind kind;
-    bool accepted;                /* false: port 0 in the answer */
+    bool accepted; /* false: port 0 in the answer */
     enum tsr_sdp_codec codec;
-    int pt;                       /* chosen payload type; -1 when rejected */
-    int rtx_pt;                   /* RTX payload type for pt, -1 when not negotiated */
+    int pt;     /* chosen payload type; -1 when rejected */
+    int rtx_pt; /* RTX payload type for pt, -1 when not negotiated */
     uint32_t clock_rate;
     unsigned channels;
-    int ext_audio_level_id;       /* 0 = not negotiated */
-    int ext_mid_id;               /* 0 = not negotiated */
-    unsigned fb;                  /* enum tsr_sdp_fb bits */
-    uint32_t remote_ssrc;         /* 0 when not signalled */
-    uint32_t remote_rtx_ssrc;     /* from ssrc-group FID; 0 when absent */
-    bool remote_sends;            /* the offer's direction includes send */
+    int ext_audio_level_id;   /* 0 = not negotiated */
+    int ext_mid_id;           /* 0 = not negotiated */
+    unsigned fb;              /* enum tsr_sdp_fb bits */
+    uint32_t remote_ssrc;     /* 0 when not signalled */
+    uint32_t remote_rtx_ssrc; /* from ssrc-group FID; 0 when absent */
+    bool remote_sends;        /* the offer's direction includes send */
 };
 
 struct tsr_sdp_negotiation {
     size_t n_mlines;
     struct tsr_sdp_mline mlines[TSR_SDP_MAX_MEDIA];
-    int audio_index;              /* index into mlines of the accepted audio; -1 */
-    int video_index;              /* index into mlines of the accepted video; -1 */
+    int audio_index; /* index into mlines of the accepted audio; -1 */
+    int video_index; /* index into mlines of the accepted video; -1 */
     char remote_ufrag[TSR_SDP_ICE_MAX];
     char remote_pwd[TSR_SDP_ICE_MAX];
     struct tsr_sdp_fingerprint remote_fingerprint;
     enum tsr_sdp_dtls_role local_dtls_role;
-    size_t n_remote_candidates;   /* candidates in the offer (bundled transport) */
-    char **remote_candidates;     /* "candidate:…" values, owned */
-    char *answer;                 /* answer SDP text (CRLF), owned */
+    size_t n_remote_candidates; /* candidates in the offer (bundled transport) */
+    char **remote_candidates;   /* "candidate:…" values, owned */
+    char *answer;               /* answer SDP text (CRLF), owned */
 };
 
 /* Purpose: negotiate an answer to `offer` (len bytes).
@@ -115,5 +115,9 @@ int tsr_sdp_negotiate(const char *offer, size_t len, const struct tsr_sdp_local 
 void tsr_sdp_negotiation_free(struct tsr_sdp_negotiation **neg);
 
 const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec);
+
+/* Purpose: "vp8" / "h264" (the [webrtc] video_codec key) → the preference.
+ * Returns 0 and writes *out, or TSR_ERR_INVALID. Thread: any. */
+int tsr_sdp_video_pref_parse(const char *name, enum tsr_sdp_video_pref *out);
 
 #endif

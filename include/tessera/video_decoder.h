@@ -36,19 +36,19 @@ typedef void (*tsr_video_decoder_keyframe_fn)(void *user);
 
 struct tsr_video_decoder_params {
     enum tsr_video_codec codec;
-    const char *log_ctx;             /* "[conf/participant/video]"; copied; may be NULL */
+    const char *log_ctx; /* "[conf/participant/video]"; copied; may be NULL */
     tsr_video_decoder_keyframe_fn on_keyframe_request; /* may be NULL */
-    void *user;                      /* borrowed; passed to the callback */
-    int threads;                     /* slice threads; 0 or 1 = single-threaded (lowest latency) */
-    int keyframe_retry_ms;           /* 0 = 1000 */
+    void *user;                                        /* borrowed; passed to the callback */
+    int threads;           /* slice threads; 0 or 1 = single-threaded (lowest latency) */
+    int keyframe_retry_ms; /* 0 = 1000 */
 };
 
 struct tsr_video_decoder_stats {
-    uint64_t frames_in;          /* frames given to tsr_video_decoder_decode */
-    uint64_t frames_decoded;     /* pictures published */
-    uint64_t frames_skipped;     /* dropped while waiting for a keyframe */
-    uint64_t errors;             /* corrupt or truncated frames */
-    uint64_t keyframe_requests;  /* times the callback fired */
+    uint64_t frames_in;         /* frames given to tsr_video_decoder_decode */
+    uint64_t frames_decoded;    /* pictures published */
+    uint64_t frames_skipped;    /* dropped while waiting for a keyframe */
+    uint64_t errors;            /* corrupt or truncated frames */
+    uint64_t keyframe_requests; /* times the callback fired */
     uint64_t resolution_changes;
 };
 

@@ -33,22 +33,22 @@ enum tsr_encoder_backend {
 
 struct tsr_video_encoder_params {
     enum tsr_video_codec codec;
-    int width, height;            /* even */
-    int fps;                      /* nominal rate, for rate control; 1..120 */
-    int64_t bitrate_bps;          /* target; >= 50000 */
+    int width, height;   /* even */
+    int fps;             /* nominal rate, for rate control; 1..120 */
+    int64_t bitrate_bps; /* target; >= 50000 */
     enum tsr_encoder_backend backend;
-    const char *vaapi_device;     /* render node; NULL = /dev/dri/renderD128 */
-    int keyint_frames;            /* periodic keyframe distance; 0 = 10 s worth */
-    int threads;                  /* 0 = 1 (latency); software only */
-    const char *log_ctx;          /* copied; may be NULL */
+    const char *vaapi_device; /* render node; NULL = /dev/dri/renderD128 */
+    int keyint_frames;        /* periodic keyframe distance; 0 = 10 s worth */
+    int threads;              /* 0 = 1 (latency); software only */
+    const char *log_ctx;      /* copied; may be NULL */
 };
 
 struct tsr_video_encoder_stats {
     uint64_t frames;
     uint64_t keyframes;
     uint64_t bytes;
-    uint64_t fallbacks;           /* 0 or 1: VAAPI -> software switches */
-    int64_t last_encode_us;       /* wall time of the last tsr_video_encoder_encode */
+    uint64_t fallbacks;     /* 0 or 1: VAAPI -> software switches */
+    int64_t last_encode_us; /* wall time of the last tsr_video_encoder_encode */
     int64_t total_encode_us;
 };
 

@@ -1,12 +1,22 @@
 /* One participant's WebRTC transport: ICE (libnice) + DTLS (GnuTLS) + SRTP
  * (libsrtp2) over one BUNDLE'd, rtcp-mux'ed UDP flow.
  *
- * Received datagrams are classified by their first byte (RFC 7983): DTLS goes to
+ * Received datagrams are classified by their first byte (RFC 7983, tsr_demux): DTLS goes to
  * the handshake, RTP/RTCP is unprotected and handed to on_rtp / on_rtcp; garbage
  * is counted (tessera_webrtc_bad_packets_total) and dropped. Every failure on the
  * packet path is counted and logged (rate-limited); the transport carries on.
  * Home thread: the net loop owning the GMainContext given to _new; every function
- * and callback runs there. */
+ * and callback runs there.
+ *
+ * A join, on the participant's net loop:
+ *   tsr_webrtc_transport_new(&t, ctx, &cfg, &cb, participant);
+ *   tsr_webrtc_transport_local(t, &local);      ICE + DTLS half of the answer
+ *   local.audio_ssrc = …; local.video_ssrc = …; local.cname = …; local.stream_id = …;
+ *   tsr_sdp_negotiate(offer, len, &local, &neg, reason);   error → HTTP 400 + reason
+ *   tsr_webrtc_transport_set_remote_description(t, neg);   ICE starts; neg->answer goes back
+ *   tsr_webrtc_transport_add_remote_candidate(t, …)        for each trickled candidate
+ *   on_state(CONNECTED) → media flows; FAILED (ICE, DTLS, fingerprint mismatch) → drop;
+ *   DISCONNECTED for 30 s → drop; then tsr_webrtc_transport_free(&t) outside callbacks. */
 #ifndef TESSERA_WEBRTC_TRANSPORT_H
 #define TESSERA_WEBRTC_TRANSPORT_H
 
@@ -32,14 +42,15 @@ enum tsr_webrtc_state {
 };
 
 struct tsr_webrtc_config {
-    uint16_t port_min;          /* 0/0 = any */
+    uint16_t port_min; /* 0/0 = any */
     uint16_t port_max;
-    const char *public_address; /* NULL/"" = none */
-    const char *stun_server;    /* NULL/"" = ICE-lite */
-    const char *bind_address;   /* NULL = every interface */
-    struct tsr_dtls_cert *cert; /* borrowed; the transport takes a reference */
-    const char *srtp_profiles;  /* NULL = GCM then AES_CM_80 */
+    const char *public_address;  /* NULL/"" = none */
+    const char *stun_server;     /* NULL/"" = ICE-lite */
+    const char *bind_address;    /* NULL = every interface */
+    struct tsr_dtls_cert *cert;  /* borrowed; the transport takes a reference */
+    const char *srtp_profiles;   /* NULL = GCM then AES_CM_80 */
     uint32_t consent_timeout_ms; /* 0 = 5000 */
+    const char *log_ctx;         /* log prefix, e.g. "conf/participant" (copied); NULL = "webrtc" */
     /* Loopback/test client side: full ICE, controlling, DTLS role from the remote. */
     bool ice_controlling;
 };
@@ -53,7 +64,8 @@ struct tsr_webrtc_callbacks {
     tsr_webrtc_packet_fn on_rtp;
     tsr_webrtc_packet_fn on_rtcp;
     tsr_webrtc_state_fn on_state;
-    tsr_webrtc_candidate_fn on_candidate; /* full ICE trickle; may be NULL */
+    tsr_webrtc_candidate_fn on_candidate; /* later local candidates (full ICE: srflx) to
+                                             trickle to the peer; may be NULL */
 };
 
 /* The peer's transport parameters, as an SDP carries them. Borrowed for the call. */
@@ -106,7 +118,8 @@ int tsr_webrtc_transport_restart_ice(struct tsr_webrtc_transport *t, const char 
                                      const char *pwd, const char *const *candidates,
                                      size_t n_candidates);
 
-/* Purpose: a trickled remote candidate ("candidate:…", with or without "a=").
+/* Purpose: a trickled remote candidate ("candidate:…", with or without "a=");
+ * NULL or "" means end-of-candidates (what browsers trickle last).
  * Returns tsr_ice_add_remote_candidate's codes. */
 int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
                                               const char *candidate);
@@ -115,10 +128,8 @@ int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
  * modified (copied into a local buffer first, since SRTP works in place).
  * Returns 0, TSR_ERR_STATE (not connected), -EMSGSIZE (> 1500 bytes),
  * tsr_srtp_protect_*'s and tsr_ice_send's codes. */
-int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                  size_t len);
-int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                   size_t len);
+int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len);
+int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len);
 
 enum tsr_webrtc_state tsr_webrtc_transport_state(const struct tsr_webrtc_transport *t);
 const char *tsr_webrtc_state_name(enum tsr_webrtc_state state);

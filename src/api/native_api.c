@@ -146,48 +146,72 @@ static void reply_host_rc(struct req *r, int rc, json_t *ok_body)
 static unsigned refusal_status(enum tsr_conference_refusal why)
 {
     switch (why) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return 404;
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED: return 401;
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return 403;
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return 404;
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
+        return 401;
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return 403;
     case TSR_CONFERENCE_REFUSAL_FULL:
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return 409;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return 503;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return 500;
-    default: return 400;
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return 409;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+        return 503;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return 500;
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return 429;
+    default:
+        return 400;
     }
+}
+
+/* Replies 413/400 for a parser's failure code. */
+static void reply_parse_error(struct req *r, int rc, char *err)
+{
+    if (rc == TSR_ERR_FULL)
+        tsr_http_reply_error(r->msg, 413, "body_too_large", "%s", err);
+    else
+        tsr_http_reply_error(r->msg, 400, "bad_request", "%s", err);
+    g_free(err);
+}
+
+static const uint8_t *raw_body(struct req *r, size_t *len)
+{
+    SoupMessageBody *b = soup_server_message_get_request_body(r->msg);
+    *len = (size_t)b->length;
+    return (const uint8_t *)(b->data ? b->data : "");
 }
 
 static void handle_join(struct req *r, const char *alias)
 {
-    if (!read_body(r))
-        return;
-    bool bad = false;
-    struct tsr_conference_join_request jr = {
-        .alias = alias,
-        .display_name = body_string(r, "display_name", &bad),
-        .pin = body_string(r, "pin", &bad),
-        .offer_sdp = body_string(r, "sdp", &bad),
-    };
-    if (bad || !jr.display_name) {
-        tsr_http_reply_error(r->msg, 400, "bad_request",
-                             "body needs \"display_name\" (string), optional \"pin\" and \"sdp\" "
-                             "(strings)");
+    struct tsr_native_join_body jb = {0};
+    char *perr = NULL;
+    size_t len;
+    const uint8_t *data = raw_body(r, &len);
+    int prc = tsr_native_api_parse_join(data, len, &jb, &perr);
+    if (prc != 0) {
+        reply_parse_error(r, prc, perr);
         return;
     }
+    struct tsr_conference_join_request jr = {
+        .alias = alias, .display_name = jb.display_name, .pin = jb.pin, .offer_sdp = jb.sdp};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err) != 0) {
+    int rc = tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err);
+    tsr_native_join_body_fini(&jb);
+    if (rc != 0) {
         tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                              err);
         g_free(err);
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id",
-                          tsr_participant_id(p), "token", tsr_participant_token(p), "role",
-                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest",
-                          "expires_in", (json_int_t)tsr_participant_expires_in_s(p),
-                          "participant", tsr_participant_to_json(p), "conference",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
+                          "token", tsr_participant_token(p), "role",
+                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
+                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
+                          tsr_participant_to_json(p), "conference",
                           tsr_conference_to_json(tsr_participant_conference(p), true));
     if (answer)
         json_object_set_new(o, "sdp", json_string(answer));
@@ -200,11 +224,9 @@ static void handle_conference_get(struct req *r, const char *alias)
     struct tsr_conference *c = tsr_conference_registry_find(r->api->reg, alias);
     bool pin = false;
     if (tsr_conference_registry_pin_required(r->api->reg, alias, &pin) != 0) {
-        tsr_http_reply_error(r->msg, 404, "no_such_conference", "there is no conference '%s'%s",
-                             alias,
-                             tsr_conference_registry_allow_adhoc(r->api->reg)
-                                 ? " yet; joining creates it"
-                                 : "");
+        tsr_http_reply_error(
+            r->msg, 404, "no_such_conference", "there is no conference '%s'%s", alias,
+            tsr_conference_registry_allow_adhoc(r->api->reg) ? " yet; joining creates it" : "");
         return;
     }
     /* The roster is for members only; anyone may learn whether a PIN is needed. */
@@ -247,7 +269,8 @@ static void handle_conference_action(struct req *r, const char *alias, const cha
         const char *layout = body_string(r, "layout", &bad);
         if (!layout || !tsr_conference_layout_valid(layout)) {
             tsr_http_reply_error(r->msg, 400, "bad_layout",
-                                 "body needs \"layout\": one of grid, speaker, single");
+                                 "body needs \"layout\": one of grid, four, single, speaker, "
+                                 "1:21, 2:21, presentation");
             return;
         }
         rc = tsr_conference_set_layout(a, layout);
@@ -291,18 +314,17 @@ static void route_conference(struct req *r)
 
 static void handle_candidate(struct req *r, struct tsr_participant *p)
 {
-    bool bad = false;
-    const char *cand = body_string(r, "candidate", &bad);
-    const char *mid = body_string(r, "sdpMid", &bad);
-    json_t *idx = json_object_get(r->body, "sdpMLineIndex");
-    if (bad || !cand || (idx && !json_is_null(idx) && !json_is_integer(idx))) {
-        tsr_http_reply_error(r->msg, 400, "bad_request",
-                             "body needs \"candidate\" (string), optional \"sdpMid\" (string) and "
-                             "\"sdpMLineIndex\" (integer)");
+    struct tsr_native_candidate_body cb = {0};
+    char *perr = NULL;
+    size_t len;
+    const uint8_t *data = raw_body(r, &len);
+    int rc = tsr_native_api_parse_candidate(data, len, &cb, &perr);
+    if (rc != 0) {
+        reply_parse_error(r, rc, perr);
         return;
     }
-    int line = json_is_integer(idx) ? (int)json_integer_value(idx) : -1;
-    int rc = tsr_participant_add_candidate(p, cand, mid, line);
+    rc = tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index);
+    tsr_native_candidate_body_fini(&cb);
     if (rc == TSR_ERR_STATE)
         tsr_http_reply_error(r->msg, 409, "no_media", "this participant joined without media");
     else if (rc != 0)
@@ -322,9 +344,10 @@ static void handle_self_action(struct req *r, const char *id, const char *action
         soup_server_message_set_status(r->msg, 204, NULL);
     } else if (strcmp(action, "refresh") == 0) {
         int64_t ttl = tsr_participant_refresh(p);
-        tsr_http_reply_json(r->msg, 200, json_pack("{s:s, s:I}", "token", tsr_participant_token(p),
-                                                   "expires_in", (json_int_t)ttl));
-    } else if (read_body(r)) {
+        tsr_http_reply_json(r->msg, 200,
+                            json_pack("{s:s, s:I}", "token", tsr_participant_token(p), "expires_in",
+                                      (json_int_t)ttl));
+    } else {
         handle_candidate(r, p);
     }
 }
@@ -363,8 +386,8 @@ static void route_participant(struct req *r)
             reply_method(r, "DELETE");
         return;
     }
-    static const char *const actions[] = {"candidates", "leave", "refresh", "mute", "video_mute",
-                                          NULL};
+    static const char *const actions[] = {"candidates", "leave",      "refresh",
+                                          "mute",       "video_mute", NULL};
     if (!action || !g_strv_contains(actions, action)) {
         tsr_http_reply_error(r->msg, 404, "not_found", "no such participant resource");
         return;
@@ -382,23 +405,30 @@ static void route_participant(struct req *r)
 static void handle_status(struct req *r)
 {
     struct tsr_conference_registry *reg = r->api->reg;
-    tsr_http_reply_json(
-        r->msg, 200,
-        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
-                  tsr_conference_registry_has_media(reg), "allow_adhoc",
-                  tsr_conference_registry_allow_adhoc(reg), "conferences",
-                  (json_int_t)tsr_conference_registry_n_conferences(reg), "participants",
-                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+    tsr_http_reply_json(r->msg, 200,
+                        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
+                                  tsr_conference_registry_has_media(reg), "allow_adhoc",
+                                  tsr_conference_registry_allow_adhoc(reg), "conferences",
+                                  (json_int_t)tsr_conference_registry_n_conferences(reg),
+                                  "participants",
+                                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+}
+
+void tsr_native_api_no_keepalive(SoupServerMessage *msg)
+{
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
 }
 
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer user)
 {
     (void)server;
+    tsr_native_api_no_keepalive(msg);
     if (tsr_http_cors(msg))
         return;
-    struct req r = {.api = user, .msg = msg, .query = query,
-                    .method = soup_server_message_get_method(msg)};
+    struct req r = {
+        .api = user, .msg = msg, .query = query, .method = soup_server_message_get_method(msg)};
     const char *rest = g_str_has_prefix(path, PREFIX "/") ? path + strlen(PREFIX "/") : "";
     r.seg = g_strsplit(rest, "/", 4);
     r.n_seg = g_strv_length(r.seg);
@@ -431,8 +461,8 @@ int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
     struct tsr_native_api *api = g_new0(struct tsr_native_api, 1);
     api->http = http;
     api->reg = reg;
-    api->web_root = web_root && *web_root ? g_strdup(web_root)
-                                          : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
+    api->web_root =
+        web_root && *web_root ? g_strdup(web_root) : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
     api->streams = g_ptr_array_new_with_free_func(tsr_sse_stream_free_cb);
     SoupServer *server = tsr_http_soup_server(http);
     soup_server_add_handler(server, PREFIX, handle_api, api, NULL);

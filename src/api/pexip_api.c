@@ -142,6 +142,9 @@ static void reply_refusal(struct pex_req *r, enum tsr_conference_refusal why, bo
     case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
         tsr_pex_reply(r, 403, true, json_string("Invalid PIN"));
         return;
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        tsr_pex_fail(r, 403, "Participant exceeded PIN entry retries");
+        return;
     case TSR_CONFERENCE_REFUSAL_FULL:
         tsr_pex_fail(r, 403, "Participant limit reached");
         return;

@@ -11,33 +11,44 @@
 #include <errno.h>
 #include <string.h>
 
-bool tsr_conference_layout_valid(const char *layout)
+const char *tsr_conference_layout_canonical(const char *layout)
 {
     enum tsr_layout_kind kind;
-    return layout && tsr_layout_parse(layout, &kind) == 0;
+    return tsr_layout_parse(layout, &kind) == 0 ? tsr_layout_name(kind) : NULL;
 }
 
-/* The canonical name of a valid layout (so "1:7" and "speaker" compare equal). */
-static const char *layout_canonical(const char *layout)
+bool tsr_conference_layout_valid(const char *layout)
 {
-    enum tsr_layout_kind kind;
-    return tsr_layout_parse(layout, &kind) == 0 ? tsr_layout_name(kind) : layout;
+    return tsr_conference_layout_canonical(layout) != NULL;
 }
 
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
 {
     switch (r) {
-    case TSR_CONFERENCE_REFUSAL_NONE: return "ok";
-    case TSR_CONFERENCE_REFUSAL_BAD_REQUEST: return "bad_request";
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return "no_such_conference";
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED: return "pin_required";
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return "wrong_pin";
-    case TSR_CONFERENCE_REFUSAL_FULL: return "conference_full";
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return "conference_locked";
-    case TSR_CONFERENCE_REFUSAL_BAD_SDP: return "bad_sdp";
-    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return "no_common_codec";
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE: return "media_unavailable";
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return "media_failed";
+    case TSR_CONFERENCE_REFUSAL_NONE:
+        return "ok";
+    case TSR_CONFERENCE_REFUSAL_BAD_REQUEST:
+        return "bad_request";
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return "no_such_conference";
+    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
+        return "pin_required";
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return "wrong_pin";
+    case TSR_CONFERENCE_REFUSAL_FULL:
+        return "conference_full";
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return "conference_locked";
+    case TSR_CONFERENCE_REFUSAL_BAD_SDP:
+        return "bad_sdp";
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC:
+        return "no_common_codec";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+        return "media_unavailable";
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return "media_failed";
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return "too_many_attempts";
     }
     return "unknown";
 }
@@ -45,14 +56,22 @@ const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
 const char *tsr_conference_event_name(enum tsr_conference_event_type t)
 {
     switch (t) {
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED: return "participant_joined";
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT: return "participant_left";
-    case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED: return "participant_updated";
-    case TSR_CONFERENCE_EVENT_LAYOUT: return "layout";
-    case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED: return "conference_updated";
-    case TSR_CONFERENCE_EVENT_TALKERS: return "talkers";
-    case TSR_CONFERENCE_EVENT_ENDED: return "ended";
-    case TSR_CONFERENCE_EVENT_MESSAGE: return "message";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED:
+        return "participant_joined";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT:
+        return "participant_left";
+    case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED:
+        return "participant_updated";
+    case TSR_CONFERENCE_EVENT_LAYOUT:
+        return "layout";
+    case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED:
+        return "conference_updated";
+    case TSR_CONFERENCE_EVENT_TALKERS:
+        return "talkers";
+    case TSR_CONFERENCE_EVENT_ENDED:
+        return "ended";
+    case TSR_CONFERENCE_EVENT_MESSAGE:
+        return "message";
     }
     return "unknown";
 }
@@ -114,23 +133,25 @@ static gboolean sweep_cb(gpointer user)
 int tsr_conference_registry_new(struct tsr_conference_registry **out,
                                 const struct tsr_conference_registry_opts *opts)
 {
-    const char *layout = opts->default_layout ? opts->default_layout : "grid";
-    if (!tsr_conference_layout_valid(layout) || opts->token_ttl_s <= 0 ||
-        opts->empty_timeout_s < 0 || opts->default_max_participants <= 0)
+    const char *layout =
+        tsr_conference_layout_canonical(opts->default_layout ? opts->default_layout : "grid");
+    if (!layout || opts->token_ttl_s <= 0 || opts->empty_timeout_s < 0 ||
+        opts->default_max_participants <= 0)
         return -EINVAL;
     if (opts->media && (!opts->media->attach || !opts->media->detach))
         return -EINVAL;
     struct tsr_conference_registry *reg = g_new0(struct tsr_conference_registry, 1);
     reg->opts = *opts;
-    g_strlcpy(reg->default_layout, layout_canonical(layout), sizeof reg->default_layout);
+    g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
-    reg->context = g_main_context_ref(opts->context ? opts->context
-                                                    : g_main_context_ref_thread_default());
+    reg->context =
+        g_main_context_ref(opts->context ? opts->context : g_main_context_ref_thread_default());
     if (!opts->context)
         g_main_context_unref(reg->context); /* ref_thread_default already took one */
     reg->defs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     reg->conferences = g_hash_table_new(g_str_hash, g_str_equal);
     reg->participants = g_hash_table_new(g_str_hash, g_str_equal);
+    reg->pin_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     tsr_event_bus_new(&reg->bus);
     reg->anchor = g_new0(struct reg_anchor, 1);
     g_atomic_ref_count_init(&reg->anchor->ref);
@@ -171,6 +192,7 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     anchor_unref(reg->anchor);
     tsr_event_bus_free(&reg->bus);
     g_hash_table_destroy(reg->participants);
+    g_hash_table_destroy(reg->pin_failures);
     g_hash_table_destroy(reg->conferences);
     g_hash_table_destroy(reg->defs);
     g_main_context_unref(reg->context);
@@ -208,7 +230,8 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
         return TSR_ERR_CONFIG;
     }
     if (layout && !tsr_conference_layout_valid(layout)) {
-        *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, speaker, single",
+        *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, four, single, "
+                               "speaker, 1:21, 2:21, presentation (or a Pexip alias)",
                                alias, layout);
         return TSR_ERR_CONFIG;
     }
@@ -223,7 +246,7 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     g_strlcpy(d->name, name ? name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? layout_canonical(layout) : reg->default_layout,
+    g_strlcpy(d->layout, layout ? tsr_conference_layout_canonical(layout) : reg->default_layout,
               sizeof d->layout);
     d->max_participants = max;
     return 0;
@@ -365,8 +388,8 @@ int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, co
     return rc;
 }
 
-struct tsr_participant *tsr_conference_registry_find_participant(
-    struct tsr_conference_registry *reg, const char *id)
+struct tsr_participant *
+tsr_conference_registry_find_participant(struct tsr_conference_registry *reg, const char *id)
 {
     return id ? g_hash_table_lookup(reg->participants, id) : NULL;
 }
@@ -392,8 +415,7 @@ int tsr_conference_registry_authenticate_token(struct tsr_conference_registry *r
 int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const char *alias,
                                       tsr_conference_event_fn fn, void *user, uint64_t *out_id)
 {
-    return tsr_event_bus_subscribe(reg->bus, alias, fn, user,
-                                   out_id);
+    return tsr_event_bus_subscribe(reg->bus, alias, fn, user, out_id);
 }
 
 void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id)
@@ -423,8 +445,9 @@ static struct tsr_conference *conference_new(struct tsr_conference_registry *reg
     c->talkers = g_ptr_array_new_with_free_func(g_free);
     c->empty_since_us = tsr_conference_now_us(reg);
     g_hash_table_insert(reg->conferences, c->def.alias, c);
-    TSR_LOG(TSR_LOG_INFO, c->def.alias, "conference started (layout %s, limit %" G_GINT64_FORMAT
-            ", %s)", c->layout, c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
+    TSR_LOG(TSR_LOG_INFO, c->def.alias,
+            "conference started (layout %s, limit %" G_GINT64_FORMAT ", %s)", c->layout,
+            c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
     update_gauges(reg);
     return c;
 }
@@ -535,16 +558,53 @@ static enum tsr_conference_refusal pick_role(const struct conf_def *d, const cha
 static int refusal_rc(enum tsr_conference_refusal r)
 {
     switch (r) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE: return TSR_ERR_NOT_FOUND;
+    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
+        return TSR_ERR_NOT_FOUND;
     case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN: return TSR_ERR_AUTH;
-    case TSR_CONFERENCE_REFUSAL_FULL: return TSR_ERR_FULL;
-    case TSR_CONFERENCE_REFUSAL_LOCKED: return TSR_ERR_STATE;
+    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
+        return TSR_ERR_AUTH;
+    case TSR_CONFERENCE_REFUSAL_FULL:
+        return TSR_ERR_FULL;
+    case TSR_CONFERENCE_REFUSAL_LOCKED:
+        return TSR_ERR_STATE;
     case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
-    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC: return TSR_ERR_UNSUPPORTED;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED: return TSR_ERR_CODEC;
-    default: return TSR_ERR_INVALID;
+    case TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC:
+        return TSR_ERR_UNSUPPORTED;
+    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
+        return TSR_ERR_CODEC;
+    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
+        return TSR_ERR_AGAIN;
+    default:
+        return TSR_ERR_INVALID;
     }
+}
+
+static bool pin_throttled(struct tsr_conference_registry *reg, const char *alias)
+{
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
+    if (!f)
+        return false;
+    if (tsr_conference_now_us(reg) - f->window_start_us >=
+        TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC) {
+        g_hash_table_remove(reg->pin_failures, alias);
+        return false;
+    }
+    return f->count >= TSR_CONFERENCE_PIN_TRIES;
+}
+
+static void pin_failed(struct tsr_conference_registry *reg, const char *alias)
+{
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
+    if (!f) {
+        f = g_new0(struct pin_failures, 1);
+        f->window_start_us = tsr_conference_now_us(reg);
+        g_hash_table_insert(reg->pin_failures, g_strdup(alias), f);
+    }
+    if (++f->count == TSR_CONFERENCE_PIN_TRIES)
+        TSR_LOG(TSR_LOG_WARN, alias,
+                "%d wrong PINs within %d s; PIN joins refused for the rest of "
+                "the window",
+                f->count, TSR_CONFERENCE_PIN_WINDOW_S);
 }
 
 /* Checks everything that can be checked before creating anything. */
@@ -571,7 +631,14 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup_printf("there is no conference '%s'", req->alias);
         return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
     }
+    if (def->host_pin[0] && pin_throttled(reg, def->alias)) {
+        *msg = g_strdup_printf("too many wrong PINs; try again within %d s",
+                               TSR_CONFERENCE_PIN_WINDOW_S);
+        return TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS;
+    }
     enum tsr_conference_refusal r = pick_role(def, req->pin, role);
+    if (r == TSR_CONFERENCE_REFUSAL_WRONG_PIN)
+        pin_failed(reg, def->alias);
     if (r != TSR_CONFERENCE_REFUSAL_NONE) {
         *msg = g_strdup(r == TSR_CONFERENCE_REFUSAL_PIN_REQUIRED ? "this conference needs a PIN"
                                                                  : "the PIN is not correct");
@@ -616,14 +683,13 @@ static void count_refusal(enum tsr_conference_refusal r)
 {
     char labels[64];
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_conference_refusal_code(r));
-    tsr_counter_inc(tsr_metrics_counter("tessera_join_refusals_total", labels,
-                                        "Joins refused, by reason."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_join_refusals_total", labels, "Joins refused, by reason."));
 }
 
 int tsr_conference_join(struct tsr_conference_registry *reg,
-                        const struct tsr_conference_join_request *req,
-                        struct tsr_participant **out, char **answer_sdp,
-                        enum tsr_conference_refusal *refusal, char **err_text)
+                        const struct tsr_conference_join_request *req, struct tsr_participant **out,
+                        char **answer_sdp, enum tsr_conference_refusal *refusal, char **err_text)
 {
     struct conf_def def;
     enum tsr_role role = TSR_ROLE_GUEST;
@@ -710,11 +776,11 @@ struct tsr_participant *const *tsr_conference_participants(const struct tsr_conf
 
 json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name",
-                          c->def.name, "layout", c->layout, "locked", c->locked,
-                          "max_participants", (json_int_t)c->def.max_participants,
-                          "pin_protected", c->def.host_pin[0] != '\0', "participant_count",
-                          (json_int_t)c->participants->len);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name", c->def.name,
+                  "layout", c->layout, "locked", c->locked, "max_participants",
+                  (json_int_t)c->def.max_participants, "pin_protected", c->def.host_pin[0] != '\0',
+                  "participant_count", (json_int_t)c->participants->len);
     if (!with_roster || !o)
         return o;
     json_t *list = json_array(), *talkers = json_array();
@@ -732,9 +798,9 @@ int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout)
     struct tsr_conference *c = actor->conf;
     if (actor->role != TSR_ROLE_HOST)
         return TSR_ERR_AUTH;
-    if (!tsr_conference_layout_valid(layout))
+    layout = tsr_conference_layout_canonical(layout);
+    if (!layout)
         return TSR_ERR_INVALID;
-    layout = layout_canonical(layout);
     if (strcmp(c->layout, layout) == 0)
         return 0;
     g_strlcpy(c->layout, layout, sizeof c->layout);
@@ -834,9 +900,8 @@ static bool talkers_equal(GPtrArray *a, GPtrArray *b)
 static gboolean talkers_apply(gpointer data)
 {
     struct talkers_post *tp = data;
-    struct tsr_conference *c = tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg,
-                                                                             tp->alias)
-                                               : NULL;
+    struct tsr_conference *c =
+        tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg, tp->alias) : NULL;
     if (!c || talkers_equal(c->talkers, tp->ids))
         return G_SOURCE_REMOVE;
     g_ptr_array_set_size(c->talkers, 0);
@@ -845,8 +910,7 @@ static gboolean talkers_apply(gpointer data)
         g_ptr_array_add(c->talkers, g_strdup(tp->ids->pdata[i]));
         json_array_append_new(list, json_string(tp->ids->pdata[i]));
     }
-    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL,
-                        json_pack("{s:o}", "talkers", list));
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL, json_pack("{s:o}", "talkers", list));
     return G_SOURCE_REMOVE;
 }
 

@@ -17,6 +17,12 @@ struct conf_def {
     int64_t max_participants;
 };
 
+/* Wrong PINs for one alias in the current window. */
+struct pin_failures {
+    int64_t window_start_us;
+    int count;
+};
+
 /* Outlives the registry so that posts from media threads already queued when the
  * registry is freed find reg == NULL and do nothing. Refcounted; reg is read and
  * written only on the API loop. */
@@ -28,10 +34,11 @@ struct reg_anchor {
 struct tsr_conference_registry {
     struct tsr_conference_registry_opts opts;
     char default_layout[16];
-    GMainContext *context;   /* ref held */
-    GHashTable *defs;        /* alias → struct conf_def* (owned) */
-    GHashTable *conferences; /* alias → struct tsr_conference* (owned) */
+    GMainContext *context;    /* ref held */
+    GHashTable *defs;         /* alias → struct conf_def* (owned) */
+    GHashTable *conferences;  /* alias → struct tsr_conference* (owned) */
     GHashTable *participants; /* id → struct tsr_participant* (borrowed from conferences) */
+    GHashTable *pin_failures; /* alias → struct pin_failures* (owned) */
     struct tsr_event_bus *bus;
     GSource *sweep_timer;
     struct reg_anchor *anchor;

@@ -71,7 +71,8 @@ static const struct tsr_config_key schema[] = {
             "A participant whose client stops refreshing its token is removed after this."),
     INT_KEY("conferences", "max_participants", max_participants, 1, 1000, "25",
             "Limit for ad-hoc conferences; defined ones set their own."),
-    ENUM_KEY("conferences", "default_layout", default_layout, "grid|speaker|single", "grid",
+    ENUM_KEY("conferences", "default_layout", default_layout,
+             "grid|four|single|speaker|1:21|2:21|presentation", "grid",
              "Layout a new conference starts with; hosts can change it."),
     /* Predefined conferences live in a JSON file rather than in sections of this file:
      * the schema is flat (fixed sections and keys), and a list of rooms, each with

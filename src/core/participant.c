@@ -15,12 +15,18 @@ static void emit_updated(struct tsr_participant *p, const struct tsr_participant
 const char *tsr_leave_reason_name(enum tsr_leave_reason r)
 {
     switch (r) {
-    case TSR_LEAVE_REQUESTED: return "left";
-    case TSR_LEAVE_KICKED: return "kicked";
-    case TSR_LEAVE_TOKEN_EXPIRED: return "token_expired";
-    case TSR_LEAVE_MEDIA_FAILED: return "media_failed";
-    case TSR_LEAVE_SHUTDOWN: return "shutdown";
-    case TSR_LEAVE_CONFERENCE_ENDED: return "conference_ended";
+    case TSR_LEAVE_REQUESTED:
+        return "left";
+    case TSR_LEAVE_KICKED:
+        return "kicked";
+    case TSR_LEAVE_TOKEN_EXPIRED:
+        return "token_expired";
+    case TSR_LEAVE_MEDIA_FAILED:
+        return "media_failed";
+    case TSR_LEAVE_SHUTDOWN:
+        return "shutdown";
+    case TSR_LEAVE_CONFERENCE_ENDED:
+        return "conference_ended";
     }
     return "unknown";
 }
@@ -67,7 +73,7 @@ void tsr_participant_free(struct tsr_participant **p)
     if (!p || !*p)
         return;
     /* The token is a credential: do not leave it in freed memory. */
-    memset((*p)->token, 0, sizeof (*p)->token);
+    memset((*p)->token, 0, sizeof(*p)->token);
     g_free(*p);
     *p = NULL;
 }
@@ -87,15 +93,15 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' left (%s)", p->id, p->display_name,
             tsr_leave_reason_name(reason));
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_leave_reason_name(reason));
-    tsr_counter_inc(tsr_metrics_counter("tessera_leaves_total", labels,
-                                        "Participants that left, by reason."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_leaves_total", labels, "Participants that left, by reason."));
     tsr_gauge_set(tsr_metrics_gauge("tessera_participants", NULL, "Participants in conferences."),
                   (double)g_hash_table_size(reg->participants));
     /* Emit while p is still readable so subscribers can match the id; it is no
      * longer in the tables, so a callback cannot reach it. */
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT, p->id,
-                        json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name",
-                                  p->display_name, "reason", tsr_leave_reason_name(reason)));
+                        json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name", p->display_name,
+                                  "reason", tsr_leave_reason_name(reason)));
     tsr_participant_free(&p);
     if (c->participants->len == 0)
         tsr_conference_became_empty(c);
@@ -108,14 +114,14 @@ int64_t tsr_participant_refresh(struct tsr_participant *p)
     return reg->opts.token_ttl_s;
 }
 
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
-                                  const char *mid, int mline_index)
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
+                                  int mline_index)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
     if (!p->has_media)
         return TSR_ERR_STATE;
-    if (!candidate || strlen(candidate) > 1024 || (candidate[0] && !g_str_has_prefix(candidate,
-                                                                                    "candidate:")))
+    if (!candidate || strlen(candidate) > 1024 ||
+        (candidate[0] && !g_str_has_prefix(candidate, "candidate:")))
         return TSR_ERR_INVALID;
     if (!reg->opts.media->add_candidate)
         return 0; /* ICE-lite media that ignores trickle is allowed */

@@ -15,7 +15,7 @@
 
 struct ab_slot {
     bool used;
-    int64_t ts;      /* unwrapped */
+    int64_t ts; /* unwrapped */
     uint32_t samples;
     size_t len;
     uint8_t data[AB_PAYLOAD_MAX];
@@ -27,9 +27,9 @@ struct tsr_audio_buffer {
     size_t n_slots;
     struct tsr_rtp_unwrapper ts_unwrap;
     bool playing;
-    bool played;            /* next_ts is valid: older packets are late even when re-buffering */
-    int64_t next_ts;        /* unwrapped timestamp of the next slot to play */
-    uint32_t last_samples;  /* duration of the last packet, used for lost slots */
+    bool played;           /* next_ts is valid: older packets are late even when re-buffering */
+    int64_t next_ts;       /* unwrapped timestamp of the next slot to play */
+    uint32_t last_samples; /* duration of the last packet, used for lost slots */
     /* RFC 3550 A.8 jitter, in RTP units */
     bool have_transit;
     int64_t last_transit;
@@ -242,19 +242,6 @@ enum tsr_audio_buffer_result tsr_audio_buffer_pop(struct tsr_audio_buffer *ab, i
     if (!o) { /* underrun: re-buffer to the target delay before playing again */
         ab->playing = false;
         return TSR_AUDIO_BUFFER_EMPTY;
-    }
-    /* Too much buffered for the current jitter: skip one packet to catch up
-     * (a 20 ms jump is cheaper for the listener than drifting delay). */
-    int64_t excess = buffered_ts(ab) - ms_to_ts(ab, tsr_audio_buffer_target_delay_ms(ab) + 60);
-    if (excess > 0 && o->ts == ab->next_ts && buffered_ts(ab) - o->samples > 0) {
-        ab->next_ts += o->samples;
-        o->used = false;
-        ab->st.overflow++;
-        o = oldest(ab);
-        if (!o) {
-            ab->playing = false;
-            return TSR_AUDIO_BUFFER_EMPTY;
-        }
     }
     out->timestamp_rtp = (uint32_t)ab->next_ts;
     if (o->ts == ab->next_ts) {

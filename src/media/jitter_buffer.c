@@ -18,7 +18,7 @@
 struct slot {
     bool used;
     bool marker, frame_start, keyframe;
-    int64_t seq;        /* unwrapped */
+    int64_t seq; /* unwrapped */
     uint32_t ts;
     int64_t arrival_us;
     uint8_t *data;
@@ -206,7 +206,8 @@ static int store(struct tsr_jitter_buffer *jb, int64_t seq, const struct tsr_rtp
         sl->data = d;
         sl->cap = h->payload_bytes;
     }
-    memcpy(sl->data, h->payload, h->payload_bytes);
+    if (h->payload_bytes)
+        memcpy(sl->data, h->payload, h->payload_bytes);
     sl->len = h->payload_bytes;
     sl->used = true;
     sl->seq = seq;
@@ -401,8 +402,9 @@ int tsr_jitter_buffer_pop_frame(struct tsr_jitter_buffer *jb, int64_t now_us,
             return TSR_ERR_AGAIN;
         }
         bool gap = first != jb->low;
-        if (gap && !key && !jb->waiting_keyframe) {
-            /* Missing packets before a complete frame: wait until their time is up. */
+        if (gap && !key) {
+            /* Missing packets before a complete frame (perhaps the keyframe we
+             * wait for): wait until their time is up. */
             int64_t t = oldest_arrival(jb, jb->low, first - 1, slot_at(jb, first)->arrival_us);
             if (now_us < t + jb->cfg.max_delay_ms * 1000)
                 return TSR_ERR_AGAIN;
@@ -446,7 +448,8 @@ int tsr_jitter_buffer_poll_nack(struct tsr_jitter_buffer *jb, int64_t now_us, ui
             nack_remove(jb, i);
             continue;
         }
-        if (k < cap && (e->retries == 0 || now_us - e->last_sent_us >= jb->cfg.nack_interval_ms * 1000)) {
+        if (k < cap &&
+            (e->retries == 0 || now_us - e->last_sent_us >= jb->cfg.nack_interval_ms * 1000)) {
             seqs[k++] = (uint16_t)e->seq;
             e->retries++;
             e->last_sent_us = now_us;
@@ -478,7 +481,7 @@ enum tsr_keyframe_request tsr_jitter_buffer_poll_keyframe_request(struct tsr_jit
     jb->kf_last_us = now_us;
     jb->st.keyframe_requests++;
     return jb->kf_sent++ < jb->cfg.pli_before_fir ? TSR_KEYFRAME_REQUEST_PLI
-                                                   : TSR_KEYFRAME_REQUEST_FIR;
+                                                  : TSR_KEYFRAME_REQUEST_FIR;
 }
 
 void tsr_jitter_buffer_request_keyframe(struct tsr_jitter_buffer *jb, int64_t now_us)

@@ -239,9 +239,9 @@ static int emit_fu(const uint8_t *nal, size_t len, size_t max_payload,
     size_t per = (data + npk - 1) / npk;
     for (size_t off = 0; off < data; off += per) {
         size_t body = data - off < per ? data - off : per;
-        uint8_t hdr[2] = {(uint8_t)((nal[0] & 0xe0) | NAL_FU_A),
-                          (uint8_t)((off == 0 ? 0x80 : 0) | (off + body == data ? 0x40 : 0) |
-                                    (nal[0] & 0x1f))};
+        uint8_t hdr[2] = {
+            (uint8_t)((nal[0] & 0xe0) | NAL_FU_A),
+            (uint8_t)((off == 0 ? 0x80 : 0) | (off + body == data ? 0x40 : 0) | (nal[0] & 0x1f))};
         int rc = tsr_rtp_packetized_append(out, hdr, 2, nal + 1 + off, body);
         if (rc < 0)
             return rc;

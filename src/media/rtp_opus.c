@@ -11,17 +11,21 @@ int tsr_rtp_opus_packet_samples(const uint8_t *p, size_t len)
 {
     static const uint16_t silk_celt_48k[32] = {
         480, 960, 1920, 2880, 480, 960, 1920, 2880, 480, 960, 1920, 2880, /* SILK */
-        480, 960, 480, 960,                                               /* Hybrid */
-        120, 240, 480, 960, 120, 240, 480, 960, 120, 240, 480, 960,       /* CELT */
-        120, 240, 480, 960,
+        480, 960, 480,  960,                                              /* Hybrid */
+        120, 240, 480,  960,  120, 240, 480,  960,  120, 240, 480,  960,  /* CELT */
+        120, 240, 480,  960,
     };
     unsigned frames;
     if (!p || len < 1)
         return TSR_ERR_TRUNCATED;
     switch (p[0] & 3) {
-    case 0: frames = 1; break;
+    case 0:
+        frames = 1;
+        break;
     case 1:
-    case 2: frames = 2; break;
+    case 2:
+        frames = 2;
+        break;
     default:
         if (len < 2)
             return TSR_ERR_TRUNCATED;

@@ -7,9 +7,9 @@
 #include <tessera/err.h>
 
 struct vp8_desc {
-    size_t len;        /* descriptor bytes */
-    bool start;        /* S bit */
-    unsigned pid;      /* partition index */
+    size_t len;   /* descriptor bytes */
+    bool start;   /* S bit */
+    unsigned pid; /* partition index */
     int32_t picture_id;
 };
 
@@ -75,7 +75,8 @@ static int vp8_inspect(const uint8_t *payload, size_t len, struct tsr_rtp_payloa
     info->picture_id = d.picture_id;
     info->frame_start = d.start && d.pid == 0;
     if (info->frame_start)
-        info->keyframe = vp8_frame_header(payload + d.len, len - d.len, &info->width, &info->height);
+        info->keyframe =
+            vp8_frame_header(payload + d.len, len - d.len, &info->width, &info->height);
     return 0;
 }
 
@@ -91,8 +92,8 @@ static int vp8_depacketize(void *state, const uint8_t *const *payloads, const si
         if (i == 0) {
             if (!d.start || d.pid != 0)
                 return TSR_ERR_INVALID; /* frame must begin with partition 0 start */
-            info->keyframe = vp8_frame_header(payloads[i] + d.len, lens[i] - d.len, &info->width,
-                                              &info->height);
+            info->keyframe =
+                vp8_frame_header(payloads[i] + d.len, lens[i] - d.len, &info->width, &info->height);
         }
         g_byte_array_append(out, payloads[i] + d.len, (guint)(lens[i] - d.len));
     }

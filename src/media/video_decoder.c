@@ -22,16 +22,16 @@ struct tsr_video_decoder {
     char log_ctx[96];
     tsr_video_decoder_keyframe_fn on_keyframe_request;
     void *user;
-    uint32_t retry_rtp;            /* keyframe re-request interval, 90 kHz ticks */
+    uint32_t retry_rtp; /* keyframe re-request interval, 90 kHz ticks */
 
     AVCodecContext *avctx;
     AVPacket *pkt;
-    AVFrame *work;                 /* receives decoder output */
-    AVFrame *latest;               /* published picture; empty before the first */
+    AVFrame *work;   /* receives decoder output */
+    AVFrame *latest; /* published picture; empty before the first */
     uint64_t seq;
 
     bool waiting_keyframe;
-    bool requested_since_wait;     /* a request went out during this wait */
+    bool requested_since_wait; /* a request went out during this wait */
     uint32_t last_request_ts;
 
     struct tsr_video_decoder_stats stats;
@@ -154,8 +154,8 @@ static bool frame_is_damaged(const AVFrame *f)
 static bool format_supported(int fmt)
 {
     return fmt == AV_PIX_FMT_YUV420P || fmt == AV_PIX_FMT_YUVJ420P || fmt == AV_PIX_FMT_YUV422P ||
-           fmt == AV_PIX_FMT_YUVJ422P || fmt == AV_PIX_FMT_YUV444P ||
-           fmt == AV_PIX_FMT_YUVJ444P || fmt == AV_PIX_FMT_NV12;
+           fmt == AV_PIX_FMT_YUVJ422P || fmt == AV_PIX_FMT_YUV444P || fmt == AV_PIX_FMT_YUVJ444P ||
+           fmt == AV_PIX_FMT_NV12;
 }
 
 static void publish(struct tsr_video_decoder *dec)
@@ -239,8 +239,8 @@ int tsr_video_decoder_decode(struct tsr_video_decoder *dec, const uint8_t *data,
         return fail_frame(dec, ts_rtp, -EINVAL, "empty frame");
     if (len > INT_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
         return fail_frame(dec, ts_rtp, TSR_ERR_INVALID, "frame too large");
-    bool header_ok = dec->codec == TSR_VIDEO_CODEC_VP8 ? vp8_header_ok(data, len)
-                                                       : h264_header_ok(data, len);
+    bool header_ok =
+        dec->codec == TSR_VIDEO_CODEC_VP8 ? vp8_header_ok(data, len) : h264_header_ok(data, len);
     if (!header_ok)
         return fail_frame(dec, ts_rtp, TSR_ERR_TRUNCATED, "bad or truncated frame header");
     if (dec->waiting_keyframe && !keyframe) {
@@ -260,11 +260,16 @@ int tsr_video_decoder_decode(struct tsr_video_decoder *dec, const uint8_t *data,
         return fail_frame(dec, ts_rtp, TSR_ERR_INVALID, "invalid bitstream");
     if (ret < 0 && ret != AVERROR(EAGAIN))
         return fail_frame(dec, ts_rtp, TSR_ERR_TRUNCATED, "decoder rejected frame");
+    /* The codec took the keyframe: the reference chain restarts here. Its picture
+     * may come out later (H.264 with B-frames reorders), so the wait ends now and
+     * the frames after it are decoded; damaged pictures are still never shown. */
+    if (keyframe && dec->waiting_keyframe) {
+        dec->waiting_keyframe = false;
+        dec->requested_since_wait = false;
+    }
     ret = receive_pictures(dec);
     if (ret == TSR_ERR_INVALID)
         return fail_frame(dec, ts_rtp, TSR_ERR_INVALID, "damaged picture");
-    if (ret == TSR_ERR_AGAIN && dec->waiting_keyframe && keyframe)
-        request_keyframe(dec, ts_rtp, false);
     return ret;
 }
 

@@ -27,7 +27,7 @@ struct tsr_video_encoder {
     const struct tsr_encoder_backend_ops *ops;
     void *state;
     bool force_keyframe;
-    AVFrame *conv;                 /* pixel-format conversion target, allocated once */
+    AVFrame *conv; /* pixel-format conversion target, allocated once */
     struct tsr_video_encoder_stats stats;
     struct tsr_counter *fallback_counter;
     struct tsr_counter *encode_us_counter;
@@ -60,8 +60,12 @@ const char *tsr_encoder_backend_name(enum tsr_encoder_backend b)
 
 bool tsr_video_encoder_probe_vaapi(const char *device, enum tsr_video_codec codec)
 {
-    struct tsr_video_encoder_params p = {.codec = codec, .width = 320, .height = 240, .fps = 30,
-                                         .bitrate_bps = 300000, .vaapi_device = device,
+    struct tsr_video_encoder_params p = {.codec = codec,
+                                         .width = 320,
+                                         .height = 240,
+                                         .fps = 30,
+                                         .bitrate_bps = 300000,
+                                         .vaapi_device = device,
                                          .log_ctx = "vaapi-probe"};
     void *state = NULL;
     if (tsr_encoder_backend_vaapi.open(&state, &p) < 0)
@@ -108,10 +112,10 @@ static bool auto_wants_vaapi(const char *device, enum tsr_video_codec codec)
 static int validate(const struct tsr_video_encoder_params *p)
 {
     if (!p || (p->codec != TSR_VIDEO_CODEC_VP8 && p->codec != TSR_VIDEO_CODEC_H264) ||
-        p->width < 16 || p->height < 16 || (p->width & 1) || (p->height & 1) ||
-        p->width > 8192 || p->height > 8192 || p->fps < 1 || p->fps > 120 ||
-        p->bitrate_bps < 50000 || p->bitrate_bps > 200000000 || p->keyint_frames < 0 ||
-        p->threads < 0 || (int)p->backend < 0 || p->backend > TSR_ENCODER_BACKEND_VAAPI)
+        p->width < 16 || p->height < 16 || (p->width & 1) || (p->height & 1) || p->width > 8192 ||
+        p->height > 8192 || p->fps < 1 || p->fps > 120 || p->bitrate_bps < 50000 ||
+        p->bitrate_bps > 200000000 || p->keyint_frames < 0 || p->threads < 0 ||
+        (int)p->backend < 0 || p->backend > TSR_ENCODER_BACKEND_VAAPI)
         return -EINVAL;
     return 0;
 }
@@ -130,8 +134,9 @@ static void switch_to_software(struct tsr_video_encoder *enc, int why)
 static int open_backend(struct tsr_video_encoder *enc)
 {
     const struct tsr_video_encoder_params *p = &enc->params;
-    bool vaapi = p->backend == TSR_ENCODER_BACKEND_VAAPI ||
-                 (p->backend == TSR_ENCODER_BACKEND_AUTO && auto_wants_vaapi(p->vaapi_device, p->codec));
+    bool vaapi =
+        p->backend == TSR_ENCODER_BACKEND_VAAPI ||
+        (p->backend == TSR_ENCODER_BACKEND_AUTO && auto_wants_vaapi(p->vaapi_device, p->codec));
     if (vaapi && enc->stats.fallbacks == 0) {
         int ret = tsr_encoder_backend_vaapi.open(&enc->state, p);
         if (ret == 0) {
@@ -162,15 +167,16 @@ int tsr_video_encoder_new(struct tsr_video_encoder **out,
     }
     enc->params = *params;
     g_strlcpy(enc->log_ctx, params->log_ctx ? params->log_ctx : "encoder", sizeof enc->log_ctx);
-    g_strlcpy(enc->vaapi_device, params->vaapi_device ? params->vaapi_device : "/dev/dri/renderD128",
+    g_strlcpy(enc->vaapi_device,
+              params->vaapi_device ? params->vaapi_device : "/dev/dri/renderD128",
               sizeof enc->vaapi_device);
     enc->params.log_ctx = enc->log_ctx;
     enc->params.vaapi_device = enc->vaapi_device;
     char labels[64];
     snprintf(labels, sizeof labels, "codec=\"%s\"", tsr_video_codec_name(params->codec));
-    enc->fallback_counter = tsr_metrics_counter(
-        "tessera_encoder_fallbacks_total", labels,
-        "Encoders switched from VAAPI to software after a VAAPI error.");
+    enc->fallback_counter =
+        tsr_metrics_counter("tessera_encoder_fallbacks_total", labels,
+                            "Encoders switched from VAAPI to software after a VAAPI error.");
     enc->encode_us_counter = tsr_metrics_counter("tessera_encode_microseconds_total", labels,
                                                  "Wall time spent encoding video frames.");
     ret = open_backend(enc);
@@ -242,8 +248,7 @@ static int to_backend_format(struct tsr_video_encoder *enc, const AVFrame *frame
     return 0;
 }
 
-static int encode_once(struct tsr_video_encoder *enc, const AVFrame *frame,
-                       struct deliver_ctx *d)
+static int encode_once(struct tsr_video_encoder *enc, const AVFrame *frame, struct deliver_ctx *d)
 {
     const AVFrame *in = NULL;
     int ret = to_backend_format(enc, frame, &in);

@@ -11,7 +11,7 @@
 
 struct tsr_encoder_backend_ops {
     const char *name;
-    int input_pix_fmt;  /* what encode() wants (AV_PIX_FMT_YUV420P or NV12) */
+    int input_pix_fmt; /* what encode() wants (AV_PIX_FMT_YUV420P or NV12) */
     /* Open with params (bitrate_bps is the current target). Returns 0, or a negative
      * code with *state untouched. */
     int (*open)(void **state, const struct tsr_video_encoder_params *params);

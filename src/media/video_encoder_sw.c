@@ -18,7 +18,7 @@
 struct sw_state {
     AVCodecContext *avctx;
     AVPacket *pkt;
-    AVFrame *work;   /* shallow ref of the input, to set pict_type without touching it */
+    AVFrame *work; /* shallow ref of the input, to set pict_type without touching it */
 };
 
 int tsr_encoder_backend_send_receive(AVCodecContext *avctx, AVPacket *pkt, const AVFrame *frame,
@@ -73,7 +73,7 @@ static int configure(AVCodecContext *c, const struct tsr_video_encoder_params *p
     c->qmin = 4;
     c->qmax = 56;
     if (av_opt_set(c->priv_data, "deadline", "realtime", 0) < 0 ||
-        av_opt_set_int(c->priv_data, "cpu-used", 8, 0) < 0 ||
+        av_opt_set_int(c->priv_data, "cpu-used", -8, 0) < 0 ||
         av_opt_set_int(c->priv_data, "lag-in-frames", 0, 0) < 0 ||
         av_opt_set_int(c->priv_data, "max-intra-rate", 300, 0) < 0 ||
         av_opt_set_int(c->priv_data, "static-thresh", 100, 0) < 0)

@@ -209,8 +209,10 @@ static struct tsr_opus_encoder_params enc_params(const struct tsr_audio_mixer *m
         .expected_loss_pct = v->fec ? m->p.expected_loss_pct : 0,
         /* Low rates: the speech tuning (SILK, where in-band FEC lives). High
          * rates: a mix of several voices is "mixed content"; the AUDIO tuning
-         * keeps its coding noise ~10 dB lower there (measured at 128 kb/s). */
-        .voice = v->bitrate_bps < 40000,
+         * keeps its coding noise ~10 dB lower there (measured at 128 kb/s).
+         * DTX exists only in the speech modes of libopus 1.3 (the AUDIO tuning
+         * sends 3-byte CELT frames in silence), so DTX selects them too. */
+        .voice = v->bitrate_bps < 40000 || m->p.dtx,
     };
 }
 

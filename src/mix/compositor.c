@@ -32,6 +32,8 @@ struct tsr_compositor {
     bool drawn_once;
     uint8_t *scratch;
     size_t scratch_size;
+    uint8_t *stage; /* pre-reduced plane for large shrink ratios */
+    size_t stage_size;
     uint8_t full_to_limited_y[256], full_to_limited_c[256];
     struct tsr_compositor_stats stats;
 };
@@ -40,7 +42,7 @@ struct tsr_compositor {
 struct src_view {
     const uint8_t *y, *u, *v; /* v NULL for NV12 (u holds interleaved UV) */
     int ys, us, vs;
-    int w, h, sx, sy;         /* luma size, chroma shifts */
+    int w, h, sx, sy; /* luma size, chroma shifts */
     bool full_range;
 };
 
@@ -74,12 +76,24 @@ uint32_t tsr_compositor_placeholder_rgb(uint32_t id)
     double r = 0, g = 0, b = 0;
     int sector = (int)hue;
     switch (sector) {
-    case 0: r = c, g = x; break;
-    case 1: r = x, g = c; break;
-    case 2: g = c, b = x; break;
-    case 3: g = x, b = c; break;
-    case 4: r = x, b = c; break;
-    default: r = c, b = x; break;
+    case 0:
+        r = c, g = x;
+        break;
+    case 1:
+        r = x, g = c;
+        break;
+    case 2:
+        g = c, b = x;
+        break;
+    case 3:
+        g = x, b = c;
+        break;
+    case 4:
+        r = x, b = c;
+        break;
+    default:
+        r = c, b = x;
+        break;
     }
     return (uint32_t)lround((r + m) * 255) << 16 | (uint32_t)lround((g + m) * 255) << 8 |
            (uint32_t)lround((b + m) * 255);
@@ -125,8 +139,8 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
     c->params = *params;
     c->ops = params->kernels == TSR_COMPOSITOR_KERNELS_REFERENCE ? &tsr_compositor_kernels_c
                                                                  : &tsr_compositor_kernels_libyuv;
-    c->canvas->format = params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12
-                                                                      : AV_PIX_FMT_YUV420P;
+    c->canvas->format =
+        params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
     c->canvas->width = params->width;
     c->canvas->height = params->height;
     c->canvas->color_range = AVCOL_RANGE_MPEG;
@@ -153,6 +167,7 @@ void tsr_compositor_free(struct tsr_compositor **p)
         return;
     av_frame_free(&(*p)->canvas);
     free((*p)->scratch);
+    free((*p)->stage);
     free(*p);
     *p = NULL;
 }
@@ -194,8 +209,7 @@ static int src_view_init(struct src_view *s, const AVFrame *f)
     default:
         return TSR_ERR_UNSUPPORTED;
     }
-    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 ||
-        (s->v && s->vs <= 0))
+    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 || (s->v && s->vs <= 0))
         return TSR_ERR_UNSUPPORTED; /* negative strides (flipped) are not taken */
     return 0;
 }
@@ -209,6 +223,36 @@ static int ensure_scratch(struct tsr_compositor *c, size_t size)
         return -ENOMEM;
     c->scratch = n;
     c->scratch_size = size;
+    return 0;
+}
+
+/* Scale one plane. Shrinking by 2 or 4 exactly hits libyuv's SIMD box rows; any
+ * other ratio above 2 would take its general box path, whose column sums are plain
+ * C (8 ms for a 3x3 canvas here). So a large shrink is split: an exact 2x or 4x box
+ * into a small stage buffer (a quarter or a sixteenth of the source), then a mild
+ * (< 2.5x) filter into the tile. Measured: 3x3 and 5x5 canvases ~5x faster, same
+ * PSNR class (README). Both kernel sets go through the same split. */
+static int scale_plane(struct tsr_compositor *c, const uint8_t *src, int ss, int sw, int sh,
+                       uint8_t *dst, int ds, int dw, int dh)
+{
+    int k = (sw >= 5 * dw && sh >= 5 * dh) ? 4 : (sw >= 5 * dw / 2 && sh >= 5 * dh / 2) ? 2 : 1;
+    if (k == 1 || (sw == k * dw && sh == k * dh)) {
+        c->ops->scale(src, ss, sw, sh, dst, ds, dw, dh);
+        return 0;
+    }
+    int tw = sw / k, th = sh / k;
+    size_t need = (size_t)tw * th;
+    if (need > c->stage_size) {
+        uint8_t *n = realloc(c->stage, need);
+        if (!n)
+            return -ENOMEM;
+        c->stage = n;
+        c->stage_size = need;
+    }
+    /* Centre the k-aligned region; at most k-1 edge samples are dropped. */
+    const uint8_t *s0 = src + (size_t)((sh - th * k) / 2) * ss + (sw - tw * k) / 2;
+    c->ops->scale(s0, ss, tw * k, th * k, c->stage, tw, tw, th);
+    c->ops->scale(c->stage, tw, tw, th, dst, ds, dw, dh);
     return 0;
 }
 
@@ -254,8 +298,8 @@ static void to_limited_range(struct tsr_compositor *c, struct rect d)
     bool nv12 = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
     for (int pl = 1; pl <= (nv12 ? 1 : 2); pl++)
         for (int y = 0; y < d.h / 2; y++) {
-            uint8_t *p = f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] +
-                         (nv12 ? d.x : d.x / 2);
+            uint8_t *p =
+                f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] + (nv12 ? d.x : d.x / 2);
             for (int x = 0; x < (nv12 ? d.w : d.w / 2); x++)
                 p[x] = c->full_to_limited_c[p[x]];
         }
@@ -269,8 +313,9 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
     if (d.w != t->w || d.h != t->h)
         fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
     AVFrame *f = c->canvas;
-    c->ops->scale(s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
-                  f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w, d.h);
+    if (scale_plane(c, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
+                    f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w, d.h) < 0)
+        return -ENOMEM;
     int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
     int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
     int ccw = ((crop.x + crop.w + (1 << s->sx) - 1) >> s->sx) - ccx;
@@ -296,18 +341,23 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
         sus = svs = ccw;
         scr += 2 * (size_t)ccw * cch;
     }
+    int r = 0;
     if (!nv12_out) {
-        c->ops->scale(su, sus, ccw, cch, f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x / 2,
-                      f->linesize[1], dcw, dch);
-        c->ops->scale(sv, svs, ccw, cch, f->data[2] + (size_t)(d.y / 2) * f->linesize[2] + d.x / 2,
-                      f->linesize[2], dcw, dch);
-    } else {
-        c->ops->scale(su, sus, ccw, cch, scr, dcw, dcw, dch);
-        c->ops->scale(sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
-        c->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw,
-                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1],
+        r |= scale_plane(c, su, sus, ccw, cch,
+                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x / 2, f->linesize[1],
                          dcw, dch);
+        r |= scale_plane(c, sv, svs, ccw, cch,
+                         f->data[2] + (size_t)(d.y / 2) * f->linesize[2] + d.x / 2, f->linesize[2],
+                         dcw, dch);
+    } else {
+        r |= scale_plane(c, su, sus, ccw, cch, scr, dcw, dcw, dch);
+        r |= scale_plane(c, sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
+        c->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw,
+                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1], dcw,
+                         dch);
     }
+    if (r < 0)
+        return -ENOMEM;
     if (s->full_range)
         to_limited_range(c, d);
     return 0;

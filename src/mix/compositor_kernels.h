@@ -10,8 +10,8 @@ struct tsr_compositor_kernel_ops {
     const char *name;
     /* Scale an 8-bit plane sw x sh -> dw x dh (all >= 1): area average when
      * shrinking, bilinear when enlarging (per axis in the reference). */
-    void (*scale)(const uint8_t *src, int src_stride, int sw, int sh, uint8_t *dst,
-                  int dst_stride, int dw, int dh);
+    void (*scale)(const uint8_t *src, int src_stride, int sw, int sh, uint8_t *dst, int dst_stride,
+                  int dw, int dh);
     void (*fill)(uint8_t *dst, int stride, int w, int h, uint8_t value);
     /* NV12 chroma <-> two planes; w, h in chroma samples. */
     void (*split_uv)(const uint8_t *uv, int uv_stride, uint8_t *u, int u_stride, uint8_t *v,

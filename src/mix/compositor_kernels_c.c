@@ -10,9 +10,9 @@
 #include <string.h>
 
 struct taps {
-    int first;      /* first source index */
+    int first; /* first source index */
     int count;
-    double w[];     /* per-tap weights, summing to 1 */
+    double w[]; /* per-tap weights, summing to 1 */
 };
 
 static struct taps *bilinear_taps(double c, int s)
@@ -95,9 +95,10 @@ static void taps_free(struct taps **t, int n)
 }
 
 /* Box average in integers: the sum times 65536/count, truncated (a reciprocal
- * multiply, the form SIMD code uses instead of a division per pixel). */
+ * multiply, the form SIMD code uses instead of a division per pixel); exact 2x and
+ * 4x reductions round to nearest instead (fixed 2x2 / 4x4 sums need no reciprocal). */
 static void box_scale(const uint8_t *src, int src_stride, struct taps **tx, struct taps **ty,
-                      uint8_t *dst, int dst_stride, int dw, int dh)
+                      uint8_t *dst, int dst_stride, int dw, int dh, bool round)
 {
     for (int y = 0; y < dh; y++)
         for (int x = 0; x < dw; x++) {
@@ -105,8 +106,9 @@ static void box_scale(const uint8_t *src, int src_stride, struct taps **tx, stru
             for (int j = 0; j < ty[y]->count; j++)
                 for (int i = 0; i < tx[x]->count; i++)
                     sum += src[(size_t)(ty[y]->first + j) * src_stride + tx[x]->first + i];
-            uint32_t recip = 65536u / (uint32_t)(tx[x]->count * ty[y]->count);
-            dst[(size_t)y * dst_stride + x] = (uint8_t)((sum * recip) >> 16);
+            uint32_t n = (uint32_t)(tx[x]->count * ty[y]->count);
+            dst[(size_t)y * dst_stride + x] =
+                (uint8_t)(round ? (sum + n / 2) / n : (sum * (65536u / n)) >> 16);
         }
 }
 
@@ -120,7 +122,8 @@ static void c_scale(const uint8_t *src, int src_stride, int sw, int sh, uint8_t 
     if (!tx || !ty || !row)
         goto done; /* the reference has no error path; tests run with memory */
     if (box) {
-        box_scale(src, src_stride, tx, ty, dst, dst_stride, dw, dh);
+        bool exact = (sw == 2 * dw && sh == 2 * dh) || (sw == 4 * dw && sh == 4 * dh);
+        box_scale(src, src_stride, tx, ty, dst, dst_stride, dw, dh, exact);
         goto done;
     }
     for (int y = 0; y < dh; y++) {

@@ -23,13 +23,13 @@ struct tsr_encoder_group {
     struct tsr_encoder_group_params params;
     char log_ctx[96];
     struct tsr_video_encoder *enc;
-    GArray *subs;                 /* struct subscriber */
+    GArray *subs; /* struct subscriber */
     uint64_t next_id;
     bool kf_pending;
     bool kf_ever;
     int64_t last_kf_us;
     int64_t min_interval_us;
-    int64_t now_us;               /* of the frame being encoded */
+    int64_t now_us; /* of the frame being encoded */
     struct tsr_encoder_group_stats stats;
 };
 
@@ -61,10 +61,14 @@ int tsr_encoder_group_new(struct tsr_encoder_group **out,
         (params->keyframe_min_interval_ms ? params->keyframe_min_interval_ms : 1000) * 1000;
     g->subs = g_array_new(FALSE, FALSE, sizeof(struct subscriber));
     g->next_id = 1;
-    struct tsr_video_encoder_params ep = {
-        .codec = params->key.codec, .width = params->key.width, .height = params->key.height,
-        .fps = params->fps, .bitrate_bps = params->bitrate_bps, .backend = params->backend,
-        .vaapi_device = params->vaapi_device, .log_ctx = g->log_ctx};
+    struct tsr_video_encoder_params ep = {.codec = params->key.codec,
+                                          .width = params->key.width,
+                                          .height = params->key.height,
+                                          .fps = params->fps,
+                                          .bitrate_bps = params->bitrate_bps,
+                                          .backend = params->backend,
+                                          .vaapi_device = params->vaapi_device,
+                                          .log_ctx = g->log_ctx};
     ret = tsr_video_encoder_new(&g->enc, &ep);
     if (ret < 0)
         goto fail;

@@ -20,7 +20,7 @@ struct rect {
 };
 
 struct geometry {
-    bool content;                 /* main[0] holds the content stream */
+    bool content; /* main[0] holds the content stream */
     int n_main;
     struct rect main[2];
     int n_small;
@@ -31,11 +31,16 @@ static const struct {
     const char *name;
     enum tsr_layout_kind kind;
 } names[] = {
-    {"grid", TSR_LAYOUT_GRID},       {"ac", TSR_LAYOUT_GRID},
-    {"four", TSR_LAYOUT_FOUR},       {"4:0", TSR_LAYOUT_FOUR},
-    {"single", TSR_LAYOUT_SINGLE},   {"1:0", TSR_LAYOUT_SINGLE},
-    {"speaker", TSR_LAYOUT_SPEAKER}, {"1:7", TSR_LAYOUT_SPEAKER},
-    {"1:21", TSR_LAYOUT_1_21},       {"2:21", TSR_LAYOUT_2_21},
+    {"grid", TSR_LAYOUT_GRID},
+    {"ac", TSR_LAYOUT_GRID},
+    {"four", TSR_LAYOUT_FOUR},
+    {"4:0", TSR_LAYOUT_FOUR},
+    {"single", TSR_LAYOUT_SINGLE},
+    {"1:0", TSR_LAYOUT_SINGLE},
+    {"speaker", TSR_LAYOUT_SPEAKER},
+    {"1:7", TSR_LAYOUT_SPEAKER},
+    {"1:21", TSR_LAYOUT_1_21},
+    {"2:21", TSR_LAYOUT_2_21},
     {"presentation", TSR_LAYOUT_PRESENTATION},
 };
 
@@ -82,8 +87,7 @@ static struct rect cell(int x0, int y0, int x1, int y1, int gap)
 }
 
 /* cols x rows cells covering [x0,x1) x [y0,y1), reading order. */
-static int grid_cells(struct rect *out, int cols, int rows, int x0, int y0, int x1, int y1,
-                      int gap)
+static int grid_cells(struct rect *out, int cols, int rows, int x0, int y0, int x1, int y1, int gap)
 {
     int n = 0;
     for (int r = 0; r < rows; r++) {

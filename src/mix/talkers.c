@@ -27,6 +27,7 @@ struct tsr_talkers {
     struct talker_entry *v;
     size_t n, cap;
     GHashTable *index; /* id -> array index + 1, so per-packet lookups stay O(1) */
+    bool *tried;       /* per update: candidates already considered (cap entries) */
     uint32_t order[TSR_TALKERS_MAX_K];
     size_t n_order;
 };
@@ -51,6 +52,7 @@ void tsr_talkers_free(struct tsr_talkers **t)
     if (!t || !*t)
         return;
     free((*t)->v);
+    free((*t)->tried);
     g_hash_table_destroy((*t)->index);
     free(*t);
     *t = NULL;
@@ -83,6 +85,10 @@ int tsr_talkers_add(struct tsr_talkers *t, uint32_t id)
         if (!v)
             return -ENOMEM;
         t->v = v;
+        bool *tried = realloc(t->tried, cap * sizeof(*tried));
+        if (!tried)
+            return -ENOMEM; /* v is larger but still valid; cap unchanged */
+        t->tried = tried;
         t->cap = cap;
     }
     t->v[t->n++] = (struct talker_entry){.id = id, .level = TSR_TALKERS_LEVEL_SILENT};
@@ -185,15 +191,11 @@ static struct talker_entry *next_candidate(struct tsr_talkers *t, const bool *tr
 
 static void admit_candidates(struct tsr_talkers *t, int64_t now_ms)
 {
-    /* At most K admissions per update; a small bitmap over the array marks the
-     * candidates already looked at. */
-    bool tried_small[256];
-    bool *tried = t->n <= 256 ? tried_small : calloc(t->n, sizeof(bool));
-    if (!tried)
-        return; /* out of memory: keep the current set this tick */
-    if (tried == tried_small)
-        memset(tried_small, 0, sizeof(tried_small));
-    for (int round = 0; round < t->p.k; round++) {
+    bool *tried = t->tried;
+    if (t->n == 0)
+        return;
+    memset(tried, 0, t->n * sizeof(*tried));
+    for (int round = 0; round < t->p.k; round++) { /* at most K admissions */
         struct talker_entry *c = next_candidate(t, tried);
         if (!c)
             break;
@@ -209,8 +211,6 @@ static void admit_candidates(struct tsr_talkers *t, int64_t now_ms)
         order_remove(t, w->id);
         select_entry(t, c, now_ms);
     }
-    if (tried != tried_small)
-        free(tried);
 }
 
 static bool reorder(struct tsr_talkers *t)

@@ -32,12 +32,19 @@ enum tsr_demux_kind tsr_demux_classify(const uint8_t *buf, size_t len)
 const char *tsr_demux_kind_name(enum tsr_demux_kind kind)
 {
     switch (kind) {
-    case TSR_DEMUX_STUN: return "stun";
-    case TSR_DEMUX_ZRTP: return "zrtp";
-    case TSR_DEMUX_DTLS: return "dtls";
-    case TSR_DEMUX_TURN: return "turn";
-    case TSR_DEMUX_RTP: return "rtp";
-    case TSR_DEMUX_RTCP: return "rtcp";
-    default: return "unknown";
+    case TSR_DEMUX_STUN:
+        return "stun";
+    case TSR_DEMUX_ZRTP:
+        return "zrtp";
+    case TSR_DEMUX_DTLS:
+        return "dtls";
+    case TSR_DEMUX_TURN:
+        return "turn";
+    case TSR_DEMUX_RTP:
+        return "rtp";
+    case TSR_DEMUX_RTCP:
+        return "rtcp";
+    default:
+        return "unknown";
     }
 }

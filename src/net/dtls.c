@@ -28,9 +28,10 @@ struct tsr_dtls {
     struct tsr_dtls_callbacks cb;
     void *user;
     GSource *timer;
-    GQueue inbox; /* GBytes, one datagram each */
+    GQueue inbox;                  /* GBytes, one datagram each */
     bool started, connected, done; /* done: failed or closed; no more callbacks */
     bool fp_mismatch;
+    char *log_ctx;
 };
 
 static struct tsr_counter *error_counter(const char *reason)
@@ -68,7 +69,10 @@ bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile)
 
 int tsr_dtls_glue_send(struct tsr_dtls *d, const uint8_t *data, size_t len)
 {
-    return d->done && !d->connected ? TSR_ERR_STATE : d->cb.send(d->user, data, len);
+    int rc = d->done && !d->connected ? TSR_ERR_STATE : d->cb.send(d->user, data, len);
+    TSR_LOG(TSR_LOG_TRACE, d->log_ctx, "record out: %zu bytes, type %u: %s", len, len ? data[0] : 0,
+            tsr_strerror(rc));
+    return rc;
 }
 
 GBytes *tsr_dtls_glue_pop(struct tsr_dtls *d)
@@ -95,8 +99,9 @@ int tsr_dtls_verify_peer(gnutls_session_t session)
         return 0;
     d->fp_mismatch = true;
     tsr_counter_inc(error_counter("fingerprint_mismatch"));
-    TSR_LOG(TSR_LOG_WARN, "dtls", "peer certificate does not match the SDP a=fingerprint; "
-                                  "refusing the connection");
+    TSR_LOG(TSR_LOG_WARN, d->log_ctx,
+            "peer certificate does not match the SDP a=fingerprint; "
+            "refusing the connection");
     return GNUTLS_E_CERTIFICATE_ERROR;
 }
 
@@ -176,13 +181,13 @@ static void handshake_done(struct tsr_dtls *d)
     stop_timer(d);
     if (rc != 0) {
         tsr_counter_inc(error_counter("no_srtp"));
-        TSR_LOG(TSR_LOG_WARN, "dtls", "handshake finished without usable DTLS-SRTP keys: %s",
+        TSR_LOG(TSR_LOG_WARN, d->log_ctx, "handshake finished without usable DTLS-SRTP keys: %s",
                 tsr_strerror(rc));
         fail(d, rc);
         return;
     }
     d->connected = true;
-    TSR_LOG(TSR_LOG_INFO, "dtls", "DTLS %s connected, SRTP profile %s",
+    TSR_LOG(TSR_LOG_INFO, d->log_ctx, "DTLS %s connected, SRTP profile %s",
             d->role == TSR_DTLS_ROLE_SERVER ? "server" : "client",
             tsr_srtp_profile_name(keys.profile));
     if (d->cb.on_connected)
@@ -198,11 +203,12 @@ static void drain_records(struct tsr_dtls *d)
     while (!d->done && tsr_dtls_glue_pending(d)) {
         ssize_t r = gnutls_record_recv(d->session, buf, sizeof(buf));
         if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION) {
-            TSR_LOG(TSR_LOG_INFO, "dtls", "peer closed the DTLS session");
+            TSR_LOG(TSR_LOG_INFO, d->log_ctx, "peer closed the DTLS session");
             fail(d, TSR_ERR_STATE);
         } else if (r < 0 && r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED) {
             tsr_counter_inc(error_counter("bad_record"));
-            TSR_LOG_RL(TSR_LOG_WARN, "dtls", 2000, "bad DTLS record: %s", gnutls_strerror((int)r));
+            TSR_LOG_RL(TSR_LOG_WARN, d->log_ctx, 2000, "bad DTLS record: %s",
+                       gnutls_strerror((int)r));
             if (gnutls_error_is_fatal((int)r))
                 fail(d, TSR_ERR_PROTOCOL);
         }
@@ -225,12 +231,12 @@ static void drive(struct tsr_dtls *d)
     } else if (!gnutls_error_is_fatal(r)) {
         arm_timer(d); /* EAGAIN: wait for a datagram or the retransmission timeout */
     } else {
-        int err = d->fp_mismatch ? TSR_ERR_AUTH
+        int err = d->fp_mismatch           ? TSR_ERR_AUTH
                   : r == GNUTLS_E_TIMEDOUT ? TSR_ERR_TIMEOUT
                                            : TSR_ERR_CRYPTO;
         if (!d->fp_mismatch)
             tsr_counter_inc(error_counter("handshake"));
-        TSR_LOG(TSR_LOG_WARN, "dtls", "DTLS handshake failed: %s", gnutls_strerror(r));
+        TSR_LOG(TSR_LOG_WARN, d->log_ctx, "DTLS handshake failed: %s", gnutls_strerror(r));
         if (r != GNUTLS_E_FATAL_ALERT_RECEIVED)
             gnutls_alert_send_appropriate(d->session, r); /* tell the peer at once */
         fail(d, err);
@@ -255,12 +261,12 @@ static int setup_session(struct tsr_dtls *d, const struct tsr_dtls_config *cfg)
     int rc = gnutls_srtp_set_profile_direct(d->session, profiles, &err_pos);
     if (rc < 0 && !cfg->srtp_profiles) {
         /* GnuTLS < 3.8 has no AEAD_AES_128_GCM profile: offer AES_CM_80 alone. */
-        TSR_LOG(TSR_LOG_DEBUG, "dtls", "GnuTLS %s lacks SRTP_AEAD_AES_128_GCM; offering %s",
+        TSR_LOG(TSR_LOG_DEBUG, d->log_ctx, "GnuTLS %s lacks SRTP_AEAD_AES_128_GCM; offering %s",
                 gnutls_check_version(NULL), FALLBACK_PROFILES);
         rc = gnutls_srtp_set_profile_direct(d->session, FALLBACK_PROFILES, &err_pos);
     }
     if (rc < 0) {
-        TSR_LOG(TSR_LOG_ERROR, "dtls", "SRTP profiles \"%s\" rejected by GnuTLS: %s", profiles,
+        TSR_LOG(TSR_LOG_ERROR, d->log_ctx, "SRTP profiles \"%s\" rejected by GnuTLS: %s", profiles,
                 gnutls_strerror(rc));
         return -EINVAL;
     }
@@ -278,8 +284,7 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
     struct tsr_dtls *d = NULL;
     int rc;
     if (!out || !ctx || !cfg || !cfg->cert || !cb || !cb->send || !cfg->remote_fingerprint ||
-        strcmp(cfg->remote_fingerprint->hash, "sha-256") != 0 ||
-        cfg->remote_fingerprint->len != 32)
+        strcmp(cfg->remote_fingerprint->hash, "sha-256") != 0 || cfg->remote_fingerprint->len != 32)
         return -EINVAL;
     d = g_new0(struct tsr_dtls, 1);
     d->ctx = g_main_context_ref(ctx);
@@ -288,6 +293,7 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
     d->role = cfg->role;
     d->cb = *cb;
     d->user = user;
+    d->log_ctx = g_strdup(cfg->log_ctx ? cfg->log_ctx : "dtls");
     g_queue_init(&d->inbox);
     rc = setup_session(d, cfg);
     if (rc != 0) {
@@ -315,6 +321,7 @@ int tsr_dtls_handle_packet(struct tsr_dtls *d, const uint8_t *data, size_t len)
         tsr_counter_inc(error_counter("bad_record"));
         return TSR_ERR_INVALID;
     }
+    TSR_LOG(TSR_LOG_TRACE, d->log_ctx, "record in: %zu bytes, type %u", len, data[0]);
     if (g_queue_get_length(&d->inbox) >= INBOX_MAX)
         g_bytes_unref(g_queue_pop_head(&d->inbox)); /* a flood: keep the newest */
     g_queue_push_tail(&d->inbox, g_bytes_new(data, len));
@@ -351,6 +358,7 @@ void tsr_dtls_free(struct tsr_dtls **dtls)
         gnutls_deinit(d->session);
     g_queue_clear_full(&d->inbox, (GDestroyNotify)g_bytes_unref);
     tsr_dtls_cert_unref(&d->cert);
+    g_free(d->log_ctx);
     g_main_context_unref(d->ctx);
     g_free(d);
     *dtls = NULL;

@@ -100,8 +100,7 @@ int tsr_dtls_cert_load(struct tsr_dtls_cert **out, const char *cert_path, const 
         return -EINVAL;
     if (!g_file_test(cert_path, G_FILE_TEST_IS_REGULAR) ||
         !g_file_test(key_path, G_FILE_TEST_IS_REGULAR)) {
-        TSR_LOG(TSR_LOG_ERROR, "dtls", "cannot read certificate %s or key %s", cert_path,
-                key_path);
+        TSR_LOG(TSR_LOG_ERROR, "dtls", "cannot read certificate %s or key %s", cert_path, key_path);
         return TSR_ERR_IO;
     }
     c = cert_alloc();

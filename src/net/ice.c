@@ -38,12 +38,13 @@ struct tsr_ice {
     gint64 last_recv_us;
     GSource *watchdog;
     gulong sig_state, sig_cand;
+    char *log_ctx;
 };
 
 const char *tsr_ice_state_name(enum tsr_ice_state state)
 {
-    static const char *const names[] = {"new", "checking", "connected", "disconnected", "failed",
-                                        "closed"};
+    static const char *const names[] = {"new",          "checking", "connected",
+                                        "disconnected", "failed",   "closed"};
     return (unsigned)state < G_N_ELEMENTS(names) ? names[state] : "?";
 }
 
@@ -51,7 +52,7 @@ static void set_state(struct tsr_ice *ice, enum tsr_ice_state state)
 {
     if (ice->state == state || ice->closed)
         return;
-    TSR_LOG(TSR_LOG_DEBUG, "ice", "state %s -> %s", tsr_ice_state_name(ice->state),
+    TSR_LOG(TSR_LOG_DEBUG, ice->log_ctx, "state %s -> %s", tsr_ice_state_name(ice->state),
             tsr_ice_state_name(state));
     ice->state = state;
     if (ice->cb.on_state)
@@ -118,8 +119,8 @@ static gboolean on_watchdog(gpointer data)
     gint64 silent_us = g_get_monotonic_time() - ice->last_recv_us;
     if (ice->state == TSR_ICE_STATE_CONNECTED &&
         silent_us > (gint64)ice->consent_timeout_ms * 1000) {
-        TSR_LOG(TSR_LOG_INFO, "ice", "nothing received for %" G_GINT64_FORMAT " ms: consent lost",
-                silent_us / 1000);
+        TSR_LOG(TSR_LOG_INFO, ice->log_ctx,
+                "nothing received for %" G_GINT64_FORMAT " ms: consent lost", silent_us / 1000);
         set_state(ice, TSR_ICE_STATE_DISCONNECTED);
     }
     return G_SOURCE_CONTINUE;
@@ -150,8 +151,13 @@ static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
     if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->component_id != 1)
         return NULL;
     nice_address_to_string(&c->addr, addr);
+    if (g_str_has_prefix(addr, "fe80:"))
+        return NULL; /* IPv6 link-local: useless to a peer without the scope id */
     const char *shown = addr;
-    if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address)
+    /* 1:1 NAT maps one address family: an IPv6 host candidate keeps its own
+     * address when the public one is IPv4, and the other way round. */
+    if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address &&
+        nice_address_ip_version(&c->addr) == (strchr(ice->public_address, ':') ? 6 : 4))
         shown = ice->public_address;
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "candidate:%s 1 udp %u %s %u typ %s", c->foundation, c->priority,
@@ -210,13 +216,13 @@ static int resolve_stun(const char *hostport, char **ip, guint *port)
 static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
 {
     /* No UPnP port mapping (slow, spawns threads) and no ICE-TCP: UDP only. */
-    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode",
-                 cfg->controlling, NULL);
+    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode", cfg->controlling,
+                 NULL);
     if (cfg->stun_server && *cfg->stun_server) {
         char *ip = NULL;
         guint port = 0;
         if (resolve_stun(cfg->stun_server, &ip, &port) != 0) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "bad stun_server \"%s\" (want host:port)",
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want host:port)",
                     cfg->stun_server);
             return TSR_ERR_CONFIG;
         }
@@ -226,14 +232,14 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
     if (cfg->bind_address && *cfg->bind_address) {
         NiceAddress a;
         if (!nice_address_set_from_string(&a, cfg->bind_address)) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "bad bind address \"%s\"", cfg->bind_address);
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad bind address \"%s\"", cfg->bind_address);
             return TSR_ERR_CONFIG;
         }
         nice_agent_add_local_address(ice->agent, &a);
     }
     if (cfg->public_address && *cfg->public_address) {
         if (!g_hostname_is_ip_address(cfg->public_address)) {
-            TSR_LOG(TSR_LOG_ERROR, "ice", "public_address \"%s\" is not an IP address",
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "public_address \"%s\" is not an IP address",
                     cfg->public_address);
             return TSR_ERR_CONFIG;
         }
@@ -252,11 +258,11 @@ static int start_stream(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
         nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min, cfg->port_max);
     ice->sig_state = g_signal_connect(ice->agent, "component-state-changed",
                                       G_CALLBACK(on_component_state), ice);
-    ice->sig_cand = g_signal_connect(ice->agent, "new-candidate-full",
-                                     G_CALLBACK(on_new_candidate), ice);
+    ice->sig_cand =
+        g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
     if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
-        TSR_LOG(TSR_LOG_ERROR, "ice", "no local candidate (ports %u..%u exhausted?)",
+        TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "no local candidate (ports %u..%u exhausted?)",
                 cfg->port_min, cfg->port_max);
         return TSR_ERR_IO;
     }
@@ -278,9 +284,10 @@ int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_co
     ice->ctx = g_main_context_ref(ctx);
     ice->cb = *cb;
     ice->user = user;
+    ice->log_ctx = g_strdup(cfg->log_ctx ? cfg->log_ctx : "ice");
     ice->full = cfg->controlling || cfg->full_ice || (cfg->stun_server && *cfg->stun_server);
-    ice->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
-                                                      : DEFAULT_CONSENT_TIMEOUT_MS;
+    ice->consent_timeout_ms =
+        cfg->consent_timeout_ms ? cfg->consent_timeout_ms : DEFAULT_CONSENT_TIMEOUT_MS;
     NiceAgentOption opts = ice->full ? NICE_AGENT_OPTION_ICE_TRICKLE : NICE_AGENT_OPTION_LITE_MODE;
     if (cfg->controlling)
         opts = NICE_AGENT_OPTION_NONE; /* the loopback client knows all candidates */
@@ -363,18 +370,32 @@ out:
     return rc;
 }
 
+int tsr_ice_remote_gathering_done(struct tsr_ice *ice)
+{
+    if (!ice || ice->closed)
+        return TSR_ERR_STATE;
+    if (ice->full)
+        nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+    return 0;
+}
+
 /* ---- data path ---- */
 
 int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len)
 {
     if (!ice || ice->closed)
         return TSR_ERR_STATE;
-    if (ice->state != TSR_ICE_STATE_CONNECTED && ice->state != TSR_ICE_STATE_DISCONNECTED)
-        return TSR_ERR_AGAIN;
     if (len > G_MAXUINT)
         return -EMSGSIZE;
+    /* Tried even before CONNECTED is reported: a lite agent may already have the
+     * pair the browser nominated when its DTLS ClientHello races the state signal,
+     * and answering at once saves a 1 s DTLS retransmission. */
     gint sent = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)data);
-    return sent == (gint)len ? 0 : TSR_ERR_IO;
+    if (sent == (gint)len)
+        return 0;
+    return ice->state == TSR_ICE_STATE_CONNECTED || ice->state == TSR_ICE_STATE_DISCONNECTED
+               ? TSR_ERR_IO
+               : TSR_ERR_AGAIN;
 }
 
 enum tsr_ice_state tsr_ice_get_state(const struct tsr_ice *ice)
@@ -438,11 +459,16 @@ void tsr_ice_free(struct tsr_ice **pice)
         return;
     struct tsr_ice *ice = *pice;
     tsr_ice_close(ice);
-    if (ice->agent)
+    if (ice->agent) {
+        /* close_async stops STUN discovery and frees its state; the agent is
+         * finalised once its pending sources on ctx have run. */
+        nice_agent_close_async(ice->agent, NULL, NULL);
         g_object_unref(ice->agent);
+    }
     g_free(ice->public_address);
     g_free(ice->ufrag);
     g_free(ice->pwd);
+    g_free(ice->log_ctx);
     g_main_context_unref(ice->ctx);
     g_free(ice);
     *pice = NULL;

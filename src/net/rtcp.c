@@ -286,12 +286,18 @@ static int parse_one(const uint8_t *p, size_t plen, struct tsr_rtcp_item *it)
         n -= pad;
     }
     switch (pt) {
-    case TSR_RTCP_SR: return parse_sr(b, n, count, it);
-    case TSR_RTCP_RR: return parse_rr(b, n, count, it);
-    case TSR_RTCP_SDES: return parse_sdes(b, n, count, it);
-    case TSR_RTCP_BYE: return parse_bye(b, n, count, it);
-    case TSR_RTCP_RTPFB: return parse_rtpfb(b, n, count, it);
-    case TSR_RTCP_PSFB: return parse_psfb(b, n, count, it);
+    case TSR_RTCP_SR:
+        return parse_sr(b, n, count, it);
+    case TSR_RTCP_RR:
+        return parse_rr(b, n, count, it);
+    case TSR_RTCP_SDES:
+        return parse_sdes(b, n, count, it);
+    case TSR_RTCP_BYE:
+        return parse_bye(b, n, count, it);
+    case TSR_RTCP_RTPFB:
+        return parse_rtpfb(b, n, count, it);
+    case TSR_RTCP_PSFB:
+        return parse_psfb(b, n, count, it);
     default:
         if (pt < 192 || pt > 223)
             return TSR_ERR_INVALID; /* not RTCP at all (RFC 5761 range) */

@@ -102,8 +102,8 @@ int tsr_rtp_write_header(const struct tsr_rtp_header *h, uint8_t *buf, size_t ca
 
     if (!h || !buf || !len || h->csrc_count > TSR_RTP_MAX_CSRC || h->payload_type > 127)
         return -EINVAL;
-    if (h->extension && (h->ext_bytes % 4 != 0 || h->ext_bytes / 4 > 0xffff ||
-                         (h->ext_bytes && !h->ext_data)))
+    if (h->extension &&
+        (h->ext_bytes % 4 != 0 || h->ext_bytes / 4 > 0xffff || (h->ext_bytes && !h->ext_data)))
         return -EINVAL;
     need = TSR_RTP_HEADER_BYTES + (size_t)h->csrc_count * 4 + (h->extension ? 4 + h->ext_bytes : 0);
     if (cap < need)

@@ -67,7 +67,8 @@ int tsr_rtp_stream_in_report(struct tsr_rtp_stream_in *s, int64_t now_us,
 
     memset(out, 0, sizeof *out);
     out->ssrc = s->ssrc;
-    out->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)((lost_int << 8) / (int64_t)exp_int);
+    out->fraction_lost =
+        (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)((lost_int << 8) / (int64_t)exp_int);
     if (lost > 0x7fffff)
         lost = 0x7fffff;
     if (lost < -0x800000)

@@ -32,7 +32,8 @@ struct tsr_rtp_stream_out {
     struct tsr_counter *c_nack_miss;
 };
 
-int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out, const struct tsr_rtp_stream_out_config *cfg,
+int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out,
+                           const struct tsr_rtp_stream_out_config *cfg,
                            const struct tsr_media_clock *clock)
 {
     struct tsr_rtp_stream_out *s;

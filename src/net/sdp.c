@@ -383,7 +383,8 @@ int tsr_sdp_write(const struct tsr_sdp *sdp, char **out)
     if (!sdp || !out)
         return -EINVAL;
     GString *s = g_string_sized_new(2048);
-    g_string_append_printf(s, "v=0\r\no=%s\r\ns=%s\r\n", sdp->origin ? sdp->origin : "- 0 0 IN IP4 0.0.0.0",
+    g_string_append_printf(s, "v=0\r\no=%s\r\ns=%s\r\n",
+                           sdp->origin ? sdp->origin : "- 0 0 IN IP4 0.0.0.0",
                            sdp->session_name && *sdp->session_name ? sdp->session_name : "-");
     if (sdp->connection)
         g_string_append_printf(s, "c=%s\r\n", sdp->connection);

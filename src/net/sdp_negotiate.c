@@ -24,8 +24,8 @@ struct neg_ctx {
     const struct tsr_sdp *offer;
     const struct tsr_sdp_local *local;
     struct tsr_sdp_negotiation *neg;
-    const char *bundle;      /* a=group:BUNDLE value, NULL when absent */
-    char *reason;            /* TSR_SDP_REASON_MAX bytes or NULL */
+    const char *bundle; /* a=group:BUNDLE value, NULL when absent */
+    char *reason;       /* TSR_SDP_REASON_MAX bytes or NULL */
 };
 
 static int fail(struct neg_ctx *c, int rc, const char *fmt, const char *arg)
@@ -48,6 +48,19 @@ const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec)
         break;
     }
     return "none";
+}
+
+int tsr_sdp_video_pref_parse(const char *name, enum tsr_sdp_video_pref *out)
+{
+    if (!name || !out)
+        return TSR_ERR_INVALID;
+    if (g_ascii_strcasecmp(name, "vp8") == 0)
+        *out = TSR_SDP_VIDEO_PREF_VP8;
+    else if (g_ascii_strcasecmp(name, "h264") == 0)
+        *out = TSR_SDP_VIDEO_PREF_H264;
+    else
+        return TSR_ERR_INVALID;
+    return 0;
 }
 
 void tsr_sdp_negotiation_free(struct tsr_sdp_negotiation **neg)
@@ -273,10 +286,10 @@ static bool accept_media_line(struct neg_ctx *c, const struct tsr_sdp_media *m,
         line->clock_rate = 48000;
         line->channels = 2;
     } else {
-        enum tsr_sdp_codec first = pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264
-                                                                   : TSR_SDP_CODEC_VP8;
-        enum tsr_sdp_codec second = first == TSR_SDP_CODEC_VP8 ? TSR_SDP_CODEC_H264
-                                                               : TSR_SDP_CODEC_VP8;
+        enum tsr_sdp_codec first =
+            pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
+        enum tsr_sdp_codec second =
+            first == TSR_SDP_CODEC_VP8 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
         line->codec = first;
         line->pt = pick_video_pt(m, first);
         if (line->pt < 0) {
@@ -358,8 +371,7 @@ static int read_transport(struct neg_ctx *c)
         return fail(c, TSR_ERR_INVALID, "offer has no DTLS fingerprint (a=fingerprint)%s", NULL);
     if (tsr_sdp_parse_fingerprint(fp, &neg->remote_fingerprint) != 0)
         return fail(c, TSR_ERR_INVALID, "malformed a=fingerprint%s", NULL);
-    if (strcmp(neg->remote_fingerprint.hash, "sha-256") != 0 ||
-        neg->remote_fingerprint.len != 32)
+    if (strcmp(neg->remote_fingerprint.hash, "sha-256") != 0 || neg->remote_fingerprint.len != 32)
         return fail(c, TSR_ERR_UNSUPPORTED, "fingerprint hash %s is not sha-256",
                     neg->remote_fingerprint.hash);
     if (!setup || strcmp(setup, "actpass") == 0 || strcmp(setup, "active") == 0)
@@ -391,8 +403,8 @@ static int read_transport(struct neg_ctx *c)
 static int check_local(const struct tsr_sdp_local *l)
 {
     if (!l || !ice_token_ok(l->ice_ufrag, 4, 256) || !ice_token_ok(l->ice_pwd, 22, 256) ||
-        !l->fingerprint_sha256 || !l->audio_ssrc || !l->video_ssrc || !l->cname ||
-        !*l->cname || !l->stream_id || !*l->stream_id || (l->n_candidates && !l->candidates))
+        !l->fingerprint_sha256 || !l->audio_ssrc || !l->video_ssrc || !l->cname || !*l->cname ||
+        !l->stream_id || !*l->stream_id || (l->n_candidates && !l->candidates))
         return -EINVAL;
     for (size_t i = 0; i < l->n_candidates; i++)
         if (!l->candidates[i] || !g_str_has_prefix(l->candidates[i], "candidate:") ||
@@ -440,9 +452,13 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
                           tsr_sdp_codec_name(line->codec));
         if (line->codec == TSR_SDP_CODEC_H264)
             tsr_sdp_add_attrf(ans, m, "fmtp", "%d %s", line->pt, H264_FMTP);
-        static const struct { unsigned bit; const char *v; } fbs[] = {
-            {TSR_SDP_FB_NACK, "nack"}, {TSR_SDP_FB_PLI, "nack pli"},
-            {TSR_SDP_FB_FIR, "ccm fir"}, {TSR_SDP_FB_REMB, "goog-remb"}};
+        static const struct {
+            unsigned bit;
+            const char *v;
+        } fbs[] = {{TSR_SDP_FB_NACK, "nack"},
+                   {TSR_SDP_FB_PLI, "nack pli"},
+                   {TSR_SDP_FB_FIR, "ccm fir"},
+                   {TSR_SDP_FB_REMB, "goog-remb"}};
         for (size_t i = 0; i < G_N_ELEMENTS(fbs); i++)
             if (line->fb & fbs[i].bit)
                 tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d %s", line->pt, fbs[i].v);

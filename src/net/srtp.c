@@ -30,9 +30,8 @@ enum srtp_op { OP_PROTECT_RTP, OP_PROTECT_RTCP, OP_UNPROTECT_RTP, OP_UNPROTECT_R
 
 static struct tsr_counter *error_counter(enum srtp_op op)
 {
-    static const char *const labels[OP_COUNT] = {
-        "op=\"protect_rtp\"", "op=\"protect_rtcp\"", "op=\"unprotect_rtp\"",
-        "op=\"unprotect_rtcp\""};
+    static const char *const labels[OP_COUNT] = {"op=\"protect_rtp\"", "op=\"protect_rtcp\"",
+                                                 "op=\"unprotect_rtp\"", "op=\"unprotect_rtcp\""};
     /* Looked up per error, not cached: the registry can be reset by tests, and
      * errors are the rare path. */
     return tsr_metrics_counter("tessera_srtp_errors_total", labels[op],
@@ -84,9 +83,9 @@ int tsr_srtp_new(struct tsr_srtp **out, const struct tsr_dtls_srtp_keys *keys)
     int rc = 0;
     if (!out || !keys)
         return -EINVAL;
-    size_t want_salt = keys->profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM ? 12
+    size_t want_salt = keys->profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM    ? 12
                        : keys->profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_80 ? 14
-                                                                              : 0;
+                                                                             : 0;
     if (!want_salt || keys->key_len != 16 || keys->salt_len != want_salt)
         return -EINVAL;
     if (!library_ready())

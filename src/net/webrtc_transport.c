@@ -8,6 +8,7 @@
  * sending protects a copy in the transport's own buffer. */
 #include <tessera/webrtc_transport.h>
 
+#include <tessera/demux.h>
 #include <tessera/err.h>
 #include <tessera/ice.h>
 #include <tessera/log.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define MAX_PLAIN_BYTES 1500
+#define DTLS_BACKLOG_MAX 16 /* one handshake flight is at most ~6 records */
 
 struct tsr_webrtc_transport {
     GMainContext *ctx;
@@ -33,23 +35,11 @@ struct tsr_webrtc_transport {
     bool lite;
     bool remote_set;
     bool closed;
-    char **local_cands; /* cache behind tsr_webrtc_transport_local */
+    char *log_ctx;
+    char **local_cands;  /* cache behind tsr_webrtc_transport_local */
+    GQueue dtls_backlog; /* GBytes: DTLS records sent before ICE had a pair */
     uint8_t sendbuf[MAX_PLAIN_BYTES + TSR_SRTP_MAX_TRAILER_BYTES];
 };
-
-/* RFC 7983 §7 first-byte ranges (STUN never gets here: libnice consumes it). */
-enum packet_class { PKT_DTLS, PKT_RTP, PKT_RTCP, PKT_UNKNOWN };
-
-static enum packet_class classify(const uint8_t *d, size_t len)
-{
-    if (len == 0)
-        return PKT_UNKNOWN;
-    if (d[0] >= 20 && d[0] <= 63)
-        return PKT_DTLS;
-    if (d[0] >= 128 && d[0] <= 191 && len >= 2)
-        return d[1] >= 192 && d[1] <= 223 ? PKT_RTCP : PKT_RTP; /* RFC 5761 §4 */
-    return PKT_UNKNOWN;
-}
 
 static void count_bad(const char *reason)
 {
@@ -71,7 +61,7 @@ static void set_state(struct tsr_webrtc_transport *t, enum tsr_webrtc_state s)
     if (t->state == s || t->state == TSR_WEBRTC_STATE_CLOSED ||
         (t->state == TSR_WEBRTC_STATE_FAILED && s != TSR_WEBRTC_STATE_CLOSED))
         return;
-    TSR_LOG(TSR_LOG_INFO, "webrtc", "transport %s -> %s", tsr_webrtc_state_name(t->state),
+    TSR_LOG(TSR_LOG_INFO, t->log_ctx, "transport %s -> %s", tsr_webrtc_state_name(t->state),
             tsr_webrtc_state_name(s));
     t->state = s;
     if (t->cb.on_state)
@@ -84,7 +74,7 @@ static void on_media(struct tsr_webrtc_transport *t, uint8_t *data, size_t len, 
 {
     if (!t->srtp) {
         count_bad("before_keys");
-        TSR_LOG_RL(TSR_LOG_DEBUG, "webrtc", 2000, "media before DTLS finished: dropped");
+        TSR_LOG_RL(TSR_LOG_DEBUG, t->log_ctx, 2000, "media before DTLS finished: dropped");
         return;
     }
     int rc = rtcp ? tsr_srtp_unprotect_rtcp(t->srtp, data, &len)
@@ -96,25 +86,42 @@ static void on_media(struct tsr_webrtc_transport *t, uint8_t *data, size_t len, 
         fn(t->user, data, len);
 }
 
+/* First-byte demux (RFC 7983, src/net/demux.c). STUN never gets here: libnice
+ * consumes it. */
 static void on_ice_recv(void *user, uint8_t *data, size_t len)
 {
     struct tsr_webrtc_transport *t = user;
-    switch (classify(data, len)) {
-    case PKT_DTLS:
+    enum tsr_demux_kind kind = tsr_demux_classify(data, len);
+    switch (kind) {
+    case TSR_DEMUX_DTLS:
         if (!t->dtls || tsr_dtls_handle_packet(t->dtls, data, len) == TSR_ERR_INVALID)
             count_bad("dtls");
         break;
-    case PKT_RTP:
+    case TSR_DEMUX_RTP:
         on_media(t, data, len, false);
         break;
-    case PKT_RTCP:
+    case TSR_DEMUX_RTCP:
         on_media(t, data, len, true);
         break;
-    case PKT_UNKNOWN:
+    default: /* unknown, ZRTP, TURN channel data, stray STUN: not ours */
         count_bad("unknown");
-        TSR_LOG_RL(TSR_LOG_WARN, "webrtc", 2000, "garbage datagram (%zu bytes, first 0x%02x)",
-                   len, len ? data[0] : 0);
+        TSR_LOG_RL(TSR_LOG_WARN, t->log_ctx, 2000, "dropped %s datagram (%zu bytes, first 0x%02x)",
+                   tsr_demux_kind_name(kind), len, len ? data[0] : 0);
         break;
+    }
+}
+
+/* A browser's ClientHello often arrives with the check that nominates the pair,
+ * a moment before libnice reports CONNECTED; our reply flight could not go out
+ * then. Sending it now saves GnuTLS's 1 s retransmission timeout. */
+static void flush_dtls_backlog(struct tsr_webrtc_transport *t)
+{
+    GBytes *b;
+    while ((b = g_queue_pop_head(&t->dtls_backlog))) {
+        gsize n;
+        const uint8_t *d = g_bytes_get_data(b, &n);
+        tsr_ice_send(t->ice, d, n);
+        g_bytes_unref(b);
     }
 }
 
@@ -126,6 +133,7 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
         set_state(t, TSR_WEBRTC_STATE_CONNECTING);
         break;
     case TSR_ICE_STATE_CONNECTED:
+        flush_dtls_backlog(t);
         if (t->srtp) {
             set_state(t, TSR_WEBRTC_STATE_CONNECTED); /* back from DISCONNECTED */
         } else {
@@ -139,7 +147,7 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
             set_state(t, TSR_WEBRTC_STATE_DISCONNECTED);
         break;
     case TSR_ICE_STATE_FAILED:
-        TSR_LOG(TSR_LOG_WARN, "webrtc", "ICE failed");
+        TSR_LOG(TSR_LOG_WARN, t->log_ctx, "ICE failed");
         set_state(t, TSR_WEBRTC_STATE_FAILED);
         break;
     default:
@@ -150,7 +158,9 @@ static void on_ice_state(void *user, enum tsr_ice_state s)
 static void on_ice_candidate(void *user, const char *candidate)
 {
     struct tsr_webrtc_transport *t = user;
-    if (t->cb.on_candidate)
+    /* Host candidates exist before the answer is written and are in it; only
+     * later ones (server-reflexive, full ICE) need trickling. */
+    if (t->cb.on_candidate && !strstr(candidate, " typ host"))
         t->cb.on_candidate(t->user, candidate);
 }
 
@@ -159,7 +169,10 @@ static void on_ice_candidate(void *user, const char *candidate)
 static int dtls_send(void *user, const uint8_t *data, size_t len)
 {
     struct tsr_webrtc_transport *t = user;
-    return tsr_ice_send(t->ice, data, len);
+    int rc = tsr_ice_send(t->ice, data, len);
+    if (rc == TSR_ERR_AGAIN && g_queue_get_length(&t->dtls_backlog) < DTLS_BACKLOG_MAX)
+        g_queue_push_tail(&t->dtls_backlog, g_bytes_new(data, len));
+    return rc;
 }
 
 static void dtls_connected(void *user, const struct tsr_dtls_srtp_keys *keys)
@@ -167,7 +180,7 @@ static void dtls_connected(void *user, const struct tsr_dtls_srtp_keys *keys)
     struct tsr_webrtc_transport *t = user;
     int rc = tsr_srtp_new(&t->srtp, keys);
     if (rc != 0) {
-        TSR_LOG(TSR_LOG_ERROR, "webrtc", "SRTP setup failed: %s", tsr_strerror(rc));
+        TSR_LOG(TSR_LOG_ERROR, t->log_ctx, "SRTP setup failed: %s", tsr_strerror(rc));
         set_state(t, TSR_WEBRTC_STATE_FAILED);
         return;
     }
@@ -182,7 +195,7 @@ static void dtls_failed(void *user, int err)
         set_state(t, TSR_WEBRTC_STATE_CLOSED);
         return;
     }
-    TSR_LOG(TSR_LOG_WARN, "webrtc", "DTLS failed: %s%s", tsr_strerror(err),
+    TSR_LOG(TSR_LOG_WARN, t->log_ctx, "DTLS failed: %s%s", tsr_strerror(err),
             err == TSR_ERR_AUTH ? " (certificate does not match a=fingerprint)" : "");
     set_state(t, TSR_WEBRTC_STATE_FAILED);
 }
@@ -226,6 +239,8 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
     t->srtp_profiles = g_strdup(cfg->srtp_profiles);
     t->cb = *cb;
     t->user = user;
+    t->log_ctx = g_strdup(cfg->log_ctx ? cfg->log_ctx : "webrtc");
+    g_queue_init(&t->dtls_backlog);
     t->lite = !cfg->ice_controlling && !(cfg->stun_server && *cfg->stun_server);
     struct tsr_ice_config icfg = {
         .port_min = cfg->port_min,
@@ -235,6 +250,7 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
         .bind_address = cfg->bind_address,
         .controlling = cfg->ice_controlling,
         .consent_timeout_ms = cfg->consent_timeout_ms,
+        .log_ctx = cfg->log_ctx,
     };
     struct tsr_ice_callbacks icb = {on_ice_recv, on_ice_state, on_ice_candidate};
     int rc = tsr_ice_new(&t->ice, ctx, &icfg, &icb, t);
@@ -282,6 +298,7 @@ int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
         .cert = t->cert,
         .remote_fingerprint = r->fingerprint,
         .srtp_profiles = t->srtp_profiles,
+        .log_ctx = t->log_ctx,
     };
     struct tsr_dtls_callbacks dcb = {dtls_send, dtls_connected, dtls_failed};
     rc = tsr_dtls_new(&t->dtls, t->ctx, &dcfg, &dcb, t);
@@ -291,7 +308,7 @@ int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
     for (size_t i = 0; i < r->n_candidates; i++) {
         int crc = tsr_ice_add_remote_candidate(t->ice, r->candidates[i]);
         if (crc != 0 && crc != TSR_ERR_UNSUPPORTED)
-            TSR_LOG(TSR_LOG_DEBUG, "webrtc", "remote candidate ignored (%s): %s",
+            TSR_LOG(TSR_LOG_DEBUG, t->log_ctx, "remote candidate ignored (%s): %s",
                     tsr_strerror(crc), r->candidates[i]);
     }
     set_state(t, TSR_WEBRTC_STATE_CONNECTING);
@@ -317,11 +334,13 @@ int tsr_webrtc_transport_set_remote_description(struct tsr_webrtc_transport *t,
     return tsr_webrtc_transport_set_remote(t, &r);
 }
 
-int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t,
-                                              const char *candidate)
+int tsr_webrtc_transport_add_remote_candidate(struct tsr_webrtc_transport *t, const char *candidate)
 {
     if (!t || t->closed)
         return TSR_ERR_STATE;
+    if (!candidate || !*candidate || strcmp(candidate, "a=end-of-candidates") == 0 ||
+        strcmp(candidate, "end-of-candidates") == 0)
+        return tsr_ice_remote_gathering_done(t->ice);
     return tsr_ice_add_remote_candidate(t->ice, candidate);
 }
 
@@ -347,8 +366,7 @@ int tsr_webrtc_transport_send_rtp(struct tsr_webrtc_transport *t, const uint8_t 
     return send_protected(t, data, len, false);
 }
 
-int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data,
-                                   size_t len)
+int tsr_webrtc_transport_send_rtcp(struct tsr_webrtc_transport *t, const uint8_t *data, size_t len)
 {
     return send_protected(t, data, len, true);
 }
@@ -389,7 +407,9 @@ void tsr_webrtc_transport_free(struct tsr_webrtc_transport **pt)
     tsr_ice_free(&t->ice);
     tsr_dtls_cert_unref(&t->cert);
     g_strfreev(t->local_cands);
+    g_queue_clear_full(&t->dtls_backlog, (GDestroyNotify)g_bytes_unref);
     g_free(t->srtp_profiles);
+    g_free(t->log_ctx);
     g_main_context_unref(t->ctx);
     g_free(t);
     *pt = NULL;

@@ -106,7 +106,7 @@ h.run('pexip_sdk', async ({ scratch, defer }) => {
   const server = await h.startServer({
     allowAdhoc: false,
     conferences: [{ alias: 'meet', name: 'Meet' }, { alias: 'board', name: 'Board', host_pin: '1234', guest_pin: '5678' }],
-    extraConfig: '[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\nvideo_bitrate_bps = 300000',
+    sections: { mixer: { canvas_width: 320, canvas_height: 180, fps: 15, video_bitrate_bps: 300000 } },
   });
   defer(() => server.stop());
   const status = await server.status();

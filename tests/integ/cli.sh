@@ -59,7 +59,7 @@ for try in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 20000))
   "$bin" --listen "127.0.0.1:$port" 2>"$tmp/server.log" &
   pid=$!
-  for i in $(seq 1 100); do
+  for i in $(seq 1 600); do # up to 60 s: a sanitizer build on a loaded machine starts slowly
     grep -q "listening on" "$tmp/server.log" && break
     kill -0 $pid 2>/dev/null || break
     sleep 0.1

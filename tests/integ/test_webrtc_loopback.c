@@ -2,14 +2,17 @@
  * DTLS server, answer from tsr_sdp_negotiate) and a client (full ICE,
  * controlling, DTLS client) that offers like a browser. They complete ICE, DTLS
  * and SRTP and exchange RTP and RTCP both ways; a wrong fingerprint is refused;
- * garbage on the media port is counted while the session carries on.
+ * garbage on the media port is counted while the session carries on; silence
+ * reports DISCONNECTED (consent) and media brings CONNECTED back.
  * Deterministic: the test runs the GMainContext until the awaited event
  * happens, with a generous deadline instead of sleeps. */
 #include <tessera/dtls.h>
 #include <tessera/err.h>
+#include <tessera/ice.h>
 #include <tessera/metrics.h>
 #include <tessera/sdp.h>
 #include <tessera/sdp_negotiate.h>
+#include <tessera/srtp.h>
 #include <tessera/webrtc_transport.h>
 
 #include <gio/gio.h>
@@ -17,6 +20,9 @@
 #include <string.h>
 
 #define DEADLINE_S 20
+
+/* NULL: the server is ICE-lite; else its stun_server (full ICE, controlled). */
+static const char *srv_stun;
 
 struct endpoint {
     struct tsr_webrtc_transport *t;
@@ -110,7 +116,8 @@ static void client_apply_answer(struct endpoint *cli, const char *answer)
 {
     struct tsr_sdp *sdp = NULL;
     g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
-    g_assert_nonnull(tsr_sdp_attr_find(sdp->attrs, sdp->n_attrs, "ice-lite"));
+    g_assert_true((tsr_sdp_attr_find(sdp->attrs, sdp->n_attrs, "ice-lite") != NULL) ==
+                  (srv_stun == NULL));
     const struct tsr_sdp_media *m = &sdp->media[0];
     struct tsr_sdp_fingerprint fp;
     g_assert_cmpint(tsr_sdp_parse_fingerprint(tsr_sdp_media_attr(sdp, m, "fingerprint"), &fp), ==,
@@ -156,6 +163,7 @@ static void pair_connect(struct pair *p, const char *profiles, const char *offer
             .cert = i == 0 ? p->srv_cert : p->cli_cert,
             .srtp_profiles = profiles,
             .ice_controlling = i == 1,
+            .stun_server = i == 0 ? srv_stun : NULL,
         };
         g_assert_cmpint(tsr_webrtc_transport_new(&eps[i]->t, p->ctx, &cfg, &ep_cb, eps[i]), ==, 0);
     }
@@ -166,7 +174,7 @@ static void pair_connect(struct pair *p, const char *profiles, const char *offer
     char *offer = client_offer(&cl, offer_fp ? offer_fp : tsr_dtls_cert_fingerprint(p->cli_cert));
 
     g_assert_cmpint(tsr_webrtc_transport_local(p->srv.t, &sl), ==, 0);
-    g_assert_true(sl.ice_lite);
+    g_assert_true(sl.ice_lite == (srv_stun == NULL));
     sl.audio_ssrc = 2001;
     sl.video_ssrc = 2002;
     sl.cname = "tessera";
@@ -281,12 +289,26 @@ static void loopback(gconstpointer data)
     pair_free(&p);
 }
 
+/* With a STUN server configured the server runs full ICE (controlled, trickle):
+ * it checks the client's candidates itself. The STUN server here is a dead
+ * port, so only host candidates exist — enough on loopback. */
+static void loopback_full_ice_server(void)
+{
+    struct pair p;
+    srv_stun = "127.0.0.1:9";
+    pair_connect(&p, NULL, NULL);
+    g_assert_true(run_until(p.ctx, both_connected, &p.srv, &p.cli));
+    exchange(&p, 5, 300);
+    pair_free(&p);
+    srv_stun = NULL;
+}
+
 static void fingerprint_mismatch(void)
 {
     struct tsr_dtls_cert *other = NULL;
     g_assert_cmpint(tsr_dtls_cert_generate(&other), ==, 0);
-    struct tsr_counter *c = tsr_metrics_counter("tessera_dtls_errors_total",
-                                                "reason=\"fingerprint_mismatch\"", "x");
+    struct tsr_counter *c =
+        tsr_metrics_counter("tessera_dtls_errors_total", "reason=\"fingerprint_mismatch\"", "x");
     uint64_t before = tsr_counter_value(c);
     struct pair p;
     /* the offer claims another certificate than the one the client presents */
@@ -301,56 +323,207 @@ static void fingerprint_mismatch(void)
     tsr_dtls_cert_unref(&other);
 }
 
-static bool garbage_seen(struct endpoint *a, struct endpoint *b)
+/* ---- a client built from the modules directly (ICE + DTLS + SRTP), so the test
+ * can also put raw datagrams on the ICE-validated path ---- */
+
+struct raw_client {
+    struct tsr_ice *ice;
+    struct tsr_dtls *dtls;
+    struct tsr_srtp *srtp;
+    GPtrArray *rtp;
+};
+
+static void raw_recv(void *user, uint8_t *data, size_t len)
 {
-    (void)b;
-    (void)a;
-    struct tsr_counter *c = tsr_metrics_counter("tessera_webrtc_bad_packets_total",
-                                                "reason=\"unknown\"", "x");
-    return tsr_counter_value(c) >= want_rtp;
+    struct raw_client *rc = user;
+    if (data[0] >= 20 && data[0] <= 63) {
+        tsr_dtls_handle_packet(rc->dtls, data, len);
+    } else if (rc->srtp && data[0] >= 128 && len > 12 && data[1] != 201 &&
+               tsr_srtp_unprotect_rtp(rc->srtp, data, &len) == 0) {
+        g_ptr_array_add(rc->rtp, g_bytes_new(data, len));
+    }
 }
 
-static void garbage_udp(void)
+static void raw_ice_state(void *user, enum tsr_ice_state s)
 {
+    struct raw_client *rc = user;
+    if (s == TSR_ICE_STATE_CONNECTED && rc->dtls)
+        tsr_dtls_start(rc->dtls);
+}
+
+static int raw_dtls_send(void *user, const uint8_t *data, size_t len)
+{
+    return tsr_ice_send(((struct raw_client *)user)->ice, data, len);
+}
+
+static void raw_dtls_connected(void *user, const struct tsr_dtls_srtp_keys *keys)
+{
+    struct raw_client *rc = user;
+    g_assert_cmpint(tsr_srtp_new(&rc->srtp, keys), ==, 0);
+}
+
+static void raw_dtls_failed(void *user, int err)
+{
+    (void)user;
+    g_error("raw client DTLS failed: %d", err);
+}
+
+static struct raw_client *raw_cli;
+static bool raw_ready(struct endpoint *srv, struct endpoint *unused)
+{
+    (void)unused;
+    return srv->state == TSR_WEBRTC_STATE_CONNECTED && raw_cli->srtp;
+}
+
+static bool srv_rtp_count(struct endpoint *srv, struct endpoint *unused)
+{
+    (void)unused;
+    return srv->rtp->len >= want_rtp && raw_cli->rtp->len >= want_rtp;
+}
+
+static bool srv_state_is(struct endpoint *srv, struct endpoint *want)
+{
+    return srv->state == want->state;
+}
+
+static void raw_send_rtp(struct raw_client *rc, uint16_t seq)
+{
+    uint8_t pkt[200 + TSR_SRTP_MAX_TRAILER_BYTES];
+    size_t n = make_rtp(pkt, seq, 0xC0FFEE01, (uint8_t)seq, 120);
+    g_assert_cmpint(tsr_srtp_protect_rtp(rc->srtp, pkt, &n, sizeof(pkt)), ==, 0);
+    g_assert_cmpint(tsr_ice_send(rc->ice, pkt, n), ==, 0);
+}
+
+static void garbage_and_consent(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct tsr_dtls_cert *srv_cert = NULL, *cli_cert = NULL;
+    struct endpoint srv = {0};
+    struct raw_client rc = {0};
+    raw_cli = &rc;
+    g_assert_cmpint(tsr_dtls_cert_generate(&srv_cert), ==, 0);
+    g_assert_cmpint(tsr_dtls_cert_generate(&cli_cert), ==, 0);
+    srv.rtp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    srv.rtcp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    rc.rtp = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    struct tsr_webrtc_config scfg = {
+        .bind_address = "127.0.0.1", .cert = srv_cert, .consent_timeout_ms = 300};
+    g_assert_cmpint(tsr_webrtc_transport_new(&srv.t, ctx, &scfg, &ep_cb, &srv), ==, 0);
+    struct tsr_ice_config icfg = {.bind_address = "127.0.0.1", .controlling = true};
+    struct tsr_ice_callbacks icb = {raw_recv, raw_ice_state, NULL};
+    g_assert_cmpint(tsr_ice_new(&rc.ice, ctx, &icfg, &icb, &rc), ==, 0);
+
+    /* offer/answer as in pair_connect, the client side by hand */
+    char **cands = NULL;
+    size_t n_cands = 0;
+    g_assert_cmpint(tsr_ice_local_candidates(rc.ice, &cands, &n_cands), ==, 0);
+    struct tsr_sdp_local cl = {.ice_ufrag = tsr_ice_local_ufrag(rc.ice),
+                               .ice_pwd = tsr_ice_local_pwd(rc.ice),
+                               .candidates = (const char *const *)cands,
+                               .n_candidates = n_cands};
+    char *offer = client_offer(&cl, tsr_dtls_cert_fingerprint(cli_cert));
+    struct tsr_sdp_local sl = {0};
+    g_assert_cmpint(tsr_webrtc_transport_local(srv.t, &sl), ==, 0);
+    sl.audio_ssrc = 1;
+    sl.video_ssrc = 2;
+    sl.cname = sl.stream_id = "t";
+    struct tsr_sdp_negotiation *neg = NULL;
+    g_assert_cmpint(tsr_sdp_negotiate(offer, strlen(offer), &sl, &neg, NULL), ==, 0);
+    g_assert_cmpint(tsr_webrtc_transport_set_remote_description(srv.t, neg), ==, 0);
+    struct tsr_sdp_fingerprint sfp;
+    char *fpv = g_strdup_printf("sha-256 %s", tsr_dtls_cert_fingerprint(srv_cert));
+    g_assert_cmpint(tsr_sdp_parse_fingerprint(fpv, &sfp), ==, 0);
+    struct tsr_dtls_config dcfg = {
+        .role = TSR_DTLS_ROLE_CLIENT, .cert = cli_cert, .remote_fingerprint = &sfp};
+    struct tsr_dtls_callbacks dcb = {raw_dtls_send, raw_dtls_connected, raw_dtls_failed};
+    g_assert_cmpint(tsr_dtls_new(&rc.dtls, ctx, &dcfg, &dcb, &rc), ==, 0);
+    g_assert_cmpint(tsr_ice_set_remote_credentials(rc.ice, sl.ice_ufrag, sl.ice_pwd), ==, 0);
+    for (size_t i = 0; i < sl.n_candidates; i++)
+        g_assert_cmpint(tsr_ice_add_remote_candidate(rc.ice, sl.candidates[i]), ==, 0);
+    g_assert_true(run_until(ctx, raw_ready, &srv, NULL));
+
+    /* garbage over the validated path: counted by the demux or by SRTP, dropped */
+    struct tsr_counter *unknown =
+        tsr_metrics_counter("tessera_webrtc_bad_packets_total", "reason=\"unknown\"", "x");
+    struct tsr_counter *srtp_err =
+        tsr_metrics_counter("tessera_srtp_errors_total", "op=\"unprotect_rtp\"", "x");
+    uint64_t unknown0 = tsr_counter_value(unknown), srtp0 = tsr_counter_value(srtp_err);
+    static const uint8_t junk[][8] = {
+        {0x42, 1, 2, 3, 4, 5, 6, 7}, {0xff, 0, 0, 0, 0, 0, 0, 0}, {0x05, 1, 1, 1, 1, 1, 1, 1}};
+    for (size_t i = 0; i < G_N_ELEMENTS(junk); i++)
+        g_assert_cmpint(tsr_ice_send(rc.ice, junk[i], 8), ==, 0);
+    uint8_t fake[64];
+    size_t n = make_rtp(fake, 7, 0xC0FFEE01, 0, 40); /* RTP-looking, not authenticated */
+    g_assert_cmpint(tsr_ice_send(rc.ice, fake, n), ==, 0);
+    /* then real media both ways: the session carries on */
+    for (uint16_t seq = 10; seq < 15; seq++)
+        raw_send_rtp(&rc, seq);
+    for (uint16_t seq = 10; seq < 15; seq++) {
+        uint8_t pkt[300];
+        size_t m = make_rtp(pkt, seq, 0x5E4E4001, 1, 200);
+        g_assert_cmpint(tsr_webrtc_transport_send_rtp(srv.t, pkt, m), ==, 0);
+    }
+    want_rtp = 5;
+    g_assert_true(run_until(ctx, srv_rtp_count, &srv, NULL));
+    g_assert_cmpuint(tsr_counter_value(unknown), ==, unknown0 + 3);
+    g_assert_cmpuint(tsr_counter_value(srtp_err), ==, srtp0 + 1);
+    g_assert_cmpuint(srv.rtp->len, ==, 5); /* the fake never reached on_rtp */
+    for (uint16_t seq = 10; seq < 15; seq++) {
+        uint8_t pkt[200];
+        size_t m = make_rtp(pkt, seq, 0xC0FFEE01, (uint8_t)seq, 120);
+        assert_bytes(g_ptr_array_index(srv.rtp, seq - 10), pkt, m);
+    }
+    g_assert_cmpint(srv.state, ==, TSR_WEBRTC_STATE_CONNECTED);
+
+    /* consent: silence for longer than consent_timeout_ms reports DISCONNECTED,
+     * the next packet brings the transport back to CONNECTED */
+    struct endpoint want = {.state = TSR_WEBRTC_STATE_DISCONNECTED};
+    g_assert_true(run_until(ctx, srv_state_is, &srv, &want));
+    raw_send_rtp(&rc, 20);
+    want.state = TSR_WEBRTC_STATE_CONNECTED;
+    g_assert_true(run_until(ctx, srv_state_is, &srv, &want));
+
+    tsr_webrtc_transport_free(&srv.t);
+    tsr_srtp_free(&rc.srtp);
+    tsr_dtls_free(&rc.dtls);
+    tsr_ice_free(&rc.ice);
+    g_strfreev(cands);
+    g_free(fpv);
+    g_free(offer);
+    tsr_sdp_negotiation_free(&neg);
+    g_ptr_array_free(srv.rtp, TRUE);
+    g_ptr_array_free(srv.rtcp, TRUE);
+    g_ptr_array_free(rc.rtp, TRUE);
+    tsr_dtls_cert_unref(&srv_cert);
+    tsr_dtls_cert_unref(&cli_cert);
+    while (g_main_context_iteration(ctx, FALSE))
+        ;
+    g_main_context_unref(ctx);
+}
+
+static void foreign_source(void)
+{
+    /* datagrams from an address ICE never validated: libnice drops them before
+     * our demux; the session must not notice */
     struct pair p;
     pair_connect(&p, NULL, NULL);
     g_assert_true(run_until(p.ctx, both_connected, &p.srv, &p.cli));
-    exchange(&p, 3, 1);
-
-    /* garbage from the client's own (ICE-validated) address and port: it has
-     * to get past libnice to our demux, which counts and drops it */
-    uint16_t srv_port = tsr_webrtc_transport_local_port(p.srv.t);
-    g_assert_cmpuint(srv_port, >, 0);
-    struct tsr_counter *c = tsr_metrics_counter("tessera_webrtc_bad_packets_total",
-                                                "reason=\"unknown\"", "x");
-    uint64_t before = tsr_counter_value(c);
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                 G_SOCKET_PROTOCOL_UDP, NULL);
-    g_assert_nonnull(sock);
+    GSocket *sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
     GInetAddress *lo = g_inet_address_new_from_string("127.0.0.1");
-    GSocketAddress *dst = g_inet_socket_address_new(lo, srv_port);
-    static const uint8_t junk[][8] = {{0x42, 1, 2, 3, 4, 5, 6, 7}, {0xff, 0, 0, 0, 0, 0, 0, 0},
-                                      {0x05, 1, 1, 1, 1, 1, 1, 1}};
-    for (size_t i = 0; i < G_N_ELEMENTS(junk); i++)
-        g_assert_cmpint(g_socket_send_to(sock, dst, (const gchar *)junk[i], 8, NULL, NULL), ==, 8);
-    /* garbage that looks like SRTP (RTP version bits) fails authentication */
+    GSocketAddress *dst = g_inet_socket_address_new(lo, tsr_webrtc_transport_local_port(p.srv.t));
     uint8_t fake[64];
     size_t n = make_rtp(fake, 7, 0xC0FFEE01, 0, 40);
-    g_assert_cmpint(g_socket_send_to(sock, dst, (const gchar *)fake, n, NULL, NULL), ==, (gssize)n);
-
-    /* Whether libnice passes datagrams from an unknown source up depends on its
-     * version; either way nothing may reach on_rtp and the session must go on. */
-    guint rtp_before = p.srv.rtp->len;
-    exchange(&p, 5, 50);
-    g_assert_cmpuint(p.srv.rtp->len, ==, rtp_before + 5);
-    g_test_message("garbage counted by the demux: %" G_GUINT64_FORMAT,
-                   tsr_counter_value(c) - before);
+    for (int i = 0; i < 10; i++)
+        g_assert_cmpint(g_socket_send_to(sock, dst, (const gchar *)fake, n, NULL, NULL), ==,
+                        (gssize)n);
+    exchange(&p, 5, 1);
+    g_assert_cmpuint(p.srv.rtp->len, ==, 5);
+    g_assert_cmpint(p.srv.state, ==, TSR_WEBRTC_STATE_CONNECTED);
     g_object_unref(dst);
     g_object_unref(lo);
     g_object_unref(sock);
-    g_assert_cmpint(p.srv.state, ==, TSR_WEBRTC_STATE_CONNECTED);
     pair_free(&p);
-    (void)garbage_seen;
 }
 
 int main(int argc, char **argv)
@@ -360,8 +533,10 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(TSR_SRTP_PROFILE_AES128_CM_SHA1_80), loopback);
     g_test_add_data_func("/webrtc/loopback_aead_aes_128_gcm",
                          GINT_TO_POINTER(TSR_SRTP_PROFILE_AEAD_AES_128_GCM), loopback);
+    g_test_add_func("/webrtc/loopback_full_ice_server", loopback_full_ice_server);
     g_test_add_func("/webrtc/fingerprint_mismatch", fingerprint_mismatch);
-    g_test_add_func("/webrtc/garbage_udp", garbage_udp);
+    g_test_add_func("/webrtc/garbage_and_consent", garbage_and_consent);
+    g_test_add_func("/webrtc/foreign_source", foreign_source);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -656,6 +656,42 @@ static void test_level_from_signal(void)
     tsr_audio_mixer_free(&m);
 }
 
+/* A stereo variant gets stereo packets; with DTX on, silence becomes 1..2 byte
+ * packets flagged for the RTP layer to skip, while timestamps keep running. */
+static void test_stereo_and_dtx(void)
+{
+    struct tsr_audio_mixer_params p;
+    tsr_audio_mixer_params_default(&p);
+    p.dtx = true;
+    struct tsr_audio_mixer *m = NULL;
+    g_assert_cmpint(tsr_audio_mixer_new(&m, &p), ==, 0);
+    const struct tsr_audio_variant stereo = {.bitrate_bps = 48000, .channels = 2, .fec = false};
+    g_assert_cmpint(tsr_audio_mixer_add(m, 1, &stereo), ==, 0);
+    g_assert_cmpint(tsr_audio_mixer_add(m, 2, &VAR_64K), ==, 0);
+    struct sender s[3];
+    sender_init(&s[1], 1, false);
+    sender_init(&s[2], 2, false);
+    int dtx = 0;
+    for (int t = 0; t < 40; t++) {
+        sender_send(&s[1], m, 0, 0.0, 127, false);
+        sender_send(&s[2], m, 0, 0.0, 127, false);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+        const struct tsr_audio_out *o = out_of(outs, n, 1);
+        size_t len;
+        const uint8_t *data = tsr_audio_payload_data(o->payload, &len);
+        g_assert_true(data[0] & 0x04); /* TOC stereo flag */
+        g_assert_true(o->dtx == (len <= 2));
+        g_assert_cmpuint(o->ts_48k, ==, (uint32_t)t * TICK);
+        dtx += o->dtx;
+    }
+    g_assert_cmpint(dtx, >, 20); /* libopus enters DTX after ~200 ms of silence */
+    tsr_opus_encoder_free(&s[1].enc);
+    tsr_opus_encoder_free(&s[2].enc);
+    tsr_audio_mixer_free(&m);
+}
+
 /* --- hostile input and API contract --------------------------------------- */
 
 static void test_bad_input(void)
@@ -709,6 +745,7 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_mixer/new_talker_decoder_is_warm", test_new_talker_decoder_is_warm);
     g_test_add_func("/audio_mixer/packet_durations", test_packet_durations);
     g_test_add_func("/audio_mixer/level_from_signal", test_level_from_signal);
+    g_test_add_func("/audio_mixer/stereo_and_dtx", test_stereo_and_dtx);
     g_test_add_func("/audio_mixer/bad_input", test_bad_input);
     return g_test_run();
 }

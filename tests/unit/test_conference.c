@@ -293,7 +293,8 @@ static void test_pin_flow_and_roles(void)
                     TSR_CONFERENCE_REFUSAL_WRONG_PIN);
     g_assert_cmpint(join_refused(&f, "board", "A", "12345", NULL), ==,
                     TSR_CONFERENCE_REFUSAL_WRONG_PIN);
-    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==, 0); /* refusals leave nothing */
+    g_assert_cmpuint(tsr_conference_registry_n_conferences(f.reg), ==,
+                     0); /* refusals leave nothing */
 
     struct tsr_participant *h = join_ok(&f, "board", "Host", "1234");
     struct tsr_participant *g = join_ok(&f, "board", "Guest", "5678");
@@ -316,7 +317,32 @@ static void test_pin_flow_and_roles(void)
     g_assert_cmpint(tsr_conference_set_layout(h, "mosaic"), ==, TSR_ERR_INVALID);
     g_assert_cmpint(tsr_conference_set_layout(h, "single"), ==, 0);
     g_assert_cmpstr(tsr_conference_layout(c), ==, "single");
+    g_assert_cmpint(tsr_conference_set_layout(h, "1:7"), ==, 0); /* Pexip alias */
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "speaker");    /* stored canonical */
+    g_assert_cmpint(tsr_conference_set_layout(h, "2:21"), ==, 0);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "2:21");
     g_assert_true(fx_saw(&f, "layout:-"));
+    fx_teardown(&f);
+}
+
+static void test_pin_throttle(void)
+{
+    struct fx f;
+    fx_setup(&f, false, false, 60);
+    load_defs(&f);
+    for (int i = 0; i < TSR_CONFERENCE_PIN_TRIES; i++)
+        g_assert_cmpint(join_refused(&f, "board", "A", "0000", NULL), ==,
+                        TSR_CONFERENCE_REFUSAL_WRONG_PIN);
+    /* now even the right PIN is refused for this conference, not for others */
+    g_assert_cmpint(join_refused(&f, "board", "A", "1234", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS);
+    g_assert_cmpint(tsr_participant_role(join_ok(&f, "hosts", "H", "42")), ==, TSR_ROLE_HOST);
+    join_ok(&f, "open", "O", NULL); /* no PIN: never throttled */
+    f.now_us += (TSR_CONFERENCE_PIN_WINDOW_S - 1) * G_USEC_PER_SEC;
+    g_assert_cmpint(join_refused(&f, "board", "A", "1234", NULL), ==,
+                    TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS);
+    f.now_us += 1 * G_USEC_PER_SEC; /* the window is over */
+    g_assert_cmpint(tsr_participant_role(join_ok(&f, "board", "A", "1234")), ==, TSR_ROLE_HOST);
     fx_teardown(&f);
 }
 
@@ -337,9 +363,9 @@ static void test_bad_definitions(void)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *err = NULL;
-        g_assert_cmpint(tsr_conference_registry_load_json(f.reg, bad[i], strlen(bad[i]), "f.json",
-                                                          &err),
-                        ==, TSR_ERR_CONFIG);
+        g_assert_cmpint(
+            tsr_conference_registry_load_json(f.reg, bad[i], strlen(bad[i]), "f.json", &err), ==,
+            TSR_ERR_CONFIG);
         g_assert_true(g_str_has_prefix(err, "f.json: "));
         g_free(err);
     }
@@ -372,8 +398,7 @@ static void test_limit_and_lock(void)
     g_assert_cmpint(tsr_participant_role(h2), ==, TSR_ROLE_HOST);
     g_assert_cmpint(tsr_conference_set_locked(h, false), ==, 0);
     join_ok(&f, "board", "G", "5678");
-    g_assert_cmpint(join_refused(&f, "board", "G2", "5678", NULL), ==,
-                    TSR_CONFERENCE_REFUSAL_FULL);
+    g_assert_cmpint(join_refused(&f, "board", "G2", "5678", NULL), ==, TSR_CONFERENCE_REFUSAL_FULL);
 
     /* a participant of another conference cannot act here */
     g_assert_cmpint(tsr_participant_kick(a, h), ==, TSR_ERR_AUTH);
@@ -416,9 +441,8 @@ static void test_kick_and_mute(void)
     g_assert_true(f.media.last_video_muted);
 
     /* candidates go to media; junk does not */
-    g_assert_cmpint(tsr_participant_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host",
-                                                  "0", 0),
-                    ==, 0);
+    g_assert_cmpint(
+        tsr_participant_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "0", 0), ==, 0);
     g_assert_cmpint(tsr_participant_add_candidate(g, "rm -rf", "0", 0), ==, TSR_ERR_INVALID);
     g_assert_cmpint(f.media.candidates, ==, 1);
 
@@ -481,7 +505,7 @@ static void test_token_expiry(void)
 
     f.now_us += 100 * G_USEC_PER_SEC;
     g_assert_cmpint(tsr_participant_refresh(b), ==, 120); /* b keeps refreshing */
-    f.now_us += 30 * G_USEC_PER_SEC;                        /* a is 130 s old */
+    f.now_us += 30 * G_USEC_PER_SEC;                      /* a is 130 s old */
     g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==,
                     TSR_ERR_AUTH);
     tsr_conference_registry_sweep(f.reg);
@@ -714,6 +738,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference/adhoc_join_and_leave", test_adhoc_join_and_leave);
     g_test_add_func("/conference/adhoc_off", test_adhoc_off);
     g_test_add_func("/conference/pin_flow_and_roles", test_pin_flow_and_roles);
+    g_test_add_func("/conference/pin_throttle", test_pin_throttle);
     g_test_add_func("/conference/bad_definitions", test_bad_definitions);
     g_test_add_func("/conference/limit_and_lock", test_limit_and_lock);
     g_test_add_func("/conference/kick_and_mute", test_kick_and_mute);

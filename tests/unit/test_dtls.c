@@ -38,8 +38,8 @@ static void peer_failed(void *user, int err)
 }
 
 /* Delivers queued datagrams and runs timers until `done` or the deadline. */
-static void pump(GMainContext *ctx, struct peer *a, struct peer *b, bool (*done)(struct peer *,
-                                                                                  struct peer *))
+static void pump(GMainContext *ctx, struct peer *a, struct peer *b,
+                 bool (*done)(struct peer *, struct peer *))
 {
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     while (!done(a, b) && g_get_monotonic_time() < deadline) {
@@ -87,8 +87,10 @@ static void make_pair(GMainContext *ctx, struct tsr_dtls_cert *cs, struct tsr_dt
     g_assert_cmpint(tsr_sdp_parse_fingerprint(v, &fs), ==, 0);
     g_free(v);
     struct tsr_dtls_callbacks cb = {peer_send, peer_connected, peer_failed};
-    struct tsr_dtls_config scfg = {.role = TSR_DTLS_ROLE_SERVER, .cert = cs, .remote_fingerprint = &fc};
-    struct tsr_dtls_config ccfg = {.role = TSR_DTLS_ROLE_CLIENT, .cert = cc, .remote_fingerprint = &fs};
+    struct tsr_dtls_config scfg = {
+        .role = TSR_DTLS_ROLE_SERVER, .cert = cs, .remote_fingerprint = &fc};
+    struct tsr_dtls_config ccfg = {
+        .role = TSR_DTLS_ROLE_CLIENT, .cert = cc, .remote_fingerprint = &fs};
     memset(srv, 0, sizeof(*srv));
     memset(cli, 0, sizeof(*cli));
     srv->wire = g_queue_new();
@@ -127,8 +129,7 @@ static void test_cert(void)
     g_assert_cmpuint(strlen(tsr_dtls_cert_fingerprint(c)), ==, 95); /* still alive */
     tsr_dtls_cert_unref(&c);
     g_assert_null(c);
-    g_assert_cmpint(tsr_dtls_cert_load(&c, "/nonexistent.pem", "/nonexistent.key"), ==,
-                    TSR_ERR_IO);
+    g_assert_cmpint(tsr_dtls_cert_load(&c, "/nonexistent.pem", "/nonexistent.key"), ==, TSR_ERR_IO);
     g_assert_null(c);
 }
 
@@ -137,7 +138,8 @@ static void test_cert_load_pem(void)
     char *dir = g_dir_make_tmp("tsr-dtls-XXXXXX", NULL);
     char *crt = g_build_filename(dir, "c.pem", NULL), *key = g_build_filename(dir, "k.pem", NULL);
     char *cmd = g_strdup_printf("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-                                "-nodes -subj /CN=t -days 2 -keyout %s -out %s", key, crt);
+                                "-nodes -subj /CN=t -days 2 -keyout %s -out %s",
+                                key, crt);
     int status = 1;
     char *junk_out = NULL, *junk_err = NULL;
     gboolean ran = g_spawn_command_line_sync(cmd, &junk_out, &junk_err, &status, NULL);
@@ -184,7 +186,8 @@ static void test_handshake(void)
     g_assert_cmpint(srv.keys.profile, !=, TSR_SRTP_PROFILE_NONE);
     g_assert_cmpmem(srv.keys.local_key, 16, cli.keys.remote_key, 16);
     g_assert_cmpmem(srv.keys.remote_key, 16, cli.keys.local_key, 16);
-    g_assert_cmpmem(srv.keys.local_salt, srv.keys.salt_len, cli.keys.remote_salt, cli.keys.salt_len);
+    g_assert_cmpmem(srv.keys.local_salt, srv.keys.salt_len, cli.keys.remote_salt,
+                    cli.keys.salt_len);
     g_assert_true(memcmp(srv.keys.local_key, srv.keys.remote_key, 16) != 0);
 
     /* close_notify reaches the peer, which reports the session closed */
@@ -206,8 +209,8 @@ static void test_fingerprint_mismatch(void)
     g_assert_cmpint(tsr_dtls_cert_generate(&cs), ==, 0);
     g_assert_cmpint(tsr_dtls_cert_generate(&cc), ==, 0);
     g_assert_cmpint(tsr_dtls_cert_generate(&other), ==, 0);
-    struct tsr_counter *mismatch = tsr_metrics_counter(
-        "tessera_dtls_errors_total", "reason=\"fingerprint_mismatch\"", "x");
+    struct tsr_counter *mismatch =
+        tsr_metrics_counter("tessera_dtls_errors_total", "reason=\"fingerprint_mismatch\"", "x");
     uint64_t before = tsr_counter_value(mismatch);
     /* the server expects `other`'s fingerprint but the client presents cc */
     make_pair(ctx, cs, cc, tsr_dtls_cert_fingerprint(other), &srv, &cli);
@@ -233,10 +236,13 @@ static void test_bad_config(void)
     struct tsr_dtls *d = NULL;
     struct tsr_sdp_fingerprint f;
     g_assert_cmpint(tsr_sdp_parse_fingerprint("sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:"
-                                              "EE:FF:00:11:22:33", &f), ==, 0);
+                                              "EE:FF:00:11:22:33",
+                                              &f),
+                    ==, 0);
     g_assert_cmpint(tsr_dtls_cert_generate(&c), ==, 0);
     struct tsr_dtls_callbacks cb = {peer_send, peer_connected, peer_failed};
-    struct tsr_dtls_config cfg = {.role = TSR_DTLS_ROLE_SERVER, .cert = c, .remote_fingerprint = &f};
+    struct tsr_dtls_config cfg = {
+        .role = TSR_DTLS_ROLE_SERVER, .cert = c, .remote_fingerprint = &f};
     g_assert_cmpint(tsr_dtls_new(&d, ctx, &cfg, &cb, NULL), ==, -EINVAL);
     cfg.remote_fingerprint = NULL;
     g_assert_cmpint(tsr_dtls_new(&d, ctx, &cfg, &cb, NULL), ==, -EINVAL);

@@ -16,7 +16,7 @@ struct rx {
     int keyframes;
     int first_key_frame; /* frame index of the first keyframe seen, -1 none */
     const uint8_t *last_data;
-    AVPacket *kept;      /* a reference kept past the callback */
+    AVPacket *kept; /* a reference kept past the callback */
     int *frame_index;
     struct tsr_video_decoder *dec;
 };
@@ -43,7 +43,9 @@ static struct tsr_encoder_group *make_group(int64_t interval_ms)
 {
     struct tsr_encoder_group_params p = {
         .key = {.codec = TSR_VIDEO_CODEC_H264, .width = 160, .height = 96, .tier = 0},
-        .fps = 30, .bitrate_bps = 200000, .backend = TSR_ENCODER_BACKEND_SOFTWARE,
+        .fps = 30,
+        .bitrate_bps = 200000,
+        .backend = TSR_ENCODER_BACKEND_SOFTWARE,
         .keyframe_min_interval_ms = interval_ms};
     struct tsr_encoder_group *g = NULL;
     g_assert_cmpint(tsr_encoder_group_new(&g, &p), ==, 0);

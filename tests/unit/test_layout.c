@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
-static const char *all_names[] = {"grid", "ac",   "four", "4:0",          "single", "1:0",
+static const char *all_names[] = {"grid",    "ac",  "four", "4:0",  "single",      "1:0",
                                   "speaker", "1:7", "1:21", "2:21", "presentation"};
 
 static int capacity(enum tsr_layout_kind k, bool content)
@@ -75,8 +75,8 @@ static const struct tsr_layout_tile *find(const struct tsr_layout_tile *t, size_
 
 /* Every participant shown both times keeps role and slot (and the rectangle when the
  * shape is unchanged), unless it was pushed off by a shrinking geometry. */
-static void check_stable(const struct tsr_layout_tile *a, size_t na, const struct tsr_layout_tile *b,
-                         size_t nb, int shape_a, int shape_b)
+static void check_stable(const struct tsr_layout_tile *a, size_t na,
+                         const struct tsr_layout_tile *b, size_t nb, int shape_a, int shape_b)
 {
     gboolean same_shape = shape_a == shape_b;
     if (shape_b < shape_a)
@@ -97,8 +97,8 @@ static void check_stable(const struct tsr_layout_tile *a, size_t na, const struc
 
 static void run_case(const char *name, int W, int H, int gap, uint32_t content_id)
 {
-    struct tsr_layout_params p = {.canvas_w = W, .canvas_h = H, .gap_px = gap,
-                                  .content_id = content_id};
+    struct tsr_layout_params p = {
+        .canvas_w = W, .canvas_h = H, .gap_px = gap, .content_id = content_id};
     g_assert_cmpint(tsr_layout_parse(name, &p.kind), ==, 0);
     uint32_t ids[40];
     for (size_t n = 0; n <= 30; n++) {
@@ -110,7 +110,8 @@ static void run_case(const char *name, int W, int H, int gap, uint32_t content_i
         g_assert_cmpint(tsr_layout_compute(&p, ids, n, NULL, 0, t, &nt), ==, 0);
         check_tiles(&p, t, nt);
         bool content = content_id && p.kind == TSR_LAYOUT_PRESENTATION;
-        size_t shown = n < (size_t)capacity(p.kind, content) ? n : (size_t)capacity(p.kind, content);
+        size_t shown =
+            n < (size_t)capacity(p.kind, content) ? n : (size_t)capacity(p.kind, content);
         g_assert_cmpuint(nt, ==, shown + (content ? 1 : 0));
         /* The most recent talkers are the ones shown. */
         for (size_t i = 0; i < shown; i++)
@@ -152,7 +153,7 @@ static void test_all_names(void)
 static void test_aliases(void)
 {
     enum tsr_layout_kind a, b;
-    const char *pairs[][2] = {{"ac", "grid"}, {"4:0", "four"}, {"1:0", "single"},
+    const char *pairs[][2] = {{"ac", "grid"},     {"4:0", "four"},  {"1:0", "single"},
                               {"1:7", "speaker"}, {"1:21", "1:21"}, {"2:21", "2:21"}};
     for (size_t i = 0; i < G_N_ELEMENTS(pairs); i++) {
         g_assert_cmpint(tsr_layout_parse(pairs[i][0], &a), ==, 0);

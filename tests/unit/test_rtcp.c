@@ -12,7 +12,8 @@ static struct tsr_rtcp_report_block block(uint32_t ssrc, int32_t lost)
     return (struct tsr_rtcp_report_block){ssrc, 25, lost, 0x0001fffe, 345, 0xaabbccdd, 65536 * 2};
 }
 
-static void assert_block(const struct tsr_rtcp_report_block *a, const struct tsr_rtcp_report_block *b)
+static void assert_block(const struct tsr_rtcp_report_block *a,
+                         const struct tsr_rtcp_report_block *b)
 {
     g_assert_cmpmem(a, sizeof *a, b, sizeof *b);
 }
@@ -22,8 +23,12 @@ static void test_roundtrip_all(void)
 {
     uint8_t buf[1500];
     struct tsr_rtcp_writer w;
-    struct tsr_rtcp_sr sr = {.ssrc = 0x11, .ntp = 0xe1234567890abcdeull, .timestamp_rtp = 90000,
-                             .packet_count = 77, .octet_count = 66000, .n_reports = 2};
+    struct tsr_rtcp_sr sr = {.ssrc = 0x11,
+                             .ntp = 0xe1234567890abcdeull,
+                             .timestamp_rtp = 90000,
+                             .packet_count = 77,
+                             .octet_count = 66000,
+                             .n_reports = 2};
     sr.reports[0] = block(0x21, 5);
     sr.reports[1] = block(0x22, -3);
     struct tsr_rtcp_rr rr = {.ssrc = 0x12, .n_reports = 1};
@@ -122,8 +127,8 @@ static void test_nack_packing(void)
     tsr_rtcp_writer_init(&w, buf, sizeof buf);
     g_assert_cmpint(tsr_rtcp_write_nack(&w, 1, 2, seqs, 5), ==, 0);
     g_assert_cmpuint(w.len, ==, 16);
-    const uint8_t want[] = {0x81, 205, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 2,
-                            0xff, 0xfe, 0x80, 0x13}; /* BLP bits 0,1,4,15 */
+    const uint8_t want[] = {0x81, 205, 0x00, 0x03, 0,    0,    0,    1,
+                            0,    0,   0,    2,    0xff, 0xfe, 0x80, 0x13}; /* BLP bits 0,1,4,15 */
     g_assert_cmpmem(buf, w.len, want, sizeof want);
     g_assert_cmpint(tsr_rtcp_write_nack(&w, 1, 2, seqs, 0), ==, -EINVAL);
     /* full writer: unchanged */
@@ -138,17 +143,17 @@ static void test_nack_packing(void)
 static void test_twcc_vector(void)
 {
     const uint8_t pkt[] = {
-        0x8f, 205, 0x00, 0x07,      /* FMT 15, length 7 → 32 bytes */
-        0x00, 0x00, 0x00, 0x01,     /* sender */
-        0x00, 0x00, 0x00, 0x02,     /* media */
-        0x00, 0x0a, 0x00, 0x06,     /* base seq 10, status count 6 */
-        0xff, 0xff, 0xfe, 0x03,     /* reference time −2 (×64 ms), fb count 3 */
-        0x20, 0x02,                 /* run length: symbol 1, run 2 */
-        0xe1, 0x40,                 /* vector 2-bit: 2,0,1,1,0,0,0 → 4 statuses used */
-        0x04, 0x08,                 /* small deltas for seq 10, 11 */
-        0xff, 0xf0,                 /* large delta −16 for seq 12 */
-        0x01, 0x02,                 /* small deltas for seq 14, 15 */
-        0x00, 0x00,                 /* padding to 32 bits */
+        0x8f, 205,  0x00, 0x07, /* FMT 15, length 7 → 32 bytes */
+        0x00, 0x00, 0x00, 0x01, /* sender */
+        0x00, 0x00, 0x00, 0x02, /* media */
+        0x00, 0x0a, 0x00, 0x06, /* base seq 10, status count 6 */
+        0xff, 0xff, 0xfe, 0x03, /* reference time −2 (×64 ms), fb count 3 */
+        0x20, 0x02,             /* run length: symbol 1, run 2 */
+        0xe1, 0x40,             /* vector 2-bit: 2,0,1,1,0,0,0 → 4 statuses used */
+        0x04, 0x08,             /* small deltas for seq 10, 11 */
+        0xff, 0xf0,             /* large delta −16 for seq 12 */
+        0x01, 0x02,             /* small deltas for seq 14, 15 */
+        0x00, 0x00,             /* padding to 32 bits */
     };
     struct tsr_rtcp_item it;
     size_t n;
@@ -169,6 +174,48 @@ static void test_twcc_vector(void)
         g_assert_cmpint(p[i].delta_250us, ==, delta[i]);
     }
     g_assert_cmpint(tsr_rtcp_twcc_decode(&it.u.twcc, p, 5, &n), ==, TSR_ERR_FULL);
+}
+
+/* What Chrome sends as a receiver, laid out by hand from RFC 3550 §6.4.2/§6.5
+ * and the REMB draft: RR with one block, SDES CNAME, REMB. Every field checked. */
+static void test_known_chrome_compound(void)
+{
+    static const uint8_t pkt[] = {
+        0x81, 0xc9, 0x00, 0x07, 0x00, 0x00, 0x00, 0x01, /* RR, RC 1, sender 1 */
+        0x5e, 0xed, 0xf0, 0x0d, 0x0a, 0xff, 0xff, 0xfe, /* ssrc, 10/256, lost −2 */
+        0x00, 0x01, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x10, /* ext seq, jitter 16 */
+        0x12, 0x34, 0x56, 0x78, 0x00, 0x01, 0x00, 0x00, /* LSR, DLSR 1 s */
+        0x81, 0xca, 0x00, 0x06, 0x00, 0x00, 0x00, 0x01, /* SDES, 1 chunk, ssrc 1 */
+        0x01, 0x10, 'r',  'W',  'n',  '1',  'e',  'P',  '4',  'T',  'y',  '/',
+        '8',  'J',  'm',  '0',  'N',  'y',  0x00, 0x00,                         /* end + padding */
+        0x8f, 0xce, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* PSFB AFB */
+        'R',  'E',  'M',  'B',  0x01, 0x0b, 0x72, 0x1a, 0x5e, 0xed, 0xf0, 0x0d,
+    };
+    struct tsr_rtcp_item it[4];
+    size_t n;
+    g_assert_cmpint(tsr_rtcp_parse(pkt, sizeof pkt, it, 4, &n), ==, 0);
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpint(it[0].kind, ==, TSR_RTCP_KIND_RR);
+    g_assert_cmpuint(it[0].u.rr.ssrc, ==, 1);
+    g_assert_cmpuint(it[0].u.rr.n_reports, ==, 1);
+    const struct tsr_rtcp_report_block *b = &it[0].u.rr.reports[0];
+    g_assert_cmphex(b->ssrc, ==, 0x5eedf00d);
+    g_assert_cmpuint(b->fraction_lost, ==, 10);
+    g_assert_cmpint(b->cumulative_lost, ==, -2);
+    g_assert_cmphex(b->ext_highest_seq, ==, 0x0001002a);
+    g_assert_cmpuint(b->jitter_rtp, ==, 16);
+    g_assert_cmphex(b->lsr, ==, 0x12345678);
+    g_assert_cmpuint(b->dlsr, ==, 65536);
+    g_assert_cmpint(it[1].kind, ==, TSR_RTCP_KIND_SDES);
+    g_assert_cmpuint(it[1].u.sdes.ssrc, ==, 1);
+    g_assert_cmpstr(it[1].u.sdes.cname, ==, "rWn1eP4Ty/8Jm0Ny");
+    g_assert_cmpint(it[2].kind, ==, TSR_RTCP_KIND_REMB);
+    g_assert_cmpuint(it[2].u.remb.sender_ssrc, ==, 1);
+    g_assert_cmpuint(it[2].u.remb.bitrate_bps, ==, 0x3721au << 2);
+    g_assert_cmpuint(it[2].u.remb.n_ssrcs, ==, 1);
+    uint32_t ssrc;
+    g_assert_cmpint(tsr_rtcp_remb_ssrc(&it[2].u.remb, 0, &ssrc), ==, 0);
+    g_assert_cmphex(ssrc, ==, 0x5eedf00d);
 }
 
 static uint64_t rtcp_errors(void)
@@ -242,12 +289,15 @@ static void test_malformed_compound(void)
     /* SDES item length past the chunk; REMB with more SSRCs than present */
     const uint8_t sdes_bad[] = {0x81, 202, 0, 2, 0, 0, 0, 1, 1, 40, 'a', 'b'};
     expect_reject(sdes_bad, sizeof sdes_bad);
-    const uint8_t remb_bad[] = {0x8f, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 'R', 'E', 'M', 'B', 3, 0, 0, 1};
+    const uint8_t remb_bad[] = {0x8f, 206, 0,   4,   0,   0,   0, 1, 0, 0,
+                                0,    0,   'R', 'E', 'M', 'B', 3, 0, 0, 1};
     expect_reject(remb_bad, sizeof remb_bad);
     /* transport-cc with a reserved status symbol, and with missing deltas */
-    const uint8_t twcc_bad[] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 1, 0, 0, 0, 0, 0x60, 0x01, 0, 0};
+    const uint8_t twcc_bad[] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0,    0,    0, 2,
+                                0,    1,   0, 1, 0, 0, 0, 0, 0x60, 0x01, 0, 0};
     expect_reject(twcc_bad, sizeof twcc_bad);
-    const uint8_t twcc_short[] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 5, 0, 0, 0, 0, 0x20, 0x05, 1, 2};
+    const uint8_t twcc_short[] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0,    0,    0, 2,
+                                  0,    1,   0, 5, 0, 0, 0, 0, 0x20, 0x05, 1, 2};
     expect_reject(twcc_short, sizeof twcc_short);
     /* BYE reason length past the end */
     const uint8_t bye_bad[] = {0x81, 203, 0, 2, 0, 0, 0, 1, 9, 'x', 'y', 'z'};
@@ -295,6 +345,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtcp/roundtrip_all", test_roundtrip_all);
     g_test_add_func("/rtcp/nack_packing", test_nack_packing);
     g_test_add_func("/rtcp/twcc_vector", test_twcc_vector);
+    g_test_add_func("/rtcp/known_chrome_compound", test_known_chrome_compound);
     g_test_add_func("/rtcp/malformed_compound", test_malformed_compound);
     g_test_add_func("/rtcp/media_clock", test_media_clock);
     int rc = g_test_run();

@@ -11,40 +11,47 @@
 /* Chrome-like Opus packet: one-byte extensions audio-level (id 1), abs-send-time
  * (id 2), transport-cc (id 3), mid (id 4), one padding byte in the block. */
 static const uint8_t audio_pkt[] = {
-    0x90, 0x6f, 0x12, 0x34,             /* V=2 X=1 CC=0, M=0 PT=111, seq 0x1234 */
-    0x00, 0x01, 0xe2, 0x40,             /* ts 123456 */
-    0xde, 0xad, 0xbe, 0xef,             /* ssrc */
-    0xbe, 0xde, 0x00, 0x03,             /* one-byte profile, 3 words */
-    0x10, 0xab,                         /* id 1 len 1: V=1 level 43 */
-    0x22, 0x12, 0x34, 0x56,             /* id 2 len 3: abs-send-time 0x123456 */
-    0x31, 0x00, 0x07,                   /* id 3 len 2: transport-cc seq 7 */
-    0x40, 0x30,                         /* id 4 len 1: mid "0" */
-    0x00,                               /* padding */
-    0xfc, 0xff, 0xfe,                   /* Opus payload */
+    0x90, 0x6f, 0x12, 0x34, /* V=2 X=1 CC=0, M=0 PT=111, seq 0x1234 */
+    0x00, 0x01, 0xe2, 0x40, /* ts 123456 */
+    0xde, 0xad, 0xbe, 0xef, /* ssrc */
+    0xbe, 0xde, 0x00, 0x03, /* one-byte profile, 3 words */
+    0x10, 0xab,             /* id 1 len 1: V=1 level 43 */
+    0x22, 0x12, 0x34, 0x56, /* id 2 len 3: abs-send-time 0x123456 */
+    0x31, 0x00, 0x07,       /* id 3 len 2: transport-cc seq 7 */
+    0x40, 0x30,             /* id 4 len 1: mid "0" */
+    0x00,                   /* padding */
+    0xfc, 0xff, 0xfe,       /* Opus payload */
 };
 
 /* VP8 packet: padding, 2 CSRCs, two-byte extensions (mid "ab" id 4, transport-cc id 3). */
 static const uint8_t video_pkt[] = {
-    0xb2, 0xe0, 0xff, 0xff,             /* V=2 P=1 X=1 CC=2, M=1 PT=96, seq 65535 */
-    0xff, 0xff, 0xff, 0xf0,             /* ts */
-    0x01, 0x02, 0x03, 0x04,             /* ssrc */
-    0x11, 0x11, 0x11, 0x11,             /* csrc 0 */
-    0x22, 0x22, 0x22, 0x22,             /* csrc 1 */
-    0x10, 0x00, 0x00, 0x02,             /* two-byte profile, 2 words */
-    0x04, 0x02, 'a', 'b',               /* id 4 len 2 "ab" */
-    0x03, 0x02, 0x00, 0x09,             /* id 3 len 2 seq 9 */
+    0xb2, 0xe0, 0xff, 0xff, /* V=2 P=1 X=1 CC=2, M=1 PT=96, seq 65535 */
+    0xff, 0xff, 0xff, 0xf0, /* ts */
+    0x01, 0x02, 0x03, 0x04, /* ssrc */
+    0x11, 0x11, 0x11, 0x11, /* csrc 0 */
+    0x22, 0x22, 0x22, 0x22, /* csrc 1 */
+    0x10, 0x00, 0x00, 0x02, /* two-byte profile, 2 words */
+    0x04, 0x02, 'a',  'b',  /* id 4 len 2 "ab" */
+    0x03, 0x02, 0x00, 0x09, /* id 3 len 2 seq 9 */
     0x90, 0x80, 0x80, 0x05, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, /* VP8 payload */
-    0x00, 0x00, 0x03,                   /* 3 padding bytes */
+    0x00, 0x00, 0x03,                                           /* 3 padding bytes */
 };
 
 static void map_chrome(struct tsr_rtp_ext_map *m)
 {
     tsr_rtp_ext_map_init(m);
-    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"), ==, 0);
-    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 2, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"), ==, 0);
-    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 3, "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"), ==, 0);
+    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+                    ==, 0);
+    g_assert_cmpint(
+        tsr_rtp_ext_map_set_uri(m, 2, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
+        ==, 0);
+    g_assert_cmpint(
+        tsr_rtp_ext_map_set_uri(
+            m, 3, "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"),
+        ==, 0);
     g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 4, "urn:ietf:params:rtp-hdrext:sdes:mid"), ==, 0);
-    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 5, "urn:3gpp:video-orientation"), ==, TSR_ERR_UNSUPPORTED);
+    g_assert_cmpint(tsr_rtp_ext_map_set_uri(m, 5, "urn:3gpp:video-orientation"), ==,
+                    TSR_ERR_UNSUPPORTED);
 }
 
 static void test_known_audio(void)
@@ -164,7 +171,8 @@ static void test_ext_write(void)
     g_assert_cmpuint(body[24], ==, 0x85);
 
     /* parse what we wrote through a header */
-    struct tsr_rtp_header h = {.extension = true, .ext_profile = profile, .ext_data = body, .ext_bytes = n};
+    struct tsr_rtp_header h = {
+        .extension = true, .ext_profile = profile, .ext_data = body, .ext_bytes = n};
     struct tsr_rtp_ext_map m;
     struct tsr_rtp_ext_values v;
     tsr_rtp_ext_map_init(&m);
@@ -186,7 +194,7 @@ static void test_unwrap(void)
     tsr_rtp_unwrapper_init(&u);
     int64_t a = tsr_rtp_unwrap_seq(&u, 65534);
     g_assert_cmpint(tsr_rtp_unwrap_seq(&u, 65535), ==, a + 1);
-    g_assert_cmpint(tsr_rtp_unwrap_seq(&u, 1), ==, a + 3);   /* wrap forward */
+    g_assert_cmpint(tsr_rtp_unwrap_seq(&u, 1), ==, a + 3);     /* wrap forward */
     g_assert_cmpint(tsr_rtp_unwrap_seq(&u, 65533), ==, a - 1); /* reordered from before the wrap */
     g_assert_cmpint(tsr_rtp_unwrap_seq(&u, 2), ==, a + 4);
     g_assert_cmpint(tsr_rtp_seq_diff(65535, 1), ==, 2);
@@ -253,11 +261,16 @@ static void test_malformed(void)
     struct tsr_rtp_ext_map m;
     struct tsr_rtp_ext_values v;
     map_chrome(&m);
-    const uint8_t overrun[] = {0x2f, 0x01};           /* id 2 len 16 in a 4-byte block */
+    const uint8_t overrun[] = {0x2f, 0x01};                /* id 2 len 16 in a 4-byte block */
     const uint8_t wrong_size[] = {0x21, 0x01, 0x02, 0x00}; /* abs-send-time with 2 bytes */
     const uint8_t two_trunc[] = {0x04, 0x09, 'a', 'b'};    /* two-byte: len 9 of 2 */
     const uint8_t nul_mid[] = {0x41, 'a', 0x00, 0x00};     /* mid with embedded NUL */
-    struct { const uint8_t *d; size_t n; uint16_t prof; int want; } cases[] = {
+    struct {
+        const uint8_t *d;
+        size_t n;
+        uint16_t prof;
+        int want;
+    } cases[] = {
         {overrun, 2, 0xBEDE, TSR_ERR_TRUNCATED},
         {wrong_size, 4, 0xBEDE, TSR_ERR_INVALID},
         {two_trunc, 4, 0x1000, TSR_ERR_TRUNCATED},
@@ -265,8 +278,10 @@ static void test_malformed(void)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         uint8_t *copy = g_memdup2(cases[i].d, cases[i].n);
-        struct tsr_rtp_header eh = {.extension = true, .ext_profile = cases[i].prof,
-                                    .ext_data = copy, .ext_bytes = cases[i].n};
+        struct tsr_rtp_header eh = {.extension = true,
+                                    .ext_profile = cases[i].prof,
+                                    .ext_data = copy,
+                                    .ext_bytes = cases[i].n};
         memset(&v, 0x77, sizeof v);
         g_assert_cmpint(tsr_rtp_ext_parse(&m, &eh, &v), ==, cases[i].want);
         g_assert_cmpuint(((uint8_t *)&v)[0], ==, 0x77);
@@ -274,7 +289,8 @@ static void test_malformed(void)
     }
     /* id 15 in the one-byte form stops processing (RFC 8285 §4.2) */
     const uint8_t stop[] = {0xf0, 0x10, 0xab, 0x00};
-    struct tsr_rtp_header sh = {.extension = true, .ext_profile = 0xBEDE, .ext_data = stop, .ext_bytes = 4};
+    struct tsr_rtp_header sh = {
+        .extension = true, .ext_profile = 0xBEDE, .ext_data = stop, .ext_bytes = 4};
     g_assert_cmpint(tsr_rtp_ext_parse(&m, &sh, &v), ==, 0);
     g_assert_false(v.has_audio_level);
 }

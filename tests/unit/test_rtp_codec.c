@@ -35,7 +35,8 @@ static void fill_picture(AVFrame *f, int i)
     for (int y = 0; y < H; y++)
         for (int c = 0; c < W; c++) {
             x = x * 1103515245u + 12345u;
-            f->data[0][y * f->linesize[0] + c] = (uint8_t)(((c + i * 3) & 0x3f) * 3 + ((x >> 16) & 0x3f));
+            f->data[0][y * f->linesize[0] + c] =
+                (uint8_t)(((c + i * 3) & 0x3f) * 3 + ((x >> 16) & 0x3f));
         }
     for (int y = 0; y < H / 2; y++) {
         memset(f->data[1] + y * f->linesize[1], 100 + i, W / 2);
@@ -46,7 +47,8 @@ static void fill_picture(AVFrame *f, int i)
 static void drain(AVCodecContext *ctx, AVPacket *pkt, GArray *out)
 {
     while (avcodec_receive_packet(ctx, pkt) == 0) {
-        struct enc_frame e = {g_bytes_new(pkt->data, (gsize)pkt->size), (pkt->flags & AV_PKT_FLAG_KEY) != 0};
+        struct enc_frame e = {g_bytes_new(pkt->data, (gsize)pkt->size),
+                              (pkt->flags & AV_PKT_FLAG_KEY) != 0};
         g_array_append_val(out, e);
         av_packet_unref(pkt);
     }
@@ -158,8 +160,11 @@ static void video_roundtrip(const struct tsr_rtp_codec *codec, const char *encod
     struct tsr_rtp_packetizer *pz = NULL;
     struct tsr_rtp_stream_out *so = NULL;
     struct tsr_media_clock clock;
-    struct tsr_rtp_stream_out_config cfg = {.ssrc = 0x5eed, .payload_type = 96, .clock_rate = 90000,
-                                            .timestamp_offset = 4000000000u, .first_seq = 65530};
+    struct tsr_rtp_stream_out_config cfg = {.ssrc = 0x5eed,
+                                            .payload_type = 96,
+                                            .clock_rate = 90000,
+                                            .timestamp_offset = 4000000000u,
+                                            .first_seq = 65530};
     GPtrArray *pkts = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     bool fragmented = false;
 
@@ -172,12 +177,14 @@ static void video_roundtrip(const struct tsr_rtp_codec *codec, const char *encod
         gsize n;
         const uint8_t *d = g_bytes_get_data(e->data, &n);
         struct tsr_rtp_packetized *pk = NULL;
-        g_assert_cmpint(tsr_rtp_packetizer_run(pz, d, n, 0, (int64_t)i * 33333, e->key, &pk), ==, 0);
+        g_assert_cmpint(tsr_rtp_packetizer_run(pz, d, n, 0, (int64_t)i * 33333, e->key, &pk), ==,
+                        0);
         fragmented |= tsr_rtp_packetized_count(pk) > 1;
         for (size_t j = 0; j < tsr_rtp_packetized_count(pk); j++) {
             uint8_t buf[1500];
             size_t len;
-            struct tsr_rtp_send_opts o = {.now_us = 0, .transport_cc_seq = -1, .audio_level_dbov = -1};
+            struct tsr_rtp_send_opts o = {
+                .now_us = 0, .transport_cc_seq = -1, .audio_level_dbov = -1};
             g_assert_cmpint(tsr_rtp_stream_out_write(so, pk, j, &o, buf, sizeof buf, &len), ==, 0);
             g_assert_cmpuint(len, <=, TSR_RTP_DEFAULT_MTU_BYTES);
             g_ptr_array_add(pkts, g_bytes_new(buf, len));
@@ -215,7 +222,8 @@ static void video_roundtrip(const struct tsr_rtp_codec *codec, const char *encod
     g_assert_cmpuint(got->len, ==, frames->len);
     for (guint i = 0; i < frames->len; i++) {
         struct enc_frame *e = &g_array_index(frames, struct enc_frame, i);
-        GBytes *want = codec->id == TSR_RTP_CODEC_H264 ? annexb_4byte(e->data) : g_bytes_ref(e->data);
+        GBytes *want =
+            codec->id == TSR_RTP_CODEC_H264 ? annexb_4byte(e->data) : g_bytes_ref(e->data);
         g_assert_true(g_bytes_equal(want, got->pdata[i]));
         g_assert_cmpuint(g_array_index(got_ts, uint32_t, i), ==,
                          tsr_rtp_stream_out_timestamp(so, (int64_t)i * 33333));
@@ -259,8 +267,8 @@ static void test_opus_roundtrip(void)
     g_assert_cmpint(tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_opus), ==, 0);
     struct tsr_media_clock clock;
     tsr_media_clock_init(&clock, 0, 1700000000000000);
-    struct tsr_rtp_stream_out_config cfg = {.ssrc = 0xa0, .payload_type = 111, .clock_rate = 48000,
-                                            .first_seq = 1};
+    struct tsr_rtp_stream_out_config cfg = {
+        .ssrc = 0xa0, .payload_type = 111, .clock_rate = 48000, .first_seq = 1};
     struct tsr_rtp_stream_out *so = NULL;
     g_assert_cmpint(tsr_rtp_stream_out_new(&so, &cfg, &clock), ==, 0);
     GPtrArray *orig = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
@@ -312,7 +320,8 @@ static void test_opus_roundtrip(void)
             const uint8_t *want = g_bytes_get_data(orig->pdata[next_out], &n);
             g_assert_cmpmem(o.data, o.len, want, n);
             g_assert_cmpuint(o.samples, ==, 960);
-            g_assert_cmpuint(o.timestamp_rtp, ==, tsr_rtp_stream_out_timestamp(so, next_out * 20000));
+            g_assert_cmpuint(o.timestamp_rtp, ==,
+                             tsr_rtp_stream_out_timestamp(so, next_out * 20000));
             next_out++;
         }
     }
@@ -338,8 +347,9 @@ static int depay(const struct tsr_rtp_codec *c, const uint8_t *const *p, const s
 /* RFC 7741 §4.2: X=1 with I (7-bit picture id), L, T and K fields present. */
 static void test_vp8_vector(void)
 {
-    const uint8_t p0[] = {0x90, 0xf0, 0x15, 0x07, 0x60, /* X S PID0 | I L T K | pic 21 | tl0 | tid */
-                          0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0xaa};
+    const uint8_t p0[] = {
+        0x90, 0xf0, 0x15, 0x07, 0x60, /* X S PID0 | I L T K | pic 21 | tl0 | tid */
+        0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0xaa};
     const uint8_t p1[] = {0x80, 0x80, 0x80, 0x15, 0xbb, 0xcc}; /* continuation, 15-bit pic 21 */
     struct tsr_rtp_payload_info info;
     g_assert_cmpint(tsr_rtp_codec_vp8.inspect(p0, sizeof p0, &info), ==, 0);
@@ -357,7 +367,8 @@ static void test_vp8_vector(void)
     GBytes *f = NULL;
     struct tsr_rtp_frame_info fi;
     g_assert_cmpint(depay(&tsr_rtp_codec_vp8, pl, ll, 2, &f, &fi), ==, 0);
-    const uint8_t want[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0xaa, 0xbb, 0xcc};
+    const uint8_t want[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40,
+                            0x01, 0xf0, 0x00, 0xaa, 0xbb, 0xcc};
     gsize n;
     const uint8_t *d = g_bytes_get_data(f, &n);
     g_assert_cmpmem(d, n, want, sizeof want);
@@ -391,8 +402,8 @@ static void test_h264_vector(void)
     struct tsr_rtp_depacketizer *d = NULL;
     g_assert_cmpint(tsr_rtp_depacketizer_new(&d, &tsr_rtp_codec_h264), ==, 0);
     g_assert_cmpint(tsr_rtp_depacketizer_run(d, pl, ll, 4, &f, &fi), ==, 0);
-    const uint8_t want[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 0, 1, 0x68, 0xce, 0x3c,
-                            0, 0, 0, 1, 0x65, 0x88, 0x84, 0x11, 0x22, 0x33};
+    const uint8_t want[] = {0,    0,    0, 1, 0x67, 0x42, 0xc0, 0x1e, 0,    0,    0,    1,   0x68,
+                            0xce, 0x3c, 0, 0, 0,    1,    0x65, 0x88, 0x84, 0x11, 0x22, 0x33};
     gsize n;
     const uint8_t *fd = g_bytes_get_data(f, &n);
     g_assert_cmpmem(fd, n, want, sizeof want);
@@ -413,7 +424,8 @@ static void test_h264_vector(void)
 
     /* packetizer: STAP-A for small NALs, FU-A for big ones */
     uint8_t frame[3000];
-    const uint8_t head[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 1, 0x68, 0xce, 0x3c, 0, 0, 0, 1, 0x65};
+    const uint8_t head[] = {0, 0,    0,    1,    0x67, 0x42, 0xc0, 0x1e, 0,   0,
+                            1, 0x68, 0xce, 0x3c, 0,    0,    0,    1,    0x65};
     memcpy(frame, head, sizeof head);
     for (size_t i = sizeof head; i < sizeof frame; i++)
         frame[i] = (uint8_t)(i * 7 + 1) | 1; /* no start code emulation */
@@ -426,7 +438,8 @@ static void test_h264_vector(void)
     size_t plen;
     bool marker;
     tsr_rtp_packetized_get(pk, 0, &pd, &plen, &marker);
-    const uint8_t want_stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1e, 0x00, 0x03, 0x68, 0xce, 0x3c};
+    const uint8_t want_stap[] = {0x78, 0x00, 0x04, 0x67, 0x42, 0xc0,
+                                 0x1e, 0x00, 0x03, 0x68, 0xce, 0x3c};
     g_assert_cmpmem(pd, plen, want_stap, sizeof want_stap);
     g_assert_false(marker);
     tsr_rtp_packetized_get(pk, 1, &pd, &plen, &marker);
@@ -443,24 +456,28 @@ static void test_h264_vector(void)
 /* Malformed payloads of every kind: an error, never a crash or an over-read. */
 static void test_malformed_payloads(void)
 {
-    static const struct { const struct tsr_rtp_codec *c; uint8_t b[6]; size_t n; } cases[] = {
+    static const struct {
+        const struct tsr_rtp_codec *c;
+        uint8_t b[6];
+        size_t n;
+    } cases[] = {
         {&tsr_rtp_codec_vp8, {0}, 0},
-        {&tsr_rtp_codec_vp8, {0x90}, 1},                 /* descriptor only */
-        {&tsr_rtp_codec_vp8, {0x90, 0x80}, 2},           /* I set, no picture id */
-        {&tsr_rtp_codec_vp8, {0x90, 0x80, 0x80}, 3},     /* 15-bit pid cut */
+        {&tsr_rtp_codec_vp8, {0x90}, 1},                   /* descriptor only */
+        {&tsr_rtp_codec_vp8, {0x90, 0x80}, 2},             /* I set, no picture id */
+        {&tsr_rtp_codec_vp8, {0x90, 0x80, 0x80}, 3},       /* 15-bit pid cut */
         {&tsr_rtp_codec_vp8, {0x90, 0xf0, 0x01, 0x02}, 4}, /* L/T fields missing */
         {&tsr_rtp_codec_h264, {0}, 0},
-        {&tsr_rtp_codec_h264, {0x85, 0x00}, 2},          /* forbidden bit */
+        {&tsr_rtp_codec_h264, {0x85, 0x00}, 2},             /* forbidden bit */
         {&tsr_rtp_codec_h264, {0x78, 0x00, 0x09, 0x67}, 4}, /* STAP-A unit past the end */
-        {&tsr_rtp_codec_h264, {0x78, 0x00}, 2},          /* STAP-A size cut */
+        {&tsr_rtp_codec_h264, {0x78, 0x00}, 2},             /* STAP-A size cut */
         {&tsr_rtp_codec_h264, {0x78, 0x00, 0x01, 0x78}, 4}, /* nested STAP-A */
-        {&tsr_rtp_codec_h264, {0x7c, 0xc5, 0x00}, 3},    /* FU-A with S and E */
-        {&tsr_rtp_codec_h264, {0x7c, 0x85}, 2},          /* FU-A with no data */
-        {&tsr_rtp_codec_h264, {0x79, 0x00}, 2},          /* STAP-B: unsupported */
+        {&tsr_rtp_codec_h264, {0x7c, 0xc5, 0x00}, 3},       /* FU-A with S and E */
+        {&tsr_rtp_codec_h264, {0x7c, 0x85}, 2},             /* FU-A with no data */
+        {&tsr_rtp_codec_h264, {0x79, 0x00}, 2},             /* STAP-B: unsupported */
         {&tsr_rtp_codec_opus, {0}, 0},
-        {&tsr_rtp_codec_opus, {0x03}, 1},                /* code 3 without count */
-        {&tsr_rtp_codec_opus, {0x03, 0x00}, 2},          /* zero frames */
-        {&tsr_rtp_codec_opus, {0x1b, 0x3f}, 2},          /* 63 × 60 ms > 120 ms */
+        {&tsr_rtp_codec_opus, {0x03}, 1},       /* code 3 without count */
+        {&tsr_rtp_codec_opus, {0x03, 0x00}, 2}, /* zero frames */
+        {&tsr_rtp_codec_opus, {0x1b, 0x3f}, 2}, /* 63 × 60 ms > 120 ms */
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         uint8_t *copy = g_memdup2(cases[i].b, cases[i].n ? cases[i].n : 1);
@@ -475,7 +492,8 @@ static void test_malformed_payloads(void)
         g_free(copy);
     }
     g_assert_cmpuint(tsr_counter_value(tsr_metrics_counter("tessera_depacketize_errors_total",
-                                                           "codec=\"H264\"", "x")), >=, 8);
+                                                           "codec=\"H264\"", "x")),
+                     >=, 8);
     g_assert_true(tsr_rtp_codec_by_name("h264") == &tsr_rtp_codec_h264);
     g_assert_true(tsr_rtp_codec_by_name("OPUS") == &tsr_rtp_codec_opus);
     g_assert_null(tsr_rtp_codec_by_name("VP9"));

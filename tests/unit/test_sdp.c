@@ -48,8 +48,9 @@ static void test_parse_chrome(void)
 
     /* ssrc-group FID of the video line */
     uint32_t p = 0, r = 0;
-    g_assert_cmpint(tsr_sdp_parse_ssrc_group_fid(
-                        tsr_sdp_attr_find(v->attrs, v->n_attrs, "ssrc-group"), &p, &r), ==, 0);
+    g_assert_cmpint(
+        tsr_sdp_parse_ssrc_group_fid(tsr_sdp_attr_find(v->attrs, v->n_attrs, "ssrc-group"), &p, &r),
+        ==, 0);
     g_assert_cmpuint(p, ==, 3127409815u);
     g_assert_cmpuint(r, ==, 1498356112u);
     tsr_sdp_free(&sdp);
@@ -73,8 +74,7 @@ static void test_parse_firefox(void)
     g_assert_cmphex(f.bytes[0], ==, 0xA1);
     g_assert_cmphex(f.bytes[31], ==, 0x8E);
     g_assert_cmpstr(sdp->media[2].kind, ==, "video");
-    g_assert_cmpstr(tsr_sdp_attr_find(sdp->media[3].attrs, sdp->media[3].n_attrs, "mid"), ==,
-                    "3");
+    g_assert_cmpstr(tsr_sdp_attr_find(sdp->media[3].attrs, sdp->media[3].n_attrs, "mid"), ==, "3");
     tsr_sdp_free(&sdp);
     g_free(text);
 }
@@ -98,7 +98,8 @@ static void test_typed_decoders(void)
     char buf[16];
     g_assert_cmpint(tsr_sdp_parse_fmtp("102 level-asymmetry-allowed=1;packetization-mode=1;"
                                        "profile-level-id=42001f",
-                                       &pt, &params), ==, 0);
+                                       &pt, &params),
+                    ==, 0);
     g_assert_cmpint(pt, ==, 102);
     g_assert_cmpint(tsr_sdp_fmtp_get(params, "profile-level-id", buf, sizeof(buf)), ==, 0);
     g_assert_cmpstr(buf, ==, "42001f");
@@ -126,7 +127,8 @@ static void test_typed_decoders(void)
     g_assert_cmpint(tsr_sdp_parse_candidate("candidate:3125402845 1 udp 1686052607 203.0.113.7 "
                                             "53412 typ srflx raddr 192.168.1.23 rport 53412 "
                                             "generation 0 network-id 1",
-                                            &c), ==, 0);
+                                            &c),
+                    ==, 0);
     g_assert_cmpstr(c.foundation, ==, "3125402845");
     g_assert_cmpuint(c.component, ==, 1);
     g_assert_cmpstr(c.transport, ==, "udp");
@@ -136,8 +138,9 @@ static void test_typed_decoders(void)
     g_assert_cmpstr(c.type, ==, "srflx");
     g_assert_cmpstr(c.raddr, ==, "192.168.1.23");
     g_assert_cmpuint(c.rport, ==, 53412);
-    g_assert_cmpint(tsr_sdp_parse_candidate("a=candidate:0 1 UDP 2122252543 x.local 50312 typ host",
-                                            &c), ==, 0);
+    g_assert_cmpint(
+        tsr_sdp_parse_candidate("a=candidate:0 1 UDP 2122252543 x.local 50312 typ host", &c), ==,
+        0);
     g_assert_cmpstr(c.transport, ==, "udp");
     g_assert_cmpint(tsr_sdp_parse_candidate("candidate:1 1 udp 1 1.2.3.4 70000 typ host", &c), ==,
                     TSR_ERR_INVALID);
@@ -147,7 +150,9 @@ static void test_typed_decoders(void)
     struct tsr_sdp_fingerprint f;
     g_assert_cmpint(tsr_sdp_parse_fingerprint("sha-256 zz:00", &f), ==, TSR_ERR_INVALID);
     g_assert_cmpint(tsr_sdp_parse_fingerprint("SHA-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:"
-                                              "DD:EE:FF", &f), ==, 0);
+                                              "DD:EE:FF",
+                                              &f),
+                    ==, 0);
     g_assert_cmpstr(f.hash, ==, "sha-256");
     char hex[64];
     g_assert_cmpint(tsr_sdp_format_fingerprint(f.bytes, 3, hex, sizeof(hex)), ==, 0);
@@ -184,7 +189,7 @@ static void test_malformed(void)
         "garbage",
         "v=1\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
         "o=- 1 1 IN IP4 0.0.0.0\r\nv=0\r\ns=-\r\nt=0 0\r\n",
-        "v=0\r\ns=-\r\nt=0 0\r\n",                                      /* no o= */
+        "v=0\r\ns=-\r\nt=0 0\r\n",                                         /* no o= */
         "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n", /* m= before t= */
         "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP\r\n",
         "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 99999 RTP/AVP 0\r\n",

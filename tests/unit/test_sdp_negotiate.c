@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define FP_HEX                                                                                     \
-    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:" \
+    "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
 #define CAND "candidate:1 1 udp 2130706431 198.51.100.10 40000 typ host"
 
@@ -94,23 +94,54 @@ static void test_chrome_answer(void)
     char *offer = load_offer("chrome_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
     static const char *const want[] = {
-        "v=0", "o=- 42 2 IN IP4 0.0.0.0", "s=-", "t=0 0", "a=group:BUNDLE 0 1", "a=ice-lite",
+        "v=0",
+        "o=- 42 2 IN IP4 0.0.0.0",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0 1",
+        "a=ice-lite",
         "a=msid-semantic: WMS tessera",
-        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=ice-ufrag:tsrU",
-        "a=ice-pwd:TesseraIcePassword0123456", "a=fingerprint:sha-256 " FP_HEX,
-        "a=setup:passive", "a=mid:0", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=sendrecv",
-        "a=msid:tessera tessera-audio", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2",
-        "a=fmtp:111 minptime=10;useinbandfec=1", "a=ssrc:1111 cname:tsr-cname",
-        "a=ssrc:1111 msid:tessera tessera-audio", "a=" CAND, "a=end-of-candidates",
-        "m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=ice-ufrag:tsrU",
-        "a=ice-pwd:TesseraIcePassword0123456", "a=fingerprint:sha-256 " FP_HEX,
-        "a=setup:passive", "a=mid:1", "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
-        "a=sendrecv", "a=msid:tessera tessera-video", "a=rtcp-mux", "a=rtpmap:96 VP8/90000",
-        "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir",
-        "a=rtcp-fb:96 goog-remb", "a=ssrc:2222 cname:tsr-cname",
-        "a=ssrc:2222 msid:tessera tessera-video", "a=" CAND, "a=end-of-candidates",
-        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0", "a=mid:2",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
+        "a=mid:0",
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=sendrecv",
+        "a=msid:tessera tessera-audio",
+        "a=rtcp-mux",
+        "a=rtpmap:111 opus/48000/2",
+        "a=fmtp:111 minptime=10;useinbandfec=1",
+        "a=ssrc:1111 cname:tsr-cname",
+        "a=ssrc:1111 msid:tessera tessera-audio",
+        "a=" CAND,
+        "a=end-of-candidates",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96",
+        "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
+        "a=mid:1",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=sendrecv",
+        "a=msid:tessera tessera-video",
+        "a=rtcp-mux",
+        "a=rtpmap:96 VP8/90000",
+        "a=rtcp-fb:96 nack",
+        "a=rtcp-fb:96 nack pli",
+        "a=rtcp-fb:96 ccm fir",
+        "a=rtcp-fb:96 goog-remb",
+        "a=ssrc:2222 cname:tsr-cname",
+        "a=ssrc:2222 msid:tessera tessera-video",
+        "a=" CAND,
+        "a=end-of-candidates",
+        "m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
+        "c=IN IP4 0.0.0.0",
+        "a=mid:2",
     };
     assert_lines(neg->answer, want, G_N_ELEMENTS(want));
 
@@ -134,8 +165,9 @@ static void test_chrome_answer(void)
     g_assert_cmpuint(v->clock_rate, ==, 90000);
     g_assert_cmpint(v->ext_audio_level_id, ==, 0);
     g_assert_cmpint(v->ext_mid_id, ==, 4);
-    g_assert_cmpuint(v->fb, ==, TSR_SDP_FB_NACK | TSR_SDP_FB_PLI | TSR_SDP_FB_FIR |
-                                    TSR_SDP_FB_REMB | TSR_SDP_FB_TRANSPORT_CC);
+    g_assert_cmpuint(v->fb, ==,
+                     TSR_SDP_FB_NACK | TSR_SDP_FB_PLI | TSR_SDP_FB_FIR | TSR_SDP_FB_REMB |
+                         TSR_SDP_FB_TRANSPORT_CC);
     g_assert_cmpuint(v->remote_ssrc, ==, 3127409815u);
     g_assert_cmpuint(v->remote_rtx_ssrc, ==, 1498356112u);
     g_assert_false(d->accepted);
@@ -228,6 +260,56 @@ static void test_firefox_answer(void)
     g_free(offer);
 }
 
+/* An offer captured from headless Chromium 156 (Debian 12) during an interop run
+ * in which that browser connected to this transport and decoded our video. */
+static void test_chromium_captured(void)
+{
+    char *offer = load_offer("chromium156_headless_offer.sdp");
+    struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_cmpuint(neg->n_mlines, ==, 3);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 111);
+    g_assert_cmpint(neg->mlines[0].ext_audio_level_id, ==, 1);
+    g_assert_cmpint(neg->mlines[0].ext_mid_id, ==, 4);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 96);
+    g_assert_false(neg->mlines[2].accepted);
+    g_assert_cmpstr(neg->remote_ufrag, ==, "NUWI");
+    g_assert_cmpstr(neg->remote_pwd, ==, "K/SlC2yar/+NkCYSDvz9CHt6");
+    g_assert_cmpuint(neg->n_remote_candidates, ==, 4); /* 2 UDP + 2 TCP, component 1 */
+    g_assert_nonnull(strstr(neg->answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_H264);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 108); /* 42e01f, packetization-mode=1 */
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
+/* An offer captured from headless Firefox ESR 153 (Debian 12) in an interop run:
+ * session-level fingerprint and direction, mDNS-only candidates, no H.264
+ * (no OpenH264 plugin), RTCP-component candidates. */
+static void test_firefox_captured(void)
+{
+    char *offer = load_offer("firefox153esr_headless_offer.sdp");
+    struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpuint(neg->n_mlines, ==, 3);
+    g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 109);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_VP8); /* H.264 preferred, absent */
+    g_assert_cmpint(neg->mlines[1].pt, ==, 120);
+    g_assert_false(neg->mlines[2].accepted);
+    g_assert_cmpstr(neg->remote_ufrag, ==, "742b3843");
+    g_assert_cmpint(neg->local_dtls_role, ==, TSR_SDP_DTLS_ROLE_SERVER);
+    g_assert_cmpuint(neg->remote_fingerprint.len, ==, 32);
+    g_assert_cmphex(neg->remote_fingerprint.bytes[0], ==, 0x39);
+    /* component-1 candidates of the bundle line only: 2 UDP + 2 TCP, all mDNS */
+    g_assert_cmpuint(neg->n_remote_candidates, ==, 4);
+    for (size_t i = 0; i < neg->n_remote_candidates; i++)
+        g_assert_nonnull(strstr(neg->remote_candidates[i], ".local "));
+    g_assert_nonnull(strstr(neg->answer, "a=sendrecv\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
 static void test_directions_and_setup(void)
 {
     char *offer = load_offer("chrome_offer.sdp");
@@ -297,6 +379,14 @@ static void test_errors(void)
     char *no_pwd = edit_offer(offer, "a=ice-pwd", NULL, NULL);
     expect_error(no_pwd, TSR_ERR_INVALID, "ice-ufrag");
 
+    enum tsr_sdp_video_pref pref = TSR_SDP_VIDEO_PREF_VP8;
+    g_assert_cmpint(tsr_sdp_video_pref_parse("h264", &pref), ==, 0);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_H264);
+    g_assert_cmpint(tsr_sdp_video_pref_parse("vp8", &pref), ==, 0);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_cmpint(tsr_sdp_video_pref_parse("av1", &pref), ==, TSR_ERR_INVALID);
+    g_assert_cmpint(pref, ==, TSR_SDP_VIDEO_PREF_VP8);
+
     /* a bad local configuration is the server's fault, not the offer's */
     struct tsr_sdp_local l = local_params(TSR_SDP_VIDEO_PREF_VP8);
     l.audio_ssrc = 0;
@@ -323,6 +413,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_negotiate/chrome_answer", test_chrome_answer);
     g_test_add_func("/sdp_negotiate/chrome_h264", test_chrome_h264);
     g_test_add_func("/sdp_negotiate/firefox_answer", test_firefox_answer);
+    g_test_add_func("/sdp_negotiate/chromium_captured", test_chromium_captured);
+    g_test_add_func("/sdp_negotiate/firefox_captured", test_firefox_captured);
     g_test_add_func("/sdp_negotiate/directions_and_setup", test_directions_and_setup);
     g_test_add_func("/sdp_negotiate/errors", test_errors);
     return g_test_run();

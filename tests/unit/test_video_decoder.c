@@ -72,6 +72,29 @@ static void test_h264_profiles(void)
     check_stream(TSR_VIDEO_CODEC_H264, "libx264", "high", 128, 72);
 }
 
+static void test_h264_bframes(void)
+{
+    /* Reordered streams: the keyframe's picture comes out frames later; the frames in
+     * between must be decoded (not skipped as "waiting for a keyframe"). */
+    struct kf_counter kc = {0};
+    struct tsr_video_decoder *dec = make_decoder(TSR_VIDEO_CODEC_H264, &kc);
+    AVPacket **pkts = vt_encode_pattern("libx264", 128, 72, 12, "high+b", 0);
+    int shown = 0;
+    for (int i = 0; pkts[i]; i++) {
+        int ret = decode_pkt(dec, pkts[i]);
+        g_assert_true(ret == 0 || ret == TSR_ERR_AGAIN);
+        shown += ret == 0;
+    }
+    g_assert_cmpint(shown, >=, 9); /* all but the reorder delay */
+    g_assert_cmpint(kc.requests, ==, 0);
+    struct tsr_video_decoder_stats st;
+    tsr_video_decoder_get_stats(dec, &st);
+    g_assert_cmpuint(st.errors, ==, 0);
+    g_assert_cmpuint(st.frames_skipped, ==, 0);
+    vt_packets_free(pkts);
+    tsr_video_decoder_free(&dec);
+}
+
 static void test_resolution_change(void)
 {
     struct kf_counter kc = {0};
@@ -113,7 +136,7 @@ static guint8 *luma_copy(struct tsr_video_decoder *dec, uint64_t *seq)
 
 /* Feed a damaged frame after a good prefix; check the whole contract. */
 static gboolean corruption_case(enum tsr_video_codec codec, const char *encoder, int w, int h,
-                            gboolean truncate, guint32 seed)
+                                gboolean truncate, guint32 seed)
 {
     struct kf_counter kc = {0};
     struct tsr_video_decoder *dec = make_decoder(codec, &kc);
@@ -226,7 +249,8 @@ static void test_garbage_keyframes(void)
     /* Random bytes flagged as keyframes: never published, never crash. */
     for (int c = 0; c < 2; c++) {
         struct kf_counter kc = {0};
-        struct tsr_video_decoder *dec = make_decoder(c ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8, &kc);
+        struct tsr_video_decoder *dec =
+            make_decoder(c ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8, &kc);
         GRand *rnd = g_rand_new_with_seed(7);
         for (int i = 0; i < 200; i++) {
             guint8 buf[300];
@@ -248,6 +272,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/video_decoder/vp8_odd_size", test_vp8_odd_size);
     g_test_add_func("/video_decoder/h264_profiles", test_h264_profiles);
+    g_test_add_func("/video_decoder/h264_bframes", test_h264_bframes);
     g_test_add_func("/video_decoder/resolution_change", test_resolution_change);
     g_test_add_func("/video_decoder/truncated", test_truncated);
     g_test_add_func("/video_decoder/bit_flips", test_bit_flips);

@@ -29,18 +29,22 @@ static void on_packet(void *user, const AVPacket *pkt)
     s->last_key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
     s->keyframes += s->last_key;
     s->bytes += pkt->size;
-    if (s->dec && tsr_video_decoder_decode(s->dec, pkt->data, (size_t)pkt->size,
-                                           (uint32_t)pkt->pts, s->last_key) != 0)
+    if (s->dec && tsr_video_decoder_decode(s->dec, pkt->data, (size_t)pkt->size, (uint32_t)pkt->pts,
+                                           s->last_key) != 0)
         s->decode_failures++;
 }
 
-static struct tsr_video_encoder *make_encoder(enum tsr_video_codec codec, int w, int h,
-                                              int64_t bps, enum tsr_encoder_backend backend,
-                                              const char *device)
+static struct tsr_video_encoder *make_encoder(enum tsr_video_codec codec, int w, int h, int64_t bps,
+                                              enum tsr_encoder_backend backend, const char *device)
 {
-    struct tsr_video_encoder_params p = {.codec = codec, .width = w, .height = h, .fps = 30,
-                                         .bitrate_bps = bps, .backend = backend,
-                                         .vaapi_device = device, .log_ctx = "test"};
+    struct tsr_video_encoder_params p = {.codec = codec,
+                                         .width = w,
+                                         .height = h,
+                                         .fps = 30,
+                                         .bitrate_bps = bps,
+                                         .backend = backend,
+                                         .vaapi_device = device,
+                                         .log_ctx = "test"};
     struct tsr_video_encoder *enc = NULL;
     g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, 0);
     return enc;
@@ -131,7 +135,7 @@ static void fill_noise(AVFrame *f, const guint8 *noise, int noise_w, int t)
 
 static void bitrate_change(enum tsr_video_codec codec)
 {
-    const int64_t first = 1500000, second = 600000;
+    const int64_t first = 2000000, second = 800000;
     struct tsr_video_encoder *enc =
         make_encoder(codec, W, H, first, TSR_ENCODER_BACKEND_SOFTWARE, NULL);
     int noise_w = W + 400, noise_h = H + 200;
@@ -143,7 +147,7 @@ static void bitrate_change(enum tsr_video_codec codec)
         for (int x = 0; x < noise_w; x++)
             noise[(size_t)y * noise_w + x] =
                 (y % 4 || x % 4) ? noise[(size_t)(y - y % 4) * noise_w + (x - x % 4)]
-                                 : (guint8)(96 + g_rand_int_range(rnd, 0, 64));
+                                 : (guint8)(120 + g_rand_int_range(rnd, 0, 16));
     AVFrame *f = vt_frame_new(AV_PIX_FMT_YUV420P, W, H);
     struct sink s = {0};
     int frame = 0;
@@ -152,6 +156,11 @@ static void bitrate_change(enum tsr_video_codec codec)
         f->pts = (int64_t)frame * 3000;
         g_assert_cmpint(tsr_video_encoder_encode(enc, f, on_packet, &s), ==, 0);
     }
+    /* The first rate must show in the output, or the change proves nothing. */
+    double first_bps = s.bytes * 8.0;
+    g_test_message("%s: first second at %lld bit/s target: %.0f bit/s", tsr_video_codec_name(codec),
+                   (long long)first, first_bps);
+    g_assert_cmpfloat(first_bps, >=, second * 1.5);
     g_assert_cmpint(tsr_video_encoder_set_bitrate(enc, second), ==, 0);
     s.bytes = 0;
     for (int i = 0; i < 90; i++, frame++) { /* 3 s at the second */
@@ -214,7 +223,8 @@ static void fallback_case(enum tsr_video_codec codec)
     tsr_video_encoder_free(&enc);
 
     /* auto without a usable node: software from the start, not a fallback. */
-    enc = make_encoder(codec, 320, 240, 300000, TSR_ENCODER_BACKEND_AUTO, "/nonexistent/dri/renderD999");
+    enc = make_encoder(codec, 320, 240, 300000, TSR_ENCODER_BACKEND_AUTO,
+                       "/nonexistent/dri/renderD999");
     g_assert_cmpint(tsr_video_encoder_backend(enc), ==, TSR_ENCODER_BACKEND_SOFTWARE);
     g_assert_cmpuint(tsr_counter_value(fb), ==, before + 1);
     tsr_video_encoder_free(&enc);
@@ -230,8 +240,11 @@ static void test_vaapi_fallback(void)
 static void test_invalid(void)
 {
     struct tsr_video_encoder *enc = NULL;
-    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264, .width = 321, .height = 240,
-                                         .fps = 30, .bitrate_bps = 300000};
+    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264,
+                                         .width = 321,
+                                         .height = 240,
+                                         .fps = 30,
+                                         .bitrate_bps = 300000};
     g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, -EINVAL);
     p.width = 320;
     p.bitrate_bps = 10;

@@ -48,7 +48,8 @@ static inline void vt_fill_pattern(AVFrame *f, int t)
     if (f->format == AV_PIX_FMT_NV12) {
         for (int y = 0; y < ch; y++)
             for (int x = 0; x < cw; x++) {
-                f->data[1][y * f->linesize[1] + 2 * x] = (uint8_t)(128 + 40 * sin(x * 0.1 + t * 0.1));
+                f->data[1][y * f->linesize[1] + 2 * x] =
+                    (uint8_t)(128 + 40 * sin(x * 0.1 + t * 0.1));
                 f->data[1][y * f->linesize[1] + 2 * x + 1] = (uint8_t)(128 + 40 * cos(y * 0.1));
             }
         return;
@@ -114,7 +115,12 @@ static inline AVPacket **vt_encode_pattern(const char *encoder_name, int w, int 
     c->gop_size = 1000;
     c->max_b_frames = 0;
     c->thread_count = 1;
-    if (!strcmp(encoder_name, "libx264")) {
+    if (!strcmp(encoder_name, "libx264") && profile && !strcmp(profile, "high+b")) {
+        /* What file encoders produce: B-frames, so the decoder reorders. */
+        c->max_b_frames = 2;
+        av_opt_set(c->priv_data, "preset", "fast", 0);
+        av_opt_set(c->priv_data, "profile", "high", 0);
+    } else if (!strcmp(encoder_name, "libx264")) {
         av_opt_set(c->priv_data, "preset", "ultrafast", 0);
         av_opt_set(c->priv_data, "tune", "zerolatency", 0);
         if (profile)

@@ -59,18 +59,33 @@ function rgbToYuv([r, g, b]) {
   return [clamp(y), clamp(u), clamp(v)];
 }
 
-/* A solid-colour YUV4MPEG2 clip (Chromium loops it). Small: 320x240, 5 frames. */
-function makeY4m(file, rgb, { width = 320, height = 240, frames = 5, fps = 30 } = {}) {
+/* A solid-colour YUV4MPEG2 clip (Chromium loops it), 320x240. A small white
+ * square moves along the top edge, one step per frame: the server composes at
+ * its full rate only while something moves (a still picture drops to 5 fps), and
+ * the square covers under 1% of the frame so the colour still dominates. */
+function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 } = {}) {
   const [y, u, v] = rgbToYuv(rgb);
   const ySize = width * height;
   const cSize = (width / 2) * (height / 2);
-  const frame = Buffer.alloc(6 + ySize + 2 * cSize);
-  frame.write('FRAME\n', 0, 'ascii');
-  frame.fill(y, 6, 6 + ySize);
-  frame.fill(u, 6 + ySize, 6 + ySize + cSize);
-  frame.fill(v, 6 + ySize + cSize);
   const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`, 'ascii');
-  fs.writeFileSync(file, Buffer.concat([header, ...Array(frames).fill(frame)]));
+  const parts = [header];
+  const side = 16;
+  for (let f = 0; f < frames; f++) {
+    const frame = Buffer.alloc(6 + ySize + 2 * cSize);
+    frame.write('FRAME\n', 0, 'ascii');
+    frame.fill(y, 6, 6 + ySize);
+    frame.fill(u, 6 + ySize, 6 + ySize + cSize);
+    frame.fill(v, 6 + ySize + cSize);
+    const x0 = Math.floor((f * (width - side)) / Math.max(1, frames - 1)) & ~1;
+    for (let row = 4; row < 4 + side; row++) frame.fill(235, 6 + row * width + x0, 6 + row * width + x0 + side);
+    for (let row = 2; row < 2 + side / 2; row++) {
+      const off = row * (width / 2) + x0 / 2;
+      frame.fill(128, 6 + ySize + off, 6 + ySize + off + side / 2);
+      frame.fill(128, 6 + ySize + cSize + off, 6 + ySize + cSize + off + side / 2);
+    }
+    parts.push(frame);
+  }
+  fs.writeFileSync(file, Buffer.concat(parts));
   return file;
 }
 
@@ -106,7 +121,7 @@ async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 'condit
 }
 
 /* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences,
- * extraConfig (text appended to the config, e.g. a small [mixer] canvas)}. */
+ * sections: {mixer: {canvas_width: 640}, …} added verbatim}. */
 async function startServer(opts = {}) {
   const bin = path.join(buildDir, 'tessera');
   if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist; build first`);
@@ -119,7 +134,10 @@ async function startServer(opts = {}) {
     fs.writeFileSync(file, JSON.stringify({ conferences: opts.conferences }));
     conf += `file = ${file}\n`;
   }
-  if (opts.extraConfig) conf += `\n${opts.extraConfig}\n`;
+  for (const [section, keys] of Object.entries(opts.sections || {})) {
+    conf += `\n[${section}]\n`;
+    for (const [k, v] of Object.entries(keys)) conf += `${k} = ${v}\n`;
+  }
   fs.writeFileSync(path.join(dir, 'tessera.conf'), conf);
   const logFile = path.join(dir, 'tessera.log');
   let log = fs.openSync(logFile, 'w');

@@ -1,0 +1,149 @@
+/* Three participants through the web client, each with a fake camera of its own
+ * solid colour and Chromium's fake microphone. For each: its remote video (the
+ * composite) shows the other two colours in tiles, framesDecoded rises at
+ * >= 15 fps, audio packets arrive. One leaves: the others' pictures change (its
+ * colour disappears) and the API no longer lists it. Screenshots are kept.
+ *
+ * Skipped (exit 77) while the server reports "media": false in /api/v1/status,
+ * i.e. when the WebRTC media layer is not wired into the conference core. */
+'use strict';
+const path = require('node:path');
+const h = require('./lib/harness');
+
+const PEOPLE = [
+  { name: 'Red', rgb: [220, 40, 40] },
+  { name: 'Green', rgb: [40, 200, 60] },
+  { name: 'Blue', rgb: [40, 80, 230] },
+];
+const ALIAS = 'e2e-composite';
+
+/* Fraction of a grid of samples of the remote video close to each colour. */
+async function colourShares(page) {
+  return page.evaluate((palette) => {
+    const v = document.querySelector('[data-testid=remote-video]');
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const counts = palette.map(() => 0);
+    const cols = 48, rows = 27;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
+        palette.forEach((p, i) => {
+          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
+        });
+      }
+    }
+    return counts.map((n) => n / (cols * rows));
+  }, PEOPLE.map((p) => p.rgb));
+}
+
+async function inboundStats(page) {
+  return page.evaluate(async () => {
+    const out = { frames: 0, audioPackets: 0, t: performance.now() };
+    const stats = await window.tessera.pc.getStats();
+    stats.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') out.frames += r.framesDecoded || 0;
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioPackets += r.packetsReceived || 0;
+    });
+    return out;
+  });
+}
+
+h.run('composite3', async ({ scratch, defer }) => {
+  // A 640x360 canvas: the test is about tiles, rates and roster, not resolution,
+  // and CI has two cores for the server and three browsers.
+  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360 } } });
+  defer(() => server.stop());
+  const status = await server.status();
+  if (!status.media) {
+    await server.stop();
+    h.skip('the server reports "media": false in /api/v1/status (WebRTC media not wired yet)');
+  }
+
+  const clients = [];
+  for (const p of PEOPLE) {
+    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb);
+    const b = await h.launchBrowser(cam);
+    defer(() => b.close());
+    clients.push({ ...p, b, page: b.page });
+  }
+  for (const c of clients) {
+    await c.page.goto(`${server.url}/c/${ALIAS}`);
+    await c.page.fill('[data-testid=input-name]', c.name);
+    await c.page.click('[data-testid=btn-join]');
+    await h.waitForState(c.page, 'conference', 90000);
+    c.id = await c.page.evaluate(() => window.tessera.participantId);
+  }
+  for (const c of clients) {
+    await c.page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid=remote-video]');
+      return v.videoWidth > 0 && v.readyState >= 2;
+    }, null, { timeout: 90000 });
+  }
+
+  // Everyone has the full roster.
+  for (const c of clients) {
+    await c.page.waitForFunction(() => window.tessera.roster.length === 3, null, { timeout: 15000 });
+  }
+
+  // Everyone sees the other two colours.
+  for (const c of clients) {
+    let last = null;
+    await h.waitFor(async () => {
+      last = await colourShares(c.page);
+      return PEOPLE.every((p, i) => p.name === c.name || last[i] >= 0.02);
+    }, { timeoutMs: 45000, what: `${c.name} to see the other two colours` }).catch(async (e) => {
+      await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-failed`);
+      throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);
+    });
+    await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-three`);
+  }
+
+  // Frame rate and audio, measured over the same 3 s on every page.
+  const before = await Promise.all(clients.map((c) => inboundStats(c.page)));
+  await h.sleep(3000);
+  const after = await Promise.all(clients.map((c) => inboundStats(c.page)));
+  clients.forEach((c, i) => {
+    const fps = (after[i].frames - before[i].frames) / ((after[i].t - before[i].t) / 1000);
+    const packets = after[i].audioPackets - before[i].audioPackets;
+    console.log(`${c.name}: ${fps.toFixed(1)} fps decoded, ${packets} audio packets in 3 s`);
+    h.assert.ok(fps >= 15, `${c.name} decodes ${fps.toFixed(1)} fps (< 15)`);
+    h.assert.ok(packets >= 50, `${c.name} received ${packets} audio packets in 3 s`);
+  });
+
+  // A host changes the layout with the picker: every page hears it over SSE.
+  await clients[0].page.click('[data-testid=btn-participants]');
+  for (const layout of ['speaker', 'grid']) {
+    await clients[0].page.selectOption('[data-testid=layout-picker]', layout);
+    for (const c of clients) {
+      await c.page.waitForFunction((l) => window.tessera.layout === l, layout, { timeout: 10000 });
+    }
+  }
+  await clients[0].page.click('[data-testid=btn-participants]');
+
+  // Blue leaves: the others' pictures lose blue, the API no longer lists it.
+  const leaver = clients[2];
+  await leaver.page.click('[data-testid=btn-hangup]');
+  await h.waitForState(leaver.page, 'left');
+  const token = await clients[0].page.evaluate(() => window.tessera.token);
+  const res = await fetch(`${server.url}/api/v1/conferences/${ALIAS}`, { headers: { Authorization: `Bearer ${token}` } });
+  const conf = await res.json();
+  h.assert.equal(res.status, 200);
+  h.assert.deepEqual(conf.participants.map((p) => p.id).sort(), [clients[0].id, clients[1].id].sort());
+  for (const c of clients.slice(0, 2)) {
+    let last = null;
+    await h.waitFor(async () => {
+      last = await colourShares(c.page);
+      return last[2] < 0.005;
+    }, { timeoutMs: 15000, what: `${c.name}'s layout to drop the leaver` }).catch((e) => {
+      throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);
+    });
+    await c.page.waitForFunction((id) => !window.tessera.roster.some((p) => p.id === id), leaver.id);
+    await c.page.click('[data-testid=btn-participants]');
+    await c.page.waitForFunction(() => document.querySelectorAll('[data-testid=roster-item]').length === 2);
+    await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-two`);
+  }
+});

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# HTTP-level test of the native API against build/tessera on a free port:
+# every error status and JSON body, SSE, host actions, then 50 join/leave rounds
+# with the open file descriptors counted before and after, and a clean exit
+# (under ASan, LeakSanitizer turns any leak into a non-zero exit status).
+# Usage: native_api.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+BUILD=${1:?build dir}; SRC=${2:?source dir}
+BIN="$BUILD/tessera"
+TMP=$(mktemp -d)
+PID=
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$TMP/log" ] && tail -30 "$TMP/log" >&2; exit 1; }
+
+cat > "$TMP/conferences.json" <<'JSON'
+{"conferences": [
+  {"alias": "board", "name": "Board", "host_pin": "1234", "guest_pin": "5678", "max_participants": 3},
+  {"alias": "open", "max_participants": 2}
+]}
+JSON
+
+# A free port: try random ones until the server binds.
+for attempt in 1 2 3 4 5 6; do
+  PORT=$((20000 + RANDOM % 40000))
+  cat > "$TMP/tessera.conf" <<CONF
+[server]
+listen = 127.0.0.1:$PORT
+[log]
+level = info
+[conferences]
+allow_adhoc = false
+file = $TMP/conferences.json
+CONF
+  ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+  LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
+    "$BIN" --config "$TMP/tessera.conf" > "$TMP/log" 2>&1 &
+  PID=$!
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break 2
+    kill -0 $PID 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 $PID 2>/dev/null; wait $PID 2>/dev/null; PID=
+done
+[ -n "$PID" ] || fail "tessera did not start"
+B="http://127.0.0.1:$PORT/api/v1"
+
+# req METHOD PATH [BODY] [TOKEN] -> $CODE, $BODY
+req() {
+  local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$1" "$B$2")
+  [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
+  CODE=$(curl "${args[@]}")
+  BODY=$(cat "$TMP/body" 2>/dev/null)
+}
+# expect METHOD PATH BODY TOKEN STATUS ERROR_CODE
+expect() {
+  req "$1" "$2" "$3" "$4"
+  [ "$CODE" = "$5" ] || fail "$1 $2 $3: status $CODE, want $5 (body: $BODY)"
+  if [ -n "$6" ]; then
+    echo "$BODY" | grep -q "\"error\":\"$6\"" || fail "$1 $2: body $BODY lacks error $6"
+    echo "$BODY" | grep -q '"message":"[^"]' || fail "$1 $2: body $BODY lacks a message"
+  fi
+}
+field() { echo "$BODY" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+# --- the web client's files ---
+H="http://127.0.0.1:$PORT"
+ctype() { curl -s -o /dev/null -w '%{http_code} %{content_type}' "$H$1"; }
+[ "$(ctype /)" = "200 text/html; charset=utf-8" ] || fail "/ -> $(ctype /)"
+[ "$(ctype /c/some-room)" = "200 text/html; charset=utf-8" ] || fail "/c/some-room -> $(ctype /c/some-room)"
+[ "$(ctype /app.js)" = "200 text/javascript; charset=utf-8" ] || fail "/app.js -> $(ctype /app.js)"
+[ "$(ctype /app.css)" = "200 text/css; charset=utf-8" ] || fail "/app.css -> $(ctype /app.css)"
+for bad in /.git/config /..%2fCMakeLists.txt /%2e%2e/CMakeLists.txt /c/../../etc/passwd /web/app.js /nope.js; do
+  code=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$H$bad")
+  [ "$code" = 404 ] || [ "$code" = 400 ] || fail "$bad answered $code"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$H/app.js")
+[ "$code" = 405 ] || fail "POST /app.js answered $code"
+
+# --- joins and their refusals ---
+expect GET /status "" "" 200 ""
+echo "$BODY" | grep -qE '"media":(true|false)' || fail "status: $BODY"
+MEDIA=$(echo "$BODY" | sed -n 's/.*"media":\(true\|false\).*/\1/p')
+expect POST /conferences/nowhere/join '{"display_name":"A"}' "" 404 no_such_conference
+expect POST /conferences/board/join '{"display_name":"A"}' "" 401 pin_required
+expect POST /conferences/board/join '{"display_name":"A","pin":"9999"}' "" 403 wrong_pin
+expect POST /conferences/board/join '{"display_name":"A","pin":1234}' "" 400 bad_request
+expect POST /conferences/board/join '{"display_name":' "" 400 bad_request
+echo "$BODY" | grep -q 'not valid JSON' || fail "malformed JSON message: $BODY"
+expect POST /conferences/board/join '["x"]' "" 400 bad_request
+expect POST /conferences/board/join '{"pin":"1234"}' "" 400 bad_request
+expect POST /conferences/bad!alias/join '{"display_name":"A"}' "" 400 bad_request
+big=$(head -c 70000 /dev/zero | tr '\0' 'a')
+expect POST /conferences/open/join "{\"display_name\":\"$big\"}" "" 413 body_too_large
+if [ "$MEDIA" = true ]; then
+  expect POST /conferences/open/join '{"display_name":"A","sdp":"v=0\r\n"}' "" 400 bad_sdp
+else
+  expect POST /conferences/open/join '{"display_name":"A","sdp":"v=0\r\n"}' "" 503 media_unavailable
+fi
+expect GET /conferences/open/join "" "" 405 method_not_allowed
+expect GET /conferences/nowhere "" "" 404 no_such_conference
+expect GET /nothing/here "" "" 404 not_found
+expect GET /conferences/board "" "" 200 ""
+echo "$BODY" | grep -q '"pin_required":true' || fail "board should need a PIN: $BODY"
+
+expect POST /conferences/board/join '{"display_name":"Host","pin":"1234"}' "" 200 ""
+HOST=$(field token); HOST_ID=$(field participant_id)
+echo "$BODY" | grep -q '"role":"host"' || fail "host role: $BODY"
+expect POST /conferences/board/join '{"display_name":"Guest","pin":"5678"}' "" 200 ""
+GUEST=$(field token); GUEST_ID=$(field participant_id)
+echo "$BODY" | grep -q '"role":"guest"' || fail "guest role: $BODY"
+
+# --- tokens ---
+expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "" 401 token_required
+expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "0000" 401 bad_token
+expect POST /participants/$GUEST_ID/leave '' "$HOST" 403 forbidden
+expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "$GUEST" 409 no_media
+expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST" 400 bad_request
+expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 200 ""
+echo "$BODY" | grep -q '"expires_in":120' || fail "refresh: $BODY"
+
+# --- roster visibility, SSE ---
+expect GET /conferences/board "" "" 200 ""
+echo "$BODY" | grep -q '"participants"' && fail "roster shown without a token: $BODY"
+expect GET /conferences/board "" "$GUEST" 200 ""
+echo "$BODY" | grep -q "\"id\":\"$HOST_ID\"" || fail "roster lacks the host: $BODY"
+echo "$BODY" | grep -q "$HOST" && fail "a token leaked into the roster"
+# The stream ends by itself when the guest is kicked below; 60 s is only a guard.
+curl -s -N --max-time 60 "$B/conferences/board/events?token=$GUEST" > "$TMP/sse" &
+SSE=$!
+for _ in $(seq 100); do grep -q '^event: snapshot' "$TMP/sse" && break; sleep 0.1; done
+grep -q '^event: snapshot' "$TMP/sse" || fail "no SSE snapshot: $(cat "$TMP/sse")"
+expect GET "/conferences/board/events?token=nope" "" "" 401 bad_token
+expect GET "/conferences/open/events?token=$GUEST" "" "" 403 forbidden
+
+# --- host actions ---
+expect POST /conferences/board/layout '{"layout":"speaker"}' "$GUEST" 403 forbidden
+expect POST /conferences/board/layout '{"layout":"mosaic"}' "$HOST" 400 bad_layout
+expect POST /conferences/board/layout '{"layout":"speaker"}' "$HOST" 200 ""
+echo "$BODY" | grep -q '"layout":"speaker"' || fail "layout: $BODY"
+expect POST /conferences/board/lock '{"locked":"yes"}' "$HOST" 400 bad_request
+expect POST /conferences/board/lock '{"locked":true}' "$HOST" 200 ""
+expect POST /conferences/board/join '{"display_name":"Late","pin":"5678"}' "" 409 conference_locked
+expect POST /conferences/board/lock '{"locked":false}' "$HOST" 200 ""
+expect POST /participants/$HOST_ID/mute '{"muted":true}' "$GUEST" 403 forbidden
+expect POST /participants/$GUEST_ID/mute '{"muted":true}' "$GUEST" 200 ""
+expect POST /participants/$GUEST_ID/video_mute '{"muted":true}' "$HOST" 200 ""
+echo "$BODY" | grep -q '"video_muted":true' || fail "video mute: $BODY"
+expect POST /participants/00000000-0000-0000-0000-000000000000/mute '{"muted":true}' "$HOST" 404 no_such_participant
+expect DELETE /participants/$HOST_ID "" "$GUEST" 403 forbidden
+expect DELETE /participants/$HOST_ID "" "$HOST" 403 forbidden
+expect DELETE /participants/$GUEST_ID "" "$HOST" 204 ""
+expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 401 bad_token
+wait $SSE
+for ev in snapshot layout conference_updated participant_updated participant_left; do
+  grep -q "^event: $ev" "$TMP/sse" || fail "SSE lacks $ev: $(cat "$TMP/sse")"
+done
+grep -q '"reason":"kicked"' "$TMP/sse" || fail "SSE lacks the kick reason"
+
+# --- limits ---
+expect POST /conferences/open/join '{"display_name":"O1"}' "" 200 ""
+O1=$(field token); O1_ID=$(field participant_id)
+expect POST /conferences/open/join '{"display_name":"O2"}' "" 200 ""
+O2=$(field token); O2_ID=$(field participant_id)
+expect POST /conferences/open/join '{"display_name":"O3"}' "" 409 conference_full
+expect POST /participants/$O2_ID/leave '' "$O2" 204 ""
+expect POST /participants/$O1_ID/leave '' "$O1" 204 ""
+
+# --- PIN guessing is throttled per conference (one wrong PIN was sent above) ---
+for i in $(seq 9); do expect POST /conferences/board/join '{"display_name":"G","pin":"0000"}' "" 403 wrong_pin; done
+expect POST /conferences/board/join '{"display_name":"G","pin":"5678"}' "" 429 too_many_attempts
+
+# --- errors are counted ---
+curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/metrics"
+for code in wrong_pin pin_required no_such_conference conference_full conference_locked bad_token body_too_large; do
+  grep -q "tessera_http_errors_total{code=\"$code\"} [1-9]" "$TMP/metrics" || fail "metrics lack $code"
+done
+
+# --- 50 join/leave rounds: no fd growth, no leaks ---
+fds() { ls /proc/$PID/fd | wc -l; }
+before=$(fds)
+for i in $(seq 50); do
+  req POST /conferences/open/join "{\"display_name\":\"Loop $i\"}"
+  [ "$CODE" = 200 ] || fail "loop join $i: $CODE $BODY"
+  T=$(field token); ID=$(field participant_id)
+  curl -s -N --max-time 0.1 "$B/conferences/open/events?token=$T" >/dev/null
+  req POST /participants/$ID/leave "" "$T"
+  [ "$CODE" = 204 ] || fail "loop leave $i: $CODE $BODY"
+done
+# Closed connections are reaped on the server's loop; give a loaded machine time.
+for _ in $(seq 50); do after=$(fds); [ "$after" -le $((before + 2)) ] && break; sleep 0.1; done
+[ "$after" -le $((before + 2)) ] || fail "fds grew from $before to $after over 50 rounds"
+expect GET /status "" "" 200 ""
+echo "$BODY" | grep -q '"participants":1' || fail "only the host should remain: $BODY"
+
+kill -TERM $PID
+wait $PID; rc=$?
+PID=
+[ $rc = 0 ] || fail "tessera exited with $rc"
+grep -q LeakSanitizer "$TMP/log" && fail "leaks reported"
+echo "PASS native_api (fds $before -> $after)"

@@ -1,0 +1,147 @@
+/* Audio buffer: in-order playout, losses reported (with the next packet for
+ * FEC), hard maximum delay, target delay that follows jitter, bad input. */
+#include <glib.h>
+#include <string.h>
+
+#include <tessera/audio_buffer.h>
+#include <tessera/err.h>
+#include <tessera/metrics.h>
+#include <tessera/rtp.h>
+
+/* 20 ms CELT-only Opus packet (TOC config 31: FB 20 ms, code 0), body tags i. */
+static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
+{
+    uint8_t pl[4] = {0xf8, (uint8_t)i, (uint8_t)(i * 3), 0x55};
+    struct tsr_rtp_header h = {.version = 2,
+                               .payload_type = 111,
+                               .seq = (uint16_t)(100 + i),
+                               .timestamp_rtp = 0xfffff000u + (uint32_t)i * 960u,
+                               .payload = pl,
+                               .payload_bytes = sizeof pl};
+    return tsr_audio_buffer_push(ab, &h, now);
+}
+
+static struct tsr_audio_buffer *new_ab(int64_t min_ms, int64_t max_ms)
+{
+    struct tsr_audio_buffer_config c;
+    struct tsr_audio_buffer *ab = NULL;
+    tsr_audio_buffer_config_default(&c);
+    c.min_delay_ms = min_ms;
+    c.max_delay_ms = max_ms;
+    g_assert_cmpint(tsr_audio_buffer_new(&ab, &c), ==, 0);
+    return ab;
+}
+
+static void test_loss_and_fec(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(40, 200);
+    struct tsr_audio_buffer_out o;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && i != 8)
+            g_assert_cmpint(push(ab, i, i * 20000), ==, 0);
+    int64_t now = 200000;
+    /* expected slot sequence: 0 1 2 3 LOST(fec=5) 5 6 LOST LOST(fec=9) 9 */
+    const int want[] = {0, 1, 2, 3, -5, 5, 6, -1, -9, 9};
+    for (size_t k = 0; k < G_N_ELEMENTS(want); k++) {
+        enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(ab, now, &o);
+        g_assert_cmpuint(o.samples, ==, 960);
+        g_assert_cmpuint(o.timestamp_rtp, ==, 0xfffff000u + (uint32_t)k * 960u);
+        if (want[k] >= 0) {
+            g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_PACKET);
+            g_assert_cmpuint(o.len, ==, 4);
+            g_assert_cmpuint(o.data[1], ==, (uint8_t)want[k]);
+        } else {
+            g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_LOST);
+            g_assert_cmpint(o.fec_available, ==, want[k] != -1);
+            if (o.fec_available)
+                g_assert_cmpuint(o.data[1], ==, (uint8_t)-want[k]);
+        }
+        now += 20000;
+    }
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, now, &o), ==, TSR_AUDIO_BUFFER_EMPTY); /* underrun */
+    /* a packet for a slot already played is late */
+    g_assert_cmpint(push(ab, 8, now), ==, TSR_ERR_AGAIN);
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.lost, ==, 3);
+    g_assert_cmpuint(st.packets_out, ==, 7);
+    g_assert_cmpuint(st.late, ==, 1);
+    tsr_audio_buffer_free(&ab);
+    g_assert_null(ab);
+}
+
+static void test_start_delay_and_max(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(60, 100);
+    struct tsr_audio_buffer_out o;
+    g_assert_cmpint(push(ab, 0, 0), ==, 0);
+    g_assert_cmpint(push(ab, 1, 20000), ==, 0);
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, 20000, &o), ==,
+                    TSR_AUDIO_BUFFER_EMPTY); /* 40 < 60 ms */
+    g_assert_cmpint(push(ab, 2, 40000), ==, 0);
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, 40000, &o), ==, TSR_AUDIO_BUFFER_PACKET);
+    g_assert_cmpuint(o.data[1], ==, 0);
+    /* a burst of 10 packets: never more than 100 ms held, oldest dropped */
+    for (int i = 3; i < 13; i++)
+        push(ab, i, 60000);
+    g_assert_cmpint(tsr_audio_buffer_buffered_ms(ab), <=, 100);
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, 60000, &o), ==, TSR_AUDIO_BUFFER_PACKET);
+    g_assert_cmpuint(o.data[1], ==, 8); /* 8..12 = the newest 100 ms */
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.overflow, ==, 7);
+    g_assert_cmpint(push(ab, 9, 60000), ==, TSR_ERR_AGAIN); /* duplicate */
+    tsr_audio_buffer_free(&ab);
+}
+
+/* Arrivals alternating 0 and 40 ms apart: the target grows above the minimum;
+ * steady arrivals keep it at the minimum. */
+static void test_adaptive_target(void)
+{
+    struct tsr_audio_buffer *steady = new_ab(20, 200), *jittery = new_ab(20, 200);
+    struct tsr_audio_buffer_out o;
+    int64_t t = 0;
+    for (int i = 0; i < 50; i++) {
+        push(steady, i, i * 20000);
+        t += (i % 2) ? 40000 : 0;
+        push(jittery, i, t);
+        tsr_audio_buffer_pop(steady, i * 20000, &o);
+        tsr_audio_buffer_pop(jittery, t, &o);
+    }
+    g_assert_cmpint(tsr_audio_buffer_target_delay_ms(steady), ==, 20);
+    g_assert_cmpint(tsr_audio_buffer_target_delay_ms(jittery), >=, 60);
+    g_assert_cmpint(tsr_audio_buffer_target_delay_ms(jittery), <=, 200);
+    tsr_audio_buffer_free(&steady);
+    tsr_audio_buffer_free(&jittery);
+}
+
+static void test_bad_input(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(20, 200);
+    struct tsr_counter *c =
+        tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL, "x");
+    uint64_t before = tsr_counter_value(c);
+    const uint8_t bad[] = {0x03}; /* code 3 without frame count */
+    struct tsr_rtp_header h = {.payload = bad, .payload_bytes = 1};
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &h, 0), ==, TSR_ERR_INVALID);
+    h.payload_bytes = 0;
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &h, 0), ==, TSR_ERR_INVALID);
+    g_assert_cmpuint(tsr_counter_value(c), ==, before + 2);
+    struct tsr_audio_buffer_config cfg = {
+        .clock_rate = 48000, .min_delay_ms = 300, .max_delay_ms = 200, .max_packets = 64};
+    struct tsr_audio_buffer *x = NULL;
+    g_assert_cmpint(tsr_audio_buffer_new(&x, &cfg), ==, -EINVAL);
+    tsr_audio_buffer_free(&ab);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/audio_buffer/loss_and_fec", test_loss_and_fec);
+    g_test_add_func("/audio_buffer/start_delay_and_max", test_start_delay_and_max);
+    g_test_add_func("/audio_buffer/adaptive_target", test_adaptive_target);
+    g_test_add_func("/audio_buffer/bad_input", test_bad_input);
+    int rc = g_test_run();
+    tsr_metrics_reset();
+    return rc;
+}
