@@ -2,8 +2,9 @@
 # Installs the browser-test dependencies (playwright-core, and for the Pexip SDK
 # test @pexip/infinity + @pexip/infinity-api + esbuild, all pinned in
 # tests/e2e/package.json) into tests/e2e/node_modules with `npm ci`. Idempotent
-# and quick: when every pinned version is already there it only checks and exits. The browser itself is Debian's
-# chromium (scripts/deps.sh test); playwright-core never downloads one.
+# and quick: when every pinned version is already there it only checks and exits.
+# The browser itself is Debian's chromium (scripts/deps.sh test); playwright-core
+# never downloads one. The Pexip test bundles the SDK itself (esbuild, ~1 s).
 set -euo pipefail
 cd "$(dirname "$0")/../tests/e2e"
 if ! command -v npm >/dev/null 2>&1; then
