@@ -123,6 +123,30 @@ struct tsr_conference_media_ops {
     void (*set_muted)(void *user, struct tsr_participant *p, bool audio_muted, bool video_muted);
     /* The conference is being removed (after its last participant was detached). */
     void (*conference_ended)(void *user, struct tsr_conference *c);
+    /* Server-initiated offer for a participant whose own m-lines cannot carry the
+     * mix back (it offered them send-only, as the inLive JS SDK does): an offer that
+     * keeps every m-line of the current session (same mids, rejected ones at port 0)
+     * and adds a sendonly audio and/or video m-line carrying the mix (one msid
+     * stream). *offer_sdp is newly allocated (g_free). Returns 0, TSR_ERR_AGAIN
+     * (media not connected yet: ask again later), TSR_ERR_NOT_FOUND (nothing to
+     * add: p already receives the mix on its own m-lines),
+     * TSR_ERR_STATE (an offer is outstanding or lines were already added), or
+     * another negative code. May be NULL (no server offers). */
+    int (*create_send_offer)(void *user, struct tsr_participant *p, char **offer_sdp,
+                             char **err_text);
+    /* The participant's answer to the last create_send_offer: from now on the mix
+     * goes out on the added m-lines. Returns 0, TSR_ERR_STATE (no offer
+     * outstanding), TSR_ERR_INVALID (bad SDP or the added lines were rejected; the
+     * offer is dropped and media continues as before). May be NULL. */
+    int (*apply_send_answer)(void *user, struct tsr_participant *p, const char *answer_sdp,
+                             char **err_text);
+    /* A re-offer on p's running session (same ICE credentials and fingerprint, same
+     * m-lines, maybe more appended), answered from the current local description so
+     * that lines added by a server offer keep the mix. *answer_sdp newly allocated.
+     * Returns 0, TSR_ERR_UNSUPPORTED (ICE restart or changed m-lines), TSR_ERR_INVALID,
+     * TSR_ERR_STATE (a server offer is outstanding). May be NULL. */
+    int (*answer_reoffer)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                          char **answer_sdp, char **err_text);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -323,6 +347,23 @@ int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp
 /* Purpose: drop p's media but keep it in the roster (a call hung up while the
  * participant stays signed in). Emits participant_updated; no-op without media. */
 void tsr_participant_detach_media(struct tsr_participant *p);
+
+/* Purpose: ask media for a server-initiated offer adding send-only m-lines for the
+ * mix (see create_send_offer in struct tsr_conference_media_ops). Returns what the
+ * op returns, TSR_ERR_UNSUPPORTED when no such op is wired, TSR_ERR_STATE when p
+ * has no media. *offer_sdp (g_free) and *err_text (g_free, may stay NULL). */
+int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
+                                      char **err_text);
+/* Purpose: hand p's answer to that offer to media. Same returns as the op,
+ * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
+int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
+                                      char **err_text);
+
+/* Purpose: hand p's re-offer on its running session to media (answer_reoffer in
+ * struct tsr_conference_media_ops). Same returns, TSR_ERR_UNSUPPORTED when no such
+ * op is wired, TSR_ERR_STATE when p has no media. */
+int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
+                                   char **answer_sdp, char **err_text);
 
 const char *tsr_participant_id(const struct tsr_participant *p);
 const char *tsr_participant_token(const struct tsr_participant *p);

@@ -85,9 +85,46 @@ void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetiz
  * (REMB), sized to its largest tile. Thread: any. */
 void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps);
 
+/* Purpose: whether anyone sees this participant's video. While not shown its
+ * frames are not decoded (DESIGN.md principle 3); when shown again a keyframe is
+ * requested so its tile starts clean. Thread: any. */
+void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown);
+
+/* Purpose: a server-initiated offer that adds sendonly audio/video m-lines for
+ * the mix when the participant's own lines cannot carry it (it offered them
+ * send-only); see tessera/sdp_offer.h. The peer keeps the offer until
+ * tsr_media_peer_apply_send_answer(). Returns 0 and *offer (g_free);
+ * TSR_ERR_NOT_FOUND (nothing to add); TSR_ERR_AGAIN (the transport is not
+ * connected yet); TSR_ERR_STATE (an offer is outstanding, or the peer is closed).
+ * Thread: any (waits for the net loop). */
+int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
+                                     char reason[TSR_SDP_REASON_MAX]);
+
+/* Purpose: apply the participant's answer to that offer: from now on the composite
+ * and the mix go out on the added m-lines (their mid, payload type and new SSRCs)
+ * while the original lines keep receiving. On failure the offer is dropped and
+ * sending goes on as before. Returns 0, TSR_ERR_STATE (no offer outstanding),
+ * TSR_ERR_INVALID (*reason says why). Thread: any (waits for the net loop). */
+int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
+                                     char reason[TSR_SDP_REASON_MAX]);
+
 /* Purpose: the participant's latest downlink estimate (the REMB its browser sends
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
+
+/* Purpose: the composite video bitrate actually sent to the participant over the
+ * last second (RTP bytes). Thread: any. */
+int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p);
+
+/* Purpose: answer the participant's re-offer on the running session (same ICE
+ * credentials and fingerprint, same m-lines, maybe more appended) from our current
+ * local description, so lines added by a server offer keep carrying the mix; see
+ * tsr_sdp_answer_reoffer(). Nothing in the media changes. Returns 0 and *answer
+ * (g_free); TSR_ERR_UNSUPPORTED (an ICE restart or changed m-lines: *reason says
+ * which); TSR_ERR_INVALID (bad SDP); TSR_ERR_STATE (a server offer is outstanding,
+ * or closed). Thread: any (waits for the net loop). */
+int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, char **answer,
+                                  char reason[TSR_SDP_REASON_MAX]);
 
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */

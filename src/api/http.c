@@ -125,9 +125,15 @@ static void handle_not_found(SoupServer *server, SoupServerMessage *msg, const c
     tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
 }
 
+/* Every response closes its connection. libsoup 3.2 (Debian 12) never closes a
+ * keep-alive connection after the client has closed its end: each one would stay
+ * in CLOSE_WAIT and leak a descriptor (fixed upstream in 3.3.0). A new TCP
+ * connection per API call costs little; event streams are long-lived anyway. */
 static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer user)
 {
-    (void)server, (void)msg, (void)user;
+    (void)server, (void)user;
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
     tsr_counter_inc(tsr_metrics_counter("tessera_http_requests_total", NULL,
                                         "HTTP requests received."));
 }

@@ -414,17 +414,10 @@ static void handle_status(struct req *r)
                                   (json_int_t)tsr_conference_registry_n_participants(reg)));
 }
 
-void tsr_native_api_no_keepalive(SoupServerMessage *msg)
-{
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                 "close");
-}
-
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer user)
 {
     (void)server;
-    tsr_native_api_no_keepalive(msg);
     if (tsr_http_cors(msg))
         return;
     struct req r = {

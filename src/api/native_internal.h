@@ -29,13 +29,6 @@ void tsr_sse_keepalive_all(struct tsr_native_api *api);
 /* Purpose: end every stream (API shutdown). */
 void tsr_sse_close_all(struct tsr_native_api *api);
 
-/* Purpose: ask libsoup to close the connection after this response. libsoup
- * 3.2.x (Debian 12) never closes an idle keep-alive connection that the client
- * closed (fixed upstream in 3.3.0, commit d20c6601): each leaks a socket in
- * CLOSE_WAIT. Without keep-alive every request costs a TCP handshake, which a
- * control API can afford; SSE streams are long-lived anyway. */
-void tsr_native_api_no_keepalive(SoupServerMessage *msg);
-
 /* Purpose: answer GET/HEAD for the web client's files under api->web_root. */
 void tsr_web_files_handle(SoupServer *server, SoupServerMessage *msg, const char *path,
                           GHashTable *query, gpointer user);

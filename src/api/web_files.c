@@ -59,7 +59,6 @@ void tsr_web_files_handle(SoupServer *server, SoupServerMessage *msg, const char
 {
     struct tsr_native_api *api = user;
     (void)server, (void)query;
-    tsr_native_api_no_keepalive(msg);
     const char *method = soup_server_message_get_method(msg);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         tsr_http_reply_error(msg, 405, "method_not_allowed", "%s is not allowed on %s", method,

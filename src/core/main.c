@@ -1,6 +1,7 @@
 /* tessera: command line, configuration, then the server or a one-shot mode
  * (--probe, --check-config). Exit status: 0 ok, 1 runtime failure, 2 bad usage
  * or configuration (nothing started). */
+#include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
@@ -93,6 +94,28 @@ static int load_config(const struct cli *cli, struct tsr_config *cfg)
     return 0;
 }
 
+/* The conference definitions named by [conferences] file are part of the
+ * configuration: load them into a throw-away registry to validate them too. */
+static int check_conferences_file(const struct tsr_config *cfg)
+{
+    if (!cfg->conferences_file[0])
+        return 0;
+    struct tsr_conference_registry_opts opts;
+    tsr_conference_registry_opts_from_config(&opts, cfg);
+    struct tsr_conference_registry *reg = NULL;
+    char *err = NULL;
+    int rc = tsr_conference_registry_new(&reg, &opts);
+    if (rc == 0)
+        rc = tsr_conference_registry_load_file(reg, cfg->conferences_file, &err);
+    tsr_conference_registry_free(&reg);
+    if (rc) {
+        fprintf(stderr, "tessera: %s\n", err ? err : tsr_strerror(rc));
+        g_free(err);
+        return 2;
+    }
+    return 0;
+}
+
 static int run_probe(const struct tsr_config *cfg, bool json)
 {
     struct tsr_probe *probe = NULL;
@@ -129,6 +152,8 @@ int main(int argc, char **argv)
     tsr_log_set_level(cli.probe && level == TSR_LOG_INFO ? TSR_LOG_WARN : level);
     tsr_log_bridge_install();
     if (cli.check_config) {
+        if (check_conferences_file(&cfg))
+            return 2;
         printf("tessera: configuration OK (%s)\n", cli.config ? cli.config : "built-in defaults");
         return 0;
     }

@@ -238,6 +238,48 @@ static void engine_conference_ended(void *user, struct tsr_conference *c)
     g_hash_table_remove(e->confs, tsr_conference_alias(c));
 }
 
+static int engine_create_send_offer(void *user, struct tsr_participant *p, char **offer_sdp,
+                                    char **err_text)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    char reason[TSR_SDP_REASON_MAX];
+    if (!ep)
+        return TSR_ERR_STATE;
+    int rc = tsr_media_peer_create_send_offer(ep->peer, offer_sdp, reason);
+    if (rc && reason[0])
+        *err_text = g_strdup(reason);
+    return rc;
+}
+
+static int engine_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
+                                    char **err_text)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    char reason[TSR_SDP_REASON_MAX];
+    if (!ep)
+        return TSR_ERR_STATE;
+    int rc = tsr_media_peer_apply_send_answer(ep->peer, answer_sdp, reason);
+    if (rc && reason[0])
+        *err_text = g_strdup(reason);
+    return rc;
+}
+
+static int engine_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
+                                 char **answer_sdp, char **err_text)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    char reason[TSR_SDP_REASON_MAX];
+    if (!ep)
+        return TSR_ERR_STATE;
+    int rc = tsr_media_peer_answer_reoffer(ep->peer, offer_sdp, answer_sdp, reason);
+    if (rc && reason[0])
+        *err_text = g_strdup(reason);
+    return rc;
+}
+
 static const struct tsr_conference_media_ops engine_ops = {
     .attach = engine_attach,
     .detach = engine_detach,
@@ -246,6 +288,9 @@ static const struct tsr_conference_media_ops engine_ops = {
     .set_layout = engine_set_layout,
     .set_muted = engine_set_muted,
     .conference_ended = engine_conference_ended,
+    .create_send_offer = engine_create_send_offer,
+    .apply_send_answer = engine_apply_send_answer,
+    .answer_reoffer = engine_answer_reoffer,
 };
 
 const struct tsr_conference_media_ops *tsr_media_engine_ops(void)

@@ -114,6 +114,39 @@ int64_t tsr_participant_refresh(struct tsr_participant *p)
     return reg->opts.token_ttl_s;
 }
 
+int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
+                                      char **err_text)
+{
+    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
+    if (!p->has_media)
+        return TSR_ERR_STATE;
+    if (!m->create_send_offer)
+        return TSR_ERR_UNSUPPORTED;
+    return m->create_send_offer(p->conf->reg->opts.media_user, p, offer_sdp, err_text);
+}
+
+int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
+                                      char **err_text)
+{
+    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
+    if (!p->has_media)
+        return TSR_ERR_STATE;
+    if (!m->apply_send_answer)
+        return TSR_ERR_UNSUPPORTED;
+    return m->apply_send_answer(p->conf->reg->opts.media_user, p, answer_sdp, err_text);
+}
+
+int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
+                                   char **answer_sdp, char **err_text)
+{
+    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
+    if (!p->has_media)
+        return TSR_ERR_STATE;
+    if (!m->answer_reoffer)
+        return TSR_ERR_UNSUPPORTED;
+    return m->answer_reoffer(p->conf->reg->opts.media_user, p, offer_sdp, answer_sdp, err_text);
+}
+
 int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
                                   int mline_index)
 {

@@ -3,6 +3,7 @@
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
+#include <tessera/inlive_api.h>
 #include <tessera/log.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
@@ -41,11 +42,12 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
-/* The media engine, the conference registry wired to it, and the native API on
- * top of the listener. */
+/* The media engine, the conference registry wired to it, and the native and
+ * inLive APIs on top of the listener. */
 static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
                              struct tsr_media_engine **engine,
-                             struct tsr_conference_registry **reg, struct tsr_native_api **api)
+                             struct tsr_conference_registry **reg, struct tsr_native_api **api,
+                             struct tsr_inlive_api **inlive)
 {
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, cfg);
@@ -62,6 +64,10 @@ static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http
         rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
     if (rc == 0)
         rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
+    if (rc == 0) {
+        struct tsr_inlive_api_opts io = {.empty_room_timeout_s = cfg->empty_timeout_s};
+        rc = tsr_inlive_api_new(inlive, http, *reg, &io);
+    }
     if (rc != 0)
         TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
     g_free(err);
@@ -84,10 +90,11 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
     struct tsr_pexip_api *pexip = NULL;
+    struct tsr_inlive_api *inlive = NULL;
     struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
-        rc = start_conferences(cfg, http, &engine, &reg, &api);
+        rc = start_conferences(cfg, http, &engine, &reg, &api, &inlive);
     if (rc == 0)
         rc = tsr_pexip_api_new(&pexip, http, reg);
     if (rc == 0) {
@@ -98,6 +105,7 @@ int tsr_server_run(const struct tsr_config *cfg)
         g_source_remove(sigterm);
     }
     tsr_pexip_api_free(&pexip);
+    tsr_inlive_api_free(&inlive);
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);

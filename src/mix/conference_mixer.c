@@ -1,5 +1,6 @@
-/* Conference mixer thread: the command queue, the media clock that drives the
- * 20 ms audio tick and the video tick, and the audio half (mix-minus out). */
+/* Conference mixer: its public entry points, and the video thread (the command
+ * queue and the video tick on the conference's media clock). The audio half runs
+ * on its own thread (conference_audio.c) on the same clock. */
 #include "conference_mixer_internal.h"
 
 #include <tessera/err.h>
@@ -9,10 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
-#define AUDIO_TICK_US 20000
 #define MAX_LAG_US 200000 /* behind by more than this: skip ticks instead of bursting */
 
-static void cmd_free(struct mix_cmd *c)
+void tsr_mix_cmd_free(struct mix_cmd *c)
 {
     if (!c)
         return;
@@ -24,13 +24,13 @@ static void cmd_free(struct mix_cmd *c)
 static void post(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
     if (g_atomic_int_get(&m->closed)) {
-        cmd_free(c);
+        tsr_mix_cmd_free(c);
         return;
     }
     g_async_queue_push(m->queue, c);
 }
 
-static struct mix_cmd *cmd_new(enum mix_cmd_type type, uint32_t id, size_t extra)
+struct mix_cmd *tsr_mix_cmd_new(enum mix_cmd_type type, uint32_t id, size_t extra)
 {
     struct mix_cmd *c = g_malloc0(sizeof *c + extra);
     c->type = type;
@@ -58,10 +58,6 @@ static void handle_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
     e->has_audio = tsr_media_peer_has_audio(e->peer);
     e->codec = tsr_media_peer_video_codec(e->peer);
     e->joined_us = g_get_monotonic_time();
-    int rc = tsr_audio_mixer_add(m->audio, e->id, &m->params.audio_variant);
-    if (rc)
-        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", e->pid,
-                tsr_strerror(rc));
     g_ptr_array_add(m->peers, e);
 }
 
@@ -71,7 +67,6 @@ static void handle_remove(struct tsr_conf_mixer *m, uint32_t id)
     if (!e)
         return;
     tsr_mix_video_detach(m, e);
-    tsr_audio_mixer_remove(m->audio, id);
     g_ptr_array_remove(m->peers, e);
     tsr_media_peer_unref(&e->peer);
     g_free(e->pid);
@@ -89,13 +84,9 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
         if (e) {
             e->audio_muted = c->a;
             e->video_muted = c->b;
-            tsr_audio_mixer_set_muted(m->audio, e->id, TSR_AUDIO_MUTE_HOST, c->a);
         }
         break;
-    case MIX_CMD_AUDIO:
-        if (e)
-            tsr_audio_mixer_push(m->audio, e->id, &c->pkt); /* errors are counted inside */
-        break;
+    case MIX_CMD_AUDIO: break; /* audio goes to the audio thread */
     case MIX_CMD_KEYFRAME:
         if (e)
             tsr_mix_video_keyframe(m, e);
@@ -108,123 +99,44 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
     }
 }
 
-/* Audio payloads of one tick, packetized once per encoder. */
-struct tick_payloads {
-    uint32_t encoder_id[64];
-    struct tsr_rtp_packetized *pkts[64];
-    size_t n;
-};
-
-static struct tsr_rtp_packetized *tick_packetize(struct tick_payloads *tp,
-                                                 struct tsr_rtp_packetizer *pz,
-                                                 const struct tsr_audio_out *o, int64_t capture)
+static void update_stats(struct tsr_conf_mixer *m)
 {
-    for (size_t i = 0; i < tp->n; i++)
-        if (tp->encoder_id[i] == o->encoder_id)
-            return tp->pkts[i];
-    size_t len = 0;
-    const uint8_t *data = tsr_audio_payload_data(o->payload, &len);
-    struct tsr_rtp_packetized *pk = NULL;
-    if (tp->n == G_N_ELEMENTS(tp->pkts) ||
-        tsr_rtp_packetizer_run(pz, data, len, 0, capture, false, &pk) != 0)
-        return NULL;
-    tp->encoder_id[tp->n] = o->encoder_id;
-    tp->pkts[tp->n++] = pk;
-    return pk;
-}
-
-static void report_talkers(struct tsr_conf_mixer *m)
-{
-    uint32_t ids[TSR_LAYOUT_MAX_TILES];
-    size_t n = tsr_audio_mixer_talkers(m->audio, ids, G_N_ELEMENTS(ids));
-    n = MIN(n, G_N_ELEMENTS(ids));
-    if (n == m->n_talkers && memcmp(ids, m->talkers, n * sizeof ids[0]) == 0)
-        return;
-    memcpy(m->talkers, ids, n * sizeof ids[0]);
-    m->n_talkers = n;
-    const char *pids[TSR_LAYOUT_MAX_TILES];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct mix_peer *e = tsr_mix_find(m, ids[i]);
-        if (e)
-            pids[k++] = e->pid;
-    }
-    if (m->params.on_talkers)
-        m->params.on_talkers(m->params.user, pids, k);
-}
-
-static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, int64_t now_us)
-{
-    const struct tsr_audio_out *outs = NULL;
-    size_t n = 0;
-    if (tsr_audio_mixer_tick(m->audio, (now_us - m->start_us) / 1000, &outs, &n) != 0)
-        return;
-    struct tick_payloads tp = {.n = 0};
-    for (size_t i = 0; i < n; i++) {
-        struct mix_peer *e = tsr_mix_find(m, outs[i].participant_id);
-        if (!e || !e->has_audio || !outs[i].payload)
-            continue;
-        struct tsr_rtp_packetized *pk = tick_packetize(&tp, pz, &outs[i], now_us);
-        if (pk)
-            tsr_media_peer_send_audio(e->peer, pk);
-    }
-    for (size_t i = 0; i < tp.n; i++)
-        tsr_rtp_packetized_unref(&tp.pkts[i]);
-    report_talkers(m);
-}
-
-static void update_stats(struct tsr_conf_mixer *m, bool video, bool audio)
-{
-    struct tsr_audio_mixer_stats as;
-    tsr_audio_mixer_stats(m->audio, &as);
     g_mutex_lock(&m->stats_lock);
     m->stats.peers = m->peers->len;
     m->stats.views = m->views->len;
-    m->stats.audio_encoders = as.encoders_live;
-    m->stats.video_ticks += video;
-    m->stats.audio_ticks += audio;
+    m->stats.video_ticks++;
     g_mutex_unlock(&m->stats_lock);
 }
 
-/* The media clock: ticks are scheduled on exact multiples of their period from
- * the start, so RTP timestamps advance evenly whatever the wake-up jitter. */
+/* Video ticks are scheduled on exact multiples of the frame period from the
+ * conference's start (the media clock the audio thread shares), so capture times
+ * and RTP timestamps advance evenly whatever the wake-up jitter. */
 static gpointer mixer_main(gpointer data)
 {
     struct tsr_conf_mixer *m = data;
-    struct tsr_rtp_packetizer *opus_pz = NULL;
-    tsr_rtp_packetizer_new(&opus_pz, &tsr_rtp_codec_opus);
     int64_t video_period = 1000000 / m->params.fps;
-    int64_t next_audio = m->start_us, next_video = m->start_us;
+    int64_t next_video = m->start_us;
     for (;;) {
         int64_t now = g_get_monotonic_time();
-        int64_t deadline = MIN(next_audio, next_video);
-        struct mix_cmd *c = g_async_queue_timeout_pop(m->queue, MAX(0, deadline - now));
+        struct mix_cmd *c = g_async_queue_timeout_pop(m->queue, MAX(0, next_video - now));
         if (c) {
             bool stop = c->type == MIX_CMD_STOP;
             handle_cmd(m, c);
-            cmd_free(c);
+            tsr_mix_cmd_free(c);
             if (stop)
                 break;
             continue;
         }
         now = g_get_monotonic_time();
-        if (now >= next_audio) {
-            audio_tick(m, opus_pz, next_audio);
-            next_audio = now - next_audio > MAX_LAG_US ? now + AUDIO_TICK_US
-                                                       : next_audio + AUDIO_TICK_US;
-            update_stats(m, false, true);
-        }
-        if (now >= next_video) {
-            tsr_mix_video_tick(m, next_video);
-            next_video = now - next_video > MAX_LAG_US ? now + video_period
-                                                       : next_video + video_period;
-            update_stats(m, true, false);
-        }
+        if (now < next_video)
+            continue;
+        tsr_mix_video_tick(m, next_video);
+        next_video = now - next_video > MAX_LAG_US ? now + video_period : next_video + video_period;
+        update_stats(m);
     }
     while (m->peers->len)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
-    tsr_rtp_packetizer_free(&opus_pz);
     return NULL;
 }
 
@@ -249,13 +161,21 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->layout = kind;
     m->audio = audio;
     m->queue = g_async_queue_new();
+    m->audio_queue = g_async_queue_new();
     m->peers = g_ptr_array_new();
     m->views = g_ptr_array_new();
+    m->audio_peers = g_ptr_array_new();
+    m->encoders = g_thread_pool_new(tsr_mix_video_encode_job, m, (gint)g_get_num_processors(),
+                                    FALSE, NULL);
     g_mutex_init(&m->stats_lock);
+    g_mutex_init(&m->talkers_lock);
+    g_mutex_init(&m->jobs_lock);
+    g_cond_init(&m->jobs_done);
     m->start_us = g_get_monotonic_time();
     char name[16];
     g_snprintf(name, sizeof name, "mix-%.10s", m->log_ctx);
     m->thread = g_thread_new(name, mixer_main, m);
+    tsr_mix_audio_start(m);
     TSR_LOG(TSR_LOG_INFO, m->log_ctx, "mixer started: %dx%d at %d fps, layout %s",
             params->canvas_w, params->canvas_h, params->fps, tsr_layout_name(kind));
     *out = m;
@@ -266,14 +186,17 @@ void tsr_conf_mixer_close(struct tsr_conf_mixer *m)
 {
     if (!m || g_atomic_int_get(&m->closed))
         return;
-    g_async_queue_push(m->queue, cmd_new(MIX_CMD_STOP, 0, 0));
+    g_async_queue_push(m->queue, tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0));
     g_thread_join(m->thread);
     m->thread = NULL;
+    tsr_mix_audio_stop(m);
     g_atomic_int_set(&m->closed, 1);
     /* Commands queued after STOP are dropped unrun. */
     struct mix_cmd *c;
     while ((c = g_async_queue_try_pop(m->queue)))
-        cmd_free(c);
+        tsr_mix_cmd_free(c);
+    while ((c = g_async_queue_try_pop(m->audio_queue)))
+        tsr_mix_cmd_free(c);
     TSR_LOG(TSR_LOG_INFO, m->log_ctx, "mixer stopped");
 }
 
@@ -292,14 +215,17 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     if (!g_atomic_int_dec_and_test(&m->refs))
         return;
     tsr_conf_mixer_close(m);
-    struct mix_cmd *c;
-    while ((c = g_async_queue_try_pop(m->queue)))
-        cmd_free(c);
     g_async_queue_unref(m->queue);
+    g_async_queue_unref(m->audio_queue);
+    g_thread_pool_free(m->encoders, FALSE, TRUE);
     g_ptr_array_unref(m->peers);
     g_ptr_array_unref(m->views);
+    g_ptr_array_unref(m->audio_peers);
     tsr_audio_mixer_free(&m->audio);
     g_mutex_clear(&m->stats_lock);
+    g_mutex_clear(&m->talkers_lock);
+    g_mutex_clear(&m->jobs_lock);
+    g_cond_clear(&m->jobs_done);
     g_free(m->log_ctx);
     g_free(m);
 }
@@ -313,20 +239,26 @@ void tsr_conf_mixer_unref_cb(void *m)
 void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
                              const char *participant_id)
 {
-    struct mix_cmd *c = cmd_new(MIX_CMD_ADD, tsr_media_peer_id(peer), 0);
-    c->peer = tsr_media_peer_ref(peer);
-    c->text = g_strdup(participant_id);
-    post(m, c);
+    for (int audio = 0; audio < 2; audio++) {
+        struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_ADD, tsr_media_peer_id(peer), 0);
+        c->peer = tsr_media_peer_ref(peer);
+        c->text = g_strdup(participant_id);
+        if (audio)
+            tsr_mix_audio_post(m, c);
+        else
+            post(m, c);
+    }
 }
 
 void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id)
 {
-    post(m, cmd_new(MIX_CMD_REMOVE, peer_id, 0));
+    post(m, tsr_mix_cmd_new(MIX_CMD_REMOVE, peer_id, 0));
+    tsr_mix_audio_post(m, tsr_mix_cmd_new(MIX_CMD_REMOVE, peer_id, 0));
 }
 
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
 {
-    struct mix_cmd *c = cmd_new(MIX_CMD_LAYOUT, 0, 0);
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_LAYOUT, 0, 0);
     c->text = g_strdup(layout);
     post(m, c);
 }
@@ -334,10 +266,15 @@ void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
                               bool video_muted)
 {
-    struct mix_cmd *c = cmd_new(MIX_CMD_MUTE, peer_id, 0);
-    c->a = audio_muted;
-    c->b = video_muted;
-    post(m, c);
+    for (int audio = 0; audio < 2; audio++) {
+        struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_MUTE, peer_id, 0);
+        c->a = audio_muted;
+        c->b = video_muted;
+        if (audio)
+            tsr_mix_audio_post(m, c);
+        else
+            post(m, c);
+    }
 }
 
 void tsr_conf_mixer_get_stats(struct tsr_conf_mixer *m, struct tsr_conf_mixer_stats *out)
@@ -354,21 +291,21 @@ static void sink_audio(void *user, uint32_t peer_id, const struct tsr_audio_pack
     struct tsr_conf_mixer *m = user;
     if (pkt->len_bytes > 1500)
         return;
-    struct mix_cmd *c = cmd_new(MIX_CMD_AUDIO, peer_id, pkt->len_bytes);
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_AUDIO, peer_id, pkt->len_bytes);
     c->pkt = *pkt;
     memcpy(c->bytes, pkt->data, pkt->len_bytes);
     c->pkt.data = c->bytes;
-    post(m, c);
+    tsr_mix_audio_post(m, c);
 }
 
 static void sink_keyframe(void *user, uint32_t peer_id)
 {
-    post(user, cmd_new(MIX_CMD_KEYFRAME, peer_id, 0));
+    post(user, tsr_mix_cmd_new(MIX_CMD_KEYFRAME, peer_id, 0));
 }
 
 static void sink_failed(void *user, uint32_t peer_id, const char *why)
 {
-    struct mix_cmd *c = cmd_new(MIX_CMD_FAILED, peer_id, 0);
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_FAILED, peer_id, 0);
     c->text = g_strdup(why);
     post(user, c);
 }

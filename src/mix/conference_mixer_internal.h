@@ -42,6 +42,8 @@ struct mix_view {
     int64_t last_encode_us;
     int64_t capture_us;       /* media-clock time of the frame being encoded */
     bool keyframe_wanted;
+    bool tick_layout_changed; /* set by the video thread before an encode job */
+    int64_t tick_now_us;
 };
 
 struct mix_peer {
@@ -58,7 +60,6 @@ struct mix_peer {
     int64_t joined_us;
     int64_t low_since_us;     /* REMB below the demotion threshold since; 0 = not */
     int64_t high_since_us;    /* REMB above the promotion threshold since; 0 = not */
-    int max_tile_area;        /* largest tile it has this tick, for REMB */
 };
 
 enum mix_cmd_type {
@@ -82,23 +83,42 @@ struct mix_cmd {
     uint8_t bytes[];             /* AUDIO payload copy */
 };
 
+/* One participant as the audio thread sees it. */
+struct audio_peer {
+    uint32_t id;
+    char *pid;
+    struct tsr_media_peer *peer;
+};
+
 struct tsr_conf_mixer {
     gint refs;
     gint closed;
     char *log_ctx;
     struct tsr_conf_mixer_params params;
-    GAsyncQueue *queue;
-    GThread *thread;
+    GAsyncQueue *queue;       /* video thread's commands */
+    GThread *thread;          /* video: layout, compose, encode */
+    GAsyncQueue *audio_queue; /* audio thread's commands and packets */
+    GThread *audio_thread;    /* audio: the 20 ms mix-minus tick, never held up by video */
+    GMutex talkers_lock;
+    uint32_t talkers_shared[TSR_LAYOUT_MAX_TILES]; /* written by audio, read by video */
+    size_t n_talkers_shared;
     GMutex stats_lock;
     struct tsr_conf_mixer_stats stats;
 
-    /* Mixer thread only. */
+    /* Video thread only. */
     enum tsr_layout_kind layout;
     GPtrArray *peers;   /* struct mix_peer*, in join order */
     GPtrArray *views;   /* struct mix_view* */
-    struct tsr_audio_mixer *audio;
-    uint32_t talkers[TSR_LAYOUT_MAX_TILES];
+    uint32_t talkers[TSR_LAYOUT_MAX_TILES]; /* snapshot taken at each video tick */
     size_t n_talkers;
+    GThreadPool *encoders; /* views are composed and encoded in parallel, fork-join */
+    GMutex jobs_lock;
+    GCond jobs_done;
+    int jobs_pending;
+
+    /* Audio thread only. */
+    struct tsr_audio_mixer *audio;
+    GPtrArray *audio_peers; /* struct audio_peer* */
     int64_t start_us;
     size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */
 };
@@ -108,10 +128,19 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us);
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m);
+/* GThreadPool worker: composes and encodes one view (struct mix_view *). */
+void tsr_mix_video_encode_job(gpointer view, gpointer mixer);
 /* Publishes the live encoders by backend in tessera_video_encoders. */
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);
+struct mix_cmd *tsr_mix_cmd_new(enum mix_cmd_type type, uint32_t id, size_t extra);
+void tsr_mix_cmd_free(struct mix_cmd *c);
+
+/* conference_audio.c */
+void tsr_mix_audio_start(struct tsr_conf_mixer *m);
+void tsr_mix_audio_post(struct tsr_conf_mixer *m, struct mix_cmd *c);
+void tsr_mix_audio_stop(struct tsr_conf_mixer *m);
 
 #endif

@@ -144,22 +144,25 @@ void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
     }
 }
 
-#define TIER_GRACE_US 10000000   /* the browser's estimate ramps up after joining */
-#define TIER_DEMOTE_US 3000000   /* this long below half the top bitrate: go down */
-#define TIER_PROMOTE_US 10000000 /* this long well above the low tier: try the top again */
+#define TIER_GRACE_US 5000000    /* the browser's estimator settles after joining */
+#define TIER_DEMOTE_US 3000000   /* congested this long: go down */
+#define TIER_PROMOTE_US 10000000 /* uncongested this long on the low tier: try the top again */
+#define TIER_MIN_RATE_BPS 64000  /* below this, estimates are noise */
 
-/* The receiver's REMB picks its tier, with hold times so it does not flap. Going
- * up is a probe: a browser's estimate only climbs to ~1.5x what it receives, so
- * it can never show room for the top tier while it gets the low one. */
+/* The receiver's REMB picks its tier. REMB only estimates what the link can carry
+ * when the link is the limit; when we send little (a still picture encodes to a
+ * few kb/s) it just follows ~1.5x what arrives. So a receiver is congested when
+ * its estimate falls below what it is actually sent, not below the tier's target.
+ * Going back up is a probe after a calm period, with hold times against flapping. */
 static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
 {
     int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
-    int64_t top = m->params.video_bitrate_bps;
+    int64_t sent = tsr_media_peer_video_send_bps(e->peer);
     if (est <= 0 || now - e->joined_us < TIER_GRACE_US)
         return;
-    bool low = est < top / 2, high = est > top / 3 * 13 / 10;
-    e->low_since_us = low ? (e->low_since_us ? e->low_since_us : now) : 0;
-    e->high_since_us = high ? (e->high_since_us ? e->high_since_us : now) : 0;
+    bool congested = sent >= TIER_MIN_RATE_BPS && est < sent * 8 / 10;
+    e->low_since_us = congested ? (e->low_since_us ? e->low_since_us : now) : 0;
+    e->high_since_us = congested ? 0 : (e->high_since_us ? e->high_since_us : now);
     int want = e->tier;
     if (e->tier == 0 && e->low_since_us && now - e->low_since_us >= TIER_DEMOTE_US)
         want = 1;
@@ -167,8 +170,10 @@ static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t no
         want = 0;
     if (want == e->tier)
         return;
-    TSR_LOG(TSR_LOG_INFO, m->log_ctx, "%s: downlink estimate %" G_GINT64_FORMAT
-            " kb/s, moving to bitrate tier %d", e->pid, est / 1000, want);
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx,
+            "%s: downlink estimate %" G_GINT64_FORMAT " kb/s for %" G_GINT64_FORMAT
+            " kb/s sent, moving to bitrate tier %d",
+            e->pid, est / 1000, sent / 1000, want);
     tsr_counter_inc(tsr_metrics_counter("tessera_bitrate_tier_switches_total", NULL,
                                         "Receivers moved between bitrate tiers by their REMB."));
     e->tier = want;
@@ -230,8 +235,6 @@ static bool gather_sources(struct tsr_conf_mixer *m, struct mix_view *v,
         v->shown_seq[i] = has ? seq : 0;
         src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = changed};
         any |= changed;
-        if (e)
-            e->max_tile_area = MAX(e->max_tile_area, v->tiles[i].w * v->tiles[i].h);
     }
     return any;
 }
@@ -301,10 +304,50 @@ static void update_send_hints(struct tsr_conf_mixer *m)
 {
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
-        int64_t bps = CLAMP((int64_t)e->max_tile_area * 3, 100000, 2500000);
-        tsr_media_peer_set_send_hint_bps(e->peer, bps);
-        e->max_tile_area = 0;
+        int64_t area = 0;
+        for (guint k = 0; k < m->views->len; k++) {
+            const struct mix_view *v = g_ptr_array_index(m->views, k);
+            for (size_t t = 0; t < v->n_tiles; t++)
+                if (v->tiles[t].participant_id == e->id)
+                    area = MAX(area, (int64_t)v->tiles[t].w * v->tiles[t].h);
+        }
+        tsr_media_peer_set_send_hint_bps(e->peer, CLAMP(area * 3, 100000, 2500000));
+        tsr_media_peer_set_shown(e->peer, area > 0);
     }
+}
+
+/* Worker side of the fork-join: one view's compose + encode. Views share nothing
+ * mutable (each has its compositor, encoders and packetizers; peers are read-only
+ * during the phase and their send calls are thread-safe). */
+void tsr_mix_video_encode_job(gpointer view, gpointer mixer)
+{
+    struct tsr_conf_mixer *m = mixer;
+    struct mix_view *v = view;
+    render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+    g_mutex_lock(&m->jobs_lock);
+    if (--m->jobs_pending == 0)
+        g_cond_signal(&m->jobs_done);
+    g_mutex_unlock(&m->jobs_lock);
+}
+
+/* Composes and encodes every view that has subscribers, in parallel on the
+ * encoder pool when there are several, and waits for all of them. */
+static void render_views(struct tsr_conf_mixer *m, GPtrArray *todo)
+{
+    if (todo->len == 1) {
+        struct mix_view *v = g_ptr_array_index(todo, 0);
+        render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+        return;
+    }
+    g_mutex_lock(&m->jobs_lock);
+    m->jobs_pending = (int)todo->len;
+    g_mutex_unlock(&m->jobs_lock);
+    for (guint i = 0; i < todo->len; i++)
+        g_thread_pool_push(m->encoders, g_ptr_array_index(todo, i), NULL);
+    g_mutex_lock(&m->jobs_lock);
+    while (m->jobs_pending > 0)
+        g_cond_wait(&m->jobs_done, &m->jobs_lock);
+    g_mutex_unlock(&m->jobs_lock);
 }
 
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
@@ -337,6 +380,10 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         tsr_mix_video_free_all(m);
         return;
     }
+    g_mutex_lock(&m->talkers_lock);
+    m->n_talkers = m->n_talkers_shared;
+    memcpy(m->talkers, m->talkers_shared, m->n_talkers * sizeof m->talkers[0]);
+    g_mutex_unlock(&m->talkers_lock);
     struct mix_view *common = view_get(m, 0, true);
     bool common_changed = false;
     if (!common || layout_view(m, common, &common_changed) != 0)
@@ -348,6 +395,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         choose_tier(m, e, now_us);
         attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
     }
+    GPtrArray *todo = g_ptr_array_new();
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
         bool changed = common_changed;
@@ -356,12 +404,16 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
             view_free(v);
             continue;
         }
-        if (v == common || layout_view(m, v, &changed) == 0) {
-            if (view_has_subscribers(v))
-                render_view(m, v, changed, now_us);
+        if ((v == common || layout_view(m, v, &changed) == 0) && view_has_subscribers(v)) {
+            v->tick_layout_changed = changed;
+            v->tick_now_us = now_us;
+            g_ptr_array_add(todo, v);
         }
         i++;
     }
+    if (todo->len)
+        render_views(m, todo);
+    g_ptr_array_unref(todo);
     update_send_hints(m);
     tsr_mix_video_count_encoders(m);
 }

@@ -53,11 +53,24 @@ static gboolean peer_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* What the participant receives from us, for judging its REMB (mixer tiers). */
+static void update_send_rate(struct tsr_media_peer *p, int64_t now)
+{
+    int64_t span = now - p->tx_video_window_start_us;
+    if (p->tx_video_window_start_us && span > 0)
+        g_atomic_int_set(&p->tx_video_kbps,
+                         (gint)MIN(p->tx_video_window_bytes * 8000 / (uint64_t)span, G_MAXINT));
+    p->tx_video_window_bytes = 0;
+    p->tx_video_window_start_us = now;
+}
+
 static gboolean peer_report(gpointer data)
 {
     struct tsr_media_peer *p = data;
+    int64_t now = g_get_monotonic_time();
+    update_send_rate(p, now);
     if (tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED)
-        tsr_media_peer_send_reports(p, g_get_monotonic_time());
+        tsr_media_peer_send_reports(p, now);
     return G_SOURCE_CONTINUE;
 }
 
@@ -153,6 +166,8 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
         return rc;
     }
     *answer = neg->answer;
+    p->local_sdp = g_strdup(neg->answer); /* the base of any server re-offer */
+    p->remote_sdp = g_strdup(offer);
     neg->answer = NULL;
     tsr_sdp_negotiation_free(&neg);
     p->tick_timer = add_timer(p, PEER_TICK_MS, peer_tick);
@@ -190,6 +205,9 @@ static void peer_destroy(struct tsr_media_peer *p)
     if (p->sink_user_free)
         p->sink_user_free(p->sink_user);
     av_frame_free(&p->slot_frame);
+    tsr_sdp_send_offer_free(&p->send_offer);
+    g_free(p->local_sdp);
+    g_free(p->remote_sdp);
     g_mutex_clear(&p->slot_lock);
     g_main_context_unref(p->ctx);
     g_free(p->log_ctx);
@@ -289,6 +307,16 @@ int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)
     return (int64_t)g_atomic_int_get((gint *)&p->remb_kbps) * 1000;
 }
 
+void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown)
+{
+    g_atomic_int_set(&p->hidden, shown ? 0 : 1);
+}
+
+int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p)
+{
+    return (int64_t)g_atomic_int_get((gint *)&p->tx_video_kbps) * 1000;
+}
+
 struct send_job {
     struct tsr_media_peer *peer;
     struct tsr_rtp_packetized *pkts;
@@ -320,8 +348,11 @@ static gboolean send_job_run(gpointer data)
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         if (tsr_rtp_stream_out_write(out, job->pkts, i, &opts, buf, sizeof buf, &len) == 0 &&
-            tsr_webrtc_transport_send_rtp(p->transport, buf, len) == 0)
+            tsr_webrtc_transport_send_rtp(p->transport, buf, len) == 0) {
             tsr_counter_add(p->m_tx_bytes, len);
+            if (job->video)
+                p->tx_video_window_bytes += len;
+        }
     }
     return G_SOURCE_REMOVE;
 }

@@ -9,6 +9,7 @@
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
+#include <tessera/sdp_offer.h>
 #include <tessera/video_decoder.h>
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
@@ -40,6 +41,11 @@ struct tsr_media_peer {
     uint64_t slot_seq;
     gint send_hint_kbps; /* atomic */
     gint remb_kbps;      /* atomic: the participant's REMB for what we send it */
+    gint hidden;         /* atomic: 1 while on no canvas (frames are not decoded) */
+    bool decoding_paused; /* net loop: we stopped decoding because hidden */
+    gint tx_video_kbps;  /* atomic: composite bitrate sent to it over the last second */
+    uint64_t tx_video_window_bytes; /* net loop: bytes sent since the last report tick */
+    int64_t tx_video_window_start_us;
 
     /* Home: the net loop. */
     gint closed;          /* atomic; set once by close */
@@ -63,6 +69,10 @@ struct tsr_media_peer {
     unsigned sdp_version;      /* our o= version, +1 per answer */
     char remote_ufrag[TSR_SDP_ICE_MAX];
     struct tsr_sdp_fingerprint remote_fp;
+    /* Server offers (media_peer_offer.c); home: the net loop. */
+    char *local_sdp;                       /* our current local description */
+    char *remote_sdp;                      /* the participant's current description */
+    struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
 };
 
 /* media_peer_rx.c */

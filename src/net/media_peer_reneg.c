@@ -77,6 +77,10 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
         g_strlcpy(reason, "the media peer is closed", TSR_SDP_REASON_MAX);
         return TSR_ERR_STATE;
     }
+    if (p->send_offer) {
+        g_strlcpy(reason, "a server offer is outstanding; answer it first", TSR_SDP_REASON_MAX);
+        return TSR_ERR_STATE;
+    }
     memset(&local, 0, sizeof local);
     int rc = tsr_webrtc_transport_local(p->transport, &local);
     if (rc)
@@ -108,6 +112,11 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
         if (p->has_video && neg->mlines[neg->video_index].remote_ssrc)
             p->rx_video.ssrc = neg->mlines[neg->video_index].remote_ssrc;
         *answer = bump_origin(p, neg->answer);
+        /* The current descriptions, which server offers (media_peer_offer.c) build on. */
+        g_free(p->local_sdp);
+        p->local_sdp = g_strdup(*answer);
+        g_free(p->remote_sdp);
+        p->remote_sdp = g_strdup(offer);
         TSR_LOG(TSR_LOG_INFO, p->log_ctx, "renegotiated (answer version %u)", p->sdp_version);
     }
     tsr_sdp_negotiation_free(&neg);

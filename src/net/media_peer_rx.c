@@ -77,10 +77,30 @@ static void publish_frame(struct tsr_media_peer *p)
     g_mutex_unlock(&p->slot_lock);
 }
 
+/* Hidden participants' frames are assembled (NACKs keep working) but not decoded;
+ * on return a keyframe is requested, since the decoder missed references. */
+static bool decoding_wanted(struct tsr_media_peer *p, int64_t now_us)
+{
+    bool hidden = g_atomic_int_get(&p->hidden) != 0;
+    if (hidden && !p->decoding_paused)
+        TSR_LOG(TSR_LOG_DEBUG, p->log_ctx, "not shown anywhere: decoding paused");
+    if (!hidden && p->decoding_paused) {
+        TSR_LOG(TSR_LOG_DEBUG, p->log_ctx, "shown again: decoding resumes at a keyframe");
+        tsr_jitter_buffer_request_keyframe(p->jitter, now_us);
+    }
+    p->decoding_paused = hidden;
+    return !hidden;
+}
+
 static void drain_frames(struct tsr_media_peer *p, int64_t now_us)
 {
     struct tsr_jitter_buffer_frame fr;
+    bool decode = decoding_wanted(p, now_us);
     while (tsr_jitter_buffer_pop_frame(p->jitter, now_us, &fr) == 0) {
+        if (!decode) {
+            g_bytes_unref(fr.data);
+            continue;
+        }
         gsize len = 0;
         const uint8_t *data = g_bytes_get_data(fr.data, &len);
         int64_t t0 = g_get_monotonic_time();
@@ -240,6 +260,10 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
     } else if (it->kind == TSR_RTCP_KIND_NACK) {
         tsr_media_peer_answer_nack(p, &it->u.nack, now);
     } else if (it->kind == TSR_RTCP_KIND_REMB) {
+        uint32_t first = 0;
+        tsr_rtcp_remb_ssrc(&it->u.remb, 0, &first);
+        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 1000, "REMB %" G_GUINT64_FORMAT " b/s for %u SSRCs (%08x)",
+                   it->u.remb.bitrate_bps, it->u.remb.n_ssrcs, first);
         g_atomic_int_set(&p->remb_kbps,
                          (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
     } else if (it->kind == TSR_RTCP_KIND_SR) {

@@ -11,15 +11,7 @@
 #include <tessera/err.h>
 #include <tessera/metrics.h>
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
+#include "net_bytes.h"
 
 static int rtcp_error(int err, const char *kind)
 {

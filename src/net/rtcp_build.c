@@ -7,19 +7,7 @@
 
 #include <tessera/err.h>
 
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
+#include "net_bytes.h"
 
 void tsr_rtcp_writer_init(struct tsr_rtcp_writer *w, uint8_t *buf, size_t cap)
 {

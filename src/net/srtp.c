@@ -141,8 +141,14 @@ static int finish(enum srtp_op op, srtp_err_status_t st, size_t *len, int out_le
         return 0;
     }
     tsr_counter_inc(error_counter(op));
-    TSR_LOG_RL(TSR_LOG_WARN, "srtp", 2000, "SRTP op %d failed: libsrtp status %d (%s)", (int)op,
-               (int)st, tsr_strerror(rc));
+    /* Replays are expected: a sender answering our NACK for a packet that was only
+     * late delivers it twice. Everything else means a broken or forged packet. */
+    if (rc == TSR_ERR_PROTOCOL)
+        TSR_LOG_RL(TSR_LOG_DEBUG, "srtp", 2000, "SRTP op %d: duplicate packet dropped (libsrtp %d)",
+                   (int)op, (int)st);
+    else
+        TSR_LOG_RL(TSR_LOG_WARN, "srtp", 2000, "SRTP op %d failed: libsrtp status %d (%s)",
+                   (int)op, (int)st, tsr_strerror(rc));
     return rc;
 }
 

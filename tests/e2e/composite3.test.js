@@ -55,7 +55,7 @@ async function inboundStats(page) {
 h.run('composite3', async ({ scratch, defer }) => {
   // A 640x360 canvas: the test is about tiles, rates and roster, not resolution,
   // and CI has two cores for the server and three browsers.
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360 } } });
+  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 24 } } });
   defer(() => server.stop());
   const status = await server.status();
   if (!status.media) {

@@ -38,6 +38,11 @@ expect_rc 2 "bad --listen" "$bin" --listen nowhere
 grep -qF -- "--listen: [server] listen: expected ADDR:PORT" "$tmp/err" || fail "bad --listen message"
 expect_rc 2 "bad --log-level" "$bin" --log-level loud
 
+printf '{"conferences":[{"alias":"board","guest_pin":"12"}]}' >"$tmp/conf.json"
+printf '[conferences]\nfile = %s\n' "$tmp/conf.json" >"$tmp/conf.conf"
+expect_rc 2 "bad conferences file" "$bin" --config "$tmp/conf.conf" --check-config
+grep -qF "$tmp/conf.json: conference 'board':" "$tmp/err" || fail "conferences file message: $(cat "$tmp/err")"
+
 expect_rc 0 "--probe --json" "$bin" --probe --json
 python3 - "$tmp/out" <<'PY' || fail "--probe --json content"
 import json, sys

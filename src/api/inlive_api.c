@@ -1,0 +1,550 @@
+/* inLive Hub API v1 (/v1): routing, the response envelope, rooms, room metadata,
+ * housekeeping. Clients, negotiation and event streams are in inlive_clients.c.
+ * Spec: shared/specs/inlive-hub-api.md. Home thread: the API loop. */
+#include "api/inlive_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define PREFIX "/v1"
+#define ID_ALPHABET "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/* --- envelope ------------------------------------------------------------------ */
+
+void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data)
+{
+    json_t *o = json_pack("{s:I, s:b, s:s, s:o}", "code", (json_int_t)status, "ok",
+                          status >= 200 && status < 300, "message", message, "data",
+                          data ? data : json_null());
+    tsr_http_reply_json(msg, status, o);
+}
+
+void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char *word,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    char labels[96];
+    snprintf(labels, sizeof labels, "code=\"%s\"", word);
+    tsr_counter_inc(tsr_metrics_counter("tessera_inlive_errors_total", labels,
+                                        "inLive API requests answered with an error, by cause."));
+    TSR_LOG(TSR_LOG_DEBUG, "inlive", "%s %s -> %u %s", soup_server_message_get_method(msg),
+            g_uri_get_path(soup_server_message_get_uri(msg)), status, text);
+    tsr_inlive_reply(msg, status, text, NULL);
+    g_free(text);
+}
+
+json_t *tsr_inlive_bitrates_json(void)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio",
+                     (json_int_t)48000, "audio_red", (json_int_t)75000, "video", (json_int_t)700000,
+                     "video_high", (json_int_t)700000, "video_high_pixels", (json_int_t)259200,
+                     "video_mid", (json_int_t)300000, "video_mid_pixels", (json_int_t)64800,
+                     "video_low", (json_int_t)90000, "video_low_pixels", (json_int_t)16200,
+                     "initial_bandwidth", (json_int_t)1000000);
+}
+
+/* --- rooms ---------------------------------------------------------------------- */
+
+static json_t *room_json(const struct tsr_inlive_room *room)
+{
+    json_t *presets = json_pack("{s:{s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:i}}", "high", "sid", 2,
+                                "tid", 2, "mid", "sid", 1, "tid", 1, "low", "sid", 0, "tid", 0);
+    json_t *opts = json_pack(
+        "{s:o, s:[s, s], s:I, s:I, s:o}", "bitrates", tsr_inlive_bitrates_json(), "codecs",
+        "video/VP8", "audio/opus", "pli_interval_ns", (json_int_t)0, "empty_room_timeout_ns",
+        (json_int_t)(room->empty_timeout_s * 1000000000), "quality_presets", presets);
+    return json_pack("{s:s, s:s, s:o}", "id", room->id, "name", room->name, "options", opts);
+}
+
+static void room_free(gpointer data)
+{
+    struct tsr_inlive_room *room = data;
+    g_hash_table_destroy(room->clients);
+    json_decref(room->meta);
+    g_free(room->id);
+    g_free(room->name);
+    g_free(room);
+}
+
+static void client_free_cb(gpointer data)
+{
+    tsr_inlive_client_free(data);
+}
+
+/* Printable, no '/', 1..TSR_INLIVE_ID_MAX bytes: safe in a URL path and in logs. */
+static bool id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > TSR_INLIVE_ID_MAX || !g_utf8_validate(id, -1, NULL))
+        return false;
+    for (const char *s = id; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == '/' || *s == 0x7f)
+            return false;
+    return true;
+}
+
+static bool alias_char(char ch)
+{
+    return g_ascii_isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+}
+
+/* The conference alias of a room: its id when that is a valid alias, else a
+ * stable hash of it (two inLive rooms never share a conference by accident). */
+static void room_alias(const char *id, char out[TSR_CONFERENCE_ALIAS_MAX + 1])
+{
+    bool ok = strlen(id) <= TSR_CONFERENCE_ALIAS_MAX;
+    for (const char *s = id; ok && *s; s++)
+        ok = alias_char(*s);
+    if (ok) {
+        g_strlcpy(out, id, TSR_CONFERENCE_ALIAS_MAX + 1);
+        return;
+    }
+    char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, id, -1);
+    g_snprintf(out, TSR_CONFERENCE_ALIAS_MAX + 1, "inlive-%.24s", sum);
+    g_free(sum);
+}
+
+static void random_id(char *out, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = ID_ALPHABET[g_random_int_range(0, (gint32)strlen(ID_ALPHABET))];
+    out[len] = '\0';
+}
+
+/* With ad-hoc conferences off, the room's alias must be defined to be joinable. */
+static int define_conference(struct tsr_inlive_api *api, const struct tsr_inlive_room *room)
+{
+    if (tsr_conference_registry_allow_adhoc(api->reg) ||
+        tsr_conference_registry_knows(api->reg, room->alias))
+        return 0;
+    json_t *def =
+        json_pack("{s:[{s:s, s:s}]}", "conferences", "alias", room->alias, "name", room->alias);
+    char *text = json_dumps(def, JSON_COMPACT), *err = NULL;
+    int rc = tsr_conference_registry_load_json(api->reg, text, strlen(text), "inlive", &err);
+    if (rc)
+        TSR_LOG(TSR_LOG_WARN, "inlive", "cannot define conference %s: %s", room->alias, err);
+    g_free(err);
+    free(text);
+    json_decref(def);
+    return rc;
+}
+
+/* Reads {id?, name?, options?{empty_room_timeout_ns?}}; replies on failure. */
+static bool parse_create(struct tsr_inlive_req *r, const char **id, const char **name,
+                         int64_t *timeout_s)
+{
+    json_t *jid = json_object_get(r->body, "id"), *jname = json_object_get(r->body, "name");
+    json_t *opts = json_object_get(r->body, "options"), *jt = NULL;
+    bool bad = (jid && !json_is_null(jid) && !json_is_string(jid)) ||
+               (jname && !json_is_null(jname) && !json_is_string(jname)) ||
+               (opts && !json_is_null(opts) && !json_is_object(opts));
+    if (!bad && json_is_object(opts)) {
+        jt = json_object_get(opts, "empty_room_timeout_ns");
+        bad = jt && !json_is_null(jt) && (!json_is_integer(jt) || json_integer_value(jt) < 0);
+    }
+    *id = json_is_string(jid) ? json_string_value(jid) : "";
+    *name = json_is_string(jname) ? json_string_value(jname) : "";
+    if (!bad && **id && !id_ok(*id))
+        bad = true;
+    if (!bad && (strlen(*name) > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(*name, -1, NULL)))
+        bad = true;
+    if (bad) {
+        tsr_inlive_reply_error(
+            r->msg, 400, "invalid_request_body",
+            "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
+            "printable bytes, no '/'), \"options.empty_room_timeout_ns\" a "
+            "non-negative integer",
+            TSR_INLIVE_ID_MAX);
+        return false;
+    }
+    if (json_is_integer(jt) && json_integer_value(jt) > 0)
+        *timeout_s = MAX(1, json_integer_value(jt) / 1000000000);
+    return true;
+}
+
+static void handle_create(struct tsr_inlive_req *r)
+{
+    const char *id = NULL, *name = NULL;
+    int64_t timeout_s = r->api->opts.empty_room_timeout_s;
+    if (!tsr_inlive_read_body(r, true) || !parse_create(r, &id, &name, &timeout_s))
+        return;
+    char gen[17];
+    if (!*id) {
+        do
+            random_id(gen, 16);
+        while (g_hash_table_contains(r->api->rooms, gen));
+        id = gen;
+    } else if (g_hash_table_contains(r->api->rooms, id)) {
+        tsr_inlive_reply_error(r->msg, 409, "room_exists", "room already exists");
+        return;
+    }
+    struct tsr_inlive_room *room = g_new0(struct tsr_inlive_room, 1);
+    room->api = r->api;
+    room->id = g_strdup(id);
+    room->name = g_strdup(name);
+    room->empty_timeout_s = timeout_s;
+    room->empty_since_us = g_get_monotonic_time(); /* the clock starts at creation */
+    room->clients = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, client_free_cb);
+    room->meta = json_object();
+    room_alias(id, room->alias);
+    if (define_conference(r->api, room) != 0) {
+        room_free(room);
+        tsr_inlive_reply_error(r->msg, 500, "define_failed",
+                               "the room's conference cannot be defined");
+        return;
+    }
+    g_hash_table_insert(r->api->rooms, room->id, room);
+    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s)", room->id, room->alias);
+    tsr_inlive_reply(r->msg, 201, "room created", room_json(room));
+}
+
+/* Every client gets `left`; the room is gone afterwards. */
+static void room_end(struct tsr_inlive_room *room, const char *reason)
+{
+    GList *clients = g_hash_table_get_values(room->clients);
+    for (GList *l = clients; l; l = l->next)
+        tsr_inlive_client_remove(l->data, reason);
+    g_list_free(clients);
+    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s removed (%s)", room->id, reason);
+    g_hash_table_remove(room->api->rooms, room->id);
+}
+
+/* --- metadata --------------------------------------------------------------------- */
+
+static void broadcast(struct tsr_inlive_room *room, const char *event, json_t *data)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, room->clients);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        tsr_inlive_client_send(v, event, json_deep_copy(data));
+    json_decref(data);
+}
+
+static void handle_setmeta(struct tsr_inlive_req *r)
+{
+    if (!tsr_inlive_read_body(r, false))
+        return;
+    if (!json_is_object(r->body) || json_object_size(r->body) == 0) {
+        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
+                               "invalid request body: a JSON object of one or more keys");
+        return;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(r->body, key, value)
+    {
+        json_object_set(r->room->meta, key, value);
+        broadcast(r->room, "meta_changed", json_pack("{s:O}", key, value));
+    }
+    tsr_inlive_reply(r->msg, 200, "meta updated", NULL);
+}
+
+static void handle_meta_key(struct tsr_inlive_req *r, bool del, const char *key)
+{
+    json_t *v = json_object_get(r->room->meta, key);
+    if (!v) {
+        tsr_inlive_reply_error(r->msg, 404, "meta_not_found", "meta: metadata not found");
+        return;
+    }
+    if (!del) {
+        tsr_inlive_reply(r->msg, 200, "ok", json_pack("{s:O}", key, v));
+        return;
+    }
+    json_object_del(r->room->meta, key);
+    broadcast(r->room, "meta_changed", json_pack("{s:n}", key));
+    tsr_inlive_reply(r->msg, 200, "meta deleted", NULL);
+}
+
+/* --- routing -------------------------------------------------------------------- */
+
+static bool method_is(const struct tsr_inlive_req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+static void reply_method(struct tsr_inlive_req *r, const char *allowed)
+{
+    soup_message_headers_replace(soup_server_message_get_response_headers(r->msg), "Allow",
+                                 allowed);
+    tsr_inlive_reply_error(r->msg, 405, "method_not_allowed",
+                           "method %s is not allowed here; use %s", r->method, allowed);
+}
+
+/* One route: /rooms/{id}/<action>[/{arg}] with the allowed methods. */
+struct route {
+    const char *action;
+    const char *methods; /* space separated */
+    bool client;         /* arg is a client id */
+    bool has_arg;
+};
+
+static const struct route room_routes[] = {
+    {"register", "POST", false, false},
+    {"client", "GET", true, true},
+    {"setname", "PUT", true, true},
+    {"isallownegotiate", "POST", true, true},
+    {"negotiate", "PUT", true, true},
+    {"candidate", "POST", true, true},
+    {"events", "GET", true, true},
+    {"settracksources", "PUT", true, true},
+    {"subscribetracks", "POST", true, true},
+    {"leave", "DELETE POST", true, true},
+    {"end", "PUT", false, false},
+    {"setmeta", "POST", false, false},
+    {"getmeta", "GET", false, true},
+    {"deletemeta", "DELETE", false, true},
+};
+
+static const struct route *find_route(const char *action, bool has_arg)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(room_routes); i++)
+        if (strcmp(room_routes[i].action, action) == 0 && room_routes[i].has_arg == has_arg)
+            return &room_routes[i];
+    return NULL;
+}
+
+static bool method_allowed(const struct tsr_inlive_req *r, const char *methods)
+{
+    gchar **ms = g_strsplit(methods, " ", -1);
+    bool ok = g_strv_contains((const gchar *const *)ms, r->method);
+    g_strfreev(ms);
+    return ok;
+}
+
+static void dispatch_room_route(struct tsr_inlive_req *r, const struct route *rt, const char *arg)
+{
+    if (strcmp(rt->action, "register") == 0)
+        tsr_inlive_handle_register(r);
+    else if (strcmp(rt->action, "end") == 0) {
+        room_end(r->room, "room ended");
+        tsr_inlive_reply(r->msg, 200, "room ended", NULL);
+    } else if (strcmp(rt->action, "setmeta") == 0)
+        handle_setmeta(r);
+    else if (!rt->client)
+        handle_meta_key(r, strcmp(rt->action, "deletemeta") == 0, arg);
+    else
+        tsr_inlive_handle_client_action(r, rt->action);
+}
+
+/* seg: after /v1/, already unescaped and trimmed. */
+static void route_rooms(struct tsr_inlive_req *r, gchar **seg, guint n)
+{
+    if (n == 2 && strcmp(seg[1], "create") == 0 && method_is(r, "POST")) {
+        handle_create(r);
+        return;
+    }
+    if (n == 2 && !method_is(r, "GET") && !method_is(r, "HEAD")) {
+        reply_method(r, "GET");
+        return;
+    }
+    const struct route *rt = n >= 3 && n <= 4 ? find_route(seg[2], n == 4) : NULL;
+    bool channel = n == 4 && strcmp(seg[2], "channel") == 0 && strcmp(seg[3], "create") == 0;
+    if (n != 2 && !rt && !channel) {
+        tsr_inlive_reply_error(r->msg, 404, "not_found", "no such route");
+        return;
+    }
+    if (rt && !method_allowed(r, rt->methods)) {
+        g_autofree char *allowed = g_strdelimit(g_strdup(rt->methods), " ", ',');
+        reply_method(r, allowed);
+        return;
+    }
+    if (channel && !method_is(r, "POST")) {
+        reply_method(r, "POST");
+        return;
+    }
+    r->room = g_hash_table_lookup(r->api->rooms, seg[1]);
+    if (!r->room) {
+        tsr_inlive_reply_error(r->msg, 404, "room_not_found", "room not found");
+        return;
+    }
+    if (n == 2)
+        tsr_inlive_reply(r->msg, 200, "ok", room_json(r->room));
+    else if (channel) /* data channels are not relayed: accepted, nothing opens */
+        tsr_inlive_reply(r->msg, 200, "channel accepted", NULL);
+    else if (rt->client && !(r->client = g_hash_table_lookup(r->room->clients, seg[3])))
+        tsr_inlive_reply_error(r->msg, 404, "client_not_found", "client not found");
+    else
+        dispatch_room_route(r, rt, n == 4 ? seg[3] : NULL);
+}
+
+/* Without inLive's key service an app can still ask us for a token (spec #19): the
+ * value is never checked, Authorization is accepted and ignored everywhere. */
+static void handle_accesstoken(struct tsr_inlive_req *r)
+{
+    if (!tsr_inlive_read_body(r, true))
+        return;
+    tsr_inlive_reply(
+        r->msg, 200, "ok",
+        json_pack("{s:s, s:s}", "access_token", "tessera", "refresh_token", "tessera"));
+}
+
+/* Splits the path after /v1/, percent-decodes each segment and trims the trailing
+ * blanks an old inlive-room client appended. NULL when a segment cannot be decoded. */
+static gchar **split_path(const char *path, guint *n)
+{
+    const char *rest = g_str_has_prefix(path, PREFIX "/") ? path + strlen(PREFIX "/") : "";
+    gchar **seg = g_strsplit(rest, "/", 6);
+    *n = g_strv_length(seg);
+    for (guint i = 0; i < *n; i++) {
+        char *dec = g_uri_unescape_string(seg[i], NULL);
+        if (!dec || !*g_strchomp(dec)) {
+            g_free(dec);
+            g_strfreev(seg);
+            return NULL;
+        }
+        g_free(seg[i]);
+        seg[i] = dec;
+    }
+    return seg;
+}
+
+static void handle_v1(SoupServer *server, SoupServerMessage *msg, const char *path,
+                      GHashTable *query, gpointer user)
+{
+    (void)server, (void)query;
+    if (tsr_http_cors(msg)) {
+        soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                     "Access-Control-Allow-Private-Network", "true");
+        return;
+    }
+    struct tsr_inlive_req r = {
+        .api = user, .msg = msg, .method = soup_server_message_get_method(msg)};
+    guint n = 0;
+    gchar **seg = split_path(path, &n);
+    if (!seg)
+        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
+    else if (n >= 2 && strcmp(seg[0], "rooms") == 0)
+        route_rooms(&r, seg, n);
+    else if (n == 4 && strcmp(seg[0], "room") == 0 && strcmp(seg[2], "channel") == 0 &&
+             strcmp(seg[3], "create") == 0)
+        route_rooms(&r, seg, n); /* the singular spelling the JS SDK uses */
+    else if (n == 2 && strcmp(seg[0], "keys") == 0 && strcmp(seg[1], "accesstoken") == 0)
+        method_is(&r, "POST") ? handle_accesstoken(&r) : reply_method(&r, "POST");
+    else
+        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
+    json_decref(r.body);
+    g_strfreev(seg);
+}
+
+/* --- housekeeping ------------------------------------------------------------------ */
+
+static void on_conference_event(const struct tsr_conference_event *ev, void *user)
+{
+    struct tsr_inlive_api *api = user;
+    if (ev->type != TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT || !ev->participant_id)
+        return;
+    struct tsr_inlive_client *cl = g_hash_table_lookup(api->by_pid, ev->participant_id);
+    if (!cl)
+        return;
+    json_t *reason = json_object_get(ev->data, "reason");
+    tsr_inlive_client_participant_gone(cl,
+                                       json_is_string(reason) ? json_string_value(reason) : "left");
+}
+
+static gboolean tick_cb(gpointer user)
+{
+    struct tsr_inlive_api *api = user;
+    int64_t now = g_get_monotonic_time();
+    bool ping = now - api->last_ping_us >= TSR_INLIVE_API_PING_S * G_USEC_PER_SEC;
+    bool refresh = now - api->last_refresh_us >= 2 * G_USEC_PER_SEC;
+    if (ping)
+        api->last_ping_us = now;
+    if (refresh)
+        api->last_refresh_us = now;
+    GList *rooms = g_hash_table_get_values(api->rooms);
+    for (GList *l = rooms; l; l = l->next) {
+        struct tsr_inlive_room *room = l->data;
+        GList *clients = g_hash_table_get_values(room->clients);
+        for (GList *c = clients; c; c = c->next)
+            tsr_inlive_client_tick(c->data, now, ping, refresh);
+        g_list_free(clients);
+        if (g_hash_table_size(room->clients) == 0 && room->empty_since_us &&
+            now - room->empty_since_us >= room->empty_timeout_s * G_USEC_PER_SEC)
+            room_end(room, "empty room timeout");
+    }
+    g_list_free(rooms);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Refreshes the inLive gauges just before /metrics renders (API loop). */
+static void collect(void *user)
+{
+    struct tsr_inlive_api *api = user;
+    tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_rooms", NULL, "Live inLive API rooms."),
+                  (double)g_hash_table_size(api->rooms));
+    tsr_gauge_set(
+        tsr_metrics_gauge("tessera_inlive_clients", NULL, "Registered inLive API clients."),
+        (double)api->n_clients);
+}
+
+int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
+                       struct tsr_conference_registry *reg, const struct tsr_inlive_api_opts *opts)
+{
+    struct tsr_inlive_api *api = g_new0(struct tsr_inlive_api, 1);
+    api->http = http;
+    api->reg = reg;
+    if (opts)
+        api->opts = *opts;
+    else
+        api->opts.empty_room_timeout_s = 180;
+    if (api->opts.tick_ms <= 0)
+        api->opts.tick_ms = 250;
+    api->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, room_free);
+    api->by_pid = g_hash_table_new(g_str_hash, g_str_equal);
+    api->last_ping_us = api->last_refresh_us = g_get_monotonic_time();
+    int rc = tsr_conference_registry_subscribe(reg, NULL, on_conference_event, api, &api->sub_id);
+    if (rc) {
+        g_hash_table_destroy(api->rooms);
+        g_hash_table_destroy(api->by_pid);
+        g_free(api);
+        return rc;
+    }
+    soup_server_add_handler(tsr_http_soup_server(http), PREFIX, handle_v1, api, NULL);
+    tsr_metrics_add_collector(collect, api);
+    api->tick = g_timeout_source_new((guint)api->opts.tick_ms);
+    g_source_set_callback(api->tick, tick_cb, api, NULL);
+    g_source_attach(api->tick, g_main_context_get_thread_default());
+    TSR_LOG(TSR_LOG_INFO, "api",
+            "inLive Hub API at " PREFIX " (empty rooms removed after %" G_GINT64_FORMAT " s)",
+            api->opts.empty_room_timeout_s);
+    *out = api;
+    return 0;
+}
+
+void tsr_inlive_api_free(struct tsr_inlive_api **p)
+{
+    if (!p || !*p)
+        return;
+    struct tsr_inlive_api *api = *p;
+    soup_server_remove_handler(tsr_http_soup_server(api->http), PREFIX);
+    tsr_metrics_remove_collector(collect, api);
+    g_source_destroy(api->tick);
+    g_source_unref(api->tick);
+    tsr_conference_registry_unsubscribe(api->reg, api->sub_id);
+    GList *rooms = g_hash_table_get_values(api->rooms);
+    for (GList *l = rooms; l; l = l->next)
+        room_end(l->data, "server shutting down");
+    g_list_free(rooms);
+    g_hash_table_destroy(api->rooms);
+    g_hash_table_destroy(api->by_pid);
+    g_free(api);
+    *p = NULL;
+}
+
+size_t tsr_inlive_api_n_rooms(const struct tsr_inlive_api *api)
+{
+    return g_hash_table_size(api->rooms);
+}
+
+size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api)
+{
+    return api->n_clients;
+}

@@ -1,0 +1,194 @@
+/* The conference's audio thread: every 20 ms on the media clock, mix-minus from
+ * the talkers (tessera/audio_mixer.h), each distinct payload packetized once and
+ * sent to its listeners, talker changes reported. It has its own thread so a slow
+ * video tick (compose + encode) never delays or drops audio. */
+#include "conference_mixer_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+
+#include <string.h>
+
+#define AUDIO_TICK_US 20000
+#define MAX_LAG_US 200000 /* behind by more than this: skip ticks instead of bursting */
+
+static struct audio_peer *audio_find(struct tsr_conf_mixer *m, uint32_t id)
+{
+    for (guint i = 0; i < m->audio_peers->len; i++) {
+        struct audio_peer *a = g_ptr_array_index(m->audio_peers, i);
+        if (a->id == id)
+            return a;
+    }
+    return NULL;
+}
+
+static void audio_peer_free(struct audio_peer *a)
+{
+    tsr_media_peer_unref(&a->peer);
+    g_free(a->pid);
+    g_free(a);
+}
+
+static void audio_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
+{
+    struct audio_peer *a = g_new0(struct audio_peer, 1);
+    a->id = c->id;
+    a->pid = g_steal_pointer(&c->text);
+    a->peer = g_steal_pointer(&c->peer);
+    int rc = tsr_audio_mixer_add(m->audio, a->id, &m->params.audio_variant);
+    if (rc)
+        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", a->pid,
+                tsr_strerror(rc));
+    g_ptr_array_add(m->audio_peers, a);
+}
+
+static void audio_remove(struct tsr_conf_mixer *m, uint32_t id)
+{
+    struct audio_peer *a = audio_find(m, id);
+    if (!a)
+        return;
+    tsr_audio_mixer_remove(m->audio, id);
+    g_ptr_array_remove(m->audio_peers, a);
+    audio_peer_free(a);
+}
+
+/* Returns false on STOP. */
+static bool audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
+{
+    switch (c->type) {
+    case MIX_CMD_ADD: audio_add(m, c); break;
+    case MIX_CMD_REMOVE: audio_remove(m, c->id); break;
+    case MIX_CMD_MUTE: tsr_audio_mixer_set_muted(m->audio, c->id, TSR_AUDIO_MUTE_HOST, c->a); break;
+    case MIX_CMD_AUDIO: tsr_audio_mixer_push(m->audio, c->id, &c->pkt); break; /* counted inside */
+    case MIX_CMD_STOP: return false;
+    default: break;
+    }
+    return true;
+}
+
+/* Audio payloads of one tick, packetized once per encoder. */
+struct tick_payloads {
+    uint32_t encoder_id[64];
+    struct tsr_rtp_packetized *pkts[64];
+    size_t n;
+};
+
+static struct tsr_rtp_packetized *tick_packetize(struct tick_payloads *tp,
+                                                 struct tsr_rtp_packetizer *pz,
+                                                 const struct tsr_audio_out *o, int64_t capture)
+{
+    for (size_t i = 0; i < tp->n; i++)
+        if (tp->encoder_id[i] == o->encoder_id)
+            return tp->pkts[i];
+    size_t len = 0;
+    const uint8_t *data = tsr_audio_payload_data(o->payload, &len);
+    struct tsr_rtp_packetized *pk = NULL;
+    if (tp->n == G_N_ELEMENTS(tp->pkts) ||
+        tsr_rtp_packetizer_run(pz, data, len, 0, capture, false, &pk) != 0)
+        return NULL;
+    tp->encoder_id[tp->n] = o->encoder_id;
+    tp->pkts[tp->n++] = pk;
+    return pk;
+}
+
+static void report_talkers(struct tsr_conf_mixer *m)
+{
+    uint32_t ids[TSR_LAYOUT_MAX_TILES];
+    size_t n = MIN(tsr_audio_mixer_talkers(m->audio, ids, G_N_ELEMENTS(ids)), G_N_ELEMENTS(ids));
+    g_mutex_lock(&m->talkers_lock);
+    bool same = n == m->n_talkers_shared && memcmp(ids, m->talkers_shared, n * sizeof ids[0]) == 0;
+    memcpy(m->talkers_shared, ids, n * sizeof ids[0]);
+    m->n_talkers_shared = n;
+    g_mutex_unlock(&m->talkers_lock);
+    if (same || !m->params.on_talkers)
+        return;
+    const char *pids[TSR_LAYOUT_MAX_TILES];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct audio_peer *a = audio_find(m, ids[i]);
+        if (a)
+            pids[k++] = a->pid;
+    }
+    m->params.on_talkers(m->params.user, pids, k);
+}
+
+static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, int64_t now_us)
+{
+    const struct tsr_audio_out *outs = NULL;
+    size_t n = 0;
+    if (tsr_audio_mixer_tick(m->audio, (now_us - m->start_us) / 1000, &outs, &n) != 0)
+        return;
+    struct tick_payloads tp = {.n = 0};
+    for (size_t i = 0; i < n; i++) {
+        struct audio_peer *a = audio_find(m, outs[i].participant_id);
+        if (!a || !tsr_media_peer_has_audio(a->peer) || !outs[i].payload)
+            continue;
+        struct tsr_rtp_packetized *pk = tick_packetize(&tp, pz, &outs[i], now_us);
+        if (pk)
+            tsr_media_peer_send_audio(a->peer, pk);
+    }
+    for (size_t i = 0; i < tp.n; i++)
+        tsr_rtp_packetized_unref(&tp.pkts[i]);
+    report_talkers(m);
+    struct tsr_audio_mixer_stats as;
+    tsr_audio_mixer_stats(m->audio, &as);
+    g_mutex_lock(&m->stats_lock);
+    m->stats.audio_encoders = as.encoders_live;
+    m->stats.audio_ticks++;
+    g_mutex_unlock(&m->stats_lock);
+}
+
+/* Ticks on exact 20 ms multiples of the conference's start, so RTP timestamps
+ * advance evenly whatever the wake-up jitter. */
+static gpointer audio_main(gpointer data)
+{
+    struct tsr_conf_mixer *m = data;
+    struct tsr_rtp_packetizer *pz = NULL;
+    tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_opus);
+    int64_t next = m->start_us;
+    for (;;) {
+        int64_t now = g_get_monotonic_time();
+        struct mix_cmd *c = g_async_queue_timeout_pop(m->audio_queue, MAX(0, next - now));
+        if (c) {
+            bool go_on = audio_cmd(m, c);
+            tsr_mix_cmd_free(c);
+            if (!go_on)
+                break;
+            continue;
+        }
+        now = g_get_monotonic_time();
+        if (now < next)
+            continue;
+        audio_tick(m, pz, next);
+        next = now - next > MAX_LAG_US ? now + AUDIO_TICK_US : next + AUDIO_TICK_US;
+    }
+    while (m->audio_peers->len)
+        audio_remove(m, ((struct audio_peer *)g_ptr_array_index(m->audio_peers, 0))->id);
+    tsr_rtp_packetizer_free(&pz);
+    return NULL;
+}
+
+void tsr_mix_audio_start(struct tsr_conf_mixer *m)
+{
+    char name[16];
+    g_snprintf(name, sizeof name, "aud-%.10s", m->log_ctx);
+    m->audio_thread = g_thread_new(name, audio_main, m);
+}
+
+void tsr_mix_audio_post(struct tsr_conf_mixer *m, struct mix_cmd *c)
+{
+    if (g_atomic_int_get(&m->closed)) {
+        tsr_mix_cmd_free(c);
+        return;
+    }
+    g_async_queue_push(m->audio_queue, c);
+}
+
+void tsr_mix_audio_stop(struct tsr_conf_mixer *m)
+{
+    if (!m->audio_thread)
+        return;
+    g_async_queue_push(m->audio_queue, tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0));
+    g_thread_join(m->audio_thread);
+    m->audio_thread = NULL;
+}
