@@ -69,6 +69,7 @@ enum tsr_leave_reason {
     TSR_LEAVE_TOKEN_EXPIRED,
     TSR_LEAVE_MEDIA_FAILED, /* ICE consent lost, DTLS failed … (posted by media) */
     TSR_LEAVE_SHUTDOWN,     /* the registry is being freed */
+    TSR_LEAVE_CONFERENCE_ENDED, /* a host ended the conference for everyone */
 };
 
 enum tsr_conference_event_type {
@@ -79,6 +80,7 @@ enum tsr_conference_event_type {
     TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, /* lock changed */
     TSR_CONFERENCE_EVENT_TALKERS,
     TSR_CONFERENCE_EVENT_ENDED,
+    TSR_CONFERENCE_EVENT_MESSAGE, /* chat: {"from","display_name","type","payload","to"} */
 };
 
 /* One event. Everything is borrowed for the duration of the callback only.
@@ -112,6 +114,11 @@ struct tsr_conference_media_ops {
      * Returns 0 or TSR_ERR_INVALID. */
     int (*add_candidate)(void *user, struct tsr_participant *p, const char *candidate,
                          const char *mid, int mline_index);
+    /* A new offer from the browser on p's existing transport (renegotiation, ICE
+     * restart). Same contract as attach; on failure the media keeps running with
+     * what was negotiated before. May be NULL (renegotiation unsupported). */
+    int (*renegotiate)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                       char **answer_sdp, char **err_text);
     void (*set_layout)(void *user, struct tsr_conference *c, const char *layout);
     void (*set_muted)(void *user, struct tsr_participant *p, bool audio_muted, bool video_muted);
     /* The conference is being removed (after its last participant was detached). */
@@ -292,6 +299,25 @@ int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_particip
 /* Purpose: a host removes target (frees it; TSR_LEAVE_KICKED). A host may not
  * kick itself (that is leave). */
 int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *target);
+/* Purpose: raise (true) or lower target's hand. A participant may raise or lower its
+ * own; a host may lower anyone's in its conference. Emits participant_updated. */
+int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_participant *target,
+                                    bool raised);
+/* Purpose: a host ends the conference for everyone: every participant (the host
+ * too) leaves with TSR_LEAVE_CONFERENCE_ENDED. actor is dangling on return. */
+int tsr_conference_end_for_all(struct tsr_participant *actor);
+
+/* Largest chat payload accepted (bytes). */
+#define TSR_CONFERENCE_MESSAGE_MAX 4096
+/* Purpose: chat. Emits a message event {"from","display_name","type","payload",
+ * "to"} where "to" is target's id (a direct message) or null (to everyone); the
+ * fronts deliver it to everyone but the sender, or to the target only.
+ * type is a MIME type ("text/plain", "application/json"; 1..64 bytes), payload
+ * UTF-8 up to TSR_CONFERENCE_MESSAGE_MAX bytes. target NULL: everyone; else it
+ * must be in actor's conference. Returns 0, TSR_ERR_INVALID (bad type/payload),
+ * TSR_ERR_AUTH (target elsewhere). */
+int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_participant *target,
+                                const char *type, const char *payload);
 
 /* --- participant ----------------------------------------------------------- */
 /* Purpose: p leaves: media detached, participant_left emitted, p freed (the
@@ -301,8 +327,26 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
 int64_t tsr_participant_refresh(struct tsr_participant *p);
 /* Purpose: hand a trickled candidate to media. Returns 0, TSR_ERR_INVALID,
  * TSR_ERR_STATE (p has no media). */
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
-                                  int mline_index);
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                  const char *mid, int mline_index);
+/* Purpose: give media to a participant that joined roster-only (offer_sdp NULL):
+ * the media ops' attach with `offer_sdp`, then participant_updated (has_media).
+ * Returns 0 and *answer_sdp (g_free); on failure a negative code, *refusal
+ * (BAD_SDP, NO_COMMON_CODEC, MEDIA_UNAVAILABLE, MEDIA_FAILED) and *err_text
+ * (g_free), and p is unchanged. TSR_ERR_STATE (refusal BAD_REQUEST) when p
+ * already has media. */
+int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
+                                 char **answer_sdp, enum tsr_conference_refusal *refusal,
+                                 char **err_text);
+/* Purpose: renegotiate p's media with a new offer (same transport; ICE restart
+ * when the offer's ufrag changed). Returns 0 and *answer_sdp (g_free), or
+ * TSR_ERR_STATE (no media), TSR_ERR_UNSUPPORTED (media cannot renegotiate, or the
+ * offer changes what cannot change), TSR_ERR_INVALID (bad SDP), with *err_text. */
+int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                char **answer_sdp, char **err_text);
+/* Purpose: drop p's media but keep it in the roster (a call hung up while the
+ * participant stays signed in). Emits participant_updated; no-op without media. */
+void tsr_participant_detach_media(struct tsr_participant *p);
 
 /* Purpose: ask media for a server-initiated offer adding send-only m-lines for the
  * mix (see create_send_offer in struct tsr_conference_media_ops). Returns what the
@@ -328,11 +372,15 @@ enum tsr_role tsr_participant_role(const struct tsr_participant *p);
 bool tsr_participant_muted(const struct tsr_participant *p);
 bool tsr_participant_video_muted(const struct tsr_participant *p);
 bool tsr_participant_has_media(const struct tsr_participant *p);
+/* Purpose: when the hand was raised (unix seconds), 0 when it is down. */
+int64_t tsr_participant_hand_raised_at_s(const struct tsr_participant *p);
+/* Purpose: when p joined (unix seconds, wall clock). */
+int64_t tsr_participant_joined_at_s(const struct tsr_participant *p);
 struct tsr_conference *tsr_participant_conference(const struct tsr_participant *p);
 /* Purpose: seconds until the token lapses (may be <= 0 just before the sweep). */
 int64_t tsr_participant_expires_in_s(const struct tsr_participant *p);
 /* Purpose: the participant as JSON ({"id","display_name","role","muted",
- * "video_muted","has_media"}); never contains the token. New reference. */
+ * "video_muted","has_media","hand_raised_at"}); never contains the token. New reference. */
 json_t *tsr_participant_to_json(const struct tsr_participant *p);
 /* Media layer's per-participant state; the conference never looks inside. */
 void tsr_participant_set_media_data(struct tsr_participant *p, void *data);

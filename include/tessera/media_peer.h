@@ -130,4 +130,19 @@ int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, c
  * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);
 
+/* Purpose: answer a new offer from the browser on the existing transport
+ * (renegotiation). The answer keeps our SSRCs, ICE credentials, DTLS fingerprint
+ * and codecs; what the offer may change is directions, bandwidth lines and, for an
+ * ICE restart (a new ice-ufrag), the browser's ICE credentials and candidates.
+ * Offers that change what a running peer cannot change (the DTLS fingerprint, the
+ * m-lines carrying audio/video, their codec or payload type) are refused with
+ * TSR_ERR_UNSUPPORTED and the peer carries on as before.
+ * Returns 0 and *answer (g_free); TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED,
+ * TSR_ERR_STATE (closed), with *reason set on failure.
+ * Thread: the peer's net loop (use tsr_loop_run_sync from elsewhere). */
+int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char **answer,
+                               char reason[TSR_SDP_REASON_MAX]);
+/* Purpose: the net loop the peer lives on (borrowed). Thread: any. */
+GMainContext *tsr_media_peer_context(const struct tsr_media_peer *p);
+
 #endif

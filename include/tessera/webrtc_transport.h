@@ -109,6 +109,15 @@ int tsr_webrtc_transport_set_remote_description(struct tsr_webrtc_transport *t,
 int tsr_webrtc_transport_set_remote(struct tsr_webrtc_transport *t,
                                     const struct tsr_webrtc_remote *remote);
 
+/* Purpose: an ICE restart requested by the peer (its new offer carries a new
+ * ice-ufrag/pwd): take the new remote credentials and candidates. Our own
+ * credentials, the DTLS association and the SRTP keys stay; see the comment in
+ * webrtc_transport.c for why. Returns 0, TSR_ERR_STATE (no remote yet, closed),
+ * TSR_ERR_INVALID (bad credentials). */
+int tsr_webrtc_transport_restart_ice(struct tsr_webrtc_transport *t, const char *ufrag,
+                                     const char *pwd, const char *const *candidates,
+                                     size_t n_candidates);
+
 /* Purpose: a trickled remote candidate ("candidate:…", with or without "a=");
  * NULL or "" means end-of-candidates (what browsers trickle last).
  * Returns tsr_ice_add_remote_candidate's codes. */

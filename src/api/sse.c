@@ -53,6 +53,13 @@ static void stream_end(struct tsr_sse_stream *s)
 static void on_event(const struct tsr_conference_event *ev, void *user)
 {
     struct tsr_sse_stream *s = user;
+    if (ev->type == TSR_CONFERENCE_EVENT_MESSAGE) {
+        /* Chat goes to everyone but the sender, a direct message to its target only. */
+        const char *to = json_string_value(json_object_get(ev->data, "to"));
+        if ((ev->participant_id && strcmp(ev->participant_id, s->participant_id) == 0) ||
+            (to && strcmp(to, s->participant_id) != 0))
+            return;
+    }
     stream_send_event(s, tsr_conference_event_name(ev->type), ev->data);
     bool self_left = ev->type == TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT && ev->participant_id &&
                      strcmp(ev->participant_id, s->participant_id) == 0;

@@ -70,6 +70,8 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
         return "talkers";
     case TSR_CONFERENCE_EVENT_ENDED:
         return "ended";
+    case TSR_CONFERENCE_EVENT_MESSAGE:
+        return "message";
     }
     return "unknown";
 }
@@ -821,6 +823,50 @@ int tsr_conference_set_locked(struct tsr_participant *actor, bool locked)
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "%s (by %s)", locked ? "locked" : "unlocked", actor->id);
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, NULL,
                         tsr_conference_to_json(c, false));
+    return 0;
+}
+
+int tsr_conference_end_for_all(struct tsr_participant *actor)
+{
+    struct tsr_conference *c = actor->conf;
+    if (actor->role != TSR_ROLE_HOST)
+        return TSR_ERR_AUTH;
+    TSR_LOG(TSR_LOG_INFO, c->def.alias, "ended for everyone by %s", actor->id);
+    /* The last leave may end and free c (empty_timeout_s 0): stop before that. */
+    size_t n = c->participants->len;
+    for (size_t i = 0; i < n; i++)
+        tsr_participant_leave(g_ptr_array_index(c->participants, c->participants->len - 1),
+                              TSR_LEAVE_CONFERENCE_ENDED);
+    return 0;
+}
+
+static bool message_type_valid(const char *type)
+{
+    size_t n = type ? strlen(type) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isgraph(type[i]))
+            return false;
+    return strchr(type, '/') != NULL;
+}
+
+int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_participant *target,
+                                const char *type, const char *payload)
+{
+    struct tsr_conference *c = actor->conf;
+    size_t n = payload ? strlen(payload) : 0;
+    if (!message_type_valid(type) || !payload || n > TSR_CONFERENCE_MESSAGE_MAX ||
+        !g_utf8_validate(payload, (gssize)n, NULL))
+        return TSR_ERR_INVALID;
+    if (target && target->conf != c)
+        return TSR_ERR_AUTH;
+    tsr_counter_inc(tsr_metrics_counter("tessera_chat_messages_total", NULL,
+                                        "Chat messages relayed."));
+    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_MESSAGE, actor->id,
+                        json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", actor->id, "display_name",
+                                  actor->display_name, "type", type, "payload", payload, "to",
+                                  target ? json_string(target->id) : json_null()));
     return 0;
 }
 

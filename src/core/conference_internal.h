@@ -66,6 +66,8 @@ struct tsr_participant {
     bool muted;
     bool video_muted;
     bool has_media;
+    int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
+    int64_t joined_at_s;      /* unix seconds */
     int64_t expires_us;
     void *media_data;
 };

@@ -183,6 +183,39 @@ static int engine_add_candidate(void *user, struct tsr_participant *p, const cha
     return ep ? tsr_media_peer_add_candidate(ep->peer, candidate) : TSR_ERR_STATE;
 }
 
+struct reneg_job {
+    struct tsr_media_peer *peer;
+    const char *offer;
+    char *answer;
+    char reason[TSR_SDP_REASON_MAX];
+};
+
+static int reneg_job_run(void *data)
+{
+    struct reneg_job *job = data;
+    return tsr_media_peer_renegotiate(job->peer, job->offer, &job->answer, job->reason);
+}
+
+/* A new offer on the participant's transport; runs on its net loop and waits. */
+static int engine_renegotiate(void *user, struct tsr_participant *p, const char *offer,
+                              char **answer_sdp, char **err_text)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (!ep) {
+        *err_text = g_strdup("no media");
+        return TSR_ERR_STATE;
+    }
+    struct reneg_job job = {.peer = ep->peer, .offer = offer};
+    int rc = tsr_loop_run_sync(tsr_media_peer_context(ep->peer), reneg_job_run, &job);
+    if (rc) {
+        *err_text = g_strdup(job.reason[0] ? job.reason : tsr_strerror(rc));
+        return rc;
+    }
+    *answer_sdp = job.answer;
+    return 0;
+}
+
 static void engine_set_layout(void *user, struct tsr_conference *c, const char *layout)
 {
     struct tsr_media_engine *e = user;
@@ -251,6 +284,7 @@ static const struct tsr_conference_media_ops engine_ops = {
     .attach = engine_attach,
     .detach = engine_detach,
     .add_candidate = engine_add_candidate,
+    .renegotiate = engine_renegotiate,
     .set_layout = engine_set_layout,
     .set_muted = engine_set_muted,
     .conference_ended = engine_conference_ended,

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+static void emit_updated(struct tsr_participant *p, const struct tsr_participant *by);
+
 const char *tsr_leave_reason_name(enum tsr_leave_reason r)
 {
     switch (r) {
@@ -23,6 +25,8 @@ const char *tsr_leave_reason_name(enum tsr_leave_reason r)
         return "media_failed";
     case TSR_LEAVE_SHUTDOWN:
         return "shutdown";
+    case TSR_LEAVE_CONFERENCE_ENDED:
+        return "conference_ended";
     }
     return "unknown";
 }
@@ -58,6 +62,7 @@ int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
     g_strlcpy(p->display_name, display_name, sizeof p->display_name);
     g_strstrip(p->display_name);
     p->role = role;
+    p->joined_at_s = g_get_real_time() / G_USEC_PER_SEC;
     p->expires_us = tsr_conference_now_us(c->reg) + c->reg->opts.token_ttl_s * G_USEC_PER_SEC;
     *out = p;
     return 0;
@@ -169,9 +174,7 @@ int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_particip
     if (target->has_media && reg->opts.media->set_muted)
         reg->opts.media->set_muted(reg->opts.media_user, target, target->muted,
                                    target->video_muted);
-    json_t *data = tsr_participant_to_json(target);
-    json_object_set_new(data, "by", json_string(actor->id));
-    tsr_conference_emit(target->conf, TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, target->id, data);
+    emit_updated(target, actor);
     return 0;
 }
 
@@ -183,6 +186,101 @@ int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *
             actor->id);
     tsr_participant_leave(target, TSR_LEAVE_KICKED);
     return 0;
+}
+
+static void emit_updated(struct tsr_participant *p, const struct tsr_participant *by)
+{
+    json_t *data = tsr_participant_to_json(p);
+    if (by)
+        json_object_set_new(data, "by", json_string(by->id));
+    tsr_conference_emit(p->conf, TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, p->id, data);
+}
+
+int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_participant *target,
+                                    bool raised)
+{
+    if (actor->conf != target->conf)
+        return TSR_ERR_AUTH;
+    /* Only the owner raises a hand; a host may lower anyone's (clear all buzz). */
+    if (actor != target && (raised || actor->role != TSR_ROLE_HOST))
+        return TSR_ERR_AUTH;
+    if ((target->hand_raised_at_s != 0) == raised)
+        return 0;
+    target->hand_raised_at_s = raised ? MAX(g_get_real_time() / G_USEC_PER_SEC, 1) : 0;
+    emit_updated(target, actor);
+    return 0;
+}
+
+int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
+                                 char **answer_sdp, enum tsr_conference_refusal *refusal,
+                                 char **err_text)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    char *media_msg = NULL, *answer = NULL;
+    if (p->has_media) {
+        *refusal = TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
+        *err_text = g_strdup("this participant already has media; renegotiate instead");
+        return TSR_ERR_STATE;
+    }
+    if (!reg->opts.media) {
+        *refusal = TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
+        *err_text = g_strdup("this server has no media engine wired");
+        return TSR_ERR_UNSUPPORTED;
+    }
+    int rc = reg->opts.media->attach(reg->opts.media_user, p, offer_sdp, &answer, &media_msg);
+    if (rc != 0) {
+        *refusal = rc == TSR_ERR_INVALID       ? TSR_CONFERENCE_REFUSAL_BAD_SDP
+                   : rc == TSR_ERR_UNSUPPORTED ? TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC
+                                               : TSR_CONFERENCE_REFUSAL_MEDIA_FAILED;
+        *err_text = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
+        g_free(media_msg);
+        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id,
+                *err_text);
+        return rc;
+    }
+    p->has_media = true;
+    TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media attached", p->id);
+    emit_updated(p, NULL);
+    *answer_sdp = answer;
+    return 0;
+}
+
+int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                char **answer_sdp, char **err_text)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    char *media_msg = NULL, *answer = NULL;
+    if (!p->has_media) {
+        *err_text = g_strdup("this participant has no media to renegotiate");
+        return TSR_ERR_STATE;
+    }
+    if (!reg->opts.media->renegotiate) {
+        *err_text = g_strdup("the media layer cannot renegotiate");
+        return TSR_ERR_UNSUPPORTED;
+    }
+    int rc = reg->opts.media->renegotiate(reg->opts.media_user, p, offer_sdp, &answer,
+                                          &media_msg);
+    if (rc != 0) {
+        *err_text = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
+        g_free(media_msg);
+        return rc;
+    }
+    *answer_sdp = answer;
+    return 0;
+}
+
+void tsr_participant_detach_media(struct tsr_participant *p)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    if (!p->has_media)
+        return;
+    reg->opts.media->detach(reg->opts.media_user, p);
+    p->has_media = false;
+    for (guint i = p->conf->talkers->len; i-- > 0;)
+        if (strcmp(p->conf->talkers->pdata[i], p->id) == 0)
+            g_ptr_array_remove_index(p->conf->talkers, i);
+    TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media detached", p->id);
+    emit_updated(p, NULL);
 }
 
 const char *tsr_participant_id(const struct tsr_participant *p)
@@ -232,9 +330,20 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "display_name", p->display_name,
-                     "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted", p->muted,
-                     "video_muted", p->video_muted, "has_media", p->has_media);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I}", "id", p->id, "display_name",
+                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest",
+                     "muted", p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
+                     "hand_raised_at", (json_int_t)p->hand_raised_at_s);
+}
+
+int64_t tsr_participant_hand_raised_at_s(const struct tsr_participant *p)
+{
+    return p->hand_raised_at_s;
+}
+
+int64_t tsr_participant_joined_at_s(const struct tsr_participant *p)
+{
+    return p->joined_at_s;
 }
 
 void tsr_participant_set_media_data(struct tsr_participant *p, void *data)

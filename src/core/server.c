@@ -8,6 +8,7 @@
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
+#include <tessera/pexip_api.h>
 #include <tessera/probe.h>
 #include <tessera/ws_signalling.h>
 
@@ -89,12 +90,15 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
     struct tsr_native_api *api = NULL;
+    struct tsr_pexip_api *pexip = NULL;
     struct tsr_inlive_api *inlive = NULL;
     struct tsr_ws_signalling *ws = NULL;
     struct tsr_media_engine *engine = NULL;
     rc = tsr_http_new(&http, host, port);
     if (rc == 0)
         rc = start_conferences(cfg, http, &engine, &reg, &api, &inlive);
+    if (rc == 0)
+        rc = tsr_pexip_api_new(&pexip, http, reg);
     if (rc == 0)
         rc = tsr_ws_signalling_new(&ws, http, reg);
     if (rc == 0) {
@@ -106,6 +110,7 @@ int tsr_server_run(const struct tsr_config *cfg)
     }
     /* Sockets first: their participants leave while the registry still exists. */
     tsr_ws_signalling_free(&ws);
+    tsr_pexip_api_free(&pexip);
     tsr_inlive_api_free(&inlive);
     tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);

@@ -123,6 +123,8 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     rc = tsr_sdp_negotiate(offer, strlen(offer), &local, neg_out, reason);
     if (rc == 0)
         rc = tsr_webrtc_transport_set_remote_description(p->transport, *neg_out);
+    if (rc == 0)
+        tsr_media_peer_reneg_remember(p, *neg_out, local.session_id);
     return rc;
 }
 

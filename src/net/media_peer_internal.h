@@ -63,6 +63,12 @@ struct tsr_media_peer {
     /* Metrics handles, fetched once at creation (the registry outlives peers). */
     struct tsr_counter *m_rx_bytes, *m_tx_bytes, *m_decode_us, *m_frames_dropped;
     uint64_t jitter_dropped_seen;
+
+    /* Renegotiation (media_peer_reneg.c). Home: the net loop. */
+    uint64_t sdp_session_id;   /* our o= session id, kept across answers */
+    unsigned sdp_version;      /* our o= version, +1 per answer */
+    char remote_ufrag[TSR_SDP_ICE_MAX];
+    struct tsr_sdp_fingerprint remote_fp;
     /* Server offers (media_peer_offer.c); home: the net loop. */
     char *local_sdp;                       /* our current local description */
     char *remote_sdp;                      /* the participant's current description */
@@ -75,6 +81,11 @@ void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 /* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
 void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);
 int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+
+/* media_peer_reneg.c */
+/* Records what the first negotiation agreed, for later offers to be checked against. */
+void tsr_media_peer_reneg_remember(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                                   uint64_t session_id);
 
 /* media_peer_tx.c */
 /* Sends SR/RR + SDES (+ REMB) for the peer. */

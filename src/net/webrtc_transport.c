@@ -414,3 +414,36 @@ void tsr_webrtc_transport_free(struct tsr_webrtc_transport **pt)
     g_free(t);
     *pt = NULL;
 }
+
+/* ---- ICE restart ---- */
+
+/* The peer restarted ICE (new ufrag/pwd in a new offer). We are ICE-lite: the
+ * browser runs the checks and we only answer them, so what matters is that we
+ * accept its new checks. libnice validates an incoming check against OUR ufrag
+ * (the USERNAME's first half) and OUR password (MESSAGE-INTEGRITY); the remote
+ * credentials are what libnice stores for the peer's side of the pairs. So we set
+ * the new remote credentials and candidates and keep our own credentials: the
+ * checks from the browser's new candidates then create a new pair that replaces
+ * the old one, while DTLS and SRTP — which sit above ICE — carry on untouched
+ * (RFC 8445 §2.4: a restart keeps the media session). Fresh local credentials
+ * (nice_agent_restart_stream) would also reset libnice's pairs and selected pair,
+ * dropping media until the new checks complete, for no gain to an ICE-lite end;
+ * a browser accepts an answer whose credentials did not change. */
+int tsr_webrtc_transport_restart_ice(struct tsr_webrtc_transport *t, const char *ufrag,
+                                     const char *pwd, const char *const *candidates,
+                                     size_t n_candidates)
+{
+    if (!t || t->closed || !t->remote_set)
+        return TSR_ERR_STATE;
+    int rc = tsr_ice_set_remote_credentials(t->ice, ufrag, pwd);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n_candidates; i++) {
+        int crc = tsr_ice_add_remote_candidate(t->ice, candidates[i]);
+        if (crc != 0 && crc != TSR_ERR_UNSUPPORTED)
+            TSR_LOG(TSR_LOG_DEBUG, "webrtc", "remote candidate ignored (%s): %s",
+                    tsr_strerror(crc), candidates[i]);
+    }
+    TSR_LOG(TSR_LOG_INFO, "webrtc", "ICE restart: new remote credentials");
+    return 0;
+}

@@ -61,6 +61,7 @@ struct client {
     uint32_t server_video_ssrc;
     uint64_t remb_bps;        /* non-zero: report this downlink estimate (REMB) */
     struct tsr_participant *participant;
+    char *answer; /* the server's first answer */
 };
 
 static void client_on_state(void *user, enum tsr_webrtc_state s)
@@ -175,6 +176,8 @@ static void client_fini(struct client *c)
     tsr_video_decoder_free(&c->vdec);
     av_frame_free(&c->last_picture);
     tsr_dtls_cert_unref(&c->cert);
+    g_free(c->answer);
+    c->answer = NULL;
 }
 
 /* The offer a browser would send: BUNDLE, rtcp-mux, Opus with audio levels, VP8. */
@@ -409,8 +412,84 @@ static void join(struct tsr_conference_registry *reg, struct client *c)
     if (rc)
         g_error("join %s refused: %s (%s)", c->name, tsr_conference_refusal_code(refusal), err);
     client_apply_answer(c, answer);
-    g_free(answer);
+    g_free(c->answer);
+    c->answer = answer;
     g_free(offer);
+}
+
+/* The value of the first line of `sdp` starting with `prefix` (newly allocated). */
+static char *sdp_line(const char *sdp, const char *prefix)
+{
+    const char *at = strstr(sdp, prefix);
+    g_assert_nonnull(at);
+    at += strlen(prefix);
+    return g_strndup(at, strcspn(at, "\r\n"));
+}
+
+/* Our side of the answer must not move under a running call. */
+static void assert_same_transport(const char *a, const char *b)
+{
+    static const char *const keys[] = {"a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=ssrc:",
+                                       "a=candidate:", NULL};
+    for (size_t i = 0; keys[i]; i++) {
+        char *va = sdp_line(a, keys[i]), *vb = sdp_line(b, keys[i]);
+        g_assert_cmpstr(va, ==, vb);
+        g_free(va);
+        g_free(vb);
+    }
+    /* the second m-line's SSRC too */
+    const char *va = strstr(strstr(a, "m=video"), "a=ssrc:"), *vb = strstr(strstr(b, "m=video"), "a=ssrc:");
+    g_assert_cmpint(strcspn(va, " "), ==, strcspn(vb, " "));
+    g_assert_cmpint(strncmp(va, vb, strcspn(va, " ")), ==, 0);
+}
+
+static char *replace_line(const char *sdp, const char *prefix, const char *value)
+{
+    char *old = sdp_line(sdp, prefix);
+    char *from = g_strconcat(prefix, old, NULL), *to = g_strconcat(prefix, value, NULL);
+    gchar **parts = g_strsplit(sdp, from, -1);
+    char *out = g_strjoinv(to, parts);
+    g_strfreev(parts);
+    g_free(old), g_free(from), g_free(to);
+    return out;
+}
+
+static uint64_t pictures_before;
+static bool alice_still_sees_bob(void)
+{
+    return clients[0].pictures >= pictures_before + 15 &&
+           centre_is(&clients[0], clients[1].y, clients[1].u, clients[1].v);
+}
+
+/* Renegotiation on the running call: the same offer again, an ICE restart (new
+ * ufrag/pwd), and a changed fingerprint (refused). Our answers keep the transport
+ * (credentials, fingerprint, SSRCs, candidates) and count o= versions; the media
+ * keeps flowing through all three. */
+static void renegotiate(struct client *c)
+{
+    char *offer = client_offer(c), *answer = NULL, *err = NULL;
+    g_assert_cmpint(tsr_participant_renegotiate(c->participant, offer, &answer, &err), ==, 0);
+    assert_same_transport(c->answer, answer);
+    g_assert_nonnull(strstr(answer, " 3 IN IP4"));
+    g_free(answer);
+    char *restart = replace_line(offer, "a=ice-ufrag:", "rstrt");
+    char *restart2 = replace_line(restart, "a=ice-pwd:", "restartrestartrestart0001");
+    g_assert_cmpint(tsr_participant_renegotiate(c->participant, restart2, &answer, &err), ==, 0);
+    assert_same_transport(c->answer, answer);
+    g_assert_nonnull(strstr(answer, " 4 IN IP4"));
+    g_free(answer);
+    answer = NULL;
+    char *other_fp = replace_line(offer, "a=fingerprint:sha-256 ",
+                                  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
+    g_assert_cmpint(tsr_participant_renegotiate(c->participant, other_fp, &answer, &err), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_null(answer);
+    g_assert_nonnull(strstr(err, "fingerprint"));
+    g_free(err);
+    g_free(other_fp), g_free(restart2), g_free(restart), g_free(offer);
+    pictures_before = clients[0].pictures;
+    g_assert_true(run_until(alice_still_sees_bob, 20));
 }
 
 /* The server side of a test: a media engine and a registry wired to it. */
@@ -481,6 +560,7 @@ static void test_two_clients(void)
                        clients[i].goertzel_own);
         g_assert_cmpfloat(clients[i].goertzel_other, >, 100 * clients[i].goertzel_own);
     }
+    renegotiate(&clients[0]);
     /* bob's browser reports a weak downlink: after the grace and hold times he moves
      * to the low bitrate tier (another encoder of the same view) and still sees alice */
     clients[1].remb_bps = 200000;

@@ -15,7 +15,7 @@
 /* --- test double for the media layer ---------------------------------------- */
 struct fake_media {
     int attach_rc; /* what attach returns */
-    int attached, detached, candidates, layouts, mutes, ended;
+    int attached, detached, candidates, layouts, mutes, ended, renegotiated;
     bool last_audio_muted, last_video_muted;
     char last_layout[16];
     char last_candidate[128];
@@ -32,6 +32,20 @@ static int fake_attach(void *user, struct tsr_participant *p, const char *offer,
     }
     m->attached++;
     *answer = g_strdup_printf("answer-to:%s", offer);
+    return 0;
+}
+
+static int fake_renegotiate(void *user, struct tsr_participant *p, const char *offer,
+                            char **answer, char **err)
+{
+    struct fake_media *m = user;
+    (void)p;
+    if (strcmp(offer, "bad") == 0) {
+        *err = g_strdup("fake: bad offer");
+        return TSR_ERR_INVALID;
+    }
+    m->renegotiated++;
+    *answer = g_strdup_printf("reanswer-to:%s", offer);
     return 0;
 }
 
@@ -78,6 +92,7 @@ static const struct tsr_conference_media_ops fake_media_ops = {
     .attach = fake_attach,
     .detach = fake_detach,
     .add_candidate = fake_add_candidate,
+    .renegotiate = fake_renegotiate,
     .set_layout = fake_set_layout,
     .set_muted = fake_set_muted,
     .conference_ended = fake_conference_ended,
@@ -592,6 +607,130 @@ static void test_posts_and_subscriptions(void)
     g_free(b_id);
 }
 
+/* Roster-only join, media attached later (the Pexip flow), renegotiated, detached. */
+static void test_late_media(void)
+{
+    struct fx f;
+    fx_setup(&f, true, true, 0);
+    struct tsr_participant *p = join_ok(&f, "late", "Lu", NULL);
+    g_assert_false(tsr_participant_has_media(p));
+    char *answer = NULL, *err = NULL;
+    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
+    g_assert_cmpint(tsr_participant_renegotiate(p, "o1", &answer, &err), ==, TSR_ERR_STATE);
+    g_free(err);
+    err = NULL;
+    f.media.attach_rc = TSR_ERR_UNSUPPORTED;
+    g_assert_cmpint(tsr_participant_attach_media(p, "o1", &answer, &why, &err), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_cmpint(why, ==, TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC);
+    g_assert_null(answer);
+    g_assert_false(tsr_participant_has_media(p));
+    g_free(err);
+    err = NULL;
+    f.media.attach_rc = 0;
+    g_ptr_array_set_size(f.events, 0);
+    g_assert_cmpint(tsr_participant_attach_media(p, "o1", &answer, &why, &err), ==, 0);
+    g_assert_cmpstr(answer, ==, "answer-to:o1");
+    g_assert_true(tsr_participant_has_media(p));
+    g_assert_true(fx_saw(&f, "participant_updated:"));
+    g_free(answer);
+    g_assert_cmpint(tsr_participant_attach_media(p, "o2", &answer, &why, &err), ==, TSR_ERR_STATE);
+    g_free(err);
+    err = NULL;
+    g_assert_cmpint(tsr_participant_renegotiate(p, "o2", &answer, &err), ==, 0);
+    g_assert_cmpstr(answer, ==, "reanswer-to:o2");
+    g_free(answer);
+    g_assert_cmpint(tsr_participant_renegotiate(p, "bad", &answer, &err), ==, TSR_ERR_INVALID);
+    g_assert_nonnull(strstr(err, "bad offer"));
+    g_free(err);
+    g_assert_cmpint(f.media.renegotiated, ==, 1);
+    tsr_participant_detach_media(p);
+    g_assert_false(tsr_participant_has_media(p));
+    g_assert_cmpint(f.media.detached, ==, 1);
+    tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
+    g_assert_cmpint(f.media.detached, ==, 1); /* not twice */
+    fx_teardown(&f);
+}
+
+static void test_hand_chat_end(void)
+{
+    struct fx f;
+    fx_setup(&f, false, true, 0);
+    struct tsr_participant *host = join_ok(&f, "room", "Ho", NULL);
+    struct tsr_participant *other = join_ok(&f, "room", "Ot", NULL);
+    struct tsr_participant *away = join_ok(&f, "elsewhere", "Aw", NULL);
+    /* conferences without PINs make everyone a host; the role rules are checked below */
+    g_assert_cmpint(tsr_participant_set_hand_raised(host, away, false), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_set_hand_raised(host, other, true), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_set_hand_raised(other, other, true), ==, 0);
+    g_assert_cmpint(tsr_participant_hand_raised_at_s(other), >, 0);
+    json_t *j = tsr_participant_to_json(other);
+    g_assert_cmpint(json_integer_value(json_object_get(j, "hand_raised_at")), >, 0);
+    json_decref(j);
+    g_assert_cmpint(tsr_participant_set_hand_raised(host, other, false), ==, 0); /* host lowers */
+    g_assert_cmpint(tsr_participant_hand_raised_at_s(other), ==, 0);
+    g_ptr_array_set_size(f.events, 0);
+    g_assert_cmpint(tsr_participant_set_hand_raised(host, other, false), ==, 0);
+    g_assert_cmpuint(f.events->len, ==, 0); /* no change, no event */
+
+    g_assert_cmpint(tsr_conference_send_message(host, NULL, "text/plain", "hi all"), ==, 0);
+    g_assert_cmpint(tsr_conference_send_message(host, other, "application/json", "{}"), ==, 0);
+    g_assert_true(fx_saw(&f, "message:"));
+    g_assert_cmpint(tsr_conference_send_message(host, away, "text/plain", "x"), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_send_message(host, NULL, "plain", "x"), ==, TSR_ERR_INVALID);
+    g_assert_cmpint(tsr_conference_send_message(host, NULL, "text/plain", "\xff\xfe"), ==,
+                    TSR_ERR_INVALID);
+    char *big = g_strnfill(TSR_CONFERENCE_MESSAGE_MAX + 1, 'a');
+    g_assert_cmpint(tsr_conference_send_message(host, NULL, "text/plain", big), ==,
+                    TSR_ERR_INVALID);
+    g_free(big);
+    g_assert_cmpuint(f.events->len, ==, 2);
+
+    g_assert_cmpint(tsr_conference_end_for_all(host), ==, 0);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(f.reg), ==, 1); /* "elsewhere" stays */
+    g_assert_true(fx_saw(&f, "participant_left:"));
+    g_assert_null(tsr_conference_registry_find(f.reg, "room"));
+    bool all_ended = true;
+    for (guint i = 0; i < f.events->len; i++)
+        if (g_str_has_prefix(f.events->pdata[i], "participant_left:"))
+            all_ended &= g_str_has_suffix(f.events->pdata[i], ":conference_ended");
+    g_assert_true(all_ended);
+    tsr_participant_leave(away, TSR_LEAVE_REQUESTED);
+    fx_teardown(&f);
+}
+
+/* Guests may not end the conference; Pexip layout names are stored canonically. */
+static void test_guest_limits_and_layout_names(void)
+{
+    struct fx f;
+    fx_setup(&f, true, false, 0);
+    const char *defs = "{\"conferences\":[{\"alias\":\"b\",\"host_pin\":\"1\",\"guest_pin\":\"2\","
+                       "\"layout\":\"1:0\"}]}";
+    char *err = NULL;
+    g_assert_cmpint(tsr_conference_registry_load_json(f.reg, defs, strlen(defs), "t", &err), ==, 0);
+    struct tsr_participant *h = join_ok(&f, "b", "Host", "1");
+    struct tsr_participant *g = join_ok(&f, "b", "Guest", "2");
+    struct tsr_conference *c = tsr_participant_conference(h);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "single");
+    g_assert_cmpint(tsr_conference_end_for_all(g), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_set_hand_raised(g, h, false), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_set_layout(h, "1:7"), ==, 0);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "speaker");
+    g_assert_cmpstr(f.media.last_layout, ==, "speaker");
+    int layouts = f.media.layouts;
+    g_assert_cmpint(tsr_conference_set_layout(h, "speaker"), ==, 0); /* same layout: no-op */
+    g_assert_cmpint(f.media.layouts, ==, layouts);
+    g_assert_cmpint(tsr_conference_set_layout(h, "4:0"), ==, 0);
+    g_assert_cmpstr(tsr_conference_layout(c), ==, "four");
+    g_assert_cmpint(tsr_conference_set_layout(h, "9:99"), ==, TSR_ERR_INVALID);
+    g_assert_true(tsr_conference_layout_valid("ac"));
+    g_assert_true(tsr_conference_layout_valid("2:21"));
+    g_assert_false(tsr_conference_layout_valid("mosaic"));
+    tsr_participant_leave(g, TSR_LEAVE_REQUESTED);
+    tsr_participant_leave(h, TSR_LEAVE_REQUESTED);
+    fx_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -607,5 +746,8 @@ int main(int argc, char **argv)
     g_test_add_func("/conference/token_expiry", test_token_expiry);
     g_test_add_func("/conference/empty_timeout", test_empty_timeout);
     g_test_add_func("/conference/posts_and_subscriptions", test_posts_and_subscriptions);
+    g_test_add_func("/conference/late_media", test_late_media);
+    g_test_add_func("/conference/hand_chat_end", test_hand_chat_end);
+    g_test_add_func("/conference/guest_limits_and_layout_names", test_guest_limits_and_layout_names);
     return g_test_run();
 }
