@@ -1,0 +1,147 @@
+/* One conference for all fronts (issue 7, "mixed conference"): a page running the
+ * official Pexip SDK (tests/e2e/pexip/, red camera), an inLive-style page
+ * (tests/e2e/pages/inlive_conference.html in tutorial mode, blue camera) and the
+ * native web client (green camera) join the same conference "mixed". Each sees
+ * the other two participants' fake-camera colours in its composite and not its
+ * own, and each composite keeps decoding. Then the inLive client leaves and the
+ * other two pictures lose blue. */
+'use strict';
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const h = require('./lib/harness');
+const il = require('./lib/inlive');
+const { bundlePexip, sdkVersion } = require('./lib/pexip_bundle');
+
+const ALIAS = 'mixed';
+const PEXIP = { name: 'Pexip Pat', rgb: [220, 40, 40] };
+const INLIVE = { name: 'inlive-ivy', rgb: [40, 70, 220] };
+const NATIVE = { name: 'Native Nora', rgb: [40, 200, 60] };
+const PEOPLE = [PEXIP, INLIVE, NATIVE];
+
+/* The Pexip test page and the SDK bundle, from an origin of their own. */
+function servePexip(bundleFile) {
+  const dir = path.join(__dirname, 'pexip');
+  const files = {
+    '/': [path.join(dir, 'index.html'), 'text/html'],
+    '/app.js': [path.join(dir, 'app.js'), 'text/javascript'],
+    '/pexip.js': [bundleFile, 'text/javascript'],
+  };
+  const srv = http.createServer((req, res) => {
+    const f = files[new URL(req.url, 'http://x').pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': f[1], 'Cache-Control': 'no-store' });
+    fs.createReadStream(f[0]).pipe(res);
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${srv.address().port}/`,
+    close: () => new Promise((r) => srv.close(r)),
+  })));
+}
+
+/* Fraction of a grid of samples of `selector`'s video close to each person's colour. */
+async function colourShares(page, selector) {
+  return page.evaluate(({ sel, palette }) => {
+    const v = document.querySelector(sel);
+    if (!v || !v.videoWidth) return palette.map(() => 0);
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const counts = palette.map(() => 0);
+    const cols = 32, rows = 18;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < cols; x++) {
+        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
+        palette.forEach((p, i) => {
+          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
+        });
+      }
+    }
+    return counts.map((n) => n / (cols * rows));
+  }, { sel: selector, palette: PEOPLE.map((p) => p.rgb) });
+}
+
+/* Waits until `who`'s composite shows everyone in `want` and nobody in `not`. */
+async function waitPicture(who, want, not) {
+  let last = null;
+  await h.waitFor(async () => {
+    last = await colourShares(who.page, who.video);
+    return want.every((p) => last[PEOPLE.indexOf(p)] >= 0.02) && not.every((p) => last[PEOPLE.indexOf(p)] < 0.005);
+  }, {
+    timeoutMs: 60000, intervalMs: 300,
+    what: `${who.name}'s composite to show ${want.map((p) => p.name)} and not ${not.map((p) => p.name)} (shares ${last})`,
+  });
+}
+
+h.run('mixed_conference', async ({ scratch, defer }) => {
+  if (!sdkVersion()) h.skip('@pexip/infinity is not installed; run scripts/e2e-setup.sh');
+  const bundle = path.join(scratch, 'pexip.js');
+  await bundlePexip(bundle);
+  const pexipSite = await servePexip(bundle);
+  defer(() => pexipSite.close());
+  const inliveSite = await il.startPageServer();
+  defer(() => inliveSite.close());
+  const server = await h.startServer({ sections: il.MIXER_SECTIONS });
+  defer(() => server.stop());
+  if (!(await server.status()).media) h.skip('the server reports "media": false');
+
+  const browsers = {};
+  for (const p of PEOPLE) {
+    const b = await h.launchBrowser(h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb));
+    defer(() => b.close());
+    browsers[p.name] = b;
+  }
+  const pexip = { name: PEXIP.name, page: browsers[PEXIP.name].page, video: '#remote' };
+  const inlive = { name: INLIVE.name, page: browsers[INLIVE.name].page, video: '#remote' };
+  const native = { name: NATIVE.name, page: browsers[NATIVE.name].page, video: '[data-testid=remote-video]' };
+
+  // The native web client.
+  await native.page.goto(`${server.url}/c/${ALIAS}`);
+  await h.waitForState(native.page, 'join');
+  await native.page.fill('[data-testid=input-name]', NATIVE.name);
+  await native.page.click('[data-testid=btn-join]');
+  await h.waitForState(native.page, 'conference', 30000);
+
+  // The Pexip SDK's call() on the same alias.
+  await pexip.page.goto(pexipSite.url);
+  const res = await pexip.page.evaluate((o) => window.join(o), { host: server.url, alias: ALIAS, name: PEXIP.name });
+  h.assert.equal(res && res.status, 200, `Pexip call(): ${JSON.stringify(res)}`);
+  await pexip.page.waitForFunction(() => window.rec.connected && window.rec.remote, null, { timeout: 30000 });
+
+  // The inLive-style page in room "mixed" (the room id is the conference alias),
+  // sending its camera (no colour parameter).
+  h.assert.equal((await il.call(server.url, 'POST', '/rooms/create', { id: ALIAS, name: 'Mixed' })).status, 201);
+  await inlive.page.goto(`${inliveSite.url}/inlive_conference.html?api=${encodeURIComponent(server.url)}&room=${ALIAS}&uid=${INLIVE.name}&mode=tutorial`);
+  await inlive.page.waitForFunction(() => window.inlive.events.includes('answer applied'), null, { timeout: 30000 });
+
+  await h.waitFor(async () => (await server.status()).participants === 3, { what: 'three participants', timeoutMs: 15000 });
+  await native.page.waitForFunction((names) => names.every((n) => window.tessera.roster.some((p) => p.display_name === n)),
+    [PEXIP.name, INLIVE.name], { timeout: 15000 });
+
+  // Everyone sees the other two colours and not its own.
+  try {
+    await waitPicture(pexip, [INLIVE, NATIVE], [PEXIP]);
+    await waitPicture(inlive, [PEXIP, NATIVE], [INLIVE]);
+    await waitPicture(native, [PEXIP, INLIVE], [NATIVE]);
+  } finally {
+    for (const who of [pexip, inlive, native]) await h.screenshot(who.page, `mixed_conference-${who.name.toLowerCase().replace(/\W+/g, '-')}`);
+  }
+  // The pictures are live, not one frame: frames keep decoding on the SDK pages.
+  const p0 = await pexip.page.evaluate(() => window.framesDecoded());
+  await h.waitFor(async () => (await pexip.page.evaluate(() => window.framesDecoded())) >= p0 + 10,
+    { timeoutMs: 30000, what: "the Pexip page's framesDecoded to rise" });
+  const i0 = await inlive.page.evaluate(() => window.inlive.framesDecoded);
+  await h.waitFor(async () => (await inlive.page.evaluate(() => window.inlive.framesDecoded)) >= i0 + 10,
+    { timeoutMs: 30000, what: "the inLive page's framesDecoded to rise" });
+
+  // The inLive client leaves: the others lose blue, the Pexip roster and the native one drop it.
+  await inlive.page.evaluate(() => window.inlive.leave());
+  await waitPicture(pexip, [NATIVE], [INLIVE, PEXIP]);
+  await waitPicture(native, [PEXIP], [INLIVE, NATIVE]);
+  await native.page.waitForFunction((n) => !window.tessera.roster.some((p) => p.display_name === n), INLIVE.name, { timeout: 15000 });
+  await pexip.page.waitForFunction((n) => window.rec.left.includes(n), INLIVE.name, { timeout: 15000 });
+  await pexip.page.evaluate(() => window.leave());
+  await h.waitFor(async () => (await server.status()).participants === 1, { what: 'only the native client left', timeoutMs: 15000 });
+});
