@@ -1,10 +1,11 @@
 /* One conference for all fronts (issue 7, "mixed conference"): a page running the
  * official Pexip SDK (tests/e2e/pexip/, red camera), an inLive-style page
- * (tests/e2e/pages/inlive_conference.html in tutorial mode, blue camera) and the
- * native web client (green camera) join the same conference "mixed". Each sees
- * the other two participants' fake-camera colours in its composite and not its
- * own, and each composite keeps decoding. Then the inLive client leaves and the
- * other two pictures lose blue. */
+ * (tests/e2e/pages/inlive_conference.html in tutorial mode, blue camera), the
+ * native web client (green camera) and a plain WebSocket signalling page
+ * (tests/e2e/pages/ws_client.html, yellow camera) join the same conference
+ * "mixed". Each sees the other participants' fake-camera colours in its composite
+ * and not its own, and the composites keep decoding. Then the inLive client
+ * leaves and the other pictures lose blue. */
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -17,7 +18,8 @@ const ALIAS = 'mixed';
 const PEXIP = { name: 'Pexip Pat', rgb: [220, 40, 40] };
 const INLIVE = { name: 'inlive-ivy', rgb: [40, 70, 220] };
 const NATIVE = { name: 'Native Nora', rgb: [40, 200, 60] };
-const PEOPLE = [PEXIP, INLIVE, NATIVE];
+const WS = { name: 'WebSocket Wes', rgb: [220, 200, 40] };
+const PEOPLE = [PEXIP, INLIVE, NATIVE, WS];
 
 /* The Pexip test page and the SDK bundle, from an origin of their own. */
 function servePexip(bundleFile) {
@@ -96,6 +98,7 @@ h.run('mixed_conference', async ({ scratch, defer }) => {
   const pexip = { name: PEXIP.name, page: browsers[PEXIP.name].page, video: '#remote' };
   const inlive = { name: INLIVE.name, page: browsers[INLIVE.name].page, video: '#remote' };
   const native = { name: NATIVE.name, page: browsers[NATIVE.name].page, video: '[data-testid=remote-video]' };
+  const ws = { name: WS.name, page: browsers[WS.name].page, video: '#remote' };
 
   // The native web client.
   await native.page.goto(`${server.url}/c/${ALIAS}`);
@@ -116,17 +119,27 @@ h.run('mixed_conference', async ({ scratch, defer }) => {
   await inlive.page.goto(`${inliveSite.url}/inlive_conference.html?api=${encodeURIComponent(server.url)}&room=${ALIAS}&uid=${INLIVE.name}&mode=tutorial`);
   await inlive.page.waitForFunction(() => window.inlive.events.includes('answer applied'), null, { timeout: 30000 });
 
-  await h.waitFor(async () => (await server.status()).participants === 3, { what: 'three participants', timeoutMs: 15000 });
-  await native.page.waitForFunction((names) => names.every((n) => window.tessera.roster.some((p) => p.display_name === n)),
-    [PEXIP.name, INLIVE.name], { timeout: 15000 });
+  // The plain WebSocket page ({"sdp"} / {"candidate"} only), run in the server's
+  // origin as in ws_signalling.test.js.
+  const html = fs.readFileSync(path.join(__dirname, 'pages', 'ws_client.html'), 'utf8');
+  await ws.page.goto(`${server.url}/healthz?alias=${ALIAS}&name=${encodeURIComponent(WS.name)}`);
+  await ws.page.setContent(html);
+  await ws.page.waitForFunction(() => window.wsClient && ['answered', 'failed', 'closed'].includes(window.wsClient.state), null, { timeout: 30000 });
+  h.assert.equal(await ws.page.evaluate(() => window.wsClient.state), 'answered');
 
-  // Everyone sees the other two colours and not its own.
+  await h.waitFor(async () => (await server.status()).participants === 4, { what: 'four participants', timeoutMs: 15000 });
+  await native.page.waitForFunction((names) => names.every((n) => window.tessera.roster.some((p) => p.display_name === n)),
+    [PEXIP.name, INLIVE.name, WS.name], { timeout: 15000 });
+
+  // Everyone sees the other colours and not its own.
+  const others = (me) => PEOPLE.filter((p) => p !== me);
   try {
-    await waitPicture(pexip, [INLIVE, NATIVE], [PEXIP]);
-    await waitPicture(inlive, [PEXIP, NATIVE], [INLIVE]);
-    await waitPicture(native, [PEXIP, INLIVE], [NATIVE]);
+    await waitPicture(pexip, others(PEXIP), [PEXIP]);
+    await waitPicture(inlive, others(INLIVE), [INLIVE]);
+    await waitPicture(native, others(NATIVE), [NATIVE]);
+    await waitPicture(ws, others(WS), [WS]);
   } finally {
-    for (const who of [pexip, inlive, native]) await h.screenshot(who.page, `mixed_conference-${who.name.toLowerCase().replace(/\W+/g, '-')}`);
+    for (const who of [pexip, inlive, native, ws]) await h.screenshot(who.page, `mixed_conference-${who.name.toLowerCase().replace(/\W+/g, '-')}`);
   }
   // The pictures are live, not one frame: frames keep decoding on the SDK pages.
   const p0 = await pexip.page.evaluate(() => window.framesDecoded());
@@ -138,10 +151,13 @@ h.run('mixed_conference', async ({ scratch, defer }) => {
 
   // The inLive client leaves: the others lose blue, the Pexip roster and the native one drop it.
   await inlive.page.evaluate(() => window.inlive.leave());
-  await waitPicture(pexip, [NATIVE], [INLIVE, PEXIP]);
-  await waitPicture(native, [PEXIP], [INLIVE, NATIVE]);
+  await waitPicture(pexip, [NATIVE, WS], [INLIVE, PEXIP]);
+  await waitPicture(native, [PEXIP, WS], [INLIVE, NATIVE]);
+  await waitPicture(ws, [PEXIP, NATIVE], [INLIVE, WS]);
   await native.page.waitForFunction((n) => !window.tessera.roster.some((p) => p.display_name === n), INLIVE.name, { timeout: 15000 });
   await pexip.page.waitForFunction((n) => window.rec.left.includes(n), INLIVE.name, { timeout: 15000 });
   await pexip.page.evaluate(() => window.leave());
+  await ws.page.evaluate(() => window.wsClient.bye());
   await h.waitFor(async () => (await server.status()).participants === 1, { what: 'only the native client left', timeoutMs: 15000 });
+  h.assert.deepEqual(await ws.page.evaluate(() => window.wsClient.errors), []);
 });
