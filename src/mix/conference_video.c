@@ -158,9 +158,11 @@ static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t no
 {
     int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
     int64_t sent = tsr_media_peer_video_send_bps(e->peer);
+    int64_t top = m->params.video_bitrate_bps;
     if (est <= 0 || now - e->joined_us < TIER_GRACE_US)
         return;
-    bool congested = sent >= TIER_MIN_RATE_BPS && est < sent * 8 / 10;
+    /* Moving down only helps when it lowers the rate: above the low tier's target. */
+    bool congested = sent > MAX(top / 3, TIER_MIN_RATE_BPS) && est < sent * 8 / 10;
     e->low_since_us = congested ? (e->low_since_us ? e->low_since_us : now) : 0;
     e->high_since_us = congested ? 0 : (e->high_since_us ? e->high_since_us : now);
     int want = e->tier;
