@@ -39,6 +39,12 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body);
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Purpose: what every front does before it writes an error in its own envelope:
+ * count it in `metric`{code="<code>"} (help text `help`) and log method, path,
+ * status and text at debug. Thread: the API loop. */
+void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
+                         const char *code, unsigned status, const char *text);
+
 /* Purpose: parse the request body as a JSON object of at most max_bytes.
  * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),
  * TSR_ERR_INVALID (not JSON / not an object); on failure *err_text is a newly

@@ -26,6 +26,16 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body)
     json_decref(body);
 }
 
+void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
+                         const char *code, unsigned status, const char *text)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "code=\"%s\"", code);
+    tsr_counter_inc(tsr_metrics_counter(metric, labels, help));
+    TSR_LOG(TSR_LOG_DEBUG, "http", "%s %s -> %u %s: %s", soup_server_message_get_method(msg),
+            g_uri_get_path(soup_server_message_get_uri(msg)), status, code, text);
+}
+
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
                           const char *fmt, ...)
 {
@@ -33,12 +43,9 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
     va_start(ap, fmt);
     char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    char labels[96];
-    snprintf(labels, sizeof labels, "code=\"%s\"", code);
-    tsr_counter_inc(tsr_metrics_counter("tessera_http_errors_total", labels,
-                                        "HTTP requests answered with an error, by error code."));
-    TSR_LOG(TSR_LOG_DEBUG, "http", "%s %s -> %u %s: %s", soup_server_message_get_method(msg),
-            g_uri_get_path(soup_server_message_get_uri(msg)), status, code, text);
+    tsr_http_note_error(msg, "tessera_http_errors_total",
+                        "HTTP requests answered with an error, by error code.", code, status,
+                        text);
     tsr_http_reply_json(msg, status, json_pack("{s:s, s:s}", "error", code, "message", text));
     g_free(text);
 }

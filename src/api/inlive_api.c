@@ -30,12 +30,9 @@ void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char 
     va_start(ap, fmt);
     char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    char labels[96];
-    snprintf(labels, sizeof labels, "code=\"%s\"", word);
-    tsr_counter_inc(tsr_metrics_counter("tessera_inlive_errors_total", labels,
-                                        "inLive API requests answered with an error, by cause."));
-    TSR_LOG(TSR_LOG_DEBUG, "inlive", "%s %s -> %u %s", soup_server_message_get_method(msg),
-            g_uri_get_path(soup_server_message_get_uri(msg)), status, text);
+    tsr_http_note_error(msg, "tessera_inlive_errors_total",
+                        "inLive API requests answered with an error, by cause.", word, status,
+                        text);
     tsr_inlive_reply(msg, status, text, NULL);
     g_free(text);
 }

@@ -417,12 +417,12 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
     bool layout_changed = !c->drawn_once || n != c->n_prev;
     for (size_t i = 0; !layout_changed && i < n; i++)
         layout_changed = !same_tile(&tiles[i], &c->prev[i].tile);
-    bool todo[TSR_LAYOUT_MAX_TILES];
+    bool redraw[TSR_LAYOUT_MAX_TILES];
     bool any = layout_changed;
     for (size_t i = 0; i < n; i++) {
-        todo[i] = layout_changed || sources[i].changed ||
+        redraw[i] = layout_changed || sources[i].changed ||
                   (sources[i].frame == NULL) != c->prev[i].placeholder;
-        any = any || todo[i];
+        any = any || redraw[i];
     }
     AVFrame *ref = NULL;
     if (canvas_out && !(ref = av_frame_alloc()))
@@ -441,7 +441,7 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
         c->stats.full_redraws++;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!todo[i])
+        if (!redraw[i])
             continue;
         bool ph = false;
         int ret = draw_tile(c, &tiles[i], &sources[i], &ph);

@@ -334,18 +334,18 @@ void tsr_mix_video_encode_job(gpointer view, gpointer mixer)
 
 /* Composes and encodes every view that has subscribers, in parallel on the
  * encoder pool when there are several, and waits for all of them. */
-static void render_views(struct tsr_conf_mixer *m, GPtrArray *todo)
+static void render_views(struct tsr_conf_mixer *m, GPtrArray *due)
 {
-    if (todo->len == 1) {
-        struct mix_view *v = g_ptr_array_index(todo, 0);
+    if (due->len == 1) {
+        struct mix_view *v = g_ptr_array_index(due, 0);
         render_view(m, v, v->tick_layout_changed, v->tick_now_us);
         return;
     }
     g_mutex_lock(&m->jobs_lock);
-    m->jobs_pending = (int)todo->len;
+    m->jobs_pending = (int)due->len;
     g_mutex_unlock(&m->jobs_lock);
-    for (guint i = 0; i < todo->len; i++)
-        g_thread_pool_push(m->encoders, g_ptr_array_index(todo, i), NULL);
+    for (guint i = 0; i < due->len; i++)
+        g_thread_pool_push(m->encoders, g_ptr_array_index(due, i), NULL);
     g_mutex_lock(&m->jobs_lock);
     while (m->jobs_pending > 0)
         g_cond_wait(&m->jobs_done, &m->jobs_lock);
@@ -397,7 +397,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         choose_tier(m, e, now_us);
         attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
     }
-    GPtrArray *todo = g_ptr_array_new();
+    GPtrArray *due = g_ptr_array_new();
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
         bool changed = common_changed;
@@ -409,13 +409,13 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         if ((v == common || layout_view(m, v, &changed) == 0) && view_has_subscribers(v)) {
             v->tick_layout_changed = changed;
             v->tick_now_us = now_us;
-            g_ptr_array_add(todo, v);
+            g_ptr_array_add(due, v);
         }
         i++;
     }
-    if (todo->len)
-        render_views(m, todo);
-    g_ptr_array_unref(todo);
+    if (due->len)
+        render_views(m, due);
+    g_ptr_array_unref(due);
     update_send_hints(m);
     tsr_mix_video_count_encoders(m);
 }

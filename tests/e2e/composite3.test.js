@@ -17,29 +17,6 @@ const PEOPLE = [
 ];
 const ALIAS = 'e2e-composite';
 
-/* Fraction of a grid of samples of the remote video close to each colour. */
-async function colourShares(page) {
-  return page.evaluate((palette) => {
-    const v = document.querySelector('[data-testid=remote-video]');
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const counts = palette.map(() => 0);
-    const cols = 48, rows = 27;
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < cols; x++) {
-        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
-        palette.forEach((p, i) => {
-          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
-        });
-      }
-    }
-    return counts.map((n) => n / (cols * rows));
-  }, PEOPLE.map((p) => p.rgb));
-}
-
 async function inboundStats(page) {
   return page.evaluate(async () => {
     const out = { frames: 0, audioPackets: 0, t: performance.now() };
@@ -93,7 +70,7 @@ h.run('composite3', async ({ scratch, defer }) => {
   for (const c of clients) {
     let last = null;
     await h.waitFor(async () => {
-      last = await colourShares(c.page);
+      last = await h.colourShares(c.page, '[data-testid=remote-video]', PEOPLE.map((p) => p.rgb), { cols: 48, rows: 27 });
       return PEOPLE.every((p, i) => p.name === c.name || last[i] >= 0.02);
     }, { timeoutMs: 45000, what: `${c.name} to see the other two colours` }).catch(async (e) => {
       await h.screenshot(c.page, `composite3-${c.name.toLowerCase()}-failed`);
@@ -136,7 +113,7 @@ h.run('composite3', async ({ scratch, defer }) => {
   for (const c of clients.slice(0, 2)) {
     let last = null;
     await h.waitFor(async () => {
-      last = await colourShares(c.page);
+      last = await h.colourShares(c.page, '[data-testid=remote-video]', PEOPLE.map((p) => p.rgb), { cols: 48, rows: 27 });
       return last[2] < 0.005;
     }, { timeoutMs: 15000, what: `${c.name}'s layout to drop the leaver` }).catch((e) => {
       throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);

@@ -8,7 +8,6 @@
  * leaves and the other pictures lose blue. */
 'use strict';
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const h = require('./lib/harness');
 const il = require('./lib/inlive');
@@ -21,55 +20,21 @@ const NATIVE = { name: 'Native Nora', rgb: [40, 200, 60] };
 const WS = { name: 'WebSocket Wes', rgb: [220, 200, 40] };
 const PEOPLE = [PEXIP, INLIVE, NATIVE, WS];
 
-/* The Pexip test page and the SDK bundle, from an origin of their own. */
+/* The Pexip test page and its SDK bundle, from another origin than Tessera. */
 function servePexip(bundleFile) {
   const dir = path.join(__dirname, 'pexip');
-  const files = {
+  return h.serveFiles({
     '/': [path.join(dir, 'index.html'), 'text/html'],
     '/app.js': [path.join(dir, 'app.js'), 'text/javascript'],
     '/pexip.js': [bundleFile, 'text/javascript'],
-  };
-  const srv = http.createServer((req, res) => {
-    const f = files[new URL(req.url, 'http://x').pathname];
-    if (!f) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'Content-Type': f[1], 'Cache-Control': 'no-store' });
-    fs.createReadStream(f[0]).pipe(res);
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${srv.address().port}/`,
-    close: () => new Promise((r) => srv.close(r)),
-  })));
-}
-
-/* Fraction of a grid of samples of `selector`'s video close to each person's colour. */
-async function colourShares(page, selector) {
-  return page.evaluate(({ sel, palette }) => {
-    const v = document.querySelector(sel);
-    if (!v || !v.videoWidth) return palette.map(() => 0);
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const counts = palette.map(() => 0);
-    const cols = 32, rows = 18;
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < cols; x++) {
-        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
-        palette.forEach((p, i) => {
-          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
-        });
-      }
-    }
-    return counts.map((n) => n / (cols * rows));
-  }, { sel: selector, palette: PEOPLE.map((p) => p.rgb) });
 }
 
 /* Waits until `who`'s composite shows everyone in `want` and nobody in `not`. */
 async function waitPicture(who, want, not) {
   let last = null;
   await h.waitFor(async () => {
-    last = await colourShares(who.page, who.video);
+    last = await h.colourShares(who.page, who.video, PEOPLE.map((p) => p.rgb));
     return want.every((p) => last[PEOPLE.indexOf(p)] >= 0.02) && not.every((p) => last[PEOPLE.indexOf(p)] < 0.005);
   }, {
     timeoutMs: 60000, intervalMs: 300,

@@ -12,8 +12,6 @@
  *  - every JSON response of the run passes the SDK's own validators
  *    (@pexip/infinity-api), with Content-Type exactly application/json. */
 'use strict';
-const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const h = require('./lib/harness');
 const { bundlePexip, loadValidators, sdkVersion } = require('./lib/pexip_bundle');
@@ -23,21 +21,11 @@ const BLUE = [40, 60, 220];
 
 /* Serves the test page and the bundle from another origin than Tessera. */
 function startStatic(dir, bundleFile) {
-  const files = {
+  return h.serveFiles({
     '/': [path.join(dir, 'index.html'), 'text/html'],
     '/app.js': [path.join(dir, 'app.js'), 'text/javascript'],
     '/pexip.js': [bundleFile, 'text/javascript'],
-  };
-  const srv = http.createServer((req, res) => {
-    const f = files[new URL(req.url, 'http://x').pathname];
-    if (!f) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'Content-Type': f[1], 'Cache-Control': 'no-store' });
-    fs.createReadStream(f[0]).pipe(res);
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${srv.address().port}/`,
-    close: () => new Promise((r) => srv.close(r)),
-  })));
 }
 
 /* Which SDK validator checks a response: [area, name] for the endpoint. */

@@ -14,30 +14,6 @@ const WS = { name: 'WS Red', rgb: [220, 40, 40] };
 const WEB = { name: 'Web Green', rgb: [40, 200, 60] };
 const SMALL_MIXER = { mixer: { canvas_width: 320, canvas_height: 180, fps: 15 } };
 
-/* Fraction of a grid of samples of `selector`'s video close to each colour. */
-async function colourShares(page, selector) {
-  return page.evaluate(({ sel, palette }) => {
-    const v = document.querySelector(sel);
-    if (!v || !v.videoWidth) return palette.map(() => 0);
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const counts = palette.map(() => 0);
-    const cols = 32, rows = 18;
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < cols; x++) {
-        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / cols), Math.floor(((y + 0.5) * c.height) / rows), 1, 1).data;
-        palette.forEach((p, i) => {
-          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
-        });
-      }
-    }
-    return counts.map((n) => n / (cols * rows));
-  }, { sel: selector, palette: [WS.rgb, WEB.rgb] });
-}
-
 /* The WebSocket page's inbound video: frames decoded, packets, frame size. */
 async function inboundVideo(page) {
   return page.evaluate(async () => {
@@ -93,11 +69,11 @@ h.run('ws_signalling', async ({ scratch, defer }) => {
 
   // Each sees the other's colour, not its own (the layout leaves the viewer out).
   await h.waitFor(async () => {
-    const [red, green] = await colourShares(wsPage, '#remote');
+    const [red, green] = await h.colourShares(wsPage, '#remote', [WS.rgb, WEB.rgb]);
     return green >= 0.02 && red < 0.005 && [red, green];
   }, { timeoutMs: 40000, what: 'the WebSocket page to see green and not red' });
   await h.waitFor(async () => {
-    const [red, green] = await colourShares(webPage, '[data-testid=remote-video]');
+    const [red, green] = await h.colourShares(webPage, '[data-testid=remote-video]', [WS.rgb, WEB.rgb]);
     return red >= 0.02 && green < 0.005 && [red, green];
   }, { timeoutMs: 30000, what: 'the web client to see red and not green' });
   await h.screenshot(wsPage, 'ws_signalling-ws-page');
@@ -132,7 +108,7 @@ h.run('ws_signalling', async ({ scratch, defer }) => {
   h.assert.deepEqual(await roster(webPage), [WEB.name]);
   h.assert.equal((await server.status()).participants, 1);
   await h.waitFor(async () => {
-    const [red] = await colourShares(webPage, '[data-testid=remote-video]');
+    const [red] = await h.colourShares(webPage, '[data-testid=remote-video]', [WS.rgb, WEB.rgb]);
     return red < 0.005;
   }, { timeoutMs: 20000, what: "the web client's picture to lose red" });
   const metrics = await (await fetch(`${server.url}/metrics`)).text();

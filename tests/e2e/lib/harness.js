@@ -250,7 +250,49 @@ async function run(name, body) {
   }
 }
 
+/* ---------- pictures and pages ---------- */
+
+/* Fraction of a cols x rows grid of samples of the video `selector` (in `page`)
+ * close (RGB distance < 70) to each colour of `palette`; zeros before the first frame. */
+async function colourShares(page, selector, palette, { cols = 32, rows = 18 } = {}) {
+  return page.evaluate(({ sel, pal, cols: nx, rows: ny }) => {
+    const v = document.querySelector(sel);
+    if (!v || !v.videoWidth) return pal.map(() => 0);
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const counts = pal.map(() => 0);
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++) {
+        const d = g.getImageData(Math.floor(((x + 0.5) * c.width) / nx), Math.floor(((y + 0.5) * c.height) / ny), 1, 1).data;
+        pal.forEach((p, i) => {
+          if (Math.hypot(d[0] - p[0], d[1] - p[1], d[2] - p[2]) < 70) counts[i]++;
+        });
+      }
+    }
+    return counts.map((n) => n / (nx * ny));
+  }, { sel: selector, pal: palette, cols, rows });
+}
+
+/* Serves `files` ({'/path': [file, content-type]}) on another origin than Tessera
+ * (a free port on 127.0.0.1), as apps embedding an SDK do. */
+function serveFiles(files) {
+  const srv = require('node:http').createServer((req, res) => {
+    const f = files[new URL(req.url, 'http://x').pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': f[1], 'Cache-Control': 'no-store' });
+    fs.createReadStream(f[0]).pipe(res);
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${srv.address().port}/`,
+    close: () => new Promise((r) => srv.close(r)),
+  })));
+}
+
 module.exports = {
   assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
   makeY4m, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
+  colourShares, serveFiles,
 };
