@@ -250,11 +250,8 @@ static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *c
         struct mix_vgroup *g = &v->groups[c];
         if (!g->group || !g->subscribers)
             continue;
-        int64_t t0 = g_get_monotonic_time();
+        /* encode time is counted by the encoder (tessera_encode_microseconds_total{codec}) */
         int rc = tsr_encoder_group_encode(g->group, canvas, now_us);
-        tsr_counter_add(tsr_metrics_counter("tessera_encode_microseconds_total", NULL,
-                                            "Time spent encoding composite video."),
-                        (uint64_t)(g_get_monotonic_time() - t0));
         if (rc)
             TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s",
                        tsr_strerror(rc));
