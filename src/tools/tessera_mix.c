@@ -118,6 +118,64 @@ static int check_args(const struct options *o, int n_inputs)
     return 0;
 }
 
+/* Applies one option; returns 1 when its value is bad, -1 for an unknown option. */
+static int apply_option(int c, struct options *o)
+{
+    int bad = 0;
+    switch (c) {
+    case 'l':
+        bad = tsr_layout_parse(optarg, &o->layout) < 0;
+        break;
+    case 's':
+        bad = sscanf(optarg, "%dx%d", &o->width, &o->height) != 2;
+        break;
+    case 'f':
+        o->fps = atoi(optarg);
+        bad = o->fps < 1 || o->fps > 120;
+        break;
+    case 'c':
+        bad = tsr_video_codec_parse(optarg, &o->codec) < 0;
+        break;
+    case 'e':
+        bad = tsr_encoder_backend_parse(optarg, &o->backend) < 0;
+        break;
+    case 'd':
+        o->vaapi_device = optarg;
+        break;
+    case 'b':
+        bad = parse_rate(optarg, &o->bitrate_bps) < 0;
+        break;
+    case 'g':
+        o->gap = atoi(optarg);
+        bad = o->gap < 0 || o->gap > 64;
+        break;
+    case 'B':
+        o->background_rgb = (uint32_t)strtoul(optarg, NULL, 16);
+        break;
+    case 't':
+        o->duration_s = atof(optarg);
+        bad = o->duration_s < 0;
+        break;
+    case 'A':
+        o->audio_for = (uint32_t)atoi(optarg);
+        bad = atoi(optarg) < 1;
+        break;
+    case 'R':
+        bad = parse_rate(optarg, &o->audio_bitrate_bps) < 0 || o->audio_bitrate_bps < 6000 ||
+              o->audio_bitrate_bps > 510000;
+        break;
+    case 'o':
+        o->out = optarg;
+        break;
+    case 'h':
+        usage(stdout);
+        exit(0);
+    default:
+        return -1;
+    }
+    return bad;
+}
+
 static int parse_args(int argc, char **argv, struct options *o, int *first_input)
 {
     static const struct option longopts[] = {{"layout", required_argument, NULL, 'l'},
@@ -143,64 +201,17 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
                           .background_rgb = 0x101010,
                           .duration_s = 0,
                           .audio_bitrate_bps = 64000};
-    int c;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'l':
-            bad = tsr_layout_parse(optarg, &o->layout) < 0;
-            break;
-        case 's':
-            bad = sscanf(optarg, "%dx%d", &o->width, &o->height) != 2;
-            break;
-        case 'f':
-            o->fps = atoi(optarg);
-            bad = o->fps < 1 || o->fps > 120;
-            break;
-        case 'c':
-            bad = tsr_video_codec_parse(optarg, &o->codec) < 0;
-            break;
-        case 'e':
-            bad = tsr_encoder_backend_parse(optarg, &o->backend) < 0;
-            break;
-        case 'd':
-            o->vaapi_device = optarg;
-            break;
-        case 'b':
-            bad = parse_rate(optarg, &o->bitrate_bps) < 0;
-            break;
-        case 'g':
-            o->gap = atoi(optarg);
-            bad = o->gap < 0 || o->gap > 64;
-            break;
-        case 'B':
-            o->background_rgb = (uint32_t)strtoul(optarg, NULL, 16);
-            break;
-        case 't':
-            o->duration_s = atof(optarg);
-            bad = o->duration_s < 0;
-            break;
-        case 'A':
-            o->audio_for = (uint32_t)atoi(optarg);
-            bad = atoi(optarg) < 1;
-            break;
-        case 'R':
-            bad = parse_rate(optarg, &o->audio_bitrate_bps) < 0 || o->audio_bitrate_bps < 6000 ||
-                  o->audio_bitrate_bps > 510000;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
+    int c, idx = -1;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, &idx)) != -1) {
+        int bad = apply_option(c, o);
+        if (bad < 0)
             return -EINVAL;
-        }
         if (bad) {
-            fprintf(stderr, "tessera-mix: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+            fprintf(stderr, "tessera-mix: bad value '%s' for --%s\n", optarg,
+                    idx >= 0 ? longopts[idx].name : "?");
             return -EINVAL;
         }
+        idx = -1;
     }
     *first_input = optind;
     return check_args(o, argc - optind);
