@@ -238,46 +238,45 @@ static void engine_conference_ended(void *user, struct tsr_conference *c)
     g_hash_table_remove(e->confs, tsr_conference_alias(c));
 }
 
+/* The three SDP operations after the first answer share one shape: find the
+ * participant's peer, run the call, turn its reason (if any) into the message. */
+enum sdp_op { SDP_OP_SEND_OFFER, SDP_OP_SEND_ANSWER, SDP_OP_REOFFER };
+
+static int engine_sdp_op(struct tsr_participant *p, enum sdp_op op, const char *sdp_in,
+                         char **sdp_out, char **err_text)
+{
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    char reason[TSR_SDP_REASON_MAX] = "";
+    if (!ep)
+        return TSR_ERR_STATE;
+    int rc = op == SDP_OP_SEND_OFFER ? tsr_media_peer_create_send_offer(ep->peer, sdp_out, reason)
+             : op == SDP_OP_SEND_ANSWER
+                 ? tsr_media_peer_apply_send_answer(ep->peer, sdp_in, reason)
+                 : tsr_media_peer_answer_reoffer(ep->peer, sdp_in, sdp_out, reason);
+    if (rc && reason[0])
+        *err_text = g_strdup(reason);
+    return rc;
+}
+
 static int engine_create_send_offer(void *user, struct tsr_participant *p, char **offer_sdp,
                                     char **err_text)
 {
     (void)user;
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    char reason[TSR_SDP_REASON_MAX];
-    if (!ep)
-        return TSR_ERR_STATE;
-    int rc = tsr_media_peer_create_send_offer(ep->peer, offer_sdp, reason);
-    if (rc && reason[0])
-        *err_text = g_strdup(reason);
-    return rc;
+    return engine_sdp_op(p, SDP_OP_SEND_OFFER, NULL, offer_sdp, err_text);
 }
 
 static int engine_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
                                     char **err_text)
 {
     (void)user;
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    char reason[TSR_SDP_REASON_MAX];
-    if (!ep)
-        return TSR_ERR_STATE;
-    int rc = tsr_media_peer_apply_send_answer(ep->peer, answer_sdp, reason);
-    if (rc && reason[0])
-        *err_text = g_strdup(reason);
-    return rc;
+    return engine_sdp_op(p, SDP_OP_SEND_ANSWER, answer_sdp, NULL, err_text);
 }
 
 static int engine_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
                                  char **answer_sdp, char **err_text)
 {
     (void)user;
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    char reason[TSR_SDP_REASON_MAX];
-    if (!ep)
-        return TSR_ERR_STATE;
-    int rc = tsr_media_peer_answer_reoffer(ep->peer, offer_sdp, answer_sdp, reason);
-    if (rc && reason[0])
-        *err_text = g_strdup(reason);
-    return rc;
+    return engine_sdp_op(p, SDP_OP_REOFFER, offer_sdp, answer_sdp, err_text);
 }
 
 static const struct tsr_conference_media_ops engine_ops = {
