@@ -3,6 +3,7 @@
  * CLI at test time) -> the output's audio track holds every tone (the full mix);
  * with --audio-for 2 it holds the other two and not input 2's own tone. The
  * output is read back through libavformat and decoded with libopus. */
+#include "../common/tone.h"
 #include <tessera/audio_file.h>
 #include <tessera/opus_codec.h>
 
@@ -57,18 +58,10 @@ static void make_input(const char *dir, const struct in_spec *s)
     g_free(path);
 }
 
+/* Amplitude of tone `f` at 48 kHz: tests/common/tone.h. */
 static double tone_db(const int16_t *x, size_t n, double f)
 {
-    double w = 2.0 * M_PI * f / 48000.0, c = 2.0 * cos(w), s1 = 0, s2 = 0, wsum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double h = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)(n - 1));
-        wsum += h;
-        double s0 = h * x[i] / 32768.0 + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 20.0 * log10(2.0 * sqrt(p > 0 ? p : 0) / wsum + 1e-12);
+    return tsr_test_tone_db(x, n, f, 48000);
 }
 
 /* The output's streams: one video, one Opus; returns its decoded audio. */

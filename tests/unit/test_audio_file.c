@@ -1,5 +1,6 @@
 /* Audio tracks of files: Opus round trip through WebM (passthrough, bytes and
  * timestamps intact) and a 44.1 kHz stereo WAV transcoded to 48 kHz Opus. */
+#include "../common/tone.h"
 #include <tessera/audio_file.h>
 #include <tessera/err.h>
 #include <tessera/opus_codec.h>
@@ -11,20 +12,6 @@
 #include <string.h>
 
 #define PKTS 25
-
-static double tone_db(const int16_t *x, size_t n, double f, int rate)
-{
-    double w = 2.0 * M_PI * f / rate, c = 2.0 * cos(w), s1 = 0, s2 = 0, wsum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double h = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)(n - 1));
-        wsum += h;
-        double s0 = h * x[i] / 32768.0 + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 20.0 * log10(2.0 * sqrt(p > 0 ? p : 0) / wsum + 1e-12);
-}
 
 static void test_webm_opus_roundtrip(void)
 {
@@ -131,9 +118,9 @@ static void test_wav_transcoded(void)
     }
     g_assert_cmpint(r, ==, TSR_AUDIO_SOURCE_EOF);
     g_assert_cmpint(count, ==, 25); /* 0.5 s = 24000 samples at 48 kHz = 25 packets */
-    double db = tone_db(all + 4800, 14400, 700.0, 48000);
+    double db = tsr_test_tone_db(all + 4800, 14400, 700.0, 48000);
     g_assert_cmpfloat(fabs(db - 20 * log10(0.316)), <, 1.0);
-    g_assert_cmpfloat(tone_db(all + 4800, 14400, 643.0, 48000), <, db - 30); /* 700 stays 700 */
+    g_assert_cmpfloat(tsr_test_tone_db(all + 4800, 14400, 643.0, 48000), <, db - 30); /* 700 stays 700 */
     g_free(all);
     tsr_opus_decoder_free(&dec);
     tsr_audio_source_free(&src);

@@ -1,6 +1,7 @@
 /* Audio mixer: mix-minus tones, limiter at full scale, loss + FEC, encoder
  * count at 100 participants, seamless talker/listener switches. Real Opus all
  * the way: senders encode with libopus, receivers decode what the mixer sent. */
+#include "../common/tone.h"
 #include <tessera/audio_limiter.h>
 #include <tessera/audio_mixer.h>
 #include <tessera/err.h>
@@ -17,20 +18,10 @@
 
 /* --- helpers ----------------------------------------------------------- */
 
-/* Goertzel amplitude (dBFS of a sine) of `f` over x[0..n) with a Hann window,
- * whose side lobes keep neighbouring tones out of the bin. */
+/* Amplitude of tone `f` at 48 kHz: tests/common/tone.h. */
 static double tone_db(const int16_t *x, size_t n, double f)
 {
-    double w = 2.0 * M_PI * f / RATE, c = 2.0 * cos(w), s1 = 0, s2 = 0, wsum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double h = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)(n - 1));
-        wsum += h;
-        double s0 = h * x[i] / 32768.0 + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 20.0 * log10(2.0 * sqrt(p > 0 ? p : 0) / wsum + 1e-12);
+    return tsr_test_tone_db(x, n, f, RATE);
 }
 
 struct sender {

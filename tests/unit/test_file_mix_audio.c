@@ -1,5 +1,6 @@
 /* tessera-mix's audio half: tone files in, the full mix or one participant's
  * mix-minus out, read back from the written WebM and analysed. */
+#include "../common/tone.h"
 #include <tessera/audio_file.h>
 #include <tessera/err.h>
 #include <tessera/file_mix_audio.h>
@@ -12,18 +13,10 @@
 
 #define TICKS 25 /* 0.5 s */
 
+/* Amplitude of tone `f` at 48 kHz: tests/common/tone.h. */
 static double tone_db(const int16_t *x, size_t n, double f)
 {
-    double w = 2.0 * M_PI * f / 48000.0, c = 2.0 * cos(w), s1 = 0, s2 = 0, wsum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double h = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)(n - 1));
-        wsum += h;
-        double s0 = h * x[i] / 32768.0 + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double p = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 20.0 * log10(2.0 * sqrt(p > 0 ? p : 0) / wsum + 1e-12);
+    return tsr_test_tone_db(x, n, f, 48000);
 }
 
 static double freq_of(int i)
