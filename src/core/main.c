@@ -9,10 +9,12 @@
 #include <tessera/probe.h>
 #include <tessera/server.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct cli {
     const char *config;
@@ -137,6 +139,19 @@ static int run_probe(const struct tsr_config *cfg, bool json)
     return 0;
 }
 
+/* Every participant holds at least one UDP socket: a conference of hundreds would
+ * hit the usual soft limit of 1024 descriptors long before the CPU limit. The hard
+ * limit is what the administrator allows; take it all. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            TSR_LOG(TSR_LOG_WARN, "main", "cannot raise the open-file limit: %s", g_strerror(errno));
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
@@ -159,8 +174,10 @@ int main(int argc, char **argv)
     }
     if (cli.probe)
         rc = run_probe(&cfg, cli.json);
-    else
+    else {
+        raise_fd_limit();
         rc = tsr_server_run(&cfg) == 0 ? 0 : 1;
+    }
     tsr_metrics_reset();
     return rc;
 }

@@ -237,6 +237,19 @@ static double process_rss_bytes(void)
     return rss;
 }
 
+/* Open file descriptors (entries of /proc/self/fd, less the one reading it). */
+static double process_open_fds(void)
+{
+    GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+    if (!d)
+        return 0;
+    double n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_dir_close(d);
+    return n > 0 ? n - 1 : 0;
+}
+
 static void collect_process(void *user)
 {
     (void)user;
@@ -251,6 +264,8 @@ static void collect_process(void *user)
     tsr_gauge_set(tsr_metrics_gauge("process_resident_memory_bytes", NULL,
                                     "Resident memory size in bytes."),
                   process_rss_bytes());
+    tsr_gauge_set(tsr_metrics_gauge("process_open_fds", NULL, "Number of open file descriptors."),
+                  process_open_fds());
     tsr_gauge_set(tsr_metrics_gauge("tessera_uptime_seconds", NULL,
                                     "Seconds since the server started."),
                   tsr_log_uptime_s());
