@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: run build test test-build bench fuzz clean deps deps-test
+.PHONY: run build test test-build bench load fuzz clean deps deps-test
 
 deps:
 	@scripts/deps.sh build
@@ -30,6 +30,12 @@ test: test-build
 bench: build
 	@mkdir -p bench/results
 	@set -e; for b in build/bench/bench_*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" bench/results; done
+
+# The capacity scenarios (tessera-load against a server pinned to one core): a few
+# minutes; tables in bench/results/load_*.csv, plot in bench/results/load_rooms.png.
+load: build
+	@scripts/deps.sh load
+	bench/load.sh $(SCENARIOS)
 
 fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTSR_FUZZ=ON -DTSR_SANITIZE=ON

@@ -2,6 +2,7 @@
 # Installs the Debian packages Tessera needs when they are missing.
 #   scripts/deps.sh build   packages to build and run the server
 #   scripts/deps.sh test    the build set plus what the tests need
+#   scripts/deps.sh load    the build set plus what bench/load.sh needs
 # As root it runs apt-get; otherwise it prints the exact command and fails,
 # because a half-installed toolchain gives confusing build errors later.
 set -euo pipefail
@@ -18,8 +19,12 @@ build_pkgs=(
 test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm)
 
 want=("${build_pkgs[@]}")
+# curl + python3 read the runs' results, gnuplot-nox draws the capacity plot.
+load_pkgs=(curl python3 gnuplot-nox)
 if [ "${1:-build}" = "test" ]; then
   want+=("${test_pkgs[@]}")
+elif [ "${1:-build}" = "load" ]; then
+  want+=("${load_pkgs[@]}")
 fi
 
 missing=()

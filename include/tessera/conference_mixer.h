@@ -38,6 +38,9 @@ struct tsr_conf_mixer_params {
     int fps;                      /* 1..60 */
     const char *layout;           /* a tessera/layout.h name or Pexip alias */
     int gap_px;
+    /* A participant shown in a tile of at least this % of the canvas gets a personal
+     * view without itself; in smaller tiles it sees the shared view (0: always personal). */
+    int personal_view_min_tile_pct;
     uint32_t background_rgb;
     int64_t video_bitrate_bps;
     enum tsr_encoder_backend backend;

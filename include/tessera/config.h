@@ -68,6 +68,7 @@ struct tsr_config {
     int64_t mixer_fps;
     int64_t mixer_video_bitrate_bps;
     int64_t mixer_gap_px;
+    int64_t mixer_personal_view_min_tile_pct;
     int64_t mixer_keyframe_min_interval_ms;
     int64_t mixer_consent_timeout_s;
     int64_t mixer_net_threads;

@@ -89,6 +89,10 @@ static const struct tsr_config_key schema[] = {
             "Target bitrate of each composed stream; 1.5 Mb/s is clean 720p30 for talking heads."),
     INT_KEY("mixer", "gap_px", mixer_gap_px, 0, 64, "4",
             "Pixels between tiles, so adjacent cameras stay visually apart."),
+    INT_KEY("mixer", "personal_view_min_tile_pct", mixer_personal_view_min_tile_pct, 0, 100, "5",
+            "A participant whose tile covers at least this % of the canvas gets a view without "
+            "itself (one encoder each); smaller tiles (strips, 5x5 grids) see the shared view, "
+            "self included. 0 = everyone shown gets a personal view."),
     INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000,
             "1000", "Merged keyframe requests: one receiver cannot force keyframes more often."),
     INT_KEY("mixer", "consent_timeout_s", mixer_consent_timeout_s, 5, 600, "30",

@@ -77,6 +77,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .fps = (int)e->cfg.mixer_fps,
         .layout = tsr_conference_layout(c),
         .gap_px = (int)e->cfg.mixer_gap_px,
+        .personal_view_min_tile_pct = (int)e->cfg.mixer_personal_view_min_tile_pct,
         .background_rgb = 0x15181d,
         .video_bitrate_bps = e->cfg.mixer_video_bitrate_bps,
         .backend = backend_from(e->cfg.encoder),

@@ -290,11 +290,20 @@ static bool view_has_subscribers(const struct mix_view *v)
     return false;
 }
 
-static bool tile_shows(const struct mix_view *v, uint32_t id)
+/* Whether `id` needs a view without itself: it is shown in the shared view in a
+ * tile big enough that seeing oneself there would be odd (a quarter of a 2x2 grid,
+ * the speaker's large tile). In the small tiles of a large conference's strip it
+ * sees the shared view, self included, as in a gallery: one conference of 100 then
+ * needs a couple of encoders instead of one per visible participant (23 in 1:21),
+ * which is what lets it run on one core. */
+static bool needs_personal_view(const struct tsr_conf_mixer *m, const struct mix_view *v,
+                                uint32_t id)
 {
+    int64_t canvas = (int64_t)m->params.canvas_w * m->params.canvas_h;
     for (size_t i = 0; i < v->n_tiles; i++)
         if (v->tiles[i].participant_id == id)
-            return true;
+            return (int64_t)v->tiles[i].w * v->tiles[i].h * 100 >=
+                   canvas * m->params.personal_view_min_tile_pct;
     return false;
 }
 
@@ -392,7 +401,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         if (!e->has_video)
             continue;
         choose_tier(m, e, now_us);
-        attach_to_view(m, e, tile_shows(common, e->id) ? e->id : 0);
+        attach_to_view(m, e, needs_personal_view(m, common, e->id) ? e->id : 0);
     }
     GPtrArray *due = g_ptr_array_new();
     for (guint i = 0; i < m->views->len;) {

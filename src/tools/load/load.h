@@ -115,6 +115,7 @@ struct load_options {
     char *prefix;  /* conference alias prefix */
     int gap_px;    /* the server's [mixer] gap_px, for tile geometry */
     double warmup_s;
+    int self_view_pct; /* the server's [mixer] personal_view_min_tile_pct */
 };
 
 /* Counters of one participant (window = the measurement period). */
@@ -132,7 +133,7 @@ struct load_rx_stats {
 struct load_results {
     GArray *latency_ms;  /* double */
     GArray *join_ms;     /* double */
-    uint64_t tiles_checked, tiles_correct, own_tile_seen;
+    uint64_t tiles_checked, tiles_correct, own_tile_seen, self_view_tiles;
     uint64_t stamps_read, stamps_bad;
     uint64_t joins_ok, joins_failed, leaves;
     uint64_t ice_dtls_failures;
@@ -217,7 +218,8 @@ void load_http_request(SoupSession *s, const char *method, const char *url, json
                        const char *token, load_http_fn cb, void *user);
 /* Purpose: GET url synchronously (start/end of run only): the body or NULL. */
 char *load_http_get_sync(SoupSession *s, const char *url, int *status);
-/* Purpose: a Prometheus sample `name` (no labels) from a /metrics text; NAN if absent. */
+/* Purpose: the sum of the Prometheus samples `name` (any labels) in a /metrics text;
+ * NAN if absent. */
 double load_metrics_value(const char *text, const char *name);
 
 /* ---- composite checks (load_check.c) -------------------------------------------- */
@@ -231,7 +233,7 @@ void load_check_composite(struct load_run *run, struct load_peer *self, const AV
 /* ---- report (load_report.c) ------------------------------------------------------ */
 
 struct load_server_sample {
-    double cpu_s, rss_bytes, open_fds;
+    double cpu_s, rss_bytes, open_fds, video_encoders;
     int64_t at_us;
 };
 

@@ -119,7 +119,15 @@ void load_check_composite(struct load_run *run, struct load_peer *self, const AV
         if (colour < 0)
             continue;
         if (colour == load_peer_colour(self)) {
-            res->own_tile_seen++;
+            /* The server shows a participant its own camera only in a small tile
+             * ([mixer] personal_view_min_tile_pct): a gallery-style self view. */
+            int64_t pct = (int64_t)tiles[i].w * tiles[i].h * 100 / ((int64_t)f->width * f->height);
+            if (pct >= run->opt.self_view_pct) {
+                res->own_tile_seen++;
+            } else {
+                res->self_view_tiles++;
+                res->tiles_correct++;
+            }
             continue;
         }
         struct load_peer *sender = peer_with_colour(others, colour);

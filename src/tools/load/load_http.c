@@ -83,12 +83,18 @@ char *load_http_get_sync(SoupSession *s, const char *url, int *status)
 double load_metrics_value(const char *text, const char *name)
 {
     size_t n = strlen(name);
+    double sum = NAN;
     for (const char *line = text; line && *line;) {
+        const char *value = NULL;
         if (strncmp(line, name, n) == 0 && line[n] == ' ')
-            return g_ascii_strtod(line + n + 1, NULL);
+            value = line + n + 1;
+        else if (strncmp(line, name, n) == 0 && line[n] == '{' && (value = strchr(line, '}')))
+            value++;
+        if (value)
+            sum = (isnan(sum) ? 0 : sum) + g_ascii_strtod(value, NULL);
         line = strchr(line, '\n');
         if (line)
             line++;
     }
-    return NAN;
+    return sum;
 }

@@ -104,6 +104,7 @@ static int sample_server(struct load_run *run, struct load_server_sample *out)
     out->cpu_s = load_metrics_value(text, "process_cpu_seconds_total");
     out->rss_bytes = load_metrics_value(text, "process_resident_memory_bytes");
     out->open_fds = load_metrics_value(text, "process_open_fds");
+    out->video_encoders = load_metrics_value(text, "tessera_video_encoders");
     g_free(text);
     return 0;
 }
@@ -305,7 +306,7 @@ static int parse_options(int argc, char **argv, struct load_options *o,
     char *video = NULL, *codec = NULL;
     o->server = NULL;
     o->conferences = 1, o->participants = 4, o->talkers = 1, o->decode_every = 4;
-    o->seconds = 20, o->ramp_per_s = 20, o->gap_px = 4, o->warmup_s = 3;
+    o->seconds = 20, o->ramp_per_s = 20, o->gap_px = 4, o->warmup_s = 3, o->self_view_pct = 5;
     GOptionEntry entries[] = {
         {"server", 0, 0, G_OPTION_ARG_STRING, &o->server, "Tessera's base URL", "URL"},
         {"conferences", 0, 0, G_OPTION_ARG_INT, &o->conferences, "conferences (1)", "C"},
@@ -325,6 +326,9 @@ static int parse_options(int argc, char **argv, struct load_options *o,
         {"prefix", 0, 0, G_OPTION_ARG_STRING, &o->prefix, "conference alias prefix (load)", "P"},
         {"gap", 0, 0, G_OPTION_ARG_INT, &o->gap_px, "the server's [mixer] gap_px (4)", "PX"},
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup_s, "seconds before measuring (3)", "S"},
+        {"self-view-pct", 0, 0, G_OPTION_ARG_INT, &o->self_view_pct,
+         "the server's [mixer] personal_view_min_tile_pct: own camera allowed in smaller tiles (5)",
+         "PCT"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- synthetic WebRTC participants for Tessera");
     g_option_context_add_main_entries(ctx, entries, NULL);

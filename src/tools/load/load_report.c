@@ -142,11 +142,13 @@ static json_t *build_json(struct load_run *run, const struct load_report *rep,
     json_object_set_new(o, "tiles_checked", json_integer((json_int_t)r->tiles_checked));
     json_object_set_new(o, "tiles_correct", json_integer((json_int_t)r->tiles_correct));
     json_object_set_new(o, "own_tile_seen", json_integer((json_int_t)r->own_tile_seen));
+    json_object_set_new(o, "self_view_tiles", json_integer((json_int_t)r->self_view_tiles));
     json_object_set_new(o, "stamps_read", json_integer((json_int_t)r->stamps_read));
     json_object_set_new(o, "stamps_bad", json_integer((json_int_t)r->stamps_bad));
     json_object_set_new(o, "server_cpu_cores", num(cores(rep->server_start.cpu_s,
                                                          rep->server_end.cpu_s, rep->window_s)));
     json_object_set_new(o, "load_cpu_cores", num(rep->load_cpu_s / rep->window_s));
+    json_object_set_new(o, "server_video_encoders", num(rep->server_end.video_encoders));
     json_object_set_new(o, "server_rss_mb_before", num(rep->server_before.rss_bytes / 1048576));
     json_object_set_new(o, "server_open_fds_before", num(rep->server_before.open_fds));
     json_object_set_new(o, "joins_ok", json_integer((json_int_t)r->joins_ok));
@@ -190,11 +192,13 @@ static void print_table(json_t *o)
         {"audio gaps (missing packets)", "audio_gaps", ""},
         {"tiles checked", "tiles_checked", ""},
         {"tiles correct", "tiles_correct", ""},
-        {"own camera seen in a tile", "own_tile_seen", ""},
+        {"own camera seen in a large tile", "own_tile_seen", ""},
+        {"own camera in a small (self-view) tile", "self_view_tiles", ""},
         {"frame stamps read / unreadable", "stamps_read", ""},
         {"", "stamps_bad", ""},
         {"server CPU", "server_cpu_cores", "cores"},
         {"load generator CPU", "load_cpu_cores", "cores"},
+        {"server video encoders (window end)", "server_video_encoders", ""},
         {"server RSS before / after", "server_rss_mb_before", "MiB"},
         {"", "server_rss_mb_after", "MiB"},
         {"server open fds before / after", "server_open_fds_before", ""},
