@@ -76,7 +76,7 @@ static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_lay
         abort();
     struct tsr_compositor_source s[TSR_LAYOUT_MAX_TILES];
     for (size_t i = 0; i < n; i++)
-        s[i] = (struct tsr_compositor_source){src[i], true};
+        s[i] = (struct tsr_compositor_source){.frame = src[i], .changed = true};
     tsr_compositor_render(c, t, s, n, NULL); /* warm-up (and the one full redraw) */
     double t0 = now_ms();
     for (int i = 0; i < iters; i++)

@@ -12,6 +12,12 @@
  * changed (then everything is redrawn once) or the tile switches between video and
  * placeholder.
  *
+ * Shared tiles: when several canvases show one source frame at one tile size and
+ * role (personal views of a room, each without its viewer), scale it once into a
+ * struct tsr_compositor_tile and hand that to each canvas's render; they copy its
+ * rows (memcpy cost) instead of scaling again. The bytes are the ones a render
+ * without it would write, so sharing changes cost, never pictures.
+ *
  * Kernels (scale a plane, fill, NV12 split/merge) sit behind one function table: a
  * plain C reference and a fast path (libyuv, chosen by measurement, see README).
  *
@@ -27,6 +33,7 @@
 #include <tessera/layout.h>
 
 struct tsr_compositor;
+struct tsr_compositor_tile;
 
 enum tsr_compositor_format {
     TSR_COMPOSITOR_FORMAT_I420 = 0, /* software encoders */
@@ -49,11 +56,17 @@ struct tsr_compositor_params {
 struct tsr_compositor_source {
     const AVFrame *frame; /* borrowed for the call; NULL = placeholder */
     bool changed;         /* the source produced a new frame since the last render */
+    /* Optional (borrowed, read-only for the call): `frame` already scaled by
+     * tsr_compositor_tile_scale for this tile's w, h and role, in this canvas's format.
+     * Its rows are copied instead of scaling `frame`. Ignored (frame scaled here) when
+     * it was scaled for another size, role, format or picture, or its scale failed. */
+    const struct tsr_compositor_tile *scaled;
 };
 
 struct tsr_compositor_stats {
     uint64_t renders;
-    uint64_t tiles_scaled;       /* tiles drawn from video */
+    uint64_t tiles_scaled;       /* tiles drawn from video, scaled here */
+    uint64_t tiles_copied;       /* tiles drawn from video, copied from a shared tile */
     uint64_t tiles_placeholder;  /* placeholder tiles drawn */
     uint64_t full_redraws;       /* layout changes */
     uint64_t canvas_copies;      /* canvas still referenced by a consumer: copied first */
@@ -78,6 +91,26 @@ void tsr_compositor_free(struct tsr_compositor **p);
 int tsr_compositor_render(struct tsr_compositor *comp, const struct tsr_layout_tile *tiles,
                           const struct tsr_compositor_source *sources, size_t n,
                           AVFrame **canvas_out);
+
+/* Purpose: create a shared tile: one source picture scaled for a tile size and role,
+ * in a canvas format (`format`, `kernels` as in tsr_compositor_params). Empty until
+ * scaled. Ownership: *out is the caller's. Returns 0, -EINVAL, -ENOMEM. */
+int tsr_compositor_tile_new(struct tsr_compositor_tile **out, enum tsr_compositor_format format,
+                            enum tsr_compositor_kernels kernels);
+
+/* Purpose: free it. NULLs *p; accepts NULL. */
+void tsr_compositor_tile_free(struct tsr_compositor_tile **p);
+
+/* Purpose: scale `frame` (borrowed for the call) as a tile of w x h (even, >= 2) with
+ * `role` shows it (crop to fill, or letterboxed content), into the tile's own buffer.
+ * The buffer is kept and reused; it grows only for a larger size, so re-scaling each
+ * new frame allocates nothing. Compositors accept the result for that frame only
+ * (matched by its data[0]); the caller keeps `frame` alive while they copy from it.
+ * Thread: any; one call at a time per tile, none while a render reads it.
+ * Returns 0; -EINVAL; TSR_ERR_UNSUPPORTED (pixel format: the tile stays empty, and
+ * renders handle the frame themselves); -ENOMEM. On failure the tile is empty. */
+int tsr_compositor_tile_scale(struct tsr_compositor_tile *tile, const AVFrame *frame, int w, int h,
+                              enum tsr_layout_role role);
 
 /* Purpose: the placeholder colour for a participant as 0xRRGGBB: a fixed hash of the
  * id onto mid-saturation colours, so everyone sees the same colour. Thread: any. */

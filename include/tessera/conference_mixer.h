@@ -86,6 +86,7 @@ struct tsr_conf_mixer_stats {
     size_t audio_encoders;
     uint64_t video_ticks;
     uint64_t video_frames_encoded;
+    uint64_t shared_tiles_scaled; /* pictures scaled once for several views (shared tiles) */
     uint64_t audio_ticks;
 };
 /* Purpose: a snapshot of the counters (updated by the mixer thread). Thread: any. */

@@ -40,6 +40,10 @@ struct tsr_video_encoder_params {
     const char *vaapi_device; /* render node; NULL = /dev/dri/renderD128 */
     int keyint_frames;        /* periodic keyframe distance; 0 = 10 s worth */
     int threads;              /* 0 = 1 (latency); software only */
+    /* Software only: libavcodec/encoder options "key=value:key=value" applied over
+     * the defaults above (tuning experiments, bench/bench_video_encoder.c); NULL
+     * or "" for none. Copied. An unknown key makes tsr_video_encoder_new fail. */
+    const char *sw_options;
     const char *log_ctx;      /* copied; may be NULL */
 };
 

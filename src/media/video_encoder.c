@@ -24,6 +24,7 @@ struct tsr_video_encoder {
     struct tsr_video_encoder_params params;
     char log_ctx[96];
     char vaapi_device[256];
+    char *sw_options;
     const struct tsr_encoder_backend_ops *ops;
     void *state;
     bool force_keyframe;
@@ -172,6 +173,12 @@ int tsr_video_encoder_new(struct tsr_video_encoder **out,
               sizeof enc->vaapi_device);
     enc->params.log_ctx = enc->log_ctx;
     enc->params.vaapi_device = enc->vaapi_device;
+    enc->params.sw_options = enc->sw_options =
+        params->sw_options ? strdup(params->sw_options) : NULL;
+    if (params->sw_options && !enc->sw_options) {
+        ret = -ENOMEM;
+        goto fail;
+    }
     char labels[64];
     snprintf(labels, sizeof labels, "codec=\"%s\"", tsr_video_codec_name(params->codec));
     enc->fallback_counter =
@@ -197,6 +204,7 @@ void tsr_video_encoder_free(struct tsr_video_encoder **p)
     if (enc->ops)
         enc->ops->close(&enc->state);
     av_frame_free(&enc->conv);
+    free(enc->sw_options);
     free(enc);
     *p = NULL;
 }

@@ -5,7 +5,12 @@
  * at once; on a 2-core MCU CPU is the budget), VBV max rate = target with a half
  * second buffer so a keyframe cannot burst far above the link rate, SPS/PPS in band
  * before every IDR. VP8: realtime deadline, no lag, CBR with a half second buffer,
- * keyframes capped at 3x an average frame. */
+ * keyframes capped at 3x an average frame, libvpx's fastest fixed speed (cpu-used
+ * -16): on a 720p talking-heads composite (bench/bench_video_encoder.c) it costs
+ * 0.71x the CPU of -8 at 1.5 Mb/s for 0.2 dB less PSNR-Y (41.9 dB), and 0.78x at
+ * the 500 kb/s tier for 0.8 dB less (40.3 dB); VP8 is the default output codec and
+ * was 2x the CPU of x264 ultrafast there. x264 is already at its floor (ultrafast
+ * + zerolatency; superfast costs 1.3x for +0.6 dB). */
 #include <tessera/err.h>
 #include <tessera/log.h>
 
@@ -73,7 +78,7 @@ static int configure(AVCodecContext *c, const struct tsr_video_encoder_params *p
     c->qmin = 4;
     c->qmax = 56;
     if (av_opt_set(c->priv_data, "deadline", "realtime", 0) < 0 ||
-        av_opt_set_int(c->priv_data, "cpu-used", -8, 0) < 0 ||
+        av_opt_set_int(c->priv_data, "cpu-used", -16, 0) < 0 ||
         av_opt_set_int(c->priv_data, "lag-in-frames", 0, 0) < 0 ||
         av_opt_set_int(c->priv_data, "max-intra-rate", 300, 0) < 0 ||
         av_opt_set_int(c->priv_data, "static-thresh", 100, 0) < 0)
@@ -98,6 +103,7 @@ static int sw_open(void **state, const struct tsr_video_encoder_params *p)
     int ret = 0;
     const char *name = p->codec == TSR_VIDEO_CODEC_H264 ? "libx264" : "libvpx";
     const AVCodec *codec = avcodec_find_encoder_by_name(name);
+    AVDictionary *opts = NULL;
     struct sw_state *s = calloc(1, sizeof *s);
     if (!s) {
         ret = -ENOMEM;
@@ -118,14 +124,26 @@ static int sw_open(void **state, const struct tsr_video_encoder_params *p)
     ret = configure(s->avctx, p);
     if (ret < 0)
         goto fail;
-    if (avcodec_open2(s->avctx, codec, NULL) < 0) {
+    if (p->sw_options && av_dict_parse_string(&opts, p->sw_options, "=", ":", 0) < 0) {
+        ret = -EINVAL;
+        goto fail;
+    }
+    if (avcodec_open2(s->avctx, codec, &opts) < 0) {
         TSR_LOG(TSR_LOG_ERROR, p->log_ctx, "%s does not open at %dx%d", name, p->width, p->height);
         ret = TSR_ERR_CODEC;
         goto fail;
     }
+    if (av_dict_count(opts) > 0) { /* what the encoder did not take is left here */
+        TSR_LOG(TSR_LOG_ERROR, p->log_ctx, "%s has no option %s", name,
+                av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX)->key);
+        ret = -EINVAL;
+        goto fail;
+    }
+    av_dict_free(&opts);
     *state = s;
     return 0;
 fail:
+    av_dict_free(&opts);
     sw_close((void **)&s);
     return ret;
 }

@@ -3,7 +3,11 @@
  * Each tile is one scale per plane from the source crop straight into the canvas
  * (NV12 sources and NV12 canvases add one split/merge of the tile's chroma through
  * a small scratch buffer: chroma is a quarter of the pixels, and libyuv has no
- * scaler that reads NV12 and writes I420 in one go). Unchanged tiles cost nothing. */
+ * scaler that reads NV12 and writes I420 in one go). Unchanged tiles cost nothing.
+ *
+ * A shared tile (struct tsr_compositor_tile) runs the same scaling code into its own
+ * tile-sized buffer instead of a canvas, so that several canvases showing one source
+ * at one size copy rows (memcpy speed) instead of scaling it again each. */
 #include <tessera/compositor.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
@@ -21,21 +25,53 @@ struct tile_state {
     bool placeholder;
 };
 
-/* Home thread: the conference mixer (caller-serialized). */
-struct tsr_compositor {
-    struct tsr_compositor_params params;
+/* What scaling needs besides the pixels: the kernels and their work buffers (kept
+ * between calls, grown only when a larger tile comes). One per compositor and one
+ * per shared tile, so shared tiles can be scaled on several threads at once. */
+struct scaler {
     const struct tsr_compositor_kernel_ops *ops;
-    AVFrame *canvas;
-    uint8_t bg_y, bg_u, bg_v;
-    struct tile_state prev[TSR_LAYOUT_MAX_TILES];
-    size_t n_prev;
-    bool drawn_once;
+    bool nv12_out;
     uint8_t *scratch;
     size_t scratch_size;
     uint8_t *stage; /* pre-reduced plane for large shrink ratios */
     size_t stage_size;
     uint8_t full_to_limited_y[256], full_to_limited_c[256];
+};
+
+/* Where scaled pixels go: the canvas, or a shared tile's buffer. */
+struct dst_planes {
+    uint8_t *data[3]; /* data[2] unused for NV12 (data[1] holds interleaved UV) */
+    int linesize[3];
+};
+
+struct rect {
+    int x, y, w, h;
+};
+
+/* Home thread: the conference mixer (caller-serialized). */
+struct tsr_compositor {
+    struct tsr_compositor_params params;
+    struct scaler sc;
+    AVFrame *canvas;
+    uint8_t bg_y, bg_u, bg_v;
+    struct tile_state prev[TSR_LAYOUT_MAX_TILES];
+    size_t n_prev;
+    bool drawn_once;
     struct tsr_compositor_stats stats;
+};
+
+/* Home thread: whoever scales it; read-only while compositors copy from it. */
+struct tsr_compositor_tile {
+    struct scaler sc;
+    enum tsr_compositor_format format;
+    uint8_t *buf;
+    size_t buf_size;
+    struct dst_planes planes; /* into buf: the picture, d.w x d.h */
+    bool valid;
+    int w, h; /* the tile it was scaled for */
+    enum tsr_layout_role role;
+    struct rect d;        /* the picture inside the tile (content is letterboxed) */
+    const uint8_t *src_y; /* data[0] of the frame scaled: cheap check it is the same picture */
 };
 
 /* Where a source picture's planes are and how its chroma is subsampled. */
@@ -44,10 +80,6 @@ struct src_view {
     int ys, us, vs;
     int w, h, sx, sy; /* luma size, chroma shifts */
     bool full_range;
-};
-
-struct rect {
-    int x, y, w, h;
 };
 
 void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v)
@@ -102,11 +134,12 @@ uint32_t tsr_compositor_placeholder_rgb(uint32_t id)
 static void fill_rect(struct tsr_compositor *c, struct rect r, uint8_t y, uint8_t u, uint8_t v)
 {
     AVFrame *f = c->canvas;
-    c->ops->fill(f->data[0] + (size_t)r.y * f->linesize[0] + r.x, f->linesize[0], r.w, r.h, y);
+    const struct tsr_compositor_kernel_ops *ops = c->sc.ops;
+    ops->fill(f->data[0] + (size_t)r.y * f->linesize[0] + r.x, f->linesize[0], r.w, r.h, y);
     int cx = r.x / 2, cy = r.y / 2, cw = r.w / 2, ch = r.h / 2;
     if (c->params.format == TSR_COMPOSITOR_FORMAT_I420) {
-        c->ops->fill(f->data[1] + (size_t)cy * f->linesize[1] + cx, f->linesize[1], cw, ch, u);
-        c->ops->fill(f->data[2] + (size_t)cy * f->linesize[2] + cx, f->linesize[2], cw, ch, v);
+        ops->fill(f->data[1] + (size_t)cy * f->linesize[1] + cx, f->linesize[1], cw, ch, u);
+        ops->fill(f->data[2] + (size_t)cy * f->linesize[2] + cx, f->linesize[2], cw, ch, v);
         return;
     }
     if (cw <= 0 || ch <= 0)
@@ -120,14 +153,38 @@ static void fill_rect(struct tsr_compositor *c, struct rect r, uint8_t y, uint8_
         memcpy(row0 + (size_t)j * f->linesize[1], row0, (size_t)cw * 2);
 }
 
+static bool valid_format(enum tsr_compositor_format f)
+{
+    return f == TSR_COMPOSITOR_FORMAT_I420 || f == TSR_COMPOSITOR_FORMAT_NV12;
+}
+
+static void scaler_init(struct scaler *sc, enum tsr_compositor_kernels k,
+                        enum tsr_compositor_format f)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->ops = k == TSR_COMPOSITOR_KERNELS_REFERENCE ? &tsr_compositor_kernels_c
+                                                    : &tsr_compositor_kernels_libyuv;
+    sc->nv12_out = f == TSR_COMPOSITOR_FORMAT_NV12;
+    for (int i = 0; i < 256; i++) {
+        sc->full_to_limited_y[i] = (uint8_t)lround(16.0 + i * 219.0 / 255.0);
+        sc->full_to_limited_c[i] = (uint8_t)lround(128.0 + (i - 128) * 224.0 / 255.0);
+    }
+}
+
+static void scaler_fini(struct scaler *sc)
+{
+    free(sc->scratch);
+    free(sc->stage);
+    sc->scratch = sc->stage = NULL;
+}
+
 int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_params *params)
 {
     int ret = 0;
     struct tsr_compositor *c = NULL;
     if (!out || !params || params->width < 2 || params->height < 2 || (params->width & 1) ||
         (params->height & 1) || params->width > 8192 || params->height > 8192 ||
-        (params->format != TSR_COMPOSITOR_FORMAT_I420 &&
-         params->format != TSR_COMPOSITOR_FORMAT_NV12)) {
+        !valid_format(params->format)) {
         ret = -EINVAL;
         goto fail;
     }
@@ -137,8 +194,7 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
         goto fail;
     }
     c->params = *params;
-    c->ops = params->kernels == TSR_COMPOSITOR_KERNELS_REFERENCE ? &tsr_compositor_kernels_c
-                                                                 : &tsr_compositor_kernels_libyuv;
+    scaler_init(&c->sc, params->kernels, params->format);
     c->canvas->format =
         params->format == TSR_COMPOSITOR_FORMAT_NV12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
     c->canvas->width = params->width;
@@ -149,10 +205,6 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
         goto fail;
     }
     tsr_compositor_rgb_to_yuv(params->background_rgb, &c->bg_y, &c->bg_u, &c->bg_v);
-    for (int i = 0; i < 256; i++) {
-        c->full_to_limited_y[i] = (uint8_t)lround(16.0 + i * 219.0 / 255.0);
-        c->full_to_limited_c[i] = (uint8_t)lround(128.0 + (i - 128) * 224.0 / 255.0);
-    }
     fill_rect(c, (struct rect){0, 0, params->width, params->height}, c->bg_y, c->bg_u, c->bg_v);
     *out = c;
     return 0;
@@ -166,8 +218,7 @@ void tsr_compositor_free(struct tsr_compositor **p)
     if (!p || !*p)
         return;
     av_frame_free(&(*p)->canvas);
-    free((*p)->scratch);
-    free((*p)->stage);
+    scaler_fini(&(*p)->sc);
     free(*p);
     *p = NULL;
 }
@@ -214,15 +265,15 @@ static int src_view_init(struct src_view *s, const AVFrame *f)
     return 0;
 }
 
-static int ensure_scratch(struct tsr_compositor *c, size_t size)
+static int grow(uint8_t **buf, size_t *size, size_t need)
 {
-    if (size <= c->scratch_size)
+    if (need <= *size)
         return 0;
-    uint8_t *n = realloc(c->scratch, size);
+    uint8_t *n = realloc(*buf, need);
     if (!n)
         return -ENOMEM;
-    c->scratch = n;
-    c->scratch_size = size;
+    *buf = n;
+    *size = need;
     return 0;
 }
 
@@ -232,32 +283,28 @@ static int ensure_scratch(struct tsr_compositor *c, size_t size)
  * into a small stage buffer (a quarter or a sixteenth of the source), then a mild
  * (< 2.5x) filter into the tile. Measured: 3x3 and 5x5 canvases ~5x faster, same
  * PSNR class (README). Both kernel sets go through the same split. */
-static int scale_plane(struct tsr_compositor *c, const uint8_t *src, int ss, int sw, int sh,
-                       uint8_t *dst, int ds, int dw, int dh)
+static int scale_plane(struct scaler *sc, const uint8_t *src, int ss, int sw, int sh, uint8_t *dst,
+                       int ds, int dw, int dh)
 {
     int k = (sw >= 5 * dw && sh >= 5 * dh) ? 4 : (sw >= 5 * dw / 2 && sh >= 5 * dh / 2) ? 2 : 1;
     if (k == 1 || (sw == k * dw && sh == k * dh)) {
-        c->ops->scale(src, ss, sw, sh, dst, ds, dw, dh);
+        sc->ops->scale(src, ss, sw, sh, dst, ds, dw, dh);
         return 0;
     }
     int tw = sw / k, th = sh / k;
-    size_t need = (size_t)tw * th;
-    if (need > c->stage_size) {
-        uint8_t *n = realloc(c->stage, need);
-        if (!n)
-            return -ENOMEM;
-        c->stage = n;
-        c->stage_size = need;
-    }
+    if (grow(&sc->stage, &sc->stage_size, (size_t)tw * th) < 0)
+        return -ENOMEM;
     /* Centre the k-aligned region; at most k-1 edge samples are dropped. */
     const uint8_t *s0 = src + (size_t)((sh - th * k) / 2) * ss + (sw - tw * k) / 2;
-    c->ops->scale(s0, ss, tw * k, th * k, c->stage, tw, tw, th);
-    c->ops->scale(c->stage, tw, tw, th, dst, ds, dw, dh);
+    sc->ops->scale(s0, ss, tw * k, th * k, sc->stage, tw, tw, th);
+    sc->ops->scale(sc->stage, tw, tw, th, dst, ds, dw, dh);
     return 0;
 }
 
 /* Source crop and destination rectangle for one tile: crop to fill (camera) or fit
- * with bars (content). Crop offsets stay on chroma sample boundaries. */
+ * with bars (content). Crop offsets stay on chroma sample boundaries. Depends only
+ * on the source size and the tile's size and role, so a shared tile scaled at the
+ * origin lands on the same pixels as one scaled in place. */
 static void place(const struct src_view *s, const struct tsr_layout_tile *t, struct rect *crop,
                   struct rect *dst)
 {
@@ -287,34 +334,33 @@ static void place(const struct src_view *s, const struct tsr_layout_tile *t, str
     }
 }
 
-static void to_limited_range(struct tsr_compositor *c, struct rect d)
+static uint8_t *at(const struct dst_planes *p, int plane, int x, int y)
 {
-    AVFrame *f = c->canvas;
+    return p->data[plane] + (size_t)y * p->linesize[plane] + x;
+}
+
+static void to_limited_range(const struct scaler *sc, const struct dst_planes *f, struct rect d)
+{
     for (int y = 0; y < d.h; y++) {
-        uint8_t *p = f->data[0] + (size_t)(d.y + y) * f->linesize[0] + d.x;
+        uint8_t *p = at(f, 0, d.x, d.y + y);
         for (int x = 0; x < d.w; x++)
-            p[x] = c->full_to_limited_y[p[x]];
+            p[x] = sc->full_to_limited_y[p[x]];
     }
-    bool nv12 = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
+    bool nv12 = sc->nv12_out;
     for (int pl = 1; pl <= (nv12 ? 1 : 2); pl++)
         for (int y = 0; y < d.h / 2; y++) {
-            uint8_t *p =
-                f->data[pl] + (size_t)(d.y / 2 + y) * f->linesize[pl] + (nv12 ? d.x : d.x / 2);
+            uint8_t *p = at(f, pl, nv12 ? d.x : d.x / 2, d.y / 2 + y);
             for (int x = 0; x < (nv12 ? d.w : d.w / 2); x++)
-                p[x] = c->full_to_limited_c[p[x]];
+                p[x] = sc->full_to_limited_c[p[x]];
         }
 }
 
-static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
-                      const struct src_view *s)
+/* The source crop scaled into rectangle d of f (even position and size). */
+static int scale_video(struct scaler *sc, const struct src_view *s, struct rect crop,
+                       const struct dst_planes *f, struct rect d)
 {
-    struct rect crop, d;
-    place(s, t, &crop, &d);
-    if (d.w != t->w || d.h != t->h)
-        fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
-    AVFrame *f = c->canvas;
-    if (scale_plane(c, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
-                    f->data[0] + (size_t)d.y * f->linesize[0] + d.x, f->linesize[0], d.w, d.h) < 0)
+    if (scale_plane(sc, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
+                    at(f, 0, d.x, d.y), f->linesize[0], d.w, d.h) < 0)
         return -ENOMEM;
     int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
     int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
@@ -325,42 +371,145 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
     if (cch > cph - ccy)
         cch = cph - ccy;
     int dcw = d.w / 2, dch = d.h / 2;
-    bool nv12_out = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
-    size_t need = (s->v ? 0 : 2 * (size_t)ccw * cch) + (nv12_out ? 2 * (size_t)dcw * dch : 0);
-    if (ensure_scratch(c, need) < 0)
+    size_t need = (s->v ? 0 : 2 * (size_t)ccw * cch) + (sc->nv12_out ? 2 * (size_t)dcw * dch : 0);
+    if (grow(&sc->scratch, &sc->scratch_size, need) < 0)
         return -ENOMEM;
     const uint8_t *su = s->u + (size_t)ccy * s->us + ((s->v ? 1 : 2) * ccx), *sv;
     int sus = s->us, svs = s->vs;
-    uint8_t *scr = c->scratch;
+    uint8_t *scr = sc->scratch;
     if (s->v) {
         sv = s->v + (size_t)ccy * s->vs + ccx;
     } else { /* NV12 source: split the crop's chroma first */
-        c->ops->split_uv(su, s->us, scr, ccw, scr + (size_t)ccw * cch, ccw, ccw, cch);
+        sc->ops->split_uv(su, s->us, scr, ccw, scr + (size_t)ccw * cch, ccw, ccw, cch);
         su = scr;
         sv = scr + (size_t)ccw * cch;
         sus = svs = ccw;
         scr += 2 * (size_t)ccw * cch;
     }
     int r = 0;
-    if (!nv12_out) {
-        r |= scale_plane(c, su, sus, ccw, cch,
-                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x / 2, f->linesize[1],
-                         dcw, dch);
-        r |= scale_plane(c, sv, svs, ccw, cch,
-                         f->data[2] + (size_t)(d.y / 2) * f->linesize[2] + d.x / 2, f->linesize[2],
-                         dcw, dch);
-    } else {
-        r |= scale_plane(c, su, sus, ccw, cch, scr, dcw, dcw, dch);
-        r |= scale_plane(c, sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
-        c->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw,
-                         f->data[1] + (size_t)(d.y / 2) * f->linesize[1] + d.x, f->linesize[1], dcw,
+    if (!sc->nv12_out) {
+        r |= scale_plane(sc, su, sus, ccw, cch, at(f, 1, d.x / 2, d.y / 2), f->linesize[1], dcw,
                          dch);
+        r |= scale_plane(sc, sv, svs, ccw, cch, at(f, 2, d.x / 2, d.y / 2), f->linesize[2], dcw,
+                         dch);
+    } else {
+        r |= scale_plane(sc, su, sus, ccw, cch, scr, dcw, dcw, dch);
+        r |= scale_plane(sc, sv, svs, ccw, cch, scr + (size_t)dcw * dch, dcw, dcw, dch);
+        sc->ops->merge_uv(scr, dcw, scr + (size_t)dcw * dch, dcw, at(f, 1, d.x, d.y / 2),
+                          f->linesize[1], dcw, dch);
     }
     if (r < 0)
         return -ENOMEM;
     if (s->full_range)
-        to_limited_range(c, d);
+        to_limited_range(sc, f, d);
     return 0;
+}
+
+static struct dst_planes canvas_planes(const AVFrame *f)
+{
+    return (struct dst_planes){{f->data[0], f->data[1], f->data[2]},
+                               {f->linesize[0], f->linesize[1], f->linesize[2]}};
+}
+
+static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                      const struct src_view *s)
+{
+    struct rect crop, d;
+    place(s, t, &crop, &d);
+    if (d.w != t->w || d.h != t->h)
+        fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
+    struct dst_planes f = canvas_planes(c->canvas);
+    return scale_video(&c->sc, s, crop, &f, d);
+}
+
+int tsr_compositor_tile_new(struct tsr_compositor_tile **out, enum tsr_compositor_format format,
+                            enum tsr_compositor_kernels kernels)
+{
+    if (!out || !valid_format(format))
+        return -EINVAL;
+    struct tsr_compositor_tile *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    scaler_init(&t->sc, kernels, format);
+    t->format = format;
+    *out = t;
+    return 0;
+}
+
+void tsr_compositor_tile_free(struct tsr_compositor_tile **p)
+{
+    if (!p || !*p)
+        return;
+    scaler_fini(&(*p)->sc);
+    free((*p)->buf);
+    free(*p);
+    *p = NULL;
+}
+
+int tsr_compositor_tile_scale(struct tsr_compositor_tile *t, const AVFrame *frame, int w, int h,
+                              enum tsr_layout_role role)
+{
+    if (!t || !frame || w < 2 || h < 2 || (w | h) & 1 || w > 8192 || h > 8192)
+        return -EINVAL;
+    t->valid = false;
+    struct src_view s;
+    int ret = src_view_init(&s, frame);
+    if (ret < 0)
+        return ret;
+    struct tsr_layout_tile at0 = {.role = role, .w = w, .h = h};
+    struct rect crop, d;
+    place(&s, &at0, &crop, &d);
+    size_t luma = (size_t)d.w * d.h;
+    if (grow(&t->buf, &t->buf_size, luma + luma / 2) < 0)
+        return -ENOMEM;
+    /* Packed planes, each row exactly the picture's width. */
+    if (t->format == TSR_COMPOSITOR_FORMAT_NV12)
+        t->planes = (struct dst_planes){{t->buf, t->buf + luma, NULL}, {d.w, d.w, 0}};
+    else
+        t->planes = (struct dst_planes){{t->buf, t->buf + luma, t->buf + luma + luma / 4},
+                                        {d.w, d.w / 2, d.w / 2}};
+    if ((ret = scale_video(&t->sc, &s, crop, &t->planes, (struct rect){0, 0, d.w, d.h})) < 0)
+        return ret;
+    t->w = w;
+    t->h = h;
+    t->role = role;
+    t->d = d;
+    t->src_y = frame->data[0];
+    t->valid = true;
+    return 0;
+}
+
+static bool tile_fits(const struct tsr_compositor *c, const struct tsr_compositor_tile *st,
+                      const struct tsr_layout_tile *t, const AVFrame *frame)
+{
+    return st && st->valid && st->format == c->params.format && st->w == t->w && st->h == t->h &&
+           st->role == t->role && st->src_y == frame->data[0];
+}
+
+static void copy_plane(const uint8_t *src, int ss, uint8_t *dst, int ds, int w_bytes, int h)
+{
+    for (int y = 0; y < h; y++)
+        memcpy(dst + (size_t)y * ds, src + (size_t)y * ss, (size_t)w_bytes);
+}
+
+/* A shared tile's rows into the canvas: the same bytes draw_video would write. */
+static void copy_tile(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                      const struct tsr_compositor_tile *st)
+{
+    struct rect d = {t->x + st->d.x, t->y + st->d.y, st->d.w, st->d.h};
+    if (d.w != t->w || d.h != t->h)
+        fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
+    struct dst_planes f = canvas_planes(c->canvas);
+    const struct dst_planes *s = &st->planes;
+    copy_plane(s->data[0], s->linesize[0], at(&f, 0, d.x, d.y), f.linesize[0], d.w, d.h);
+    if (c->params.format == TSR_COMPOSITOR_FORMAT_NV12) {
+        copy_plane(s->data[1], s->linesize[1], at(&f, 1, d.x, d.y / 2), f.linesize[1], d.w,
+                   d.h / 2);
+        return;
+    }
+    for (int pl = 1; pl <= 2; pl++)
+        copy_plane(s->data[pl], s->linesize[pl], at(&f, pl, d.x / 2, d.y / 2), f.linesize[pl],
+                   d.w / 2, d.h / 2);
 }
 
 static bool same_tile(const struct tsr_layout_tile *a, const struct tsr_layout_tile *b)
@@ -373,6 +522,12 @@ static int draw_tile(struct tsr_compositor *c, const struct tsr_layout_tile *t,
                      const struct tsr_compositor_source *src, bool *placeholder)
 {
     struct src_view s;
+    if (src->frame && tile_fits(c, src->scaled, t, src->frame)) {
+        copy_tile(c, t, src->scaled);
+        c->stats.tiles_copied++;
+        *placeholder = false;
+        return 0;
+    }
     if (src->frame && src_view_init(&s, src->frame) == 0) {
         int ret = draw_video(c, t, &s);
         if (ret < 0)

@@ -165,8 +165,11 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->peers = g_ptr_array_new();
     m->views = g_ptr_array_new();
     m->audio_peers = g_ptr_array_new();
-    m->encoders = g_thread_pool_new(tsr_mix_video_encode_job, m, (gint)g_get_num_processors(),
-                                    FALSE, NULL);
+    m->shared_tiles = g_ptr_array_new();
+    m->tick_due = g_ptr_array_new();
+    m->tick_jobs = g_ptr_array_new();
+    m->encoders =
+        g_thread_pool_new(tsr_mix_video_job, m, (gint)g_get_num_processors(), FALSE, NULL);
     g_mutex_init(&m->stats_lock);
     g_mutex_init(&m->talkers_lock);
     g_mutex_init(&m->jobs_lock);
@@ -220,6 +223,9 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     g_thread_pool_free(m->encoders, FALSE, TRUE);
     g_ptr_array_unref(m->peers);
     g_ptr_array_unref(m->views);
+    g_ptr_array_unref(m->shared_tiles); /* emptied by tsr_mix_video_free_all */
+    g_ptr_array_unref(m->tick_due);
+    g_ptr_array_unref(m->tick_jobs);
     g_ptr_array_unref(m->audio_peers);
     tsr_audio_mixer_free(&m->audio);
     g_mutex_clear(&m->stats_lock);

@@ -16,6 +16,29 @@
 #define MIXER_GROUPS (MIXER_CODECS * MIXER_TIERS)
 
 struct mix_view;
+struct tsr_conf_mixer;
+
+/* One unit of a fork-join phase on the mixer's worker pool. */
+struct mix_job {
+    void (*run)(struct tsr_conf_mixer *m, void *arg);
+    void *arg;
+};
+
+/* A participant's picture scaled once for one tile size and role, shared by every
+ * view that shows it so (conference_tiles.c). Written only by its scale job in the
+ * first phase of a tick; read by the views' render jobs in the second. */
+struct mix_shared_tile {
+    uint32_t id; /* participant */
+    int w, h;
+    enum tsr_layout_role role;
+    size_t users;           /* due views showing it this tick */
+    bool ok;                /* holds picture `seq` */
+    uint64_t seq;
+    const AVFrame *pending; /* the picture to scale this tick (the peer's tick_frame) */
+    uint64_t pending_seq;
+    struct tsr_compositor_tile *tile;
+    struct mix_job job;
+};
 
 /* One encoder group of a view, with the frame it packetized last (packetize once). */
 struct mix_vgroup {
@@ -44,6 +67,8 @@ struct mix_view {
     bool keyframe_wanted;
     bool tick_layout_changed; /* set by the video thread before an encode job */
     int64_t tick_now_us;
+    struct mix_shared_tile *tick_shared[TSR_LAYOUT_MAX_TILES]; /* per tile, this tick */
+    struct mix_job job;                                        /* compose + encode */
 };
 
 struct mix_peer {
@@ -60,6 +85,11 @@ struct mix_peer {
     int64_t joined_us;
     int64_t low_since_us;     /* REMB below the demotion threshold since; 0 = not */
     int64_t high_since_us;    /* REMB above the promotion threshold since; 0 = not */
+    /* Its latest picture, taken once per tick before the views compose (so every view
+     * and shared tile shows the same one); released after. NULL: placeholder. */
+    AVFrame *tick_frame;
+    uint64_t tick_seq;
+    bool tick_taken;
 };
 
 enum mix_cmd_type {
@@ -111,7 +141,10 @@ struct tsr_conf_mixer {
     GPtrArray *views;   /* struct mix_view* */
     uint32_t talkers[TSR_LAYOUT_MAX_TILES]; /* snapshot taken at each video tick */
     size_t n_talkers;
-    GThreadPool *encoders; /* views are composed and encoded in parallel, fork-join */
+    GThreadPool *encoders; /* shared tiles, then views, in parallel: fork-join phases */
+    GPtrArray *shared_tiles; /* struct mix_shared_tile* (conference_tiles.c) */
+    GPtrArray *tick_due;     /* views composed this tick; reused */
+    GPtrArray *tick_jobs;    /* struct mix_job* of the running phase; reused */
     GMutex jobs_lock;
     GCond jobs_done;
     int jobs_pending;
@@ -128,10 +161,18 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us);
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e);
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m);
-/* GThreadPool worker: composes and encodes one view (struct mix_view *). */
-void tsr_mix_video_encode_job(gpointer view, gpointer mixer);
+/* GThreadPool worker: runs one struct mix_job and counts it done. */
+void tsr_mix_video_job(gpointer job, gpointer mixer);
 /* Publishes the live encoders by backend in tessera_video_encoders. */
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
+
+/* conference_tiles.c */
+/* Matches the tiles of the `due` views (whose peers' tick frames are taken) to
+ * shared tiles, creating and dropping them as layouts change, sets each view's
+ * tick_shared[], and appends to `jobs` a scale job for every tile that two or more
+ * views show and whose picture is new. */
+void tsr_mix_tiles_plan(struct tsr_conf_mixer *m, GPtrArray *due, GPtrArray *jobs);
+void tsr_mix_tiles_free_all(struct tsr_conf_mixer *m);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);

@@ -221,21 +221,24 @@ static int layout_view(struct tsr_conf_mixer *m, struct mix_view *v, bool *chang
     return 0;
 }
 
-/* Gathers each tile's source; true when any tile needs redrawing. */
+/* Gathers each tile's source (the peers' tick frames, and the shared tile when it
+ * holds that picture); true when any tile needs redrawing. */
 static bool gather_sources(struct tsr_conf_mixer *m, struct mix_view *v,
-                           struct tsr_compositor_source *src, AVFrame **frames)
+                           struct tsr_compositor_source *src)
 {
     bool any = false;
     for (size_t i = 0; i < v->n_tiles; i++) {
-        struct mix_peer *e = tsr_mix_find(m, v->tiles[i].participant_id);
-        uint64_t seq = 0;
-        frames[i] = NULL;
-        bool has = e && e->has_video && !e->video_muted &&
-                   tsr_media_peer_latest_video(e->peer, &frames[i], &seq) == 0;
+        const struct mix_peer *e = tsr_mix_find(m, v->tiles[i].participant_id);
+        bool has = e && e->tick_frame;
+        uint64_t seq = has ? e->tick_seq : 0;
         bool changed = has ? (!v->shown_video[i] || seq != v->shown_seq[i]) : v->shown_video[i];
         v->shown_video[i] = has;
-        v->shown_seq[i] = has ? seq : 0;
-        src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = changed};
+        v->shown_seq[i] = seq;
+        const struct mix_shared_tile *st = has ? v->tick_shared[i] : NULL;
+        bool shared = st && st->ok && st->seq == seq; /* holds this very picture */
+        src[i] = (struct tsr_compositor_source){.frame = has ? e->tick_frame : NULL,
+                                                .changed = changed,
+                                                .scaled = shared ? st->tile : NULL};
         any |= changed;
     }
     return any;
@@ -267,8 +270,7 @@ static void render_view(struct tsr_conf_mixer *m, struct mix_view *v, bool layou
                         int64_t now_us)
 {
     struct tsr_compositor_source src[TSR_LAYOUT_MAX_TILES];
-    AVFrame *frames[TSR_LAYOUT_MAX_TILES];
-    bool changed = gather_sources(m, v, src, frames) || layout_changed;
+    bool changed = gather_sources(m, v, src) || layout_changed;
     if (changed || v->keyframe_wanted || now_us - v->last_encode_us >= MIN_ENCODE_INTERVAL_US) {
         AVFrame *canvas = NULL;
         int rc = tsr_compositor_render(v->comp, v->tiles, src, v->n_tiles, &canvas);
@@ -278,8 +280,6 @@ static void render_view(struct tsr_conf_mixer *m, struct mix_view *v, bool layou
             TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "compose failed: %s", tsr_strerror(rc));
         av_frame_free(&canvas);
     }
-    for (size_t i = 0; i < v->n_tiles; i++)
-        av_frame_free(&frames[i]);
 }
 
 static bool view_has_subscribers(const struct mix_view *v)
@@ -324,38 +324,88 @@ static void update_send_hints(struct tsr_conf_mixer *m)
     }
 }
 
-/* Worker side of the fork-join: one view's compose + encode. Views share nothing
- * mutable (each has its compositor, encoders and packetizers; peers are read-only
- * during the phase and their send calls are thread-safe). */
-void tsr_mix_video_encode_job(gpointer view, gpointer mixer)
+/* Second phase: one view's compose + encode. Views share nothing mutable (each has
+ * its compositor, encoders and packetizers; peers and shared tiles are read-only
+ * in this phase, and the peers' send calls are thread-safe). */
+static void render_job(struct tsr_conf_mixer *m, void *arg)
+{
+    struct mix_view *v = arg;
+    render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+}
+
+void tsr_mix_video_job(gpointer job, gpointer mixer)
 {
     struct tsr_conf_mixer *m = mixer;
-    struct mix_view *v = view;
-    render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+    struct mix_job *j = job;
+    j->run(m, j->arg);
     g_mutex_lock(&m->jobs_lock);
     if (--m->jobs_pending == 0)
         g_cond_signal(&m->jobs_done);
     g_mutex_unlock(&m->jobs_lock);
 }
 
-/* Composes and encodes every view that has subscribers, in parallel on the
- * encoder pool when there are several, and waits for all of them. */
+/* One fork-join phase: runs `jobs` (struct mix_job*) in parallel on the worker pool
+ * when there are several, waits for all of them, and empties the array. */
+static void run_jobs(struct tsr_conf_mixer *m, GPtrArray *jobs)
+{
+    if (jobs->len == 1) {
+        struct mix_job *j = g_ptr_array_index(jobs, 0);
+        j->run(m, j->arg);
+    } else if (jobs->len > 1) {
+        g_mutex_lock(&m->jobs_lock);
+        m->jobs_pending = (int)jobs->len;
+        g_mutex_unlock(&m->jobs_lock);
+        for (guint i = 0; i < jobs->len; i++)
+            g_thread_pool_push(m->encoders, g_ptr_array_index(jobs, i), NULL);
+        g_mutex_lock(&m->jobs_lock);
+        while (m->jobs_pending > 0)
+            g_cond_wait(&m->jobs_done, &m->jobs_lock);
+        g_mutex_unlock(&m->jobs_lock);
+    }
+    g_ptr_array_set_size(jobs, 0);
+}
+
+/* Every peer a due view shows gets its latest picture once for this tick. */
+static void take_frames(struct tsr_conf_mixer *m, GPtrArray *due)
+{
+    for (guint k = 0; k < due->len; k++) {
+        const struct mix_view *v = g_ptr_array_index(due, k);
+        for (size_t i = 0; i < v->n_tiles; i++) {
+            struct mix_peer *e = tsr_mix_find(m, v->tiles[i].participant_id);
+            if (!e || e->tick_taken)
+                continue;
+            e->tick_taken = true;
+            if (e->has_video && !e->video_muted &&
+                tsr_media_peer_latest_video(e->peer, &e->tick_frame, &e->tick_seq) != 0)
+                e->tick_frame = NULL;
+        }
+    }
+}
+
+static void release_frames(struct tsr_conf_mixer *m)
+{
+    for (guint i = 0; i < m->peers->len; i++) {
+        struct mix_peer *e = g_ptr_array_index(m->peers, i);
+        av_frame_free(&e->tick_frame);
+        e->tick_taken = false;
+    }
+}
+
+/* Composes and encodes every due view: first the tiles several views share are
+ * scaled (once each), then the views compose from them and encode, each phase in
+ * parallel on the worker pool. */
 static void render_views(struct tsr_conf_mixer *m, GPtrArray *due)
 {
-    if (due->len == 1) {
-        struct mix_view *v = g_ptr_array_index(due, 0);
-        render_view(m, v, v->tick_layout_changed, v->tick_now_us);
-        return;
+    take_frames(m, due);
+    tsr_mix_tiles_plan(m, due, m->tick_jobs);
+    run_jobs(m, m->tick_jobs);
+    for (guint i = 0; i < due->len; i++) {
+        struct mix_view *v = g_ptr_array_index(due, i);
+        v->job = (struct mix_job){.run = render_job, .arg = v};
+        g_ptr_array_add(m->tick_jobs, &v->job);
     }
-    g_mutex_lock(&m->jobs_lock);
-    m->jobs_pending = (int)due->len;
-    g_mutex_unlock(&m->jobs_lock);
-    for (guint i = 0; i < due->len; i++)
-        g_thread_pool_push(m->encoders, g_ptr_array_index(due, i), NULL);
-    g_mutex_lock(&m->jobs_lock);
-    while (m->jobs_pending > 0)
-        g_cond_wait(&m->jobs_done, &m->jobs_lock);
-    g_mutex_unlock(&m->jobs_lock);
+    run_jobs(m, m->tick_jobs);
+    release_frames(m);
 }
 
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
@@ -403,7 +453,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         choose_tier(m, e, now_us);
         attach_to_view(m, e, needs_personal_view(m, common, e->id) ? e->id : 0);
     }
-    GPtrArray *due = g_ptr_array_new();
+    GPtrArray *due = m->tick_due;
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
         bool changed = common_changed;
@@ -421,13 +471,14 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
     }
     if (due->len)
         render_views(m, due);
-    g_ptr_array_unref(due);
+    g_ptr_array_set_size(due, 0);
     update_send_hints(m);
     tsr_mix_video_count_encoders(m);
 }
 
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
 {
+    tsr_mix_tiles_free_all(m);
     if (m->views->len == 0)
         return;
     for (guint i = 0; i < m->peers->len; i++) {

@@ -535,7 +535,7 @@ static int mix_frame(struct mixer *m, int64_t n)
         struct input *in = input_by_id(m, m->tiles[i].participant_id);
         uint64_t seq = 0;
         frames[i] = latest_frame(in, &seq);
-        src[i] = (struct tsr_compositor_source){frames[i], seq != in->seen_seq};
+        src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = seq != in->seen_seq};
         in->seen_seq = seq;
     }
     AVFrame *canvas = NULL;

@@ -3,7 +3,8 @@
  * conference core and the media engine, each sending a solid-colour camera and a
  * tone. Each must receive a composite that shows the other's colour, and a mix
  * that carries the other's tone and not its own (mix-minus), over real SRTP on
- * 127.0.0.1. Then one leaves and the other's composite no longer shows it. */
+ * 127.0.0.1. Then one leaves and the other's composite no longer shows it. A
+ * three-party room checks the personal views built from shared tiles. */
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/err.h>
@@ -309,13 +310,13 @@ static void send_audio_frame(struct client *c, int64_t now)
     }
 }
 
-static struct client clients[2];
+static struct client clients[3]; /* the third only in the three-party test */
 
 static gboolean tick_audio(gpointer data)
 {
     (void)data;
     int64_t now = g_get_monotonic_time();
-    for (int i = 0; i < 2; i++)
+    for (size_t i = 0; i < G_N_ELEMENTS(clients); i++)
         if (clients[i].connected && clients[i].t)
             send_audio_frame(&clients[i], now);
     return G_SOURCE_CONTINUE;
@@ -336,7 +337,7 @@ static gboolean tick_video(gpointer data)
 {
     (void)data;
     int64_t now = g_get_monotonic_time();
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < G_N_ELEMENTS(clients); i++) {
         if (!clients[i].connected || !clients[i].t)
             continue;
         send_camera_frame(&clients[i], now);
@@ -370,16 +371,24 @@ static bool near(int a, int b, int tol)
     return a - b <= tol && b - a <= tol;
 }
 
-/* The centre of what c last decoded has colour (y,u,v). */
-static bool centre_is(const struct client *c, uint8_t y, uint8_t u, uint8_t v)
+/* The point (x, y), in fractions of the picture, of what c last decoded shows o's
+ * camera colour. */
+static bool point_is(const struct client *c, double fx, double fy, const struct client *o)
 {
     const AVFrame *f = c->last_picture;
     if (!f)
         return false;
-    int cx = f->width / 2, cy = f->height / 2;
-    return near(f->data[0][cy * f->linesize[0] + cx], y, 14) &&
-           near(f->data[1][cy / 2 * f->linesize[1] + cx / 2], u, 14) &&
-           near(f->data[2][cy / 2 * f->linesize[2] + cx / 2], v, 14);
+    int x = (int)(f->width * fx) & ~1, y = (int)(f->height * fy) & ~1;
+    return near(f->data[0][y * f->linesize[0] + x], o->y, 14) &&
+           near(f->data[1][y / 2 * f->linesize[1] + x / 2], o->u, 14) &&
+           near(f->data[2][y / 2 * f->linesize[2] + x / 2], o->v, 14);
+}
+
+/* The centre of what c last decoded has colour (y,u,v). */
+static bool centre_is(const struct client *c, uint8_t y, uint8_t u, uint8_t v)
+{
+    const struct client colour = {.y = y, .u = u, .v = v};
+    return point_is(c, 0.5, 0.5, &colour);
 }
 
 static bool both_connected(void)
@@ -546,6 +555,53 @@ static void start_two_clients(struct server *srv)
 
 static uint64_t pictures_target;
 static bool both_keep_receiving(void);
+static double metric(const char *series);
+
+/* Three parties, grid: each receives its own view, the other two side by side. */
+static bool each_sees_the_others(void)
+{
+    for (int i = 0; i < 3; i++) {
+        const struct client *a = &clients[(i + 1) % 3], *b = &clients[(i + 2) % 3];
+        const struct client *c = &clients[i];
+        if (!((point_is(c, 0.25, 0.5, a) && point_is(c, 0.75, 0.5, b)) ||
+              (point_is(c, 0.25, 0.5, b) && point_is(c, 0.75, 0.5, a))))
+            return false;
+    }
+    return true;
+}
+
+/* Each party's tile is in the other two views at one size: it is scaled once per
+ * new picture (a shared tile) and copied into both, and every view still shows the
+ * right two cameras and never its viewer's own. */
+static void test_three_clients_share_tiles(void)
+{
+    struct server srv = {0};
+    server_start(&srv, two_client_conf);
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    double shared_before = metric("tessera_shared_tiles_scaled_total");
+    clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440};
+    clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000};
+    clients[2] = (struct client){.name = "carol", .y = 170, .u = 60, .v = 60, .tone_hz = 700};
+    for (int i = 0; i < 3; i++) {
+        client_init(&clients[i], g_main_context_default());
+        join(srv.reg, &clients[i]);
+    }
+    if (!run_until(each_sees_the_others, 60))
+        g_error("three-party composites not as expected (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                ", %" G_GUINT64_FORMAT " pictures)",
+                clients[0].pictures, clients[1].pictures, clients[2].pictures);
+    pictures_target = clients[0].pictures + 15;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(each_sees_the_others());
+    /* 15 new composites: at least one new camera picture each, scaled once each */
+    g_assert_cmpfloat(metric("tessera_shared_tiles_scaled_total"), >, shared_before + 10);
+    g_source_remove(ta);
+    g_source_remove(tv);
+    server_stop(&srv);
+    for (int i = 0; i < 3; i++)
+        client_fini(&clients[i]);
+    memset(&clients[2], 0, sizeof clients[2]);
+}
 
 static void test_two_clients(void)
 {
@@ -832,6 +888,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_media/two_clients", test_two_clients);
     g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
     g_test_add_func("/conference_media/bad_input", test_bad_input);
+    g_test_add_func("/conference_media/three_clients_share_tiles", test_three_clients_share_tiles);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -1,6 +1,8 @@
 /* Compositor: tile colours and background, PSNR against a double-precision scale,
- * untouched unchanged tiles, and the fast kernels against the C reference. */
+ * untouched unchanged tiles, the fast kernels against the C reference, and views
+ * composed with shared tiles byte for byte against views composed without. */
 #include <tessera/compositor.h>
+#include <tessera/err.h>
 #include <tessera/layout.h>
 
 #include <errno.h>
@@ -224,7 +226,8 @@ static void test_unchanged_untouched(void)
     AVFrame *b = vt_frame_new(AV_PIX_FMT_YUV420P, 320, 180);
     vt_fill_pattern(a, 0);
     vt_fill_pattern(b, 0);
-    struct tsr_compositor_source src[2] = {{a, TRUE}, {b, TRUE}};
+    struct tsr_compositor_source src[2] = {{.frame = a, .changed = TRUE},
+                                           {.frame = b, .changed = TRUE}};
     AVFrame *first = NULL, *second = NULL;
     g_assert_cmpint(tsr_compositor_render(comp, t, src, 2, &first), ==, 0);
     guint8 *snap = g_memdup2(first->data[0], (gsize)first->linesize[0] * 360);
@@ -368,7 +371,7 @@ static void test_canvas_fast_vs_reference(void)
     for (int i = 0; i < 4; i++) {
         src_frames[i] = vt_frame_new(fmts[i], sizes[i][0], sizes[i][1]);
         vt_fill_pattern(src_frames[i], i);
-        src[i] = (struct tsr_compositor_source){src_frames[i], TRUE};
+        src[i] = (struct tsr_compositor_source){.frame = src_frames[i], .changed = TRUE};
     }
     uint32_t ids[] = {1, 2, 3, 4};
     struct tsr_layout_tile t[TSR_LAYOUT_MAX_TILES];
@@ -412,7 +415,7 @@ static void test_invalid(void)
     cp.width = 640;
     g_assert_cmpint(tsr_compositor_new(&comp, &cp), ==, 0);
     struct tsr_layout_tile t = {.participant_id = 1, .x = 600, .y = 0, .w = 64, .h = 64};
-    struct tsr_compositor_source s = {NULL, TRUE};
+    struct tsr_compositor_source s = {.frame = NULL, .changed = TRUE};
     g_assert_cmpint(tsr_compositor_render(comp, &t, &s, 1, NULL), ==, -EINVAL);
     /* A pixel format the compositor does not take: placeholder, counted. */
     AVFrame *rgb = vt_frame_new(AV_PIX_FMT_RGB24, 32, 32);
@@ -426,6 +429,275 @@ static void test_invalid(void)
     tsr_compositor_free(&comp);
 }
 
+/* Shared tiles. A room of six: every format the compositor takes, one participant
+ * without video (placeholder) and a presentation (content, letterboxed). */
+#define ROOM 6
+#define CONTENT_ID 100u
+
+struct room {
+    AVFrame *frames[ROOM + 1]; /* [ROOM]: the presentation */
+    uint32_t ids[ROOM];
+    bool changed[ROOM + 1];
+};
+
+static void room_init(struct room *r)
+{
+    static const int fmt[ROOM] = {AV_PIX_FMT_YUV420P, AV_PIX_FMT_NV12,    AV_PIX_FMT_YUVJ420P,
+                                  AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_YUV420P};
+    static const int size[ROOM + 1][2] = {{320, 240}, {640, 360}, {1280, 720}, {97, 55},
+                                          {322, 181}, {0, 0},     {640, 480}};
+    for (int i = 0; i <= ROOM; i++) {
+        r->frames[i] = NULL;
+        if (size[i][0]) {
+            r->frames[i] =
+                vt_frame_new(i < ROOM ? fmt[i] : AV_PIX_FMT_YUV420P, size[i][0], size[i][1]);
+            vt_fill_pattern(r->frames[i], i);
+        }
+        r->changed[i] = true;
+        if (i < ROOM)
+            r->ids[i] = (uint32_t)(i + 1);
+    }
+}
+
+static void room_fini(struct room *r)
+{
+    for (int i = 0; i <= ROOM; i++)
+        av_frame_free(&r->frames[i]);
+}
+
+static int room_index(uint32_t id)
+{
+    return id == CONTENT_ID ? ROOM : (int)id - 1;
+}
+
+/* One canvas per participant, showing everyone but that participant. */
+struct views {
+    struct tsr_compositor *comp[ROOM];
+    struct tsr_layout_tile tiles[ROOM][TSR_LAYOUT_MAX_TILES];
+    size_t n[ROOM];
+    AVFrame *canvas[ROOM];
+    /* shared mode: one tile per distinct (participant, w, h, role) */
+    struct tsr_compositor_tile *shared[ROOM * TSR_LAYOUT_MAX_TILES];
+    struct tsr_layout_tile key[ROOM * TSR_LAYOUT_MAX_TILES];
+    size_t n_shared;
+};
+
+static void views_init(struct views *v, const struct room *r, enum tsr_layout_kind kind,
+                       enum tsr_compositor_kernels k, enum tsr_compositor_format fmt)
+{
+    memset(v, 0, sizeof *v);
+    struct tsr_compositor_params cp = {
+        .width = 640, .height = 360, .format = fmt, .background_rgb = BG_RGB, .kernels = k};
+    struct tsr_layout_params lp = {.kind = kind,
+                                   .canvas_w = 640,
+                                   .canvas_h = 360,
+                                   .gap_px = 4,
+                                   .content_id = kind == TSR_LAYOUT_PRESENTATION ? CONTENT_ID : 0};
+    for (int i = 0; i < ROOM; i++) {
+        uint32_t others[ROOM];
+        size_t n = 0;
+        for (int j = 0; j < ROOM; j++)
+            if (j != i)
+                others[n++] = r->ids[j];
+        g_assert_cmpint(tsr_layout_compute(&lp, others, n, NULL, 0, v->tiles[i], &v->n[i]), ==, 0);
+        g_assert_cmpint(tsr_compositor_new(&v->comp[i], &cp), ==, 0);
+    }
+}
+
+static void views_fini(struct views *v)
+{
+    for (int i = 0; i < ROOM; i++) {
+        tsr_compositor_free(&v->comp[i]);
+        av_frame_free(&v->canvas[i]);
+    }
+    for (size_t i = 0; i < v->n_shared; i++)
+        tsr_compositor_tile_free(&v->shared[i]);
+}
+
+/* Index of the shared tile for t's (participant, w, h, role), made on first use. */
+static size_t shared_for(struct views *v, const struct tsr_layout_tile *t,
+                         enum tsr_compositor_kernels k, enum tsr_compositor_format fmt, bool *fresh)
+{
+    *fresh = false;
+    for (size_t i = 0; i < v->n_shared; i++)
+        if (v->key[i].participant_id == t->participant_id && v->key[i].w == t->w &&
+            v->key[i].h == t->h && v->key[i].role == t->role)
+            return i;
+    g_assert_cmpint(tsr_compositor_tile_new(&v->shared[v->n_shared], fmt, k), ==, 0);
+    v->key[v->n_shared] = *t;
+    *fresh = true;
+    return v->n_shared++;
+}
+
+/* One tick: the shared tiles of new and changed sources are scaled first (once
+ * each), then every canvas renders, copying them. Returns how many were scaled. */
+static int views_render(struct views *v, const struct room *r, bool shared,
+                        enum tsr_compositor_kernels k, enum tsr_compositor_format fmt)
+{
+    struct tsr_compositor_tile *use[ROOM][TSR_LAYOUT_MAX_TILES] = {{NULL}};
+    bool done[ROOM * TSR_LAYOUT_MAX_TILES] = {false};
+    int scaled = 0;
+    for (int i = 0; shared && i < ROOM; i++)
+        for (size_t j = 0; j < v->n[i]; j++) {
+            const struct tsr_layout_tile *t = &v->tiles[i][j];
+            int s = room_index(t->participant_id);
+            if (!r->frames[s])
+                continue;
+            bool fresh = false;
+            size_t x = shared_for(v, t, k, fmt, &fresh);
+            use[i][j] = v->shared[x];
+            if ((fresh || r->changed[s]) && !done[x]) {
+                g_assert_cmpint(
+                    tsr_compositor_tile_scale(v->shared[x], r->frames[s], t->w, t->h, t->role), ==,
+                    0);
+                done[x] = true;
+                scaled++;
+            }
+        }
+    for (int i = 0; i < ROOM; i++) {
+        struct tsr_compositor_source src[TSR_LAYOUT_MAX_TILES];
+        for (size_t j = 0; j < v->n[i]; j++) {
+            int s = room_index(v->tiles[i][j].participant_id);
+            src[j] = (struct tsr_compositor_source){
+                .frame = r->frames[s], .changed = r->changed[s], .scaled = use[i][j]};
+        }
+        av_frame_free(&v->canvas[i]);
+        g_assert_cmpint(tsr_compositor_render(v->comp[i], v->tiles[i], src, v->n[i], &v->canvas[i]),
+                        ==, 0);
+    }
+    return scaled;
+}
+
+static void assert_same_canvas(const AVFrame *a, const AVFrame *b)
+{
+    int planes = a->format == AV_PIX_FMT_NV12 ? 2 : 3;
+    for (int p = 0; p < planes; p++) {
+        int w = p && planes == 3 ? a->width / 2 : a->width, h = p ? a->height / 2 : a->height;
+        for (int y = 0; y < h; y++)
+            g_assert_cmpmem(a->data[p] + (size_t)y * a->linesize[p], w,
+                            b->data[p] + (size_t)y * b->linesize[p], w);
+    }
+}
+
+static void shared_case(enum tsr_layout_kind kind, enum tsr_compositor_kernels k,
+                        enum tsr_compositor_format fmt)
+{
+    struct room r;
+    room_init(&r);
+    struct views direct, shared;
+    views_init(&direct, &r, kind, k, fmt);
+    views_init(&shared, &r, kind, k, fmt);
+    views_render(&direct, &r, false, k, fmt);
+    int first = views_render(&shared, &r, true, k, fmt);
+    size_t shown = 0, copied = 0, scaled_here = 0;
+    for (int i = 0; i < ROOM; i++) {
+        assert_same_canvas(direct.canvas[i], shared.canvas[i]);
+        struct tsr_compositor_stats st;
+        tsr_compositor_get_stats(shared.comp[i], &st);
+        copied += st.tiles_copied;
+        scaled_here += st.tiles_scaled;
+        for (size_t j = 0; j < shared.n[i]; j++)
+            shown += r.frames[room_index(shared.tiles[i][j].participant_id)] != NULL;
+    }
+    /* Every video tile came from a shared tile, each scaled once. */
+    g_assert_cmpuint(copied, ==, shown);
+    g_assert_cmpuint(scaled_here, ==, 0);
+    g_assert_cmpint(first, ==, (int)shared.n_shared);
+    g_assert_cmpuint(shared.n_shared, <, shown);
+    /* Next tick: two sources have new pictures; only their shared tiles are scaled
+     * again (into the same buffers), only their tiles redrawn. */
+    for (int i = 0; i <= ROOM; i++)
+        r.changed[i] = i == 0 || i == 2;
+    vt_fill_pattern(r.frames[0], 7);
+    vt_fill_pattern(r.frames[2], 8);
+    views_render(&direct, &r, false, k, fmt);
+    int second = views_render(&shared, &r, true, k, fmt);
+    g_assert_cmpint(second, >, 0);
+    g_assert_cmpint(second, <, first);
+    for (int i = 0; i < ROOM; i++)
+        assert_same_canvas(direct.canvas[i], shared.canvas[i]);
+    views_fini(&direct);
+    views_fini(&shared);
+    room_fini(&r);
+}
+
+static void test_shared_tiles_equal_direct(void)
+{
+    enum tsr_layout_kind kinds[] = {TSR_LAYOUT_GRID, TSR_LAYOUT_SPEAKER, TSR_LAYOUT_PRESENTATION};
+    for (size_t l = 0; l < G_N_ELEMENTS(kinds); l++)
+        for (int k = 0; k < 2; k++)
+            for (int f = 0; f < 2; f++)
+                shared_case(kinds[l],
+                            k ? TSR_COMPOSITOR_KERNELS_REFERENCE : TSR_COMPOSITOR_KERNELS_FAST,
+                            f ? TSR_COMPOSITOR_FORMAT_NV12 : TSR_COMPOSITOR_FORMAT_I420);
+}
+
+/* A shared tile that does not fit the tile (size, role, picture, format) is ignored:
+ * the compositor scales the frame itself and the canvas is what it would be. */
+static void test_shared_tile_mismatch(void)
+{
+    AVFrame *a = vt_frame_new(AV_PIX_FMT_YUV420P, 320, 240);
+    AVFrame *b = vt_frame_new(AV_PIX_FMT_YUV420P, 320, 240);
+    vt_fill_pattern(a, 1);
+    vt_fill_pattern(b, 2);
+    struct tsr_layout_tile t = {.participant_id = 1, .x = 20, .y = 10, .w = 200, .h = 120};
+    struct tsr_compositor_params cp = {.width = 640, .height = 360, .background_rgb = BG_RGB};
+    struct tsr_compositor *direct = NULL, *comp = NULL;
+    g_assert_cmpint(tsr_compositor_new(&direct, &cp), ==, 0);
+    g_assert_cmpint(tsr_compositor_new(&comp, &cp), ==, 0);
+    struct tsr_compositor_source s = {.frame = a, .changed = TRUE};
+    AVFrame *want = NULL, *got = NULL;
+    g_assert_cmpint(tsr_compositor_render(direct, &t, &s, 1, &want), ==, 0);
+    struct tsr_compositor_tile *st = NULL, *nv = NULL;
+    g_assert_cmpint(tsr_compositor_tile_new(&st, TSR_COMPOSITOR_FORMAT_I420, 0), ==, 0);
+    g_assert_cmpint(tsr_compositor_tile_new(&nv, TSR_COMPOSITOR_FORMAT_NV12, 0), ==, 0);
+    g_assert_cmpint(tsr_compositor_tile_scale(nv, a, 200, 120, TSR_LAYOUT_ROLE_MAIN), ==, 0);
+    struct {
+        const AVFrame *from;
+        int w;
+        enum tsr_layout_role role;
+        struct tsr_compositor_tile *tile;
+    } bad[] = {{a, 202, TSR_LAYOUT_ROLE_MAIN, st},
+               {a, 200, TSR_LAYOUT_ROLE_CONTENT, st},
+               {b, 200, TSR_LAYOUT_ROLE_MAIN, st},
+               {a, 200, TSR_LAYOUT_ROLE_MAIN, nv}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        if (bad[i].tile == st)
+            g_assert_cmpint(tsr_compositor_tile_scale(st, bad[i].from, bad[i].w, 120, bad[i].role),
+                            ==, 0);
+        s.scaled = bad[i].tile;
+        av_frame_free(&got);
+        g_assert_cmpint(tsr_compositor_render(comp, &t, &s, 1, &got), ==, 0);
+        assert_same_canvas(want, got);
+    }
+    struct tsr_compositor_stats stats;
+    tsr_compositor_get_stats(comp, &stats);
+    g_assert_cmpuint(stats.tiles_copied, ==, 0);
+    g_assert_cmpuint(stats.tiles_scaled, ==, G_N_ELEMENTS(bad));
+    /* An unsupported format leaves the tile empty (ignored); bad sizes are refused. */
+    AVFrame *rgb = vt_frame_new(AV_PIX_FMT_RGB24, 32, 32);
+    g_assert_cmpint(tsr_compositor_tile_scale(st, rgb, 200, 120, 0), ==, TSR_ERR_UNSUPPORTED);
+    s.frame = rgb;
+    s.scaled = st;
+    g_assert_cmpint(tsr_compositor_render(comp, &t, &s, 1, NULL), ==, 0);
+    tsr_compositor_get_stats(comp, &stats);
+    g_assert_cmpuint(stats.tiles_copied, ==, 0);
+    g_assert_cmpuint(stats.unsupported_frames, ==, 1);
+    g_assert_cmpint(tsr_compositor_tile_scale(st, a, 201, 120, 0), ==, -EINVAL);
+    g_assert_cmpint(tsr_compositor_tile_new(&st, 7, 0), ==, -EINVAL);
+    tsr_compositor_tile_free(&st);
+    tsr_compositor_tile_free(&st);
+    tsr_compositor_tile_free(&nv);
+    g_assert_null(st);
+    av_frame_free(&rgb);
+    av_frame_free(&want);
+    av_frame_free(&got);
+    av_frame_free(&a);
+    av_frame_free(&b);
+    tsr_compositor_free(&direct);
+    tsr_compositor_free(&comp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -436,5 +708,7 @@ int main(int argc, char **argv)
     g_test_add_func("/compositor/fast_equals_reference", test_fast_equals_reference);
     g_test_add_func("/compositor/canvas_fast_vs_reference", test_canvas_fast_vs_reference);
     g_test_add_func("/compositor/invalid", test_invalid);
+    g_test_add_func("/compositor/shared_tiles_equal_direct", test_shared_tiles_equal_direct);
+    g_test_add_func("/compositor/shared_tile_mismatch", test_shared_tile_mismatch);
     return g_test_run();
 }

@@ -1,5 +1,6 @@
 /* Video encoder: 1280x720 round trip (PSNR), forced keyframes, bitrate change while
- * running, VAAPI -> software fallback on a render node that does not exist. */
+ * running, VAAPI -> software fallback on a render node that does not exist, extra
+ * software options. */
 #include <tessera/err.h>
 #include <tessera/hwdevice.h>
 #include <tessera/metrics.h>
@@ -237,6 +238,45 @@ static void test_vaapi_fallback(void)
     fallback_case(TSR_VIDEO_CODEC_VP8);
 }
 
+/* Options over the defaults: taken (the stream still decodes), copied (a VP8 bitrate
+ * change reopens the encoder after the caller's string is gone), and an unknown key
+ * refuses the encoder instead of being ignored. */
+static void test_sw_options(void)
+{
+    char *opts = g_strdup("cpu-used=-16:static-thresh=200");
+    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_VP8,
+                                         .width = 320,
+                                         .height = 240,
+                                         .fps = 30,
+                                         .bitrate_bps = 300000,
+                                         .backend = TSR_ENCODER_BACKEND_SOFTWARE,
+                                         .sw_options = opts};
+    struct tsr_video_encoder *enc = NULL;
+    g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, 0);
+    g_free(opts);
+    struct sink s = {.dec = make_decoder(TSR_VIDEO_CODEC_VP8)};
+    AVFrame *f = vt_frame_new(AV_PIX_FMT_YUV420P, 320, 240);
+    for (int i = 0; i < 4; i++) {
+        if (i == 2)
+            g_assert_cmpint(tsr_video_encoder_set_bitrate(enc, 200000), ==, 0);
+        vt_fill_pattern(f, i);
+        f->pts = (int64_t)i * 3000;
+        g_assert_cmpint(tsr_video_encoder_encode(enc, f, on_packet, &s), ==, 0);
+    }
+    g_assert_cmpint(s.packets, ==, 4);
+    g_assert_cmpint(s.decode_failures, ==, 0);
+    tsr_video_encoder_free(&enc);
+    tsr_video_decoder_free(&s.dec);
+    av_frame_free(&f);
+    p.sw_options = "cpu-used=-16:no-such-option=1";
+    g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, -EINVAL);
+    g_assert_null(enc);
+    p.codec = TSR_VIDEO_CODEC_H264;
+    p.sw_options = "preset=veryfast";
+    g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, 0);
+    tsr_video_encoder_free(&enc);
+}
+
 static void test_invalid(void)
 {
     struct tsr_video_encoder *enc = NULL;
@@ -271,6 +311,7 @@ int main(int argc, char **argv)
     g_test_add_func("/video_encoder/bitrate_change_h264", test_bitrate_change_h264);
     g_test_add_func("/video_encoder/bitrate_change_vp8", test_bitrate_change_vp8);
     g_test_add_func("/video_encoder/vaapi_fallback", test_vaapi_fallback);
+    g_test_add_func("/video_encoder/sw_options", test_sw_options);
     g_test_add_func("/video_encoder/invalid", test_invalid);
     int ret = g_test_run();
     tsr_hwdevice_release_all();
