@@ -72,34 +72,47 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-scenario_rooms() {
-  local csv="$OUT/load_rooms.csv" knee=0
+# rooms_steps NAME SERVER_CONFIG TOOL_ARGS...: add 4-party rooms until a step breaks
+# the quality limit; prints and records the knee, then measures latency at half of it.
+rooms_steps() {
+  local tag=$1 conf=$2; shift 2
+  local csv="$OUT/load_$tag.csv" knee=0
   csv_header "$csv"
   for rooms in $(seq 1 "$MAX_ROOMS"); do
-    start_server
-    load "rooms_$rooms" --conferences "$rooms" --participants 4 --video 640x360 --layout grid \
-      --talkers 1 --seconds "$SECS" --decode-every 4
-    csv_row "$csv" "rooms_$rooms"
-    if passes "$OUT/load/rooms_$rooms.json"; then knee=$rooms; else break; fi
+    start_server "$conf"
+    load "${tag}_$rooms" --conferences "$rooms" --participants 4 --video 640x360 --layout grid \
+      --talkers 1 --seconds "$SECS" --decode-every 4 "$@"
+    csv_row "$csv" "${tag}_$rooms"
+    if passes "$OUT/load/${tag}_$rooms.json"; then knee=$rooms; else break; fi
   done
-  echo "scenario 1: the last passing step had $knee rooms = $((knee * 4)) HD participants on one core"
-  echo "$((knee * 4))" > "$OUT/load/knee_participants"
+  echo "scenario 1 ($tag): the last passing step had $knee rooms = $((knee * 4)) HD participants on one core"
+  echo "$((knee * 4))" > "$OUT/load/${tag}_knee_participants"
   local half=$(( (knee + 1) / 2 ))
   [ "$half" -ge 1 ] || half=1
-  start_server
-  load "rooms_half_knee" --conferences "$half" --participants 4 --video 640x360 --layout grid \
-    --talkers 1 --seconds $((SECS * 2)) --decode-every 1
-  csv_row "$csv" "rooms_half_knee"
-  plot_rooms "$csv"
+  start_server "$conf"
+  load "${tag}_half_knee" --conferences "$half" --participants 4 --video 640x360 --layout grid \
+    --talkers 1 --seconds $((SECS * 2)) --decode-every 1 "$@"
+  csv_row "$csv" "${tag}_half_knee"
+}
+
+# Scenario 1 as shipped (every participant in a 2x2 cell gets a view without
+# itself: four 720p encoders per room), then with the rooms' four members sharing
+# one gallery view, self included ([mixer] personal_view_min_tile_pct = 30).
+scenario_rooms() {
+  rooms_steps rooms ""
+  rooms_steps rooms_gallery '[mixer]\npersonal_view_min_tile_pct = 30\n' --self-view-pct 30
+  plot_rooms
 }
 
 plot_rooms() {
   command -v gnuplot >/dev/null 2>&1 || { echo "load.sh: gnuplot missing, no plot"; return 0; }
-  grep -v half_knee "$1" | tail -n +2 | awk -F, '{print $3, $18, $6}' > "$TMP/rooms.dat"
+  for tag in rooms rooms_gallery; do
+    grep -v half_knee "$OUT/load_$tag.csv" | tail -n +2 | awk -F, '{print $3, $18, $6}' > "$TMP/$tag.dat"
+  done
   gnuplot <<GP
 set terminal pngcairo size 900,500
 set output "$OUT/load_rooms.png"
-set title "4-party rooms, 640x360 cameras in, 1280x720 composite out ($CODEC), server on one core"
+set title "4-party rooms: 640x360 cameras in, 1280x720 $CODEC composite out, server on one core"
 set xlabel "participants"
 set ylabel "server CPU (cores)"
 set y2label "lowest receiver fps"
@@ -108,10 +121,12 @@ set y2range [0:35]
 set ytics nomirror
 set y2tics
 set grid
-set key bottom right
-plot "$TMP/rooms.dat" using 1:2 with linespoints lw 2 title "server CPU (cores)", \
-     "$TMP/rooms.dat" using 1:3 axes x1y2 with linespoints lw 2 title "lowest receiver fps", \
-     28 axes x1y2 with lines dt 2 title "28 fps limit"
+set key bottom left
+plot "$TMP/rooms.dat" using 1:2 with linespoints lw 2 title "CPU, a personal view each", \
+     "$TMP/rooms.dat" using 1:3 axes x1y2 with linespoints lw 2 dt 3 title "fps, a personal view each", \
+     "$TMP/rooms_gallery.dat" using 1:2 with linespoints lw 2 title "CPU, one gallery view per room", \
+     "$TMP/rooms_gallery.dat" using 1:3 axes x1y2 with linespoints lw 2 dt 3 title "fps, one gallery view per room", \
+     28 axes x1y2 with lines dt 2 lc rgb "grey" title "28 fps limit"
 GP
 }
 

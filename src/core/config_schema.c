@@ -61,8 +61,9 @@ static const struct tsr_config_key schema[] = {
             "PEM DTLS certificate; empty = an ECDSA P-256 self-signed one made at start."),
     STR_KEY("webrtc", "private_key", webrtc_private_key, "",
             "PEM private key for certificate; set both or neither."),
-    ENUM_KEY("webrtc", "video_codec", webrtc_video_codec, "vp8|h264", "vp8",
-             "Preferred video codec when the browser offers both; the other is the fallback."),
+    ENUM_KEY("webrtc", "video_codec", webrtc_video_codec, "vp8|h264", "h264",
+             "Preferred video codec when the browser offers both; the other is the fallback. "
+             "H.264 (x264) encodes the composite in 0.7x VP8's CPU time (bench_video_encoder)."),
     BOOL_KEY("conferences", "allow_adhoc", allow_adhoc, "true",
              "A join to an unknown alias creates the conference; false admits only defined ones."),
     INT_KEY("conferences", "empty_timeout_s", empty_timeout_s, 0, 86400, "60",

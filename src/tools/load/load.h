@@ -190,6 +190,10 @@ struct load_run {
     struct load_options opt;
     GMainLoop *loop;
     SoupSession *http;
+    /* /metrics samples are read synchronously on a session of their own: on the
+     * shared one they would queue behind a burst of joins whose answers only the
+     * (then blocked) main loop can complete. */
+    SoupSession *metrics_http;
     struct tsr_dtls_cert *cert;
     struct load_results res;
     GPtrArray *peers;          /* struct load_peer*, every one ever made (owned) */

@@ -94,7 +94,7 @@ static int sample_server(struct load_run *run, struct load_server_sample *out)
 {
     char *url = g_strdup_printf("%s/metrics", run->opt.server);
     int status = 0;
-    char *text = load_http_get_sync(run->http, url, &status);
+    char *text = load_http_get_sync(run->metrics_http, url, &status);
     g_free(url);
     out->at_us = g_get_monotonic_time();
     if (status != 200 || !text) {
@@ -406,6 +406,7 @@ static int setup(struct runner *r)
     run->loop = g_main_loop_new(NULL, FALSE);
     run->http = soup_session_new_with_options("max-conns", 256, "max-conns-per-host", 64,
                                               "timeout", 30, NULL);
+    run->metrics_http = soup_session_new_with_options("timeout", 10, NULL);
     run->peers = g_ptr_array_new();
     int n_conf = run->opt.conferences + 1; /* + the churners' conference */
     run->conf_members = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
@@ -451,6 +452,7 @@ static void teardown(struct runner *r)
     json_decref(r->window);
     tsr_dtls_cert_unref(&run->cert);
     g_object_unref(run->http);
+    g_object_unref(run->metrics_http);
     g_main_loop_unref(run->loop);
     load_results_fini(&run->res);
     g_free(run->opt.server);
