@@ -322,7 +322,10 @@ void tsr_mix_video_encode_job(gpointer view, gpointer mixer)
 {
     struct tsr_conf_mixer *m = mixer;
     struct mix_view *v = view;
+    int64_t cpu0 = tsr_video_load_thread_cpu_us();
     render_view(m, v, v->tick_layout_changed, v->tick_now_us);
+    atomic_fetch_add_explicit(&m->tick_worker_cpu_us, tsr_video_load_thread_cpu_us() - cpu0,
+                              memory_order_relaxed);
     g_mutex_lock(&m->jobs_lock);
     if (--m->jobs_pending == 0)
         g_cond_signal(&m->jobs_done);
