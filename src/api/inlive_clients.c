@@ -385,6 +385,7 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     case TSR_CONFERENCE_REFUSAL_LOCKED:
         return 403;
     case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
         return 503;
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return 500;
@@ -435,6 +436,9 @@ static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
     if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY) /* as the native API: retry in 10 s */
+            soup_message_headers_replace(soup_server_message_get_response_headers(r->msg),
+                                         "Retry-After", "10");
         tsr_inlive_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                                err);
         g_free(err);
