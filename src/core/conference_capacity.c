@@ -7,9 +7,8 @@
 
 #include <math.h>
 
-enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media,
-                                                            int64_t max_media, double load,
-                                                            double max_load)
+enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media, int64_t max_media,
+                                                            double load, double max_load)
 {
     if (max_media > 0 && n_with_media >= (uint64_t)max_media)
         return TSR_CONFERENCE_CAPACITY_CAP;
@@ -39,8 +38,8 @@ enum tsr_conference_refusal tsr_conference_capacity_check(struct tsr_conference_
     if (o->max_media_participants <= 0 && o->max_load <= 0)
         return TSR_CONFERENCE_REFUSAL_NONE;
     size_t n = o->max_media_participants > 0 ? tsr_conference_registry_n_with_media(reg) : 0;
-    double load = o->max_load > 0 && o->media && o->media->load ? o->media->load(o->media_user)
-                                                                : 0.0;
+    double load =
+        o->max_load > 0 && o->media && o->media->load ? o->media->load(o->media_user) : 0.0;
     switch (tsr_conference_capacity_decide(n, o->max_media_participants, load, o->max_load)) {
     case TSR_CONFERENCE_CAPACITY_CAP:
         *msg = g_strdup_printf("the server is at capacity (%zu participants with media, its "

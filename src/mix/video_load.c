@@ -50,8 +50,8 @@ double tsr_video_load_get(const struct tsr_video_load *l)
 {
     if (!l)
         return 0.0;
-    int64_t u = atomic_load_explicit(&((struct tsr_video_load *)l)->busy_ucores,
-                                     memory_order_relaxed);
+    int64_t u =
+        atomic_load_explicit(&((struct tsr_video_load *)l)->busy_ucores, memory_order_relaxed);
     return (double)MAX(u, 0) / MICRO / l->cores;
 }
 
@@ -73,8 +73,7 @@ double tsr_video_load_smooth(double prev, double sample, int64_t dt_us, int64_t 
     return prev + (sample - prev) * alpha;
 }
 
-void tsr_video_load_share_update(struct tsr_video_load_share *s, int64_t busy_us,
-                                 int64_t period_us)
+void tsr_video_load_share_update(struct tsr_video_load_share *s, int64_t busy_us, int64_t period_us)
 {
     if (period_us <= 0)
         return;
@@ -84,8 +83,7 @@ void tsr_video_load_share_update(struct tsr_video_load_share *s, int64_t busy_us
         return;
     int64_t now = (int64_t)llround(s->busy_cores * MICRO);
     if (now != s->published)
-        atomic_fetch_add_explicit(&s->meter->busy_ucores, now - s->published,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->meter->busy_ucores, now - s->published, memory_order_relaxed);
     s->published = now;
 }
 
