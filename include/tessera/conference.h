@@ -220,6 +220,11 @@ size_t tsr_conference_registry_n_participants(const struct tsr_conference_regist
 /* Purpose: participants that have media, in every conference (what the cap counts). */
 size_t tsr_conference_registry_n_with_media(const struct tsr_conference_registry *reg);
 
+/* Seconds a client refused for capacity is asked to wait before trying again (the
+ * HTTP fronts' Retry-After): about how long the smoothed video load takes to show a
+ * leave, and long enough that retrying clients do not pile joins onto a full server. */
+#define TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S 10
+
 /* Admission decision for one more participant with media. */
 enum tsr_conference_capacity {
     TSR_CONFERENCE_CAPACITY_ADMIT = 0,

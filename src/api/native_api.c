@@ -143,11 +143,6 @@ static void reply_host_rc(struct req *r, int rc, json_t *ok_body)
 
 /* --- conferences ------------------------------------------------------------- */
 
-/* Retry-After of a capacity refusal (seconds): about how long the smoothed video
- * load takes to show a leave, and long enough that retrying clients do not add a
- * storm of joins to a server that is already full. */
-#define CAPACITY_RETRY_AFTER_S "10"
-
 static unsigned refusal_status(enum tsr_conference_refusal why)
 {
     switch (why) {
@@ -209,8 +204,7 @@ static void handle_join(struct req *r, const char *alias)
     tsr_native_join_body_fini(&jb);
     if (rc != 0) {
         if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            soup_message_headers_replace(soup_server_message_get_response_headers(r->msg),
-                                         "Retry-After", CAPACITY_RETRY_AFTER_S);
+            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
         tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                              err);
         g_free(err);
