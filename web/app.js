@@ -47,6 +47,7 @@ function show(state) {
 const ERRORS = {
   no_such_conference: ['Meeting not found', (c) => `There is no meeting called “${c}”. Check the link or the name.`],
   conference_full: ['This meeting is full', () => 'The meeting has reached its participant limit. Try again later.'],
+  capacity: ['The server is busy', () => 'This server cannot take another participant right now without slowing everyone down. Try again in a few seconds.'],
   too_many_attempts: ['Too many attempts', () => 'Too many wrong PINs were entered for this meeting. Wait a minute, then try again.'],
   conference_locked: ['This meeting is locked', () => 'A host has locked the meeting. Ask them to unlock it.'],
   server_unreachable: ['Cannot reach the server', () => 'Tessera did not answer. Check your connection and try again.'],

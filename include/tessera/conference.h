@@ -60,6 +60,8 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
     TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
     TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS, /* PIN guessing: see TSR_CONFERENCE_PIN_TRIES */
+    TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
+                                      * media: the configured cap, or the measured load */
 };
 
 /* Why a participant left; carried in the participant_left event. */
@@ -147,6 +149,11 @@ struct tsr_conference_media_ops {
      * TSR_ERR_STATE (a server offer is outstanding). May be NULL. */
     int (*answer_reoffer)(void *user, struct tsr_participant *p, const char *offer_sdp,
                           char **answer_sdp, char **err_text);
+    /* The measured load that admission control compares with max_load: the
+     * smoothed share of the usable CPU cores busy composing and encoding video
+     * (1.0 = all of them). Called before every join with media, so it must be cheap
+     * and never wait (an atomic read). May be NULL: no measured limit. */
+    double (*load)(void *user);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -158,6 +165,13 @@ struct tsr_conference_registry_opts {
     int64_t token_ttl_s;              /* a token lapses this long after its last refresh */
     int64_t default_max_participants; /* for ad-hoc conferences */
     const char *default_layout;       /* NULL: "grid" */
+    /* Server-wide admission control for joins with media (all conferences):
+     * refused with TSR_CONFERENCE_REFUSAL_CAPACITY when this many participants
+     * already have media (0: no cap), or when media->load() is above max_load
+     * (0: off). A new participant adds decoding and often a view to encode, so the
+     * join is refused before the frame rate of everyone already in suffers. */
+    int64_t max_media_participants;
+    double max_load;
     const struct tsr_conference_media_ops *media; /* NULL: signalling-only server */
     void *media_user;
     tsr_conference_clock_fn clock;
@@ -165,7 +179,8 @@ struct tsr_conference_registry_opts {
     GMainContext *context; /* NULL: the thread-default context */
 };
 
-/* Purpose: fill *opts from the [conferences] section of cfg (media and clock NULL). */
+/* Purpose: fill *opts from the [conferences] section of cfg and the capacity keys
+ * of [mixer] (max_participants, max_load_percent); media and clock NULL. */
 void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opts *opts,
                                               const struct tsr_config *cfg);
 
@@ -202,6 +217,27 @@ bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg
 bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg);
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg);
 size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg);
+/* Purpose: participants that have media, in every conference (what the cap counts). */
+size_t tsr_conference_registry_n_with_media(const struct tsr_conference_registry *reg);
+
+/* Seconds a client refused for capacity is asked to wait before trying again (the
+ * HTTP fronts' Retry-After): about how long the smoothed video load takes to show a
+ * leave, and long enough that retrying clients do not pile joins onto a full server. */
+#define TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S 10
+
+/* Admission decision for one more participant with media. */
+enum tsr_conference_capacity {
+    TSR_CONFERENCE_CAPACITY_ADMIT = 0,
+    TSR_CONFERENCE_CAPACITY_CAP,  /* n_with_media has reached max_media_participants */
+    TSR_CONFERENCE_CAPACITY_LOAD, /* the measured load is above max_load */
+};
+/* Purpose: the admission decision as a pure function: CAP when max_media > 0 and
+ * n_with_media >= max_media; else LOAD when max_load > 0 and load > max_load (a
+ * load that is not a number admits: unknown is not overloaded); else ADMIT.
+ * Thread: any. */
+enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media,
+                                                            int64_t max_media, double load,
+                                                            double max_load);
 
 /* Purpose: the live conference `alias`, or NULL. Borrowed, valid until it ends. */
 struct tsr_conference *tsr_conference_registry_find(struct tsr_conference_registry *reg,
@@ -246,10 +282,14 @@ struct tsr_conference_join_request {
     const char *display_name;
     const char *pin;
     const char *offer_sdp;
+    /* No offer yet, but media follows at once (a Pexip request_token, whose app
+     * calls next): the capacity check applies now, so the refusal comes before the
+     * participant is listed. attach_media checks again. */
+    bool media_expected;
 };
 
 /* Purpose: admit a participant: find or create the conference, check PIN, lock and
- * limit, attach media, emit participant_joined.
+ * limit, server capacity (joins with media), attach media, emit participant_joined.
  * Returns 0, *out (borrowed; the registry owns it until it leaves) and, when an
  * offer was given, *answer_sdp (newly allocated, g_free).
  * On refusal returns a negative code, *refusal says why and *err_text is a newly
@@ -330,9 +370,10 @@ int64_t tsr_participant_refresh(struct tsr_participant *p);
 int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
                                   const char *mid, int mline_index);
 /* Purpose: give media to a participant that joined roster-only (offer_sdp NULL):
- * the media ops' attach with `offer_sdp`, then participant_updated (has_media).
+ * the capacity check, the media ops' attach with `offer_sdp`, then
+ * participant_updated (has_media).
  * Returns 0 and *answer_sdp (g_free); on failure a negative code, *refusal
- * (BAD_SDP, NO_COMMON_CODEC, MEDIA_UNAVAILABLE, MEDIA_FAILED) and *err_text
+ * (CAPACITY, BAD_SDP, NO_COMMON_CODEC, MEDIA_UNAVAILABLE, MEDIA_FAILED) and *err_text
  * (g_free), and p is unchanged. TSR_ERR_STATE (refusal BAD_REQUEST) when p
  * already has media. */
 int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,

@@ -51,6 +51,9 @@ struct tsr_conf_mixer_params {
     tsr_conf_mixer_talkers_fn on_talkers;
     tsr_conf_mixer_failed_fn on_failed;
     void *user;                   /* borrowed until _close returns */
+    /* Where the video thread adds the CPU time its ticks take (tessera/video_load.h);
+     * borrowed until _close returns; NULL: not metered. */
+    struct tsr_video_load *video_load;
 };
 
 /* Purpose: start a mixer thread. Returns 0, -EINVAL (bad sizes or layout), or the

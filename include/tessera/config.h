@@ -72,6 +72,8 @@ struct tsr_config {
     int64_t mixer_keyframe_min_interval_ms;
     int64_t mixer_consent_timeout_s;
     int64_t mixer_net_threads;
+    int64_t mixer_max_participants;
+    int64_t mixer_max_load_percent;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -45,6 +45,10 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
 void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
                          const char *code, unsigned status, const char *text);
 
+/* Purpose: set Retry-After: `seconds` on the response (a refusal that passes, such
+ * as a server at capacity). Thread: the API loop. */
+void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds);
+
 /* Purpose: parse the request body as a JSON object of at most max_bytes.
  * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),
  * TSR_ERR_INVALID (not JSON / not an object); on failure *err_text is a newly

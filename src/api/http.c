@@ -50,6 +50,14 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
     g_free(text);
 }
 
+void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)
+{
+    char value[16];
+    g_snprintf(value, sizeof value, "%u", seconds);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                 value);
+}
+
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);

@@ -385,6 +385,7 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     case TSR_CONFERENCE_REFUSAL_LOCKED:
         return 403;
     case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
         return 503;
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return 500;
@@ -435,6 +436,8 @@ static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
     if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
         tsr_inlive_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                                err);
         g_free(err);

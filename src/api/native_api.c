@@ -156,6 +156,7 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     case TSR_CONFERENCE_REFUSAL_LOCKED:
         return 409;
     case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
         return 503;
     case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
         return 500;
@@ -202,6 +203,8 @@ static void handle_join(struct req *r, const char *alias)
     int rc = tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err);
     tsr_native_join_body_fini(&jb);
     if (rc != 0) {
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
         tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
                              err);
         g_free(err);

@@ -148,6 +148,9 @@ static void reply_refusal(struct pex_req *r, enum tsr_conference_refusal why, bo
     case TSR_CONFERENCE_REFUSAL_FULL:
         tsr_pex_fail(r, 403, "Participant limit reached");
         return;
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
+        tsr_pex_fail(r, 403, TSR_PEX_OUT_OF_RESOURCE);
+        return;
     case TSR_CONFERENCE_REFUSAL_LOCKED:
         tsr_pex_fail(r, 403, "Conference is locked");
         return;
@@ -186,6 +189,9 @@ static void handle_request_token(struct pex_req *r)
         .display_name = name,
         /* "none" is how the SDK sends a blank PIN: join without one. */
         .pin = pin && g_ascii_strcasecmp(pin, "none") != 0 ? pin : "",
+        /* the app calls (participants/…/calls) right after: a server at capacity
+         * says so now, before the participant is listed */
+        .media_expected = true,
     };
     struct tsr_participant *p = NULL;
     char *err = NULL;

@@ -59,7 +59,10 @@ static void handle_calls(struct pex_req *r, struct tsr_participant *p)
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
     if (tsr_participant_attach_media(p, sdp, &answer, &why, &err) != 0) {
-        tsr_pex_fail(r, refusal_status(why), "%s", err ? err : "media refused");
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_pex_fail(r, 403, TSR_PEX_OUT_OF_RESOURCE);
+        else
+            tsr_pex_fail(r, refusal_status(why), "%s", err ? err : "media refused");
         g_free(err);
         return;
     }

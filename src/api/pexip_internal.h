@@ -7,6 +7,12 @@
 
 #include <stdbool.h>
 
+/* A join refused because the server is at capacity (Tessera's "capacity"), in
+ * Pexip's words: the SDK knows this result (error code #pex114) and shows it. It
+ * is answered as the other join refusals are ("Participant limit reached"): 403
+ * with {"status":"failed"}, which the SDK's validators accept. */
+#define TSR_PEX_OUT_OF_RESOURCE "Out of resource"
+
 struct tsr_pexip_api {
     struct tsr_http *http;
     struct tsr_conference_registry *reg;

@@ -49,6 +49,8 @@ const char *tsr_conference_refusal_code(enum tsr_conference_refusal r)
         return "media_failed";
     case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
         return "too_many_attempts";
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
+        return "capacity";
     }
     return "unknown";
 }
@@ -114,6 +116,8 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
     opts->token_ttl_s = cfg->token_ttl_s;
     opts->default_max_participants = cfg->max_participants;
     opts->default_layout = cfg->default_layout;
+    opts->max_media_participants = cfg->mixer_max_participants;
+    opts->max_load = (double)cfg->mixer_max_load_percent / 100.0;
 }
 
 static void update_gauges(struct tsr_conference_registry *reg)
@@ -136,7 +140,8 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     const char *layout =
         tsr_conference_layout_canonical(opts->default_layout ? opts->default_layout : "grid");
     if (!layout || opts->token_ttl_s <= 0 || opts->empty_timeout_s < 0 ||
-        opts->default_max_participants <= 0)
+        opts->default_max_participants <= 0 || opts->max_media_participants < 0 ||
+        !(opts->max_load >= 0))
         return -EINVAL;
     if (opts->media && (!opts->media->attach || !opts->media->detach))
         return -EINVAL;
@@ -564,6 +569,7 @@ static int refusal_rc(enum tsr_conference_refusal r)
     case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
         return TSR_ERR_AUTH;
     case TSR_CONFERENCE_REFUSAL_FULL:
+    case TSR_CONFERENCE_REFUSAL_CAPACITY:
         return TSR_ERR_FULL;
     case TSR_CONFERENCE_REFUSAL_LOCKED:
         return TSR_ERR_STATE;
@@ -657,6 +663,8 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup("this server has no media engine wired; it can only join without SDP");
         return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
     }
+    if (req->offer_sdp || req->media_expected)
+        return tsr_conference_capacity_check(reg, msg);
     return TSR_CONFERENCE_REFUSAL_NONE;
 }
 
@@ -679,7 +687,7 @@ static enum tsr_conference_refusal attach_media(struct tsr_conference_registry *
     return TSR_CONFERENCE_REFUSAL_MEDIA_FAILED;
 }
 
-static void count_refusal(enum tsr_conference_refusal r)
+void tsr_conference_count_refusal(enum tsr_conference_refusal r)
 {
     char labels[64];
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_conference_refusal_code(r));
@@ -727,7 +735,7 @@ int tsr_conference_join(struct tsr_conference_registry *reg,
         g_free(answer);
     return 0;
 refused:
-    count_refusal(r);
+    tsr_conference_count_refusal(r);
     TSR_LOG(TSR_LOG_INFO, req->alias && alias_valid(req->alias) ? req->alias : NULL,
             "join refused: %s (%s)", tsr_conference_refusal_code(r), msg);
     *refusal = r;

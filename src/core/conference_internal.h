@@ -81,5 +81,11 @@ void tsr_conference_became_empty(struct tsr_conference *c);
 int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
                         const char *display_name, enum tsr_role role);
 void tsr_participant_free(struct tsr_participant **p);
+/* Counts a refused join in tessera_join_refusals_total{reason}. */
+void tsr_conference_count_refusal(enum tsr_conference_refusal r);
+/* conference_capacity.c: NONE, or CAPACITY with *msg (g_free) when the server
+ * cannot take one more participant with media (see the registry options). */
+enum tsr_conference_refusal tsr_conference_capacity_check(struct tsr_conference_registry *reg,
+                                                          char **msg);
 
 #endif

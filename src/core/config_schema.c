@@ -100,6 +100,12 @@ static const struct tsr_config_key schema[] = {
             "A participant whose ICE consent fails this long is removed."),
     INT_KEY("mixer", "net_threads", mixer_net_threads, 0, 64, "0",
             "Threads running ICE/DTLS/SRTP/RTP and decoding; 0 = one per CPU core."),
+    INT_KEY("mixer", "max_participants", mixer_max_participants, 0, 100000, "0",
+            "Server-wide cap on participants with media (all conferences); joins past it get "
+            "503 capacity; 0 = no cap."),
+    INT_KEY("mixer", "max_load_percent", mixer_max_load_percent, 0, 100, "80",
+            "Refuse joins with media while composing+encoding keeps more than this % of the "
+            "usable cores busy; 0 = off."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -8,6 +8,7 @@
 #include <tessera/media_peer.h>
 #include <tessera/metrics.h>
 #include <tessera/net_loops.h>
+#include <tessera/video_load.h>
 #include <tessera/webrtc_transport.h>
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct tsr_media_engine {
     struct tsr_webrtc_config webrtc;
     struct tsr_conference_registry *reg;
     GHashTable *confs; /* alias → struct engine_conf* */
+    struct tsr_video_load *video_load; /* the mixers add to it; admission reads it */
     uint32_t next_id;
 };
 
@@ -86,6 +88,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .on_talkers = on_talkers,
         .on_failed = on_failed,
         .user = ec,
+        .video_load = e->video_load,
     };
     tsr_audio_mixer_params_from_config(&mp.audio, &mp.audio_variant, &e->cfg);
     int rc = tsr_conf_mixer_new(&ec->mixer, &mp);
@@ -280,6 +283,12 @@ static int engine_answer_reoffer(void *user, struct tsr_participant *p, const ch
     return engine_sdp_op(p, SDP_OP_REOFFER, offer_sdp, answer_sdp, err_text);
 }
 
+static double engine_load(void *user)
+{
+    struct tsr_media_engine *e = user;
+    return tsr_video_load_get(e->video_load);
+}
+
 static const struct tsr_conference_media_ops engine_ops = {
     .attach = engine_attach,
     .detach = engine_detach,
@@ -291,6 +300,7 @@ static const struct tsr_conference_media_ops engine_ops = {
     .create_send_offer = engine_create_send_offer,
     .apply_send_answer = engine_apply_send_answer,
     .answer_reoffer = engine_answer_reoffer,
+    .load = engine_load,
 };
 
 const struct tsr_conference_media_ops *tsr_media_engine_ops(void)
@@ -311,6 +321,7 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
     tsr_webrtc_config_from(&e->webrtc, &e->cfg);
     e->webrtc.cert = e->cert;
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
+    tsr_video_load_new(&e->video_load, 0);
     tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);
     TSR_LOG(TSR_LOG_INFO, "media", "DTLS fingerprint sha-256 %s",
             tsr_dtls_cert_fingerprint(e->cert));
@@ -330,6 +341,19 @@ static void collect_conferences(void *user)
                   (double)tsr_conference_registry_n_participants(e->reg));
     tsr_gauge_set(tsr_metrics_gauge("tessera_mixers", NULL, "Conference mixer threads."),
                   (double)g_hash_table_size(e->confs));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_participants_with_media", NULL,
+                                    "Participants with media, all conferences (what [mixer] "
+                                    "max_participants caps)."),
+                  (double)tsr_conference_registry_n_with_media(e->reg));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_video_load", NULL,
+                                    "Smoothed share of the usable CPU cores busy composing and "
+                                    "encoding video (1 = all); joins are refused above [mixer] "
+                                    "max_load_percent."),
+                  tsr_video_load_get(e->video_load));
+    tsr_gauge_set(tsr_metrics_gauge("tessera_usable_cpu_cores", NULL,
+                                    "CPU cores this process may run on (what the video load "
+                                    "divides by)."),
+                  (double)tsr_video_load_cores(e->video_load));
 }
 
 void tsr_media_engine_set_registry(struct tsr_media_engine *e,
@@ -347,6 +371,7 @@ void tsr_media_engine_free(struct tsr_media_engine **pp)
     struct tsr_media_engine *e = *pp;
     tsr_metrics_remove_collector(collect_conferences, e);
     g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
+    tsr_video_load_free(&e->video_load); /* after the mixers that add to it stopped */
     tsr_net_loops_free(&e->loops);
     tsr_dtls_cert_unref(&e->cert);
     g_free(e);

@@ -227,6 +227,13 @@ int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sd
         *err_text = g_strdup("this server has no media engine wired");
         return TSR_ERR_UNSUPPORTED;
     }
+    if (tsr_conference_capacity_check(reg, err_text) != TSR_CONFERENCE_REFUSAL_NONE) {
+        *refusal = TSR_CONFERENCE_REFUSAL_CAPACITY;
+        tsr_conference_count_refusal(*refusal);
+        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id,
+                *err_text);
+        return TSR_ERR_FULL;
+    }
     int rc = reg->opts.media->attach(reg->opts.media_user, p, offer_sdp, &answer, &media_msg);
     if (rc != 0) {
         *refusal = rc == TSR_ERR_INVALID       ? TSR_CONFERENCE_REFUSAL_BAD_SDP

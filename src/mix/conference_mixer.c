@@ -108,6 +108,17 @@ static void update_stats(struct tsr_conf_mixer *m)
     g_mutex_unlock(&m->stats_lock);
 }
 
+/* One video tick, with its CPU time (this thread's, plus the pool's jobs for it)
+ * counted against the frame period in the conference's share of the video load. */
+static void video_tick_metered(struct tsr_conf_mixer *m, int64_t tick_us, int64_t period_us)
+{
+    int64_t cpu0 = tsr_video_load_thread_cpu_us();
+    tsr_mix_video_tick(m, tick_us);
+    int64_t busy = tsr_video_load_thread_cpu_us() - cpu0 +
+                   atomic_exchange_explicit(&m->tick_worker_cpu_us, 0, memory_order_relaxed);
+    tsr_video_load_share_update(&m->load, busy, period_us);
+}
+
 /* Video ticks are scheduled on exact multiples of the frame period from the
  * conference's start (the media clock the audio thread shares), so capture times
  * and RTP timestamps advance evenly whatever the wake-up jitter. */
@@ -130,10 +141,11 @@ static gpointer mixer_main(gpointer data)
         now = g_get_monotonic_time();
         if (now < next_video)
             continue;
-        tsr_mix_video_tick(m, next_video);
+        video_tick_metered(m, next_video, video_period);
         next_video = now - next_video > MAX_LAG_US ? now + video_period : next_video + video_period;
         update_stats(m);
     }
+    tsr_video_load_share_clear(&m->load);
     while (m->peers->len)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
@@ -174,6 +186,8 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     g_mutex_init(&m->talkers_lock);
     g_mutex_init(&m->jobs_lock);
     g_cond_init(&m->jobs_done);
+    atomic_init(&m->tick_worker_cpu_us, 0);
+    m->load.meter = params->video_load;
     m->start_us = g_get_monotonic_time();
     char name[16];
     g_snprintf(name, sizeof name, "mix-%.10s", m->log_ctx);

@@ -8,8 +8,10 @@
 #include <tessera/encoder_group.h>
 #include <tessera/layout.h>
 #include <tessera/rtp_codec.h>
+#include <tessera/video_load.h>
 
 #include <glib.h>
+#include <stdatomic.h>
 
 #define MIXER_CODECS 2 /* TSR_VIDEO_CODEC_VP8, TSR_VIDEO_CODEC_H264 */
 #define MIXER_TIERS 2  /* 0: the configured bitrate; 1: a third of it, for weak downlinks */
@@ -148,6 +150,8 @@ struct tsr_conf_mixer {
     GMutex jobs_lock;
     GCond jobs_done;
     int jobs_pending;
+    _Atomic int64_t tick_worker_cpu_us; /* CPU time of this tick's jobs on the pool */
+    struct tsr_video_load_share load;   /* this conference's part of params.video_load */
 
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;

@@ -337,7 +337,10 @@ void tsr_mix_video_job(gpointer job, gpointer mixer)
 {
     struct tsr_conf_mixer *m = mixer;
     struct mix_job *j = job;
+    int64_t cpu0 = tsr_video_load_thread_cpu_us();
     j->run(m, j->arg);
+    atomic_fetch_add_explicit(&m->tick_worker_cpu_us, tsr_video_load_thread_cpu_us() - cpu0,
+                              memory_order_relaxed);
     g_mutex_lock(&m->jobs_lock);
     if (--m->jobs_pending == 0)
         g_cond_signal(&m->jobs_done);

@@ -31,6 +31,8 @@ level = info
 [conferences]
 allow_adhoc = false
 file = $TMP/conferences.json
+[mixer]
+max_participants = 2
 CONF
   ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
   LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
@@ -48,7 +50,7 @@ B="http://127.0.0.1:$PORT/api/v1"
 
 # req METHOD PATH [BODY] [TOKEN] -> $CODE, $BODY
 req() {
-  local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$1" "$B$2")
+  local args=(-s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" "$B$2")
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
   [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
   CODE=$(curl "${args[@]}")
@@ -167,6 +169,41 @@ O2=$(field token); O2_ID=$(field participant_id)
 expect POST /conferences/open/join '{"display_name":"O3"}' "" 409 conference_full
 expect POST /participants/$O2_ID/leave '' "$O2" 204 ""
 expect POST /participants/$O1_ID/leave '' "$O1" 204 ""
+
+# --- server capacity: [mixer] max_participants = 2 participants with media, all
+# conferences together (roster-only joins do not count); the third is refused with
+# 503 capacity and Retry-After, the two inside keep their media, a leave frees a place.
+if [ "$MEDIA" = true ]; then
+  # Chrome's offer without its candidates (as if it trickled them later): checks
+  # against those unreachable addresses would fail ICE within ~10 s and remove the
+  # participants before this section is done on a loaded machine.
+  SDP=$(tr -d '\r' < "$SRC/tests/data/sdp/chrome_offer.sdp" | grep -v '^a=candidate' |
+        awk '{printf "%s\\r\\n", $0}')
+  has_media() { echo "$BODY" | grep -q "\"id\":\"$1\"[^}]*\"has_media\":true"; }
+  expect POST /conferences/open/join "{\"display_name\":\"M1\",\"sdp\":\"$SDP\"}" "" 200 ""
+  M1=$(field token); M1_ID=$(field participant_id)
+  expect POST /conferences/board/join "{\"display_name\":\"M2\",\"pin\":\"5678\",\"sdp\":\"$SDP\"}" "" 200 ""
+  M2=$(field token); M2_ID=$(field participant_id)
+  expect POST /conferences/board/join "{\"display_name\":\"M3\",\"pin\":\"5678\",\"sdp\":\"$SDP\"}" "" 503 capacity
+  grep -qi '^Retry-After: 10' "$TMP/headers" || fail "capacity refusal without Retry-After: $(cat "$TMP/headers")"
+  expect POST /conferences/open/join '{"display_name":"Panel"}' "" 200 ""
+  P=$(field token); P_ID=$(field participant_id)
+  expect GET /conferences/board "" "$M2" 200 ""
+  has_media "$M2_ID" || fail "M2 lost its media: $BODY"
+  expect GET /conferences/open "" "$M1" 200 ""
+  has_media "$M1_ID" || fail "M1 lost its media: $BODY"
+  curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/metrics"
+  grep -q 'tessera_join_refusals_total{reason="capacity"} 1$' "$TMP/metrics" || fail "capacity refusal not counted"
+  grep -q 'tessera_http_errors_total{code="capacity"} 1$' "$TMP/metrics" || fail "capacity error not counted"
+  grep -q '^tessera_participants_with_media 2$' "$TMP/metrics" || fail "participants with media: $(grep with_media "$TMP/metrics")"
+  grep -q '^tessera_video_load [0-9]' "$TMP/metrics" || fail "no tessera_video_load gauge"
+  expect POST /participants/$M1_ID/leave '' "$M1" 204 ""
+  expect POST /conferences/board/join "{\"display_name\":\"M3\",\"pin\":\"5678\",\"sdp\":\"$SDP\"}" "" 200 ""
+  M3=$(field token); M3_ID=$(field participant_id)
+  expect POST /participants/$M2_ID/leave '' "$M2" 204 ""
+  expect POST /participants/$M3_ID/leave '' "$M3" 204 ""
+  expect POST /participants/$P_ID/leave '' "$P" 204 ""
+fi
 
 # --- PIN guessing is throttled per conference (one wrong PIN was sent above) ---
 for i in $(seq 9); do expect POST /conferences/board/join '{"display_name":"G","pin":"0000"}' "" 403 wrong_pin; done

@@ -879,6 +879,55 @@ static void test_join_leave_loop(void)
         ;
 }
 
+/* [mixer] max_participants = 2: with two real participants in, a third join with
+ * media is refused (capacity, counted) and nothing is set up for it; the two keep
+ * their media and keep seeing each other; the video work of their conference shows
+ * in tessera_video_load; after one leaves, a join with media gets in again. */
+static void test_capacity_cap(void)
+{
+    struct server srv = {0};
+    char *conf = g_strconcat(two_client_conf, "max_participants = 2\n", NULL);
+    server_start(&srv, conf);
+    g_free(conf);
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    start_two_clients(&srv);
+    double refused_before = metric("tessera_join_refusals_total{reason=\"capacity\"}");
+    struct client carol = {.name = "carol", .y = 200, .u = 100, .v = 100, .tone_hz = 700};
+    client_init(&carol, g_main_context_default());
+    char *offer = client_offer(&carol);
+    enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
+    g_assert_cmpint(join_text(srv.reg, offer, &refusal), ==, TSR_ERR_FULL);
+    g_assert_cmpint(refusal, ==, TSR_CONFERENCE_REFUSAL_CAPACITY);
+    g_assert_cmpint(join_text(srv.reg, offer, &refusal), ==, TSR_ERR_FULL);
+    g_assert_cmpfloat(metric("tessera_join_refusals_total{reason=\"capacity\"}"), ==,
+                      refused_before + 2);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(srv.reg), ==, 2);
+    g_assert_cmpuint(tsr_conference_registry_n_with_media(srv.reg), ==, 2);
+    g_assert_true(tsr_participant_has_media(clients[0].participant) &&
+                  tsr_participant_has_media(clients[1].participant));
+    pictures_target = MAX(clients[0].pictures, clients[1].pictures) + 15;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(each_sees_the_other());
+    g_assert_cmpfloat(metric("tessera_video_load"), >, 0);
+    g_assert_cmpfloat(metric("tessera_participants_with_media"), ==, 2);
+
+    tsr_participant_leave(clients[1].participant, TSR_LEAVE_REQUESTED);
+    clients[1].participant = NULL;
+    tsr_webrtc_transport_close(clients[1].t);
+    clients[1].connected = false;
+    join(srv.reg, &carol);
+    g_assert_true(tsr_participant_has_media(carol.participant));
+    g_assert_cmpuint(tsr_conference_registry_n_with_media(srv.reg), ==, 2);
+    tsr_participant_leave(carol.participant, TSR_LEAVE_REQUESTED);
+    g_free(offer);
+    g_source_remove(ta);
+    g_source_remove(tv);
+    server_stop(&srv);
+    client_fini(&carol);
+    for (int i = 0; i < 2; i++)
+        client_fini(&clients[i]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -889,6 +938,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
     g_test_add_func("/conference_media/bad_input", test_bad_input);
     g_test_add_func("/conference_media/three_clients_share_tiles", test_three_clients_share_tiles);
+    g_test_add_func("/conference_media/capacity_cap", test_capacity_cap);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -1,11 +1,17 @@
 /* The Pexip client API over real HTTP (libsoup server in its own thread, libsoup
- * client here), with the conference core behind it and no media engine:
- * the PIN flow of spec §3.2, CORS, bad input → the failed envelope with nothing
- * changed, and the event stream (roster, hand, chat, mute, layout, kick, token
- * expiry on the core's clock, end for all). */
+ * client here), with the conference core behind it: the PIN flow of spec §3.2,
+ * CORS, bad input → the failed envelope with nothing changed, the event stream
+ * (roster, hand, chat, mute, layout, kick, token expiry on the core's clock, end
+ * for all), and a server at capacity answered as the SDK knows it.
+ *
+ * fake_media_ops below is a TEST DOUBLE for the media layer (no WebRTC here): it
+ * answers offers that have m-lines, refuses others as having no common codec, and
+ * reports the load the test sets. The server is capped at two participants with
+ * media and a load of 0.8. */
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
+#include <tessera/metrics.h>
 #include <tessera/pexip_api.h>
 
 #include <glib.h>
@@ -26,6 +32,7 @@ struct server_thread {
     bool ready;
     uint16_t port;
     int64_t now_us; /* the registry's clock; under lock */
+    double load;    /* what the fake media layer reports; under lock */
 };
 
 static struct server_thread st;
@@ -40,13 +47,44 @@ static int64_t test_clock(void *user)
     return v;
 }
 
+/* --- test double for the media layer ------------------------------------------ */
+static int fake_attach(void *user, struct tsr_participant *p, const char *offer, char **answer,
+                       char **err)
+{
+    (void)user, (void)p;
+    if (!strstr(offer, "\nm=")) {
+        *err = g_strdup("fake: no m-lines, no common codec");
+        return TSR_ERR_UNSUPPORTED;
+    }
+    *answer = g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
+    return 0;
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+}
+
+static double fake_load(void *user)
+{
+    (void)user;
+    g_mutex_lock(&st.lock);
+    double v = st.load;
+    g_mutex_unlock(&st.lock);
+    return v;
+}
+
+static const struct tsr_conference_media_ops fake_media_ops = {
+    .attach = fake_attach, .detach = fake_detach, .load = fake_load};
+
 static gpointer serve(gpointer data)
 {
     (void)data;
     g_main_context_push_thread_default(st.ctx);
     struct tsr_conference_registry_opts o = {
         .allow_adhoc = false, .empty_timeout_s = 0, .token_ttl_s = 120,
-        .default_max_participants = 10, .clock = test_clock, .context = st.ctx};
+        .default_max_participants = 10, .max_media_participants = 2, .max_load = 0.8,
+        .media = &fake_media_ops, .clock = test_clock, .context = st.ctx};
     char *err = NULL;
     g_assert_cmpint(tsr_http_new(&st.http, "127.0.0.1", 0), ==, 0);
     g_assert_cmpint(tsr_conference_registry_new(&st.reg, &o), ==, 0);
@@ -332,7 +370,7 @@ static void test_bad_input(void)
     assert_failed(&r, 413);
     r = post_tok(path, "{\"call_type\":\"WEBRTC\",\"sdp\":\"v=0\"}", tok2); /* Ben on Ann's */
     assert_failed(&r, 403);
-    /* no media engine here: a well-formed offer is refused, not crashed on */
+    /* an offer the media layer cannot answer is refused, not crashed on */
     r = post_tok(path, "{\"call_type\":\"WEBRTC\",\"sdp\":\"v=0\\r\\n\"}", tok);
     assert_failed(&r, 403);
     g_free(path);
@@ -561,6 +599,98 @@ static void test_events(void)
     g_free(ta), g_free(ia), g_free(tb), g_free(ib), g_free(tc), g_free(ic);
 }
 
+static void set_load(double v)
+{
+    g_mutex_lock(&st.lock);
+    st.load = v;
+    g_mutex_unlock(&st.lock);
+}
+
+#define OFFER                                                                                      \
+    "{\"call_type\":\"WEBRTC\",\"sdp\":\"v=0\\r\\nm=audio 9 UDP/TLS/RTP/SAVPF 111\\r\\n\"}"
+
+/* participants/{uuid}/calls with an offer; returns the HTTP reply. */
+static struct reply call_media(const char *alias, const char *uuid, const char *token)
+{
+    char *path = g_strdup_printf(BASE "%s/participants/%s/calls", alias, uuid);
+    struct reply r = post_tok(path, OFFER, token);
+    g_free(path);
+    return r;
+}
+
+/* A refusal for capacity: 403 {"status":"failed","result":"Out of resource"}. */
+static void assert_out_of_resource(struct reply *r)
+{
+    g_assert_cmpstr(json_string_value(json_object_get(r->json, "result")), ==, "Out of resource");
+    assert_failed(r, 403);
+}
+
+static uint64_t refusals(const char *metric, const char *labels)
+{
+    return tsr_counter_value(tsr_metrics_counter(metric, labels, NULL));
+}
+
+/* Two participants with media fill the server: a third call and a new
+ * request_token get "Out of resource" (the SDK's #pex114), counted; the two keep
+ * their calls; a leave frees a place. The measured load refuses the same way. */
+static void test_capacity(void)
+{
+    uint64_t refused = refusals("tessera_join_refusals_total", "reason=\"capacity\"");
+    uint64_t failed = refusals("tessera_pexip_errors_total", "status=\"403\"");
+    char *tok[4], *id[4], *call_uuid[2];
+    static const char *const names[] = {"M1", "M2", "M3", "M4"};
+    for (int i = 0; i < 3; i++)
+        join("meet", names[i], NULL, &tok[i], &id[i]);
+    for (int i = 0; i < 2; i++) {
+        struct reply r = call_media("meet", id[i], tok[i]);
+        g_assert_cmpuint(r.status, ==, 200);
+        call_uuid[i] = g_strdup(json_string_value(json_object_get(result(&r), "call_uuid")));
+        g_assert_nonnull(call_uuid[i]);
+        reply_clear(&r);
+    }
+    struct reply r = call_media("meet", id[2], tok[2]);
+    assert_out_of_resource(&r);
+    r = call("POST", BASE "meet/request_token", "{\"display_name\":\"M4\"}", NULL);
+    assert_out_of_resource(&r);
+    g_assert_cmpuint(participants(), ==, 3); /* M4 was not listed */
+    g_assert_cmpuint(refusals("tessera_join_refusals_total", "reason=\"capacity\""), ==,
+                     refused + 2);
+    g_assert_cmpuint(refusals("tessera_pexip_errors_total", "status=\"403\""), ==, failed + 2);
+    /* the two calls are still there */
+    for (int i = 0; i < 2; i++) {
+        char *path = g_strdup_printf(BASE "meet/participants/%s/calls/%s/ack", id[i], call_uuid[i]);
+        r = post_tok(path, "{}", tok[i]);
+        g_assert_true(json_is_true(result(&r)));
+        reply_clear(&r);
+        g_free(path);
+        g_free(call_uuid[i]);
+    }
+    /* M2 hangs up and leaves: M3's call gets in */
+    r = post_tok(BASE "meet/release_token", NULL, tok[1]);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    r = call_media("meet", id[2], tok[2]);
+    g_assert_cmpuint(r.status, ==, 200);
+    reply_clear(&r);
+    r = post_tok(BASE "meet/release_token", NULL, tok[2]);
+    reply_clear(&r);
+    /* the measured limit: above 0.8 nobody new gets in, under it they do */
+    set_load(0.95);
+    r = call("POST", BASE "meet/request_token", "{\"display_name\":\"M4\"}", NULL);
+    assert_out_of_resource(&r);
+    set_load(0.5);
+    join("meet", names[3], NULL, &tok[3], &id[3]);
+    for (int i = 0; i < 4; i++) {
+        if (i != 1 && i != 2) {
+            r = post_tok(BASE "meet/release_token", NULL, tok[i]);
+            reply_clear(&r);
+        }
+        g_free(tok[i]);
+        g_free(id[i]);
+    }
+    g_assert_cmpuint(participants(), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -579,6 +709,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pexip_api/cors", test_cors);
     g_test_add_func("/pexip_api/bad_input", test_bad_input);
     g_test_add_func("/pexip_api/events", test_events);
+    g_test_add_func("/pexip_api/capacity", test_capacity);
     int rc = g_test_run();
     g_object_unref(session);
     g_main_loop_quit(st.loop);

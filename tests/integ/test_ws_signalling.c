@@ -5,7 +5,8 @@
  * the offer are taken silently; bye and a dropped socket both leave; the server
  * removing a participant says bye. Every bad input gets its JSON error code (and
  * a counter), closes the socket where documented, and the bystander already in
- * the conference is left exactly as it was. */
+ * the conference is left exactly as it was. The server is capped at two
+ * participants with media ([mixer] max_participants): the third gets "capacity". */
 #include <tessera/config.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
@@ -372,9 +373,29 @@ static void test_refusals(void)
     struct client *first = client_connect("tiny");
     join(first, "tiny", false);
     expect_refusal("tiny", srv.offer, "conference_full");
+    /* the server carries its two participants with media ([mixer] max_participants):
+     * a third is refused in any conference, and the two inside keep their media */
+    uint64_t refused = tsr_counter_value(tsr_metrics_counter(
+        "tessera_join_refusals_total", "reason=\"capacity\"", "Joins refused, by reason."));
+    expect_refusal("open?name=Third", srv.offer, "capacity");
+    g_assert_cmpuint(tsr_counter_value(tsr_metrics_counter("tessera_join_refusals_total",
+                                                           "reason=\"capacity\"",
+                                                           "Joins refused, by reason.")),
+                     ==, refused + 1);
+    g_assert_true(
+        tsr_participant_has_media(tsr_conference_registry_find_participant(srv.reg, b.id)));
+    g_assert_cmpuint(tsr_conference_registry_n_with_media(srv.reg), ==, 2);
+    g_assert_false(first->closed);
     client_send(first, "{\"bye\":true}");
     expect_closed(first, SOUP_WEBSOCKET_CLOSE_NORMAL);
     client_free(first);
+    g_assert_true(run_until(n_participants_is, GSIZE_TO_POINTER(1), 15));
+    /* one left: a join with media gets in again */
+    struct client *again = client_connect("open?name=Again");
+    join(again, "open", false);
+    client_send(again, "{\"bye\":true}");
+    expect_closed(again, SOUP_WEBSOCKET_CLOSE_NORMAL);
+    client_free(again);
     g_assert_true(run_until(n_participants_is, GSIZE_TO_POINTER(1), 15));
     bystander_check_and_leave(&b);
 }
@@ -418,8 +439,10 @@ static void setup(void)
     struct tsr_config cfg;
     tsr_config_defaults(&cfg);
     char *err = NULL;
+    /* max_participants: two participants with media at most, server-wide */
     const char *conf = "[mixer]\ncanvas_width = 160\ncanvas_height = 90\nfps = 10\n"
-                       "net_threads = 2\n[webrtc]\nrtp_port_min = 44000\nrtp_port_max = 44999\n"
+                       "net_threads = 2\nmax_participants = 2\n"
+                       "[webrtc]\nrtp_port_min = 44000\nrtp_port_max = 44999\n"
                        "[conferences]\nallow_adhoc = false\nempty_timeout_s = 0\n";
     g_assert_cmpint(tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err), ==, 0);
     g_assert_cmpint(tsr_media_engine_new(&srv.engine, &cfg), ==, 0);

@@ -10,11 +10,13 @@
 #include <tessera/metrics.h>
 
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
 /* --- test double for the media layer ---------------------------------------- */
 struct fake_media {
     int attach_rc; /* what attach returns */
+    double load;   /* what load returns */
     int attached, detached, candidates, layouts, mutes, ended, renegotiated;
     bool last_audio_muted, last_video_muted;
     char last_layout[16];
@@ -88,6 +90,11 @@ static void fake_conference_ended(void *user, struct tsr_conference *c)
     ((struct fake_media *)user)->ended++;
 }
 
+static double fake_load(void *user)
+{
+    return ((struct fake_media *)user)->load;
+}
+
 static const struct tsr_conference_media_ops fake_media_ops = {
     .attach = fake_attach,
     .detach = fake_detach,
@@ -96,6 +103,7 @@ static const struct tsr_conference_media_ops fake_media_ops = {
     .set_layout = fake_set_layout,
     .set_muted = fake_set_muted,
     .conference_ended = fake_conference_ended,
+    .load = fake_load,
 };
 
 /* --- fixture ------------------------------------------------------------------ */
@@ -121,24 +129,42 @@ static void fx_on_event(const struct tsr_conference_event *ev, void *user)
                                                reason ? json_string_value(reason) : "-"));
 }
 
-static void fx_setup(struct fx *f, bool with_media, bool adhoc, int64_t empty_timeout_s)
+/* Starts the fixture's registry with opts (clock and media user filled in here). */
+static void fx_start(struct fx *f, struct tsr_conference_registry_opts *o)
 {
     memset(f, 0, sizeof *f);
     f->now_us = 1000 * G_USEC_PER_SEC;
     f->events = g_ptr_array_new_with_free_func(g_free);
+    o->token_ttl_s = 120;
+    o->default_max_participants = 25;
+    o->media_user = &f->media;
+    o->clock = fx_clock;
+    o->clock_user = f;
+    g_assert_cmpint(tsr_conference_registry_new(&f->reg, o), ==, 0);
+    g_assert_cmpint(tsr_conference_registry_subscribe(f->reg, NULL, fx_on_event, f, &f->sub), ==,
+                    0);
+}
+
+static void fx_setup(struct fx *f, bool with_media, bool adhoc, int64_t empty_timeout_s)
+{
     struct tsr_conference_registry_opts o = {
         .allow_adhoc = adhoc,
         .empty_timeout_s = empty_timeout_s,
-        .token_ttl_s = 120,
-        .default_max_participants = 25,
         .media = with_media ? &fake_media_ops : NULL,
-        .media_user = &f->media,
-        .clock = fx_clock,
-        .clock_user = f,
     };
-    g_assert_cmpint(tsr_conference_registry_new(&f->reg, &o), ==, 0);
-    g_assert_cmpint(tsr_conference_registry_subscribe(f->reg, NULL, fx_on_event, f, &f->sub), ==,
-                    0);
+    fx_start(f, &o);
+}
+
+/* A registry with server-wide capacity limits (see tsr_conference_registry_opts). */
+static void fx_setup_capacity(struct fx *f, int64_t max_media, double max_load)
+{
+    struct tsr_conference_registry_opts o = {
+        .allow_adhoc = true,
+        .max_media_participants = max_media,
+        .max_load = max_load,
+        .media = &fake_media_ops,
+    };
+    fx_start(f, &o);
 }
 
 static void fx_teardown(struct fx *f)
@@ -731,6 +757,141 @@ static void test_guest_limits_and_layout_names(void)
     fx_teardown(&f);
 }
 
+/* The admission decision alone: a cap counts participants with media, the
+ * measured load refuses only above its limit, 0 switches either off. */
+static void test_capacity_decide(void)
+{
+    g_assert_cmpint(tsr_conference_capacity_decide(1000, 0, 50.0, 0), ==,
+                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(1, 2, 0, 0), ==,
+                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(2, 2, 0, 0), ==, TSR_CONFERENCE_CAPACITY_CAP);
+    g_assert_cmpint(tsr_conference_capacity_decide(3, 2, 0, 0), ==, TSR_CONFERENCE_CAPACITY_CAP);
+    g_assert_cmpint(tsr_conference_capacity_decide(0, 0, 0.5, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(0, 0, 0.8, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(0, 0, 0.81, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_LOAD);
+    g_assert_cmpint(tsr_conference_capacity_decide(0, 0, 3.0, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_LOAD);
+    g_assert_cmpint(tsr_conference_capacity_decide(0, 0, NAN, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(5, 5, 0.9, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_CAP);
+    g_assert_cmpint(tsr_conference_capacity_decide(4, 5, 0.9, 0.8), ==,
+                    TSR_CONFERENCE_CAPACITY_LOAD);
+}
+
+static struct tsr_participant *join_media(struct fx *f, const char *alias, const char *name)
+{
+    struct tsr_conference_join_request req = {
+        .alias = alias, .display_name = name, .offer_sdp = "offer"};
+    struct tsr_participant *p = NULL;
+    enum tsr_conference_refusal r = TSR_CONFERENCE_REFUSAL_NONE;
+    char *err = NULL, *answer = NULL;
+    if (tsr_conference_join(f->reg, &req, &p, &answer, &r, &err) != 0)
+        g_error("join %s refused: %s (%s)", name, tsr_conference_refusal_code(r), err);
+    g_free(answer);
+    g_assert_true(tsr_participant_has_media(p));
+    return p;
+}
+
+static uint64_t capacity_refusals(void)
+{
+    return tsr_counter_value(tsr_metrics_counter("tessera_join_refusals_total",
+                                                 "reason=\"capacity\"",
+                                                 "Joins refused, by reason."));
+}
+
+/* attach_media on a roster-only participant: expect `rc` (and CAPACITY when refused). */
+static void attach_expect(struct tsr_participant *p, int rc)
+{
+    char *answer = NULL, *err = NULL;
+    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
+    g_assert_cmpint(tsr_participant_attach_media(p, "offer", &answer, &why, &err), ==, rc);
+    if (rc) {
+        g_assert_cmpint(why, ==, TSR_CONFERENCE_REFUSAL_CAPACITY);
+        g_assert_null(answer);
+        g_assert_nonnull(strstr(err, "capacity"));
+    }
+    g_free(answer);
+    g_free(err);
+}
+
+/* [mixer] max_participants = 2, across conferences: the third join with media is
+ * refused however it comes (offer, announced media, late attach), roster-only
+ * joins still get in, the two inside keep their media, and a leave frees a place. */
+static void test_capacity_cap(void)
+{
+    struct fx f;
+    fx_setup_capacity(&f, 2, 0);
+    g_assert_cmpstr(tsr_conference_refusal_code(TSR_CONFERENCE_REFUSAL_CAPACITY), ==, "capacity");
+    struct tsr_participant *a = join_media(&f, "one", "A");
+    struct tsr_participant *b = join_media(&f, "two", "B");
+    struct tsr_participant *roster = join_ok(&f, "one", "Panel", NULL);
+    g_assert_cmpuint(tsr_conference_registry_n_with_media(f.reg), ==, 2);
+    g_assert_cmpint(join_refused(&f, "one", "C", NULL, "offer"), ==,
+                    TSR_CONFERENCE_REFUSAL_CAPACITY);
+    g_assert_cmpint(join_refused(&f, "three", "C", NULL, "offer"), ==,
+                    TSR_CONFERENCE_REFUSAL_CAPACITY);
+    struct tsr_conference_join_request announced = {
+        .alias = "one", .display_name = "Pex", .media_expected = true};
+    struct tsr_participant *p = NULL;
+    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
+    char *err = NULL;
+    g_assert_cmpint(tsr_conference_join(f.reg, &announced, &p, NULL, &why, &err), ==,
+                    TSR_ERR_FULL);
+    g_assert_cmpint(why, ==, TSR_CONFERENCE_REFUSAL_CAPACITY);
+    g_free(err);
+    attach_expect(roster, TSR_ERR_FULL);
+    g_assert_false(tsr_participant_has_media(roster));
+    g_assert_cmpuint(capacity_refusals(), ==, 4);
+    /* nothing was created for the refused, nobody inside lost anything */
+    g_assert_null(tsr_conference_registry_find(f.reg, "three"));
+    g_assert_cmpuint(tsr_conference_registry_n_participants(f.reg), ==, 3);
+    g_assert_true(tsr_participant_has_media(a) && tsr_participant_has_media(b));
+    g_assert_cmpint(f.media.attached, ==, 2);
+    g_assert_cmpint(f.media.detached, ==, 0);
+    /* one leaves: the next join with media gets in */
+    tsr_participant_leave(b, TSR_LEAVE_REQUESTED);
+    attach_expect(roster, 0);
+    g_assert_true(tsr_participant_has_media(roster));
+    g_assert_cmpint(join_refused(&f, "one", "D", NULL, "offer"), ==,
+                    TSR_CONFERENCE_REFUSAL_CAPACITY);
+    tsr_participant_detach_media(roster);
+    join_media(&f, "one", "D");
+    g_assert_cmpuint(tsr_conference_registry_n_with_media(f.reg), ==, 2);
+    fx_teardown(&f);
+}
+
+/* The measured limit: the media layer's load above max_load refuses joins with
+ * media (not roster-only ones); back under it, they are admitted again. */
+static void test_capacity_load(void)
+{
+    struct fx f;
+    fx_setup_capacity(&f, 0, 0.8);
+    f.media.load = 0.5;
+    struct tsr_participant *a = join_media(&f, "room", "A");
+    f.media.load = 0.9;
+    g_assert_cmpint(join_refused(&f, "room", "B", NULL, "offer"), ==,
+                    TSR_CONFERENCE_REFUSAL_CAPACITY);
+    struct tsr_participant *roster = join_ok(&f, "room", "Panel", NULL);
+    attach_expect(roster, TSR_ERR_FULL);
+    g_assert_true(tsr_participant_has_media(a));
+    g_assert_cmpuint(capacity_refusals(), ==, 2);
+    f.media.load = 0.8; /* at the limit is not above it */
+    attach_expect(roster, 0);
+    join_media(&f, "room", "B");
+    fx_teardown(&f);
+    /* no cap and no load limit configured: never refused on capacity */
+    fx_setup_capacity(&f, 0, 0);
+    f.media.load = 5.0;
+    join_media(&f, "room", "A");
+    join_media(&f, "room", "B");
+    fx_teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -749,5 +910,8 @@ int main(int argc, char **argv)
     g_test_add_func("/conference/late_media", test_late_media);
     g_test_add_func("/conference/hand_chat_end", test_hand_chat_end);
     g_test_add_func("/conference/guest_limits_and_layout_names", test_guest_limits_and_layout_names);
+    g_test_add_func("/conference/capacity_decide", test_capacity_decide);
+    g_test_add_func("/conference/capacity_cap", test_capacity_cap);
+    g_test_add_func("/conference/capacity_load", test_capacity_load);
     return g_test_run();
 }
