@@ -147,7 +147,7 @@ scenario_audio1000() {
   csv_header "$csv"
   start_server
   load audio1000 --conferences 1 --participants 1000 --video none --talkers 3 \
-    --seconds "$SECS" --ramp-per-s 50 --warmup 5
+    --seconds "$SECS" --ramp-per-s 20 --warmup 5
   csv_row "$csv" audio1000
 }
 
