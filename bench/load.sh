@@ -87,6 +87,13 @@ rooms_steps() {
   done
   echo "scenario 1 ($tag): the last passing step had $knee rooms = $((knee * 4)) HD participants on one core"
   echo "$((knee * 4))" > "$OUT/load/${tag}_knee_participants"
+  # Past the knee at a browser-like pace (one join a second, so the measured video
+  # load follows each newcomer): the server refuses the joins it cannot carry
+  # (503 capacity) and those inside keep their frame rate.
+  start_server "$conf"
+  load "${tag}_past_knee" --conferences $((knee + 2)) --participants 4 --video 640x360 \
+    --layout grid --talkers 1 --seconds "$SECS" --decode-every 4 --ramp-per-s 1 "$@"
+  csv_row "$csv" "${tag}_past_knee"
   local half=$(( (knee + 1) / 2 ))
   [ "$half" -ge 1 ] || half=1
   start_server "$conf"
@@ -107,7 +114,7 @@ scenario_rooms() {
 plot_rooms() {
   command -v gnuplot >/dev/null 2>&1 || { echo "load.sh: gnuplot missing, no plot"; return 0; }
   for tag in rooms rooms_gallery; do
-    grep -v half_knee "$OUT/load_$tag.csv" | tail -n +2 | awk -F, '{print $3, $18, $6}' > "$TMP/$tag.dat"
+    grep -v -e half_knee -e past_knee "$OUT/load_$tag.csv" | tail -n +2 | awk -F, '{print $3, $18, $6}' > "$TMP/$tag.dat"
   done
   gnuplot <<GP
 set terminal pngcairo size 900,500
