@@ -145,6 +145,10 @@ struct load_results {
 void load_results_init(struct load_results *r);
 void load_results_fini(struct load_results *r);
 void load_results_error(struct load_results *r, const char *what);
+/* Purpose: count a bad HTTP answer as "WHAT: HTTP STATUS ERROR-CODE" (status 0: "WHAT:
+ * no answer"); `body` is the parsed answer or NULL. */
+void load_results_http_error(struct load_results *r, const char *what, int status,
+                             json_t *body);
 
 /* ---- a synthetic participant (load_peer.c) --------------------------------------- */
 

@@ -61,12 +61,8 @@ static void on_layout_set(void *user, int status, json_t *body, GBytes *raw)
 {
     (void)raw;
     struct load_run *run = user;
-    if (status != 200) {
-        const char *code = json_string_value(json_object_get(body, "error"));
-        char what[96];
-        g_snprintf(what, sizeof what, "layout: HTTP %d %s", status, code ? code : "");
-        load_results_error(&run->res, what);
-    }
+    if (status != 200)
+        load_results_http_error(&run->res, "layout", status, body);
 }
 
 void load_run_peer_joined(struct load_run *run, struct load_peer *p, const char *token)

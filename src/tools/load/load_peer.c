@@ -31,9 +31,11 @@ static const char *alias_of(const struct load_peer *p)
     return p->p.run->conf_alias[p->p.conference];
 }
 
+/* `what` NULL: the caller has counted the error already. */
 static void fail(struct load_peer *p, const char *what)
 {
-    load_results_error(&p->p.run->res, what);
+    if (what)
+        load_results_error(&p->p.run->res, what);
     if (p->state == LOAD_PEER_JOINING)
         p->p.run->res.joins_failed++;
     p->state = LOAD_PEER_FAILED;
@@ -124,12 +126,8 @@ static void on_candidate_posted(void *user, int status, json_t *body, GBytes *ra
 {
     (void)raw;
     struct load_peer *p = user;
-    if (status != 204 && p->state != LOAD_PEER_LEFT && p->state != LOAD_PEER_LEAVING) {
-        const char *code = json_string_value(json_object_get(body, "error"));
-        char what[96];
-        g_snprintf(what, sizeof what, "candidate: HTTP %d %s", status, code ? code : "");
-        load_results_error(&p->p.run->res, what);
-    }
+    if (status != 204 && p->state != LOAD_PEER_LEFT && p->state != LOAD_PEER_LEAVING)
+        load_results_http_error(&p->p.run->res, "candidate", status, body);
 }
 
 static void post_candidate(struct load_peer *p, const char *candidate)
@@ -159,13 +157,8 @@ static void on_joined(void *user, int status, json_t *body, GBytes *raw)
         return;
     }
     if (status != 200 || !id || !token) {
-        const char *code = json_string_value(json_object_get(body, "error"));
-        char what[96];
-        if (status)
-            g_snprintf(what, sizeof what, "join: HTTP %d %s", status, code ? code : "");
-        else
-            g_snprintf(what, sizeof what, "join: no answer");
-        fail(p, what);
+        load_results_http_error(&p->p.run->res, "join", status, body);
+        fail(p, NULL);
         return;
     }
     p->id = g_strdup(id);
@@ -266,10 +259,7 @@ static void on_left(void *user, int status, json_t *body, GBytes *raw)
     (void)raw;
     struct load_peer *p = user;
     if (status != 204) {
-        const char *code = json_string_value(json_object_get(body, "error"));
-        char what[96];
-        g_snprintf(what, sizeof what, "leave: HTTP %d %s", status, code ? code : "");
-        load_results_error(&p->p.run->res, what);
+        load_results_http_error(&p->p.run->res, "leave", status, body);
     } else {
         p->p.run->res.leaves++;
     }

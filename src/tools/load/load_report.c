@@ -27,6 +27,17 @@ void load_results_error(struct load_results *r, const char *what)
     g_hash_table_replace(r->errors, g_strdup(what), GUINT_TO_POINTER(n + 1));
 }
 
+void load_results_http_error(struct load_results *r, const char *what, int status, json_t *body)
+{
+    const char *code = json_string_value(json_object_get(body, "error"));
+    char text[128];
+    if (status)
+        g_snprintf(text, sizeof text, "%s: HTTP %d %s", what, status, code ? code : "");
+    else
+        g_snprintf(text, sizeof text, "%s: no answer", what);
+    load_results_error(r, text);
+}
+
 static int cmp_double(gconstpointer a, gconstpointer b)
 {
     double x = *(const double *)a, y = *(const double *)b;
