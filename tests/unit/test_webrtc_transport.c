@@ -17,7 +17,7 @@ static void test_config_mapping(void)
     g_assert_cmpint(tsr_config_defaults(&cfg), ==, 0);
     g_assert_cmpint(cfg.webrtc_port_min, ==, 40000);
     g_assert_cmpint(cfg.webrtc_port_max, ==, 40999);
-    g_assert_cmpstr(cfg.webrtc_video_codec, ==, "vp8");
+    g_assert_cmpstr(cfg.webrtc_video_codec, ==, "h264");
     const char *text = "[webrtc]\nrtp_port_min = 41300\nrtp_port_max = 41309\n"
                        "public_address = 198.51.100.7\n";
     g_assert_cmpint(tsr_config_apply_text(&cfg, text, strlen(text), "t.conf", &err), ==, 0);
