@@ -38,18 +38,25 @@ CONF
 done
 [ -n "$PID" ] || fail "tessera did not start"
 
-"$BUILD/tessera-load" --server "http://127.0.0.1:$PORT" --conferences 2 --participants 3 \
-  --video 320x240 --talkers 1 --seconds 5 --warmup 3 --decode-every 1 --ramp-per-s 10 \
-  --json "$TMP/result.json" > "$TMP/load.out" 2>&1 || { cat "$TMP/load.out" >&2; fail "tessera-load exited $?"; }
-cat "$TMP/load.out"
+# load NAME ARGS...: one tessera-load run against the server, its output shown;
+# then `expect NAME` checks the run's JSON with the Python `need(...)` lines on stdin.
+load() {
+  local name=$1; shift
+  "$BUILD/tessera-load" --server "http://127.0.0.1:$PORT" --video 320x240 --talkers 1 \
+    --warmup 3 --decode-every 1 --ramp-per-s 10 --json "$TMP/$name.json" "$@" \
+    > "$TMP/$name.out" 2>&1 || { cat "$TMP/$name.out" >&2; fail "tessera-load ($name) exited $?"; }
+  cat "$TMP/$name.out"
+}
+expect() {
+  { printf '%s\n' "import json, sys" "r = json.load(open(sys.argv[1]))" \
+      "def need(cond, what):" "    if not cond:" \
+      "        print('FAIL:', what, json.dumps(r, indent=1), file=sys.stderr)" \
+      "        sys.exit(1)"; cat; } > "$TMP/$1.py"
+  python3 "$TMP/$1.py" "$TMP/$1.json" || fail "$1 results"
+}
 
-python3 - "$TMP/result.json" <<'PY' || fail "results"
-import json, sys
-r = json.load(open(sys.argv[1]))
-def need(cond, what):
-    if not cond:
-        print("FAIL:", what, json.dumps(r, indent=1), file=sys.stderr)
-        sys.exit(1)
+load grid --conferences 2 --participants 3 --seconds 5
+expect grid <<'PY'
 need(r["joins_ok"] == 6 and r["joins_failed"] == 0, "all six joined")
 need(r["ice_dtls_failures"] == 0, "ICE and DTLS connected everyone")
 need(r["steady_receivers"] == 6, "six receivers at the end of the window")
@@ -72,17 +79,8 @@ PY
 # A 6-member speaker layout (1:7): the strip's tiles are small, so strip members
 # share the common view and see themselves there (gallery style); only the main
 # speaker gets a view without itself: two encoders, not six.
-"$BUILD/tessera-load" --server "http://127.0.0.1:$PORT" --conferences 1 --participants 6 \
-  --layout 1:7 --video 320x240 --talkers 1 --seconds 4 --warmup 3 --decode-every 1 --ramp-per-s 10 \
-  --json "$TMP/speaker.json" > "$TMP/speaker.out" 2>&1 || { cat "$TMP/speaker.out" >&2; fail "tessera-load (1:7) exited $?"; }
-cat "$TMP/speaker.out"
-python3 - "$TMP/speaker.json" <<'PY' || fail "speaker layout results"
-import json, sys
-r = json.load(open(sys.argv[1]))
-def need(cond, what):
-    if not cond:
-        print("FAIL:", what, json.dumps(r, indent=1), file=sys.stderr)
-        sys.exit(1)
+load speaker --conferences 1 --participants 6 --layout 1:7 --seconds 4
+expect speaker <<'PY'
 need(r["joins_ok"] == 6 and r["steady_receivers"] == 6, "all six in")
 need(r["server_video_encoders"] == 2, "common view + the main speaker's own view")
 need(r["own_tile_seen"] == 0, "nobody sees themselves in the large tile")
