@@ -28,6 +28,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../common/conference_wait.h"
+
 #define CAM_W 160
 #define CAM_H 120
 #define AUDIO_PT 111
@@ -417,7 +419,7 @@ static void join(struct tsr_conference_registry *reg, struct client *c)
                                               .offer_sdp = offer};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err);
+    int rc = test_join(reg, &req, &c->participant, &answer, &refusal, &err);
     if (rc)
         g_error("join %s refused: %s (%s)", c->name, tsr_conference_refusal_code(refusal), err);
     client_apply_answer(c, answer);
@@ -477,13 +479,13 @@ static bool alice_still_sees_bob(void)
 static void renegotiate(struct client *c)
 {
     char *offer = client_offer(c), *answer = NULL, *err = NULL;
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, offer, &answer, &err), ==, 0);
+    g_assert_cmpint(test_renegotiate(c->participant, offer, &answer, &err), ==, 0);
     assert_same_transport(c->answer, answer);
     g_assert_nonnull(strstr(answer, " 3 IN IP4"));
     g_free(answer);
     char *restart = replace_line(offer, "a=ice-ufrag:", "rstrt");
     char *restart2 = replace_line(restart, "a=ice-pwd:", "restartrestartrestart0001");
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, restart2, &answer, &err), ==, 0);
+    g_assert_cmpint(test_renegotiate(c->participant, restart2, &answer, &err), ==, 0);
     assert_same_transport(c->answer, answer);
     g_assert_nonnull(strstr(answer, " 4 IN IP4"));
     g_free(answer);
@@ -491,7 +493,7 @@ static void renegotiate(struct client *c)
     char *other_fp = replace_line(offer, "a=fingerprint:sha-256 ",
                                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
                                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, other_fp, &answer, &err), ==,
+    g_assert_cmpint(test_renegotiate(c->participant, other_fp, &answer, &err), ==,
                     TSR_ERR_UNSUPPORTED);
     g_assert_null(answer);
     g_assert_nonnull(strstr(err, "fingerprint"));
@@ -671,7 +673,7 @@ static int join_text(struct tsr_conference_registry *reg, const char *offer,
                                               .offer_sdp = offer};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
-    int rc = tsr_conference_join(reg, &req, &p, &answer, refusal, &err);
+    int rc = test_join(reg, &req, &p, &answer, refusal, &err);
     g_test_message("join refused: %s: %s", tsr_conference_refusal_code(*refusal), err);
     g_free(answer);
     g_free(err);
@@ -747,7 +749,7 @@ static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, str
                                               .offer_sdp = forged->str};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal;
-    g_assert_cmpint(tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err), ==,
+    g_assert_cmpint(test_join(reg, &req, &c->participant, &answer, &refusal, &err), ==,
                     0);
     client_apply_answer(c, answer);
     g_free(answer);
