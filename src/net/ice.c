@@ -1,4 +1,4 @@
-/* ICE with libnice; see include/tessera/ice.h.
+/* ICE with libnice; see include/net/tessera/ice.h.
  *
  * One NiceAgent per participant, one stream, one component (BUNDLE + rtcp-mux).
  * A server on a public address runs ICE-lite: it only answers the browser's

@@ -1,4 +1,4 @@
-/* SDP parser and writer (RFC 8866). Pure; see include/tessera/sdp.h.
+/* SDP parser and writer (RFC 8866). Pure; see include/net/tessera/sdp.h.
  *
  * The parser builds the whole tree in a scratch description and hands it out only
  * when every line passed, so a failure has no side effect. Values are copied once

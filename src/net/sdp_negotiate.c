@@ -1,4 +1,4 @@
-/* Offer → answer for browser offers. Pure; see include/tessera/sdp_negotiate.h.
+/* Offer → answer for browser offers. Pure; see include/net/tessera/sdp_negotiate.h.
  *
  * Policy, in one place: one BUNDLE transport (the offer's first BUNDLE mid
  * carries ICE and DTLS parameters), rtcp-mux required, the first active audio
