@@ -1,7 +1,7 @@
 /* Pexip client API: participants/{uuid}/… — the call (SDP offer → answer, ack,
  * trickle, renegotiation, hang-up) and the participant actions (mute, video mute,
  * raise hand, kick, direct chat). Home thread: the API loop. */
-#include "api/pexip_internal.h"
+#include "pexip_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

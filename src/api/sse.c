@@ -4,7 +4,7 @@
  * libsoup pauses a chunked response when it has written every chunk it has; each
  * new event appends a chunk and unpauses it. The body does not accumulate, so a
  * stream open for hours holds only what is not yet written. */
-#include "api/native_internal.h"
+#include "native_internal.h"
 
 #include <tessera/log.h>
 #include <tessera/metrics.h>

@@ -1,6 +1,6 @@
 /* Conference registry: definitions, live conferences, joins, events, sweeping.
  * Participants themselves are in participant.c. Home thread: the API loop. */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <tessera/config.h>
 #include <tessera/err.h>
