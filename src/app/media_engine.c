@@ -13,7 +13,7 @@
 #include <tessera/video_load.h>
 #include <tessera/webrtc_transport.h>
 
-#include "core/media_engine_stun.h"
+#include "media_engine_stun.h"
 
 #include <errno.h>
 #include <string.h>

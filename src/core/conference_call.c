@@ -12,7 +12,7 @@
  * calls of a participant when the conference detaches it; the participant's calls
  * then end with TSR_ERR_STATE, so nothing ever reaches a freed participant.
  * Home thread: the API loop. */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

@@ -2,7 +2,7 @@
  * as idle sources; each looks its conference or participant up again there, so
  * one that is gone by then is skipped. Thread: any (the posts); the API loop (what
  * they run). */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <tessera/log.h>
 

@@ -1,5 +1,5 @@
 /* STUN server name → address, asynchronously; see media_engine_stun.h. */
-#include "core/media_engine_stun.h"
+#include "media_engine_stun.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

@@ -5,8 +5,8 @@
  * ENGINE_STUN_REFRESH_S uses it and looks it up again in the background. A join
  * that comes before the first answer waits for it (asynchronously). Private to
  * the media engine. Home thread: the API loop (the thread that created it). */
-#ifndef TSR_CORE_MEDIA_ENGINE_STUN_H
-#define TSR_CORE_MEDIA_ENGINE_STUN_H
+#ifndef TSR_APP_MEDIA_ENGINE_STUN_H
+#define TSR_APP_MEDIA_ENGINE_STUN_H
 
 #include <glib.h>
 
