@@ -28,6 +28,8 @@ struct tsr_media_engine {
     GHashTable *confs; /* alias → struct engine_conf* */
     struct tsr_video_load *video_load; /* the mixers add to it; admission reads it */
     struct engine_stun *stun;
+    struct tsr_conference_link *link; /* what mixer threads post through */
+    GThreadPool *closer; /* stops ended conferences' mixers, off the API loop */
     GMainContext *api_ctx; /* where jobs come back: the API loop */
     unsigned n_jobs;       /* jobs not back yet; freeing the engine waits for them */
     uint32_t next_id;
@@ -86,16 +88,16 @@ struct engine_job {
 static void on_talkers(void *user, const char *const *ids, size_t n)
 {
     struct engine_conf *ec = user;
-    if (ec->engine->reg)
-        tsr_conference_post_talkers(ec->engine->reg, ec->alias, ids, n);
+    if (ec->engine->link)
+        tsr_conference_link_post_talkers(ec->engine->link, ec->alias, ids, n);
 }
 
 static void on_failed(void *user, const char *id, const char *why)
 {
     struct engine_conf *ec = user;
     TSR_LOG(TSR_LOG_WARN, ec->alias, "participant %s: media failed (%s); removing it", id, why);
-    if (ec->engine->reg)
-        tsr_conference_post_media_failed(ec->engine->reg, id);
+    if (ec->engine->link)
+        tsr_conference_link_post_media_failed(ec->engine->link, id);
 }
 
 static enum tsr_encoder_backend backend_from(const char *name)
@@ -147,13 +149,24 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
     return ec;
 }
 
-static void conf_free(gpointer data)
+/* The closer thread: stopping a mixer joins its threads, which waits for the tick
+ * under way; the API loop must not wait for that. The mixer's callbacks may run
+ * until the close returns: they only use ec and the registry link, both alive. */
+static void conf_close(gpointer data, gpointer user)
 {
     struct engine_conf *ec = data;
+    (void)user;
     tsr_conf_mixer_close(ec->mixer);
     tsr_conf_mixer_unref(&ec->mixer);
     g_free(ec->alias);
     g_free(ec);
+}
+
+/* The conference ended (API loop): its mixer stops in the background. */
+static void conf_free(gpointer data)
+{
+    struct engine_conf *ec = data;
+    g_thread_pool_push(ec->engine->closer, ec, NULL);
 }
 
 /* --- jobs ---------------------------------------------------------------------- */
@@ -480,6 +493,7 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
     e->webrtc.stun_server = NULL; /* each attach gets the resolved address */
     e->api_ctx = g_main_context_ref_thread_default();
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
+    e->closer = g_thread_pool_new(conf_close, NULL, 1, FALSE, NULL);
     if (tsr_video_load_new(&e->video_load, 0) != 0) /* unmetered: never refuses for load */
         TSR_LOG(TSR_LOG_ERROR, "media", "no memory for the video load meter");
     tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);
@@ -522,6 +536,8 @@ void tsr_media_engine_set_registry(struct tsr_media_engine *e,
     if (!e->reg && reg)
         tsr_metrics_add_collector(collect_conferences, e);
     e->reg = reg;
+    if (!e->link && reg) /* set before any mixer runs, read by their threads */
+        e->link = tsr_conference_registry_link(reg);
 }
 
 void tsr_media_engine_free(struct tsr_media_engine **pp)
@@ -536,6 +552,9 @@ void tsr_media_engine_free(struct tsr_media_engine **pp)
     while (e->n_jobs > 0)
         g_main_context_iteration(e->api_ctx, TRUE);
     g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
+    tsr_loop_assert_may_wait("stopping the last conference mixers");
+    g_thread_pool_free(e->closer, FALSE, TRUE); /* the mixers stopping in the background */
+    tsr_conference_link_unref(&e->link);
     tsr_video_load_free(&e->video_load); /* after the mixers that add to it stopped */
     tsr_net_loops_free(&e->loops);
     tsr_dtls_cert_unref(&e->cert);

@@ -158,9 +158,10 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     reg->participants = g_hash_table_new(g_str_hash, g_str_equal);
     reg->pin_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     tsr_event_bus_new(&reg->bus);
-    reg->anchor = g_new0(struct reg_anchor, 1);
-    g_atomic_ref_count_init(&reg->anchor->ref);
-    reg->anchor->reg = reg;
+    reg->link = g_new0(struct tsr_conference_link, 1);
+    g_atomic_ref_count_init(&reg->link->ref);
+    reg->link->context = g_main_context_ref(reg->context);
+    reg->link->reg = reg;
     reg->sweep_timer = g_timeout_source_new(1000);
     g_source_set_callback(reg->sweep_timer, sweep_cb, reg, NULL);
     g_source_attach(reg->sweep_timer, reg->context);
@@ -168,10 +169,22 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     return 0;
 }
 
-void tsr_conference_anchor_unref(struct reg_anchor *a)
+struct tsr_conference_link *tsr_conference_registry_link(struct tsr_conference_registry *reg)
 {
-    if (g_atomic_ref_count_dec(&a->ref))
-        g_free(a);
+    g_atomic_ref_count_inc(&reg->link->ref);
+    return reg->link;
+}
+
+void tsr_conference_link_unref(struct tsr_conference_link **pl)
+{
+    struct tsr_conference_link *l = pl ? *pl : NULL;
+    if (!l)
+        return;
+    *pl = NULL;
+    if (!g_atomic_ref_count_dec(&l->ref))
+        return;
+    g_main_context_unref(l->context);
+    g_free(l);
 }
 
 static void conference_end(struct tsr_conference *c);
@@ -195,8 +208,8 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     tsr_call_finish_all(reg); /* what is left: media let go of it when p left */
     g_source_destroy(reg->sweep_timer);
     g_source_unref(reg->sweep_timer);
-    reg->anchor->reg = NULL;
-    tsr_conference_anchor_unref(reg->anchor);
+    reg->link->reg = NULL;
+    tsr_conference_link_unref(&reg->link);
     tsr_event_bus_free(&reg->bus);
     g_hash_table_destroy(reg->participants);
     g_hash_table_destroy(reg->pin_failures);

@@ -23,11 +23,13 @@ struct pin_failures {
     int count;
 };
 
-/* Outlives the registry so that posts from media threads already queued when the
- * registry is freed find reg == NULL and do nothing. Refcounted; reg is read and
+/* Outlives the registry so that posts from media threads (queued, or made by a
+ * thread that outlives the registry) find reg == NULL and do nothing. Refcounted;
+ * context is fixed at creation (posts read it from any thread); reg is read and
  * written only on the API loop. */
-struct reg_anchor {
+struct tsr_conference_link {
     gatomicrefcount ref;
+    GMainContext *context; /* ref held */
     struct tsr_conference_registry *reg;
 };
 
@@ -41,7 +43,7 @@ struct tsr_conference_registry {
     GHashTable *pin_failures; /* alias → struct pin_failures* (owned) */
     struct tsr_event_bus *bus;
     GSource *sweep_timer;
-    struct reg_anchor *anchor;
+    struct tsr_conference_link *link;
     GQueue calls;            /* struct tsr_conference_call*, in flight (conference_call.c) */
     size_t n_media_pending;  /* joins with an offer and attaches in flight (capacity) */
     bool freeing;
@@ -79,8 +81,6 @@ struct tsr_participant {
 };
 
 int64_t tsr_conference_now_us(const struct tsr_conference_registry *reg);
-/* Drops a reference to the anchor; the last one frees it. Thread: any. */
-void tsr_conference_anchor_unref(struct reg_anchor *a);
 void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_type type,
                          const char *participant_id, json_t *data_stolen);
 /* The conference lost its last participant: start the empty timer or end it now. */

@@ -12,6 +12,7 @@
 #include <tessera/log.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
+#include <tessera/net_loops.h>
 #include <tessera/opus_codec.h>
 #include <tessera/rtcp.h>
 #include <tessera/rtp.h>
@@ -911,6 +912,7 @@ static void test_join_leave_loop(void)
     struct tsr_conference_registry *reg = NULL;
     g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
     tsr_media_engine_set_registry(engine, reg);
+    tsr_api_loop_enter(); /* a wait for another thread from here on aborts */
     join_and_leave(reg); /* warm-up: libraries open their one-time files */
     run_until(fds_back_to_baseline, 1);
     fd_baseline = open_fds();
@@ -919,6 +921,7 @@ static void test_join_leave_loop(void)
     g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 0);
     if (!run_until(fds_back_to_baseline, 10))
         g_error("file descriptors leaked: %u open, %u before the loop", open_fds(), fd_baseline);
+    tsr_api_loop_leave(); /* shutdown may wait */
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);
     while (g_main_context_iteration(NULL, FALSE))

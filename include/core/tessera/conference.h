@@ -509,4 +509,18 @@ void tsr_conference_post_talkers(struct tsr_conference_registry *reg, const char
 void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
                                       const char *participant_id);
 
+/* A reference on the registry for threads that may outlive it (a conference mixer
+ * stopping in the background): the same posts through it are dropped once the
+ * registry is freed, and posting never reads the registry itself. Refcounted. */
+struct tsr_conference_link;
+/* Purpose: a new reference. Thread: the API loop. */
+struct tsr_conference_link *tsr_conference_registry_link(struct tsr_conference_registry *reg);
+/* Purpose: drop a reference; NULLs *link, accepts NULL. Thread: any. */
+void tsr_conference_link_unref(struct tsr_conference_link **link);
+/* Purpose: tsr_conference_post_talkers / _post_media_failed through a link. Thread: any. */
+void tsr_conference_link_post_talkers(struct tsr_conference_link *link, const char *alias,
+                                      const char *const *participant_ids, size_t n);
+void tsr_conference_link_post_media_failed(struct tsr_conference_link *link,
+                                           const char *participant_id);
+
 #endif
