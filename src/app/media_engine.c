@@ -188,11 +188,19 @@ static struct engine_job *job_new(struct engine_peer *ep, enum job_kind kind,
     return job;
 }
 
+static gboolean drop_sink_user(gpointer data)
+{
+    tsr_conf_mixer_unref_cb(data);
+    return G_SOURCE_REMOVE;
+}
+
 static void job_free(struct engine_job *job)
 {
     job->engine->n_jobs--;
+    /* Never handed to a peer. The last reference to a mixer frees its encoder pool,
+     * which waits for the pool's threads: let the net loop drop it, not the API loop. */
     if (job->kind == JOB_ATTACH && job->params.sink_user_free)
-        job->params.sink_user_free(job->params.sink_user); /* never handed to a peer */
+        tsr_loop_post(job->ctx, drop_sink_user, job->params.sink_user, NULL);
     tsr_media_peer_unref(&job->peer);
     g_free(job->in);
     g_free(job->out);

@@ -268,6 +268,7 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     tsr_conf_mixer_close(m);
     g_async_queue_unref(m->queue);
     g_async_queue_unref(m->audio_queue);
+    tsr_loop_assert_may_wait("freeing a conference mixer's encoder pool");
     g_thread_pool_free(m->encoders, FALSE, TRUE);
     g_ptr_array_unref(m->peers);
     g_ptr_array_unref(m->views);
