@@ -60,7 +60,8 @@ static const struct tsr_config_key schema[] = {
     STR_KEY("webrtc", "public_address", webrtc_public_address, "",
             "1:1 NAT: the public IP advertised in ICE host candidates; empty = the local address."),
     STR_KEY("webrtc", "stun_server", webrtc_stun_server, "",
-            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP)."),
+            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP). "
+            "A name is looked up asynchronously at start and again every 5 minutes."),
     STR_KEY("webrtc", "certificate", webrtc_certificate, "",
             "PEM DTLS certificate; empty = an ECDSA P-256 self-signed one made at start."),
     STR_KEY("webrtc", "private_key", webrtc_private_key, "",
