@@ -557,6 +557,8 @@ void tsr_media_engine_free(struct tsr_media_engine **pp)
     engine_stun_free(&e->stun);
     /* Shutdown only (the fronts and the registry are gone): jobs abandoned by the
      * last detaches come back from the net loops and close what they made. */
+    if (e->n_jobs > 0)
+        tsr_loop_assert_may_wait("media jobs still on the net loops");
     while (e->n_jobs > 0)
         g_main_context_iteration(e->api_ctx, TRUE);
     g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
