@@ -483,8 +483,8 @@ static void join_done(void *user, struct tsr_conference_result *res)
         enum tsr_conference_refusal why = res->refusal;
         if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
             tsr_http_set_retry_after(w->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
-        tsr_inlive_reply_error(w->msg, refusal_status(why), tsr_conference_refusal_code(why),
-                               "%s", res->err_text);
+        tsr_inlive_reply_error(w->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
+                               res->err_text);
         wait_done(w);
         return;
     }
@@ -623,9 +623,9 @@ static void handle_candidate(struct tsr_inlive_req *r)
         return;
     }
     struct inlive_wait *w = wait_new(r);
-    tsr_participant_add_candidate(cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
-                                  json_is_integer(idx) ? (int)json_integer_value(idx) : -1,
-                                  candidate_done, w, &w->call);
+    tsr_participant_add_candidate(
+        cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
+        json_is_integer(idx) ? (int)json_integer_value(idx) : -1, candidate_done, w, &w->call);
 }
 
 /* settracksources [{track_id, source}] and subscribetracks [{client_id, track_id}]:
@@ -706,8 +706,7 @@ static void offer_done(void *user, struct tsr_conference_result *res)
  * the client is not negotiating itself. */
 static void maybe_offer(struct tsr_inlive_client *cl)
 {
-    if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating ||
-        cl->offer_call)
+    if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating || cl->offer_call)
         return;
     tsr_participant_create_send_offer(cl->p, offer_done, cl, &cl->offer_call);
 }

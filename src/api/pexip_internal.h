@@ -21,7 +21,7 @@ struct tsr_pexip_api {
     GHashTable *stages;  /* alias → GPtrArray of participant ids, most recent talker first */
     uint64_t sub_id;     /* one subscription to every conference; fanned out here */
     GSource *keepalive;
-    GPtrArray *waiting;  /* requests paused for a conference call (pexip_api_calls.c) */
+    GPtrArray *waiting; /* requests paused for a conference call (pexip_api_calls.c) */
 };
 
 /* One parsed request under /api/client/v2/conferences/. */

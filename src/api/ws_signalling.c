@@ -269,8 +269,7 @@ static void join_done(void *user, struct tsr_conference_result *res)
     s->join_call = NULL;
     enter(s);
     if (res->rc != 0) {
-        send_error(s, tsr_conference_refusal_code(res->refusal), res->err_text, true,
-                   CLOSE_POLICY);
+        send_error(s, tsr_conference_refusal_code(res->refusal), res->err_text, true, CLOSE_POLICY);
         leave_handler(s);
         return;
     }

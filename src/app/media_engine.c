@@ -29,9 +29,9 @@ struct tsr_media_engine {
     struct tsr_video_load *video_load; /* the mixers add to it; admission reads it */
     struct engine_stun *stun;
     struct tsr_conference_link *link; /* what mixer threads post through */
-    GThreadPool *closer; /* stops ended conferences' mixers, off the API loop */
-    GMainContext *api_ctx; /* where jobs come back: the API loop */
-    unsigned n_jobs;       /* jobs not back yet; freeing the engine waits for them */
+    GThreadPool *closer;              /* stops ended conferences' mixers, off the API loop */
+    GMainContext *api_ctx;            /* where jobs come back: the API loop */
+    unsigned n_jobs;                  /* jobs not back yet; freeing the engine waits for them */
     uint32_t next_id;
 };
 
@@ -350,7 +350,7 @@ static void engine_attach(void *user, struct tsr_participant *p, const char *off
         .log_ctx = job->log_ctx,
         .ctx = ep->ctx,
         .video_pref = strcmp(e->cfg.webrtc_video_codec, "h264") == 0 ? TSR_SDP_VIDEO_PREF_H264
-                                                                      : TSR_SDP_VIDEO_PREF_VP8,
+                                                                     : TSR_SDP_VIDEO_PREF_VP8,
         .consent_failure_ms = e->cfg.mixer_consent_timeout_s * 1000,
         .sink = &tsr_conf_mixer_peer_sink,
         .sink_user = tsr_conf_mixer_ref(ec->mixer),

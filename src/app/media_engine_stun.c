@@ -16,7 +16,7 @@ struct stun_waiter {
 /* Refcounted: the engine holds one reference, a lookup under way another. */
 struct engine_stun {
     gatomicrefcount refs;
-    char *host;    /* NULL: no STUN server */
+    char *host; /* NULL: no STUN server */
     unsigned port;
     char *literal; /* "IP:port" once known */
     int64_t resolved_us;

@@ -760,9 +760,8 @@ static void join_settle(struct tsr_conference *c)
 }
 
 void tsr_conference_join(struct tsr_conference_registry *reg,
-                         const struct tsr_conference_join_request *req,
-                         tsr_conference_done_fn done, void *user,
-                         struct tsr_conference_call **handle)
+                         const struct tsr_conference_join_request *req, tsr_conference_done_fn done,
+                         void *user, struct tsr_conference_call **handle)
 {
     struct tsr_conference_call *call = tsr_call_new(reg, TSR_CALL_JOIN, NULL, done, user, handle);
     char *msg = NULL;
@@ -798,7 +797,7 @@ void tsr_conference_join_finish(struct tsr_conference_call *call)
     struct tsr_conference *c = p->conf;
     enum tsr_conference_refusal r = tsr_conference_media_refusal(call->res.rc);
     char *msg = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
-                                                                 : tsr_strerror(call->res.rc));
+                                                                : tsr_strerror(call->res.rc));
     g_free(call->res.err_text);
     call->res.err_text = msg;
     call->res.refusal = r;
@@ -984,4 +983,3 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
                                   target ? json_string(target->id) : json_null()));
     return 0;
 }
-

@@ -67,7 +67,7 @@ static void uncount_media(struct tsr_conference_call *call)
 static void prefix_media_text(struct tsr_conference_call *call)
 {
     char *text = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
-                                                                  : tsr_strerror(call->res.rc));
+                                                                 : tsr_strerror(call->res.rc));
     g_free(call->res.err_text);
     call->res.err_text = text;
 }

@@ -44,8 +44,8 @@ struct tsr_conference_registry {
     struct tsr_event_bus *bus;
     GSource *sweep_timer;
     struct tsr_conference_link *link;
-    GQueue calls;            /* struct tsr_conference_call*, in flight (conference_call.c) */
-    size_t n_media_pending;  /* joins with an offer and attaches in flight (capacity) */
+    GQueue calls;           /* struct tsr_conference_call*, in flight (conference_call.c) */
+    size_t n_media_pending; /* joins with an offer and attaches in flight (capacity) */
     bool freeing;
 };
 

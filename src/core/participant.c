@@ -281,8 +281,7 @@ void tsr_participant_attach_media(struct tsr_participant *p, const char *offer_s
     }
     if (tsr_conference_capacity_check(reg, &msg) != TSR_CONFERENCE_REFUSAL_NONE) {
         tsr_conference_count_refusal(TSR_CONFERENCE_REFUSAL_CAPACITY);
-        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id,
-                msg);
+        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id, msg);
         tsr_call_fail(call, TSR_ERR_FULL, TSR_CONFERENCE_REFUSAL_CAPACITY, msg);
         return;
     }
@@ -307,7 +306,7 @@ void tsr_participant_attach_finish(struct tsr_conference_call *call)
         return;
     }
     char *msg = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
-                                                                 : tsr_strerror(call->res.rc));
+                                                                : tsr_strerror(call->res.rc));
     g_free(call->res.err_text);
     call->res.err_text = msg;
     call->res.refusal = tsr_conference_media_refusal(call->res.rc);

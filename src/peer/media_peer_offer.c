@@ -119,8 +119,8 @@ int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, c
         return TSR_ERR_STATE;
     }
     char *answer = NULL;
-    int rc = tsr_sdp_answer_reoffer(p->local_sdp, p->remote_sdp, offer, strlen(offer), &answer,
-                                    reason);
+    int rc =
+        tsr_sdp_answer_reoffer(p->local_sdp, p->remote_sdp, offer, strlen(offer), &answer, reason);
     if (rc)
         return rc;
     g_free(p->local_sdp);

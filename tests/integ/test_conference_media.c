@@ -794,8 +794,7 @@ static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, str
                                               .offer_sdp = forged->str};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal;
-    g_assert_cmpint(test_join(reg, &req, &c->participant, &answer, &refusal, &err), ==,
-                    0);
+    g_assert_cmpint(test_join(reg, &req, &c->participant, &answer, &refusal, &err), ==, 0);
     client_apply_answer(c, answer);
     g_free(answer);
     g_strfreev(parts);

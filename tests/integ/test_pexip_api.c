@@ -57,8 +57,7 @@ static void fake_attach(void *user, struct tsr_participant *p, const char *offer
                                  g_strdup("fake: no m-lines, no common codec"));
         return;
     }
-    tsr_conference_call_done(call, 0, g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"),
-                             NULL);
+    tsr_conference_call_done(call, 0, g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), NULL);
 }
 
 static void fake_detach(void *user, struct tsr_participant *p)

@@ -469,8 +469,7 @@ static void test_kick_and_mute(void)
     g_assert_true(f.media.last_video_muted);
 
     /* candidates go to media; junk does not */
-    g_assert_cmpint(
-        test_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "0", 0), ==, 0);
+    g_assert_cmpint(test_add_candidate(g, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "0", 0), ==, 0);
     g_assert_cmpint(test_add_candidate(g, "rm -rf", "0", 0), ==, TSR_ERR_INVALID);
     g_assert_cmpint(f.media.candidates, ==, 1);
 
@@ -648,8 +647,7 @@ static void test_late_media(void)
     g_free(err);
     err = NULL;
     f.media.attach_rc = TSR_ERR_UNSUPPORTED;
-    g_assert_cmpint(test_attach_media(p, "o1", &answer, &why, &err), ==,
-                    TSR_ERR_UNSUPPORTED);
+    g_assert_cmpint(test_attach_media(p, "o1", &answer, &why, &err), ==, TSR_ERR_UNSUPPORTED);
     g_assert_cmpint(why, ==, TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC);
     g_assert_null(answer);
     g_assert_false(tsr_participant_has_media(p));

@@ -139,8 +139,7 @@ void tsr_conference_call_cancel(struct tsr_conference_call **call);
  * once per call handed to an op, on the API loop, before or after the op returns —
  * except after detach(p): from detach on, the calls of p belong to the conference
  * again and media must never finish them. Thread: the API loop. */
-void tsr_conference_call_done(struct tsr_conference_call *call, int rc, char *sdp,
-                              char *err_text);
+void tsr_conference_call_done(struct tsr_conference_call *call, int rc, char *sdp, char *err_text);
 
 /* The seam to the media layer. Every function is called on the API loop and must
  * not block: create state, post work to the net/mix threads, return. The SDP
@@ -346,9 +345,8 @@ struct tsr_conference_join_request {
  * `err_text`, and nothing is created or left behind. req is borrowed for the call.
  * *call (may be NULL) gets the handle for tsr_conference_call_cancel. */
 void tsr_conference_join(struct tsr_conference_registry *reg,
-                         const struct tsr_conference_join_request *req,
-                         tsr_conference_done_fn done, void *user,
-                         struct tsr_conference_call **call);
+                         const struct tsr_conference_join_request *req, tsr_conference_done_fn done,
+                         void *user, struct tsr_conference_call **call);
 
 /* Purpose: the same admission for a join without an offer (req->offer_sdp NULL; a
  * roster-only participant, or one whose media follows with attach_media), done at
