@@ -199,6 +199,12 @@ void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct ts
         call->media = TSR_CALL_MEDIA_NONE;
         uncount_media(call);
         g_clear_pointer(&call->res.sdp, g_free);
+        if (call->kind == TSR_CALL_CANDIDATE) {
+            /* It reached media before the media went: taken, as it was when the
+             * candidate was applied before the hang-up could be. */
+            tsr_call_fail(call, 0, TSR_CONFERENCE_REFUSAL_NONE, NULL);
+            continue;
+        }
         tsr_call_fail(call, TSR_ERR_STATE,
                       call->kind == TSR_CALL_ATTACH ? TSR_CONFERENCE_REFUSAL_MEDIA_FAILED
                                                     : TSR_CONFERENCE_REFUSAL_NONE,

@@ -46,6 +46,13 @@ static void held_renegotiate(void *user, struct tsr_participant *p, const char *
     hold(p, call);
 }
 
+static void held_candidate(void *user, struct tsr_participant *p, const char *candidate,
+                           const char *mid, int mline_index, struct tsr_conference_call *call)
+{
+    (void)user, (void)candidate, (void)mid, (void)mline_index;
+    hold(p, call);
+}
+
 /* Detach lets go of p's calls: media must never finish them afterwards. */
 static void held_detach(void *user, struct tsr_participant *p)
 {
@@ -60,8 +67,10 @@ static void held_detach(void *user, struct tsr_participant *p)
         }
 }
 
-static const struct tsr_conference_media_ops held_ops = {
-    .attach = held_attach, .detach = held_detach, .renegotiate = held_renegotiate};
+static const struct tsr_conference_media_ops held_ops = {.attach = held_attach,
+                                                         .detach = held_detach,
+                                                         .renegotiate = held_renegotiate,
+                                                         .add_candidate = held_candidate};
 
 /* Media answers the oldest call it holds. */
 static void media_answer(int rc, const char *sdp)
@@ -216,7 +225,8 @@ static void test_pending_join_keeps_conference(void)
 }
 
 /* A participant that leaves while its attach and its renegotiation are out: media
- * is detached, and each call ends with TSR_ERR_STATE from the loop. */
+ * is detached, and each call ends with TSR_ERR_STATE from the loop; a candidate
+ * media had already taken counts as taken (0). */
 static void test_leave_while_calls_out(void)
 {
     struct tsr_conference_registry *reg = registry_new(0);
@@ -232,15 +242,20 @@ static void test_leave_while_calls_out(void)
     g_assert_cmpint(attach.rc, ==, TSR_ERR_STATE);
 
     struct tsr_participant *q = roster_join(reg, "l", "Qu");
-    struct seen q_attach = {0}, reneg = {0};
+    struct seen q_attach = {0}, reneg = {0}, cand = {0};
     tsr_participant_attach_media(q, "offer", on_done, &q_attach, NULL);
     media_answer(0, "answer");
     g_assert_true(tsr_participant_has_media(q));
     tsr_participant_renegotiate(q, "again", on_done, &reneg, NULL);
+    tsr_participant_add_candidate(q, "candidate:1 1 udp 1 192.0.2.1 9 typ host", "0", 0, on_done,
+                                  &cand, NULL);
+    g_assert_cmpuint(media.n, ==, 2);
     tsr_participant_detach_media(q); /* the call hung up; q stays */
     run_due();
     g_assert_cmpint(reneg.n_done, ==, 1);
     g_assert_cmpint(reneg.rc, ==, TSR_ERR_STATE);
+    g_assert_cmpint(cand.n_done, ==, 1);
+    g_assert_cmpint(cand.rc, ==, 0);
     g_assert_false(tsr_participant_has_media(q));
     tsr_conference_registry_free(&reg);
     g_free(q_attach.sdp);

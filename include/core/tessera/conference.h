@@ -427,7 +427,8 @@ int64_t tsr_participant_refresh(struct tsr_participant *p);
 /* The calls below complete by callback (see "asynchronous calls"): `done` gets the
  * result later on the API loop, *call (may be NULL) the handle. Strings are
  * borrowed for the call. A participant that leaves (or whose media is detached)
- * while a call is in flight gets rc TSR_ERR_STATE for it. */
+ * while a call is in flight gets rc TSR_ERR_STATE for it — except a candidate,
+ * which media had taken before its media went: rc 0. */
 
 /* Purpose: hand a trickled candidate to media. rc 0, TSR_ERR_INVALID, TSR_ERR_STATE
  * (p has no media). done may be NULL (nobody wants the outcome). */
