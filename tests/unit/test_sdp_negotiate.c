@@ -100,6 +100,9 @@ static void test_chrome_answer(void)
         "t=0 0",
         "a=group:BUNDLE 0 1",
         "a=ice-lite",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
         "a=msid-semantic: WMS tessera",
         "m=audio 9 UDP/TLS/RTP/SAVPF 111",
         "c=IN IP4 0.0.0.0",
@@ -141,6 +144,10 @@ static void test_chrome_answer(void)
         "a=end-of-candidates",
         "m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
         "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
         "a=mid:2",
     };
     assert_lines(neg->answer, want, G_N_ELEMENTS(want));
@@ -366,9 +373,20 @@ static void test_errors(void)
     char *no_video = edit_offer(offer, NULL, "VP8/90000", "VP7/90000");
     char *no_video2 = edit_offer(no_video, NULL, "packetization-mode=1;profile-level-id=42",
                                  "packetization-mode=1;profile-level-id=64");
-    expect_error(no_video2, TSR_ERR_UNSUPPORTED, "no common video codec");
+    /* a section without a common codec is rejected alone (JSEP); the offer fails
+     * only when no audio or video section is left */
+    struct tsr_sdp_negotiation *part = negotiate_ok(no_video2, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_true(part->mlines[0].accepted);
+    g_assert_false(part->mlines[1].accepted);
+    g_assert_cmpint(part->video_index, ==, -1);
+    tsr_sdp_negotiation_free(&part);
     char *no_audio = edit_offer(offer, NULL, "opus/48000/2", "speex/48000/2");
-    expect_error(no_audio, TSR_ERR_UNSUPPORTED, "no common audio codec");
+    part = negotiate_ok(no_audio, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_false(part->mlines[0].accepted);
+    g_assert_true(part->mlines[1].accepted);
+    tsr_sdp_negotiation_free(&part);
+    char *no_both = edit_offer(no_video2, NULL, "opus/48000/2", "speex/48000/2");
+    expect_error(no_both, TSR_ERR_UNSUPPORTED, "no common audio codec");
 
     expect_error("v=0\r\nthis is not sdp\r\n", TSR_ERR_INVALID, "malformed SDP");
     expect_error("", TSR_ERR_INVALID, "malformed SDP");
@@ -400,6 +418,7 @@ static void test_errors(void)
     g_free(no_video);
     g_free(no_video2);
     g_free(no_audio);
+    g_free(no_both);
     g_free(no_bundle);
     g_free(no_mux);
     g_free(no_pwd);
