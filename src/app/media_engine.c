@@ -318,7 +318,12 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
         g_free(e);
         return rc;
     }
-    tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    rc = tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    if (rc) {
+        tsr_dtls_cert_unref(&e->cert);
+        g_free(e);
+        return rc;
+    }
     e->webrtc.cert = e->cert;
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
     tsr_video_load_new(&e->video_load, 0);
