@@ -664,3 +664,20 @@ int tsr_sdp_parse_ssrc_group_fid(const char *value, uint32_t *primary, uint32_t 
     *rtx = (uint32_t)b;
     return 0;
 }
+
+/* ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839). */
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
+            return false;
+    return true;
+}
+
+bool tsr_sdp_ice_credentials_valid(const char *ufrag, const char *pwd)
+{
+    return ice_chars_ok(ufrag, 4, 256) && ice_chars_ok(pwd, 22, 256);
+}
