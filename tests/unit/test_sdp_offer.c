@@ -196,6 +196,55 @@ static void test_apply_answer(void)
     tsr_sdp_send_offer_free(&so);
 }
 
+/* `text` with the last section starting `mline_prefix` moved to port 0 and marked
+ * a=bundle-only (the prefix ends in " 9 "). */
+static char *bundle_only(const char *text, const char *mline_prefix)
+{
+    char *out = g_strdup(text);
+    char *m = g_strrstr(out, mline_prefix);
+    m[strlen(mline_prefix) - 2] = '0';
+    char *eol = strstr(m, "\r\n") + 2;
+    char *head = g_strndup(out, (gsize)(eol - out));
+    char *joined = g_strconcat(head, "a=bundle-only\r\n", eol, NULL);
+    g_free(head);
+    g_free(out);
+    return joined;
+}
+
+/* Answers from stacks that follow RFC 8843 to the letter: every bundled section
+ * but the tagged one at port 0 with a=bundle-only, the DTLS role only at session
+ * level. Accepted like a browser's answer. */
+static void test_apply_strict_answer(void)
+{
+    struct tsr_sdp_send_offer *so = make_offer();
+    char *good = browser_answer(so->sdp);
+    char *a1 = bundle_only(good, "m=audio 9 ");
+    char *a2 = bundle_only(a1, "m=video 9 ");
+    char *a3 = replace_all(a2, "a=setup:active\r\n", "");
+    char *strict = replace_all(a3, "t=0 0\r\n", "t=0 0\r\na=setup:active\r\n");
+    g_assert_nonnull(strstr(strict, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=bundle-only\r\n"));
+    struct tsr_sdp_send_line lines[2];
+    size_t n = 0;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    int rc = tsr_sdp_send_offer_apply_answer(so, strict, strlen(strict), lines, &n, reason);
+    if (rc != 0)
+        g_error("strict answer refused: %s", reason);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpint(lines[0].pt, ==, 111);
+    g_assert_cmpint(lines[1].pt, ==, 96);
+    /* the session-level role still has to be active */
+    char *passive = replace_all(strict, "a=setup:active", "a=setup:passive");
+    g_assert_cmpint(tsr_sdp_send_offer_apply_answer(so, passive, strlen(passive), lines, &n, reason),
+                    ==, TSR_ERR_INVALID);
+    g_free(passive);
+    g_free(strict);
+    g_free(a3);
+    g_free(a2);
+    g_free(a1);
+    g_free(good);
+    tsr_sdp_send_offer_free(&so);
+}
+
 /* Each edit of a good answer must be refused, leaving the outputs alone. */
 static void test_bad_answers(void)
 {
@@ -268,8 +317,23 @@ static void test_reoffer(void)
     g_assert_true(has_attr(&a->media[4], "setup", "passive"));
     g_assert_false(has_attr(&a->media[1], "ssrc", NULL));
     g_assert_cmpstr(a->origin, ==, "- 42 4 IN IP4 0.0.0.0");
+    /* the rejected appended line stands alone for a strict parser */
+    g_assert_true(has_attr(&a->media[5], "setup", "passive"));
+    g_assert_true(has_attr(&a->media[5], "fingerprint", "sha-256 " FP_HEX));
+    g_assert_true(has_attr(&a->media[5], "ice-ufrag", "tsrU"));
     tsr_sdp_free(&a);
     g_free(answer);
+
+    /* a max-bundle re-offer (webrtcbin): every line after the first bundle-only */
+    char *mb1 = bundle_only(reoffer, "m=video 9 ");
+    char *mb2 = bundle_only(mb1, "m=audio 9 ");
+    answer = NULL;
+    g_assert_cmpint(tsr_sdp_answer_reoffer(so->sdp, client, mb2, strlen(mb2), &answer, reason), ==,
+                    0);
+    g_assert_nonnull(strstr(answer, "a=ssrc:6666 msid:tessera tessera-video"));
+    g_free(answer);
+    g_free(mb2);
+    g_free(mb1);
 
     /* What a running session cannot take, and garbage. */
     char *restart = replace_all(base, "a=ice-ufrag:tsrU", "a=ice-ufrag:zzzz");
@@ -302,6 +366,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_offer/adds_sendonly_lines", test_offer_adds_sendonly_lines);
     g_test_add_func("/sdp_offer/nothing_to_add", test_nothing_to_add);
     g_test_add_func("/sdp_offer/apply_answer", test_apply_answer);
+    g_test_add_func("/sdp_offer/apply_strict_answer", test_apply_strict_answer);
     g_test_add_func("/sdp_offer/bad_answers", test_bad_answers);
     g_test_add_func("/sdp_offer/reoffer", test_reoffer);
     return g_test_run();
