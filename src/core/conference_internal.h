@@ -42,6 +42,8 @@ struct tsr_conference_registry {
     struct tsr_event_bus *bus;
     GSource *sweep_timer;
     struct reg_anchor *anchor;
+    struct tsr_ice_server *ice_servers; /* owned, n_ice_servers long */
+    size_t n_ice_servers;
     bool freeing;
 };
 
