@@ -790,11 +790,6 @@ size_t tsr_conference_n_participants(const struct tsr_conference *c)
     return c->participants->len;
 }
 
-int64_t tsr_conference_max_participants(const struct tsr_conference *c)
-{
-    return c->def.max_participants;
-}
-
 struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,
                                                            size_t *n)
 {
