@@ -114,10 +114,19 @@ h.run('webrtcbin', async ({ scratch, defer }) => {
     return other > -40 && other - own > 20 && [own, other];
   }, { timeoutMs: 60000, intervalMs: 250, what: `webrtcbin to hear ${WEB.hz} Hz and not ${GST.hz} Hz` });
   console.log(`webrtcbin hears ${GST.hz} Hz at ${gstHears[0].toFixed(1)} dB, ${WEB.hz} Hz at ${gstHears[1].toFixed(1)} dB`);
+  let heard = null;
   const webHears = await h.waitFor(async () => {
-    const lv = await page.evaluate((f) => window.wsClient.toneLevels && window.wsClient.toneLevels(f), [GST.hz, WEB.hz]);
+    heard = await page.evaluate(async (f) => {
+      const out = { levels: window.wsClient.toneLevels ? window.wsClient.toneLevels(f) : null, ctx: window.wsClient.audioState && window.wsClient.audioState() };
+      (await window.wsClient.pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') Object.assign(out, { packets: r.packetsReceived, energy: r.totalAudioEnergy });
+      });
+      return out;
+    }, [GST.hz, WEB.hz]);
+    const lv = heard.levels;
     return lv && lv[0] > -70 && lv[0] - lv[1] > 20 && lv;
-  }, { timeoutMs: 60000, intervalMs: 250, what: `Chromium to hear ${GST.hz} Hz and not ${WEB.hz} Hz` });
+  }, { timeoutMs: 60000, intervalMs: 250, what: `Chromium to hear ${GST.hz} Hz and not ${WEB.hz} Hz` })
+    .catch((e) => { throw new Error(`${e.message}; last ${JSON.stringify(heard)}`); });
   console.log(`Chromium hears ${GST.hz} Hz at ${webHears[0].toFixed(1)} dB, ${WEB.hz} Hz at ${webHears[1].toFixed(1)} dB`);
 
   // Leaving: {"bye": true} from the GStreamer peer removes it.

@@ -93,7 +93,7 @@ class Peer:
             self.fail(f'WebSocket: {e.message}')
             return
         self.ws.connect('message', self.on_ws_message)
-        self.ws.connect('closed', lambda _ws: emit({'closed': self.ws.get_close_code()}))
+        self.ws.connect('closed', self.on_ws_closed)
         emit({'ready': True})
         self.pipe.set_state(Gst.State.PLAYING)
 
@@ -210,12 +210,21 @@ class Peer:
                         'audio_frames': self.audio_frames, 'tones_db': self.tones_db}})
         return True
 
+    def on_ws_closed(self, ws):
+        emit({'closed': ws.get_close_code()})
+        if getattr(self, 'quitting', False):
+            self.stop()
+
     def on_stdin(self, source, cond):
         line = sys.stdin.readline() if cond & GLib.IOCondition.IN else ''
         if line.strip() == 'quit' or not line:
-            if self.ws:
+            # {"bye": true}; the server then closes the socket (1000) and we stop.
+            self.quitting = True
+            if self.ws and self.ws.get_state() == Soup.WebsocketState.OPEN:
                 self.ws.send_text(json.dumps({'bye': True}))
-            GLib.timeout_add(300, self.stop)
+                GLib.timeout_add_seconds(5, self.stop)  # a server that never closes
+            else:
+                self.stop()
             return False
         return True
 
