@@ -19,6 +19,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "sdp_testutil.h"
+
 #define FP_HEX                                                                                     \
     "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
@@ -57,25 +59,6 @@ static struct tsr_sdp_negotiation *negotiate(const char *name, const char *offer
         g_free(path);
     }
     return neg;
-}
-
-static char *load_offer(const char *name)
-{
-    const char *src = g_getenv("TSR_SOURCE_DIR") ? g_getenv("TSR_SOURCE_DIR") : TSR_SOURCE_DIR;
-    char *path = g_build_filename(src, "tests", "data", "sdp", name, NULL);
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_free(path);
-    return text;
-}
-
-/* `text` with the first `from` on every line replaced by `to`. */
-static char *replace_all(const char *text, const char *from, const char *to)
-{
-    gchar **parts = g_strsplit(text, from, -1);
-    char *out = g_strjoinv(to, parts);
-    g_strfreev(parts);
-    return out;
 }
 
 /* What one section of the answer must be. */
@@ -153,7 +136,7 @@ static const char *answer_direction(const struct tsr_sdp_negotiation *neg, size_
 
 static void test_gstreamer_webrtcbin(void)
 {
-    char *offer = load_offer("gstreamer122_webrtcbin_offer.sdp");
+    char *offer = st_load_fixture("gstreamer122_webrtcbin_offer.sdp");
     /* VP8 is all webrtcbin offered here: chosen even when H.264 is preferred */
     struct tsr_sdp_negotiation *neg = negotiate("gstreamer", offer, TSR_SDP_VIDEO_PREF_H264);
     static const struct want want[] = {
@@ -174,7 +157,7 @@ static void test_gstreamer_webrtcbin(void)
     tsr_sdp_negotiation_free(&neg);
 
     /* audio in a codec we lack: that section alone is rejected, cleanly */
-    char *pcma = replace_all(offer, "OPUS/48000/2", "PCMA/8000");
+    char *pcma = st_replace_all(offer, "OPUS/48000/2", "PCMA/8000");
     neg = negotiate("gstreamer_pcma", pcma, TSR_SDP_VIDEO_PREF_VP8);
     static const struct want want_pcma[] = {
         {"m=video 9 UDP/TLS/RTP/SAVPF 96", "video0", true},
@@ -186,7 +169,7 @@ static void test_gstreamer_webrtcbin(void)
     tsr_sdp_negotiation_free(&neg);
 
     /* port 0 without bundle-only is a section the offerer disabled */
-    char *disabled = replace_all(offer, "a=bundle-only\r\n", "");
+    char *disabled = st_replace_all(offer, "a=bundle-only\r\n", "");
     neg = negotiate("gstreamer_disabled", disabled, TSR_SDP_VIDEO_PREF_VP8);
     check_answer(neg, want_pcma, G_N_ELEMENTS(want_pcma));
     tsr_sdp_negotiation_free(&neg);
@@ -197,7 +180,7 @@ static void test_gstreamer_webrtcbin(void)
 
 static void test_firefox(void)
 {
-    char *offer = load_offer("firefox153esr_headless_offer.sdp");
+    char *offer = st_load_fixture("firefox153esr_headless_offer.sdp");
     /* headless Firefox ESR offered VP8 and VP9 only (no OpenH264 plug-in yet) */
     struct tsr_sdp_negotiation *neg = negotiate("firefox", offer, TSR_SDP_VIDEO_PREF_H264);
     static const struct want want[] = {
@@ -218,7 +201,7 @@ static void test_firefox(void)
 
 static void test_safari(void)
 {
-    char *offer = load_offer("safari17_offer.sdp");
+    char *offer = st_load_fixture("safari17_offer.sdp");
     /* H.264 only: constrained baseline with packetization-mode=1 (pt 98) wins over
      * constrained high (96) and the mode-0 payloads (100, 127), even under VP8 */
     struct tsr_sdp_negotiation *neg = negotiate("safari", offer, TSR_SDP_VIDEO_PREF_VP8);
@@ -239,7 +222,7 @@ static void test_safari(void)
 
 static void test_libdatachannel(void)
 {
-    char *offer = load_offer("libdatachannel_offer.sdp");
+    char *offer = st_load_fixture("libdatachannel_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate("libdatachannel", offer, TSR_SDP_VIDEO_PREF_H264);
     static const struct want want[] = {
         {"m=video 9 UDP/TLS/RTP/SAVPF 96", "video", true},
