@@ -30,6 +30,7 @@ struct tsr_ice {
     struct tsr_ice_callbacks cb;
     void *user;
     char *public_address;
+    bool keep_loopback; /* loopback candidates are shown as they are */
     char *ufrag;
     char *pwd;
     enum tsr_ice_state state;
@@ -158,8 +159,11 @@ static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
         return NULL; /* IPv6 link-local: useless to a peer without the scope id */
     const char *shown = addr;
     /* 1:1 NAT maps one address family: an IPv6 host candidate keeps its own
-     * address when the public one is IPv4, and the other way round. */
+     * address when the public one is IPv4, and the other way round. Loopback
+     * gathered because the server listens there is not behind the NAT. */
+    bool loopback = g_str_has_prefix(addr, "127.") || strcmp(addr, "::1") == 0;
     if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address &&
+        !(loopback && ice->keep_loopback) &&
         nice_address_ip_version(&c->addr) == (strchr(ice->public_address, ':') ? 6 : 4))
         shown = ice->public_address;
     GString *s = g_string_new(NULL);
@@ -315,6 +319,7 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
             return TSR_ERR_CONFIG;
         }
         ice->public_address = g_strdup(cfg->public_address);
+        ice->keep_loopback = cfg->include_loopback;
     }
     return 0;
 }

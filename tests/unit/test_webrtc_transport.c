@@ -126,6 +126,11 @@ static void test_media_addresses(void)
     a = candidate_addresses("[webrtc]\nice_tcp = false\n");
     g_assert_true(*a);
     g_free(a);
+    /* a public address (1:1 NAT) stands for the interfaces, never for loopback */
+    a = candidate_addresses("[server]\nlisten = 127.0.0.1:8080\n"
+                            "[webrtc]\nice_tcp = false\npublic_address = 198.51.100.7\n");
+    g_assert_nonnull(strstr(a, "127.0.0.1/udp "));
+    g_free(a);
     /* an explicit list wins */
     a = candidate_addresses("[server]\nlisten = 0.0.0.0:8080\n"
                             "[webrtc]\nmedia_addresses = 127.0.0.1\nice_tcp = true\n");
