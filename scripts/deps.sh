@@ -15,8 +15,14 @@ build_pkgs=(
   libnice-dev libgnutls28-dev libsrtp2-dev
 )
 # ffmpeg: reference pipelines and test inputs; clang + compiler-rt: fuzzers;
-# curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests.
-test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm)
+# curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests;
+# GStreamer webrtcbin through python3-gi (+ libsoup for its WebSocket): the non-browser
+# WebRTC participant (tests/e2e/webrtcbin.test.js); nftables: the ICE-TCP test drops UDP
+# inside a network namespace of its own.
+test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
+  gir1.2-soup-3.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-nice nftables)
 
 want=("${build_pkgs[@]}")
 # curl + python3 read the runs' results, gnuplot-nox draws the capacity plot.

@@ -446,16 +446,32 @@ static void route_participant(struct req *r)
 
 /* --- entry ------------------------------------------------------------------------- */
 
+/* [webrtc] turn_servers as RTCIceServer dictionaries, for the web client's
+ * RTCPeerConnection configuration. */
+static json_t *ice_servers_json(const struct tsr_conference_registry *reg)
+{
+    size_t n = 0;
+    const struct tsr_ice_server *s = tsr_conference_registry_ice_servers(reg, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, s[i].turn ? json_pack("{s:s, s:s, s:s}", "urls", s[i].url,
+                                                         "username", s[i].username, "credential",
+                                                         s[i].credential)
+                                             : json_pack("{s:s}", "urls", s[i].url));
+    return arr;
+}
+
 static void handle_status(struct req *r)
 {
     struct tsr_conference_registry *reg = r->api->reg;
     tsr_http_reply_json(r->msg, 200,
-                        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
+                        json_pack("{s:s, s:b, s:b, s:I, s:I, s:o}", "version", TSR_VERSION, "media",
                                   tsr_conference_registry_has_media(reg), "allow_adhoc",
                                   tsr_conference_registry_allow_adhoc(reg), "conferences",
                                   (json_int_t)tsr_conference_registry_n_conferences(reg),
                                   "participants",
-                                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+                                  (json_int_t)tsr_conference_registry_n_participants(reg),
+                                  "ice_servers", ice_servers_json(reg)));
 }
 
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,

@@ -172,6 +172,31 @@ static const char *body_str(struct pex_req *r, const char *key, bool *bad)
     return json_string_value(v);
 }
 
+/* [webrtc] turn_servers in the token's shape (specs/pexip-client-api.md): `stun`
+ * [{url}] and `turn` [{urls, username, credential}], which the SDK turns into its
+ * RTCPeerConnection's iceServers. Only here: in a `calls` answer the SDK would
+ * restart ICE to add them. Absent when none are configured. */
+static void add_ice_servers(json_t *token, const struct tsr_conference_registry *reg)
+{
+    size_t n = 0;
+    const struct tsr_ice_server *s = tsr_conference_registry_ice_servers(reg, &n);
+    json_t *stun = json_array(), *turn = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].turn)
+            json_array_append_new(turn, json_pack("{s:[s], s:s, s:s}", "urls", s[i].url,
+                                                  "username", s[i].username, "credential",
+                                                  s[i].credential));
+        else
+            json_array_append_new(stun, json_pack("{s:s}", "url", s[i].url));
+    }
+    if (json_array_size(stun))
+        json_object_set(token, "stun", stun);
+    if (json_array_size(turn))
+        json_object_set(token, "turn", turn);
+    json_decref(stun);
+    json_decref(turn);
+}
+
 static void handle_request_token(struct pex_req *r)
 {
     if (!tsr_pex_read_body(r))
@@ -211,6 +236,7 @@ static void handle_request_token(struct pex_req *r)
         tsr_conference_name(c), "version", version_json(), "call_type", "video", "chat_enabled",
         1, "guests_can_present", 0, "direct_media", 0);
     g_free(expires);
+    add_ice_servers(o, r->api->reg);
     tsr_pex_reply(r, 200, true, o);
 }
 

@@ -4,6 +4,8 @@
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/err.h>
+#include <tessera/ice.h>
+#include <tessera/ice_servers.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 #include <tessera/probe.h>
@@ -118,6 +120,27 @@ static int check_conferences_file(const struct tsr_config *cfg)
     return 0;
 }
 
+/* The [webrtc] lists the schema only knows as strings: refused before anything
+ * starts, with one line, like any other bad value. */
+static int check_webrtc_lists(const struct tsr_config *cfg)
+{
+    struct tsr_ice_server *servers = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (tsr_ice_servers_parse(cfg->webrtc_turn_servers, &servers, &n, &err) != 0) {
+        fprintf(stderr, "tessera: [webrtc] %s\n", err);
+        g_free(err);
+        return 2;
+    }
+    tsr_ice_servers_free(servers, n);
+    if (tsr_ice_check_media_addresses(cfg->webrtc_media_addresses, &err) != 0) {
+        fprintf(stderr, "tessera: [webrtc] media_addresses: \"%s\" is not an IP address\n", err);
+        g_free(err);
+        return 2;
+    }
+    return 0;
+}
+
 static int run_probe(const struct tsr_config *cfg, bool json)
 {
     struct tsr_probe *probe = NULL;
@@ -159,7 +182,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     struct tsr_config cfg;
-    if (load_config(&cli, &cfg))
+    if (load_config(&cli, &cfg) || check_webrtc_lists(&cfg))
         return 2;
     enum tsr_log_level level = TSR_LOG_INFO;
     tsr_log_level_parse(cfg.log_level, &level);

@@ -490,13 +490,14 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
         g_free(e);
         return rc;
     }
-    rc = engine_stun_new(&e->stun, e->cfg.webrtc_stun_server);
+    rc = tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    if (rc == 0)
+        rc = engine_stun_new(&e->stun, e->cfg.webrtc_stun_server);
     if (rc) {
         tsr_dtls_cert_unref(&e->cert);
         g_free(e);
         return rc;
     }
-    tsr_webrtc_config_from(&e->webrtc, &e->cfg);
     e->webrtc.cert = e->cert;
     e->webrtc.stun_server = NULL; /* each attach gets the resolved address */
     e->api_ctx = g_main_context_ref_thread_default();

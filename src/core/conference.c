@@ -118,6 +118,7 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
     opts->default_layout = cfg->default_layout;
     opts->max_media_participants = cfg->mixer_max_participants;
     opts->max_load = (double)cfg->mixer_max_load_percent / 100.0;
+    opts->ice_servers = cfg->webrtc_turn_servers;
 }
 
 static void update_gauges(struct tsr_conference_registry *reg)
@@ -145,8 +146,19 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
         return -EINVAL;
     if (opts->media && (!opts->media->attach || !opts->media->detach))
         return -EINVAL;
+    struct tsr_ice_server *ice = NULL;
+    size_t n_ice = 0;
+    char *err = NULL;
+    if (tsr_ice_servers_parse(opts->ice_servers, &ice, &n_ice, &err) != 0) {
+        TSR_LOG(TSR_LOG_ERROR, "conference", "[webrtc] %s", err);
+        g_free(err);
+        return TSR_ERR_CONFIG;
+    }
     struct tsr_conference_registry *reg = g_new0(struct tsr_conference_registry, 1);
     reg->opts = *opts;
+    reg->opts.ice_servers = NULL; /* parsed below; the text is not kept */
+    reg->ice_servers = ice;
+    reg->n_ice_servers = n_ice;
     g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
     reg->context =
@@ -216,6 +228,7 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     g_hash_table_destroy(reg->conferences);
     g_hash_table_destroy(reg->defs);
     g_main_context_unref(reg->context);
+    tsr_ice_servers_free(reg->ice_servers, reg->n_ice_servers);
     g_free(reg);
     *p = NULL;
 }
@@ -341,6 +354,13 @@ bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg
 bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg)
 {
     return reg->opts.allow_adhoc;
+}
+
+const struct tsr_ice_server *tsr_conference_registry_ice_servers(
+    const struct tsr_conference_registry *reg, size_t *n)
+{
+    *n = reg->n_ice_servers;
+    return reg->ice_servers;
 }
 
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg)

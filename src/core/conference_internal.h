@@ -46,6 +46,8 @@ struct tsr_conference_registry {
     struct tsr_conference_link *link;
     GQueue calls;           /* struct tsr_conference_call*, in flight (conference_call.c) */
     size_t n_media_pending; /* joins with an offer and attaches in flight (capacity) */
+    struct tsr_ice_server *ice_servers; /* owned, n_ice_servers long */
+    size_t n_ice_servers;
     bool freeing;
 };
 

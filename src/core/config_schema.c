@@ -69,6 +69,15 @@ static const struct tsr_config_key schema[] = {
     ENUM_KEY("webrtc", "video_codec", webrtc_video_codec, "vp8|h264", "h264",
              "Preferred video codec when the browser offers both; the other is the fallback. "
              "H.264 (x264) encodes the composite in 0.7x VP8's CPU time (bench_video_encoder)."),
+    STR_KEY("webrtc", "media_addresses", webrtc_media_addresses, "",
+            "IP addresses (comma-separated) whose ICE candidates the answers carry; empty = "
+            "every interface, plus loopback when [server] listen is a loopback address."),
+    BOOL_KEY("webrtc", "ice_tcp", webrtc_ice_tcp, "true",
+             "Also offer passive ICE-TCP candidates (RFC 6544) in the rtp_port range, so clients "
+             "whose UDP is blocked still connect; open that TCP range too."),
+    STR_KEY("webrtc", "turn_servers", webrtc_turn_servers, "",
+            "ICE servers handed to clients (web client, Pexip and inLive answers), comma-"
+            "separated, each 'URL' or 'URL username credential' (turn:host:3478?transport=udp)."),
     BOOL_KEY("conferences", "allow_adhoc", allow_adhoc, "true",
              "A join to an unknown alias creates the conference; false admits only defined ones."),
     INT_KEY("conferences", "empty_timeout_s", empty_timeout_s, 0, 86400, "60",

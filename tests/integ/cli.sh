@@ -43,6 +43,16 @@ printf '[conferences]\nfile = %s\n' "$tmp/conf.json" >"$tmp/conf.conf"
 expect_rc 2 "bad conferences file" "$bin" --config "$tmp/conf.conf" --check-config
 grep -qF "$tmp/conf.json: conference 'board':" "$tmp/err" || fail "conferences file message: $(cat "$tmp/err")"
 
+# [webrtc] lists: a TURN server without credentials, a media address that is no IP
+printf '[webrtc]\nturn_servers = stun:stun.example.com:3478, turn:turn.example.com:3478\n' >"$tmp/turn.conf"
+expect_rc 2 "bad turn_servers" "$bin" --config "$tmp/turn.conf" --check-config
+grep -qF 'tessera: [webrtc] turn_servers entry "turn:turn.example.com:3478": a TURN server needs a username and a credential' "$tmp/err" \
+  || fail "turn_servers message: $(cat "$tmp/err")"
+printf '[webrtc]\nmedia_addresses = 127.0.0.1, media.example.com\n' >"$tmp/addr.conf"
+expect_rc 2 "bad media_addresses" "$bin" --config "$tmp/addr.conf"
+grep -qF 'tessera: [webrtc] media_addresses: "media.example.com" is not an IP address' "$tmp/err" \
+  || fail "media_addresses message: $(cat "$tmp/err")"
+
 expect_rc 0 "--probe --json" "$bin" --probe --json
 python3 - "$tmp/out" <<'PY' || fail "--probe --json content"
 import json, sys

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/ice_servers.h>
+
 struct tsr_config;
 struct tsr_conference_registry;
 struct tsr_conference;
@@ -217,6 +219,9 @@ struct tsr_conference_registry_opts {
      * join is refused before the frame rate of everyone already in suffers. */
     int64_t max_media_participants;
     double max_load;
+    /* ICE servers for clients ([webrtc] turn_servers text, see ice_servers.h);
+     * NULL/"": none. Parsed and copied by _new. */
+    const char *ice_servers;
     const struct tsr_conference_media_ops *media; /* NULL: signalling-only server */
     void *media_user;
     tsr_conference_clock_fn clock;
@@ -231,7 +236,8 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
 
 /* Purpose: create a registry; starts a 1 s sweep timer on opts->context that lapses
  * tokens and removes empty conferences. opts is copied (media ops table and users
- * are borrowed for the registry's life). Returns 0, -EINVAL (bad default layout).
+ * are borrowed for the registry's life). Returns 0, -EINVAL (bad default layout),
+ * TSR_ERR_CONFIG (bad ice_servers; logged).
  * Thread: the API loop. */
 int tsr_conference_registry_new(struct tsr_conference_registry **out,
                                 const struct tsr_conference_registry_opts *opts);
@@ -262,6 +268,10 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg);
 /* Purpose: true when media ops are wired (joins with an SDP offer can succeed). */
 bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg);
 bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg);
+/* Purpose: the ICE servers fronts hand to clients (borrowed, valid for the
+ * registry's life; NULL when none); *n gets the count. */
+const struct tsr_ice_server *tsr_conference_registry_ice_servers(
+    const struct tsr_conference_registry *reg, size_t *n);
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg);
 size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg);
 /* Purpose: participants that have media, in every conference (what the cap counts). */
