@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compositor_internal.h"
 #include "compositor_kernels.h"
 
 struct tile_state {
@@ -44,10 +45,6 @@ struct dst_planes {
     int linesize[3];
 };
 
-struct rect {
-    int x, y, w, h;
-};
-
 /* Home thread: the conference mixer (caller-serialized). */
 struct tsr_compositor {
     struct tsr_compositor_params params;
@@ -72,14 +69,6 @@ struct tsr_compositor_tile {
     enum tsr_layout_role role;
     struct rect d;        /* the picture inside the tile (content is letterboxed) */
     const uint8_t *src_y; /* data[0] of the frame scaled: cheap check it is the same picture */
-};
-
-/* Where a source picture's planes are and how its chroma is subsampled. */
-struct src_view {
-    const uint8_t *y, *u, *v; /* v NULL for NV12 (u holds interleaved UV) */
-    int ys, us, vs;
-    int w, h, sx, sy; /* luma size, chroma shifts */
-    bool full_range;
 };
 
 void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v)
@@ -223,48 +212,6 @@ void tsr_compositor_free(struct tsr_compositor **p)
     *p = NULL;
 }
 
-static int src_view_init(struct src_view *s, const AVFrame *f)
-{
-    memset(s, 0, sizeof *s);
-    s->w = f->width;
-    s->h = f->height;
-    s->y = f->data[0];
-    s->ys = f->linesize[0];
-    s->u = f->data[1];
-    s->us = f->linesize[1];
-    s->v = f->data[2];
-    s->vs = f->linesize[2];
-    s->full_range = f->color_range == AVCOL_RANGE_JPEG;
-    switch (f->format) {
-    case AV_PIX_FMT_YUVJ420P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV420P:
-        s->sx = s->sy = 1;
-        break;
-    case AV_PIX_FMT_YUVJ422P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV422P:
-        s->sx = 1;
-        break;
-    case AV_PIX_FMT_YUVJ444P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV444P:
-        break;
-    case AV_PIX_FMT_NV12:
-        s->sx = s->sy = 1;
-        s->v = NULL;
-        break;
-    default:
-        return TSR_ERR_UNSUPPORTED;
-    }
-    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 || (s->v && s->vs <= 0))
-        return TSR_ERR_UNSUPPORTED; /* negative strides (flipped) are not taken */
-    return 0;
-}
-
 static int grow(uint8_t **buf, size_t *size, size_t need)
 {
     if (need <= *size)
@@ -277,61 +224,21 @@ static int grow(uint8_t **buf, size_t *size, size_t need)
     return 0;
 }
 
-/* Scale one plane. Shrinking by 2 or 4 exactly hits libyuv's SIMD box rows; any
- * other ratio above 2 would take its general box path, whose column sums are plain
- * C (8 ms for a 3x3 canvas here). So a large shrink is split: an exact 2x or 4x box
- * into a small stage buffer (a quarter or a sixteenth of the source), then a mild
- * (< 2.5x) filter into the tile. Measured: 3x3 and 5x5 canvases ~5x faster, same
- * PSNR class (README). Both kernel sets go through the same split. */
+/* Scale one plane, through a stage buffer for large shrinks (tsr_compositor_plan_plane). */
 static int scale_plane(struct scaler *sc, const uint8_t *src, int ss, int sw, int sh, uint8_t *dst,
                        int ds, int dw, int dh)
 {
-    int k = (sw >= 5 * dw && sh >= 5 * dh) ? 4 : (sw >= 5 * dw / 2 && sh >= 5 * dh / 2) ? 2 : 1;
-    if (k == 1 || (sw == k * dw && sh == k * dh)) {
+    struct plane_plan p = tsr_compositor_plan_plane(sw, sh, dw, dh);
+    if (!p.stage) {
         sc->ops->scale(src, ss, sw, sh, dst, ds, dw, dh);
         return 0;
     }
-    int tw = sw / k, th = sh / k;
-    if (grow(&sc->stage, &sc->stage_size, (size_t)tw * th) < 0)
+    if (grow(&sc->stage, &sc->stage_size, (size_t)p.tw * p.th) < 0)
         return -ENOMEM;
-    /* Centre the k-aligned region; at most k-1 edge samples are dropped. */
-    const uint8_t *s0 = src + (size_t)((sh - th * k) / 2) * ss + (sw - tw * k) / 2;
-    sc->ops->scale(s0, ss, tw * k, th * k, sc->stage, tw, tw, th);
-    sc->ops->scale(sc->stage, tw, tw, th, dst, ds, dw, dh);
+    const uint8_t *s0 = src + (size_t)p.oy * ss + p.ox;
+    sc->ops->scale(s0, ss, p.tw * p.k, p.th * p.k, sc->stage, p.tw, p.tw, p.th);
+    sc->ops->scale(sc->stage, p.tw, p.tw, p.th, dst, ds, dw, dh);
     return 0;
-}
-
-/* Source crop and destination rectangle for one tile: crop to fill (camera) or fit
- * with bars (content). Crop offsets stay on chroma sample boundaries. Depends only
- * on the source size and the tile's size and role, so a shared tile scaled at the
- * origin lands on the same pixels as one scaled in place. */
-static void place(const struct src_view *s, const struct tsr_layout_tile *t, struct rect *crop,
-                  struct rect *dst)
-{
-    *crop = (struct rect){0, 0, s->w, s->h};
-    *dst = (struct rect){t->x, t->y, t->w, t->h};
-    int64_t lhs = (int64_t)t->w * s->h, rhs = (int64_t)s->w * t->h;
-    if (t->role == TSR_LAYOUT_ROLE_CONTENT) {
-        if (lhs > rhs) { /* tile wider than the source: bars left and right */
-            int w = (int)(rhs / s->h) & ~1;
-            dst->w = w < 2 ? 2 : w;
-            dst->x = t->x + ((t->w - dst->w) / 2 & ~1);
-        } else if (lhs < rhs) {
-            int h = (int)(lhs / s->w) & ~1;
-            dst->h = h < 2 ? 2 : h;
-            dst->y = t->y + ((t->h - dst->h) / 2 & ~1);
-        }
-        return;
-    }
-    if (lhs > rhs) { /* tile wider: crop top and bottom */
-        int h = (int)(rhs / t->w);
-        crop->h = h < 1 ? 1 : h;
-        crop->y = ((s->h - crop->h) / 2) & ~((1 << s->sy) - 1);
-    } else if (lhs < rhs) {
-        int w = (int)(lhs / t->h);
-        crop->w = w < 1 ? 1 : w;
-        crop->x = ((s->w - crop->w) / 2) & ~((1 << s->sx) - 1);
-    }
 }
 
 static uint8_t *at(const struct dst_planes *p, int plane, int x, int y)
@@ -362,14 +269,8 @@ static int scale_video(struct scaler *sc, const struct src_view *s, struct rect 
     if (scale_plane(sc, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
                     at(f, 0, d.x, d.y), f->linesize[0], d.w, d.h) < 0)
         return -ENOMEM;
-    int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
-    int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
-    int ccw = ((crop.x + crop.w + (1 << s->sx) - 1) >> s->sx) - ccx;
-    int cch = ((crop.y + crop.h + (1 << s->sy) - 1) >> s->sy) - ccy;
-    if (ccw > cpw - ccx)
-        ccw = cpw - ccx;
-    if (cch > cph - ccy)
-        cch = cph - ccy;
+    struct rect cc = tsr_compositor_chroma_crop(s, crop);
+    int ccx = cc.x, ccy = cc.y, ccw = cc.w, cch = cc.h;
     int dcw = d.w / 2, dch = d.h / 2;
     size_t need = (s->v ? 0 : 2 * (size_t)ccw * cch) + (sc->nv12_out ? 2 * (size_t)dcw * dch : 0);
     if (grow(&sc->scratch, &sc->scratch_size, need) < 0)
@@ -415,7 +316,7 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
                       const struct src_view *s)
 {
     struct rect crop, d;
-    place(s, t, &crop, &d);
+    tsr_compositor_place(s, t, &crop, &d);
     if (d.w != t->w || d.h != t->h)
         fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
     struct dst_planes f = canvas_planes(c->canvas);
@@ -453,12 +354,12 @@ int tsr_compositor_tile_scale(struct tsr_compositor_tile *t, const AVFrame *fram
         return -EINVAL;
     t->valid = false;
     struct src_view s;
-    int ret = src_view_init(&s, frame);
+    int ret = tsr_compositor_src_view_init(&s, frame);
     if (ret < 0)
         return ret;
     struct tsr_layout_tile at0 = {.role = role, .w = w, .h = h};
     struct rect crop, d;
-    place(&s, &at0, &crop, &d);
+    tsr_compositor_place(&s, &at0, &crop, &d);
     size_t luma = (size_t)d.w * d.h;
     if (grow(&t->buf, &t->buf_size, luma + luma / 2) < 0)
         return -ENOMEM;
@@ -528,7 +429,7 @@ static int draw_tile(struct tsr_compositor *c, const struct tsr_layout_tile *t,
         *placeholder = false;
         return 0;
     }
-    if (src->frame && src_view_init(&s, src->frame) == 0) {
+    if (src->frame && tsr_compositor_src_view_init(&s, src->frame) == 0) {
         int ret = draw_video(c, t, &s);
         if (ret < 0)
             return ret;
