@@ -11,13 +11,17 @@
 #include <tessera/compositor.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/metrics.h>
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <libavutil/pixfmt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compositor_gpu.h"
 #include "compositor_internal.h"
 #include "compositor_kernels.h"
 
@@ -54,6 +58,9 @@ struct tsr_compositor {
     struct tile_state prev[TSR_LAYOUT_MAX_TILES];
     size_t n_prev;
     bool drawn_once;
+    struct tsr_compositor_gpu *gpu; /* NULL: the CPU draws */
+    enum tsr_compositor_backend in_use;
+    bool counted; /* in the tessera_compositors gauge */
     struct tsr_compositor_stats stats;
 };
 
@@ -167,6 +174,40 @@ static void scaler_fini(struct scaler *sc)
     sc->scratch = sc->stage = NULL;
 }
 
+static void gauge_backend(const struct tsr_compositor *c, int delta)
+{
+    const char *label = c->in_use == TSR_COMPOSITOR_BACKEND_VULKAN ? "backend=\"vulkan\""
+                                                                   : "backend=\"cpu\"";
+    tsr_gauge_add(tsr_metrics_gauge("tessera_compositors", label,
+                                    "Live compositors (one per canvas), by backend."),
+                  delta);
+}
+
+/* auto: the GPU only when it is a real one; vulkan: any Vulkan device. Without one,
+ * the CPU (a forced vulkan is warned about once per process and counted). */
+static void gpu_attach(struct tsr_compositor *c)
+{
+    static atomic_bool warned;
+    char why[640] = "";
+    bool forced = c->params.backend == TSR_COMPOSITOR_BACKEND_VULKAN;
+    if (tsr_compositor_gpu_new(&c->gpu, c->params.width, c->params.height,
+                               c->params.format == TSR_COMPOSITOR_FORMAT_NV12, !forced, why,
+                               sizeof why) == 0) {
+        c->in_use = TSR_COMPOSITOR_BACKEND_VULKAN;
+        return;
+    }
+    if (!forced) {
+        TSR_LOG(TSR_LOG_DEBUG, "compositor", "compositor = auto: CPU (%s)", why);
+        return;
+    }
+    if (!atomic_exchange(&warned, true))
+        TSR_LOG(TSR_LOG_WARN, "compositor", "compositor = vulkan, but %s; composing on the CPU",
+                why);
+    tsr_counter_inc(tsr_metrics_counter("tessera_compositor_fallbacks_total",
+                                        "reason=\"unavailable\"",
+                                        "Compositors moved from the GPU to the CPU, by cause."));
+}
+
 int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_params *params)
 {
     int ret = 0;
@@ -195,6 +236,11 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
     }
     tsr_compositor_rgb_to_yuv(params->background_rgb, &c->bg_y, &c->bg_u, &c->bg_v);
     fill_rect(c, (struct rect){0, 0, params->width, params->height}, c->bg_y, c->bg_u, c->bg_v);
+    c->in_use = TSR_COMPOSITOR_BACKEND_CPU;
+    if (params->backend != TSR_COMPOSITOR_BACKEND_CPU)
+        gpu_attach(c);
+    gauge_backend(c, +1);
+    c->counted = true;
     *out = c;
     return 0;
 fail:
@@ -206,6 +252,9 @@ void tsr_compositor_free(struct tsr_compositor **p)
 {
     if (!p || !*p)
         return;
+    if ((*p)->counted)
+        gauge_backend(*p, -1);
+    tsr_compositor_gpu_free(&(*p)->gpu);
     av_frame_free(&(*p)->canvas);
     scaler_fini(&(*p)->sc);
     free(*p);
@@ -464,33 +513,98 @@ static int validate_tiles(const struct tsr_compositor *c, const struct tsr_layou
     return 0;
 }
 
-int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
-                          const struct tsr_compositor_source *sources, size_t n,
-                          AVFrame **canvas_out)
+/* The GPU backend is dropped for good: the CPU draws from this frame on. A lost
+ * device is logged once for all its compositors; each fallback is counted. */
+static void gpu_fall_back(struct tsr_compositor *c, const char *why, bool first, const char *reason)
 {
-    if (!c || validate_tiles(c, tiles, sources, n) < 0)
-        return -EINVAL;
+    if (first)
+        TSR_LOG(TSR_LOG_WARN, "compositor", "%s; composing on the CPU from this frame on", why);
+    else
+        TSR_LOG(TSR_LOG_DEBUG, "compositor", "%s; composing on the CPU", why);
+    char labels[64];
+    snprintf(labels, sizeof labels, "reason=\"%s\"", reason);
+    tsr_counter_inc(tsr_metrics_counter("tessera_compositor_fallbacks_total", labels,
+                                        "Compositors moved from the GPU to the CPU, by cause."));
+    tsr_compositor_gpu_free(&c->gpu);
+    gauge_backend(c, -1);
+    c->in_use = TSR_COMPOSITOR_BACKEND_CPU;
+    gauge_backend(c, +1);
+    c->stats.gpu_fallbacks++;
+}
+
+/* A redrawn tile as the GPU draws it: its picture, or its placeholder colour. */
+static bool gpu_job_for(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                        const AVFrame *frame, struct src_view *view, struct gpu_job *job)
+{
+    *job = (struct gpu_job){.tile = *t, .fill = {c->bg_y, c->bg_u, c->bg_v}};
+    if (frame && tsr_compositor_src_view_init(view, frame) == 0) {
+        job->src = view;
+        return false;
+    }
+    if (frame) {
+        c->stats.unsupported_frames++;
+        TSR_LOG_RL(TSR_LOG_WARN, "compositor", 5000, "pixel format %d not supported; placeholder",
+                   frame->format);
+    }
+    tsr_compositor_rgb_to_yuv(tsr_compositor_placeholder_rgb(t->participant_id), &job->fill[0],
+                              &job->fill[1], &job->fill[2]);
+    return true;
+}
+
+/* Shared tiles (sources[i].scaled) are not used: the GPU scales every tile itself. */
+static int draw_gpu(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                    const struct tsr_compositor_source *sources, size_t n, const bool *redraw,
+                    bool layout_changed)
+{
+    struct gpu_job jobs[TSR_LAYOUT_MAX_TILES + 1];
+    struct src_view views[TSR_LAYOUT_MAX_TILES];
+    bool ph[TSR_LAYOUT_MAX_TILES];
+    size_t nj = 0, placeholders = 0;
+    if (layout_changed)
+        jobs[nj++] = (struct gpu_job){
+            .tile = {.w = c->params.width, .h = c->params.height},
+            .fill = {c->bg_y, c->bg_u, c->bg_v}};
+    for (size_t i = 0; i < n; i++) {
+        if (redraw[i]) {
+            ph[i] = gpu_job_for(c, &tiles[i], sources[i].frame, &views[i], &jobs[nj++]);
+            placeholders += ph[i];
+        }
+    }
+    char why[640];
+    bool first = false;
+    int rc = tsr_compositor_gpu_draw(c->gpu, jobs, nj, c->canvas, why, sizeof why, &first);
+    if (rc != 0) {
+        gpu_fall_back(c, why, first, strstr(why, "lost") ? "device_lost" : "dispatch");
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (redraw[i]) {
+            c->prev[i].tile = tiles[i];
+            c->prev[i].placeholder = ph[i];
+        }
+    c->stats.full_redraws += layout_changed;
+    c->stats.tiles_placeholder += placeholders;
+    c->stats.tiles_scaled += nj - layout_changed - placeholders;
+    c->stats.gpu_renders++;
+    return 0;
+}
+
+static bool plan_redraw(const struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                        const struct tsr_compositor_source *sources, size_t n, bool *redraw)
+{
     bool layout_changed = !c->drawn_once || n != c->n_prev;
     for (size_t i = 0; !layout_changed && i < n; i++)
         layout_changed = !same_tile(&tiles[i], &c->prev[i].tile);
-    bool redraw[TSR_LAYOUT_MAX_TILES];
-    bool any = layout_changed;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         redraw[i] = layout_changed || sources[i].changed ||
-                  (sources[i].frame == NULL) != c->prev[i].placeholder;
-        any = any || redraw[i];
-    }
-    AVFrame *ref = NULL;
-    if (canvas_out && !(ref = av_frame_alloc()))
-        return -ENOMEM;
-    if (any && !av_frame_is_writable(c->canvas)) {
-        /* A consumer still holds the last canvas: copy so its picture stays intact. */
-        if (av_frame_make_writable(c->canvas) < 0) {
-            av_frame_free(&ref);
-            return -ENOMEM;
-        }
-        c->stats.canvas_copies++;
-    }
+                    (sources[i].frame == NULL) != c->prev[i].placeholder;
+    return layout_changed;
+}
+
+static int draw_cpu(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                    const struct tsr_compositor_source *sources, size_t n, const bool *redraw,
+                    bool layout_changed)
+{
     if (layout_changed) {
         fill_rect(c, (struct rect){0, 0, c->params.width, c->params.height}, c->bg_y, c->bg_u,
                   c->bg_v);
@@ -503,11 +617,48 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
         int ret = draw_tile(c, &tiles[i], &sources[i], &ph);
         if (ret < 0) {
             c->drawn_once = false; /* half-drawn: redraw everything next time */
-            av_frame_free(&ref);
             return ret;
         }
         c->prev[i].tile = tiles[i];
         c->prev[i].placeholder = ph;
+    }
+    return 0;
+}
+
+int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                          const struct tsr_compositor_source *sources, size_t n,
+                          AVFrame **canvas_out)
+{
+    if (!c || validate_tiles(c, tiles, sources, n) < 0)
+        return -EINVAL;
+    bool redraw[TSR_LAYOUT_MAX_TILES];
+    bool layout_changed = plan_redraw(c, tiles, sources, n, redraw);
+    bool any = layout_changed;
+    for (size_t i = 0; i < n; i++)
+        any = any || redraw[i];
+    AVFrame *ref = NULL;
+    if (canvas_out && !(ref = av_frame_alloc()))
+        return -ENOMEM;
+    if (any && !av_frame_is_writable(c->canvas)) {
+        /* A consumer still holds the last canvas: copy so its picture stays intact. */
+        if (av_frame_make_writable(c->canvas) < 0) {
+            av_frame_free(&ref);
+            return -ENOMEM;
+        }
+        c->stats.canvas_copies++;
+    }
+    int ret = 0;
+    if (any && c->gpu && draw_gpu(c, tiles, sources, n, redraw, layout_changed) != 0) {
+        /* The GPU failed this frame: the CPU draws it whole, and every frame after. */
+        layout_changed = true;
+        for (size_t i = 0; i < n; i++)
+            redraw[i] = true;
+    }
+    if (any && !c->gpu)
+        ret = draw_cpu(c, tiles, sources, n, redraw, layout_changed);
+    if (ret < 0) {
+        av_frame_free(&ref);
+        return ret;
     }
     c->n_prev = n;
     c->drawn_once = true;
@@ -520,6 +671,17 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
         *canvas_out = ref;
     }
     return 0;
+}
+
+enum tsr_compositor_backend tsr_compositor_backend_in_use(const struct tsr_compositor *c)
+{
+    return c ? c->in_use : TSR_COMPOSITOR_BACKEND_CPU;
+}
+
+void tsr_compositor_inject_gpu_failure(struct tsr_compositor *c)
+{
+    if (c && c->gpu)
+        tsr_compositor_gpu_fail_next(c->gpu);
 }
 
 void tsr_compositor_get_stats(const struct tsr_compositor *c, struct tsr_compositor_stats *out)
