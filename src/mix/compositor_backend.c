@@ -2,6 +2,7 @@
 #include <tessera/compositor.h>
 
 #include <errno.h>
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,4 +54,24 @@ void tsr_compositor_probe_run(enum tsr_compositor_backend setting, struct tsr_co
     } else
         snprintf(out->reason, sizeof out->reason, "%s", info.reason);
     tsr_vk_context_unref(&ctx);
+}
+
+char *tsr_compositor_probe_to_text(const struct tsr_compositor_probe *p)
+{
+    const char *dev = p->device[0] ? p->device : "none";
+    return g_strdup_printf("compositor: %s (setting %s): %s\n"
+                           "vulkan: loader %s, device %s%s%s%s\n",
+                           tsr_compositor_backend_name(p->chosen),
+                           tsr_compositor_backend_name(p->setting), p->reason,
+                           p->loader ? "yes" : "no", dev, p->device[0] ? " (" : "",
+                           p->device_type, p->device[0] ? ")" : "");
+}
+
+json_t *tsr_compositor_probe_to_json(const struct tsr_compositor_probe *p)
+{
+    return json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:s}", "setting",
+                     tsr_compositor_backend_name(p->setting), "chosen",
+                     tsr_compositor_backend_name(p->chosen), "vulkan_loader", p->loader, "device",
+                     p->device[0] ? p->device : NULL, "device_type",
+                     p->device[0] ? p->device_type : NULL, "reason", p->reason);
 }

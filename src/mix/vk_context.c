@@ -257,8 +257,8 @@ static void context_destroy(struct tsr_vk_context *c)
     }
     if (c->instance)
         c->fn.vkDestroyInstance(c->instance, NULL);
-    if (c->lib)
-        dlclose(c->lib);
+    /* The loader stays mapped (no dlclose): unloading it gains nothing, and a leak
+     * checker could no longer name the library that leaked. */
     g_mutex_clear(&c->queue_lock);
     free(c);
 }

@@ -33,6 +33,7 @@
 #ifndef TESSERA_COMPOSITOR_H
 #define TESSERA_COMPOSITOR_H
 
+#include <jansson.h>
 #include <libavutil/frame.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -162,5 +163,12 @@ struct tsr_compositor_probe {
  * builds the compose pipeline on it (tens of ms), so it proves the GPU path works.
  * Thread: any (blocks). */
 void tsr_compositor_probe_run(enum tsr_compositor_backend setting, struct tsr_compositor_probe *out);
+
+/* Purpose: the probe as text lines ("compositor: …", "vulkan: …"); caller g_free()s. */
+char *tsr_compositor_probe_to_text(const struct tsr_compositor_probe *p);
+
+/* Purpose: the probe as JSON {setting, chosen, vulkan_loader, device, device_type,
+ * reason} (new reference; caller json_decref()s). */
+json_t *tsr_compositor_probe_to_json(const struct tsr_compositor_probe *p);
 
 #endif
