@@ -154,6 +154,48 @@ static void stream_open(struct tsr_inlive_req *r)
     g_ptr_array_set_size(cl->queue, 0);
 }
 
+/* --- requests waiting for a conference call -------------------------------------------- */
+
+/* A request whose reply waits for a call on the participant's net loop: paused,
+ * answered from the call's completion. Owned by cl->waiting until then. */
+struct inlive_wait {
+    struct tsr_inlive_client *cl;
+    SoupServerMessage *msg; /* paused; a reference */
+    struct tsr_conference_call *call;
+    char *sdp; /* the client's offer, for tracks_added */
+};
+
+static struct inlive_wait *wait_new(struct tsr_inlive_req *r)
+{
+    struct inlive_wait *w = g_new0(struct inlive_wait, 1);
+    w->cl = r->client;
+    w->msg = tsr_http_pause(r->msg);
+    g_ptr_array_add(r->client->waiting, w);
+    return w;
+}
+
+static void wait_done(struct inlive_wait *w)
+{
+    g_ptr_array_remove_fast(w->cl->waiting, w);
+    tsr_http_resume(&w->msg);
+    g_free(w->sdp);
+    g_free(w);
+}
+
+/* The client goes: its calls are called off, their requests answered. */
+static void client_cancel_calls(struct tsr_inlive_client *cl)
+{
+    tsr_conference_call_cancel(&cl->offer_call);
+    cl->joining = false;
+    while (cl->waiting->len) {
+        struct inlive_wait *w = cl->waiting->pdata[0];
+        tsr_conference_call_cancel(&w->call);
+        tsr_inlive_reply_error(w->msg, 409, "client_gone",
+                               "the client was removed before this request was answered");
+        wait_done(w);
+    }
+}
+
 /* --- lifecycle ----------------------------------------------------------------------- */
 
 static void json_decref_cb(gpointer p)
@@ -163,6 +205,8 @@ static void json_decref_cb(gpointer p)
 
 void tsr_inlive_client_free(struct tsr_inlive_client *cl)
 {
+    client_cancel_calls(cl);
+    g_ptr_array_free(cl->waiting, TRUE);
     stream_close(cl);
     if (cl->pid[0])
         g_hash_table_remove(cl->room->api->by_pid, cl->pid);
@@ -188,6 +232,7 @@ void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
 {
     struct tsr_inlive_room *room = cl->room;
     struct tsr_participant *p = cl->p;
+    client_cancel_calls(cl); /* before the leave: nothing may complete into cl */
     forget_participant(cl); /* our own leave must not come back as "gone" */
     if (p)
         tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
@@ -265,6 +310,7 @@ void tsr_inlive_handle_register(struct tsr_inlive_req *r)
     cl->created_us = g_get_monotonic_time();
     cl->candidates = g_ptr_array_new_with_free_func(json_decref_cb);
     cl->queue = g_ptr_array_new_with_free_func(g_free);
+    cl->waiting = g_ptr_array_new();
     g_hash_table_insert(r->room->clients, cl->id, cl);
     r->room->api->n_clients++;
     r->room->empty_since_us = 0;
@@ -300,7 +346,7 @@ static void handle_get_client(struct tsr_inlive_req *r)
 static void handle_isallow(struct tsr_inlive_req *r)
 {
     struct tsr_inlive_client *cl = r->client;
-    if (cl->server_offering) {
+    if (cl->server_offering || cl->offer_call) { /* made or being made */
         cl->pending_allow = true;
         tsr_inlive_reply_error(
             r->msg, 403, "negotiation_not_allowed",
@@ -363,13 +409,11 @@ static void apply_buffered_candidates(struct tsr_inlive_client *cl)
     for (guint i = 0; i < cl->candidates->len; i++) {
         json_t *c = cl->candidates->pdata[i];
         json_t *idx = json_object_get(c, "sdpMLineIndex");
-        int rc =
-            tsr_participant_add_candidate(cl->p, json_string_value(json_object_get(c, "candidate")),
-                                          json_string_value(json_object_get(c, "sdpMid")),
-                                          json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-        if (rc)
-            TSR_LOG(TSR_LOG_DEBUG, "inlive", "client %s: buffered candidate refused: %s", cl->id,
-                    tsr_strerror(rc));
+        /* Its answer went long ago: nobody waits for the outcome. */
+        tsr_participant_add_candidate(cl->p, json_string_value(json_object_get(c, "candidate")),
+                                      json_string_value(json_object_get(c, "sdpMid")),
+                                      json_is_integer(idx) ? (int)json_integer_value(idx) : -1,
+                                      NULL, NULL, NULL);
     }
     g_ptr_array_set_size(cl->candidates, 0);
 }
@@ -394,33 +438,71 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     }
 }
 
+static void reoffer_done(void *user, struct tsr_conference_result *res)
+{
+    struct inlive_wait *w = user;
+    w->call = NULL;
+    w->cl->client_negotiating = false;
+    if (res->rc == 0)
+        tsr_inlive_reply(w->msg, 200, "ok",
+                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    else if (res->rc == TSR_ERR_INVALID)
+        tsr_inlive_reply_error(w->msg, 400, "invalid_sdp", "invalid offer: %s",
+                               res->err_text ? res->err_text : "bad SDP");
+    else
+        tsr_inlive_reply_error(
+            w->msg, 409, "renegotiation_unsupported",
+            "this offer cannot be applied to the running session (%s); leave and "
+            "register again",
+            res->err_text ? res->err_text : tsr_strerror(res->rc));
+    wait_done(w);
+}
+
 /* A new offer on the running session (spec: clients re-offer after adding tracks,
  * the SDK after allowed_renegotation). */
 static void negotiate_reoffer(struct tsr_inlive_req *r, const char *sdp)
 {
     struct tsr_inlive_client *cl = r->client;
-    char *answer = NULL, *err = NULL;
     if (cl->server_offering) {
         tsr_inlive_reply_error(r->msg, 409, "server_offer_pending",
                                "a server offer is waiting for its answer; answer it first");
         return;
     }
-    int rc = tsr_participant_answer_reoffer(cl->p, sdp, &answer, &err);
+    struct inlive_wait *w = wait_new(r);
+    tsr_participant_answer_reoffer(cl->p, sdp, reoffer_done, w, &w->call);
+}
+
+/* The first offer's join is back from the net loop. */
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct inlive_wait *w = user;
+    struct tsr_inlive_client *cl = w->cl;
+    w->call = NULL;
+    cl->joining = false;
+    if (res->rc != 0) {
+        enum tsr_conference_refusal why = res->refusal;
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_http_set_retry_after(w->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
+        tsr_inlive_reply_error(w->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
+                               res->err_text);
+        wait_done(w);
+        return;
+    }
+    cl->p = res->participant;
+    g_strlcpy(cl->pid, tsr_participant_id(cl->p), sizeof cl->pid);
+    g_hash_table_insert(cl->room->api->by_pid, cl->pid, cl);
     cl->client_negotiating = false;
-    if (rc == 0)
-        tsr_inlive_reply(r->msg, 200, "ok",
-                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    else if (rc == TSR_ERR_INVALID)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_sdp", "invalid offer: %s",
-                               err ? err : "bad SDP");
-    else
-        tsr_inlive_reply_error(
-            r->msg, 409, "renegotiation_unsupported",
-            "this offer cannot be applied to the running session (%s); leave and "
-            "register again",
-            err ? err : tsr_strerror(rc));
-    g_free(answer);
-    g_free(err);
+    cl->offer_due = true; /* media says whether anything must be added (§7) */
+    apply_buffered_candidates(cl);
+    json_t *added = tracks_from_offer(cl, w->sdp);
+    if (added)
+        tsr_inlive_client_send(cl, "tracks_added", added);
+    json_decref(cl->tracks_available);
+    cl->tracks_available = mix_tracks_available();
+    tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
+    tsr_inlive_reply(w->msg, 200, "ok",
+                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    wait_done(w);
 }
 
 static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
@@ -430,34 +512,37 @@ static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
         negotiate_reoffer(r, sdp);
         return;
     }
-    struct tsr_conference_join_request jr = {
-        .alias = cl->room->alias, .display_name = cl->name, .offer_sdp = sdp};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
-        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
-        tsr_inlive_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
-                               err);
-        g_free(err);
+    if (cl->joining) {
+        tsr_inlive_reply_error(r->msg, 409, "negotiation_in_progress",
+                               "the first offer is still being answered; wait for its answer");
         return;
     }
-    cl->p = p;
-    g_strlcpy(cl->pid, tsr_participant_id(p), sizeof cl->pid);
-    g_hash_table_insert(cl->room->api->by_pid, cl->pid, cl);
-    cl->client_negotiating = false;
-    cl->offer_due = true; /* media says whether anything must be added (§7) */
-    apply_buffered_candidates(cl);
-    json_t *added = tracks_from_offer(cl, sdp);
-    if (added)
-        tsr_inlive_client_send(cl, "tracks_added", added);
-    json_decref(cl->tracks_available);
-    cl->tracks_available = mix_tracks_available();
-    tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
-    tsr_inlive_reply(r->msg, 200, "ok",
-                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    g_free(answer);
+    struct tsr_conference_join_request jr = {
+        .alias = cl->room->alias, .display_name = cl->name, .offer_sdp = sdp};
+    struct inlive_wait *w = wait_new(r);
+    w->sdp = g_strdup(sdp);
+    cl->joining = true;
+    tsr_conference_join(cl->room->api->reg, &jr, join_done, w, &w->call);
+}
+
+static void answer_done(void *user, struct tsr_conference_result *res)
+{
+    struct inlive_wait *w = user;
+    struct tsr_inlive_client *cl = w->cl;
+    w->call = NULL;
+    cl->server_offering = false;
+    g_clear_pointer(&cl->offer_sdp, g_free);
+    cl->offer_written_us = 0;
+    if (cl->pending_allow) {
+        cl->pending_allow = false;
+        tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
+    }
+    if (res->rc)
+        tsr_inlive_reply_error(w->msg, 400, "invalid_answer", "the answer was not applied: %s",
+                               res->err_text ? res->err_text : tsr_strerror(res->rc));
+    else
+        tsr_inlive_reply(w->msg, 200, "ok", NULL);
+    wait_done(w);
 }
 
 static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
@@ -468,21 +553,8 @@ static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
                                "there is no server offer to answer");
         return;
     }
-    char *err = NULL;
-    int rc = tsr_participant_apply_send_answer(cl->p, sdp, &err);
-    cl->server_offering = false;
-    g_clear_pointer(&cl->offer_sdp, g_free);
-    cl->offer_written_us = 0;
-    if (cl->pending_allow) {
-        cl->pending_allow = false;
-        tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
-    }
-    if (rc)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_answer", "the answer was not applied: %s",
-                               err ? err : tsr_strerror(rc));
-    else
-        tsr_inlive_reply(r->msg, 200, "ok", NULL);
-    g_free(err);
+    struct inlive_wait *w = wait_new(r);
+    tsr_participant_apply_send_answer(cl->p, sdp, answer_done, w, &w->call);
 }
 
 static void handle_negotiate(struct tsr_inlive_req *r)
@@ -503,6 +575,18 @@ static void handle_negotiate(struct tsr_inlive_req *r)
         negotiate_offer(r, sdp);
     else
         negotiate_answer(r, sdp);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct inlive_wait *w = user;
+    w->call = NULL;
+    if (res->rc)
+        tsr_inlive_reply_error(w->msg, 400, "invalid_candidate", "invalid candidate: %s",
+                               tsr_strerror(res->rc));
+    else
+        tsr_inlive_reply(w->msg, 200, "ok", NULL);
+    wait_done(w);
 }
 
 static void handle_candidate(struct tsr_inlive_req *r)
@@ -538,14 +622,10 @@ static void handle_candidate(struct tsr_inlive_req *r)
         tsr_inlive_reply(r->msg, 200, "ok", NULL);
         return;
     }
-    int rc = tsr_participant_add_candidate(
+    struct inlive_wait *w = wait_new(r);
+    tsr_participant_add_candidate(
         cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
-        json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-    if (rc)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: %s",
-                               tsr_strerror(rc));
-    else
-        tsr_inlive_reply(r->msg, 200, "ok", NULL);
+        json_is_integer(idx) ? (int)json_integer_value(idx) : -1, candidate_done, w, &w->call);
 }
 
 /* settracksources [{track_id, source}] and subscribetracks [{client_id, track_id}]:
@@ -602,30 +682,33 @@ void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *actio
 
 /* --- housekeeping -------------------------------------------------------------------- */
 
+static void offer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_inlive_client *cl = user;
+    cl->offer_call = NULL;
+    if (res->rc == TSR_ERR_AGAIN)
+        return; /* not connected yet: the next tick asks again */
+    cl->offer_due = false;
+    if (res->rc == 0) {
+        cl->server_offering = true;
+        cl->offer_sdp = g_steal_pointer(&res->sdp);
+        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
+        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
+        tsr_inlive_client_send(cl, "offer",
+                               json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
+    } else if (res->rc != TSR_ERR_NOT_FOUND) {
+        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
+                res->err_text ? res->err_text : tsr_strerror(res->rc));
+    }
+}
+
 /* §5.3: offer only when connected (media says TSR_ERR_AGAIN before), stable, and
  * the client is not negotiating itself. */
 static void maybe_offer(struct tsr_inlive_client *cl)
 {
-    if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating)
+    if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating || cl->offer_call)
         return;
-    char *sdp = NULL, *err = NULL;
-    int rc = tsr_participant_create_send_offer(cl->p, &sdp, &err);
-    if (rc == TSR_ERR_AGAIN) {
-        g_free(err);
-        return;
-    }
-    cl->offer_due = false;
-    if (rc == 0) {
-        cl->server_offering = true;
-        cl->offer_sdp = sdp;
-        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
-        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
-        tsr_inlive_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp));
-    } else if (rc != TSR_ERR_NOT_FOUND) {
-        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
-                err ? err : tsr_strerror(rc));
-    }
-    g_free(err);
+    tsr_participant_create_send_offer(cl->p, offer_done, cl, &cl->offer_call);
 }
 
 bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us, bool ping, bool refresh)

@@ -52,6 +52,12 @@ struct tsr_inlive_client {
     char *offer_sdp;          /* the outstanding server offer (re-sent on reconnect) */
     int64_t offer_written_us; /* when it reached a stream; 0 = not yet */
     json_t *tracks_available; /* re-sent when a stream (re)connects */
+    /* Conference calls on a net loop: requests paused for them (struct inlive_wait*,
+     * inlive_clients.c), whether one is the first offer's join, and a server offer
+     * being made. */
+    GPtrArray *waiting;
+    bool joining;
+    struct tsr_conference_call *offer_call;
 };
 
 /* --- inlive_api.c: replies ---------------------------------------------------- */

@@ -184,6 +184,58 @@ static const uint8_t *raw_body(struct req *r, size_t *len)
     return (const uint8_t *)(b->data ? b->data : "");
 }
 
+/* A request whose reply waits for a conference call (a join, a candidate): the
+ * message is paused and answered from the call's completion. Owned by
+ * api->waiting until then. */
+struct native_wait {
+    struct tsr_native_api *api;
+    SoupServerMessage *msg; /* paused; a reference */
+    struct tsr_conference_call *call;
+};
+
+static struct native_wait *wait_new(struct req *r)
+{
+    struct native_wait *w = g_new0(struct native_wait, 1);
+    w->api = r->api;
+    w->msg = tsr_http_pause(r->msg);
+    g_ptr_array_add(r->api->waiting, w);
+    return w;
+}
+
+/* The reply is written: send it and forget the request. */
+static void wait_done(struct native_wait *w)
+{
+    g_ptr_array_remove_fast(w->api->waiting, w);
+    tsr_http_resume(&w->msg);
+    g_free(w);
+}
+
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct native_wait *w = user;
+    struct tsr_participant *p = res->participant;
+    w->call = NULL;
+    if (res->rc != 0) {
+        enum tsr_conference_refusal why = res->refusal;
+        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_http_set_retry_after(w->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
+        tsr_http_reply_error(w->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
+                             res->err_text);
+        wait_done(w);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
+                          "token", tsr_participant_token(p), "role",
+                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
+                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
+                          tsr_participant_to_json(p), "conference",
+                          tsr_conference_to_json(tsr_participant_conference(p), true));
+    if (res->sdp)
+        json_object_set_new(o, "sdp", json_string(res->sdp));
+    tsr_http_reply_json(w->msg, 200, o);
+    wait_done(w);
+}
+
 static void handle_join(struct req *r, const char *alias)
 {
     struct tsr_native_join_body jb = {0};
@@ -197,29 +249,9 @@ static void handle_join(struct req *r, const char *alias)
     }
     struct tsr_conference_join_request jr = {
         .alias = alias, .display_name = jb.display_name, .pin = jb.pin, .offer_sdp = jb.sdp};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err);
+    struct native_wait *w = wait_new(r);
+    tsr_conference_join(r->api->reg, &jr, join_done, w, &w->call);
     tsr_native_join_body_fini(&jb);
-    if (rc != 0) {
-        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
-        tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
-                             err);
-        g_free(err);
-        return;
-    }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
-                          "token", tsr_participant_token(p), "role",
-                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
-                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
-                          tsr_participant_to_json(p), "conference",
-                          tsr_conference_to_json(tsr_participant_conference(p), true));
-    if (answer)
-        json_object_set_new(o, "sdp", json_string(answer));
-    g_free(answer);
-    tsr_http_reply_json(r->msg, 200, o);
 }
 
 static void handle_conference_get(struct req *r, const char *alias)
@@ -315,6 +347,20 @@ static void route_conference(struct req *r)
 
 /* --- participants ---------------------------------------------------------------- */
 
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct native_wait *w = user;
+    w->call = NULL;
+    if (res->rc == TSR_ERR_STATE)
+        tsr_http_reply_error(w->msg, 409, "no_media", "this participant joined without media");
+    else if (res->rc != 0)
+        tsr_http_reply_error(w->msg, 400, "bad_candidate", "the candidate was not accepted: %s",
+                             tsr_strerror(res->rc));
+    else
+        soup_server_message_set_status(w->msg, 204, NULL);
+    wait_done(w);
+}
+
 static void handle_candidate(struct req *r, struct tsr_participant *p)
 {
     struct tsr_native_candidate_body cb = {0};
@@ -326,15 +372,10 @@ static void handle_candidate(struct req *r, struct tsr_participant *p)
         reply_parse_error(r, rc, perr);
         return;
     }
-    rc = tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index);
+    struct native_wait *w = wait_new(r);
+    tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index, candidate_done, w,
+                                  &w->call);
     tsr_native_candidate_body_fini(&cb);
-    if (rc == TSR_ERR_STATE)
-        tsr_http_reply_error(r->msg, 409, "no_media", "this participant joined without media");
-    else if (rc != 0)
-        tsr_http_reply_error(r->msg, 400, "bad_candidate", "the candidate was not accepted: %s",
-                             tsr_strerror(rc));
-    else
-        soup_server_message_set_status(r->msg, 204, NULL);
 }
 
 static void handle_self_action(struct req *r, const char *id, const char *action)
@@ -460,6 +501,7 @@ int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
     api->web_root =
         web_root && *web_root ? g_strdup(web_root) : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
     api->streams = g_ptr_array_new_with_free_func(tsr_sse_stream_free_cb);
+    api->waiting = g_ptr_array_new();
     SoupServer *server = tsr_http_soup_server(http);
     soup_server_add_handler(server, PREFIX, handle_api, api, NULL);
     soup_server_add_handler(server, "/", tsr_web_files_handle, api, NULL);
@@ -483,6 +525,13 @@ void tsr_native_api_free(struct tsr_native_api **p)
     g_source_unref(api->keepalive);
     tsr_sse_close_all(api);
     g_ptr_array_free(api->streams, TRUE);
+    while (api->waiting->len) { /* their calls will not complete now */
+        struct native_wait *w = api->waiting->pdata[0];
+        tsr_conference_call_cancel(&w->call);
+        tsr_http_reply_error(w->msg, 503, "shutting_down", "the server is shutting down");
+        wait_done(w);
+    }
+    g_ptr_array_free(api->waiting, TRUE);
     g_free(api->web_root);
     g_free(api);
     *p = NULL;

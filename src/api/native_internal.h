@@ -13,6 +13,7 @@ struct tsr_native_api {
     char *web_root;
     GPtrArray *streams; /* struct tsr_sse_stream*, owned */
     GSource *keepalive;
+    GPtrArray *waiting; /* struct native_wait*: requests paused for a conference call */
 };
 
 /* One open GET …/events response. Owned by api->streams until the connection

@@ -196,7 +196,7 @@ static void handle_request_token(struct pex_req *r)
     struct tsr_participant *p = NULL;
     char *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(r->api->reg, &jr, &p, NULL, &why, &err) != 0) {
+    if (tsr_conference_join_roster(r->api->reg, &jr, &p, &why, &err) != 0) {
         reply_refusal(r, why, pin != NULL, err);
         g_free(err);
         return;
@@ -488,6 +488,7 @@ void tsr_pexip_api_free(struct tsr_pexip_api **p)
     if (api->sub_id)
         tsr_conference_registry_unsubscribe(api->reg, api->sub_id);
     tsr_pex_close_all(api);
+    tsr_pex_calls_cancel_all(api);
     g_ptr_array_free(api->streams, TRUE);
     g_hash_table_destroy(api->calls);
     g_hash_table_destroy(api->stages);

@@ -43,6 +43,79 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
     }
 }
 
+/* A request whose reply waits for a conference call: paused, answered from the
+ * call's completion. Owned by api->waiting until then. */
+struct pex_wait {
+    struct tsr_pexip_api *api;
+    SoupServerMessage *msg; /* paused; a reference */
+    char *method;
+    char *participant_id;
+    struct tsr_conference_call *call;
+};
+
+static struct pex_wait *wait_new(struct pex_req *r, struct tsr_participant *p)
+{
+    struct pex_wait *w = g_new0(struct pex_wait, 1);
+    w->api = r->api;
+    w->msg = tsr_http_pause(r->msg);
+    w->method = g_strdup(r->method);
+    w->participant_id = g_strdup(tsr_participant_id(p));
+    if (!r->api->waiting)
+        r->api->waiting = g_ptr_array_new();
+    g_ptr_array_add(r->api->waiting, w);
+    return w;
+}
+
+/* The request as the reply helpers know it. */
+static struct pex_req wait_req(struct pex_wait *w)
+{
+    return (struct pex_req){.api = w->api, .msg = w->msg, .method = w->method};
+}
+
+static void wait_done(struct pex_wait *w)
+{
+    g_ptr_array_remove_fast(w->api->waiting, w);
+    tsr_http_resume(&w->msg);
+    g_free(w->method);
+    g_free(w->participant_id);
+    g_free(w);
+}
+
+void tsr_pex_calls_cancel_all(struct tsr_pexip_api *api)
+{
+    while (api->waiting && api->waiting->len) {
+        struct pex_wait *w = api->waiting->pdata[0];
+        struct pex_req r = wait_req(w);
+        tsr_conference_call_cancel(&w->call);
+        tsr_pex_fail(&r, 503, "The server is shutting down");
+        wait_done(w);
+    }
+    if (api->waiting)
+        g_ptr_array_free(api->waiting, TRUE);
+    api->waiting = NULL;
+}
+
+static void calls_done(void *user, struct tsr_conference_result *res)
+{
+    struct pex_wait *w = user;
+    struct pex_req r = wait_req(w);
+    w->call = NULL;
+    if (res->rc != 0) {
+        if (res->refusal == TSR_CONFERENCE_REFUSAL_CAPACITY)
+            tsr_pex_fail(&r, 403, TSR_PEX_OUT_OF_RESOURCE);
+        else
+            tsr_pex_fail(&r, refusal_status(res->refusal), "%s",
+                         res->err_text ? res->err_text : "media refused");
+        wait_done(w);
+        return;
+    }
+    char *uuid = g_uuid_string_random();
+    g_hash_table_replace(w->api->calls, g_strdup(w->participant_id), g_strdup(uuid));
+    tsr_pex_reply(&r, 200, true, json_pack("{s:s, s:s}", "call_uuid", uuid, "sdp", res->sdp));
+    g_free(uuid);
+    wait_done(w);
+}
+
 static void handle_calls(struct pex_req *r, struct tsr_participant *p)
 {
     bool bad = false;
@@ -56,21 +129,20 @@ static void handle_calls(struct pex_req *r, struct tsr_participant *p)
         tsr_pex_fail(r, 403, "This participant already has a call; use update");
         return;
     }
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_participant_attach_media(p, sdp, &answer, &why, &err) != 0) {
-        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            tsr_pex_fail(r, 403, TSR_PEX_OUT_OF_RESOURCE);
-        else
-            tsr_pex_fail(r, refusal_status(why), "%s", err ? err : "media refused");
-        g_free(err);
-        return;
-    }
-    char *uuid = g_uuid_string_random();
-    g_hash_table_replace(r->api->calls, g_strdup(tsr_participant_id(p)), g_strdup(uuid));
-    tsr_pex_reply(r, 200, true, json_pack("{s:s, s:s}", "call_uuid", uuid, "sdp", answer));
-    g_free(uuid);
-    g_free(answer);
+    struct pex_wait *w = wait_new(r, p);
+    tsr_participant_attach_media(p, sdp, calls_done, w, &w->call);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct pex_wait *w = user;
+    struct pex_req r = wait_req(w);
+    w->call = NULL;
+    if (res->rc != 0)
+        tsr_pex_fail(&r, 400, "The candidate was not accepted: %s", tsr_strerror(res->rc));
+    else
+        tsr_pex_reply(&r, 200, true, NULL);
+    wait_done(w);
 }
 
 static void handle_new_candidate(struct pex_req *r, struct tsr_participant *p)
@@ -84,12 +156,21 @@ static void handle_new_candidate(struct pex_req *r, struct tsr_participant *p)
                              "and \"ufrag\" (strings)");
         return;
     }
-    int rc = tsr_participant_add_candidate(p, cand, mid, -1);
-    if (rc != 0) {
-        tsr_pex_fail(r, 400, "The candidate was not accepted: %s", tsr_strerror(rc));
-        return;
-    }
-    tsr_pex_reply(r, 200, true, NULL);
+    struct pex_wait *w = wait_new(r, p);
+    tsr_participant_add_candidate(p, cand, mid, -1, candidate_done, w, &w->call);
+}
+
+static void update_done(void *user, struct tsr_conference_result *res)
+{
+    struct pex_wait *w = user;
+    struct pex_req r = wait_req(w);
+    w->call = NULL;
+    if (res->rc != 0)
+        tsr_pex_fail(&r, res->rc == TSR_ERR_INVALID ? 400 : 403, "%s",
+                     res->err_text ? res->err_text : "refused");
+    else /* A plain string answer: the SDK accepts it and it needs no call_uuid. */
+        tsr_pex_reply(&r, 200, true, json_string(res->sdp));
+    wait_done(w);
 }
 
 static void handle_update(struct pex_req *r, struct tsr_participant *p)
@@ -100,16 +181,8 @@ static void handle_update(struct pex_req *r, struct tsr_participant *p)
         tsr_pex_fail(r, 400, "Body needs \"sdp\" (an SDP offer)");
         return;
     }
-    char *answer = NULL, *err = NULL;
-    int rc = tsr_participant_renegotiate(p, sdp, &answer, &err);
-    if (rc != 0) {
-        tsr_pex_fail(r, rc == TSR_ERR_INVALID ? 400 : 403, "%s", err ? err : "refused");
-        g_free(err);
-        return;
-    }
-    /* A plain string answer: the SDK accepts it and it needs no call_uuid. */
-    tsr_pex_reply(r, 200, true, json_string(answer));
-    g_free(answer);
+    struct pex_wait *w = wait_new(r, p);
+    tsr_participant_renegotiate(p, sdp, update_done, w, &w->call);
 }
 
 static void route_call(struct pex_req *r, struct tsr_participant *p)

@@ -21,6 +21,7 @@ struct tsr_pexip_api {
     GHashTable *stages;  /* alias → GPtrArray of participant ids, most recent talker first */
     uint64_t sub_id;     /* one subscription to every conference; fanned out here */
     GSource *keepalive;
+    GPtrArray *waiting; /* requests paused for a conference call (pexip_api_calls.c) */
 };
 
 /* One parsed request under /api/client/v2/conferences/. */
@@ -55,6 +56,8 @@ const char *tsr_pex_role_word(const struct tsr_participant *p);
 /* --- pexip_api_calls.c ---------------------------------------------------- */
 /* Purpose: participants/{uuid}/… (seg[1] == "participants", n_seg >= 4). */
 void tsr_pex_route_participant(struct pex_req *r);
+/* Purpose: the API is being freed: requests still waiting for a call get 503. */
+void tsr_pex_calls_cancel_all(struct tsr_pexip_api *api);
 
 /* --- pexip_api_events.c --------------------------------------------------- */
 /* Purpose: the participant object of spec §5.1. New reference. */

@@ -9,6 +9,7 @@
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
+#include <tessera/net_loops.h>
 #include <tessera/pexip_api.h>
 #include <tessera/probe.h>
 #include <tessera/ws_signalling.h>
@@ -112,7 +113,9 @@ int tsr_server_run(const struct tsr_config *cfg)
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+        tsr_api_loop_enter(); /* from here on a wait for another thread is a bug */
         g_main_loop_run(loop);
+        tsr_api_loop_leave(); /* shutdown joins threads */
         g_source_remove(sigint);
         g_source_remove(sigterm);
     }

@@ -64,7 +64,8 @@ static const struct tsr_config_key schema[] = {
     STR_KEY("webrtc", "public_address", webrtc_public_address, "",
             "1:1 NAT: the public IP advertised in ICE host candidates; empty = the local address."),
     STR_KEY("webrtc", "stun_server", webrtc_stun_server, "",
-            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP)."),
+            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP). "
+            "A name is looked up asynchronously at start and again every 5 minutes."),
     STR_KEY("webrtc", "certificate", webrtc_certificate, "",
             "PEM DTLS certificate; empty = an ECDSA P-256 self-signed one made at start."),
     STR_KEY("webrtc", "private_key", webrtc_private_key, "",
@@ -102,8 +103,8 @@ static const struct tsr_config_key schema[] = {
             "A participant whose tile covers at least this % of the canvas gets a view without "
             "itself (one encoder each); smaller tiles (strips, 5x5 grids) see the shared view, "
             "self included. 0 = everyone shown gets a personal view."),
-    INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000,
-            "1000", "Merged keyframe requests: one receiver cannot force keyframes more often."),
+    INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000, "1000",
+            "Merged keyframe requests: one receiver cannot force keyframes more often."),
     INT_KEY("mixer", "consent_timeout_s", mixer_consent_timeout_s, 5, 600, "30",
             "A participant whose ICE consent fails this long is removed."),
     INT_KEY("mixer", "net_threads", mixer_net_threads, 0, 64, "0",

@@ -190,9 +190,11 @@ int tsr_ice_local_candidates(const struct tsr_ice *ice, char ***out, size_t *n_o
 
 /* ---- construction ---- */
 
-/* "host:port" → an IP and port for libnice, which needs a literal address.
- * Cost: a blocking DNS lookup when a name is given (once per transport). */
-static int resolve_stun(const char *hostport, char **ip, guint *port)
+/* "IP:port" → the IP and port for libnice, which needs a literal address. Names are
+ * refused rather than looked up: a lookup here would block the net loop (and,
+ * before, the API loop waiting on it); the media engine resolves them
+ * asynchronously and hands the address in. */
+static int parse_stun(const char *hostport, char **ip, guint *port)
 {
     const char *colon = strrchr(hostport, ':');
     char *end = NULL;
@@ -201,12 +203,8 @@ static int resolve_stun(const char *hostport, char **ip, guint *port)
         return TSR_ERR_CONFIG;
     char *host = g_strndup(hostport, (gsize)(colon - hostport));
     if (!g_hostname_is_ip_address(host)) {
-        GList *addrs = g_resolver_lookup_by_name(g_resolver_get_default(), host, NULL, NULL);
         g_free(host);
-        if (!addrs)
-            return TSR_ERR_CONFIG;
-        host = g_inet_address_to_string(addrs->data);
-        g_resolver_free_addresses(addrs);
+        return TSR_ERR_CONFIG;
     }
     *ip = host;
     *port = (guint)p;
@@ -221,8 +219,8 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
     if (cfg->stun_server && *cfg->stun_server) {
         char *ip = NULL;
         guint port = 0;
-        if (resolve_stun(cfg->stun_server, &ip, &port) != 0) {
-            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want host:port)",
+        if (parse_stun(cfg->stun_server, &ip, &port) != 0) {
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want IP:port)",
                     cfg->stun_server);
             return TSR_ERR_CONFIG;
         }

@@ -12,6 +12,7 @@
 #include <tessera/log.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
+#include <tessera/net_loops.h>
 #include <tessera/opus_codec.h>
 #include <tessera/rtcp.h>
 #include <tessera/rtp.h>
@@ -27,6 +28,8 @@
 #include <libavutil/frame.h>
 #include <math.h>
 #include <string.h>
+
+#include "../common/conference_wait.h"
 
 #define CAM_W 160
 #define CAM_H 120
@@ -438,7 +441,7 @@ static void join(struct tsr_conference_registry *reg, struct client *c)
                                               .offer_sdp = offer};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err);
+    int rc = test_join(reg, &req, &c->participant, &answer, &refusal, &err);
     if (rc)
         g_error("join %s refused: %s (%s)", c->name, tsr_conference_refusal_code(refusal), err);
     client_apply_answer(c, answer);
@@ -498,13 +501,13 @@ static bool alice_still_sees_bob(void)
 static void renegotiate(struct client *c)
 {
     char *offer = client_offer(c), *answer = NULL, *err = NULL;
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, offer, &answer, &err), ==, 0);
+    g_assert_cmpint(test_renegotiate(c->participant, offer, &answer, &err), ==, 0);
     assert_same_transport(c->answer, answer);
     g_assert_nonnull(strstr(answer, " 3 IN IP4"));
     g_free(answer);
     char *restart = replace_line(offer, "a=ice-ufrag:", "rstrt");
     char *restart2 = replace_line(restart, "a=ice-pwd:", "restartrestartrestart0001");
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, restart2, &answer, &err), ==, 0);
+    g_assert_cmpint(test_renegotiate(c->participant, restart2, &answer, &err), ==, 0);
     assert_same_transport(c->answer, answer);
     g_assert_nonnull(strstr(answer, " 4 IN IP4"));
     g_free(answer);
@@ -512,7 +515,7 @@ static void renegotiate(struct client *c)
     char *other_fp = replace_line(offer, "a=fingerprint:sha-256 ",
                                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
                                   "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
-    g_assert_cmpint(tsr_participant_renegotiate(c->participant, other_fp, &answer, &err), ==,
+    g_assert_cmpint(test_renegotiate(c->participant, other_fp, &answer, &err), ==,
                     TSR_ERR_UNSUPPORTED);
     g_assert_null(answer);
     g_assert_nonnull(strstr(err, "fingerprint"));
@@ -750,7 +753,7 @@ static int join_text(struct tsr_conference_registry *reg, const char *offer,
                                               .offer_sdp = offer};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
-    int rc = tsr_conference_join(reg, &req, &p, &answer, refusal, &err);
+    int rc = test_join(reg, &req, &p, &answer, refusal, &err);
     g_test_message("join refused: %s: %s", tsr_conference_refusal_code(*refusal), err);
     g_free(answer);
     g_free(err);
@@ -826,8 +829,7 @@ static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, str
                                               .offer_sdp = forged->str};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal;
-    g_assert_cmpint(tsr_conference_join(reg, &req, &c->participant, &answer, &refusal, &err), ==,
-                    0);
+    g_assert_cmpint(test_join(reg, &req, &c->participant, &answer, &refusal, &err), ==, 0);
     client_apply_answer(c, answer);
     g_free(answer);
     g_strfreev(parts);
@@ -944,6 +946,7 @@ static void test_join_leave_loop(void)
     struct tsr_conference_registry *reg = NULL;
     g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
     tsr_media_engine_set_registry(engine, reg);
+    tsr_api_loop_enter(); /* a wait for another thread from here on aborts */
     join_and_leave(reg); /* warm-up: libraries open their one-time files */
     run_until(fds_back_to_baseline, 1);
     fd_baseline = open_fds();
@@ -952,6 +955,7 @@ static void test_join_leave_loop(void)
     g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 0);
     if (!run_until(fds_back_to_baseline, 10))
         g_error("file descriptors leaked: %u open, %u before the loop", open_fds(), fd_baseline);
+    tsr_api_loop_leave(); /* shutdown may wait */
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);
     while (g_main_context_iteration(NULL, FALSE))

@@ -48,16 +48,16 @@ static int64_t test_clock(void *user)
 }
 
 /* --- test double for the media layer ------------------------------------------ */
-static int fake_attach(void *user, struct tsr_participant *p, const char *offer, char **answer,
-                       char **err)
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
 {
     (void)user, (void)p;
     if (!strstr(offer, "\nm=")) {
-        *err = g_strdup("fake: no m-lines, no common codec");
-        return TSR_ERR_UNSUPPORTED;
+        tsr_conference_call_done(call, TSR_ERR_UNSUPPORTED, NULL,
+                                 g_strdup("fake: no m-lines, no common codec"));
+        return;
     }
-    *answer = g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
-    return 0;
+    tsr_conference_call_done(call, 0, g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), NULL);
 }
 
 static void fake_detach(void *user, struct tsr_participant *p)

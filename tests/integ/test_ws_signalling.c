@@ -12,6 +12,7 @@
 #include <tessera/http.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
+#include <tessera/net_loops.h>
 #include <tessera/ws_signalling.h>
 
 #include <glib.h>
@@ -498,7 +499,9 @@ int main(int argc, char **argv)
     g_test_add_func("/ws_signalling/bad_messages", test_bad_messages);
     g_test_add_func("/ws_signalling/refusals", test_refusals);
     g_test_add_func("/ws_signalling/plain_http", test_plain_http);
+    tsr_api_loop_enter(); /* a wait for another thread while serving aborts */
     int rc = g_test_run();
+    tsr_api_loop_leave();
     teardown();
     return rc;
 }

@@ -29,7 +29,8 @@ struct tsr_ice_config {
     uint16_t port_max;
     const char
         *public_address;      /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
-    const char *stun_server;  /* "host:port"; NULL/"" = ICE-lite */
+    const char *stun_server;  /* "IP:port" (a name is refused: resolve it first, without
+                               * blocking a loop); NULL/"" = ICE-lite */
     const char *bind_address; /* gather on this address only (tests: "127.0.0.1"); NULL = all */
     bool controlling;         /* full-ICE client side (loopback test); forces full ICE */
     bool full_ice;            /* full ICE without STUN (the loopback client) */

@@ -45,7 +45,7 @@ struct tsr_webrtc_config {
     uint16_t port_min; /* 0/0 = any */
     uint16_t port_max;
     const char *public_address;  /* NULL/"" = none */
-    const char *stun_server;     /* NULL/"" = ICE-lite */
+    const char *stun_server;     /* "IP:port" (see tessera/ice.h); NULL/"" = ICE-lite */
     const char *bind_address;    /* NULL = every interface */
     struct tsr_dtls_cert *cert;  /* borrowed; the transport takes a reference */
     const char *srtp_profiles;   /* NULL = GCM then AES_CM_80 */
@@ -79,7 +79,8 @@ struct tsr_webrtc_remote {
 };
 
 /* Purpose: fill *out from the [webrtc] section of cfg. The strings point into cfg
- * (keep cfg alive); cert is left NULL (see tsr_webrtc_cert_from_config). */
+ * (keep cfg alive); cert is left NULL (see tsr_webrtc_cert_from_config);
+ * stun_server is the configured text, which may be a name to resolve first. */
 void tsr_webrtc_config_from(struct tsr_webrtc_config *out, const struct tsr_config *cfg);
 
 /* Purpose: the DTLS certificate the config names, or a fresh self-signed one when
