@@ -1,6 +1,7 @@
 /* tessera: command line, configuration, then the server or a one-shot mode
  * (--probe, --check-config). Exit status: 0 ok, 1 runtime failure, 2 bad usage
  * or configuration (nothing started). */
+#include <tessera/compositor.h>
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/err.h>
@@ -146,15 +147,23 @@ static int run_probe(const struct tsr_config *cfg, bool json)
     struct tsr_probe *probe = NULL;
     if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
         return 1;
+    enum tsr_compositor_backend setting = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(cfg->compositor, &setting);
+    struct tsr_compositor_probe comp;
+    tsr_compositor_probe_run(setting, &comp);
     char *text;
     if (json) {
         json_t *j = tsr_probe_to_json(probe);
+        json_object_set_new(j, "compositor", tsr_compositor_probe_to_json(&comp));
         text = json_dumps(j, JSON_INDENT(2));
         json_decref(j);
         printf("%s\n", text);
         free(text);
     } else {
         text = tsr_probe_to_text(probe);
+        fputs(text, stdout);
+        g_free(text);
+        text = tsr_compositor_probe_to_text(&comp);
         fputs(text, stdout);
         g_free(text);
     }

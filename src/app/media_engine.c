@@ -107,6 +107,13 @@ static enum tsr_encoder_backend backend_from(const char *name)
     return b;
 }
 
+static enum tsr_compositor_backend compositor_from(const char *name)
+{
+    enum tsr_compositor_backend b = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(name, &b);
+    return b;
+}
+
 static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_conference *c)
 {
     const char *alias = tsr_conference_alias(c);
@@ -128,6 +135,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .video_bitrate_bps = e->cfg.mixer_video_bitrate_bps,
         .backend = backend_from(e->cfg.encoder),
         .vaapi_device = e->cfg.vaapi_device,
+        .compositor = compositor_from(e->cfg.compositor),
         .keyframe_min_interval_ms = e->cfg.mixer_keyframe_min_interval_ms,
         .on_talkers = on_talkers,
         .on_failed = on_failed,

@@ -1,5 +1,6 @@
 /* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
 #include <tessera/server.h>
+#include <tessera/compositor.h>
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/http.h>
@@ -30,7 +31,14 @@ static void log_probe(const struct tsr_config *cfg)
     struct tsr_probe *probe = NULL;
     if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
         return;
-    char *text = tsr_probe_to_text(probe);
+    enum tsr_compositor_backend setting = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(cfg->compositor, &setting);
+    struct tsr_compositor_probe comp;
+    tsr_compositor_probe_run(setting, &comp);
+    char *ptext = tsr_probe_to_text(probe), *ctext = tsr_compositor_probe_to_text(&comp);
+    char *text = g_strconcat(ptext, ctext, NULL);
+    g_free(ptext);
+    g_free(ctext);
     gchar **lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         if (*lines[i])

@@ -31,6 +31,10 @@ static const struct tsr_config_key schema[] = {
              "auto uses VAAPI when the start-up probe finds it working, else software."),
     STR_KEY("media", "vaapi_device", vaapi_device, "/dev/dri/renderD128",
             "DRM render node for VAAPI; a missing node means software encoding."),
+    ENUM_KEY("media", "compositor", compositor, "auto|cpu|vulkan", "auto",
+             "auto composes on the GPU (Vulkan compute) only on an integrated or discrete GPU; a "
+             "CPU Vulkan driver (lavapipe) is slower than the SIMD CPU path, so auto skips it. "
+             "vulkan takes any Vulkan device; a lost device falls back to the CPU."),
     INT_KEY("audio", "talkers", audio_talkers, 1, 16, "3",
             "Talkers mixed at once (K); only they are decoded; encoders = K + variants."),
     INT_KEY("audio", "hysteresis_db", audio_hysteresis_db, 0, 60, "6",

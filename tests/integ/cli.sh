@@ -65,9 +65,18 @@ assert "available" in p["vaapi"] and "reason" in p["vaapi"]
 if not p["vaapi"]["available"]:
     assert p["vaapi"]["reason"], "unavailable VAAPI must say why"
     assert p["auto"] == {"h264": "libx264", "vp8": "libvpx"}, p["auto"]
+c = p["compositor"]
+assert c["setting"] == "auto" and c["chosen"] in ("cpu", "vulkan") and c["reason"], c
+# auto never composes on a CPU implementation of Vulkan (lavapipe here).
+assert c["chosen"] == "cpu" or c["device_type"] in ("discrete", "integrated"), c
 PY
 expect_rc 0 "--probe" "$bin" --probe
 grep -q "libx264 .* usable" "$tmp/out" || fail "probe text lacks libx264 usable"
+grep -q "^compositor: .*(setting auto)" "$tmp/out" || fail "probe text lacks the compositor line"
+grep -q "^vulkan: loader" "$tmp/out" || fail "probe text lacks the Vulkan line"
+printf '[media]\ncompositor = cpu\n' >"$tmp/cpu.conf"
+expect_rc 0 "--probe with compositor = cpu" "$bin" --config "$tmp/cpu.conf" --probe
+grep -q "^compositor: cpu (setting cpu)" "$tmp/out" || fail "compositor = cpu not reported"
 
 # The server: pick a free port, check the endpoints, stop it with SIGTERM.
 for try in 1 2 3 4 5; do

@@ -627,6 +627,41 @@ static void test_three_clients_share_tiles(void)
     memset(&clients[2], 0, sizeof clients[2]);
 }
 
+/* The same room composed by the Vulkan backend (lavapipe here): every view shows the
+ * right cameras, and GPU views leave the shared tiles alone (the GPU scales each). */
+static void test_three_clients_on_the_gpu(void)
+{
+    static const char conf[] = "[media]\ncompositor = vulkan\n"
+                               "[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\n"
+                               "net_threads = 2\n";
+    struct server srv = {0};
+    server_start(&srv, conf);
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    double shared_before = metric("tessera_shared_tiles_scaled_total");
+    clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440};
+    clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000};
+    clients[2] = (struct client){.name = "carol", .y = 170, .u = 60, .v = 60, .tone_hz = 700};
+    for (int i = 0; i < 3; i++) {
+        client_init(&clients[i], g_main_context_default());
+        join(srv.reg, &clients[i]);
+    }
+    if (!run_until(each_sees_the_others, 90))
+        g_error("GPU composites not as expected (%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                ", %" G_GUINT64_FORMAT " pictures)",
+                clients[0].pictures, clients[1].pictures, clients[2].pictures);
+    g_assert_cmpfloat(metric("tessera_compositors{backend=\"vulkan\"}"), >=, 3);
+    pictures_target = clients[0].pictures + 10;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(each_sees_the_others());
+    g_assert_cmpfloat(metric("tessera_shared_tiles_scaled_total"), ==, shared_before);
+    g_source_remove(ta);
+    g_source_remove(tv);
+    server_stop(&srv);
+    for (int i = 0; i < 3; i++)
+        client_fini(&clients[i]);
+    memset(&clients[2], 0, sizeof clients[2]);
+}
+
 static uint64_t audio_target;
 static bool bob_heard_enough(void)
 {
@@ -987,6 +1022,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_media/bad_input", test_bad_input);
     g_test_add_func("/conference_media/three_clients_share_tiles", test_three_clients_share_tiles);
     g_test_add_func("/conference_media/capacity_cap", test_capacity_cap);
+    g_test_add_func("/conference_media/three_clients_on_the_gpu", test_three_clients_on_the_gpu);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -37,6 +37,7 @@ struct tsr_config {
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    char compositor[16];
     /* [audio] */
     int64_t audio_talkers;
     int64_t audio_hysteresis_db;
