@@ -1,6 +1,7 @@
 /* HTTP listener: libsoup-3.0 server on the API loop, built-in /healthz and
  * /metrics, JSON errors, and body/CORS helpers shared by the API fronts. */
 #include <tessera/http.h>
+#include "http_listener.h"
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -12,6 +13,7 @@
 /* Home thread: the API loop. */
 struct tsr_http {
     SoupServer *server;
+    struct tsr_http_listener *listener;
     uint16_t port;
 };
 
@@ -183,23 +185,15 @@ static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer u
                                         "HTTP requests received."));
 }
 
-/* The port really bound. Not soup_server_get_uris(): libsoup 3.0 leaks a socket
- * address there on every call. */
-static uint16_t bound_port(SoupServer *server, uint16_t fallback)
-{
-    GSList *listeners = soup_server_get_listeners(server);
-    uint16_t port = fallback;
-    GSocketAddress *local = listeners ? g_socket_get_local_address(listeners->data, NULL) : NULL;
-    if (local && G_IS_INET_SOCKET_ADDRESS(local))
-        port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-    if (local)
-        g_object_unref(local);
-    g_slist_free(listeners);
-    return port;
-}
-
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
 {
+    return tsr_http_new_with(out, host, port, &(struct tsr_http_options){0});
+}
+
+int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
+                      const struct tsr_http_options *opts)
+{
+    int backlog = opts->listen_backlog > 0 ? opts->listen_backlog : TSR_HTTP_DEFAULT_BACKLOG;
     GError *err = NULL;
     GInetAddress *addr = g_inet_address_new_from_string(host);
     if (!addr && strcmp(host, "localhost") == 0)
@@ -216,7 +210,7 @@ int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
     soup_server_add_handler(http->server, "/healthz", handle_healthz, NULL, NULL);
     soup_server_add_handler(http->server, "/metrics", handle_metrics, NULL, NULL);
     g_signal_connect(http->server, "request-started", G_CALLBACK(count_request), NULL);
-    if (!soup_server_listen(http->server, sa, 0, &err)) {
+    if (tsr_http_listener_new(&http->listener, http->server, sa, backlog, &err) != 0) {
         TSR_LOG(TSR_LOG_ERROR, "http", "cannot listen on %s:%u: %s", host, port, err->message);
         g_error_free(err);
         g_object_unref(sa);
@@ -224,7 +218,7 @@ int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
         return TSR_ERR_IO;
     }
     g_object_unref(sa);
-    http->port = bound_port(http->server, port);
+    http->port = tsr_http_listener_port(http->listener);
     TSR_LOG(TSR_LOG_INFO, "http", "listening on http://%s:%u/", host, http->port);
     *out = http;
     return 0;
@@ -235,6 +229,7 @@ void tsr_http_free(struct tsr_http **p)
     if (!p || !*p)
         return;
     struct tsr_http *http = *p;
+    tsr_http_listener_free(&http->listener);
     if (http->server) {
         soup_server_disconnect(http->server);
         g_object_unref(http->server);

@@ -103,7 +103,8 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_inlive_api *inlive = NULL;
     struct tsr_ws_signalling *ws = NULL;
     struct tsr_media_engine *engine = NULL;
-    rc = tsr_http_new(&http, host, port);
+    rc = tsr_http_new_with(&http, host, port,
+                           &(struct tsr_http_options){.listen_backlog = (int)cfg->listen_backlog});
     if (rc == 0)
         rc = start_conferences(cfg, http, &engine, &reg, &api, &inlive);
     if (rc == 0)

@@ -25,6 +25,8 @@ static const struct tsr_config_key schema[] = {
                  "HTTP address for the API, the web client, /healthz and /metrics."),
     STR_KEY("server", "web_root", web_root, "",
             "Directory of the web client served at /; empty means web/ in the source tree."),
+    INT_KEY("server", "listen_backlog", listen_backlog, 16, 65535, "511",
+            "Connections the kernel queues before Tessera accepts them (a burst of joins)."),
     ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
              "info shows joins, leaves and errors; debug adds per-stream detail."),
     ENUM_KEY("media", "encoder", encoder, "auto|software|vaapi", "auto",

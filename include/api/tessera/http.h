@@ -21,6 +21,18 @@ struct tsr_http;
  * is logged), or TSR_ERR_INVALID for a bad host. Thread: the API loop. */
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port);
 
+/* Listen backlog when none is configured: enough for a burst of browsers. */
+#define TSR_HTTP_DEFAULT_BACKLOG 511
+
+/* Listener settings ([server]); zero fields take the defaults. */
+struct tsr_http_options {
+    int listen_backlog;
+};
+
+/* Purpose: tsr_http_new() with settings. Same contract. */
+int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
+                      const struct tsr_http_options *opts);
+
 /* Purpose: stop listening, drop every connection, free. Accepts NULL; NULLs *p. */
 void tsr_http_free(struct tsr_http **p);
 

@@ -32,6 +32,7 @@ struct tsr_config {
     /* [server] */
     char listen[TSR_CONFIG_STR_MAX];
     char web_root[TSR_CONFIG_STR_MAX];
+    int64_t listen_backlog;
     /* [log] */
     char log_level[16];
     /* [media] */
