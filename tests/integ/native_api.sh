@@ -36,7 +36,7 @@ max_participants = 2
 [webrtc]
 turn_servers = stun:stun.example.com:3478, turn:turn.example.com:3478?transport=udp alice s3cret
 CONF
-  ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+  ASAN_OPTIONS=detect_leaks=1 \
   LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
     "$BIN" --config "$TMP/tessera.conf" > "$TMP/log" 2>&1 &
   PID=$!
