@@ -35,6 +35,22 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+/* The alias and display-name rules, as fronts quote them in a refusal. */
+#define TSR_CONFERENCE_ALIAS_RULE                                                              \
+    "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
+#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks"
+
+/* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.'. NULL is invalid. Pure; thread: any. */
+bool tsr_conference_alias_valid(const char *alias);
+/* Purpose: whether ch may appear in an alias at all (fronts that map foreign ids
+ * onto aliases use it to tell an alias-shaped id from one to hash). */
+bool tsr_conference_alias_char(char ch);
+/* Purpose: the one display-name rule: 1..TSR_CONFERENCE_NAME_MAX bytes of valid
+ * UTF-8, no control characters, at least one visible character. Pure. */
+bool tsr_conference_display_name_valid(const char *name);
+
 /* Wrong PINs allowed per conference per window before joins needing a PIN are
  * refused until the window ends: a 4-digit PIN would otherwise fall to 10,000
  * requests in seconds. Right PINs reset nothing, so guessing cannot be mixed in. */

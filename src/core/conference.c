@@ -78,19 +78,6 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
     return "unknown";
 }
 
-static bool alias_valid(const char *alias)
-{
-    size_t n = alias ? strlen(alias) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_ALIAS_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = alias[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-            return false;
-    }
-    return alias[0] != '.';
-}
-
 static bool pin_valid(const char *pin)
 {
     size_t n = strlen(pin);
@@ -222,9 +209,9 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
                                idx, json_is_object(e) ? jerr.text : "not an object");
         return TSR_ERR_CONFIG;
     }
-    if (!alias_valid(alias)) {
-        *msg = g_strdup_printf("conference #%zu: alias '%s' must be 1..%d of A-Z a-z 0-9 . _ -",
-                               idx, alias, TSR_CONFERENCE_ALIAS_MAX);
+    if (!tsr_conference_alias_valid(alias)) {
+        *msg = g_strdup_printf("conference #%zu: alias '%s': " TSR_CONFERENCE_ALIAS_RULE, idx,
+                               alias);
         return TSR_ERR_CONFIG;
     }
     if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
@@ -524,21 +511,6 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
 
 /* --- join ------------------------------------------------------------------------ */
 
-static bool display_name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(name, (gssize)n, NULL))
-        return false;
-    bool visible = false;
-    for (const char *s = name; *s; s = g_utf8_next_char(s)) {
-        gunichar ch = g_utf8_get_char(s);
-        if (g_unichar_iscntrl(ch))
-            return false;
-        visible |= !g_unichar_isspace(ch);
-    }
-    return visible;
-}
-
 /* Decides the role from the PIN, or the refusal. */
 static enum tsr_conference_refusal pick_role(const struct conf_def *d, const char *pin,
                                              enum tsr_role *role)
@@ -618,9 +590,10 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
                                          const struct tsr_conference_join_request *req,
                                          struct conf_def *def, enum tsr_role *role, char **msg)
 {
-    if (!alias_valid(req->alias) || !display_name_valid(req->display_name)) {
-        *msg = g_strdup("conference alias must be 1-64 of A-Z a-z 0-9 . _ - and display name "
-                        "1-128 bytes of printable UTF-8");
+    if (!tsr_conference_alias_valid(req->alias) ||
+        !tsr_conference_display_name_valid(req->display_name)) {
+        *msg = g_strdup(tsr_conference_alias_valid(req->alias) ? TSR_CONFERENCE_DISPLAY_NAME_RULE
+                                                               : TSR_CONFERENCE_ALIAS_RULE);
         return TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
     }
     struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
@@ -736,7 +709,7 @@ int tsr_conference_join(struct tsr_conference_registry *reg,
     return 0;
 refused:
     tsr_conference_count_refusal(r);
-    TSR_LOG(TSR_LOG_INFO, req->alias && alias_valid(req->alias) ? req->alias : NULL,
+    TSR_LOG(TSR_LOG_INFO, tsr_conference_alias_valid(req->alias) ? req->alias : NULL,
             "join refused: %s (%s)", tsr_conference_refusal_code(r), msg);
     *refusal = r;
     *err_text = msg;
