@@ -194,24 +194,15 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
 
 /* --- definitions ------------------------------------------------------------ */
 
-static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
-                         struct conf_def *d, char **msg)
+/* Checks one definition and fills *d; *msg names the entry by its alias. */
+static int def_check(const struct tsr_conference_registry *reg,
+                     const struct tsr_conference_definition *in, struct conf_def *d, char **msg)
 {
-    const char *alias = NULL, *name = NULL, *host_pin = "", *guest_pin = "", *layout = NULL;
-    json_int_t max = reg->opts.default_max_participants;
-    json_error_t jerr;
-    if (!json_is_object(e) ||
-        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias", &alias,
-                       "name", &name, "host_pin", &host_pin, "guest_pin", &guest_pin, "layout",
-                       &layout, "max_participants", &max) != 0) {
-        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
-                               "guest_pin, layout, max_participants)",
-                               idx, json_is_object(e) ? jerr.text : "not an object");
-        return TSR_ERR_CONFIG;
-    }
+    const char *alias = in->alias, *host_pin = in->host_pin ? in->host_pin : "";
+    const char *guest_pin = in->guest_pin ? in->guest_pin : "";
+    int64_t max = in->max_participants ? in->max_participants : reg->opts.default_max_participants;
     if (!tsr_conference_alias_valid(alias)) {
-        *msg = g_strdup_printf("conference #%zu: alias '%s': " TSR_CONFERENCE_ALIAS_RULE, idx,
-                               alias);
+        *msg = g_strdup_printf("alias '%s': " TSR_CONFERENCE_ALIAS_RULE, alias ? alias : "");
         return TSR_ERR_CONFIG;
     }
     if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
@@ -221,13 +212,13 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
                                alias, TSR_CONFERENCE_PIN_MAX);
         return TSR_ERR_CONFIG;
     }
-    if (layout && !tsr_conference_layout_valid(layout)) {
+    if (in->layout && !tsr_conference_layout_valid(in->layout)) {
         *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, four, single, "
                                "speaker, 1:21, 2:21, presentation (or a Pexip alias)",
-                               alias, layout);
+                               alias, in->layout);
         return TSR_ERR_CONFIG;
     }
-    if (max < 1 || max > 1000 || (name && strlen(name) > TSR_CONFERENCE_NAME_MAX)) {
+    if (max < 1 || max > 1000 || (in->name && strlen(in->name) > TSR_CONFERENCE_NAME_MAX)) {
         *msg = g_strdup_printf("conference '%s': max_participants must be 1..1000 and name at "
                                "most %d bytes",
                                alias, TSR_CONFERENCE_NAME_MAX);
@@ -235,13 +226,57 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     }
     memset(d, 0, sizeof *d);
     g_strlcpy(d->alias, alias, sizeof d->alias);
-    g_strlcpy(d->name, name ? name : alias, sizeof d->name);
+    g_strlcpy(d->name, in->name ? in->name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? tsr_conference_layout_canonical(layout) : reg->default_layout,
+    g_strlcpy(d->layout,
+              in->layout ? tsr_conference_layout_canonical(in->layout) : reg->default_layout,
               sizeof d->layout);
     d->max_participants = max;
     return 0;
+}
+
+static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
+                         struct conf_def *d, char **msg)
+{
+    struct tsr_conference_definition in = {0};
+    json_int_t max = 0;
+    json_error_t jerr;
+    if (!json_is_object(e) ||
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias",
+                       &in.alias, "name", &in.name, "host_pin", &in.host_pin, "guest_pin",
+                       &in.guest_pin, "layout", &in.layout, "max_participants", &max) != 0) {
+        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
+                               "guest_pin, layout, max_participants)",
+                               idx, json_is_object(e) ? jerr.text : "not an object");
+        return TSR_ERR_CONFIG;
+    }
+    if (json_object_get(e, "max_participants"))
+        in.max_participants = max < 1 ? -1 : max; /* 0 would mean "the default" */
+    char *why = NULL;
+    int rc = def_check(reg, &in, d, &why);
+    if (rc != 0)
+        *msg = g_strdup_printf("conference #%zu: %s", idx, why);
+    g_free(why);
+    return rc;
+}
+
+int tsr_conference_registry_define(struct tsr_conference_registry *reg,
+                                   const struct tsr_conference_definition *def, char **err)
+{
+    struct conf_def d;
+    int rc = def_check(reg, def, &d, err);
+    if (rc == 0) {
+        struct conf_def *copy = g_memdup2(&d, sizeof d);
+        g_hash_table_replace(reg->defs, copy->alias, copy);
+    }
+    return rc;
+}
+
+void tsr_conference_registry_undefine(struct tsr_conference_registry *reg, const char *alias)
+{
+    if (alias)
+        g_hash_table_remove(reg->defs, alias);
 }
 
 int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const char *text,
@@ -363,7 +398,7 @@ static int check_token(struct tsr_conference_registry *reg, struct tsr_participa
 {
     if (!token || !secret_equal(p->token, token))
         return TSR_ERR_AUTH;
-    if (tsr_conference_now_us(reg) >= p->expires_us)
+    if (tsr_participant_lapsed(p, tsr_conference_now_us(reg)))
         return TSR_ERR_AUTH;
     return 0;
 }
@@ -483,7 +518,7 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
     g_hash_table_iter_init(&it, reg->participants);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         struct tsr_participant *p = v;
-        if (now >= p->expires_us)
+        if (tsr_participant_lapsed(p, now))
             g_ptr_array_add(ids, g_strdup(p->id));
     }
     for (guint i = 0; i < ids->len; i++) {
@@ -692,6 +727,9 @@ int tsr_conference_join(struct tsr_conference_registry *reg,
             conference_drop(c);
         goto refused;
     }
+    p->holder = req->holder;
+    if (p->holder)
+        p->holder->ops->ref(p->holder);
     g_ptr_array_add(c->participants, p);
     g_hash_table_insert(reg->participants, p->id, p);
     update_gauges(reg);
