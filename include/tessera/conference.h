@@ -79,6 +79,7 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
                                       * media: the configured cap, or the measured load */
 };
+#define TSR_CONFERENCE_REFUSAL_COUNT (TSR_CONFERENCE_REFUSAL_CAPACITY + 1)
 
 /* Why a participant left; carried in the participant_left event. */
 enum tsr_leave_reason {
@@ -332,6 +333,9 @@ struct tsr_participant_holder;
 struct tsr_participant_holder_ops {
     void (*ref)(struct tsr_participant_holder *h);
     void (*unref)(struct tsr_participant_holder *h);
+    /* p was admitted with this holder (before participant_joined is emitted);
+     * p is borrowed until left. May be NULL. */
+    void (*joined)(struct tsr_participant_holder *h, struct tsr_participant *p);
     /* p has left (participant_left was emitted); p is readable during the call
      * only, and already out of every table. May be NULL. */
     void (*left)(struct tsr_participant_holder *h, struct tsr_participant *p,

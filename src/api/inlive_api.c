@@ -23,6 +23,49 @@ void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *messa
     tsr_http_reply_json(msg, status, o);
 }
 
+/* The envelope with the error's word beside it (clients spread the JSON and read
+ * code, message and data; one more member is harmless, spec §1). */
+static void write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
+{
+    json_t *o = json_pack("{s:I, s:b, s:s, s:n, s:s}", "code", (json_int_t)e->status, "ok", 0,
+                          "message", e->text, "data", "error", e->code);
+    tsr_http_reply_json(msg, e->status, o);
+}
+
+static const struct tsr_front_refusal refusals[TSR_CONFERENCE_REFUSAL_COUNT] = {
+    [TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE] = {.status = 404},
+    [TSR_CONFERENCE_REFUSAL_PIN_REQUIRED] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_WRONG_PIN] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_FULL] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_LOCKED] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE] = {.status = 503},
+    [TSR_CONFERENCE_REFUSAL_CAPACITY] = {.status = 503,
+                                         .retry_after_s = TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S},
+    [TSR_CONFERENCE_REFUSAL_MEDIA_FAILED] = {.status = 500},
+};
+
+const struct tsr_front_desc tsr_inlive_front_desc = {
+    .name = "inlive",
+    .prefix = PREFIX,
+    .path_base = PREFIX "/",
+    .trim_segments = true, /* an old inlive-room client appended blanks */
+    .cors = {.methods = TSR_FRONT_CORS_ALL_METHODS,
+             .headers = TSR_FRONT_CORS_ALL_HEADERS,
+             .private_network = true},
+    .token_sources = 0, /* inLive clients carry no participant token */
+    .max_body_bytes = TSR_INLIVE_API_MAX_BODY_BYTES,
+    .bad_body_code = "invalid_request_body",
+    .bad_body_prefix = "invalid request body: ",
+    .write_error = write_error,
+    .error_metric = "tessera_inlive_errors_total",
+    .error_metric_help = "inLive API requests answered with an error, by cause.",
+    .sse = {.content_type = "text/event-stream",
+            .keepalive_s = TSR_INLIVE_API_PING_S,
+            .keepalive = "event: ping\ndata: {}\n\n",
+            .connection_keep_alive = true},
+    .refusals = refusals,
+};
+
 void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char *word,
                             const char *fmt, ...)
 {
@@ -30,10 +73,8 @@ void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char 
     va_start(ap, fmt);
     char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    tsr_http_note_error(msg, "tessera_inlive_errors_total",
-                        "inLive API requests answered with an error, by cause.", word, status,
-                        text);
-    tsr_inlive_reply(msg, status, text, NULL);
+    struct tsr_front_error e = {.status = status, .code = word, .text = text};
+    tsr_front_reply_error(&tsr_inlive_front_desc, msg, &e);
     g_free(text);
 }
 

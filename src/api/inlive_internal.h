@@ -3,6 +3,7 @@
 #ifndef TSR_API_INLIVE_INTERNAL_H
 #define TSR_API_INLIVE_INTERNAL_H
 
+#include <tessera/front.h>
 #include <tessera/inlive_api.h>
 
 #include <stdbool.h>
@@ -55,6 +56,7 @@ struct tsr_inlive_client {
 };
 
 /* --- inlive_api.c: replies ---------------------------------------------------- */
+extern const struct tsr_front_desc tsr_inlive_front_desc;
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
 /* Purpose: an error envelope; counts tessera_inlive_errors_total{code=word}. */

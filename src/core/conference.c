@@ -730,6 +730,8 @@ int tsr_conference_join(struct tsr_conference_registry *reg,
     p->holder = req->holder;
     if (p->holder)
         p->holder->ops->ref(p->holder);
+    if (p->holder && p->holder->ops->joined)
+        p->holder->ops->joined(p->holder, p);
     g_ptr_array_add(c->participants, p);
     g_hash_table_insert(reg->participants, p->id, p);
     update_gauges(reg);

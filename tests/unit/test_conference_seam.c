@@ -17,6 +17,7 @@ struct test_holder {
     struct tsr_participant_holder h; /* first: the core sees only this */
     int refs;
     int left_calls;
+    struct tsr_participant *joined; /* while in */
     enum tsr_leave_reason reason;
     char left_id[40];
 };
@@ -31,11 +32,18 @@ static void th_unref(struct tsr_participant_holder *h)
     ((struct test_holder *)h)->refs--;
 }
 
+static void th_joined(struct tsr_participant_holder *h, struct tsr_participant *p)
+{
+    ((struct test_holder *)h)->joined = p;
+}
+
 static void th_left(struct tsr_participant_holder *h, struct tsr_participant *p,
                     enum tsr_leave_reason reason)
 {
     struct test_holder *t = (struct test_holder *)h;
     t->left_calls++;
+    g_assert_true(t->joined == p);
+    t->joined = NULL;
     t->reason = reason;
     g_strlcpy(t->left_id, tsr_participant_id(p), sizeof t->left_id);
     /* p is already out of the tables: a lookup must not find it */
@@ -43,7 +51,7 @@ static void th_left(struct tsr_participant_holder *h, struct tsr_participant *p,
 }
 
 static const struct tsr_participant_holder_ops th_ops = {
-    .ref = th_ref, .unref = th_unref, .left = th_left};
+    .ref = th_ref, .unref = th_unref, .joined = th_joined, .left = th_left};
 
 static void th_init(struct test_holder *t, enum tsr_participant_liveness liveness)
 {
@@ -189,6 +197,7 @@ static void test_holders_and_liveness(void)
     struct tsr_participant *b = join(reg, "r", &bound, NULL, NULL);
     struct tsr_participant *c = join(reg, "r", NULL, NULL, NULL);
     g_assert_true(tsr_participant_holder(a) == &lease.h);
+    g_assert_true(lease.joined == a);
     g_assert_true(tsr_participant_holder(c) == NULL);
     g_assert_cmpint(tsr_participant_liveness(b), ==, TSR_PARTICIPANT_BOUND);
     g_assert_cmpint(tsr_participant_liveness(c), ==, TSR_PARTICIPANT_LEASE);
@@ -220,6 +229,7 @@ static void test_holders_and_liveness(void)
     th_init(&refused, TSR_PARTICIPANT_BOUND);
     g_assert_null(join(reg, ".bad", &refused, NULL, NULL));
     g_assert_cmpint(refused.refs, ==, 1);
+    g_assert_null(refused.joined);
     g_assert_cmpint(refused.left_calls, ==, 0);
 
     /* shutdown tells the holders that are left */
