@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 #include <libsoup/soup.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,8 +65,12 @@ struct tsr_front_error {
     unsigned retry_after_s; /* > 0: Retry-After on the answer */
 };
 
-/* How one front says a conference refusal; a zero member takes the default:
- * status 400, the core's word (tsr_conference_refusal_code), the core's text. */
+/* How one front says a conference refusal. The default (no table, or an entry
+ * with status 0) is the HTTP meaning every front shares: 404 no such conference,
+ * 401 PIN required, 403 wrong PIN, 409 full or locked, 429 too many attempts, 503
+ * capacity (Retry-After) or no media, 500 media failed, else 400. An entry with a
+ * status replaces the default; its NULL code and text are the core's word
+ * (tsr_conference_refusal_code) and the core's message. */
 struct tsr_front_refusal {
     unsigned status;
     const char *code;
@@ -102,7 +107,8 @@ struct tsr_front_desc {
     const char *error_metric_help;
     bool error_label_status; /* label the counter status="…" instead of code="…" */
     struct tsr_front_sse sse;
-    /* TSR_CONFERENCE_REFUSAL_COUNT entries indexed by the refusal, or NULL: defaults. */
+    /* TSR_CONFERENCE_REFUSAL_COUNT entries indexed by the refusal (status 0: the
+     * default), or NULL: every refusal as the default says. */
     const struct tsr_front_refusal *refusals;
 };
 
@@ -122,6 +128,13 @@ void tsr_front_count_error(const struct tsr_front_desc *d, const char *where,
  * by d->write_error. */
 void tsr_front_reply_error(const struct tsr_front_desc *d, SoupServerMessage *msg,
                            const struct tsr_front_error *e);
+
+/* Purpose: tsr_front_reply_error with a formatted text. */
+void tsr_front_fail(const struct tsr_front_desc *d, SoupServerMessage *msg, unsigned status,
+                    const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void tsr_front_failv(const struct tsr_front_desc *d, SoupServerMessage *msg, unsigned status,
+                     const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 /* Purpose: apply a CORS policy to msg's response. Returns true when msg was an
  * OPTIONS preflight, which is then answered (204). */

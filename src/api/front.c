@@ -12,12 +12,26 @@
 
 /* --- errors ------------------------------------------------------------------------- */
 
+/* What a refusal means in HTTP, for the fronts that do not say otherwise. */
+static const struct tsr_front_refusal http_refusals[TSR_CONFERENCE_REFUSAL_COUNT] = {
+    [TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE] = {.status = 404},
+    [TSR_CONFERENCE_REFUSAL_PIN_REQUIRED] = {.status = 401},
+    [TSR_CONFERENCE_REFUSAL_WRONG_PIN] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_FULL] = {.status = 409},
+    [TSR_CONFERENCE_REFUSAL_LOCKED] = {.status = 409},
+    [TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE] = {.status = 503},
+    [TSR_CONFERENCE_REFUSAL_CAPACITY] = {.status = 503,
+                                         .retry_after_s = TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S},
+    [TSR_CONFERENCE_REFUSAL_MEDIA_FAILED] = {.status = 500},
+    [TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS] = {.status = 429},
+};
+
 void tsr_front_refusal_error(const struct tsr_front_desc *d, enum tsr_conference_refusal why,
                              const char *core_text, struct tsr_front_error *out)
 {
     struct tsr_front_refusal r = {0};
-    if (d->refusals && (unsigned)why < TSR_CONFERENCE_REFUSAL_COUNT)
-        r = d->refusals[why];
+    if ((unsigned)why < TSR_CONFERENCE_REFUSAL_COUNT)
+        r = d->refusals && d->refusals[why].status ? d->refusals[why] : http_refusals[why];
     out->status = r.status ? r.status : 400;
     out->code = r.code ? r.code : tsr_conference_refusal_code(why);
     out->text = r.text ? r.text : (core_text ? core_text : out->code);
@@ -205,16 +219,31 @@ bool tsr_front_req_is(const struct tsr_front_req *r, const char *method)
     return strcmp(r->method, method) == 0;
 }
 
+void tsr_front_failv(const struct tsr_front_desc *d, SoupServerMessage *msg, unsigned status,
+                     const char *code, const char *fmt, va_list ap)
+{
+    char *text = g_strdup_vprintf(fmt, ap);
+    struct tsr_front_error e = {.status = status, .code = code, .text = text};
+    tsr_front_reply_error(d, msg, &e);
+    g_free(text);
+}
+
+void tsr_front_fail(const struct tsr_front_desc *d, SoupServerMessage *msg, unsigned status,
+                    const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsr_front_failv(d, msg, status, code, fmt, ap);
+    va_end(ap);
+}
+
 void tsr_front_req_fail(struct tsr_front_req *r, unsigned status, const char *code,
                         const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
+    tsr_front_failv(r->front, r->msg, status, code, fmt, ap);
     va_end(ap);
-    struct tsr_front_error e = {.status = status, .code = code, .text = text};
-    tsr_front_reply_error(r->front, r->msg, &e);
-    g_free(text);
 }
 
 void tsr_front_req_method_not_allowed(struct tsr_front_req *r, const char *allowed)

@@ -50,11 +50,8 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
+    tsr_front_failv(&tsr_http_front, msg, status, code, fmt, ap);
     va_end(ap);
-    struct tsr_front_error e = {.status = status, .code = code, .text = text};
-    tsr_front_reply_error(&tsr_http_front, msg, &e);
-    g_free(text);
 }
 
 void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)

@@ -32,16 +32,14 @@ static void write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
     tsr_http_reply_json(msg, e->status, o);
 }
 
+/* Where inLive differs from the HTTP default: every PIN or room-state refusal is
+ * "forbidden", and PIN guessing has no status of its own. */
 static const struct tsr_front_refusal refusals[TSR_CONFERENCE_REFUSAL_COUNT] = {
-    [TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE] = {.status = 404},
     [TSR_CONFERENCE_REFUSAL_PIN_REQUIRED] = {.status = 403},
     [TSR_CONFERENCE_REFUSAL_WRONG_PIN] = {.status = 403},
     [TSR_CONFERENCE_REFUSAL_FULL] = {.status = 403},
     [TSR_CONFERENCE_REFUSAL_LOCKED] = {.status = 403},
-    [TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE] = {.status = 503},
-    [TSR_CONFERENCE_REFUSAL_CAPACITY] = {.status = 503,
-                                         .retry_after_s = TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S},
-    [TSR_CONFERENCE_REFUSAL_MEDIA_FAILED] = {.status = 500},
+    [TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS] = {.status = 400},
 };
 
 const struct tsr_front_desc tsr_inlive_front_desc = {

@@ -100,8 +100,7 @@ static void test_split_path(void)
 
 static const struct tsr_front_refusal table[TSR_CONFERENCE_REFUSAL_COUNT] = {
     [TSR_CONFERENCE_REFUSAL_FULL] = {.status = 409},
-    [TSR_CONFERENCE_REFUSAL_CAPACITY] = {.status = 403, .text = "Out of resource",
-                                         .retry_after_s = 10},
+    [TSR_CONFERENCE_REFUSAL_CAPACITY] = {.status = 403, .text = "Out of resource"},
 };
 static const struct tsr_front_desc test_desc = {
     .name = "test",
@@ -122,10 +121,14 @@ static void test_refusals_and_alias(void)
     g_assert_cmpstr(e.text, ==, "core says full");
     tsr_front_refusal_error(&test_desc, TSR_CONFERENCE_REFUSAL_CAPACITY, "x", &e);
     g_assert_cmpstr(e.text, ==, "Out of resource");
-    g_assert_cmpuint(e.retry_after_s, ==, 10);
+    g_assert_cmpuint(e.retry_after_s, ==, 0); /* the entry replaces the default's Retry-After */
     tsr_front_refusal_error(&test_desc, TSR_CONFERENCE_REFUSAL_WRONG_PIN, "wrong", &e);
-    g_assert_cmpuint(e.status, ==, 400); /* not in the table: the defaults */
+    g_assert_cmpuint(e.status, ==, 403); /* not in the table: the HTTP default */
     g_assert_cmpstr(e.code, ==, "wrong_pin");
+    g_assert_cmpstr(e.text, ==, "wrong");
+    tsr_front_refusal_error(&test_desc, TSR_CONFERENCE_REFUSAL_BAD_SDP, NULL, &e);
+    g_assert_cmpuint(e.status, ==, 400);
+    g_assert_cmpstr(e.text, ==, "bad_sdp");
     tsr_front_alias_error(&e);
     g_assert_cmpuint(e.status, ==, 400);
     g_assert_cmpstr(e.code, ==, "bad_request");
