@@ -13,10 +13,9 @@
 /* One open GET …/events response; owned by api->streams until it finishes. */
 struct pex_stream {
     struct tsr_pexip_api *api;
-    SoupServerMessage *msg; /* ref held */
+    struct tsr_front_stream *out;
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
     char participant_id[64];
-    bool ended;
 };
 
 const char *tsr_pex_layout_view(const char *layout)
@@ -71,39 +70,22 @@ json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_par
 
 /* --- writing ------------------------------------------------------------------- */
 
-static void stream_write(struct pex_stream *s, const char *text)
-{
-    if (s->ended)
-        return;
-    SoupMessageBody *body = soup_server_message_get_response_body(s->msg);
-    soup_message_body_append(body, SOUP_MEMORY_COPY, text, strlen(text));
-    soup_server_message_unpause(s->msg);
-}
-
 /* `data` NULL is sent as `data: null`: an empty data line would be dropped by the SDK. */
 static void stream_send(struct pex_stream *s, const char *name, json_t *data)
 {
-    char *json = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    char *text = g_strdup_printf("event: %s\ndata: %s\n\n", name, json ? json : "null");
-    stream_write(s, text);
-    g_free(text);
-    free(json);
+    tsr_front_stream_send(s->out, name, data);
 }
 
 static void stream_end(struct pex_stream *s)
 {
-    if (s->ended)
-        return;
-    s->ended = true;
-    soup_message_body_complete(soup_server_message_get_response_body(s->msg));
-    soup_server_message_unpause(s->msg);
+    tsr_front_stream_end(s->out);
 }
 
 /* Calls fn for every open stream of `alias`. */
 #define FOR_STREAMS(api, alias_, s)                                                     \
     for (guint i_ = 0; i_ < (api)->streams->len; i_++)                                  \
         for (struct pex_stream *s = (api)->streams->pdata[i_]; s; s = NULL)             \
-            if (!s->ended && strcmp(s->alias, (alias_)) == 0)
+            if (!tsr_front_stream_ended(s->out) && strcmp(s->alias, (alias_)) == 0)
 
 /* --- roster, layout, stage ----------------------------------------------------- */
 
@@ -201,7 +183,6 @@ static void on_left(struct tsr_pexip_api *api, const struct tsr_conference_event
 {
     const char *id = ev->participant_id;
     const char *reason = json_string_value(json_object_get(ev->data, "reason"));
-    g_hash_table_remove(api->calls, id);
     GPtrArray *st = g_hash_table_lookup(api->stages, ev->alias);
     for (guint i = st ? st->len : 0; i-- > 0;)
         if (strcmp(st->pdata[i], id) == 0)
@@ -300,25 +281,17 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
 
 /* --- stream lifecycle ----------------------------------------------------------------- */
 
-static void stream_free(struct pex_stream *s)
-{
-    g_signal_handlers_disconnect_by_data(s->msg, s);
-    g_object_unref(s->msg);
-    g_free(s);
-    tsr_gauge_add(tsr_metrics_gauge("tessera_pexip_event_streams", NULL,
-                                    "Open Pexip API event streams."),
-                  -1);
-}
-
 void tsr_pex_stream_free_cb(gpointer data)
 {
-    stream_free(data);
+    struct pex_stream *s = data;
+    tsr_front_stream_free(&s->out);
+    g_free(s);
 }
 
-static void on_finished(SoupServerMessage *msg, gpointer user)
+static void on_closed(struct tsr_front_stream *out, void *user)
 {
     struct pex_stream *s = user;
-    (void)msg;
+    (void)out;
     g_ptr_array_remove(s->api->streams, s); /* frees */
 }
 
@@ -328,38 +301,12 @@ void tsr_pex_events_open(struct tsr_pexip_api *api, SoupServerMessage *msg,
     struct pex_stream *s = g_new0(struct pex_stream, 1);
     struct tsr_conference *c = tsr_participant_conference(p);
     s->api = api;
-    s->msg = g_object_ref(msg);
     g_strlcpy(s->alias, tsr_conference_alias(c), sizeof s->alias);
     g_strlcpy(s->participant_id, tsr_participant_id(p), sizeof s->participant_id);
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
-    soup_message_headers_replace(h, "Content-Type", "text/event-stream");
-    soup_message_headers_replace(h, "Cache-Control", "no-cache");
-    soup_message_headers_replace(h, "X-Accel-Buffering", "no");
-    soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-    soup_server_message_set_status(msg, 200, NULL);
-    g_signal_connect(msg, "finished", G_CALLBACK(on_finished), s);
+    s->out = tsr_front_stream_open(&tsr_pexip_front_desc, msg, on_closed, s);
     g_ptr_array_add(api->streams, s);
-    tsr_gauge_add(tsr_metrics_gauge("tessera_pexip_event_streams", NULL,
-                                    "Open Pexip API event streams."),
-                  1);
-    /* Flushed at once: the SDK's call() waits for the EventSource to open. */
-    stream_write(s, "retry: 3000\n\n");
     send_sync(api, s, c);
     json_t *l = layout_json(c);
     stream_send(s, "layout", l);
     json_decref(l);
-}
-
-void tsr_pex_keepalive_all(struct tsr_pexip_api *api)
-{
-    for (guint i = 0; i < api->streams->len; i++)
-        stream_write(api->streams->pdata[i], ": ping\n\n");
-}
-
-void tsr_pex_close_all(struct tsr_pexip_api *api)
-{
-    for (guint i = 0; i < api->streams->len; i++)
-        stream_end(api->streams->pdata[i]);
-    g_ptr_array_set_size(api->streams, 0);
 }
