@@ -83,12 +83,12 @@ typedef void (*tsr_front_write_error_fn)(SoupServerMessage *msg, const struct ts
 
 /* What a front's event streams look like. */
 struct tsr_front_sse {
-    const char *content_type;  /* "text/event-stream" (+ charset) */
-    unsigned keepalive_s;      /* 0: no keep-alive */
-    const char *keepalive;     /* what is written then (a comment, or a ping event) */
+    const char *content_type;   /* "text/event-stream" (+ charset) */
+    unsigned keepalive_s;       /* 0: no keep-alive */
+    const char *keepalive;      /* what is written then (a comment, or a ping event) */
     bool connection_keep_alive; /* say "Connection: keep-alive" (inLive's clients read it) */
-    size_t max_backlog_bytes;  /* written but not yet sent; more drops the stream (0: 4 MiB) */
-    const char *gauge;         /* gauge of open streams, or NULL */
+    size_t max_backlog_bytes;   /* written but not yet sent; more drops the stream (0: 4 MiB) */
+    const char *gauge;          /* gauge of open streams, or NULL */
     const char *gauge_help;
 };
 
@@ -100,8 +100,8 @@ struct tsr_front_desc {
     struct tsr_front_cors cors;
     unsigned token_sources; /* TSR_FRONT_TOKEN_* */
     size_t max_body_bytes;
-    const char *bad_body_code;   /* code of a body that is not acceptable JSON */
-    const char *bad_body_prefix; /* put before the parser's message ("" or NULL: none) */
+    const char *bad_body_code;            /* code of a body that is not acceptable JSON */
+    const char *bad_body_prefix;          /* put before the parser's message ("" or NULL: none) */
     tsr_front_write_error_fn write_error; /* NULL: the front writes its own (WebSocket) */
     const char *error_metric;             /* counter of errors sent */
     const char *error_metric_help;
@@ -191,9 +191,11 @@ bool tsr_front_req_begin(struct tsr_front_req *r, const struct tsr_front_desc *d
 void tsr_front_req_end(struct tsr_front_req *r);
 
 bool tsr_front_req_is(const struct tsr_front_req *r, const char *method);
+/* Purpose: true when the path is a route (seg set) and no segment is empty. */
+bool tsr_front_req_segments_ok(const struct tsr_front_req *r);
 /* Purpose: answer with an error (see tsr_front_reply_error); text from fmt. */
-void tsr_front_req_fail(struct tsr_front_req *r, unsigned status, const char *code,
-                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void tsr_front_req_fail(struct tsr_front_req *r, unsigned status, const char *code, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
 /* Purpose: 405 method_not_allowed with Allow: allowed. */
 void tsr_front_req_method_not_allowed(struct tsr_front_req *r, const char *allowed);
 /* Purpose: answer a conference refusal through the front's table. */
@@ -247,8 +249,8 @@ void tsr_front_stream_free(struct tsr_front_stream **s);
 struct tsr_front_session;
 /* The session's participant left (reason as the core says it); the session no
  * longer has a participant when this runs. */
-typedef void (*tsr_front_session_left_fn)(struct tsr_front_session *s,
-                                          enum tsr_leave_reason reason, void *user);
+typedef void (*tsr_front_session_left_fn)(struct tsr_front_session *s, enum tsr_leave_reason reason,
+                                          void *user);
 
 /* Purpose: a session of front d (refcount 1, the caller's) whose participant stays
  * alive as `liveness` says. Join with tsr_front_session_holder(s) in the request;
@@ -267,8 +269,7 @@ void tsr_front_session_on_left(struct tsr_front_session *s, tsr_front_session_le
                                void *user);
 /* Purpose: the front's data on the session (a Pexip call id); data_free runs on the
  * next set and when the session is freed. */
-void tsr_front_session_set_data(struct tsr_front_session *s, void *data,
-                                GDestroyNotify data_free);
+void tsr_front_session_set_data(struct tsr_front_session *s, void *data, GDestroyNotify data_free);
 void *tsr_front_session_data(const struct tsr_front_session *s);
 /* Purpose: the participant leaves now, if it is still in (the front's connection
  * went away). on_left runs as for any leave. */

@@ -74,9 +74,10 @@ void tsr_front_reply_error(const struct tsr_front_desc *d, SoupServerMessage *ms
 bool tsr_front_cors_apply(SoupServerMessage *msg, const struct tsr_front_cors *c)
 {
     SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    const char *origin = c->echo_origin ? soup_message_headers_get_one(
-                                              soup_server_message_get_request_headers(msg), "Origin")
-                                        : NULL;
+    const char *origin =
+        c->echo_origin
+            ? soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin")
+            : NULL;
     soup_message_headers_replace(h, "Access-Control-Allow-Origin", origin ? origin : "*");
     if (origin)
         soup_message_headers_replace(h, "Access-Control-Allow-Credentials", "true");
@@ -107,8 +108,7 @@ int tsr_front_parse_json(const uint8_t *data, size_t len, size_t max_bytes, unsi
                          json_t **out, char **err_text)
 {
     if (len > max_bytes) {
-        *err_text =
-            g_strdup_printf("request body is %zu bytes; the limit is %zu", len, max_bytes);
+        *err_text = g_strdup_printf("request body is %zu bytes; the limit is %zu", len, max_bytes);
         return TSR_ERR_FULL;
     }
     if ((flags & TSR_FRONT_BODY_EMPTY_OK) && blank(data, len)) {
@@ -197,9 +197,11 @@ char **tsr_front_split_path(const char *path, const char *base, bool trim, unsig
 bool tsr_front_req_begin(struct tsr_front_req *r, const struct tsr_front_desc *d, void *api,
                          SoupServerMessage *msg, const char *path, GHashTable *query)
 {
-    *r = (struct tsr_front_req){
-        .front = d, .api = api, .msg = msg, .query = query,
-        .method = soup_server_message_get_method(msg)};
+    *r = (struct tsr_front_req){.front = d,
+                                .api = api,
+                                .msg = msg,
+                                .query = query,
+                                .method = soup_server_message_get_method(msg)};
     if (tsr_front_cors_apply(msg, &d->cors))
         return false;
     r->seg = tsr_front_split_path(path, d->path_base, d->trim_segments, &r->n_seg);
@@ -212,6 +214,14 @@ void tsr_front_req_end(struct tsr_front_req *r)
     r->body = NULL;
     g_strfreev(r->seg);
     r->seg = NULL;
+}
+
+bool tsr_front_req_segments_ok(const struct tsr_front_req *r)
+{
+    for (unsigned i = 0; r->seg && i < r->n_seg; i++)
+        if (!r->seg[i][0])
+            return false;
+    return r->seg != NULL;
 }
 
 bool tsr_front_req_is(const struct tsr_front_req *r, const char *method)
@@ -237,8 +247,8 @@ void tsr_front_fail(const struct tsr_front_desc *d, SoupServerMessage *msg, unsi
     va_end(ap);
 }
 
-void tsr_front_req_fail(struct tsr_front_req *r, unsigned status, const char *code,
-                        const char *fmt, ...)
+void tsr_front_req_fail(struct tsr_front_req *r, unsigned status, const char *code, const char *fmt,
+                        ...)
 {
     va_list ap;
     va_start(ap, fmt);

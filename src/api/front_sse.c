@@ -78,8 +78,8 @@ void tsr_front_stream_write(struct tsr_front_stream *s, const char *text)
         return;
     }
     s->backlog += n;
-    soup_message_body_append(soup_server_message_get_response_body(s->msg), SOUP_MEMORY_COPY,
-                             text, n);
+    soup_message_body_append(soup_server_message_get_response_body(s->msg), SOUP_MEMORY_COPY, text,
+                             n);
     soup_server_message_unpause(s->msg);
 }
 

@@ -142,8 +142,8 @@ static void handle_join(struct tsr_front_req *r, const char *alias)
     char *perr = NULL;
     if (!parsed(r, tsr_native_api_parse_join(body_data(r), body_len(r), &jb, &perr), &perr))
         return;
-    struct tsr_front_session *session = tsr_front_session_new(&tsr_native_front_desc,
-                                                              TSR_PARTICIPANT_LEASE);
+    struct tsr_front_session *session =
+        tsr_front_session_new(&tsr_native_front_desc, TSR_PARTICIPANT_LEASE);
     struct tsr_conference_join_request jr = {.alias = alias,
                                              .display_name = jb.display_name,
                                              .pin = jb.pin,
@@ -202,8 +202,7 @@ static void handle_events(struct tsr_front_req *r, const char *alias)
         tsr_sse_open(api_of(r), r->msg, p);
 }
 
-static void handle_conference_action(struct tsr_front_req *r, const char *alias,
-                                     const char *action)
+static void handle_conference_action(struct tsr_front_req *r, const char *alias, const char *action)
 {
     struct tsr_participant *a = actor(r, false);
     if (!a || !tsr_front_req_body(r, 0) || !same_conference(r, a, alias))
@@ -358,14 +357,6 @@ static void handle_status(struct tsr_front_req *r)
                                   (json_int_t)tsr_conference_registry_n_participants(reg)));
 }
 
-static bool has_empty_segment(const struct tsr_front_req *r)
-{
-    for (unsigned i = 0; i < r->n_seg; i++)
-        if (!r->seg[i][0])
-            return true;
-    return false;
-}
-
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer user)
 {
@@ -374,8 +365,9 @@ static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *p
     if (!tsr_front_req_begin(&r, &tsr_native_front_desc, user, msg, path, query))
         return;
     if (r.seg && r.n_seg == 1 && strcmp(r.seg[0], "status") == 0)
-        tsr_front_req_is(&r, "GET") ? handle_status(&r) : tsr_front_req_method_not_allowed(&r, "GET");
-    else if (!r.seg || has_empty_segment(&r) || r.n_seg < 2 || r.n_seg > 3)
+        tsr_front_req_is(&r, "GET") ? handle_status(&r)
+                                    : tsr_front_req_method_not_allowed(&r, "GET");
+    else if (!tsr_front_req_segments_ok(&r) || r.n_seg < 2 || r.n_seg > 3)
         tsr_front_req_fail(&r, 404, "not_found", "no resource at %s", path);
     else if (strcmp(r.seg[0], "conferences") == 0)
         route_conference(&r);

@@ -25,8 +25,8 @@
 static void write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
 {
     tsr_http_reply_json(msg, e->status,
-                        json_pack("{s:s, s:s, s:s}", "status", "failed", "result", e->text,
-                                  "error", e->code)); /* exactly "application/json" */
+                        json_pack("{s:s, s:s, s:s}", "status", "failed", "result", e->text, "error",
+                                  e->code)); /* exactly "application/json" */
 }
 
 /* Join and call refusals as Pexip says them (spec §3.1/§3.2); the PIN answers are
@@ -191,13 +191,13 @@ static void handle_request_token(struct tsr_front_req *r)
     }
     struct tsr_conference *c = tsr_participant_conference(p);
     char *expires = g_strdup_printf("%" G_GINT64_FORMAT, tsr_participant_refresh(p));
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:b, s:b}", "token",
-        tsr_participant_token(p), "expires", expires, "participant_uuid", tsr_participant_id(p),
-        "display_name", tsr_participant_display_name(p), "role", tsr_pex_role_word(p),
-        "current_service_type", "conference", "service_type", "conference", "conference_name",
-        tsr_conference_name(c), "version", version_json(), "call_type", "video", "chat_enabled",
-        1, "guests_can_present", 0, "direct_media", 0);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:b, s:b}",
+                          "token", tsr_participant_token(p), "expires", expires, "participant_uuid",
+                          tsr_participant_id(p), "display_name", tsr_participant_display_name(p),
+                          "role", tsr_pex_role_word(p), "current_service_type", "conference",
+                          "service_type", "conference", "conference_name", tsr_conference_name(c),
+                          "version", version_json(), "call_type", "video", "chat_enabled", 1,
+                          "guests_can_present", 0, "direct_media", 0);
     g_free(expires);
     tsr_pex_reply(r, 200, o);
 }
@@ -253,8 +253,8 @@ static void handle_transform_layout(struct tsr_front_req *r, struct tsr_particip
         return;
     }
     /* Only a host may, and only to a layout we compose: false refuses cleanly. */
-    bool ok = !layout || (tsr_conference_layout_valid(layout) &&
-                          tsr_conference_set_layout(a, layout) == 0);
+    bool ok = !layout ||
+              (tsr_conference_layout_valid(layout) && tsr_conference_set_layout(a, layout) == 0);
     tsr_pex_reply(r, 200, json_boolean(ok));
 }
 
@@ -327,10 +327,20 @@ static bool expect_method(struct tsr_front_req *r, const char *m)
     return false;
 }
 
-static const char *const conference_posts[] = {
-    "request_token", "refresh_token", "release_token", "message", "transform_layout", "lock",
-    "unlock", "disconnect", "clearallbuzz", "muteguests", "unmuteguests", "start_conference",
-    "set_guests_can_unmute", NULL};
+static const char *const conference_posts[] = {"request_token",
+                                               "refresh_token",
+                                               "release_token",
+                                               "message",
+                                               "transform_layout",
+                                               "lock",
+                                               "unlock",
+                                               "disconnect",
+                                               "clearallbuzz",
+                                               "muteguests",
+                                               "unmuteguests",
+                                               "start_conference",
+                                               "set_guests_can_unmute",
+                                               NULL};
 
 static void route_conference(struct tsr_front_req *r)
 {

@@ -41,7 +41,8 @@ static void handle_calls(struct tsr_front_req *r, struct tsr_participant *p)
     }
     struct tsr_front_session *session = tsr_front_session_of(p);
     if (tsr_participant_has_media(p)) {
-        tsr_front_req_fail(r, 403, "call_exists", "This participant already has a call; use update");
+        tsr_front_req_fail(r, 403, "call_exists",
+                           "This participant already has a call; use update");
         return;
     }
     if (!session) { /* joined past every front (a tool): nowhere to keep the call */

@@ -17,10 +17,10 @@
 struct tsr_pexip_api {
     struct tsr_http *http;
     struct tsr_conference_registry *reg;
-    GPtrArray *streams;  /* struct pex_stream*, owned */
-    GHashTable *stages;  /* alias → GPtrArray of participant ids, most recent talker first */
-    uint64_t sub_id;     /* one subscription to every conference; fanned out here */
-    bool routed;         /* the handler is added */
+    GPtrArray *streams; /* struct pex_stream*, owned */
+    GHashTable *stages; /* alias → GPtrArray of participant ids, most recent talker first */
+    uint64_t sub_id;    /* one subscription to every conference; fanned out here */
+    bool routed;        /* the handler is added */
 };
 
 /* A request under /api/client/v2/conferences/: r->api is the struct tsr_pexip_api,

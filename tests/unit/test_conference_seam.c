@@ -72,9 +72,11 @@ static int64_t test_clock(void *user)
 
 static struct tsr_conference_registry *registry(bool adhoc)
 {
-    struct tsr_conference_registry_opts o = {
-        .allow_adhoc = adhoc, .empty_timeout_s = 0, .token_ttl_s = 120,
-        .default_max_participants = 5, .clock = test_clock};
+    struct tsr_conference_registry_opts o = {.allow_adhoc = adhoc,
+                                             .empty_timeout_s = 0,
+                                             .token_ttl_s = 120,
+                                             .default_max_participants = 5,
+                                             .clock = test_clock};
     struct tsr_conference_registry *reg = NULL;
     now_us = 1000 * G_USEC_PER_SEC;
     g_assert_cmpint(tsr_conference_registry_new(&reg, &o), ==, 0);
@@ -106,10 +108,15 @@ static struct tsr_participant *join(struct tsr_conference_registry *reg, const c
 
 static void test_alias_rule(void)
 {
-    const char *good[] = {"a", "board", "A.b_c-9", "x.", "a..b",
-                          "0123456789012345678901234567890123456789012345678901234567890123"};
-    const char *bad[] = {NULL, "", ".", ".hidden", "..", "a b", "a/b", "a%2e", "é",
-                         "01234567890123456789012345678901234567890123456789012345678901234"};
+    const char *good[] = {
+        "a",  "board", "A.b_c-9",
+        "x.", "a..b",  "0123456789012345678901234567890123456789012345678901234567890123"};
+    const char *bad[] = {
+        NULL,  "",
+        ".",   ".hidden",
+        "..",  "a b",
+        "a/b", "a%2e",
+        "é",   "01234567890123456789012345678901234567890123456789012345678901234"};
     for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
         g_assert_true(tsr_conference_alias_valid(good[i]));
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
@@ -142,7 +149,7 @@ static void test_display_name_rule(void)
     g_assert_false(tsr_conference_display_name_valid(""));
     g_assert_false(tsr_conference_display_name_valid("   "));
     g_assert_false(tsr_conference_display_name_valid("a\x01"));
-    g_assert_false(tsr_conference_display_name_valid("a\xc3"));  /* truncated UTF-8 */
+    g_assert_false(tsr_conference_display_name_valid("a\xc3"));     /* truncated UTF-8 */
     g_assert_false(tsr_conference_display_name_valid("a\xc2\x85")); /* U+0085, a control */
     char long_name[TSR_CONFERENCE_NAME_MAX + 2];
     memset(long_name, 'n', sizeof long_name - 1);

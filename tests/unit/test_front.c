@@ -108,8 +108,11 @@ static const struct tsr_front_desc test_desc = {
     .error_metric = "tessera_test_errors_total",
     .error_metric_help = "Test errors.",
     .refusals = table,
-    .sse = {.keepalive_s = 1, .keepalive = ": ka\n\n", .max_backlog_bytes = 64 * 1024,
-            .gauge = "tessera_test_streams", .gauge_help = "Test streams."},
+    .sse = {.keepalive_s = 1,
+            .keepalive = ": ka\n\n",
+            .max_backlog_bytes = 64 * 1024,
+            .gauge = "tessera_test_streams",
+            .gauge_help = "Test streams."},
 };
 
 static void test_refusals_and_alias(void)
@@ -320,11 +323,10 @@ static void test_streams(void)
     g_assert_true(text == NULL || strlen(text) < 200 * 1000);
     g_free(text);
     wait_closed(2);
-    g_assert_cmpuint(tsr_counter_value(tsr_metrics_counter(
-                         "tessera_sse_streams_dropped_total", dropped, "x")),
-                     ==, 1);
-    g_assert_cmpfloat(tsr_gauge_value(tsr_metrics_gauge("tessera_test_streams", NULL, "x")), ==,
-                      0);
+    g_assert_cmpuint(
+        tsr_counter_value(tsr_metrics_counter("tessera_sse_streams_dropped_total", dropped, "x")),
+        ==, 1);
+    g_assert_cmpfloat(tsr_gauge_value(tsr_metrics_gauge("tessera_test_streams", NULL, "x")), ==, 0);
 
     g_object_unref(session);
     g_main_loop_quit(st.loop);
