@@ -36,9 +36,9 @@ struct tsr_participant;
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
 /* The alias and display-name rules, as fronts quote them in a refusal. */
-#define TSR_CONFERENCE_ALIAS_RULE                                                                  \
+#define TSR_CONFERENCE_ALIAS_RULE                                                              \
     "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
-#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                           \
+#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
     "a display name is 1-128 bytes of printable UTF-8, not only blanks"
 
 /* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
@@ -76,8 +76,8 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
     TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
     TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS, /* PIN guessing: see TSR_CONFERENCE_PIN_TRIES */
-    TSR_CONFERENCE_REFUSAL_CAPACITY,          /* the server cannot carry one more participant with
-                                               * media: the configured cap, or the measured load */
+    TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
+                                      * media: the configured cap, or the measured load */
 };
 #define TSR_CONFERENCE_REFUSAL_COUNT (TSR_CONFERENCE_REFUSAL_CAPACITY + 1)
 
@@ -86,8 +86,8 @@ enum tsr_leave_reason {
     TSR_LEAVE_REQUESTED = 0, /* the participant hung up */
     TSR_LEAVE_KICKED,
     TSR_LEAVE_TOKEN_EXPIRED,
-    TSR_LEAVE_MEDIA_FAILED,     /* ICE consent lost, DTLS failed … (posted by media) */
-    TSR_LEAVE_SHUTDOWN,         /* the registry is being freed */
+    TSR_LEAVE_MEDIA_FAILED, /* ICE consent lost, DTLS failed … (posted by media) */
+    TSR_LEAVE_SHUTDOWN,     /* the registry is being freed */
     TSR_LEAVE_CONFERENCE_ENDED, /* a host ended the conference for everyone */
 };
 
@@ -273,8 +273,9 @@ enum tsr_conference_capacity {
  * n_with_media >= max_media; else LOAD when max_load > 0 and load > max_load (a
  * load that is not a number admits: unknown is not overloaded); else ADMIT.
  * Thread: any. */
-enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media, int64_t max_media,
-                                                            double load, double max_load);
+enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media,
+                                                            int64_t max_media, double load,
+                                                            double max_load);
 
 /* Purpose: the live conference `alias`, or NULL. Borrowed, valid until it ends. */
 struct tsr_conference *tsr_conference_registry_find(struct tsr_conference_registry *reg,
@@ -447,8 +448,8 @@ enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_particip
 int64_t tsr_participant_refresh(struct tsr_participant *p);
 /* Purpose: hand a trickled candidate to media. Returns 0, TSR_ERR_INVALID,
  * TSR_ERR_STATE (p has no media). */
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
-                                  int mline_index);
+int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                  const char *mid, int mline_index);
 /* Purpose: give media to a participant that joined roster-only (offer_sdp NULL):
  * the capacity check, the media ops' attach with `offer_sdp`, then
  * participant_updated (has_media).
@@ -463,8 +464,8 @@ int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sd
  * when the offer's ufrag changed). Returns 0 and *answer_sdp (g_free), or
  * TSR_ERR_STATE (no media), TSR_ERR_UNSUPPORTED (media cannot renegotiate, or the
  * offer changes what cannot change), TSR_ERR_INVALID (bad SDP), with *err_text. */
-int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp, char **answer_sdp,
-                                char **err_text);
+int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                char **answer_sdp, char **err_text);
 /* Purpose: drop p's media but keep it in the roster (a call hung up while the
  * participant stays signed in). Emits participant_updated; no-op without media. */
 void tsr_participant_detach_media(struct tsr_participant *p);
@@ -473,7 +474,8 @@ void tsr_participant_detach_media(struct tsr_participant *p);
  * mix (see create_send_offer in struct tsr_conference_media_ops). Returns what the
  * op returns, TSR_ERR_UNSUPPORTED when no such op is wired, TSR_ERR_STATE when p
  * has no media. *offer_sdp (g_free) and *err_text (g_free, may stay NULL). */
-int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp, char **err_text);
+int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
+                                      char **err_text);
 /* Purpose: hand p's answer to that offer to media. Same returns as the op,
  * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
 int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,

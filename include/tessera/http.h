@@ -59,8 +59,8 @@ void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds);
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text);
 
 /* Purpose: add the CORS headers the browser APIs need (any origin, the usual methods
- * and headers: tsr_http_front's policy); answer OPTIONS preflights with 204. Returns 1 when msg was
- * a preflight (already answered), else 0. */
+ * and headers: tsr_http_front's policy); answer OPTIONS preflights with 204.
+ * Returns 1 when msg was a preflight (already answered), else 0. */
 int tsr_http_cors(SoupServerMessage *msg);
 
 #endif

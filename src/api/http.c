@@ -124,8 +124,8 @@ static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer u
     (void)server, (void)user;
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
                                  "close");
-    tsr_counter_inc(
-        tsr_metrics_counter("tessera_http_requests_total", NULL, "HTTP requests received."));
+    tsr_counter_inc(tsr_metrics_counter("tessera_http_requests_total", NULL,
+                                        "HTTP requests received."));
 }
 
 /* The port really bound. Not soup_server_get_uris(): libsoup 3.0 leaks a socket

@@ -63,7 +63,6 @@ struct tsr_inlive_req {
 };
 
 /* --- inlive_api.c ------------------------------------------------------------------ */
-extern const struct tsr_front_desc tsr_inlive_front_desc;
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
 /* Purpose: read the body as JSON (any value; blank = {} when empty_ok); replies

@@ -243,9 +243,9 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     json_int_t max = 0;
     json_error_t jerr;
     if (!json_is_object(e) ||
-        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias", &in.alias,
-                       "name", &in.name, "host_pin", &in.host_pin, "guest_pin", &in.guest_pin,
-                       "layout", &in.layout, "max_participants", &max) != 0) {
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias",
+                       &in.alias, "name", &in.name, "host_pin", &in.host_pin, "guest_pin",
+                       &in.guest_pin, "layout", &in.layout, "max_participants", &max) != 0) {
         *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
                                "guest_pin, layout, max_participants)",
                                idx, json_is_object(e) ? jerr.text : "not an object");
@@ -882,8 +882,8 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
         return TSR_ERR_INVALID;
     if (target && target->conf != c)
         return TSR_ERR_AUTH;
-    tsr_counter_inc(
-        tsr_metrics_counter("tessera_chat_messages_total", NULL, "Chat messages relayed."));
+    tsr_counter_inc(tsr_metrics_counter("tessera_chat_messages_total", NULL,
+                                        "Chat messages relayed."));
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_MESSAGE, actor->id,
                         json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", actor->id, "display_name",
                                   actor->display_name, "type", type, "payload", payload, "to",

@@ -66,9 +66,9 @@ struct tsr_participant {
     bool muted;
     bool video_muted;
     bool has_media;
-    int64_t hand_raised_at_s;              /* unix seconds; 0 = hand down */
-    int64_t joined_at_s;                   /* unix seconds */
-    int64_t expires_us;                    /* the token's lapse; ignored while bound (see holder) */
+    int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
+    int64_t joined_at_s;      /* unix seconds */
+    int64_t expires_us; /* the token's lapse; ignored while bound (see holder) */
     struct tsr_participant_holder *holder; /* ref held; NULL: a lease nobody holds */
     void *media_data;
 };

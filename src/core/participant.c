@@ -134,7 +134,8 @@ int64_t tsr_participant_refresh(struct tsr_participant *p)
     return reg->opts.token_ttl_s;
 }
 
-int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp, char **err_text)
+int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
+                                      char **err_text)
 {
     const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
     if (!p->has_media)
@@ -271,8 +272,8 @@ int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sd
     return 0;
 }
 
-int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp, char **answer_sdp,
-                                char **err_text)
+int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                char **answer_sdp, char **err_text)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
     char *media_msg = NULL, *answer = NULL;
@@ -284,7 +285,8 @@ int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp
         *err_text = g_strdup("the media layer cannot renegotiate");
         return TSR_ERR_UNSUPPORTED;
     }
-    int rc = reg->opts.media->renegotiate(reg->opts.media_user, p, offer_sdp, &answer, &media_msg);
+    int rc = reg->opts.media->renegotiate(reg->opts.media_user, p, offer_sdp, &answer,
+                                          &media_msg);
     if (rc != 0) {
         *err_text = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
         g_free(media_msg);
@@ -356,8 +358,8 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I}", "id", p->id, "display_name",
-                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted",
-                     p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
+                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest",
+                     "muted", p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
                      "hand_raised_at", (json_int_t)p->hand_raised_at_s);
 }
 
