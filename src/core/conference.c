@@ -194,15 +194,20 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
 
 /* --- definitions ------------------------------------------------------------ */
 
-/* Checks one definition and fills *d; *msg names the entry by its alias. */
+/* Checks one definition and fills *d; *msg names the entry by its alias, or by its
+ * place in the file (idx, when >= 0) when the alias is what is wrong. */
 static int def_check(const struct tsr_conference_registry *reg,
-                     const struct tsr_conference_definition *in, struct conf_def *d, char **msg)
+                     const struct tsr_conference_definition *in, long idx, struct conf_def *d,
+                     char **msg)
 {
     const char *alias = in->alias, *host_pin = in->host_pin ? in->host_pin : "";
     const char *guest_pin = in->guest_pin ? in->guest_pin : "";
     int64_t max = in->max_participants ? in->max_participants : reg->opts.default_max_participants;
     if (!tsr_conference_alias_valid(alias)) {
-        *msg = g_strdup_printf("alias '%s': " TSR_CONFERENCE_ALIAS_RULE, alias ? alias : "");
+        char *where = idx >= 0 ? g_strdup_printf("conference #%ld: ", idx) : g_strdup("");
+        *msg = g_strdup_printf("%salias '%s': " TSR_CONFERENCE_ALIAS_RULE, where,
+                               alias ? alias : "");
+        g_free(where);
         return TSR_ERR_CONFIG;
     }
     if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
@@ -253,19 +258,14 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     }
     if (json_object_get(e, "max_participants"))
         in.max_participants = max < 1 ? -1 : max; /* 0 would mean "the default" */
-    char *why = NULL;
-    int rc = def_check(reg, &in, d, &why);
-    if (rc != 0)
-        *msg = g_strdup_printf("conference #%zu: %s", idx, why);
-    g_free(why);
-    return rc;
+    return def_check(reg, &in, (long)idx, d, msg);
 }
 
 int tsr_conference_registry_define(struct tsr_conference_registry *reg,
                                    const struct tsr_conference_definition *def, char **err)
 {
     struct conf_def d;
-    int rc = def_check(reg, def, &d, err);
+    int rc = def_check(reg, def, -1, &d, err);
     if (rc == 0) {
         struct conf_def *copy = g_memdup2(&d, sizeof d);
         g_hash_table_replace(reg->defs, copy->alias, copy);
