@@ -1,7 +1,7 @@
 /* inLive Hub API v1 (/v1): routing, the response envelope, rooms, room metadata,
  * housekeeping. Clients, negotiation and event streams are in inlive_clients.c.
  * Spec: shared/specs/inlive-hub-api.md. Home thread: the API loop. */
-#include "api/inlive_internal.h"
+#include "inlive_internal.h"
 
 #include <tessera/config.h>
 #include <tessera/err.h>

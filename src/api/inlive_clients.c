@@ -2,7 +2,7 @@
  * spec §5 (client offers, server offers for send-only clients, their answers),
  * candidates, track notices, leave, and the per-client SSE channel with its queue.
  * Home thread: the API loop. */
-#include "api/inlive_internal.h"
+#include "inlive_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

@@ -1,7 +1,7 @@
 /* Native REST API under /api/v1: join, trickle, refresh, leave, host actions,
  * conference state, event streams. Routes and errors: README.md "Native API".
  * Home thread: the API loop. */
-#include "api/native_internal.h"
+#include "native_internal.h"
 
 #include <tessera/config.h>
 #include <tessera/err.h>

@@ -2,7 +2,7 @@
  * conference-level actions. Calls and participant actions are in
  * pexip_api_calls.c, the event stream in pexip_api_events.c.
  * Spec: specs/pexip-client-api.md. Home thread: the API loop. */
-#include "api/pexip_internal.h"
+#include "pexip_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

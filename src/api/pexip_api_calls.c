@@ -2,7 +2,7 @@
  * trickle, renegotiation, hang-up) and the participant actions (mute, video mute,
  * raise hand, kick, direct chat). The call's id lives on the participant's front
  * session, so it goes when the participant does. Home thread: the API loop. */
-#include "api/pexip_internal.h"
+#include "pexip_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

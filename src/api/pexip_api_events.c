@@ -3,7 +3,7 @@
  * (participant_create/update/delete with roster re-syncs, layout, stage,
  * conference_update, message_received, disconnect) and writes them to the
  * streams of that conference. Spec §5. Home thread: the API loop. */
-#include "api/pexip_internal.h"
+#include "pexip_internal.h"
 
 #include <tessera/log.h>
 #include <tessera/metrics.h>

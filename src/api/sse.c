@@ -2,7 +2,7 @@
  * participant, fed from the conference registry's event bus: a snapshot first,
  * then every event of its conference, ending when it leaves or the conference
  * ends. Home thread: the API loop. */
-#include "api/native_internal.h"
+#include "native_internal.h"
 
 #include <tessera/log.h>
 

@@ -4,7 +4,7 @@
  * the file system is touched, which rules out traversal ("..", "%2e", "\") without
  * having to canonicalise paths. The files are small and read per request: no
  * cache to invalidate while the client is being edited. */
-#include "api/native_internal.h"
+#include "native_internal.h"
 
 #include <tessera/log.h>
 

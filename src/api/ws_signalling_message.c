@@ -1,6 +1,6 @@
 /* WebSocket signalling messages: the pure parser of client messages and the
  * builders of server messages. No I/O, no globals; fuzzed by
- * tests/fuzz/fuzz_ws_signalling.c. Wire format: include/tessera/ws_signalling.h. */
+ * tests/fuzz/fuzz_ws_signalling.c. Wire format: include/api/tessera/ws_signalling.h. */
 #include <tessera/ws_signalling.h>
 #include <tessera/err.h>
 

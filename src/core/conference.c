@@ -1,6 +1,6 @@
 /* Conference registry: definitions, live conferences, joins, events, sweeping.
  * Participants themselves are in participant.c. Home thread: the API loop. */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <tessera/config.h>
 #include <tessera/err.h>
@@ -781,11 +781,6 @@ bool tsr_conference_locked(const struct tsr_conference *c)
 size_t tsr_conference_n_participants(const struct tsr_conference *c)
 {
     return c->participants->len;
-}
-
-int64_t tsr_conference_max_participants(const struct tsr_conference *c)
-{
-    return c->def.max_participants;
 }
 
 struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,

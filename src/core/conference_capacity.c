@@ -3,7 +3,7 @@
  * media layer's measured load is above its limit. Refusing the newcomer keeps the
  * frame rate of everyone already in; sharing the CPU out would lower it for all.
  * Home thread: the API loop (the decision itself is pure). */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
 
 #include <tessera/conference.h>
 
-#include "core/event_bus.h"
+#include "event_bus.h"
 
 /* A conference as defined in the conferences file. */
 struct conf_def {

@@ -1,6 +1,6 @@
 /* Topic-keyed subscriber list; see event_bus.h. A linear array: a conference has
  * a handful of SSE streams, and an emit walks them all anyway. */
-#include "core/event_bus.h"
+#include "event_bus.h"
 
 #include <errno.h>
 #include <glib.h>

@@ -101,11 +101,6 @@ static void log_format(enum tsr_log_level level, const char *ctx, const char *su
     log_emit(level, line);
 }
 
-void tsr_log_vwrite(enum tsr_log_level level, const char *ctx, const char *fmt, va_list ap)
-{
-    log_format(level, ctx, "", fmt, ap);
-}
-
 void tsr_log_write(enum tsr_log_level level, const char *ctx, const char *fmt, ...)
 {
     va_list ap;

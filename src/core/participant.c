@@ -1,6 +1,6 @@
 /* Participants: identity, token, mute state, leaving. Home thread: the API loop.
  * The registry tables and events are in conference.c. */
-#include "core/conference_internal.h"
+#include "conference_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>

@@ -9,6 +9,7 @@
 
 #include <tessera/err.h>
 #include <tessera/metrics.h>
+#include <tessera/rtp.h>
 #include <tessera/rtp_codec.h>
 
 #define AB_PAYLOAD_MAX 1500
@@ -17,6 +18,9 @@ struct ab_slot {
     bool used;
     int64_t ts; /* unwrapped */
     uint32_t samples;
+    uint16_t seq;
+    int level;
+    bool voice;
     size_t len;
     uint8_t data[AB_PAYLOAD_MAX];
 };
@@ -30,6 +34,8 @@ struct tsr_audio_buffer {
     bool played;           /* next_ts is valid: older packets are late even when re-buffering */
     int64_t next_ts;       /* unwrapped timestamp of the next slot to play */
     uint32_t last_samples; /* duration of the last packet, used for lost slots */
+    uint16_t last_seq;     /* sequence number of the last slot played */
+    bool played_seq;       /* last_seq is valid */
     /* RFC 3550 A.8 jitter, in RTP units */
     bool have_transit;
     int64_t last_transit;
@@ -179,19 +185,19 @@ static void enforce_max(struct tsr_audio_buffer *ab)
     }
 }
 
-int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_rtp_header *h,
+int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_packet *pkt,
                           int64_t now_us)
 {
-    if (!ab || !h || (!h->payload && h->payload_bytes))
+    if (!ab || !pkt || (!pkt->data && pkt->len_bytes))
         return -EINVAL;
-    int samples48 = tsr_rtp_opus_packet_samples(h->payload, h->payload_bytes);
-    if (samples48 < 0 || h->payload_bytes > AB_PAYLOAD_MAX) {
+    int samples48 = tsr_rtp_opus_packet_samples(pkt->data, pkt->len_bytes);
+    if (samples48 < 0 || pkt->len_bytes > AB_PAYLOAD_MAX) {
         tsr_counter_inc(tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL,
                                             "Audio packets rejected (not Opus)"));
         return TSR_ERR_INVALID;
     }
     uint32_t samples = (uint32_t)((int64_t)samples48 * ab->cfg.clock_rate / 48000);
-    int64_t ts = tsr_rtp_unwrap_ts(&ab->ts_unwrap, h->timestamp_rtp);
+    int64_t ts = tsr_rtp_unwrap_ts(&ab->ts_unwrap, pkt->ts_rtp);
     if (ab->played && ts < ab->next_ts) {
         ab->st.late++;
         return TSR_ERR_AGAIN;
@@ -214,11 +220,33 @@ int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_rtp_head
     s->used = true;
     s->ts = ts;
     s->samples = samples;
-    s->len = h->payload_bytes;
-    memcpy(s->data, h->payload, h->payload_bytes);
+    s->seq = pkt->seq;
+    s->level = pkt->level;
+    s->voice = pkt->voice;
+    s->len = pkt->len_bytes;
+    memcpy(s->data, pkt->data, pkt->len_bytes);
     ab->st.packets_in++;
     enforce_max(ab);
     return 0;
+}
+
+static enum tsr_audio_buffer_result pop_packet(struct tsr_audio_buffer *ab, struct ab_slot *o,
+                                               struct tsr_audio_buffer_out *out)
+{
+    out->result = TSR_AUDIO_BUFFER_PACKET;
+    out->samples = o->samples;
+    out->seq = o->seq;
+    out->level = o->level;
+    out->voice = o->voice;
+    out->len = o->len;
+    memcpy(out->data, o->data, o->len);
+    ab->next_ts += o->samples;
+    ab->last_samples = o->samples;
+    ab->last_seq = o->seq;
+    ab->played_seq = true;
+    o->used = false;
+    ab->st.packets_out++;
+    return out->result;
 }
 
 enum tsr_audio_buffer_result tsr_audio_buffer_pop(struct tsr_audio_buffer *ab, int64_t now_us,
@@ -243,21 +271,18 @@ enum tsr_audio_buffer_result tsr_audio_buffer_pop(struct tsr_audio_buffer *ab, i
         ab->playing = false;
         return TSR_AUDIO_BUFFER_EMPTY;
     }
+    /* The next sequence number with a later timestamp: the sender paused (DTX). */
+    if (o->ts > ab->next_ts && ab->played_seq && o->seq == (uint16_t)(ab->last_seq + 1))
+        ab->next_ts = o->ts;
     out->timestamp_rtp = (uint32_t)ab->next_ts;
-    if (o->ts == ab->next_ts) {
-        out->result = TSR_AUDIO_BUFFER_PACKET;
-        out->samples = o->samples;
-        out->len = o->len;
-        memcpy(out->data, o->data, o->len);
-        ab->next_ts += o->samples;
-        ab->last_samples = o->samples;
-        o->used = false;
-        ab->st.packets_out++;
-        return out->result;
-    }
+    if (o->ts == ab->next_ts)
+        return pop_packet(ab, o, out);
     /* o->ts > next_ts: the slot is missing. */
     int64_t gap = o->ts - ab->next_ts;
     out->result = TSR_AUDIO_BUFFER_LOST;
+    out->seq = (uint16_t)(ab->last_seq + 1);
+    if (ab->played_seq)
+        ab->last_seq = out->seq;
     out->samples = (uint32_t)(gap < ab->last_samples ? gap : ab->last_samples);
     if (o->ts == ab->next_ts + out->samples) {
         out->fec_available = true; /* the next packet can carry FEC for this slot */

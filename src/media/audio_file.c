@@ -1,5 +1,5 @@
 /* Audio tracks of files as Opus packets, and Opus into output files: see
- * include/tessera/audio_file.h. */
+ * include/media/tessera/audio_file.h. */
 #include <tessera/audio_file.h>
 #include <tessera/err.h>
 #include <tessera/log.h>

@@ -1,4 +1,4 @@
-/* Opus through libopus: see include/tessera/opus_codec.h. */
+/* Opus through libopus: see include/media/tessera/opus_codec.h. */
 #include <tessera/err.h>
 #include <tessera/opus_codec.h>
 

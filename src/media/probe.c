@@ -15,6 +15,7 @@
 #include <opus.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void fill_frame(AVFrame *f, int n)
@@ -186,7 +187,9 @@ static void probe_decoder(struct probe_codec *d, const struct probe_codec *src)
 
 int tsr_probe_run(struct tsr_probe **out, const char *vaapi_device)
 {
-    struct tsr_probe *p = g_new0(struct tsr_probe, 1);
+    struct tsr_probe *p = calloc(1, sizeof *p);
+    if (!p)
+        return -ENOMEM;
     const struct probe_codec encs[4] = {{.name = "libx264", .codec = "h264"},
                                         {.name = "libvpx", .codec = "vp8"},
                                         {.name = "h264_vaapi", .codec = "h264", .hardware = true},
@@ -220,7 +223,7 @@ void tsr_probe_free(struct tsr_probe **pp)
     if (!pp || !*pp)
         return;
     json_decref((*pp)->vaapi.profiles);
-    g_free(*pp);
+    free(*pp);
     *pp = NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <va/va.h>
@@ -41,9 +42,9 @@ static void pick_node(const char *device, char *node, size_t size, char *why, si
 static void list_profiles(struct tsr_probe_vaapi *out, VADisplay dpy)
 {
     int max_p = vaMaxNumProfiles(dpy), max_e = vaMaxNumEntrypoints(dpy), np = 0;
-    VAProfile *profiles = g_new0(VAProfile, max_p > 0 ? max_p : 1);
-    VAEntrypoint *eps = g_new0(VAEntrypoint, max_e > 0 ? max_e : 1);
-    if (vaQueryConfigProfiles(dpy, profiles, &np) != VA_STATUS_SUCCESS)
+    VAProfile *profiles = calloc((size_t)(max_p > 0 ? max_p : 1), sizeof *profiles);
+    VAEntrypoint *eps = calloc((size_t)(max_e > 0 ? max_e : 1), sizeof *eps);
+    if (!profiles || !eps || vaQueryConfigProfiles(dpy, profiles, &np) != VA_STATUS_SUCCESS)
         np = 0;
     for (int i = 0; i < np; i++) {
         int ne = 0;
@@ -63,8 +64,8 @@ static void list_profiles(struct tsr_probe_vaapi *out, VADisplay dpy)
                                                        vaProfileStr(profiles[i]), "entrypoints",
                                                        list));
     }
-    g_free(profiles);
-    g_free(eps);
+    free(profiles);
+    free(eps);
 }
 
 /* libva prints its own "va_openDriver() returns -1" lines on stderr; they are

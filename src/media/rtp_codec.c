@@ -217,16 +217,6 @@ int64_t tsr_rtp_packetized_capture_us(const struct tsr_rtp_packetized *p)
     return p ? p->capture_us : 0;
 }
 
-bool tsr_rtp_packetized_keyframe(const struct tsr_rtp_packetized *p)
-{
-    return p && p->keyframe;
-}
-
-const struct tsr_rtp_codec *tsr_rtp_packetized_codec(const struct tsr_rtp_packetized *p)
-{
-    return p ? p->codec : NULL;
-}
-
 /* ---- packetizer ---- */
 
 struct tsr_rtp_packetizer {

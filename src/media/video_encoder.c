@@ -52,13 +52,6 @@ int tsr_encoder_backend_parse(const char *name, enum tsr_encoder_backend *out)
     return TSR_ERR_INVALID;
 }
 
-const char *tsr_encoder_backend_name(enum tsr_encoder_backend b)
-{
-    return b == TSR_ENCODER_BACKEND_SOFTWARE ? "software"
-           : b == TSR_ENCODER_BACKEND_VAAPI  ? "vaapi"
-                                             : "auto";
-}
-
 bool tsr_video_encoder_probe_vaapi(const char *device, enum tsr_video_codec codec)
 {
     struct tsr_video_encoder_params p = {.codec = codec,

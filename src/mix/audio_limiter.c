@@ -1,4 +1,4 @@
-/* Look-ahead peak limiter: see include/tessera/audio_limiter.h.
+/* Look-ahead peak limiter: see include/mix/tessera/audio_limiter.h.
  *
  * Why it cannot clip or wrap: for output sample n (input n - (W-1)) the applied
  * gain is the mean of W released minima, each taken over a window that contains

@@ -1,4 +1,4 @@
-/* Conference audio mixer: see include/tessera/audio_mixer.h.
+/* Conference audio mixer: see include/mix/tessera/audio_mixer.h.
  *
  * Per tick (20 ms):
  *  1. inputs that send no RFC 6464 level are decoded to measure their level;

@@ -1,16 +1,24 @@
 /* The conference's audio thread: every 20 ms on the media clock, mix-minus from
  * the talkers (tessera/audio_mixer.h), each distinct payload packetized once and
  * sent to its listeners, talker changes reported. It has its own thread so a slow
- * video tick (compose + encode) never delays or drops audio. */
+ * video tick (compose + encode) never delays or drops audio.
+ *
+ * Each participant's packets first go through its adaptive audio buffer
+ * (tessera/audio_buffer.h): back in order, held for as long as the measured
+ * jitter needs, missing ones named. Before each tick the buffer hands the mixer
+ * enough to mix this tick and the next (so a lost packet's successor is already
+ * queued and its in-band FEC can recover it). */
 #include "conference_mixer_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #define AUDIO_TICK_US 20000
 #define MAX_LAG_US 200000 /* behind by more than this: skip ticks instead of bursting */
+#define LOOKAHEAD_SAMPLES (2 * TSR_AUDIO_TICK_SAMPLES) /* this tick + the next */
 
 static struct audio_peer *audio_find(struct tsr_conf_mixer *m, uint32_t id)
 {
@@ -25,17 +33,27 @@ static struct audio_peer *audio_find(struct tsr_conf_mixer *m, uint32_t id)
 static void audio_peer_free(struct audio_peer *a)
 {
     tsr_media_peer_unref(&a->peer);
-    g_free(a->pid);
-    g_free(a);
+    tsr_audio_buffer_free(&a->buffer);
+    free(a->pid);
+    free(a);
 }
 
 static void audio_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
-    struct audio_peer *a = g_new0(struct audio_peer, 1);
+    struct audio_peer *a = calloc(1, sizeof *a);
+    if (!a) {
+        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "out of memory: %s not heard", c->text);
+        return;
+    }
     a->id = c->id;
     a->pid = g_steal_pointer(&c->text);
     a->peer = g_steal_pointer(&c->peer);
-    int rc = tsr_audio_mixer_add(m->audio, a->id, &m->params.audio_variant);
+    const struct tsr_audio_buffer_config *bc =
+        m->params.audio_buffer.clock_rate ? &m->params.audio_buffer : NULL;
+    int rc = tsr_audio_buffer_new(&a->buffer, bc);
+    if (rc)
+        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "no audio buffer for %s: %s", a->pid, tsr_strerror(rc));
+    rc = tsr_audio_mixer_add(m->audio, a->id, &m->params.audio_variant);
     if (rc)
         TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", a->pid,
                 tsr_strerror(rc));
@@ -52,6 +70,51 @@ static void audio_remove(struct tsr_conf_mixer *m, uint32_t id)
     audio_peer_free(a);
 }
 
+/* An arriving packet goes into the participant's buffer (bad, late and duplicate
+ * packets are counted there); without a buffer, straight to the mixer. */
+static void audio_receive(struct tsr_conf_mixer *m, const struct mix_cmd *c)
+{
+    struct audio_peer *a = audio_find(m, c->id);
+    if (!a)
+        return;
+    if (a->buffer)
+        tsr_audio_buffer_push(a->buffer, &c->pkt, c->at_us);
+    else
+        tsr_audio_mixer_push(m->audio, c->id, &c->pkt); /* counted inside */
+}
+
+/* Hand the mixer what each participant's buffer has ready, up to the lookahead. */
+static void audio_release(struct tsr_conf_mixer *m, int64_t now_us)
+{
+    struct tsr_audio_buffer_out o;
+    for (guint i = 0; i < m->audio_peers->len; i++) {
+        struct audio_peer *a = g_ptr_array_index(m->audio_peers, i);
+        while (a->buffer && a->queued < LOOKAHEAD_SAMPLES) {
+            enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(a->buffer, now_us, &o);
+            if (r == TSR_AUDIO_BUFFER_EMPTY)
+                break;
+            if (r == TSR_AUDIO_BUFFER_PACKET) {
+                struct tsr_audio_packet pkt = {.data = o.data, .len_bytes = o.len,
+                                               .ts_rtp = o.timestamp_rtp, .seq = o.seq,
+                                               .level = o.level, .voice = o.voice};
+                tsr_audio_mixer_push(m->audio, a->id, &pkt); /* counted inside */
+            } else {
+                tsr_audio_mixer_lost(m->audio, a->id, o.seq);
+            }
+            a->queued += o.samples;
+        }
+    }
+}
+
+/* The mixer played one tick of every participant (or concealed what was missing). */
+static void audio_played(struct tsr_conf_mixer *m)
+{
+    for (guint i = 0; i < m->audio_peers->len; i++) {
+        struct audio_peer *a = g_ptr_array_index(m->audio_peers, i);
+        a->queued = MAX(0, a->queued - TSR_AUDIO_TICK_SAMPLES);
+    }
+}
+
 /* Returns false on STOP. */
 static bool audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
@@ -59,7 +122,7 @@ static bool audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
     case MIX_CMD_ADD: audio_add(m, c); break;
     case MIX_CMD_REMOVE: audio_remove(m, c->id); break;
     case MIX_CMD_MUTE: tsr_audio_mixer_set_muted(m->audio, c->id, TSR_AUDIO_MUTE_HOST, c->a); break;
-    case MIX_CMD_AUDIO: tsr_audio_mixer_push(m->audio, c->id, &c->pkt); break; /* counted inside */
+    case MIX_CMD_AUDIO: audio_receive(m, c); break;
     case MIX_CMD_STOP: return false;
     default: break;
     }
@@ -116,7 +179,10 @@ static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, 
 {
     const struct tsr_audio_out *outs = NULL;
     size_t n = 0;
-    if (tsr_audio_mixer_tick(m->audio, (now_us - m->start_us) / 1000, &outs, &n) != 0)
+    audio_release(m, now_us);
+    int rc = tsr_audio_mixer_tick(m->audio, (now_us - m->start_us) / 1000, &outs, &n);
+    audio_played(m);
+    if (rc != 0)
         return;
     struct tick_payloads tp = {.n = 0};
     for (size_t i = 0; i < n; i++) {
@@ -177,6 +243,10 @@ void tsr_mix_audio_start(struct tsr_conf_mixer *m)
 
 void tsr_mix_audio_post(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
+    if (!c) {
+        tsr_mix_count_lost_command();
+        return;
+    }
     if (g_atomic_int_get(&m->closed)) {
         tsr_mix_cmd_free(c);
         return;
@@ -188,7 +258,7 @@ void tsr_mix_audio_stop(struct tsr_conf_mixer *m)
 {
     if (!m->audio_thread)
         return;
-    g_async_queue_push(m->audio_queue, tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0));
+    g_async_queue_push(m->audio_queue, g_steal_pointer(&m->audio_stop));
     g_thread_join(m->audio_thread);
     m->audio_thread = NULL;
 }

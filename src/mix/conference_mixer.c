@@ -8,6 +8,7 @@
 #include <tessera/metrics.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_LAG_US 200000 /* behind by more than this: skip ticks instead of bursting */
@@ -17,12 +18,23 @@ void tsr_mix_cmd_free(struct mix_cmd *c)
     if (!c)
         return;
     tsr_media_peer_unref(&c->peer);
-    g_free(c->text);
-    g_free(c);
+    free(c->text);
+    free(c);
+}
+
+/* A command that could not be allocated is lost: counted, and the mixer goes on. */
+void tsr_mix_count_lost_command(void)
+{
+    tsr_counter_inc(tsr_metrics_counter("tessera_mixer_commands_lost_total", NULL,
+                                        "Mixer commands dropped because memory ran out."));
 }
 
 static void post(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
+    if (!c) {
+        tsr_mix_count_lost_command();
+        return;
+    }
     if (g_atomic_int_get(&m->closed)) {
         tsr_mix_cmd_free(c);
         return;
@@ -32,7 +44,9 @@ static void post(struct tsr_conf_mixer *m, struct mix_cmd *c)
 
 struct mix_cmd *tsr_mix_cmd_new(enum mix_cmd_type type, uint32_t id, size_t extra)
 {
-    struct mix_cmd *c = g_malloc0(sizeof *c + extra);
+    struct mix_cmd *c = calloc(1, sizeof *c + extra);
+    if (!c)
+        return NULL;
     c->type = type;
     c->id = id;
     return c;
@@ -50,7 +64,11 @@ struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id)
 
 static void handle_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
-    struct mix_peer *e = g_new0(struct mix_peer, 1);
+    struct mix_peer *e = calloc(1, sizeof *e);
+    if (!e) {
+        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "out of memory: %s not shown", c->text);
+        return;
+    }
     e->id = c->id;
     e->pid = g_steal_pointer(&c->text);
     e->peer = g_steal_pointer(&c->peer);
@@ -69,8 +87,8 @@ static void handle_remove(struct tsr_conf_mixer *m, uint32_t id)
     tsr_mix_video_detach(m, e);
     g_ptr_array_remove(m->peers, e);
     tsr_media_peer_unref(&e->peer);
-    g_free(e->pid);
-    g_free(e);
+    free(e->pid);
+    free(e);
 }
 
 static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
@@ -163,9 +181,23 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     int rc = tsr_audio_mixer_new(&audio, &params->audio);
     if (rc)
         return rc;
-    struct tsr_conf_mixer *m = g_new0(struct tsr_conf_mixer, 1);
+    struct tsr_conf_mixer *m = calloc(1, sizeof *m);
+    if (m) {
+        m->log_ctx = strdup(params->log_ctx ? params->log_ctx : "mixer");
+        m->stop = tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0);
+        m->audio_stop = tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0);
+    }
+    if (!m || !m->log_ctx || !m->stop || !m->audio_stop) {
+        if (m) {
+            free(m->log_ctx);
+            tsr_mix_cmd_free(m->stop);
+            tsr_mix_cmd_free(m->audio_stop);
+            free(m);
+        }
+        tsr_audio_mixer_free(&audio);
+        return -ENOMEM;
+    }
     m->refs = 1;
-    m->log_ctx = g_strdup(params->log_ctx ? params->log_ctx : "mixer");
     m->params = *params;
     m->params.log_ctx = m->log_ctx;
     m->params.layout = NULL;
@@ -203,7 +235,7 @@ void tsr_conf_mixer_close(struct tsr_conf_mixer *m)
 {
     if (!m || g_atomic_int_get(&m->closed))
         return;
-    g_async_queue_push(m->queue, tsr_mix_cmd_new(MIX_CMD_STOP, 0, 0));
+    g_async_queue_push(m->queue, g_steal_pointer(&m->stop));
     g_thread_join(m->thread);
     m->thread = NULL;
     tsr_mix_audio_stop(m);
@@ -246,8 +278,10 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     g_mutex_clear(&m->talkers_lock);
     g_mutex_clear(&m->jobs_lock);
     g_cond_clear(&m->jobs_done);
-    g_free(m->log_ctx);
-    g_free(m);
+    tsr_mix_cmd_free(m->stop); /* NULL once sent */
+    tsr_mix_cmd_free(m->audio_stop);
+    free(m->log_ctx);
+    free(m);
 }
 
 void tsr_conf_mixer_unref_cb(void *m)
@@ -261,8 +295,10 @@ void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *pe
 {
     for (int audio = 0; audio < 2; audio++) {
         struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_ADD, tsr_media_peer_id(peer), 0);
-        c->peer = tsr_media_peer_ref(peer);
-        c->text = g_strdup(participant_id);
+        if (c) {
+            c->peer = tsr_media_peer_ref(peer);
+            c->text = strdup(participant_id ? participant_id : "");
+        }
         if (audio)
             tsr_mix_audio_post(m, c);
         else
@@ -279,7 +315,8 @@ void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id)
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
 {
     struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_LAYOUT, 0, 0);
-    c->text = g_strdup(layout);
+    if (c)
+        c->text = strdup(layout ? layout : "");
     post(m, c);
 }
 
@@ -288,8 +325,10 @@ void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool a
 {
     for (int audio = 0; audio < 2; audio++) {
         struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_MUTE, peer_id, 0);
-        c->a = audio_muted;
-        c->b = video_muted;
+        if (c) {
+            c->a = audio_muted;
+            c->b = video_muted;
+        }
         if (audio)
             tsr_mix_audio_post(m, c);
         else
@@ -312,9 +351,14 @@ static void sink_audio(void *user, uint32_t peer_id, const struct tsr_audio_pack
     if (pkt->len_bytes > 1500)
         return;
     struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_AUDIO, peer_id, pkt->len_bytes);
+    if (!c) {
+        tsr_mix_count_lost_command();
+        return;
+    }
     c->pkt = *pkt;
     memcpy(c->bytes, pkt->data, pkt->len_bytes);
     c->pkt.data = c->bytes;
+    c->at_us = g_get_monotonic_time();
     tsr_mix_audio_post(m, c);
 }
 
@@ -326,7 +370,8 @@ static void sink_keyframe(void *user, uint32_t peer_id)
 static void sink_failed(void *user, uint32_t peer_id, const char *why)
 {
     struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_FAILED, peer_id, 0);
-    c->text = g_strdup(why);
+    if (c)
+        c->text = strdup(why ? why : "");
     post(user, c);
 }
 

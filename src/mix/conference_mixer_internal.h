@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #define MIXER_CODECS 2 /* TSR_VIDEO_CODEC_VP8, TSR_VIDEO_CODEC_H264 */
 #define MIXER_TIERS 2  /* 0: the configured bitrate; 1: a third of it, for weak downlinks */
@@ -112,6 +113,7 @@ struct mix_cmd {
     char *text;                  /* ADD: participant id; LAYOUT: name; FAILED: why */
     bool a, b;                   /* MUTE: audio, video */
     struct tsr_audio_packet pkt; /* AUDIO: data points at `bytes` */
+    int64_t at_us;               /* AUDIO: when it arrived (monotonic) */
     uint8_t bytes[];             /* AUDIO payload copy */
 };
 
@@ -120,6 +122,8 @@ struct audio_peer {
     uint32_t id;
     char *pid;
     struct tsr_media_peer *peer;
+    struct tsr_audio_buffer *buffer; /* reorder + jitter in front of the mixer */
+    int64_t queued;                  /* samples handed to the mixer and not yet mixed */
 };
 
 struct tsr_conf_mixer {
@@ -156,6 +160,7 @@ struct tsr_conf_mixer {
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;
     GPtrArray *audio_peers; /* struct audio_peer* */
+    struct mix_cmd *stop, *audio_stop; /* allocated up front: stopping never fails */
     int64_t start_us;
     size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */
 };
@@ -180,7 +185,9 @@ void tsr_mix_tiles_free_all(struct tsr_conf_mixer *m);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);
+/* NULL when memory ran out: the post functions count and drop it. */
 struct mix_cmd *tsr_mix_cmd_new(enum mix_cmd_type type, uint32_t id, size_t extra);
+void tsr_mix_count_lost_command(void);
 void tsr_mix_cmd_free(struct mix_cmd *c);
 
 /* conference_audio.c */

@@ -30,7 +30,7 @@ static void scale_job(struct tsr_conf_mixer *m, void *arg)
 static void shared_free(struct mix_shared_tile *st)
 {
     tsr_compositor_tile_free(&st->tile);
-    g_free(st);
+    free(st);
 }
 
 static struct mix_shared_tile *shared_get(struct tsr_conf_mixer *m, const struct tsr_layout_tile *t)
@@ -40,11 +40,11 @@ static struct mix_shared_tile *shared_get(struct tsr_conf_mixer *m, const struct
         if (st->id == t->participant_id && st->w == t->w && st->h == t->h && st->role == t->role)
             return st;
     }
-    struct mix_shared_tile *st = g_new0(struct mix_shared_tile, 1);
+    struct mix_shared_tile *st = calloc(1, sizeof *st);
     /* The views' canvases are I420 with the fast kernels (view_get). */
-    if (tsr_compositor_tile_new(&st->tile, TSR_COMPOSITOR_FORMAT_I420,
-                                TSR_COMPOSITOR_KERNELS_FAST) != 0) {
-        g_free(st);
+    if (!st || tsr_compositor_tile_new(&st->tile, TSR_COMPOSITOR_FORMAT_I420,
+                                       TSR_COMPOSITOR_KERNELS_FAST) != 0) {
+        free(st);
         return NULL;
     }
     st->id = t->participant_id;

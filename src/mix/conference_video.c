@@ -24,7 +24,7 @@ static void view_free(struct mix_view *v)
     for (int c = 0; c < MIXER_GROUPS; c++)
         vgroup_fini(&v->groups[c]);
     tsr_compositor_free(&v->comp);
-    g_free(v);
+    free(v);
 }
 
 static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, bool create)
@@ -41,10 +41,12 @@ static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, 
                                        .format = TSR_COMPOSITOR_FORMAT_I420,
                                        .background_rgb = m->params.background_rgb,
                                        .kernels = TSR_COMPOSITOR_KERNELS_FAST};
-    struct mix_view *v = g_new0(struct mix_view, 1);
+    struct mix_view *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
     v->exclude_id = exclude_id;
     if (tsr_compositor_new(&v->comp, &cp) != 0) {
-        g_free(v);
+        free(v);
         return NULL;
     }
     for (int c = 0; c < MIXER_GROUPS; c++) {

@@ -162,16 +162,6 @@ int tsr_encoder_group_encode(struct tsr_encoder_group *g, const AVFrame *canvas,
     return ret;
 }
 
-int tsr_encoder_group_set_bitrate(struct tsr_encoder_group *g, int64_t bitrate_bps)
-{
-    if (!g)
-        return -EINVAL;
-    int ret = tsr_video_encoder_set_bitrate(g->enc, bitrate_bps);
-    if (ret == 0)
-        g->params.bitrate_bps = bitrate_bps;
-    return ret;
-}
-
 struct tsr_video_encoder *tsr_encoder_group_encoder(struct tsr_encoder_group *g)
 {
     return g ? g->enc : NULL;

@@ -1,4 +1,4 @@
-/* The audio half of tessera-mix: see include/tessera/file_mix_audio.h. */
+/* The audio half of tessera-mix: see include/mix/tessera/file_mix_audio.h. */
 #include <tessera/audio_file.h>
 #include <tessera/audio_mixer.h>
 #include <tessera/err.h>

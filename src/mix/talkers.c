@@ -1,4 +1,4 @@
-/* Speaker selection: see include/tessera/talkers.h for the rules.
+/* Speaker selection: see include/mix/tessera/talkers.h for the rules.
  *
  * Participants live in a flat array (swap-remove); the talker set is at most
  * K ids. An update is O(N * K): one pass to drop, one pass over candidates that

@@ -3,9 +3,11 @@
 #include <tessera/video_load.h>
 
 #include <glib.h>
+#include <errno.h>
 #include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define MICRO 1000000.0
@@ -26,7 +28,9 @@ int tsr_video_load_usable_cores(void)
 
 int tsr_video_load_new(struct tsr_video_load **out, int cores)
 {
-    struct tsr_video_load *l = g_new0(struct tsr_video_load, 1);
+    struct tsr_video_load *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
     l->cores = cores > 0 ? cores : tsr_video_load_usable_cores();
     atomic_init(&l->busy_ucores, 0);
     *out = l;
@@ -37,7 +41,7 @@ void tsr_video_load_free(struct tsr_video_load **p)
 {
     if (!p || !*p)
         return;
-    g_free(*p);
+    free(*p);
     *p = NULL;
 }
 

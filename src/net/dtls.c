@@ -1,4 +1,4 @@
-/* DTLS-SRTP endpoint with GnuTLS; see include/tessera/dtls.h.
+/* DTLS-SRTP endpoint with GnuTLS; see include/net/tessera/dtls.h.
  *
  * The handshake is a small state machine driven from two places on the net loop:
  * a datagram arriving (tsr_dtls_handle_packet) and the retransmission timer that

@@ -1,4 +1,4 @@
-/* DTLS certificates: generated ECDSA P-256 or loaded PEM; see include/tessera/dtls.h.
+/* DTLS certificates: generated ECDSA P-256 or loaded PEM; see include/net/tessera/dtls.h.
  *
  * One certificate serves every participant: its credentials structure is shared
  * read-only by all GnuTLS sessions (GnuTLS allows that across threads), and its

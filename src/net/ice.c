@@ -1,4 +1,4 @@
-/* ICE with libnice; see include/tessera/ice.h.
+/* ICE with libnice; see include/net/tessera/ice.h.
  *
  * One NiceAgent per participant, one stream, one component (BUNDLE + rtcp-mux).
  * A server on a public address runs ICE-lite: it only answers the browser's
@@ -308,22 +308,11 @@ int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_co
 
 /* ---- remote side ---- */
 
-static bool ice_chars_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n < min || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
-            return false;
-    return true;
-}
-
 int tsr_ice_set_remote_credentials(struct tsr_ice *ice, const char *ufrag, const char *pwd)
 {
     if (!ice || ice->closed)
         return TSR_ERR_STATE;
-    if (!ice_chars_ok(ufrag, 4, 256) || !ice_chars_ok(pwd, 22, 256))
+    if (!tsr_sdp_ice_credentials_valid(ufrag, pwd))
         return TSR_ERR_INVALID;
     if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd))
         return TSR_ERR_INVALID;

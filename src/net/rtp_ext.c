@@ -51,13 +51,6 @@ int tsr_rtp_ext_map_id(const struct tsr_rtp_ext_map *m, enum tsr_rtp_ext ext)
     return 0;
 }
 
-const char *tsr_rtp_ext_uri(enum tsr_rtp_ext ext)
-{
-    if ((int)ext <= 0 || ext >= TSR_RTP_EXT_COUNT)
-        return NULL;
-    return ext_uris[ext];
-}
-
 static int ext_error(int err, const char *kind)
 {
     char labels[48];

@@ -1,4 +1,4 @@
-/* SDP parser and writer (RFC 8866). Pure; see include/tessera/sdp.h.
+/* SDP parser and writer (RFC 8866). Pure; see include/net/tessera/sdp.h.
  *
  * The parser builds the whole tree in a scratch description and hands it out only
  * when every line passed, so a failure has no side effect. Values are copied once
@@ -663,4 +663,21 @@ int tsr_sdp_parse_ssrc_group_fid(const char *value, uint32_t *primary, uint32_t 
     *primary = (uint32_t)a;
     *rtx = (uint32_t)b;
     return 0;
+}
+
+/* ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839). */
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
+            return false;
+    return true;
+}
+
+bool tsr_sdp_ice_credentials_valid(const char *ufrag, const char *pwd)
+{
+    return ice_chars_ok(ufrag, 4, 256) && ice_chars_ok(pwd, 22, 256);
 }

@@ -1,4 +1,4 @@
-/* Offer → answer for browser offers. Pure; see include/tessera/sdp_negotiate.h.
+/* Offer → answer for browser offers. Pure; see include/net/tessera/sdp_negotiate.h.
  *
  * Policy, in one place: one BUNDLE transport (the offer's first BUNDLE mid
  * carries ICE and DTLS parameters), rtcp-mux required, the first active audio
@@ -71,18 +71,6 @@ void tsr_sdp_negotiation_free(struct tsr_sdp_negotiation **neg)
     g_free((*neg)->answer);
     g_free(*neg);
     *neg = NULL;
-}
-
-/* ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839). */
-static bool ice_token_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n < min || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!g_ascii_isalnum(s[i]) && s[i] != '+' && s[i] != '/')
-            return false;
-    return true;
 }
 
 static bool mid_in_bundle(const char *bundle, const char *mid)
@@ -365,7 +353,7 @@ static int read_transport(struct neg_ctx *c)
     const char *fp = tsr_sdp_media_attr(c->offer, m, "fingerprint");
     const char *setup = tsr_sdp_media_attr(c->offer, m, "setup");
 
-    if (!ice_token_ok(ufrag, 4, 256) || !ice_token_ok(pwd, 22, 256))
+    if (!tsr_sdp_ice_credentials_valid(ufrag, pwd))
         return fail(c, TSR_ERR_INVALID, "offer has no valid a=ice-ufrag/a=ice-pwd%s", NULL);
     if (!fp)
         return fail(c, TSR_ERR_INVALID, "offer has no DTLS fingerprint (a=fingerprint)%s", NULL);
@@ -402,7 +390,7 @@ static int read_transport(struct neg_ctx *c)
 
 static int check_local(const struct tsr_sdp_local *l)
 {
-    if (!l || !ice_token_ok(l->ice_ufrag, 4, 256) || !ice_token_ok(l->ice_pwd, 22, 256) ||
+    if (!l || !tsr_sdp_ice_credentials_valid(l->ice_ufrag, l->ice_pwd) ||
         !l->fingerprint_sha256 || !l->audio_ssrc || !l->video_ssrc || !l->cname || !*l->cname ||
         !l->stream_id || !*l->stream_id || (l->n_candidates && !l->candidates))
         return -EINVAL;

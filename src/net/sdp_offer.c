@@ -1,4 +1,4 @@
-/* Server re-offers that add send-only m-lines; see include/tessera/sdp_offer.h.
+/* Server re-offers that add send-only m-lines; see include/net/tessera/sdp_offer.h.
  * Pure. The offer is built from our own current local description, so only the
  * answer is hostile input. */
 #include <tessera/sdp_offer.h>

@@ -1,4 +1,4 @@
-/* SRTP/SRTCP with libsrtp2; see include/tessera/srtp.h.
+/* SRTP/SRTCP with libsrtp2; see include/net/tessera/srtp.h.
  *
  * Two libsrtp sessions per transport: outbound (ssrc_any_outbound, our SSRCs)
  * and inbound (ssrc_any_inbound, whatever the peer sends). libsrtp creates a

@@ -1,5 +1,5 @@
 /* One participant's WebRTC transport: ICE → first-byte demux → DTLS | SRTP.
- * See include/tessera/webrtc_transport.h.
+ * See include/net/tessera/webrtc_transport.h.
  *
  * The receive path is a chain of small stages on the net loop: ice.c hands each
  * datagram to on_ice_recv, which classifies it (RFC 7983) and passes it to DTLS

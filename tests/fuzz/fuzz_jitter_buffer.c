@@ -40,9 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += (int64_t)(flags & 0x0f) * 7000;
         struct tsr_rtp_header h;
         if (tsr_rtp_parse(pkt, l, &h) == 0) {
-            if (flags & 0x10)
-                (void)tsr_audio_buffer_push(ab, &h, now);
-            else
+            if (flags & 0x10) {
+                struct tsr_audio_packet ap = {.data = h.payload, .len_bytes = h.payload_bytes,
+                                              .ts_rtp = h.timestamp_rtp, .seq = h.seq,
+                                              .level = TSR_AUDIO_LEVEL_ABSENT};
+                (void)tsr_audio_buffer_push(ab, &ap, now);
+            } else
                 (void)tsr_jitter_buffer_push(jb, &h, now);
         }
         struct tsr_jitter_buffer_frame f;

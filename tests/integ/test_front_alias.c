@@ -107,11 +107,22 @@ static void on_ws_connected(GObject *source, GAsyncResult *res, gpointer user)
     }
 }
 
-static void iterate_until(bool *flag, bool *or_flag)
+/* Runs this thread's loop until done(c) or 15 s. */
+static void iterate_until(bool (*done)(const struct ws_client *c), const struct ws_client *c)
 {
     gint64 end = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
-    while (!*flag && !(or_flag && *or_flag) && g_get_monotonic_time() < end)
+    while (!done(c) && g_get_monotonic_time() < end)
         g_main_context_iteration(NULL, TRUE);
+}
+
+static bool connect_done(const struct ws_client *c)
+{
+    return c->conn || c->failed;
+}
+
+static bool close_done(const struct ws_client *c)
+{
+    return c->closed;
 }
 
 static void test_websocket(void)
@@ -123,13 +134,9 @@ static void test_websocket(void)
     SoupMessage *msg = soup_message_new("GET", url);
     soup_session_websocket_connect_async(session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                          on_ws_connected, &c);
-    bool connected = false;
-    while (!connected && !c.failed) {
-        iterate_until(&connected, &c.failed);
-        connected = c.conn != NULL;
-    }
+    iterate_until(connect_done, &c);
     g_assert_nonnull(c.conn);
-    iterate_until(&c.closed, NULL);
+    iterate_until(close_done, &c);
     g_assert_true(c.closed);
     g_assert_cmpuint(soup_websocket_connection_get_close_code(c.conn), ==,
                      SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);

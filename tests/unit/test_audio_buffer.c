@@ -6,19 +6,18 @@
 #include <tessera/audio_buffer.h>
 #include <tessera/err.h>
 #include <tessera/metrics.h>
-#include <tessera/rtp.h>
 
 /* 20 ms CELT-only Opus packet (TOC config 31: FB 20 ms, code 0), body tags i. */
 static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
 {
     uint8_t pl[4] = {0xf8, (uint8_t)i, (uint8_t)(i * 3), 0x55};
-    struct tsr_rtp_header h = {.version = 2,
-                               .payload_type = 111,
-                               .seq = (uint16_t)(100 + i),
-                               .timestamp_rtp = 0xfffff000u + (uint32_t)i * 960u,
-                               .payload = pl,
-                               .payload_bytes = sizeof pl};
-    return tsr_audio_buffer_push(ab, &h, now);
+    struct tsr_audio_packet pkt = {.data = pl,
+                                   .len_bytes = sizeof pl,
+                                   .ts_rtp = 0xfffff000u + (uint32_t)i * 960u,
+                                   .seq = (uint16_t)(100 + i),
+                                   .level = 30 + i,
+                                   .voice = true};
+    return tsr_audio_buffer_push(ab, &pkt, now);
 }
 
 static struct tsr_audio_buffer *new_ab(int64_t min_ms, int64_t max_ms)
@@ -50,8 +49,12 @@ static void test_loss_and_fec(void)
             g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_PACKET);
             g_assert_cmpuint(o.len, ==, 4);
             g_assert_cmpuint(o.data[1], ==, (uint8_t)want[k]);
+            g_assert_cmpuint(o.seq, ==, 100 + want[k]);
+            g_assert_cmpint(o.level, ==, 30 + want[k]);
+            g_assert_true(o.voice);
         } else {
             g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_LOST);
+            g_assert_cmpuint(o.seq, ==, 100 + k); /* the sequence number that is missing */
             g_assert_cmpint(o.fec_available, ==, want[k] != -1);
             if (o.fec_available)
                 g_assert_cmpuint(o.data[1], ==, (uint8_t)-want[k]);
@@ -115,6 +118,39 @@ static void test_adaptive_target(void)
     tsr_audio_buffer_free(&jittery);
 }
 
+/* A sender in DTX pauses: the next sequence number comes with a later
+ * timestamp. It plays next, re-anchored, without reporting the pause as loss;
+ * a sequence gap with the same timestamp jump is loss. */
+static void test_dtx_pause(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(20, 1000);
+    struct tsr_audio_buffer_out o;
+    uint8_t pl[4] = {0xf8, 0, 0, 0x55};
+    struct tsr_audio_packet pkt = {.data = pl, .len_bytes = sizeof pl, .level = 90};
+    const struct {
+        uint16_t seq;
+        uint32_t ts;
+    } in[] = {{10, 0}, {11, 960}, {12, 960 * 12}, {14, 960 * 14}};
+    for (size_t i = 0; i < G_N_ELEMENTS(in); i++) {
+        pkt.seq = in[i].seq;
+        pkt.ts_rtp = in[i].ts;
+        pl[1] = (uint8_t)in[i].seq;
+        g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, (int64_t)i * 20000), ==, 0);
+    }
+    const int want[] = {10, 11, 12, -13, 14}; /* negative: LOST with that sequence number */
+    for (size_t k = 0; k < G_N_ELEMENTS(want); k++) {
+        enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(ab, 100000, &o);
+        g_assert_cmpint(r, ==, want[k] > 0 ? TSR_AUDIO_BUFFER_PACKET : TSR_AUDIO_BUFFER_LOST);
+        g_assert_cmpuint(o.seq, ==, want[k] > 0 ? want[k] : -want[k]);
+        if (want[k] > 0)
+            g_assert_cmpuint(o.data[1], ==, want[k]);
+    }
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.lost, ==, 1);
+    tsr_audio_buffer_free(&ab);
+}
+
 static void test_bad_input(void)
 {
     struct tsr_audio_buffer *ab = new_ab(20, 200);
@@ -122,10 +158,10 @@ static void test_bad_input(void)
         tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL, "x");
     uint64_t before = tsr_counter_value(c);
     const uint8_t bad[] = {0x03}; /* code 3 without frame count */
-    struct tsr_rtp_header h = {.payload = bad, .payload_bytes = 1};
-    g_assert_cmpint(tsr_audio_buffer_push(ab, &h, 0), ==, TSR_ERR_INVALID);
-    h.payload_bytes = 0;
-    g_assert_cmpint(tsr_audio_buffer_push(ab, &h, 0), ==, TSR_ERR_INVALID);
+    struct tsr_audio_packet pkt = {.data = bad, .len_bytes = 1, .level = TSR_AUDIO_LEVEL_ABSENT};
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, 0), ==, TSR_ERR_INVALID);
+    pkt.len_bytes = 0;
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, 0), ==, TSR_ERR_INVALID);
     g_assert_cmpuint(tsr_counter_value(c), ==, before + 2);
     struct tsr_audio_buffer_config cfg = {
         .clock_rate = 48000, .min_delay_ms = 300, .max_delay_ms = 200, .max_packets = 64};
@@ -140,6 +176,7 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_buffer/loss_and_fec", test_loss_and_fec);
     g_test_add_func("/audio_buffer/start_delay_and_max", test_start_delay_and_max);
     g_test_add_func("/audio_buffer/adaptive_target", test_adaptive_target);
+    g_test_add_func("/audio_buffer/dtx_pause", test_dtx_pause);
     g_test_add_func("/audio_buffer/bad_input", test_bad_input);
     int rc = g_test_run();
     tsr_metrics_reset();

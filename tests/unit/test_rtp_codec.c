@@ -310,7 +310,10 @@ static void test_opus_roundtrip(void)
             const uint8_t *d = g_bytes_get_data(wire->pdata[tick], &n);
             struct tsr_rtp_header h;
             g_assert_cmpint(tsr_rtp_parse(d, n, &h), ==, 0);
-            g_assert_cmpint(tsr_audio_buffer_push(ab, &h, now), ==, 0);
+            struct tsr_audio_packet pkt = {.data = h.payload, .len_bytes = h.payload_bytes,
+                                           .ts_rtp = h.timestamp_rtp, .seq = h.seq,
+                                           .level = TSR_AUDIO_LEVEL_ABSENT};
+            g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, now), ==, 0);
         }
         struct tsr_audio_buffer_out o;
         enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(ab, now, &o);

@@ -220,6 +220,23 @@ static void test_malformed(void)
     g_assert_null(sdp);
 }
 
+/* RFC 8839 ice-chars and lengths, shared by the negotiator and the ICE agent. */
+static void test_ice_credentials(void)
+{
+    g_assert_true(tsr_sdp_ice_credentials_valid("abcd", "0123456789abcdef+/ABCD"));
+    g_assert_false(tsr_sdp_ice_credentials_valid("abc", "0123456789abcdef+/ABCD"));  /* short */
+    g_assert_false(tsr_sdp_ice_credentials_valid("abcd", "0123456789abcdef+/ABC"));  /* short */
+    g_assert_false(tsr_sdp_ice_credentials_valid("ab-d", "0123456789abcdef+/ABCD")); /* '-' */
+    g_assert_false(tsr_sdp_ice_credentials_valid(NULL, "0123456789abcdef+/ABCD"));
+    g_assert_false(tsr_sdp_ice_credentials_valid("abcd", NULL));
+    char long_ufrag[258];
+    memset(long_ufrag, 'a', 257);
+    long_ufrag[257] = 0;
+    g_assert_false(tsr_sdp_ice_credentials_valid(long_ufrag, "0123456789abcdef+/ABCD"));
+    long_ufrag[256] = 0;
+    g_assert_true(tsr_sdp_ice_credentials_valid(long_ufrag, "0123456789abcdef+/ABCD"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -228,5 +245,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp/typed_decoders", test_typed_decoders);
     g_test_add_func("/sdp/write_roundtrip", test_write_roundtrip);
     g_test_add_func("/sdp/malformed", test_malformed);
+    g_test_add_func("/sdp/ice_credentials", test_ice_credentials);
     return g_test_run();
 }

@@ -15,7 +15,7 @@
 #include <libavutil/frame.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <tessera/audio_mixer.h>
+#include <tessera/audio_packet.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/sdp_negotiate.h>
 #include <tessera/video_codec.h>

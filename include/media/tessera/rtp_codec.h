@@ -119,8 +119,6 @@ size_t tsr_rtp_packetized_count(const struct tsr_rtp_packetized *p);
 int tsr_rtp_packetized_get(const struct tsr_rtp_packetized *p, size_t i, const uint8_t **data,
                            size_t *len, bool *marker);
 int64_t tsr_rtp_packetized_capture_us(const struct tsr_rtp_packetized *p);
-bool tsr_rtp_packetized_keyframe(const struct tsr_rtp_packetized *p);
-const struct tsr_rtp_codec *tsr_rtp_packetized_codec(const struct tsr_rtp_packetized *p);
 
 /* For packetize hooks: append one payload = hdr ‖ body (either may be empty).
  * Marker bits are set on the last payload by tsr_rtp_packetizer_run. */

@@ -91,6 +91,9 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .video_load = e->video_load,
     };
     tsr_audio_mixer_params_from_config(&mp.audio, &mp.audio_variant, &e->cfg);
+    tsr_audio_buffer_config_default(&mp.audio_buffer);
+    mp.audio_buffer.min_delay_ms = e->cfg.audio_jitter_min_ms;
+    mp.audio_buffer.max_delay_ms = MAX(e->cfg.audio_jitter_max_ms, e->cfg.audio_jitter_min_ms);
     int rc = tsr_conf_mixer_new(&ec->mixer, &mp);
     if (rc) {
         TSR_LOG(TSR_LOG_ERROR, alias, "cannot start the mixer: %s", tsr_strerror(rc));
@@ -321,7 +324,8 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
     tsr_webrtc_config_from(&e->webrtc, &e->cfg);
     e->webrtc.cert = e->cert;
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
-    tsr_video_load_new(&e->video_load, 0);
+    if (tsr_video_load_new(&e->video_load, 0) != 0) /* unmetered: never refuses for load */
+        TSR_LOG(TSR_LOG_ERROR, "media", "no memory for the video load meter");
     tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);
     TSR_LOG(TSR_LOG_INFO, "media", "DTLS fingerprint sha-256 %s",
             tsr_dtls_cert_fingerprint(e->cert));

@@ -67,7 +67,6 @@ double tsr_log_uptime_s(void);
 
 void tsr_log_write(enum tsr_log_level level, const char *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void tsr_log_vwrite(enum tsr_log_level level, const char *ctx, const char *fmt, va_list ap);
 int tsr_log_ratelimit_pass(struct tsr_log_ratelimit *rl, int interval_ms);
 void tsr_log_write_rl(enum tsr_log_level level, const char *ctx, struct tsr_log_ratelimit *rl,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -24,7 +24,7 @@
 struct tsr_video_load;
 
 /* Purpose: a meter for `cores` cores (<= 0: the cores this process may run on).
- * Returns 0. */
+ * Returns 0 or -ENOMEM. */
 int tsr_video_load_new(struct tsr_video_load **out, int cores);
 /* Purpose: free; every share must have been cleared. Accepts NULL; NULLs *p. */
 void tsr_video_load_free(struct tsr_video_load **p);

@@ -392,7 +392,6 @@ const char *tsr_conference_name(const struct tsr_conference *c);
 const char *tsr_conference_layout(const struct tsr_conference *c);
 bool tsr_conference_locked(const struct tsr_conference *c);
 size_t tsr_conference_n_participants(const struct tsr_conference *c);
-int64_t tsr_conference_max_participants(const struct tsr_conference *c);
 /* Purpose: the participants in join order; *n set. Borrowed array, valid until the
  * next join or leave in this conference. */
 struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,

@@ -33,12 +33,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/audio_packet.h>
+
 struct tsr_config;
 
 /* Samples per tick at 48 kHz (20 ms). */
 #define TSR_AUDIO_TICK_SAMPLES 960
-/* RFC 6464 level absent: measure from the decoded signal. */
-#define TSR_AUDIO_LEVEL_ABSENT (-1)
 
 struct tsr_audio_mixer;
 
@@ -71,15 +71,6 @@ struct tsr_audio_variant {
     bool fec;
 };
 
-/* One inbound Opus packet. */
-struct tsr_audio_packet {
-    const uint8_t *data; /* Opus payload, borrowed for the call */
-    size_t len_bytes;
-    uint32_t ts_rtp; /* RTP timestamp (48 kHz clock for Opus) */
-    uint16_t seq;
-    int level;  /* RFC 6464 -dBov 0..127, or TSR_AUDIO_LEVEL_ABSENT */
-    bool voice; /* RFC 6464 V flag; advisory (see audio_mixer.c) */
-};
 
 enum tsr_audio_mute {
     TSR_AUDIO_MUTE_SELF = 1, /* the participant muted itself */

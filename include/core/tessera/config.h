@@ -47,6 +47,8 @@ struct tsr_config {
     bool audio_fec;
     bool audio_dtx;
     int64_t audio_complexity;
+    int64_t audio_jitter_min_ms;
+    int64_t audio_jitter_max_ms;
     /* [webrtc] */
     int64_t webrtc_port_min;
     int64_t webrtc_port_max;

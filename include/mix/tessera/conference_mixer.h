@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/audio_buffer.h>
 #include <tessera/audio_mixer.h>
 #include <tessera/media_peer.h>
 #include <tessera/video_encoder.h>
@@ -48,6 +49,9 @@ struct tsr_conf_mixer_params {
     int64_t keyframe_min_interval_ms;
     struct tsr_audio_mixer_params audio;
     struct tsr_audio_variant audio_variant;
+    /* Each participant's adaptive audio buffer in front of the mixer (clock_rate 0:
+     * the defaults of tessera/audio_buffer.h). */
+    struct tsr_audio_buffer_config audio_buffer;
     tsr_conf_mixer_talkers_fn on_talkers;
     tsr_conf_mixer_failed_fn on_failed;
     void *user;                   /* borrowed until _close returns */

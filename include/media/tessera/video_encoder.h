@@ -64,7 +64,6 @@ typedef void (*tsr_video_encoder_packet_fn)(void *user, const AVPacket *pkt);
 
 /* Purpose: parse "auto", "software", "vaapi". Returns 0 or TSR_ERR_INVALID. */
 int tsr_encoder_backend_parse(const char *name, enum tsr_encoder_backend *out);
-const char *tsr_encoder_backend_name(enum tsr_encoder_backend backend);
 
 /* Purpose: true when a VAAPI encoder for `codec` at this size opens on `device`
  * (opens and closes one; costs a few ms to hundreds of ms; call once at start).

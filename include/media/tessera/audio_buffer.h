@@ -6,9 +6,12 @@
  * playout starts (and restarts after an underrun) once the target is buffered.
  * When the buffer holds more than max_delay_ms the oldest packets are dropped.
  * A missing slot is reported as TSR_AUDIO_BUFFER_LOST (with the next packet's
- * payload when it is already here, for Opus in-band FEC) so the audio issue's
- * decoder can conceal it. Time is passed in; no clocks, no threads, no globals.
- * Home thread: the participant's net loop. */
+ * payload when it is already here, for Opus in-band FEC) so the decoder can
+ * conceal it. A packet whose sequence number follows the last one played is
+ * played next even when its timestamp jumps (DTX: the sender paused), so pauses
+ * are not reported as loss. Time is passed in; no clocks, no threads, no globals.
+ * Home: the conference's audio thread, one buffer per participant in front of the
+ * audio mixer (src/mix/conference_audio.c). */
 #ifndef TESSERA_AUDIO_BUFFER_H
 #define TESSERA_AUDIO_BUFFER_H
 
@@ -16,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <tessera/rtp.h>
+#include <tessera/audio_packet.h>
 
 struct tsr_audio_buffer_config {
     uint32_t clock_rate;  /* default 48000 */
@@ -33,10 +36,11 @@ struct tsr_audio_buffer;
 int tsr_audio_buffer_new(struct tsr_audio_buffer **out, const struct tsr_audio_buffer_config *cfg);
 void tsr_audio_buffer_free(struct tsr_audio_buffer **ab);
 
-/* Purpose: insert one packet (payload copied; `h` borrowed). The packet duration is
- * read from the Opus TOC. Returns 0, TSR_ERR_INVALID (bad Opus packet, counted),
- * TSR_ERR_AGAIN (duplicate or already played: dropped). */
-int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_rtp_header *h,
+/* Purpose: insert one packet (payload, level and voice flag copied; `pkt` borrowed)
+ * that arrived at now_us. The packet duration is read from the Opus TOC. Returns
+ * 0, TSR_ERR_INVALID (bad Opus packet, counted), TSR_ERR_AGAIN (duplicate or
+ * already played: dropped). */
+int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_packet *pkt,
                           int64_t now_us);
 
 enum tsr_audio_buffer_result {
@@ -48,6 +52,9 @@ enum tsr_audio_buffer_result {
 struct tsr_audio_buffer_out {
     enum tsr_audio_buffer_result result;
     uint32_t timestamp_rtp;
+    uint16_t seq;       /* PACKET: its sequence number; LOST: the one that is missing */
+    int level;          /* PACKET: RFC 6464 -dBov or TSR_AUDIO_LEVEL_ABSENT */
+    bool voice;         /* PACKET: RFC 6464 V flag */
     uint32_t samples;   /* duration of the slot at clock_rate */
     uint8_t data[1500]; /* PACKET: the payload; LOST: the next packet if fec_available */
     size_t len;

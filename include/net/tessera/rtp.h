@@ -96,8 +96,6 @@ int tsr_rtp_ext_map_set(struct tsr_rtp_ext_map *m, int id, enum tsr_rtp_ext ext)
 int tsr_rtp_ext_map_set_uri(struct tsr_rtp_ext_map *m, int id, const char *uri);
 /* Purpose: the id mapped to `ext`, or 0 when not negotiated. */
 int tsr_rtp_ext_map_id(const struct tsr_rtp_ext_map *m, enum tsr_rtp_ext ext);
-/* Purpose: the SDP URI of `ext` (static string) or NULL. */
-const char *tsr_rtp_ext_uri(enum tsr_rtp_ext ext);
 
 #define TSR_RTP_MID_MAX 16
 

@@ -163,4 +163,8 @@ int tsr_sdp_parse_ssrc(const char *value, uint32_t *ssrc, const char **attr_name
 /* a=ssrc-group:FID <primary> <rtx> */
 int tsr_sdp_parse_ssrc_group_fid(const char *value, uint32_t *primary, uint32_t *rtx);
 
+/* Purpose: whether an ICE ufrag and password are valid (RFC 8839 §5.4: ice-chars,
+ * ufrag 4..256, password 22..256 characters). NULL is invalid. */
+bool tsr_sdp_ice_credentials_valid(const char *ufrag, const char *pwd);
+
 #endif

@@ -21,7 +21,7 @@
 
 #include <libavformat/avformat.h>
 
-#include <tessera/audio_mixer.h>
+#include <tessera/audio_packet.h>
 
 /* tsr_audio_source_read() at the end of the track. */
 #define TSR_AUDIO_SOURCE_EOF 1

@@ -82,8 +82,6 @@ int tsr_encoder_group_request_keyframe(struct tsr_encoder_group *grp, uint64_t i
  * rate-limit window has passed. Returns 0 or the encoder's error. */
 int tsr_encoder_group_encode(struct tsr_encoder_group *grp, const AVFrame *canvas, int64_t now_us);
 
-/* Purpose: change the group's bitrate (see tsr_video_encoder_set_bitrate). */
-int tsr_encoder_group_set_bitrate(struct tsr_encoder_group *grp, int64_t bitrate_bps);
 
 /* Purpose: the group's encoder, for stats and backend queries (borrowed). */
 struct tsr_video_encoder *tsr_encoder_group_encoder(struct tsr_encoder_group *grp);

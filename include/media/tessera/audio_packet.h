@@ -1,0 +1,24 @@
+/* One inbound Opus packet as the receive path hands it on: the type shared by the
+ * participant's media peer (which receives it), the audio buffer and the audio file
+ * reader (media) and the conference audio mixer (which consumes it). Pure data. */
+#ifndef TESSERA_AUDIO_PACKET_H
+#define TESSERA_AUDIO_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 6464 level absent: measure from the decoded signal. */
+#define TSR_AUDIO_LEVEL_ABSENT (-1)
+
+/* One inbound Opus packet. */
+struct tsr_audio_packet {
+    const uint8_t *data; /* Opus payload, borrowed for the call */
+    size_t len_bytes;
+    uint32_t ts_rtp; /* RTP timestamp (48 kHz clock for Opus) */
+    uint16_t seq;
+    int level;  /* RFC 6464 -dBov 0..127, or TSR_AUDIO_LEVEL_ABSENT */
+    bool voice; /* RFC 6464 V flag; advisory (see audio_mixer.c) */
+};
+
+#endif
