@@ -70,12 +70,6 @@ static struct tsr_inlive_api *api_of(const struct tsr_inlive_req *r)
     return r->req.api;
 }
 
-bool tsr_inlive_read_body(struct tsr_inlive_req *r, bool empty_ok)
-{
-    return tsr_front_req_body(&r->req,
-                              TSR_FRONT_BODY_ANY | (empty_ok ? TSR_FRONT_BODY_EMPTY_OK : 0));
-}
-
 json_t *tsr_inlive_bitrates_json(void)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "audio",
@@ -218,7 +212,8 @@ static void handle_create(struct tsr_inlive_req *r)
     const char *id = NULL, *name = NULL;
     int64_t timeout_s = api->opts.empty_room_timeout_s;
     char gen[17], alias[TSR_CONFERENCE_ALIAS_MAX + 1];
-    if (!tsr_inlive_read_body(r, true) || !parse_create(r, &id, &name, &timeout_s))
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_EMPTY_OK | TSR_FRONT_BODY_ANY) ||
+        !parse_create(r, &id, &name, &timeout_s))
         return;
     if (!*id) {
         do
@@ -269,7 +264,7 @@ static void broadcast(struct tsr_inlive_room *room, const char *event, json_t *d
 
 static void handle_setmeta(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_ANY))
         return;
     json_t *body = r->req.body;
     if (!json_is_object(body) || json_object_size(body) == 0) {
@@ -404,7 +399,7 @@ static void route_rooms(struct tsr_inlive_req *r)
  * value is never checked, Authorization is accepted and ignored everywhere. */
 static void handle_accesstoken(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, true))
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_EMPTY_OK | TSR_FRONT_BODY_ANY))
         return;
     tsr_inlive_reply(
         r->req.msg, 200, "ok",
@@ -524,24 +519,14 @@ size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api)
     return api->n_clients;
 }
 
-static int start(const struct tsr_front_env *env, void **state)
+/* The configuration's [conferences] empty_timeout_s is the rooms' default. */
+static int make(struct tsr_inlive_api **out, const struct tsr_front_env *env)
 {
     struct tsr_inlive_api_opts io = {.empty_room_timeout_s = 180};
     if (env->cfg)
         io.empty_room_timeout_s = env->cfg->empty_timeout_s;
-    struct tsr_inlive_api *api = NULL;
-    int rc = tsr_inlive_api_new(&api, env->http, env->reg, &io);
-    if (rc == 0)
-        *state = api;
-    return rc;
+    return tsr_inlive_api_new(out, env->http, env->reg, &io);
 }
 
-static void stop(void **state)
-{
-    struct tsr_inlive_api *api = *state;
-    tsr_inlive_api_free(&api);
-    *state = NULL;
-}
-
-const struct tsr_front_ops tsr_inlive_front = {
-    .desc = &tsr_inlive_front_desc, .start = start, .stop = stop};
+TSR_FRONT_OPS_DEFINE(tsr_inlive_front, &tsr_inlive_front_desc, struct tsr_inlive_api, make,
+                     tsr_inlive_api_free);

@@ -153,11 +153,11 @@ static bool read_uid(json_t *body, char *buf, size_t size, bool *given)
 
 void tsr_inlive_handle_register(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, true))
+    if (!tsr_front_req_body(req(r), TSR_FRONT_BODY_EMPTY_OK))
         return;
     char uid[TSR_INLIVE_ID_MAX + 1] = "";
-    bool given = false, bad = !json_is_object(r->req.body);
-    const char *name = bad ? NULL : tsr_front_json_str(r->req.body, "name", &bad);
+    bool given = false, bad = false;
+    const char *name = tsr_front_json_str(r->req.body, "name", &bad);
     json_t *vad = json_object_get(r->req.body, "enable_vad");
     bad = bad || (vad && !json_is_null(vad) && !json_is_boolean(vad)) ||
           !read_uid(r->req.body, uid, sizeof uid, &given) ||
@@ -196,10 +196,10 @@ void tsr_inlive_handle_register(struct tsr_inlive_req *r)
 
 static void handle_setname(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->req.body);
-    const char *name = bad ? NULL : tsr_front_json_str(r->req.body, "name", &bad);
+    bool bad = false;
+    const char *name = tsr_front_json_str(r->req.body, "name", &bad);
     if (bad || !name || !tsr_conference_display_name_valid(name)) {
         tsr_front_req_fail(req(r), 400, "invalid_request_body",
                            "invalid request body: \"name\" (string, 1-128 printable bytes)");
@@ -381,11 +381,11 @@ static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
 
 static void handle_negotiate(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    bool bad = false;
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->req.body);
-    const char *type = bad ? NULL : tsr_front_json_str(r->req.body, "type", &bad);
-    const char *sdp = bad ? NULL : tsr_front_json_str(r->req.body, "sdp", &bad);
+    const char *type = tsr_front_json_str(r->req.body, "type", &bad);
+    const char *sdp = tsr_front_json_str(r->req.body, "sdp", &bad);
     if (bad || !type || !sdp || !*sdp ||
         (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0)) {
         tsr_front_req_fail(
@@ -401,13 +401,12 @@ static void handle_negotiate(struct tsr_inlive_req *r)
 
 static void handle_candidate(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->req.body);
-    const char *cand = bad ? NULL : tsr_front_json_str(r->req.body, "candidate", &bad);
-    const char *mid = bad ? NULL : tsr_front_json_str(r->req.body, "sdpMid", &bad);
-    json_t *idx = json_object_get(r->req.body, "sdpMLineIndex");
-    (void)mid;
+    json_t *body = r->req.body, *idx = json_object_get(body, "sdpMLineIndex");
+    bool bad = false;
+    const char *cand = tsr_front_json_str(body, "candidate", &bad);
+    const char *mid = tsr_front_json_str(body, "sdpMid", &bad);
     if (bad || !cand || (idx && !json_is_null(idx) && !json_is_integer(idx))) {
         tsr_front_req_fail(req(r), 400, "invalid_request_body",
                            "invalid request body: RTCIceCandidateInit {\"candidate\": string, "
@@ -417,15 +416,13 @@ static void handle_candidate(struct tsr_inlive_req *r)
     struct tsr_inlive_client *cl = r->client;
     if (*cand && !g_str_has_prefix(cand, "candidate:")) {
         tsr_front_req_fail(req(r), 400, "invalid_candidate",
-                           "invalid candidate: must start with "
-                           "\"candidate:\"");
+                           "invalid candidate: must start with \"candidate:\"");
         return;
     }
     if (!participant(cl)) { /* it raced ahead of its offer: apply it after the offer */
         if (cl->candidates->len >= TSR_INLIVE_CANDIDATES_MAX) {
             tsr_front_req_fail(req(r), 429, "too_many_candidates",
-                               "too many candidates before the "
-                               "offer");
+                               "too many candidates before the offer");
             return;
         }
         g_ptr_array_add(cl->candidates, json_incref(r->req.body));
@@ -433,8 +430,7 @@ static void handle_candidate(struct tsr_inlive_req *r)
         return;
     }
     int rc = tsr_participant_add_candidate(
-        participant(cl), cand, json_string_value(json_object_get(r->req.body, "sdpMid")),
-        json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
+        participant(cl), cand, mid, json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
     if (rc)
         tsr_front_req_fail(req(r), 400, "invalid_candidate", "invalid candidate: %s",
                            tsr_strerror(rc));
@@ -447,7 +443,7 @@ static void handle_candidate(struct tsr_inlive_req *r)
  * changes what is sent. */
 static void handle_track_list(struct tsr_inlive_req *r, bool subscribe)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), TSR_FRONT_BODY_ANY))
         return;
     bool bad = !json_is_array(r->req.body);
     size_t i;
@@ -473,26 +469,43 @@ static void handle_track_list(struct tsr_inlive_req *r, bool subscribe)
     tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
 }
 
+static void handle_leave(struct tsr_inlive_req *r)
+{
+    tsr_inlive_client_remove(r->client, "left");
+    tsr_inlive_reply(r->req.msg, 200, "client left", NULL);
+}
+
+static void handle_settracksources(struct tsr_inlive_req *r)
+{
+    handle_track_list(r, false);
+}
+
+static void handle_subscribetracks(struct tsr_inlive_req *r)
+{
+    handle_track_list(r, true);
+}
+
+/* The client routes of inlive_api.c's table, by action. */
+static const struct {
+    const char *action;
+    void (*handle)(struct tsr_inlive_req *r);
+} client_actions[] = {
+    {"client", handle_get_client},
+    {"setname", handle_setname},
+    {"isallownegotiate", handle_isallow},
+    {"negotiate", handle_negotiate},
+    {"candidate", handle_candidate},
+    {"events", stream_open},
+    {"settracksources", handle_settracksources},
+    {"subscribetracks", handle_subscribetracks},
+    {"leave", handle_leave},
+};
+
 void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *action)
 {
-    if (strcmp(action, "client") == 0)
-        handle_get_client(r);
-    else if (strcmp(action, "setname") == 0)
-        handle_setname(r);
-    else if (strcmp(action, "isallownegotiate") == 0)
-        handle_isallow(r);
-    else if (strcmp(action, "negotiate") == 0)
-        handle_negotiate(r);
-    else if (strcmp(action, "candidate") == 0)
-        handle_candidate(r);
-    else if (strcmp(action, "events") == 0)
-        stream_open(r);
-    else if (strcmp(action, "settracksources") == 0 || strcmp(action, "subscribetracks") == 0)
-        handle_track_list(r, strcmp(action, "subscribetracks") == 0);
-    else if (strcmp(action, "leave") == 0) {
-        tsr_inlive_client_remove(r->client, "left");
-        tsr_inlive_reply(r->req.msg, 200, "client left", NULL);
-    }
+    for (size_t i = 0; i < G_N_ELEMENTS(client_actions); i++)
+        if (strcmp(client_actions[i].action, action) == 0)
+            client_actions[i].handle(r);
 }
 
 /* --- housekeeping -------------------------------------------------------------------- */

@@ -65,9 +65,6 @@ struct tsr_inlive_req {
 /* --- inlive_api.c ------------------------------------------------------------------ */
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
-/* Purpose: read the body as JSON (any value; blank = {} when empty_ok); replies
- * 400/413 and returns false on failure. */
-bool tsr_inlive_read_body(struct tsr_inlive_req *r, bool empty_ok);
 json_t *tsr_inlive_bitrates_json(void);
 /* Purpose: len random characters of [0-9A-Za-z] and a NUL into out (SFU id format). */
 void tsr_inlive_random_id(char *out, size_t len);

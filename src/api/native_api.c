@@ -414,21 +414,10 @@ unsigned tsr_native_api_n_streams(const struct tsr_native_api *api)
     return api->streams->len;
 }
 
-static int start(const struct tsr_front_env *env, void **state)
+static int make(struct tsr_native_api **out, const struct tsr_front_env *env)
 {
-    struct tsr_native_api *api = NULL;
-    int rc = tsr_native_api_new(&api, env->http, env->reg, env->cfg ? env->cfg->web_root : NULL);
-    if (rc == 0)
-        *state = api;
-    return rc;
+    return tsr_native_api_new(out, env->http, env->reg, env->cfg ? env->cfg->web_root : NULL);
 }
 
-static void stop(void **state)
-{
-    struct tsr_native_api *api = *state;
-    tsr_native_api_free(&api);
-    *state = NULL;
-}
-
-const struct tsr_front_ops tsr_native_front = {
-    .desc = &tsr_native_front_desc, .start = start, .stop = stop};
+TSR_FRONT_OPS_DEFINE(tsr_native_front, &tsr_native_front_desc, struct tsr_native_api, make,
+                     tsr_native_api_free);

@@ -435,21 +435,10 @@ unsigned tsr_pexip_api_n_streams(const struct tsr_pexip_api *api)
     return api->streams->len;
 }
 
-static int start(const struct tsr_front_env *env, void **state)
+static int make(struct tsr_pexip_api **out, const struct tsr_front_env *env)
 {
-    struct tsr_pexip_api *api = NULL;
-    int rc = tsr_pexip_api_new(&api, env->http, env->reg);
-    if (rc == 0)
-        *state = api;
-    return rc;
+    return tsr_pexip_api_new(out, env->http, env->reg);
 }
 
-static void stop(void **state)
-{
-    struct tsr_pexip_api *api = *state;
-    tsr_pexip_api_free(&api);
-    *state = NULL;
-}
-
-const struct tsr_front_ops tsr_pexip_front = {
-    .desc = &tsr_pexip_front_desc, .start = start, .stop = stop};
+TSR_FRONT_OPS_DEFINE(tsr_pexip_front, &tsr_pexip_front_desc, struct tsr_pexip_api, make,
+                     tsr_pexip_api_free);

@@ -477,21 +477,10 @@ unsigned tsr_ws_signalling_n_sessions(const struct tsr_ws_signalling *ws)
     return ws->sessions->len;
 }
 
-static int start(const struct tsr_front_env *env, void **state)
+static int make(struct tsr_ws_signalling **out, const struct tsr_front_env *env)
 {
-    struct tsr_ws_signalling *ws = NULL;
-    int rc = tsr_ws_signalling_new(&ws, env->http, env->reg);
-    if (rc == 0)
-        *state = ws;
-    return rc;
+    return tsr_ws_signalling_new(out, env->http, env->reg);
 }
 
-static void stop(void **state)
-{
-    struct tsr_ws_signalling *ws = *state;
-    tsr_ws_signalling_free(&ws);
-    *state = NULL;
-}
-
-const struct tsr_front_ops tsr_ws_front = {
-    .desc = &tsr_ws_front_desc, .start = start, .stop = stop};
+TSR_FRONT_OPS_DEFINE(tsr_ws_front, &tsr_ws_front_desc, struct tsr_ws_signalling, make,
+                     tsr_ws_signalling_free);

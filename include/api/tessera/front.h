@@ -297,4 +297,24 @@ struct tsr_front_ops {
     void (*stop)(void **state);
 };
 
+/* Defines `const struct tsr_front_ops name` for a front whose object type is T,
+ * made by `int make(T **out, const struct tsr_front_env *env)` and freed by the
+ * project's `void free_fn(T **p)`: the front keeps its typed API, the server's
+ * table gets the untyped entry. */
+#define TSR_FRONT_OPS_DEFINE(name, desc_ptr, T, make, free_fn)                                     \
+    static int name##_start(const struct tsr_front_env *env, void **state)                         \
+    {                                                                                              \
+        T *obj = NULL;                                                                             \
+        int rc = make(&obj, env);                                                                  \
+        *state = obj;                                                                              \
+        return rc;                                                                                 \
+    }                                                                                              \
+    static void name##_stop(void **state)                                                          \
+    {                                                                                              \
+        T *obj = *state;                                                                           \
+        free_fn(&obj);                                                                             \
+        *state = NULL;                                                                             \
+    }                                                                                              \
+    const struct tsr_front_ops name = {.desc = desc_ptr, .start = name##_start, .stop = name##_stop}
+
 #endif
