@@ -62,6 +62,36 @@ void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)
                                  value);
 }
 
+/* libsoup clears a message's I/O when its connection goes; unpausing it then is an
+ * error, so a paused message remembers that it lost its connection. */
+#define GONE_KEY "tsr-http-gone"
+
+static void on_paused_disconnected(SoupServerMessage *msg, gpointer user)
+{
+    (void)user;
+    g_object_set_data(G_OBJECT(msg), GONE_KEY, GINT_TO_POINTER(1));
+}
+
+SoupServerMessage *tsr_http_pause(SoupServerMessage *msg)
+{
+    g_object_ref(msg);
+    g_signal_connect(msg, "disconnected", G_CALLBACK(on_paused_disconnected), NULL);
+    soup_server_message_pause(msg);
+    return msg;
+}
+
+void tsr_http_resume(SoupServerMessage **pmsg)
+{
+    SoupServerMessage *msg = pmsg ? *pmsg : NULL;
+    if (!msg)
+        return;
+    *pmsg = NULL;
+    g_signal_handlers_disconnect_by_func(msg, on_paused_disconnected, NULL);
+    if (!g_object_get_data(G_OBJECT(msg), GONE_KEY))
+        soup_server_message_unpause(msg);
+    g_object_unref(msg);
+}
+
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);

@@ -82,6 +82,28 @@ static void stream_open(struct tsr_inlive_req *r)
     g_ptr_array_set_size(cl->queue, 0);
 }
 
+/* --- requests waiting for a conference call -------------------------------------------- */
+
+/* A request parked until its call on the participant's net loop completes;
+ * w->data is the client (borrowed: the client calls its waits off before it goes). */
+static struct tsr_front_wait *wait_new(struct tsr_inlive_req *r)
+{
+    struct tsr_front_wait *w = tsr_front_wait_new(req(r), r->client->waiting);
+    w->data = r->client;
+    return w;
+}
+
+/* The client goes: its calls are called off, their requests answered. */
+static void client_cancel_calls(struct tsr_inlive_client *cl)
+{
+    tsr_conference_call_cancel(&cl->offer_call);
+    cl->joining = false;
+    struct tsr_front_error e = {.status = 409,
+                                .code = "client_gone",
+                                .text = "the client was removed before this request was answered"};
+    tsr_front_wait_cancel_all(cl->waiting, &e);
+}
+
 /* --- lifecycle ----------------------------------------------------------------------- */
 
 static void json_decref_cb(gpointer p)
@@ -91,6 +113,8 @@ static void json_decref_cb(gpointer p)
 
 void tsr_inlive_client_free(struct tsr_inlive_client *cl)
 {
+    client_cancel_calls(cl);
+    g_ptr_array_free(cl->waiting, TRUE);
     stream_close(cl);
     tsr_front_session_on_left(cl->session, NULL, NULL);
     cl->session = tsr_front_session_unref(cl->session);
@@ -99,6 +123,7 @@ void tsr_inlive_client_free(struct tsr_inlive_client *cl)
     g_ptr_array_free(cl->queue, TRUE);
     json_decref(cl->tracks_available);
     g_free(cl->offer_sdp);
+    g_free(cl->first_offer);
     g_free(cl->id);
     g_free(cl->name);
     g_free(cl);
@@ -107,6 +132,7 @@ void tsr_inlive_client_free(struct tsr_inlive_client *cl)
 void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
 {
     struct tsr_inlive_room *room = cl->room;
+    client_cancel_calls(cl); /* before the leave: nothing may complete into cl */
     tsr_front_session_on_left(cl->session, NULL, NULL); /* our own leave is not news */
     tsr_front_session_leave(cl->session, TSR_LEAVE_REQUESTED);
     tsr_inlive_client_send(cl, "left",
@@ -187,6 +213,7 @@ void tsr_inlive_handle_register(struct tsr_inlive_req *r)
     cl->queue = g_ptr_array_new_with_free_func(g_free);
     cl->session = tsr_front_session_new(&tsr_inlive_front_desc, TSR_PARTICIPANT_BOUND);
     tsr_front_session_on_left(cl->session, on_participant_left, cl);
+    cl->waiting = g_ptr_array_new();
     g_hash_table_insert(r->room->clients, cl->id, cl);
     r->room->api->n_clients++;
     r->room->empty_since_us = 0;
@@ -222,7 +249,7 @@ static void handle_get_client(struct tsr_inlive_req *r)
 static void handle_isallow(struct tsr_inlive_req *r)
 {
     struct tsr_inlive_client *cl = r->client;
-    if (cl->server_offering) {
+    if (cl->server_offering || cl->offer_call) { /* made or being made */
         cl->pending_allow = true;
         tsr_front_req_fail(req(r), 403, "negotiation_not_allowed",
                            "not allowed to negotiate: a server offer is waiting for its answer");
@@ -284,15 +311,32 @@ static void apply_buffered_candidates(struct tsr_inlive_client *cl)
     for (guint i = 0; i < cl->candidates->len; i++) {
         json_t *c = cl->candidates->pdata[i];
         json_t *idx = json_object_get(c, "sdpMLineIndex");
-        int rc = tsr_participant_add_candidate(
+        /* Its answer went long ago: nobody waits for the outcome. */
+        tsr_participant_add_candidate(
             participant(cl), json_string_value(json_object_get(c, "candidate")),
             json_string_value(json_object_get(c, "sdpMid")),
-            json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-        if (rc)
-            TSR_LOG(TSR_LOG_DEBUG, "inlive", "client %s: buffered candidate refused: %s", cl->id,
-                    tsr_strerror(rc));
+            json_is_integer(idx) ? (int)json_integer_value(idx) : -1, NULL, NULL, NULL);
     }
     g_ptr_array_set_size(cl->candidates, 0);
+}
+
+static void reoffer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
+    cl->client_negotiating = false;
+    if (res->rc == 0)
+        tsr_inlive_reply(w->req.msg, 200, "ok",
+                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    else if (res->rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(&w->req, 400, "invalid_sdp", "invalid offer: %s",
+                           res->err_text ? res->err_text : "bad SDP");
+    else
+        tsr_front_req_fail(&w->req, 409, "renegotiation_unsupported",
+                           "this offer cannot be applied to the running session (%s); leave and "
+                           "register again",
+                           res->err_text ? res->err_text : tsr_strerror(res->rc));
+    tsr_front_wait_done(w);
 }
 
 /* A new offer on the running session (spec: clients re-offer after adding tracks,
@@ -300,26 +344,39 @@ static void apply_buffered_candidates(struct tsr_inlive_client *cl)
 static void negotiate_reoffer(struct tsr_inlive_req *r, const char *sdp)
 {
     struct tsr_inlive_client *cl = r->client;
-    char *answer = NULL, *err = NULL;
     if (cl->server_offering) {
         tsr_front_req_fail(req(r), 409, "server_offer_pending",
                            "a server offer is waiting for its answer; answer it first");
         return;
     }
-    int rc = tsr_participant_answer_reoffer(participant(cl), sdp, &answer, &err);
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_answer_reoffer(participant(cl), sdp, reoffer_done, w, &w->call);
+}
+
+/* The first offer's join is back from the net loop. */
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
+    cl->joining = false;
+    if (res->rc != 0) {
+        tsr_front_req_refuse(&w->req, res->refusal, res->err_text);
+        tsr_front_wait_done(w);
+        return;
+    }
     cl->client_negotiating = false;
-    if (rc == 0)
-        tsr_inlive_reply(r->req.msg, 200, "ok",
-                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    else if (rc == TSR_ERR_INVALID)
-        tsr_front_req_fail(req(r), 400, "invalid_sdp", "invalid offer: %s", err ? err : "bad SDP");
-    else
-        tsr_front_req_fail(req(r), 409, "renegotiation_unsupported",
-                           "this offer cannot be applied to the running session (%s); leave and "
-                           "register again",
-                           err ? err : tsr_strerror(rc));
-    g_free(answer);
-    g_free(err);
+    cl->offer_due = true; /* media says whether anything must be added (§7) */
+    apply_buffered_candidates(cl);
+    json_t *added = tracks_from_offer(cl, cl->first_offer);
+    g_clear_pointer(&cl->first_offer, g_free);
+    if (added)
+        tsr_inlive_client_send(cl, "tracks_added", added);
+    json_decref(cl->tracks_available);
+    cl->tracks_available = mix_tracks_available();
+    tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
+    tsr_inlive_reply(w->req.msg, 200, "ok",
+                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    tsr_front_wait_done(w);
 }
 
 static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
@@ -329,30 +386,39 @@ static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
         negotiate_reoffer(r, sdp);
         return;
     }
+    if (cl->joining) {
+        tsr_front_req_fail(req(r), 409, "negotiation_in_progress",
+                           "the first offer is still being answered; wait for its answer");
+        return;
+    }
     struct tsr_conference_join_request jr = {.alias = cl->room->alias,
                                              .display_name = cl->name,
                                              .offer_sdp = sdp,
                                              .holder = tsr_front_session_holder(cl->session)};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
-        tsr_front_req_refuse(req(r), why, err);
-        g_free(err);
-        return;
+    struct tsr_front_wait *w = wait_new(r);
+    g_free(cl->first_offer);
+    cl->first_offer = g_strdup(sdp);
+    cl->joining = true;
+    tsr_conference_join(cl->room->api->reg, &jr, join_done, w, &w->call);
+}
+
+static void answer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
+    cl->server_offering = false;
+    g_clear_pointer(&cl->offer_sdp, g_free);
+    cl->offer_written_us = 0;
+    if (cl->pending_allow) {
+        cl->pending_allow = false;
+        tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
     }
-    cl->client_negotiating = false;
-    cl->offer_due = true; /* media says whether anything must be added (§7) */
-    apply_buffered_candidates(cl);
-    json_t *added = tracks_from_offer(cl, sdp);
-    if (added)
-        tsr_inlive_client_send(cl, "tracks_added", added);
-    json_decref(cl->tracks_available);
-    cl->tracks_available = mix_tracks_available();
-    tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
-    tsr_inlive_reply(r->req.msg, 200, "ok",
-                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    g_free(answer);
+    if (res->rc)
+        tsr_front_req_fail(&w->req, 400, "invalid_answer", "the answer was not applied: %s",
+                           res->err_text ? res->err_text : tsr_strerror(res->rc));
+    else
+        tsr_inlive_reply(w->req.msg, 200, "ok", NULL);
+    tsr_front_wait_done(w);
 }
 
 static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
@@ -362,21 +428,8 @@ static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
         tsr_front_req_fail(req(r), 409, "no_offer_pending", "there is no server offer to answer");
         return;
     }
-    char *err = NULL;
-    int rc = tsr_participant_apply_send_answer(participant(cl), sdp, &err);
-    cl->server_offering = false;
-    g_clear_pointer(&cl->offer_sdp, g_free);
-    cl->offer_written_us = 0;
-    if (cl->pending_allow) {
-        cl->pending_allow = false;
-        tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
-    }
-    if (rc)
-        tsr_front_req_fail(req(r), 400, "invalid_answer", "the answer was not applied: %s",
-                           err ? err : tsr_strerror(rc));
-    else
-        tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
-    g_free(err);
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_apply_send_answer(participant(cl), sdp, answer_done, w, &w->call);
 }
 
 static void handle_negotiate(struct tsr_inlive_req *r)
@@ -397,6 +450,17 @@ static void handle_negotiate(struct tsr_inlive_req *r)
         negotiate_offer(r, sdp);
     else
         negotiate_answer(r, sdp);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc)
+        tsr_front_req_fail(&w->req, 400, "invalid_candidate", "invalid candidate: %s",
+                           tsr_strerror(res->rc));
+    else
+        tsr_inlive_reply(w->req.msg, 200, "ok", NULL);
+    tsr_front_wait_done(w);
 }
 
 static void handle_candidate(struct tsr_inlive_req *r)
@@ -429,13 +493,10 @@ static void handle_candidate(struct tsr_inlive_req *r)
         tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
         return;
     }
-    int rc = tsr_participant_add_candidate(
-        participant(cl), cand, mid, json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-    if (rc)
-        tsr_front_req_fail(req(r), 400, "invalid_candidate", "invalid candidate: %s",
-                           tsr_strerror(rc));
-    else
-        tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_add_candidate(participant(cl), cand, mid,
+                                  json_is_integer(idx) ? (int)json_integer_value(idx) : -1,
+                                  candidate_done, w, &w->call);
 }
 
 /* settracksources [{track_id, source}] and subscribetracks [{client_id, track_id}]:
@@ -510,30 +571,34 @@ void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *actio
 
 /* --- housekeeping -------------------------------------------------------------------- */
 
+static void offer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_inlive_client *cl = user;
+    cl->offer_call = NULL;
+    if (res->rc == TSR_ERR_AGAIN)
+        return; /* not connected yet: the next tick asks again */
+    cl->offer_due = false;
+    if (res->rc == 0) {
+        cl->server_offering = true;
+        cl->offer_sdp = g_steal_pointer(&res->sdp);
+        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
+        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
+        tsr_inlive_client_send(cl, "offer",
+                               json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
+    } else if (res->rc != TSR_ERR_NOT_FOUND) {
+        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
+                res->err_text ? res->err_text : tsr_strerror(res->rc));
+    }
+}
+
 /* §5.3: offer only when connected (media says TSR_ERR_AGAIN before), stable, and
  * the client is not negotiating itself. */
 static void maybe_offer(struct tsr_inlive_client *cl)
 {
-    if (!cl->offer_due || !participant(cl) || cl->server_offering || cl->client_negotiating)
+    if (!cl->offer_due || !participant(cl) || cl->server_offering || cl->client_negotiating ||
+        cl->offer_call)
         return;
-    char *sdp = NULL, *err = NULL;
-    int rc = tsr_participant_create_send_offer(participant(cl), &sdp, &err);
-    if (rc == TSR_ERR_AGAIN) {
-        g_free(err);
-        return;
-    }
-    cl->offer_due = false;
-    if (rc == 0) {
-        cl->server_offering = true;
-        cl->offer_sdp = sdp;
-        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
-        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
-        tsr_inlive_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp));
-    } else if (rc != TSR_ERR_NOT_FOUND) {
-        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
-                err ? err : tsr_strerror(rc));
-    }
-    g_free(err);
+    tsr_participant_create_send_offer(participant(cl), offer_done, cl, &cl->offer_call);
 }
 
 bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us)

@@ -52,6 +52,13 @@ struct tsr_inlive_client {
     char *offer_sdp;          /* the outstanding server offer (re-sent on reconnect) */
     int64_t offer_written_us; /* when it reached a stream; 0 = not yet */
     json_t *tracks_available; /* re-sent when a stream (re)connects */
+    /* Conference calls on a net loop: requests paused for them (struct
+     * tsr_front_wait*), whether one is the first offer's join (and that offer, for
+     * tracks_added), and a server offer being made. */
+    GPtrArray *waiting;
+    bool joining;
+    char *first_offer;
+    struct tsr_conference_call *offer_call;
 };
 
 /* A request under /v1: the front's request (api is the struct tsr_inlive_api) and

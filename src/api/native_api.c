@@ -136,6 +136,27 @@ static size_t body_len(struct tsr_front_req *r)
     return (size_t)soup_server_message_get_request_body(r->msg)->length;
 }
 
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_participant *p = res->participant;
+    if (res->rc != 0) {
+        tsr_front_req_refuse(&w->req, res->refusal, res->err_text);
+        tsr_front_wait_done(w);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
+                          "token", tsr_participant_token(p), "role",
+                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
+                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
+                          tsr_participant_to_json(p), "conference",
+                          tsr_conference_to_json(tsr_participant_conference(p), true));
+    if (res->sdp)
+        json_object_set_new(o, "sdp", json_string(res->sdp));
+    tsr_http_reply_json(w->req.msg, 200, o);
+    tsr_front_wait_done(w);
+}
+
 static void handle_join(struct tsr_front_req *r, const char *alias)
 {
     struct tsr_native_join_body jb = {0};
@@ -149,27 +170,10 @@ static void handle_join(struct tsr_front_req *r, const char *alias)
                                              .pin = jb.pin,
                                              .offer_sdp = jb.sdp,
                                              .holder = tsr_front_session_holder(session)};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(api_of(r)->reg, &jr, &p, &answer, &why, &err);
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_conference_join(api_of(r)->reg, &jr, join_done, w, &w->call);
     tsr_native_join_body_fini(&jb);
     tsr_front_session_unref(session); /* the core holds it while p is in */
-    if (rc != 0) {
-        tsr_front_req_refuse(r, why, err);
-        g_free(err);
-        return;
-    }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
-                          "token", tsr_participant_token(p), "role",
-                          tsr_participant_role(p) == TSR_ROLE_HOST ? "host" : "guest", "expires_in",
-                          (json_int_t)tsr_participant_expires_in_s(p), "participant",
-                          tsr_participant_to_json(p), "conference",
-                          tsr_conference_to_json(tsr_participant_conference(p), true));
-    if (answer)
-        json_object_set_new(o, "sdp", json_string(answer));
-    g_free(answer);
-    tsr_http_reply_json(r->msg, 200, o);
 }
 
 static void handle_conference_get(struct tsr_front_req *r, const char *alias)
@@ -259,21 +263,29 @@ static void route_conference(struct tsr_front_req *r)
 
 /* --- participants ---------------------------------------------------------------- */
 
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc == TSR_ERR_STATE)
+        tsr_front_req_fail(&w->req, 409, "no_media", "this participant joined without media");
+    else if (res->rc != 0)
+        tsr_front_req_fail(&w->req, 400, "bad_candidate", "the candidate was not accepted: %s",
+                           tsr_strerror(res->rc));
+    else
+        soup_server_message_set_status(w->req.msg, 204, NULL);
+    tsr_front_wait_done(w);
+}
+
 static void handle_candidate(struct tsr_front_req *r, struct tsr_participant *p)
 {
     struct tsr_native_candidate_body cb = {0};
     char *perr = NULL;
     if (!parsed(r, tsr_native_api_parse_candidate(body_data(r), body_len(r), &cb, &perr), &perr))
         return;
-    int rc = tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index);
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index, candidate_done, w,
+                                  &w->call);
     tsr_native_candidate_body_fini(&cb);
-    if (rc == TSR_ERR_STATE)
-        tsr_front_req_fail(r, 409, "no_media", "this participant joined without media");
-    else if (rc != 0)
-        tsr_front_req_fail(r, 400, "bad_candidate", "the candidate was not accepted: %s",
-                           tsr_strerror(rc));
-    else
-        soup_server_message_set_status(r->msg, 204, NULL);
 }
 
 static void handle_self_action(struct tsr_front_req *r, const char *id, const char *action)
@@ -345,16 +357,32 @@ static void route_participant(struct tsr_front_req *r)
 
 /* --- entry ------------------------------------------------------------------------- */
 
+/* [webrtc] turn_servers as RTCIceServer dictionaries, for the web client's
+ * RTCPeerConnection configuration. */
+static json_t *ice_servers_json(const struct tsr_conference_registry *reg)
+{
+    size_t n = 0;
+    const struct tsr_ice_server *s = tsr_conference_registry_ice_servers(reg, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, s[i].turn
+                                       ? json_pack("{s:s, s:s, s:s}", "urls", s[i].url, "username",
+                                                   s[i].username, "credential", s[i].credential)
+                                       : json_pack("{s:s}", "urls", s[i].url));
+    return arr;
+}
+
 static void handle_status(struct tsr_front_req *r)
 {
     struct tsr_conference_registry *reg = api_of(r)->reg;
     tsr_http_reply_json(r->msg, 200,
-                        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
+                        json_pack("{s:s, s:b, s:b, s:I, s:I, s:o}", "version", TSR_VERSION, "media",
                                   tsr_conference_registry_has_media(reg), "allow_adhoc",
                                   tsr_conference_registry_allow_adhoc(reg), "conferences",
                                   (json_int_t)tsr_conference_registry_n_conferences(reg),
                                   "participants",
-                                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+                                  (json_int_t)tsr_conference_registry_n_participants(reg),
+                                  "ice_servers", ice_servers_json(reg)));
 }
 
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,
@@ -387,6 +415,7 @@ int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
     api->web_root =
         web_root && *web_root ? g_strdup(web_root) : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
     api->streams = g_ptr_array_new_with_free_func(tsr_sse_stream_free_cb);
+    api->waiting = g_ptr_array_new();
     SoupServer *server = tsr_http_soup_server(http);
     soup_server_add_handler(server, PREFIX, handle_api, api, NULL);
     soup_server_add_handler(server, "/", tsr_web_files_handle, api, NULL);
@@ -404,6 +433,10 @@ void tsr_native_api_free(struct tsr_native_api **p)
     soup_server_remove_handler(server, PREFIX);
     soup_server_remove_handler(server, "/");
     g_ptr_array_free(api->streams, TRUE); /* ends every stream */
+    struct tsr_front_error e = {
+        .status = 503, .code = "shutting_down", .text = "the server is shutting down"};
+    tsr_front_wait_cancel_all(api->waiting, &e); /* their calls will not complete now */
+    g_ptr_array_free(api->waiting, TRUE);
     g_free(api->web_root);
     g_free(api);
     *p = NULL;

@@ -12,6 +12,7 @@ struct tsr_native_api {
     struct tsr_conference_registry *reg;
     char *web_root;
     GPtrArray *streams; /* struct tsr_sse_stream*, owned */
+    GPtrArray *waiting; /* struct tsr_front_wait*: requests paused for a conference call */
 };
 
 /* One open GET …/events response. Owned by api->streams until the connection

@@ -155,6 +155,30 @@ static void reply_refusal(struct tsr_front_req *r, enum tsr_conference_refusal w
     }
 }
 
+/* [webrtc] turn_servers in the token's shape (specs/pexip-client-api.md): `stun`
+ * [{url}] and `turn` [{urls, username, credential}], which the SDK turns into its
+ * RTCPeerConnection's iceServers. Only here: in a `calls` answer the SDK would
+ * restart ICE to add them. Absent when none are configured. */
+static void add_ice_servers(json_t *token, const struct tsr_conference_registry *reg)
+{
+    size_t n = 0;
+    const struct tsr_ice_server *s = tsr_conference_registry_ice_servers(reg, &n);
+    json_t *stun = json_array(), *turn = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].turn)
+            json_array_append_new(turn, json_pack("{s:[s], s:s, s:s}", "urls", s[i].url, "username",
+                                                  s[i].username, "credential", s[i].credential));
+        else
+            json_array_append_new(stun, json_pack("{s:s}", "url", s[i].url));
+    }
+    if (json_array_size(stun))
+        json_object_set(token, "stun", stun);
+    if (json_array_size(turn))
+        json_object_set(token, "turn", turn);
+    json_decref(stun);
+    json_decref(turn);
+}
+
 static void handle_request_token(struct tsr_front_req *r)
 {
     if (!tsr_pex_read_body(r))
@@ -182,7 +206,7 @@ static void handle_request_token(struct tsr_front_req *r)
     struct tsr_participant *p = NULL;
     char *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(api_of(r)->reg, &jr, &p, NULL, &why, &err);
+    int rc = tsr_conference_join_roster(api_of(r)->reg, &jr, &p, &why, &err);
     tsr_front_session_unref(session); /* the core holds it while p is in */
     if (rc != 0) {
         reply_refusal(r, why, pin != NULL, err);
@@ -199,6 +223,7 @@ static void handle_request_token(struct tsr_front_req *r)
                           "version", version_json(), "call_type", "video", "chat_enabled", 1,
                           "guests_can_present", 0, "direct_media", 0);
     g_free(expires);
+    add_ice_servers(o, api_of(r)->reg);
     tsr_pex_reply(r, 200, o);
 }
 
@@ -402,6 +427,7 @@ int tsr_pexip_api_new(struct tsr_pexip_api **out, struct tsr_http *http,
     api->http = http;
     api->reg = reg;
     api->streams = g_ptr_array_new_with_free_func(tsr_pex_stream_free_cb);
+    api->waiting = g_ptr_array_new();
     api->stages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stage_free);
     int rc = tsr_conference_registry_subscribe(reg, NULL, tsr_pex_on_event, api, &api->sub_id);
     if (rc != 0) {
@@ -425,6 +451,10 @@ void tsr_pexip_api_free(struct tsr_pexip_api **p)
     if (api->sub_id)
         tsr_conference_registry_unsubscribe(api->reg, api->sub_id);
     g_ptr_array_free(api->streams, TRUE); /* ends every stream */
+    struct tsr_front_error e = {
+        .status = 503, .code = "shutting_down", .text = "The server is shutting down"};
+    tsr_front_wait_cancel_all(api->waiting, &e); /* their calls will not complete now */
+    g_ptr_array_free(api->waiting, TRUE);
     g_hash_table_destroy(api->stages);
     g_free(api);
     *p = NULL;

@@ -29,6 +29,37 @@ static bool is_self(struct tsr_front_req *r, struct tsr_participant *a)
 
 /* --- the call ------------------------------------------------------------------ */
 
+static void session_unref_cb(gpointer data)
+{
+    tsr_front_session_unref(data);
+}
+
+/* A request parked until p's call completes; it keeps p's session for the call id. */
+static struct tsr_front_wait *wait_new(struct tsr_front_req *r, struct tsr_participant *p)
+{
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    struct tsr_front_session *session = tsr_front_session_of(p);
+    w->data = session ? tsr_front_session_ref(session) : NULL;
+    w->data_free = session_unref_cb;
+    return w;
+}
+
+static void calls_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc != 0) {
+        tsr_front_req_refuse(&w->req, res->refusal,
+                             res->err_text ? res->err_text : "media refused");
+        tsr_front_wait_done(w);
+        return;
+    }
+    char *uuid = g_uuid_string_random();
+    tsr_front_session_set_data(w->data, g_strdup(uuid), g_free);
+    tsr_pex_reply(&w->req, 200, json_pack("{s:s, s:s}", "call_uuid", uuid, "sdp", res->sdp));
+    g_free(uuid);
+    tsr_front_wait_done(w);
+}
+
 static void handle_calls(struct tsr_front_req *r, struct tsr_participant *p)
 {
     bool bad = false;
@@ -49,18 +80,19 @@ static void handle_calls(struct tsr_front_req *r, struct tsr_participant *p)
         tsr_front_req_fail(r, 403, "not_supported", "Not supported");
         return;
     }
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_participant_attach_media(p, sdp, &answer, &why, &err) != 0) {
-        tsr_front_req_refuse(r, why, err ? err : "media refused");
-        g_free(err);
-        return;
-    }
-    char *uuid = g_uuid_string_random();
-    tsr_front_session_set_data(session, g_strdup(uuid), g_free);
-    tsr_pex_reply(r, 200, json_pack("{s:s, s:s}", "call_uuid", uuid, "sdp", answer));
-    g_free(uuid);
-    g_free(answer);
+    struct tsr_front_wait *w = wait_new(r, p);
+    tsr_participant_attach_media(p, sdp, calls_done, w, &w->call);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc != 0)
+        tsr_front_req_fail(&w->req, 400, "bad_candidate", "The candidate was not accepted: %s",
+                           tsr_strerror(res->rc));
+    else
+        tsr_pex_reply(&w->req, 200, NULL);
+    tsr_front_wait_done(w);
 }
 
 static void handle_new_candidate(struct tsr_front_req *r, struct tsr_participant *p)
@@ -75,13 +107,21 @@ static void handle_new_candidate(struct tsr_front_req *r, struct tsr_participant
                            "and \"ufrag\" (strings)");
         return;
     }
-    int rc = tsr_participant_add_candidate(p, cand, mid, -1);
-    if (rc != 0) {
-        tsr_front_req_fail(r, 400, "bad_candidate", "The candidate was not accepted: %s",
-                           tsr_strerror(rc));
-        return;
-    }
-    tsr_pex_reply(r, 200, NULL);
+    struct tsr_front_wait *w = wait_new(r, p);
+    tsr_participant_add_candidate(p, cand, mid, -1, candidate_done, w, &w->call);
+}
+
+static void update_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    int rc = res->rc;
+    if (rc != 0)
+        tsr_front_req_fail(&w->req, rc == TSR_ERR_INVALID ? 400 : 403,
+                           rc == TSR_ERR_INVALID ? "bad_sdp" : "renegotiation_refused", "%s",
+                           res->err_text ? res->err_text : "refused");
+    else /* A plain string answer: the SDK accepts it and it needs no call_uuid. */
+        tsr_pex_reply(&w->req, 200, json_string(res->sdp));
+    tsr_front_wait_done(w);
 }
 
 static void handle_update(struct tsr_front_req *r, struct tsr_participant *p)
@@ -92,18 +132,8 @@ static void handle_update(struct tsr_front_req *r, struct tsr_participant *p)
         tsr_front_req_fail(r, 400, "bad_request", "Body needs \"sdp\" (an SDP offer)");
         return;
     }
-    char *answer = NULL, *err = NULL;
-    int rc = tsr_participant_renegotiate(p, sdp, &answer, &err);
-    if (rc != 0) {
-        tsr_front_req_fail(r, rc == TSR_ERR_INVALID ? 400 : 403,
-                           rc == TSR_ERR_INVALID ? "bad_sdp" : "renegotiation_refused", "%s",
-                           err ? err : "refused");
-        g_free(err);
-        return;
-    }
-    /* A plain string answer: the SDK accepts it and it needs no call_uuid. */
-    tsr_pex_reply(r, 200, json_string(answer));
-    g_free(answer);
+    struct tsr_front_wait *w = wait_new(r, p);
+    tsr_participant_renegotiate(p, sdp, update_done, w, &w->call);
 }
 
 static void route_call(struct tsr_front_req *r, struct tsr_participant *p)

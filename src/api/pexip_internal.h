@@ -21,6 +21,7 @@ struct tsr_pexip_api {
     GHashTable *stages; /* alias → GPtrArray of participant ids, most recent talker first */
     uint64_t sub_id;    /* one subscription to every conference; fanned out here */
     bool routed;        /* the handler is added */
+    GPtrArray *waiting; /* struct tsr_front_wait*: requests paused for a conference call */
 };
 
 /* A request under /api/client/v2/conferences/: r->api is the struct tsr_pexip_api,

@@ -56,7 +56,10 @@ struct ws_session {
     char *pin;
     struct tsr_front_session *session; /* ref held; NULL until the offer */
     GSource *timer;                    /* join timeout before the offer */
-    GPtrArray *early;                  /* struct early_candidate*, before the offer */
+    GPtrArray *early; /* struct early_candidate*, before the offer and while joining */
+    struct tsr_conference_call *join_call; /* the join, while it is on a net loop */
+    bool answer_as_object;                 /* answer in the offer's form */
+    GPtrArray *candidate_calls;            /* struct ws_candidate*, on a net loop */
     unsigned n_errors;
     bool closing;
     /* libsoup may report the close from inside a call we make (a failed write):
@@ -65,6 +68,12 @@ struct ws_session {
     bool closed;
     gulong h_message;
     gulong h_closed;
+};
+
+/* A trickled candidate on its way through the net loop (its error comes back). */
+struct ws_candidate {
+    struct ws_session *s;
+    struct tsr_conference_call *call;
 };
 
 static void enter(struct ws_session *s);
@@ -104,6 +113,13 @@ static struct tsr_participant *participant(const struct ws_session *s)
 static void leave(struct ws_session *s, enum tsr_leave_reason reason)
 {
     stop_timer(s);
+    tsr_conference_call_cancel(&s->join_call); /* a join still on a net loop: undone */
+    while (s->candidate_calls->len) {
+        struct ws_candidate *c = s->candidate_calls->pdata[0];
+        tsr_conference_call_cancel(&c->call);
+        g_ptr_array_remove_index_fast(s->candidate_calls, 0);
+        g_free(c);
+    }
     if (!s->session)
         return;
     tsr_front_session_on_left(s->session, NULL, NULL);
@@ -186,15 +202,37 @@ static void on_left(struct tsr_front_session *session, enum tsr_leave_reason rea
     leave_handler(s);
 }
 
+static void candidate_refused(struct ws_session *s, int rc)
+{
+    char *text = g_strdup_printf("the candidate was not accepted: %s", tsr_strerror(rc));
+    send_error(s, "bad_candidate", text, false, 0);
+    g_free(text);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct ws_candidate *c = user;
+    struct ws_session *s = c->s;
+    g_ptr_array_remove_fast(s->candidate_calls, c);
+    g_free(c);
+    if (res->rc == 0)
+        return;
+    enter(s);
+    candidate_refused(s, res->rc);
+    leave_handler(s);
+}
+
 static void apply_candidate(struct ws_session *s, const char *line, const char *mid, int index)
 {
     struct tsr_participant *p = participant(s);
-    int rc = p ? tsr_participant_add_candidate(p, line, mid, index) : TSR_ERR_STATE;
-    if (rc != 0) {
-        char *text = g_strdup_printf("the candidate was not accepted: %s", tsr_strerror(rc));
-        send_error(s, "bad_candidate", text, false, 0);
-        g_free(text);
+    if (!p) {
+        candidate_refused(s, TSR_ERR_STATE);
+        return;
     }
+    struct ws_candidate *c = g_new0(struct ws_candidate, 1);
+    c->s = s;
+    g_ptr_array_add(s->candidate_calls, c);
+    tsr_participant_add_candidate(p, line, mid, index, candidate_done, c, &c->call);
 }
 
 static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message *m)
@@ -217,9 +255,34 @@ static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message 
     g_ptr_array_add(s->early, c);
 }
 
+/* The join is back from the net loop: the answer, then the early candidates. */
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct ws_session *s = user;
+    s->join_call = NULL;
+    enter(s);
+    if (res->rc != 0) {
+        s->session = tsr_front_session_unref(s->session); /* the core let go of it too */
+        struct tsr_front_error e;
+        tsr_front_refusal_error(&tsr_ws_front_desc, res->refusal, res->err_text, &e);
+        send_front_error(s, &e);
+        leave_handler(s);
+        return;
+    }
+    send_text(s, tsr_ws_signalling_format_answer(res->sdp, s->answer_as_object));
+    TSR_LOG(TSR_LOG_INFO, "ws", "[%s/%s] joined over WebSocket", s->alias,
+            tsr_participant_id(res->participant));
+    for (guint i = 0; i < s->early->len && participant(s); i++) {
+        struct early_candidate *c = s->early->pdata[i];
+        apply_candidate(s, c->line, c->mid, c->mline_index);
+    }
+    g_ptr_array_set_size(s->early, 0);
+    leave_handler(s);
+}
+
 static void on_offer(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
-    if (participant(s)) {
+    if (participant(s) || s->join_call) {
         send_error(s, "renegotiation_unsupported", "already joined; reconnect to send a new offer",
                    false, 0);
         return;
@@ -233,33 +296,16 @@ static void on_offer(struct ws_session *s, struct tsr_ws_signalling_message *m)
         .offer_sdp = m->sdp,
         .holder = tsr_front_session_holder(session),
     };
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(s->ws->reg, &req, &p, &answer, &why, &err) != 0) {
-        tsr_front_session_unref(session);
-        struct tsr_front_error e;
-        tsr_front_refusal_error(&tsr_ws_front_desc, why, err, &e);
-        send_front_error(s, &e);
-        g_free(err);
-        return;
-    }
-    stop_timer(s);
-    s->session = session; /* our reference; the core holds its own */
+    stop_timer(s); /* the offer came; the join's own time is the net loop's */
+    s->answer_as_object = m->sdp_as_object;
+    s->session = session; /* our reference; the core holds its own while it joins */
     tsr_front_session_on_left(session, on_left, s);
-    send_text(s, tsr_ws_signalling_format_answer(answer, m->sdp_as_object));
-    g_free(answer);
-    TSR_LOG(TSR_LOG_INFO, "ws", "[%s/%s] joined over WebSocket", s->alias, tsr_participant_id(p));
-    for (guint i = 0; i < s->early->len && participant(s); i++) {
-        struct early_candidate *c = s->early->pdata[i];
-        apply_candidate(s, c->line, c->mid, c->mline_index);
-    }
-    g_ptr_array_set_size(s->early, 0);
+    tsr_conference_join(s->ws->reg, &req, join_done, s, &s->join_call);
 }
 
 static void on_join(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
-    if (participant(s)) {
+    if (participant(s) || s->join_call) {
         send_error(s, "already_joined", "\"join\" must come before the offer", false, 0);
         return;
     }
@@ -325,6 +371,7 @@ static void session_free(gpointer data)
     g_signal_handler_disconnect(s->conn, s->h_closed);
     g_object_unref(s->conn);
     g_ptr_array_free(s->early, TRUE);
+    g_ptr_array_free(s->candidate_calls, TRUE); /* emptied by leave */
     g_free(s->alias);
     g_free(s->display_name);
     g_free(s->pin);
@@ -391,6 +438,7 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
     s->ws = ws;
     s->conn = g_object_ref(conn);
     s->early = g_ptr_array_new_with_free_func(early_candidate_free);
+    s->candidate_calls = g_ptr_array_new();
     s->alias = path_alias(path);
     read_query(s, msg);
     /* A frame twice our limit still gets a JSON "too_large"; beyond 4× libsoup

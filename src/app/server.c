@@ -1,5 +1,6 @@
 /* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
 #include <tessera/server.h>
+#include <tessera/compositor.h>
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/front.h>
@@ -9,6 +10,7 @@
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
+#include <tessera/net_loops.h>
 #include <tessera/pexip_api.h>
 #include <tessera/probe.h>
 #include <tessera/ws_signalling.h>
@@ -30,7 +32,14 @@ static void log_probe(const struct tsr_config *cfg)
     struct tsr_probe *probe = NULL;
     if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
         return;
-    char *text = tsr_probe_to_text(probe);
+    enum tsr_compositor_backend setting = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(cfg->compositor, &setting);
+    struct tsr_compositor_probe comp;
+    tsr_compositor_probe_run(setting, &comp);
+    char *ptext = tsr_probe_to_text(probe), *ctext = tsr_compositor_probe_to_text(&comp);
+    char *text = g_strconcat(ptext, ctext, NULL);
+    g_free(ptext);
+    g_free(ctext);
     gchar **lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         if (*lines[i])
@@ -124,7 +133,9 @@ int tsr_server_run(const struct tsr_config *cfg)
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+        tsr_api_loop_enter(); /* from here on a wait for another thread is a bug */
         g_main_loop_run(loop);
+        tsr_api_loop_leave(); /* shutdown joins threads */
         g_source_remove(sigint);
         g_source_remove(sigterm);
         stop_fronts(state);

@@ -30,16 +30,16 @@ static struct {
     int offers_made, answers_applied;
 } media;
 
-static int fake_attach(void *user, struct tsr_participant *p, const char *offer, char **answer,
-                       char **err)
+/* Each op finishes its call at once; the conference delivers it on a later
+ * iteration, as with a real net loop. */
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
 {
     (void)user, (void)p;
-    if (strstr(offer, "BADSDP")) {
-        *err = g_strdup("fake: not SDP");
-        return TSR_ERR_INVALID;
-    }
-    *answer = g_strdup("v=0\r\nfake-answer\r\n");
-    return 0;
+    if (strstr(offer, "BADSDP"))
+        tsr_conference_call_done(call, TSR_ERR_INVALID, NULL, g_strdup("fake: not SDP"));
+    else
+        tsr_conference_call_done(call, 0, g_strdup("v=0\r\nfake-answer\r\n"), NULL);
 }
 
 static void fake_detach(void *user, struct tsr_participant *p)
@@ -47,47 +47,46 @@ static void fake_detach(void *user, struct tsr_participant *p)
     (void)user, (void)p;
 }
 
-static int fake_add_candidate(void *user, struct tsr_participant *p, const char *candidate,
-                              const char *mid, int mline_index)
+static void fake_add_candidate(void *user, struct tsr_participant *p, const char *candidate,
+                               const char *mid, int mline_index, struct tsr_conference_call *call)
 {
     (void)user, (void)p, (void)candidate, (void)mid, (void)mline_index;
     media.candidates++;
-    return 0;
+    tsr_conference_call_done(call, 0, NULL, NULL);
 }
 
-static int fake_create_send_offer(void *user, struct tsr_participant *p, char **offer_sdp,
-                                  char **err_text)
+static void fake_create_send_offer(void *user, struct tsr_participant *p,
+                                   struct tsr_conference_call *call)
 {
-    (void)user, (void)p, (void)err_text;
-    if (!media.connected)
-        return TSR_ERR_AGAIN;
+    (void)user, (void)p;
+    if (!media.connected) {
+        tsr_conference_call_done(call, TSR_ERR_AGAIN, NULL, NULL);
+        return;
+    }
     media.offers_made++;
-    *offer_sdp = g_strdup("v=0\r\nfake-server-offer\r\n");
-    return 0;
+    tsr_conference_call_done(call, 0, g_strdup("v=0\r\nfake-server-offer\r\n"), NULL);
 }
 
-static int fake_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
-                                  char **err_text)
+static void fake_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
+                                   struct tsr_conference_call *call)
 {
     (void)user, (void)p;
     if (strstr(answer_sdp, "BADSDP")) {
-        *err_text = g_strdup("fake: not SDP");
-        return TSR_ERR_INVALID;
+        tsr_conference_call_done(call, TSR_ERR_INVALID, NULL, g_strdup("fake: not SDP"));
+        return;
     }
     media.answers_applied++;
-    return 0;
+    tsr_conference_call_done(call, 0, NULL, NULL);
 }
 
-static int fake_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
-                               char **answer_sdp, char **err_text)
+static void fake_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
+                                struct tsr_conference_call *call)
 {
     (void)user, (void)p;
-    if (strstr(offer_sdp, "RESTART")) {
-        *err_text = g_strdup("fake: an ICE restart");
-        return TSR_ERR_UNSUPPORTED;
-    }
-    *answer_sdp = g_strdup("v=0\r\nfake-reanswer\r\n");
-    return 0;
+    if (strstr(offer_sdp, "RESTART"))
+        tsr_conference_call_done(call, TSR_ERR_UNSUPPORTED, NULL, g_strdup("fake: an ICE restart"));
+    else
+        tsr_conference_call_done(call, 0, g_strdup("v=0\r\nfake-reanswer\r\n"), NULL);
 }
 
 static const struct tsr_conference_media_ops fake_media_ops = {

@@ -1,8 +1,11 @@
 /* The conference core's seam to the fronts: the one alias and display-name rule,
  * conferences defined from code (what the inLive front does with ad hoc
  * conferences off), and holders: a BOUND participant never lapses, a LEASE one
- * does, and the holder is referenced while the participant is in and told once
- * when it leaves, whatever the reason. No media: roster-only joins. */
+ * does, and the holder is referenced from the start of the join until the
+ * participant leaves and told once when it does, whatever the reason; a join with
+ * an offer still on its net loop holds it too, and lets it go when called off.
+ * fake_media_ops below is a TEST DOUBLE for the media layer: attach keeps the call
+ * for the test to finish or cancel. */
 #include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/metrics.h>
@@ -93,7 +96,7 @@ static struct tsr_participant *join(struct tsr_conference_registry *reg, const c
     struct tsr_participant *p = NULL;
     char *e = NULL;
     enum tsr_conference_refusal r = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(reg, &req, &p, NULL, &r, &e) != 0)
+    if (tsr_conference_join_roster(reg, &req, &p, &r, &e) != 0)
         p = NULL;
     if (why)
         *why = r;
@@ -134,7 +137,7 @@ static void test_alias_rule(void)
     g_free(err);
     struct tsr_conference_join_request req = {.alias = "ok", .display_name = " \t "};
     struct tsr_participant *p = NULL;
-    g_assert_cmpint(tsr_conference_join(reg, &req, &p, NULL, &why, &err), <, 0);
+    g_assert_cmpint(tsr_conference_join_roster(reg, &req, &p, &why, &err), <, 0);
     g_assert_cmpstr(err, ==, TSR_CONFERENCE_DISPLAY_NAME_RULE);
     g_free(err);
     g_assert_cmpuint(tsr_conference_registry_n_conferences(reg), ==, 0);
@@ -253,6 +256,71 @@ static void test_holders_and_liveness(void)
     g_free(b_tok);
 }
 
+/* --- a join with an offer, pending on the (fake) net loop --------------------------- */
+static struct tsr_conference_call *pending_call;
+
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
+{
+    (void)user, (void)p, (void)offer;
+    pending_call = call;
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+}
+
+static const struct tsr_conference_media_ops fake_media_ops = {.attach = fake_attach,
+                                                               .detach = fake_detach};
+
+static struct tsr_participant *joined_p;
+static bool join_finished;
+
+static void on_join_done(void *user, struct tsr_conference_result *res)
+{
+    (void)user;
+    join_finished = true;
+    joined_p = res->rc == 0 ? res->participant : NULL;
+}
+
+static void test_pending_join_holds(void)
+{
+    struct tsr_conference_registry_opts o = {.allow_adhoc = true,
+                                             .token_ttl_s = 120,
+                                             .default_max_participants = 5,
+                                             .media = &fake_media_ops,
+                                             .clock = test_clock};
+    struct tsr_conference_registry *reg = NULL;
+    g_assert_cmpint(tsr_conference_registry_new(&reg, &o), ==, 0);
+    cur_reg = reg;
+    struct test_holder t;
+    th_init(&t, TSR_PARTICIPANT_BOUND);
+    struct tsr_conference_join_request req = {
+        .alias = "p", .display_name = "Ann", .offer_sdp = "offer", .holder = &t.h};
+    struct tsr_conference_call *handle = NULL;
+    /* called off on the way: held meanwhile, let go without joined or left */
+    tsr_conference_join(reg, &req, on_join_done, NULL, &handle);
+    g_assert_cmpint(t.refs, ==, 2);
+    g_assert_null(t.joined);
+    tsr_conference_call_cancel(&handle);
+    g_assert_cmpint(t.refs, ==, 1);
+    g_assert_cmpint(t.left_calls, ==, 0);
+    g_assert_cmpuint(tsr_conference_registry_n_participants(reg), ==, 0);
+    /* completed: joined right before done, held until the participant leaves */
+    tsr_conference_join(reg, &req, on_join_done, NULL, &handle);
+    tsr_conference_call_done(pending_call, 0, g_strdup("answer"), NULL);
+    while (!join_finished)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_nonnull(joined_p);
+    g_assert_true(t.joined == joined_p);
+    g_assert_cmpint(t.refs, ==, 2);
+    tsr_participant_leave(joined_p, TSR_LEAVE_REQUESTED);
+    g_assert_cmpint(t.left_calls, ==, 1);
+    g_assert_cmpint(t.refs, ==, 1);
+    tsr_conference_registry_free(&reg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -260,6 +328,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_seam/display_name_rule", test_display_name_rule);
     g_test_add_func("/conference_seam/define_from_code", test_define_from_code);
     g_test_add_func("/conference_seam/holders_and_liveness", test_holders_and_liveness);
+    g_test_add_func("/conference_seam/pending_join_holds", test_pending_join_holds);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -168,7 +168,7 @@ static struct tsr_participant *join_with(struct tsr_conference_registry *reg,
     struct tsr_participant *p = NULL;
     enum tsr_conference_refusal why;
     char *err = NULL;
-    g_assert_cmpint(tsr_conference_join(reg, &req, &p, NULL, &why, &err), ==, 0);
+    g_assert_cmpint(tsr_conference_join_roster(reg, &req, &p, &why, &err), ==, 0);
     return p;
 }
 

@@ -10,6 +10,8 @@
  *    getters, the token, uniform errors (the alias rule included);
  *  - struct tsr_front_stream, one server-sent event stream: keep-alive, a bounded
  *    backlog, and a slow reader dropped and counted;
+ *  - struct tsr_front_wait, a request parked until the conference call it waits
+ *    for completes on a net loop;
  *  - struct tsr_front_session, a refcounted session the conference core holds for
  *    each participant (struct tsr_participant_holder): LEASE (the token) or BOUND
  *    (the front's connection) says what keeps the participant alive;
@@ -278,6 +280,30 @@ void tsr_front_session_leave(struct tsr_front_session *s, enum tsr_leave_reason 
 struct tsr_front_session *tsr_front_session_of(const struct tsr_participant *p);
 /* Purpose: the descriptor of s's front. */
 const struct tsr_front_desc *tsr_front_session_front(const struct tsr_front_session *s);
+
+/* --- requests waiting for a conference call -------------------------------------------
+ * A join with an offer, an offer, an answer or a candidate completes on a net loop
+ * (conference.h, "asynchronous calls"): the handler parks its request in a wait
+ * (the message paused and referenced) and answers it from the call's done. Waits
+ * live in a set (a GPtrArray of the front, or of an inLive client) so that whoever
+ * goes away first can call the rest off and answer them. */
+struct tsr_front_wait {
+    struct tsr_front_req req;         /* the request to answer: no segments, no body */
+    struct tsr_conference_call *call; /* what it waits for, while in flight */
+    void *data;                       /* the front's, freed with data_free */
+    GDestroyNotify data_free;
+    GPtrArray *set; /* borrowed */
+};
+
+/* Purpose: park r (its message paused) in set; pass &w->call to the conference call. */
+struct tsr_front_wait *tsr_front_wait_new(const struct tsr_front_req *r, GPtrArray *set);
+/* Purpose: the first thing a done does with its user pointer: the call is over
+ * (nothing to cancel any more). Returns the wait. */
+struct tsr_front_wait *tsr_front_wait_resumed(void *user);
+/* Purpose: the answer is written into w->req.msg: send it, leave the set, free. */
+void tsr_front_wait_done(struct tsr_front_wait *w);
+/* Purpose: every wait of set: its call cancelled, answered with e, done. */
+void tsr_front_wait_cancel_all(GPtrArray *set, const struct tsr_front_error *e);
 
 /* --- starting fronts -------------------------------------------------------------------- */
 

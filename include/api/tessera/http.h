@@ -51,6 +51,14 @@ void tsr_http_write_error(SoupServerMessage *msg, const struct tsr_front_error *
  * as a server at capacity). Thread: the API loop. */
 void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds);
 
+/* Purpose: answer msg later, when the conference call it waits for completes (a
+ * join or an offer answered on a net loop): pause it and hold a reference, so the
+ * API loop goes on serving meanwhile. Returns msg. Thread: the API loop. */
+SoupServerMessage *tsr_http_pause(SoupServerMessage *msg);
+/* Purpose: send what was written into a paused msg and drop the reference; NULLs
+ * *msg, accepts NULL. A connection that closed meanwhile is skipped quietly. */
+void tsr_http_resume(SoupServerMessage **msg);
+
 /* Purpose: parse the request body as a JSON object of at most max_bytes, duplicate
  * keys refused (tsr_front_parse_json).
  * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),

@@ -89,6 +89,30 @@ function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 }
   return file;
 }
 
+/* A 16-bit mono 48 kHz WAV of a sine at `hz` (half scale), `seconds` long:
+ * a fake microphone whose tone a listener can find in the mix. */
+function makeToneWav(file, hz, seconds = 2) {
+  const rate = 48000;
+  const n = rate * seconds;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(16384 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  const hdr = Buffer.alloc(44);
+  hdr.write('RIFF', 0, 'ascii');
+  hdr.writeUInt32LE(36 + data.length, 4);
+  hdr.write('WAVEfmt ', 8, 'ascii');
+  hdr.writeUInt32LE(16, 16);
+  hdr.writeUInt16LE(1, 20); // PCM
+  hdr.writeUInt16LE(1, 22); // mono
+  hdr.writeUInt32LE(rate, 24);
+  hdr.writeUInt32LE(rate * 2, 28);
+  hdr.writeUInt16LE(2, 32);
+  hdr.writeUInt16LE(16, 34);
+  hdr.write('data', 36, 'ascii');
+  hdr.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([hdr, data]));
+  return file;
+}
+
 /* ---------- server ---------- */
 
 function freePort() {
@@ -188,15 +212,17 @@ async function startServer(opts = {}) {
 
 /* ---------- browser ---------- */
 
-/* One headless chromium with its own fresh profile and fake camera `y4m`. */
-async function launchBrowser(y4m) {
+/* One headless chromium with its own fresh profile and fake camera `y4m`.
+ * opts: {wav: fake microphone file (looped), args: more flags, executablePath}. */
+async function launchBrowser(y4m, opts = {}) {
   if (!fs.existsSync(chromiumPath)) skip(`${chromiumPath} not found (install Debian's chromium)`);
   const { chromium } = loadPlaywright();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-chromium-'));
-  const args = [...CHROMIUM_FLAGS];
+  const args = [...CHROMIUM_FLAGS, ...(opts.args || [])];
   if (y4m) args.push(`--use-file-for-fake-video-capture=${y4m}`);
+  if (opts.wav) args.push(`--use-file-for-fake-audio-capture=${opts.wav}`);
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
+    executablePath: opts.executablePath || chromiumPath,
     headless: true,
     args,
     viewport: { width: 1280, height: 800 },
@@ -293,6 +319,6 @@ function serveFiles(files) {
 
 module.exports = {
   assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
-  makeY4m, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
+  makeY4m, makeToneWav, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
   colourShares, serveFiles,
 };
