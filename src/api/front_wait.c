@@ -41,3 +41,12 @@ void tsr_front_wait_cancel_all(GPtrArray *set, const struct tsr_front_error *e)
         tsr_front_wait_done(w);
     }
 }
+
+void tsr_front_wait_shutdown(GPtrArray **set)
+{
+    struct tsr_front_error e = {
+        .status = 503, .code = "shutting_down", .text = "the server is shutting down"};
+    tsr_front_wait_cancel_all(*set, &e);
+    g_ptr_array_free(*set, TRUE);
+    *set = NULL;
+}

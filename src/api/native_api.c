@@ -433,10 +433,7 @@ void tsr_native_api_free(struct tsr_native_api **p)
     soup_server_remove_handler(server, PREFIX);
     soup_server_remove_handler(server, "/");
     g_ptr_array_free(api->streams, TRUE); /* ends every stream */
-    struct tsr_front_error e = {
-        .status = 503, .code = "shutting_down", .text = "the server is shutting down"};
-    tsr_front_wait_cancel_all(api->waiting, &e); /* their calls will not complete now */
-    g_ptr_array_free(api->waiting, TRUE);
+    tsr_front_wait_shutdown(&api->waiting);
     g_free(api->web_root);
     g_free(api);
     *p = NULL;

@@ -451,10 +451,7 @@ void tsr_pexip_api_free(struct tsr_pexip_api **p)
     if (api->sub_id)
         tsr_conference_registry_unsubscribe(api->reg, api->sub_id);
     g_ptr_array_free(api->streams, TRUE); /* ends every stream */
-    struct tsr_front_error e = {
-        .status = 503, .code = "shutting_down", .text = "The server is shutting down"};
-    tsr_front_wait_cancel_all(api->waiting, &e); /* their calls will not complete now */
-    g_ptr_array_free(api->waiting, TRUE);
+    tsr_front_wait_shutdown(&api->waiting);
     g_hash_table_destroy(api->stages);
     g_free(api);
     *p = NULL;

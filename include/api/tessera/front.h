@@ -304,6 +304,9 @@ struct tsr_front_wait *tsr_front_wait_resumed(void *user);
 void tsr_front_wait_done(struct tsr_front_wait *w);
 /* Purpose: every wait of set: its call cancelled, answered with e, done. */
 void tsr_front_wait_cancel_all(GPtrArray *set, const struct tsr_front_error *e);
+/* Purpose: a front stops: every wait of *set is answered 503 "shutting_down" (its
+ * call will not complete now), then the set is freed; NULLs *set. */
+void tsr_front_wait_shutdown(GPtrArray **set);
 
 /* --- starting fronts -------------------------------------------------------------------- */
 
