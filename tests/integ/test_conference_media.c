@@ -371,12 +371,11 @@ static gboolean tick_video(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static double metric(const char *series);
+
 static bool tier_switched(void)
 {
-    char *text = tsr_metrics_render();
-    bool yes = strstr(text, "\ntessera_bitrate_tier_switches_total 1\n") != NULL;
-    g_free(text);
-    return yes;
+    return metric("tessera_bitrate_tier_switches_total") >= 1;
 }
 
 typedef bool (*cond_fn)(void);
@@ -579,7 +578,6 @@ static void start_two_clients(struct server *srv)
 
 static uint64_t pictures_target;
 static bool both_keep_receiving(void);
-static double metric(const char *series);
 
 /* Three parties, grid: each receives its own view, the other two side by side. */
 static bool each_sees_the_others(void)
@@ -668,7 +666,6 @@ static bool bob_heard_enough(void)
     return clients[1].audio_packets >= audio_target;
 }
 
-static double metric(const char *series);
 
 static void test_two_clients(void)
 {
@@ -702,7 +699,7 @@ static void test_two_clients(void)
     /* bob's browser reports a weak downlink: after the grace and hold times he moves
      * to the low bitrate tier (another encoder of the same view) and still sees alice */
     clients[1].remb_bps = 200000;
-    g_assert_true(run_until(tier_switched, 40));
+    g_assert_true(run_until(tier_switched, 90)); /* generous: 35 s seen on a loaded machine */
     clients[1].remb_bps = 0;
     pictures_target = clients[1].pictures + 10;
     g_assert_true(run_until(both_keep_receiving, 30));
