@@ -417,8 +417,8 @@ struct tsr_conference_join_request {
      * calls next): the capacity check applies now, so the refusal comes before the
      * participant is listed. attach_media checks again. */
     bool media_expected;
-    /* Who holds the participant (a reference is taken on success); NULL: a
-     * token lease nobody is told about. */
+    /* Who holds the participant (referenced from the start of the join, see
+     * struct tsr_participant_holder); NULL: a token lease nobody is told about. */
     struct tsr_participant_holder *holder;
 };
 
