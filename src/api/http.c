@@ -3,6 +3,7 @@
 #include <tessera/http.h>
 #include "http_listener.h"
 #include <tessera/err.h>
+#include <tessera/front.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
@@ -28,14 +29,22 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body)
     json_decref(body);
 }
 
-void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
-                         const char *code, unsigned status, const char *text)
+/* Errors of the built-in routes and of fronts that use the plain {"error",
+ * "message"} shape, counted in tessera_http_errors_total{code}. */
+const struct tsr_front_desc tsr_http_front = {
+    .name = "http",
+    .prefix = "/",
+    .path_base = "/",
+    .cors = {.methods = TSR_FRONT_CORS_ALL_METHODS, .headers = TSR_FRONT_CORS_ALL_HEADERS},
+    .error_metric = "tessera_http_errors_total",
+    .error_metric_help = "HTTP requests answered with an error, by error code.",
+    .write_error = tsr_http_write_error,
+};
+
+void tsr_http_write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
 {
-    char labels[96];
-    snprintf(labels, sizeof labels, "code=\"%s\"", code);
-    tsr_counter_inc(tsr_metrics_counter(metric, labels, help));
-    TSR_LOG(TSR_LOG_DEBUG, "http", "%s %s -> %u %s: %s", soup_server_message_get_method(msg),
-            g_uri_get_path(soup_server_message_get_uri(msg)), status, code, text);
+    tsr_http_reply_json(msg, e->status,
+                        json_pack("{s:s, s:s}", "error", e->code, "message", e->text));
 }
 
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
@@ -43,13 +52,8 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
+    tsr_front_failv(&tsr_http_front, msg, status, code, fmt, ap);
     va_end(ap);
-    tsr_http_note_error(msg, "tessera_http_errors_total",
-                        "HTTP requests answered with an error, by error code.", code, status,
-                        text);
-    tsr_http_reply_json(msg, status, json_pack("{s:s, s:s}", "error", code, "message", text));
-    g_free(text);
 }
 
 void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)
@@ -93,42 +97,13 @@ void tsr_http_resume(SoupServerMessage **pmsg)
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
-    if ((size_t)body->length > max_bytes) {
-        *err_text = g_strdup_printf("request body is %" G_GINT64_FORMAT
-                                    " bytes; the limit is %zu",
-                                    body->length, max_bytes);
-        return TSR_ERR_FULL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb(body->data ? body->data : "", (size_t)body->length, 0, &jerr);
-    if (!root) {
-        *err_text = g_strdup_printf("body is not valid JSON: %s (line %d, column %d)", jerr.text,
-                                    jerr.line, jerr.column);
-        return TSR_ERR_INVALID;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        *err_text = g_strdup("body must be a JSON object");
-        return TSR_ERR_INVALID;
-    }
-    *out = root;
-    return 0;
+    return tsr_front_parse_json((const uint8_t *)body->data, (size_t)body->length, max_bytes, 0,
+                                out, err_text);
 }
 
 int tsr_http_cors(SoupServerMessage *msg)
 {
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
-    soup_message_headers_replace(h, "Access-Control-Allow-Methods",
-                                 "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-    soup_message_headers_replace(h, "Access-Control-Allow-Headers",
-                                 "Content-Type, Authorization, token, X-Requested-With");
-    soup_message_headers_replace(h, "Access-Control-Max-Age", "600");
-    if (strcmp(soup_server_message_get_method(msg), "OPTIONS") == 0) {
-        soup_server_message_set_status(msg, 204, NULL);
-        return 1;
-    }
-    return 0;
+    return tsr_front_cors_apply(msg, &tsr_http_front.cors);
 }
 
 static void handle_healthz(SoupServer *server, SoupServerMessage *msg, const char *path,

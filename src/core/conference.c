@@ -78,19 +78,6 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
     return "unknown";
 }
 
-static bool alias_valid(const char *alias)
-{
-    size_t n = alias ? strlen(alias) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_ALIAS_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = alias[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-            return false;
-    }
-    return alias[0] != '.';
-}
-
 static bool pin_valid(const char *pin)
 {
     size_t n = strlen(pin);
@@ -235,24 +222,20 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
 
 /* --- definitions ------------------------------------------------------------ */
 
-static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
-                         struct conf_def *d, char **msg)
+/* Checks one definition and fills *d; *msg names the entry by its alias, or by its
+ * place in the file (idx, when >= 0) when the alias is what is wrong. */
+static int def_check(const struct tsr_conference_registry *reg,
+                     const struct tsr_conference_definition *in, long idx, struct conf_def *d,
+                     char **msg)
 {
-    const char *alias = NULL, *name = NULL, *host_pin = "", *guest_pin = "", *layout = NULL;
-    json_int_t max = reg->opts.default_max_participants;
-    json_error_t jerr;
-    if (!json_is_object(e) ||
-        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias", &alias,
-                       "name", &name, "host_pin", &host_pin, "guest_pin", &guest_pin, "layout",
-                       &layout, "max_participants", &max) != 0) {
-        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
-                               "guest_pin, layout, max_participants)",
-                               idx, json_is_object(e) ? jerr.text : "not an object");
-        return TSR_ERR_CONFIG;
-    }
-    if (!alias_valid(alias)) {
-        *msg = g_strdup_printf("conference #%zu: alias '%s' must be 1..%d of A-Z a-z 0-9 . _ -",
-                               idx, alias, TSR_CONFERENCE_ALIAS_MAX);
+    const char *alias = in->alias, *host_pin = in->host_pin ? in->host_pin : "";
+    const char *guest_pin = in->guest_pin ? in->guest_pin : "";
+    int64_t max = in->max_participants ? in->max_participants : reg->opts.default_max_participants;
+    if (!tsr_conference_alias_valid(alias)) {
+        char *where = idx >= 0 ? g_strdup_printf("conference #%ld: ", idx) : g_strdup("");
+        *msg = g_strdup_printf("%salias '%s': " TSR_CONFERENCE_ALIAS_RULE, where,
+                               alias ? alias : "");
+        g_free(where);
         return TSR_ERR_CONFIG;
     }
     if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
@@ -262,13 +245,13 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
                                alias, TSR_CONFERENCE_PIN_MAX);
         return TSR_ERR_CONFIG;
     }
-    if (layout && !tsr_conference_layout_valid(layout)) {
+    if (in->layout && !tsr_conference_layout_valid(in->layout)) {
         *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, four, single, "
                                "speaker, 1:21, 2:21, presentation (or a Pexip alias)",
-                               alias, layout);
+                               alias, in->layout);
         return TSR_ERR_CONFIG;
     }
-    if (max < 1 || max > 1000 || (name && strlen(name) > TSR_CONFERENCE_NAME_MAX)) {
+    if (max < 1 || max > 1000 || (in->name && strlen(in->name) > TSR_CONFERENCE_NAME_MAX)) {
         *msg = g_strdup_printf("conference '%s': max_participants must be 1..1000 and name at "
                                "most %d bytes",
                                alias, TSR_CONFERENCE_NAME_MAX);
@@ -276,13 +259,52 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     }
     memset(d, 0, sizeof *d);
     g_strlcpy(d->alias, alias, sizeof d->alias);
-    g_strlcpy(d->name, name ? name : alias, sizeof d->name);
+    g_strlcpy(d->name, in->name ? in->name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? tsr_conference_layout_canonical(layout) : reg->default_layout,
+    g_strlcpy(d->layout,
+              in->layout ? tsr_conference_layout_canonical(in->layout) : reg->default_layout,
               sizeof d->layout);
     d->max_participants = max;
     return 0;
+}
+
+static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
+                         struct conf_def *d, char **msg)
+{
+    struct tsr_conference_definition in = {0};
+    json_int_t max = 0;
+    json_error_t jerr;
+    if (!json_is_object(e) ||
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias",
+                       &in.alias, "name", &in.name, "host_pin", &in.host_pin, "guest_pin",
+                       &in.guest_pin, "layout", &in.layout, "max_participants", &max) != 0) {
+        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
+                               "guest_pin, layout, max_participants)",
+                               idx, json_is_object(e) ? jerr.text : "not an object");
+        return TSR_ERR_CONFIG;
+    }
+    if (json_object_get(e, "max_participants"))
+        in.max_participants = max < 1 ? -1 : max; /* 0 would mean "the default" */
+    return def_check(reg, &in, (long)idx, d, msg);
+}
+
+int tsr_conference_registry_define(struct tsr_conference_registry *reg,
+                                   const struct tsr_conference_definition *def, char **err)
+{
+    struct conf_def d;
+    int rc = def_check(reg, def, -1, &d, err);
+    if (rc == 0) {
+        struct conf_def *copy = g_memdup2(&d, sizeof d);
+        g_hash_table_replace(reg->defs, copy->alias, copy);
+    }
+    return rc;
+}
+
+void tsr_conference_registry_undefine(struct tsr_conference_registry *reg, const char *alias)
+{
+    if (alias)
+        g_hash_table_remove(reg->defs, alias);
 }
 
 int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const char *text,
@@ -411,7 +433,7 @@ static int check_token(struct tsr_conference_registry *reg, struct tsr_participa
 {
     if (!token || !secret_equal(p->token, token))
         return TSR_ERR_AUTH;
-    if (tsr_conference_now_us(reg) >= p->expires_us)
+    if (tsr_participant_lapsed(p, tsr_conference_now_us(reg)))
         return TSR_ERR_AUTH;
     return 0;
 }
@@ -531,7 +553,7 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
     g_hash_table_iter_init(&it, reg->participants);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         struct tsr_participant *p = v;
-        if (now >= p->expires_us)
+        if (tsr_participant_lapsed(p, now))
             g_ptr_array_add(ids, g_strdup(p->id));
     }
     for (guint i = 0; i < ids->len; i++) {
@@ -558,21 +580,6 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
 }
 
 /* --- join ------------------------------------------------------------------------ */
-
-static bool display_name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(name, (gssize)n, NULL))
-        return false;
-    bool visible = false;
-    for (const char *s = name; *s; s = g_utf8_next_char(s)) {
-        gunichar ch = g_utf8_get_char(s);
-        if (g_unichar_iscntrl(ch))
-            return false;
-        visible |= !g_unichar_isspace(ch);
-    }
-    return visible;
-}
 
 /* Decides the role from the PIN, or the refusal. */
 static enum tsr_conference_refusal pick_role(const struct conf_def *d, const char *pin,
@@ -653,9 +660,10 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
                                          const struct tsr_conference_join_request *req,
                                          struct conf_def *def, enum tsr_role *role, char **msg)
 {
-    if (!alias_valid(req->alias) || !display_name_valid(req->display_name)) {
-        *msg = g_strdup("conference alias must be 1-64 of A-Z a-z 0-9 . _ - and display name "
-                        "1-128 bytes of printable UTF-8");
+    if (!tsr_conference_alias_valid(req->alias) ||
+        !tsr_conference_display_name_valid(req->display_name)) {
+        *msg = g_strdup(tsr_conference_alias_valid(req->alias) ? TSR_CONFERENCE_DISPLAY_NAME_RULE
+                                                               : TSR_CONFERENCE_ALIAS_RULE);
         return TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
     }
     struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
@@ -723,7 +731,7 @@ void tsr_conference_count_refusal(enum tsr_conference_refusal r)
 static void join_refused(const char *alias, enum tsr_conference_refusal r, const char *msg)
 {
     tsr_conference_count_refusal(r);
-    TSR_LOG(TSR_LOG_INFO, alias && alias_valid(alias) ? alias : NULL, "join refused: %s (%s)",
+    TSR_LOG(TSR_LOG_INFO, tsr_conference_alias_valid(alias) ? alias : NULL, "join refused: %s (%s)",
             tsr_conference_refusal_code(r), msg);
 }
 
@@ -745,6 +753,9 @@ static enum tsr_conference_refusal join_start(struct tsr_conference_registry *re
         c = conference_new(reg, &def);
     c->pending_joins++;
     tsr_participant_new(p, c, req->display_name, role);
+    (*p)->holder = req->holder; /* held from now; released if the join does not complete */
+    if (req->holder)
+        req->holder->ops->ref(req->holder);
     return TSR_CONFERENCE_REFUSAL_NONE;
 }
 
@@ -756,6 +767,8 @@ static void join_admit(struct tsr_participant *p, bool with_media)
     c->pending_joins--;
     c->ever_joined = true;
     p->has_media = with_media;
+    if (p->holder && p->holder->ops->joined)
+        p->holder->ops->joined(p->holder, p);
     g_ptr_array_add(c->participants, p);
     g_hash_table_insert(reg->participants, p->id, p);
     update_gauges(reg);

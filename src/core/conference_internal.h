@@ -78,11 +78,14 @@ struct tsr_participant {
     bool media_pending;       /* an attach_media is in flight */
     int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
     int64_t joined_at_s;      /* unix seconds */
-    int64_t expires_us;
+    int64_t expires_us; /* the token's lapse; ignored while bound (see holder) */
+    struct tsr_participant_holder *holder; /* ref held; NULL: a lease nobody holds */
     void *media_data;
 };
 
 int64_t tsr_conference_now_us(const struct tsr_conference_registry *reg);
+/* True when p's token has lapsed at now_us (never while it is BOUND). */
+bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us);
 void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_type type,
                          const char *participant_id, json_t *data_stolen);
 /* The conference lost its last participant: start the empty timer or end it now. */

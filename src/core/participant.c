@@ -72,6 +72,10 @@ void tsr_participant_free(struct tsr_participant **p)
 {
     if (!p || !*p)
         return;
+    /* A join that never completed lets its holder go without a word (a leave took
+     * the holder already). */
+    if ((*p)->holder)
+        (*p)->holder->ops->unref((*p)->holder);
     /* The token is a credential: do not leave it in freed memory. */
     memset((*p)->token, 0, sizeof(*p)->token);
     g_free(*p);
@@ -103,9 +107,29 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT, p->id,
                         json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name", p->display_name,
                                   "reason", tsr_leave_reason_name(reason)));
+    struct tsr_participant_holder *h = g_steal_pointer(&p->holder);
+    if (h && h->ops->left)
+        h->ops->left(h, p, reason);
+    if (h)
+        h->ops->unref(h);
     tsr_participant_free(&p);
     if (c->participants->len == 0)
         tsr_conference_became_empty(c);
+}
+
+struct tsr_participant_holder *tsr_participant_holder(const struct tsr_participant *p)
+{
+    return p->holder;
+}
+
+enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_participant *p)
+{
+    return p->holder ? p->holder->liveness : TSR_PARTICIPANT_LEASE;
+}
+
+bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us)
+{
+    return tsr_participant_liveness(p) == TSR_PARTICIPANT_LEASE && now_us >= p->expires_us;
 }
 
 int64_t tsr_participant_refresh(struct tsr_participant *p)

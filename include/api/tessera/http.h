@@ -51,11 +51,13 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body);
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Purpose: what every front does before it writes an error in its own envelope:
- * count it in `metric`{code="<code>"} (help text `help`) and log method, path,
- * status and text at debug. Thread: the API loop. */
-void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
-                         const char *code, unsigned status, const char *text);
+/* The built-in routes as a front (include/tessera/front.h): the plain error shape
+ * and its counter; fronts with the same shape use tsr_http_write_error. */
+struct tsr_front_desc;
+struct tsr_front_error;
+extern const struct tsr_front_desc tsr_http_front;
+/* Purpose: write {"error": e->code, "message": e->text} with e->status (not counted). */
+void tsr_http_write_error(SoupServerMessage *msg, const struct tsr_front_error *e);
 
 /* Purpose: set Retry-After: `seconds` on the response (a refusal that passes, such
  * as a server at capacity). Thread: the API loop. */
@@ -69,15 +71,16 @@ SoupServerMessage *tsr_http_pause(SoupServerMessage *msg);
  * *msg, accepts NULL. A connection that closed meanwhile is skipped quietly. */
 void tsr_http_resume(SoupServerMessage **msg);
 
-/* Purpose: parse the request body as a JSON object of at most max_bytes.
+/* Purpose: parse the request body as a JSON object of at most max_bytes, duplicate
+ * keys refused (tsr_front_parse_json).
  * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),
  * TSR_ERR_INVALID (not JSON / not an object); on failure *err_text is a newly
  * allocated message for the client (g_free). */
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text);
 
 /* Purpose: add the CORS headers the browser APIs need (any origin, the usual methods
- * and headers); answer OPTIONS preflights with 204. Returns 1 when msg was a preflight
- * (already answered), else 0. */
+ * and headers: tsr_http_front's policy); answer OPTIONS preflights with 204.
+ * Returns 1 when msg was a preflight (already answered), else 0. */
 int tsr_http_cors(SoupServerMessage *msg);
 
 #endif

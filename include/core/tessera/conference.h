@@ -40,6 +40,22 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+/* The alias and display-name rules, as fronts quote them in a refusal. */
+#define TSR_CONFERENCE_ALIAS_RULE                                                              \
+    "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
+#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks"
+
+/* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.'. NULL is invalid. Pure; thread: any. */
+bool tsr_conference_alias_valid(const char *alias);
+/* Purpose: whether ch may appear in an alias at all (fronts that map foreign ids
+ * onto aliases use it to tell an alias-shaped id from one to hash). */
+bool tsr_conference_alias_char(char ch);
+/* Purpose: the one display-name rule: 1..TSR_CONFERENCE_NAME_MAX bytes of valid
+ * UTF-8, no control characters, at least one visible character. Pure. */
+bool tsr_conference_display_name_valid(const char *name);
+
 /* Wrong PINs allowed per conference per window before joins needing a PIN are
  * refused until the window ends: a 4-digit PIN would otherwise fall to 10,000
  * requests in seconds. Right PINs reset nothing, so guessing cannot be mixed in. */
@@ -68,6 +84,7 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
                                       * media: the configured cap, or the measured load */
 };
+#define TSR_CONFERENCE_REFUSAL_COUNT (TSR_CONFERENCE_REFUSAL_CAPACITY + 1)
 
 /* Why a participant left; carried in the participant_left event. */
 enum tsr_leave_reason {
@@ -261,6 +278,27 @@ int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const
 int tsr_conference_registry_load_file(struct tsr_conference_registry *reg, const char *path,
                                       char **err);
 
+/* One conference definition; strings borrowed for the call. NULL name: the alias;
+ * NULL PINs: none; NULL layout: the registry's default; max_participants 0: the
+ * registry's default (ad hoc limit). */
+struct tsr_conference_definition {
+    const char *alias;
+    const char *name;
+    const char *host_pin;
+    const char *guest_pin;
+    const char *layout;
+    int64_t max_participants;
+};
+/* Purpose: define (or redefine) one conference, with the checks of load_json: a
+ * front that creates rooms (inLive) makes its alias joinable with ad hoc
+ * conferences off. Returns 0, or TSR_ERR_CONFIG with *err (g_free) saying why;
+ * nothing changes on failure. A live conference keeps its settings. */
+int tsr_conference_registry_define(struct tsr_conference_registry *reg,
+                                   const struct tsr_conference_definition *def, char **err);
+/* Purpose: forget the definition of `alias` (a live conference keeps running until
+ * it ends); unknown aliases are ignored. */
+void tsr_conference_registry_undefine(struct tsr_conference_registry *reg, const char *alias);
+
 /* Purpose: lapse expired tokens and remove conferences empty for long enough.
  * Called by the registry's timer; tests call it after moving their clock. */
 void tsr_conference_registry_sweep(struct tsr_conference_registry *reg);
@@ -332,6 +370,42 @@ int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const
 /* Purpose: drop a subscription; unknown ids are ignored. Safe inside a callback. */
 void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id);
 
+/* --- who holds a participant: the seam to the fronts ---------------------------
+ * A front joins each participant with a holder (its session object) and says how
+ * the participant stays alive. LEASE: by its token, which lapses token_ttl_s after
+ * the last tsr_participant_refresh (the native and Pexip APIs, whose clients
+ * refresh). BOUND: as long as the front's connection is (a WebSocket, a registered
+ * inLive client); the token never lapses and the front makes the participant
+ * leave when the connection goes. The core holds a reference to the holder from
+ * the start of the join until the participant leaves (a join refused or undone on
+ * the way lets it go without a word), and tells it the participant left, whatever
+ * the reason (kick, media failure, lapse, end, shutdown). */
+enum tsr_participant_liveness {
+    TSR_PARTICIPANT_LEASE = 0,
+    TSR_PARTICIPANT_BOUND,
+};
+
+struct tsr_participant_holder;
+
+/* Called on the API loop. */
+struct tsr_participant_holder_ops {
+    void (*ref)(struct tsr_participant_holder *h);
+    void (*unref)(struct tsr_participant_holder *h);
+    /* p was admitted with this holder (before participant_joined is emitted and
+     * the join's done runs); p is borrowed until left. May be NULL. */
+    void (*joined)(struct tsr_participant_holder *h, struct tsr_participant *p);
+    /* p has left (participant_left was emitted); p is readable during the call
+     * only, and already out of every table. May be NULL. */
+    void (*left)(struct tsr_participant_holder *h, struct tsr_participant *p,
+                 enum tsr_leave_reason reason);
+};
+
+/* Embedded in the front's session object; ops is static. */
+struct tsr_participant_holder {
+    const struct tsr_participant_holder_ops *ops;
+    enum tsr_participant_liveness liveness;
+};
+
 /* A join request; all strings borrowed. offer_sdp NULL: a roster-only participant
  * (signalling and events without media, e.g. a control panel). */
 struct tsr_conference_join_request {
@@ -343,6 +417,9 @@ struct tsr_conference_join_request {
      * calls next): the capacity check applies now, so the refusal comes before the
      * participant is listed. attach_media checks again. */
     bool media_expected;
+    /* Who holds the participant (referenced from the start of the join, see
+     * struct tsr_participant_holder); NULL: a token lease nobody is told about. */
+    struct tsr_participant_holder *holder;
 };
 
 /* Purpose: admit a participant: find or create the conference, check PIN, lock and
@@ -432,7 +509,12 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
 /* Purpose: p leaves: media detached, participant_left emitted, p freed (the
  * pointer is dangling on return). */
 void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reason);
-/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds. */
+/* Purpose: the holder p joined with (borrowed), or NULL. */
+struct tsr_participant_holder *tsr_participant_holder(const struct tsr_participant *p);
+/* Purpose: how p stays alive: its holder's liveness, LEASE without a holder. */
+enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_participant *p);
+/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds.
+ * A BOUND participant does not lapse whatever its expiry says. */
 int64_t tsr_participant_refresh(struct tsr_participant *p);
 /* The calls below complete by callback (see "asynchronous calls"): `done` gets the
  * result later on the API loop, *call (may be NULL) the handle. Strings are
