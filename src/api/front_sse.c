@@ -9,6 +9,7 @@
  * buffered without bound; EventSource clients reconnect and get a fresh snapshot.
  * Home thread: the API loop. */
 #include <tessera/front.h>
+#include <tessera/http.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
@@ -62,7 +63,7 @@ static void drop(struct tsr_front_stream *s)
             s->backlog);
     s->ended = true;
     stop_keepalive(s);
-    GSocket *sock = soup_server_message_get_socket(s->msg);
+    GSocket *sock = tsr_http_message_socket(s->msg);
     if (sock)
         g_socket_shutdown(sock, TRUE, TRUE, NULL);
     soup_server_message_unpause(s->msg);

@@ -33,6 +33,10 @@ struct tsr_http_options {
 int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
                       const struct tsr_http_options *opts);
 
+/* Purpose: the socket under msg's connection (to shut down a reader that fell
+ * behind), or NULL. Borrowed: valid while the connection lives. Any thread. */
+GSocket *tsr_http_message_socket(SoupServerMessage *msg);
+
 /* Purpose: stop listening, drop every connection, free. Accepts NULL; NULLs *p. */
 void tsr_http_free(struct tsr_http **p);
 
