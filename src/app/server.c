@@ -125,8 +125,15 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_conference_registry *reg = NULL;
     struct tsr_media_engine *engine = NULL;
     void *state[G_N_ELEMENTS(fronts)] = {0};
-    rc = tsr_http_new_with(&http, host, port,
-                           &(struct tsr_http_options){.listen_backlog = (int)cfg->listen_backlog});
+    struct tsr_http_options hopts = {
+        .listen_backlog = (int)cfg->listen_backlog,
+        .limits = {.max_connections = (int)cfg->max_connections,
+                   .max_connections_per_address = (int)cfg->max_connections_per_address,
+                   .idle_timeout_s = (int)cfg->idle_timeout_s,
+                   .max_body_bytes = (size_t)cfg->max_body_bytes,
+                   .trusted_proxies = cfg->trusted_proxies},
+    };
+    rc = tsr_http_new_with(&http, host, port, &hopts);
     if (rc == 0)
         rc = start_conferences(cfg, &engine, &reg);
     if (rc == 0)

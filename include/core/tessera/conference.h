@@ -412,6 +412,10 @@ struct tsr_conference_join_request {
     const char *alias;
     const char *display_name;
     const char *pin;
+    /* Where the request came from (IP address; behind a trusted proxy the address
+     * it names): wrong PINs are limited per conference and address, so guessing
+     * from one address never locks out another. NULL: unknown (one shared slot). */
+    const char *client_address;
     const char *offer_sdp;
     /* No offer yet, but media follows at once (a Pexip request_token, whose app
      * calls next): the capacity check applies now, so the refusal comes before the
