@@ -168,7 +168,8 @@ static bool parse_create(struct tsr_inlive_req *r, const char **id, const char *
     *id = *id ? *id : "";
     *name = *name ? *name : "";
     bad = bad || (**id && !id_ok(*id)) || strlen(*name) > TSR_CONFERENCE_NAME_MAX ||
-          !g_utf8_validate(*name, -1, NULL);
+          !g_utf8_validate(*name, -1, NULL) ||
+          (**name && !tsr_conference_display_name_valid(*name));
     if (bad) {
         tsr_front_req_fail(&r->req, 400, "invalid_request_body",
                            "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "

@@ -44,7 +44,8 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_RULE                                                              \
     "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
 #define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
-    "a display name is 1-128 bytes of printable UTF-8, not only blanks"
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks or zero-width "     \
+    "characters, without direction overrides"
 
 /* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
  * [A-Za-z0-9._-], not starting with '.'. NULL is invalid. Pure; thread: any. */
