@@ -13,6 +13,7 @@
 #include <tessera/net_loops.h>
 #include <tessera/pexip_api.h>
 #include <tessera/probe.h>
+#include <tessera/sip_front.h>
 #include <tessera/ws_signalling.h>
 
 #include <glib-unix.h>
@@ -54,13 +55,14 @@ static void log_probe(const struct tsr_config *cfg)
 }
 
 /* Every way in, started in this order and stopped in the reverse one (sockets
- * first, so their participants leave while the registry still exists). A new front
- * (SIP) is one more entry. */
+ * first, so their participants leave while the registry still exists). The SIP
+ * front is absent (NULL state) with [sip] enabled = false. */
 static const struct tsr_front_ops *const fronts[] = {
     &tsr_native_front,
     &tsr_inlive_front,
     &tsr_pexip_front,
     &tsr_ws_front,
+    &tsr_sip_front,
 };
 
 /* The media engine and the conference registry wired to it. */

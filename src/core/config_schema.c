@@ -137,6 +137,15 @@ static const struct tsr_config_key schema[] = {
     INT_KEY("mixer", "max_load_percent", mixer_max_load_percent, 0, 100, "80",
             "Refuse joins with media while composing+encoding keeps more than this % of the "
             "usable cores busy; 0 = off."),
+    BOOL_KEY("sip", "enabled", sip_enabled, "true",
+             "Answer SIP calls: sip:ALIAS@host joins conference ALIAS (room systems, "
+             "softphones, SIP trunks and gateways)."),
+    HOSTPORT_KEY("sip", "listen", sip_listen, "0.0.0.0:5060",
+                 "Address and port of the SIP listener (UDP and/or TCP as transports says); "
+                 "open it in firewalls together with the [webrtc] RTP port range."),
+    ENUM_KEY("sip", "transports", sip_transports, "udp,tcp|udp|tcp", "udp,tcp",
+             "SIP transports to listen on; UDP is what most endpoints use, TCP carries "
+             "large INVITEs (many codecs, SRTP keys) without fragmentation."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

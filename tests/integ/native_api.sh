@@ -31,6 +31,8 @@ level = info
 [conferences]
 allow_adhoc = false
 file = $TMP/conferences.json
+[sip]
+enabled = false
 [mixer]
 max_participants = 2
 [webrtc]

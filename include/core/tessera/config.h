@@ -86,6 +86,10 @@ struct tsr_config {
     int64_t mixer_net_threads;
     int64_t mixer_max_participants;
     int64_t mixer_max_load_percent;
+    /* [sip] */
+    bool sip_enabled;
+    char sip_listen[TSR_CONFIG_STR_MAX];
+    char sip_transports[16];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */
