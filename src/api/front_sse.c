@@ -27,7 +27,54 @@ struct tsr_front_stream {
     size_t backlog; /* appended - written */
     bool ended;     /* the last chunk is written or the stream was dropped */
     bool finished;  /* the connection is done */
+    char *owner;    /* "front|participant" while counted against its owner's cap */
 };
+
+/* Open streams per owner, oldest first: "front|participant" -> GQueue of streams.
+ * API loop only (every stream lives there). */
+static GHashTable *owners;
+
+static void owner_forget(struct tsr_front_stream *s)
+{
+    if (!s->owner)
+        return;
+    GQueue *q = g_hash_table_lookup(owners, s->owner);
+    if (q) {
+        g_queue_remove(q, s);
+        if (g_queue_is_empty(q))
+            g_hash_table_remove(owners, s->owner); /* frees q */
+    }
+    g_free(s->owner);
+    s->owner = NULL;
+}
+
+void tsr_front_stream_set_owner(struct tsr_front_stream *s, const char *participant_id)
+{
+    if (!owners)
+        owners =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_queue_free);
+    owner_forget(s);
+    s->owner = g_strdup_printf("%s|%s", s->front->name, participant_id);
+    GQueue *q = g_hash_table_lookup(owners, s->owner);
+    if (!q) {
+        q = g_queue_new();
+        g_hash_table_insert(owners, g_strdup(s->owner), q);
+    }
+    g_queue_push_tail(q, s);
+    /* Past the cap the oldest goes: a client that reconnects before its old stream
+     * is noticed dead keeps working; one that opens thousands holds only the cap. */
+    while (g_queue_get_length(q) > TSR_FRONT_MAX_STREAMS_PER_PARTICIPANT) {
+        struct tsr_front_stream *old = g_queue_pop_head(q);
+        g_free(old->owner);
+        old->owner = NULL;
+        char labels[64];
+        g_snprintf(labels, sizeof labels, "front=\"%s\"", s->front->name);
+        tsr_counter_inc(tsr_metrics_counter("tessera_sse_streams_superseded_total", labels,
+                                            "Event streams ended because their participant opened "
+                                            "more than the cap allows (oldest first), by front."));
+        tsr_front_stream_end(old);
+    }
+}
 
 static void count_gauge(const struct tsr_front_desc *d, double delta)
 {
@@ -139,6 +186,7 @@ static void on_finished(SoupServerMessage *msg, gpointer user)
     s->finished = true;
     s->ended = true;
     stop_keepalive(s);
+    owner_forget(s); /* no longer open: it does not count against the cap */
     if (s->on_closed)
         s->on_closed(s, s->user); /* may free s */
 }
@@ -192,6 +240,7 @@ void tsr_front_stream_free(struct tsr_front_stream **sp)
     if (!sp || !*sp)
         return;
     struct tsr_front_stream *s = *sp;
+    owner_forget(s);
     tsr_front_stream_end(s);
     stop_keepalive(s);
     g_signal_handlers_disconnect_by_data(s->msg, s);

@@ -304,6 +304,7 @@ void tsr_pex_events_open(struct tsr_pexip_api *api, SoupServerMessage *msg,
     g_strlcpy(s->participant_id, tsr_participant_id(p), sizeof s->participant_id);
     s->out = tsr_front_stream_open(&tsr_pexip_front_desc, msg, on_closed, s);
     g_ptr_array_add(api->streams, s);
+    tsr_front_stream_set_owner(s->out, s->participant_id);
     send_sync(api, s, c);
     json_t *l = layout_json(c);
     stream_send(s, "layout", l);

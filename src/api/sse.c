@@ -57,6 +57,7 @@ void tsr_sse_open(struct tsr_native_api *api, SoupServerMessage *msg, struct tsr
     g_strlcpy(s->participant_id, tsr_participant_id(p), sizeof s->participant_id);
     s->out = tsr_front_stream_open(&tsr_native_front_desc, msg, on_closed, s);
     g_ptr_array_add(api->streams, s);
+    tsr_front_stream_set_owner(s->out, s->participant_id);
     json_t *snap = tsr_conference_to_json(c, true);
     json_object_set_new(snap, "you", json_string(tsr_participant_id(p)));
     tsr_front_stream_send(s->out, "snapshot", snap);

@@ -31,6 +31,9 @@ level = info
 [conferences]
 allow_adhoc = false
 file = $TMP/conferences.json
+# longer than this test takes on a loaded machine (it ran 240 s at load 20 and the
+# host's unrefreshed lease ran out); the refresh check reads this value back
+token_ttl_s = 900
 [sip]
 enabled = false
 [mixer]
@@ -129,7 +132,7 @@ expect POST /participants/$GUEST_ID/leave '' "$HOST" 403 forbidden
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "$GUEST" 409 no_media
 expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST" 400 bad_request
 expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 200 ""
-echo "$BODY" | grep -q '"expires_in":120' || fail "refresh: $BODY"
+echo "$BODY" | grep -q '"expires_in":900' || fail "refresh: $BODY"
 
 # --- roster visibility, SSE ---
 expect GET /conferences/board "" "" 200 ""
@@ -142,6 +145,17 @@ curl -s -N --max-time 60 "$B/conferences/board/events?token=$GUEST" > "$TMP/sse"
 SSE=$!
 for _ in $(seq 100); do grep -q '^event: snapshot' "$TMP/sse" && break; sleep 0.1; done
 grep -q '^event: snapshot' "$TMP/sse" || fail "no SSE snapshot: $(cat "$TMP/sse")"
+# At most 4 event streams per participant: a fifth ends the oldest.
+CAPS=()
+for i in 1 2 3 4 5; do
+  curl -s -N --max-time 60 "$B/conferences/board/events?token=$HOST" > "$TMP/cap$i" &
+  CAPS+=($!)
+  for _ in $(seq 100); do grep -q '^event: snapshot' "$TMP/cap$i" && break; sleep 0.1; done
+done
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/metrics" | grep -q 'tessera_sse_streams_superseded_total{front="native"} 1' && break; sleep 0.1; done
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -q 'tessera_sse_streams_superseded_total{front="native"} 1' || fail "a fifth stream did not end the oldest"
+wait "${CAPS[0]}" # the oldest one's response ended
+kill "${CAPS[@]:1}" 2>/dev/null; wait "${CAPS[@]:1}" 2>/dev/null
 expect GET "/conferences/board/events?token=nope" "" "" 401 bad_token
 expect GET "/conferences/open/events?token=$GUEST" "" "" 403 forbidden
 

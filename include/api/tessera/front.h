@@ -239,6 +239,12 @@ void tsr_front_stream_send(struct tsr_front_stream *s, const char *event, const 
 void tsr_front_stream_write(struct tsr_front_stream *s, const char *text);
 /* Purpose: write the last chunk; the connection then finishes (on_closed). */
 void tsr_front_stream_end(struct tsr_front_stream *s);
+/* Event streams one participant may hold open on one front. */
+#define TSR_FRONT_MAX_STREAMS_PER_PARTICIPANT 4
+/* Purpose: count s against participant_id's cap on its front; past
+ * TSR_FRONT_MAX_STREAMS_PER_PARTICIPANT the participant's oldest stream is ended
+ * (counted in tessera_sse_streams_superseded_total{front}). */
+void tsr_front_stream_set_owner(struct tsr_front_stream *s, const char *participant_id);
 bool tsr_front_stream_ended(const struct tsr_front_stream *s);
 /* Purpose: bytes written to s that the socket has not taken yet. */
 size_t tsr_front_stream_backlog(const struct tsr_front_stream *s);
