@@ -77,6 +77,7 @@ struct tsr_participant {
     bool has_media;
     bool media_pending;       /* an attach_media is in flight */
     int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
+    unsigned candidates;      /* trickled remote candidates taken (capped) */
     int64_t joined_at_s;      /* unix seconds */
     int64_t expires_us; /* the token's lapse; ignored while bound (see holder) */
     struct tsr_participant_holder *holder; /* ref held; NULL: a lease nobody holds */

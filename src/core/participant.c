@@ -223,10 +223,21 @@ void tsr_participant_add_candidate(struct tsr_participant *p, const char *candid
                (candidate[0] && !g_str_has_prefix(candidate, "candidate:"));
     /* ICE-lite media that ignores trickle is allowed: 0 without asking it. */
     bool wired = reg->opts.media && reg->opts.media->add_candidate;
-    if (p->has_media && (bad || !wired)) {
+    /* A real agent trickles a few dozen; past the cap they are refused, so one
+     * participant cannot grow its ICE agent without bound. */
+    bool over = !bad && candidate[0] && ++p->candidates > TSR_PARTICIPANT_MAX_CANDIDATES;
+    if (over)
+        tsr_counter_inc(tsr_metrics_counter("tessera_candidates_refused_total", NULL,
+                                            "Trickled candidates refused: past the per-participant "
+                                            "cap."));
+    if (p->has_media && (bad || over || !wired)) {
         struct tsr_conference_call *now =
             tsr_call_new(reg, TSR_CALL_CANDIDATE, p, done, user, handle);
-        tsr_call_fail(now, bad ? TSR_ERR_INVALID : 0, TSR_CONFERENCE_REFUSAL_NONE, NULL);
+        tsr_call_fail(now,
+                      bad    ? TSR_ERR_INVALID
+                      : over ? TSR_ERR_FULL
+                             : 0,
+                      TSR_CONFERENCE_REFUSAL_NONE, NULL);
         return;
     }
     struct tsr_conference_call *call = media_call(p, TSR_CALL_CANDIDATE, true, done, user, handle);
@@ -402,8 +413,8 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I}", "id", p->id, "display_name",
-                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest",
-                     "muted", p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
+                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted",
+                     p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
                      "hand_raised_at", (json_int_t)p->hand_raised_at_s);
 }
 

@@ -261,6 +261,32 @@ static void test_leave_while_calls_out(void)
     g_free(q_attach.sdp);
 }
 
+/* A participant trickles at most TSR_PARTICIPANT_MAX_CANDIDATES candidates: the
+ * next is refused with TSR_ERR_FULL without reaching media. */
+static void test_candidate_cap(void)
+{
+    struct tsr_conference_registry *reg = registry_new(0);
+    struct tsr_participant *q = roster_join(reg, "c", "Cy");
+    struct seen att = {0}, cand = {0}, over = {0};
+    tsr_participant_attach_media(q, "offer", on_done, &att, NULL);
+    media_answer(0, "answer");
+    const char *line = "candidate:1 1 udp 1 192.0.2.1 9 typ host";
+    for (int i = 0; i < TSR_PARTICIPANT_MAX_CANDIDATES; i++) {
+        tsr_participant_add_candidate(q, line, "0", 0, on_done, &cand, NULL);
+        g_assert_cmpuint(media.n, ==, 1);
+        media_answer(0, NULL);
+    }
+    tsr_participant_add_candidate(q, line, "0", 0, on_done, &over, NULL);
+    g_assert_cmpuint(media.n, ==, 0); /* not handed to media */
+    run_due();
+    g_assert_cmpint(cand.n_done, ==, TSR_PARTICIPANT_MAX_CANDIDATES);
+    g_assert_cmpint(cand.rc, ==, 0);
+    g_assert_cmpint(over.n_done, ==, 1);
+    g_assert_cmpint(over.rc, ==, TSR_ERR_FULL);
+    tsr_conference_registry_free(&reg);
+    g_free(att.sdp);
+}
+
 /* Freeing the registry finishes what is still out, from inside the free. */
 static void test_registry_free_finishes_calls(void)
 {
@@ -290,6 +316,7 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_call/pending_join_keeps_conference",
                     test_pending_join_keeps_conference);
     g_test_add_func("/conference_call/leave_while_calls_out", test_leave_while_calls_out);
+    g_test_add_func("/conference_call/candidate_cap", test_candidate_cap);
     g_test_add_func("/conference_call/registry_free_finishes_calls",
                     test_registry_free_finishes_calls);
     int rc = g_test_run();

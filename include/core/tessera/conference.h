@@ -527,6 +527,8 @@ int64_t tsr_participant_refresh(struct tsr_participant *p);
  * while a call is in flight gets rc TSR_ERR_STATE for it — except a candidate,
  * which media had taken before its media went: rc 0. */
 
+/* Remote candidates one participant may trickle; more get TSR_ERR_FULL. */
+#define TSR_PARTICIPANT_MAX_CANDIDATES 200
 /* Purpose: hand a trickled candidate to media. rc 0, TSR_ERR_INVALID, TSR_ERR_STATE
  * (p has no media). done may be NULL (nobody wants the outcome). */
 void tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
