@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glib.h>
+#include <malloc.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -184,6 +186,16 @@ static void raise_fd_limit(void)
     }
 }
 
+/* glibc gives each thread that allocates under contention an arena of its own, up
+ * to 8 per core; with net loops, mixers, encoder pools and audio threads the
+ * freed memory of past conferences stays spread over dozens of them. Two per
+ * core keeps allocation parallel and lets malloc_trim() return the rest. */
+static void limit_arenas(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, (int)(cores > 0 ? 2 * cores : 2));
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
@@ -208,6 +220,7 @@ int main(int argc, char **argv)
         rc = run_probe(&cfg, cli.json);
     else {
         raise_fd_limit();
+        limit_arenas();
         rc = tsr_server_run(&cfg) == 0 ? 0 : 1;
     }
     tsr_metrics_reset();

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #define MAX_LAG_US 200000 /* behind by more than this: skip ticks instead of bursting */
@@ -285,6 +286,10 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     tsr_mix_cmd_free(m->audio_stop);
     free(m->log_ctx);
     free(m);
+    /* A conference's encoders, canvases and frame pools were spread over the
+     * arenas of its threads: hand what is free back to the system, so RSS follows
+     * the conferences that are live rather than the peak. */
+    malloc_trim(0);
 }
 
 void tsr_conf_mixer_unref_cb(void *m)
