@@ -286,11 +286,126 @@ static void handle_conference_action(struct req *r, const char *alias, const cha
     reply_host_rc(r, rc, tsr_conference_to_json(c, false));
 }
 
+/* --- recording and streams ---------------------------------------------------- */
+
+/* The host's conference, when the token is a host's in `alias`; else replied. */
+static struct tsr_participant *output_actor(struct req *r, const char *alias, bool body)
+{
+    struct tsr_participant *a = actor(r, false);
+    if (!a || (body && !read_body(r)))
+        return NULL;
+    if (strcmp(tsr_conference_alias(tsr_participant_conference(a)), alias) != 0) {
+        tsr_http_reply_error(r->msg, 403, "forbidden", "the token is for another conference");
+        return NULL;
+    }
+    if (tsr_participant_role(a) != TSR_ROLE_HOST) {
+        tsr_http_reply_error(r->msg, 403, "forbidden", "only a host may record or stream");
+        return NULL;
+    }
+    return a;
+}
+
+static void reply_output_error(struct req *r, int rc, char *err, const char *state_code,
+                               const char *state_msg)
+{
+    if (rc == TSR_ERR_STATE)
+        tsr_http_reply_error(r->msg, 409, state_code, "%s", state_msg);
+    else if (rc == TSR_ERR_UNSUPPORTED)
+        tsr_http_reply_error(r->msg, 503, "unavailable",
+                             "recording is disabled ([recording] dir) or media is not wired");
+    else
+        tsr_http_reply_error(r->msg, 500, "output_failed", "%s", err ? err : tsr_strerror(rc));
+    g_free(err);
+}
+
+static void handle_recording(struct req *r, const char *alias)
+{
+    struct tsr_participant *a = output_actor(r, alias, true);
+    if (!a)
+        return;
+    bool bad = false;
+    const char *action = body_string(r, "action", &bad);
+    bool start = action && strcmp(action, "start") == 0;
+    if (!action || (!start && strcmp(action, "stop") != 0)) {
+        tsr_http_reply_error(r->msg, 400, "bad_request", "body needs \"action\": start or stop");
+        return;
+    }
+    struct tsr_conference *c = tsr_participant_conference(a);
+    char *err = NULL;
+    int rc = start ? tsr_conference_start_recording(c, a, &err) : tsr_conference_stop_recording(a);
+    if (rc) {
+        reply_output_error(r, rc, err, start ? "already_recording" : "not_recording",
+                           start ? "a recording is running" : "nothing is being recorded");
+        return;
+    }
+    json_t *conf = tsr_conference_to_json(c, false);
+    tsr_http_reply_json(r->msg, start ? 201 : 200,
+                        json_pack("{s:O}", "recording", json_object_get(conf, "recording")));
+    json_decref(conf);
+}
+
+static void handle_stream_add(struct req *r, const char *alias)
+{
+    struct tsr_participant *a = output_actor(r, alias, true);
+    if (!a)
+        return;
+    bool bad = false;
+    const char *url = body_string(r, "url", &bad), *id = NULL;
+    char *err = NULL;
+    int rc = tsr_conference_add_stream(a, url, &id, &err);
+    if (rc == TSR_ERR_INVALID)
+        tsr_http_reply_error(r->msg, 400, "bad_url",
+                             "body needs \"url\": rtmp://host[:port]/app/key or rtmps://…");
+    else if (rc == TSR_ERR_FULL)
+        tsr_http_reply_error(r->msg, 409, "too_many_streams", "at most %d streams at once",
+                             TSR_CONFERENCE_STREAMS_MAX);
+    else if (rc)
+        reply_output_error(r, rc, err, "conflict", "");
+    else
+        tsr_http_reply_json(r->msg, 201, json_pack("{s:s}", "id", id));
+    if (rc == TSR_ERR_INVALID || rc == TSR_ERR_FULL)
+        g_free(err);
+}
+
+static void handle_stream_remove(struct req *r, const char *alias, const char *id)
+{
+    struct tsr_participant *a = output_actor(r, alias, false);
+    if (!a)
+        return;
+    if (tsr_conference_remove_stream(a, id) != 0)
+        tsr_http_reply_error(r->msg, 404, "no_such_stream", "no stream %s in this conference", id);
+    else
+        soup_server_message_set_status(r->msg, 204, NULL);
+}
+
+static void route_outputs(struct req *r, const char *alias, const char *action)
+{
+    if (r->n_seg == 4) {
+        if (strcmp(action, "streams") != 0)
+            tsr_http_reply_error(r->msg, 404, "not_found", "no such conference resource");
+        else if (!is_method(r, "DELETE"))
+            reply_method(r, "DELETE");
+        else
+            handle_stream_remove(r, alias, r->seg[3]);
+    } else if (!is_method(r, "POST")) {
+        reply_method(r, "POST");
+    } else if (strcmp(action, "recording") == 0) {
+        handle_recording(r, alias);
+    } else {
+        handle_stream_add(r, alias);
+    }
+}
+
 static void route_conference(struct req *r)
 {
     const char *alias = r->seg[1];
-    const char *action = r->n_seg == 3 ? r->seg[2] : NULL;
-    if (r->n_seg == 2) {
+    const char *action = r->n_seg >= 3 ? r->seg[2] : NULL;
+    if (action && (strcmp(action, "recording") == 0 || strcmp(action, "streams") == 0) &&
+        (r->n_seg == 3 || strcmp(action, "streams") == 0)) {
+        route_outputs(r, alias, action);
+    } else if (r->n_seg == 4) {
+        tsr_http_reply_error(r->msg, 404, "not_found", "no such conference resource");
+    } else if (r->n_seg == 2) {
         if (is_method(r, "GET") || is_method(r, "HEAD"))
             handle_conference_get(r, alias);
         else
@@ -433,7 +548,8 @@ static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *p
         empty_seg |= r.seg[i][0] == '\0';
     if (r.n_seg == 1 && strcmp(r.seg[0], "status") == 0)
         is_method(&r, "GET") ? handle_status(&r) : reply_method(&r, "GET");
-    else if (empty_seg || r.n_seg < 2 || r.n_seg > 3)
+    else if (empty_seg || r.n_seg < 2 || r.n_seg > 4 ||
+             (r.n_seg == 4 && strcmp(r.seg[0], "conferences") != 0))
         tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
     else if (strcmp(r.seg[0], "conferences") == 0)
         route_conference(&r);

@@ -290,6 +290,9 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
     case TSR_CONFERENCE_EVENT_MESSAGE:
         on_message(api, ev);
         break;
+    case TSR_CONFERENCE_EVENT_RECORDING:
+    case TSR_CONFERENCE_EVENT_STREAM:
+        break;
     case TSR_CONFERENCE_EVENT_ENDED:
         FOR_STREAMS(api, ev->alias, s)
             stream_end(s);

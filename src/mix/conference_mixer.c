@@ -18,6 +18,7 @@ void tsr_mix_cmd_free(struct mix_cmd *c)
     if (!c)
         return;
     tsr_media_peer_unref(&c->peer);
+    tsr_output_unref(&c->output);
     free(c->text);
     free(c);
 }
@@ -113,6 +114,8 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
         if (e && m->params.on_failed)
             m->params.on_failed(m->params.user, e->pid, c->text);
         break;
+    case MIX_CMD_OUTPUT_ADD:
+    case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_video_cmd(m, c); break;
     case MIX_CMD_STOP: break;
     }
 }
@@ -167,6 +170,7 @@ static gpointer mixer_main(gpointer data)
     while (m->peers->len)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
+    tsr_mix_outputs_video_free_all(m);
     return NULL;
 }
 
@@ -209,6 +213,8 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->peers = g_ptr_array_new();
     m->views = g_ptr_array_new();
     m->audio_peers = g_ptr_array_new();
+    m->outputs = g_ptr_array_new();
+    m->audio_outputs = g_ptr_array_new();
     m->shared_tiles = g_ptr_array_new();
     m->tick_due = g_ptr_array_new();
     m->tick_jobs = g_ptr_array_new();
@@ -273,6 +279,8 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     g_ptr_array_unref(m->tick_due);
     g_ptr_array_unref(m->tick_jobs);
     g_ptr_array_unref(m->audio_peers);
+    g_ptr_array_unref(m->outputs);       /* emptied by the threads as they stopped */
+    g_ptr_array_unref(m->audio_outputs);
     tsr_audio_mixer_free(&m->audio);
     g_mutex_clear(&m->stats_lock);
     g_mutex_clear(&m->talkers_lock);
@@ -334,6 +342,25 @@ void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool a
         else
             post(m, c);
     }
+}
+
+void tsr_conf_mixer_add_output(struct tsr_conf_mixer *m, struct tsr_output *out)
+{
+    for (int audio = 0; audio < 2; audio++) {
+        struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_OUTPUT_ADD, tsr_output_id(out), 0);
+        if (c)
+            c->output = tsr_output_ref(out);
+        if (audio)
+            tsr_mix_audio_post(m, c);
+        else
+            post(m, c);
+    }
+}
+
+void tsr_conf_mixer_remove_output(struct tsr_conf_mixer *m, uint32_t output_id)
+{
+    post(m, tsr_mix_cmd_new(MIX_CMD_OUTPUT_REMOVE, output_id, 0));
+    tsr_mix_audio_post(m, tsr_mix_cmd_new(MIX_CMD_OUTPUT_REMOVE, output_id, 0));
 }
 
 void tsr_conf_mixer_get_stats(struct tsr_conf_mixer *m, struct tsr_conf_mixer_stats *out)
