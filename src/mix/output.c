@@ -22,6 +22,9 @@
 #define PCM_SAMPLES 960
 #define TICK_US 20000
 #define H264_HEADERS_MAX 1024
+/* A push asks for a keyframe at least this often: a viewer joining the stream (or a
+ * service's ingest) starts at one; 2 s is what streaming services ask for. */
+#define STREAM_KEYFRAME_US 2000000
 
 enum item_type { ITEM_VIDEO, ITEM_AUDIO, ITEM_WAKE };
 
@@ -55,6 +58,7 @@ struct tsr_output {
     struct tsr_aac_encoder *aac;
     int64_t origin_us;     /* media-clock time of the output's zero; INT64_MIN: not started */
     int64_t aac_origin_us; /* media-clock time of the AAC encoder's first sample */
+    int64_t last_key_us;   /* media-clock time of the last keyframe written */
     bool need_key;
     enum tsr_output_state state;
 };
@@ -156,6 +160,10 @@ static int write_video(struct tsr_output *o, struct item *it)
             return rc;
     }
     o->need_key = false;
+    if (key)
+        o->last_key_us = it->t_us;
+    else if (o->params.kind == TSR_OUTPUT_STREAM && it->t_us - o->last_key_us >= STREAM_KEYFRAME_US)
+        atomic_store(&o->want_keyframe, 1);
     return tsr_muxer_write(o->mux, TSR_MUXER_VIDEO, it->pkt, it->t_us - o->origin_us, 0);
 }
 

@@ -89,6 +89,34 @@ function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 }
   return file;
 }
 
+/* A mono 16-bit WAV of `freq` Hz beeps (0.6 s on, 0.4 s off) for Chromium's fake
+ * microphone (--use-file-for-fake-audio-capture loops it). Beeps rather than a steady
+ * tone: the client's noise suppression learns a steady tone as noise and removes it. */
+function makeToneWav(file, freq, { seconds = 2, rate = 48000, amplitude = 0.4 } = {}) {
+  const n = seconds * rate;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) {
+    const on = (i % rate) < 0.6 * rate;
+    const v = on ? Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)) : 0;
+    data.writeInt16LE(v, i * 2);
+  }
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8, 'ascii');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([h, data]));
+  return file;
+}
+
 /* ---------- server ---------- */
 
 function freePort() {
@@ -147,6 +175,7 @@ async function startServer(opts = {}) {
   const env = { ...process.env, ASAN_OPTIONS: asan };
   const child = spawn(bin, ['--config', path.join(dir, 'tessera.conf')], { stdio: ['ignore', log, log], env });
   let exited = null;
+  let killed = false;
   const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -167,6 +196,13 @@ async function startServer(opts = {}) {
       const r = await fetch(`${url}/api/v1/status`);
       return r.json();
     },
+    pid: child.pid,
+    /* SIGKILL (a crash): stop() afterwards only collects the log. */
+    async kill() {
+      killed = true;
+      child.kill('SIGKILL');
+      await exitPromise;
+    },
     /* SIGTERM, then the exit status must be clean (ASan/LSan report leaks as 1). */
     async stop() {
       if (!exited) child.kill('SIGTERM');
@@ -180,7 +216,7 @@ async function startServer(opts = {}) {
       const text = fs.readFileSync(logFile, 'utf8');
       fs.mkdirSync(artifactsDir, { recursive: true });
       fs.writeFileSync(path.join(artifactsDir, `${path.basename(process.argv[1], '.js')}-server.log`), text);
-      if (res.code !== 0) throw new Error(`tessera exited with ${res.code ?? res.signal}:\n${text.slice(-4000)}`);
+      if (res.code !== 0 && !killed) throw new Error(`tessera exited with ${res.code ?? res.signal}:\n${text.slice(-4000)}`);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -189,12 +225,13 @@ async function startServer(opts = {}) {
 /* ---------- browser ---------- */
 
 /* One headless chromium with its own fresh profile and fake camera `y4m`. */
-async function launchBrowser(y4m) {
+async function launchBrowser(y4m, { wav } = {}) {
   if (!fs.existsSync(chromiumPath)) skip(`${chromiumPath} not found (install Debian's chromium)`);
   const { chromium } = loadPlaywright();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-chromium-'));
   const args = [...CHROMIUM_FLAGS];
   if (y4m) args.push(`--use-file-for-fake-video-capture=${y4m}`);
+  if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}`);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,
     headless: true,
@@ -293,6 +330,6 @@ function serveFiles(files) {
 
 module.exports = {
   assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
-  makeY4m, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
-  colourShares, serveFiles,
+  makeY4m, makeToneWav, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
+  colourShares, serveFiles, freePort,
 };
