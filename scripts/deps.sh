@@ -15,8 +15,10 @@ build_pkgs=(
   libnice-dev libgnutls28-dev libsrtp2-dev
 )
 # ffmpeg: reference pipelines and test inputs; clang + compiler-rt: fuzzers;
-# curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests.
-test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm)
+# curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests;
+# nginx + libnginx-mod-rtmp: the RTMP server the streaming test pushes to (started by
+# the test on its own port and prefix; the system service is never used).
+test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm nginx libnginx-mod-rtmp)
 
 want=("${build_pkgs[@]}")
 # curl + python3 read the runs' results, gnuplot-nox draws the capacity plot.

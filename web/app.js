@@ -21,6 +21,7 @@ const tessera = {
   talkers: [],
   recording: null,      // the running recording ({id, state, file}) or null
   streams: [],          // running streams ({id, state, url, reason})
+  outputEvents: [],     // every recording / stream event's data, in order
   events: [],           // names of SSE events received, in order
 };
 window.tessera = tessera;
@@ -347,6 +348,7 @@ function renderOutputs() {
 
 /* A recording or stream event: the state list follows; a failure is told. */
 function onOutput(kind, d) {
+  tessera.outputEvents.push({ kind, ...d });
   if (kind === 'recording') {
     tessera.recording = d.active ? d : null;
   } else {

@@ -198,6 +198,8 @@ void tsr_pex_route_participant(struct pex_req *r)
             handle_calls(r, a);
         return;
     }
+    if (strcmp(action, "disconnect") == 0 && tsr_pex_output_disconnect(r, a, r->seg[2]))
+        return;
     if (!(t = tsr_pex_target(r, a, r->seg[2])))
         return;
     if (strcmp(action, "message") != 0) {

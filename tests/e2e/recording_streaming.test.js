@@ -1,0 +1,199 @@
+/* Recording and live streaming of a conference of three Chromium participants,
+ * each with a camera of its own colour and a microphone of its own tone.
+ *
+ * 1. A host starts a recording by the native API; every page shows the indicator.
+ * 2. The host starts an RTMP stream to a private nginx-rtmp; pulled back with
+ *    ffmpeg it holds the composite (all three colours) and the three tones. nginx
+ *    is killed: the stream reports reconnecting; nginx comes back: the stream is
+ *    active again and pulls again.
+ * 3. The recording is stopped: one H.264 + one Opus stream, the duration of the
+ *    recording (± 1 s), all three colours in the pictures and the three tones.
+ * 4. A second recording runs while the server is SIGKILLed: the file still probes
+ *    and decodes up to a few seconds before the kill.
+ *
+ * Skipped (77) without media in the server, or without nginx and its RTMP module. */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./lib/harness');
+const mc = require('./lib/media_check');
+const rtmp = require('./lib/nginx_rtmp');
+
+const PEOPLE = [
+  { name: 'Red', rgb: [220, 40, 40], tone: 500 },
+  { name: 'Green', rgb: [40, 200, 60], tone: 800 },
+  { name: 'Blue', rgb: [40, 80, 230], tone: 1300 },
+];
+const REF_FREQS = [650, 1050, 1700]; // nobody sends these
+const ALIAS = 'e2e-recording';
+const PALETTE = PEOPLE.map((p) => p.rgb);
+
+function api(server, token) {
+  return async (method, rel, body) => {
+    const r = await fetch(`${server.url}/api/v1/conferences/${ALIAS}${rel}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+/* Waits until the conference state satisfies pred (its recording / streams). */
+async function waitState(call, pred, what, timeoutMs = 30000) {
+  let last = null;
+  await h.waitFor(async () => {
+    last = (await call('GET', '')).body;
+    return pred(last);
+  }, { timeoutMs, intervalMs: 250, what: `${what} (state ${JSON.stringify(last && { recording: last.recording, streams: last.streams })})` });
+  return last;
+}
+
+function assertColours(frames, what) {
+  const full = frames.filter((f) => f.every((share) => share >= 0.02));
+  console.log(`${what}: ${frames.length} pictures, ${full.length} with all three colours; last ${JSON.stringify(frames[frames.length - 1])}`);
+  h.assert.ok(full.length >= Math.min(3, frames.length - 1), `${what}: all three colours in too few pictures`);
+}
+
+function assertTones(t, what) {
+  const refMax = Math.max(...t.refs);
+  console.log(`${what}: ${t.seconds.toFixed(1)} s of audio, tone power ${t.tones.map((x) => x.toFixed(2))} vs off-tone ${t.refs.map((x) => x.toFixed(2))}`);
+  PEOPLE.forEach((p, i) => h.assert.ok(t.tones[i] > 5 * refMax && t.tones[i] > 0.5, `${what}: ${p.name}'s ${p.tone} Hz tone missing`));
+}
+
+async function joinAll(server, scratch, defer) {
+  const clients = [];
+  for (const p of PEOPLE) {
+    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb);
+    const wav = h.makeToneWav(path.join(scratch, `${p.name}.wav`), p.tone);
+    const b = await h.launchBrowser(cam, { wav });
+    defer(() => b.close());
+    clients.push({ ...p, b, page: b.page });
+  }
+  for (const c of clients) {
+    await c.page.goto(`${server.url}/c/${ALIAS}`);
+    await c.page.fill('[data-testid=input-name]', c.name);
+    await c.page.click('[data-testid=btn-join]');
+    await h.waitForState(c.page, 'conference', 90000);
+  }
+  for (const c of clients) {
+    await c.page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid=remote-video]');
+      return v.videoWidth > 0 && v.readyState >= 2;
+    }, null, { timeout: 90000 });
+  }
+  return clients;
+}
+
+/* Pulls `seconds` of the stream into a file and checks colours and tones in it. */
+async function pullAndCheck(url, file, seconds, what, { tones = true } = {}) {
+  const r = await mc.run('ffmpeg', ['-v', 'error', '-rw_timeout', '15000000', '-i', url, '-t', String(seconds), '-c', 'copy', '-y', file], { timeoutMs: 60000 });
+  h.assert.equal(r.code, 0, `${what}: pulling ${url} failed: ${r.stderr}`);
+  const p = await mc.probe(file);
+  console.log(`${what}: ${JSON.stringify(p.streams)}`);
+  h.assert.deepEqual(p.streams.map((s) => `${s.type}:${s.codec}`).sort(), ['audio:aac', 'video:h264']);
+  assertColours(await mc.colourShares(file, PALETTE), what);
+  if (tones) assertTones(await mc.tones(file, PEOPLE.map((x) => x.tone), REF_FREQS), what);
+}
+
+async function streamSection(call, scratch, defer) {
+  const port = await h.freePort();
+  const nginx = rtmp.create(path.join(scratch, 'nginx'), port);
+  defer(() => nginx.stop());
+  await nginx.start();
+  const url = nginx.url('tessera');
+  const r = await call('POST', '/streams', { url });
+  h.assert.equal(r.status, 201, JSON.stringify(r.body));
+  const id = r.body.id;
+  await waitState(call, (s) => s.streams.some((x) => x.id === id && x.state === 'active'), 'the stream to be active');
+  await h.sleep(3000); // a couple of keyframes on the server
+  await pullAndCheck(url, path.join(scratch, 'pull1.flv'), 6, 'RTMP pull');
+
+  await nginx.stop();
+  await waitState(call, (s) => s.streams.some((x) => x.id === id && x.state === 'reconnecting'), 'the stream to report reconnecting');
+  await nginx.start();
+  await waitState(call, (s) => s.streams.some((x) => x.id === id && x.state === 'active'), 'the stream to be active again', 40000);
+  await h.sleep(3000);
+  await pullAndCheck(url, path.join(scratch, 'pull2.flv'), 4, 'RTMP pull after nginx restarted', { tones: false });
+
+  const d = await call('DELETE', `/streams/${id}`);
+  h.assert.equal(d.status, 204);
+  await waitState(call, (s) => s.streams.length === 0, 'the stream to be gone');
+}
+
+async function checkRecording(file, seconds) {
+  const p = await mc.probe(file);
+  console.log(`recording ${path.basename(file)}: duration ${p.duration} s (recorded ${seconds.toFixed(1)} s), ${JSON.stringify(p.streams)}`);
+  h.assert.deepEqual(p.streams.map((s) => `${s.type}:${s.codec}`), ['video:h264', 'audio:opus']);
+  h.assert.ok(Math.abs(p.duration - seconds) <= 1, `duration ${p.duration} s, expected ${seconds.toFixed(1)} ± 1 s`);
+  const dec = await mc.decodes(file);
+  h.assert.ok(dec.ok, `the recording does not decode: ${dec.errors}`);
+  assertColours(await mc.colourShares(file, PALETTE), 'recording');
+  assertTones(await mc.tones(file, PEOPLE.map((x) => x.tone), REF_FREQS), 'recording');
+}
+
+h.run('recording_streaming', async ({ scratch, defer }) => {
+  if (!rtmp.available()) h.skip('nginx with the RTMP module is not installed (scripts/deps.sh test)');
+  const recDir = path.join(scratch, 'recordings');
+  const server = await h.startServer({
+    sections: {
+      mixer: { canvas_width: 640, canvas_height: 360, fps: 24 },
+      recording: { dir: recDir },
+      streaming: { retry_max_s: 2, connect_timeout_s: 5 },
+    },
+  });
+  defer(() => server.stop());
+  if (!(await server.status()).media) {
+    await server.stop();
+    h.skip('the server reports "media": false');
+  }
+  const clients = await joinAll(server, scratch, defer);
+  const token = await clients[0].page.evaluate(() => window.tessera.token);
+  const call = api(server, token);
+
+  // 1. Recording starts; everyone sees it.
+  const started = await call('POST', '/recording', { action: 'start' });
+  h.assert.equal(started.status, 201, JSON.stringify(started.body));
+  const t0 = Date.now();
+  const file = path.join(recDir, started.body.recording.file);
+  h.assert.match(path.basename(file), new RegExp(`^${ALIAS}-\\d{8}T\\d{6}Z\\.mkv$`));
+  h.assert.equal((await call('POST', '/recording', { action: 'start' })).status, 409);
+  await waitState(call, (s) => s.recording && s.recording.state === 'active', 'the recording to be active');
+  for (const c of clients) {
+    await c.page.waitForSelector('[data-testid=recording-indicator]', { state: 'visible', timeout: 15000 });
+  }
+  await h.screenshot(clients[1].page, 'recording-indicator');
+
+  // 2. Streaming, with nginx going away and coming back.
+  await streamSection(call, scratch, defer);
+
+  // 3. Stop; check the file.
+  const stopped = await call('POST', '/recording', { action: 'stop' });
+  h.assert.equal(stopped.status, 200);
+  const seconds = (Date.now() - t0) / 1000;
+  await waitState(call, (s) => s.recording === null, 'the recording to finish');
+  for (const c of clients) {
+    await c.page.waitForSelector('[data-testid=recording-indicator]', { state: 'hidden', timeout: 15000 });
+  }
+  await checkRecording(file, seconds);
+
+  // 4. SIGKILL during a recording.
+  const again = await call('POST', '/recording', { action: 'start' });
+  h.assert.equal(again.status, 201);
+  const t1 = Date.now();
+  const file2 = path.join(recDir, again.body.recording.file);
+  await waitState(call, (s) => s.recording && s.recording.state === 'active', 'the second recording to be active');
+  await h.sleep(8000);
+  const killedAfter = (Date.now() - t1) / 1000;
+  await server.kill();
+  const p = await mc.probe(file2);
+  const video = p.streams.find((s) => s.type === 'video');
+  console.log(`killed after ${killedAfter.toFixed(1)} s: ${fs.statSync(file2).size} bytes, ${JSON.stringify(p.streams)}`);
+  h.assert.ok(video && p.streams.some((s) => s.type === 'audio'), 'the killed recording lacks a stream');
+  h.assert.ok(video.last >= killedAfter - 3, `the killed recording ends at ${video.last} s, killed at ${killedAfter.toFixed(1)} s`);
+  const dec = await mc.decodes(file2);
+  console.log(`killed recording decodes: ${dec.ok} ${dec.errors.split('\n').slice(0, 3).join(' | ')}`);
+  h.assert.ok(dec.ok, `the killed recording does not decode: ${dec.errors}`);
+  assertColours(await mc.colourShares(file2, PALETTE), 'killed recording');
+});
