@@ -3,6 +3,7 @@
 #include <tessera/output.h>
 
 #include <tessera/aac_encoder.h>
+#include <tessera/conference.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -43,6 +44,7 @@ struct tsr_output {
     gint refs;
     struct tsr_output_params params;
     char *target, *log_ctx;
+    char *shown; /* target as logged: a stream URL without its key */
     GAsyncQueue *queue;
     GThread *thread;
     atomic_int stop;     /* finish after the current item */
@@ -249,7 +251,7 @@ static int reconnect(struct tsr_output *o, int err)
     for (;;) {
         tsr_muxer_reason(err, why, sizeof why);
         TSR_LOG(TSR_LOG_WARN, o->log_ctx, "stream %s: %s; reconnecting in %" G_GINT64_FORMAT " ms",
-                o->target, why, delay_ms);
+                o->shown, why, delay_ms);
         report(o, TSR_OUTPUT_RECONNECTING, why);
         if (!idle_wait(o, delay_ms * 1000))
             return AVERROR_EXIT;
@@ -257,7 +259,7 @@ static int reconnect(struct tsr_output *o, int err)
                                             "Reconnection attempts of live streams."));
         err = connect_target(o);
         if (err == 0) {
-            TSR_LOG(TSR_LOG_INFO, o->log_ctx, "stream %s: connected again", o->target);
+            TSR_LOG(TSR_LOG_INFO, o->log_ctx, "stream %s: connected again", o->shown);
             report(o, TSR_OUTPUT_ACTIVE, NULL);
             return 0;
         }
@@ -292,7 +294,7 @@ static void fail(struct tsr_output *o, int err, const char *doing)
     char why[128];
     tsr_muxer_reason(err, why, sizeof why);
     TSR_LOG(TSR_LOG_ERROR, o->log_ctx, "%s %s: %s %s; it is stopped",
-            o->params.kind == TSR_OUTPUT_STREAM ? "stream" : "recording", o->target, doing, why);
+            o->params.kind == TSR_OUTPUT_STREAM ? "stream" : "recording", o->shown, doing, why);
     count_failure(o, err);
     report(o, TSR_OUTPUT_FAILED, why);
 }
@@ -314,7 +316,7 @@ static gpointer writer_main(gpointer data)
         fail(o, rc, o->params.kind == TSR_OUTPUT_STREAM ? "cannot connect:" : "cannot create:");
     } else {
         TSR_LOG(TSR_LOG_INFO, o->log_ctx, "%s %s started",
-                o->params.kind == TSR_OUTPUT_STREAM ? "stream to" : "recording", o->target);
+                o->params.kind == TSR_OUTPUT_STREAM ? "stream to" : "recording", o->shown);
         report(o, TSR_OUTPUT_ACTIVE, NULL);
         rc = write_loop(o);
         int rc_close = tsr_muxer_close(&o->mux);
@@ -324,7 +326,7 @@ static gpointer writer_main(gpointer data)
             fail(o, rc_close, "cannot finish:");
         else {
             TSR_LOG(TSR_LOG_INFO, o->log_ctx, "%s %s stopped",
-                    o->params.kind == TSR_OUTPUT_STREAM ? "stream to" : "recording", o->target);
+                    o->params.kind == TSR_OUTPUT_STREAM ? "stream to" : "recording", o->shown);
             report(o, TSR_OUTPUT_STOPPED, NULL);
         }
     }
@@ -346,6 +348,8 @@ int tsr_output_new(struct tsr_output **out, const struct tsr_output_params *p)
     o->params = *p;
     o->target = g_strdup(p->target);
     o->log_ctx = g_strdup(p->log_ctx ? p->log_ctx : "output");
+    o->shown = p->kind == TSR_OUTPUT_STREAM ? tsr_conference_redact_url(p->target)
+                                            : g_strdup(p->target);
     o->params.target = o->target;
     o->params.log_ctx = o->log_ctx;
     o->params.retry_min_ms = MAX(p->retry_min_ms, 100);
@@ -375,6 +379,7 @@ void tsr_output_unref(struct tsr_output **po)
     tsr_output_close(o);
     g_async_queue_unref(o->queue); /* frees what is left */
     g_free(o->target);
+    g_free(o->shown);
     g_free(o->log_ctx);
     free(o);
 }

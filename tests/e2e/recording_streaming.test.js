@@ -72,7 +72,7 @@ async function joinAll(server, scratch, defer) {
     clients.push({ ...p, b, page: b.page });
   }
   for (const c of clients) {
-    await c.page.goto(`${server.url}/c/${ALIAS}`);
+    await c.page.goto(`${server.url}/c/${ALIAS}`, { timeout: 90000 });
     await c.page.fill('[data-testid=input-name]', c.name);
     await c.page.click('[data-testid=btn-join]');
     await h.waitForState(c.page, 'conference', 90000);
@@ -138,7 +138,7 @@ h.run('recording_streaming', async ({ scratch, defer }) => {
   const recDir = path.join(scratch, 'recordings');
   const server = await h.startServer({
     sections: {
-      mixer: { canvas_width: 640, canvas_height: 360, fps: 24 },
+      mixer: { canvas_width: 640, canvas_height: 360, fps: 15 },
       recording: { dir: recDir },
       streaming: { retry_max_s: 2, connect_timeout_s: 5 },
     },
