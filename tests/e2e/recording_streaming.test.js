@@ -65,7 +65,7 @@ function assertTones(t, what) {
 async function joinAll(server, scratch, defer) {
   const clients = [];
   for (const p of PEOPLE) {
-    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb);
+    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb, { width: 160, height: 120 });
     const wav = h.makeToneWav(path.join(scratch, `${p.name}.wav`), p.tone);
     const b = await h.launchBrowser(cam, { wav });
     defer(() => b.close());
