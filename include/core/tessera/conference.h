@@ -228,7 +228,9 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p);
 
 /* Purpose: load conference definitions from JSON text:
  *   {"conferences":[{"alias":"board","name":"Board","host_pin":"1234",
- *                    "guest_pin":"5678","layout":"speaker","max_participants":8}]}
+ *                    "guest_pin":"5678","layout":"speaker","max_participants":8,
+ *                    "auto_record":true}]}
+ * (auto_record: a recording starts with the conference, see tsr_conference_start_recording).
  * All-or-nothing: on failure nothing is defined, returns TSR_ERR_CONFIG and *err
  * is a newly allocated message naming the entry (g_free). Redefining an alias
  * replaces its definition (a live conference keeps running with its old settings).
