@@ -6,6 +6,10 @@
  *   swscale      libswscale (SWS_BILINEAR, one cached context per tile size)
  *                scaling each source into its tile of the canvas
  *   memcpy floor bytes read + written per canvas frame at this machine's memcpy rate
+ *   vulkan       tsr_compositor_render on the Vulkan backend (compositor = vulkan):
+ *                wall ms per frame (upload, dispatches, wait, read-back) and the
+ *                process CPU ms it cost (a CPU driver such as lavapipe computes on
+ *                its own threads, which thread CPU time would miss)
  * Prints a table and writes compositor.csv into argv[1]. */
 #include <tessera/compositor.h>
 #include <tessera/layout.h>
@@ -47,6 +51,13 @@ static AVFrame *source(int seed)
     return f;
 }
 
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* memcpy rate in bytes moved (read + written) per ms, on buffers beyond the caches. */
 static double memcpy_rate(void)
 {
@@ -84,6 +95,39 @@ static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_lay
     double per = (now_ms() - t0) / iters;
     tsr_compositor_free(&c);
     return per;
+}
+
+/* The Vulkan backend: wall and process CPU ms per frame; false when no device. */
+static bool run_vulkan(const struct tsr_layout_tile *t, size_t n, AVFrame **src, int iters,
+                       double *wall_ms, double *cpu_ms, char *device, size_t device_size)
+{
+    struct tsr_compositor_probe p;
+    tsr_compositor_probe_run(TSR_COMPOSITOR_BACKEND_VULKAN, &p);
+    snprintf(device, device_size, "%s (%s)", p.device[0] ? p.device : "none",
+             p.device[0] ? p.device_type : p.reason);
+    struct tsr_compositor_params cp = {
+        .width = W, .height = H, .backend = TSR_COMPOSITOR_BACKEND_VULKAN};
+    struct tsr_compositor *c = NULL;
+    if (tsr_compositor_new(&c, &cp) < 0)
+        abort();
+    if (tsr_compositor_backend_in_use(c) != TSR_COMPOSITOR_BACKEND_VULKAN) {
+        tsr_compositor_free(&c);
+        return false;
+    }
+    struct tsr_compositor_source s[TSR_LAYOUT_MAX_TILES];
+    for (size_t i = 0; i < n; i++)
+        s[i] = (struct tsr_compositor_source){.frame = src[i], .changed = true};
+    tsr_compositor_render(c, t, s, n, NULL);
+    double w0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+    for (int i = 0; i < iters; i++)
+        tsr_compositor_render(c, t, s, n, NULL);
+    *wall_ms = (clock_ms(CLOCK_MONOTONIC) - w0) / iters;
+    *cpu_ms = (clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0) / iters;
+    struct tsr_compositor_stats st;
+    tsr_compositor_get_stats(c, &st);
+    bool ok = st.gpu_renders == (uint64_t)iters + 1;
+    tsr_compositor_free(&c);
+    return ok;
 }
 
 static double run_swscale(const struct tsr_layout_tile *t, size_t n, AVFrame **src, int iters)
@@ -133,10 +177,11 @@ int main(int argc, char **argv)
     double rate = memcpy_rate();
     printf("compositor, 1280x720 canvas from 1280x720 I420 sources, all tiles changed (CPU ms per "
            "canvas frame)\n");
-    printf("%-6s %10s %10s %10s %12s %14s %14s\n", "grid", "tessera", "swscale", "memcpy",
-           "reference", "tessera/sws", "tessera/floor");
+    printf("%-6s %10s %10s %10s %12s %14s %14s %10s %10s\n", "grid", "tessera", "swscale",
+           "memcpy", "reference", "tessera/sws", "tessera/floor", "vk_wall", "vk_cpu");
     fprintf(csv, "grid,tiles,tessera_ms,swscale_ms,memcpy_floor_ms,reference_ms,ratio_vs_swscale,"
-                 "ratio_vs_floor\n");
+                 "ratio_vs_floor,vulkan_wall_ms,vulkan_cpu_ms,vulkan_device\n");
+    char device[320] = "";
     const int counts[] = {4, 9, 25};
     for (int g = 0; g < 3; g++) {
         uint32_t ids[25];
@@ -151,16 +196,21 @@ int main(int argc, char **argv)
         double fast = run_compositor(TSR_COMPOSITOR_KERNELS_FAST, t, n, src, iters);
         double sws = run_swscale(t, n, src, iters / 2);
         double ref = run_compositor(TSR_COMPOSITOR_KERNELS_REFERENCE, t, n, src, 2);
+        double vk_wall = -1, vk_cpu = -1;
+        if (!run_vulkan(t, n, src, counts[g] == 25 ? 5 : 10, &vk_wall, &vk_cpu, device,
+                        sizeof device))
+            vk_wall = vk_cpu = -1; /* no Vulkan device: -1 in the table */
         double bytes = (double)n * W * H * 1.5 + (double)W * H * 1.5;
         double floor_ms = bytes / rate;
         const char *name = counts[g] == 4 ? "2x2" : counts[g] == 9 ? "3x3" : "5x5";
-        printf("%-6s %10.3f %10.3f %10.3f %12.1f %14.3f %14.2f\n", name, fast, sws, floor_ms, ref,
-               fast / sws, fast / floor_ms);
-        fprintf(csv, "%s,%zu,%.4f,%.4f,%.4f,%.2f,%.4f,%.3f\n", name, n, fast, sws, floor_ms, ref,
-                fast / sws, fast / floor_ms);
+        printf("%-6s %10.3f %10.3f %10.3f %12.1f %14.3f %14.2f %10.2f %10.2f\n", name, fast, sws,
+               floor_ms, ref, fast / sws, fast / floor_ms, vk_wall, vk_cpu);
+        fprintf(csv, "%s,%zu,%.4f,%.4f,%.4f,%.2f,%.4f,%.3f,%.3f,%.3f,\"%s\"\n", name, n, fast, sws,
+                floor_ms, ref, fast / sws, fast / floor_ms, vk_wall, vk_cpu, device);
     }
     printf("target (DESIGN.md 8): tessera <= 0.1x swscale; memcpy rate %.1f GB/s (read+write)\n",
            rate / 1e6);
+    printf("vulkan device: %s\n", device);
     fclose(csv);
     g_free(csv_path);
     for (int i = 0; i < 25; i++)

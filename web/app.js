@@ -204,7 +204,11 @@ async function join(pin) {
   const err = await (localStream ? null : previewReady || startPreview());
   if (err || !localStream) return showError(err || 'media_denied');
   $('connecting-step').textContent = 'Contacting the server';
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+  // The server's [webrtc] turn_servers (STUN/TURN for networks that need a relay).
+  const server = await api('GET', '/status', null, false);
+  const iceServers = (server.status === 200 && server.data && server.data.ice_servers) || [];
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers });
+  tessera.iceServers = iceServers;
   tessera.pc = pc;
   pendingCandidates = [];
   pc.onicecandidate = (ev) => sendCandidate(ev.candidate);

@@ -1,7 +1,9 @@
 /* HTTP listener: libsoup-3.0 server on the API loop, built-in /healthz and
  * /metrics, JSON errors, and body/CORS helpers shared by the API fronts. */
 #include <tessera/http.h>
+#include "http_listener.h"
 #include <tessera/err.h>
+#include <tessera/front.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
@@ -12,6 +14,7 @@
 /* Home thread: the API loop. */
 struct tsr_http {
     SoupServer *server;
+    struct tsr_http_listener *listener;
     uint16_t port;
 };
 
@@ -26,14 +29,22 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body)
     json_decref(body);
 }
 
-void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
-                         const char *code, unsigned status, const char *text)
+/* Errors of the built-in routes and of fronts that use the plain {"error",
+ * "message"} shape, counted in tessera_http_errors_total{code}. */
+const struct tsr_front_desc tsr_http_front = {
+    .name = "http",
+    .prefix = "/",
+    .path_base = "/",
+    .cors = {.methods = TSR_FRONT_CORS_ALL_METHODS, .headers = TSR_FRONT_CORS_ALL_HEADERS},
+    .error_metric = "tessera_http_errors_total",
+    .error_metric_help = "HTTP requests answered with an error, by error code.",
+    .write_error = tsr_http_write_error,
+};
+
+void tsr_http_write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
 {
-    char labels[96];
-    snprintf(labels, sizeof labels, "code=\"%s\"", code);
-    tsr_counter_inc(tsr_metrics_counter(metric, labels, help));
-    TSR_LOG(TSR_LOG_DEBUG, "http", "%s %s -> %u %s: %s", soup_server_message_get_method(msg),
-            g_uri_get_path(soup_server_message_get_uri(msg)), status, code, text);
+    tsr_http_reply_json(msg, e->status,
+                        json_pack("{s:s, s:s}", "error", e->code, "message", e->text));
 }
 
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
@@ -41,13 +52,8 @@ void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *c
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
+    tsr_front_failv(&tsr_http_front, msg, status, code, fmt, ap);
     va_end(ap);
-    tsr_http_note_error(msg, "tessera_http_errors_total",
-                        "HTTP requests answered with an error, by error code.", code, status,
-                        text);
-    tsr_http_reply_json(msg, status, json_pack("{s:s, s:s}", "error", code, "message", text));
-    g_free(text);
 }
 
 void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)
@@ -58,45 +64,46 @@ void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds)
                                  value);
 }
 
+/* libsoup clears a message's I/O when its connection goes; unpausing it then is an
+ * error, so a paused message remembers that it lost its connection. */
+#define GONE_KEY "tsr-http-gone"
+
+static void on_paused_disconnected(SoupServerMessage *msg, gpointer user)
+{
+    (void)user;
+    g_object_set_data(G_OBJECT(msg), GONE_KEY, GINT_TO_POINTER(1));
+}
+
+SoupServerMessage *tsr_http_pause(SoupServerMessage *msg)
+{
+    g_object_ref(msg);
+    g_signal_connect(msg, "disconnected", G_CALLBACK(on_paused_disconnected), NULL);
+    soup_server_message_pause(msg);
+    return msg;
+}
+
+void tsr_http_resume(SoupServerMessage **pmsg)
+{
+    SoupServerMessage *msg = pmsg ? *pmsg : NULL;
+    if (!msg)
+        return;
+    *pmsg = NULL;
+    g_signal_handlers_disconnect_by_func(msg, on_paused_disconnected, NULL);
+    if (!g_object_get_data(G_OBJECT(msg), GONE_KEY))
+        soup_server_message_unpause(msg);
+    g_object_unref(msg);
+}
+
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
-    if ((size_t)body->length > max_bytes) {
-        *err_text = g_strdup_printf("request body is %" G_GINT64_FORMAT
-                                    " bytes; the limit is %zu",
-                                    body->length, max_bytes);
-        return TSR_ERR_FULL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb(body->data ? body->data : "", (size_t)body->length, 0, &jerr);
-    if (!root) {
-        *err_text = g_strdup_printf("body is not valid JSON: %s (line %d, column %d)", jerr.text,
-                                    jerr.line, jerr.column);
-        return TSR_ERR_INVALID;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        *err_text = g_strdup("body must be a JSON object");
-        return TSR_ERR_INVALID;
-    }
-    *out = root;
-    return 0;
+    return tsr_front_parse_json((const uint8_t *)body->data, (size_t)body->length, max_bytes, 0,
+                                out, err_text);
 }
 
 int tsr_http_cors(SoupServerMessage *msg)
 {
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_replace(h, "Access-Control-Allow-Origin", "*");
-    soup_message_headers_replace(h, "Access-Control-Allow-Methods",
-                                 "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-    soup_message_headers_replace(h, "Access-Control-Allow-Headers",
-                                 "Content-Type, Authorization, token, X-Requested-With");
-    soup_message_headers_replace(h, "Access-Control-Max-Age", "600");
-    if (strcmp(soup_server_message_get_method(msg), "OPTIONS") == 0) {
-        soup_server_message_set_status(msg, 204, NULL);
-        return 1;
-    }
-    return 0;
+    return tsr_front_cors_apply(msg, &tsr_http_front.cors);
 }
 
 static void handle_healthz(SoupServer *server, SoupServerMessage *msg, const char *path,
@@ -153,23 +160,15 @@ static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer u
                                         "HTTP requests received."));
 }
 
-/* The port really bound. Not soup_server_get_uris(): libsoup 3.0 leaks a socket
- * address there on every call. */
-static uint16_t bound_port(SoupServer *server, uint16_t fallback)
-{
-    GSList *listeners = soup_server_get_listeners(server);
-    uint16_t port = fallback;
-    GSocketAddress *local = listeners ? g_socket_get_local_address(listeners->data, NULL) : NULL;
-    if (local && G_IS_INET_SOCKET_ADDRESS(local))
-        port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-    if (local)
-        g_object_unref(local);
-    g_slist_free(listeners);
-    return port;
-}
-
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
 {
+    return tsr_http_new_with(out, host, port, &(struct tsr_http_options){0});
+}
+
+int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
+                      const struct tsr_http_options *opts)
+{
+    int backlog = opts->listen_backlog > 0 ? opts->listen_backlog : TSR_HTTP_DEFAULT_BACKLOG;
     GError *err = NULL;
     GInetAddress *addr = g_inet_address_new_from_string(host);
     if (!addr && strcmp(host, "localhost") == 0)
@@ -186,7 +185,7 @@ int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
     soup_server_add_handler(http->server, "/healthz", handle_healthz, NULL, NULL);
     soup_server_add_handler(http->server, "/metrics", handle_metrics, NULL, NULL);
     g_signal_connect(http->server, "request-started", G_CALLBACK(count_request), NULL);
-    if (!soup_server_listen(http->server, sa, 0, &err)) {
+    if (tsr_http_listener_new(&http->listener, http->server, sa, backlog, &err) != 0) {
         TSR_LOG(TSR_LOG_ERROR, "http", "cannot listen on %s:%u: %s", host, port, err->message);
         g_error_free(err);
         g_object_unref(sa);
@@ -194,7 +193,7 @@ int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
         return TSR_ERR_IO;
     }
     g_object_unref(sa);
-    http->port = bound_port(http->server, port);
+    http->port = tsr_http_listener_port(http->listener);
     TSR_LOG(TSR_LOG_INFO, "http", "listening on http://%s:%u/", host, http->port);
     *out = http;
     return 0;
@@ -205,6 +204,7 @@ void tsr_http_free(struct tsr_http **p)
     if (!p || !*p)
         return;
     struct tsr_http *http = *p;
+    tsr_http_listener_free(&http->listener);
     if (http->server) {
         soup_server_disconnect(http->server);
         g_object_unref(http->server);

@@ -3,6 +3,7 @@
  * Spec: shared/specs/inlive-hub-api.md. Home thread: the API loop. */
 #include "inlive_internal.h"
 
+#include <tessera/config.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -23,18 +24,50 @@ void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *messa
     tsr_http_reply_json(msg, status, o);
 }
 
-void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char *word,
-                            const char *fmt, ...)
+/* The envelope with the error's word beside it (clients spread the JSON and read
+ * code, message and data; one more member is harmless, spec §1). */
+static void write_error(SoupServerMessage *msg, const struct tsr_front_error *e)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    tsr_http_note_error(msg, "tessera_inlive_errors_total",
-                        "inLive API requests answered with an error, by cause.", word, status,
-                        text);
-    tsr_inlive_reply(msg, status, text, NULL);
-    g_free(text);
+    json_t *o = json_pack("{s:I, s:b, s:s, s:n, s:s}", "code", (json_int_t)e->status, "ok", 0,
+                          "message", e->text, "data", "error", e->code);
+    tsr_http_reply_json(msg, e->status, o);
+}
+
+/* Where inLive differs from the HTTP default: every PIN or room-state refusal is
+ * "forbidden", and PIN guessing has no status of its own. */
+static const struct tsr_front_refusal refusals[TSR_CONFERENCE_REFUSAL_COUNT] = {
+    [TSR_CONFERENCE_REFUSAL_PIN_REQUIRED] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_WRONG_PIN] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_FULL] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_LOCKED] = {.status = 403},
+    [TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS] = {.status = 400},
+};
+
+const struct tsr_front_desc tsr_inlive_front_desc = {
+    .name = "inlive",
+    .prefix = PREFIX,
+    .path_base = PREFIX "/",
+    .trim_segments = true, /* an old inlive-room client appended blanks */
+    .cors = {.methods = TSR_FRONT_CORS_ALL_METHODS,
+             .headers = TSR_FRONT_CORS_ALL_HEADERS,
+             .private_network = true},
+    .token_sources = 0, /* inLive clients carry no participant token */
+    .max_body_bytes = TSR_INLIVE_API_MAX_BODY_BYTES,
+    .bad_body_code = "invalid_request_body",
+    .bad_body_prefix = "invalid request body: ",
+    .write_error = write_error,
+    .error_metric = "tessera_inlive_errors_total",
+    .error_metric_help = "inLive API requests answered with an error, by cause.",
+    .sse = {.content_type = "text/event-stream",
+            .keepalive_s = TSR_INLIVE_API_PING_S,
+            .keepalive = "event: ping\ndata: {}\n\n",
+            .connection_keep_alive = true},
+    .refusals = refusals,
+};
+
+static struct tsr_inlive_api *api_of(const struct tsr_inlive_req *r)
+{
+    return r->req.api;
 }
 
 json_t *tsr_inlive_bitrates_json(void)
@@ -63,6 +96,8 @@ static json_t *room_json(const struct tsr_inlive_room *room)
 static void room_free(gpointer data)
 {
     struct tsr_inlive_room *room = data;
+    if (room->defined)
+        tsr_conference_registry_undefine(room->api->reg, room->alias);
     g_hash_table_destroy(room->clients);
     json_decref(room->meta);
     g_free(room->id);
@@ -87,49 +122,46 @@ static bool id_ok(const char *id)
     return true;
 }
 
-static bool alias_char(char ch)
+/* The conference alias of a room: its id when the id is made of alias characters
+ * (then it must keep the alias rule, as on every front), else a stable hash of it
+ * (two inLive rooms never share a conference by accident). False: the id looks
+ * like an alias but breaks the rule. */
+static bool room_alias(const char *id, char out[TSR_CONFERENCE_ALIAS_MAX + 1])
 {
-    return g_ascii_isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
-}
-
-/* The conference alias of a room: its id when that is a valid alias, else a
- * stable hash of it (two inLive rooms never share a conference by accident). */
-static void room_alias(const char *id, char out[TSR_CONFERENCE_ALIAS_MAX + 1])
-{
-    bool ok = strlen(id) <= TSR_CONFERENCE_ALIAS_MAX;
-    for (const char *s = id; ok && *s; s++)
-        ok = alias_char(*s);
-    if (ok) {
+    bool alias_shaped = strlen(id) <= TSR_CONFERENCE_ALIAS_MAX;
+    for (const char *s = id; alias_shaped && *s; s++)
+        alias_shaped = tsr_conference_alias_char(*s);
+    if (alias_shaped) {
         g_strlcpy(out, id, TSR_CONFERENCE_ALIAS_MAX + 1);
-        return;
+        return tsr_conference_alias_valid(id);
     }
     char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, id, -1);
     g_snprintf(out, TSR_CONFERENCE_ALIAS_MAX + 1, "inlive-%.24s", sum);
     g_free(sum);
+    return true;
 }
 
-static void random_id(char *out, size_t len)
+void tsr_inlive_random_id(char *out, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         out[i] = ID_ALPHABET[g_random_int_range(0, (gint32)strlen(ID_ALPHABET))];
     out[len] = '\0';
 }
 
-/* With ad-hoc conferences off, the room's alias must be defined to be joinable. */
-static int define_conference(struct tsr_inlive_api *api, const struct tsr_inlive_room *room)
+/* With ad-hoc conferences off, the room's alias must be defined to be joinable:
+ * the registry's own API does it (and forgets it when the room goes). */
+static int define_conference(struct tsr_inlive_api *api, struct tsr_inlive_room *room)
 {
     if (tsr_conference_registry_allow_adhoc(api->reg) ||
         tsr_conference_registry_knows(api->reg, room->alias))
         return 0;
-    json_t *def =
-        json_pack("{s:[{s:s, s:s}]}", "conferences", "alias", room->alias, "name", room->alias);
-    char *text = json_dumps(def, JSON_COMPACT), *err = NULL;
-    int rc = tsr_conference_registry_load_json(api->reg, text, strlen(text), "inlive", &err);
+    struct tsr_conference_definition def = {.alias = room->alias};
+    char *err = NULL;
+    int rc = tsr_conference_registry_define(api->reg, &def, &err);
     if (rc)
         TSR_LOG(TSR_LOG_WARN, "inlive", "cannot define conference %s: %s", room->alias, err);
+    room->defined = rc == 0;
     g_free(err);
-    free(text);
-    json_decref(def);
     return rc;
 }
 
@@ -137,69 +169,74 @@ static int define_conference(struct tsr_inlive_api *api, const struct tsr_inlive
 static bool parse_create(struct tsr_inlive_req *r, const char **id, const char **name,
                          int64_t *timeout_s)
 {
-    json_t *jid = json_object_get(r->body, "id"), *jname = json_object_get(r->body, "name");
-    json_t *opts = json_object_get(r->body, "options"), *jt = NULL;
-    bool bad = (jid && !json_is_null(jid) && !json_is_string(jid)) ||
-               (jname && !json_is_null(jname) && !json_is_string(jname)) ||
-               (opts && !json_is_null(opts) && !json_is_object(opts));
-    if (!bad && json_is_object(opts)) {
-        jt = json_object_get(opts, "empty_room_timeout_ns");
-        bad = jt && !json_is_null(jt) && (!json_is_integer(jt) || json_integer_value(jt) < 0);
-    }
-    *id = json_is_string(jid) ? json_string_value(jid) : "";
-    *name = json_is_string(jname) ? json_string_value(jname) : "";
-    if (!bad && **id && !id_ok(*id))
-        bad = true;
-    if (!bad && (strlen(*name) > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(*name, -1, NULL)))
-        bad = true;
+    json_t *body = r->req.body, *opts = json_object_get(body, "options");
+    json_int_t ns = 0;
+    bool bad = opts && !json_is_null(opts) && !json_is_object(opts);
+    *id = tsr_front_json_str(body, "id", &bad);
+    *name = tsr_front_json_str(body, "name", &bad);
+    bad = bad || !tsr_front_json_int(opts, "empty_room_timeout_ns", 0, INT64_MAX, &ns);
+    *id = *id ? *id : "";
+    *name = *name ? *name : "";
+    bad = bad || (**id && !id_ok(*id)) || strlen(*name) > TSR_CONFERENCE_NAME_MAX ||
+          !g_utf8_validate(*name, -1, NULL);
     if (bad) {
-        tsr_inlive_reply_error(
-            r->msg, 400, "invalid_request_body",
-            "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
-            "printable bytes, no '/'), \"options.empty_room_timeout_ns\" a "
-            "non-negative integer",
-            TSR_INLIVE_ID_MAX);
+        tsr_front_req_fail(&r->req, 400, "invalid_request_body",
+                           "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
+                           "printable bytes, no '/'), \"options.empty_room_timeout_ns\" a "
+                           "non-negative integer",
+                           TSR_INLIVE_ID_MAX);
         return false;
     }
-    if (json_is_integer(jt) && json_integer_value(jt) > 0)
-        *timeout_s = MAX(1, json_integer_value(jt) / 1000000000);
+    if (ns > 0)
+        *timeout_s = MAX(1, ns / 1000000000);
     return true;
 }
 
-static void handle_create(struct tsr_inlive_req *r)
+static struct tsr_inlive_room *room_new(struct tsr_inlive_api *api, const char *id,
+                                        const char *name, int64_t timeout_s)
 {
-    const char *id = NULL, *name = NULL;
-    int64_t timeout_s = r->api->opts.empty_room_timeout_s;
-    if (!tsr_inlive_read_body(r, true) || !parse_create(r, &id, &name, &timeout_s))
-        return;
-    char gen[17];
-    if (!*id) {
-        do
-            random_id(gen, 16);
-        while (g_hash_table_contains(r->api->rooms, gen));
-        id = gen;
-    } else if (g_hash_table_contains(r->api->rooms, id)) {
-        tsr_inlive_reply_error(r->msg, 409, "room_exists", "room already exists");
-        return;
-    }
     struct tsr_inlive_room *room = g_new0(struct tsr_inlive_room, 1);
-    room->api = r->api;
+    room->api = api;
     room->id = g_strdup(id);
     room->name = g_strdup(name);
     room->empty_timeout_s = timeout_s;
     room->empty_since_us = g_get_monotonic_time(); /* the clock starts at creation */
     room->clients = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, client_free_cb);
     room->meta = json_object();
-    room_alias(id, room->alias);
-    if (define_conference(r->api, room) != 0) {
-        room_free(room);
-        tsr_inlive_reply_error(r->msg, 500, "define_failed",
-                               "the room's conference cannot be defined");
+    return room;
+}
+
+static void handle_create(struct tsr_inlive_req *r)
+{
+    struct tsr_inlive_api *api = api_of(r);
+    const char *id = NULL, *name = NULL;
+    int64_t timeout_s = api->opts.empty_room_timeout_s;
+    char gen[17], alias[TSR_CONFERENCE_ALIAS_MAX + 1];
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_EMPTY_OK | TSR_FRONT_BODY_ANY) ||
+        !parse_create(r, &id, &name, &timeout_s))
+        return;
+    if (!*id) {
+        do
+            tsr_inlive_random_id(gen, 16);
+        while (g_hash_table_contains(api->rooms, gen));
+        id = gen;
+    } else if (g_hash_table_contains(api->rooms, id)) {
+        tsr_front_req_fail(&r->req, 409, "room_exists", "room already exists");
         return;
     }
-    g_hash_table_insert(r->api->rooms, room->id, room);
+    if (!room_alias(id, alias) && !tsr_front_req_alias_ok(&r->req, alias))
+        return;
+    struct tsr_inlive_room *room = room_new(api, id, name, timeout_s);
+    g_strlcpy(room->alias, alias, sizeof room->alias);
+    if (define_conference(api, room) != 0) {
+        room_free(room);
+        tsr_front_req_fail(&r->req, 500, "define_failed",
+                           "the room's conference cannot be defined");
+        return;
+    }
+    g_hash_table_insert(api->rooms, room->id, room);
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s)", room->id, room->alias);
-    tsr_inlive_reply(r->msg, 201, "room created", room_json(room));
+    tsr_inlive_reply(r->req.msg, 201, "room created", room_json(room));
 }
 
 /* Every client gets `left`; the room is gone afterwards. */
@@ -227,53 +264,41 @@ static void broadcast(struct tsr_inlive_room *room, const char *event, json_t *d
 
 static void handle_setmeta(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_ANY))
         return;
-    if (!json_is_object(r->body) || json_object_size(r->body) == 0) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
-                               "invalid request body: a JSON object of one or more keys");
+    json_t *body = r->req.body;
+    if (!json_is_object(body) || json_object_size(body) == 0) {
+        tsr_front_req_fail(&r->req, 400, "invalid_request_body",
+                           "invalid request body: a JSON object of one or more keys");
         return;
     }
     const char *key;
     json_t *value;
-    json_object_foreach(r->body, key, value)
+    json_object_foreach(body, key, value)
     {
         json_object_set(r->room->meta, key, value);
         broadcast(r->room, "meta_changed", json_pack("{s:O}", key, value));
     }
-    tsr_inlive_reply(r->msg, 200, "meta updated", NULL);
+    tsr_inlive_reply(r->req.msg, 200, "meta updated", NULL);
 }
 
 static void handle_meta_key(struct tsr_inlive_req *r, bool del, const char *key)
 {
     json_t *v = json_object_get(r->room->meta, key);
     if (!v) {
-        tsr_inlive_reply_error(r->msg, 404, "meta_not_found", "meta: metadata not found");
+        tsr_front_req_fail(&r->req, 404, "meta_not_found", "meta: metadata not found");
         return;
     }
     if (!del) {
-        tsr_inlive_reply(r->msg, 200, "ok", json_pack("{s:O}", key, v));
+        tsr_inlive_reply(r->req.msg, 200, "ok", json_pack("{s:O}", key, v));
         return;
     }
     json_object_del(r->room->meta, key);
     broadcast(r->room, "meta_changed", json_pack("{s:n}", key));
-    tsr_inlive_reply(r->msg, 200, "meta deleted", NULL);
+    tsr_inlive_reply(r->req.msg, 200, "meta deleted", NULL);
 }
 
 /* --- routing -------------------------------------------------------------------- */
-
-static bool method_is(const struct tsr_inlive_req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
-static void reply_method(struct tsr_inlive_req *r, const char *allowed)
-{
-    soup_message_headers_replace(soup_server_message_get_response_headers(r->msg), "Allow",
-                                 allowed);
-    tsr_inlive_reply_error(r->msg, 405, "method_not_allowed",
-                           "method %s is not allowed here; use %s", r->method, allowed);
-}
 
 /* One route: /rooms/{id}/<action>[/{arg}] with the allowed methods. */
 struct route {
@@ -308,11 +333,16 @@ static const struct route *find_route(const char *action, bool has_arg)
     return NULL;
 }
 
-static bool method_allowed(const struct tsr_inlive_req *r, const char *methods)
+/* Answers 405 unless the request's method is one of `methods` (space separated). */
+static bool method_allowed(struct tsr_inlive_req *r, const char *methods)
 {
     gchar **ms = g_strsplit(methods, " ", -1);
-    bool ok = g_strv_contains((const gchar *const *)ms, r->method);
+    bool ok = g_strv_contains((const gchar *const *)ms, r->req.method);
     g_strfreev(ms);
+    if (!ok) {
+        g_autofree char *allowed = g_strdelimit(g_strdup(methods), " ", ',');
+        tsr_front_req_method_not_allowed(&r->req, allowed);
+    }
     return ok;
 }
 
@@ -322,7 +352,7 @@ static void dispatch_room_route(struct tsr_inlive_req *r, const struct route *rt
         tsr_inlive_handle_register(r);
     else if (strcmp(rt->action, "end") == 0) {
         room_end(r->room, "room ended");
-        tsr_inlive_reply(r->msg, 200, "room ended", NULL);
+        tsr_inlive_reply(r->req.msg, 200, "room ended", NULL);
     } else if (strcmp(rt->action, "setmeta") == 0)
         handle_setmeta(r);
     else if (!rt->client)
@@ -331,43 +361,36 @@ static void dispatch_room_route(struct tsr_inlive_req *r, const struct route *rt
         tsr_inlive_handle_client_action(r, rt->action);
 }
 
-/* seg: after /v1/, already unescaped and trimmed. */
-static void route_rooms(struct tsr_inlive_req *r, gchar **seg, guint n)
+/* /rooms/…: seg[1] is the room id. */
+static void route_rooms(struct tsr_inlive_req *r)
 {
-    if (n == 2 && strcmp(seg[1], "create") == 0 && method_is(r, "POST")) {
+    char **seg = r->req.seg;
+    unsigned n = r->req.n_seg;
+    if (n == 2 && strcmp(seg[1], "create") == 0 && tsr_front_req_is(&r->req, "POST")) {
         handle_create(r);
         return;
     }
-    if (n == 2 && !method_is(r, "GET") && !method_is(r, "HEAD")) {
-        reply_method(r, "GET");
+    if (n == 2 && !tsr_front_req_is(&r->req, "HEAD") && !method_allowed(r, "GET"))
         return;
-    }
     const struct route *rt = n >= 3 && n <= 4 ? find_route(seg[2], n == 4) : NULL;
     bool channel = n == 4 && strcmp(seg[2], "channel") == 0 && strcmp(seg[3], "create") == 0;
     if (n != 2 && !rt && !channel) {
-        tsr_inlive_reply_error(r->msg, 404, "not_found", "no such route");
+        tsr_front_req_fail(&r->req, 404, "not_found", "no such route");
         return;
     }
-    if (rt && !method_allowed(r, rt->methods)) {
-        g_autofree char *allowed = g_strdelimit(g_strdup(rt->methods), " ", ',');
-        reply_method(r, allowed);
+    if (!method_allowed(r, rt ? rt->methods : channel ? "POST" : "GET HEAD"))
         return;
-    }
-    if (channel && !method_is(r, "POST")) {
-        reply_method(r, "POST");
-        return;
-    }
-    r->room = g_hash_table_lookup(r->api->rooms, seg[1]);
+    r->room = g_hash_table_lookup(api_of(r)->rooms, seg[1]);
     if (!r->room) {
-        tsr_inlive_reply_error(r->msg, 404, "room_not_found", "room not found");
+        tsr_front_req_fail(&r->req, 404, "room_not_found", "room not found");
         return;
     }
     if (n == 2)
-        tsr_inlive_reply(r->msg, 200, "ok", room_json(r->room));
+        tsr_inlive_reply(r->req.msg, 200, "ok", room_json(r->room));
     else if (channel) /* data channels are not relayed: accepted, nothing opens */
-        tsr_inlive_reply(r->msg, 200, "channel accepted", NULL);
+        tsr_inlive_reply(r->req.msg, 200, "channel accepted", NULL);
     else if (rt->client && !(r->client = g_hash_table_lookup(r->room->clients, seg[3])))
-        tsr_inlive_reply_error(r->msg, 404, "client_not_found", "client not found");
+        tsr_front_req_fail(&r->req, 404, "client_not_found", "client not found");
     else
         dispatch_room_route(r, rt, n == 4 ? seg[3] : NULL);
 }
@@ -376,92 +399,53 @@ static void route_rooms(struct tsr_inlive_req *r, gchar **seg, guint n)
  * value is never checked, Authorization is accepted and ignored everywhere. */
 static void handle_accesstoken(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, true))
+    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_EMPTY_OK | TSR_FRONT_BODY_ANY))
         return;
     tsr_inlive_reply(
-        r->msg, 200, "ok",
+        r->req.msg, 200, "ok",
         json_pack("{s:s, s:s}", "access_token", "tessera", "refresh_token", "tessera"));
 }
 
-/* Splits the path after /v1/, percent-decodes each segment and trims the trailing
- * blanks an old inlive-room client appended. NULL when a segment cannot be decoded. */
-static gchar **split_path(const char *path, guint *n)
+static bool seg_is(const struct tsr_inlive_req *r, unsigned n, unsigned i, const char *word)
 {
-    const char *rest = g_str_has_prefix(path, PREFIX "/") ? path + strlen(PREFIX "/") : "";
-    gchar **seg = g_strsplit(rest, "/", 6);
-    *n = g_strv_length(seg);
-    for (guint i = 0; i < *n; i++) {
-        char *dec = g_uri_unescape_string(seg[i], NULL);
-        if (!dec || !*g_strchomp(dec)) {
-            g_free(dec);
-            g_strfreev(seg);
-            return NULL;
-        }
-        g_free(seg[i]);
-        seg[i] = dec;
-    }
-    return seg;
+    return r->req.n_seg == n && strcmp(r->req.seg[i], word) == 0;
 }
 
 static void handle_v1(SoupServer *server, SoupServerMessage *msg, const char *path,
                       GHashTable *query, gpointer user)
 {
-    (void)server, (void)query;
-    if (tsr_http_cors(msg)) {
-        soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                     "Access-Control-Allow-Private-Network", "true");
+    (void)server;
+    struct tsr_inlive_req r = {0};
+    if (!tsr_front_req_begin(&r.req, &tsr_inlive_front_desc, user, msg, path, query))
         return;
-    }
-    struct tsr_inlive_req r = {
-        .api = user, .msg = msg, .method = soup_server_message_get_method(msg)};
-    guint n = 0;
-    gchar **seg = split_path(path, &n);
-    if (!seg)
-        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
-    else if (n >= 2 && strcmp(seg[0], "rooms") == 0)
-        route_rooms(&r, seg, n);
-    else if (n == 4 && strcmp(seg[0], "room") == 0 && strcmp(seg[2], "channel") == 0 &&
+    char **seg = r.req.seg;
+    if (!tsr_front_req_segments_ok(&r.req))
+        tsr_front_req_fail(&r.req, 404, "not_found", "no such route");
+    else if (r.req.n_seg >= 2 && strcmp(seg[0], "rooms") == 0)
+        route_rooms(&r);
+    else if (seg_is(&r, 4, 0, "room") && strcmp(seg[2], "channel") == 0 &&
              strcmp(seg[3], "create") == 0)
-        route_rooms(&r, seg, n); /* the singular spelling the JS SDK uses */
-    else if (n == 2 && strcmp(seg[0], "keys") == 0 && strcmp(seg[1], "accesstoken") == 0)
-        method_is(&r, "POST") ? handle_accesstoken(&r) : reply_method(&r, "POST");
-    else
-        tsr_inlive_reply_error(msg, 404, "not_found", "no such route");
-    json_decref(r.body);
-    g_strfreev(seg);
+        route_rooms(&r); /* the singular spelling the JS SDK uses */
+    else if (seg_is(&r, 2, 0, "keys") && strcmp(seg[1], "accesstoken") == 0) {
+        if (method_allowed(&r, "POST"))
+            handle_accesstoken(&r);
+    } else
+        tsr_front_req_fail(&r.req, 404, "not_found", "no such route");
+    tsr_front_req_end(&r.req);
 }
 
 /* --- housekeeping ------------------------------------------------------------------ */
-
-static void on_conference_event(const struct tsr_conference_event *ev, void *user)
-{
-    struct tsr_inlive_api *api = user;
-    if (ev->type != TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT || !ev->participant_id)
-        return;
-    struct tsr_inlive_client *cl = g_hash_table_lookup(api->by_pid, ev->participant_id);
-    if (!cl)
-        return;
-    json_t *reason = json_object_get(ev->data, "reason");
-    tsr_inlive_client_participant_gone(cl,
-                                       json_is_string(reason) ? json_string_value(reason) : "left");
-}
 
 static gboolean tick_cb(gpointer user)
 {
     struct tsr_inlive_api *api = user;
     int64_t now = g_get_monotonic_time();
-    bool ping = now - api->last_ping_us >= TSR_INLIVE_API_PING_S * G_USEC_PER_SEC;
-    bool refresh = now - api->last_refresh_us >= 2 * G_USEC_PER_SEC;
-    if (ping)
-        api->last_ping_us = now;
-    if (refresh)
-        api->last_refresh_us = now;
     GList *rooms = g_hash_table_get_values(api->rooms);
     for (GList *l = rooms; l; l = l->next) {
         struct tsr_inlive_room *room = l->data;
         GList *clients = g_hash_table_get_values(room->clients);
         for (GList *c = clients; c; c = c->next)
-            tsr_inlive_client_tick(c->data, now, ping, refresh);
+            tsr_inlive_client_tick(c->data, now);
         g_list_free(clients);
         if (g_hash_table_size(room->clients) == 0 && room->empty_since_us &&
             now - room->empty_since_us >= room->empty_timeout_s * G_USEC_PER_SEC)
@@ -495,15 +479,6 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
     if (api->opts.tick_ms <= 0)
         api->opts.tick_ms = 250;
     api->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, room_free);
-    api->by_pid = g_hash_table_new(g_str_hash, g_str_equal);
-    api->last_ping_us = api->last_refresh_us = g_get_monotonic_time();
-    int rc = tsr_conference_registry_subscribe(reg, NULL, on_conference_event, api, &api->sub_id);
-    if (rc) {
-        g_hash_table_destroy(api->rooms);
-        g_hash_table_destroy(api->by_pid);
-        g_free(api);
-        return rc;
-    }
     soup_server_add_handler(tsr_http_soup_server(http), PREFIX, handle_v1, api, NULL);
     tsr_metrics_add_collector(collect, api);
     api->tick = g_timeout_source_new((guint)api->opts.tick_ms);
@@ -525,13 +500,11 @@ void tsr_inlive_api_free(struct tsr_inlive_api **p)
     tsr_metrics_remove_collector(collect, api);
     g_source_destroy(api->tick);
     g_source_unref(api->tick);
-    tsr_conference_registry_unsubscribe(api->reg, api->sub_id);
     GList *rooms = g_hash_table_get_values(api->rooms);
     for (GList *l = rooms; l; l = l->next)
         room_end(l->data, "server shutting down");
     g_list_free(rooms);
     g_hash_table_destroy(api->rooms);
-    g_hash_table_destroy(api->by_pid);
     g_free(api);
     *p = NULL;
 }
@@ -545,3 +518,15 @@ size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api)
 {
     return api->n_clients;
 }
+
+/* The configuration's [conferences] empty_timeout_s is the rooms' default. */
+static int make(struct tsr_inlive_api **out, const struct tsr_front_env *env)
+{
+    struct tsr_inlive_api_opts io = {.empty_room_timeout_s = 180};
+    if (env->cfg)
+        io.empty_room_timeout_s = env->cfg->empty_timeout_s;
+    return tsr_inlive_api_new(out, env->http, env->reg, &io);
+}
+
+TSR_FRONT_OPS_DEFINE(tsr_inlive_front, &tsr_inlive_front_desc, struct tsr_inlive_api, make,
+                     tsr_inlive_api_free);

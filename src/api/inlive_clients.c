@@ -14,71 +14,23 @@
 /* Our outgoing tracks: one msid stream, as the media engine's SDP writes it. */
 #define MIX_STREAM_ID "tessera"
 
-/* --- body ------------------------------------------------------------------------- */
-
-bool tsr_inlive_read_body(struct tsr_inlive_req *r, bool empty_ok)
+static struct tsr_participant *participant(const struct tsr_inlive_client *cl)
 {
-    SoupMessageBody *body = soup_server_message_get_request_body(r->msg);
-    if ((size_t)body->length > TSR_INLIVE_API_MAX_BODY_BYTES) {
-        tsr_inlive_reply_error(r->msg, 413, "body_too_large",
-                               "request body is %" G_GINT64_FORMAT " bytes; the limit is %d",
-                               body->length, TSR_INLIVE_API_MAX_BODY_BYTES);
-        return false;
-    }
-    size_t n = (size_t)body->length;
-    const char *data = body->data ? body->data : "";
-    bool blank = true;
-    for (size_t i = 0; i < n && blank; i++)
-        blank = g_ascii_isspace(data[i]);
-    if (blank && empty_ok) {
-        r->body = json_object();
-        return true;
-    }
-    json_error_t jerr;
-    r->body = json_loadb(data, n, 0, &jerr);
-    if (!r->body) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body", "invalid request body: %s",
-                               jerr.text);
-        return false;
-    }
-    return true;
+    return tsr_front_session_participant(cl->session);
 }
 
-/* A string member or NULL; *bad when present, not null and not a string. */
-static const char *opt_string(json_t *o, const char *key, bool *bad)
+static struct tsr_front_req *req(struct tsr_inlive_req *r)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v))
-        return NULL;
-    if (!json_is_string(v))
-        *bad = true;
-    return json_string_value(v);
-}
-
-/* Display names go to the conference core: printable UTF-8, 1..128 bytes. */
-static bool name_ok(const char *s)
-{
-    if (!*s || strlen(s) > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(s, -1, NULL))
-        return false;
-    for (const char *c = s; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            return false;
-    return true;
+    return &r->req;
 }
 
 /* --- SSE ------------------------------------------------------------------------------ */
 
-static void stream_write(struct tsr_inlive_client *cl, const char *text)
-{
-    SoupMessageBody *body = soup_server_message_get_response_body(cl->stream);
-    soup_message_body_append(body, SOUP_MEMORY_COPY, text, strlen(text));
-    soup_server_message_unpause(cl->stream);
-}
-
+/* PY's parser wants `event:` then exactly one `data:` line (tsr_front_sse_format). */
 static void send_text(struct tsr_inlive_client *cl, char *text_taken)
 {
     if (cl->stream) {
-        stream_write(cl, text_taken);
+        tsr_front_stream_write(cl->stream, text_taken);
         g_free(text_taken);
         return;
     }
@@ -89,21 +41,15 @@ static void send_text(struct tsr_inlive_client *cl, char *text_taken)
 
 void tsr_inlive_client_send(struct tsr_inlive_client *cl, const char *event, json_t *data)
 {
-    char *json = json_dumps(data, JSON_COMPACT);
-    /* PY's parser wants `event:` then exactly one `data:` line; compact JSON has no
-     * raw newlines. */
-    send_text(cl, g_strdup_printf("event: %s\ndata: %s\n\n", event, json ? json : "{}"));
-    free(json);
+    send_text(cl, tsr_front_sse_format(event, data));
     json_decref(data);
 }
 
-static void on_stream_finished(SoupServerMessage *msg, gpointer user)
+static void on_stream_closed(struct tsr_front_stream *s, void *user)
 {
     struct tsr_inlive_client *cl = user;
-    g_signal_handlers_disconnect_by_data(msg, cl);
-    if (cl->stream == msg) {
-        g_object_unref(cl->stream);
-        cl->stream = NULL;
+    if (cl->stream == s) {
+        tsr_front_stream_free(&cl->stream);
         TSR_LOG(TSR_LOG_DEBUG, "inlive", "event stream of %s closed", cl->id);
     }
 }
@@ -111,32 +57,14 @@ static void on_stream_finished(SoupServerMessage *msg, gpointer user)
 /* Writes the last chunk and lets go; the connection then finishes. */
 static void stream_close(struct tsr_inlive_client *cl)
 {
-    if (!cl->stream)
-        return;
-    SoupServerMessage *msg = cl->stream;
-    cl->stream = NULL;
-    g_signal_handlers_disconnect_by_data(msg, cl);
-    soup_message_body_complete(soup_server_message_get_response_body(msg));
-    soup_server_message_unpause(msg);
-    g_object_unref(msg);
+    tsr_front_stream_free(&cl->stream);
 }
 
 static void stream_open(struct tsr_inlive_req *r)
 {
     struct tsr_inlive_client *cl = r->client;
     stream_close(cl); /* one stream per client: the newest wins */
-    SoupServerMessage *msg = r->msg;
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
-    soup_message_headers_replace(h, "Content-Type", "text/event-stream");
-    soup_message_headers_replace(h, "Cache-Control", "no-cache");
-    soup_message_headers_replace(h, "Connection", "keep-alive");
-    soup_message_headers_replace(h, "X-Accel-Buffering", "no");
-    soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-    soup_server_message_set_status(msg, 200, NULL);
-    cl->stream = g_object_ref(msg);
-    g_signal_connect(msg, "finished", G_CALLBACK(on_stream_finished), cl);
-    stream_write(cl, "retry: 3000\n\n");
+    cl->stream = tsr_front_stream_open(&tsr_inlive_front_desc, r->req.msg, on_stream_closed, cl);
     /* A reconnecting client may have missed what was written to its last stream:
      * the mix's tracks and an unanswered offer (queued events follow). */
     if (cl->n_streams++ > 0 && cl->tracks_available)
@@ -149,9 +77,31 @@ static void stream_open(struct tsr_inlive_req *r)
         if (cl->server_offering && !cl->offer_written_us &&
             g_str_has_prefix(text, "event: offer\n"))
             cl->offer_written_us = g_get_monotonic_time();
-        stream_write(cl, text);
+        tsr_front_stream_write(cl->stream, text);
     }
     g_ptr_array_set_size(cl->queue, 0);
+}
+
+/* --- requests waiting for a conference call -------------------------------------------- */
+
+/* A request parked until its call on the participant's net loop completes;
+ * w->data is the client (borrowed: the client calls its waits off before it goes). */
+static struct tsr_front_wait *wait_new(struct tsr_inlive_req *r)
+{
+    struct tsr_front_wait *w = tsr_front_wait_new(req(r), r->client->waiting);
+    w->data = r->client;
+    return w;
+}
+
+/* The client goes: its calls are called off, their requests answered. */
+static void client_cancel_calls(struct tsr_inlive_client *cl)
+{
+    tsr_conference_call_cancel(&cl->offer_call);
+    cl->joining = false;
+    struct tsr_front_error e = {.status = 409,
+                                .code = "client_gone",
+                                .text = "the client was removed before this request was answered"};
+    tsr_front_wait_cancel_all(cl->waiting, &e);
 }
 
 /* --- lifecycle ----------------------------------------------------------------------- */
@@ -163,34 +113,28 @@ static void json_decref_cb(gpointer p)
 
 void tsr_inlive_client_free(struct tsr_inlive_client *cl)
 {
+    client_cancel_calls(cl);
+    g_ptr_array_free(cl->waiting, TRUE);
     stream_close(cl);
-    if (cl->pid[0])
-        g_hash_table_remove(cl->room->api->by_pid, cl->pid);
+    tsr_front_session_on_left(cl->session, NULL, NULL);
+    cl->session = tsr_front_session_unref(cl->session);
     cl->room->api->n_clients--;
     g_ptr_array_free(cl->candidates, TRUE);
     g_ptr_array_free(cl->queue, TRUE);
     json_decref(cl->tracks_available);
     g_free(cl->offer_sdp);
+    g_free(cl->first_offer);
     g_free(cl->id);
     g_free(cl->name);
     g_free(cl);
 }
 
-static void forget_participant(struct tsr_inlive_client *cl)
-{
-    if (cl->pid[0])
-        g_hash_table_remove(cl->room->api->by_pid, cl->pid);
-    cl->pid[0] = '\0';
-    cl->p = NULL;
-}
-
 void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
 {
     struct tsr_inlive_room *room = cl->room;
-    struct tsr_participant *p = cl->p;
-    forget_participant(cl); /* our own leave must not come back as "gone" */
-    if (p)
-        tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
+    client_cancel_calls(cl); /* before the leave: nothing may complete into cl */
+    tsr_front_session_on_left(cl->session, NULL, NULL); /* our own leave is not news */
+    tsr_front_session_leave(cl->session, TSR_LEAVE_REQUESTED);
     tsr_inlive_client_send(cl, "left",
                            json_pack("{s:s, s:s}", "client_id", cl->id, "reason", reason));
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s removed (%s)", room->id, cl->id, reason);
@@ -199,10 +143,13 @@ void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
         room->empty_since_us = g_get_monotonic_time();
 }
 
-void tsr_inlive_client_participant_gone(struct tsr_inlive_client *cl, const char *reason)
+/* The client's participant left the conference on its own (media failure, kick,
+ * shutdown): the client goes too. */
+static void on_participant_left(struct tsr_front_session *s, enum tsr_leave_reason reason,
+                                void *user)
 {
-    forget_participant(cl);
-    tsr_inlive_client_remove(cl, reason);
+    (void)s;
+    tsr_inlive_client_remove(user, tsr_leave_reason_name(reason));
 }
 
 /* --- register / name / state ---------------------------------------------------------- */
@@ -227,36 +174,35 @@ static bool read_uid(json_t *body, char *buf, size_t size, bool *given)
     else
         return false;
     g_strchomp(buf);
-    return name_ok(buf) && !strchr(buf, '/');
+    return tsr_conference_display_name_valid(buf) && !strchr(buf, '/');
 }
 
 void tsr_inlive_handle_register(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, true))
+    if (!tsr_front_req_body(req(r), TSR_FRONT_BODY_EMPTY_OK))
         return;
     char uid[TSR_INLIVE_ID_MAX + 1] = "";
-    bool given = false, bad = !json_is_object(r->body);
-    const char *name = bad ? NULL : opt_string(r->body, "name", &bad);
-    json_t *vad = json_object_get(r->body, "enable_vad");
+    bool given = false, bad = false;
+    const char *name = tsr_front_json_str(r->req.body, "name", &bad);
+    json_t *vad = json_object_get(r->req.body, "enable_vad");
     bad = bad || (vad && !json_is_null(vad) && !json_is_boolean(vad)) ||
-          !read_uid(r->body, uid, sizeof uid, &given) || (name && *name && !name_ok(name));
+          !read_uid(r->req.body, uid, sizeof uid, &given) ||
+          (name && *name && !tsr_conference_display_name_valid(name));
     if (bad) {
-        tsr_inlive_reply_error(
-            r->msg, 400, "invalid_request_body",
-            "invalid request body: optional \"uid\" (string or integer, 1-128 "
-            "printable bytes, no '/'), \"name\" (string), \"enable_vad\" (boolean)");
+        tsr_front_req_fail(req(r), 400, "invalid_request_body",
+                           "invalid request body: optional \"uid\" (string or integer, 1-128 "
+                           "printable bytes, no '/'), \"name\" (string), \"enable_vad\" "
+                           "(boolean)");
         return;
     }
     if (given && g_hash_table_contains(r->room->clients, uid)) {
-        tsr_inlive_reply_error(r->msg, 409, "client_exists", "client already exists");
+        tsr_front_req_fail(req(r), 409, "client_exists", "client already exists");
         return;
     }
     if (!given) {
         do
-            for (int i = 0; i < 21; i++)
-                uid[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                    [g_random_int_range(0, 62)];
-        while (uid[21] = '\0', g_hash_table_contains(r->room->clients, uid));
+            tsr_inlive_random_id(uid, 21);
+        while (g_hash_table_contains(r->room->clients, uid));
     }
     struct tsr_inlive_client *cl = g_new0(struct tsr_inlive_client, 1);
     cl->room = r->room;
@@ -265,33 +211,36 @@ void tsr_inlive_handle_register(struct tsr_inlive_req *r)
     cl->created_us = g_get_monotonic_time();
     cl->candidates = g_ptr_array_new_with_free_func(json_decref_cb);
     cl->queue = g_ptr_array_new_with_free_func(g_free);
+    cl->session = tsr_front_session_new(&tsr_inlive_front_desc, TSR_PARTICIPANT_BOUND);
+    tsr_front_session_on_left(cl->session, on_participant_left, cl);
+    cl->waiting = g_ptr_array_new();
     g_hash_table_insert(r->room->clients, cl->id, cl);
     r->room->api->n_clients++;
     r->room->empty_since_us = 0;
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s registered", r->room->id, cl->id);
-    tsr_inlive_reply(r->msg, 200, "client registered", client_json(cl));
+    tsr_inlive_reply(r->req.msg, 200, "client registered", client_json(cl));
 }
 
 static void handle_setname(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->body);
-    const char *name = bad ? NULL : opt_string(r->body, "name", &bad);
-    if (bad || !name || !name_ok(name)) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
-                               "invalid request body: \"name\" (string, 1-128 printable bytes)");
+    bool bad = false;
+    const char *name = tsr_front_json_str(r->req.body, "name", &bad);
+    if (bad || !name || !tsr_conference_display_name_valid(name)) {
+        tsr_front_req_fail(req(r), 400, "invalid_request_body",
+                           "invalid request body: \"name\" (string, 1-128 printable bytes)");
         return;
     }
     g_free(r->client->name);
     r->client->name = g_strdup(name);
-    tsr_inlive_reply(r->msg, 200, "name updated", client_json(r->client));
+    tsr_inlive_reply(r->req.msg, 200, "name updated", client_json(r->client));
 }
 
 static void handle_get_client(struct tsr_inlive_req *r)
 {
-    const char *state = r->client->p ? "connected" : "new";
-    tsr_inlive_reply(r->msg, 200, "ok",
+    const char *state = participant(r->client) ? "connected" : "new";
+    tsr_inlive_reply(r->req.msg, 200, "ok",
                      json_pack("{s:s, s:s, s:s, s:s, s:{}}", "id", r->client->id, "name",
                                r->client->name, "peer_connection_state", state,
                                "ice_peer_connection_state", state, "events"));
@@ -300,15 +249,14 @@ static void handle_get_client(struct tsr_inlive_req *r)
 static void handle_isallow(struct tsr_inlive_req *r)
 {
     struct tsr_inlive_client *cl = r->client;
-    if (cl->server_offering) {
+    if (cl->server_offering || cl->offer_call) { /* made or being made */
         cl->pending_allow = true;
-        tsr_inlive_reply_error(
-            r->msg, 403, "negotiation_not_allowed",
-            "not allowed to negotiate: a server offer is waiting for its answer");
+        tsr_front_req_fail(req(r), 403, "negotiation_not_allowed",
+                           "not allowed to negotiate: a server offer is waiting for its answer");
         return;
     }
     cl->client_negotiating = true;
-    tsr_inlive_reply(r->msg, 200, "negotiation allowed", NULL);
+    tsr_inlive_reply(r->req.msg, 200, "negotiation allowed", NULL);
 }
 
 /* --- negotiation ----------------------------------------------------------------------- */
@@ -363,35 +311,32 @@ static void apply_buffered_candidates(struct tsr_inlive_client *cl)
     for (guint i = 0; i < cl->candidates->len; i++) {
         json_t *c = cl->candidates->pdata[i];
         json_t *idx = json_object_get(c, "sdpMLineIndex");
-        int rc =
-            tsr_participant_add_candidate(cl->p, json_string_value(json_object_get(c, "candidate")),
-                                          json_string_value(json_object_get(c, "sdpMid")),
-                                          json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-        if (rc)
-            TSR_LOG(TSR_LOG_DEBUG, "inlive", "client %s: buffered candidate refused: %s", cl->id,
-                    tsr_strerror(rc));
+        /* Its answer went long ago: nobody waits for the outcome. */
+        tsr_participant_add_candidate(
+            participant(cl), json_string_value(json_object_get(c, "candidate")),
+            json_string_value(json_object_get(c, "sdpMid")),
+            json_is_integer(idx) ? (int)json_integer_value(idx) : -1, NULL, NULL, NULL);
     }
     g_ptr_array_set_size(cl->candidates, 0);
 }
 
-static unsigned refusal_status(enum tsr_conference_refusal why)
+static void reoffer_done(void *user, struct tsr_conference_result *res)
 {
-    switch (why) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
-        return 404;
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
-    case TSR_CONFERENCE_REFUSAL_FULL:
-    case TSR_CONFERENCE_REFUSAL_LOCKED:
-        return 403;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
-    case TSR_CONFERENCE_REFUSAL_CAPACITY:
-        return 503;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
-        return 500;
-    default:
-        return 400;
-    }
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
+    cl->client_negotiating = false;
+    if (res->rc == 0)
+        tsr_inlive_reply(w->req.msg, 200, "ok",
+                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    else if (res->rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(&w->req, 400, "invalid_sdp", "invalid offer: %s",
+                           res->err_text ? res->err_text : "bad SDP");
+    else
+        tsr_front_req_fail(&w->req, 409, "renegotiation_unsupported",
+                           "this offer cannot be applied to the running session (%s); leave and "
+                           "register again",
+                           res->err_text ? res->err_text : tsr_strerror(res->rc));
+    tsr_front_wait_done(w);
 }
 
 /* A new offer on the running session (spec: clients re-offer after adding tracks,
@@ -399,77 +344,68 @@ static unsigned refusal_status(enum tsr_conference_refusal why)
 static void negotiate_reoffer(struct tsr_inlive_req *r, const char *sdp)
 {
     struct tsr_inlive_client *cl = r->client;
-    char *answer = NULL, *err = NULL;
     if (cl->server_offering) {
-        tsr_inlive_reply_error(r->msg, 409, "server_offer_pending",
-                               "a server offer is waiting for its answer; answer it first");
+        tsr_front_req_fail(req(r), 409, "server_offer_pending",
+                           "a server offer is waiting for its answer; answer it first");
         return;
     }
-    int rc = tsr_participant_answer_reoffer(cl->p, sdp, &answer, &err);
-    cl->client_negotiating = false;
-    if (rc == 0)
-        tsr_inlive_reply(r->msg, 200, "ok",
-                         json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    else if (rc == TSR_ERR_INVALID)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_sdp", "invalid offer: %s",
-                               err ? err : "bad SDP");
-    else
-        tsr_inlive_reply_error(
-            r->msg, 409, "renegotiation_unsupported",
-            "this offer cannot be applied to the running session (%s); leave and "
-            "register again",
-            err ? err : tsr_strerror(rc));
-    g_free(answer);
-    g_free(err);
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_answer_reoffer(participant(cl), sdp, reoffer_done, w, &w->call);
 }
 
-static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
+/* The first offer's join is back from the net loop. */
+static void join_done(void *user, struct tsr_conference_result *res)
 {
-    struct tsr_inlive_client *cl = r->client;
-    if (cl->p) {
-        negotiate_reoffer(r, sdp);
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
+    cl->joining = false;
+    if (res->rc != 0) {
+        tsr_front_req_refuse(&w->req, res->refusal, res->err_text);
+        tsr_front_wait_done(w);
         return;
     }
-    struct tsr_conference_join_request jr = {
-        .alias = cl->room->alias, .display_name = cl->name, .offer_sdp = sdp};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(cl->room->api->reg, &jr, &p, &answer, &why, &err) != 0) {
-        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
-        tsr_inlive_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
-                               err);
-        g_free(err);
-        return;
-    }
-    cl->p = p;
-    g_strlcpy(cl->pid, tsr_participant_id(p), sizeof cl->pid);
-    g_hash_table_insert(cl->room->api->by_pid, cl->pid, cl);
     cl->client_negotiating = false;
     cl->offer_due = true; /* media says whether anything must be added (§7) */
     apply_buffered_candidates(cl);
-    json_t *added = tracks_from_offer(cl, sdp);
+    json_t *added = tracks_from_offer(cl, cl->first_offer);
+    g_clear_pointer(&cl->first_offer, g_free);
     if (added)
         tsr_inlive_client_send(cl, "tracks_added", added);
     json_decref(cl->tracks_available);
     cl->tracks_available = mix_tracks_available();
     tsr_inlive_client_send(cl, "tracks_available", json_incref(cl->tracks_available));
-    tsr_inlive_reply(r->msg, 200, "ok",
-                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", answer));
-    g_free(answer);
+    tsr_inlive_reply(w->req.msg, 200, "ok",
+                     json_pack("{s:{s:s, s:s}}", "answer", "type", "answer", "sdp", res->sdp));
+    tsr_front_wait_done(w);
 }
 
-static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
+static void negotiate_offer(struct tsr_inlive_req *r, const char *sdp)
 {
     struct tsr_inlive_client *cl = r->client;
-    if (!cl->server_offering || !cl->p) {
-        tsr_inlive_reply_error(r->msg, 409, "no_offer_pending",
-                               "there is no server offer to answer");
+    if (participant(cl)) {
+        negotiate_reoffer(r, sdp);
         return;
     }
-    char *err = NULL;
-    int rc = tsr_participant_apply_send_answer(cl->p, sdp, &err);
+    if (cl->joining) {
+        tsr_front_req_fail(req(r), 409, "negotiation_in_progress",
+                           "the first offer is still being answered; wait for its answer");
+        return;
+    }
+    struct tsr_conference_join_request jr = {.alias = cl->room->alias,
+                                             .display_name = cl->name,
+                                             .offer_sdp = sdp,
+                                             .holder = tsr_front_session_holder(cl->session)};
+    struct tsr_front_wait *w = wait_new(r);
+    g_free(cl->first_offer);
+    cl->first_offer = g_strdup(sdp);
+    cl->joining = true;
+    tsr_conference_join(cl->room->api->reg, &jr, join_done, w, &w->call);
+}
+
+static void answer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_inlive_client *cl = w->data;
     cl->server_offering = false;
     g_clear_pointer(&cl->offer_sdp, g_free);
     cl->offer_written_us = 0;
@@ -477,25 +413,36 @@ static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
         cl->pending_allow = false;
         tsr_inlive_client_send(cl, "allowed_renegotation", json_object());
     }
-    if (rc)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_answer", "the answer was not applied: %s",
-                               err ? err : tsr_strerror(rc));
+    if (res->rc)
+        tsr_front_req_fail(&w->req, 400, "invalid_answer", "the answer was not applied: %s",
+                           res->err_text ? res->err_text : tsr_strerror(res->rc));
     else
-        tsr_inlive_reply(r->msg, 200, "ok", NULL);
-    g_free(err);
+        tsr_inlive_reply(w->req.msg, 200, "ok", NULL);
+    tsr_front_wait_done(w);
+}
+
+static void negotiate_answer(struct tsr_inlive_req *r, const char *sdp)
+{
+    struct tsr_inlive_client *cl = r->client;
+    if (!cl->server_offering || !participant(cl)) {
+        tsr_front_req_fail(req(r), 409, "no_offer_pending", "there is no server offer to answer");
+        return;
+    }
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_apply_send_answer(participant(cl), sdp, answer_done, w, &w->call);
 }
 
 static void handle_negotiate(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    bool bad = false;
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->body);
-    const char *type = bad ? NULL : opt_string(r->body, "type", &bad);
-    const char *sdp = bad ? NULL : opt_string(r->body, "sdp", &bad);
+    const char *type = tsr_front_json_str(r->req.body, "type", &bad);
+    const char *sdp = tsr_front_json_str(r->req.body, "sdp", &bad);
     if (bad || !type || !sdp || !*sdp ||
         (strcmp(type, "offer") != 0 && strcmp(type, "answer") != 0)) {
-        tsr_inlive_reply_error(
-            r->msg, 400, "invalid_request_body",
+        tsr_front_req_fail(
+            req(r), 400, "invalid_request_body",
             "invalid request body: {\"type\": \"offer\" or \"answer\", \"sdp\": string}");
         return;
     }
@@ -505,47 +452,51 @@ static void handle_negotiate(struct tsr_inlive_req *r)
         negotiate_answer(r, sdp);
 }
 
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc)
+        tsr_front_req_fail(&w->req, 400, "invalid_candidate", "invalid candidate: %s",
+                           tsr_strerror(res->rc));
+    else
+        tsr_inlive_reply(w->req.msg, 200, "ok", NULL);
+    tsr_front_wait_done(w);
+}
+
 static void handle_candidate(struct tsr_inlive_req *r)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), 0))
         return;
-    bool bad = !json_is_object(r->body);
-    const char *cand = bad ? NULL : opt_string(r->body, "candidate", &bad);
-    const char *mid = bad ? NULL : opt_string(r->body, "sdpMid", &bad);
-    json_t *idx = json_object_get(r->body, "sdpMLineIndex");
-    (void)mid;
+    json_t *body = r->req.body, *idx = json_object_get(body, "sdpMLineIndex");
+    bool bad = false;
+    const char *cand = tsr_front_json_str(body, "candidate", &bad);
+    const char *mid = tsr_front_json_str(body, "sdpMid", &bad);
     if (bad || !cand || (idx && !json_is_null(idx) && !json_is_integer(idx))) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
-                               "invalid request body: RTCIceCandidateInit {\"candidate\": string, "
-                               "\"sdpMid\"?: string, \"sdpMLineIndex\"?: integer}");
+        tsr_front_req_fail(req(r), 400, "invalid_request_body",
+                           "invalid request body: RTCIceCandidateInit {\"candidate\": string, "
+                           "\"sdpMid\"?: string, \"sdpMLineIndex\"?: integer}");
         return;
     }
     struct tsr_inlive_client *cl = r->client;
     if (*cand && !g_str_has_prefix(cand, "candidate:")) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_candidate",
-                               "invalid candidate: must start with "
-                               "\"candidate:\"");
+        tsr_front_req_fail(req(r), 400, "invalid_candidate",
+                           "invalid candidate: must start with \"candidate:\"");
         return;
     }
-    if (!cl->p) { /* it raced ahead of its offer: apply it after the offer */
+    if (!participant(cl)) { /* it raced ahead of its offer: apply it after the offer */
         if (cl->candidates->len >= TSR_INLIVE_CANDIDATES_MAX) {
-            tsr_inlive_reply_error(r->msg, 429, "too_many_candidates",
-                                   "too many candidates before the "
-                                   "offer");
+            tsr_front_req_fail(req(r), 429, "too_many_candidates",
+                               "too many candidates before the offer");
             return;
         }
-        g_ptr_array_add(cl->candidates, json_incref(r->body));
-        tsr_inlive_reply(r->msg, 200, "ok", NULL);
+        g_ptr_array_add(cl->candidates, json_incref(r->req.body));
+        tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
         return;
     }
-    int rc = tsr_participant_add_candidate(
-        cl->p, cand, json_string_value(json_object_get(r->body, "sdpMid")),
-        json_is_integer(idx) ? (int)json_integer_value(idx) : -1);
-    if (rc)
-        tsr_inlive_reply_error(r->msg, 400, "invalid_candidate", "invalid candidate: %s",
-                               tsr_strerror(rc));
-    else
-        tsr_inlive_reply(r->msg, 200, "ok", NULL);
+    struct tsr_front_wait *w = wait_new(r);
+    tsr_participant_add_candidate(participant(cl), cand, mid,
+                                  json_is_integer(idx) ? (int)json_integer_value(idx) : -1,
+                                  candidate_done, w, &w->call);
 }
 
 /* settracksources [{track_id, source}] and subscribetracks [{client_id, track_id}]:
@@ -553,96 +504,115 @@ static void handle_candidate(struct tsr_inlive_req *r)
  * changes what is sent. */
 static void handle_track_list(struct tsr_inlive_req *r, bool subscribe)
 {
-    if (!tsr_inlive_read_body(r, false))
+    if (!tsr_front_req_body(req(r), TSR_FRONT_BODY_ANY))
         return;
-    bool bad = !json_is_array(r->body);
+    bool bad = !json_is_array(r->req.body);
     size_t i;
     json_t *e;
-    json_array_foreach(bad ? NULL : r->body, i, e)
+    json_array_foreach(bad ? NULL : r->req.body, i, e)
     {
         bool b = !json_is_object(e);
-        const char *track = b ? NULL : opt_string(e, "track_id", &b);
-        const char *other = b ? NULL : opt_string(e, subscribe ? "client_id" : "source", &b);
+        const char *track = b ? NULL : tsr_front_json_str(e, "track_id", &b);
+        const char *other =
+            b ? NULL : tsr_front_json_str(e, subscribe ? "client_id" : "source", &b);
         bad = bad || b || !track || !other ||
               (!subscribe && strcmp(other, "media") != 0 && strcmp(other, "screen") != 0);
     }
     if (bad) {
-        tsr_inlive_reply_error(r->msg, 400, "invalid_request_body",
-                               subscribe
-                                   ? "invalid request body: [{\"client_id\": string, \"track_id\": "
-                                     "string, \"stream_id\"?: string}]"
-                                   : "invalid request body: [{\"track_id\": string, \"source\": "
-                                     "\"media\" or \"screen\"}]");
+        tsr_front_req_fail(req(r), 400, "invalid_request_body",
+                           subscribe
+                               ? "invalid request body: [{\"client_id\": string, \"track_id\": "
+                                 "string, \"stream_id\"?: string}]"
+                               : "invalid request body: [{\"track_id\": string, \"source\": "
+                                 "\"media\" or \"screen\"}]");
         return;
     }
-    tsr_inlive_reply(r->msg, 200, "ok", NULL);
+    tsr_inlive_reply(r->req.msg, 200, "ok", NULL);
 }
+
+static void handle_leave(struct tsr_inlive_req *r)
+{
+    tsr_inlive_client_remove(r->client, "left");
+    tsr_inlive_reply(r->req.msg, 200, "client left", NULL);
+}
+
+static void handle_settracksources(struct tsr_inlive_req *r)
+{
+    handle_track_list(r, false);
+}
+
+static void handle_subscribetracks(struct tsr_inlive_req *r)
+{
+    handle_track_list(r, true);
+}
+
+/* The client routes of inlive_api.c's table, by action. */
+static const struct {
+    const char *action;
+    void (*handle)(struct tsr_inlive_req *r);
+} client_actions[] = {
+    {"client", handle_get_client},
+    {"setname", handle_setname},
+    {"isallownegotiate", handle_isallow},
+    {"negotiate", handle_negotiate},
+    {"candidate", handle_candidate},
+    {"events", stream_open},
+    {"settracksources", handle_settracksources},
+    {"subscribetracks", handle_subscribetracks},
+    {"leave", handle_leave},
+};
 
 void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *action)
 {
-    if (strcmp(action, "client") == 0)
-        handle_get_client(r);
-    else if (strcmp(action, "setname") == 0)
-        handle_setname(r);
-    else if (strcmp(action, "isallownegotiate") == 0)
-        handle_isallow(r);
-    else if (strcmp(action, "negotiate") == 0)
-        handle_negotiate(r);
-    else if (strcmp(action, "candidate") == 0)
-        handle_candidate(r);
-    else if (strcmp(action, "events") == 0)
-        stream_open(r);
-    else if (strcmp(action, "settracksources") == 0 || strcmp(action, "subscribetracks") == 0)
-        handle_track_list(r, strcmp(action, "subscribetracks") == 0);
-    else if (strcmp(action, "leave") == 0) {
-        tsr_inlive_client_remove(r->client, "left");
-        tsr_inlive_reply(r->msg, 200, "client left", NULL);
-    }
+    for (size_t i = 0; i < G_N_ELEMENTS(client_actions); i++)
+        if (strcmp(client_actions[i].action, action) == 0)
+            client_actions[i].handle(r);
 }
 
 /* --- housekeeping -------------------------------------------------------------------- */
+
+static void offer_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_inlive_client *cl = user;
+    cl->offer_call = NULL;
+    if (res->rc == TSR_ERR_AGAIN)
+        return; /* not connected yet: the next tick asks again */
+    cl->offer_due = false;
+    if (res->rc == 0) {
+        cl->server_offering = true;
+        cl->offer_sdp = g_steal_pointer(&res->sdp);
+        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
+        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
+        tsr_inlive_client_send(cl, "offer",
+                               json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
+    } else if (res->rc != TSR_ERR_NOT_FOUND) {
+        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
+                res->err_text ? res->err_text : tsr_strerror(res->rc));
+    }
+}
 
 /* §5.3: offer only when connected (media says TSR_ERR_AGAIN before), stable, and
  * the client is not negotiating itself. */
 static void maybe_offer(struct tsr_inlive_client *cl)
 {
-    if (!cl->offer_due || !cl->p || cl->server_offering || cl->client_negotiating)
+    if (!cl->offer_due || !participant(cl) || cl->server_offering || cl->client_negotiating ||
+        cl->offer_call)
         return;
-    char *sdp = NULL, *err = NULL;
-    int rc = tsr_participant_create_send_offer(cl->p, &sdp, &err);
-    if (rc == TSR_ERR_AGAIN) {
-        g_free(err);
-        return;
-    }
-    cl->offer_due = false;
-    if (rc == 0) {
-        cl->server_offering = true;
-        cl->offer_sdp = sdp;
-        cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
-        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
-        tsr_inlive_client_send(cl, "offer", json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp));
-    } else if (rc != TSR_ERR_NOT_FOUND) {
-        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
-                err ? err : tsr_strerror(rc));
-    }
-    g_free(err);
+    tsr_participant_create_send_offer(participant(cl), offer_done, cl, &cl->offer_call);
 }
 
-bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us, bool ping, bool refresh)
+bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us)
 {
     if (cl->server_offering && cl->offer_written_us &&
         now_us - cl->offer_written_us > TSR_INLIVE_API_ANSWER_TIMEOUT_S * G_USEC_PER_SEC) {
         tsr_inlive_client_remove(cl, "no answer to the server offer");
         return false;
     }
-    if (!cl->p && now_us - cl->created_us > TSR_INLIVE_API_IDLE_CLIENT_S * G_USEC_PER_SEC) {
+    if (!participant(cl) &&
+        now_us - cl->created_us > TSR_INLIVE_API_IDLE_CLIENT_S * G_USEC_PER_SEC) {
         tsr_inlive_client_remove(cl, "never negotiated");
         return false;
     }
-    if (refresh && cl->p) /* inLive clients carry no token: keep theirs alive */
-        tsr_participant_refresh(cl->p);
     maybe_offer(cl);
-    if (ping && cl->stream)
-        tsr_inlive_client_send(cl, "ping", json_object());
     return true;
 }

@@ -3,6 +3,7 @@
 #ifndef TSR_API_INLIVE_INTERNAL_H
 #define TSR_API_INLIVE_INTERNAL_H
 
+#include <tessera/front.h>
 #include <tessera/inlive_api.h>
 
 #include <stdbool.h>
@@ -15,12 +16,9 @@ struct tsr_inlive_api {
     struct tsr_http *http;
     struct tsr_conference_registry *reg;
     struct tsr_inlive_api_opts opts;
-    GHashTable *rooms;  /* room id → struct tsr_inlive_room* (owned) */
-    GHashTable *by_pid; /* participant id → struct tsr_inlive_client* (borrowed) */
+    GHashTable *rooms; /* room id → struct tsr_inlive_room* (owned) */
     size_t n_clients;
-    uint64_t sub_id; /* registry subscription (every conference) */
     GSource *tick;
-    int64_t last_ping_us, last_refresh_us;
 };
 
 /* One inLive room = one conference alias. Owned by api->rooms. */
@@ -29,53 +27,56 @@ struct tsr_inlive_room {
     char *id;
     char *name;
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
+    bool defined; /* we defined the alias (ad hoc conferences off) */
     int64_t empty_timeout_s;
     int64_t empty_since_us; /* 0 while it has clients */
     GHashTable *clients;    /* client id → struct tsr_inlive_client* (owned) */
     json_t *meta;           /* object: setmeta keys */
 };
 
-/* One registered client. Owned by its room's clients table. */
+/* One registered client. Owned by its room's clients table. Its participant (from
+ * the first offer on) is BOUND to it: alive as long as the client is registered,
+ * which its own timeouts and leave decide. */
 struct tsr_inlive_client {
     struct tsr_inlive_room *room;
     char *id;
     char *name;
     int64_t created_us;
-    struct tsr_participant *p; /* NULL until the first offer; borrowed from the registry */
-    char pid[40];              /* p's id, "" when none */
-    GPtrArray *candidates;     /* json_t* candidate inits received before the offer */
-    GPtrArray *queue;          /* char* SSE messages waiting for a stream */
-    SoupServerMessage *stream; /* the open event stream (ref held) or NULL */
-    unsigned n_streams;        /* event streams opened so far */
+    struct tsr_front_session *session; /* ref held; its participant NULL until the offer */
+    GPtrArray *candidates;             /* json_t* candidate inits received before the offer */
+    GPtrArray *queue;                  /* char* SSE messages waiting for a stream */
+    struct tsr_front_stream *stream;   /* the open event stream, or NULL */
+    unsigned n_streams;                /* event streams opened so far */
     /* §5 negotiation state. */
     bool server_offering, client_negotiating, pending_allow, offer_due;
     char *offer_sdp;          /* the outstanding server offer (re-sent on reconnect) */
     int64_t offer_written_us; /* when it reached a stream; 0 = not yet */
     json_t *tracks_available; /* re-sent when a stream (re)connects */
+    /* Conference calls on a net loop: requests paused for them (struct
+     * tsr_front_wait*), whether one is the first offer's join (and that offer, for
+     * tracks_added), and a server offer being made. */
+    GPtrArray *waiting;
+    bool joining;
+    char *first_offer;
+    struct tsr_conference_call *offer_call;
 };
 
-/* --- inlive_api.c: replies ---------------------------------------------------- */
+/* A request under /v1: the front's request (api is the struct tsr_inlive_api) and
+ * what the route found. */
+struct tsr_inlive_req {
+    struct tsr_front_req req;
+    struct tsr_inlive_room *room;     /* NULL for routes outside a room */
+    struct tsr_inlive_client *client; /* NULL for room-level routes */
+};
+
+/* --- inlive_api.c ------------------------------------------------------------------ */
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
-/* Purpose: an error envelope; counts tessera_inlive_errors_total{code=word}. */
-void tsr_inlive_reply_error(SoupServerMessage *msg, unsigned status, const char *word,
-                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+json_t *tsr_inlive_bitrates_json(void);
+/* Purpose: len random characters of [0-9A-Za-z] and a NUL into out (SFU id format). */
+void tsr_inlive_random_id(char *out, size_t len);
 
-/* --- inlive_clients.c ---------------------------------------------------------- */
-/* A request routed to a client; seg[3] is the client id. body parsed lazily. */
-struct tsr_inlive_req {
-    struct tsr_inlive_api *api;
-    SoupServerMessage *msg;
-    const char *method;
-    struct tsr_inlive_room *room;
-    struct tsr_inlive_client *client; /* NULL for room-level routes */
-    json_t *body;                     /* owned; NULL until read */
-};
-
-/* Purpose: read the body as JSON (empty = `{}` when empty_ok); replies 400/413 and
- * returns false on failure. */
-bool tsr_inlive_read_body(struct tsr_inlive_req *r, bool empty_ok);
-
+/* --- inlive_clients.c ---------------------------------------------------------------- */
 void tsr_inlive_handle_register(struct tsr_inlive_req *r);
 void tsr_inlive_handle_client_action(struct tsr_inlive_req *r, const char *action);
 /* Purpose: queue or write one SSE event for the client; takes data. */
@@ -86,10 +87,6 @@ void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason);
 /* Purpose: free a client without any event (API teardown). */
 void tsr_inlive_client_free(struct tsr_inlive_client *cl);
 /* Purpose: housekeeping for one client; returns false when it was removed. */
-bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us, bool ping, bool refresh);
-/* Purpose: the client's participant left the conference on its own (media failure,
- * kick, shutdown): forget it and remove the client. */
-void tsr_inlive_client_participant_gone(struct tsr_inlive_client *cl, const char *reason);
-json_t *tsr_inlive_bitrates_json(void);
+bool tsr_inlive_client_tick(struct tsr_inlive_client *cl, int64_t now_us);
 
 #endif

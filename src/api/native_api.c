@@ -3,6 +3,7 @@
  * Home thread: the API loop. */
 #include "native_internal.h"
 
+#include <tessera/config.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
 
@@ -10,125 +11,87 @@
 
 #define PREFIX "/api/v1"
 
-/* One parsed request: the route's path segments and the JSON body (POST). */
-struct req {
-    struct tsr_native_api *api;
-    SoupServerMessage *msg;
-    GHashTable *query;
-    const char *method;
-    gchar **seg; /* after /api/v1/ */
-    guint n_seg;
-    json_t *body; /* owned; NULL unless read */
+/* --- the descriptor ------------------------------------------------------------- */
+
+const struct tsr_front_desc tsr_native_front_desc = {
+    .name = "native",
+    .prefix = PREFIX,
+    .path_base = PREFIX "/",
+    .cors = {.methods = TSR_FRONT_CORS_ALL_METHODS, .headers = TSR_FRONT_CORS_ALL_HEADERS},
+    /* Bearer, or the Pexip-style header; EventSource cannot set headers. */
+    .token_sources =
+        TSR_FRONT_TOKEN_BEARER | TSR_FRONT_TOKEN_HEADER | TSR_FRONT_TOKEN_QUERY_STREAMS,
+    .max_body_bytes = TSR_NATIVE_API_MAX_BODY_BYTES,
+    .bad_body_code = "bad_request",
+    .write_error = tsr_http_write_error,
+    .error_metric = "tessera_http_errors_total",
+    .error_metric_help = "HTTP requests answered with an error, by error code.",
+    .sse = {.content_type = "text/event-stream; charset=utf-8",
+            .keepalive_s = TSR_NATIVE_API_KEEPALIVE_S,
+            .keepalive = ": keep-alive\n\n",
+            .gauge = "tessera_sse_streams",
+            .gauge_help = "Open event streams."},
+    .refusals = NULL, /* the HTTP meaning of every refusal (front.c) */
 };
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static bool is_method(const struct req *r, const char *m)
+static struct tsr_native_api *api_of(const struct tsr_front_req *r)
 {
-    return strcmp(r->method, m) == 0;
-}
-
-static void reply_method(struct req *r, const char *allowed)
-{
-    soup_message_headers_replace(soup_server_message_get_response_headers(r->msg), "Allow",
-                                 allowed);
-    tsr_http_reply_error(r->msg, 405, "method_not_allowed", "%s is not allowed here; use %s",
-                         r->method, allowed);
-}
-
-/* Reads the JSON body; on failure the error reply is sent. Returns true when r->body is set. */
-static bool read_body(struct req *r)
-{
-    char *err = NULL;
-    int rc = tsr_http_read_json(r->msg, TSR_NATIVE_API_MAX_BODY_BYTES, &r->body, &err);
-    if (rc == TSR_ERR_FULL)
-        tsr_http_reply_error(r->msg, 413, "body_too_large", "%s", err);
-    else if (rc != 0)
-        tsr_http_reply_error(r->msg, 400, "bad_request", "%s", err);
-    g_free(err);
-    return rc == 0;
-}
-
-/* A string member, or NULL (absent or JSON null). *bad set when present with another type. */
-static const char *body_string(const struct req *r, const char *key, bool *bad)
-{
-    json_t *v = json_object_get(r->body, key);
-    if (!v || json_is_null(v))
-        return NULL;
-    if (!json_is_string(v)) {
-        *bad = true;
-        return NULL;
-    }
-    return json_string_value(v);
+    return r->api;
 }
 
 /* The bool member `key`; replies 400 and returns false when missing or not a bool. */
-static bool body_bool(struct req *r, const char *key, bool *out)
+static bool body_bool(struct tsr_front_req *r, const char *key, bool *out)
 {
-    json_t *v = json_object_get(r->body, key);
-    if (!json_is_boolean(v)) {
-        tsr_http_reply_error(r->msg, 400, "bad_request", "body needs \"%s\": true or false", key);
-        return false;
-    }
-    *out = json_is_true(v);
-    return true;
-}
-
-/* Bearer token from Authorization, the Pexip-style "token" header, or (for
- * EventSource, which cannot set headers) the token query parameter. */
-static const char *request_token(const struct req *r, bool allow_query)
-{
-    SoupMessageHeaders *h = soup_server_message_get_request_headers(r->msg);
-    const char *auth = soup_message_headers_get_one(h, "Authorization");
-    if (auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0)
-        return auth + 7;
-    const char *tok = soup_message_headers_get_one(h, "token");
-    if (tok)
-        return tok;
-    return allow_query && r->query ? g_hash_table_lookup(r->query, "token") : NULL;
+    if (tsr_front_json_bool(r->body, key, out))
+        return true;
+    tsr_front_req_fail(r, 400, "bad_request", "body needs \"%s\": true or false", key);
+    return false;
 }
 
 /* The participant the token belongs to; replies 401 and returns NULL otherwise. */
-static struct tsr_participant *actor(struct req *r, bool allow_query)
+static struct tsr_participant *actor(struct tsr_front_req *r, bool stream)
 {
-    const char *tok = request_token(r, allow_query);
+    const char *tok = tsr_front_req_token(r, stream);
     struct tsr_participant *p = NULL;
-    if (!tok || !*tok) {
-        tsr_http_reply_error(r->msg, 401, "token_required",
-                             "send the participant token as 'Authorization: Bearer TOKEN'");
+    if (!tok) {
+        tsr_front_req_fail(r, 401, "token_required",
+                           "send the participant token as 'Authorization: Bearer TOKEN'");
         return NULL;
     }
-    if (tsr_conference_registry_authenticate_token(r->api->reg, tok, &p) != 0) {
-        tsr_http_reply_error(r->msg, 401, "bad_token", "the token is unknown or has lapsed");
+    if (tsr_conference_registry_authenticate_token(api_of(r)->reg, tok, &p) != 0) {
+        tsr_front_req_fail(r, 401, "bad_token", "the token is unknown or has lapsed");
         return NULL;
     }
     return p;
 }
 
 /* The actor must be participant `id` itself (leave, refresh, candidates). */
-static struct tsr_participant *self(struct req *r, const char *id)
+static struct tsr_participant *self(struct tsr_front_req *r, const char *id)
 {
     struct tsr_participant *p = actor(r, false);
     if (p && strcmp(tsr_participant_id(p), id) != 0) {
-        tsr_http_reply_error(r->msg, 403, "forbidden", "the token belongs to another participant");
+        tsr_front_req_fail(r, 403, "forbidden", "the token belongs to another participant");
         return NULL;
     }
     return p;
 }
 
 /* A participant of the actor's conference; replies 404 otherwise. */
-static struct tsr_participant *target(struct req *r, struct tsr_participant *a, const char *id)
+static struct tsr_participant *target(struct tsr_front_req *r, struct tsr_participant *a,
+                                      const char *id)
 {
-    struct tsr_participant *t = tsr_conference_registry_find_participant(r->api->reg, id);
+    struct tsr_participant *t = tsr_conference_registry_find_participant(api_of(r)->reg, id);
     if (!t || tsr_participant_conference(t) != tsr_participant_conference(a)) {
-        tsr_http_reply_error(r->msg, 404, "no_such_participant",
-                             "no participant %s in your conference", id);
+        tsr_front_req_fail(r, 404, "no_such_participant", "no participant %s in your conference",
+                           id);
         return NULL;
     }
     return t;
 }
 
-static void reply_host_rc(struct req *r, int rc, json_t *ok_body)
+static void reply_host_rc(struct tsr_front_req *r, int rc, json_t *ok_body)
 {
     if (rc == 0) {
         tsr_http_reply_json(r->msg, 200, ok_body);
@@ -136,78 +99,50 @@ static void reply_host_rc(struct req *r, int rc, json_t *ok_body)
     }
     json_decref(ok_body);
     if (rc == TSR_ERR_AUTH)
-        tsr_http_reply_error(r->msg, 403, "forbidden", "only a host may do that");
+        tsr_front_req_fail(r, 403, "forbidden", "only a host may do that");
     else
-        tsr_http_reply_error(r->msg, 400, "bad_request", "%s", tsr_strerror(rc));
+        tsr_front_req_fail(r, 400, "bad_request", "%s", tsr_strerror(rc));
 }
 
-/* --- conferences ------------------------------------------------------------- */
-
-static unsigned refusal_status(enum tsr_conference_refusal why)
+/* The token must be for conference `alias`; replies 403 otherwise. */
+static bool same_conference(struct tsr_front_req *r, struct tsr_participant *p, const char *alias)
 {
-    switch (why) {
-    case TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE:
-        return 404;
-    case TSR_CONFERENCE_REFUSAL_PIN_REQUIRED:
-        return 401;
-    case TSR_CONFERENCE_REFUSAL_WRONG_PIN:
-        return 403;
-    case TSR_CONFERENCE_REFUSAL_FULL:
-    case TSR_CONFERENCE_REFUSAL_LOCKED:
-        return 409;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE:
-    case TSR_CONFERENCE_REFUSAL_CAPACITY:
-        return 503;
-    case TSR_CONFERENCE_REFUSAL_MEDIA_FAILED:
-        return 500;
-    case TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS:
-        return 429;
-    default:
-        return 400;
-    }
+    if (strcmp(tsr_conference_alias(tsr_participant_conference(p)), alias) == 0)
+        return true;
+    tsr_front_req_fail(r, 403, "forbidden", "the token is for another conference");
+    return false;
 }
 
-/* Replies 413/400 for a parser's failure code. */
-static void reply_parse_error(struct req *r, int rc, char *err)
+/* A pure parser's verdict on the raw body: replies 413/400 and returns false on
+ * failure, freeing the parser's message *err. */
+static bool parsed(struct tsr_front_req *r, int rc, char **err)
 {
     if (rc == TSR_ERR_FULL)
-        tsr_http_reply_error(r->msg, 413, "body_too_large", "%s", err);
-    else
-        tsr_http_reply_error(r->msg, 400, "bad_request", "%s", err);
-    g_free(err);
+        tsr_front_req_fail(r, 413, "body_too_large", "%s", *err);
+    else if (rc != 0)
+        tsr_front_req_fail(r, 400, "bad_request", "%s", *err);
+    g_clear_pointer(err, g_free);
+    return rc == 0;
 }
 
-static const uint8_t *raw_body(struct req *r, size_t *len)
+static const uint8_t *body_data(struct tsr_front_req *r)
 {
-    SoupMessageBody *b = soup_server_message_get_request_body(r->msg);
-    *len = (size_t)b->length;
-    return (const uint8_t *)(b->data ? b->data : "");
+    const char *data = soup_server_message_get_request_body(r->msg)->data;
+    return (const uint8_t *)(data ? data : "");
 }
 
-static void handle_join(struct req *r, const char *alias)
+static size_t body_len(struct tsr_front_req *r)
 {
-    struct tsr_native_join_body jb = {0};
-    char *perr = NULL;
-    size_t len;
-    const uint8_t *data = raw_body(r, &len);
-    int prc = tsr_native_api_parse_join(data, len, &jb, &perr);
-    if (prc != 0) {
-        reply_parse_error(r, prc, perr);
-        return;
-    }
-    struct tsr_conference_join_request jr = {
-        .alias = alias, .display_name = jb.display_name, .pin = jb.pin, .offer_sdp = jb.sdp};
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    int rc = tsr_conference_join(r->api->reg, &jr, &p, &answer, &why, &err);
-    tsr_native_join_body_fini(&jb);
-    if (rc != 0) {
-        if (why == TSR_CONFERENCE_REFUSAL_CAPACITY)
-            tsr_http_set_retry_after(r->msg, TSR_CONFERENCE_CAPACITY_RETRY_AFTER_S);
-        tsr_http_reply_error(r->msg, refusal_status(why), tsr_conference_refusal_code(why), "%s",
-                             err);
-        g_free(err);
+    return (size_t)soup_server_message_get_request_body(r->msg)->length;
+}
+
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    struct tsr_participant *p = res->participant;
+    if (res->rc != 0) {
+        tsr_front_req_refuse(&w->req, res->refusal, res->err_text);
+        tsr_front_wait_done(w);
         return;
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "participant_id", tsr_participant_id(p),
@@ -216,27 +151,47 @@ static void handle_join(struct req *r, const char *alias)
                           (json_int_t)tsr_participant_expires_in_s(p), "participant",
                           tsr_participant_to_json(p), "conference",
                           tsr_conference_to_json(tsr_participant_conference(p), true));
-    if (answer)
-        json_object_set_new(o, "sdp", json_string(answer));
-    g_free(answer);
-    tsr_http_reply_json(r->msg, 200, o);
+    if (res->sdp)
+        json_object_set_new(o, "sdp", json_string(res->sdp));
+    tsr_http_reply_json(w->req.msg, 200, o);
+    tsr_front_wait_done(w);
 }
 
-static void handle_conference_get(struct req *r, const char *alias)
+static void handle_join(struct tsr_front_req *r, const char *alias)
 {
-    struct tsr_conference *c = tsr_conference_registry_find(r->api->reg, alias);
+    struct tsr_native_join_body jb = {0};
+    char *perr = NULL;
+    if (!parsed(r, tsr_native_api_parse_join(body_data(r), body_len(r), &jb, &perr), &perr))
+        return;
+    struct tsr_front_session *session =
+        tsr_front_session_new(&tsr_native_front_desc, TSR_PARTICIPANT_LEASE);
+    struct tsr_conference_join_request jr = {.alias = alias,
+                                             .display_name = jb.display_name,
+                                             .pin = jb.pin,
+                                             .offer_sdp = jb.sdp,
+                                             .holder = tsr_front_session_holder(session)};
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_conference_join(api_of(r)->reg, &jr, join_done, w, &w->call);
+    tsr_native_join_body_fini(&jb);
+    tsr_front_session_unref(session); /* the core holds it while p is in */
+}
+
+static void handle_conference_get(struct tsr_front_req *r, const char *alias)
+{
+    struct tsr_conference_registry *reg = api_of(r)->reg;
+    struct tsr_conference *c = tsr_conference_registry_find(reg, alias);
     bool pin = false;
-    if (tsr_conference_registry_pin_required(r->api->reg, alias, &pin) != 0) {
-        tsr_http_reply_error(
-            r->msg, 404, "no_such_conference", "there is no conference '%s'%s", alias,
-            tsr_conference_registry_allow_adhoc(r->api->reg) ? " yet; joining creates it" : "");
+    if (tsr_conference_registry_pin_required(reg, alias, &pin) != 0) {
+        tsr_front_req_fail(r, 404, "no_such_conference", "there is no conference '%s'%s", alias,
+                           tsr_conference_registry_allow_adhoc(reg) ? " yet; joining creates it"
+                                                                    : "");
         return;
     }
     /* The roster is for members only; anyone may learn whether a PIN is needed. */
     struct tsr_participant *p = NULL;
-    const char *tok = request_token(r, true);
-    bool member = tok && tsr_conference_registry_authenticate_token(r->api->reg, tok, &p) == 0 &&
-                  c && tsr_participant_conference(p) == c;
+    const char *tok = tsr_front_req_token(r, true);
+    bool member = tok && tsr_conference_registry_authenticate_token(reg, tok, &p) == 0 && c &&
+                  tsr_participant_conference(p) == c;
     json_t *o = c ? tsr_conference_to_json(c, member)
                   : json_pack("{s:s, s:I}", "alias", alias, "participant_count", (json_int_t)0);
     json_object_set_new(o, "pin_required", json_boolean(pin));
@@ -244,36 +199,27 @@ static void handle_conference_get(struct req *r, const char *alias)
     tsr_http_reply_json(r->msg, 200, o);
 }
 
-static void handle_events(struct req *r, const char *alias)
+static void handle_events(struct tsr_front_req *r, const char *alias)
 {
     struct tsr_participant *p = actor(r, true);
-    if (!p)
-        return;
-    if (strcmp(tsr_conference_alias(tsr_participant_conference(p)), alias) != 0) {
-        tsr_http_reply_error(r->msg, 403, "forbidden", "the token is for another conference");
-        return;
-    }
-    tsr_sse_open(r->api, r->msg, p);
+    if (p && same_conference(r, p, alias))
+        tsr_sse_open(api_of(r), r->msg, p);
 }
 
-static void handle_conference_action(struct req *r, const char *alias, const char *action)
+static void handle_conference_action(struct tsr_front_req *r, const char *alias, const char *action)
 {
     struct tsr_participant *a = actor(r, false);
-    if (!a || !read_body(r))
+    if (!a || !tsr_front_req_body(r, 0) || !same_conference(r, a, alias))
         return;
     struct tsr_conference *c = tsr_participant_conference(a);
-    if (strcmp(tsr_conference_alias(c), alias) != 0) {
-        tsr_http_reply_error(r->msg, 403, "forbidden", "the token is for another conference");
-        return;
-    }
     int rc;
     if (strcmp(action, "layout") == 0) {
         bool bad = false;
-        const char *layout = body_string(r, "layout", &bad);
+        const char *layout = tsr_front_json_str(r->body, "layout", &bad);
         if (!layout || !tsr_conference_layout_valid(layout)) {
-            tsr_http_reply_error(r->msg, 400, "bad_layout",
-                                 "body needs \"layout\": one of grid, four, single, speaker, "
-                                 "1:21, 2:21, presentation");
+            tsr_front_req_fail(r, 400, "bad_layout",
+                               "body needs \"layout\": one of grid, four, single, speaker, "
+                               "1:21, 2:21, presentation");
             return;
         }
         rc = tsr_conference_set_layout(a, layout);
@@ -288,46 +234,43 @@ static void handle_conference_action(struct req *r, const char *alias, const cha
 
 /* --- recording and streams ---------------------------------------------------- */
 
-/* The host's conference, when the token is a host's in `alias`; else replied. */
-static struct tsr_participant *output_actor(struct req *r, const char *alias, bool body)
+/* The token's participant, a host of `alias`; else replied and NULL. */
+static struct tsr_participant *output_actor(struct tsr_front_req *r, const char *alias, bool body)
 {
     struct tsr_participant *a = actor(r, false);
-    if (!a || (body && !read_body(r)))
+    if (!a || (body && !tsr_front_req_body(r, 0)) || !same_conference(r, a, alias))
         return NULL;
-    if (strcmp(tsr_conference_alias(tsr_participant_conference(a)), alias) != 0) {
-        tsr_http_reply_error(r->msg, 403, "forbidden", "the token is for another conference");
-        return NULL;
-    }
     if (tsr_participant_role(a) != TSR_ROLE_HOST) {
-        tsr_http_reply_error(r->msg, 403, "forbidden", "only a host may record or stream");
+        tsr_front_req_fail(r, 403, "forbidden", "only a host may record or stream");
         return NULL;
     }
     return a;
 }
 
-static void reply_output_error(struct req *r, int rc, char *err, const char *state_code,
+/* A refused start or stop; frees err (media's text). */
+static void reply_output_error(struct tsr_front_req *r, int rc, char *err, const char *state_code,
                                const char *state_msg)
 {
     if (rc == TSR_ERR_STATE)
-        tsr_http_reply_error(r->msg, 409, state_code, "%s", state_msg);
+        tsr_front_req_fail(r, 409, state_code, "%s", state_msg);
     else if (rc == TSR_ERR_UNSUPPORTED)
-        tsr_http_reply_error(r->msg, 503, "unavailable",
-                             "recording is disabled ([recording] dir) or media is not wired");
+        tsr_front_req_fail(r, 503, "unavailable",
+                           "recording is disabled ([recording] dir) or media is not wired");
     else
-        tsr_http_reply_error(r->msg, 500, "output_failed", "%s", err ? err : tsr_strerror(rc));
+        tsr_front_req_fail(r, 500, "output_failed", "%s", err ? err : tsr_strerror(rc));
     g_free(err);
 }
 
-static void handle_recording(struct req *r, const char *alias)
+static void handle_recording(struct tsr_front_req *r, const char *alias)
 {
     struct tsr_participant *a = output_actor(r, alias, true);
     if (!a)
         return;
     bool bad = false;
-    const char *action = body_string(r, "action", &bad);
+    const char *action = tsr_front_json_str(r->body, "action", &bad);
     bool start = action && strcmp(action, "start") == 0;
     if (!action || (!start && strcmp(action, "stop") != 0)) {
-        tsr_http_reply_error(r->msg, 400, "bad_request", "body needs \"action\": start or stop");
+        tsr_front_req_fail(r, 400, "bad_request", "body needs \"action\": start or stop");
         return;
     }
     struct tsr_conference *c = tsr_participant_conference(a);
@@ -344,51 +287,50 @@ static void handle_recording(struct req *r, const char *alias)
     json_decref(conf);
 }
 
-static void handle_stream_add(struct req *r, const char *alias)
+static void handle_stream_add(struct tsr_front_req *r, const char *alias)
 {
     struct tsr_participant *a = output_actor(r, alias, true);
     if (!a)
         return;
     bool bad = false;
-    const char *url = body_string(r, "url", &bad), *id = NULL;
+    const char *url = tsr_front_json_str(r->body, "url", &bad), *id = NULL;
     char *err = NULL;
-    int rc = tsr_conference_add_stream(a, url, &id, &err);
+    int rc = bad ? TSR_ERR_INVALID : tsr_conference_add_stream(a, url, &id, &err);
+    if (rc == TSR_ERR_INVALID || rc == TSR_ERR_FULL)
+        g_clear_pointer(&err, g_free);
     if (rc == TSR_ERR_INVALID)
-        tsr_http_reply_error(r->msg, 400, "bad_url",
-                             "body needs \"url\": rtmp://host[:port]/app/key or rtmps://…");
+        tsr_front_req_fail(r, 400, "bad_url",
+                           "body needs \"url\": rtmp://host[:port]/app/key or rtmps://…");
     else if (rc == TSR_ERR_FULL)
-        tsr_http_reply_error(r->msg, 409, "too_many_streams", "at most %d streams at once",
-                             TSR_CONFERENCE_STREAMS_MAX);
+        tsr_front_req_fail(r, 409, "too_many_streams", "at most %d streams at once",
+                           TSR_CONFERENCE_STREAMS_MAX);
     else if (rc)
         reply_output_error(r, rc, err, "conflict", "");
     else
         tsr_http_reply_json(r->msg, 201, json_pack("{s:s}", "id", id));
-    if (rc == TSR_ERR_INVALID || rc == TSR_ERR_FULL)
-        g_free(err);
 }
 
-static void handle_stream_remove(struct req *r, const char *alias, const char *id)
+static void handle_stream_remove(struct tsr_front_req *r, const char *alias, const char *id)
 {
     struct tsr_participant *a = output_actor(r, alias, false);
     if (!a)
         return;
     if (tsr_conference_remove_stream(a, id) != 0)
-        tsr_http_reply_error(r->msg, 404, "no_such_stream", "no stream %s in this conference", id);
+        tsr_front_req_fail(r, 404, "no_such_stream", "no stream %s in this conference", id);
     else
         soup_server_message_set_status(r->msg, 204, NULL);
 }
 
-static void route_outputs(struct req *r, const char *alias, const char *action)
+/* recording (POST), streams (POST), streams/{id} (DELETE). */
+static void route_outputs(struct tsr_front_req *r, const char *alias, const char *action)
 {
     if (r->n_seg == 4) {
-        if (strcmp(action, "streams") != 0)
-            tsr_http_reply_error(r->msg, 404, "not_found", "no such conference resource");
-        else if (!is_method(r, "DELETE"))
-            reply_method(r, "DELETE");
+        if (!tsr_front_req_is(r, "DELETE"))
+            tsr_front_req_method_not_allowed(r, "DELETE");
         else
             handle_stream_remove(r, alias, r->seg[3]);
-    } else if (!is_method(r, "POST")) {
-        reply_method(r, "POST");
+    } else if (!tsr_front_req_is(r, "POST")) {
+        tsr_front_req_method_not_allowed(r, "POST");
     } else if (strcmp(action, "recording") == 0) {
         handle_recording(r, alias);
     } else {
@@ -396,63 +338,71 @@ static void route_outputs(struct req *r, const char *alias, const char *action)
     }
 }
 
-static void route_conference(struct req *r)
+static bool is_output_route(const struct tsr_front_req *r)
+{
+    const char *action = r->n_seg >= 3 ? r->seg[2] : "";
+    return (r->n_seg == 3 && strcmp(action, "recording") == 0) || strcmp(action, "streams") == 0;
+}
+
+static void route_conference(struct tsr_front_req *r)
 {
     const char *alias = r->seg[1];
-    const char *action = r->n_seg >= 3 ? r->seg[2] : NULL;
-    if (action && (strcmp(action, "recording") == 0 || strcmp(action, "streams") == 0) &&
-        (r->n_seg == 3 || strcmp(action, "streams") == 0)) {
-        route_outputs(r, alias, action);
-    } else if (r->n_seg == 4) {
-        tsr_http_reply_error(r->msg, 404, "not_found", "no such conference resource");
+    const char *action = r->n_seg == 3 ? r->seg[2] : NULL;
+    if (!tsr_front_req_alias_ok(r, alias))
+        return;
+    if (is_output_route(r)) {
+        route_outputs(r, alias, r->seg[2]);
     } else if (r->n_seg == 2) {
-        if (is_method(r, "GET") || is_method(r, "HEAD"))
+        if (tsr_front_req_is(r, "GET") || tsr_front_req_is(r, "HEAD"))
             handle_conference_get(r, alias);
         else
-            reply_method(r, "GET");
+            tsr_front_req_method_not_allowed(r, "GET");
     } else if (action && strcmp(action, "events") == 0) {
-        if (is_method(r, "GET"))
+        if (tsr_front_req_is(r, "GET"))
             handle_events(r, alias);
         else
-            reply_method(r, "GET");
+            tsr_front_req_method_not_allowed(r, "GET");
     } else if (action && (strcmp(action, "join") == 0 || strcmp(action, "layout") == 0 ||
                           strcmp(action, "lock") == 0)) {
-        if (!is_method(r, "POST"))
-            reply_method(r, "POST");
+        if (!tsr_front_req_is(r, "POST"))
+            tsr_front_req_method_not_allowed(r, "POST");
         else if (strcmp(action, "join") == 0)
             handle_join(r, alias);
         else
             handle_conference_action(r, alias, action);
     } else {
-        tsr_http_reply_error(r->msg, 404, "not_found", "no such conference resource");
+        tsr_front_req_fail(r, 404, "not_found", "no such conference resource");
     }
 }
 
 /* --- participants ---------------------------------------------------------------- */
 
-static void handle_candidate(struct req *r, struct tsr_participant *p)
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc == TSR_ERR_STATE)
+        tsr_front_req_fail(&w->req, 409, "no_media", "this participant joined without media");
+    else if (res->rc != 0)
+        tsr_front_req_fail(&w->req, 400, "bad_candidate", "the candidate was not accepted: %s",
+                           tsr_strerror(res->rc));
+    else
+        soup_server_message_set_status(w->req.msg, 204, NULL);
+    tsr_front_wait_done(w);
+}
+
+static void handle_candidate(struct tsr_front_req *r, struct tsr_participant *p)
 {
     struct tsr_native_candidate_body cb = {0};
     char *perr = NULL;
-    size_t len;
-    const uint8_t *data = raw_body(r, &len);
-    int rc = tsr_native_api_parse_candidate(data, len, &cb, &perr);
-    if (rc != 0) {
-        reply_parse_error(r, rc, perr);
+    if (!parsed(r, tsr_native_api_parse_candidate(body_data(r), body_len(r), &cb, &perr), &perr))
         return;
-    }
-    rc = tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index);
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_participant_add_candidate(p, cb.candidate, cb.mid, cb.mline_index, candidate_done, w,
+                                  &w->call);
     tsr_native_candidate_body_fini(&cb);
-    if (rc == TSR_ERR_STATE)
-        tsr_http_reply_error(r->msg, 409, "no_media", "this participant joined without media");
-    else if (rc != 0)
-        tsr_http_reply_error(r->msg, 400, "bad_candidate", "the candidate was not accepted: %s",
-                             tsr_strerror(rc));
-    else
-        soup_server_message_set_status(r->msg, 204, NULL);
 }
 
-static void handle_self_action(struct req *r, const char *id, const char *action)
+static void handle_self_action(struct tsr_front_req *r, const char *id, const char *action)
 {
     struct tsr_participant *p = self(r, id);
     if (!p)
@@ -470,17 +420,18 @@ static void handle_self_action(struct req *r, const char *id, const char *action
     }
 }
 
-static void handle_mute(struct req *r, const char *id, bool video)
+static void handle_mute(struct tsr_front_req *r, const char *id, bool video)
 {
     struct tsr_participant *a = actor(r, false), *t = NULL;
     bool muted;
-    if (!a || !(t = target(r, a, id)) || !read_body(r) || !body_bool(r, "muted", &muted))
+    if (!a || !(t = target(r, a, id)) || !tsr_front_req_body(r, 0) ||
+        !body_bool(r, "muted", &muted))
         return;
     int rc = tsr_participant_set_muted(a, t, video, muted);
     reply_host_rc(r, rc, rc == 0 ? tsr_participant_to_json(t) : NULL);
 }
 
-static void handle_kick(struct req *r, const char *id)
+static void handle_kick(struct tsr_front_req *r, const char *id)
 {
     struct tsr_participant *a = actor(r, false), *t = NULL;
     if (!a || !(t = target(r, a, id)))
@@ -489,29 +440,29 @@ static void handle_kick(struct req *r, const char *id)
     if (rc == 0)
         soup_server_message_set_status(r->msg, 204, NULL);
     else
-        tsr_http_reply_error(r->msg, 403, "forbidden",
-                             a == t ? "use leave to hang up" : "only a host may remove others");
+        tsr_front_req_fail(r, 403, "forbidden",
+                           a == t ? "use leave to hang up" : "only a host may remove others");
 }
 
-static void route_participant(struct req *r)
+static void route_participant(struct tsr_front_req *r)
 {
     const char *id = r->seg[1];
     const char *action = r->n_seg == 3 ? r->seg[2] : NULL;
     if (r->n_seg == 2) {
-        if (is_method(r, "DELETE"))
+        if (tsr_front_req_is(r, "DELETE"))
             handle_kick(r, id);
         else
-            reply_method(r, "DELETE");
+            tsr_front_req_method_not_allowed(r, "DELETE");
         return;
     }
     static const char *const actions[] = {"candidates", "leave",      "refresh",
                                           "mute",       "video_mute", NULL};
     if (!action || !g_strv_contains(actions, action)) {
-        tsr_http_reply_error(r->msg, 404, "not_found", "no such participant resource");
+        tsr_front_req_fail(r, 404, "not_found", "no such participant resource");
         return;
     }
-    if (!is_method(r, "POST"))
-        reply_method(r, "POST");
+    if (!tsr_front_req_is(r, "POST"))
+        tsr_front_req_method_not_allowed(r, "POST");
     else if (strcmp(action, "mute") == 0 || strcmp(action, "video_mute") == 0)
         handle_mute(r, id, strcmp(action, "video_mute") == 0);
     else
@@ -520,51 +471,54 @@ static void route_participant(struct req *r)
 
 /* --- entry ------------------------------------------------------------------------- */
 
-static void handle_status(struct req *r)
+/* [webrtc] turn_servers as RTCIceServer dictionaries, for the web client's
+ * RTCPeerConnection configuration. */
+static json_t *ice_servers_json(const struct tsr_conference_registry *reg)
 {
-    struct tsr_conference_registry *reg = r->api->reg;
+    size_t n = 0;
+    const struct tsr_ice_server *s = tsr_conference_registry_ice_servers(reg, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, s[i].turn
+                                       ? json_pack("{s:s, s:s, s:s}", "urls", s[i].url, "username",
+                                                   s[i].username, "credential", s[i].credential)
+                                       : json_pack("{s:s}", "urls", s[i].url));
+    return arr;
+}
+
+static void handle_status(struct tsr_front_req *r)
+{
+    struct tsr_conference_registry *reg = api_of(r)->reg;
     tsr_http_reply_json(r->msg, 200,
-                        json_pack("{s:s, s:b, s:b, s:I, s:I}", "version", TSR_VERSION, "media",
+                        json_pack("{s:s, s:b, s:b, s:I, s:I, s:o}", "version", TSR_VERSION, "media",
                                   tsr_conference_registry_has_media(reg), "allow_adhoc",
                                   tsr_conference_registry_allow_adhoc(reg), "conferences",
                                   (json_int_t)tsr_conference_registry_n_conferences(reg),
                                   "participants",
-                                  (json_int_t)tsr_conference_registry_n_participants(reg)));
+                                  (json_int_t)tsr_conference_registry_n_participants(reg),
+                                  "ice_servers", ice_servers_json(reg)));
 }
 
 static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer user)
 {
     (void)server;
-    if (tsr_http_cors(msg))
+    struct tsr_front_req r;
+    if (!tsr_front_req_begin(&r, &tsr_native_front_desc, user, msg, path, query))
         return;
-    struct req r = {
-        .api = user, .msg = msg, .query = query, .method = soup_server_message_get_method(msg)};
-    const char *rest = g_str_has_prefix(path, PREFIX "/") ? path + strlen(PREFIX "/") : "";
-    r.seg = g_strsplit(rest, "/", 4);
-    r.n_seg = g_strv_length(r.seg);
-    bool empty_seg = false;
-    for (guint i = 0; i < r.n_seg; i++)
-        empty_seg |= r.seg[i][0] == '\0';
-    if (r.n_seg == 1 && strcmp(r.seg[0], "status") == 0)
-        is_method(&r, "GET") ? handle_status(&r) : reply_method(&r, "GET");
-    else if (empty_seg || r.n_seg < 2 || r.n_seg > 4 ||
+    if (r.seg && r.n_seg == 1 && strcmp(r.seg[0], "status") == 0)
+        tsr_front_req_is(&r, "GET") ? handle_status(&r)
+                                    : tsr_front_req_method_not_allowed(&r, "GET");
+    else if (!tsr_front_req_segments_ok(&r) || r.n_seg < 2 || r.n_seg > 4 ||
              (r.n_seg == 4 && strcmp(r.seg[0], "conferences") != 0))
-        tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
+        tsr_front_req_fail(&r, 404, "not_found", "no resource at %s", path);
     else if (strcmp(r.seg[0], "conferences") == 0)
         route_conference(&r);
     else if (strcmp(r.seg[0], "participants") == 0)
         route_participant(&r);
     else
-        tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
-    json_decref(r.body);
-    g_strfreev(r.seg);
-}
-
-static gboolean keepalive_cb(gpointer user)
-{
-    tsr_sse_keepalive_all(user);
-    return G_SOURCE_CONTINUE;
+        tsr_front_req_fail(&r, 404, "not_found", "no resource at %s", path);
+    tsr_front_req_end(&r);
 }
 
 int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
@@ -576,12 +530,10 @@ int tsr_native_api_new(struct tsr_native_api **out, struct tsr_http *http,
     api->web_root =
         web_root && *web_root ? g_strdup(web_root) : g_build_filename(TSR_SOURCE_DIR, "web", NULL);
     api->streams = g_ptr_array_new_with_free_func(tsr_sse_stream_free_cb);
+    api->waiting = g_ptr_array_new();
     SoupServer *server = tsr_http_soup_server(http);
     soup_server_add_handler(server, PREFIX, handle_api, api, NULL);
     soup_server_add_handler(server, "/", tsr_web_files_handle, api, NULL);
-    api->keepalive = g_timeout_source_new_seconds(TSR_NATIVE_API_KEEPALIVE_S);
-    g_source_set_callback(api->keepalive, keepalive_cb, api, NULL);
-    g_source_attach(api->keepalive, g_main_context_get_thread_default());
     TSR_LOG(TSR_LOG_INFO, "api", "native API at " PREFIX ", web client from %s", api->web_root);
     *out = api;
     return 0;
@@ -595,10 +547,8 @@ void tsr_native_api_free(struct tsr_native_api **p)
     SoupServer *server = tsr_http_soup_server(api->http);
     soup_server_remove_handler(server, PREFIX);
     soup_server_remove_handler(server, "/");
-    g_source_destroy(api->keepalive);
-    g_source_unref(api->keepalive);
-    tsr_sse_close_all(api);
-    g_ptr_array_free(api->streams, TRUE);
+    g_ptr_array_free(api->streams, TRUE); /* ends every stream */
+    tsr_front_wait_shutdown(&api->waiting);
     g_free(api->web_root);
     g_free(api);
     *p = NULL;
@@ -608,3 +558,11 @@ unsigned tsr_native_api_n_streams(const struct tsr_native_api *api)
 {
     return api->streams->len;
 }
+
+static int make(struct tsr_native_api **out, const struct tsr_front_env *env)
+{
+    return tsr_native_api_new(out, env->http, env->reg, env->cfg ? env->cfg->web_root : NULL);
+}
+
+TSR_FRONT_OPS_DEFINE(tsr_native_front, &tsr_native_front_desc, struct tsr_native_api, make,
+                     tsr_native_api_free);

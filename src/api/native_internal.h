@@ -12,7 +12,7 @@ struct tsr_native_api {
     struct tsr_conference_registry *reg;
     char *web_root;
     GPtrArray *streams; /* struct tsr_sse_stream*, owned */
-    GSource *keepalive;
+    GPtrArray *waiting; /* struct tsr_front_wait*: requests paused for a conference call */
 };
 
 /* One open GET …/events response. Owned by api->streams until the connection
@@ -22,12 +22,8 @@ struct tsr_sse_stream;
 /* Purpose: turn msg into an event stream for participant p of its conference:
  * 200 text/event-stream, a snapshot event, then every conference event. */
 void tsr_sse_open(struct tsr_native_api *api, SoupServerMessage *msg, struct tsr_participant *p);
-/* GDestroyNotify for api->streams. */
+/* GDestroyNotify for api->streams: ends the stream and frees it. */
 void tsr_sse_stream_free_cb(gpointer data);
-/* Purpose: write a keep-alive comment to every stream. */
-void tsr_sse_keepalive_all(struct tsr_native_api *api);
-/* Purpose: end every stream (API shutdown). */
-void tsr_sse_close_all(struct tsr_native_api *api);
 
 /* Purpose: answer GET/HEAD for the web client's files under api->web_root. */
 void tsr_web_files_handle(SoupServer *server, SoupServerMessage *msg, const char *path,

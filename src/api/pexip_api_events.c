@@ -13,17 +13,16 @@
 /* One open GET …/events response; owned by api->streams until it finishes. */
 struct pex_stream {
     struct tsr_pexip_api *api;
-    SoupServerMessage *msg; /* ref held */
+    struct tsr_front_stream *out;
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
     char participant_id[64];
-    bool ended;
 };
 
 const char *tsr_pex_layout_view(const char *layout)
 {
     static const char *const map[][2] = {
-        {"grid", "ac"},    {"four", "4:0"},  {"single", "1:0"},          {"speaker", "1:7"},
-        {"1:21", "1:21"},  {"2:21", "2:21"}, {"presentation", "1:7"},
+        {"grid", "ac"},   {"four", "4:0"},  {"single", "1:0"},       {"speaker", "1:7"},
+        {"1:21", "1:21"}, {"2:21", "2:21"}, {"presentation", "1:7"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
         if (strcmp(layout, map[i][0]) == 0)
@@ -85,39 +84,22 @@ json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_par
 
 /* --- writing ------------------------------------------------------------------- */
 
-static void stream_write(struct pex_stream *s, const char *text)
-{
-    if (s->ended)
-        return;
-    SoupMessageBody *body = soup_server_message_get_response_body(s->msg);
-    soup_message_body_append(body, SOUP_MEMORY_COPY, text, strlen(text));
-    soup_server_message_unpause(s->msg);
-}
-
 /* `data` NULL is sent as `data: null`: an empty data line would be dropped by the SDK. */
 static void stream_send(struct pex_stream *s, const char *name, json_t *data)
 {
-    char *json = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    char *text = g_strdup_printf("event: %s\ndata: %s\n\n", name, json ? json : "null");
-    stream_write(s, text);
-    g_free(text);
-    free(json);
+    tsr_front_stream_send(s->out, name, data);
 }
 
 static void stream_end(struct pex_stream *s)
 {
-    if (s->ended)
-        return;
-    s->ended = true;
-    soup_message_body_complete(soup_server_message_get_response_body(s->msg));
-    soup_server_message_unpause(s->msg);
+    tsr_front_stream_end(s->out);
 }
 
 /* Calls fn for every open stream of `alias`. */
-#define FOR_STREAMS(api, alias_, s)                                                     \
-    for (guint i_ = 0; i_ < (api)->streams->len; i_++)                                  \
-        for (struct pex_stream *s = (api)->streams->pdata[i_]; s; s = NULL)             \
-            if (!s->ended && strcmp(s->alias, (alias_)) == 0)
+#define FOR_STREAMS(api, alias_, s)                                                                \
+    for (guint i_ = 0; i_ < (api)->streams->len; i_++)                                             \
+        for (struct pex_stream *s = (api)->streams->pdata[i_]; s; s = NULL)                        \
+            if (!tsr_front_stream_ended(s->out) && strcmp(s->alias, (alias_)) == 0)
 
 /* --- roster, layout, stage ----------------------------------------------------- */
 
@@ -190,11 +172,11 @@ static json_t *stage_update(struct tsr_pexip_api *api, struct tsr_conference *c,
     for (guint i = 0; i < order->len; i++) {
         bool talking = false;
         for (size_t k = 0; k < json_array_size(talkers); k++)
-            talking |= g_strcmp0(json_string_value(json_array_get(talkers, k)),
-                                 order->pdata[i]) == 0;
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "participant_uuid",
-                                             (const char *)order->pdata[i], "stage_index",
-                                             (json_int_t)i, "vad", (json_int_t)(talking ? 100 : 0)));
+            talking |=
+                g_strcmp0(json_string_value(json_array_get(talkers, k)), order->pdata[i]) == 0;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:I}", "participant_uuid", (const char *)order->pdata[i],
+                           "stage_index", (json_int_t)i, "vad", (json_int_t)(talking ? 100 : 0)));
     }
     g_ptr_array_free(order, TRUE);
     return arr;
@@ -220,13 +202,13 @@ static void on_left(struct tsr_pexip_api *api, const struct tsr_conference_event
 {
     const char *id = ev->participant_id;
     const char *reason = json_string_value(json_object_get(ev->data, "reason"));
-    g_hash_table_remove(api->calls, id);
     GPtrArray *st = g_hash_table_lookup(api->stages, ev->alias);
     for (guint i = st ? st->len : 0; i-- > 0;)
         if (strcmp(st->pdata[i], id) == 0)
             g_ptr_array_remove_index(st, i);
     json_t *del = json_pack("{s:s}", "uuid", id);
-    FOR_STREAMS(api, ev->alias, s) {
+    FOR_STREAMS(api, ev->alias, s)
+    {
         if (strcmp(s->participant_id, id) == 0) {
             json_t *d = json_pack("{s:s}", "reason", disconnect_reason(reason));
             if (g_strcmp0(reason, "left") != 0)
@@ -246,12 +228,12 @@ static void on_left(struct tsr_pexip_api *api, const struct tsr_conference_event
 static void on_message(struct tsr_pexip_api *api, const struct tsr_conference_event *ev)
 {
     const char *to = json_string_value(json_object_get(ev->data, "to"));
-    json_t *m = json_pack("{s:O, s:O, s:O, s:O, s:b}", "origin",
-                          json_object_get(ev->data, "display_name"), "uuid",
-                          json_object_get(ev->data, "from"), "type",
-                          json_object_get(ev->data, "type"), "payload",
-                          json_object_get(ev->data, "payload"), "direct", to != NULL);
-    FOR_STREAMS(api, ev->alias, s) {
+    json_t *m = json_pack(
+        "{s:O, s:O, s:O, s:O, s:b}", "origin", json_object_get(ev->data, "display_name"), "uuid",
+        json_object_get(ev->data, "from"), "type", json_object_get(ev->data, "type"), "payload",
+        json_object_get(ev->data, "payload"), "direct", to != NULL);
+    FOR_STREAMS(api, ev->alias, s)
+    {
         bool from_self = g_strcmp0(s->participant_id, ev->participant_id) == 0;
         if (m && !from_self && (!to || strcmp(to, s->participant_id) == 0))
             stream_send(s, "message_received", m);
@@ -262,7 +244,7 @@ static void on_message(struct tsr_pexip_api *api, const struct tsr_conference_ev
 static void to_all(struct tsr_pexip_api *api, const char *alias, const char *name, json_t *data)
 {
     FOR_STREAMS(api, alias, s)
-        stream_send(s, name, data);
+    stream_send(s, name, data);
     json_decref(data);
 }
 
@@ -290,8 +272,7 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
     struct tsr_pexip_api *api = user;
     struct tsr_conference *c = tsr_conference_registry_find(api->reg, ev->alias);
     struct tsr_participant *p =
-        ev->participant_id ? tsr_conference_registry_find_participant(api->reg,
-                                                                      ev->participant_id)
+        ev->participant_id ? tsr_conference_registry_find_participant(api->reg, ev->participant_id)
                            : NULL;
     switch (ev->type) {
     case TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED:
@@ -299,7 +280,7 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
             break;
         to_all(api, ev->alias, "participant_create", tsr_pex_participant_json(api, p));
         FOR_STREAMS(api, ev->alias, s)
-            send_sync(api, s, c);
+        send_sync(api, s, c);
         break;
     case TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED:
         if (p)
@@ -317,8 +298,8 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
     case TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED:
         if (c)
             to_all(api, ev->alias, "conference_update",
-                   json_pack("{s:b, s:b, s:b}", "locked", tsr_conference_locked(c),
-                             "guests_muted", 0, "started", 1));
+                   json_pack("{s:b, s:b, s:b}", "locked", tsr_conference_locked(c), "guests_muted",
+                             0, "started", 1));
         break;
     case TSR_CONFERENCE_EVENT_TALKERS:
         if (c)
@@ -334,7 +315,7 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
         break;
     case TSR_CONFERENCE_EVENT_ENDED:
         FOR_STREAMS(api, ev->alias, s)
-            stream_end(s);
+        stream_end(s);
         g_hash_table_remove(api->stages, ev->alias);
         break;
     }
@@ -342,25 +323,17 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
 
 /* --- stream lifecycle ----------------------------------------------------------------- */
 
-static void stream_free(struct pex_stream *s)
-{
-    g_signal_handlers_disconnect_by_data(s->msg, s);
-    g_object_unref(s->msg);
-    g_free(s);
-    tsr_gauge_add(tsr_metrics_gauge("tessera_pexip_event_streams", NULL,
-                                    "Open Pexip API event streams."),
-                  -1);
-}
-
 void tsr_pex_stream_free_cb(gpointer data)
 {
-    stream_free(data);
+    struct pex_stream *s = data;
+    tsr_front_stream_free(&s->out);
+    g_free(s);
 }
 
-static void on_finished(SoupServerMessage *msg, gpointer user)
+static void on_closed(struct tsr_front_stream *out, void *user)
 {
     struct pex_stream *s = user;
-    (void)msg;
+    (void)out;
     g_ptr_array_remove(s->api->streams, s); /* frees */
 }
 
@@ -370,38 +343,12 @@ void tsr_pex_events_open(struct tsr_pexip_api *api, SoupServerMessage *msg,
     struct pex_stream *s = g_new0(struct pex_stream, 1);
     struct tsr_conference *c = tsr_participant_conference(p);
     s->api = api;
-    s->msg = g_object_ref(msg);
     g_strlcpy(s->alias, tsr_conference_alias(c), sizeof s->alias);
     g_strlcpy(s->participant_id, tsr_participant_id(p), sizeof s->participant_id);
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
-    soup_message_headers_replace(h, "Content-Type", "text/event-stream");
-    soup_message_headers_replace(h, "Cache-Control", "no-cache");
-    soup_message_headers_replace(h, "X-Accel-Buffering", "no");
-    soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-    soup_server_message_set_status(msg, 200, NULL);
-    g_signal_connect(msg, "finished", G_CALLBACK(on_finished), s);
+    s->out = tsr_front_stream_open(&tsr_pexip_front_desc, msg, on_closed, s);
     g_ptr_array_add(api->streams, s);
-    tsr_gauge_add(tsr_metrics_gauge("tessera_pexip_event_streams", NULL,
-                                    "Open Pexip API event streams."),
-                  1);
-    /* Flushed at once: the SDK's call() waits for the EventSource to open. */
-    stream_write(s, "retry: 3000\n\n");
     send_sync(api, s, c);
     json_t *l = layout_json(c);
     stream_send(s, "layout", l);
     json_decref(l);
-}
-
-void tsr_pex_keepalive_all(struct tsr_pexip_api *api)
-{
-    for (guint i = 0; i < api->streams->len; i++)
-        stream_write(api->streams->pdata[i], ": ping\n\n");
-}
-
-void tsr_pex_close_all(struct tsr_pexip_api *api)
-{
-    for (guint i = 0; i < api->streams->len; i++)
-        stream_end(api->streams->pdata[i]);
-    g_ptr_array_set_size(api->streams, 0);
 }

@@ -44,32 +44,36 @@ json_t *tsr_pex_output_participants(struct tsr_conference *c)
     return list;
 }
 
-void tsr_pex_handle_dial(struct pex_req *r, struct tsr_participant *a)
+void tsr_pex_handle_dial(struct tsr_front_req *r, struct tsr_participant *a)
 {
-    const char *dest = json_string_value(json_object_get(r->body, "destination"));
-    const char *protocol = json_string_value(json_object_get(r->body, "protocol"));
+    bool bad = false;
+    const char *dest = tsr_front_json_str(r->body, "destination", &bad);
+    const char *protocol = tsr_front_json_str(r->body, "protocol", &bad);
     bool rtmp = dest && (g_str_has_prefix(dest, "rtmp://") || g_str_has_prefix(dest, "rtmps://"));
-    if (!rtmp || (protocol && strcmp(protocol, "rtmp") != 0 && strcmp(protocol, "auto") != 0)) {
-        tsr_pex_fail(r, 400, "Only dialling out to an RTMP/RTMPS URL (a stream) is supported");
+    if (bad || !rtmp ||
+        (protocol && strcmp(protocol, "rtmp") != 0 && strcmp(protocol, "auto") != 0)) {
+        tsr_front_req_fail(r, 400, "bad_request",
+                           "Only dialling out to an RTMP/RTMPS URL (a stream) is supported");
         return;
     }
     const char *id = NULL;
     char *err = NULL;
     int rc = tsr_conference_add_stream(a, dest, &id, &err);
     if (rc == 0)
-        tsr_pex_reply(r, 200, true, json_pack("[s]", id));
+        tsr_pex_reply(r, 200, json_pack("[s]", id));
     else if (rc == TSR_ERR_AUTH)
-        tsr_pex_fail(r, 403, "Only a host may start a stream");
+        tsr_front_req_fail(r, 403, "forbidden", "Only a host may start a stream");
     else if (rc == TSR_ERR_INVALID)
-        tsr_pex_fail(r, 400, "Not an RTMP URL");
+        tsr_front_req_fail(r, 400, "bad_url", "Not an RTMP URL");
     else if (rc == TSR_ERR_FULL)
-        tsr_pex_fail(r, 403, "At most %d streams at once", TSR_CONFERENCE_STREAMS_MAX);
+        tsr_front_req_fail(r, 403, "too_many_streams", "At most %d streams at once",
+                           TSR_CONFERENCE_STREAMS_MAX);
     else
-        tsr_pex_fail(r, 500, "%s", err ? err : tsr_strerror(rc));
+        tsr_front_req_fail(r, 500, "output_failed", "%s", err ? err : tsr_strerror(rc));
     g_free(err);
 }
 
-bool tsr_pex_output_disconnect(struct pex_req *r, struct tsr_participant *a, const char *uuid)
+bool tsr_pex_output_disconnect(struct tsr_front_req *r, struct tsr_participant *a, const char *uuid)
 {
     int rc;
     if (g_str_has_prefix(uuid, "rec-")) {
@@ -85,8 +89,8 @@ bool tsr_pex_output_disconnect(struct pex_req *r, struct tsr_participant *a, con
     if (rc == TSR_ERR_NOT_FOUND)
         return false;
     if (rc == 0)
-        tsr_pex_reply(r, 200, true, NULL);
+        tsr_pex_reply(r, 200, NULL);
     else
-        tsr_pex_fail(r, 403, "Only a host may stop a recording or stream");
+        tsr_front_req_fail(r, 403, "forbidden", "Only a host may stop a recording or stream");
     return true;
 }

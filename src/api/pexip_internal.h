@@ -3,6 +3,7 @@
 #ifndef TSR_API_PEXIP_INTERNAL_H
 #define TSR_API_PEXIP_INTERNAL_H
 
+#include <tessera/front.h>
 #include <tessera/pexip_api.h>
 
 #include <stdbool.h>
@@ -16,45 +17,39 @@
 struct tsr_pexip_api {
     struct tsr_http *http;
     struct tsr_conference_registry *reg;
-    GPtrArray *streams;  /* struct pex_stream*, owned */
-    GHashTable *calls;   /* participant id → call uuid (both owned strings) */
-    GHashTable *stages;  /* alias → GPtrArray of participant ids, most recent talker first */
-    uint64_t sub_id;     /* one subscription to every conference; fanned out here */
-    GSource *keepalive;
+    GPtrArray *streams; /* struct pex_stream*, owned */
+    GHashTable *stages; /* alias → GPtrArray of participant ids, most recent talker first */
+    uint64_t sub_id;    /* one subscription to every conference; fanned out here */
+    bool routed;        /* the handler is added */
+    GPtrArray *waiting; /* struct tsr_front_wait*: requests paused for a conference call */
 };
 
-/* One parsed request under /api/client/v2/conferences/. */
-struct pex_req {
-    struct tsr_pexip_api *api;
-    SoupServerMessage *msg;
-    GHashTable *query;
-    const char *method;
-    gchar **seg;   /* percent-decoded segments after conferences/: alias, … */
-    guint n_seg;
-    json_t *body;  /* owned; {} for an empty body; NULL until read */
-};
+/* A request under /api/client/v2/conferences/: r->api is the struct tsr_pexip_api,
+ * r->seg the percent-decoded segments after conferences/ (alias, …), r->body {}
+ * for an empty body once read. */
 
 /* --- pexip_api.c ---------------------------------------------------------- */
-/* Purpose: reply {"status": ok ? "success" : "failed", "result": result}.
- * Takes ownership of result (NULL means JSON null). Failures are counted. */
-void tsr_pex_reply(struct pex_req *r, unsigned status, bool ok, json_t *result);
-/* Purpose: a failed reply whose result is a message. */
-void tsr_pex_fail(struct pex_req *r, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Purpose: reply {"status": "success", "result": result} with `status` (200, or
+ * 403 for the PIN answers the SDK expects as success). Takes result (NULL: null). */
+void tsr_pex_reply(struct tsr_front_req *r, unsigned status, json_t *result);
 /* Purpose: read the body (empty → {}); replies 400/413 and returns false on error. */
-bool tsr_pex_read_body(struct pex_req *r);
+bool tsr_pex_read_body(struct tsr_front_req *r);
 /* Purpose: the participant owning the request's token (header `token` or ?token=),
  * in the path's conference; replies 403 "Invalid token" and returns NULL otherwise. */
-struct tsr_participant *tsr_pex_actor(struct pex_req *r);
+struct tsr_participant *tsr_pex_actor(struct tsr_front_req *r);
 /* Purpose: participant `uuid` of actor's conference; replies 404 and returns NULL. */
-struct tsr_participant *tsr_pex_target(struct pex_req *r, struct tsr_participant *actor,
+struct tsr_participant *tsr_pex_target(struct tsr_front_req *r, struct tsr_participant *actor,
                                        const char *uuid);
 /* Purpose: the "HOST"/"GUEST" word of request_token and refresh_token. */
 const char *tsr_pex_role_word(const struct tsr_participant *p);
+/* Purpose: the body's "type" and "payload" as a chat message from a to target
+ * (NULL: everyone): true/false, or 400 for a bad type or payload. */
+void tsr_pex_send_message(struct tsr_front_req *r, struct tsr_participant *a,
+                          struct tsr_participant *target);
 
 /* --- pexip_api_calls.c ---------------------------------------------------- */
 /* Purpose: participants/{uuid}/… (seg[1] == "participants", n_seg >= 4). */
-void tsr_pex_route_participant(struct pex_req *r);
+void tsr_pex_route_participant(struct tsr_front_req *r);
 
 /* --- pexip_api_events.c --------------------------------------------------- */
 /* What differs between participant objects (spec §5.1); strings borrowed. */
@@ -74,15 +69,14 @@ void tsr_pex_events_open(struct tsr_pexip_api *api, SoupServerMessage *msg,
                          struct tsr_participant *p);
 /* Purpose: the registry subscription callback (user = api). */
 void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user);
-/* GDestroyNotify for api->streams. */
+/* GDestroyNotify for api->streams: ends the stream and frees it. */
 void tsr_pex_stream_free_cb(gpointer data);
-void tsr_pex_keepalive_all(struct tsr_pexip_api *api);
 
 /* --- pexip_api_outputs.c --------------------------------------------------- */
 /* Recordings and streams appear in the roster as streaming participants (protocol
  * rtmp, is_streaming_conference true): the SDK's isStreaming indicator. */
 /* Purpose: POST dial with an RTMP destination: a stream (host only). */
-void tsr_pex_handle_dial(struct pex_req *r, struct tsr_participant *a);
+void tsr_pex_handle_dial(struct tsr_front_req *r, struct tsr_participant *a);
 /* Purpose: the roster entries of c's recording and streams. New reference. */
 json_t *tsr_pex_output_participants(struct tsr_conference *c);
 /* Purpose: the roster entry of one output as a recording/stream event carries it
@@ -90,8 +84,9 @@ json_t *tsr_pex_output_participants(struct tsr_conference *c);
 json_t *tsr_pex_output_json(const json_t *output, bool recording, const char *alias);
 /* Purpose: participants/{uuid}/disconnect where uuid names an output: stops it
  * and replies. False (nothing replied) when uuid is no output of a's conference. */
-bool tsr_pex_output_disconnect(struct pex_req *r, struct tsr_participant *a, const char *uuid);
-void tsr_pex_close_all(struct tsr_pexip_api *api);
+bool tsr_pex_output_disconnect(struct tsr_front_req *r, struct tsr_participant *a,
+                               const char *uuid);
+
 /* Purpose: the Pexip name of a Tessera layout ("speaker" → "1:7", "grid" → "ac"). */
 const char *tsr_pex_layout_view(const char *layout);
 

@@ -1,9 +1,10 @@
 /* The web client's static files. The directory is flat (index.html, app.css,
- * app.js, icon.svg), so a request names one file by a plain name: anything with a
- * slash, a leading dot or a character outside [A-Za-z0-9._-] is refused before
- * the file system is touched, which rules out traversal ("..", "%2e", "\") without
- * having to canonicalise paths. The files are small and read per request: no
- * cache to invalidate while the client is being edited. */
+ * app.js, icon.svg), so a request names one file by a plain name, which keeps the
+ * conference alias rule (tsr_conference_alias_valid: 1-64 of [A-Za-z0-9._-], no
+ * leading dot): anything with a slash, a leading dot or another character is
+ * refused before the file system is touched, which rules out traversal ("..",
+ * "%2e", "\") without having to canonicalise paths. The files are small and read
+ * per request: no cache to invalidate while the client is being edited. */
 #include "native_internal.h"
 
 #include <tessera/log.h>
@@ -32,24 +33,14 @@ static const char *content_type_for(const char *name)
     return "application/octet-stream";
 }
 
-static bool plain_name(const char *name)
-{
-    if (!name[0] || name[0] == '.' || strlen(name) > 64)
-        return false;
-    for (const char *s = name; *s; s++)
-        if (!g_ascii_isalnum(*s) && *s != '.' && *s != '_' && *s != '-')
-            return false;
-    return true;
-}
-
 /* "/" and "/c/ALIAS" are the app; "/NAME" is a file; everything else is not ours. */
 static const char *file_for_path(const char *path)
 {
     if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
         return "index.html";
-    if (g_str_has_prefix(path, "/c/") && plain_name(path + 3))
+    if (g_str_has_prefix(path, "/c/") && tsr_conference_alias_valid(path + 3))
         return "index.html";
-    if (path[0] == '/' && plain_name(path + 1))
+    if (path[0] == '/' && tsr_conference_alias_valid(path + 1))
         return path + 1;
     return NULL;
 }

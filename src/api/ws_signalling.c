@@ -1,8 +1,11 @@
-/* WebSocket signalling sessions at /ws/{alias}: one socket is one participant.
- * Messages are parsed by ws_signalling_message.c; joins, candidates and leaves go
- * through the conference core, like every other front. Home thread: the API loop. */
+/* WebSocket signalling sessions at /ws/{alias}: one socket is one participant,
+ * BOUND to its front session: alive while the socket is open, leaving when it
+ * closes, and the socket told (bye) when the core removes it. Messages are parsed
+ * by ws_signalling_message.c; joins, candidates and leaves go through the
+ * conference core, like every other front. Home thread: the API loop. */
 #include <tessera/ws_signalling.h>
 #include <tessera/err.h>
+#include <tessera/front.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
@@ -24,6 +27,16 @@ struct tsr_ws_signalling {
     struct tsr_gauge *open_gauge;
 };
 
+/* Errors are sent on the socket ({"error", "message"}), counted by code. */
+const struct tsr_front_desc tsr_ws_front_desc = {
+    .name = "ws",
+    .prefix = TSR_WS_SIGNALLING_PATH,
+    .path_base = TSR_WS_SIGNALLING_PATH "/",
+    .max_body_bytes = TSR_WS_SIGNALLING_MAX_MESSAGE_BYTES,
+    .error_metric = "tessera_ws_signalling_errors_total",
+    .error_metric_help = "WebSocket signalling errors sent to clients, by code.",
+};
+
 /* A trickled candidate that came before the offer. */
 struct early_candidate {
     char *line;
@@ -32,19 +45,21 @@ struct early_candidate {
 };
 
 /* One socket. Home thread: the API loop. Owned by ws->sessions until libsoup
- * reports the socket closed (or the endpoint is freed). The participant is found
- * again by id each time, never kept as a pointer: the core may remove it (kick,
- * token lapse, media failure) between two messages. */
+ * reports the socket closed (or the endpoint is freed). Its participant is the
+ * front session's: NULL before the join and once the core removed it (kick, media
+ * failure, end), which the session reports. */
 struct ws_session {
     struct tsr_ws_signalling *ws;
     SoupWebsocketConnection *conn; /* a reference */
-    char *alias;
+    char *alias;                   /* NULL: the path is no alias */
     char *display_name;
     char *pin;
-    char *participant_id; /* NULL until joined and after leaving */
-    uint64_t sub_id;      /* conference events, while joined */
-    GSource *timer;       /* join timeout before the offer, token refresh after */
-    GPtrArray *early;     /* struct early_candidate*, before the offer */
+    struct tsr_front_session *session; /* ref held; NULL until the offer */
+    GSource *timer;                    /* join timeout before the offer */
+    GPtrArray *early; /* struct early_candidate*, before the offer and while joining */
+    struct tsr_conference_call *join_call; /* the join, while it is on a net loop */
+    bool answer_as_object;                 /* answer in the offer's form */
+    GPtrArray *candidate_calls;            /* struct ws_candidate*, on a net loop */
     unsigned n_errors;
     bool closing;
     /* libsoup may report the close from inside a call we make (a failed write):
@@ -55,16 +70,14 @@ struct ws_session {
     gulong h_closed;
 };
 
+/* A trickled candidate on its way through the net loop (its error comes back). */
+struct ws_candidate {
+    struct ws_session *s;
+    struct tsr_conference_call *call;
+};
+
 static void enter(struct ws_session *s);
 static void leave_handler(struct ws_session *s);
-
-static void count_error(const char *code)
-{
-    char labels[96];
-    g_snprintf(labels, sizeof labels, "code=\"%s\"", code);
-    tsr_counter_inc(tsr_metrics_counter("tessera_ws_signalling_errors_total", labels,
-                                        "WebSocket signalling errors sent to clients, by code."));
-}
 
 static void early_candidate_free(gpointer data)
 {
@@ -90,21 +103,28 @@ static void stop_timer(struct ws_session *s)
     }
 }
 
-/* The participant leaves (if joined); safe to call twice. Clearing the id first
- * makes our own participant_left event unrecognisable to on_event. */
+static struct tsr_participant *participant(const struct ws_session *s)
+{
+    return s->session ? tsr_front_session_participant(s->session) : NULL;
+}
+
+/* The participant leaves (if joined); safe to call twice. The session forgets its
+ * callback first, so our own leave does not come back as a removal. */
 static void leave(struct ws_session *s, enum tsr_leave_reason reason)
 {
     stop_timer(s);
-    if (s->sub_id) {
-        tsr_conference_registry_unsubscribe(s->ws->reg, s->sub_id);
-        s->sub_id = 0;
+    tsr_conference_call_cancel(&s->join_call); /* a join still on a net loop: undone */
+    while (s->candidate_calls->len) {
+        struct ws_candidate *c = s->candidate_calls->pdata[0];
+        tsr_conference_call_cancel(&c->call);
+        g_ptr_array_remove_index_fast(s->candidate_calls, 0);
+        g_free(c);
     }
-    char *id = g_steal_pointer(&s->participant_id);
-    struct tsr_participant *p =
-        id ? tsr_conference_registry_find_participant(s->ws->reg, id) : NULL;
-    if (p)
-        tsr_participant_leave(p, reason);
-    g_free(id);
+    if (!s->session)
+        return;
+    tsr_front_session_on_left(s->session, NULL, NULL);
+    tsr_front_session_leave(s->session, reason);
+    s->session = tsr_front_session_unref(s->session);
 }
 
 /* Leave and close; later messages are ignored while libsoup finishes the close. */
@@ -125,18 +145,25 @@ static void close_session(struct ws_session *s, unsigned short code, const char 
 static void send_error(struct ws_session *s, const char *code, const char *text, bool fatal,
                        unsigned short close_code)
 {
-    count_error(code);
-    TSR_LOG(TSR_LOG_DEBUG, "ws", "[%s] error %s: %s", s->alias, code, text);
+    struct tsr_front_error e = {.code = code, .text = text};
+    tsr_front_count_error(&tsr_ws_front_desc, s->alias, &e);
     send_text(s, tsr_ws_signalling_format_error(code, text));
     if (!fatal && ++s->n_errors >= TSR_WS_SIGNALLING_MAX_ERRORS) {
-        count_error("too_many_errors");
-        send_text(
-            s, tsr_ws_signalling_format_error("too_many_errors", "too many bad messages; closing"));
+        e = (struct tsr_front_error){.code = "too_many_errors",
+                                     .text = "too many bad messages; closing"};
+        tsr_front_count_error(&tsr_ws_front_desc, s->alias, &e);
+        send_text(s, tsr_ws_signalling_format_error(e.code, e.text));
         fatal = true;
         close_code = CLOSE_POLICY;
     }
     if (fatal)
         close_session(s, close_code, code, TSR_LEAVE_REQUESTED);
+}
+
+/* An error the front layer worded (a refusal, the alias rule): fatal. */
+static void send_front_error(struct ws_session *s, const struct tsr_front_error *e)
+{
+    send_error(s, e->code, e->text, true, CLOSE_POLICY);
 }
 
 static gboolean on_join_timeout(gpointer user)
@@ -152,18 +179,6 @@ static gboolean on_join_timeout(gpointer user)
     return G_SOURCE_REMOVE;
 }
 
-/* While the socket is open the client is alive: keep its token from lapsing. */
-static gboolean on_refresh(gpointer user)
-{
-    struct ws_session *s = user;
-    struct tsr_participant *p =
-        s->participant_id ? tsr_conference_registry_find_participant(s->ws->reg, s->participant_id)
-                          : NULL;
-    if (p)
-        tsr_participant_refresh(p);
-    return G_SOURCE_CONTINUE;
-}
-
 static void start_timer(struct ws_session *s, unsigned seconds, GSourceFunc fn)
 {
     stop_timer(s);
@@ -172,17 +187,12 @@ static void start_timer(struct ws_session *s, unsigned seconds, GSourceFunc fn)
     g_source_attach(s->timer, g_main_context_get_thread_default());
 }
 
-/* The core removed our participant (kick, token lapse, media failure, end). */
-static void on_event(const struct tsr_conference_event *ev, void *user)
+/* The core removed our participant (kick, media failure, end, shutdown). */
+static void on_left(struct tsr_front_session *session, enum tsr_leave_reason reason, void *user)
 {
     struct ws_session *s = user;
-    if (ev->type != TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT || !s->participant_id ||
-        !ev->participant_id || strcmp(ev->participant_id, s->participant_id) != 0)
-        return;
-    g_clear_pointer(&s->participant_id, g_free);
-    json_t *why = json_object_get(ev->data, "reason");
-    json_t *bye = json_pack("{s:b, s:s}", "bye", 1, "reason",
-                            json_is_string(why) ? json_string_value(why) : "removed");
+    (void)session;
+    json_t *bye = json_pack("{s:b, s:s}", "bye", 1, "reason", tsr_leave_reason_name(reason));
     char *text = json_dumps(bye, JSON_COMPACT);
     json_decref(bye);
     enter(s);
@@ -192,21 +202,42 @@ static void on_event(const struct tsr_conference_event *ev, void *user)
     leave_handler(s);
 }
 
+static void candidate_refused(struct ws_session *s, int rc)
+{
+    char *text = g_strdup_printf("the candidate was not accepted: %s", tsr_strerror(rc));
+    send_error(s, "bad_candidate", text, false, 0);
+    g_free(text);
+}
+
+static void candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct ws_candidate *c = user;
+    struct ws_session *s = c->s;
+    g_ptr_array_remove_fast(s->candidate_calls, c);
+    g_free(c);
+    if (res->rc == 0)
+        return;
+    enter(s);
+    candidate_refused(s, res->rc);
+    leave_handler(s);
+}
+
 static void apply_candidate(struct ws_session *s, const char *line, const char *mid, int index)
 {
-    struct tsr_participant *p =
-        tsr_conference_registry_find_participant(s->ws->reg, s->participant_id);
-    int rc = p ? tsr_participant_add_candidate(p, line, mid, index) : TSR_ERR_STATE;
-    if (rc != 0) {
-        char *text = g_strdup_printf("the candidate was not accepted: %s", tsr_strerror(rc));
-        send_error(s, "bad_candidate", text, false, 0);
-        g_free(text);
+    struct tsr_participant *p = participant(s);
+    if (!p) {
+        candidate_refused(s, TSR_ERR_STATE);
+        return;
     }
+    struct ws_candidate *c = g_new0(struct ws_candidate, 1);
+    c->s = s;
+    g_ptr_array_add(s->candidate_calls, c);
+    tsr_participant_add_candidate(p, line, mid, index, candidate_done, c, &c->call);
 }
 
 static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
-    if (s->participant_id) {
+    if (participant(s)) {
         apply_candidate(s, m->candidate, m->mid, m->mline_index);
         return;
     }
@@ -224,44 +255,57 @@ static void on_candidate(struct ws_session *s, struct tsr_ws_signalling_message 
     g_ptr_array_add(s->early, c);
 }
 
+/* The join is back from the net loop: the answer, then the early candidates. */
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct ws_session *s = user;
+    s->join_call = NULL;
+    enter(s);
+    if (res->rc != 0) {
+        s->session = tsr_front_session_unref(s->session); /* the core let go of it too */
+        struct tsr_front_error e;
+        tsr_front_refusal_error(&tsr_ws_front_desc, res->refusal, res->err_text, &e);
+        send_front_error(s, &e);
+        leave_handler(s);
+        return;
+    }
+    send_text(s, tsr_ws_signalling_format_answer(res->sdp, s->answer_as_object));
+    TSR_LOG(TSR_LOG_INFO, "ws", "[%s/%s] joined over WebSocket", s->alias,
+            tsr_participant_id(res->participant));
+    for (guint i = 0; i < s->early->len && participant(s); i++) {
+        struct early_candidate *c = s->early->pdata[i];
+        apply_candidate(s, c->line, c->mid, c->mline_index);
+    }
+    g_ptr_array_set_size(s->early, 0);
+    leave_handler(s);
+}
+
 static void on_offer(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
-    if (s->participant_id) {
+    if (participant(s) || s->join_call) {
         send_error(s, "renegotiation_unsupported", "already joined; reconnect to send a new offer",
                    false, 0);
         return;
     }
+    struct tsr_front_session *session =
+        tsr_front_session_new(&tsr_ws_front_desc, TSR_PARTICIPANT_BOUND);
     struct tsr_conference_join_request req = {
         .alias = s->alias,
         .display_name = s->display_name ? s->display_name : DEFAULT_DISPLAY_NAME,
         .pin = s->pin,
         .offer_sdp = m->sdp,
+        .holder = tsr_front_session_holder(session),
     };
-    struct tsr_participant *p = NULL;
-    char *answer = NULL, *err = NULL;
-    enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
-    if (tsr_conference_join(s->ws->reg, &req, &p, &answer, &why, &err) != 0) {
-        send_error(s, tsr_conference_refusal_code(why), err, true, CLOSE_POLICY);
-        g_free(err);
-        return;
-    }
-    s->participant_id = g_strdup(tsr_participant_id(p));
-    int64_t ttl_s = tsr_participant_refresh(p);
-    tsr_conference_registry_subscribe(s->ws->reg, s->alias, on_event, s, &s->sub_id);
-    start_timer(s, (unsigned)MAX(1, ttl_s / 3), on_refresh);
-    send_text(s, tsr_ws_signalling_format_answer(answer, m->sdp_as_object));
-    g_free(answer);
-    TSR_LOG(TSR_LOG_INFO, "ws", "[%s/%s] joined over WebSocket", s->alias, s->participant_id);
-    for (guint i = 0; i < s->early->len && s->participant_id; i++) {
-        struct early_candidate *c = s->early->pdata[i];
-        apply_candidate(s, c->line, c->mid, c->mline_index);
-    }
-    g_ptr_array_set_size(s->early, 0);
+    stop_timer(s); /* the offer came; the join's own time is the net loop's */
+    s->answer_as_object = m->sdp_as_object;
+    s->session = session; /* our reference; the core holds its own while it joins */
+    tsr_front_session_on_left(session, on_left, s);
+    tsr_conference_join(s->ws->reg, &req, join_done, s, &s->join_call);
 }
 
 static void on_join(struct ws_session *s, struct tsr_ws_signalling_message *m)
 {
-    if (s->participant_id) {
+    if (participant(s) || s->join_call) {
         send_error(s, "already_joined", "\"join\" must come before the offer", false, 0);
         return;
     }
@@ -327,6 +371,7 @@ static void session_free(gpointer data)
     g_signal_handler_disconnect(s->conn, s->h_closed);
     g_object_unref(s->conn);
     g_ptr_array_free(s->early, TRUE);
+    g_ptr_array_free(s->candidate_calls, TRUE); /* emptied by leave */
     g_free(s->alias);
     g_free(s->display_name);
     g_free(s->pin);
@@ -358,17 +403,14 @@ static void leave_handler(struct ws_session *s)
         on_closed(s->conn, s);
 }
 
-static bool alias_ok(const char *alias)
+/* The alias of /ws/ALIAS, percent-decoded, or NULL when the path has none. */
+static char *path_alias(const char *path)
 {
-    size_t n = strlen(alias);
-    if (n == 0 || n > TSR_CONFERENCE_ALIAS_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = alias[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-            return false;
-    }
-    return true;
+    unsigned n = 0;
+    char **seg = tsr_front_split_path(path, tsr_ws_front_desc.path_base, false, &n);
+    char *alias = seg && n == 1 ? g_strdup(seg[0]) : NULL;
+    g_strfreev(seg);
+    return alias;
 }
 
 /* ?name=&pin= from the URL (both optional). */
@@ -396,8 +438,8 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
     s->ws = ws;
     s->conn = g_object_ref(conn);
     s->early = g_ptr_array_new_with_free_func(early_candidate_free);
-    const char *rest = path + strlen(TSR_WS_SIGNALLING_PATH);
-    s->alias = g_strdup(*rest == '/' ? rest + 1 : "");
+    s->candidate_calls = g_ptr_array_new();
+    s->alias = path_alias(path);
     read_query(s, msg);
     /* A frame twice our limit still gets a JSON "too_large"; beyond 4× libsoup
      * drops the connection itself (1009) without buffering more. */
@@ -409,13 +451,16 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
     g_ptr_array_add(ws->sessions, s);
     tsr_gauge_set(ws->open_gauge, (double)ws->sessions->len);
     enter(s);
-    if (!alias_ok(s->alias)) {
-        send_error(s, "bad_request", "connect to /ws/ALIAS; an alias is 1-64 of A-Z a-z 0-9 . _ -",
-                   true, CLOSE_POLICY);
+    struct tsr_front_error e;
+    if (!tsr_conference_alias_valid(s->alias)) {
+        tsr_front_alias_error(&e);
+        send_front_error(s, &e);
     } else if (!tsr_conference_registry_knows(ws->reg, s->alias) &&
                !tsr_conference_registry_allow_adhoc(ws->reg)) {
         char *text = g_strdup_printf("there is no conference '%s'", s->alias);
-        send_error(s, "no_such_conference", text, true, CLOSE_POLICY);
+        tsr_front_refusal_error(&tsr_ws_front_desc, TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE, text,
+                                &e);
+        send_front_error(s, &e);
         g_free(text);
     } else {
         start_timer(s, TSR_WS_SIGNALLING_JOIN_TIMEOUT_S, on_join_timeout);
@@ -479,3 +524,11 @@ unsigned tsr_ws_signalling_n_sessions(const struct tsr_ws_signalling *ws)
 {
     return ws->sessions->len;
 }
+
+static int make(struct tsr_ws_signalling **out, const struct tsr_front_env *env)
+{
+    return tsr_ws_signalling_new(out, env->http, env->reg);
+}
+
+TSR_FRONT_OPS_DEFINE(tsr_ws_front, &tsr_ws_front_desc, struct tsr_ws_signalling, make,
+                     tsr_ws_signalling_free);

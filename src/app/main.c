@@ -1,9 +1,12 @@
 /* tessera: command line, configuration, then the server or a one-shot mode
  * (--probe, --check-config). Exit status: 0 ok, 1 runtime failure, 2 bad usage
  * or configuration (nothing started). */
+#include <tessera/compositor.h>
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/err.h>
+#include <tessera/ice.h>
+#include <tessera/ice_servers.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 #include <tessera/probe.h>
@@ -118,20 +121,49 @@ static int check_conferences_file(const struct tsr_config *cfg)
     return 0;
 }
 
+/* The [webrtc] lists the schema only knows as strings: refused before anything
+ * starts, with one line, like any other bad value. */
+static int check_webrtc_lists(const struct tsr_config *cfg)
+{
+    struct tsr_ice_server *servers = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (tsr_ice_servers_parse(cfg->webrtc_turn_servers, &servers, &n, &err) != 0) {
+        fprintf(stderr, "tessera: [webrtc] %s\n", err);
+        g_free(err);
+        return 2;
+    }
+    tsr_ice_servers_free(servers, n);
+    if (tsr_ice_check_media_addresses(cfg->webrtc_media_addresses, &err) != 0) {
+        fprintf(stderr, "tessera: [webrtc] media_addresses: \"%s\" is not an IP address\n", err);
+        g_free(err);
+        return 2;
+    }
+    return 0;
+}
+
 static int run_probe(const struct tsr_config *cfg, bool json)
 {
     struct tsr_probe *probe = NULL;
     if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
         return 1;
+    enum tsr_compositor_backend setting = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(cfg->compositor, &setting);
+    struct tsr_compositor_probe comp;
+    tsr_compositor_probe_run(setting, &comp);
     char *text;
     if (json) {
         json_t *j = tsr_probe_to_json(probe);
+        json_object_set_new(j, "compositor", tsr_compositor_probe_to_json(&comp));
         text = json_dumps(j, JSON_INDENT(2));
         json_decref(j);
         printf("%s\n", text);
         free(text);
     } else {
         text = tsr_probe_to_text(probe);
+        fputs(text, stdout);
+        g_free(text);
+        text = tsr_compositor_probe_to_text(&comp);
         fputs(text, stdout);
         g_free(text);
     }
@@ -159,7 +191,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     struct tsr_config cfg;
-    if (load_config(&cli, &cfg))
+    if (load_config(&cli, &cfg) || check_webrtc_lists(&cfg))
         return 2;
     enum tsr_log_level level = TSR_LOG_INFO;
     tsr_log_level_parse(cfg.log_level, &level);

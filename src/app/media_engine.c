@@ -1,5 +1,7 @@
 /* The conference media operations, implemented with media peers on the net loops
- * and one mixer thread per conference. API loop only. */
+ * and one mixer thread per conference. API loop only, and it never waits: each SDP
+ * operation is a job posted to the participant's net loop, which posts the job
+ * back when done; the conference's call is finished from there. */
 #include <tessera/media_engine.h>
 
 #include <tessera/conference_mixer.h>
@@ -11,6 +13,8 @@
 #include <tessera/output.h>
 #include <tessera/video_load.h>
 #include <tessera/webrtc_transport.h>
+
+#include "media_engine_stun.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,6 +28,11 @@ struct tsr_media_engine {
     struct tsr_conference_registry *reg;
     GHashTable *confs; /* alias → struct engine_conf* */
     struct tsr_video_load *video_load; /* the mixers add to it; admission reads it */
+    struct engine_stun *stun;
+    struct tsr_conference_link *link; /* what mixer threads post through */
+    GThreadPool *closer;              /* stops ended conferences' mixers, off the API loop */
+    GMainContext *api_ctx;            /* where jobs come back: the API loop */
+    unsigned n_jobs;                  /* jobs not back yet; freeing the engine waits for them */
     uint32_t next_id;
 };
 
@@ -35,27 +44,62 @@ struct engine_conf {
     GHashTable *outputs; /* output id → struct tsr_output* (recordings and streams) */
 };
 
-/* A participant's media: its media data in the conference. */
+/* A participant's media: its media data in the conference. Lives from attach to
+ * detach; while it lives, its participant does (the conference detaches first). */
 struct engine_peer {
     struct engine_conf *conf;
-    struct tsr_media_peer *peer;
+    struct tsr_participant *p;
+    struct tsr_media_peer *peer; /* NULL until the attach is back from the net loop */
+    GMainContext *ctx;           /* the net loop it is pinned to */
     uint32_t id;
+    GPtrArray *jobs; /* struct engine_job* in flight */
+};
+
+enum job_kind {
+    JOB_ATTACH = 0,
+    JOB_RENEGOTIATE,
+    JOB_CANDIDATE,
+    JOB_SEND_OFFER,
+    JOB_SEND_ANSWER,
+    JOB_REOFFER,
+};
+
+/* One SDP operation: made on the API loop, run on the participant's net loop,
+ * finished back on the API loop. While it runs on the net loop only that thread
+ * touches it; the API loop does not look at it until job_back. */
+struct engine_job {
+    struct tsr_media_engine *engine;
+    struct engine_peer *ep; /* NULL once detach abandoned it */
+    struct tsr_conference_call *call;
+    enum job_kind kind;
+    GMainContext *ctx;           /* the net loop */
+    GMainContext *api_ctx;       /* where it comes back */
+    struct tsr_media_peer *peer; /* a reference; JOB_ATTACH: the peer it made */
+    char *in;                    /* offer, answer or candidate */
+    /* JOB_ATTACH: what tsr_media_peer_new needs, owned by the job. */
+    struct tsr_media_peer_params params;
+    struct tsr_webrtc_config webrtc;
+    char *log_ctx, *stun;
+    /* Written on the net loop. */
+    int rc;
+    char *out;
+    char reason[TSR_SDP_REASON_MAX];
 };
 
 /* Mixer thread → API loop, through the registry's thread-safe posts. */
 static void on_talkers(void *user, const char *const *ids, size_t n)
 {
     struct engine_conf *ec = user;
-    if (ec->engine->reg)
-        tsr_conference_post_talkers(ec->engine->reg, ec->alias, ids, n);
+    if (ec->engine->link)
+        tsr_conference_link_post_talkers(ec->engine->link, ec->alias, ids, n);
 }
 
 static void on_failed(void *user, const char *id, const char *why)
 {
     struct engine_conf *ec = user;
     TSR_LOG(TSR_LOG_WARN, ec->alias, "participant %s: media failed (%s); removing it", id, why);
-    if (ec->engine->reg)
-        tsr_conference_post_media_failed(ec->engine->reg, id);
+    if (ec->engine->link)
+        tsr_conference_link_post_media_failed(ec->engine->link, id);
 }
 
 static enum tsr_encoder_backend backend_from(const char *name)
@@ -65,6 +109,37 @@ static enum tsr_encoder_backend backend_from(const char *name)
     return b;
 }
 
+static enum tsr_compositor_backend compositor_from(const char *name)
+{
+    enum tsr_compositor_backend b = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(name, &b);
+    return b;
+}
+
+/* Work that joins threads, for the closer thread: the API loop must not wait. */
+struct closer_task {
+    GDestroyNotify run; /* takes data */
+    gpointer data;
+};
+
+static void closer_run(gpointer data, gpointer user)
+{
+    struct closer_task *t = data;
+    (void)user;
+    t->run(t->data);
+    g_free(t);
+}
+
+static void close_later(struct tsr_media_engine *e, GDestroyNotify run, gpointer data)
+{
+    struct closer_task *t = g_new0(struct closer_task, 1);
+    t->run = run;
+    t->data = data;
+    g_thread_pool_push(e->closer, t, NULL);
+}
+
+/* The closer thread: waits for the writer (its trailer), then drops the engine's
+ * reference. */
 static void output_close_unref(gpointer data)
 {
     struct tsr_output *o = data;
@@ -93,6 +168,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .video_bitrate_bps = e->cfg.mixer_video_bitrate_bps,
         .backend = backend_from(e->cfg.encoder),
         .vaapi_device = e->cfg.vaapi_device,
+        .compositor = compositor_from(e->cfg.compositor),
         .keyframe_min_interval_ms = e->cfg.mixer_keyframe_min_interval_ms,
         .on_talkers = on_talkers,
         .on_failed = on_failed,
@@ -115,8 +191,23 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
     return ec;
 }
 
-/* Every output is told to finish first (their trailers are written in parallel),
- * then the mixer stops feeding them, then each writer is waited for. */
+/* The closer thread: stopping a mixer joins its threads, which waits for the tick
+ * under way; the API loop must not wait for that. The mixer's callbacks may run
+ * until the close returns: they only use ec and the registry link, both alive.
+ * The outputs were told to finish before (their trailers are written meanwhile);
+ * once the mixer stops feeding them, each writer is waited for. */
+static void conf_close(gpointer data)
+{
+    struct engine_conf *ec = data;
+    tsr_conf_mixer_close(ec->mixer);
+    g_hash_table_destroy(ec->outputs);
+    tsr_conf_mixer_unref(&ec->mixer);
+    g_free(ec->alias);
+    g_free(ec);
+}
+
+/* The conference ended (API loop): its outputs are told to finish, its mixer
+ * stops in the background. */
 static void conf_free(gpointer data)
 {
     struct engine_conf *ec = data;
@@ -125,68 +216,201 @@ static void conf_free(gpointer data)
     g_hash_table_iter_init(&it, ec->outputs);
     while (g_hash_table_iter_next(&it, NULL, &v))
         tsr_output_stop(v);
-    tsr_conf_mixer_close(ec->mixer);
-    g_hash_table_destroy(ec->outputs);
-    tsr_conf_mixer_unref(&ec->mixer);
-    g_free(ec->alias);
-    g_free(ec);
+    close_later(ec->engine, conf_close, ec);
 }
 
-struct new_peer_job {
-    const struct tsr_media_peer_params *params;
-    const char *offer;
-    struct tsr_media_peer *peer;
-    char *answer;
-    char reason[TSR_SDP_REASON_MAX];
-};
+/* --- jobs ---------------------------------------------------------------------- */
 
-static int new_peer_job_run(void *data)
+static struct engine_job *job_new(struct engine_peer *ep, enum job_kind kind,
+                                  struct tsr_conference_call *call)
 {
-    struct new_peer_job *job = data;
-    return tsr_media_peer_new(&job->peer, job->params, job->offer, &job->answer, job->reason);
+    struct tsr_media_engine *e = ep->conf->engine;
+    struct engine_job *job = g_new0(struct engine_job, 1);
+    job->engine = e;
+    job->ep = ep;
+    job->call = call;
+    job->kind = kind;
+    job->ctx = ep->ctx;
+    job->api_ctx = e->api_ctx;
+    job->peer = ep->peer ? tsr_media_peer_ref(ep->peer) : NULL;
+    g_ptr_array_add(ep->jobs, job);
+    e->n_jobs++;
+    return job;
 }
 
-static int engine_attach(void *user, struct tsr_participant *p, const char *offer,
-                         char **answer_sdp, char **err_text)
+static gboolean drop_sink_user(gpointer data)
+{
+    tsr_conf_mixer_unref_cb(data);
+    return G_SOURCE_REMOVE;
+}
+
+static void job_free(struct engine_job *job)
+{
+    job->engine->n_jobs--;
+    /* Never handed to a peer. The last reference to a mixer frees its encoder pool,
+     * which waits for the pool's threads: let the net loop drop it, not the API loop. */
+    if (job->kind == JOB_ATTACH && job->params.sink_user_free)
+        tsr_loop_post(job->ctx, drop_sink_user, job->params.sink_user, NULL);
+    tsr_media_peer_unref(&job->peer);
+    g_free(job->in);
+    g_free(job->out);
+    g_free(job->log_ctx);
+    g_free(job->stun);
+    g_free(job);
+}
+
+/* Net loop: the peer calls, which belong to this thread. */
+static void job_run_peer(struct engine_job *job)
+{
+    struct tsr_media_peer *p = job->peer;
+    switch (job->kind) {
+    case JOB_ATTACH:
+        job->params.webrtc = &job->webrtc;
+        job->rc = tsr_media_peer_new(&job->peer, &job->params, job->in, &job->out, job->reason);
+        job->params.sink_user_free = NULL; /* the peer owns sink_user now, even on failure */
+        break;
+    case JOB_RENEGOTIATE:
+        job->rc = tsr_media_peer_renegotiate(p, job->in, &job->out, job->reason);
+        break;
+    case JOB_CANDIDATE:
+        job->rc = tsr_media_peer_add_candidate(p, job->in);
+        break;
+    case JOB_SEND_OFFER:
+        job->rc = tsr_media_peer_create_send_offer(p, &job->out, job->reason);
+        break;
+    case JOB_SEND_ANSWER:
+        job->rc = tsr_media_peer_apply_send_answer(p, job->in, job->reason);
+        break;
+    case JOB_REOFFER:
+        job->rc = tsr_media_peer_answer_reoffer(p, job->in, &job->out, job->reason);
+        break;
+    }
+}
+
+static gboolean job_back(gpointer data);
+
+static gboolean job_run(gpointer data)
+{
+    struct engine_job *job = data;
+    job_run_peer(job);
+    tsr_loop_post(job->api_ctx, job_back, job, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+/* The message media gives the conference: the peer's reason, or the code's text. */
+static char *job_reason(const struct engine_job *job)
+{
+    return g_strdup(job->reason[0] ? job->reason : tsr_strerror(job->rc));
+}
+
+/* API loop: the attach is back. Success wires the peer into the mixer with the
+ * participant's mute state as it is now; failure undoes the media data. */
+static void attach_back(struct engine_job *job, struct engine_peer *ep)
+{
+    struct tsr_conference_call *call = job->call;
+    int rc = job->rc;
+    char *answer = g_steal_pointer(&job->out), *reason = rc ? job_reason(job) : NULL;
+    if (rc == 0) {
+        ep->peer = g_steal_pointer(&job->peer);
+        tsr_conf_mixer_add_peer(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
+        tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, tsr_participant_muted(ep->p),
+                                 tsr_participant_video_muted(ep->p));
+    } else {
+        tsr_participant_set_media_data(ep->p, NULL);
+        g_ptr_array_free(ep->jobs, TRUE);
+        g_free(ep);
+    }
+    job_free(job);
+    tsr_conference_call_done(call, rc, answer, reason);
+}
+
+static gboolean job_back(gpointer data)
+{
+    struct engine_job *job = data;
+    struct engine_peer *ep = job->ep;
+    if (!ep) { /* detached meanwhile: a peer made for nobody goes again */
+        if (job->kind == JOB_ATTACH && job->rc == 0 && job->peer)
+            tsr_media_peer_close(job->peer);
+        job_free(job);
+        return G_SOURCE_REMOVE;
+    }
+    g_ptr_array_remove_fast(ep->jobs, job);
+    if (job->kind == JOB_ATTACH) {
+        attach_back(job, ep);
+        return G_SOURCE_REMOVE;
+    }
+    /* Finish last: the conference may detach ep from inside done. */
+    struct tsr_conference_call *call = job->call;
+    int rc = job->rc;
+    char *out = g_steal_pointer(&job->out), *reason = rc && job->reason[0] ? job_reason(job) : NULL;
+    job_free(job);
+    tsr_conference_call_done(call, rc, out, reason);
+    return G_SOURCE_REMOVE;
+}
+
+static void job_post(struct engine_job *job)
+{
+    tsr_loop_post(job->ctx, job_run, job, NULL);
+}
+
+/* --- the ops --------------------------------------------------------------------- */
+
+/* The STUN address is known (or none is configured): the attach goes to its loop. */
+static void attach_stun_ready(void *data, const char *literal, const char *error)
+{
+    struct engine_job *job = data;
+    if (!job->ep) { /* detached while waiting */
+        job_free(job);
+        return;
+    }
+    if (error) {
+        g_strlcpy(job->reason, error, sizeof job->reason);
+        job->rc = TSR_ERR_CONFIG;
+        tsr_loop_post(job->api_ctx, job_back, job, NULL);
+        return;
+    }
+    job->stun = g_strdup(literal);
+    job->webrtc.stun_server = job->stun;
+    job_post(job);
+}
+
+static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
+                          struct tsr_conference_call *call)
 {
     struct tsr_media_engine *e = user;
     struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
     if (!ec) {
-        *err_text = g_strdup("the conference mixer could not start");
-        return TSR_ERR_CODEC;
+        tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
+                                 g_strdup("the conference mixer could not start"));
+        return;
     }
-    char log_ctx[160];
-    g_snprintf(log_ctx, sizeof log_ctx, "%s/%s", ec->alias, tsr_participant_id(p));
-    struct tsr_media_peer_params params = {
-        .id = ++e->next_id ? e->next_id : ++e->next_id,
-        .log_ctx = log_ctx,
-        .ctx = tsr_net_loops_pick(e->loops),
-        .webrtc = &e->webrtc,
+    struct engine_peer *ep = g_new0(struct engine_peer, 1);
+    ep->conf = ec;
+    ep->p = p;
+    ep->ctx = tsr_net_loops_pick(e->loops);
+    ep->id = ++e->next_id ? e->next_id : ++e->next_id;
+    ep->jobs = g_ptr_array_new();
+    tsr_participant_set_media_data(p, ep);
+    struct engine_job *job = job_new(ep, JOB_ATTACH, call);
+    job->in = g_strdup(offer);
+    job->log_ctx = g_strdup_printf("%s/%s", ec->alias, tsr_participant_id(p));
+    job->webrtc = e->webrtc;
+    job->params = (struct tsr_media_peer_params){
+        .id = ep->id,
+        .log_ctx = job->log_ctx,
+        .ctx = ep->ctx,
         .video_pref = strcmp(e->cfg.webrtc_video_codec, "h264") == 0 ? TSR_SDP_VIDEO_PREF_H264
-                                                                      : TSR_SDP_VIDEO_PREF_VP8,
+                                                                     : TSR_SDP_VIDEO_PREF_VP8,
         .consent_failure_ms = e->cfg.mixer_consent_timeout_s * 1000,
         .sink = &tsr_conf_mixer_peer_sink,
         .sink_user = tsr_conf_mixer_ref(ec->mixer),
         .sink_user_free = tsr_conf_mixer_unref_cb,
     };
-    struct new_peer_job job = {.params = &params, .offer = offer};
-    int rc = tsr_loop_run_sync(params.ctx, new_peer_job_run, &job);
-    if (rc) {
-        *err_text = g_strdup(job.reason[0] ? job.reason : tsr_strerror(rc));
-        return rc;
-    }
-    struct engine_peer *ep = g_new0(struct engine_peer, 1);
-    ep->conf = ec;
-    ep->peer = job.peer;
-    ep->id = params.id;
-    tsr_participant_set_media_data(p, ep);
-    tsr_conf_mixer_add_peer(ec->mixer, ep->peer, tsr_participant_id(p));
-    tsr_conf_mixer_set_muted(ec->mixer, ep->id, tsr_participant_muted(p),
-                             tsr_participant_video_muted(p));
-    *answer_sdp = job.answer;
-    return 0;
+    engine_stun_use(e->stun, attach_stun_ready, job);
 }
 
+/* Every job in flight is abandoned (its call is the conference's again), then the
+ * peer, if it was made, is taken out of the mixer and closed. */
 static void engine_detach(void *user, struct tsr_participant *p)
 {
     (void)user;
@@ -194,51 +418,43 @@ static void engine_detach(void *user, struct tsr_participant *p)
     if (!ep)
         return;
     tsr_participant_set_media_data(p, NULL);
-    tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
-    tsr_media_peer_close(ep->peer);
-    tsr_media_peer_unref(&ep->peer);
+    for (guint i = 0; i < ep->jobs->len; i++)
+        ((struct engine_job *)ep->jobs->pdata[i])->ep = NULL;
+    g_ptr_array_free(ep->jobs, TRUE);
+    if (ep->peer) {
+        tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
+        tsr_media_peer_close(ep->peer);
+        tsr_media_peer_unref(&ep->peer);
+    }
     g_free(ep);
 }
 
-static int engine_add_candidate(void *user, struct tsr_participant *p, const char *candidate,
-                                const char *mid, int mline_index)
+/* An op on p's running peer: a job with `in` (copied; may be NULL) to its loop. */
+static void peer_op(struct tsr_participant *p, enum job_kind kind, const char *in,
+                    struct tsr_conference_call *call)
+{
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (!ep || !ep->peer) {
+        tsr_conference_call_done(call, TSR_ERR_STATE, NULL, g_strdup("no media"));
+        return;
+    }
+    struct engine_job *job = job_new(ep, kind, call);
+    job->in = g_strdup(in);
+    job_post(job);
+}
+
+static void engine_add_candidate(void *user, struct tsr_participant *p, const char *candidate,
+                                 const char *mid, int mline_index, struct tsr_conference_call *call)
 {
     (void)user, (void)mid, (void)mline_index;
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    return ep ? tsr_media_peer_add_candidate(ep->peer, candidate) : TSR_ERR_STATE;
+    peer_op(p, JOB_CANDIDATE, candidate ? candidate : "", call);
 }
 
-struct reneg_job {
-    struct tsr_media_peer *peer;
-    const char *offer;
-    char *answer;
-    char reason[TSR_SDP_REASON_MAX];
-};
-
-static int reneg_job_run(void *data)
-{
-    struct reneg_job *job = data;
-    return tsr_media_peer_renegotiate(job->peer, job->offer, &job->answer, job->reason);
-}
-
-/* A new offer on the participant's transport; runs on its net loop and waits. */
-static int engine_renegotiate(void *user, struct tsr_participant *p, const char *offer,
-                              char **answer_sdp, char **err_text)
+static void engine_renegotiate(void *user, struct tsr_participant *p, const char *offer,
+                               struct tsr_conference_call *call)
 {
     (void)user;
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    if (!ep) {
-        *err_text = g_strdup("no media");
-        return TSR_ERR_STATE;
-    }
-    struct reneg_job job = {.peer = ep->peer, .offer = offer};
-    int rc = tsr_loop_run_sync(tsr_media_peer_context(ep->peer), reneg_job_run, &job);
-    if (rc) {
-        *err_text = g_strdup(job.reason[0] ? job.reason : tsr_strerror(rc));
-        return rc;
-    }
-    *answer_sdp = job.answer;
-    return 0;
+    peer_op(p, JOB_RENEGOTIATE, offer, call);
 }
 
 static void engine_set_layout(void *user, struct tsr_conference *c, const char *layout)
@@ -263,45 +479,25 @@ static void engine_conference_ended(void *user, struct tsr_conference *c)
     g_hash_table_remove(e->confs, tsr_conference_alias(c));
 }
 
-/* The three SDP operations after the first answer share one shape: find the
- * participant's peer, run the call, turn its reason (if any) into the message. */
-enum sdp_op { SDP_OP_SEND_OFFER, SDP_OP_SEND_ANSWER, SDP_OP_REOFFER };
-
-static int engine_sdp_op(struct tsr_participant *p, enum sdp_op op, const char *sdp_in,
-                         char **sdp_out, char **err_text)
-{
-    struct engine_peer *ep = tsr_participant_media_data(p);
-    char reason[TSR_SDP_REASON_MAX] = "";
-    if (!ep)
-        return TSR_ERR_STATE;
-    int rc = op == SDP_OP_SEND_OFFER ? tsr_media_peer_create_send_offer(ep->peer, sdp_out, reason)
-             : op == SDP_OP_SEND_ANSWER
-                 ? tsr_media_peer_apply_send_answer(ep->peer, sdp_in, reason)
-                 : tsr_media_peer_answer_reoffer(ep->peer, sdp_in, sdp_out, reason);
-    if (rc && reason[0])
-        *err_text = g_strdup(reason);
-    return rc;
-}
-
-static int engine_create_send_offer(void *user, struct tsr_participant *p, char **offer_sdp,
-                                    char **err_text)
+static void engine_create_send_offer(void *user, struct tsr_participant *p,
+                                     struct tsr_conference_call *call)
 {
     (void)user;
-    return engine_sdp_op(p, SDP_OP_SEND_OFFER, NULL, offer_sdp, err_text);
+    peer_op(p, JOB_SEND_OFFER, NULL, call);
 }
 
-static int engine_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
-                                    char **err_text)
+static void engine_apply_send_answer(void *user, struct tsr_participant *p, const char *answer_sdp,
+                                     struct tsr_conference_call *call)
 {
     (void)user;
-    return engine_sdp_op(p, SDP_OP_SEND_ANSWER, answer_sdp, NULL, err_text);
+    peer_op(p, JOB_SEND_ANSWER, answer_sdp, call);
 }
 
-static int engine_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
-                                 char **answer_sdp, char **err_text)
+static void engine_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
+                                  struct tsr_conference_call *call)
 {
     (void)user;
-    return engine_sdp_op(p, SDP_OP_REOFFER, offer_sdp, answer_sdp, err_text);
+    peer_op(p, JOB_REOFFER, offer_sdp, call);
 }
 
 /* Writer thread → API loop: the conference core reports the state in events. */
@@ -315,20 +511,23 @@ static void on_output_state(void *user, uint32_t id, enum tsr_output_state st, c
         [TSR_OUTPUT_STOPPED] = TSR_CONFERENCE_OUTPUT_STOPPED,
         [TSR_OUTPUT_FAILED] = TSR_CONFERENCE_OUTPUT_FAILED,
     };
-    if (ec->engine->reg)
-        tsr_conference_post_output_state(ec->engine->reg, ec->alias, id, map[st], detail);
+    if (ec->engine->link)
+        tsr_conference_link_post_output_state(ec->engine->link, ec->alias, id, map[st], detail);
 }
 
-/* Outputs that reached a final state: their writers have ended (or are about to),
- * so joining them costs nothing. */
+/* Outputs that reached a final state: their writers have ended (or are about to);
+ * the closer thread joins them, in order before any later close of their conference. */
 static void outputs_sweep(struct engine_conf *ec)
 {
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, ec->outputs);
-    while (g_hash_table_iter_next(&it, NULL, &v))
-        if (tsr_output_finished(v))
-            g_hash_table_iter_remove(&it);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        if (tsr_output_finished(v)) {
+            g_hash_table_iter_steal(&it);
+            close_later(ec->engine, output_close_unref, v);
+        }
+    }
 }
 
 static void output_params(struct engine_conf *ec, enum tsr_conference_output_kind kind,
@@ -416,6 +615,11 @@ static const struct tsr_conference_media_ops engine_ops = {
     .stop_output = engine_stop_output,
 };
 
+struct tsr_net_loops *tsr_media_engine_net_loops(struct tsr_media_engine *e)
+{
+    return e->loops;
+}
+
 const struct tsr_conference_media_ops *tsr_media_engine_ops(void)
 {
     return &engine_ops;
@@ -431,9 +635,19 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
         g_free(e);
         return rc;
     }
-    tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    rc = tsr_webrtc_config_from(&e->webrtc, &e->cfg);
+    if (rc == 0)
+        rc = engine_stun_new(&e->stun, e->cfg.webrtc_stun_server);
+    if (rc) {
+        tsr_dtls_cert_unref(&e->cert);
+        g_free(e);
+        return rc;
+    }
     e->webrtc.cert = e->cert;
+    e->webrtc.stun_server = NULL; /* each attach gets the resolved address */
+    e->api_ctx = g_main_context_ref_thread_default();
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
+    e->closer = g_thread_pool_new(closer_run, NULL, 1, FALSE, NULL);
     if (tsr_video_load_new(&e->video_load, 0) != 0) /* unmetered: never refuses for load */
         TSR_LOG(TSR_LOG_ERROR, "media", "no memory for the video load meter");
     tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);
@@ -476,6 +690,8 @@ void tsr_media_engine_set_registry(struct tsr_media_engine *e,
     if (!e->reg && reg)
         tsr_metrics_add_collector(collect_conferences, e);
     e->reg = reg;
+    if (!e->link && reg) /* set before any mixer runs, read by their threads */
+        e->link = tsr_conference_registry_link(reg);
 }
 
 void tsr_media_engine_free(struct tsr_media_engine **pp)
@@ -484,10 +700,21 @@ void tsr_media_engine_free(struct tsr_media_engine **pp)
         return;
     struct tsr_media_engine *e = *pp;
     tsr_metrics_remove_collector(collect_conferences, e);
+    engine_stun_free(&e->stun);
+    /* Shutdown only (the fronts and the registry are gone): jobs abandoned by the
+     * last detaches come back from the net loops and close what they made. */
+    if (e->n_jobs > 0)
+        tsr_loop_assert_may_wait("media jobs still on the net loops");
+    while (e->n_jobs > 0)
+        g_main_context_iteration(e->api_ctx, TRUE);
     g_hash_table_destroy(e->confs); /* normally empty: conferences ended first */
+    tsr_loop_assert_may_wait("stopping the last conference mixers");
+    g_thread_pool_free(e->closer, FALSE, TRUE); /* the mixers stopping in the background */
+    tsr_conference_link_unref(&e->link);
     tsr_video_load_free(&e->video_load); /* after the mixers that add to it stopped */
     tsr_net_loops_free(&e->loops);
     tsr_dtls_cert_unref(&e->cert);
+    g_main_context_unref(e->api_ctx);
     g_free(e);
     *pp = NULL;
 }

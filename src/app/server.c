@@ -1,13 +1,16 @@
 /* Server lifecycle: probe, HTTP listener, API main loop, clean shutdown. */
 #include <tessera/server.h>
+#include <tessera/compositor.h>
 #include <tessera/conference.h>
 #include <tessera/err.h>
+#include <tessera/front.h>
 #include <tessera/http.h>
 #include <tessera/inlive_api.h>
 #include <tessera/log.h>
 #include <tessera/media_engine.h>
 #include <tessera/metrics.h>
 #include <tessera/native_api.h>
+#include <tessera/net_loops.h>
 #include <tessera/pexip_api.h>
 #include <tessera/probe.h>
 #include <tessera/ws_signalling.h>
@@ -29,7 +32,14 @@ static void log_probe(const struct tsr_config *cfg)
     struct tsr_probe *probe = NULL;
     if (tsr_probe_run(&probe, cfg->vaapi_device) != 0)
         return;
-    char *text = tsr_probe_to_text(probe);
+    enum tsr_compositor_backend setting = TSR_COMPOSITOR_BACKEND_AUTO;
+    tsr_compositor_backend_parse(cfg->compositor, &setting);
+    struct tsr_compositor_probe comp;
+    tsr_compositor_probe_run(setting, &comp);
+    char *ptext = tsr_probe_to_text(probe), *ctext = tsr_compositor_probe_to_text(&comp);
+    char *text = g_strconcat(ptext, ctext, NULL);
+    g_free(ptext);
+    g_free(ctext);
     gchar **lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         if (*lines[i])
@@ -43,12 +53,19 @@ static void log_probe(const struct tsr_config *cfg)
     tsr_probe_free(&probe);
 }
 
-/* The media engine, the conference registry wired to it, and the native and
- * inLive APIs on top of the listener. */
-static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http,
-                             struct tsr_media_engine **engine,
-                             struct tsr_conference_registry **reg, struct tsr_native_api **api,
-                             struct tsr_inlive_api **inlive)
+/* Every way in, started in this order and stopped in the reverse one (sockets
+ * first, so their participants leave while the registry still exists). A new front
+ * (SIP) is one more entry. */
+static const struct tsr_front_ops *const fronts[] = {
+    &tsr_native_front,
+    &tsr_inlive_front,
+    &tsr_pexip_front,
+    &tsr_ws_front,
+};
+
+/* The media engine and the conference registry wired to it. */
+static int start_conferences(const struct tsr_config *cfg, struct tsr_media_engine **engine,
+                             struct tsr_conference_registry **reg)
 {
     struct tsr_conference_registry_opts opts;
     tsr_conference_registry_opts_from_config(&opts, cfg);
@@ -63,16 +80,33 @@ static int start_conferences(const struct tsr_config *cfg, struct tsr_http *http
     char *err = NULL;
     if (rc == 0 && cfg->conferences_file[0])
         rc = tsr_conference_registry_load_file(*reg, cfg->conferences_file, &err);
-    if (rc == 0)
-        rc = tsr_native_api_new(api, http, *reg, cfg->web_root);
-    if (rc == 0) {
-        struct tsr_inlive_api_opts io = {.empty_room_timeout_s = cfg->empty_timeout_s};
-        rc = tsr_inlive_api_new(inlive, http, *reg, &io);
-    }
     if (rc != 0)
         TSR_LOG(TSR_LOG_ERROR, "server", "conferences: %s", err ? err : tsr_strerror(rc));
     g_free(err);
     return rc;
+}
+
+/* Starts fronts[0..] into state[]; on a failure the ones started are stopped. */
+static int start_fronts(const struct tsr_front_env *env, void *state[])
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(fronts); i++) {
+        int rc = fronts[i]->start(env, &state[i]);
+        if (rc != 0) {
+            TSR_LOG(TSR_LOG_ERROR, "server", "the %s front did not start: %s",
+                    fronts[i]->desc->name, tsr_strerror(rc));
+            while (i-- > 0)
+                fronts[i]->stop(&state[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void stop_fronts(void *state[])
+{
+    for (size_t i = G_N_ELEMENTS(fronts); i-- > 0;)
+        if (state[i])
+            fronts[i]->stop(&state[i]);
 }
 
 int tsr_server_run(const struct tsr_config *cfg)
@@ -89,30 +123,24 @@ int tsr_server_run(const struct tsr_config *cfg)
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     struct tsr_http *http = NULL;
     struct tsr_conference_registry *reg = NULL;
-    struct tsr_native_api *api = NULL;
-    struct tsr_pexip_api *pexip = NULL;
-    struct tsr_inlive_api *inlive = NULL;
-    struct tsr_ws_signalling *ws = NULL;
     struct tsr_media_engine *engine = NULL;
-    rc = tsr_http_new(&http, host, port);
+    void *state[G_N_ELEMENTS(fronts)] = {0};
+    rc = tsr_http_new_with(&http, host, port,
+                           &(struct tsr_http_options){.listen_backlog = (int)cfg->listen_backlog});
     if (rc == 0)
-        rc = start_conferences(cfg, http, &engine, &reg, &api, &inlive);
+        rc = start_conferences(cfg, &engine, &reg);
     if (rc == 0)
-        rc = tsr_pexip_api_new(&pexip, http, reg);
-    if (rc == 0)
-        rc = tsr_ws_signalling_new(&ws, http, reg);
+        rc = start_fronts(&(struct tsr_front_env){.http = http, .reg = reg, .cfg = cfg}, state);
     if (rc == 0) {
         guint sigint = g_unix_signal_add(SIGINT, on_signal, loop);
         guint sigterm = g_unix_signal_add(SIGTERM, on_signal, loop);
+        tsr_api_loop_enter(); /* from here on a wait for another thread is a bug */
         g_main_loop_run(loop);
+        tsr_api_loop_leave(); /* shutdown joins threads */
         g_source_remove(sigint);
         g_source_remove(sigterm);
+        stop_fronts(state);
     }
-    /* Sockets first: their participants leave while the registry still exists. */
-    tsr_ws_signalling_free(&ws);
-    tsr_pexip_api_free(&pexip);
-    tsr_inlive_api_free(&inlive);
-    tsr_native_api_free(&api);
     tsr_conference_registry_free(&reg);
     tsr_media_engine_free(&engine);
     tsr_http_free(&http);

@@ -82,19 +82,6 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
     return "unknown";
 }
 
-static bool alias_valid(const char *alias)
-{
-    size_t n = alias ? strlen(alias) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_ALIAS_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = alias[i];
-        if (!g_ascii_isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-            return false;
-    }
-    return alias[0] != '.';
-}
-
 static bool pin_valid(const char *pin)
 {
     size_t n = strlen(pin);
@@ -123,6 +110,7 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
     opts->max_media_participants = cfg->mixer_max_participants;
     opts->max_load = (double)cfg->mixer_max_load_percent / 100.0;
     opts->recording_dir = cfg->recording_dir;
+    opts->ice_servers = cfg->webrtc_turn_servers;
 }
 
 static void update_gauges(struct tsr_conference_registry *reg)
@@ -150,8 +138,19 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
         return -EINVAL;
     if (opts->media && (!opts->media->attach || !opts->media->detach))
         return -EINVAL;
+    struct tsr_ice_server *ice = NULL;
+    size_t n_ice = 0;
+    char *err = NULL;
+    if (tsr_ice_servers_parse(opts->ice_servers, &ice, &n_ice, &err) != 0) {
+        TSR_LOG(TSR_LOG_ERROR, "conference", "[webrtc] %s", err);
+        g_free(err);
+        return TSR_ERR_CONFIG;
+    }
     struct tsr_conference_registry *reg = g_new0(struct tsr_conference_registry, 1);
     reg->opts = *opts;
+    reg->opts.ice_servers = NULL; /* parsed below; the text is not kept */
+    reg->ice_servers = ice;
+    reg->n_ice_servers = n_ice;
     g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
     reg->recording_dir = g_strdup(opts->recording_dir ? opts->recording_dir : "");
@@ -165,9 +164,10 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     reg->participants = g_hash_table_new(g_str_hash, g_str_equal);
     reg->pin_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     tsr_event_bus_new(&reg->bus);
-    reg->anchor = g_new0(struct reg_anchor, 1);
-    g_atomic_ref_count_init(&reg->anchor->ref);
-    reg->anchor->reg = reg;
+    reg->link = g_new0(struct tsr_conference_link, 1);
+    g_atomic_ref_count_init(&reg->link->ref);
+    reg->link->context = g_main_context_ref(reg->context);
+    reg->link->reg = reg;
     reg->sweep_timer = g_timeout_source_new(1000);
     g_source_set_callback(reg->sweep_timer, sweep_cb, reg, NULL);
     g_source_attach(reg->sweep_timer, reg->context);
@@ -175,10 +175,22 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     return 0;
 }
 
-void tsr_reg_anchor_unref(struct reg_anchor *a)
+struct tsr_conference_link *tsr_conference_registry_link(struct tsr_conference_registry *reg)
 {
-    if (g_atomic_ref_count_dec(&a->ref))
-        g_free(a);
+    g_atomic_ref_count_inc(&reg->link->ref);
+    return reg->link;
+}
+
+void tsr_conference_link_unref(struct tsr_conference_link **pl)
+{
+    struct tsr_conference_link *l = pl ? *pl : NULL;
+    if (!l)
+        return;
+    *pl = NULL;
+    if (!g_atomic_ref_count_dec(&l->ref))
+        return;
+    g_main_context_unref(l->context);
+    g_free(l);
 }
 
 static void conference_end(struct tsr_conference *c);
@@ -189,6 +201,7 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
         return;
     struct tsr_conference_registry *reg = *p;
     reg->freeing = true;
+    tsr_call_undo_joins(reg); /* before the conferences they count in end */
     GList *confs = g_hash_table_get_values(reg->conferences);
     for (GList *l = confs; l; l = l->next) {
         struct tsr_conference *c = l->data;
@@ -198,10 +211,11 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
         conference_end(c);
     }
     g_list_free(confs);
+    tsr_call_finish_all(reg); /* what is left: media let go of it when p left */
     g_source_destroy(reg->sweep_timer);
     g_source_unref(reg->sweep_timer);
-    reg->anchor->reg = NULL;
-    tsr_reg_anchor_unref(reg->anchor);
+    reg->link->reg = NULL;
+    tsr_conference_link_unref(&reg->link);
     tsr_event_bus_free(&reg->bus);
     g_free(reg->recording_dir);
     g_hash_table_destroy(reg->participants);
@@ -209,32 +223,27 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     g_hash_table_destroy(reg->conferences);
     g_hash_table_destroy(reg->defs);
     g_main_context_unref(reg->context);
+    tsr_ice_servers_free(reg->ice_servers, reg->n_ice_servers);
     g_free(reg);
     *p = NULL;
 }
 
 /* --- definitions ------------------------------------------------------------ */
 
-static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
-                         struct conf_def *d, char **msg)
+/* Checks one definition and fills *d; *msg names the entry by its alias, or by its
+ * place in the file (idx, when >= 0) when the alias is what is wrong. */
+static int def_check(const struct tsr_conference_registry *reg,
+                     const struct tsr_conference_definition *in, long idx, struct conf_def *d,
+                     char **msg)
 {
-    const char *alias = NULL, *name = NULL, *host_pin = "", *guest_pin = "", *layout = NULL;
-    json_int_t max = reg->opts.default_max_participants;
-    int auto_record = 0;
-    json_error_t jerr;
-    if (!json_is_object(e) ||
-        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I, s?b}", "alias",
-                       &alias, "name", &name, "host_pin", &host_pin, "guest_pin", &guest_pin,
-                       "layout", &layout, "max_participants", &max, "auto_record",
-                       &auto_record) != 0) {
-        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
-                               "guest_pin, layout, max_participants, auto_record)",
-                               idx, json_is_object(e) ? jerr.text : "not an object");
-        return TSR_ERR_CONFIG;
-    }
-    if (!alias_valid(alias)) {
-        *msg = g_strdup_printf("conference #%zu: alias '%s' must be 1..%d of A-Z a-z 0-9 . _ -",
-                               idx, alias, TSR_CONFERENCE_ALIAS_MAX);
+    const char *alias = in->alias, *host_pin = in->host_pin ? in->host_pin : "";
+    const char *guest_pin = in->guest_pin ? in->guest_pin : "";
+    int64_t max = in->max_participants ? in->max_participants : reg->opts.default_max_participants;
+    if (!tsr_conference_alias_valid(alias)) {
+        char *where = idx >= 0 ? g_strdup_printf("conference #%ld: ", idx) : g_strdup("");
+        *msg = g_strdup_printf("%salias '%s': " TSR_CONFERENCE_ALIAS_RULE, where,
+                               alias ? alias : "");
+        g_free(where);
         return TSR_ERR_CONFIG;
     }
     if (!pin_valid(host_pin) || !pin_valid(guest_pin) || (guest_pin[0] && !host_pin[0]) ||
@@ -244,13 +253,13 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
                                alias, TSR_CONFERENCE_PIN_MAX);
         return TSR_ERR_CONFIG;
     }
-    if (layout && !tsr_conference_layout_valid(layout)) {
+    if (in->layout && !tsr_conference_layout_valid(in->layout)) {
         *msg = g_strdup_printf("conference '%s': layout '%s' is not one of grid, four, single, "
                                "speaker, 1:21, 2:21, presentation (or a Pexip alias)",
-                               alias, layout);
+                               alias, in->layout);
         return TSR_ERR_CONFIG;
     }
-    if (max < 1 || max > 1000 || (name && strlen(name) > TSR_CONFERENCE_NAME_MAX)) {
+    if (max < 1 || max > 1000 || (in->name && strlen(in->name) > TSR_CONFERENCE_NAME_MAX)) {
         *msg = g_strdup_printf("conference '%s': max_participants must be 1..1000 and name at "
                                "most %d bytes",
                                alias, TSR_CONFERENCE_NAME_MAX);
@@ -258,14 +267,56 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
     }
     memset(d, 0, sizeof *d);
     g_strlcpy(d->alias, alias, sizeof d->alias);
-    g_strlcpy(d->name, name ? name : alias, sizeof d->name);
+    g_strlcpy(d->name, in->name ? in->name : alias, sizeof d->name);
     g_strlcpy(d->host_pin, host_pin, sizeof d->host_pin);
     g_strlcpy(d->guest_pin, guest_pin, sizeof d->guest_pin);
-    g_strlcpy(d->layout, layout ? tsr_conference_layout_canonical(layout) : reg->default_layout,
+    g_strlcpy(d->layout,
+              in->layout ? tsr_conference_layout_canonical(in->layout) : reg->default_layout,
               sizeof d->layout);
     d->max_participants = max;
-    d->auto_record = auto_record != 0;
+    d->auto_record = in->auto_record;
     return 0;
+}
+
+static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t idx,
+                         struct conf_def *d, char **msg)
+{
+    struct tsr_conference_definition in = {0};
+    json_int_t max = 0;
+    int auto_record = 0;
+    json_error_t jerr;
+    if (!json_is_object(e) ||
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I, s?b}", "alias",
+                       &in.alias, "name", &in.name, "host_pin", &in.host_pin, "guest_pin",
+                       &in.guest_pin, "layout", &in.layout, "max_participants", &max, "auto_record",
+                       &auto_record) != 0) {
+        *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
+                               "guest_pin, layout, max_participants, auto_record)",
+                               idx, json_is_object(e) ? jerr.text : "not an object");
+        return TSR_ERR_CONFIG;
+    }
+    if (json_object_get(e, "max_participants"))
+        in.max_participants = max < 1 ? -1 : max; /* 0 would mean "the default" */
+    in.auto_record = auto_record != 0;
+    return def_check(reg, &in, (long)idx, d, msg);
+}
+
+int tsr_conference_registry_define(struct tsr_conference_registry *reg,
+                                   const struct tsr_conference_definition *def, char **err)
+{
+    struct conf_def d;
+    int rc = def_check(reg, def, -1, &d, err);
+    if (rc == 0) {
+        struct conf_def *copy = g_memdup2(&d, sizeof d);
+        g_hash_table_replace(reg->defs, copy->alias, copy);
+    }
+    return rc;
+}
+
+void tsr_conference_registry_undefine(struct tsr_conference_registry *reg, const char *alias)
+{
+    if (alias)
+        g_hash_table_remove(reg->defs, alias);
 }
 
 int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const char *text,
@@ -339,6 +390,13 @@ bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *r
     return reg->opts.allow_adhoc;
 }
 
+const struct tsr_ice_server *tsr_conference_registry_ice_servers(
+    const struct tsr_conference_registry *reg, size_t *n)
+{
+    *n = reg->n_ice_servers;
+    return reg->ice_servers;
+}
+
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg)
 {
     return g_hash_table_size(reg->conferences);
@@ -387,7 +445,7 @@ static int check_token(struct tsr_conference_registry *reg, struct tsr_participa
 {
     if (!token || !secret_equal(p->token, token))
         return TSR_ERR_AUTH;
-    if (tsr_conference_now_us(reg) >= p->expires_us)
+    if (tsr_participant_lapsed(p, tsr_conference_now_us(reg)))
         return TSR_ERR_AUTH;
     return 0;
 }
@@ -500,7 +558,7 @@ void tsr_conference_became_empty(struct tsr_conference *c)
 {
     c->empty_since_us = tsr_conference_now_us(c->reg);
     g_ptr_array_set_size(c->talkers, 0);
-    if (c->reg->opts.empty_timeout_s == 0 && !c->reg->freeing)
+    if (c->reg->opts.empty_timeout_s == 0 && !c->reg->freeing && c->pending_joins == 0)
         conference_end(c);
 }
 
@@ -514,7 +572,7 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
     g_hash_table_iter_init(&it, reg->participants);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         struct tsr_participant *p = v;
-        if (now >= p->expires_us)
+        if (tsr_participant_lapsed(p, now))
             g_ptr_array_add(ids, g_strdup(p->id));
     }
     for (guint i = 0; i < ids->len; i++) {
@@ -528,34 +586,19 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg)
     g_hash_table_iter_init(&it, reg->conferences);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         struct tsr_conference *c = v;
-        if (c->participants->len == 0 &&
+        if (c->participants->len == 0 && c->pending_joins == 0 &&
             now - c->empty_since_us >= reg->opts.empty_timeout_s * G_USEC_PER_SEC)
             g_ptr_array_add(ids, g_strdup(c->def.alias));
     }
     for (guint i = 0; i < ids->len; i++) {
         struct tsr_conference *c = g_hash_table_lookup(reg->conferences, ids->pdata[i]);
-        if (c && c->participants->len == 0)
+        if (c && c->participants->len == 0 && c->pending_joins == 0)
             conference_end(c);
     }
     g_ptr_array_free(ids, TRUE);
 }
 
 /* --- join ------------------------------------------------------------------------ */
-
-static bool display_name_valid(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > TSR_CONFERENCE_NAME_MAX || !g_utf8_validate(name, (gssize)n, NULL))
-        return false;
-    bool visible = false;
-    for (const char *s = name; *s; s = g_utf8_next_char(s)) {
-        gunichar ch = g_utf8_get_char(s);
-        if (g_unichar_iscntrl(ch))
-            return false;
-        visible |= !g_unichar_isspace(ch);
-    }
-    return visible;
-}
 
 /* Decides the role from the PIN, or the refusal. */
 static enum tsr_conference_refusal pick_role(const struct conf_def *d, const char *pin,
@@ -636,9 +679,10 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
                                          const struct tsr_conference_join_request *req,
                                          struct conf_def *def, enum tsr_role *role, char **msg)
 {
-    if (!alias_valid(req->alias) || !display_name_valid(req->display_name)) {
-        *msg = g_strdup("conference alias must be 1-64 of A-Z a-z 0-9 . _ - and display name "
-                        "1-128 bytes of printable UTF-8");
+    if (!tsr_conference_alias_valid(req->alias) ||
+        !tsr_conference_display_name_valid(req->display_name)) {
+        *msg = g_strdup(tsr_conference_alias_valid(req->alias) ? TSR_CONFERENCE_DISPLAY_NAME_RULE
+                                                               : TSR_CONFERENCE_ALIAS_RULE);
         return TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
     }
     struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
@@ -672,7 +716,7 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup("the conference is locked; a host can unlock it");
         return TSR_CONFERENCE_REFUSAL_LOCKED;
     }
-    if (c && (int64_t)c->participants->len >= def->max_participants) {
+    if (c && (int64_t)(c->participants->len + c->pending_joins) >= def->max_participants) {
         *msg = g_strdup_printf("the conference is full (%" G_GINT64_FORMAT " participants)",
                                def->max_participants);
         return TSR_CONFERENCE_REFUSAL_FULL;
@@ -686,18 +730,8 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
     return TSR_CONFERENCE_REFUSAL_NONE;
 }
 
-static enum tsr_conference_refusal attach_media(struct tsr_conference_registry *reg,
-                                                struct tsr_participant *p, const char *offer,
-                                                char **answer, char **msg)
+enum tsr_conference_refusal tsr_conference_media_refusal(int rc)
 {
-    char *media_msg = NULL;
-    int rc = reg->opts.media->attach(reg->opts.media_user, p, offer, answer, &media_msg);
-    if (rc == 0) {
-        p->has_media = true;
-        return TSR_CONFERENCE_REFUSAL_NONE;
-    }
-    *msg = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
-    g_free(media_msg);
     if (rc == TSR_ERR_INVALID)
         return TSR_CONFERENCE_REFUSAL_BAD_SDP;
     if (rc == TSR_ERR_UNSUPPORTED)
@@ -713,52 +747,163 @@ void tsr_conference_count_refusal(enum tsr_conference_refusal r)
         tsr_metrics_counter("tessera_join_refusals_total", labels, "Joins refused, by reason."));
 }
 
-int tsr_conference_join(struct tsr_conference_registry *reg,
-                        const struct tsr_conference_join_request *req, struct tsr_participant **out,
-                        char **answer_sdp, enum tsr_conference_refusal *refusal, char **err_text)
+static void join_refused(const char *alias, enum tsr_conference_refusal r, const char *msg)
+{
+    tsr_conference_count_refusal(r);
+    TSR_LOG(TSR_LOG_INFO, tsr_conference_alias_valid(alias) ? alias : NULL, "join refused: %s (%s)",
+            tsr_conference_refusal_code(r), msg);
+}
+
+/* Checks and finds or creates the conference; p is counted in its pending joins.
+ * On refusal returns it with *msg, and nothing was created. */
+static enum tsr_conference_refusal join_start(struct tsr_conference_registry *reg,
+                                              const struct tsr_conference_join_request *req,
+                                              struct tsr_participant **p, char **msg)
 {
     struct conf_def def;
     enum tsr_role role = TSR_ROLE_GUEST;
-    char *msg = NULL, *answer = NULL;
-    struct tsr_participant *p = NULL;
-    enum tsr_conference_refusal r = admit(reg, req, &def, &role, &msg);
-    if (r != TSR_CONFERENCE_REFUSAL_NONE)
-        goto refused;
-    struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
-    bool created = c == NULL;
-    if (created)
-        c = conference_new(reg, &def);
-    tsr_participant_new(&p, c, req->display_name, role);
-    if (req->offer_sdp)
-        r = attach_media(reg, p, req->offer_sdp, &answer, &msg);
+    enum tsr_conference_refusal r = admit(reg, req, &def, &role, msg);
     if (r != TSR_CONFERENCE_REFUSAL_NONE) {
-        tsr_participant_free(&p);
-        if (created)
-            conference_drop(c);
-        goto refused;
+        join_refused(req->alias, r, *msg);
+        return r;
     }
+    struct tsr_conference *c = tsr_conference_registry_find(reg, req->alias);
+    if (!c)
+        c = conference_new(reg, &def);
+    c->pending_joins++;
+    tsr_participant_new(p, c, req->display_name, role);
+    (*p)->holder = req->holder; /* held from now; released if the join does not complete */
+    if (req->holder)
+        req->holder->ops->ref(req->holder);
+    return TSR_CONFERENCE_REFUSAL_NONE;
+}
+
+/* The pending join of p becomes a participant: listed, counted, announced. */
+static void join_admit(struct tsr_participant *p, bool with_media)
+{
+    struct tsr_conference *c = p->conf;
+    struct tsr_conference_registry *reg = c->reg;
+    c->pending_joins--;
+    c->ever_joined = true;
+    p->has_media = with_media;
+    if (p->holder && p->holder->ops->joined)
+        p->holder->ops->joined(p->holder, p);
     g_ptr_array_add(c->participants, p);
     g_hash_table_insert(reg->participants, p->id, p);
     update_gauges(reg);
     tsr_counter_inc(tsr_metrics_counter("tessera_joins_total", NULL, "Participants admitted."));
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' joined as %s%s", p->id,
-            p->display_name, role == TSR_ROLE_HOST ? "host" : "guest",
+            p->display_name, p->role == TSR_ROLE_HOST ? "host" : "guest",
             p->has_media ? "" : " (no media)");
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED, p->id,
                         tsr_participant_to_json(p));
+}
+
+/* A pending join is gone: the conference ends if that left it with nobody, and
+ * disappears without a word if nobody was ever in it. */
+static void join_settle(struct tsr_conference *c)
+{
+    if (c->participants->len || c->pending_joins || c->reg->freeing)
+        return;
+    if (!c->ever_joined)
+        conference_drop(c);
+    else if (c->reg->opts.empty_timeout_s == 0)
+        conference_end(c);
+}
+
+void tsr_conference_join(struct tsr_conference_registry *reg,
+                         const struct tsr_conference_join_request *req, tsr_conference_done_fn done,
+                         void *user, struct tsr_conference_call **handle)
+{
+    struct tsr_conference_call *call = tsr_call_new(reg, TSR_CALL_JOIN, NULL, done, user, handle);
+    char *msg = NULL;
+    enum tsr_conference_refusal r = join_start(reg, req, &call->p, &msg);
+    if (r != TSR_CONFERENCE_REFUSAL_NONE) {
+        tsr_call_fail(call, refusal_rc(r), r, msg);
+        return;
+    }
+    call->conf = call->p->conf;
+    if (!req->offer_sdp) {
+        tsr_call_fail(call, 0, TSR_CONFERENCE_REFUSAL_NONE, NULL); /* admitted on delivery */
+        return;
+    }
+    call->with_offer = true;
+    call->counts_media = true;
+    reg->n_media_pending++;
+    tsr_call_asking(call);
+    reg->opts.media->attach(reg->opts.media_user, call->p, req->offer_sdp, call);
+    tsr_call_asked(call);
+}
+
+void tsr_conference_join_finish(struct tsr_conference_call *call)
+{
+    struct tsr_participant *p = call->p;
+    if (!p)
+        return; /* refused at the start, or undone */
+    call->p = NULL;
+    if (call->res.rc == 0) {
+        join_admit(p, call->with_offer);
+        call->res.participant = p;
+        return;
+    }
+    struct tsr_conference *c = p->conf;
+    enum tsr_conference_refusal r = tsr_conference_media_refusal(call->res.rc);
+    char *msg = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
+                                                                : tsr_strerror(call->res.rc));
+    g_free(call->res.err_text);
+    call->res.err_text = msg;
+    call->res.refusal = r;
+    call->res.rc = refusal_rc(r);
+    join_refused(c->def.alias, r, msg);
+    c->pending_joins--;
+    tsr_participant_free(&p);
+    join_settle(c);
+}
+
+void tsr_conference_join_undo(struct tsr_conference_call *call)
+{
+    struct tsr_participant *p = call->p;
+    struct tsr_conference_registry *reg = call->reg;
+    if (!p)
+        return;
+    call->p = NULL;
+    if (call->media == TSR_CALL_MEDIA_ASKED ||
+        (call->media == TSR_CALL_MEDIA_DONE && call->res.rc == 0))
+        reg->opts.media->detach(reg->opts.media_user, p);
+    call->media = TSR_CALL_MEDIA_NONE;
+    g_clear_pointer(&call->res.sdp, g_free);
+    g_free(call->res.err_text);
+    call->res.rc = TSR_ERR_STATE;
+    call->res.refusal = TSR_CONFERENCE_REFUSAL_MEDIA_FAILED;
+    call->res.err_text = g_strdup("the join was called off");
+    struct tsr_conference *c = p->conf;
+    c->pending_joins--;
+    tsr_participant_free(&p);
+    join_settle(c);
+}
+
+int tsr_conference_join_roster(struct tsr_conference_registry *reg,
+                               const struct tsr_conference_join_request *req,
+                               struct tsr_participant **out, enum tsr_conference_refusal *refusal,
+                               char **err_text)
+{
+    struct tsr_participant *p = NULL;
+    char *msg = NULL;
+    enum tsr_conference_refusal r = TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
+    if (req->offer_sdp) {
+        msg = g_strdup("a join with an offer completes on a net loop: use tsr_conference_join");
+        join_refused(req->alias, r, msg);
+    } else {
+        r = join_start(reg, req, &p, &msg);
+    }
+    if (r != TSR_CONFERENCE_REFUSAL_NONE) {
+        *refusal = r;
+        *err_text = msg;
+        return refusal_rc(r);
+    }
+    join_admit(p, false);
     *out = p;
-    if (answer_sdp)
-        *answer_sdp = answer;
-    else
-        g_free(answer);
     return 0;
-refused:
-    tsr_conference_count_refusal(r);
-    TSR_LOG(TSR_LOG_INFO, req->alias && alias_valid(req->alias) ? req->alias : NULL,
-            "join refused: %s (%s)", tsr_conference_refusal_code(r), msg);
-    *refusal = r;
-    *err_text = msg;
-    return refusal_rc(r);
 }
 
 /* --- conference state and host actions ------------------------------------------- */
@@ -894,105 +1039,4 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
                                   actor->display_name, "type", type, "payload", payload, "to",
                                   target ? json_string(target->id) : json_null()));
     return 0;
-}
-
-/* --- posts from media threads ------------------------------------------------------- */
-
-struct talkers_post {
-    struct reg_anchor *anchor;
-    char *alias;
-    GPtrArray *ids;
-};
-
-static void talkers_post_free(gpointer data)
-{
-    struct talkers_post *tp = data;
-    tsr_reg_anchor_unref(tp->anchor);
-    g_free(tp->alias);
-    g_ptr_array_free(tp->ids, TRUE);
-    g_free(tp);
-}
-
-static bool talkers_equal(GPtrArray *a, GPtrArray *b)
-{
-    if (a->len != b->len)
-        return false;
-    for (guint i = 0; i < a->len; i++)
-        if (strcmp(a->pdata[i], b->pdata[i]) != 0)
-            return false;
-    return true;
-}
-
-static gboolean talkers_apply(gpointer data)
-{
-    struct talkers_post *tp = data;
-    struct tsr_conference *c =
-        tp->anchor->reg ? tsr_conference_registry_find(tp->anchor->reg, tp->alias) : NULL;
-    if (!c || talkers_equal(c->talkers, tp->ids))
-        return G_SOURCE_REMOVE;
-    g_ptr_array_set_size(c->talkers, 0);
-    json_t *list = json_array();
-    for (guint i = 0; i < tp->ids->len; i++) {
-        g_ptr_array_add(c->talkers, g_strdup(tp->ids->pdata[i]));
-        json_array_append_new(list, json_string(tp->ids->pdata[i]));
-    }
-    tsr_conference_emit(c, TSR_CONFERENCE_EVENT_TALKERS, NULL, json_pack("{s:o}", "talkers", list));
-    return G_SOURCE_REMOVE;
-}
-
-static void post(struct tsr_conference_registry *reg, GSourceFunc fn, gpointer data,
-                 GDestroyNotify destroy)
-{
-    GSource *src = g_idle_source_new();
-    g_source_set_callback(src, fn, data, destroy);
-    g_source_attach(src, reg->context);
-    g_source_unref(src);
-}
-
-void tsr_conference_post_talkers(struct tsr_conference_registry *reg, const char *alias,
-                                 const char *const *participant_ids, size_t n)
-{
-    struct talkers_post *tp = g_new0(struct talkers_post, 1);
-    tp->anchor = reg->anchor;
-    g_atomic_ref_count_inc(&tp->anchor->ref);
-    tp->alias = g_strdup(alias);
-    tp->ids = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; i < n; i++)
-        g_ptr_array_add(tp->ids, g_strdup(participant_ids[i]));
-    post(reg, talkers_apply, tp, talkers_post_free);
-}
-
-struct failed_post {
-    struct reg_anchor *anchor;
-    char *id;
-};
-
-static void failed_post_free(gpointer data)
-{
-    struct failed_post *fp = data;
-    tsr_reg_anchor_unref(fp->anchor);
-    g_free(fp->id);
-    g_free(fp);
-}
-
-static gboolean failed_apply(gpointer data)
-{
-    struct failed_post *fp = data;
-    struct tsr_participant *p =
-        fp->anchor->reg ? g_hash_table_lookup(fp->anchor->reg->participants, fp->id) : NULL;
-    if (p) {
-        TSR_LOG(TSR_LOG_WARN, p->conf->def.alias, "participant %s: media failed", p->id);
-        tsr_participant_leave(p, TSR_LEAVE_MEDIA_FAILED);
-    }
-    return G_SOURCE_REMOVE;
-}
-
-void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
-                                      const char *participant_id)
-{
-    struct failed_post *fp = g_new0(struct failed_post, 1);
-    fp->anchor = reg->anchor;
-    g_atomic_ref_count_inc(&fp->anchor->ref);
-    fp->id = g_strdup(participant_id);
-    post(reg, failed_apply, fp, failed_post_free);
 }

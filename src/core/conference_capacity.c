@@ -37,7 +37,10 @@ enum tsr_conference_refusal tsr_conference_capacity_check(struct tsr_conference_
     const struct tsr_conference_registry_opts *o = &reg->opts;
     if (o->max_media_participants <= 0 && o->max_load <= 0)
         return TSR_CONFERENCE_REFUSAL_NONE;
-    size_t n = o->max_media_participants > 0 ? tsr_conference_registry_n_with_media(reg) : 0;
+    /* Joins and attaches still on a net loop count: they will have media. */
+    size_t n = o->max_media_participants > 0
+                   ? tsr_conference_registry_n_with_media(reg) + reg->n_media_pending
+                   : 0;
     double load =
         o->max_load > 0 && o->media && o->media->load ? o->media->load(o->media_user) : 0.0;
     switch (tsr_conference_capacity_decide(n, o->max_media_participants, load, o->max_load)) {

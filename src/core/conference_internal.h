@@ -24,11 +24,13 @@ struct pin_failures {
     int count;
 };
 
-/* Outlives the registry so that posts from media threads already queued when the
- * registry is freed find reg == NULL and do nothing. Refcounted; reg is read and
+/* Outlives the registry so that posts from media threads (queued, or made by a
+ * thread that outlives the registry) find reg == NULL and do nothing. Refcounted;
+ * context is fixed at creation (posts read it from any thread); reg is read and
  * written only on the API loop. */
-struct reg_anchor {
+struct tsr_conference_link {
     gatomicrefcount ref;
+    GMainContext *context; /* ref held */
     struct tsr_conference_registry *reg;
 };
 
@@ -42,7 +44,11 @@ struct tsr_conference_registry {
     GHashTable *pin_failures; /* alias → struct pin_failures* (owned) */
     struct tsr_event_bus *bus;
     GSource *sweep_timer;
-    struct reg_anchor *anchor;
+    struct tsr_conference_link *link;
+    GQueue calls;           /* struct tsr_conference_call*, in flight (conference_call.c) */
+    size_t n_media_pending; /* joins with an offer and attaches in flight (capacity) */
+    struct tsr_ice_server *ice_servers; /* owned, n_ice_servers long */
+    size_t n_ice_servers;
     char *recording_dir; /* "" = recording disabled */
     uint32_t next_output_id;
     bool freeing;
@@ -71,6 +77,9 @@ struct tsr_conference {
     GPtrArray *talkers;      /* char* ids, loudest first */
     int64_t empty_since_us;  /* valid while participants is empty */
     GPtrArray *outputs;      /* struct conf_output*, owned: the recording and streams */
+    unsigned pending_joins;  /* joins in flight: they count against the limit and keep
+                              * the conference from ending */
+    bool ever_joined;        /* someone was admitted (a refused first join drops it silently) */
 };
 
 /* Home thread: the API loop. Owned by its conference's participants array. */
@@ -83,18 +92,21 @@ struct tsr_participant {
     bool muted;
     bool video_muted;
     bool has_media;
+    bool media_pending;       /* an attach_media is in flight */
     int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
     int64_t joined_at_s;      /* unix seconds */
-    int64_t expires_us;
+    int64_t expires_us; /* the token's lapse; ignored while bound (see holder) */
+    struct tsr_participant_holder *holder; /* ref held; NULL: a lease nobody holds */
     void *media_data;
 };
 
 int64_t tsr_conference_now_us(const struct tsr_conference_registry *reg);
+/* True when p's token has lapsed at now_us (never while it is BOUND). */
+bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us);
 void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_type type,
                          const char *participant_id, json_t *data_stolen);
 /* The conference lost its last participant: start the empty timer or end it now. */
 void tsr_conference_became_empty(struct tsr_conference *c);
-void tsr_reg_anchor_unref(struct reg_anchor *a);
 /* conference_outputs.c */
 json_t *tsr_conference_outputs_json(const struct tsr_conference *c, json_t **streams);
 /* The conference is going: its outputs are forgotten (media stops them with it). */
@@ -105,6 +117,71 @@ int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
 void tsr_participant_free(struct tsr_participant **p);
 /* Counts a refused join in tessera_join_refusals_total{reason}. */
 void tsr_conference_count_refusal(enum tsr_conference_refusal r);
+/* --- conference_call.c: calls that complete by callback --------------------- */
+enum tsr_call_kind {
+    TSR_CALL_JOIN = 0,
+    TSR_CALL_ATTACH,
+    TSR_CALL_CANDIDATE,
+    TSR_CALL_RENEGOTIATE,
+    TSR_CALL_SEND_OFFER,
+    TSR_CALL_SEND_ANSWER,
+    TSR_CALL_REOFFER,
+};
+
+/* Where the media layer is with a call. */
+enum tsr_call_media {
+    TSR_CALL_MEDIA_NONE = 0, /* not handed to media (or media let go of it: detach) */
+    TSR_CALL_MEDIA_ASKED,    /* media holds it and will finish it */
+    TSR_CALL_MEDIA_DONE,     /* media finished it; res holds what it said */
+};
+
+/* One call in flight. Home thread: the API loop. Owned by reg->calls from its start
+ * until it is delivered (done called) or cancelled, and never freed while media
+ * holds it. */
+struct tsr_conference_call {
+    struct tsr_conference_registry *reg;
+    enum tsr_call_kind kind;
+    struct tsr_participant *p;   /* the participant; NULL once it left. JOIN: owned
+                                  * by the call until admitted */
+    struct tsr_conference *conf; /* JOIN: the conference it counts in */
+    bool counts_media;           /* counted in reg->n_media_pending */
+    bool with_offer;             /* JOIN: an offer was given */
+    bool starting;               /* inside the function that started it */
+    bool cancelled;
+    enum tsr_call_media media;
+    tsr_conference_done_fn done;
+    void *user;
+    struct tsr_conference_result res;
+    GSource *deliver; /* delivery scheduled on the registry's context */
+    GList link;       /* in reg->calls */
+};
+
+/* A new call in reg->calls; *handle (may be NULL) gets it. */
+struct tsr_conference_call *tsr_call_new(struct tsr_conference_registry *reg,
+                                         enum tsr_call_kind kind, struct tsr_participant *p,
+                                         tsr_conference_done_fn done, void *user,
+                                         struct tsr_conference_call **handle);
+/* Finish without media: rc, refusal, err_text (taken); delivered later. */
+void tsr_call_fail(struct tsr_conference_call *call, int rc, enum tsr_conference_refusal refusal,
+                   char *err_text);
+/* Mark the call handed to media; call right before the op, tsr_call_asked after. */
+void tsr_call_asking(struct tsr_conference_call *call);
+void tsr_call_asked(struct tsr_conference_call *call);
+/* p's media went away (leave, detach): its calls end with TSR_ERR_STATE and `why`. */
+void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                                  const char *why);
+/* Registry teardown: joins undone, every other call delivered with TSR_ERR_STATE now. */
+void tsr_call_undo_joins(struct tsr_conference_registry *reg);
+void tsr_call_finish_all(struct tsr_conference_registry *reg);
+
+/* conference.c: a join whose media answered (or that was cancelled): admit or undo. */
+void tsr_conference_join_finish(struct tsr_conference_call *call);
+void tsr_conference_join_undo(struct tsr_conference_call *call);
+/* participant.c: an attach whose media answered: has_media or the refusal. */
+void tsr_participant_attach_finish(struct tsr_conference_call *call);
+/* Maps a media failure code to the refusal of a join or attach. */
+enum tsr_conference_refusal tsr_conference_media_refusal(int rc);
+
 /* conference_capacity.c: NONE, or CAPACITY with *msg (g_free) when the server
  * cannot take one more participant with media (see the registry options). */
 enum tsr_conference_refusal tsr_conference_capacity_check(struct tsr_conference_registry *reg,

@@ -8,6 +8,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/net_loops.h>
 
 #include <string.h>
 
@@ -242,7 +243,7 @@ int tsr_conference_remove_stream(struct tsr_participant *actor, const char *stre
 /* ---- from media threads ---- */
 
 struct state_post {
-    struct reg_anchor *anchor;
+    struct tsr_conference_link *link;
     char *alias;
     uint32_t id;
     enum tsr_conference_output_state state;
@@ -252,7 +253,7 @@ struct state_post {
 static void state_post_free(gpointer data)
 {
     struct state_post *sp = data;
-    tsr_reg_anchor_unref(sp->anchor);
+    tsr_conference_link_unref(&sp->link);
     g_free(sp->alias);
     g_free(sp->detail);
     g_free(sp);
@@ -278,7 +279,7 @@ static gboolean state_apply(gpointer data)
 {
     struct state_post *sp = data;
     struct tsr_conference *c =
-        sp->anchor->reg ? tsr_conference_registry_find(sp->anchor->reg, sp->alias) : NULL;
+        sp->link->reg ? tsr_conference_registry_find(sp->link->reg, sp->alias) : NULL;
     for (guint i = 0; c && c->outputs && i < c->outputs->len; i++) {
         struct conf_output *o = g_ptr_array_index(c->outputs, i);
         if (o->id == sp->id) {
@@ -289,19 +290,24 @@ static gboolean state_apply(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void tsr_conference_post_output_state(struct tsr_conference_registry *reg, const char *alias,
-                                      uint32_t output_id, enum tsr_conference_output_state state,
-                                      const char *detail)
+void tsr_conference_link_post_output_state(struct tsr_conference_link *link, const char *alias,
+                                           uint32_t output_id,
+                                           enum tsr_conference_output_state state,
+                                           const char *detail)
 {
     struct state_post *sp = g_new0(struct state_post, 1);
-    sp->anchor = reg->anchor;
-    g_atomic_ref_count_inc(&sp->anchor->ref);
+    g_atomic_ref_count_inc(&link->ref);
+    sp->link = link;
     sp->alias = g_strdup(alias);
     sp->id = output_id;
     sp->state = state;
     sp->detail = g_strdup(detail);
-    GSource *src = g_idle_source_new();
-    g_source_set_callback(src, state_apply, sp, state_post_free);
-    g_source_attach(src, reg->context);
-    g_source_unref(src);
+    tsr_loop_post(link->context, state_apply, sp, state_post_free);
+}
+
+void tsr_conference_post_output_state(struct tsr_conference_registry *reg, const char *alias,
+                                      uint32_t output_id, enum tsr_conference_output_state state,
+                                      const char *detail)
+{
+    tsr_conference_link_post_output_state(reg->link, alias, output_id, state, detail);
 }

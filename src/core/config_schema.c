@@ -25,12 +25,18 @@ static const struct tsr_config_key schema[] = {
                  "HTTP address for the API, the web client, /healthz and /metrics."),
     STR_KEY("server", "web_root", web_root, "",
             "Directory of the web client served at /; empty means web/ in the source tree."),
+    INT_KEY("server", "listen_backlog", listen_backlog, 16, 65535, "511",
+            "Connections the kernel queues before Tessera accepts them (a burst of joins)."),
     ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
              "info shows joins, leaves and errors; debug adds per-stream detail."),
     ENUM_KEY("media", "encoder", encoder, "auto|software|vaapi", "auto",
              "auto uses VAAPI when the start-up probe finds it working, else software."),
     STR_KEY("media", "vaapi_device", vaapi_device, "/dev/dri/renderD128",
             "DRM render node for VAAPI; a missing node means software encoding."),
+    ENUM_KEY("media", "compositor", compositor, "auto|cpu|vulkan", "auto",
+             "auto composes on the GPU (Vulkan compute) only on an integrated or discrete GPU; a "
+             "CPU Vulkan driver (lavapipe) is slower than the SIMD CPU path, so auto skips it. "
+             "vulkan takes any Vulkan device; a lost device falls back to the CPU."),
     INT_KEY("audio", "talkers", audio_talkers, 1, 16, "3",
             "Talkers mixed at once (K); only they are decoded; encoders = K + variants."),
     INT_KEY("audio", "hysteresis_db", audio_hysteresis_db, 0, 60, "6",
@@ -60,7 +66,8 @@ static const struct tsr_config_key schema[] = {
     STR_KEY("webrtc", "public_address", webrtc_public_address, "",
             "1:1 NAT: the public IP advertised in ICE host candidates; empty = the local address."),
     STR_KEY("webrtc", "stun_server", webrtc_stun_server, "",
-            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP)."),
+            "host:port of a STUN server; set = full ICE, empty = ICE-lite (server on a public IP). "
+            "A name is looked up asynchronously at start and again every 5 minutes."),
     STR_KEY("webrtc", "certificate", webrtc_certificate, "",
             "PEM DTLS certificate; empty = an ECDSA P-256 self-signed one made at start."),
     STR_KEY("webrtc", "private_key", webrtc_private_key, "",
@@ -68,6 +75,15 @@ static const struct tsr_config_key schema[] = {
     ENUM_KEY("webrtc", "video_codec", webrtc_video_codec, "vp8|h264", "h264",
              "Preferred video codec when the browser offers both; the other is the fallback. "
              "H.264 (x264) encodes the composite in 0.7x VP8's CPU time (bench_video_encoder)."),
+    STR_KEY("webrtc", "media_addresses", webrtc_media_addresses, "",
+            "IP addresses (comma-separated) whose ICE candidates the answers carry; empty = "
+            "every interface, plus loopback when [server] listen is a loopback address."),
+    BOOL_KEY("webrtc", "ice_tcp", webrtc_ice_tcp, "true",
+             "Also offer passive ICE-TCP candidates (RFC 6544) in the rtp_port range, so clients "
+             "whose UDP is blocked still connect; open that TCP range too."),
+    STR_KEY("webrtc", "turn_servers", webrtc_turn_servers, "",
+            "ICE servers handed to clients (web client, Pexip and inLive answers), comma-"
+            "separated, each 'URL' or 'URL username credential' (turn:host:3478?transport=udp)."),
     BOOL_KEY("conferences", "allow_adhoc", allow_adhoc, "true",
              "A join to an unknown alias creates the conference; false admits only defined ones."),
     INT_KEY("conferences", "empty_timeout_s", empty_timeout_s, 0, 86400, "60",
@@ -98,8 +114,8 @@ static const struct tsr_config_key schema[] = {
             "A participant whose tile covers at least this % of the canvas gets a view without "
             "itself (one encoder each); smaller tiles (strips, 5x5 grids) see the shared view, "
             "self included. 0 = everyone shown gets a personal view."),
-    INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000,
-            "1000", "Merged keyframe requests: one receiver cannot force keyframes more often."),
+    INT_KEY("mixer", "keyframe_min_interval_ms", mixer_keyframe_min_interval_ms, 100, 10000, "1000",
+            "Merged keyframe requests: one receiver cannot force keyframes more often."),
     INT_KEY("mixer", "consent_timeout_s", mixer_consent_timeout_s, 5, 600, "30",
             "A participant whose ICE consent fails this long is removed."),
     INT_KEY("mixer", "net_threads", mixer_net_threads, 0, 64, "0",

@@ -1,4 +1,4 @@
-/* Net loop threads and the two ways to hand them work. */
+/* Net loop threads, how to hand them work, and the API loop's guard against waiting. */
 #include <tessera/net_loops.h>
 #include <tessera/log.h>
 
@@ -60,6 +60,7 @@ void tsr_net_loops_free(struct tsr_net_loops **pp)
     struct tsr_net_loops *p = *pp;
     for (size_t i = 0; i < p->n; i++)
         tsr_loop_post(p->loops[i].ctx, quit_loop, p->loops[i].loop, NULL);
+    tsr_loop_assert_may_wait("joining the net loop threads");
     for (size_t i = 0; i < p->n; i++) {
         g_thread_join(p->loops[i].thread);
         g_main_loop_unref(p->loops[i].loop);
@@ -81,6 +82,11 @@ size_t tsr_net_loops_count(const struct tsr_net_loops *loops)
     return loops->n;
 }
 
+GMainContext *tsr_net_loops_context(const struct tsr_net_loops *loops, size_t i)
+{
+    return loops->loops[i].ctx;
+}
+
 void tsr_loop_post(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify destroy)
 {
     GSource *src = g_idle_source_new();
@@ -90,40 +96,32 @@ void tsr_loop_post(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify
     g_source_unref(src);
 }
 
-struct sync_job {
-    tsr_loop_job_fn fn;
-    void *data;
-    int result;
-    gboolean done;
-    GMutex lock;
-    GCond cond;
-};
+/* Set on the API loop's thread while it serves (see tsr_api_loop_enter). */
+static _Thread_local bool api_loop_thread;
 
-static gboolean sync_job_run(gpointer p)
+void tsr_api_loop_enter(void)
 {
-    struct sync_job *job = p;
-    int rc = job->fn(job->data);
-    g_mutex_lock(&job->lock);
-    job->result = rc;
-    job->done = TRUE;
-    g_cond_signal(&job->cond);
-    g_mutex_unlock(&job->lock);
-    return G_SOURCE_REMOVE;
+    api_loop_thread = true;
 }
 
-int tsr_loop_run_sync(GMainContext *ctx, tsr_loop_job_fn fn, void *data)
+void tsr_api_loop_leave(void)
 {
-    if (g_main_context_is_owner(ctx))
-        return fn(data);
-    struct sync_job job = {.fn = fn, .data = data};
-    g_mutex_init(&job.lock);
-    g_cond_init(&job.cond);
-    tsr_loop_post(ctx, sync_job_run, &job, NULL);
-    g_mutex_lock(&job.lock);
-    while (!job.done)
-        g_cond_wait(&job.cond, &job.lock);
-    g_mutex_unlock(&job.lock);
-    g_mutex_clear(&job.lock);
-    g_cond_clear(&job.cond);
-    return job.result;
+    api_loop_thread = false;
+}
+
+bool tsr_api_loop_is_current(void)
+{
+    return api_loop_thread;
+}
+
+void tsr_loop_assert_may_wait(const char *what)
+{
+    if (!api_loop_thread)
+        return;
+#ifdef NDEBUG
+    TSR_LOG(TSR_LOG_ERROR, "loop", "the API loop waits for another thread (%s): a bug", what);
+#else
+    g_error("the API loop waits for another thread (%s); it must post and complete by callback",
+            what);
+#endif
 }

@@ -72,6 +72,10 @@ void tsr_participant_free(struct tsr_participant **p)
 {
     if (!p || !*p)
         return;
+    /* A join that never completed lets its holder go without a word (a leave took
+     * the holder already). */
+    if ((*p)->holder)
+        (*p)->holder->ops->unref((*p)->holder);
     /* The token is a credential: do not leave it in freed memory. */
     memset((*p)->token, 0, sizeof(*p)->token);
     g_free(*p);
@@ -83,8 +87,9 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     struct tsr_conference *c = p->conf;
     struct tsr_conference_registry *reg = c->reg;
     char labels[48];
-    if (p->has_media)
+    if (p->has_media || p->media_pending)
         reg->opts.media->detach(reg->opts.media_user, p);
+    tsr_call_abandon_participant(reg, p, "the participant left");
     g_hash_table_remove(reg->participants, p->id);
     g_ptr_array_remove(c->participants, p);
     for (guint i = c->talkers->len; i-- > 0;)
@@ -102,9 +107,29 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT, p->id,
                         json_pack("{s:s, s:s, s:s}", "id", p->id, "display_name", p->display_name,
                                   "reason", tsr_leave_reason_name(reason)));
+    struct tsr_participant_holder *h = g_steal_pointer(&p->holder);
+    if (h && h->ops->left)
+        h->ops->left(h, p, reason);
+    if (h)
+        h->ops->unref(h);
     tsr_participant_free(&p);
     if (c->participants->len == 0)
         tsr_conference_became_empty(c);
+}
+
+struct tsr_participant_holder *tsr_participant_holder(const struct tsr_participant *p)
+{
+    return p->holder;
+}
+
+enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_participant *p)
+{
+    return p->holder ? p->holder->liveness : TSR_PARTICIPANT_LEASE;
+}
+
+bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us)
+{
+    return tsr_participant_liveness(p) == TSR_PARTICIPANT_LEASE && now_us >= p->expires_us;
 }
 
 int64_t tsr_participant_refresh(struct tsr_participant *p)
@@ -114,51 +139,101 @@ int64_t tsr_participant_refresh(struct tsr_participant *p)
     return reg->opts.token_ttl_s;
 }
 
-int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
-                                      char **err_text)
+/* A call on p's running media: refused at once (delivered later) when p has no
+ * media or the op is not wired; else returns the call, marked as being asked. */
+static struct tsr_conference_call *media_call(struct tsr_participant *p, enum tsr_call_kind kind,
+                                              bool wired, tsr_conference_done_fn done, void *user,
+                                              struct tsr_conference_call **handle)
 {
-    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
-    if (!p->has_media)
-        return TSR_ERR_STATE;
-    if (!m->create_send_offer)
-        return TSR_ERR_UNSUPPORTED;
-    return m->create_send_offer(p->conf->reg->opts.media_user, p, offer_sdp, err_text);
+    struct tsr_conference_call *call = tsr_call_new(p->conf->reg, kind, p, done, user, handle);
+    if (!p->has_media) {
+        tsr_call_fail(call, TSR_ERR_STATE, TSR_CONFERENCE_REFUSAL_NONE,
+                      kind == TSR_CALL_RENEGOTIATE
+                          ? g_strdup("this participant has no media to renegotiate")
+                          : NULL);
+        return NULL;
+    }
+    if (!wired) {
+        tsr_call_fail(call, TSR_ERR_UNSUPPORTED, TSR_CONFERENCE_REFUSAL_NONE,
+                      kind == TSR_CALL_RENEGOTIATE ? g_strdup("the media layer cannot renegotiate")
+                                                   : NULL);
+        return NULL;
+    }
+    tsr_call_asking(call);
+    return call;
 }
 
-int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
-                                      char **err_text)
+void tsr_participant_create_send_offer(struct tsr_participant *p, tsr_conference_done_fn done,
+                                       void *user, struct tsr_conference_call **handle)
 {
     const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
-    if (!p->has_media)
-        return TSR_ERR_STATE;
-    if (!m->apply_send_answer)
-        return TSR_ERR_UNSUPPORTED;
-    return m->apply_send_answer(p->conf->reg->opts.media_user, p, answer_sdp, err_text);
+    struct tsr_conference_call *call =
+        media_call(p, TSR_CALL_SEND_OFFER, m && m->create_send_offer, done, user, handle);
+    if (!call)
+        return;
+    m->create_send_offer(p->conf->reg->opts.media_user, p, call);
+    tsr_call_asked(call);
 }
 
-int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
-                                   char **answer_sdp, char **err_text)
+void tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
+                                       tsr_conference_done_fn done, void *user,
+                                       struct tsr_conference_call **handle)
 {
     const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
-    if (!p->has_media)
-        return TSR_ERR_STATE;
-    if (!m->answer_reoffer)
-        return TSR_ERR_UNSUPPORTED;
-    return m->answer_reoffer(p->conf->reg->opts.media_user, p, offer_sdp, answer_sdp, err_text);
+    struct tsr_conference_call *call =
+        media_call(p, TSR_CALL_SEND_ANSWER, m && m->apply_send_answer, done, user, handle);
+    if (!call)
+        return;
+    m->apply_send_answer(p->conf->reg->opts.media_user, p, answer_sdp, call);
+    tsr_call_asked(call);
 }
 
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate, const char *mid,
-                                  int mline_index)
+void tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
+                                    tsr_conference_done_fn done, void *user,
+                                    struct tsr_conference_call **handle)
+{
+    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
+    struct tsr_conference_call *call =
+        media_call(p, TSR_CALL_REOFFER, m && m->answer_reoffer, done, user, handle);
+    if (!call)
+        return;
+    m->answer_reoffer(p->conf->reg->opts.media_user, p, offer_sdp, call);
+    tsr_call_asked(call);
+}
+
+void tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                 tsr_conference_done_fn done, void *user,
+                                 struct tsr_conference_call **handle)
+{
+    const struct tsr_conference_media_ops *m = p->conf->reg->opts.media;
+    struct tsr_conference_call *call =
+        media_call(p, TSR_CALL_RENEGOTIATE, m && m->renegotiate, done, user, handle);
+    if (!call)
+        return;
+    m->renegotiate(p->conf->reg->opts.media_user, p, offer_sdp, call);
+    tsr_call_asked(call);
+}
+
+void tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                   const char *mid, int mline_index, tsr_conference_done_fn done,
+                                   void *user, struct tsr_conference_call **handle)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
-    if (!p->has_media)
-        return TSR_ERR_STATE;
-    if (!candidate || strlen(candidate) > 1024 ||
-        (candidate[0] && !g_str_has_prefix(candidate, "candidate:")))
-        return TSR_ERR_INVALID;
-    if (!reg->opts.media->add_candidate)
-        return 0; /* ICE-lite media that ignores trickle is allowed */
-    return reg->opts.media->add_candidate(reg->opts.media_user, p, candidate, mid, mline_index);
+    bool bad = !candidate || strlen(candidate) > 1024 ||
+               (candidate[0] && !g_str_has_prefix(candidate, "candidate:"));
+    /* ICE-lite media that ignores trickle is allowed: 0 without asking it. */
+    bool wired = reg->opts.media && reg->opts.media->add_candidate;
+    if (p->has_media && (bad || !wired)) {
+        struct tsr_conference_call *now =
+            tsr_call_new(reg, TSR_CALL_CANDIDATE, p, done, user, handle);
+        tsr_call_fail(now, bad ? TSR_ERR_INVALID : 0, TSR_CONFERENCE_REFUSAL_NONE, NULL);
+        return;
+    }
+    struct tsr_conference_call *call = media_call(p, TSR_CALL_CANDIDATE, true, done, user, handle);
+    if (!call)
+        return;
+    reg->opts.media->add_candidate(reg->opts.media_user, p, candidate, mid, mline_index, call);
+    tsr_call_asked(call);
 }
 
 int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_participant *target,
@@ -211,77 +286,66 @@ int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_pa
     return 0;
 }
 
-int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
-                                 char **answer_sdp, enum tsr_conference_refusal *refusal,
-                                 char **err_text)
+void tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
+                                  tsr_conference_done_fn done, void *user,
+                                  struct tsr_conference_call **handle)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
-    char *media_msg = NULL, *answer = NULL;
-    if (p->has_media) {
-        *refusal = TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
-        *err_text = g_strdup("this participant already has media; renegotiate instead");
-        return TSR_ERR_STATE;
+    struct tsr_conference_call *call = tsr_call_new(reg, TSR_CALL_ATTACH, p, done, user, handle);
+    char *msg = NULL;
+    if (p->has_media || p->media_pending) {
+        tsr_call_fail(call, TSR_ERR_STATE, TSR_CONFERENCE_REFUSAL_BAD_REQUEST,
+                      g_strdup("this participant already has media; renegotiate instead"));
+        return;
     }
     if (!reg->opts.media) {
-        *refusal = TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
-        *err_text = g_strdup("this server has no media engine wired");
-        return TSR_ERR_UNSUPPORTED;
+        tsr_call_fail(call, TSR_ERR_UNSUPPORTED, TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE,
+                      g_strdup("this server has no media engine wired"));
+        return;
     }
-    if (tsr_conference_capacity_check(reg, err_text) != TSR_CONFERENCE_REFUSAL_NONE) {
-        *refusal = TSR_CONFERENCE_REFUSAL_CAPACITY;
-        tsr_conference_count_refusal(*refusal);
-        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id,
-                *err_text);
-        return TSR_ERR_FULL;
+    if (tsr_conference_capacity_check(reg, &msg) != TSR_CONFERENCE_REFUSAL_NONE) {
+        tsr_conference_count_refusal(TSR_CONFERENCE_REFUSAL_CAPACITY);
+        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id, msg);
+        tsr_call_fail(call, TSR_ERR_FULL, TSR_CONFERENCE_REFUSAL_CAPACITY, msg);
+        return;
     }
-    int rc = reg->opts.media->attach(reg->opts.media_user, p, offer_sdp, &answer, &media_msg);
-    if (rc != 0) {
-        *refusal = rc == TSR_ERR_INVALID       ? TSR_CONFERENCE_REFUSAL_BAD_SDP
-                   : rc == TSR_ERR_UNSUPPORTED ? TSR_CONFERENCE_REFUSAL_NO_COMMON_CODEC
-                                               : TSR_CONFERENCE_REFUSAL_MEDIA_FAILED;
-        *err_text = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
-        g_free(media_msg);
-        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id,
-                *err_text);
-        return rc;
-    }
-    p->has_media = true;
-    TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media attached", p->id);
-    emit_updated(p, NULL);
-    *answer_sdp = answer;
-    return 0;
+    p->media_pending = true;
+    call->counts_media = true;
+    reg->n_media_pending++;
+    tsr_call_asking(call);
+    reg->opts.media->attach(reg->opts.media_user, p, offer_sdp, call);
+    tsr_call_asked(call);
 }
 
-int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
-                                char **answer_sdp, char **err_text)
+void tsr_participant_attach_finish(struct tsr_conference_call *call)
 {
-    struct tsr_conference_registry *reg = p->conf->reg;
-    char *media_msg = NULL, *answer = NULL;
-    if (!p->has_media) {
-        *err_text = g_strdup("this participant has no media to renegotiate");
-        return TSR_ERR_STATE;
+    struct tsr_participant *p = call->p;
+    if (!p || call->media != TSR_CALL_MEDIA_DONE)
+        return; /* refused before media, or p left meanwhile */
+    p->media_pending = false;
+    if (call->res.rc == 0) {
+        p->has_media = true;
+        TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media attached", p->id);
+        emit_updated(p, NULL);
+        return;
     }
-    if (!reg->opts.media->renegotiate) {
-        *err_text = g_strdup("the media layer cannot renegotiate");
-        return TSR_ERR_UNSUPPORTED;
-    }
-    int rc = reg->opts.media->renegotiate(reg->opts.media_user, p, offer_sdp, &answer,
-                                          &media_msg);
-    if (rc != 0) {
-        *err_text = g_strdup_printf("media: %s", media_msg ? media_msg : tsr_strerror(rc));
-        g_free(media_msg);
-        return rc;
-    }
-    *answer_sdp = answer;
-    return 0;
+    char *msg = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
+                                                                : tsr_strerror(call->res.rc));
+    g_free(call->res.err_text);
+    call->res.err_text = msg;
+    call->res.refusal = tsr_conference_media_refusal(call->res.rc);
+    TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media refused (%s)", p->id, msg);
 }
 
 void tsr_participant_detach_media(struct tsr_participant *p)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
-    if (!p->has_media)
+    if (!p->has_media && !p->media_pending)
         return;
     reg->opts.media->detach(reg->opts.media_user, p);
+    tsr_call_abandon_participant(reg, p, "the participant's media was detached");
+    if (!p->has_media)
+        return; /* only an attach in flight: nothing anyone saw changes */
     p->has_media = false;
     for (guint i = p->conf->talkers->len; i-- > 0;)
         if (strcmp(p->conf->talkers->pdata[i], p->id) == 0)

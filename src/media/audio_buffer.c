@@ -274,6 +274,11 @@ enum tsr_audio_buffer_result tsr_audio_buffer_pop(struct tsr_audio_buffer *ab, i
     /* The next sequence number with a later timestamp: the sender paused (DTX). */
     if (o->ts > ab->next_ts && ab->played_seq && o->seq == (uint16_t)(ab->last_seq + 1))
         ab->next_ts = o->ts;
+    /* Timestamps that advance by less than a packet's duration (GStreamer's
+     * first Opus packets do) overlap the play position: play the packet now
+     * rather than take the negative distance for a gap. */
+    if (o->ts < ab->next_ts)
+        ab->next_ts = o->ts;
     out->timestamp_rtp = (uint32_t)ab->next_ts;
     if (o->ts == ab->next_ts)
         return pop_packet(ab, o, out);

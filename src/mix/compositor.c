@@ -11,13 +11,18 @@
 #include <tessera/compositor.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/metrics.h>
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <libavutil/pixfmt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compositor_gpu.h"
+#include "compositor_internal.h"
 #include "compositor_kernels.h"
 
 struct tile_state {
@@ -44,10 +49,6 @@ struct dst_planes {
     int linesize[3];
 };
 
-struct rect {
-    int x, y, w, h;
-};
-
 /* Home thread: the conference mixer (caller-serialized). */
 struct tsr_compositor {
     struct tsr_compositor_params params;
@@ -57,6 +58,9 @@ struct tsr_compositor {
     struct tile_state prev[TSR_LAYOUT_MAX_TILES];
     size_t n_prev;
     bool drawn_once;
+    struct tsr_compositor_gpu *gpu; /* NULL: the CPU draws */
+    enum tsr_compositor_backend in_use;
+    bool counted; /* in the tessera_compositors gauge */
     struct tsr_compositor_stats stats;
 };
 
@@ -72,14 +76,6 @@ struct tsr_compositor_tile {
     enum tsr_layout_role role;
     struct rect d;        /* the picture inside the tile (content is letterboxed) */
     const uint8_t *src_y; /* data[0] of the frame scaled: cheap check it is the same picture */
-};
-
-/* Where a source picture's planes are and how its chroma is subsampled. */
-struct src_view {
-    const uint8_t *y, *u, *v; /* v NULL for NV12 (u holds interleaved UV) */
-    int ys, us, vs;
-    int w, h, sx, sy; /* luma size, chroma shifts */
-    bool full_range;
 };
 
 void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v)
@@ -178,6 +174,40 @@ static void scaler_fini(struct scaler *sc)
     sc->scratch = sc->stage = NULL;
 }
 
+static void gauge_backend(const struct tsr_compositor *c, int delta)
+{
+    const char *label = c->in_use == TSR_COMPOSITOR_BACKEND_VULKAN ? "backend=\"vulkan\""
+                                                                   : "backend=\"cpu\"";
+    tsr_gauge_add(tsr_metrics_gauge("tessera_compositors", label,
+                                    "Live compositors (one per canvas), by backend."),
+                  delta);
+}
+
+/* auto: the GPU only when it is a real one; vulkan: any Vulkan device. Without one,
+ * the CPU (a forced vulkan is warned about once per process and counted). */
+static void gpu_attach(struct tsr_compositor *c)
+{
+    static atomic_bool warned;
+    char why[640] = "";
+    bool forced = c->params.backend == TSR_COMPOSITOR_BACKEND_VULKAN;
+    if (tsr_compositor_gpu_new(&c->gpu, c->params.width, c->params.height,
+                               c->params.format == TSR_COMPOSITOR_FORMAT_NV12, !forced, why,
+                               sizeof why) == 0) {
+        c->in_use = TSR_COMPOSITOR_BACKEND_VULKAN;
+        return;
+    }
+    if (!forced) {
+        TSR_LOG(TSR_LOG_DEBUG, "compositor", "compositor = auto: CPU (%s)", why);
+        return;
+    }
+    if (!atomic_exchange(&warned, true))
+        TSR_LOG(TSR_LOG_WARN, "compositor", "compositor = vulkan, but %s; composing on the CPU",
+                why);
+    tsr_counter_inc(tsr_metrics_counter("tessera_compositor_fallbacks_total",
+                                        "reason=\"unavailable\"",
+                                        "Compositors moved from the GPU to the CPU, by cause."));
+}
+
 int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_params *params)
 {
     int ret = 0;
@@ -206,6 +236,11 @@ int tsr_compositor_new(struct tsr_compositor **out, const struct tsr_compositor_
     }
     tsr_compositor_rgb_to_yuv(params->background_rgb, &c->bg_y, &c->bg_u, &c->bg_v);
     fill_rect(c, (struct rect){0, 0, params->width, params->height}, c->bg_y, c->bg_u, c->bg_v);
+    c->in_use = TSR_COMPOSITOR_BACKEND_CPU;
+    if (params->backend != TSR_COMPOSITOR_BACKEND_CPU)
+        gpu_attach(c);
+    gauge_backend(c, +1);
+    c->counted = true;
     *out = c;
     return 0;
 fail:
@@ -217,52 +252,13 @@ void tsr_compositor_free(struct tsr_compositor **p)
 {
     if (!p || !*p)
         return;
+    if ((*p)->counted)
+        gauge_backend(*p, -1);
+    tsr_compositor_gpu_free(&(*p)->gpu);
     av_frame_free(&(*p)->canvas);
     scaler_fini(&(*p)->sc);
     free(*p);
     *p = NULL;
-}
-
-static int src_view_init(struct src_view *s, const AVFrame *f)
-{
-    memset(s, 0, sizeof *s);
-    s->w = f->width;
-    s->h = f->height;
-    s->y = f->data[0];
-    s->ys = f->linesize[0];
-    s->u = f->data[1];
-    s->us = f->linesize[1];
-    s->v = f->data[2];
-    s->vs = f->linesize[2];
-    s->full_range = f->color_range == AVCOL_RANGE_JPEG;
-    switch (f->format) {
-    case AV_PIX_FMT_YUVJ420P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV420P:
-        s->sx = s->sy = 1;
-        break;
-    case AV_PIX_FMT_YUVJ422P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV422P:
-        s->sx = 1;
-        break;
-    case AV_PIX_FMT_YUVJ444P:
-        s->full_range = true;
-        /* fall through */
-    case AV_PIX_FMT_YUV444P:
-        break;
-    case AV_PIX_FMT_NV12:
-        s->sx = s->sy = 1;
-        s->v = NULL;
-        break;
-    default:
-        return TSR_ERR_UNSUPPORTED;
-    }
-    if (s->w < 1 || s->h < 1 || !s->y || !s->u || s->ys <= 0 || s->us <= 0 || (s->v && s->vs <= 0))
-        return TSR_ERR_UNSUPPORTED; /* negative strides (flipped) are not taken */
-    return 0;
 }
 
 static int grow(uint8_t **buf, size_t *size, size_t need)
@@ -277,61 +273,21 @@ static int grow(uint8_t **buf, size_t *size, size_t need)
     return 0;
 }
 
-/* Scale one plane. Shrinking by 2 or 4 exactly hits libyuv's SIMD box rows; any
- * other ratio above 2 would take its general box path, whose column sums are plain
- * C (8 ms for a 3x3 canvas here). So a large shrink is split: an exact 2x or 4x box
- * into a small stage buffer (a quarter or a sixteenth of the source), then a mild
- * (< 2.5x) filter into the tile. Measured: 3x3 and 5x5 canvases ~5x faster, same
- * PSNR class (README). Both kernel sets go through the same split. */
+/* Scale one plane, through a stage buffer for large shrinks (tsr_compositor_plan_plane). */
 static int scale_plane(struct scaler *sc, const uint8_t *src, int ss, int sw, int sh, uint8_t *dst,
                        int ds, int dw, int dh)
 {
-    int k = (sw >= 5 * dw && sh >= 5 * dh) ? 4 : (sw >= 5 * dw / 2 && sh >= 5 * dh / 2) ? 2 : 1;
-    if (k == 1 || (sw == k * dw && sh == k * dh)) {
+    struct plane_plan p = tsr_compositor_plan_plane(sw, sh, dw, dh);
+    if (!p.stage) {
         sc->ops->scale(src, ss, sw, sh, dst, ds, dw, dh);
         return 0;
     }
-    int tw = sw / k, th = sh / k;
-    if (grow(&sc->stage, &sc->stage_size, (size_t)tw * th) < 0)
+    if (grow(&sc->stage, &sc->stage_size, (size_t)p.tw * p.th) < 0)
         return -ENOMEM;
-    /* Centre the k-aligned region; at most k-1 edge samples are dropped. */
-    const uint8_t *s0 = src + (size_t)((sh - th * k) / 2) * ss + (sw - tw * k) / 2;
-    sc->ops->scale(s0, ss, tw * k, th * k, sc->stage, tw, tw, th);
-    sc->ops->scale(sc->stage, tw, tw, th, dst, ds, dw, dh);
+    const uint8_t *s0 = src + (size_t)p.oy * ss + p.ox;
+    sc->ops->scale(s0, ss, p.tw * p.k, p.th * p.k, sc->stage, p.tw, p.tw, p.th);
+    sc->ops->scale(sc->stage, p.tw, p.tw, p.th, dst, ds, dw, dh);
     return 0;
-}
-
-/* Source crop and destination rectangle for one tile: crop to fill (camera) or fit
- * with bars (content). Crop offsets stay on chroma sample boundaries. Depends only
- * on the source size and the tile's size and role, so a shared tile scaled at the
- * origin lands on the same pixels as one scaled in place. */
-static void place(const struct src_view *s, const struct tsr_layout_tile *t, struct rect *crop,
-                  struct rect *dst)
-{
-    *crop = (struct rect){0, 0, s->w, s->h};
-    *dst = (struct rect){t->x, t->y, t->w, t->h};
-    int64_t lhs = (int64_t)t->w * s->h, rhs = (int64_t)s->w * t->h;
-    if (t->role == TSR_LAYOUT_ROLE_CONTENT) {
-        if (lhs > rhs) { /* tile wider than the source: bars left and right */
-            int w = (int)(rhs / s->h) & ~1;
-            dst->w = w < 2 ? 2 : w;
-            dst->x = t->x + ((t->w - dst->w) / 2 & ~1);
-        } else if (lhs < rhs) {
-            int h = (int)(lhs / s->w) & ~1;
-            dst->h = h < 2 ? 2 : h;
-            dst->y = t->y + ((t->h - dst->h) / 2 & ~1);
-        }
-        return;
-    }
-    if (lhs > rhs) { /* tile wider: crop top and bottom */
-        int h = (int)(rhs / t->w);
-        crop->h = h < 1 ? 1 : h;
-        crop->y = ((s->h - crop->h) / 2) & ~((1 << s->sy) - 1);
-    } else if (lhs < rhs) {
-        int w = (int)(lhs / t->h);
-        crop->w = w < 1 ? 1 : w;
-        crop->x = ((s->w - crop->w) / 2) & ~((1 << s->sx) - 1);
-    }
 }
 
 static uint8_t *at(const struct dst_planes *p, int plane, int x, int y)
@@ -362,14 +318,8 @@ static int scale_video(struct scaler *sc, const struct src_view *s, struct rect 
     if (scale_plane(sc, s->y + (size_t)crop.y * s->ys + crop.x, s->ys, crop.w, crop.h,
                     at(f, 0, d.x, d.y), f->linesize[0], d.w, d.h) < 0)
         return -ENOMEM;
-    int ccx = crop.x >> s->sx, ccy = crop.y >> s->sy;
-    int cpw = (s->w + (1 << s->sx) - 1) >> s->sx, cph = (s->h + (1 << s->sy) - 1) >> s->sy;
-    int ccw = ((crop.x + crop.w + (1 << s->sx) - 1) >> s->sx) - ccx;
-    int cch = ((crop.y + crop.h + (1 << s->sy) - 1) >> s->sy) - ccy;
-    if (ccw > cpw - ccx)
-        ccw = cpw - ccx;
-    if (cch > cph - ccy)
-        cch = cph - ccy;
+    struct rect cc = tsr_compositor_chroma_crop(s, crop);
+    int ccx = cc.x, ccy = cc.y, ccw = cc.w, cch = cc.h;
     int dcw = d.w / 2, dch = d.h / 2;
     size_t need = (s->v ? 0 : 2 * (size_t)ccw * cch) + (sc->nv12_out ? 2 * (size_t)dcw * dch : 0);
     if (grow(&sc->scratch, &sc->scratch_size, need) < 0)
@@ -415,7 +365,7 @@ static int draw_video(struct tsr_compositor *c, const struct tsr_layout_tile *t,
                       const struct src_view *s)
 {
     struct rect crop, d;
-    place(s, t, &crop, &d);
+    tsr_compositor_place(s, t, &crop, &d);
     if (d.w != t->w || d.h != t->h)
         fill_rect(c, (struct rect){t->x, t->y, t->w, t->h}, c->bg_y, c->bg_u, c->bg_v);
     struct dst_planes f = canvas_planes(c->canvas);
@@ -453,12 +403,12 @@ int tsr_compositor_tile_scale(struct tsr_compositor_tile *t, const AVFrame *fram
         return -EINVAL;
     t->valid = false;
     struct src_view s;
-    int ret = src_view_init(&s, frame);
+    int ret = tsr_compositor_src_view_init(&s, frame);
     if (ret < 0)
         return ret;
     struct tsr_layout_tile at0 = {.role = role, .w = w, .h = h};
     struct rect crop, d;
-    place(&s, &at0, &crop, &d);
+    tsr_compositor_place(&s, &at0, &crop, &d);
     size_t luma = (size_t)d.w * d.h;
     if (grow(&t->buf, &t->buf_size, luma + luma / 2) < 0)
         return -ENOMEM;
@@ -528,7 +478,7 @@ static int draw_tile(struct tsr_compositor *c, const struct tsr_layout_tile *t,
         *placeholder = false;
         return 0;
     }
-    if (src->frame && src_view_init(&s, src->frame) == 0) {
+    if (src->frame && tsr_compositor_src_view_init(&s, src->frame) == 0) {
         int ret = draw_video(c, t, &s);
         if (ret < 0)
             return ret;
@@ -563,33 +513,98 @@ static int validate_tiles(const struct tsr_compositor *c, const struct tsr_layou
     return 0;
 }
 
-int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
-                          const struct tsr_compositor_source *sources, size_t n,
-                          AVFrame **canvas_out)
+/* The GPU backend is dropped for good: the CPU draws from this frame on. A lost
+ * device is logged once for all its compositors; each fallback is counted. */
+static void gpu_fall_back(struct tsr_compositor *c, const char *why, bool first, const char *reason)
 {
-    if (!c || validate_tiles(c, tiles, sources, n) < 0)
-        return -EINVAL;
+    if (first)
+        TSR_LOG(TSR_LOG_WARN, "compositor", "%s; composing on the CPU from this frame on", why);
+    else
+        TSR_LOG(TSR_LOG_DEBUG, "compositor", "%s; composing on the CPU", why);
+    char labels[64];
+    snprintf(labels, sizeof labels, "reason=\"%s\"", reason);
+    tsr_counter_inc(tsr_metrics_counter("tessera_compositor_fallbacks_total", labels,
+                                        "Compositors moved from the GPU to the CPU, by cause."));
+    tsr_compositor_gpu_free(&c->gpu);
+    gauge_backend(c, -1);
+    c->in_use = TSR_COMPOSITOR_BACKEND_CPU;
+    gauge_backend(c, +1);
+    c->stats.gpu_fallbacks++;
+}
+
+/* A redrawn tile as the GPU draws it: its picture, or its placeholder colour. */
+static bool gpu_job_for(struct tsr_compositor *c, const struct tsr_layout_tile *t,
+                        const AVFrame *frame, struct src_view *view, struct gpu_job *job)
+{
+    *job = (struct gpu_job){.tile = *t, .fill = {c->bg_y, c->bg_u, c->bg_v}};
+    if (frame && tsr_compositor_src_view_init(view, frame) == 0) {
+        job->src = view;
+        return false;
+    }
+    if (frame) {
+        c->stats.unsupported_frames++;
+        TSR_LOG_RL(TSR_LOG_WARN, "compositor", 5000, "pixel format %d not supported; placeholder",
+                   frame->format);
+    }
+    tsr_compositor_rgb_to_yuv(tsr_compositor_placeholder_rgb(t->participant_id), &job->fill[0],
+                              &job->fill[1], &job->fill[2]);
+    return true;
+}
+
+/* Shared tiles (sources[i].scaled) are not used: the GPU scales every tile itself. */
+static int draw_gpu(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                    const struct tsr_compositor_source *sources, size_t n, const bool *redraw,
+                    bool layout_changed)
+{
+    struct gpu_job jobs[TSR_LAYOUT_MAX_TILES + 1];
+    struct src_view views[TSR_LAYOUT_MAX_TILES];
+    bool ph[TSR_LAYOUT_MAX_TILES];
+    size_t nj = 0, placeholders = 0;
+    if (layout_changed)
+        jobs[nj++] = (struct gpu_job){
+            .tile = {.w = c->params.width, .h = c->params.height},
+            .fill = {c->bg_y, c->bg_u, c->bg_v}};
+    for (size_t i = 0; i < n; i++) {
+        if (redraw[i]) {
+            ph[i] = gpu_job_for(c, &tiles[i], sources[i].frame, &views[i], &jobs[nj++]);
+            placeholders += ph[i];
+        }
+    }
+    char why[640];
+    bool first = false;
+    int rc = tsr_compositor_gpu_draw(c->gpu, jobs, nj, c->canvas, why, sizeof why, &first);
+    if (rc != 0) {
+        gpu_fall_back(c, why, first, strstr(why, "lost") ? "device_lost" : "dispatch");
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (redraw[i]) {
+            c->prev[i].tile = tiles[i];
+            c->prev[i].placeholder = ph[i];
+        }
+    c->stats.full_redraws += layout_changed;
+    c->stats.tiles_placeholder += placeholders;
+    c->stats.tiles_scaled += nj - layout_changed - placeholders;
+    c->stats.gpu_renders++;
+    return 0;
+}
+
+static bool plan_redraw(const struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                        const struct tsr_compositor_source *sources, size_t n, bool *redraw)
+{
     bool layout_changed = !c->drawn_once || n != c->n_prev;
     for (size_t i = 0; !layout_changed && i < n; i++)
         layout_changed = !same_tile(&tiles[i], &c->prev[i].tile);
-    bool redraw[TSR_LAYOUT_MAX_TILES];
-    bool any = layout_changed;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         redraw[i] = layout_changed || sources[i].changed ||
-                  (sources[i].frame == NULL) != c->prev[i].placeholder;
-        any = any || redraw[i];
-    }
-    AVFrame *ref = NULL;
-    if (canvas_out && !(ref = av_frame_alloc()))
-        return -ENOMEM;
-    if (any && !av_frame_is_writable(c->canvas)) {
-        /* A consumer still holds the last canvas: copy so its picture stays intact. */
-        if (av_frame_make_writable(c->canvas) < 0) {
-            av_frame_free(&ref);
-            return -ENOMEM;
-        }
-        c->stats.canvas_copies++;
-    }
+                    (sources[i].frame == NULL) != c->prev[i].placeholder;
+    return layout_changed;
+}
+
+static int draw_cpu(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                    const struct tsr_compositor_source *sources, size_t n, const bool *redraw,
+                    bool layout_changed)
+{
     if (layout_changed) {
         fill_rect(c, (struct rect){0, 0, c->params.width, c->params.height}, c->bg_y, c->bg_u,
                   c->bg_v);
@@ -602,11 +617,48 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
         int ret = draw_tile(c, &tiles[i], &sources[i], &ph);
         if (ret < 0) {
             c->drawn_once = false; /* half-drawn: redraw everything next time */
-            av_frame_free(&ref);
             return ret;
         }
         c->prev[i].tile = tiles[i];
         c->prev[i].placeholder = ph;
+    }
+    return 0;
+}
+
+int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile *tiles,
+                          const struct tsr_compositor_source *sources, size_t n,
+                          AVFrame **canvas_out)
+{
+    if (!c || validate_tiles(c, tiles, sources, n) < 0)
+        return -EINVAL;
+    bool redraw[TSR_LAYOUT_MAX_TILES];
+    bool layout_changed = plan_redraw(c, tiles, sources, n, redraw);
+    bool any = layout_changed;
+    for (size_t i = 0; i < n; i++)
+        any = any || redraw[i];
+    AVFrame *ref = NULL;
+    if (canvas_out && !(ref = av_frame_alloc()))
+        return -ENOMEM;
+    if (any && !av_frame_is_writable(c->canvas)) {
+        /* A consumer still holds the last canvas: copy so its picture stays intact. */
+        if (av_frame_make_writable(c->canvas) < 0) {
+            av_frame_free(&ref);
+            return -ENOMEM;
+        }
+        c->stats.canvas_copies++;
+    }
+    int ret = 0;
+    if (any && c->gpu && draw_gpu(c, tiles, sources, n, redraw, layout_changed) != 0) {
+        /* The GPU failed this frame: the CPU draws it whole, and every frame after. */
+        layout_changed = true;
+        for (size_t i = 0; i < n; i++)
+            redraw[i] = true;
+    }
+    if (any && !c->gpu)
+        ret = draw_cpu(c, tiles, sources, n, redraw, layout_changed);
+    if (ret < 0) {
+        av_frame_free(&ref);
+        return ret;
     }
     c->n_prev = n;
     c->drawn_once = true;
@@ -619,6 +671,17 @@ int tsr_compositor_render(struct tsr_compositor *c, const struct tsr_layout_tile
         *canvas_out = ref;
     }
     return 0;
+}
+
+enum tsr_compositor_backend tsr_compositor_backend_in_use(const struct tsr_compositor *c)
+{
+    return c ? c->in_use : TSR_COMPOSITOR_BACKEND_CPU;
+}
+
+void tsr_compositor_inject_gpu_failure(struct tsr_compositor *c)
+{
+    if (c && c->gpu)
+        tsr_compositor_gpu_fail_next(c->gpu);
 }
 
 void tsr_compositor_get_stats(const struct tsr_compositor *c, struct tsr_compositor_stats *out)

@@ -12,6 +12,7 @@
 
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/net_loops.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,7 @@ void tsr_mix_audio_stop(struct tsr_conf_mixer *m)
     if (!m->audio_thread)
         return;
     g_async_queue_push(m->audio_queue, g_steal_pointer(&m->audio_stop));
+    tsr_loop_assert_may_wait("stopping a conference's audio thread");
     g_thread_join(m->audio_thread);
     m->audio_thread = NULL;
 }

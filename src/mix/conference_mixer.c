@@ -6,6 +6,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/net_loops.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -241,6 +242,7 @@ void tsr_conf_mixer_close(struct tsr_conf_mixer *m)
 {
     if (!m || g_atomic_int_get(&m->closed))
         return;
+    tsr_loop_assert_may_wait("stopping a conference mixer");
     g_async_queue_push(m->queue, g_steal_pointer(&m->stop));
     g_thread_join(m->thread);
     m->thread = NULL;
@@ -272,6 +274,7 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     tsr_conf_mixer_close(m);
     g_async_queue_unref(m->queue);
     g_async_queue_unref(m->audio_queue);
+    tsr_loop_assert_may_wait("freeing a conference mixer's encoder pool");
     g_thread_pool_free(m->encoders, FALSE, TRUE);
     g_ptr_array_unref(m->peers);
     g_ptr_array_unref(m->views);

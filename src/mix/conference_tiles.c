@@ -62,9 +62,11 @@ void tsr_mix_tiles_plan(struct tsr_conf_mixer *m, GPtrArray *due, GPtrArray *job
         ((struct mix_shared_tile *)g_ptr_array_index(m->shared_tiles, i))->users = 0;
     for (guint k = 0; k < due->len; k++) {
         struct mix_view *v = g_ptr_array_index(due, k);
+        /* A view on the GPU scales every tile itself: sharing would only cost CPU. */
+        bool cpu = tsr_compositor_backend_in_use(v->comp) == TSR_COMPOSITOR_BACKEND_CPU;
         for (size_t i = 0; i < v->n_tiles; i++) {
             struct mix_peer *e = tsr_mix_find(m, v->tiles[i].participant_id);
-            v->tick_shared[i] = e && e->tick_frame ? shared_get(m, &v->tiles[i]) : NULL;
+            v->tick_shared[i] = cpu && e && e->tick_frame ? shared_get(m, &v->tiles[i]) : NULL;
             if (v->tick_shared[i])
                 v->tick_shared[i]->users++;
         }

@@ -40,7 +40,8 @@ static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, 
                                        .height = m->params.canvas_h,
                                        .format = TSR_COMPOSITOR_FORMAT_I420,
                                        .background_rgb = m->params.background_rgb,
-                                       .kernels = TSR_COMPOSITOR_KERNELS_FAST};
+                                       .kernels = TSR_COMPOSITOR_KERNELS_FAST,
+                                       .backend = m->params.compositor};
     struct mix_view *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;

@@ -8,6 +8,7 @@
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 #include <tessera/muxer.h>
+#include <tessera/net_loops.h>
 
 #include <glib.h>
 #include <libavutil/error.h>
@@ -416,6 +417,7 @@ void tsr_output_close(struct tsr_output *o)
         return;
     tsr_output_stop(o);
     atomic_store(&o->abort, 1);
+    tsr_loop_assert_may_wait("joining an output's writer thread");
     g_thread_join(o->thread);
     o->thread = NULL;
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <nice/agent.h>
+#include <nice/interfaces.h>
 #include <string.h>
 
 #define DEFAULT_CONSENT_TIMEOUT_MS 5000
@@ -29,6 +30,7 @@ struct tsr_ice {
     struct tsr_ice_callbacks cb;
     void *user;
     char *public_address;
+    bool keep_loopback; /* loopback candidates are shown as they are */
     char *ufrag;
     char *pwd;
     enum tsr_ice_state state;
@@ -143,30 +145,38 @@ static const char *type_name(NiceCandidateType t)
     return "host";
 }
 
-/* "candidate:…" for one local UDP candidate; the host address is replaced by the
- * public one for 1:1 NAT. NULL for candidates we do not advertise. */
+/* "candidate:…" for one local UDP or passive TCP candidate; the host address is
+ * replaced by the public one for 1:1 NAT. NULL for candidates we do not
+ * advertise: active TCP ones (port 9, we never connect out) and simultaneous-open. */
 static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
 {
     char addr[NICE_ADDRESS_STRING_LEN], raddr[NICE_ADDRESS_STRING_LEN];
-    if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->component_id != 1)
+    bool tcp = c->transport == NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE;
+    if ((c->transport != NICE_CANDIDATE_TRANSPORT_UDP && !tcp) || c->component_id != 1)
         return NULL;
     nice_address_to_string(&c->addr, addr);
     if (g_str_has_prefix(addr, "fe80:"))
         return NULL; /* IPv6 link-local: useless to a peer without the scope id */
     const char *shown = addr;
     /* 1:1 NAT maps one address family: an IPv6 host candidate keeps its own
-     * address when the public one is IPv4, and the other way round. */
+     * address when the public one is IPv4, and the other way round. Loopback
+     * gathered because the server listens there is not behind the NAT. */
+    bool loopback = g_str_has_prefix(addr, "127.") || strcmp(addr, "::1") == 0;
     if (c->type == NICE_CANDIDATE_TYPE_HOST && ice->public_address &&
+        !(loopback && ice->keep_loopback) &&
         nice_address_ip_version(&c->addr) == (strchr(ice->public_address, ':') ? 6 : 4))
         shown = ice->public_address;
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "candidate:%s 1 udp %u %s %u typ %s", c->foundation, c->priority,
-                           shown, nice_address_get_port(&c->addr), type_name(c->type));
+    g_string_append_printf(s, "candidate:%s 1 %s %u %s %u typ %s", c->foundation,
+                           tcp ? "tcp" : "udp", c->priority, shown,
+                           nice_address_get_port(&c->addr), type_name(c->type));
     if (c->type != NICE_CANDIDATE_TYPE_HOST && nice_address_is_valid(&c->base_addr)) {
         nice_address_to_string(&c->base_addr, raddr);
         g_string_append_printf(s, " raddr %s rport %u", raddr,
                                nice_address_get_port(&c->base_addr));
     }
+    if (tcp)
+        g_string_append(s, " tcptype passive");
     return g_string_free(s, FALSE);
 }
 
@@ -190,9 +200,11 @@ int tsr_ice_local_candidates(const struct tsr_ice *ice, char ***out, size_t *n_o
 
 /* ---- construction ---- */
 
-/* "host:port" → an IP and port for libnice, which needs a literal address.
- * Cost: a blocking DNS lookup when a name is given (once per transport). */
-static int resolve_stun(const char *hostport, char **ip, guint *port)
+/* "IP:port" → the IP and port for libnice, which needs a literal address. Names are
+ * refused rather than looked up: a lookup here would block the net loop (and,
+ * before, the API loop waiting on it); the media engine resolves them
+ * asynchronously and hands the address in. */
+static int parse_stun(const char *hostport, char **ip, guint *port)
 {
     const char *colon = strrchr(hostport, ':');
     char *end = NULL;
@@ -201,42 +213,103 @@ static int resolve_stun(const char *hostport, char **ip, guint *port)
         return TSR_ERR_CONFIG;
     char *host = g_strndup(hostport, (gsize)(colon - hostport));
     if (!g_hostname_is_ip_address(host)) {
-        GList *addrs = g_resolver_lookup_by_name(g_resolver_get_default(), host, NULL, NULL);
         g_free(host);
-        if (!addrs)
-            return TSR_ERR_CONFIG;
-        host = g_inet_address_to_string(addrs->data);
-        g_resolver_free_addresses(addrs);
+        return TSR_ERR_CONFIG;
     }
     *ip = host;
     *port = (guint)p;
     return 0;
 }
 
+/* "a, b" → {"a", "b"}: entries trimmed, empty ones dropped. */
+static gchar **split_addresses(const char *list)
+{
+    gchar **parts = g_strsplit(list, ",", -1);
+    size_t n = 0;
+    for (size_t i = 0; parts[i]; i++) {
+        char *p = g_strstrip(parts[i]);
+        if (*p)
+            parts[n++] = p;
+        else
+            g_free(p);
+    }
+    parts[n] = NULL;
+    return parts;
+}
+
+int tsr_ice_check_media_addresses(const char *list, char **bad)
+{
+    gchar **parts = split_addresses(list ? list : "");
+    int rc = 0;
+    for (size_t i = 0; parts[i] && rc == 0; i++) {
+        if (!g_hostname_is_ip_address(parts[i])) {
+            rc = TSR_ERR_CONFIG;
+            if (bad)
+                *bad = g_strdup(parts[i]);
+        }
+    }
+    g_strfreev(parts);
+    return rc;
+}
+
+/* Every interface address, loopback included (libnice's own choice leaves
+ * loopback out whenever another interface exists); IPv6 link-local left out. */
+static gchar **interface_addresses(void)
+{
+    GList *ips = nice_interfaces_get_local_ips(TRUE);
+    GPtrArray *arr = g_ptr_array_new();
+    for (GList *l = ips; l; l = l->next)
+        if (!g_str_has_prefix(l->data, "fe80:"))
+            g_ptr_array_add(arr, g_strdup(l->data));
+    g_list_free_full(ips, g_free);
+    g_ptr_array_add(arr, NULL);
+    return (gchar **)g_ptr_array_free(arr, FALSE);
+}
+
+/* Where candidates are gathered: the configured list, else every interface with
+ * loopback (a server told to live on loopback is reached there), else the one
+ * bind address, else libnice's default. Cost: one getifaddrs() per participant. */
+static int add_local_addresses(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
+{
+    gchar **list = NULL;
+    if (cfg->media_addresses && *cfg->media_addresses)
+        list = split_addresses(cfg->media_addresses);
+    else if (cfg->include_loopback)
+        list = interface_addresses();
+    else if (cfg->bind_address && *cfg->bind_address)
+        list = g_strsplit(cfg->bind_address, ",", 1);
+    int rc = 0;
+    for (size_t i = 0; list && list[i] && rc == 0; i++) {
+        NiceAddress a;
+        if (!nice_address_set_from_string(&a, list[i])) {
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad media address \"%s\"", list[i]);
+            rc = TSR_ERR_CONFIG;
+        } else {
+            nice_agent_add_local_address(ice->agent, &a);
+        }
+    }
+    g_strfreev(list);
+    return rc;
+}
+
 static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
 {
-    /* No UPnP port mapping (slow, spawns threads) and no ICE-TCP: UDP only. */
-    g_object_set(ice->agent, "ice-tcp", FALSE, "upnp", FALSE, "controlling-mode", cfg->controlling,
-                 NULL);
+    /* No UPnP port mapping (slow, spawns threads); ICE-TCP when configured. */
+    g_object_set(ice->agent, "ice-tcp", cfg->ice_tcp, "upnp", FALSE, "controlling-mode",
+                 cfg->controlling, NULL);
     if (cfg->stun_server && *cfg->stun_server) {
         char *ip = NULL;
         guint port = 0;
-        if (resolve_stun(cfg->stun_server, &ip, &port) != 0) {
-            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want host:port)",
+        if (parse_stun(cfg->stun_server, &ip, &port) != 0) {
+            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad stun_server \"%s\" (want IP:port)",
                     cfg->stun_server);
             return TSR_ERR_CONFIG;
         }
         g_object_set(ice->agent, "stun-server", ip, "stun-server-port", port, NULL);
         g_free(ip);
     }
-    if (cfg->bind_address && *cfg->bind_address) {
-        NiceAddress a;
-        if (!nice_address_set_from_string(&a, cfg->bind_address)) {
-            TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "bad bind address \"%s\"", cfg->bind_address);
-            return TSR_ERR_CONFIG;
-        }
-        nice_agent_add_local_address(ice->agent, &a);
-    }
+    if (add_local_addresses(ice, cfg) != 0)
+        return TSR_ERR_CONFIG;
     if (cfg->public_address && *cfg->public_address) {
         if (!g_hostname_is_ip_address(cfg->public_address)) {
             TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "public_address \"%s\" is not an IP address",
@@ -244,6 +317,7 @@ static int configure_agent(struct tsr_ice *ice, const struct tsr_ice_config *cfg
             return TSR_ERR_CONFIG;
         }
         ice->public_address = g_strdup(cfg->public_address);
+        ice->keep_loopback = cfg->include_loopback;
     }
     return 0;
 }

@@ -1,11 +1,12 @@
-/* Offer → answer for browser offers. Pure; see include/net/tessera/sdp_negotiate.h.
+/* Offer → answer for WebRTC offers. Pure; see include/net/tessera/sdp_negotiate.h.
  *
- * Policy, in one place: one BUNDLE transport (the offer's first BUNDLE mid
- * carries ICE and DTLS parameters), rtcp-mux required, the first active audio
- * line gets Opus, the first active video line gets VP8 or H.264 constrained
- * baseline, everything else is rejected with port 0 in its original position.
- * RTX is not negotiated: the browser then retransmits NACKed packets on the
- * original SSRC, which the RTP layer already understands. */
+ * Policy, in one place: one BUNDLE transport (ICE and DTLS parameters from the
+ * first accepted line, the session level, or the offerer-tagged section),
+ * rtcp-mux required, the first audio line with Opus gets it, the first video
+ * line with VP8 or H.264 constrained baseline gets it, everything else is
+ * rejected with port 0 in its original position. RTX is not negotiated: the
+ * browser then retransmits NACKed packets on the original SSRC, which the RTP
+ * layer already understands. */
 #include <tessera/sdp_negotiate.h>
 
 #include <tessera/err.h>
@@ -96,9 +97,15 @@ static const char *bundle_group(const struct tsr_sdp *offer)
     return NULL;
 }
 
-static bool is_active_rtp_line(const struct tsr_sdp_media *m)
+/* An RTP section we may accept: a live port, or port 0 with a=bundle-only (RFC
+ * 8843 §6: the offerer wants it only inside the BUNDLE group, as webrtcbin and
+ * JSEP's max-bundle policy offer every section after the first). Port 0 without
+ * bundle-only is a section the offerer disabled. */
+static bool is_offered_rtp_line(const struct tsr_sdp_media *m)
 {
-    return m->port != 0 && strcmp(m->proto, RTP_PROTO) == 0;
+    if (strcmp(m->proto, RTP_PROTO) != 0)
+        return false;
+    return m->port != 0 || tsr_sdp_attr_find(m->attrs, m->n_attrs, "bundle-only") != NULL;
 }
 
 /* The rtpmap of payload type pt in section m, or false. */
@@ -299,7 +306,9 @@ static bool accept_media_line(struct neg_ctx *c, const struct tsr_sdp_media *m,
     return true;
 }
 
-/* Classifies every m-line and picks what to accept. */
+/* Classifies every m-line and picks what to accept. A line whose codecs we lack
+ * is rejected on its own (JSEP §5.3.1) and the next line of its kind may take
+ * its place; the offer fails only when no audio or video line is left. */
 static int choose_lines(struct neg_ctx *c)
 {
     struct tsr_sdp_negotiation *neg = c->neg;
@@ -318,7 +327,8 @@ static int choose_lines(struct neg_ctx *c)
         int *slot = line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &neg->audio_index
                     : line->kind == TSR_SDP_MEDIA_KIND_VIDEO ? &neg->video_index
                                                              : NULL;
-        if (!slot || *slot >= 0 || !is_active_rtp_line(m) || !mid_in_bundle(c->bundle, line->mid))
+        if (!slot || *slot >= 0 || !is_offered_rtp_line(m) ||
+            !mid_in_bundle(c->bundle, line->mid))
             continue;
         if (!tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp-mux"))
             return fail(c, TSR_ERR_UNSUPPORTED, "m-line %s has no a=rtcp-mux", line->mid);
@@ -332,12 +342,67 @@ static int choose_lines(struct neg_ctx *c)
                                   "constrained baseline with packetization-mode=1";
         }
     }
-    if (no_codec_kind)
-        return fail(c, TSR_ERR_UNSUPPORTED, "%s", no_codec_kind);
     if (neg->audio_index < 0 && neg->video_index < 0)
-        return fail(c, TSR_ERR_UNSUPPORTED,
-                    "offer has no bundled UDP/TLS/RTP/SAVPF audio or video m-line%s", NULL);
+        return no_codec_kind
+                   ? fail(c, TSR_ERR_UNSUPPORTED, "%s", no_codec_kind)
+                   : fail(c, TSR_ERR_UNSUPPORTED,
+                          "offer has no bundled UDP/TLS/RTP/SAVPF audio or video m-line%s", NULL);
     return 0;
+}
+
+/* The offerer-tagged section: the first mid of the BUNDLE group (RFC 8843 §7.2),
+ * or NULL when no section carries that mid. */
+static const struct tsr_sdp_media *tagged_section(const struct neg_ctx *c)
+{
+    const struct tsr_sdp_media *found = NULL;
+    gchar **parts = g_strsplit_set(c->bundle, " \t", -1);
+    for (size_t i = 0; i < c->offer->n_media && parts[0] && parts[1] && !found; i++) {
+        const struct tsr_sdp_media *m = &c->offer->media[i];
+        const char *mid = tsr_sdp_attr_find(m->attrs, m->n_attrs, "mid");
+        if (mid && strcmp(mid, parts[1]) == 0)
+            found = m;
+    }
+    g_strfreev(parts);
+    return found;
+}
+
+/* A transport attribute of the bundle: on the accepted line, at session level,
+ * else on the offerer-tagged section (where a bundle-only line may leave it). */
+static const char *transport_attr(const struct neg_ctx *c, const struct tsr_sdp_media *m,
+                                  const char *name)
+{
+    const char *v = tsr_sdp_media_attr(c->offer, m, name);
+    const struct tsr_sdp_media *tagged = v ? NULL : tagged_section(c);
+    return v ? v : tagged ? tsr_sdp_attr_find(tagged->attrs, tagged->n_attrs, name) : NULL;
+}
+
+static void add_candidates(const struct tsr_sdp_media *m, GPtrArray *cands)
+{
+    for (size_t i = 0; m && i < m->n_attrs; i++) {
+        struct tsr_sdp_candidate cand;
+        if (strcmp(m->attrs[i].name, "candidate") != 0)
+            continue;
+        char *full = g_strconcat("candidate:", m->attrs[i].value ? m->attrs[i].value : "", NULL);
+        if (tsr_sdp_parse_candidate(full, &cand) == 0 && cand.component == 1)
+            g_ptr_array_add(cands, full);
+        else
+            g_free(full); /* RTCP components and malformed lines: not ours to use */
+    }
+}
+
+/* Component-1 candidates of the bundle transport: those of the first accepted
+ * line, else (a bundle-only line has none) those of the offerer-tagged section,
+ * which may be one we reject (a data channel offered first). */
+static void read_candidates(struct neg_ctx *c, const struct tsr_sdp_media *m)
+{
+    struct tsr_sdp_negotiation *neg = c->neg;
+    GPtrArray *cands = g_ptr_array_new();
+    add_candidates(m, cands);
+    if (cands->len == 0)
+        add_candidates(tagged_section(c), cands);
+    neg->n_remote_candidates = cands->len;
+    g_ptr_array_add(cands, NULL);
+    neg->remote_candidates = (char **)g_ptr_array_free(cands, FALSE);
 }
 
 /* ICE and DTLS parameters of the bundle transport (the first accepted line). */
@@ -348,10 +413,10 @@ static int read_transport(struct neg_ctx *c)
     if (first < 0 || (neg->video_index >= 0 && neg->video_index < first))
         first = neg->video_index;
     const struct tsr_sdp_media *m = &c->offer->media[first];
-    const char *ufrag = tsr_sdp_media_attr(c->offer, m, "ice-ufrag");
-    const char *pwd = tsr_sdp_media_attr(c->offer, m, "ice-pwd");
-    const char *fp = tsr_sdp_media_attr(c->offer, m, "fingerprint");
-    const char *setup = tsr_sdp_media_attr(c->offer, m, "setup");
+    const char *ufrag = transport_attr(c, m, "ice-ufrag");
+    const char *pwd = transport_attr(c, m, "ice-pwd");
+    const char *fp = transport_attr(c, m, "fingerprint");
+    const char *setup = transport_attr(c, m, "setup");
 
     if (!tsr_sdp_ice_credentials_valid(ufrag, pwd))
         return fail(c, TSR_ERR_INVALID, "offer has no valid a=ice-ufrag/a=ice-pwd%s", NULL);
@@ -370,21 +435,7 @@ static int read_transport(struct neg_ctx *c)
         return fail(c, TSR_ERR_INVALID, "unsupported a=setup:%s", setup);
     g_strlcpy(neg->remote_ufrag, ufrag, sizeof(neg->remote_ufrag));
     g_strlcpy(neg->remote_pwd, pwd, sizeof(neg->remote_pwd));
-
-    GPtrArray *cands = g_ptr_array_new();
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        struct tsr_sdp_candidate cand;
-        if (strcmp(m->attrs[i].name, "candidate") != 0)
-            continue;
-        char *full = g_strconcat("candidate:", m->attrs[i].value ? m->attrs[i].value : "", NULL);
-        if (tsr_sdp_parse_candidate(full, &cand) == 0 && cand.component == 1)
-            g_ptr_array_add(cands, full);
-        else
-            g_free(full); /* RTCP components and malformed lines: not ours to use */
-    }
-    neg->n_remote_candidates = cands->len;
-    g_ptr_array_add(cands, NULL);
-    neg->remote_candidates = (char **)g_ptr_array_free(cands, FALSE);
+    read_candidates(c, m);
     return 0;
 }
 
@@ -401,6 +452,39 @@ static int check_local(const struct tsr_sdp_local *l)
     return 0;
 }
 
+/* c=, ICE credentials, fingerprint and DTLS role: in every section, rejected ones
+ * included, because strict parsers (webrtcbin: "No fingerprint lines in sdp for
+ * media N", a missing a=setup) check each section on its own; the session level
+ * carries them too (RFC 8839 §5.4, RFC 8122 §5) for parsers that look there. */
+static void add_transport_attrs(struct neg_ctx *c, struct tsr_sdp *ans, struct tsr_sdp_media *m)
+{
+    const struct tsr_sdp_local *l = c->local;
+    tsr_sdp_set_connection(m, "IN IP4 0.0.0.0");
+    tsr_sdp_add_attr(ans, m, "ice-ufrag", l->ice_ufrag);
+    tsr_sdp_add_attr(ans, m, "ice-pwd", l->ice_pwd);
+    tsr_sdp_add_attrf(ans, m, "fingerprint", "sha-256 %s", l->fingerprint_sha256);
+    tsr_sdp_add_attr(ans, m, "setup",
+                     c->neg->local_dtls_role == TSR_SDP_DTLS_ROLE_SERVER ? "passive" : "active");
+}
+
+/* A rejected section (RFC 3264 §6, JSEP §5.3.1): port 0, same media, protocol and
+ * first format, its mid, the transport attributes, and for RTP a=rtcp-mux and
+ * a=inactive; no codecs, SSRCs or candidates, and not in the BUNDLE group. */
+static void answer_rejected(struct neg_ctx *c, const struct tsr_sdp_media *om,
+                            const struct tsr_sdp_mline *line, struct tsr_sdp *ans)
+{
+    struct tsr_sdp_media *m;
+    const char *fmts[] = {om->fmts[0]};
+    tsr_sdp_add_media(ans, om->kind, 0, om->proto, fmts, 1, &m);
+    add_transport_attrs(c, ans, m);
+    if (line->mid[0])
+        tsr_sdp_add_attr(ans, m, "mid", line->mid);
+    if (strstr(om->proto, "RTP/")) {
+        tsr_sdp_add_attr(ans, m, "rtcp-mux", NULL);
+        tsr_sdp_add_attr(ans, m, "inactive", NULL);
+    }
+}
+
 /* Answer lines for one accepted audio/video section. */
 static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
                             const struct tsr_sdp_mline *line, struct tsr_sdp *ans)
@@ -412,12 +496,7 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
     const char *fmts[] = {pt};
     struct tsr_sdp_media *m;
     tsr_sdp_add_media(ans, om->kind, 9, RTP_PROTO, fmts, 1, &m);
-    tsr_sdp_set_connection(m, "IN IP4 0.0.0.0");
-    tsr_sdp_add_attr(ans, m, "ice-ufrag", l->ice_ufrag);
-    tsr_sdp_add_attr(ans, m, "ice-pwd", l->ice_pwd);
-    tsr_sdp_add_attrf(ans, m, "fingerprint", "sha-256 %s", l->fingerprint_sha256);
-    tsr_sdp_add_attr(ans, m, "setup",
-                     c->neg->local_dtls_role == TSR_SDP_DTLS_ROLE_SERVER ? "passive" : "active");
+    add_transport_attrs(c, ans, m);
     tsr_sdp_add_attr(ans, m, "mid", line->mid);
     if (line->ext_audio_level_id)
         tsr_sdp_add_attrf(ans, m, "extmap", "%d %s", line->ext_audio_level_id, URI_AUDIO_LEVEL);
@@ -477,21 +556,17 @@ static int build_answer(struct neg_ctx *c)
     g_string_free(group, TRUE);
     if (l->ice_lite)
         tsr_sdp_add_attr(ans, NULL, "ice-lite", NULL);
+    tsr_sdp_add_attr(ans, NULL, "ice-ufrag", l->ice_ufrag);
+    tsr_sdp_add_attr(ans, NULL, "ice-pwd", l->ice_pwd);
+    tsr_sdp_add_attrf(ans, NULL, "fingerprint", "sha-256 %s", l->fingerprint_sha256);
     tsr_sdp_add_attrf(ans, NULL, "msid-semantic", " WMS %s", l->stream_id);
     for (size_t i = 0; i < c->offer->n_media; i++) {
         const struct tsr_sdp_media *om = &c->offer->media[i];
         const struct tsr_sdp_mline *line = &c->neg->mlines[i];
-        if (line->accepted) {
+        if (line->accepted)
             answer_accepted(c, om, line, ans);
-            continue;
-        }
-        /* Rejected: port 0, same media and protocol, first format kept (RFC 8866 §5.14). */
-        struct tsr_sdp_media *m;
-        const char *fmts[] = {om->fmts[0]};
-        tsr_sdp_add_media(ans, om->kind, 0, om->proto, fmts, 1, &m);
-        tsr_sdp_set_connection(m, "IN IP4 0.0.0.0");
-        if (line->mid[0])
-            tsr_sdp_add_attr(ans, m, "mid", line->mid);
+        else
+            answer_rejected(c, om, line, ans);
     }
     int rc = tsr_sdp_write(ans, &c->neg->answer);
     tsr_sdp_free(&ans);

@@ -53,6 +53,22 @@ static const char *direction(const struct tsr_sdp_media *m)
     return "sendrecv";
 }
 
+/* A live section: a port, or port 0 with a=bundle-only (RFC 8843 §7.3.1: an
+ * answerer may mark every bundled section but the tagged one that way; JSEP's
+ * max-bundle offers do the same). */
+static bool is_live(const struct tsr_sdp_media *m)
+{
+    return m->port != 0 || tsr_sdp_attr_find(m->attrs, m->n_attrs, "bundle-only") != NULL;
+}
+
+static bool has_format(const struct tsr_sdp_media *m, const char *fmt)
+{
+    for (size_t i = 0; i < m->n_fmts; i++)
+        if (strcmp(m->fmts[i], fmt) == 0)
+            return true;
+    return false;
+}
+
 static const char *media_mid(const struct tsr_sdp_media *m)
 {
     const char *mid = tsr_sdp_attr_find(m->attrs, m->n_attrs, "mid");
@@ -303,11 +319,11 @@ static const char *check_answer_line(const struct tsr_sdp *a, const struct tsr_s
     const struct tsr_sdp_media *m = &a->media[want->index];
     if (kind_of(m) != want->kind || strcmp(media_mid(m), want->mid) != 0)
         return "the answer's m-lines do not match the offer (kind or mid)";
-    if (m->port == 0 || strcmp(direction(m), "recvonly") != 0)
+    if (!is_live(m) || strcmp(direction(m), "recvonly") != 0)
         return "the answer rejected an added m-line or is not recvonly on it";
-    char *end;
-    long pt = m->n_fmts ? strtol(m->fmts[0], &end, 10) : -1;
-    if (pt != want->pt || *end)
+    char pt[8];
+    g_snprintf(pt, sizeof pt, "%d", want->pt);
+    if (!has_format(m, pt)) /* the answerer may list more, in its own order */
         return "the answer chose a payload type that was not offered";
     const char *setup = tsr_sdp_media_attr(a, m, "setup");
     if (setup && strcmp(setup, "active") != 0)
@@ -367,14 +383,6 @@ static bool same_transport(const struct tsr_sdp *a, const struct tsr_sdp *b)
     return true;
 }
 
-static bool has_format(const struct tsr_sdp_media *m, const char *fmt)
-{
-    for (size_t i = 0; i < m->n_fmts; i++)
-        if (strcmp(m->fmts[i], fmt) == 0)
-            return true;
-    return false;
-}
-
 /* Our direction: what we did on the line, limited by what the re-offer allows. */
 static const char *answer_direction(const char *ours, const char *theirs)
 {
@@ -422,10 +430,27 @@ static const char *check_reoffer(const struct tsr_sdp *local, const struct tsr_s
         const struct tsr_sdp_media *l = &local->media[i], *o = &offer->media[i];
         if (strcmp(l->kind, o->kind) != 0 || strcmp(media_mid(l), media_mid(o)) != 0)
             return "the re-offer changes the kind or mid of an existing m-line";
-        if (l->port != 0 && (o->port == 0 || !has_format(o, l->fmts[0])))
+        if (l->port != 0 && (!is_live(o) || !has_format(o, l->fmts[0])))
             return "the re-offer drops a running m-line or its payload type";
     }
     return NULL;
+}
+
+/* ICE credentials, fingerprint and DTLS role of `from` onto a rejected line, so a
+ * strict parser (webrtcbin) finds them in every section; actpass becomes passive. */
+static int copy_transport(struct tsr_sdp *ans, struct tsr_sdp_media *out,
+                          const struct tsr_sdp_media *from)
+{
+    static const char *const keys[] = {"ice-ufrag", "ice-pwd", "fingerprint", "setup"};
+    int rc = 0;
+    for (size_t k = 0; k < G_N_ELEMENTS(keys) && rc == 0; k++) {
+        const char *v = tsr_sdp_attr_find(from->attrs, from->n_attrs, keys[k]);
+        if (v && strcmp(keys[k], "setup") == 0 && strcmp(v, "actpass") == 0)
+            v = "passive";
+        if (v)
+            rc = tsr_sdp_add_attr(ans, out, keys[k], v);
+    }
+    return rc;
 }
 
 static int build_reanswer(const struct tsr_sdp *local, const struct tsr_sdp *offer, char **answer)
@@ -449,6 +474,8 @@ static int build_reanswer(const struct tsr_sdp *local, const struct tsr_sdp *off
             rc = tsr_sdp_set_connection(out, "IN IP4 0.0.0.0");
         if (rc == 0 && *media_mid(o))
             rc = tsr_sdp_add_attr(ans, out, "mid", media_mid(o));
+        if (rc == 0 && local->n_media)
+            rc = copy_transport(ans, out, &local->media[0]);
     }
     if (rc == 0)
         rc = tsr_sdp_write(ans, answer);

@@ -16,6 +16,7 @@
 #include <tessera/srtp.h>
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <string.h>
 
 #define MAX_PLAIN_BYTES 1500
@@ -202,13 +203,38 @@ static void dtls_failed(void *user, int err)
 
 /* ---- configuration ---- */
 
-void tsr_webrtc_config_from(struct tsr_webrtc_config *out, const struct tsr_config *cfg)
+/* Whether the HTTP listener lives on a loopback address (127/8, ::1, localhost). */
+static bool listens_on_loopback(const struct tsr_config *cfg)
+{
+    char host[TSR_CONFIG_STR_MAX];
+    uint16_t port;
+    if (tsr_config_listen_split(cfg, host, sizeof host, &port) != 0)
+        return false;
+    GInetAddress *a = g_inet_address_new_from_string(host);
+    bool loopback = a ? g_inet_address_get_is_loopback(a) : strcmp(host, "localhost") == 0;
+    if (a)
+        g_object_unref(a);
+    return loopback;
+}
+
+int tsr_webrtc_config_from(struct tsr_webrtc_config *out, const struct tsr_config *cfg)
 {
     memset(out, 0, sizeof(*out));
     out->port_min = (uint16_t)cfg->webrtc_port_min;
     out->port_max = (uint16_t)cfg->webrtc_port_max;
     out->public_address = cfg->webrtc_public_address;
     out->stun_server = cfg->webrtc_stun_server;
+    out->media_addresses = cfg->webrtc_media_addresses;
+    out->include_loopback = listens_on_loopback(cfg);
+    out->ice_tcp = cfg->webrtc_ice_tcp;
+    char *bad = NULL;
+    if (tsr_ice_check_media_addresses(cfg->webrtc_media_addresses, &bad) != 0) {
+        TSR_LOG(TSR_LOG_ERROR, "webrtc", "[webrtc] media_addresses: \"%s\" is not an IP address",
+                bad);
+        g_free(bad);
+        return TSR_ERR_CONFIG;
+    }
+    return 0;
 }
 
 int tsr_webrtc_cert_from_config(const struct tsr_config *cfg, struct tsr_dtls_cert **out)
@@ -248,6 +274,9 @@ int tsr_webrtc_transport_new(struct tsr_webrtc_transport **out, GMainContext *ct
         .public_address = cfg->public_address,
         .stun_server = cfg->stun_server,
         .bind_address = cfg->bind_address,
+        .media_addresses = cfg->media_addresses,
+        .include_loopback = cfg->include_loopback,
+        .ice_tcp = cfg->ice_tcp,
         .controlling = cfg->ice_controlling,
         .consent_timeout_ms = cfg->consent_timeout_ms,
         .log_ctx = cfg->log_ctx,

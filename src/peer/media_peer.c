@@ -378,27 +378,13 @@ void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetiz
     post_send(p, pkts, false);
 }
 
-struct candidate_job {
-    struct tsr_media_peer *peer;
-    const char *candidate;
-};
-
-static int candidate_job_run(void *data)
-{
-    struct candidate_job *job = data;
-    if (!job->peer->transport)
-        return TSR_ERR_STATE;
-    if (!*job->candidate)
-        return 0; /* end of candidates: nothing to do for ICE-lite */
-    int rc = tsr_webrtc_transport_add_remote_candidate(job->peer->transport, job->candidate);
-    /* mDNS and TCP candidates are skipped; the browser is found through its checks. */
-    return rc == TSR_ERR_UNSUPPORTED ? 0 : rc;
-}
-
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate)
 {
-    if (g_atomic_int_get(&p->closed))
+    if (g_atomic_int_get(&p->closed) || !p->transport)
         return TSR_ERR_STATE;
-    struct candidate_job job = {p, candidate ? candidate : ""};
-    return tsr_loop_run_sync(p->ctx, candidate_job_run, &job);
+    if (!candidate || !*candidate)
+        return 0; /* end of candidates: nothing to do for ICE-lite */
+    int rc = tsr_webrtc_transport_add_remote_candidate(p->transport, candidate);
+    /* mDNS and TCP candidates are skipped; the browser is found through its checks. */
+    return rc == TSR_ERR_UNSUPPORTED ? 0 : rc;
 }

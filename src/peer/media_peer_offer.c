@@ -7,16 +7,8 @@
 
 #include <tessera/err.h>
 #include <tessera/log.h>
-#include <tessera/net_loops.h>
 
 #include <string.h>
-
-struct offer_job {
-    struct tsr_media_peer *peer;
-    const char *in_sdp; /* the participant's answer or re-offer */
-    char *out_sdp;      /* our offer or answer (g_free) */
-    char *reason;
-};
 
 static uint32_t fresh_ssrc(const struct tsr_media_peer *p)
 {
@@ -28,10 +20,10 @@ static uint32_t fresh_ssrc(const struct tsr_media_peer *p)
     return v;
 }
 
-static int create_job_run(void *data)
+int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
+                                     char reason[TSR_SDP_REASON_MAX])
 {
-    struct offer_job *job = data;
-    struct tsr_media_peer *p = job->peer;
+    reason[0] = '\0';
     if (g_atomic_int_get(&p->closed) || !p->transport || !p->local_sdp)
         return TSR_ERR_STATE;
     if (p->send_offer)
@@ -45,7 +37,7 @@ static int create_job_run(void *data)
         .stream_id = "tessera",
     };
     struct tsr_sdp_send_offer *so = NULL;
-    int rc = tsr_sdp_send_offer_new(&so, p->local_sdp, strlen(p->local_sdp), &params, job->reason);
+    int rc = tsr_sdp_send_offer_new(&so, p->local_sdp, strlen(p->local_sdp), &params, reason);
     if (rc)
         return rc;
     /* Only offer once the transport is up (spec: connected and stable). */
@@ -53,22 +45,9 @@ static int create_job_run(void *data)
         tsr_sdp_send_offer_free(&so);
         return TSR_ERR_AGAIN;
     }
-    job->out_sdp = g_strdup(so->sdp);
+    *offer = g_strdup(so->sdp);
     p->send_offer = so;
     return 0;
-}
-
-int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
-                                     char reason[TSR_SDP_REASON_MAX])
-{
-    reason[0] = '\0';
-    if (g_atomic_int_get(&p->closed))
-        return TSR_ERR_STATE;
-    struct offer_job job = {.peer = p, .reason = reason};
-    int rc = tsr_loop_run_sync(p->ctx, create_job_run, &job);
-    if (rc == 0)
-        *offer = job.out_sdp;
-    return rc;
 }
 
 static int new_stream(struct tsr_media_peer *p, const struct tsr_sdp_send_line *line,
@@ -88,10 +67,10 @@ static int new_stream(struct tsr_media_peer *p, const struct tsr_sdp_send_line *
     return tsr_rtp_stream_out_new(out, &c, &p->clock);
 }
 
-static int apply_job_run(void *data)
+int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
+                                     char reason[TSR_SDP_REASON_MAX])
 {
-    struct offer_job *job = data;
-    struct tsr_media_peer *p = job->peer;
+    reason[0] = '\0';
     if (!p->send_offer || g_atomic_int_get(&p->closed))
         return TSR_ERR_STATE;
     struct tsr_sdp_send_offer *so = p->send_offer;
@@ -99,8 +78,7 @@ static int apply_job_run(void *data)
     struct tsr_sdp_send_line lines[2];
     size_t n = 0;
     struct tsr_rtp_stream_out *streams[2] = {NULL, NULL};
-    int rc = tsr_sdp_send_offer_apply_answer(so, job->in_sdp, strlen(job->in_sdp), lines, &n,
-                                             job->reason);
+    int rc = tsr_sdp_send_offer_apply_answer(so, answer, strlen(answer), lines, &n, reason);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = new_stream(p, &lines[i], &streams[i]);
     if (rc) {
@@ -122,7 +100,7 @@ static int apply_job_run(void *data)
     p->local_sdp = so->sdp; /* our offer is now the local description */
     so->sdp = NULL;
     g_free(p->remote_sdp);
-    p->remote_sdp = g_strdup(job->in_sdp);
+    p->remote_sdp = g_strdup(answer);
     tsr_sdp_send_offer_free(&so);
     /* The new video stream must start with a keyframe. */
     if (p->sink->on_keyframe_request)
@@ -130,49 +108,26 @@ static int apply_job_run(void *data)
     return 0;
 }
 
-int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
-                                     char reason[TSR_SDP_REASON_MAX])
+int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, char **answer_out,
+                                  char reason[TSR_SDP_REASON_MAX])
 {
     reason[0] = '\0';
-    if (g_atomic_int_get(&p->closed))
-        return TSR_ERR_STATE;
-    struct offer_job job = {.peer = p, .in_sdp = answer, .reason = reason};
-    return tsr_loop_run_sync(p->ctx, apply_job_run, &job);
-}
-
-static int reoffer_job_run(void *data)
-{
-    struct offer_job *job = data;
-    struct tsr_media_peer *p = job->peer;
     if (g_atomic_int_get(&p->closed) || !p->local_sdp || !p->remote_sdp)
         return TSR_ERR_STATE;
     if (p->send_offer) {
-        g_strlcpy(job->reason, "a server offer is waiting for its answer", TSR_SDP_REASON_MAX);
+        g_strlcpy(reason, "a server offer is waiting for its answer", TSR_SDP_REASON_MAX);
         return TSR_ERR_STATE;
     }
     char *answer = NULL;
-    int rc = tsr_sdp_answer_reoffer(p->local_sdp, p->remote_sdp, job->in_sdp, strlen(job->in_sdp),
-                                    &answer, job->reason);
+    int rc =
+        tsr_sdp_answer_reoffer(p->local_sdp, p->remote_sdp, offer, strlen(offer), &answer, reason);
     if (rc)
         return rc;
     g_free(p->local_sdp);
     p->local_sdp = g_strdup(answer);
     g_free(p->remote_sdp);
-    p->remote_sdp = g_strdup(job->in_sdp);
-    job->out_sdp = answer;
+    p->remote_sdp = g_strdup(offer);
+    *answer_out = answer;
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "re-offer answered on the running session");
     return 0;
-}
-
-int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, char **answer,
-                                  char reason[TSR_SDP_REASON_MAX])
-{
-    reason[0] = '\0';
-    if (g_atomic_int_get(&p->closed))
-        return TSR_ERR_STATE;
-    struct offer_job job = {.peer = p, .in_sdp = offer, .reason = reason};
-    int rc = tsr_loop_run_sync(p->ctx, reoffer_job_run, &job);
-    if (rc == 0)
-        *answer = job.out_sdp;
-    return rc;
 }

@@ -10,7 +10,9 @@ const h = require('./lib/harness');
 const ALIAS = 'ui-room';
 
 h.run('conference_ui', async ({ scratch, defer }) => {
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 320, canvas_height: 180 } } });
+  // A STUN server for clients ([webrtc] turn_servers): loopback, nothing answers there.
+  const server = await h.startServer({ sections: { mixer: { canvas_width: 320, canvas_height: 180 },
+    webrtc: { turn_servers: 'stun:127.0.0.1:3478' } } });
   defer(() => server.stop());
   if (!(await server.status()).media) {
     await server.stop();
@@ -33,6 +35,9 @@ h.run('conference_ui', async ({ scratch, defer }) => {
   const token = await page.evaluate(() => window.tessera.token);
   const me = await page.evaluate(() => window.tessera.participantId);
   h.assert.equal(await page.evaluate(() => window.tessera.role), 'host');
+  // the web client configured its peer connection with the server's ICE servers
+  h.assert.deepEqual(await page.evaluate(() => window.tessera.pc.getConfiguration().iceServers.map((s) => [].concat(s.urls))),
+    [['stun:127.0.0.1:3478']]);
   h.assert.equal(await page.textContent('[data-testid=topbar-conference] #topbar-name'), ALIAS);
   await page.waitForSelector('[data-testid=stage-alone]', { state: 'visible' });
   await h.screenshot(page, 'conference_ui-alone');

@@ -32,7 +32,9 @@ h.run('join_preview', async ({ scratch, defer }) => {
     const v = document.querySelector('[data-testid=preview]');
     return v && v.videoWidth > 0 && v.readyState >= 2;
   }, null, { timeout: 15000 });
-  const sample = await page.evaluate(() => {
+  // The first frames a fake camera delivers can still be black: wait for the
+  // camera colour itself (the assertion is unchanged, only when it is read).
+  const centre = () => page.evaluate(() => {
     const v = document.querySelector('[data-testid=preview]');
     const c = document.createElement('canvas');
     c.width = v.videoWidth;
@@ -42,7 +44,13 @@ h.run('join_preview', async ({ scratch, defer }) => {
     const d = g.getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
     return { rgb: [d[0], d[1], d[2]], w: v.videoWidth, h: v.videoHeight };
   });
-  const dist = Math.hypot(...sample.rgb.map((x, i) => x - COLOUR[i]));
+  const distance = (rgb) => Math.hypot(...rgb.map((x, i) => x - COLOUR[i]));
+  let sample = await centre();
+  await h.waitFor(async () => {
+    sample = await centre();
+    return distance(sample.rgb) < 40;
+  }, { timeoutMs: 15000, what: 'the preview to show the camera colour' }).catch(() => {});
+  const dist = distance(sample.rgb);
   h.assert.ok(dist < 40, `preview centre ${sample.rgb} is not the camera colour ${COLOUR} (distance ${dist.toFixed(1)})`);
   h.assert.ok((await page.$$('[data-testid=select-camera] option')).length >= 1, 'camera list is empty');
   h.assert.ok((await page.$$('[data-testid=select-mic] option')).length >= 1, 'microphone list is empty');

@@ -66,7 +66,7 @@ async function joinAll(server, scratch, defer) {
   const clients = [];
   for (const p of PEOPLE) {
     const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb, { width: 160, height: 120 });
-    const wav = h.makeToneWav(path.join(scratch, `${p.name}.wav`), p.tone);
+    const wav = h.makeToneWav(path.join(scratch, `${p.name}.wav`), p.tone, { amplitude: 0.4, beeps: true });
     const b = await h.launchBrowser(cam, { wav });
     defer(() => b.close());
     clients.push({ ...p, b, page: b.page });

@@ -35,8 +35,7 @@ static void fuzz_join(const uint8_t *data, size_t size)
         .alias = jb.display_name, .display_name = jb.display_name, .pin = jb.pin};
     struct tsr_participant *p = NULL;
     enum tsr_conference_refusal why;
-    char *answer = NULL;
-    if (tsr_conference_join(reg, &req, &p, &answer, &why, &err) == 0)
+    if (tsr_conference_join_roster(reg, &req, &p, &why, &err) == 0)
         tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
     else
         g_free(err);

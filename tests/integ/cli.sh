@@ -43,6 +43,16 @@ printf '[conferences]\nfile = %s\n' "$tmp/conf.json" >"$tmp/conf.conf"
 expect_rc 2 "bad conferences file" "$bin" --config "$tmp/conf.conf" --check-config
 grep -qF "$tmp/conf.json: conference 'board':" "$tmp/err" || fail "conferences file message: $(cat "$tmp/err")"
 
+# [webrtc] lists: a TURN server without credentials, a media address that is no IP
+printf '[webrtc]\nturn_servers = stun:stun.example.com:3478, turn:turn.example.com:3478\n' >"$tmp/turn.conf"
+expect_rc 2 "bad turn_servers" "$bin" --config "$tmp/turn.conf" --check-config
+grep -qF 'tessera: [webrtc] turn_servers entry "turn:turn.example.com:3478": a TURN server needs a username and a credential' "$tmp/err" \
+  || fail "turn_servers message: $(cat "$tmp/err")"
+printf '[webrtc]\nmedia_addresses = 127.0.0.1, media.example.com\n' >"$tmp/addr.conf"
+expect_rc 2 "bad media_addresses" "$bin" --config "$tmp/addr.conf"
+grep -qF 'tessera: [webrtc] media_addresses: "media.example.com" is not an IP address' "$tmp/err" \
+  || fail "media_addresses message: $(cat "$tmp/err")"
+
 expect_rc 0 "--probe --json" "$bin" --probe --json
 python3 - "$tmp/out" <<'PY' || fail "--probe --json content"
 import json, sys
@@ -55,9 +65,18 @@ assert "available" in p["vaapi"] and "reason" in p["vaapi"]
 if not p["vaapi"]["available"]:
     assert p["vaapi"]["reason"], "unavailable VAAPI must say why"
     assert p["auto"] == {"h264": "libx264", "vp8": "libvpx"}, p["auto"]
+c = p["compositor"]
+assert c["setting"] == "auto" and c["chosen"] in ("cpu", "vulkan") and c["reason"], c
+# auto never composes on a CPU implementation of Vulkan (lavapipe here).
+assert c["chosen"] == "cpu" or c["device_type"] in ("discrete", "integrated"), c
 PY
 expect_rc 0 "--probe" "$bin" --probe
 grep -q "libx264 .* usable" "$tmp/out" || fail "probe text lacks libx264 usable"
+grep -q "^compositor: .*(setting auto)" "$tmp/out" || fail "probe text lacks the compositor line"
+grep -q "^vulkan: loader" "$tmp/out" || fail "probe text lacks the Vulkan line"
+printf '[media]\ncompositor = cpu\n' >"$tmp/cpu.conf"
+expect_rc 0 "--probe with compositor = cpu" "$bin" --config "$tmp/cpu.conf" --probe
+grep -q "^compositor: cpu (setting cpu)" "$tmp/out" || fail "compositor = cpu not reported"
 
 # The server: pick a free port, check the endpoints, stop it with SIGTERM.
 for try in 1 2 3 4 5; do

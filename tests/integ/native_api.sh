@@ -33,8 +33,10 @@ allow_adhoc = false
 file = $TMP/conferences.json
 [mixer]
 max_participants = 2
+[webrtc]
+turn_servers = stun:stun.example.com:3478, turn:turn.example.com:3478?transport=udp alice s3cret
 CONF
-  ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+  ASAN_OPTIONS=detect_leaks=1 \
   LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp \
     "$BIN" --config "$TMP/tessera.conf" > "$TMP/log" 2>&1 &
   PID=$!
@@ -84,6 +86,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$H/app.js")
 # --- joins and their refusals ---
 expect GET /status "" "" 200 ""
 echo "$BODY" | grep -qE '"media":(true|false)' || fail "status: $BODY"
+# [webrtc] turn_servers reach the web client as RTCIceServer dictionaries
+echo "$BODY" | grep -qF '"ice_servers":[{"urls":"stun:stun.example.com:3478"},{"urls":"turn:turn.example.com:3478?transport=udp","username":"alice","credential":"s3cret"}]' \
+  || fail "status lacks the ICE servers: $BODY"
 MEDIA=$(echo "$BODY" | sed -n 's/.*"media":\(true\|false\).*/\1/p')
 expect POST /conferences/nowhere/join '{"display_name":"A"}' "" 404 no_such_conference
 expect POST /conferences/board/join '{"display_name":"A"}' "" 401 pin_required

@@ -48,16 +48,16 @@ static int64_t test_clock(void *user)
 }
 
 /* --- test double for the media layer ------------------------------------------ */
-static int fake_attach(void *user, struct tsr_participant *p, const char *offer, char **answer,
-                       char **err)
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
 {
     (void)user, (void)p;
     if (!strstr(offer, "\nm=")) {
-        *err = g_strdup("fake: no m-lines, no common codec");
-        return TSR_ERR_UNSUPPORTED;
+        tsr_conference_call_done(call, TSR_ERR_UNSUPPORTED, NULL,
+                                 g_strdup("fake: no m-lines, no common codec"));
+        return;
     }
-    *answer = g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
-    return 0;
+    tsr_conference_call_done(call, 0, g_strdup("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), NULL);
 }
 
 static void fake_detach(void *user, struct tsr_participant *p)
@@ -105,7 +105,8 @@ static gpointer serve(gpointer data)
     struct tsr_conference_registry_opts o = {
         .allow_adhoc = false, .empty_timeout_s = 0, .token_ttl_s = 120,
         .default_max_participants = 10, .max_media_participants = 2, .max_load = 0.8,
-        .media = &fake_media_ops, .clock = test_clock, .context = st.ctx};
+        .media = &fake_media_ops, .clock = test_clock, .context = st.ctx,
+        .ice_servers = "stun:stun.example.com:3478, turns:turn.example.com:443 alice s3cret"};
     char *err = NULL;
     g_assert_cmpint(tsr_http_new(&st.http, "127.0.0.1", 0), ==, 0);
     g_assert_cmpint(tsr_conference_registry_new(&st.reg, &o), ==, 0);
@@ -269,6 +270,15 @@ static void join(const char *alias, const char *name, const char *pin, char **to
     g_assert_cmpuint(r.status, ==, 200);
     json_t *res = result(&r);
     g_assert_cmpstr(json_string_value(json_object_get(res, "expires")), ==, "120");
+    /* [webrtc] turn_servers in the token's stun/turn shape */
+    json_t *servers = json_pack("{s:O, s:O}", "stun", json_object_get(res, "stun"), "turn",
+                                json_object_get(res, "turn"));
+    char *ice = json_dumps(servers, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(servers);
+    g_assert_cmpstr(ice, ==,
+                    "{\"stun\":[{\"url\":\"stun:stun.example.com:3478\"}],\"turn\":[{\"credential\":"
+                    "\"s3cret\",\"urls\":[\"turns:turn.example.com:443\"],\"username\":\"alice\"}]}");
+    free(ice);
     *token = g_strdup(json_string_value(json_object_get(res, "token")));
     *uuid = g_strdup(json_string_value(json_object_get(res, "participant_uuid")));
     reply_clear(&r);

@@ -151,6 +151,40 @@ static void test_dtx_pause(void)
     tsr_audio_buffer_free(&ab);
 }
 
+/* Timestamps that advance by less than the packets' 20 ms (GStreamer's first Opus
+ * packets): each is played in turn, none is taken for a gap, and the stream goes
+ * on (a negative distance read as a gap once skipped ~2^32 samples ahead, and
+ * every later packet was then "late": the sender was silent for good). */
+static void test_overlapping_timestamps(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(20, 1000);
+    struct tsr_audio_buffer_out o;
+    uint8_t pl[4] = {0xf8, 0, 0, 0x55};
+    struct tsr_audio_packet pkt = {.data = pl, .len_bytes = sizeof pl, .level = 90};
+    static const uint32_t ts[] = {0, 480, 1440, 2400};
+    for (size_t i = 0; i < 3; i++) {
+        pkt.seq = (uint16_t)(10 + i);
+        pkt.ts_rtp = ts[i];
+        pl[1] = (uint8_t)(10 + i);
+        g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, (int64_t)i * 20000), ==, 0);
+    }
+    for (int k = 10; k <= 12; k++) {
+        g_assert_cmpint(tsr_audio_buffer_pop(ab, 100000, &o), ==, TSR_AUDIO_BUFFER_PACKET);
+        g_assert_cmpuint(o.seq, ==, k);
+        g_assert_cmpuint(o.samples, ==, 960);
+    }
+    pkt.seq = 13;
+    pkt.ts_rtp = ts[3];
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, 60000), ==, 0); /* not late */
+    g_assert_cmpint(tsr_audio_buffer_pop(ab, 120000, &o), ==, TSR_AUDIO_BUFFER_PACKET);
+    g_assert_cmpuint(o.seq, ==, 13);
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.lost, ==, 0);
+    g_assert_cmpuint(st.late, ==, 0);
+    tsr_audio_buffer_free(&ab);
+}
+
 static void test_bad_input(void)
 {
     struct tsr_audio_buffer *ab = new_ab(20, 200);
@@ -177,6 +211,7 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_buffer/start_delay_and_max", test_start_delay_and_max);
     g_test_add_func("/audio_buffer/adaptive_target", test_adaptive_target);
     g_test_add_func("/audio_buffer/dtx_pause", test_dtx_pause);
+    g_test_add_func("/audio_buffer/overlapping_timestamps", test_overlapping_timestamps);
     g_test_add_func("/audio_buffer/bad_input", test_bad_input);
     int rc = g_test_run();
     tsr_metrics_reset();

@@ -4,8 +4,14 @@
 #include <tessera/http.h>
 #include <tessera/metrics.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct server_thread {
     GMainContext *ctx;
@@ -154,6 +160,56 @@ static void test_bind_failure(void)
     tsr_http_free(&h); /* accepts NULL */
 }
 
+static uint64_t fd_limit_errors(void)
+{
+    return tsr_counter_value(tsr_metrics_counter("tessera_http_accept_errors_total",
+                                                 "reason=\"fd_limit\"", "accept errors"));
+}
+
+/* The process runs out of fds while a connection waits in the backlog: accept()
+ * fails with EMFILE. Once fds are free again the listener accepts that very
+ * connection and answers it (libsoup's own listener stopped for good here). */
+static void test_fd_limit(void)
+{
+    struct rlimit rl;
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    struct rlimit low = {.rlim_cur = MIN(rl.rlim_cur, 256), .rlim_max = rl.rlim_max};
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &low), ==, 0);
+    int hogs[256];
+    int n = 0;
+    while (n < 256 && (hogs[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        n++;
+    g_assert_cmpint(n, >, 1);
+    g_assert_cmpint(n, <, 256);
+    close(hogs[--n]); /* exactly one fd left: the client's */
+    uint64_t before = fd_limit_errors();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(st.port)};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* completes in the kernel's backlog; the server cannot accept it */
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+    for (int i = 0; i < 1000 && fd_limit_errors() == before; i++)
+        g_usleep(10000);
+    g_assert_cmpuint(fd_limit_errors(), >, before);
+    while (n > 0)
+        close(hogs[--n]);
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    g_assert_cmpint(write(fd, req, sizeof req - 1), ==, (ssize_t)(sizeof req - 1));
+    struct timeval tv = {.tv_sec = 20};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256] = "";
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    g_assert_cmpint(got, >, 12);
+    g_assert_true(g_str_has_prefix(buf, "HTTP/1.1 200"));
+    close(fd);
+    /* and new connections are served as before */
+    unsigned status;
+    g_free(request("GET", "/healthz", NULL, &status, NULL));
+    g_assert_cmpuint(status, ==, 200);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -173,6 +229,7 @@ int main(int argc, char **argv)
     g_test_add_func("/http/metrics_and_404", test_metrics_and_404);
     g_test_add_func("/http/json_helpers", test_json_helpers);
     g_test_add_func("/http/bind_failure", test_bind_failure);
+    g_test_add_func("/http/fd_limit", test_fd_limit);
     int rc = g_test_run();
     g_object_unref(session);
     g_main_loop_quit(st.loop);

@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "sdp_testutil.h"
+
 #define FP_HEX                                                                                     \
     "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
@@ -30,16 +32,6 @@ static struct tsr_sdp_local local_params(enum tsr_sdp_video_pref pref)
         .session_id = 42,
     };
     return l;
-}
-
-static char *load_offer(const char *name)
-{
-    const char *src = g_getenv("TSR_SOURCE_DIR") ? g_getenv("TSR_SOURCE_DIR") : TSR_SOURCE_DIR;
-    char *path = g_build_filename(src, "tests", "data", "sdp", name, NULL);
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_free(path);
-    return text;
 }
 
 /* The offer without lines starting with `drop` (NULL: none), with `from` → `to`
@@ -91,7 +83,7 @@ static void assert_lines(const char *answer, const char *const *expect, size_t n
 
 static void test_chrome_answer(void)
 {
-    char *offer = load_offer("chrome_offer.sdp");
+    char *offer = st_load_fixture("chrome_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
     static const char *const want[] = {
         "v=0",
@@ -100,6 +92,9 @@ static void test_chrome_answer(void)
         "t=0 0",
         "a=group:BUNDLE 0 1",
         "a=ice-lite",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
         "a=msid-semantic: WMS tessera",
         "m=audio 9 UDP/TLS/RTP/SAVPF 111",
         "c=IN IP4 0.0.0.0",
@@ -141,6 +136,10 @@ static void test_chrome_answer(void)
         "a=end-of-candidates",
         "m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
         "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:tsrU",
+        "a=ice-pwd:TesseraIcePassword0123456",
+        "a=fingerprint:sha-256 " FP_HEX,
+        "a=setup:passive",
         "a=mid:2",
     };
     assert_lines(neg->answer, want, G_N_ELEMENTS(want));
@@ -189,7 +188,7 @@ static void test_chrome_answer(void)
 
 static void test_chrome_h264(void)
 {
-    char *offer = load_offer("chrome_offer.sdp");
+    char *offer = st_load_fixture("chrome_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
     /* 106 is the first constrained-baseline (42e01f) entry with packetization-mode=1;
      * 102 (42001f, baseline) is offered earlier but CB is preferred. */
@@ -213,7 +212,7 @@ static void test_chrome_h264(void)
 
 static void test_firefox_answer(void)
 {
-    char *offer = load_offer("firefox_offer.sdp");
+    char *offer = st_load_fixture("firefox_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
     g_assert_cmpuint(neg->n_mlines, ==, 4);
     g_assert_true(neg->mlines[0].accepted);
@@ -264,7 +263,7 @@ static void test_firefox_answer(void)
  * in which that browser connected to this transport and decoded our video. */
 static void test_chromium_captured(void)
 {
-    char *offer = load_offer("chromium156_headless_offer.sdp");
+    char *offer = st_load_fixture("chromium156_headless_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
     g_assert_cmpuint(neg->n_mlines, ==, 3);
     g_assert_cmpint(neg->mlines[0].pt, ==, 111);
@@ -289,7 +288,7 @@ static void test_chromium_captured(void)
  * (no OpenH264 plugin), RTCP-component candidates. */
 static void test_firefox_captured(void)
 {
-    char *offer = load_offer("firefox153esr_headless_offer.sdp");
+    char *offer = st_load_fixture("firefox153esr_headless_offer.sdp");
     struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
     g_assert_cmpuint(neg->n_mlines, ==, 3);
     g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
@@ -312,7 +311,7 @@ static void test_firefox_captured(void)
 
 static void test_directions_and_setup(void)
 {
-    char *offer = load_offer("chrome_offer.sdp");
+    char *offer = st_load_fixture("chrome_offer.sdp");
     char *passive = edit_offer(offer, NULL, "a=setup:actpass", "a=setup:passive");
     struct tsr_sdp_negotiation *neg = negotiate_ok(passive, TSR_SDP_VIDEO_PREF_VP8);
     g_assert_cmpint(neg->local_dtls_role, ==, TSR_SDP_DTLS_ROLE_CLIENT);
@@ -352,8 +351,8 @@ static void expect_error(const char *offer, int want_rc, const char *want_reason
 
 static void test_errors(void)
 {
-    char *offer = load_offer("chrome_offer.sdp");
-    char *fx = load_offer("firefox_offer.sdp");
+    char *offer = st_load_fixture("chrome_offer.sdp");
+    char *fx = st_load_fixture("firefox_offer.sdp");
 
     char *no_fp = edit_offer(offer, "a=fingerprint", NULL, NULL);
     expect_error(no_fp, TSR_ERR_INVALID, "no DTLS fingerprint");
@@ -366,9 +365,20 @@ static void test_errors(void)
     char *no_video = edit_offer(offer, NULL, "VP8/90000", "VP7/90000");
     char *no_video2 = edit_offer(no_video, NULL, "packetization-mode=1;profile-level-id=42",
                                  "packetization-mode=1;profile-level-id=64");
-    expect_error(no_video2, TSR_ERR_UNSUPPORTED, "no common video codec");
+    /* a section without a common codec is rejected alone (JSEP); the offer fails
+     * only when no audio or video section is left */
+    struct tsr_sdp_negotiation *part = negotiate_ok(no_video2, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_true(part->mlines[0].accepted);
+    g_assert_false(part->mlines[1].accepted);
+    g_assert_cmpint(part->video_index, ==, -1);
+    tsr_sdp_negotiation_free(&part);
     char *no_audio = edit_offer(offer, NULL, "opus/48000/2", "speex/48000/2");
-    expect_error(no_audio, TSR_ERR_UNSUPPORTED, "no common audio codec");
+    part = negotiate_ok(no_audio, TSR_SDP_VIDEO_PREF_VP8);
+    g_assert_false(part->mlines[0].accepted);
+    g_assert_true(part->mlines[1].accepted);
+    tsr_sdp_negotiation_free(&part);
+    char *no_both = edit_offer(no_video2, NULL, "opus/48000/2", "speex/48000/2");
+    expect_error(no_both, TSR_ERR_UNSUPPORTED, "no common audio codec");
 
     expect_error("v=0\r\nthis is not sdp\r\n", TSR_ERR_INVALID, "malformed SDP");
     expect_error("", TSR_ERR_INVALID, "malformed SDP");
@@ -400,6 +410,7 @@ static void test_errors(void)
     g_free(no_video);
     g_free(no_video2);
     g_free(no_audio);
+    g_free(no_both);
     g_free(no_bundle);
     g_free(no_mux);
     g_free(no_pwd);

@@ -12,28 +12,19 @@
 #include <glib.h>
 #include <string.h>
 
+#include "sdp_testutil.h"
+
 #define FP_HEX                                                                                     \
     "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"   \
     "E8:F9"
 
 static const char *const cands[] = {"candidate:1 1 udp 2130706431 198.51.100.10 40000 typ host"};
 
-static char *replace_all(const char *text, const char *from, const char *to)
-{
-    gchar **parts = g_strsplit(text, from, -1);
-    char *out = g_strjoinv(to, parts);
-    g_strfreev(parts);
-    return out;
-}
-
 /* Our answer to chrome_offer.sdp with a=sendrecv replaced by `dir`. */
 static char *answer_for(const char *dir)
 {
-    const char *src = g_getenv("TSR_SOURCE_DIR") ? g_getenv("TSR_SOURCE_DIR") : TSR_SOURCE_DIR;
-    char *path = g_build_filename(src, "tests", "data", "sdp", "chrome_offer.sdp", NULL);
-    char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    char *offer = replace_all(text, "a=sendrecv", dir);
+    char *text = st_load_fixture("chrome_offer.sdp");
+    char *offer = st_replace_all(text, "a=sendrecv", dir);
     struct tsr_sdp_local l = {.ice_ufrag = "tsrU",
                               .ice_pwd = "TesseraIcePassword0123456",
                               .ice_lite = true,
@@ -52,7 +43,6 @@ static char *answer_for(const char *dir)
     tsr_sdp_negotiation_free(&neg);
     g_free(offer);
     g_free(text);
-    g_free(path);
     return answer;
 }
 
@@ -165,10 +155,10 @@ static void test_nothing_to_add(void)
 /* What a browser answers: directions flipped, setup active. */
 static char *browser_answer(const char *offer)
 {
-    char *a = replace_all(offer, "a=sendonly", "a=XX");
-    char *b = replace_all(a, "a=recvonly", "a=sendonly");
-    char *c = replace_all(b, "a=XX", "a=recvonly");
-    char *d = replace_all(c, "a=setup:actpass", "a=setup:active");
+    char *a = st_replace_all(offer, "a=sendonly", "a=XX");
+    char *b = st_replace_all(a, "a=recvonly", "a=sendonly");
+    char *c = st_replace_all(b, "a=XX", "a=recvonly");
+    char *d = st_replace_all(c, "a=setup:actpass", "a=setup:active");
     g_free(a);
     g_free(b);
     g_free(c);
@@ -196,6 +186,55 @@ static void test_apply_answer(void)
     tsr_sdp_send_offer_free(&so);
 }
 
+/* `text` with the last section starting `mline_prefix` moved to port 0 and marked
+ * a=bundle-only (the prefix ends in " 9 "). */
+static char *bundle_only(const char *text, const char *mline_prefix)
+{
+    char *out = g_strdup(text);
+    char *m = g_strrstr(out, mline_prefix);
+    m[strlen(mline_prefix) - 2] = '0';
+    char *eol = strstr(m, "\r\n") + 2;
+    char *head = g_strndup(out, (gsize)(eol - out));
+    char *joined = g_strconcat(head, "a=bundle-only\r\n", eol, NULL);
+    g_free(head);
+    g_free(out);
+    return joined;
+}
+
+/* Answers from stacks that follow RFC 8843 to the letter: every bundled section
+ * but the tagged one at port 0 with a=bundle-only, the DTLS role only at session
+ * level. Accepted like a browser's answer. */
+static void test_apply_strict_answer(void)
+{
+    struct tsr_sdp_send_offer *so = make_offer();
+    char *good = browser_answer(so->sdp);
+    char *a1 = bundle_only(good, "m=audio 9 ");
+    char *a2 = bundle_only(a1, "m=video 9 ");
+    char *a3 = st_replace_all(a2, "a=setup:active\r\n", "");
+    char *strict = st_replace_all(a3, "t=0 0\r\n", "t=0 0\r\na=setup:active\r\n");
+    g_assert_nonnull(strstr(strict, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=bundle-only\r\n"));
+    struct tsr_sdp_send_line lines[2];
+    size_t n = 0;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    int rc = tsr_sdp_send_offer_apply_answer(so, strict, strlen(strict), lines, &n, reason);
+    if (rc != 0)
+        g_error("strict answer refused: %s", reason);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpint(lines[0].pt, ==, 111);
+    g_assert_cmpint(lines[1].pt, ==, 96);
+    /* the session-level role still has to be active */
+    char *passive = st_replace_all(strict, "a=setup:active", "a=setup:passive");
+    g_assert_cmpint(tsr_sdp_send_offer_apply_answer(so, passive, strlen(passive), lines, &n, reason),
+                    ==, TSR_ERR_INVALID);
+    g_free(passive);
+    g_free(strict);
+    g_free(a3);
+    g_free(a2);
+    g_free(a1);
+    g_free(good);
+    tsr_sdp_send_offer_free(&so);
+}
+
 /* Each edit of a good answer must be refused, leaving the outputs alone. */
 static void test_bad_answers(void)
 {
@@ -208,9 +247,9 @@ static void test_bad_answers(void)
     char *other_pt = g_strdup(good);
     memcpy(g_strrstr(other_pt, "m=video 9 UDP/TLS/RTP/SAVPF 96"), "m=video 9 UDP/TLS/RTP/SAVPF 98",
            30);
-    char *passive = replace_all(good, "a=setup:active", "a=setup:passive");
-    char *wrong_mid = replace_all(good, "a=mid:4", "a=mid:9");
-    char *inactive = replace_all(good, "a=recvonly", "a=inactive");
+    char *passive = st_replace_all(good, "a=setup:active", "a=setup:passive");
+    char *wrong_mid = st_replace_all(good, "a=mid:4", "a=mid:9");
+    char *inactive = st_replace_all(good, "a=recvonly", "a=inactive");
     const char *const bad[] = {no_last,   rejected, other_pt,         passive,
                                wrong_mid, inactive, "v=0\r\nnot sdp", ""};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -241,7 +280,7 @@ static void test_reoffer(void)
 {
     struct tsr_sdp_send_offer *so = make_offer();
     char *client = browser_answer(so->sdp); /* the client's current description */
-    char *base = replace_all(client, "a=setup:active", "a=setup:actpass");
+    char *base = st_replace_all(client, "a=setup:active", "a=setup:actpass");
     char *reoffer = g_strconcat(base,
                                 "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
                                 "a=mid:5\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n",
@@ -268,12 +307,27 @@ static void test_reoffer(void)
     g_assert_true(has_attr(&a->media[4], "setup", "passive"));
     g_assert_false(has_attr(&a->media[1], "ssrc", NULL));
     g_assert_cmpstr(a->origin, ==, "- 42 4 IN IP4 0.0.0.0");
+    /* the rejected appended line stands alone for a strict parser */
+    g_assert_true(has_attr(&a->media[5], "setup", "passive"));
+    g_assert_true(has_attr(&a->media[5], "fingerprint", "sha-256 " FP_HEX));
+    g_assert_true(has_attr(&a->media[5], "ice-ufrag", "tsrU"));
     tsr_sdp_free(&a);
     g_free(answer);
 
+    /* a max-bundle re-offer (webrtcbin): every line after the first bundle-only */
+    char *mb1 = bundle_only(reoffer, "m=video 9 ");
+    char *mb2 = bundle_only(mb1, "m=audio 9 ");
+    answer = NULL;
+    g_assert_cmpint(tsr_sdp_answer_reoffer(so->sdp, client, mb2, strlen(mb2), &answer, reason), ==,
+                    0);
+    g_assert_nonnull(strstr(answer, "a=ssrc:6666 msid:tessera tessera-video"));
+    g_free(answer);
+    g_free(mb2);
+    g_free(mb1);
+
     /* What a running session cannot take, and garbage. */
-    char *restart = replace_all(base, "a=ice-ufrag:tsrU", "a=ice-ufrag:zzzz");
-    char *new_mid = replace_all(base, "a=mid:4", "a=mid:9");
+    char *restart = st_replace_all(base, "a=ice-ufrag:tsrU", "a=ice-ufrag:zzzz");
+    char *new_mid = st_replace_all(base, "a=mid:4", "a=mid:9");
     char *dropped = g_strndup(base, (gsize)(g_strrstr(base, "m=video") - base));
     const char *const bad[] = {restart, new_mid, dropped};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -302,6 +356,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_offer/adds_sendonly_lines", test_offer_adds_sendonly_lines);
     g_test_add_func("/sdp_offer/nothing_to_add", test_nothing_to_add);
     g_test_add_func("/sdp_offer/apply_answer", test_apply_answer);
+    g_test_add_func("/sdp_offer/apply_strict_answer", test_apply_strict_answer);
     g_test_add_func("/sdp_offer/bad_answers", test_bad_answers);
     g_test_add_func("/sdp_offer/reoffer", test_reoffer);
     return g_test_run();

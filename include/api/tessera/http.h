@@ -21,6 +21,22 @@ struct tsr_http;
  * is logged), or TSR_ERR_INVALID for a bad host. Thread: the API loop. */
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port);
 
+/* Listen backlog when none is configured: enough for a burst of browsers. */
+#define TSR_HTTP_DEFAULT_BACKLOG 511
+
+/* Listener settings ([server]); zero fields take the defaults. */
+struct tsr_http_options {
+    int listen_backlog;
+};
+
+/* Purpose: tsr_http_new() with settings. Same contract. */
+int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
+                      const struct tsr_http_options *opts);
+
+/* Purpose: the socket under msg's connection (to shut down a reader that fell
+ * behind), or NULL. Borrowed: valid while the connection lives. Any thread. */
+GSocket *tsr_http_message_socket(SoupServerMessage *msg);
+
 /* Purpose: stop listening, drop every connection, free. Accepts NULL; NULLs *p. */
 void tsr_http_free(struct tsr_http **p);
 
@@ -39,25 +55,36 @@ void tsr_http_reply_json(SoupServerMessage *msg, unsigned status, json_t *body);
 void tsr_http_reply_error(SoupServerMessage *msg, unsigned status, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Purpose: what every front does before it writes an error in its own envelope:
- * count it in `metric`{code="<code>"} (help text `help`) and log method, path,
- * status and text at debug. Thread: the API loop. */
-void tsr_http_note_error(SoupServerMessage *msg, const char *metric, const char *help,
-                         const char *code, unsigned status, const char *text);
+/* The built-in routes as a front (include/tessera/front.h): the plain error shape
+ * and its counter; fronts with the same shape use tsr_http_write_error. */
+struct tsr_front_desc;
+struct tsr_front_error;
+extern const struct tsr_front_desc tsr_http_front;
+/* Purpose: write {"error": e->code, "message": e->text} with e->status (not counted). */
+void tsr_http_write_error(SoupServerMessage *msg, const struct tsr_front_error *e);
 
 /* Purpose: set Retry-After: `seconds` on the response (a refusal that passes, such
  * as a server at capacity). Thread: the API loop. */
 void tsr_http_set_retry_after(SoupServerMessage *msg, unsigned seconds);
 
-/* Purpose: parse the request body as a JSON object of at most max_bytes.
+/* Purpose: answer msg later, when the conference call it waits for completes (a
+ * join or an offer answered on a net loop): pause it and hold a reference, so the
+ * API loop goes on serving meanwhile. Returns msg. Thread: the API loop. */
+SoupServerMessage *tsr_http_pause(SoupServerMessage *msg);
+/* Purpose: send what was written into a paused msg and drop the reference; NULLs
+ * *msg, accepts NULL. A connection that closed meanwhile is skipped quietly. */
+void tsr_http_resume(SoupServerMessage **msg);
+
+/* Purpose: parse the request body as a JSON object of at most max_bytes, duplicate
+ * keys refused (tsr_front_parse_json).
  * Returns 0 and *out (caller json_decref()s), or TSR_ERR_FULL (too large),
  * TSR_ERR_INVALID (not JSON / not an object); on failure *err_text is a newly
  * allocated message for the client (g_free). */
 int tsr_http_read_json(SoupServerMessage *msg, size_t max_bytes, json_t **out, char **err_text);
 
 /* Purpose: add the CORS headers the browser APIs need (any origin, the usual methods
- * and headers); answer OPTIONS preflights with 204. Returns 1 when msg was a preflight
- * (already answered), else 0. */
+ * and headers: tsr_http_front's policy); answer OPTIONS preflights with 204.
+ * Returns 1 when msg was a preflight (already answered), else 0. */
 int tsr_http_cors(SoupServerMessage *msg);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <tessera/conference.h>
+#include <tessera/front.h>
 #include <tessera/http.h>
 
 /* Largest request body accepted (413 above it); a Chrome offer is ~6 KiB. */
@@ -52,5 +53,10 @@ void tsr_inlive_api_free(struct tsr_inlive_api **p);
 /* Purpose: live rooms and registered clients (tests, metrics). */
 size_t tsr_inlive_api_n_rooms(const struct tsr_inlive_api *api);
 size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api);
+
+/* The inLive front: its descriptor and its entry in the server's table (the
+ * configuration's [conferences] empty_timeout_s as the default room timeout). */
+extern const struct tsr_front_desc tsr_inlive_front_desc;
+extern const struct tsr_front_ops tsr_inlive_front;
 
 #endif

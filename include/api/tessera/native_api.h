@@ -10,6 +10,7 @@
 #define TESSERA_NATIVE_API_H
 
 #include <tessera/conference.h>
+#include <tessera/front.h>
 #include <tessera/http.h>
 
 #include <stddef.h>
@@ -63,5 +64,10 @@ void tsr_native_api_free(struct tsr_native_api **p);
 
 /* Purpose: open event streams (tests). */
 unsigned tsr_native_api_n_streams(const struct tsr_native_api *api);
+
+/* The native front: its descriptor, and its entry in the server's table (the
+ * configuration's web_root). */
+extern const struct tsr_front_desc tsr_native_front_desc;
+extern const struct tsr_front_ops tsr_native_front;
 
 #endif

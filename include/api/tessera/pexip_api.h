@@ -21,6 +21,7 @@
 #define TESSERA_PEXIP_API_H
 
 #include <tessera/conference.h>
+#include <tessera/front.h>
 #include <tessera/http.h>
 
 /* Largest request body accepted; an SDP offer from Chrome is ~6 KiB. */
@@ -42,5 +43,9 @@ void tsr_pexip_api_free(struct tsr_pexip_api **p);
 
 /* Purpose: open event streams (tests). */
 unsigned tsr_pexip_api_n_streams(const struct tsr_pexip_api *api);
+
+/* The Pexip front: its descriptor and its entry in the server's table. */
+extern const struct tsr_front_desc tsr_pexip_front_desc;
+extern const struct tsr_front_ops tsr_pexip_front;
 
 #endif

@@ -20,6 +20,7 @@
 #define TESSERA_WS_SIGNALLING_H
 
 #include <tessera/conference.h>
+#include <tessera/front.h>
 #include <tessera/http.h>
 
 #include <stdbool.h>
@@ -104,5 +105,10 @@ void tsr_ws_signalling_free(struct tsr_ws_signalling **p);
 
 /* Purpose: open sockets (tests, metrics). */
 unsigned tsr_ws_signalling_n_sessions(const struct tsr_ws_signalling *ws);
+
+/* The WebSocket front: its descriptor (errors go out on the socket, counted in
+ * tessera_ws_signalling_errors_total{code}) and its entry in the server's table. */
+extern const struct tsr_front_desc tsr_ws_front_desc;
+extern const struct tsr_front_ops tsr_ws_front;
 
 #endif

@@ -17,7 +17,10 @@
  *
  * Home thread: the API loop (the GMainContext given in the options). Every other
  * function must be called there. Events are delivered there, synchronously, from
- * inside the call that caused them. */
+ * inside the call that caused them. Nothing here waits for another thread: what
+ * needs a net loop (joins with an offer, offers, answers, candidates) is a call
+ * that completes by callback (see "asynchronous calls" below), so one slow join
+ * never stalls the other requests. */
 #ifndef TESSERA_CONFERENCE_H
 #define TESSERA_CONFERENCE_H
 
@@ -27,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/ice_servers.h>
+
 struct tsr_config;
 struct tsr_conference_registry;
 struct tsr_conference;
@@ -35,6 +40,22 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_MAX 64 /* bytes; [A-Za-z0-9._-] */
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
+/* The alias and display-name rules, as fronts quote them in a refusal. */
+#define TSR_CONFERENCE_ALIAS_RULE                                                              \
+    "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
+#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks"
+
+/* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.'. NULL is invalid. Pure; thread: any. */
+bool tsr_conference_alias_valid(const char *alias);
+/* Purpose: whether ch may appear in an alias at all (fronts that map foreign ids
+ * onto aliases use it to tell an alias-shaped id from one to hash). */
+bool tsr_conference_alias_char(char ch);
+/* Purpose: the one display-name rule: 1..TSR_CONFERENCE_NAME_MAX bytes of valid
+ * UTF-8, no control characters, at least one visible character. Pure. */
+bool tsr_conference_display_name_valid(const char *name);
+
 /* Wrong PINs allowed per conference per window before joins needing a PIN are
  * refused until the window ends: a 4-digit PIN would otherwise fall to 10,000
  * requests in seconds. Right PINs reset nothing, so guessing cannot be mixed in. */
@@ -63,6 +84,7 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
                                       * media: the configured cap, or the measured load */
 };
+#define TSR_CONFERENCE_REFUSAL_COUNT (TSR_CONFERENCE_REFUSAL_CAPACITY + 1)
 
 /* Why a participant left; carried in the participant_left event. */
 enum tsr_leave_reason {
@@ -117,28 +139,71 @@ struct tsr_conference_event {
  * but must not free the registry. */
 typedef void (*tsr_conference_event_fn)(const struct tsr_conference_event *ev, void *user);
 
+/* --- asynchronous calls --------------------------------------------------------
+ * Joins with an offer, offers, answers and candidates run on the participant's net
+ * loop, so the API loop never waits for them: the function starts the work and
+ * returns, and `done` reports the outcome later on the API loop. A call is one
+ * struct tsr_conference_call; the same object travels down to the media layer,
+ * which finishes it with tsr_conference_call_done(). */
+struct tsr_conference_call;
+
+/* What a call produced. Borrowed for the callback; the callback may take sdp or
+ * err_text (set the member to NULL) and must then g_free it. */
+struct tsr_conference_result {
+    int rc;                              /* 0 or a negative code, as each call documents */
+    enum tsr_conference_refusal refusal; /* joins and attach_media: why refused, else NONE */
+    struct tsr_participant *participant; /* join: the admitted participant (rc 0), else NULL */
+    char *sdp;                           /* the answer or offer (rc 0), or NULL */
+    char *err_text;                      /* a human message on failure; may be NULL */
+};
+
+/* Called exactly once per call, on the API loop, never from inside the function
+ * that started it (so a caller may finish its own bookkeeping first), unless the
+ * call was cancelled before. The call handle is freed when this returns. It may do
+ * anything a handler may (leave, join, …) except free the registry. */
+typedef void (*tsr_conference_done_fn)(void *user, struct tsr_conference_result *res);
+
+/* Purpose: the caller no longer wants the outcome (its request or socket is gone):
+ * done is not called. A join that has not completed is undone (nothing is left in
+ * the conference); media attached by a cancelled attach_media is detached again;
+ * a candidate, offer or answer already handed to media still takes effect. Accepts
+ * NULL and *call NULL; NULLs *call. Thread: the API loop. */
+void tsr_conference_call_cancel(struct tsr_conference_call **call);
+
+/* Purpose: the media layer finishes a call it was given: rc 0 and, where the op
+ * has one, `sdp` (the answer or offer), or a negative code and maybe `err_text`.
+ * Takes ownership of sdp and err_text (either may be NULL). Must be called exactly
+ * once per call handed to an op, on the API loop, before or after the op returns —
+ * except after detach(p): from detach on, the calls of p belong to the conference
+ * again and media must never finish them. Thread: the API loop. */
+void tsr_conference_call_done(struct tsr_conference_call *call, int rc, char *sdp, char *err_text);
+
 /* The seam to the media layer. Every function is called on the API loop and must
- * not block: create state, post work to the net/mix threads, return. Any member
- * may be NULL except attach and detach. `user` is media_user from the options. */
+ * not block: create state, post work to the net/mix threads, return. The SDP
+ * operations get a call and finish it with tsr_conference_call_done() once their
+ * net loop has answered; their string arguments are borrowed for the op call only.
+ * Any member may be NULL except attach and detach. `user` is media_user from the
+ * options. */
 struct tsr_conference_media_ops {
-    /* Set up media for p from the browser's SDP offer and write the answer
-     * (newly allocated, g_free by the caller) into *answer_sdp. Return 0, or
-     * TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED (no common codec), another
-     * negative code for other failures, with a human message in *err_text (newly
-     * allocated, may be left NULL). On failure detach is not called. */
-    int (*attach)(void *user, struct tsr_participant *p, const char *offer_sdp, char **answer_sdp,
-                  char **err_text);
-    /* Tear down p's media; p is freed right after this returns. */
+    /* Set up media for p from the browser's SDP offer; finish `call` with the SDP
+     * answer, or with TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED (no common
+     * codec), another negative code for other failures, and a human message. On
+     * failure media has undone what it set up and detach is not called. */
+    void (*attach)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                   struct tsr_conference_call *call);
+    /* Tear down p's media, or what an attach still in flight has set up; p is freed
+     * (or stays roster-only) right after this returns. Calls of p still in flight
+     * are abandoned: media must not finish them (see tsr_conference_call_done). */
     void (*detach)(void *user, struct tsr_participant *p);
     /* A trickled remote candidate ("candidate:…" line, or "" for end-of-candidates).
-     * Returns 0 or TSR_ERR_INVALID. */
-    int (*add_candidate)(void *user, struct tsr_participant *p, const char *candidate,
-                         const char *mid, int mline_index);
+     * Finishes with 0 or TSR_ERR_INVALID. */
+    void (*add_candidate)(void *user, struct tsr_participant *p, const char *candidate,
+                          const char *mid, int mline_index, struct tsr_conference_call *call);
     /* A new offer from the browser on p's existing transport (renegotiation, ICE
      * restart). Same contract as attach; on failure the media keeps running with
      * what was negotiated before. May be NULL (renegotiation unsupported). */
-    int (*renegotiate)(void *user, struct tsr_participant *p, const char *offer_sdp,
-                       char **answer_sdp, char **err_text);
+    void (*renegotiate)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                        struct tsr_conference_call *call);
     void (*set_layout)(void *user, struct tsr_conference *c, const char *layout);
     void (*set_muted)(void *user, struct tsr_participant *p, bool audio_muted, bool video_muted);
     /* The conference is being removed (after its last participant was detached). */
@@ -147,26 +212,25 @@ struct tsr_conference_media_ops {
      * mix back (it offered them send-only, as the inLive JS SDK does): an offer that
      * keeps every m-line of the current session (same mids, rejected ones at port 0)
      * and adds a sendonly audio and/or video m-line carrying the mix (one msid
-     * stream). *offer_sdp is newly allocated (g_free). Returns 0, TSR_ERR_AGAIN
-     * (media not connected yet: ask again later), TSR_ERR_NOT_FOUND (nothing to
-     * add: p already receives the mix on its own m-lines),
-     * TSR_ERR_STATE (an offer is outstanding or lines were already added), or
-     * another negative code. May be NULL (no server offers). */
-    int (*create_send_offer)(void *user, struct tsr_participant *p, char **offer_sdp,
-                             char **err_text);
+     * stream). Finishes with the offer, TSR_ERR_AGAIN (media not connected yet: ask
+     * again later), TSR_ERR_NOT_FOUND (nothing to add: p already receives the mix on
+     * its own m-lines), TSR_ERR_STATE (an offer is outstanding or lines were already
+     * added), or another negative code. May be NULL (no server offers). */
+    void (*create_send_offer)(void *user, struct tsr_participant *p,
+                              struct tsr_conference_call *call);
     /* The participant's answer to the last create_send_offer: from now on the mix
-     * goes out on the added m-lines. Returns 0, TSR_ERR_STATE (no offer
+     * goes out on the added m-lines. Finishes with 0, TSR_ERR_STATE (no offer
      * outstanding), TSR_ERR_INVALID (bad SDP or the added lines were rejected; the
      * offer is dropped and media continues as before). May be NULL. */
-    int (*apply_send_answer)(void *user, struct tsr_participant *p, const char *answer_sdp,
-                             char **err_text);
+    void (*apply_send_answer)(void *user, struct tsr_participant *p, const char *answer_sdp,
+                              struct tsr_conference_call *call);
     /* A re-offer on p's running session (same ICE credentials and fingerprint, same
      * m-lines, maybe more appended), answered from the current local description so
-     * that lines added by a server offer keep the mix. *answer_sdp newly allocated.
-     * Returns 0, TSR_ERR_UNSUPPORTED (ICE restart or changed m-lines), TSR_ERR_INVALID,
+     * that lines added by a server offer keep the mix. Finishes with the answer,
+     * TSR_ERR_UNSUPPORTED (ICE restart or changed m-lines), TSR_ERR_INVALID,
      * TSR_ERR_STATE (a server offer is outstanding). May be NULL. */
-    int (*answer_reoffer)(void *user, struct tsr_participant *p, const char *offer_sdp,
-                          char **answer_sdp, char **err_text);
+    void (*answer_reoffer)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                           struct tsr_conference_call *call);
     /* The measured load that admission control compares with max_load: the
      * smoothed share of the usable CPU cores busy composing and encoding video
      * (1.0 = all of them). Called before every join with media, so it must be cheap
@@ -202,6 +266,9 @@ struct tsr_conference_registry_opts {
     double max_load;
     /* Where recordings go ([recording] dir; copied); "" or NULL: recording disabled. */
     const char *recording_dir;
+    /* ICE servers for clients ([webrtc] turn_servers text, see ice_servers.h);
+     * NULL/"": none. Parsed and copied by _new. */
+    const char *ice_servers;
     const struct tsr_conference_media_ops *media; /* NULL: signalling-only server */
     void *media_user;
     tsr_conference_clock_fn clock;
@@ -217,13 +284,16 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
 
 /* Purpose: create a registry; starts a 1 s sweep timer on opts->context that lapses
  * tokens and removes empty conferences. opts is copied (media ops table and users
- * are borrowed for the registry's life). Returns 0, -EINVAL (bad default layout).
+ * are borrowed for the registry's life). Returns 0, -EINVAL (bad default layout),
+ * TSR_ERR_CONFIG (bad ice_servers; logged).
  * Thread: the API loop. */
 int tsr_conference_registry_new(struct tsr_conference_registry **out,
                                 const struct tsr_conference_registry_opts *opts);
 
 /* Purpose: every participant leaves (TSR_LEAVE_SHUTDOWN, events emitted), every
- * conference ends, then free. Accepts NULL; NULLs *p. */
+ * conference ends, then free. Calls still in flight are finished first, from
+ * inside this function: joins are undone and every done gets TSR_ERR_STATE
+ * ("shutting down"). Accepts NULL; NULLs *p. */
 void tsr_conference_registry_free(struct tsr_conference_registry **p);
 
 /* Purpose: load conference definitions from JSON text:
@@ -241,6 +311,29 @@ int tsr_conference_registry_load_json(struct tsr_conference_registry *reg, const
 int tsr_conference_registry_load_file(struct tsr_conference_registry *reg, const char *path,
                                       char **err);
 
+/* One conference definition; strings borrowed for the call. NULL name: the alias;
+ * NULL PINs: none; NULL layout: the registry's default; max_participants 0: the
+ * registry's default (ad hoc limit); auto_record: record from the conference's start
+ * (needs [recording] dir). */
+struct tsr_conference_definition {
+    const char *alias;
+    const char *name;
+    const char *host_pin;
+    const char *guest_pin;
+    const char *layout;
+    int64_t max_participants;
+    bool auto_record; /* start a recording when the conference starts */
+};
+/* Purpose: define (or redefine) one conference, with the checks of load_json: a
+ * front that creates rooms (inLive) makes its alias joinable with ad hoc
+ * conferences off. Returns 0, or TSR_ERR_CONFIG with *err (g_free) saying why;
+ * nothing changes on failure. A live conference keeps its settings. */
+int tsr_conference_registry_define(struct tsr_conference_registry *reg,
+                                   const struct tsr_conference_definition *def, char **err);
+/* Purpose: forget the definition of `alias` (a live conference keeps running until
+ * it ends); unknown aliases are ignored. */
+void tsr_conference_registry_undefine(struct tsr_conference_registry *reg, const char *alias);
+
 /* Purpose: lapse expired tokens and remove conferences empty for long enough.
  * Called by the registry's timer; tests call it after moving their clock. */
 void tsr_conference_registry_sweep(struct tsr_conference_registry *reg);
@@ -248,6 +341,10 @@ void tsr_conference_registry_sweep(struct tsr_conference_registry *reg);
 /* Purpose: true when media ops are wired (joins with an SDP offer can succeed). */
 bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg);
 bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg);
+/* Purpose: the ICE servers fronts hand to clients (borrowed, valid for the
+ * registry's life; NULL when none); *n gets the count. */
+const struct tsr_ice_server *tsr_conference_registry_ice_servers(
+    const struct tsr_conference_registry *reg, size_t *n);
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg);
 size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg);
 /* Purpose: participants that have media, in every conference (what the cap counts). */
@@ -308,6 +405,42 @@ int tsr_conference_registry_subscribe(struct tsr_conference_registry *reg, const
 /* Purpose: drop a subscription; unknown ids are ignored. Safe inside a callback. */
 void tsr_conference_registry_unsubscribe(struct tsr_conference_registry *reg, uint64_t id);
 
+/* --- who holds a participant: the seam to the fronts ---------------------------
+ * A front joins each participant with a holder (its session object) and says how
+ * the participant stays alive. LEASE: by its token, which lapses token_ttl_s after
+ * the last tsr_participant_refresh (the native and Pexip APIs, whose clients
+ * refresh). BOUND: as long as the front's connection is (a WebSocket, a registered
+ * inLive client); the token never lapses and the front makes the participant
+ * leave when the connection goes. The core holds a reference to the holder from
+ * the start of the join until the participant leaves (a join refused or undone on
+ * the way lets it go without a word), and tells it the participant left, whatever
+ * the reason (kick, media failure, lapse, end, shutdown). */
+enum tsr_participant_liveness {
+    TSR_PARTICIPANT_LEASE = 0,
+    TSR_PARTICIPANT_BOUND,
+};
+
+struct tsr_participant_holder;
+
+/* Called on the API loop. */
+struct tsr_participant_holder_ops {
+    void (*ref)(struct tsr_participant_holder *h);
+    void (*unref)(struct tsr_participant_holder *h);
+    /* p was admitted with this holder (before participant_joined is emitted and
+     * the join's done runs); p is borrowed until left. May be NULL. */
+    void (*joined)(struct tsr_participant_holder *h, struct tsr_participant *p);
+    /* p has left (participant_left was emitted); p is readable during the call
+     * only, and already out of every table. May be NULL. */
+    void (*left)(struct tsr_participant_holder *h, struct tsr_participant *p,
+                 enum tsr_leave_reason reason);
+};
+
+/* Embedded in the front's session object; ops is static. */
+struct tsr_participant_holder {
+    const struct tsr_participant_holder_ops *ops;
+    enum tsr_participant_liveness liveness;
+};
+
 /* A join request; all strings borrowed. offer_sdp NULL: a roster-only participant
  * (signalling and events without media, e.g. a control panel). */
 struct tsr_conference_join_request {
@@ -319,17 +452,33 @@ struct tsr_conference_join_request {
      * calls next): the capacity check applies now, so the refusal comes before the
      * participant is listed. attach_media checks again. */
     bool media_expected;
+    /* Who holds the participant (referenced from the start of the join, see
+     * struct tsr_participant_holder); NULL: a token lease nobody is told about. */
+    struct tsr_participant_holder *holder;
 };
 
 /* Purpose: admit a participant: find or create the conference, check PIN, lock and
- * limit, server capacity (joins with media), attach media, emit participant_joined.
- * Returns 0, *out (borrowed; the registry owns it until it leaves) and, when an
- * offer was given, *answer_sdp (newly allocated, g_free).
- * On refusal returns a negative code, *refusal says why and *err_text is a newly
- * allocated human message (g_free); nothing is created or left behind. */
-int tsr_conference_join(struct tsr_conference_registry *reg,
-                        const struct tsr_conference_join_request *req, struct tsr_participant **out,
-                        char **answer_sdp, enum tsr_conference_refusal *refusal, char **err_text);
+ * limit, server capacity (joins with media), attach media (on a net loop), emit
+ * participant_joined. What can be checked at once is checked inside the call; the
+ * participant is counted against the limits from then on but listed (and the event
+ * emitted) only when it is admitted, right before `done`. done's result: rc 0,
+ * `participant` (borrowed; the registry owns it until it leaves) and, when an
+ * offer was given, `sdp` (the answer); or a negative code, `refusal` and
+ * `err_text`, and nothing is created or left behind. req is borrowed for the call.
+ * *call (may be NULL) gets the handle for tsr_conference_call_cancel. */
+void tsr_conference_join(struct tsr_conference_registry *reg,
+                         const struct tsr_conference_join_request *req, tsr_conference_done_fn done,
+                         void *user, struct tsr_conference_call **call);
+
+/* Purpose: the same admission for a join without an offer (req->offer_sdp NULL; a
+ * roster-only participant, or one whose media follows with attach_media), done at
+ * once because nothing waits for a net loop. Returns 0 and *out (borrowed), or a
+ * negative code, *refusal and *err_text (g_free); an offer is refused with
+ * TSR_ERR_INVALID (BAD_REQUEST): use tsr_conference_join. */
+int tsr_conference_join_roster(struct tsr_conference_registry *reg,
+                               const struct tsr_conference_join_request *req,
+                               struct tsr_participant **out, enum tsr_conference_refusal *refusal,
+                               char **err_text);
 
 /* Purpose: the stable machine word for a refusal ("wrong_pin", "conference_full"). */
 const char *tsr_conference_refusal_code(enum tsr_conference_refusal r);
@@ -431,48 +580,62 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
 /* Purpose: p leaves: media detached, participant_left emitted, p freed (the
  * pointer is dangling on return). */
 void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reason);
-/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds. */
+/* Purpose: the holder p joined with (borrowed), or NULL. */
+struct tsr_participant_holder *tsr_participant_holder(const struct tsr_participant *p);
+/* Purpose: how p stays alive: its holder's liveness, LEASE without a holder. */
+enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_participant *p);
+/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds.
+ * A BOUND participant does not lapse whatever its expiry says. */
 int64_t tsr_participant_refresh(struct tsr_participant *p);
-/* Purpose: hand a trickled candidate to media. Returns 0, TSR_ERR_INVALID,
- * TSR_ERR_STATE (p has no media). */
-int tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
-                                  const char *mid, int mline_index);
+/* The calls below complete by callback (see "asynchronous calls"): `done` gets the
+ * result later on the API loop, *call (may be NULL) the handle. Strings are
+ * borrowed for the call. A participant that leaves (or whose media is detached)
+ * while a call is in flight gets rc TSR_ERR_STATE for it — except a candidate,
+ * which media had taken before its media went: rc 0. */
+
+/* Purpose: hand a trickled candidate to media. rc 0, TSR_ERR_INVALID, TSR_ERR_STATE
+ * (p has no media). done may be NULL (nobody wants the outcome). */
+void tsr_participant_add_candidate(struct tsr_participant *p, const char *candidate,
+                                   const char *mid, int mline_index, tsr_conference_done_fn done,
+                                   void *user, struct tsr_conference_call **call);
 /* Purpose: give media to a participant that joined roster-only (offer_sdp NULL):
  * the capacity check, the media ops' attach with `offer_sdp`, then
- * participant_updated (has_media).
- * Returns 0 and *answer_sdp (g_free); on failure a negative code, *refusal
- * (CAPACITY, BAD_SDP, NO_COMMON_CODEC, MEDIA_UNAVAILABLE, MEDIA_FAILED) and *err_text
- * (g_free), and p is unchanged. TSR_ERR_STATE (refusal BAD_REQUEST) when p
- * already has media. */
-int tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
-                                 char **answer_sdp, enum tsr_conference_refusal *refusal,
-                                 char **err_text);
+ * participant_updated (has_media) right before done. rc 0 and sdp (the answer); on
+ * failure a negative code, refusal (CAPACITY, BAD_SDP, NO_COMMON_CODEC,
+ * MEDIA_UNAVAILABLE, MEDIA_FAILED) and err_text, and p is unchanged. TSR_ERR_STATE
+ * (refusal BAD_REQUEST) when p already has media or an attach in flight. */
+void tsr_participant_attach_media(struct tsr_participant *p, const char *offer_sdp,
+                                  tsr_conference_done_fn done, void *user,
+                                  struct tsr_conference_call **call);
 /* Purpose: renegotiate p's media with a new offer (same transport; ICE restart
- * when the offer's ufrag changed). Returns 0 and *answer_sdp (g_free), or
- * TSR_ERR_STATE (no media), TSR_ERR_UNSUPPORTED (media cannot renegotiate, or the
- * offer changes what cannot change), TSR_ERR_INVALID (bad SDP), with *err_text. */
-int tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
-                                char **answer_sdp, char **err_text);
+ * when the offer's ufrag changed). rc 0 and sdp (the answer), or TSR_ERR_STATE (no
+ * media), TSR_ERR_UNSUPPORTED (media cannot renegotiate, or the offer changes what
+ * cannot change), TSR_ERR_INVALID (bad SDP), with err_text. */
+void tsr_participant_renegotiate(struct tsr_participant *p, const char *offer_sdp,
+                                 tsr_conference_done_fn done, void *user,
+                                 struct tsr_conference_call **call);
 /* Purpose: drop p's media but keep it in the roster (a call hung up while the
  * participant stays signed in). Emits participant_updated; no-op without media. */
 void tsr_participant_detach_media(struct tsr_participant *p);
 
 /* Purpose: ask media for a server-initiated offer adding send-only m-lines for the
- * mix (see create_send_offer in struct tsr_conference_media_ops). Returns what the
- * op returns, TSR_ERR_UNSUPPORTED when no such op is wired, TSR_ERR_STATE when p
- * has no media. *offer_sdp (g_free) and *err_text (g_free, may stay NULL). */
-int tsr_participant_create_send_offer(struct tsr_participant *p, char **offer_sdp,
-                                      char **err_text);
-/* Purpose: hand p's answer to that offer to media. Same returns as the op,
+ * mix (see create_send_offer in struct tsr_conference_media_ops). rc and sdp (the
+ * offer) as the op finishes, TSR_ERR_UNSUPPORTED when no such op is wired,
+ * TSR_ERR_STATE when p has no media; err_text may stay NULL. */
+void tsr_participant_create_send_offer(struct tsr_participant *p, tsr_conference_done_fn done,
+                                       void *user, struct tsr_conference_call **call);
+/* Purpose: hand p's answer to that offer to media. Same results as the op,
  * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
-int tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
-                                      char **err_text);
+void tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
+                                       tsr_conference_done_fn done, void *user,
+                                       struct tsr_conference_call **call);
 
 /* Purpose: hand p's re-offer on its running session to media (answer_reoffer in
- * struct tsr_conference_media_ops). Same returns, TSR_ERR_UNSUPPORTED when no such
- * op is wired, TSR_ERR_STATE when p has no media. */
-int tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
-                                   char **answer_sdp, char **err_text);
+ * struct tsr_conference_media_ops). Same results (sdp: the answer),
+ * TSR_ERR_UNSUPPORTED when no such op is wired, TSR_ERR_STATE when p has no media. */
+void tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
+                                    tsr_conference_done_fn done, void *user,
+                                    struct tsr_conference_call **call);
 
 const char *tsr_participant_id(const struct tsr_participant *p);
 const char *tsr_participant_token(const struct tsr_participant *p);
@@ -512,5 +675,24 @@ void tsr_conference_post_output_state(struct tsr_conference_registry *reg, const
  * with TSR_LEAVE_MEDIA_FAILED. */
 void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
                                       const char *participant_id);
+
+/* A reference on the registry for threads that may outlive it (a conference mixer
+ * stopping in the background): the same posts through it are dropped once the
+ * registry is freed, and posting never reads the registry itself. Refcounted. */
+struct tsr_conference_link;
+/* Purpose: a new reference. Thread: the API loop. */
+struct tsr_conference_link *tsr_conference_registry_link(struct tsr_conference_registry *reg);
+/* Purpose: drop a reference; NULLs *link, accepts NULL. Thread: any. */
+void tsr_conference_link_unref(struct tsr_conference_link **link);
+/* Purpose: tsr_conference_post_talkers / _post_media_failed / _post_output_state
+ * through a link. Thread: any. */
+void tsr_conference_link_post_talkers(struct tsr_conference_link *link, const char *alias,
+                                      const char *const *participant_ids, size_t n);
+void tsr_conference_link_post_media_failed(struct tsr_conference_link *link,
+                                           const char *participant_id);
+void tsr_conference_link_post_output_state(struct tsr_conference_link *link, const char *alias,
+                                           uint32_t output_id,
+                                           enum tsr_conference_output_state state,
+                                           const char *detail);
 
 #endif

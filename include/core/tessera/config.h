@@ -32,11 +32,13 @@ struct tsr_config {
     /* [server] */
     char listen[TSR_CONFIG_STR_MAX];
     char web_root[TSR_CONFIG_STR_MAX];
+    int64_t listen_backlog;
     /* [log] */
     char log_level[16];
     /* [media] */
     char encoder[16];
     char vaapi_device[TSR_CONFIG_STR_MAX];
+    char compositor[16];
     /* [audio] */
     int64_t audio_talkers;
     int64_t audio_hysteresis_db;
@@ -57,6 +59,9 @@ struct tsr_config {
     char webrtc_certificate[TSR_CONFIG_STR_MAX];
     char webrtc_private_key[TSR_CONFIG_STR_MAX];
     char webrtc_video_codec[16];
+    char webrtc_media_addresses[TSR_CONFIG_STR_MAX];
+    bool webrtc_ice_tcp;
+    char webrtc_turn_servers[1024];
     /* [conferences] */
     bool allow_adhoc;
     int64_t empty_timeout_s;

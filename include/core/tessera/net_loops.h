@@ -3,13 +3,15 @@
  * jitter buffering and decoding run there (DESIGN.md §3).
  *
  * Home thread: the pool is created and freed on the API loop; the loops run on
- * their own threads. tsr_loop_run_sync() lets the API loop run a short job on a
- * loop and wait for its result (used where an HTTP reply needs it, e.g. the SDP
- * answer); jobs must be quick (milliseconds). */
+ * their own threads. Work reaches a loop with tsr_loop_post() and its result comes
+ * back the same way (posted to the API loop's context): nothing waits for a loop.
+ * The API loop never waits for another thread at all (DESIGN.md §3); the guard
+ * below makes a wait that creeps onto it visible. */
 #ifndef TESSERA_NET_LOOPS_H
 #define TESSERA_NET_LOOPS_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tsr_net_loops;
@@ -22,21 +24,30 @@ int tsr_net_loops_new(struct tsr_net_loops **out, size_t n);
  * threads, free. Accepts NULL; NULLs *p. Thread: not one of the loops. */
 void tsr_net_loops_free(struct tsr_net_loops **p);
 
-/* Purpose: the context of the next loop, round robin (borrowed; valid until the
- * pool is freed). Thread: any. */
+/* Purpose: the context of the next loop, round robin from loop 0 (borrowed; valid
+ * until the pool is freed). Thread: any. */
 GMainContext *tsr_net_loops_pick(struct tsr_net_loops *loops);
 size_t tsr_net_loops_count(const struct tsr_net_loops *loops);
-
-/* A job run on a loop; returns an int handed back to the caller. */
-typedef int (*tsr_loop_job_fn)(void *data);
-
-/* Purpose: run `fn(data)` on `ctx`'s thread and wait for it; when called on that
- * thread already, run it directly. Returns fn's result. Thread: any but must not be
- * called while holding a lock that fn takes. */
-int tsr_loop_run_sync(GMainContext *ctx, tsr_loop_job_fn fn, void *data);
+/* Purpose: the context of loop `i` (< count; borrowed). Thread: any. */
+GMainContext *tsr_net_loops_context(const struct tsr_net_loops *loops, size_t i);
 
 /* Purpose: run `fn(data)` later on `ctx`'s thread; `destroy(data)` runs after it
  * (or instead of it when the loop is gone). Thread: any. */
 void tsr_loop_post(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify destroy);
+
+/* Purpose: mark the calling thread as the API loop while it serves requests
+ * (the server around its main loop; tests that play the API loop). Thread: the API
+ * loop. tsr_api_loop_leave() ends the mark (shutdown may then wait for threads). */
+void tsr_api_loop_enter(void);
+void tsr_api_loop_leave(void);
+/* Purpose: whether the calling thread is the API loop serving requests. Thread: any. */
+bool tsr_api_loop_is_current(void);
+
+/* Purpose: say that the caller is about to wait for another thread (a join, a
+ * condition wait, a synchronous lookup). On the API loop that is a bug: it is
+ * logged as an error naming `what`, and debug builds (no NDEBUG, the sanitizer
+ * build of `make test`) abort so the test that reached it fails. Cost: one
+ * thread-local read. Thread: any. */
+void tsr_loop_assert_may_wait(const char *what);
 
 #endif

@@ -21,10 +21,19 @@
  * Kernels (scale a plane, fill, NV12 split/merge) sit behind one function table: a
  * plain C reference and a fast path (libyuv, chosen by measurement, see README).
  *
+ * Backends: the CPU (those kernels), or Vulkan (compute shaders in shaders/, one
+ * dispatch per changed tile; the canvas is read back into the same AVFrame, so the
+ * encoders see no difference). The Vulkan canvas equals the reference kernels'
+ * within ±2 per sample; it ignores shared tiles (the GPU scales every tile). If the
+ * device is lost or a dispatch fails, that frame and every later one are drawn on
+ * the CPU: the conference never misses a frame (logged once, counted in
+ * tessera_compositor_fallbacks_total).
+ *
  * Thread: none of its own; the caller serializes calls (the conference mixer). */
 #ifndef TESSERA_COMPOSITOR_H
 #define TESSERA_COMPOSITOR_H
 
+#include <jansson.h>
 #include <libavutil/frame.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,11 +54,19 @@ enum tsr_compositor_kernels {
     TSR_COMPOSITOR_KERNELS_REFERENCE, /* plain C; what the tests compare against */
 };
 
+/* The `[media] compositor` setting. */
+enum tsr_compositor_backend {
+    TSR_COMPOSITOR_BACKEND_CPU = 0,
+    TSR_COMPOSITOR_BACKEND_AUTO,   /* Vulkan on an integrated or discrete GPU, else the CPU */
+    TSR_COMPOSITOR_BACKEND_VULKAN, /* Vulkan on any device, CPU implementations included */
+};
+
 struct tsr_compositor_params {
     int width, height; /* even, >= 2 */
     enum tsr_compositor_format format;
     uint32_t background_rgb; /* 0xRRGGBB */
-    enum tsr_compositor_kernels kernels;
+    enum tsr_compositor_kernels kernels; /* the CPU's (also after a GPU fallback) */
+    enum tsr_compositor_backend backend; /* no usable device: the CPU */
 };
 
 /* One per tile, in the same order as the tiles. */
@@ -71,6 +88,8 @@ struct tsr_compositor_stats {
     uint64_t full_redraws;       /* layout changes */
     uint64_t canvas_copies;      /* canvas still referenced by a consumer: copied first */
     uint64_t unsupported_frames; /* frames in a pixel format we do not take (tile left as is) */
+    uint64_t gpu_renders;        /* renders drawn by the GPU */
+    uint64_t gpu_fallbacks;      /* the GPU failed mid-stream (0 or 1) */
 };
 
 /* Purpose: create a compositor; the canvas starts filled with the background.
@@ -120,5 +139,36 @@ uint32_t tsr_compositor_placeholder_rgb(uint32_t participant_id);
 void tsr_compositor_rgb_to_yuv(uint32_t rgb, uint8_t *y, uint8_t *u, uint8_t *v);
 
 void tsr_compositor_get_stats(const struct tsr_compositor *comp, struct tsr_compositor_stats *out);
+
+/* Purpose: the backend drawing now: TSR_COMPOSITOR_BACKEND_CPU or _VULKAN. */
+enum tsr_compositor_backend tsr_compositor_backend_in_use(const struct tsr_compositor *comp);
+
+/* Purpose: parse "auto", "cpu" or "vulkan". Returns 0 or -EINVAL (*out untouched). */
+int tsr_compositor_backend_parse(const char *name, enum tsr_compositor_backend *out);
+
+/* Purpose: "auto", "cpu" or "vulkan". Static string. */
+const char *tsr_compositor_backend_name(enum tsr_compositor_backend b);
+
+/* What `--probe` says about composition. */
+struct tsr_compositor_probe {
+    enum tsr_compositor_backend setting; /* asked for */
+    enum tsr_compositor_backend chosen;  /* what compositors will use: CPU or VULKAN */
+    bool loader;                         /* the Vulkan loader (libvulkan.so.1) opened */
+    char device[256];                    /* the best Vulkan device; "" if none */
+    char device_type[16];                /* "discrete", "integrated", "virtual", "cpu", "other" */
+    char reason[640];                    /* why `chosen` */
+};
+
+/* Purpose: find out what `setting` gives on this machine; with a usable device this
+ * builds the compose pipeline on it (tens of ms), so it proves the GPU path works.
+ * Thread: any (blocks). */
+void tsr_compositor_probe_run(enum tsr_compositor_backend setting, struct tsr_compositor_probe *out);
+
+/* Purpose: the probe as text lines ("compositor: …", "vulkan: …"); caller g_free()s. */
+char *tsr_compositor_probe_to_text(const struct tsr_compositor_probe *p);
+
+/* Purpose: the probe as JSON {setting, chosen, vulkan_loader, device, device_type,
+ * reason} (new reference; caller json_decref()s). */
+json_t *tsr_compositor_probe_to_json(const struct tsr_compositor_probe *p);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <tessera/audio_buffer.h>
 #include <tessera/audio_mixer.h>
+#include <tessera/compositor.h>
 #include <tessera/media_peer.h>
 #include <tessera/output.h>
 #include <tessera/video_encoder.h>
@@ -47,6 +48,8 @@ struct tsr_conf_mixer_params {
     int64_t video_bitrate_bps;
     enum tsr_encoder_backend backend;
     const char *vaapi_device;
+    /* Where views are composed ([media] compositor); 0 is the CPU. */
+    enum tsr_compositor_backend compositor;
     int64_t keyframe_min_interval_ms;
     struct tsr_audio_mixer_params audio;
     struct tsr_audio_variant audio_variant;

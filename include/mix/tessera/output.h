@@ -80,7 +80,8 @@ enum tsr_video_codec tsr_output_video_codec(const struct tsr_output *o);
 void tsr_output_stop(struct tsr_output *o);
 
 /* Purpose: stop (as above, interrupting any network wait) and wait for the writer
- * thread to end. Idempotent; not on the writer thread. */
+ * thread to end. Idempotent; neither on the writer thread nor on the API loop (it
+ * waits: tsr_loop_assert_may_wait). The last unref closes too. */
 void tsr_output_close(struct tsr_output *o);
 
 /* Purpose: true once the output reached a final state (the feeders drop it). */

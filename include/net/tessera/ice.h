@@ -29,8 +29,17 @@ struct tsr_ice_config {
     uint16_t port_max;
     const char
         *public_address;      /* 1:1 NAT: host candidates advertise this address; NULL/"" = none */
-    const char *stun_server;  /* "host:port"; NULL/"" = ICE-lite */
+    const char *stun_server;  /* "IP:port" (a name is refused: resolve it first, without
+                               * blocking a loop); NULL/"" = ICE-lite */
     const char *bind_address; /* gather on this address only (tests: "127.0.0.1"); NULL = all */
+    /* Addresses to gather on, "ip[,ip…]" (IP literals; wins over bind_address);
+     * NULL/"" = every interface, plus loopback when include_loopback is set. */
+    const char *media_addresses;
+    bool include_loopback;
+    /* Also gather passive ICE-TCP host candidates (RFC 6544) in the same port
+     * range, for peers whose UDP is blocked; active and simultaneous-open TCP
+     * candidates are never advertised (a lite server does not connect out). */
+    bool ice_tcp;
     bool controlling;         /* full-ICE client side (loopback test); forces full ICE */
     bool full_ice;            /* full ICE without STUN (the loopback client) */
     uint32_t consent_timeout_ms; /* silence after which DISCONNECTED is reported; 0 = 5000 */
@@ -53,7 +62,7 @@ struct tsr_ice_callbacks {
 /* Purpose: create the agent, its stream, and gather local candidates (host
  * candidates are ready when this returns; srflx ones follow via on_candidate).
  * Ownership: ctx is referenced; cfg strings are copied; cb/user borrowed until free.
- * Returns 0, TSR_ERR_CONFIG (bad stun_server or address), TSR_ERR_IO (no
+ * Returns 0, TSR_ERR_CONFIG (bad stun_server, address or media_addresses), TSR_ERR_IO (no
  * candidate could be gathered, e.g. the port range is exhausted), -ENOMEM. */
 int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_config *cfg,
                 const struct tsr_ice_callbacks *cb, void *user);
@@ -69,9 +78,14 @@ const char *tsr_ice_local_ufrag(const struct tsr_ice *ice);
 const char *tsr_ice_local_pwd(const struct tsr_ice *ice);
 
 /* Purpose: the local candidates gathered so far as "candidate:…" values with the
- * public address applied. Ownership: *out is a new NULL-terminated strv
+ * public address applied: UDP ones, and passive TCP ones with "tcptype passive". Ownership: *out is a new NULL-terminated strv
  * (g_strfreev). Returns 0 or -ENOMEM; *n_out gets the count. */
 int tsr_ice_local_candidates(const struct tsr_ice *ice, char ***out, size_t *n_out);
+
+/* Purpose: check a media_addresses value ("ip[,ip…]", blanks allowed around
+ * commas; "" is valid). Returns 0 or TSR_ERR_CONFIG, with the first bad entry in
+ * *bad (g_free) when bad is not NULL. Thread: any. */
+int tsr_ice_check_media_addresses(const char *list, char **bad);
 
 /* Purpose: set the peer's credentials (from the offer) and start checks.
  * Returns 0, TSR_ERR_INVALID (bad ufrag/pwd), TSR_ERR_STATE (closed). */

@@ -1,11 +1,15 @@
-/* WebRTC offer → answer for current Chrome and Firefox offers. Pure.
+/* WebRTC offer → answer (JSEP, RFC 8829; BUNDLE, RFC 8843). Pure.
  *
  * Tessera answers every offer as an ICE-lite (by default), DTLS-server (when the
  * offerer is actpass), BUNDLE + rtcp-mux endpoint with one audio (Opus 48000/2,
  * in-band FEC) and one video (VP8 or H.264 constrained baseline,
- * packetization-mode 1) m-line, both sendrecv. Every other m-line (a data
- * channel, a second audio or video) is answered with port 0 and kept in place.
- * The result tells the server, per m-line, what was chosen. */
+ * packetization-mode 1) m-line. Offered sections with port 0 and a=bundle-only
+ * (max-bundle: webrtcbin, JSEP) are accepted into the group. Every other m-line
+ * (a data channel, a second audio or video, a codec we lack, a section the
+ * offerer disabled) is answered rejected in place: port 0, its mid, the
+ * transport attributes and nothing else, outside the group. ICE credentials and
+ * the fingerprint are in every section and at session level. The result tells
+ * the server, per m-line, what was chosen. */
 #ifndef TESSERA_SDP_NEGOTIATE_H
 #define TESSERA_SDP_NEGOTIATE_H
 

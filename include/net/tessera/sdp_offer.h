@@ -9,7 +9,10 @@
  * kind that needs it, cloned from the accepted line of that kind (same payload
  * type, feedback and header extensions, same ICE/DTLS parameters and candidates,
  * bundled) with our new SSRC and msid. The client's answer then tells which
- * payload type and MID extension id to send with. */
+ * payload type and MID extension id to send with. Answers and re-offers from any
+ * JSEP/RFC 8843 stack are read alike: a section at port 0 with a=bundle-only is
+ * live (bundled), transport attributes may sit at session level, and the
+ * answerer may list the formats in its own order. */
 #ifndef TESSERA_SDP_OFFER_H
 #define TESSERA_SDP_OFFER_H
 

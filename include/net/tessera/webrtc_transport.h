@@ -45,8 +45,11 @@ struct tsr_webrtc_config {
     uint16_t port_min; /* 0/0 = any */
     uint16_t port_max;
     const char *public_address;  /* NULL/"" = none */
-    const char *stun_server;     /* NULL/"" = ICE-lite */
+    const char *stun_server;     /* "IP:port" (see tessera/ice.h); NULL/"" = ICE-lite */
     const char *bind_address;    /* NULL = every interface */
+    const char *media_addresses; /* "ip[,ip…]" to gather on; NULL/"" = automatic */
+    bool include_loopback;       /* automatic: add loopback (server listens there) */
+    bool ice_tcp;                /* passive ICE-TCP candidates too (RFC 6544) */
     struct tsr_dtls_cert *cert;  /* borrowed; the transport takes a reference */
     const char *srtp_profiles;   /* NULL = GCM then AES_CM_80 */
     uint32_t consent_timeout_ms; /* 0 = 5000 */
@@ -78,9 +81,13 @@ struct tsr_webrtc_remote {
     size_t n_candidates;
 };
 
-/* Purpose: fill *out from the [webrtc] section of cfg. The strings point into cfg
- * (keep cfg alive); cert is left NULL (see tsr_webrtc_cert_from_config). */
-void tsr_webrtc_config_from(struct tsr_webrtc_config *out, const struct tsr_config *cfg);
+/* Purpose: fill *out from the [webrtc] section of cfg (and [server] listen: a
+ * server listening on loopback also gathers there). The strings point into cfg
+ * (keep cfg alive); cert is left NULL (see tsr_webrtc_cert_from_config);
+ * stun_server is the configured text, which may be a name to resolve first.
+ * Returns 0 or TSR_ERR_CONFIG (media_addresses holds something that is not an IP
+ * address; logged). */
+int tsr_webrtc_config_from(struct tsr_webrtc_config *out, const struct tsr_config *cfg);
 
 /* Purpose: the DTLS certificate the config names, or a fresh self-signed one when
  * certificate/private_key are empty. Returns 0, TSR_ERR_CONFIG (only one of the two

@@ -51,7 +51,7 @@ struct tsr_media_peer_params {
  * negotiate, start ICE. On success *answer is the SDP answer (g_free).
  * Returns 0; TSR_ERR_INVALID (bad SDP, *reason says why), TSR_ERR_UNSUPPORTED (no
  * common codec, *reason says why), or the transport's error codes.
- * Thread: the net loop of params->ctx (use tsr_loop_run_sync from elsewhere). */
+ * Thread: the net loop of params->ctx (post to it from elsewhere; never wait for it). */
 int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
                        const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX]);
 
@@ -96,7 +96,7 @@ void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown);
  * tsr_media_peer_apply_send_answer(). Returns 0 and *offer (g_free);
  * TSR_ERR_NOT_FOUND (nothing to add); TSR_ERR_AGAIN (the transport is not
  * connected yet); TSR_ERR_STATE (an offer is outstanding, or the peer is closed).
- * Thread: any (waits for the net loop). */
+ * Thread: the peer's net loop. */
 int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
                                      char reason[TSR_SDP_REASON_MAX]);
 
@@ -104,7 +104,7 @@ int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
  * and the mix go out on the added m-lines (their mid, payload type and new SSRCs)
  * while the original lines keep receiving. On failure the offer is dropped and
  * sending goes on as before. Returns 0, TSR_ERR_STATE (no offer outstanding),
- * TSR_ERR_INVALID (*reason says why). Thread: any (waits for the net loop). */
+ * TSR_ERR_INVALID (*reason says why). Thread: the peer's net loop. */
 int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
                                      char reason[TSR_SDP_REASON_MAX]);
 
@@ -122,12 +122,12 @@ int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p);
  * tsr_sdp_answer_reoffer(). Nothing in the media changes. Returns 0 and *answer
  * (g_free); TSR_ERR_UNSUPPORTED (an ICE restart or changed m-lines: *reason says
  * which); TSR_ERR_INVALID (bad SDP); TSR_ERR_STATE (a server offer is outstanding,
- * or closed). Thread: any (waits for the net loop). */
+ * or closed). Thread: the peer's net loop. */
 int tsr_media_peer_answer_reoffer(struct tsr_media_peer *p, const char *offer, char **answer,
                                   char reason[TSR_SDP_REASON_MAX]);
 
 /* Purpose: a trickled remote candidate ("candidate:…"; "" = end of candidates).
- * Returns 0 or TSR_ERR_INVALID. Thread: any (waits for the net loop). */
+ * Returns 0, TSR_ERR_INVALID, TSR_ERR_STATE (closed). Thread: the peer's net loop. */
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate);
 
 /* Purpose: answer a new offer from the browser on the existing transport
@@ -139,7 +139,7 @@ int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate
  * TSR_ERR_UNSUPPORTED and the peer carries on as before.
  * Returns 0 and *answer (g_free); TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED,
  * TSR_ERR_STATE (closed), with *reason set on failure.
- * Thread: the peer's net loop (use tsr_loop_run_sync from elsewhere). */
+ * Thread: the peer's net loop (post to it from elsewhere; never wait for it). */
 int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char **answer,
                                char reason[TSR_SDP_REASON_MAX]);
 /* Purpose: the net loop the peer lives on (borrowed). Thread: any. */

@@ -89,31 +89,33 @@ function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 }
   return file;
 }
 
-/* A mono 16-bit WAV of `freq` Hz beeps (0.6 s on, 0.4 s off) for Chromium's fake
- * microphone (--use-file-for-fake-audio-capture loops it). Beeps rather than a steady
- * tone: the client's noise suppression learns a steady tone as noise and removes it. */
-function makeToneWav(file, freq, { seconds = 2, rate = 48000, amplitude = 0.4 } = {}) {
-  const n = seconds * rate;
+/* A 16-bit mono 48 kHz WAV of a sine at `hz`, `seconds` long: a fake microphone
+ * (--use-file-for-fake-audio-capture loops it) whose tone a listener can find in
+ * the mix. beeps: 0.6 s on, 0.4 s off, for a client whose noise suppression would
+ * learn a steady tone as noise and remove it. */
+function makeToneWav(file, hz, { seconds = 2, amplitude = 0.5, beeps = false } = {}) {
+  const rate = 48000;
+  const n = rate * seconds;
   const data = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) {
-    const on = (i % rate) < 0.6 * rate;
-    const v = on ? Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)) : 0;
+    const on = !beeps || (i % rate) < 0.6 * rate;
+    const v = on ? Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)) : 0;
     data.writeInt16LE(v, i * 2);
   }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  fs.writeFileSync(file, Buffer.concat([h, data]));
+  const hdr = Buffer.alloc(44);
+  hdr.write('RIFF', 0, 'ascii');
+  hdr.writeUInt32LE(36 + data.length, 4);
+  hdr.write('WAVEfmt ', 8, 'ascii');
+  hdr.writeUInt32LE(16, 16);
+  hdr.writeUInt16LE(1, 20); // PCM
+  hdr.writeUInt16LE(1, 22); // mono
+  hdr.writeUInt32LE(rate, 24);
+  hdr.writeUInt32LE(rate * 2, 28);
+  hdr.writeUInt16LE(2, 32);
+  hdr.writeUInt16LE(16, 34);
+  hdr.write('data', 36, 'ascii');
+  hdr.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([hdr, data]));
   return file;
 }
 
@@ -169,10 +171,11 @@ async function startServer(opts = {}) {
   fs.writeFileSync(path.join(dir, 'tessera.conf'), conf);
   const logFile = path.join(dir, 'tessera.log');
   let log = fs.openSync(logFile, 'w');
-  // Full stacks for LeakSanitizer: with the default fast unwinder, stacks stop in
-  // glib (no frame pointers) and tests/lsan.supp's library entries cannot match.
-  const asan = [process.env.ASAN_OPTIONS, 'fast_unwind_on_malloc=0'].filter(Boolean).join(':');
-  const env = { ...process.env, ASAN_OPTIONS: asan };
+  // ASan's default fast unwinder: the slow one (fast_unwind_on_malloc=0) walks
+  // DWARF on every malloc and free, which made the server so slow that a third
+  // browser's ICE checks waited 15 s in the socket buffer. No library leak needs
+  // a full stack to be suppressed any more (tests/lsan.supp).
+  const env = { ...process.env };
   const child = spawn(bin, ['--config', path.join(dir, 'tessera.conf')], { stdio: ['ignore', log, log], env });
   let exited = null;
   let killed = false;
@@ -224,16 +227,17 @@ async function startServer(opts = {}) {
 
 /* ---------- browser ---------- */
 
-/* One headless chromium with its own fresh profile and fake camera `y4m`. */
-async function launchBrowser(y4m, { wav } = {}) {
+/* One headless chromium with its own fresh profile and fake camera `y4m`.
+ * opts: {wav: fake microphone file (looped), args: more flags, executablePath}. */
+async function launchBrowser(y4m, opts = {}) {
   if (!fs.existsSync(chromiumPath)) skip(`${chromiumPath} not found (install Debian's chromium)`);
   const { chromium } = loadPlaywright();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-chromium-'));
-  const args = [...CHROMIUM_FLAGS];
+  const args = [...CHROMIUM_FLAGS, ...(opts.args || [])];
   if (y4m) args.push(`--use-file-for-fake-video-capture=${y4m}`);
-  if (wav) args.push(`--use-file-for-fake-audio-capture=${wav}`);
+  if (opts.wav) args.push(`--use-file-for-fake-audio-capture=${opts.wav}`);
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
+    executablePath: opts.executablePath || chromiumPath,
     headless: true,
     args,
     viewport: { width: 1280, height: 800 },
