@@ -23,6 +23,7 @@
 #define OPUS_MAX 1500
 #define PCM_SAMPLES 960
 #define TICK_US 20000
+#define MAX_FILL_TICKS 50 /* 1 s: the longest hole in a push's audio filled with silence */
 #define H264_HEADERS_MAX 1024
 /* A push asks for a keyframe at least this often: a viewer joining the stream (or a
  * service's ingest) starts at one; 2 s is what streaming services ask for. */
@@ -61,6 +62,7 @@ struct tsr_output {
     struct tsr_aac_encoder *aac;
     int64_t origin_us;     /* media-clock time of the output's zero; INT64_MIN: not started */
     int64_t aac_origin_us; /* media-clock time of the AAC encoder's first sample */
+    int64_t aac_next_us;   /* media-clock time of the tick the AAC encoder expects next */
     int64_t last_key_us;   /* media-clock time of the last keyframe written */
     bool need_key;
     enum tsr_output_state state;
@@ -170,14 +172,12 @@ static int write_video(struct tsr_output *o, struct item *it)
     return tsr_muxer_write(o->mux, TSR_MUXER_VIDEO, it->pkt, it->t_us - o->origin_us, 0);
 }
 
-/* A push's audio: the mix's PCM through AAC, stamped from the first sample it got. */
-static int write_aac(struct tsr_output *o, struct item *it)
+/* One tick of PCM through AAC into the push; the encoder is drained after each,
+ * as it takes only a few frames ahead. AAC is stamped by its sample count from
+ * the first sample it got. */
+static int aac_encode(struct tsr_output *o, const int16_t *pcm)
 {
-    if (!it->has_pcm)
-        return 0;
-    if (o->aac_origin_us == INT64_MIN)
-        o->aac_origin_us = it->t_us;
-    int rc = tsr_aac_encoder_push(o->aac, it->pcm, PCM_SAMPLES);
+    int rc = tsr_aac_encoder_push(o->aac, pcm, PCM_SAMPLES);
     AVPacket *pkt = av_packet_alloc();
     int64_t pts = 0;
     while (rc == 0 && pkt && (rc = tsr_aac_encoder_pull(o->aac, pkt, &pts)) == 0) {
@@ -186,6 +186,28 @@ static int write_aac(struct tsr_output *o, struct item *it)
     }
     av_packet_free(&pkt);
     return rc == TSR_ERR_AGAIN ? 0 : rc;
+}
+
+/* A push's audio. Ticks that never came (a mixer that fell behind skips them, a
+ * full queue drops them) are filled with silence up to MAX_FILL_TICKS; a longer
+ * hole moves the encoder's origin instead. Either way the sample count stays on
+ * the media clock, beside the pictures: without this a loaded mixer left the
+ * stream's audio seconds behind its video. */
+static int write_aac(struct tsr_output *o, struct item *it)
+{
+    static const int16_t silence[PCM_SAMPLES];
+    if (!it->has_pcm)
+        return 0;
+    if (o->aac_origin_us == INT64_MIN)
+        o->aac_origin_us = o->aac_next_us = it->t_us;
+    int64_t missing = (it->t_us - o->aac_next_us + TICK_US / 2) / TICK_US;
+    if (missing > MAX_FILL_TICKS)
+        o->aac_origin_us += (missing - MAX_FILL_TICKS) * TICK_US;
+    o->aac_next_us = MAX(o->aac_next_us, it->t_us) + TICK_US;
+    int rc = 0;
+    for (int64_t i = 0; rc == 0 && i < MIN(missing, MAX_FILL_TICKS); i++)
+        rc = aac_encode(o, silence);
+    return rc ? rc : aac_encode(o, it->pcm);
 }
 
 static int write_audio(struct tsr_output *o, struct item *it)
@@ -270,15 +292,23 @@ static int reconnect(struct tsr_output *o, int err)
     }
 }
 
-/* Writes items until stopped (0) or a fault that ends the output (its error). */
+/* Writes items until stopped (0) or a fault that ends the output (its error). A
+ * stop queues a wake-up behind everything fed before it and refuses what comes
+ * after, so the file or push gets every picture and tick up to the stop. */
 static int write_loop(struct tsr_output *o)
 {
-    while (!atomic_load(&o->stop)) {
+    for (;;) {
         struct item *it = pop(o, 200000);
-        if (!it)
+        if (!it) {
+            if (atomic_load(&o->stop)) /* no wake-up (out of memory): nothing is behind */
+                return 0;
             continue;
+        }
+        bool wake = it->type == ITEM_WAKE;
         int rc = write_item(o, it);
         item_free(it);
+        if (wake && atomic_load(&o->stop))
+            return 0;
         if (rc == 0)
             continue;
         if (o->params.kind != TSR_OUTPUT_STREAM)
@@ -287,7 +317,6 @@ static int write_loop(struct tsr_output *o)
         if (rc)
             return rc == AVERROR_EXIT && atomic_load(&o->stop) ? 0 : rc;
     }
-    return 0;
 }
 
 static void fail(struct tsr_output *o, int err, const char *doing)

@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <libavformat/avformat.h>
+#include <math.h>
 #include <string.h>
 
 #include "video_testutil.h"
@@ -248,6 +249,72 @@ static void test_output_states(void)
     frames_free(&fr);
 }
 
+/* What a push writes, into a file instead of a socket: FLV with the first picture a
+ * keyframe carrying H.264's parameter sets, every picture, and AAC from the PCM of
+ * the mix, whose 300 ms without ticks (a mixer that fell behind) is filled so that
+ * the audio still ends with the pictures. Pushes stay under the output's queue
+ * limit, so nothing is dropped; the stop comes after all of them. */
+static void test_flv_push(void)
+{
+    struct frames fr = {.n = 0};
+    encode_frames(&fr, 25);
+    char *dir = g_dir_make_tmp("push-test-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "push.flv", NULL);
+    struct states s = {.n = 0};
+    struct tsr_output *o = output_to(path, TSR_OUTPUT_STREAM, &s);
+    static const uint8_t opus_silence[] = {0xf8, 0xff, 0xfe};
+    int16_t pcm[960];
+    for (size_t i = 0; i < fr.n; i++) {
+        tsr_output_push_video(o, fr.pkts[i], (int64_t)i * 40000);
+        for (int k = 0; k < 2; k++) {
+            if (i * 2 + k >= 20 && i * 2 + k < 35)
+                continue; /* the hole */
+            for (int n = 0; n < 960; n++)
+                pcm[n] = (int16_t)(8000 * sin(2 * G_PI * 1000 * ((i * 2 + k) * 960 + n) / 48000));
+            tsr_output_push_audio(o, opus_silence, sizeof opus_silence, pcm, 960,
+                                  ((int64_t)i * 2 + k) * 20000);
+        }
+    }
+    tsr_output_stop(o);
+    wait_final(&s);
+    g_assert_cmpint(s.seen[s.n - 1], ==, TSR_OUTPUT_STOPPED);
+    tsr_output_close(o);
+    tsr_output_unref(&o);
+
+    AVFormatContext *in = NULL;
+    g_assert_cmpint(avformat_open_input(&in, path, NULL, NULL), ==, 0);
+    g_assert_cmpint(avformat_find_stream_info(in, NULL), >=, 0);
+    g_assert_cmpuint(in->nb_streams, ==, 2);
+    g_assert_cmpint(in->streams[0]->codecpar->codec_id, ==, AV_CODEC_ID_H264);
+    g_assert_cmpint(in->streams[0]->codecpar->width, ==, W);
+    g_assert_cmpint(in->streams[1]->codecpar->codec_id, ==, AV_CODEC_ID_AAC);
+    int video = 0, audio = 0, first_key = -1;
+    int64_t audio_end_ms = 0;
+    AVPacket *pkt = av_packet_alloc();
+    while (av_read_frame(in, pkt) == 0) {
+        if (pkt->stream_index == 0 && video++ == 0)
+            first_key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+        if (pkt->stream_index == 1) {
+            audio++;
+            audio_end_ms = av_rescale_q(pkt->pts + pkt->duration, in->streams[1]->time_base,
+                                        (AVRational){1, 1000});
+        }
+        av_packet_unref(pkt);
+    }
+    g_assert_cmpint(video, ==, 25);
+    g_assert_cmpint(first_key, ==, 1);
+    /* 1 s of 1024-sample frames, less what the encoder still holds at the end. */
+    g_assert_cmpint(audio, >=, 40);
+    g_assert_cmpint(audio_end_ms, >=, 900);
+    av_packet_free(&pkt);
+    avformat_close_input(&in);
+    frames_free(&fr);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -255,5 +322,6 @@ int main(int argc, char **argv)
     g_test_add_func("/output/matroska_round_trip", test_matroska_round_trip);
     g_test_add_func("/output/faults_named", test_faults_named);
     g_test_add_func("/output/states", test_output_states);
+    g_test_add_func("/output/flv_push", test_flv_push);
     return g_test_run();
 }
