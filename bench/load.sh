@@ -29,6 +29,7 @@ start_server() {
   stop_server
   {
     printf '[server]\nlisten = 127.0.0.1:%s\n[log]\nlevel = warn\n' "$PORT"
+    printf '[sip]\nenabled = false\n'
     printf '[conferences]\nmax_participants = 1000\n'
     printf '%b' "${1:-}"
   } > "$TMP/tessera.conf"

@@ -1,6 +1,7 @@
 /* HTTP listener: libsoup-3.0 server on the API loop, built-in /healthz and
  * /metrics, JSON errors, and body/CORS helpers shared by the API fronts. */
 #include <tessera/http.h>
+#include "http_conns.h"
 #include "http_listener.h"
 #include <tessera/err.h>
 #include <tessera/front.h>
@@ -15,6 +16,7 @@
 struct tsr_http {
     SoupServer *server;
     struct tsr_http_listener *listener;
+    struct tsr_http_limits limits; /* defaults filled in; trusted_proxies owned */
     uint16_t port;
 };
 
@@ -147,17 +149,99 @@ static void handle_not_found(SoupServer *server, SoupServerMessage *msg, const c
     tsr_http_reply_error(msg, 404, "not_found", "no resource at %s", path);
 }
 
+/* A body over the limit is refused as soon as that is known: from Content-Length
+ * when the headers arrive, else (chunked) when the chunks read so far pass it.
+ * libsoup would read the whole body into memory before any handler ran. */
+static void refuse_body(SoupServerMessage *msg, struct tsr_http *http)
+{
+    soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+    if (g_object_get_data(G_OBJECT(msg), "tsr-refused"))
+        return;
+    g_object_set_data(G_OBJECT(msg), "tsr-refused", msg);
+    /* no handler runs for it; what is still sent is read and dropped until the
+     * client, having its answer, closes (closing first would reset the answer) */
+    soup_server_message_set_status(msg, 413, NULL);
+    GSocket *sock = tsr_http_message_socket(msg);
+    if (!sock)
+        return;
+    char text[96];
+    g_snprintf(text, sizeof text, "request body over the limit of %zu bytes",
+               http->limits.max_body_bytes);
+    tsr_http_conns_refuse(sock, 413, "body_too_large", text, false);
+}
+
+static void on_got_headers(SoupServerMessage *msg, gpointer user)
+{
+    struct tsr_http *http = user;
+    SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+    if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
+        soup_message_headers_get_content_length(h) > (goffset)http->limits.max_body_bytes)
+        refuse_body(msg, http);
+}
+
+static void on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer user)
+{
+    struct tsr_http *http = user;
+    gsize seen = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), "tsr-body-bytes"));
+    seen += g_bytes_get_size(chunk);
+    g_object_set_data(G_OBJECT(msg), "tsr-body-bytes", GSIZE_TO_POINTER(seen));
+    if (seen > http->limits.max_body_bytes)
+        refuse_body(msg, http);
+}
+
 /* Every response closes its connection. libsoup 3.2 (Debian 12) never closes a
  * keep-alive connection after the client has closed its end: each one would stay
  * in CLOSE_WAIT and leak a descriptor (fixed upstream in 3.3.0). A new TCP
  * connection per API call costs little; event streams are long-lived anyway. */
-static void count_request(SoupServer *server, SoupServerMessage *msg, gpointer user)
+static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user)
 {
-    (void)server, (void)user;
+    (void)server;
+    struct tsr_http *http = user;
+    g_object_set_data(G_OBJECT(msg), "tsr-http", http);
+    g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), http);
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), http);
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
                                  "close");
-    tsr_counter_inc(tsr_metrics_counter("tessera_http_requests_total", NULL,
-                                        "HTTP requests received."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_http_requests_total", NULL, "HTTP requests received."));
+}
+
+char *tsr_http_client_address(SoupServerMessage *msg)
+{
+    GSocketAddress *peer = soup_server_message_get_remote_address(msg);
+    if (!peer || !G_IS_INET_SOCKET_ADDRESS(peer))
+        return NULL;
+    GInetAddress *ip = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(peer));
+    struct tsr_http *http = g_object_get_data(G_OBJECT(msg), "tsr-http");
+    const char *fwd = soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
+                                                    "X-Forwarded-For");
+    if (http && fwd && tsr_http_address_listed(http->limits.trusted_proxies, ip)) {
+        /* the proxy appends the address it saw last: earlier ones are the client's word */
+        const char *last = strrchr(fwd, ',');
+        char *cand = g_strstrip(g_strdup(last ? last + 1 : fwd));
+        GInetAddress *parsed = g_inet_address_new_from_string(cand);
+        if (parsed) {
+            g_object_unref(parsed);
+            return cand;
+        }
+        g_free(cand);
+    }
+    return g_inet_address_to_string(ip);
+}
+
+static void limits_fill(struct tsr_http_limits *out, const struct tsr_http_limits *in)
+{
+    out->max_connections =
+        in->max_connections > 0 ? in->max_connections : TSR_HTTP_DEFAULT_MAX_CONNECTIONS;
+    out->max_connections_per_address = in->max_connections_per_address > 0
+                                           ? in->max_connections_per_address
+                                           : TSR_HTTP_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    out->idle_timeout_s =
+        in->idle_timeout_s > 0 ? in->idle_timeout_s : TSR_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+    out->max_body_bytes =
+        in->max_body_bytes > 0 ? in->max_body_bytes : TSR_HTTP_DEFAULT_MAX_BODY_BYTES;
+    out->trusted_proxies =
+        g_strdup(in->trusted_proxies ? in->trusted_proxies : TSR_HTTP_DEFAULT_TRUSTED_PROXIES);
 }
 
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port)
@@ -180,12 +264,14 @@ int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
     GSocketAddress *sa = g_inet_socket_address_new(addr, port);
     g_object_unref(addr);
     struct tsr_http *http = g_new0(struct tsr_http, 1);
+    limits_fill(&http->limits, &opts->limits);
     http->server = soup_server_new("server-header", "tessera/" TSR_VERSION, NULL);
     soup_server_add_handler(http->server, NULL, handle_not_found, NULL, NULL);
     soup_server_add_handler(http->server, "/healthz", handle_healthz, NULL, NULL);
     soup_server_add_handler(http->server, "/metrics", handle_metrics, NULL, NULL);
-    g_signal_connect(http->server, "request-started", G_CALLBACK(count_request), NULL);
-    if (tsr_http_listener_new(&http->listener, http->server, sa, backlog, &err) != 0) {
+    g_signal_connect(http->server, "request-started", G_CALLBACK(on_request_started), http);
+    if (tsr_http_listener_new(&http->listener, http->server, sa, backlog, &http->limits, &err) !=
+        0) {
         TSR_LOG(TSR_LOG_ERROR, "http", "cannot listen on %s:%u: %s", host, port, err->message);
         g_error_free(err);
         g_object_unref(sa);
@@ -209,6 +295,7 @@ void tsr_http_free(struct tsr_http **p)
         soup_server_disconnect(http->server);
         g_object_unref(http->server);
     }
+    g_free((char *)http->limits.trusted_proxies);
     g_free(http);
     *p = NULL;
 }

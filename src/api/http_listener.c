@@ -9,6 +9,7 @@
  * and retries with back-off, the backlog is configurable, and every accepted
  * socket is owned by its connection alone. Home thread: the API loop. */
 #include "http_listener.h"
+#include "http_conns.h"
 #include <tessera/http.h>
 
 #include <tessera/log.h>
@@ -25,6 +26,7 @@
 
 struct tsr_http_listener {
     SoupServer *server; /* borrowed */
+    struct tsr_http_limits limits;
     GSocket *socket;
     GSource *watch; /* readable: accept; NULL while backing off */
     GSource *retry; /* the back-off timeout, NULL when none */
@@ -33,66 +35,6 @@ struct tsr_http_listener {
 };
 
 static void watch_start(struct tsr_http_listener *l);
-
-/* Live accepted connections by "local|remote" address, so that a handler can reach
- * the socket under its message (libsoup has none for connections it did not
- * accept). Shared by every listener in the process; entries go when libsoup
- * drops the connection. */
-static GMutex conns_lock;
-static GHashTable *conns; /* key (owned) -> GSocket (borrowed from its connection) */
-
-static char *conn_key(GSocketAddress *local, GSocketAddress *remote)
-{
-    if (!G_IS_INET_SOCKET_ADDRESS(local) || !G_IS_INET_SOCKET_ADDRESS(remote))
-        return NULL;
-    GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(local), *b = G_INET_SOCKET_ADDRESS(remote);
-    char *la = g_inet_address_to_string(g_inet_socket_address_get_address(a));
-    char *ra = g_inet_address_to_string(g_inet_socket_address_get_address(b));
-    char *key = g_strdup_printf("%s:%u|%s:%u", la, g_inet_socket_address_get_port(a), ra,
-                                g_inet_socket_address_get_port(b));
-    g_free(la);
-    g_free(ra);
-    return key;
-}
-
-static void conn_gone(gpointer key, GObject *where_the_object_was)
-{
-    (void)where_the_object_was;
-    g_mutex_lock(&conns_lock);
-    g_hash_table_remove(conns, key);
-    g_mutex_unlock(&conns_lock);
-}
-
-static void conn_track(GSocketConnection *conn, GSocket *sock, GSocketAddress *local,
-                       GSocketAddress *remote)
-{
-    char *key = conn_key(local, remote);
-    if (!key)
-        return;
-    g_mutex_lock(&conns_lock);
-    if (!conns)
-        conns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_hash_table_replace(conns, key, sock);
-    g_mutex_unlock(&conns_lock);
-    /* the key string lives in the table until conn_gone removes (and frees) it */
-    g_object_weak_ref(G_OBJECT(conn), conn_gone, key);
-}
-
-GSocket *tsr_http_message_socket(SoupServerMessage *msg)
-{
-    GSocket *sock = soup_server_message_get_socket(msg);
-    if (sock)
-        return sock;
-    char *key = conn_key(soup_server_message_get_local_address(msg),
-                         soup_server_message_get_remote_address(msg));
-    if (!key)
-        return NULL;
-    g_mutex_lock(&conns_lock);
-    sock = conns ? g_hash_table_lookup(conns, key) : NULL;
-    g_mutex_unlock(&conns_lock);
-    g_free(key);
-    return sock;
-}
 
 static void count_accept_error(const GError *err)
 {
@@ -138,24 +80,32 @@ static void back_off(struct tsr_http_listener *l, const GError *err)
 
 static void hand_over(struct tsr_http_listener *l, GSocket *sock)
 {
-    g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-    GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
     GSocketAddress *local = g_socket_get_local_address(sock, NULL);
     GSocketAddress *remote = g_socket_get_remote_address(sock, NULL);
-    GError *err = NULL;
+    const char *why = NULL;
     if (!local || !remote) {
         /* The peer reset it before we got here: nothing to serve. */
-        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        g_socket_close(sock, NULL);
+    } else if (!tsr_http_conns_admit(&l->limits, remote, &why)) {
+        TSR_LOG_RL(TSR_LOG_WARN, "http", 5000, "connection refused: %s", why);
+        tsr_http_conns_refuse(sock, 503, why, "the server has too many open connections; try again",
+                              true);
+        g_socket_close(sock, NULL);
     } else {
-        conn_track(conn, sock, local, remote);
+        g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+        /* headers, bodies and replies that make no progress for this long end */
+        g_socket_set_timeout(sock, (guint)l->limits.idle_timeout_s);
+        GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
+        tsr_http_conns_track(conn, sock, local, remote);
+        GError *err = NULL;
         if (!soup_server_accept_iostream(l->server, G_IO_STREAM(conn), local, remote, &err)) {
             TSR_LOG(TSR_LOG_WARN, "http", "libsoup refused a connection: %s", err->message);
             g_error_free(err);
         }
+        g_object_unref(conn);
     }
     g_clear_object(&local);
     g_clear_object(&remote);
-    g_object_unref(conn);
 }
 
 static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer user)
@@ -202,7 +152,7 @@ static void watch_start(struct tsr_http_listener *l)
 }
 
 int tsr_http_listener_new(struct tsr_http_listener **out, SoupServer *server, GSocketAddress *addr,
-                          int backlog, GError **err)
+                          int backlog, const struct tsr_http_limits *limits, GError **err)
 {
     GSocket *sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
                                  G_SOCKET_PROTOCOL_TCP, err);
@@ -216,6 +166,7 @@ int tsr_http_listener_new(struct tsr_http_listener **out, SoupServer *server, GS
     }
     struct tsr_http_listener *l = g_new0(struct tsr_http_listener, 1);
     l->server = server;
+    l->limits = *limits;
     l->socket = sock;
     watch_start(l);
     *out = l;

@@ -96,8 +96,6 @@ static json_t *room_json(const struct tsr_inlive_room *room)
 static void room_free(gpointer data)
 {
     struct tsr_inlive_room *room = data;
-    if (room->defined)
-        tsr_conference_registry_undefine(room->api->reg, room->alias);
     g_hash_table_destroy(room->clients);
     json_decref(room->meta);
     g_free(room->id);
@@ -148,21 +146,13 @@ void tsr_inlive_random_id(char *out, size_t len)
     out[len] = '\0';
 }
 
-/* With ad-hoc conferences off, the room's alias must be defined to be joinable:
- * the registry's own API does it (and forgets it when the room goes). */
-static int define_conference(struct tsr_inlive_api *api, struct tsr_inlive_room *room)
+/* A room is a conference: with ad hoc conferences off, only a conference the
+ * operator defined can be one ([conferences] allow_adhoc = false holds for every
+ * front); with them on, the room's alias is joinable as any ad hoc alias is. */
+static bool room_allowed(struct tsr_inlive_api *api, const char *alias)
 {
-    if (tsr_conference_registry_allow_adhoc(api->reg) ||
-        tsr_conference_registry_knows(api->reg, room->alias))
-        return 0;
-    struct tsr_conference_definition def = {.alias = room->alias};
-    char *err = NULL;
-    int rc = tsr_conference_registry_define(api->reg, &def, &err);
-    if (rc)
-        TSR_LOG(TSR_LOG_WARN, "inlive", "cannot define conference %s: %s", room->alias, err);
-    room->defined = rc == 0;
-    g_free(err);
-    return rc;
+    return tsr_conference_registry_allow_adhoc(api->reg) ||
+           tsr_conference_registry_knows(api->reg, alias);
 }
 
 /* Reads {id?, name?, options?{empty_room_timeout_ns?}}; replies on failure. */
@@ -178,7 +168,8 @@ static bool parse_create(struct tsr_inlive_req *r, const char **id, const char *
     *id = *id ? *id : "";
     *name = *name ? *name : "";
     bad = bad || (**id && !id_ok(*id)) || strlen(*name) > TSR_CONFERENCE_NAME_MAX ||
-          !g_utf8_validate(*name, -1, NULL);
+          !g_utf8_validate(*name, -1, NULL) ||
+          (**name && !tsr_conference_display_name_valid(*name));
     if (bad) {
         tsr_front_req_fail(&r->req, 400, "invalid_request_body",
                            "invalid request body: \"id\" and \"name\" must be strings (id: 1-%d "
@@ -226,14 +217,14 @@ static void handle_create(struct tsr_inlive_req *r)
     }
     if (!room_alias(id, alias) && !tsr_front_req_alias_ok(&r->req, alias))
         return;
-    struct tsr_inlive_room *room = room_new(api, id, name, timeout_s);
-    g_strlcpy(room->alias, alias, sizeof room->alias);
-    if (define_conference(api, room) != 0) {
-        room_free(room);
-        tsr_front_req_fail(&r->req, 500, "define_failed",
-                           "the room's conference cannot be defined");
+    if (!room_allowed(api, alias)) {
+        tsr_front_req_fail(&r->req, 403, "adhoc_disabled",
+                           "ad hoc conferences are off on this server: a room's id must name a "
+                           "conference from its conferences file");
         return;
     }
+    struct tsr_inlive_room *room = room_new(api, id, name, timeout_s);
+    g_strlcpy(room->alias, alias, sizeof room->alias);
     g_hash_table_insert(api->rooms, room->id, room);
     TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s)", room->id, room->alias);
     tsr_inlive_reply(r->req.msg, 201, "room created", room_json(room));

@@ -27,7 +27,6 @@ struct tsr_inlive_room {
     char *id;
     char *name;
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
-    bool defined; /* we defined the alias (ad hoc conferences off) */
     int64_t empty_timeout_s;
     int64_t empty_since_us; /* 0 while it has clients */
     GHashTable *clients;    /* client id → struct tsr_inlive_client* (owned) */

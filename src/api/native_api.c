@@ -165,13 +165,16 @@ static void handle_join(struct tsr_front_req *r, const char *alias)
         return;
     struct tsr_front_session *session =
         tsr_front_session_new(&tsr_native_front_desc, TSR_PARTICIPANT_LEASE);
+    char *from = tsr_http_client_address(r->msg);
     struct tsr_conference_join_request jr = {.alias = alias,
                                              .display_name = jb.display_name,
                                              .pin = jb.pin,
+                                             .client_address = from,
                                              .offer_sdp = jb.sdp,
                                              .holder = tsr_front_session_holder(session)};
     struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
     tsr_conference_join(api_of(r)->reg, &jr, join_done, w, &w->call);
+    g_free(from);
     tsr_native_join_body_fini(&jb);
     tsr_front_session_unref(session); /* the core holds it while p is in */
 }

@@ -191,6 +191,7 @@ static void handle_request_token(struct tsr_front_req *r)
     }
     SoupMessageHeaders *h = soup_server_message_get_request_headers(r->msg);
     const char *pin = soup_message_headers_get_one(h, "pin");
+    char *from = tsr_http_client_address(r->msg);
     struct tsr_front_session *session =
         tsr_front_session_new(&tsr_pexip_front_desc, TSR_PARTICIPANT_LEASE);
     struct tsr_conference_join_request jr = {
@@ -198,6 +199,7 @@ static void handle_request_token(struct tsr_front_req *r)
         .display_name = name,
         /* "none" is how the SDK sends a blank PIN: join without one. */
         .pin = pin && g_ascii_strcasecmp(pin, "none") != 0 ? pin : "",
+        .client_address = from,
         /* the app calls (participants/…/calls) right after: a server at capacity
          * says so now, before the participant is listed */
         .media_expected = true,
@@ -207,6 +209,7 @@ static void handle_request_token(struct tsr_front_req *r)
     char *err = NULL;
     enum tsr_conference_refusal why = TSR_CONFERENCE_REFUSAL_NONE;
     int rc = tsr_conference_join_roster(api_of(r)->reg, &jr, &p, &why, &err);
+    g_free(from);
     tsr_front_session_unref(session); /* the core holds it while p is in */
     if (rc != 0) {
         reply_refusal(r, why, pin != NULL, err);

@@ -54,6 +54,7 @@ struct ws_session {
     char *alias;                   /* NULL: the path is no alias */
     char *display_name;
     char *pin;
+    char *client_address; /* from the upgrade request (PIN attempts count per address) */
     struct tsr_front_session *session; /* ref held; NULL until the offer */
     GSource *timer;                    /* join timeout before the offer */
     GPtrArray *early; /* struct early_candidate*, before the offer and while joining */
@@ -293,6 +294,7 @@ static void on_offer(struct ws_session *s, struct tsr_ws_signalling_message *m)
         .alias = s->alias,
         .display_name = s->display_name ? s->display_name : DEFAULT_DISPLAY_NAME,
         .pin = s->pin,
+        .client_address = s->client_address,
         .offer_sdp = m->sdp,
         .holder = tsr_front_session_holder(session),
     };
@@ -375,6 +377,7 @@ static void session_free(gpointer data)
     g_free(s->alias);
     g_free(s->display_name);
     g_free(s->pin);
+    g_free(s->client_address);
     g_free(s);
 }
 
@@ -440,6 +443,7 @@ static void on_socket(SoupServer *server, SoupServerMessage *msg, const char *pa
     s->early = g_ptr_array_new_with_free_func(early_candidate_free);
     s->candidate_calls = g_ptr_array_new();
     s->alias = path_alias(path);
+    s->client_address = tsr_http_client_address(msg);
     read_query(s, msg);
     /* A frame twice our limit still gets a JSON "too_large"; beyond 4× libsoup
      * drops the connection itself (1009) without buffering more. */

@@ -13,6 +13,7 @@
 #include <tessera/net_loops.h>
 #include <tessera/pexip_api.h>
 #include <tessera/probe.h>
+#include <tessera/sip_front.h>
 #include <tessera/ws_signalling.h>
 
 #include <glib-unix.h>
@@ -54,13 +55,14 @@ static void log_probe(const struct tsr_config *cfg)
 }
 
 /* Every way in, started in this order and stopped in the reverse one (sockets
- * first, so their participants leave while the registry still exists). A new front
- * (SIP) is one more entry. */
+ * first, so their participants leave while the registry still exists). The SIP
+ * front is absent (NULL state) with [sip] enabled = false. */
 static const struct tsr_front_ops *const fronts[] = {
     &tsr_native_front,
     &tsr_inlive_front,
     &tsr_pexip_front,
     &tsr_ws_front,
+    &tsr_sip_front,
 };
 
 /* The media engine and the conference registry wired to it. */
@@ -125,8 +127,15 @@ int tsr_server_run(const struct tsr_config *cfg)
     struct tsr_conference_registry *reg = NULL;
     struct tsr_media_engine *engine = NULL;
     void *state[G_N_ELEMENTS(fronts)] = {0};
-    rc = tsr_http_new_with(&http, host, port,
-                           &(struct tsr_http_options){.listen_backlog = (int)cfg->listen_backlog});
+    struct tsr_http_options hopts = {
+        .listen_backlog = (int)cfg->listen_backlog,
+        .limits = {.max_connections = (int)cfg->max_connections,
+                   .max_connections_per_address = (int)cfg->max_connections_per_address,
+                   .idle_timeout_s = (int)cfg->idle_timeout_s,
+                   .max_body_bytes = (size_t)cfg->max_body_bytes,
+                   .trusted_proxies = cfg->trusted_proxies},
+    };
+    rc = tsr_http_new_with(&http, host, port, &hopts);
     if (rc == 0)
         rc = start_conferences(cfg, &engine, &reg);
     if (rc == 0)

@@ -241,8 +241,8 @@ static int def_check(const struct tsr_conference_registry *reg,
     int64_t max = in->max_participants ? in->max_participants : reg->opts.default_max_participants;
     if (!tsr_conference_alias_valid(alias)) {
         char *where = idx >= 0 ? g_strdup_printf("conference #%ld: ", idx) : g_strdup("");
-        *msg = g_strdup_printf("%salias '%s': " TSR_CONFERENCE_ALIAS_RULE, where,
-                               alias ? alias : "");
+        *msg =
+            g_strdup_printf("%salias '%s': " TSR_CONFERENCE_ALIAS_RULE, where, alias ? alias : "");
         g_free(where);
         return TSR_ERR_CONFIG;
     }
@@ -390,8 +390,8 @@ bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *r
     return reg->opts.allow_adhoc;
 }
 
-const struct tsr_ice_server *tsr_conference_registry_ice_servers(
-    const struct tsr_conference_registry *reg, size_t *n)
+const struct tsr_ice_server *
+tsr_conference_registry_ice_servers(const struct tsr_conference_registry *reg, size_t *n)
 {
     *n = reg->n_ice_servers;
     return reg->ice_servers;
@@ -646,32 +646,57 @@ static int refusal_rc(enum tsr_conference_refusal r)
     }
 }
 
-static bool pin_throttled(struct tsr_conference_registry *reg, const char *alias)
+/* Wrong PINs are counted per conference and client address; past this many
+ * entries the expired ones go when the next one is added. */
+#define PIN_TABLE_PRUNE_AT 4096
+
+static gboolean pin_expired(gpointer key, gpointer value, gpointer user)
 {
-    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
-    if (!f)
-        return false;
-    if (tsr_conference_now_us(reg) - f->window_start_us >=
-        TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC) {
-        g_hash_table_remove(reg->pin_failures, alias);
-        return false;
-    }
-    return f->count >= TSR_CONFERENCE_PIN_TRIES;
+    (void)key;
+    const struct pin_failures *f = value;
+    return tsr_conference_now_us(user) - f->window_start_us >=
+           TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC;
 }
 
-static void pin_failed(struct tsr_conference_registry *reg, const char *alias)
+static char *pin_key(const char *alias, const char *address)
 {
-    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, alias);
+    return g_strdup_printf("%s|%s", alias, address && *address ? address : "-");
+}
+
+static bool pin_throttled(struct tsr_conference_registry *reg, const char *alias,
+                          const char *address)
+{
+    char *key = pin_key(alias, address);
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, key);
+    bool throttled = false;
+    if (f && tsr_conference_now_us(reg) - f->window_start_us >=
+                 TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC)
+        g_hash_table_remove(reg->pin_failures, key);
+    else if (f)
+        throttled = f->count >= TSR_CONFERENCE_PIN_TRIES;
+    g_free(key);
+    return throttled;
+}
+
+static void pin_failed(struct tsr_conference_registry *reg, const char *alias, const char *address)
+{
+    if (g_hash_table_size(reg->pin_failures) >= PIN_TABLE_PRUNE_AT)
+        g_hash_table_foreach_remove(reg->pin_failures, pin_expired, reg);
+    char *key = pin_key(alias, address);
+    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, key);
     if (!f) {
         f = g_new0(struct pin_failures, 1);
         f->window_start_us = tsr_conference_now_us(reg);
-        g_hash_table_insert(reg->pin_failures, g_strdup(alias), f);
+        g_hash_table_insert(reg->pin_failures, key, f);
+    } else {
+        g_free(key);
     }
     if (++f->count == TSR_CONFERENCE_PIN_TRIES)
         TSR_LOG(TSR_LOG_WARN, alias,
-                "%d wrong PINs within %d s; PIN joins refused for the rest of "
+                "%d wrong PINs within %d s from %s; its PIN joins refused for the rest of "
                 "the window",
-                f->count, TSR_CONFERENCE_PIN_WINDOW_S);
+                f->count, TSR_CONFERENCE_PIN_WINDOW_S,
+                address && *address ? address : "an unknown address");
 }
 
 /* Checks everything that can be checked before creating anything. */
@@ -699,14 +724,14 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup_printf("there is no conference '%s'", req->alias);
         return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
     }
-    if (def->host_pin[0] && pin_throttled(reg, def->alias)) {
+    if (def->host_pin[0] && pin_throttled(reg, def->alias, req->client_address)) {
         *msg = g_strdup_printf("too many wrong PINs; try again within %d s",
                                TSR_CONFERENCE_PIN_WINDOW_S);
         return TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS;
     }
     enum tsr_conference_refusal r = pick_role(def, req->pin, role);
     if (r == TSR_CONFERENCE_REFUSAL_WRONG_PIN)
-        pin_failed(reg, def->alias);
+        pin_failed(reg, def->alias, req->client_address);
     if (r != TSR_CONFERENCE_REFUSAL_NONE) {
         *msg = g_strdup(r == TSR_CONFERENCE_REFUSAL_PIN_REQUIRED ? "this conference needs a PIN"
                                                                  : "the PIN is not correct");
@@ -1032,8 +1057,8 @@ int tsr_conference_send_message(struct tsr_participant *actor, struct tsr_partic
         return TSR_ERR_INVALID;
     if (target && target->conf != c)
         return TSR_ERR_AUTH;
-    tsr_counter_inc(tsr_metrics_counter("tessera_chat_messages_total", NULL,
-                                        "Chat messages relayed."));
+    tsr_counter_inc(
+        tsr_metrics_counter("tessera_chat_messages_total", NULL, "Chat messages relayed."));
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_MESSAGE, actor->id,
                         json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", actor->id, "display_name",
                                   actor->display_name, "type", type, "payload", payload, "to",

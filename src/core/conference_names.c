@@ -23,6 +23,13 @@ bool tsr_conference_alias_char(char ch)
     return g_ascii_isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
 }
 
+/* Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
+ * a name carrying one can make the text after it in a roster read backwards. */
+static bool bidi_control(gunichar ch)
+{
+    return (ch >= 0x202A && ch <= 0x202E) || (ch >= 0x2066 && ch <= 0x2069);
+}
+
 bool tsr_conference_display_name_valid(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
@@ -31,9 +38,10 @@ bool tsr_conference_display_name_valid(const char *name)
     bool visible = false;
     for (const char *s = name; *s; s = g_utf8_next_char(s)) {
         gunichar ch = g_utf8_get_char(s);
-        if (g_unichar_iscntrl(ch))
+        if (g_unichar_iscntrl(ch) || bidi_control(ch))
             return false;
-        visible |= !g_unichar_isspace(ch);
+        /* blanks and zero-width characters (format: ZWSP, ZWJ, BOM…) show nothing */
+        visible |= !g_unichar_isspace(ch) && g_unichar_type(ch) != G_UNICODE_FORMAT;
     }
     return visible;
 }

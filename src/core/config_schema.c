@@ -27,6 +27,17 @@ static const struct tsr_config_key schema[] = {
             "Directory of the web client served at /; empty means web/ in the source tree."),
     INT_KEY("server", "listen_backlog", listen_backlog, 16, 65535, "511",
             "Connections the kernel queues before Tessera accepts them (a burst of joins)."),
+    INT_KEY("server", "max_connections", max_connections, 16, 1000000, "4096",
+            "Open HTTP connections in total; more are answered 503 and closed."),
+    INT_KEY("server", "max_connections_per_address", max_connections_per_address, 1, 1000000,
+            "256", "Open HTTP connections from one client address (trusted proxies exempt)."),
+    INT_KEY("server", "idle_timeout_s", idle_timeout_s, 1, 3600, "30",
+            "A connection whose request or reply makes no progress this long is closed."),
+    INT_KEY("server", "max_body_bytes", max_body_bytes, 65536, 67108864, "1048576",
+            "Request bodies larger than this are refused (413) before they are read; each API "
+            "has its own smaller limit with its own error envelope."),
+    STR_KEY("server", "trusted_proxies", trusted_proxies, "127.0.0.1, ::1",
+            "Reverse proxies whose X-Forwarded-For names the client (PIN attempts, limits)."),
     ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
              "info shows joins, leaves and errors; debug adds per-stream detail."),
     ENUM_KEY("media", "encoder", encoder, "auto|software|vaapi", "auto",
@@ -140,6 +151,15 @@ static const struct tsr_config_key schema[] = {
             "A dropped stream reconnects after 1 s, doubling up to this."),
     INT_KEY("streaming", "reconnect_timeout_s", streaming_reconnect_timeout_s, 5, 86400, "300",
             "A stream whose server stays away this long has failed and is stopped."),
+    BOOL_KEY("sip", "enabled", sip_enabled, "true",
+             "Answer SIP calls: sip:ALIAS@host joins conference ALIAS (room systems, "
+             "softphones, SIP trunks and gateways)."),
+    HOSTPORT_KEY("sip", "listen", sip_listen, "0.0.0.0:5060",
+                 "Address and port of the SIP listener (UDP and/or TCP as transports says); "
+                 "open it in firewalls together with the [webrtc] RTP port range."),
+    ENUM_KEY("sip", "transports", sip_transports, "udp,tcp|udp|tcp", "udp,tcp",
+             "SIP transports to listen on; UDP is what most endpoints use, TCP carries "
+             "large INVITEs (many codecs, SRTP keys) without fragmentation."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

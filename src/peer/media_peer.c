@@ -25,7 +25,7 @@ static void report_failure(struct tsr_media_peer *p, const char *why)
         p->sink->on_failed(p->sink_user, p->id, why);
 }
 
-static void on_transport_state(void *user, enum tsr_webrtc_state state)
+void tsr_media_peer_on_transport_state(void *user, enum tsr_webrtc_state state)
 {
     struct tsr_media_peer *p = user;
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "transport %s", tsr_webrtc_state_name(state));
@@ -69,7 +69,7 @@ static gboolean peer_report(gpointer data)
     struct tsr_media_peer *p = data;
     int64_t now = g_get_monotonic_time();
     update_send_rate(p, now);
-    if (tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED)
+    if (tsr_media_peer_transport_up(p))
         tsr_media_peer_send_reports(p, now);
     return G_SOURCE_CONTINUE;
 }
@@ -100,7 +100,7 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     static const struct tsr_webrtc_callbacks cbs = {
         .on_rtp = tsr_media_peer_on_rtp,
         .on_rtcp = tsr_media_peer_on_rtcp,
-        .on_state = on_transport_state,
+        .on_state = tsr_media_peer_on_transport_state,
     };
     int rc = tsr_webrtc_transport_new(&p->transport, p->ctx, params->webrtc, &cbs, p);
     if (rc) {
@@ -154,7 +154,9 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
         "Received video frames dropped: incomplete in time or waiting for a keyframe.");
     reason[0] = '\0';
     tsr_media_clock_init(&p->clock, g_get_monotonic_time(), g_get_real_time());
-    int rc = negotiate(p, params, offer, assrc, vssrc, &neg, reason);
+    int rc = tsr_sdp_is_plain_rtp(offer, strlen(offer))
+                 ? tsr_media_peer_negotiate_plain(p, params, offer, assrc, vssrc, &neg, reason)
+                 : negotiate(p, params, offer, assrc, vssrc, &neg, reason);
     if (rc == 0)
         rc = tsr_media_peer_rx_setup(p, neg);
     if (rc == 0)
@@ -174,7 +176,9 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
             p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
-            p->has_audio ? "opus" : "none", tsr_webrtc_transport_local_port(p->transport));
+            p->has_audio ? "opus" : "none",
+            p->transport ? tsr_webrtc_transport_local_port(p->transport)
+                         : tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO));
     *out = p;
     return 0;
 }
@@ -194,6 +198,7 @@ static void peer_teardown(struct tsr_media_peer *p)
         g_source_destroy(g_main_context_find_source_by_id(p->ctx, p->report_timer));
     p->tick_timer = p->report_timer = 0;
     tsr_webrtc_transport_free(&p->transport);
+    tsr_rtp_transport_free(&p->plain);
     tsr_jitter_buffer_free(&p->jitter);
     tsr_video_decoder_free(&p->decoder);
     tsr_rtp_stream_out_free(&p->tx_audio);
@@ -230,7 +235,7 @@ void tsr_media_peer_unref(struct tsr_media_peer **pp)
     *pp = NULL;
     if (!g_atomic_int_dec_and_test(&p->refs))
         return;
-    if (g_main_context_is_owner(p->ctx) || !p->transport) {
+    if (g_main_context_is_owner(p->ctx) || (!p->transport && !p->plain)) {
         peer_teardown(p);
         peer_destroy(p);
     } else {
@@ -243,6 +248,7 @@ static gboolean close_job(gpointer data)
     struct tsr_media_peer *p = data;
     if (p->transport)
         tsr_webrtc_transport_close(p->transport);
+    tsr_rtp_transport_close(p->plain);
     peer_teardown(p);
     return G_SOURCE_REMOVE;
 }
@@ -337,8 +343,7 @@ static gboolean send_job_run(gpointer data)
     struct send_job *job = data;
     struct tsr_media_peer *p = job->peer;
     struct tsr_rtp_stream_out *out = job->video ? p->tx_video : p->tx_audio;
-    if (g_atomic_int_get(&p->closed) || !out || !p->transport ||
-        tsr_webrtc_transport_state(p->transport) != TSR_WEBRTC_STATE_CONNECTED)
+    if (g_atomic_int_get(&p->closed) || !out || !tsr_media_peer_transport_up(p))
         return G_SOURCE_REMOVE;
     struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
                                      .transport_cc_seq = -1,
@@ -348,7 +353,7 @@ static gboolean send_job_run(gpointer data)
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         if (tsr_rtp_stream_out_write(out, job->pkts, i, &opts, buf, sizeof buf, &len) == 0 &&
-            tsr_webrtc_transport_send_rtp(p->transport, buf, len) == 0) {
+            tsr_media_peer_transport_send_rtp(p, buf, len) == 0) {
             tsr_counter_add(p->m_tx_bytes, len);
             if (job->video)
                 p->tx_video_window_bytes += len;

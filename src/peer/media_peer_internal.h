@@ -9,6 +9,7 @@
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
+#include <tessera/rtp_transport.h>
 #include <tessera/sdp_offer.h>
 #include <tessera/video_decoder.h>
 
@@ -50,7 +51,8 @@ struct tsr_media_peer {
     /* Home: the net loop. */
     gint closed;          /* atomic; set once by close */
     bool failed_reported;
-    struct tsr_webrtc_transport *transport;
+    struct tsr_webrtc_transport *transport; /* a WebRTC participant's, else NULL */
+    struct tsr_rtp_transport *plain;        /* a SIP participant's plain RTP, else NULL */
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;
@@ -75,8 +77,26 @@ struct tsr_media_peer {
     struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
 };
 
+/* media_peer.c */
+void tsr_media_peer_on_transport_state(void *user, enum tsr_webrtc_state state);
+
+/* media_peer_plain.c: the plain RTP path and the transport seam. */
+/* Opens the plain RTP transport and answers a plain offer; fills *neg_out. */
+int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
+                                   const struct tsr_media_peer_params *params, const char *offer,
+                                   uint32_t assrc, uint32_t vssrc,
+                                   struct tsr_sdp_negotiation **neg_out,
+                                   char reason[TSR_SDP_REASON_MAX]);
+/* Whether packets may go out now (WebRTC: connected; plain: not closed). */
+bool tsr_media_peer_transport_up(const struct tsr_media_peer *p);
+int tsr_media_peer_transport_send_rtp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);
+int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);
+
 /* media_peer_rx.c */
 void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len);
+/* Plain RTP: packets that came in on the audio / video port. */
+void tsr_media_peer_on_audio_rtp(void *user, uint8_t *data, size_t len);
+void tsr_media_peer_on_video_rtp(void *user, uint8_t *data, size_t len);
 void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 /* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
 void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);

@@ -211,9 +211,10 @@ static void handle_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int
     send_nacks_and_keyframe_requests(p, now);
 }
 
-void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
+/* kind: -1 = by payload type (one BUNDLE'd flow), else the medium whose port the
+ * packet came in on (plain RTP: audio and video may share a payload type). */
+static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int kind)
 {
-    struct tsr_media_peer *p = user;
     if (g_atomic_int_get(&p->closed))
         return;
     struct tsr_rtp_header h;
@@ -223,9 +224,9 @@ void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
         return;
     }
     int64_t now = g_get_monotonic_time();
-    if (p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
+    if (kind != 1 && p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
         handle_audio(p, &h, now);
-    } else if (p->jitter && (h.payload_type == p->rx_video.pt ||
+    } else if (kind != 0 && p->jitter && (h.payload_type == p->rx_video.pt ||
                              (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
         handle_video(p, &h, now);
     } else {
@@ -233,6 +234,21 @@ void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
         TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 5000, "RTP with unnegotiated payload type %u",
                    h.payload_type);
     }
+}
+
+void tsr_media_peer_on_rtp(void *user, uint8_t *data, size_t len)
+{
+    route_rtp(user, data, len, -1);
+}
+
+void tsr_media_peer_on_audio_rtp(void *user, uint8_t *data, size_t len)
+{
+    route_rtp(user, data, len, 0);
+}
+
+void tsr_media_peer_on_video_rtp(void *user, uint8_t *data, size_t len)
+{
+    route_rtp(user, data, len, 1);
 }
 
 static bool fir_targets(const struct tsr_rtcp_fir *fir, uint32_t ssrc)

@@ -38,8 +38,8 @@ int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 
 void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len)
 {
-    if (p->transport && tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED)
-        tsr_webrtc_transport_send_rtcp(p->transport, buf, len);
+    if (tsr_media_peer_transport_up(p))
+        tsr_media_peer_transport_send_rtcp(p, buf, len);
 }
 
 /* Receiver-report blocks for what we receive from the participant. */
@@ -111,9 +111,8 @@ void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_
     uint8_t buf[1500];
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
-        if (tsr_rtp_stream_out_retransmit(out, seqs[i], &opts, buf, sizeof buf, &len) == 0 &&
-            p->transport)
-            tsr_webrtc_transport_send_rtp(p->transport, buf, len);
+        if (tsr_rtp_stream_out_retransmit(out, seqs[i], &opts, buf, sizeof buf, &len) == 0)
+            tsr_media_peer_transport_send_rtp(p, buf, len);
     }
     tsr_counter_add(tsr_metrics_counter("tessera_nacks_received_total", NULL,
                                         "Sequence numbers NACKed by receivers."),

@@ -212,10 +212,17 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.equal((await c('POST', '/keys/accesstoken', { expiry_seconds: 60 })).json.data.access_token, 'tessera');
   h.assert.equal((await c('POST', `/room/${gen.json.data.id}/channel/create`, { name: 'chat', mode: true })).status, 200);
 
-  // With ad-hoc conferences off, an inLive room is still joinable (it defines its conference).
-  const closed = await h.startServer({ allowAdhoc: false, sections: il.MIXER_SECTIONS });
+  // With ad-hoc conferences off, a room needs a conference the operator defined:
+  // any other id is refused (403 adhoc_disabled), and nothing becomes joinable.
+  const closed = await h.startServer({ allowAdhoc: false, conferences: [{ alias: 'defined' }], sections: il.MIXER_SECTIONS });
   defer(() => closed.stop());
   const c2 = (m, r, b) => il.call(closed.url, m, r, b);
+  const refused = await c2('POST', '/rooms/create', { id: 'secretroom' });
+  h.assert.equal(refused.status, 403);
+  h.assert.equal(refused.json.code, 403);
+  h.assert.equal((await fetch(`${closed.url}/api/v1/conferences/secretroom/join`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ display_name: 'x' }),
+  })).status, 404);
   h.assert.equal((await c2('POST', '/rooms/create', { id: 'defined' })).status, 201);
   h.assert.equal((await c2('POST', '/rooms/defined/register', { uid: 'a' })).status, 200);
   h.assert.equal((await c2('PUT', '/rooms/defined/negotiate/a', { type: 'offer', sdp: offer })).status, 200);

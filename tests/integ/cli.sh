@@ -78,10 +78,12 @@ printf '[media]\ncompositor = cpu\n' >"$tmp/cpu.conf"
 expect_rc 0 "--probe with compositor = cpu" "$bin" --config "$tmp/cpu.conf" --probe
 grep -q "^compositor: cpu (setting cpu)" "$tmp/out" || fail "compositor = cpu not reported"
 
-# The server: pick a free port, check the endpoints, stop it with SIGTERM.
+# The server: pick a free port, check the endpoints, stop it with SIGTERM. SIP off:
+# its default port 5060 may be another test's.
+printf '[sip]\nenabled = false\n' >"$tmp/nosip.conf"
 for try in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 20000))
-  "$bin" --listen "127.0.0.1:$port" 2>"$tmp/server.log" &
+  "$bin" --config "$tmp/nosip.conf" --listen "127.0.0.1:$port" 2>"$tmp/server.log" &
   pid=$!
   for i in $(seq 1 600); do # up to 60 s: a sanitizer build on a loaded machine starts slowly
     grep -q "listening on" "$tmp/server.log" && break

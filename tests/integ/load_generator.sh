@@ -21,6 +21,8 @@ for attempt in 1 2 3 4 5 6; do
   cat > "$TMP/tessera.conf" <<CONF
 [server]
 listen = 127.0.0.1:$PORT
+[sip]
+enabled = false
 [mixer]
 canvas_width = 320
 canvas_height = 180

@@ -31,6 +31,8 @@ level = info
 [conferences]
 allow_adhoc = false
 file = $TMP/conferences.json
+[sip]
+enabled = false
 [mixer]
 max_participants = 2
 [webrtc]
@@ -55,6 +57,7 @@ req() {
   local args=(-s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" "$B$2")
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
   [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
+  [ -n "${XFF:-}" ] && args+=(-H "X-Forwarded-For: $XFF") # 127.0.0.1 is a trusted proxy
   CODE=$(curl "${args[@]}")
   BODY=$(cat "$TMP/body" 2>/dev/null)
 }
@@ -210,9 +213,15 @@ if [ "$MEDIA" = true ]; then
   expect POST /participants/$P_ID/leave '' "$P" 204 ""
 fi
 
-# --- PIN guessing is throttled per conference (one wrong PIN was sent above) ---
-for i in $(seq 9); do expect POST /conferences/board/join '{"display_name":"G","pin":"0000"}' "" 403 wrong_pin; done
+# --- PIN guessing is throttled per conference and client address: ten wrong PINs
+# from one address (named by the trusted proxy on loopback) lock that address out,
+# never another one ---
+export XFF=198.51.100.1
+for i in $(seq 10); do expect POST /conferences/board/join '{"display_name":"G","pin":"0000"}' "" 403 wrong_pin; done
 expect POST /conferences/board/join '{"display_name":"G","pin":"5678"}' "" 429 too_many_attempts
+unset XFF
+XFF=198.51.100.2 expect POST /conferences/board/join '{"display_name":"G2","pin":"5678"}' "" 200 ""
+expect POST "/participants/$(field participant_id)/leave" "" "$(field token)" 204 ""
 
 # --- errors are counted ---
 curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/metrics"

@@ -1,6 +1,7 @@
 /* The inLive Hub API over real HTTP (a libsoup server in its own thread, started
  * from the front's table entry; a libsoup client here), with the conference core
- * behind it and ad hoc conferences off, so every room defines its conference:
+ * behind it and ad hoc conferences off, so a room needs a conference the
+ * operator defined (the definitions below) and any other id is refused:
  * rooms (create, get, end, the empty-room clock left to the browser tests), clients
  * (register, name, state, leave), the negotiation of spec §5 (candidates buffered
  * before the offer, the answer, a server offer and its answer, re-offers), the
@@ -208,18 +209,16 @@ static char *negotiate(const char *room, const char *client, const char *sdp, un
 
 static void test_rooms(void)
 {
-    json_t *d = ok("POST", ROOMS "create", "{\"id\":\"\",\"name\":\"\"}", 201);
-    const char *gen = json_string_value(json_object_get(d, "id"));
-    g_assert_cmpuint(strlen(gen), ==, 16);
-    char *gen_end = g_strdup_printf(ROOMS "%s/end", gen);
-    json_decref(d);
-    d = ok("POST", ROOMS "create", "{\"id\":\"r1\",\"name\":\"Room one\"}", 201);
+    /* ad hoc off: no room, generated id or not, without a defined conference */
+    fails("POST", ROOMS "create", "{\"id\":\"\",\"name\":\"\"}", 403, "adhoc_disabled");
+    fails("POST", ROOMS "create", "{\"id\":\"secretroom\"}", 403, "adhoc_disabled");
+    front_server_run(&fs, knows, "secretroom");
+    g_assert_false(knows_result);
+    json_t *d = ok("POST", ROOMS "create", "{\"id\":\"r1\",\"name\":\"Room one\"}", 201);
     g_assert_cmpint(
         json_integer_value(json_object_get(json_object_get(d, "options"), "empty_room_timeout_ns")),
         ==, 180 * G_GINT64_CONSTANT(1000000000));
     json_decref(d);
-    front_server_run(&fs, knows, "r1");
-    g_assert_true(knows_result); /* ad hoc is off: the room defined its conference */
     fails("POST", ROOMS "create", "{\"id\":\"r1\"}", 409, "room_exists");
     d = ok("GET", ROOMS "r1", NULL, 200);
     g_assert_cmpstr(json_string_value(json_object_get(d, "name")), ==, "Room one");
@@ -230,13 +229,11 @@ static void test_rooms(void)
     json_decref(ok("POST", ROOMS "create", "{\"id\":\"Team Room #1\"}", 201));
     json_decref(ok("GET", ROOMS "Team%20Room%20%231", NULL, 200));
     ok_void("PUT", ROOMS "Team%20Room%20%231/end", NULL);
-    /* end: gone, and so is the conference it defined */
+    /* end: the room is gone; the operator's conference stays */
     ok_void("PUT", ROOMS "r1/end", NULL);
     fails("GET", ROOMS "r1", NULL, 404, "room_not_found");
     front_server_run(&fs, knows, "r1");
-    g_assert_false(knows_result);
-    ok_void("PUT", gen_end, NULL);
-    g_free(gen_end);
+    g_assert_true(knows_result);
 }
 
 static void test_bad_requests(void)
@@ -449,6 +446,10 @@ int main(int argc, char **argv)
                                                     .default_max_participants = 10,
                                                     .max_media_participants = 2,
                                                     .media = &fake_media_ops};
+    /* the conferences rooms may use; "inlive-…" is the hashed alias of "Team Room #1" */
+    fs.definitions = "{\"conferences\":[{\"alias\":\"r1\"},{\"alias\":\"b1\"},"
+                     "{\"alias\":\"a.b\"},{\"alias\":\"n1\"},{\"alias\":\"cap\"},"
+                     "{\"alias\":\"inlive-a4a7402f6dab6b5af65813ca\"}]}";
     fs.fronts[fs.n_fronts++] = &tsr_inlive_front;
     front_server_start(&fs);
     g_test_add_func("/inlive_api/rooms", test_rooms);

@@ -151,6 +151,13 @@ static void test_display_name_rule(void)
     g_assert_false(tsr_conference_display_name_valid(NULL));
     g_assert_false(tsr_conference_display_name_valid(""));
     g_assert_false(tsr_conference_display_name_valid("   "));
+    /* zero-width only (ZWSP, ZWJ, BOM) shows nothing; an emoji ZWJ sequence does */
+    g_assert_false(tsr_conference_display_name_valid("\u200B\u200D\uFEFF"));
+    g_assert_true(tsr_conference_display_name_valid("\U0001F469\u200D\U0001F4BB"));
+    /* direction overrides and isolates would reorder the roster's text */
+    g_assert_false(tsr_conference_display_name_valid("Eve\u202Egnp.exe"));
+    g_assert_false(tsr_conference_display_name_valid("\u2066Bob\u2069"));
+    g_assert_false(tsr_conference_display_name_valid("tab\there"));
     g_assert_false(tsr_conference_display_name_valid("a\x01"));
     g_assert_false(tsr_conference_display_name_valid("a\xc3"));     /* truncated UTF-8 */
     g_assert_false(tsr_conference_display_name_valid("a\xc2\x85")); /* U+0085, a control */

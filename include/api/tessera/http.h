@@ -21,13 +21,33 @@ struct tsr_http;
  * is logged), or TSR_ERR_INVALID for a bad host. Thread: the API loop. */
 int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port);
 
-/* Listen backlog when none is configured: enough for a burst of browsers. */
+/* Defaults of the [server] limits (config/tessera.conf says why). */
 #define TSR_HTTP_DEFAULT_BACKLOG 511
+#define TSR_HTTP_DEFAULT_MAX_CONNECTIONS 4096
+#define TSR_HTTP_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 256
+#define TSR_HTTP_DEFAULT_IDLE_TIMEOUT_S 30
+#define TSR_HTTP_DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+#define TSR_HTTP_DEFAULT_TRUSTED_PROXIES "127.0.0.1, ::1"
+
+/* What one client may hold. Zero fields take the defaults above. */
+struct tsr_http_limits {
+    int max_connections;             /* open connections in total */
+    int max_connections_per_address; /* from one client address; trusted proxies exempt */
+    int idle_timeout_s;              /* a request or reply without progress this long ends */
+    size_t max_body_bytes;           /* refused with 413 before the body is read */
+    const char *trusted_proxies;     /* comma-separated IPs whose X-Forwarded-For counts */
+};
 
 /* Listener settings ([server]); zero fields take the defaults. */
 struct tsr_http_options {
     int listen_backlog;
+    struct tsr_http_limits limits;
 };
+
+/* Purpose: the client address of msg: the connection's peer, or the last
+ * address of X-Forwarded-For when the peer is a trusted proxy. Newly allocated
+ * (g_free); NULL when unknown. Thread: the API loop. */
+char *tsr_http_client_address(SoupServerMessage *msg);
 
 /* Purpose: tsr_http_new() with settings. Same contract. */
 int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,

@@ -44,7 +44,8 @@ struct tsr_participant;
 #define TSR_CONFERENCE_ALIAS_RULE                                                              \
     "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
 #define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
-    "a display name is 1-128 bytes of printable UTF-8, not only blanks"
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks or zero-width "     \
+    "characters, without direction overrides"
 
 /* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
  * [A-Za-z0-9._-], not starting with '.'. NULL is invalid. Pure; thread: any. */
@@ -447,6 +448,10 @@ struct tsr_conference_join_request {
     const char *alias;
     const char *display_name;
     const char *pin;
+    /* Where the request came from (IP address; behind a trusted proxy the address
+     * it names): wrong PINs are limited per conference and address, so guessing
+     * from one address never locks out another. NULL: unknown (one shared slot). */
+    const char *client_address;
     const char *offer_sdp;
     /* No offer yet, but media follows at once (a Pexip request_token, whose app
      * calls next): the capacity check applies now, so the refusal comes before the

@@ -33,6 +33,11 @@ struct tsr_config {
     char listen[TSR_CONFIG_STR_MAX];
     char web_root[TSR_CONFIG_STR_MAX];
     int64_t listen_backlog;
+    int64_t max_connections;
+    int64_t max_connections_per_address;
+    int64_t idle_timeout_s;
+    int64_t max_body_bytes;
+    char trusted_proxies[TSR_CONFIG_STR_MAX];
     /* [log] */
     char log_level[16];
     /* [media] */
@@ -89,6 +94,10 @@ struct tsr_config {
     int64_t streaming_connect_timeout_s;
     int64_t streaming_retry_max_s;
     int64_t streaming_reconnect_timeout_s;
+    /* [sip] */
+    bool sip_enabled;
+    char sip_listen[TSR_CONFIG_STR_MAX];
+    char sip_transports[16];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

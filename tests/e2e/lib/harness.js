@@ -164,7 +164,10 @@ async function startServer(opts = {}) {
     fs.writeFileSync(file, JSON.stringify({ conferences: opts.conferences }));
     conf += `file = ${file}\n`;
   }
-  for (const [section, keys] of Object.entries(opts.sections || {})) {
+  // SIP listens on 0.0.0.0:5060 by default: off unless a test configures [sip] itself,
+  // so tests running side by side do not fight over the port.
+  const sections = { sip: { enabled: 'false' }, ...(opts.sections || {}) };
+  for (const [section, keys] of Object.entries(sections)) {
     conf += `\n[${section}]\n`;
     for (const [k, v] of Object.entries(keys)) conf += `${k} = ${v}\n`;
   }

@@ -32,7 +32,10 @@ async function call(base, method, route, body, { raw } = {}) {
     init.body = raw !== undefined ? raw : JSON.stringify(body);
     init.headers['Content-Type'] = 'application/json';
   }
-  const resp = await fetch(`${base}/v1${route}`, init);
+  const resp = await fetch(`${base}/v1${route}`, init).catch((e) => {
+    // undici's "fetch failed" hides the socket error: name it
+    throw new Error(`${method} ${route}: ${e.message} (${e.cause ? e.cause.code || e.cause.message : 'no cause'})`);
+  });
   h.assert.ok((resp.headers.get('content-type') || '').startsWith('application/json'),
     `${method} ${route}: content-type ${resp.headers.get('content-type')}`);
   h.assert.equal(resp.headers.get('access-control-allow-origin'), '*', `${method} ${route}: no CORS header`);

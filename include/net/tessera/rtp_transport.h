@@ -1,0 +1,83 @@
+/* One SIP participant's media transport: plain RTP and RTCP over UDP, one port
+ * pair per medium (RTP on an even port, RTCP on the next; or RTCP muxed on the RTP
+ * port), no ICE, no DTLS, no SRTP yet.
+ *
+ * Symmetric RTP (RFC 4961) with latching: we send to the address the SDP gave
+ * until packets arrive, then to wherever the caller's packets really come from, so
+ * a caller behind a NAT that wrote its private address into the SDP still hears
+ * us. Outgoing packets are routed to audio or video by their SSRC (ours, given to
+ * set_peers); incoming RTP and RTCP go to the callbacks. State: CONNECTING until
+ * the first packet, CONNECTED while packets come, DISCONNECTED after
+ * consent_timeout_ms without any (the peer drops a participant that stays so).
+ *
+ * Home thread: the net loop owning the GMainContext given to _new; every function
+ * and callback runs there. */
+#ifndef TESSERA_RTP_TRANSPORT_H
+#define TESSERA_RTP_TRANSPORT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tessera/sdp_plain.h>
+#include <tessera/webrtc_transport.h>
+
+struct tsr_rtp_transport;
+
+struct tsr_rtp_transport_config {
+    uint16_t port_min, port_max; /* 0/0 = any */
+    const char *bind_address;    /* NULL/"" = every interface of `family` */
+    bool ipv6;                   /* the caller's media is IPv6 */
+    uint32_t consent_timeout_ms; /* 0 = 5000 */
+    const char *log_ctx;         /* copied; NULL = "rtp" */
+};
+
+struct tsr_rtp_transport_callbacks {
+    tsr_webrtc_packet_fn on_audio_rtp; /* came in on the audio port */
+    tsr_webrtc_packet_fn on_video_rtp; /* came in on the video port */
+    tsr_webrtc_packet_fn on_rtcp;
+    tsr_webrtc_state_fn on_state;
+};
+
+enum tsr_rtp_transport_medium {
+    TSR_RTP_TRANSPORT_AUDIO = 0,
+    TSR_RTP_TRANSPORT_VIDEO = 1,
+};
+
+/* Purpose: bind an RTP/RTCP port pair for audio and one for video on ctx.
+ * Ownership: ctx referenced, cfg strings copied, cb/user borrowed until free.
+ * Returns 0, TSR_ERR_FULL (no free pair in the range), TSR_ERR_IO. */
+int tsr_rtp_transport_new(struct tsr_rtp_transport **out, GMainContext *ctx,
+                          const struct tsr_rtp_transport_config *cfg,
+                          const struct tsr_rtp_transport_callbacks *cb, void *user);
+
+/* Purpose: the local RTP port of a medium (RTCP is the next one). */
+uint16_t tsr_rtp_transport_port(const struct tsr_rtp_transport *t,
+                                 enum tsr_rtp_transport_medium medium);
+
+/* Purpose: the local address the kernel would send to `remote_ip` from (what an
+ * SDP answer should carry when the transport is bound to every interface).
+ * Writes an IP literal into out. Returns 0 or TSR_ERR_IO. */
+int tsr_rtp_transport_route_address(const char *remote_ip, char *out, size_t size);
+
+/* Purpose: where to send (from the offer), and our SSRCs, which route outgoing
+ * packets to the audio or video ports. A medium whose address is "" is closed.
+ * Returns 0, TSR_ERR_INVALID (an address that is not an IP literal). */
+int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sdp_plain_peers *peers,
+                                uint32_t audio_ssrc, uint32_t video_ssrc);
+
+/* Purpose: send one RTP / RTCP packet (borrowed). RTCP goes to the video RTCP port
+ * when its sender SSRC is our video SSRC, else to audio. Returns 0, TSR_ERR_STATE
+ * (no peer for that medium, or closed), -EMSGSIZE, TSR_ERR_IO. */
+int tsr_rtp_transport_send_rtp(struct tsr_rtp_transport *t, const uint8_t *data, size_t len);
+int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data, size_t len);
+
+enum tsr_webrtc_state tsr_rtp_transport_state(const struct tsr_rtp_transport *t);
+
+/* Purpose: close the sockets, report CLOSED once; idempotent. */
+void tsr_rtp_transport_close(struct tsr_rtp_transport *t);
+/* Purpose: close and free; NULLs *t; accepts NULL. Not from inside a callback. */
+void tsr_rtp_transport_free(struct tsr_rtp_transport **t);
+
+#endif

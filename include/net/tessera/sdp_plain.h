@@ -1,0 +1,58 @@
+/* SIP-style offer → answer: plain RTP/AVP or RTP/AVPF, one port per medium (RTCP
+ * on the next port, or muxed when offered), no ICE, no BUNDLE, no DTLS. Pure.
+ *
+ * This is what SIP endpoints, room systems and gateways send (baresip's offer is in
+ * tests/data/sdp/baresip10_offer.sdp). The first audio and the first video section
+ * with a codec Tessera speaks are accepted; every other section is answered with
+ * port 0. Audio: Opus 48000/2 (the conference mix is Opus). Video: VP8 or H.264
+ * (packetization-mode 1, baseline or constrained baseline), as video_pref orders
+ * them. The result says, per accepted medium, where the offerer wants media
+ * (c= and port; a=rtcp; rtcp-mux), which symmetric RTP starts from and latches
+ * away from when packets really come from elsewhere (NAT). */
+#ifndef TESSERA_SDP_PLAIN_H
+#define TESSERA_SDP_PLAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tessera/sdp_negotiate.h>
+
+/* What the answer says about us. Borrowed for the call. */
+struct tsr_sdp_plain_local {
+    const char *address;             /* o= and c= address: an IPv4 or IPv6 literal */
+    uint16_t audio_port, video_port; /* our RTP ports; RTCP on port + 1 */
+    enum tsr_sdp_video_pref video_pref;
+    uint32_t audio_ssrc, video_ssrc; /* non-zero */
+    const char *cname;               /* non-empty */
+    uint64_t session_id;             /* o= session id; 0 is replaced by 1 */
+};
+
+/* Where the offerer receives one medium. */
+struct tsr_sdp_plain_peer {
+    char address[64];   /* IP literal from c=; "" when the medium is not accepted */
+    uint16_t rtp_port;  /* the m= port */
+    uint16_t rtcp_port; /* a=rtcp, else rtp_port + 1; rtp_port when muxed */
+    bool rtcp_mux;      /* offered a=rtcp-mux (answered too) */
+};
+
+struct tsr_sdp_plain_peers {
+    struct tsr_sdp_plain_peer audio, video;
+};
+
+/* Purpose: whether an offer is for plain RTP: it parses, has at least one m-line,
+ * and every live RTP m-line's proto is RTP/AVP or RTP/AVPF with no ICE
+ * credentials and no DTLS fingerprint. Thread: any. */
+bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
+
+/* Purpose: answer a plain RTP offer. On success *neg holds the accepted lines
+ * (audio_index/video_index, payload types, feedback, the offerer's SSRCs) and the
+ * answer text, and *peers where to send. Ownership: *neg is new, free with
+ * tsr_sdp_negotiation_free(). Returns 0; TSR_ERR_INVALID (malformed SDP, a bad
+ * connection address or port), TSR_ERR_UNSUPPORTED (no common codec: no line
+ * accepted), -EINVAL (bad local); *reason (may be NULL) says why on failure. */
+int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_plain_local *local,
+                            struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
+                            char reason[TSR_SDP_REASON_MAX]);
+
+#endif

@@ -1,0 +1,340 @@
+/* Plain RTP offer/answer for SIP endpoints (see tessera/sdp_plain.h). Pure. */
+#include <tessera/sdp_plain.h>
+#include <tessera/err.h>
+#include <tessera/sdp.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H264_FMTP "packetization-mode=1;profile-level-id=42e01f"
+
+struct plain_ctx {
+    const struct tsr_sdp *offer;
+    const struct tsr_sdp_plain_local *local;
+    struct tsr_sdp_negotiation *neg;
+    struct tsr_sdp_plain_peers *peers;
+    char *reason;
+};
+
+static int fail(struct plain_ctx *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct plain_ctx *c, int rc, const char *fmt, ...)
+{
+    if (c->reason) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->reason, TSR_SDP_REASON_MAX, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static bool plain_proto(const char *proto)
+{
+    return strcmp(proto, "RTP/AVP") == 0 || strcmp(proto, "RTP/AVPF") == 0;
+}
+
+bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
+{
+    struct tsr_sdp *sdp = NULL;
+    if (tsr_sdp_parse(offer, len, &sdp, NULL) != 0)
+        return false;
+    bool plain = sdp->n_media > 0;
+    for (size_t i = 0; i < sdp->n_media && plain; i++) {
+        const struct tsr_sdp_media *m = &sdp->media[i];
+        if (m->port == 0 || !strstr(m->proto, "RTP/"))
+            continue;
+        plain = plain_proto(m->proto) && !tsr_sdp_media_attr(sdp, m, "ice-ufrag") &&
+                !tsr_sdp_media_attr(sdp, m, "fingerprint");
+    }
+    tsr_sdp_free(&sdp);
+    return plain;
+}
+
+/* "IN IP4 192.0.2.1" → the address when it is an IP literal of that family. */
+static bool parse_connection(const char *c, char *out, size_t size)
+{
+    char net[8], type[8], addr[64];
+    if (!c || sscanf(c, "%7s %7s %63s", net, type, addr) != 3 || strcmp(net, "IN") != 0)
+        return false;
+    uint8_t buf[16];
+    int family = strcmp(type, "IP4") == 0 ? AF_INET : strcmp(type, "IP6") == 0 ? AF_INET6 : -1;
+    if (family < 0 || inet_pton(family, addr, buf) != 1)
+        return false;
+    g_strlcpy(out, addr, size);
+    return true;
+}
+
+static bool find_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out)
+{
+    for (size_t i = 0; i < m->n_attrs; i++)
+        if (strcmp(m->attrs[i].name, "rtpmap") == 0 &&
+            tsr_sdp_parse_rtpmap(m->attrs[i].value, out) == 0 && out->pt == pt)
+            return true;
+    return false;
+}
+
+static const char *find_fmtp(const struct tsr_sdp_media *m, int pt)
+{
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        int fpt;
+        const char *params;
+        if (strcmp(m->attrs[i].name, "fmtp") == 0 &&
+            tsr_sdp_parse_fmtp(m->attrs[i].value, &fpt, &params) == 0 && fpt == pt)
+            return params;
+    }
+    return "";
+}
+
+static int fmt_pt(const struct tsr_sdp_media *m, size_t k)
+{
+    char *end;
+    long v = strtol(m->fmts[k], &end, 10);
+    return (*end || end == m->fmts[k] || v < 0 || v > 127) ? -1 : (int)v;
+}
+
+/* H.264 we can receive and send: packetization-mode 1, baseline profile family. */
+static bool h264_usable(const char *fmtp)
+{
+    char mode[8] = "0", plid[16] = "42000a";
+    tsr_sdp_fmtp_get(fmtp, "packetization-mode", mode, sizeof mode);
+    tsr_sdp_fmtp_get(fmtp, "profile-level-id", plid, sizeof plid);
+    unsigned long v = strtoul(plid, NULL, 16);
+    unsigned idc = (unsigned)(v >> 16) & 0xff, iop = (unsigned)(v >> 8) & 0xff;
+    bool cb = idc == 0x42 || (idc == 0x4d && (iop & 0x80)) || (idc == 0x58 && (iop & 0xc0));
+    return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
+}
+
+/* The first payload type of codec `want` in the offer's order, or -1. */
+static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
+{
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = fmt_pt(m, k);
+        if (pt < 0 || !find_rtpmap(m, pt, &r))
+            continue;
+        if (want == TSR_SDP_CODEC_OPUS && g_ascii_strcasecmp(r.name, "opus") == 0 &&
+            r.clock_rate == 48000 && r.channels == 2)
+            return pt;
+        if (want == TSR_SDP_CODEC_VP8 && g_ascii_strcasecmp(r.name, "VP8") == 0 &&
+            r.clock_rate == 90000)
+            return pt;
+        if (want == TSR_SDP_CODEC_H264 && g_ascii_strcasecmp(r.name, "H264") == 0 &&
+            r.clock_rate == 90000 && h264_usable(find_fmtp(m, pt)))
+            return pt;
+    }
+    return -1;
+}
+
+static void read_feedback(const struct tsr_sdp_media *m, struct tsr_sdp_mline *line)
+{
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        struct tsr_sdp_rtcp_fb fb;
+        if (strcmp(m->attrs[i].name, "rtcp-fb") != 0 ||
+            tsr_sdp_parse_rtcp_fb(m->attrs[i].value, &fb) != 0 ||
+            (fb.pt != -1 && fb.pt != line->pt))
+            continue;
+        if (strcmp(fb.type, "nack") == 0 && !fb.subtype[0])
+            line->fb |= TSR_SDP_FB_NACK;
+        else if (strcmp(fb.type, "nack") == 0 && strcmp(fb.subtype, "pli") == 0)
+            line->fb |= TSR_SDP_FB_PLI;
+        else if (strcmp(fb.type, "ccm") == 0 && strcmp(fb.subtype, "fir") == 0)
+            line->fb |= TSR_SDP_FB_FIR;
+    }
+}
+
+static const char *direction(const struct tsr_sdp *o, const struct tsr_sdp_media *m)
+{
+    static const char *const dirs[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+    for (size_t d = 0; d < G_N_ELEMENTS(dirs); d++)
+        if (tsr_sdp_media_attr(o, m, dirs[d]))
+            return dirs[d];
+    return "sendrecv";
+}
+
+/* Where the offerer receives this medium; false for a bad address. */
+static bool read_peer(const struct tsr_sdp *o, const struct tsr_sdp_media *m,
+                      struct tsr_sdp_plain_peer *peer)
+{
+    memset(peer, 0, sizeof *peer);
+    if (!parse_connection(m->connection ? m->connection : o->connection, peer->address,
+                          sizeof peer->address))
+        return false;
+    peer->rtp_port = m->port;
+    peer->rtcp_mux = tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp-mux") != NULL;
+    const char *rtcp = tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp");
+    long port = rtcp ? strtol(rtcp, NULL, 10) : 0;
+    peer->rtcp_port = peer->rtcp_mux                 ? m->port
+                      : (port > 0 && port < 65536)   ? (uint16_t)port
+                      : m->port < 65535 ? (uint16_t)(m->port + 1) : m->port;
+    return true;
+}
+
+static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
+                      struct tsr_sdp_mline *line)
+{
+    if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO) {
+        line->codec = TSR_SDP_CODEC_OPUS;
+        line->clock_rate = 48000;
+        line->channels = 2;
+        return line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS);
+    }
+    enum tsr_sdp_codec first = c->local->video_pref == TSR_SDP_VIDEO_PREF_H264
+                                   ? TSR_SDP_CODEC_H264
+                                   : TSR_SDP_CODEC_VP8;
+    enum tsr_sdp_codec second = first == TSR_SDP_CODEC_VP8 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
+    line->clock_rate = 90000;
+    line->channels = 1;
+    line->codec = first;
+    if ((line->pt = pick_pt(m, first)) < 0) {
+        line->codec = second;
+        line->pt = pick_pt(m, second);
+    }
+    return line->pt;
+}
+
+/* Classifies one m-line; accepts it when it is the first usable one of its kind. */
+static int choose_line(struct plain_ctx *c, size_t i)
+{
+    const struct tsr_sdp_media *m = &c->offer->media[i];
+    struct tsr_sdp_mline *line = &c->neg->mlines[i];
+    line->pt = line->rtx_pt = -1;
+    line->kind = strcmp(m->kind, "audio") == 0   ? TSR_SDP_MEDIA_KIND_AUDIO
+                 : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
+                                                 : TSR_SDP_MEDIA_KIND_OTHER;
+    int *index = line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &c->neg->audio_index
+                 : line->kind == TSR_SDP_MEDIA_KIND_VIDEO ? &c->neg->video_index
+                                                          : NULL;
+    if (!index || *index >= 0 || m->port == 0 || !plain_proto(m->proto))
+        return 0;
+    if (pick_codec(c, m, line) < 0) {
+        line->codec = TSR_SDP_CODEC_NONE;
+        return 0;
+    }
+    struct tsr_sdp_plain_peer *peer =
+        line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
+    if (!read_peer(c->offer, m, peer))
+        return fail(c, TSR_ERR_INVALID, "the %s section has no usable c= address", m->kind);
+    read_feedback(m, line);
+    for (size_t k = 0; k < m->n_attrs; k++) {
+        uint32_t ssrc;
+        const char *rest;
+        if (strcmp(m->attrs[k].name, "ssrc") == 0 &&
+            tsr_sdp_parse_ssrc(m->attrs[k].value, &ssrc, &rest) == 0) {
+            line->remote_ssrc = ssrc;
+            break;
+        }
+    }
+    const char *dir = direction(c->offer, m);
+    line->remote_sends = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
+    line->accepted = true;
+    *index = (int)i;
+    return 0;
+}
+
+static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
+{
+    const struct tsr_sdp_media *om = &c->offer->media[i];
+    const struct tsr_sdp_mline *line = &c->neg->mlines[i];
+    const struct tsr_sdp_plain_local *l = c->local;
+    struct tsr_sdp_media *m;
+    char pt[8];
+    snprintf(pt, sizeof pt, "%d", line->pt);
+    const char *fmts[] = {line->accepted ? pt : om->fmts[0]};
+    bool audio = line->kind == TSR_SDP_MEDIA_KIND_AUDIO;
+    uint16_t port = !line->accepted ? 0 : audio ? l->audio_port : l->video_port;
+    tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 : 0, &m);
+    if (!line->accepted)
+        return;
+    if (audio) {
+        tsr_sdp_add_attrf(ans, m, "rtpmap", "%d opus/48000/2", line->pt);
+        tsr_sdp_add_attrf(ans, m, "fmtp", "%d useinbandfec=1", line->pt);
+        tsr_sdp_add_attr(ans, m, "ptime", "20");
+    } else {
+        tsr_sdp_add_attrf(ans, m, "rtpmap", "%d %s/90000", line->pt,
+                          tsr_sdp_codec_name(line->codec));
+        if (line->codec == TSR_SDP_CODEC_H264)
+            tsr_sdp_add_attrf(ans, m, "fmtp", "%d %s", line->pt, H264_FMTP);
+        if (line->fb & TSR_SDP_FB_NACK)
+            tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack", line->pt);
+        if (line->fb & TSR_SDP_FB_PLI)
+            tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack pli", line->pt);
+        if (line->fb & TSR_SDP_FB_FIR)
+            tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm fir", line->pt);
+    }
+    const struct tsr_sdp_plain_peer *peer = audio ? &c->peers->audio : &c->peers->video;
+    if (peer->rtcp_mux)
+        tsr_sdp_add_attr(ans, m, "rtcp-mux", NULL);
+    else
+        tsr_sdp_add_attrf(ans, m, "rtcp", "%u", port + 1u);
+    const char *dir = direction(c->offer, om);
+    tsr_sdp_add_attr(ans, m,
+                     strcmp(dir, "sendonly") == 0   ? "recvonly"
+                     : strcmp(dir, "recvonly") == 0 ? "sendonly"
+                                                    : dir,
+                     NULL);
+    tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", audio ? l->audio_ssrc : l->video_ssrc,
+                      l->cname);
+}
+
+static int build_answer(struct plain_ctx *c)
+{
+    const struct tsr_sdp_plain_local *l = c->local;
+    const char *ip = strchr(l->address, ':') ? "IP6" : "IP4";
+    char origin[128], conn[96];
+    snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " 1 IN %s %s",
+             l->session_id ? l->session_id : 1, ip, l->address);
+    snprintf(conn, sizeof conn, "IN %s %s", ip, l->address);
+    struct tsr_sdp *ans = NULL;
+    int rc = tsr_sdp_new(&ans, origin, "Tessera");
+    if (rc)
+        return rc;
+    ans->connection = g_strdup(conn);
+    for (size_t i = 0; i < c->offer->n_media; i++)
+        answer_line(c, ans, i);
+    rc = tsr_sdp_write(ans, &c->neg->answer);
+    tsr_sdp_free(&ans);
+    return rc;
+}
+
+int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_plain_local *local,
+                            struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
+                            char reason[TSR_SDP_REASON_MAX])
+{
+    if (!local || !local->address || !local->cname || !*local->cname || !local->audio_ssrc ||
+        !local->video_ssrc)
+        return -EINVAL;
+    struct tsr_sdp_plain_peers found;
+    memset(&found, 0, sizeof found);
+    struct plain_ctx c = {.local = local, .peers = &found, .reason = reason};
+    const char *why = "malformed SDP";
+    struct tsr_sdp *parsed = NULL;
+    int rc = tsr_sdp_parse(offer, len, &parsed, &why);
+    if (rc)
+        return fail(&c, rc == TSR_ERR_FULL ? TSR_ERR_INVALID : rc, "bad SDP offer: %s", why);
+    c.offer = parsed;
+    c.neg = g_new0(struct tsr_sdp_negotiation, 1);
+    c.neg->audio_index = c.neg->video_index = -1;
+    c.neg->n_mlines = parsed->n_media;
+    for (size_t i = 0; i < parsed->n_media && rc == 0; i++)
+        rc = choose_line(&c, i);
+    if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
+        rc = fail(&c, TSR_ERR_UNSUPPORTED,
+                  "no common codec: Tessera takes opus/48000/2 audio and VP8 or H.264 "
+                  "(packetization-mode 1) video over RTP/AVP(F)");
+    if (rc == 0)
+        rc = build_answer(&c);
+    tsr_sdp_free(&parsed);
+    if (rc) {
+        tsr_sdp_negotiation_free(&c.neg);
+        return rc;
+    }
+    *neg = c.neg;
+    *peers = found;
+    return 0;
+}

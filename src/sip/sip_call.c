@@ -1,0 +1,194 @@
+/* One SIP call: an INVITE becomes a join with its SDP offer, the answer goes back
+ * in the 200 OK, a refusal becomes a SIP error with a Reason header; BYE, CANCEL
+ * and the core removing the participant end it. Home thread: the API loop. */
+#include "sip_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+
+#include <sofia-sip/sip_tag.h>
+
+#include <string.h>
+
+static void update_gauge(struct tsr_sip_front *f)
+{
+    tsr_gauge_set(f->calls_gauge, (double)f->calls->len);
+}
+
+/* A final error answer to the INVITE; the dialog then terminates (nua_i_state). */
+static void reject(struct sip_call *c, const struct tsr_front_error *e)
+{
+    tsr_front_count_error(&tsr_sip_front_desc, c->alias[0] ? c->alias : "-", e);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] call refused: %u %s", c->alias, e->status, e->text);
+    char reason[TSR_SIP_REASON_MAX];
+    tsr_sip_reason_value(e->status, e->text, reason);
+    char retry[16];
+    g_snprintf(retry, sizeof retry, "%u", e->retry_after_s);
+    c->answered = true;
+    nua_respond(c->nh, (int)e->status, tsr_sip_status_phrase(e->status),
+                SIPTAG_REASON_STR(reason), TAG_IF(e->retry_after_s, SIPTAG_RETRY_AFTER_STR(retry)),
+                TAG_END());
+}
+
+static void reject_text(struct sip_call *c, unsigned status, const char *code, const char *text)
+{
+    struct tsr_front_error e = {.status = status, .code = code, .text = text};
+    reject(c, &e);
+}
+
+/* The participant leaves (if it is in); our own leave does not come back as on_left. */
+static void leave(struct sip_call *c, enum tsr_leave_reason reason)
+{
+    tsr_conference_call_cancel(&c->join); /* a join still on a net loop: undone */
+    if (!c->session)
+        return;
+    tsr_front_session_on_left(c->session, NULL, NULL);
+    tsr_front_session_leave(c->session, reason);
+    c->session = tsr_front_session_unref(c->session);
+}
+
+static void send_bye(struct sip_call *c, unsigned cause, const char *text)
+{
+    if (c->bye_sent)
+        return;
+    c->bye_sent = true;
+    char reason[TSR_SIP_REASON_MAX];
+    tsr_sip_reason_value(cause, text, reason);
+    nua_bye(c->nh, SIPTAG_REASON_STR(reason), TAG_END());
+}
+
+/* The core removed the participant (kick, media failure, conference ended). */
+static void on_left(struct tsr_front_session *session, enum tsr_leave_reason reason, void *user)
+{
+    struct sip_call *c = user;
+    (void)session;
+    c->session = tsr_front_session_unref(c->session);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] removed (%s): BYE", c->alias,
+            tsr_leave_reason_name(reason));
+    send_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200, tsr_leave_reason_name(reason));
+}
+
+static void join_done(void *user, struct tsr_conference_result *res)
+{
+    struct sip_call *c = user;
+    c->join = NULL;
+    if (res->rc != 0) {
+        c->session = tsr_front_session_unref(c->session); /* the core let go of it too */
+        struct tsr_front_error e;
+        tsr_front_refusal_error(&tsr_sip_front_desc, res->refusal, res->err_text, &e);
+        reject(c, &e);
+        return;
+    }
+    c->local_sdp = g_steal_pointer(&res->sdp);
+    c->answered = true;
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] joined over SIP", c->alias,
+            tsr_participant_id(res->participant));
+    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+}
+
+/* Checks what the front can check itself, then joins; false: already refused. */
+static bool admit(struct sip_call *c, const struct tsr_sip_invite *inv)
+{
+    struct tsr_front_error e;
+    if (!tsr_conference_alias_valid(inv->alias)) {
+        tsr_front_alias_error(&e);
+        reject(c, &e);
+        return false;
+    }
+    if (!tsr_conference_registry_knows(c->front->reg, inv->alias) &&
+        !tsr_conference_registry_allow_adhoc(c->front->reg)) {
+        char *text = g_strdup_printf("there is no conference '%s'", inv->alias);
+        tsr_front_refusal_error(&tsr_sip_front_desc, TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE,
+                                text, &e);
+        reject(c, &e);
+        g_free(text);
+        return false;
+    }
+    if (!inv->sdp) {
+        reject_text(c, 488, "offer_required",
+                    "an INVITE without an SDP offer is not supported yet: send an offer");
+        return false;
+    }
+    return true;
+}
+
+void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t *sip)
+{
+    struct sip_call *c = g_new0(struct sip_call, 1);
+    c->front = f;
+    c->nh = nh;
+    nua_handle_bind(nh, c);
+    g_ptr_array_add(f->calls, c);
+    update_gauge(f);
+    struct tsr_sip_invite inv;
+    const char *why = NULL;
+    if (tsr_sip_invite_read(sip, &inv, &why) != 0) {
+        reject_text(c, 415, "bad_request", why);
+        return;
+    }
+    g_strlcpy(c->alias, inv.alias, sizeof c->alias);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INVITE from '%s'", c->alias, inv.display_name);
+    if (!admit(c, &inv))
+        return;
+    char *offer = g_strndup(inv.sdp, inv.sdp_len);
+    c->session = tsr_front_session_new(&tsr_sip_front_desc, TSR_PARTICIPANT_BOUND);
+    tsr_front_session_on_left(c->session, on_left, c);
+    struct tsr_conference_join_request req = {
+        .alias = inv.alias,
+        .display_name = inv.display_name,
+        .offer_sdp = offer,
+        .holder = tsr_front_session_holder(c->session),
+    };
+    tsr_conference_join(f->reg, &req, join_done, c, &c->join);
+    g_free(offer);
+}
+
+void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)
+{
+    (void)sip;
+    /* Media changes (hold, new address) are not applied yet: the session goes on
+     * as negotiated, which is what a refresh (session timer) re-INVITE wants. */
+    if (!c->local_sdp) {
+        nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
+        return;
+    }
+    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+}
+
+void tsr_sip_call_hangup(struct sip_call *c, const char *why)
+{
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] %s from the caller", c->alias, why);
+    c->answered = true; /* nua answers a CANCELled INVITE with 487 itself */
+    leave(c, TSR_LEAVE_REQUESTED);
+}
+
+void tsr_sip_call_terminated(struct sip_call *c)
+{
+    struct tsr_sip_front *f = c->front;
+    leave(c, TSR_LEAVE_REQUESTED);
+    g_ptr_array_remove_fast(f->calls, c); /* frees c */
+    update_gauge(f);
+}
+
+void tsr_sip_call_shutdown(struct sip_call *c)
+{
+    leave(c, TSR_LEAVE_SHUTDOWN);
+    if (!c->answered) {
+        reject_text(c, 503, "shutting_down", "the server is shutting down");
+        return;
+    }
+    send_bye(c, 503, "the server is shutting down");
+}
+
+void tsr_sip_call_free(gpointer data)
+{
+    struct sip_call *c = data;
+    leave(c, TSR_LEAVE_SHUTDOWN);
+    nua_handle_bind(c->nh, NULL);
+    nua_handle_destroy(c->nh);
+    g_free(c->local_sdp);
+    g_free(c);
+}

@@ -1,0 +1,161 @@
+/* Drives Debian's baresip 1.0 as a SIP participant: a config directory of its own,
+ * a tone (ausine), a camera (avformat playing a solid-colour clip), what it hears
+ * recorded by sndfile (dump-*-dec.wav), what it sees saved by snapshot, all
+ * controlled over ctrl_tcp (netstring JSON). Skips (77) when baresip is missing. */
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const h = require('./harness');
+
+const BARESIP = '/usr/bin/baresip';
+const MODULES = '/usr/lib/baresip/modules';
+
+function requireBaresip() {
+  if (!fs.existsSync(BARESIP)) h.skip(`${BARESIP} not found (Debian: baresip-core baresip-ffmpeg)`);
+  for (const m of ['ausine', 'avformat', 'sndfile', 'snapshot', 'ctrl_tcp', 'opus', 'avcodec', 'vp8']) {
+    if (!fs.existsSync(path.join(MODULES, `${m}.so`))) h.skip(`baresip module ${m} missing`);
+  }
+}
+
+/* A TCP port p with p+1 free too: baresip also listens on its SIP port + 1 (TLS). */
+async function freePortPair() {
+  const tryListen = (port) => new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+  for (let i = 0; i < 50; i++) {
+    const port = 30000 + 2 * Math.floor(Math.random() * 10000);
+    if ((await tryListen(port)) && (await tryListen(port + 1))) return port;
+  }
+  throw new Error('no free port pair for baresip');
+}
+
+/* Starts baresip in `dir` sending a `hz` tone and the `y4m` clip. */
+async function startBaresip(dir, { hz, y4m }) {
+  requireBaresip();
+  fs.mkdirSync(dir, { recursive: true });
+  const sipPort = await freePortPair();
+  const ctrlPort = await freePortPair();
+  const mods = ['opus', 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot'];
+  const conf = [
+    'poll_method epoll',
+    `sip_listen 127.0.0.1:${sipPort}`,
+    'sip_transports udp',
+    `audio_source ausine,${hz}`,
+    `audio_player aufile,${path.join(dir, 'player.wav')}`,
+    `audio_alert aufile,${path.join(dir, 'alert.wav')}`,
+    `video_source avformat,${y4m}`,
+    'video_display fakevideo,nil',
+    `module_path ${MODULES}`,
+    ...mods.map((m) => `module ${m}.so`),
+    'module aufile.so',
+    'module_app account.so',
+    'module_app menu.so',
+    'module_app ctrl_tcp.so',
+    `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+    `snd_path ${dir}`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'config'), conf);
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:baresip@127.0.0.1:${sipPort}>;regint=0\n`);
+  const log = fs.openSync(path.join(dir, 'baresip.log'), 'w');
+  const child = spawn(BARESIP, ['-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
+  const b = { child, dir, exited: null, events: [] };
+  b.done = new Promise((resolve) => child.on('exit', (code) => { b.exited = code; resolve(code); }));
+  b.log = () => fs.readFileSync(path.join(dir, 'baresip.log'), 'utf8');
+  b.sock = await h.waitFor(() => new Promise((resolve) => {
+    const s = net.connect(ctrlPort, '127.0.0.1', () => resolve(s));
+    s.once('error', () => resolve(null));
+  }), { what: 'baresip ctrl_tcp', timeoutMs: 15000 });
+  let buf = '';
+  b.sock.on('data', (d) => {
+    buf += d.toString('utf8');
+    for (;;) { // netstrings: LEN:JSON,
+      const colon = buf.indexOf(':');
+      const len = colon > 0 ? parseInt(buf.slice(0, colon), 10) : NaN;
+      if (Number.isNaN(len) || buf.length < colon + 2 + len) break;
+      try { b.events.push(JSON.parse(buf.slice(colon + 1, colon + 1 + len))); } catch (e) { /* ignore */ }
+      buf = buf.slice(colon + 2 + len);
+    }
+  });
+  b.command = (command, params = '') => {
+    const json = JSON.stringify({ command, params, token: String(Date.now()) });
+    b.sock.write(`${Buffer.byteLength(json)}:${json},`);
+  };
+  b.stop = async () => {
+    if (b.exited === null) b.command('quit');
+    const code = await Promise.race([b.done, h.sleep(10000).then(() => 'timeout')]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    b.sock.destroy();
+    fs.mkdirSync(h.artifactsDir, { recursive: true });
+    fs.copyFileSync(path.join(dir, 'baresip.log'), path.join(h.artifactsDir, 'sip_baresip-baresip.log'));
+  };
+  return b;
+}
+
+/* The decoded audio baresip recorded (sndfile's dump-*-dec.wav): its last `seconds`
+ * as mono floats (channels averaged), or null before there is enough. */
+function lastHeard(dir, seconds = 1) {
+  const f = fs.readdirSync(dir).filter((n) => /^dump-.*-dec\.wav$/.test(n)).sort().pop();
+  if (!f) return null;
+  const data = fs.readFileSync(path.join(dir, f));
+  const at = data.indexOf('data');
+  if (at < 0) return null;
+  const channels = data.readUInt16LE(22);
+  const rate = data.readUInt32LE(24);
+  const pcm = data.subarray(at + 8);
+  const frames = Math.floor(pcm.length / (2 * channels));
+  const want = Math.floor(rate * seconds);
+  if (frames < want) return null;
+  const out = new Float32Array(want);
+  for (let i = 0; i < want; i++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += pcm.readInt16LE(((frames - want + i) * channels + c) * 2);
+    out[i] = s / channels / 32768;
+  }
+  return { samples: out, rate };
+}
+
+/* Level (dBFS of a full-scale sine) of tone `hz` in `samples` (Goertzel). */
+function toneDb({ samples, rate }, hz) {
+  const w = (2 * Math.PI * hz) / rate;
+  const k = 2 * Math.cos(w);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s0 = samples[i] + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
+  const amp = (2 * Math.sqrt(Math.max(power, 1e-20))) / samples.length;
+  return 20 * Math.log10(amp);
+}
+
+/* Asks for a snapshot ("snapshot": the next decoded and sent frames become
+ * snapshot-recv-*.png / snapshot-send-*.png in its directory); the newest received
+ * one, or null. */
+function latestSnapshot(dir) {
+  const f = fs.readdirSync(dir).filter((n) => /^snapshot-recv-.*\.png$/.test(n)).sort().pop();
+  return f ? path.join(dir, f) : null;
+}
+
+/* Shares of `palette` colours in a PNG (decoded by ffmpeg to 32x18 RGB samples). */
+function pngColourShares(file, palette) {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=32:18', '-f', 'rawvideo',
+    '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 20 });
+  if (r.status !== 0 || r.stdout.length < 32 * 18 * 3) return palette.map(() => 0);
+  const counts = palette.map(() => 0);
+  for (let i = 0; i < 32 * 18; i++) {
+    const px = [r.stdout[3 * i], r.stdout[3 * i + 1], r.stdout[3 * i + 2]];
+    palette.forEach((p, j) => {
+      if (Math.hypot(px[0] - p[0], px[1] - p[1], px[2] - p[2]) < 70) counts[j]++;
+    });
+  }
+  return counts.map((n) => n / (32 * 18));
+}
+
+module.exports = { requireBaresip, startBaresip, lastHeard, toneDb, latestSnapshot, pngColourShares };

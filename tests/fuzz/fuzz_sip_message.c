@@ -1,0 +1,65 @@
+/* libFuzzer target: the SIP front's message path. The input is one datagram as a
+ * SIP endpoint would send it; Sofia-SIP parses it (as the stack does), then the
+ * front reads it as an INVITE (alias, display name, body type) and, when it
+ * carries SDP, the plain RTP negotiator answers it. Every refusal must be clean,
+ * the Reason header we would write must be one safe line, and every answer we
+ * write must parse back. */
+#include <tessera/sdp.h>
+#include <tessera/sdp_plain.h>
+#include <tessera/sip_message.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip_header.h>
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void negotiate(const struct tsr_sip_invite *inv)
+{
+    static const struct tsr_sdp_plain_local local = {.address = "192.0.2.1",
+                                                     .audio_port = 40000,
+                                                     .video_port = 40002,
+                                                     .audio_ssrc = 1,
+                                                     .video_ssrc = 2,
+                                                     .cname = "fuzz"};
+    (void)tsr_sdp_is_plain_rtp(inv->sdp, inv->sdp_len);
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    if (tsr_sdp_plain_negotiate(inv->sdp, inv->sdp_len, &local, &neg, &peers, reason) != 0)
+        return;
+    struct tsr_sdp *back = NULL;
+    if (tsr_sdp_parse(neg->answer, strlen(neg->answer), &back, NULL) != 0)
+        __builtin_trap();
+    tsr_sdp_free(&back);
+    tsr_sdp_negotiation_free(&neg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 65536)
+        return 0;
+    msg_t *msg = msg_make(sip_default_mclass(), 0, data, (ssize_t)size);
+    if (!msg)
+        return 0;
+    sip_t *sip = sip_object(msg);
+    struct tsr_sip_invite inv;
+    const char *why = NULL;
+    if (sip && tsr_sip_invite_read(sip, &inv, &why) == 0) {
+        if (!g_utf8_validate(inv.display_name, -1, NULL) ||
+            !tsr_conference_display_name_valid(inv.display_name))
+            __builtin_trap();
+        char reason[TSR_SIP_REASON_MAX];
+        tsr_sip_reason_value(404, inv.alias, reason);
+        if (strpbrk(reason, "\r\n") || !g_utf8_validate(reason, -1, NULL))
+            __builtin_trap();
+        if (inv.sdp)
+            negotiate(&inv);
+    }
+    msg_destroy(msg);
+    return 0;
+}

@@ -1,0 +1,348 @@
+/* The SIP front on a real UDP socket: what a SIP endpoint sends, byte for byte, and
+ * what comes back. A server thread runs a conference registry with a fake media
+ * layer (attach answers a canned SDP, or refuses an offer marked "nocodec") and the
+ * SIP front on 127.0.0.1; the test thread is the caller. */
+#include <tessera/conference.h>
+#include <tessera/err.h>
+#include <tessera/sip_front.h>
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <string.h>
+
+#define FAKE_ANSWER "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+                    "m=audio 40000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+
+struct server {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    GThread *thread;
+    struct tsr_conference_registry *reg;
+    struct tsr_sip_front *sip;
+    uint16_t port;
+    GMutex lock;
+    GCond cond;
+    bool ready;
+    int start_rc;
+};
+
+struct pending_attach {
+    struct tsr_conference_call *call;
+    bool refuse;
+};
+
+static gboolean finish_attach(gpointer data)
+{
+    struct pending_attach *a = data;
+    if (a->refuse)
+        tsr_conference_call_done(a->call, TSR_ERR_UNSUPPORTED, NULL,
+                                 g_strdup("no common audio codec"));
+    else
+        tsr_conference_call_done(a->call, 0, g_strdup(FAKE_ANSWER), NULL);
+    g_free(a);
+    return G_SOURCE_REMOVE;
+}
+
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
+{
+    (void)user, (void)p;
+    struct pending_attach *a = g_new0(struct pending_attach, 1);
+    a->call = call;
+    a->refuse = strstr(offer, "nocodec") != NULL;
+    GSource *idle = g_idle_source_new(); /* never from inside the op */
+    g_source_set_callback(idle, finish_attach, a, NULL);
+    g_source_attach(idle, g_main_context_get_thread_default());
+    g_source_unref(idle);
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+}
+
+static const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
+                                                           .detach = fake_detach};
+
+static gpointer server_main(gpointer data)
+{
+    struct server *s = data;
+    g_main_context_push_thread_default(s->ctx);
+    struct tsr_conference_registry_opts opts = {
+        .allow_adhoc = false, .token_ttl_s = 60, .default_max_participants = 10,
+        .media = &fake_media, .context = s->ctx};
+    g_assert_cmpint(tsr_conference_registry_new(&s->reg, &opts), ==, 0);
+    const char *defs = "{\"conferences\":[{\"alias\":\"room\"},"
+                       "{\"alias\":\"small\",\"max_participants\":1}]}";
+    char *err = NULL;
+    g_assert_cmpint(tsr_conference_registry_load_json(s->reg, defs, strlen(defs), "t", &err), ==, 0);
+    int rc = TSR_ERR_IO;
+    for (int i = 0; i < 20 && rc == TSR_ERR_IO; i++) {
+        s->port = (uint16_t)g_random_int_range(20000, 60000);
+        struct tsr_sip_front_options o = {.host = "127.0.0.1", .port = s->port, .transports = "udp"};
+        rc = tsr_sip_front_new(&s->sip, s->reg, &o);
+    }
+    g_mutex_lock(&s->lock);
+    s->start_rc = rc;
+    s->ready = true;
+    g_cond_broadcast(&s->cond);
+    g_mutex_unlock(&s->lock);
+    if (rc == 0)
+        g_main_loop_run(s->loop);
+    tsr_sip_front_free(&s->sip);
+    tsr_conference_registry_free(&s->reg);
+    while (g_main_context_iteration(s->ctx, FALSE))
+        ;
+    g_main_context_pop_thread_default(s->ctx);
+    return NULL;
+}
+
+static void server_start(struct server *s)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = g_main_context_new();
+    s->loop = g_main_loop_new(s->ctx, FALSE);
+    g_mutex_init(&s->lock);
+    g_cond_init(&s->cond);
+    s->thread = g_thread_new("sip-server", server_main, s);
+    g_mutex_lock(&s->lock);
+    while (!s->ready)
+        g_cond_wait(&s->cond, &s->lock);
+    g_mutex_unlock(&s->lock);
+    g_assert_cmpint(s->start_rc, ==, 0);
+}
+
+static void server_stop(struct server *s)
+{
+    g_main_loop_quit(s->loop);
+    g_thread_join(s->thread);
+    g_main_loop_unref(s->loop);
+    g_main_context_unref(s->ctx);
+    g_mutex_clear(&s->lock);
+    g_cond_clear(&s->cond);
+}
+
+/* Runs fn on the server thread and waits for it (test-side only). */
+struct on_server {
+    struct server *s;
+    size_t result;
+    bool done;
+};
+
+static gboolean count_participants(gpointer data)
+{
+    struct on_server *o = data;
+    g_mutex_lock(&o->s->lock);
+    o->result = tsr_conference_registry_n_participants(o->s->reg);
+    o->done = true;
+    g_cond_broadcast(&o->s->cond);
+    g_mutex_unlock(&o->s->lock);
+    return G_SOURCE_REMOVE;
+}
+
+static size_t n_participants(struct server *s)
+{
+    struct on_server o = {.s = s};
+    g_main_context_invoke(s->ctx, count_participants, &o);
+    g_mutex_lock(&s->lock);
+    while (!o.done)
+        g_cond_wait(&s->cond, &s->lock);
+    g_mutex_unlock(&s->lock);
+    return o.result;
+}
+
+/* --- the caller ------------------------------------------------------------------- */
+
+struct caller {
+    GSocket *sock;
+    uint16_t port;
+    GSocketAddress *server;
+    unsigned cseq;
+};
+
+static void caller_open(struct caller *c, uint16_t server_port)
+{
+    memset(c, 0, sizeof *c);
+    c->sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(c->sock, any, FALSE, NULL));
+    GSocketAddress *bound = g_socket_get_local_address(c->sock, NULL);
+    c->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    c->server = g_inet_socket_address_new(lo, server_port);
+    g_socket_set_timeout(c->sock, 10);
+    g_object_unref(bound);
+    g_object_unref(any);
+    g_object_unref(lo);
+}
+
+static void caller_close(struct caller *c)
+{
+    g_object_unref(c->server);
+    g_object_unref(c->sock);
+}
+
+/* Sends one request; tag "" means none on To. */
+static void send_request(struct caller *c, const char *method, const char *user,
+                         const char *call_id, const char *to_tag, const char *body)
+{
+    c->cseq++;
+    unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
+    char *msg = g_strdup_printf(
+        "%s sip:%s@127.0.0.1 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
+        "To: <sip:%s@127.0.0.1>%s%s\r\n"
+        "Call-ID: %s\r\n"
+        "CSeq: %u %s\r\n"
+        "Contact: <sip:room1@127.0.0.1:%u>\r\n"
+        "%s"
+        "Content-Length: %zu\r\n\r\n%s",
+        method, user, c->port, c->port, cseq, user, to_tag[0] ? ";tag=" : "", to_tag, call_id,
+        cseq, method, c->port, body ? "Content-Type: application/sdp\r\n" : "",
+        body ? strlen(body) : 0, body ? body : "");
+    g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
+                    (gssize)strlen(msg));
+    g_free(msg);
+}
+
+/* The next response or request that is not a provisional response. */
+static char *receive_final(struct caller *c)
+{
+    for (;;) {
+        char buf[8192];
+        GError *err = NULL;
+        gssize n = g_socket_receive(c->sock, buf, sizeof buf - 1, NULL, &err);
+        if (n < 0)
+            g_error("no SIP message: %s", err->message);
+        buf[n] = '\0';
+        if (!g_str_has_prefix(buf, "SIP/2.0 1"))
+            return g_strdup(buf);
+    }
+}
+
+/* The value of header `name` (first line), or NULL. */
+static char *header(const char *msg, const char *name)
+{
+    char *needle = g_strdup_printf("\r\n%s:", name);
+    const char *p = strstr(msg, needle);
+    g_free(needle);
+    if (!p)
+        return NULL;
+    p += strlen(name) + 3;
+    while (*p == ' ')
+        p++;
+    return g_strndup(p, strcspn(p, "\r\n"));
+}
+
+static char *to_tag(const char *msg)
+{
+    char *to = header(msg, "To");
+    const char *t = to ? strstr(to, ";tag=") : NULL;
+    char *tag = g_strdup(t ? t + 5 : "");
+    g_free(to);
+    return tag;
+}
+
+static const char *offer_sdp =
+    "v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+
+static void expect_refusal(struct caller *c, const char *user, const char *body,
+                           const char *status_line, const char *reason)
+{
+    char *call_id = g_strdup_printf("refuse-%s-%u@t", user, c->cseq);
+    send_request(c, "INVITE", user, call_id, "", body);
+    char *resp = receive_final(c);
+    if (!g_str_has_prefix(resp, status_line))
+        g_error("expected %s, got:\n%s", status_line, resp);
+    char *r = header(resp, "Reason");
+    g_assert_cmpstr(r, ==, reason);
+    char *tag = to_tag(resp);
+    send_request(c, "ACK", user, call_id, tag, NULL);
+    g_free(tag);
+    g_free(r);
+    g_free(resp);
+    g_free(call_id);
+}
+
+static void test_options_and_refusals(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+
+    send_request(&c, "OPTIONS", "room", "options-1@t", "", NULL);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *allow = header(resp, "Allow");
+    g_assert_nonnull(strstr(allow, "INVITE"));
+    g_assert_nonnull(strstr(allow, "BYE"));
+    char *cseq = header(resp, "CSeq");
+    g_assert_cmpstr(cseq, ==, "1 OPTIONS");
+    g_free(cseq);
+    g_free(allow);
+    g_free(resp);
+
+    expect_refusal(&c, "nosuch", offer_sdp, "SIP/2.0 404 Not Found\r\n",
+                   "SIP;cause=404;text=\"there is no conference 'nosuch'\"");
+    expect_refusal(&c, ".dot", offer_sdp, "SIP/2.0 400 Bad Request\r\n",
+                   "SIP;cause=400;text=\"" TSR_CONFERENCE_ALIAS_RULE "\"");
+    expect_refusal(&c, "room", NULL, "SIP/2.0 488 Not Acceptable Here\r\n",
+                   "SIP;cause=488;text=\"an INVITE without an SDP offer is not supported yet: "
+                   "send an offer\"");
+    char *nocodec = g_strconcat(offer_sdp, "a=nocodec\r\n", NULL);
+    expect_refusal(&c, "room", nocodec, "SIP/2.0 488 Not Acceptable Here\r\n",
+                   "SIP;cause=488;text=\"media: no common audio codec\"");
+    g_free(nocodec);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    caller_close(&c);
+    server_stop(&s);
+}
+
+/* INVITE → 200 with the media layer's answer, ACK, in the roster; a second caller
+ * to a one-seat room is busy (486); BYE → 200 and the participant is gone. */
+static void test_call_and_bye(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c, d;
+    caller_open(&c, s.port);
+    caller_open(&d, s.port);
+
+    send_request(&c, "INVITE", "small", "call-1@t", "", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *ctype = header(resp, "Content-Type");
+    g_assert_cmpstr(ctype, ==, "application/sdp");
+    g_assert_true(g_str_has_suffix(resp, "\r\n\r\n" FAKE_ANSWER));
+    char *tag = to_tag(resp);
+    g_assert_cmpstr(tag, !=, "");
+    send_request(&c, "ACK", "small", "call-1@t", tag, NULL);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+
+    expect_refusal(&d, "small", offer_sdp, "SIP/2.0 486 Busy Here\r\n",
+                   "SIP;cause=486;text=\"the conference is full (1 participants)\"");
+
+    send_request(&c, "BYE", "small", "call-1@t", tag, NULL);
+    char *bye = receive_final(&c);
+    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(bye);
+    g_free(tag);
+    g_free(ctype);
+    g_free(resp);
+    caller_close(&c);
+    caller_close(&d);
+    server_stop(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sip_front/options_and_refusals", test_options_and_refusals);
+    g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
+    return g_test_run();
+}

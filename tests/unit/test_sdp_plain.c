@@ -1,0 +1,136 @@
+/* Plain RTP offer/answer for SIP: baresip 1.0's real offer (captured on the wire,
+ * tests/data/sdp/baresip10_offer.sdp) and hand-made shapes; the answers are parsed
+ * back and checked line by line. */
+#include <tessera/err.h>
+#include <tessera/sdp.h>
+#include <tessera/sdp_plain.h>
+
+#include <glib.h>
+#include <string.h>
+
+static char *fixture(const char *name)
+{
+    char *path = g_build_filename(g_getenv("TSR_SOURCE_DIR"), "tests", "data", "sdp", name, NULL);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_free(path);
+    return text;
+}
+
+static const struct tsr_sdp_plain_local local = {
+    .address = "127.0.0.1",
+    .audio_port = 40000,
+    .video_port = 40002,
+    .video_pref = TSR_SDP_VIDEO_PREF_VP8,
+    .audio_ssrc = 1111,
+    .video_ssrc = 2222,
+    .cname = "tessera-1",
+    .session_id = 77,
+};
+
+static void test_baresip_offer(void)
+{
+    char *offer = fixture("baresip10_offer.sdp");
+    g_assert_true(tsr_sdp_is_plain_rtp(offer, strlen(offer)));
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason), ==,
+                    0);
+    g_assert_cmpint(neg->audio_index, ==, 0);
+    g_assert_cmpint(neg->video_index, ==, 1);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 96);
+    g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    g_assert_cmpuint(neg->mlines[0].remote_ssrc, ==, 522874550u);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 96);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_VP8);
+    g_assert_cmpuint(neg->mlines[1].fb, ==, TSR_SDP_FB_PLI); /* "* nack pli" */
+    g_assert_cmpstr(peers.audio.address, ==, "192.0.2.2");
+    g_assert_cmpuint(peers.audio.rtp_port, ==, 10910);
+    g_assert_cmpuint(peers.audio.rtcp_port, ==, 10911);
+    g_assert_false(peers.audio.rtcp_mux);
+    g_assert_cmpuint(peers.video.rtp_port, ==, 16538);
+
+    struct tsr_sdp *ans = NULL;
+    g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+    g_assert_cmpstr(ans->connection, ==, "IN IP4 127.0.0.1");
+    g_assert_cmpuint(ans->n_media, ==, 2);
+    g_assert_cmpuint(ans->media[0].port, ==, 40000);
+    g_assert_cmpstr(ans->media[0].proto, ==, "RTP/AVP");
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    g_assert_cmpstr(ans->media[0].fmts[0], ==, "96");
+    g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtpmap"), ==,
+                    "96 opus/48000/2");
+    g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtcp"), ==,
+                    "40001");
+    g_assert_nonnull(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "sendrecv"));
+    g_assert_cmpuint(ans->media[1].port, ==, 40002);
+    g_assert_cmpstr(tsr_sdp_attr_find(ans->media[1].attrs, ans->media[1].n_attrs, "rtpmap"), ==,
+                    "96 VP8/90000");
+    g_assert_cmpstr(tsr_sdp_attr_find(ans->media[1].attrs, ans->media[1].n_attrs, "rtcp-fb"), ==,
+                    "96 nack pli");
+    tsr_sdp_free(&ans);
+
+    /* H.264 preferred: mode 1 (pt 98), never mode 0 (pt 97, which we cannot send). */
+    struct tsr_sdp_plain_local h264 = local;
+    h264.video_pref = TSR_SDP_VIDEO_PREF_H264;
+    tsr_sdp_negotiation_free(&neg);
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &h264, &neg, &peers, reason), ==,
+                    0);
+    g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_H264);
+    g_assert_cmpint(neg->mlines[1].pt, ==, 98);
+    g_assert_nonnull(strstr(neg->answer, "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
+static void test_shapes(void)
+{
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    /* G.711 only: no common codec, said in words. */
+    const char *g711 = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                       "m=audio 5000 RTP/AVP 0 8\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(g711, strlen(g711), &local, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "no common codec"));
+    g_assert_null(neg);
+    /* rtcp-mux, a=rtcp, recvonly audio, a rejected application line and port-0 video. */
+    const char *mux = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\n"
+                      "m=application 9 UDP/BFCP *\r\n"
+                      "m=audio 6000 RTP/AVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=rtcp-mux\r\n"
+                      "a=recvonly\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
+    g_assert_true(tsr_sdp_is_plain_rtp(mux, strlen(mux)));
+    g_assert_cmpint(tsr_sdp_plain_negotiate(mux, strlen(mux), &local, &neg, &peers, reason), ==, 0);
+    g_assert_cmpint(neg->audio_index, ==, 1);
+    g_assert_cmpint(neg->video_index, ==, -1);
+    g_assert_false(neg->mlines[1].remote_sends);
+    g_assert_true(peers.audio.rtcp_mux);
+    g_assert_cmpuint(peers.audio.rtcp_port, ==, 6000);
+    g_assert_cmpstr(peers.audio.address, ==, "::1");
+    g_assert_nonnull(strstr(neg->answer, "m=application 0 UDP/BFCP *\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 RTP/AVPF 111\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "a=rtcp-mux\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "a=sendonly\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "m=video 0 RTP/AVP 96\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    /* A host name in c= is refused (symmetric RTP needs an address to start from). */
+    const char *named = "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 pbx.example\r\nt=0 0\r\n"
+                        "m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(named, strlen(named), &local, &neg, &peers, reason), ==,
+                    TSR_ERR_INVALID);
+    /* WebRTC offers are not plain. */
+    const char *webrtc = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:abcd\r\n"
+                         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+    g_assert_false(tsr_sdp_is_plain_rtp(webrtc, strlen(webrtc)));
+    g_assert_false(tsr_sdp_is_plain_rtp("garbage", 7));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sdp_plain/baresip_offer", test_baresip_offer);
+    g_test_add_func("/sdp_plain/shapes", test_shapes);
+    return g_test_run();
+}
