@@ -19,6 +19,9 @@ const tessera = {
   locked: false,
   roster: [],           // participant objects from the server
   talkers: [],
+  recording: null,      // the running recording ({id, state, file}) or null
+  streams: [],          // running streams ({id, state, url, reason})
+  outputEvents: [],     // every recording / stream event's data, in order
   events: [],           // names of SSE events received, in order
 };
 window.tessera = tessera;
@@ -314,7 +317,56 @@ function applyConference(c) {
   $('layout-picker').value = c.layout;
   $('lock-toggle').checked = tessera.locked;
   $('topbar-locked').hidden = !tessera.locked;
+  if ('recording' in c) tessera.recording = c.recording;
+  if (c.streams) tessera.streams = c.streams;
+  renderOutputs();
   renderRoster();
+}
+
+/* The indicators everyone sees, and the host's recording and stream controls. */
+function renderOutputs() {
+  const rec = tessera.recording;
+  $('recording-indicator').hidden = !rec;
+  $('recording-indicator').textContent = rec && rec.state === 'starting' ? '● Recording…' : '● Recording';
+  $('streaming-indicator').hidden = tessera.streams.length === 0;
+  const reconnecting = tessera.streams.some((s) => s.state === 'reconnecting');
+  $('streaming-indicator').textContent = reconnecting ? '● Live (reconnecting)' : '● Live';
+  $('btn-record').textContent = rec ? 'Stop recording' : 'Start recording';
+  const list = $('stream-list');
+  list.textContent = '';
+  for (const s of tessera.streams) {
+    const li = document.createElement('li');
+    li.dataset.testid = 'stream-item';
+    const label = document.createElement('span');
+    label.textContent = `${s.url} — ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
+    const stop = document.createElement('button');
+    stop.className = 'btn ghost';
+    stop.type = 'button';
+    stop.textContent = 'Stop';
+    stop.dataset.testid = 'btn-stream-stop';
+    stop.addEventListener('click', () => confApi('DELETE', `/streams/${encodeURIComponent(s.id)}`));
+    li.append(label, stop);
+    list.append(li);
+  }
+}
+
+/* A recording or stream event: the state list follows; a failure is told. */
+function onOutput(kind, d) {
+  tessera.outputEvents.push({ kind, ...d });
+  if (kind === 'recording') {
+    tessera.recording = d.active ? d : null;
+  } else {
+    tessera.streams = tessera.streams.filter((s) => s.id !== d.id);
+    if (d.active) tessera.streams.push(d);
+  }
+  if (d.state === 'failed') toast(`${kind === 'recording' ? 'Recording' : 'Stream'} stopped: ${d.reason}`);
+  renderOutputs();
+}
+
+async function confApi(method, rel, body) {
+  const { status, data } = await api(method, `/conferences/${encodeURIComponent(tessera.conference)}${rel}`, body);
+  if (status >= 400 && data) toast(data.message);
+  return status;
 }
 
 function startEvents() {
@@ -365,6 +417,8 @@ function startEvents() {
   on('conference_updated', applyConference);
   on('talkers', (d) => { tessera.talkers = d.talkers; renderRoster(); });
   on('ended', () => { hangup(false); showError('ended'); });
+  on('recording', (d) => onOutput('recording', d));
+  on('stream', (d) => onOutput('stream', d));
 }
 
 function initials(name) {
@@ -508,6 +562,11 @@ function bind() {
   $('lock-toggle').addEventListener('change', async (e) => {
     const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/lock`, { locked: e.target.checked });
     if (status !== 200) toast(data.message);
+  });
+  $('btn-record').addEventListener('click', () => confApi('POST', '/recording', { action: tessera.recording ? 'stop' : 'start' }));
+  $('stream-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (await confApi('POST', '/streams', { url: $('stream-url').value.trim() }) === 201) $('stream-url').value = '';
   });
   for (const b of document.querySelectorAll('[data-action="invite"]')) b.addEventListener('click', copyInvite);
   $('btn-hangup').addEventListener('click', () => { hangup(true); showError('left'); });

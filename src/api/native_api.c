@@ -235,13 +235,127 @@ static void handle_conference_action(struct tsr_front_req *r, const char *alias,
     reply_host_rc(r, rc, tsr_conference_to_json(c, false));
 }
 
+/* --- recording and streams ---------------------------------------------------- */
+
+/* The token's participant, a host of `alias`; else replied and NULL. */
+static struct tsr_participant *output_actor(struct tsr_front_req *r, const char *alias, bool body)
+{
+    struct tsr_participant *a = actor(r, false);
+    if (!a || (body && !tsr_front_req_body(r, 0)) || !same_conference(r, a, alias))
+        return NULL;
+    if (tsr_participant_role(a) != TSR_ROLE_HOST) {
+        tsr_front_req_fail(r, 403, "forbidden", "only a host may record or stream");
+        return NULL;
+    }
+    return a;
+}
+
+/* A refused start or stop; frees err (media's text). */
+static void reply_output_error(struct tsr_front_req *r, int rc, char *err, const char *state_code,
+                               const char *state_msg)
+{
+    if (rc == TSR_ERR_STATE)
+        tsr_front_req_fail(r, 409, state_code, "%s", state_msg);
+    else if (rc == TSR_ERR_UNSUPPORTED)
+        tsr_front_req_fail(r, 503, "unavailable",
+                           "recording is disabled ([recording] dir) or media is not wired");
+    else
+        tsr_front_req_fail(r, 500, "output_failed", "%s", err ? err : tsr_strerror(rc));
+    g_free(err);
+}
+
+static void handle_recording(struct tsr_front_req *r, const char *alias)
+{
+    struct tsr_participant *a = output_actor(r, alias, true);
+    if (!a)
+        return;
+    bool bad = false;
+    const char *action = tsr_front_json_str(r->body, "action", &bad);
+    bool start = action && strcmp(action, "start") == 0;
+    if (!action || (!start && strcmp(action, "stop") != 0)) {
+        tsr_front_req_fail(r, 400, "bad_request", "body needs \"action\": start or stop");
+        return;
+    }
+    struct tsr_conference *c = tsr_participant_conference(a);
+    char *err = NULL;
+    int rc = start ? tsr_conference_start_recording(c, a, &err) : tsr_conference_stop_recording(a);
+    if (rc) {
+        reply_output_error(r, rc, err, start ? "already_recording" : "not_recording",
+                           start ? "a recording is running" : "nothing is being recorded");
+        return;
+    }
+    json_t *conf = tsr_conference_to_json(c, false);
+    tsr_http_reply_json(r->msg, start ? 201 : 200,
+                        json_pack("{s:O}", "recording", json_object_get(conf, "recording")));
+    json_decref(conf);
+}
+
+static void handle_stream_add(struct tsr_front_req *r, const char *alias)
+{
+    struct tsr_participant *a = output_actor(r, alias, true);
+    if (!a)
+        return;
+    bool bad = false;
+    const char *url = tsr_front_json_str(r->body, "url", &bad), *id = NULL;
+    char *err = NULL;
+    int rc = bad ? TSR_ERR_INVALID : tsr_conference_add_stream(a, url, &id, &err);
+    if (rc == TSR_ERR_INVALID || rc == TSR_ERR_FULL)
+        g_clear_pointer(&err, g_free);
+    if (rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(r, 400, "bad_url",
+                           "body needs \"url\": rtmp://host[:port]/app/key or rtmps://…");
+    else if (rc == TSR_ERR_FULL)
+        tsr_front_req_fail(r, 409, "too_many_streams", "at most %d streams at once",
+                           TSR_CONFERENCE_STREAMS_MAX);
+    else if (rc)
+        reply_output_error(r, rc, err, "conflict", "");
+    else
+        tsr_http_reply_json(r->msg, 201, json_pack("{s:s}", "id", id));
+}
+
+static void handle_stream_remove(struct tsr_front_req *r, const char *alias, const char *id)
+{
+    struct tsr_participant *a = output_actor(r, alias, false);
+    if (!a)
+        return;
+    if (tsr_conference_remove_stream(a, id) != 0)
+        tsr_front_req_fail(r, 404, "no_such_stream", "no stream %s in this conference", id);
+    else
+        soup_server_message_set_status(r->msg, 204, NULL);
+}
+
+/* recording (POST), streams (POST), streams/{id} (DELETE). */
+static void route_outputs(struct tsr_front_req *r, const char *alias, const char *action)
+{
+    if (r->n_seg == 4) {
+        if (!tsr_front_req_is(r, "DELETE"))
+            tsr_front_req_method_not_allowed(r, "DELETE");
+        else
+            handle_stream_remove(r, alias, r->seg[3]);
+    } else if (!tsr_front_req_is(r, "POST")) {
+        tsr_front_req_method_not_allowed(r, "POST");
+    } else if (strcmp(action, "recording") == 0) {
+        handle_recording(r, alias);
+    } else {
+        handle_stream_add(r, alias);
+    }
+}
+
+static bool is_output_route(const struct tsr_front_req *r)
+{
+    const char *action = r->n_seg >= 3 ? r->seg[2] : "";
+    return (r->n_seg == 3 && strcmp(action, "recording") == 0) || strcmp(action, "streams") == 0;
+}
+
 static void route_conference(struct tsr_front_req *r)
 {
     const char *alias = r->seg[1];
     const char *action = r->n_seg == 3 ? r->seg[2] : NULL;
     if (!tsr_front_req_alias_ok(r, alias))
         return;
-    if (r->n_seg == 2) {
+    if (is_output_route(r)) {
+        route_outputs(r, alias, r->seg[2]);
+    } else if (r->n_seg == 2) {
         if (tsr_front_req_is(r, "GET") || tsr_front_req_is(r, "HEAD"))
             handle_conference_get(r, alias);
         else
@@ -398,7 +512,8 @@ static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *p
     if (r.seg && r.n_seg == 1 && strcmp(r.seg[0], "status") == 0)
         tsr_front_req_is(&r, "GET") ? handle_status(&r)
                                     : tsr_front_req_method_not_allowed(&r, "GET");
-    else if (!tsr_front_req_segments_ok(&r) || r.n_seg < 2 || r.n_seg > 3)
+    else if (!tsr_front_req_segments_ok(&r) || r.n_seg < 2 || r.n_seg > 4 ||
+             (r.n_seg == 4 && strcmp(r.seg[0], "conferences") != 0))
         tsr_front_req_fail(&r, 404, "not_found", "no resource at %s", path);
     else if (strcmp(r.seg[0], "conferences") == 0)
         route_conference(&r);

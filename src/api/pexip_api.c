@@ -321,6 +321,8 @@ static void handle_conference_post(struct tsr_front_req *r, const char *action)
         tsr_pex_reply(r, 200, json_boolean(host));
         if (host)
             tsr_conference_end_for_all(a);
+    } else if (strcmp(action, "dial") == 0) {
+        tsr_pex_handle_dial(r, a);
     } else if (strcmp(action, "clearallbuzz") == 0 || strcmp(action, "muteguests") == 0 ||
                strcmp(action, "unmuteguests") == 0) {
         tsr_pex_reply(r, 200, json_boolean(for_all(a, action)));
@@ -342,6 +344,9 @@ static void handle_participants_get(struct tsr_front_req *r)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, tsr_pex_participant_json(api_of(r), list[i]));
+    json_t *outputs = tsr_pex_output_participants(tsr_participant_conference(a));
+    json_array_extend(arr, outputs);
+    json_decref(outputs);
     tsr_pex_reply(r, 200, arr);
 }
 
@@ -368,6 +373,7 @@ static const char *const conference_posts[] = {"request_token",
                                                "unmuteguests",
                                                "start_conference",
                                                "set_guests_can_unmute",
+                                               "dial",
                                                NULL};
 
 static void route_conference(struct tsr_front_req *r)

@@ -223,6 +223,8 @@ void tsr_pex_route_participant(struct tsr_front_req *r)
             handle_calls(r, a);
         return;
     }
+    if (strcmp(action, "disconnect") == 0 && tsr_pex_output_disconnect(r, a, r->seg[2]))
+        return;
     if ((t = tsr_pex_target(r, a, r->seg[2])) != NULL)
         participant_action(r, a, t, action);
 }

@@ -35,36 +35,51 @@ static const char *yes_no(bool b)
     return b ? "YES" : "NO";
 }
 
-json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_participant *p)
+json_t *tsr_pex_object(const struct tsr_pex_fields *f)
 {
-    (void)api;
-    const char *id = tsr_participant_id(p);
-    bool media = tsr_participant_has_media(p);
-    char *api_url = g_strdup_printf("/participants/%s", id);
+    char *api_url = g_strdup_printf("/participants/%s", f->uuid);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:b, s:b, s:s}", "uuid", id,
-        "display_name", tsr_participant_display_name(p), "overlay_text",
-        tsr_participant_display_name(p), "role",
-        tsr_participant_role(p) == TSR_ROLE_HOST ? "chair" : "guest", "service_type", "conference",
-        "protocol", media ? "webrtc" : "api", "call_direction", "in", "encryption", "On",
-        "has_media", media, "is_audio_only_call", "NO", "is_video_call", yes_no(media), "is_muted",
-        yes_no(tsr_participant_muted(p)), "is_video_muted", tsr_participant_video_muted(p),
-        "is_video_silent", 0, "is_presenting", "NO");
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:b, s:b, s:s}", "uuid",
+        f->uuid, "display_name", f->display_name, "overlay_text", f->display_name, "role",
+        f->host ? "chair" : "guest", "service_type", "conference", "protocol", f->protocol,
+        "call_direction", f->outgoing ? "out" : "in", "encryption", "On", "has_media",
+        f->has_media, "is_audio_only_call", "NO", "is_video_call", yes_no(f->has_media),
+        "is_muted", yes_no(f->muted), "is_video_muted", f->video_muted, "is_video_silent", 0,
+        "is_presenting", "NO");
     json_t *rest = json_pack(
         "{s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:b,"
         " s:{s:s, s:I}, s:b, s:s, s:s}",
-        "is_streaming_conference", 0, "is_external", 0, "external_node_uuid", "", "local_alias",
-        tsr_conference_alias(tsr_participant_conference(p)), "uri", "", "vendor", "",
-        "mute_supported", "YES", "disconnect_supported", "YES", "transfer_supported", "NO",
-        "fecc_supported", "NO", "presentation_supported", "NO", "rx_presentation_policy", "ALLOW",
-        "buzz_time", (json_int_t)tsr_participant_hand_raised_at_s(p), "spotlight", (json_int_t)0,
-        "start_time", (json_int_t)tsr_participant_joined_at_s(p), "supports_direct_chat", 1,
-        "can_receive_personal_mix", 0, "receive_from_video_mix", "mix_name", "main", "timestamp",
-        (json_int_t)0, "is_client_muted", 0, "api_url", api_url, "call_tag", "");
+        "is_streaming_conference", f->streaming, "is_external", 0, "external_node_uuid", "",
+        "local_alias", f->alias, "uri", f->uri ? f->uri : "", "vendor", "", "mute_supported",
+        yes_no(!f->streaming), "disconnect_supported", "YES", "transfer_supported", "NO",
+        "fecc_supported", "NO", "presentation_supported", "NO", "rx_presentation_policy",
+        "ALLOW", "buzz_time", (json_int_t)f->buzz_time, "spotlight", (json_int_t)0,
+        "start_time", (json_int_t)f->start_time, "supports_direct_chat", !f->streaming,
+        "can_receive_personal_mix", 0, "receive_from_video_mix", "mix_name", "main",
+        "timestamp", (json_int_t)0, "is_client_muted", 0, "api_url", api_url, "call_tag", "");
     json_object_update(o, rest);
     json_decref(rest);
     g_free(api_url);
     return o;
+}
+
+json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_participant *p)
+{
+    (void)api;
+    bool media = tsr_participant_has_media(p);
+    struct tsr_pex_fields f = {
+        .uuid = tsr_participant_id(p),
+        .display_name = tsr_participant_display_name(p),
+        .alias = tsr_conference_alias(tsr_participant_conference(p)),
+        .protocol = media ? "webrtc" : "api",
+        .host = tsr_participant_role(p) == TSR_ROLE_HOST,
+        .has_media = media,
+        .muted = tsr_participant_muted(p),
+        .video_muted = tsr_participant_video_muted(p),
+        .buzz_time = tsr_participant_hand_raised_at_s(p),
+        .start_time = tsr_participant_joined_at_s(p),
+    };
+    return tsr_pex_object(&f);
 }
 
 /* --- writing ------------------------------------------------------------------- */
@@ -98,6 +113,11 @@ static void send_sync(struct tsr_pexip_api *api, struct pex_stream *s, struct ts
         stream_send(s, "participant_create", o);
         json_decref(o);
     }
+    json_t *outputs = tsr_pex_output_participants(c), *o;
+    size_t i;
+    json_array_foreach(outputs, i, o)
+        stream_send(s, "participant_create", o);
+    json_decref(outputs);
     stream_send(s, "participant_sync_end", NULL);
 }
 
@@ -228,6 +248,25 @@ static void to_all(struct tsr_pexip_api *api, const char *alias, const char *nam
     json_decref(data);
 }
 
+/* A recording or stream is a streaming participant: created when it starts,
+ * updated while it runs, deleted when it ends. */
+static void on_output(struct tsr_pexip_api *api, const struct tsr_conference_event *ev)
+{
+    const char *state = json_string_value(json_object_get(ev->data, "state"));
+    const char *id = json_string_value(json_object_get(ev->data, "id"));
+    if (!state || !id)
+        return;
+    if (!json_is_true(json_object_get(ev->data, "active"))) {
+        to_all(api, ev->alias, "participant_delete", json_pack("{s:s}", "uuid", id));
+        return;
+    }
+    bool rec = ev->type == TSR_CONFERENCE_EVENT_RECORDING;
+    json_t *o = tsr_pex_output_json(ev->data, rec, ev->alias);
+    if (o)
+        to_all(api, ev->alias, strcmp(state, "starting") == 0 ? "participant_create"
+                                                             : "participant_update", o);
+}
+
 void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
 {
     struct tsr_pexip_api *api = user;
@@ -269,6 +308,10 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
         break;
     case TSR_CONFERENCE_EVENT_MESSAGE:
         on_message(api, ev);
+        break;
+    case TSR_CONFERENCE_EVENT_RECORDING:
+    case TSR_CONFERENCE_EVENT_STREAM:
+        on_output(api, ev);
         break;
     case TSR_CONFERENCE_EVENT_ENDED:
         FOR_STREAMS(api, ev->alias, s)

@@ -52,6 +52,15 @@ void tsr_pex_send_message(struct tsr_front_req *r, struct tsr_participant *a,
 void tsr_pex_route_participant(struct tsr_front_req *r);
 
 /* --- pexip_api_events.c --------------------------------------------------- */
+/* What differs between participant objects (spec §5.1); strings borrowed. */
+struct tsr_pex_fields {
+    const char *uuid, *display_name, *alias, *protocol, *uri;
+    bool host, outgoing, has_media, muted, video_muted;
+    bool streaming; /* a recorder or streamer: is_streaming_conference */
+    int64_t buzz_time, start_time;
+};
+/* Purpose: a participant object of spec §5.1 with those fields. New reference. */
+json_t *tsr_pex_object(const struct tsr_pex_fields *f);
 /* Purpose: the participant object of spec §5.1. New reference. */
 json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_participant *p);
 /* Purpose: turn msg into p's event stream: 200 text/event-stream, the roster
@@ -62,6 +71,22 @@ void tsr_pex_events_open(struct tsr_pexip_api *api, SoupServerMessage *msg,
 void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user);
 /* GDestroyNotify for api->streams: ends the stream and frees it. */
 void tsr_pex_stream_free_cb(gpointer data);
+
+/* --- pexip_api_outputs.c --------------------------------------------------- */
+/* Recordings and streams appear in the roster as streaming participants (protocol
+ * rtmp, is_streaming_conference true): the SDK's isStreaming indicator. */
+/* Purpose: POST dial with an RTMP destination: a stream (host only). */
+void tsr_pex_handle_dial(struct tsr_front_req *r, struct tsr_participant *a);
+/* Purpose: the roster entries of c's recording and streams. New reference. */
+json_t *tsr_pex_output_participants(struct tsr_conference *c);
+/* Purpose: the roster entry of one output as a recording/stream event carries it
+ * ({"id","state","file"|"url",…}); `recording` says which. New reference. */
+json_t *tsr_pex_output_json(const json_t *output, bool recording, const char *alias);
+/* Purpose: participants/{uuid}/disconnect where uuid names an output: stops it
+ * and replies. False (nothing replied) when uuid is no output of a's conference. */
+bool tsr_pex_output_disconnect(struct tsr_front_req *r, struct tsr_participant *a,
+                               const char *uuid);
+
 /* Purpose: the Pexip name of a Tessera layout ("speaker" → "1:7", "grid" → "ac"). */
 const char *tsr_pex_layout_view(const char *layout);
 

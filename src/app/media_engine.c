@@ -10,6 +10,7 @@
 #include <tessera/media_peer.h>
 #include <tessera/metrics.h>
 #include <tessera/net_loops.h>
+#include <tessera/output.h>
 #include <tessera/video_load.h>
 #include <tessera/webrtc_transport.h>
 
@@ -40,6 +41,7 @@ struct engine_conf {
     struct tsr_media_engine *engine;
     char *alias;
     struct tsr_conf_mixer *mixer;
+    GHashTable *outputs; /* output id → struct tsr_output* (recordings and streams) */
 };
 
 /* A participant's media: its media data in the conference. Lives from attach to
@@ -114,6 +116,37 @@ static enum tsr_compositor_backend compositor_from(const char *name)
     return b;
 }
 
+/* Work that joins threads, for the closer thread: the API loop must not wait. */
+struct closer_task {
+    GDestroyNotify run; /* takes data */
+    gpointer data;
+};
+
+static void closer_run(gpointer data, gpointer user)
+{
+    struct closer_task *t = data;
+    (void)user;
+    t->run(t->data);
+    g_free(t);
+}
+
+static void close_later(struct tsr_media_engine *e, GDestroyNotify run, gpointer data)
+{
+    struct closer_task *t = g_new0(struct closer_task, 1);
+    t->run = run;
+    t->data = data;
+    g_thread_pool_push(e->closer, t, NULL);
+}
+
+/* The closer thread: waits for the writer (its trailer), then drops the engine's
+ * reference. */
+static void output_close_unref(gpointer data)
+{
+    struct tsr_output *o = data;
+    tsr_output_close(o);
+    tsr_output_unref(&o);
+}
+
 static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_conference *c)
 {
     const char *alias = tsr_conference_alias(c);
@@ -153,28 +186,37 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         g_free(ec);
         return NULL;
     }
+    ec->outputs = g_hash_table_new_full(NULL, NULL, NULL, output_close_unref);
     g_hash_table_insert(e->confs, ec->alias, ec);
     return ec;
 }
 
 /* The closer thread: stopping a mixer joins its threads, which waits for the tick
  * under way; the API loop must not wait for that. The mixer's callbacks may run
- * until the close returns: they only use ec and the registry link, both alive. */
-static void conf_close(gpointer data, gpointer user)
+ * until the close returns: they only use ec and the registry link, both alive.
+ * The outputs were told to finish before (their trailers are written meanwhile);
+ * once the mixer stops feeding them, each writer is waited for. */
+static void conf_close(gpointer data)
 {
     struct engine_conf *ec = data;
-    (void)user;
     tsr_conf_mixer_close(ec->mixer);
+    g_hash_table_destroy(ec->outputs);
     tsr_conf_mixer_unref(&ec->mixer);
     g_free(ec->alias);
     g_free(ec);
 }
 
-/* The conference ended (API loop): its mixer stops in the background. */
+/* The conference ended (API loop): its outputs are told to finish, its mixer
+ * stops in the background. */
 static void conf_free(gpointer data)
 {
     struct engine_conf *ec = data;
-    g_thread_pool_push(ec->engine->closer, ec, NULL);
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, ec->outputs);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        tsr_output_stop(v);
+    close_later(ec->engine, conf_close, ec);
 }
 
 /* --- jobs ---------------------------------------------------------------------- */
@@ -458,6 +500,99 @@ static void engine_answer_reoffer(void *user, struct tsr_participant *p, const c
     peer_op(p, JOB_REOFFER, offer_sdp, call);
 }
 
+/* Writer thread → API loop: the conference core reports the state in events. */
+static void on_output_state(void *user, uint32_t id, enum tsr_output_state st, const char *detail)
+{
+    struct engine_conf *ec = user;
+    static const enum tsr_conference_output_state map[] = {
+        [TSR_OUTPUT_STARTING] = TSR_CONFERENCE_OUTPUT_STARTING,
+        [TSR_OUTPUT_ACTIVE] = TSR_CONFERENCE_OUTPUT_ACTIVE,
+        [TSR_OUTPUT_RECONNECTING] = TSR_CONFERENCE_OUTPUT_RECONNECTING,
+        [TSR_OUTPUT_STOPPED] = TSR_CONFERENCE_OUTPUT_STOPPED,
+        [TSR_OUTPUT_FAILED] = TSR_CONFERENCE_OUTPUT_FAILED,
+    };
+    if (ec->engine->link)
+        tsr_conference_link_post_output_state(ec->engine->link, ec->alias, id, map[st], detail);
+}
+
+/* Outputs that reached a final state: their writers have ended (or are about to);
+ * the closer thread joins them, in order before any later close of their conference. */
+static void outputs_sweep(struct engine_conf *ec)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, ec->outputs);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        if (tsr_output_finished(v)) {
+            g_hash_table_iter_steal(&it);
+            close_later(ec->engine, output_close_unref, v);
+        }
+    }
+}
+
+static void output_params(struct engine_conf *ec, enum tsr_conference_output_kind kind,
+                          struct tsr_output_params *p)
+{
+    const struct tsr_config *cfg = &ec->engine->cfg;
+    enum tsr_video_codec codec = TSR_VIDEO_CODEC_H264;
+    if (kind == TSR_CONFERENCE_OUTPUT_RECORDING)
+        tsr_video_codec_parse(cfg->recording_video_codec, &codec);
+    *p = (struct tsr_output_params){
+        .kind = kind == TSR_CONFERENCE_OUTPUT_STREAM ? TSR_OUTPUT_STREAM : TSR_OUTPUT_RECORDING,
+        .log_ctx = ec->alias,
+        .video_codec = codec,
+        .width = (int)cfg->mixer_canvas_width,
+        .height = (int)cfg->mixer_canvas_height,
+        .audio_channels = (int)cfg->audio_channels,
+        .aac_bitrate_bps = cfg->streaming_audio_bitrate_bps,
+        .io_timeout_ms = cfg->streaming_connect_timeout_s * 1000,
+        .retry_min_ms = 1000,
+        .retry_max_ms = cfg->streaming_retry_max_s * 1000,
+        .reconnect_timeout_ms = cfg->streaming_reconnect_timeout_s * 1000,
+        .on_state = on_output_state,
+        .user = ec,
+    };
+}
+
+/* Starts the writer thread (it opens the file or connects) and returns. */
+static int engine_start_output(void *user, struct tsr_conference *c, uint32_t id,
+                               enum tsr_conference_output_kind kind, const char *target,
+                               char **err_text)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = conf_get(e, c);
+    if (!ec) {
+        *err_text = g_strdup("the conference mixer could not start");
+        return TSR_ERR_CODEC;
+    }
+    outputs_sweep(ec);
+    struct tsr_output_params p;
+    output_params(ec, kind, &p);
+    p.id = id;
+    p.target = target;
+    struct tsr_output *o = NULL;
+    int rc = tsr_output_new(&o, &p);
+    if (rc) {
+        *err_text = g_strdup_printf("cannot start: %s", tsr_strerror(rc));
+        return rc;
+    }
+    g_hash_table_insert(ec->outputs, GUINT_TO_POINTER(id), o);
+    tsr_conf_mixer_add_output(ec->mixer, o);
+    return 0;
+}
+
+static void engine_stop_output(void *user, struct tsr_conference *c, uint32_t id)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = g_hash_table_lookup(e->confs, tsr_conference_alias(c));
+    struct tsr_output *o = ec ? g_hash_table_lookup(ec->outputs, GUINT_TO_POINTER(id)) : NULL;
+    if (!o)
+        return;
+    tsr_output_stop(o);
+    tsr_conf_mixer_remove_output(ec->mixer, id);
+    outputs_sweep(ec);
+}
+
 static double engine_load(void *user)
 {
     struct tsr_media_engine *e = user;
@@ -476,6 +611,8 @@ static const struct tsr_conference_media_ops engine_ops = {
     .apply_send_answer = engine_apply_send_answer,
     .answer_reoffer = engine_answer_reoffer,
     .load = engine_load,
+    .start_output = engine_start_output,
+    .stop_output = engine_stop_output,
 };
 
 struct tsr_net_loops *tsr_media_engine_net_loops(struct tsr_media_engine *e)
@@ -510,7 +647,7 @@ int tsr_media_engine_new(struct tsr_media_engine **out, const struct tsr_config 
     e->webrtc.stun_server = NULL; /* each attach gets the resolved address */
     e->api_ctx = g_main_context_ref_thread_default();
     e->confs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, conf_free);
-    e->closer = g_thread_pool_new(conf_close, NULL, 1, FALSE, NULL);
+    e->closer = g_thread_pool_new(closer_run, NULL, 1, FALSE, NULL);
     if (tsr_video_load_new(&e->video_load, 0) != 0) /* unmetered: never refuses for load */
         TSR_LOG(TSR_LOG_ERROR, "media", "no memory for the video load meter");
     tsr_net_loops_new(&e->loops, (size_t)e->cfg.mixer_net_threads);

@@ -74,6 +74,10 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
         return "ended";
     case TSR_CONFERENCE_EVENT_MESSAGE:
         return "message";
+    case TSR_CONFERENCE_EVENT_RECORDING:
+        return "recording";
+    case TSR_CONFERENCE_EVENT_STREAM:
+        return "stream";
     }
     return "unknown";
 }
@@ -105,6 +109,7 @@ void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opt
     opts->default_layout = cfg->default_layout;
     opts->max_media_participants = cfg->mixer_max_participants;
     opts->max_load = (double)cfg->mixer_max_load_percent / 100.0;
+    opts->recording_dir = cfg->recording_dir;
     opts->ice_servers = cfg->webrtc_turn_servers;
 }
 
@@ -148,6 +153,8 @@ int tsr_conference_registry_new(struct tsr_conference_registry **out,
     reg->n_ice_servers = n_ice;
     g_strlcpy(reg->default_layout, layout, sizeof reg->default_layout);
     reg->opts.default_layout = reg->default_layout;
+    reg->recording_dir = g_strdup(opts->recording_dir ? opts->recording_dir : "");
+    reg->opts.recording_dir = reg->recording_dir;
     reg->context =
         g_main_context_ref(opts->context ? opts->context : g_main_context_ref_thread_default());
     if (!opts->context)
@@ -210,6 +217,7 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p)
     reg->link->reg = NULL;
     tsr_conference_link_unref(&reg->link);
     tsr_event_bus_free(&reg->bus);
+    g_free(reg->recording_dir);
     g_hash_table_destroy(reg->participants);
     g_hash_table_destroy(reg->pin_failures);
     g_hash_table_destroy(reg->conferences);
@@ -266,6 +274,7 @@ static int def_check(const struct tsr_conference_registry *reg,
               in->layout ? tsr_conference_layout_canonical(in->layout) : reg->default_layout,
               sizeof d->layout);
     d->max_participants = max;
+    d->auto_record = in->auto_record;
     return 0;
 }
 
@@ -274,18 +283,21 @@ static int def_from_json(struct tsr_conference_registry *reg, json_t *e, size_t 
 {
     struct tsr_conference_definition in = {0};
     json_int_t max = 0;
+    int auto_record = 0;
     json_error_t jerr;
     if (!json_is_object(e) ||
-        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I}", "alias", &in.alias,
-                       "name", &in.name, "host_pin", &in.host_pin, "guest_pin", &in.guest_pin,
-                       "layout", &in.layout, "max_participants", &max) != 0) {
+        json_unpack_ex(e, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?s, s?s, s?I, s?b}", "alias",
+                       &in.alias, "name", &in.name, "host_pin", &in.host_pin, "guest_pin",
+                       &in.guest_pin, "layout", &in.layout, "max_participants", &max, "auto_record",
+                       &auto_record) != 0) {
         *msg = g_strdup_printf("conference #%zu: %s (allowed keys: alias, name, host_pin, "
-                               "guest_pin, layout, max_participants)",
+                               "guest_pin, layout, max_participants, auto_record)",
                                idx, json_is_object(e) ? jerr.text : "not an object");
         return TSR_ERR_CONFIG;
     }
     if (json_object_get(e, "max_participants"))
         in.max_participants = max < 1 ? -1 : max; /* 0 would mean "the default" */
+    in.auto_record = auto_record != 0;
     return def_check(reg, &in, (long)idx, d, msg);
 }
 
@@ -511,6 +523,12 @@ static struct tsr_conference *conference_new(struct tsr_conference_registry *reg
             "conference started (layout %s, limit %" G_GINT64_FORMAT ", %s)", c->layout,
             c->def.max_participants, c->def.host_pin[0] ? "PIN" : "no PIN");
     update_gauges(reg);
+    char *err = NULL;
+    int rc = c->def.auto_record ? tsr_conference_start_recording(c, NULL, &err) : 0;
+    if (rc)
+        TSR_LOG(TSR_LOG_ERROR, c->def.alias, "auto-record did not start: %s",
+                err ? err : tsr_strerror(rc));
+    g_free(err);
     return c;
 }
 
@@ -521,6 +539,7 @@ static void conference_drop(struct tsr_conference *c)
     if (reg->opts.media && reg->opts.media->conference_ended)
         reg->opts.media->conference_ended(reg->opts.media_user, c);
     g_hash_table_remove(reg->conferences, c->def.alias);
+    tsr_conference_outputs_free(c);
     g_ptr_array_free(c->participants, TRUE);
     g_ptr_array_free(c->talkers, TRUE);
     g_free(c);
@@ -953,7 +972,12 @@ json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster)
                   "layout", c->layout, "locked", c->locked, "max_participants",
                   (json_int_t)c->def.max_participants, "pin_protected", c->def.host_pin[0] != '\0',
                   "participant_count", (json_int_t)c->participants->len);
-    if (!with_roster || !o)
+    if (!o)
+        return o;
+    json_t *streams = NULL;
+    json_object_set_new(o, "recording", tsr_conference_outputs_json(c, &streams));
+    json_object_set_new(o, "streams", streams);
+    if (!with_roster)
         return o;
     json_t *list = json_array(), *talkers = json_array();
     for (guint i = 0; i < c->participants->len; i++)

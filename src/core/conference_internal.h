@@ -15,6 +15,7 @@ struct conf_def {
     char guest_pin[TSR_CONFERENCE_PIN_MAX + 1];
     char layout[16];
     int64_t max_participants;
+    bool auto_record; /* recording starts with the conference */
 };
 
 /* Wrong PINs for one alias in the current window. */
@@ -48,7 +49,22 @@ struct tsr_conference_registry {
     size_t n_media_pending; /* joins with an offer and attaches in flight (capacity) */
     struct tsr_ice_server *ice_servers; /* owned, n_ice_servers long */
     size_t n_ice_servers;
+    char *recording_dir; /* "" = recording disabled */
+    uint32_t next_output_id;
     bool freeing;
+};
+
+/* A recording or stream of a conference (conference_outputs.c). */
+struct conf_output {
+    uint32_t id;   /* media's output id, unique in the registry's process */
+    char sid[24];  /* "rec-N" / "stream-N": the API's id */
+    enum tsr_conference_output_kind kind;
+    enum tsr_conference_output_state state;
+    char *target;  /* file path or URL (with its stream key) */
+    char *shown;   /* file name / URL without the key: what participants see */
+    char *reason;  /* of FAILED / RECONNECTING, or NULL */
+    char by[37];   /* participant id of the host who started it; "" = the server */
+    int64_t started_at_s;
 };
 
 /* Home thread: the API loop. Owned by the registry's conferences table. */
@@ -60,6 +76,7 @@ struct tsr_conference {
     GPtrArray *participants; /* struct tsr_participant*, owned, join order */
     GPtrArray *talkers;      /* char* ids, loudest first */
     int64_t empty_since_us;  /* valid while participants is empty */
+    GPtrArray *outputs;      /* struct conf_output*, owned: the recording and streams */
     unsigned pending_joins;  /* joins in flight: they count against the limit and keep
                               * the conference from ending */
     bool ever_joined;        /* someone was admitted (a refused first join drops it silently) */
@@ -91,6 +108,10 @@ void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_typ
                          const char *participant_id, json_t *data_stolen);
 /* The conference lost its last participant: start the empty timer or end it now. */
 void tsr_conference_became_empty(struct tsr_conference *c);
+/* conference_outputs.c */
+json_t *tsr_conference_outputs_json(const struct tsr_conference *c, json_t **streams);
+/* The conference is going: its outputs are forgotten (media stops them with it). */
+void tsr_conference_outputs_free(struct tsr_conference *c);
 /* Allocate a participant with fresh id and token (not yet in any table). */
 int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
                         const char *display_name, enum tsr_role role);

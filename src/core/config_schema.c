@@ -137,6 +137,20 @@ static const struct tsr_config_key schema[] = {
     INT_KEY("mixer", "max_load_percent", mixer_max_load_percent, 0, 100, "80",
             "Refuse joins with media while composing+encoding keeps more than this % of the "
             "usable cores busy; 0 = off."),
+    STR_KEY("recording", "dir", recording_dir, "recordings",
+            "Directory of recordings (created when missing), one Matroska file per recording "
+            "named <alias>-<UTC start>.mkv; empty: recording disabled."),
+    ENUM_KEY("recording", "video_codec", recording_video_codec, "h264|vp8", "h264",
+             "Codec of the recorded shared view; the recorder takes the packets of the common "
+             "view's encoder of that codec when one runs."),
+    INT_KEY("streaming", "audio_bitrate_bps", streaming_audio_bitrate_bps, 32000, 320000,
+            "128000", "AAC bitrate of RTMP streams (FLV carries AAC; the mix is re-encoded)."),
+    INT_KEY("streaming", "connect_timeout_s", streaming_connect_timeout_s, 1, 60, "10",
+            "An RTMP server that does not answer a connect or a write this long is unreachable."),
+    INT_KEY("streaming", "retry_max_s", streaming_retry_max_s, 1, 300, "30",
+            "A dropped stream reconnects after 1 s, doubling up to this."),
+    INT_KEY("streaming", "reconnect_timeout_s", streaming_reconnect_timeout_s, 5, 86400, "300",
+            "A stream whose server stays away this long has failed and is stopped."),
     BOOL_KEY("sip", "enabled", sip_enabled, "true",
              "Answer SIP calls: sip:ALIAS@host joins conference ALIAS (room systems, "
              "softphones, SIP trunks and gateways)."),

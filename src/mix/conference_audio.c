@@ -124,6 +124,8 @@ static bool audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
     case MIX_CMD_REMOVE: audio_remove(m, c->id); break;
     case MIX_CMD_MUTE: tsr_audio_mixer_set_muted(m->audio, c->id, TSR_AUDIO_MUTE_HOST, c->a); break;
     case MIX_CMD_AUDIO: audio_receive(m, c); break;
+    case MIX_CMD_OUTPUT_ADD:
+    case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_audio_cmd(m, c); break;
     case MIX_CMD_STOP: return false;
     default: break;
     }
@@ -196,6 +198,7 @@ static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, 
     }
     for (size_t i = 0; i < tp.n; i++)
         tsr_rtp_packetized_unref(&tp.pkts[i]);
+    tsr_mix_outputs_audio_tick(m, outs, n, now_us - m->start_us);
     report_talkers(m);
     struct tsr_audio_mixer_stats as;
     tsr_audio_mixer_stats(m->audio, &as);
@@ -231,6 +234,7 @@ static gpointer audio_main(gpointer data)
     }
     while (m->audio_peers->len)
         audio_remove(m, ((struct audio_peer *)g_ptr_array_index(m->audio_peers, 0))->id);
+    tsr_mix_outputs_audio_free_all(m);
     tsr_rtp_packetizer_free(&pz);
     return NULL;
 }

@@ -20,6 +20,7 @@ void tsr_mix_cmd_free(struct mix_cmd *c)
     if (!c)
         return;
     tsr_media_peer_unref(&c->peer);
+    tsr_output_unref(&c->output);
     free(c->text);
     free(c);
 }
@@ -115,6 +116,8 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
         if (e && m->params.on_failed)
             m->params.on_failed(m->params.user, e->pid, c->text);
         break;
+    case MIX_CMD_OUTPUT_ADD:
+    case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_video_cmd(m, c); break;
     case MIX_CMD_STOP: break;
     }
 }
@@ -169,6 +172,7 @@ static gpointer mixer_main(gpointer data)
     while (m->peers->len)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
+    tsr_mix_outputs_video_free_all(m);
     return NULL;
 }
 
@@ -211,6 +215,8 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->peers = g_ptr_array_new();
     m->views = g_ptr_array_new();
     m->audio_peers = g_ptr_array_new();
+    m->outputs = g_ptr_array_new();
+    m->audio_outputs = g_ptr_array_new();
     m->shared_tiles = g_ptr_array_new();
     m->tick_due = g_ptr_array_new();
     m->tick_jobs = g_ptr_array_new();
@@ -277,6 +283,8 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     g_ptr_array_unref(m->tick_due);
     g_ptr_array_unref(m->tick_jobs);
     g_ptr_array_unref(m->audio_peers);
+    g_ptr_array_unref(m->outputs);       /* emptied by the threads as they stopped */
+    g_ptr_array_unref(m->audio_outputs);
     tsr_audio_mixer_free(&m->audio);
     g_mutex_clear(&m->stats_lock);
     g_mutex_clear(&m->talkers_lock);
@@ -298,15 +306,15 @@ void tsr_conf_mixer_unref_cb(void *m)
     tsr_conf_mixer_unref(&mm);
 }
 
-void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
-                             const char *participant_id)
+/* Posts one command of `type` for `id` to each of the two threads; `fill` (may be
+ * NULL) completes each copy from `arg`. */
+static void post_both(struct tsr_conf_mixer *m, enum mix_cmd_type type, uint32_t id,
+                      void (*fill)(struct mix_cmd *c, const void *arg), const void *arg)
 {
     for (int audio = 0; audio < 2; audio++) {
-        struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_ADD, tsr_media_peer_id(peer), 0);
-        if (c) {
-            c->peer = tsr_media_peer_ref(peer);
-            c->text = strdup(participant_id ? participant_id : "");
-        }
+        struct mix_cmd *c = tsr_mix_cmd_new(type, id, 0);
+        if (c && fill)
+            fill(c, arg);
         if (audio)
             tsr_mix_audio_post(m, c);
         else
@@ -314,10 +322,28 @@ void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *pe
     }
 }
 
+struct add_arg {
+    struct tsr_media_peer *peer;
+    const char *participant_id;
+};
+
+static void fill_add(struct mix_cmd *c, const void *arg)
+{
+    const struct add_arg *a = arg;
+    c->peer = tsr_media_peer_ref(a->peer);
+    c->text = strdup(a->participant_id ? a->participant_id : "");
+}
+
+void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
+                             const char *participant_id)
+{
+    struct add_arg a = {peer, participant_id};
+    post_both(m, MIX_CMD_ADD, tsr_media_peer_id(peer), fill_add, &a);
+}
+
 void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id)
 {
-    post(m, tsr_mix_cmd_new(MIX_CMD_REMOVE, peer_id, 0));
-    tsr_mix_audio_post(m, tsr_mix_cmd_new(MIX_CMD_REMOVE, peer_id, 0));
+    post_both(m, MIX_CMD_REMOVE, peer_id, NULL, NULL);
 }
 
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
@@ -328,20 +354,33 @@ void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
     post(m, c);
 }
 
+static void fill_mute(struct mix_cmd *c, const void *arg)
+{
+    const bool *muted = arg; /* audio, video */
+    c->a = muted[0];
+    c->b = muted[1];
+}
+
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
                               bool video_muted)
 {
-    for (int audio = 0; audio < 2; audio++) {
-        struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_MUTE, peer_id, 0);
-        if (c) {
-            c->a = audio_muted;
-            c->b = video_muted;
-        }
-        if (audio)
-            tsr_mix_audio_post(m, c);
-        else
-            post(m, c);
-    }
+    bool muted[2] = {audio_muted, video_muted};
+    post_both(m, MIX_CMD_MUTE, peer_id, fill_mute, muted);
+}
+
+static void fill_output(struct mix_cmd *c, const void *arg)
+{
+    c->output = tsr_output_ref((struct tsr_output *)arg);
+}
+
+void tsr_conf_mixer_add_output(struct tsr_conf_mixer *m, struct tsr_output *out)
+{
+    post_both(m, MIX_CMD_OUTPUT_ADD, tsr_output_id(out), fill_output, out);
+}
+
+void tsr_conf_mixer_remove_output(struct tsr_conf_mixer *m, uint32_t output_id)
+{
+    post_both(m, MIX_CMD_OUTPUT_REMOVE, output_id, NULL, NULL);
 }
 
 void tsr_conf_mixer_get_stats(struct tsr_conf_mixer *m, struct tsr_conf_mixer_stats *out)

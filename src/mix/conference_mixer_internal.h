@@ -7,6 +7,7 @@
 #include <tessera/conference_mixer.h>
 #include <tessera/encoder_group.h>
 #include <tessera/layout.h>
+#include <tessera/output.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/video_load.h>
 
@@ -103,6 +104,8 @@ enum mix_cmd_type {
     MIX_CMD_AUDIO,
     MIX_CMD_KEYFRAME,
     MIX_CMD_FAILED,
+    MIX_CMD_OUTPUT_ADD,
+    MIX_CMD_OUTPUT_REMOVE,
     MIX_CMD_STOP,
 };
 
@@ -110,11 +113,22 @@ struct mix_cmd {
     enum mix_cmd_type type;
     uint32_t id;
     struct tsr_media_peer *peer; /* ADD: a reference */
+    struct tsr_output *output;   /* OUTPUT_ADD: a reference */
     char *text;                  /* ADD: participant id; LAYOUT: name; FAILED: why */
     bool a, b;                   /* MUTE: audio, video */
     struct tsr_audio_packet pkt; /* AUDIO: data points at `bytes` */
     int64_t at_us;               /* AUDIO: when it arrived (monotonic) */
     uint8_t bytes[];             /* AUDIO payload copy */
+};
+
+/* A recording or stream as one of the mixer's threads feeds it (each thread has
+ * its own, holding its own reference; conference_outputs.c). */
+struct mix_output {
+    struct tsr_output *out;
+    uint32_t id;              /* the output's id */
+    struct mix_vgroup *group; /* video: the common view's encoder it takes frames from */
+    uint64_t sub_id;
+    uint32_t listener_id;     /* audio: its id as a silent listener of the audio mixer */
 };
 
 /* One participant as the audio thread sees it. */
@@ -156,10 +170,12 @@ struct tsr_conf_mixer {
     int jobs_pending;
     _Atomic int64_t tick_worker_cpu_us; /* CPU time of this tick's jobs on the pool */
     struct tsr_video_load_share load;   /* this conference's part of params.video_load */
+    GPtrArray *outputs;                 /* struct mix_output*: recordings and streams */
 
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;
     GPtrArray *audio_peers; /* struct audio_peer* */
+    GPtrArray *audio_outputs; /* struct mix_output*: the same outputs, audio side */
     struct mix_cmd *stop, *audio_stop; /* allocated up front: stopping never fails */
     int64_t start_us;
     size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */
@@ -174,6 +190,25 @@ void tsr_mix_video_free_all(struct tsr_conf_mixer *m);
 void tsr_mix_video_job(gpointer job, gpointer mixer);
 /* Publishes the live encoders by backend in tessera_video_encoders. */
 void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
+
+/* Opens g's encoder and packetizer if it has none. Returns 0 or the error (logged). */
+int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g);
+/* Drops subscriber sub_id of g; the last one closes the encoder. */
+void tsr_mix_vgroup_release(struct mix_vgroup *g, uint64_t sub_id);
+
+/* conference_outputs.c */
+void tsr_mix_outputs_video_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c);
+/* Subscribes each output to the common view's encoder at its codec (opening it if no
+ * receiver uses it), drops finished ones, and passes on their keyframe requests. */
+void tsr_mix_outputs_video_tick(struct tsr_conf_mixer *m, struct mix_view *common, int64_t now_us);
+/* The views are being freed: every output's subscription goes with them. */
+void tsr_mix_outputs_video_forget(struct tsr_conf_mixer *m);
+void tsr_mix_outputs_video_free_all(struct tsr_conf_mixer *m);
+void tsr_mix_outputs_audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c);
+/* Hands each output this tick's shared mix (`t_us` on the media clock). */
+void tsr_mix_outputs_audio_tick(struct tsr_conf_mixer *m, const struct tsr_audio_out *outs,
+                                size_t n, int64_t t_us);
+void tsr_mix_outputs_audio_free_all(struct tsr_conf_mixer *m);
 
 /* conference_tiles.c */
 /* Matches the tiles of the `due` views (whose peers' tick frames are taken) to

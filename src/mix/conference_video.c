@@ -75,7 +75,7 @@ static void on_group_packet(void *user, const AVPacket *pkt)
     tsr_media_peer_send_video(e->peer, g->last);
 }
 
-static int vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
+int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
 {
     if (g->group)
         return 0;
@@ -104,16 +104,21 @@ static int vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     return rc;
 }
 
+void tsr_mix_vgroup_release(struct mix_vgroup *g, uint64_t sub_id)
+{
+    if (g->group)
+        tsr_encoder_group_unsubscribe(g->group, sub_id);
+    if (g->subscribers && --g->subscribers == 0)
+        vgroup_fini(g);
+}
+
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e)
 {
     (void)m;
     struct mix_vgroup *g = e->group;
     if (!g)
         return;
-    if (g->group)
-        tsr_encoder_group_unsubscribe(g->group, e->sub_id);
-    if (g->subscribers && --g->subscribers == 0)
-        vgroup_fini(g);
+    tsr_mix_vgroup_release(g, e->sub_id);
     e->view = NULL;
     e->group = NULL;
 }
@@ -128,7 +133,7 @@ static void attach_to_view(struct tsr_conf_mixer *m, struct mix_peer *e, uint32_
     tsr_mix_video_detach(m, e);
     struct mix_view *v = view_get(m, exclude_id, true);
     struct mix_vgroup *g = v ? &v->groups[e->codec * MIXER_TIERS + e->tier] : NULL;
-    if (!g || vgroup_open(m, g) != 0)
+    if (!g || tsr_mix_vgroup_open(m, g) != 0)
         return;
     if (tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) != 0)
         return;
@@ -459,6 +464,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         choose_tier(m, e, now_us);
         attach_to_view(m, e, needs_personal_view(m, common, e->id) ? e->id : 0);
     }
+    tsr_mix_outputs_video_tick(m, common, now_us);
     GPtrArray *due = m->tick_due;
     for (guint i = 0; i < m->views->len;) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
@@ -485,6 +491,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
 void tsr_mix_video_free_all(struct tsr_conf_mixer *m)
 {
     tsr_mix_tiles_free_all(m);
+    tsr_mix_outputs_video_forget(m);
     if (m->views->len == 0)
         return;
     for (guint i = 0; i < m->peers->len; i++) {

@@ -74,8 +74,29 @@ static double fake_load(void *user)
     return v;
 }
 
+/* Outputs (streams from dial): remembers the last one started and stopped. */
+static uint32_t started_output, stopped_output;
+static char started_target[256];
+
+static int fake_start_output(void *user, struct tsr_conference *c, uint32_t id,
+                             enum tsr_conference_output_kind kind, const char *target, char **err)
+{
+    (void)user, (void)c, (void)err;
+    g_assert_cmpint(kind, ==, TSR_CONFERENCE_OUTPUT_STREAM);
+    started_output = id;
+    g_strlcpy(started_target, target, sizeof started_target);
+    return 0;
+}
+
+static void fake_stop_output(void *user, struct tsr_conference *c, uint32_t id)
+{
+    (void)user, (void)c;
+    stopped_output = id;
+}
+
 static const struct tsr_conference_media_ops fake_media_ops = {
-    .attach = fake_attach, .detach = fake_detach, .load = fake_load};
+    .attach = fake_attach, .detach = fake_detach, .load = fake_load,
+    .start_output = fake_start_output, .stop_output = fake_stop_output};
 
 static gpointer serve(gpointer data)
 {
@@ -701,6 +722,67 @@ static void test_capacity(void)
     g_assert_cmpuint(participants(), ==, 0);
 }
 
+static void post_stream_stopped(void)
+{
+    tsr_conference_post_output_state(st.reg, "meet", started_output,
+                                     TSR_CONFERENCE_OUTPUT_STOPPED, NULL);
+}
+
+/* The streaming participant of id in GET participants, or NULL (a new reference). */
+static json_t *roster_entry(const char *token, const char *id)
+{
+    char *hdr = g_strdup_printf("token: %s", token);
+    const char *hs[] = {hdr, NULL};
+    struct reply r = call("GET", BASE "meet/participants", NULL, hs);
+    g_free(hdr);
+    g_assert_cmpuint(r.status, ==, 200);
+    json_t *found = NULL, *p;
+    size_t i;
+    json_array_foreach(result(&r), i, p)
+        if (strcmp(json_string_value(json_object_get(p, "uuid")), id) == 0)
+            found = json_incref(p);
+    reply_clear(&r);
+    return found;
+}
+
+/* The SDK's dial with an RTMP URI: a stream, listed as a streaming participant. */
+static void test_dial_rtmp(void)
+{
+    char *tok = NULL, *uuid = NULL, *gtok = NULL, *guuid = NULL;
+    join("meet", "Host", NULL, &tok, &uuid);
+    join("board", "Guest", "5678", &gtok, &guuid);
+    const char *rtmp = "{\"destination\":\"rtmp://127.0.0.1/live/KEY\",\"protocol\":\"rtmp\","
+                       "\"role\":\"GUEST\",\"streaming\":\"yes\"}";
+    struct reply r = post_tok(BASE "board/dial", rtmp, gtok);
+    assert_failed(&r, 403); /* a guest may not */
+    r = post_tok(BASE "meet/dial", "{\"destination\":\"sip:bob@example.com\",\"protocol\":\"sip\"}",
+                 tok);
+    assert_failed(&r, 400);
+    r = post_tok(BASE "meet/dial", rtmp, tok);
+    g_assert_cmpuint(r.status, ==, 200);
+    char *id = g_strdup(json_string_value(json_array_get(result(&r), 0)));
+    reply_clear(&r);
+    g_assert_true(g_str_has_prefix(id, "stream-"));
+    g_assert_cmpstr(started_target, ==, "rtmp://127.0.0.1/live/KEY");
+    json_t *e = roster_entry(tok, id);
+    g_assert_nonnull(e);
+    g_assert_true(json_is_true(json_object_get(e, "is_streaming_conference")));
+    g_assert_cmpstr(json_string_value(json_object_get(e, "protocol")), ==, "rtmp");
+    g_assert_null(strstr(json_string_value(json_object_get(e, "display_name")), "KEY"));
+    json_decref(e);
+    char *path = g_strdup_printf(BASE "meet/participants/%s/disconnect", id);
+    r = post_tok(path, NULL, tok);
+    g_assert_cmpuint(r.status, ==, 200);
+    reply_clear(&r);
+    g_assert_cmpuint(stopped_output, ==, started_output);
+    on_server(post_stream_stopped);
+    on_server(sweep); /* runs the posted state before the next request */
+    g_assert_null(roster_entry(tok, id));
+    g_free(path);
+    g_free(id);
+    g_free(tok), g_free(uuid), g_free(gtok), g_free(guuid);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -720,6 +802,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pexip_api/bad_input", test_bad_input);
     g_test_add_func("/pexip_api/events", test_events);
     g_test_add_func("/pexip_api/capacity", test_capacity);
+    g_test_add_func("/pexip_api/dial_rtmp", test_dial_rtmp);
     int rc = g_test_run();
     g_object_unref(session);
     g_main_loop_quit(st.loop);

@@ -106,6 +106,24 @@ enum tsr_conference_event_type {
     TSR_CONFERENCE_EVENT_TALKERS,
     TSR_CONFERENCE_EVENT_ENDED,
     TSR_CONFERENCE_EVENT_MESSAGE, /* chat: {"from","display_name","type","payload","to"} */
+    TSR_CONFERENCE_EVENT_RECORDING, /* {"id","state","file","reason","by","active"} */
+    TSR_CONFERENCE_EVENT_STREAM,    /* {"id","state","url","reason","by","active"} */
+};
+
+/* A recording (the shared view and the full mix into a file) or a live stream
+ * (pushed to an RTMP/RTMPS URL) of a conference: an "output". */
+enum tsr_conference_output_kind {
+    TSR_CONFERENCE_OUTPUT_RECORDING = 0,
+    TSR_CONFERENCE_OUTPUT_STREAM,
+};
+
+/* What media reports about an output; STOPPED and FAILED are final. */
+enum tsr_conference_output_state {
+    TSR_CONFERENCE_OUTPUT_STARTING = 0, /* opening the file / connecting */
+    TSR_CONFERENCE_OUTPUT_ACTIVE,       /* writing / sending */
+    TSR_CONFERENCE_OUTPUT_RECONNECTING, /* a stream lost its server and tries again */
+    TSR_CONFERENCE_OUTPUT_STOPPED,      /* stopped on request */
+    TSR_CONFERENCE_OUTPUT_FAILED,       /* ended by a fault (disk full, unreachable …) */
 };
 
 /* One event. Everything is borrowed for the duration of the callback only.
@@ -219,6 +237,16 @@ struct tsr_conference_media_ops {
      * (1.0 = all of them). Called before every join with media, so it must be cheap
      * and never wait (an atomic read). May be NULL: no measured limit. */
     double (*load)(void *user);
+    /* Start output `output_id` of c: a recording into the file `target` or a push to
+     * the URL `target`. Returns at once (opening and connecting happen on another
+     * thread) with 0, and the states follow through tsr_conference_post_output_state;
+     * or a negative code with *err_text (g_free; may stay NULL) when it cannot even
+     * start (no mixer). May be NULL: outputs unsupported. */
+    int (*start_output)(void *user, struct tsr_conference *c, uint32_t output_id,
+                        enum tsr_conference_output_kind kind, const char *target,
+                        char **err_text);
+    /* Stop output `output_id` of c; returns at once, STOPPED follows. May be NULL. */
+    void (*stop_output)(void *user, struct tsr_conference *c, uint32_t output_id);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -237,6 +265,8 @@ struct tsr_conference_registry_opts {
      * join is refused before the frame rate of everyone already in suffers. */
     int64_t max_media_participants;
     double max_load;
+    /* Where recordings go ([recording] dir; copied); "" or NULL: recording disabled. */
+    const char *recording_dir;
     /* ICE servers for clients ([webrtc] turn_servers text, see ice_servers.h);
      * NULL/"": none. Parsed and copied by _new. */
     const char *ice_servers;
@@ -247,8 +277,9 @@ struct tsr_conference_registry_opts {
     GMainContext *context; /* NULL: the thread-default context */
 };
 
-/* Purpose: fill *opts from the [conferences] section of cfg and the capacity keys
- * of [mixer] (max_participants, max_load_percent); media and clock NULL. */
+/* Purpose: fill *opts from the [conferences] section of cfg, the capacity keys
+ * of [mixer] (max_participants, max_load_percent) and [recording] dir; media and
+ * clock NULL. opts borrows strings of cfg. */
 void tsr_conference_registry_opts_from_config(struct tsr_conference_registry_opts *opts,
                                               const struct tsr_config *cfg);
 
@@ -268,7 +299,9 @@ void tsr_conference_registry_free(struct tsr_conference_registry **p);
 
 /* Purpose: load conference definitions from JSON text:
  *   {"conferences":[{"alias":"board","name":"Board","host_pin":"1234",
- *                    "guest_pin":"5678","layout":"speaker","max_participants":8}]}
+ *                    "guest_pin":"5678","layout":"speaker","max_participants":8,
+ *                    "auto_record":true}]}
+ * (auto_record: a recording starts with the conference, see tsr_conference_start_recording).
  * All-or-nothing: on failure nothing is defined, returns TSR_ERR_CONFIG and *err
  * is a newly allocated message naming the entry (g_free). Redefining an alias
  * replaces its definition (a live conference keeps running with its old settings).
@@ -281,7 +314,8 @@ int tsr_conference_registry_load_file(struct tsr_conference_registry *reg, const
 
 /* One conference definition; strings borrowed for the call. NULL name: the alias;
  * NULL PINs: none; NULL layout: the registry's default; max_participants 0: the
- * registry's default (ad hoc limit). */
+ * registry's default (ad hoc limit); auto_record: record from the conference's start
+ * (needs [recording] dir). */
 struct tsr_conference_definition {
     const char *alias;
     const char *name;
@@ -289,6 +323,7 @@ struct tsr_conference_definition {
     const char *guest_pin;
     const char *layout;
     int64_t max_participants;
+    bool auto_record; /* start a recording when the conference starts */
 };
 /* Purpose: define (or redefine) one conference, with the checks of load_json: a
  * front that creates rooms (inLive) makes its alias joinable with ad hoc
@@ -473,8 +508,8 @@ size_t tsr_conference_n_participants(const struct tsr_conference *c);
 struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,
                                                            size_t *n);
 /* Purpose: the conference as JSON ({"alias","name","layout","locked",
- * "max_participants","participants":[…],"talkers":[…]}); with_roster false leaves
- * out participants and talkers. Returns a new reference. */
+ * "max_participants","recording","streams","participants":[…],"talkers":[…]});
+ * with_roster false leaves out participants and talkers. Returns a new reference. */
 json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster);
 
 /* --- host actions; `actor` is the participant asking --------------------------
@@ -497,6 +532,42 @@ int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_pa
 /* Purpose: a host ends the conference for everyone: every participant (the host
  * too) leaves with TSR_LEAVE_CONFERENCE_ENDED. actor is dangling on return. */
 int tsr_conference_end_for_all(struct tsr_participant *actor);
+
+/* --- recording and streaming (host actions; conference_outputs.c) -------------
+ * The conference state (tsr_conference_to_json) lists them as "recording" (an
+ * object, or null when none runs) and "streams" (an array); every change is a
+ * recording / stream event to everyone in the conference. */
+
+/* Streams one conference may push at once. */
+#define TSR_CONFERENCE_STREAMS_MAX 4
+/* Longest stream URL accepted (bytes). */
+#define TSR_CONFERENCE_URL_MAX 1024
+
+/* Purpose: start recording c into "<[recording] dir>/<alias>-<UTC start>.mkv".
+ * actor NULL: the server itself (auto-record). Returns 0, TSR_ERR_AUTH (actor not
+ * a host), TSR_ERR_STATE (already recording), TSR_ERR_UNSUPPORTED (no media, or
+ * no recording dir), or media's error with *err_text (g_free, may stay NULL). */
+int tsr_conference_start_recording(struct tsr_conference *c, struct tsr_participant *actor,
+                                   char **err_text);
+/* Purpose: stop the running recording (the file is finished). Returns 0,
+ * TSR_ERR_AUTH, TSR_ERR_STATE (not recording). */
+int tsr_conference_stop_recording(struct tsr_participant *actor);
+/* Purpose: push c to `url` (rtmp:// or rtmps://, at most TSR_CONFERENCE_URL_MAX
+ * bytes). *out_id (borrowed, valid while the stream is listed) names it for
+ * remove_stream. Returns 0, TSR_ERR_AUTH, TSR_ERR_INVALID (bad URL), TSR_ERR_FULL
+ * (TSR_CONFERENCE_STREAMS_MAX running), TSR_ERR_UNSUPPORTED, or media's error
+ * with *err_text. */
+int tsr_conference_add_stream(struct tsr_participant *actor, const char *url, const char **out_id,
+                              char **err_text);
+/* Purpose: stop stream `stream_id`. Returns 0, TSR_ERR_AUTH, TSR_ERR_NOT_FOUND. */
+int tsr_conference_remove_stream(struct tsr_participant *actor, const char *stream_id);
+/* Purpose: true while a recording runs (starting, active); for indicators. */
+bool tsr_conference_recording(const struct tsr_conference *c);
+/* Purpose: streams listed now (starting, active, reconnecting). */
+size_t tsr_conference_n_streams(const struct tsr_conference *c);
+/* Purpose: a stream URL as shown to participants: its last path segment (the
+ * stream key, a secret) replaced by "***". Newly allocated (g_free). Thread: any. */
+char *tsr_conference_redact_url(const char *url);
 
 /* Largest chat payload accepted (bytes). */
 #define TSR_CONFERENCE_MESSAGE_MAX 4096
@@ -601,6 +672,12 @@ void *tsr_participant_media_data(const struct tsr_participant *p);
 /* Purpose: the current talkers of `alias`, loudest first (participant ids). */
 void tsr_conference_post_talkers(struct tsr_conference_registry *reg, const char *alias,
                                  const char *const *participant_ids, size_t n);
+/* Purpose: output `output_id` of `alias` changed state; `detail` (may be NULL,
+ * copied) names the cause of FAILED / RECONNECTING. Emits a recording or stream
+ * event; a final state removes the output from the conference state. */
+void tsr_conference_post_output_state(struct tsr_conference_registry *reg, const char *alias,
+                                      uint32_t output_id, enum tsr_conference_output_state state,
+                                      const char *detail);
 /* Purpose: p's media failed (ICE consent lost for 30 s, DTLS failure): it leaves
  * with TSR_LEAVE_MEDIA_FAILED. */
 void tsr_conference_post_media_failed(struct tsr_conference_registry *reg,
@@ -614,10 +691,15 @@ struct tsr_conference_link;
 struct tsr_conference_link *tsr_conference_registry_link(struct tsr_conference_registry *reg);
 /* Purpose: drop a reference; NULLs *link, accepts NULL. Thread: any. */
 void tsr_conference_link_unref(struct tsr_conference_link **link);
-/* Purpose: tsr_conference_post_talkers / _post_media_failed through a link. Thread: any. */
+/* Purpose: tsr_conference_post_talkers / _post_media_failed / _post_output_state
+ * through a link. Thread: any. */
 void tsr_conference_link_post_talkers(struct tsr_conference_link *link, const char *alias,
                                       const char *const *participant_ids, size_t n);
 void tsr_conference_link_post_media_failed(struct tsr_conference_link *link,
                                            const char *participant_id);
+void tsr_conference_link_post_output_state(struct tsr_conference_link *link, const char *alias,
+                                           uint32_t output_id,
+                                           enum tsr_conference_output_state state,
+                                           const char *detail);
 
 #endif

@@ -86,6 +86,14 @@ struct tsr_config {
     int64_t mixer_net_threads;
     int64_t mixer_max_participants;
     int64_t mixer_max_load_percent;
+    /* [recording] */
+    char recording_dir[TSR_CONFIG_STR_MAX];
+    char recording_video_codec[16];
+    /* [streaming] */
+    int64_t streaming_audio_bitrate_bps;
+    int64_t streaming_connect_timeout_s;
+    int64_t streaming_retry_max_s;
+    int64_t streaming_reconnect_timeout_s;
     /* [sip] */
     bool sip_enabled;
     char sip_listen[TSR_CONFIG_STR_MAX];

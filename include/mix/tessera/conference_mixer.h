@@ -26,6 +26,7 @@
 #include <tessera/audio_mixer.h>
 #include <tessera/compositor.h>
 #include <tessera/media_peer.h>
+#include <tessera/output.h>
 #include <tessera/video_encoder.h>
 
 struct tsr_conf_mixer;
@@ -88,6 +89,15 @@ void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id);
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout);
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
                               bool video_muted);
+
+/* Purpose: feed a recording or stream (tessera/output.h) the common view, encoded at
+ * the output's codec by the view's encoder group (shared with any receiver of that
+ * view at the top bitrate tier; opened for it otherwise), and the shared mix. Takes
+ * its own references; an output that finishes is dropped by the mixer by itself. */
+void tsr_conf_mixer_add_output(struct tsr_conf_mixer *m, struct tsr_output *out);
+/* Purpose: stop feeding output `output_id` (its references are dropped on the mixer
+ * threads). Stopping the output itself is tsr_output_stop's job. */
+void tsr_conf_mixer_remove_output(struct tsr_conf_mixer *m, uint32_t output_id);
 
 struct tsr_conf_mixer_stats {
     size_t peers;

@@ -89,13 +89,19 @@ function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 }
   return file;
 }
 
-/* A 16-bit mono 48 kHz WAV of a sine at `hz` (half scale), `seconds` long:
- * a fake microphone whose tone a listener can find in the mix. */
-function makeToneWav(file, hz, seconds = 2) {
+/* A 16-bit mono 48 kHz WAV of a sine at `hz`, `seconds` long: a fake microphone
+ * (--use-file-for-fake-audio-capture loops it) whose tone a listener can find in
+ * the mix. beeps: 0.6 s on, 0.4 s off, for a client whose noise suppression would
+ * learn a steady tone as noise and remove it. */
+function makeToneWav(file, hz, { seconds = 2, amplitude = 0.5, beeps = false } = {}) {
   const rate = 48000;
   const n = rate * seconds;
   const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(16384 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  for (let i = 0; i < n; i++) {
+    const on = !beeps || (i % rate) < 0.6 * rate;
+    const v = on ? Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)) : 0;
+    data.writeInt16LE(v, i * 2);
+  }
   const hdr = Buffer.alloc(44);
   hdr.write('RIFF', 0, 'ascii');
   hdr.writeUInt32LE(36 + data.length, 4);
@@ -175,6 +181,7 @@ async function startServer(opts = {}) {
   const env = { ...process.env };
   const child = spawn(bin, ['--config', path.join(dir, 'tessera.conf')], { stdio: ['ignore', log, log], env });
   let exited = null;
+  let killed = false;
   const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -195,6 +202,13 @@ async function startServer(opts = {}) {
       const r = await fetch(`${url}/api/v1/status`);
       return r.json();
     },
+    pid: child.pid,
+    /* SIGKILL (a crash): stop() afterwards only collects the log. */
+    async kill() {
+      killed = true;
+      child.kill('SIGKILL');
+      await exitPromise;
+    },
     /* SIGTERM, then the exit status must be clean (ASan/LSan report leaks as 1). */
     async stop() {
       if (!exited) child.kill('SIGTERM');
@@ -208,7 +222,7 @@ async function startServer(opts = {}) {
       const text = fs.readFileSync(logFile, 'utf8');
       fs.mkdirSync(artifactsDir, { recursive: true });
       fs.writeFileSync(path.join(artifactsDir, `${path.basename(process.argv[1], '.js')}-server.log`), text);
-      if (res.code !== 0) throw new Error(`tessera exited with ${res.code ?? res.signal}:\n${text.slice(-4000)}`);
+      if (res.code !== 0 && !killed) throw new Error(`tessera exited with ${res.code ?? res.signal}:\n${text.slice(-4000)}`);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -324,5 +338,5 @@ function serveFiles(files) {
 module.exports = {
   assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
   makeY4m, makeToneWav, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
-  colourShares, serveFiles,
+  colourShares, serveFiles, freePort,
 };
