@@ -61,7 +61,13 @@ const struct tsr_front_desc tsr_inlive_front_desc = {
     .sse = {.content_type = "text/event-stream",
             .keepalive_s = TSR_INLIVE_API_PING_S,
             .keepalive = "event: ping\ndata: {}\n\n",
-            .connection_keep_alive = true},
+            /* The hub says "Connection: keep-alive"; EventSource ignores it, and
+             * here it kept each ended stream's connection open: libsoup 3.2 never
+             * closes a kept-alive connection the client has closed (CLOSE-WAIT,
+             * one fd per reconnect), and clients that reused it after the
+             * stream's end met a closed socket. Like every other response here,
+             * an ended stream closes its connection. */
+            .connection_keep_alive = false},
     .refusals = refusals,
 };
 

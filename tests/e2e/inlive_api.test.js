@@ -8,6 +8,8 @@
  * the documented envelope while nothing else changes. */
 'use strict';
 const fs = require('node:fs');
+const http = require('node:http');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const h = require('./lib/harness');
 const il = require('./lib/inlive');
@@ -208,6 +210,28 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.equal((await server.status()).participants, 1);
   h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/end')).status, 200);
   await h.waitFor(async () => (await server.status()).participants === 0, { what: 'hashed-alias room ended' });
+
+  // A client that reconnects its event stream ten times, closing the old one first
+  // as EventSource does, leaves no connection behind in CLOSE-WAIT on the server
+  // (each new stream ends the one the client already left).
+  h.assert.equal((await c('POST', '/rooms/create', { id: 'leak' })).status, 201);
+  h.assert.equal((await c('POST', '/rooms/leak/register', { uid: 'x' })).status, 200);
+  let previous = null;
+  for (let i = 0; i < 10; i++) {
+    if (previous) previous.destroy();
+    await new Promise((opened) => {
+      previous = http.get({ host: '127.0.0.1', port: server.port, path: '/v1/rooms/leak/events/x', agent: false }, (res) => {
+        res.once('data', opened);
+        res.on('data', () => {});
+      });
+      previous.on('error', opened);
+    });
+  }
+  previous.destroy();
+  h.assert.equal((await c('PUT', '/rooms/leak/end')).status, 200);
+  const closeWait = () => execFileSync('ss', ['-Htan', 'state', 'close-wait', `( sport = :${server.port} )`]).toString().trim();
+  await h.waitFor(async () => closeWait() === '', { timeoutMs: 10000, what: 'no server connection left in CLOSE-WAIT' })
+    .catch((e) => { throw new Error(`${e.message}: ${closeWait()}`); });
 
   h.assert.equal((await c('POST', '/keys/accesstoken', { expiry_seconds: 60 })).json.data.access_token, 'tessera');
   h.assert.equal((await c('POST', `/room/${gen.json.data.id}/channel/create`, { name: 'chat', mode: true })).status, 200);
