@@ -52,7 +52,7 @@ const struct tsr_front_desc tsr_pexip_front_desc = {
     .cors = {.echo_origin = true,
              .methods = "GET, POST, OPTIONS",
              .headers = "content-type, token, pin"},
-    .token_sources = TSR_FRONT_TOKEN_HEADER | TSR_FRONT_TOKEN_QUERY,
+    .token_sources = TSR_FRONT_TOKEN_HEADER | TSR_FRONT_TOKEN_QUERY_STREAMS,
     .max_body_bytes = TSR_PEXIP_API_MAX_BODY_BYTES,
     .bad_body_code = "bad_request",
     .write_error = write_error,
@@ -85,10 +85,19 @@ bool tsr_pex_read_body(struct tsr_front_req *r)
     return tsr_front_req_body(r, TSR_FRONT_BODY_EMPTY_OK); /* body-less POSTs: refresh, mute … */
 }
 
+/* The routes a browser reaches without setting headers: EventSource (events) and
+ * sendBeacon (release_token). Only there may the token ride in the URL, where
+ * proxies and logs see it. */
+static bool token_in_url_allowed(const struct tsr_front_req *r)
+{
+    return r->n_seg == 2 &&
+           (strcmp(r->seg[1], "events") == 0 || strcmp(r->seg[1], "release_token") == 0);
+}
+
 struct tsr_participant *tsr_pex_actor(struct tsr_front_req *r)
 {
     struct tsr_participant *p = NULL;
-    const char *tok = tsr_front_req_token(r, false);
+    const char *tok = tsr_front_req_token(r, token_in_url_allowed(r));
     if (!tok || tsr_conference_registry_authenticate_token(api_of(r)->reg, tok, &p) != 0 ||
         strcmp(tsr_conference_alias(tsr_participant_conference(p)), r->seg[0]) != 0) {
         tsr_front_req_fail(r, 403, "bad_token", "Invalid token");

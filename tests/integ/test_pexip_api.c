@@ -327,8 +327,14 @@ static void test_pin_flow(void)
     g_assert_cmpstr(json_string_value(json_object_get(result(&r), "role")), ==, "HOST");
     g_assert_cmpstr(json_string_value(json_object_get(result(&r), "expires")), ==, "120");
     reply_clear(&r);
+    /* the token rides in the URL only where a browser cannot set a header */
+    char *path = g_strdup_printf(BASE "board/refresh_token?token=%s", tok);
+    r = call("POST", path, NULL, NULL);
+    assert_failed(&r, 403);
+    reply_clear(&r);
+    g_free(path);
     /* release by ?token= (sendBeacon), then the token is dead */
-    char *path = g_strdup_printf(BASE "board/release_token?token=%s", tok);
+    path = g_strdup_printf(BASE "board/release_token?token=%s", tok);
     r = call("POST", path, "{\"reason\":\"Browser closed\"}", NULL);
     g_assert_true(json_is_true(result(&r)));
     reply_clear(&r);
