@@ -206,6 +206,24 @@ static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpoin
         tsr_metrics_counter("tessera_http_requests_total", NULL, "HTTP requests received."));
 }
 
+/* libsoup answers some malformed requests itself before any handler (a path that
+ * decodes to "/../" or holds %00): give those the JSON envelope every API promises
+ * instead of an empty body. */
+static void on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user)
+{
+    (void)server, (void)user;
+    unsigned status = soup_server_message_get_status(msg);
+    if (status < 400 || g_object_get_data(G_OBJECT(msg), "tsr-refused"))
+        return;
+    SoupMessageBody *body = soup_server_message_get_response_body(msg);
+    if (body && body->length > 0)
+        return;
+    const char *code = status == 400 ? "bad_request" : "http_error";
+    char text[96];
+    g_snprintf(text, sizeof text, "the request is malformed (HTTP %u)", status);
+    tsr_http_reply_error(msg, status, code, "%s", text);
+}
+
 char *tsr_http_client_address(SoupServerMessage *msg)
 {
     GSocketAddress *peer = soup_server_message_get_remote_address(msg);
@@ -270,6 +288,7 @@ int tsr_http_new_with(struct tsr_http **out, const char *host, uint16_t port,
     soup_server_add_handler(http->server, "/healthz", handle_healthz, NULL, NULL);
     soup_server_add_handler(http->server, "/metrics", handle_metrics, NULL, NULL);
     g_signal_connect(http->server, "request-started", G_CALLBACK(on_request_started), http);
+    g_signal_connect(http->server, "request-read", G_CALLBACK(on_request_read), http);
     if (tsr_http_listener_new(&http->listener, http->server, sa, backlog, &http->limits, &err) !=
         0) {
         TSR_LOG(TSR_LOG_ERROR, "http", "cannot listen on %s:%u: %s", host, port, err->message);

@@ -271,6 +271,27 @@ static void test_client_address(void)
     server_stop(&strict);
 }
 
+/* Requests libsoup itself refuses still get the JSON envelope. */
+static void test_malformed_envelope(void)
+{
+    struct server_thread st = {0};
+    server_start(&st);
+    const char *paths[] = {"/a%2f..%2fb", "/x%00y"};
+    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+        int fd = dial(st.port);
+        char req[128];
+        g_snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", paths[i]);
+        send_all(fd, req);
+        char *reply = read_reply(fd);
+        g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 400"));
+        g_assert_nonnull(strstr(reply, "application/json"));
+        g_assert_nonnull(strstr(reply, "\"error\":\"bad_request\""));
+        g_free(reply);
+        close(fd);
+    }
+    server_stop(&st);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -281,6 +302,7 @@ int main(int argc, char **argv)
     g_test_add_func("/http_limits/idle_timeout", test_idle_timeout);
     g_test_add_func("/http_limits/burst", test_burst);
     g_test_add_func("/http_limits/client_address", test_client_address);
+    g_test_add_func("/http_limits/malformed_envelope", test_malformed_envelope);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;
