@@ -681,3 +681,35 @@ bool tsr_sdp_ice_credentials_valid(const char *ufrag, const char *pwd)
 {
     return ice_chars_ok(ufrag, 4, 256) && ice_chars_ok(pwd, 22, 256);
 }
+
+bool tsr_sdp_media_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out)
+{
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        struct tsr_sdp_rtpmap r;
+        if (strcmp(m->attrs[i].name, "rtpmap") == 0 &&
+            tsr_sdp_parse_rtpmap(m->attrs[i].value, &r) == 0 && r.pt == pt) {
+            *out = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *tsr_sdp_media_fmtp(const struct tsr_sdp_media *m, int pt)
+{
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        int fpt;
+        const char *params;
+        if (strcmp(m->attrs[i].name, "fmtp") == 0 &&
+            tsr_sdp_parse_fmtp(m->attrs[i].value, &fpt, &params) == 0 && fpt == pt)
+            return params;
+    }
+    return "";
+}
+
+int tsr_sdp_media_fmt_pt(const struct tsr_sdp_media *m, size_t k)
+{
+    char *end;
+    long v = strtol(m->fmts[k], &end, 10);
+    return (*end || end == m->fmts[k] || v < 0 || v > 127) ? -1 : (int)v;
+}

@@ -108,40 +108,6 @@ static bool is_offered_rtp_line(const struct tsr_sdp_media *m)
     return m->port != 0 || tsr_sdp_attr_find(m->attrs, m->n_attrs, "bundle-only") != NULL;
 }
 
-/* The rtpmap of payload type pt in section m, or false. */
-static bool find_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out)
-{
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        struct tsr_sdp_rtpmap r;
-        if (strcmp(m->attrs[i].name, "rtpmap") == 0 &&
-            tsr_sdp_parse_rtpmap(m->attrs[i].value, &r) == 0 && r.pt == pt) {
-            *out = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-static const char *find_fmtp(const struct tsr_sdp_media *m, int pt)
-{
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        int fpt;
-        const char *params;
-        if (strcmp(m->attrs[i].name, "fmtp") == 0 &&
-            tsr_sdp_parse_fmtp(m->attrs[i].value, &fpt, &params) == 0 && fpt == pt)
-            return params;
-    }
-    return "";
-}
-
-/* Payload type of the k-th m= format, or -1 when it is not a number 0..127. */
-static int fmt_pt(const struct tsr_sdp_media *m, size_t k)
-{
-    char *end;
-    long v = strtol(m->fmts[k], &end, 10);
-    return (*end || end == m->fmts[k] || v < 0 || v > 127) ? -1 : (int)v;
-}
-
 /* RFC 6184 profile-level-id: baseline (42xxxx) or any constrained-baseline
  * spelling (4D with constraint_set0, 58 with set0+set1). Missing means 42000A.
  * *cb says whether it is constrained baseline exactly. */
@@ -177,14 +143,14 @@ static int pick_video_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
     int baseline_pt = -1;
     for (size_t k = 0; k < m->n_fmts; k++) {
         struct tsr_sdp_rtpmap r;
-        int pt = fmt_pt(m, k);
-        if (pt < 0 || !find_rtpmap(m, pt, &r) || r.clock_rate != 90000)
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 0 || !tsr_sdp_media_rtpmap(m, pt, &r) || r.clock_rate != 90000)
             continue;
         if (want == TSR_SDP_CODEC_VP8 && g_ascii_strcasecmp(r.name, "VP8") == 0)
             return pt;
         if (want != TSR_SDP_CODEC_H264 || g_ascii_strcasecmp(r.name, "H264") != 0)
             continue;
-        const char *fmtp = find_fmtp(m, pt);
+        const char *fmtp = tsr_sdp_media_fmtp(m, pt);
         bool cb;
         if (!h264_mode1(fmtp) || !h264_profile_ok(fmtp, &cb))
             continue;
@@ -200,8 +166,8 @@ static int pick_opus_pt(const struct tsr_sdp_media *m)
 {
     for (size_t k = 0; k < m->n_fmts; k++) {
         struct tsr_sdp_rtpmap r;
-        int pt = fmt_pt(m, k);
-        if (pt >= 0 && find_rtpmap(m, pt, &r) && g_ascii_strcasecmp(r.name, "opus") == 0 &&
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt >= 0 && tsr_sdp_media_rtpmap(m, pt, &r) && g_ascii_strcasecmp(r.name, "opus") == 0 &&
             r.clock_rate == 48000 && r.channels == 2)
             return pt;
     }
@@ -327,8 +293,7 @@ static int choose_lines(struct neg_ctx *c)
         int *slot = line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &neg->audio_index
                     : line->kind == TSR_SDP_MEDIA_KIND_VIDEO ? &neg->video_index
                                                              : NULL;
-        if (!slot || *slot >= 0 || !is_offered_rtp_line(m) ||
-            !mid_in_bundle(c->bundle, line->mid))
+        if (!slot || *slot >= 0 || !is_offered_rtp_line(m) || !mid_in_bundle(c->bundle, line->mid))
             continue;
         if (!tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp-mux"))
             return fail(c, TSR_ERR_UNSUPPORTED, "m-line %s has no a=rtcp-mux", line->mid);
@@ -441,9 +406,9 @@ static int read_transport(struct neg_ctx *c)
 
 static int check_local(const struct tsr_sdp_local *l)
 {
-    if (!l || !tsr_sdp_ice_credentials_valid(l->ice_ufrag, l->ice_pwd) ||
-        !l->fingerprint_sha256 || !l->audio_ssrc || !l->video_ssrc || !l->cname || !*l->cname ||
-        !l->stream_id || !*l->stream_id || (l->n_candidates && !l->candidates))
+    if (!l || !tsr_sdp_ice_credentials_valid(l->ice_ufrag, l->ice_pwd) || !l->fingerprint_sha256 ||
+        !l->audio_ssrc || !l->video_ssrc || !l->cname || !*l->cname || !l->stream_id ||
+        !*l->stream_id || (l->n_candidates && !l->candidates))
         return -EINVAL;
     for (size_t i = 0; i < l->n_candidates; i++)
         if (!l->candidates[i] || !g_str_has_prefix(l->candidates[i], "candidate:") ||

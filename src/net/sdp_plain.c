@@ -70,34 +70,6 @@ static bool parse_connection(const char *c, char *out, size_t size)
     return true;
 }
 
-static bool find_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out)
-{
-    for (size_t i = 0; i < m->n_attrs; i++)
-        if (strcmp(m->attrs[i].name, "rtpmap") == 0 &&
-            tsr_sdp_parse_rtpmap(m->attrs[i].value, out) == 0 && out->pt == pt)
-            return true;
-    return false;
-}
-
-static const char *find_fmtp(const struct tsr_sdp_media *m, int pt)
-{
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        int fpt;
-        const char *params;
-        if (strcmp(m->attrs[i].name, "fmtp") == 0 &&
-            tsr_sdp_parse_fmtp(m->attrs[i].value, &fpt, &params) == 0 && fpt == pt)
-            return params;
-    }
-    return "";
-}
-
-static int fmt_pt(const struct tsr_sdp_media *m, size_t k)
-{
-    char *end;
-    long v = strtol(m->fmts[k], &end, 10);
-    return (*end || end == m->fmts[k] || v < 0 || v > 127) ? -1 : (int)v;
-}
-
 /* H.264 we can receive and send: packetization-mode 1, baseline profile family. */
 static bool h264_usable(const char *fmtp)
 {
@@ -115,8 +87,8 @@ static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
 {
     for (size_t k = 0; k < m->n_fmts; k++) {
         struct tsr_sdp_rtpmap r;
-        int pt = fmt_pt(m, k);
-        if (pt < 0 || !find_rtpmap(m, pt, &r))
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 0 || !tsr_sdp_media_rtpmap(m, pt, &r))
             continue;
         if (want == TSR_SDP_CODEC_OPUS && g_ascii_strcasecmp(r.name, "opus") == 0 &&
             r.clock_rate == 48000 && r.channels == 2)
@@ -125,7 +97,7 @@ static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
             r.clock_rate == 90000)
             return pt;
         if (want == TSR_SDP_CODEC_H264 && g_ascii_strcasecmp(r.name, "H264") == 0 &&
-            r.clock_rate == 90000 && h264_usable(find_fmtp(m, pt)))
+            r.clock_rate == 90000 && h264_usable(tsr_sdp_media_fmtp(m, pt)))
             return pt;
     }
     return -1;
@@ -169,9 +141,10 @@ static bool read_peer(const struct tsr_sdp *o, const struct tsr_sdp_media *m,
     peer->rtcp_mux = tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp-mux") != NULL;
     const char *rtcp = tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtcp");
     long port = rtcp ? strtol(rtcp, NULL, 10) : 0;
-    peer->rtcp_port = peer->rtcp_mux                 ? m->port
-                      : (port > 0 && port < 65536)   ? (uint16_t)port
-                      : m->port < 65535 ? (uint16_t)(m->port + 1) : m->port;
+    peer->rtcp_port = peer->rtcp_mux               ? m->port
+                      : (port > 0 && port < 65536) ? (uint16_t)port
+                      : m->port < 65535            ? (uint16_t)(m->port + 1)
+                                                   : m->port;
     return true;
 }
 
@@ -184,9 +157,8 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
         line->channels = 2;
         return line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS);
     }
-    enum tsr_sdp_codec first = c->local->video_pref == TSR_SDP_VIDEO_PREF_H264
-                                   ? TSR_SDP_CODEC_H264
-                                   : TSR_SDP_CODEC_VP8;
+    enum tsr_sdp_codec first =
+        c->local->video_pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
     enum tsr_sdp_codec second = first == TSR_SDP_CODEC_VP8 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
     line->clock_rate = 90000;
     line->channels = 1;

@@ -109,6 +109,13 @@ int tsr_sdp_parse_rtpmap(const char *value, struct tsr_sdp_rtpmap *out);
 /* a=fmtp:<pt> <params>: *pt and a pointer into value at the parameters. */
 int tsr_sdp_parse_fmtp(const char *value, int *pt, const char **params);
 
+/* Purpose: the rtpmap of payload type pt in m. Returns true and *out when found. */
+bool tsr_sdp_media_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out);
+/* Purpose: the fmtp parameters of pt in m (borrowed from m), or "" when none. */
+const char *tsr_sdp_media_fmtp(const struct tsr_sdp_media *m, int pt);
+/* Purpose: payload type of m's k-th format, or -1 when it is not a number 0..127. */
+int tsr_sdp_media_fmt_pt(const struct tsr_sdp_media *m, size_t k);
+
 /* Purpose: look up `key` in a "k=v;k2=v2" fmtp parameter list (case-insensitive
  * key). Copies the value into buf (NUL-terminated). Returns 0, TSR_ERR_NOT_FOUND,
  * or TSR_ERR_INVALID when the value does not fit buf_size. */
