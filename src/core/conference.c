@@ -646,59 +646,6 @@ static int refusal_rc(enum tsr_conference_refusal r)
     }
 }
 
-/* Wrong PINs are counted per conference and client address; past this many
- * entries the expired ones go when the next one is added. */
-#define PIN_TABLE_PRUNE_AT 4096
-
-static gboolean pin_expired(gpointer key, gpointer value, gpointer user)
-{
-    (void)key;
-    const struct pin_failures *f = value;
-    return tsr_conference_now_us(user) - f->window_start_us >=
-           TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC;
-}
-
-static char *pin_key(const char *alias, const char *address)
-{
-    return g_strdup_printf("%s|%s", alias, address && *address ? address : "-");
-}
-
-static bool pin_throttled(struct tsr_conference_registry *reg, const char *alias,
-                          const char *address)
-{
-    char *key = pin_key(alias, address);
-    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, key);
-    bool throttled = false;
-    if (f && tsr_conference_now_us(reg) - f->window_start_us >=
-                 TSR_CONFERENCE_PIN_WINDOW_S * G_USEC_PER_SEC)
-        g_hash_table_remove(reg->pin_failures, key);
-    else if (f)
-        throttled = f->count >= TSR_CONFERENCE_PIN_TRIES;
-    g_free(key);
-    return throttled;
-}
-
-static void pin_failed(struct tsr_conference_registry *reg, const char *alias, const char *address)
-{
-    if (g_hash_table_size(reg->pin_failures) >= PIN_TABLE_PRUNE_AT)
-        g_hash_table_foreach_remove(reg->pin_failures, pin_expired, reg);
-    char *key = pin_key(alias, address);
-    struct pin_failures *f = g_hash_table_lookup(reg->pin_failures, key);
-    if (!f) {
-        f = g_new0(struct pin_failures, 1);
-        f->window_start_us = tsr_conference_now_us(reg);
-        g_hash_table_insert(reg->pin_failures, key, f);
-    } else {
-        g_free(key);
-    }
-    if (++f->count == TSR_CONFERENCE_PIN_TRIES)
-        TSR_LOG(TSR_LOG_WARN, alias,
-                "%d wrong PINs within %d s from %s; its PIN joins refused for the rest of "
-                "the window",
-                f->count, TSR_CONFERENCE_PIN_WINDOW_S,
-                address && *address ? address : "an unknown address");
-}
-
 /* Checks everything that can be checked before creating anything. */
 static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
                                          const struct tsr_conference_join_request *req,
@@ -724,14 +671,14 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup_printf("there is no conference '%s'", req->alias);
         return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
     }
-    if (def->host_pin[0] && pin_throttled(reg, def->alias, req->client_address)) {
+    if (def->host_pin[0] && tsr_conference_pin_throttled(reg, def->alias, req->client_address)) {
         *msg = g_strdup_printf("too many wrong PINs; try again within %d s",
                                TSR_CONFERENCE_PIN_WINDOW_S);
         return TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS;
     }
     enum tsr_conference_refusal r = pick_role(def, req->pin, role);
     if (r == TSR_CONFERENCE_REFUSAL_WRONG_PIN)
-        pin_failed(reg, def->alias, req->client_address);
+        tsr_conference_pin_failed(reg, def->alias, req->client_address);
     if (r != TSR_CONFERENCE_REFUSAL_NONE) {
         *msg = g_strdup(r == TSR_CONFERENCE_REFUSAL_PIN_REQUIRED ? "this conference needs a PIN"
                                                                  : "the PIN is not correct");

@@ -23,6 +23,12 @@ struct pin_failures {
     int64_t window_start_us;
     int count;
 };
+/* conference_pins.c: has `address` had too many wrong PINs for `alias` lately;
+ * count one more. address may be NULL (unknown: one shared slot). */
+bool tsr_conference_pin_throttled(struct tsr_conference_registry *reg, const char *alias,
+                                  const char *address);
+void tsr_conference_pin_failed(struct tsr_conference_registry *reg, const char *alias,
+                               const char *address);
 
 /* Outlives the registry so that posts from media threads (queued, or made by a
  * thread that outlives the registry) find reg == NULL and do nothing. Refcounted;
@@ -56,14 +62,14 @@ struct tsr_conference_registry {
 
 /* A recording or stream of a conference (conference_outputs.c). */
 struct conf_output {
-    uint32_t id;   /* media's output id, unique in the registry's process */
-    char sid[24];  /* "rec-N" / "stream-N": the API's id */
+    uint32_t id;  /* media's output id, unique in the registry's process */
+    char sid[24]; /* "rec-N" / "stream-N": the API's id */
     enum tsr_conference_output_kind kind;
     enum tsr_conference_output_state state;
-    char *target;  /* file path or URL (with its stream key) */
-    char *shown;   /* file name / URL without the key: what participants see */
-    char *reason;  /* of FAILED / RECONNECTING, or NULL */
-    char by[37];   /* participant id of the host who started it; "" = the server */
+    char *target; /* file path or URL (with its stream key) */
+    char *shown;  /* file name / URL without the key: what participants see */
+    char *reason; /* of FAILED / RECONNECTING, or NULL */
+    char by[37];  /* participant id of the host who started it; "" = the server */
     int64_t started_at_s;
 };
 
@@ -92,11 +98,11 @@ struct tsr_participant {
     bool muted;
     bool video_muted;
     bool has_media;
-    bool media_pending;       /* an attach_media is in flight */
-    int64_t hand_raised_at_s; /* unix seconds; 0 = hand down */
-    unsigned candidates;      /* trickled remote candidates taken (capped) */
-    int64_t joined_at_s;      /* unix seconds */
-    int64_t expires_us; /* the token's lapse; ignored while bound (see holder) */
+    bool media_pending;                    /* an attach_media is in flight */
+    int64_t hand_raised_at_s;              /* unix seconds; 0 = hand down */
+    unsigned candidates;                   /* trickled remote candidates taken (capped) */
+    int64_t joined_at_s;                   /* unix seconds */
+    int64_t expires_us;                    /* the token's lapse; ignored while bound (see holder) */
     struct tsr_participant_holder *holder; /* ref held; NULL: a lease nobody holds */
     void *media_data;
 };
