@@ -69,8 +69,8 @@ expect() {
   req "$1" "$2" "$3" "$4"
   [ "$CODE" = "$5" ] || fail "$1 $2 $3: status $CODE, want $5 (body: $BODY)"
   if [ -n "$6" ]; then
-    echo "$BODY" | grep -q "\"error\":\"$6\"" || fail "$1 $2: body $BODY lacks error $6"
-    echo "$BODY" | grep -q '"message":"[^"]' || fail "$1 $2: body $BODY lacks a message"
+    grep -q "\"error\":\"$6\"" <<<"$BODY" || fail "$1 $2: body $BODY lacks error $6"
+    grep -q '"message":"[^"]' <<<"$BODY" || fail "$1 $2: body $BODY lacks a message"
   fi
 }
 field() { echo "$BODY" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
@@ -91,9 +91,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$H/app.js")
 
 # --- joins and their refusals ---
 expect GET /status "" "" 200 ""
-echo "$BODY" | grep -qE '"media":(true|false)' || fail "status: $BODY"
+grep -qE '"media":(true|false)' <<<"$BODY" || fail "status: $BODY"
 # [webrtc] turn_servers reach the web client as RTCIceServer dictionaries
-echo "$BODY" | grep -qF '"ice_servers":[{"urls":"stun:stun.example.com:3478"},{"urls":"turn:turn.example.com:3478?transport=udp","username":"alice","credential":"s3cret"}]' \
+grep -qF '"ice_servers":[{"urls":"stun:stun.example.com:3478"},{"urls":"turn:turn.example.com:3478?transport=udp","username":"alice","credential":"s3cret"}]' <<<"$BODY" \
   || fail "status lacks the ICE servers: $BODY"
 MEDIA=$(echo "$BODY" | sed -n 's/.*"media":\(true\|false\).*/\1/p')
 expect POST /conferences/nowhere/join '{"display_name":"A"}' "" 404 no_such_conference
@@ -101,7 +101,7 @@ expect POST /conferences/board/join '{"display_name":"A"}' "" 401 pin_required
 expect POST /conferences/board/join '{"display_name":"A","pin":"9999"}' "" 403 wrong_pin
 expect POST /conferences/board/join '{"display_name":"A","pin":1234}' "" 400 bad_request
 expect POST /conferences/board/join '{"display_name":' "" 400 bad_request
-echo "$BODY" | grep -q 'not valid JSON' || fail "malformed JSON message: $BODY"
+grep -q 'not valid JSON' <<<"$BODY" || fail "malformed JSON message: $BODY"
 expect POST /conferences/board/join '["x"]' "" 400 bad_request
 expect POST /conferences/board/join '{"pin":"1234"}' "" 400 bad_request
 expect POST /conferences/bad!alias/join '{"display_name":"A"}' "" 400 bad_request
@@ -116,14 +116,14 @@ expect GET /conferences/open/join "" "" 405 method_not_allowed
 expect GET /conferences/nowhere "" "" 404 no_such_conference
 expect GET /nothing/here "" "" 404 not_found
 expect GET /conferences/board "" "" 200 ""
-echo "$BODY" | grep -q '"pin_required":true' || fail "board should need a PIN: $BODY"
+grep -q '"pin_required":true' <<<"$BODY" || fail "board should need a PIN: $BODY"
 
 expect POST /conferences/board/join '{"display_name":"Host","pin":"1234"}' "" 200 ""
 HOST=$(field token); HOST_ID=$(field participant_id)
-echo "$BODY" | grep -q '"role":"host"' || fail "host role: $BODY"
+grep -q '"role":"host"' <<<"$BODY" || fail "host role: $BODY"
 expect POST /conferences/board/join '{"display_name":"Guest","pin":"5678"}' "" 200 ""
 GUEST=$(field token); GUEST_ID=$(field participant_id)
-echo "$BODY" | grep -q '"role":"guest"' || fail "guest role: $BODY"
+grep -q '"role":"guest"' <<<"$BODY" || fail "guest role: $BODY"
 
 # --- tokens ---
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "" 401 token_required
@@ -132,14 +132,14 @@ expect POST /participants/$GUEST_ID/leave '' "$HOST" 403 forbidden
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "$GUEST" 409 no_media
 expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST" 400 bad_request
 expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 200 ""
-echo "$BODY" | grep -q '"expires_in":900' || fail "refresh: $BODY"
+grep -q '"expires_in":900' <<<"$BODY" || fail "refresh: $BODY"
 
 # --- roster visibility, SSE ---
 expect GET /conferences/board "" "" 200 ""
-echo "$BODY" | grep -q '"participants"' && fail "roster shown without a token: $BODY"
+grep -q '"participants"' <<<"$BODY" && fail "roster shown without a token: $BODY"
 expect GET /conferences/board "" "$GUEST" 200 ""
-echo "$BODY" | grep -q "\"id\":\"$HOST_ID\"" || fail "roster lacks the host: $BODY"
-echo "$BODY" | grep -q "$HOST" && fail "a token leaked into the roster"
+grep -q "\"id\":\"$HOST_ID\"" <<<"$BODY" || fail "roster lacks the host: $BODY"
+grep -q "$HOST" <<<"$BODY" && fail "a token leaked into the roster"
 # The stream ends by itself when the guest is kicked below; 60 s is only a guard.
 curl -s -N --max-time 60 "$B/conferences/board/events?token=$GUEST" > "$TMP/sse" &
 SSE=$!
@@ -152,8 +152,14 @@ for i in 1 2 3 4 5; do
   CAPS+=($!)
   for _ in $(seq 100); do grep -q '^event: snapshot' "$TMP/cap$i" && break; sleep 0.1; done
 done
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$PORT/metrics" | grep -q 'tessera_sse_streams_superseded_total{front="native"} 1' && break; sleep 0.1; done
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q 'tessera_sse_streams_superseded_total{front="native"} 1' || fail "a fifth stream did not end the oldest"
+# The metrics are read into a variable first: with pipefail, `curl | grep -q`
+# fails when grep exits on the match and curl then dies of SIGPIPE.
+SUPERSEDED='tessera_sse_streams_superseded_total{front="native"} 1'
+for _ in $(seq 100); do
+  METRICS=$(curl -s "http://127.0.0.1:$PORT/metrics")
+  grep -qF "$SUPERSEDED" <<<"$METRICS" && break; sleep 0.1
+done
+grep -qF "$SUPERSEDED" <<<"$METRICS" || fail "a fifth stream did not end the oldest"
 wait "${CAPS[0]}" # the oldest one's response ended
 kill "${CAPS[@]:1}" 2>/dev/null; wait "${CAPS[@]:1}" 2>/dev/null
 expect GET "/conferences/board/events?token=nope" "" "" 401 bad_token
@@ -163,7 +169,7 @@ expect GET "/conferences/open/events?token=$GUEST" "" "" 403 forbidden
 expect POST /conferences/board/layout '{"layout":"speaker"}' "$GUEST" 403 forbidden
 expect POST /conferences/board/layout '{"layout":"mosaic"}' "$HOST" 400 bad_layout
 expect POST /conferences/board/layout '{"layout":"speaker"}' "$HOST" 200 ""
-echo "$BODY" | grep -q '"layout":"speaker"' || fail "layout: $BODY"
+grep -q '"layout":"speaker"' <<<"$BODY" || fail "layout: $BODY"
 expect POST /conferences/board/lock '{"locked":"yes"}' "$HOST" 400 bad_request
 expect POST /conferences/board/lock '{"locked":true}' "$HOST" 200 ""
 expect POST /conferences/board/join '{"display_name":"Late","pin":"5678"}' "" 409 conference_locked
@@ -171,7 +177,7 @@ expect POST /conferences/board/lock '{"locked":false}' "$HOST" 200 ""
 expect POST /participants/$HOST_ID/mute '{"muted":true}' "$GUEST" 403 forbidden
 expect POST /participants/$GUEST_ID/mute '{"muted":true}' "$GUEST" 200 ""
 expect POST /participants/$GUEST_ID/video_mute '{"muted":true}' "$HOST" 200 ""
-echo "$BODY" | grep -q '"video_muted":true' || fail "video mute: $BODY"
+grep -q '"video_muted":true' <<<"$BODY" || fail "video mute: $BODY"
 expect POST /participants/00000000-0000-0000-0000-000000000000/mute '{"muted":true}' "$HOST" 404 no_such_participant
 expect DELETE /participants/$HOST_ID "" "$GUEST" 403 forbidden
 expect DELETE /participants/$HOST_ID "" "$HOST" 403 forbidden
@@ -201,7 +207,7 @@ if [ "$MEDIA" = true ]; then
   # participants before this section is done on a loaded machine.
   SDP=$(tr -d '\r' < "$SRC/tests/data/sdp/chrome_offer.sdp" | grep -v '^a=candidate' |
         awk '{printf "%s\\r\\n", $0}')
-  has_media() { echo "$BODY" | grep -q "\"id\":\"$1\"[^}]*\"has_media\":true"; }
+  has_media() { grep -q "\"id\":\"$1\"[^}]*\"has_media\":true" <<<"$BODY"; }
   expect POST /conferences/open/join "{\"display_name\":\"M1\",\"sdp\":\"$SDP\"}" "" 200 ""
   M1=$(field token); M1_ID=$(field participant_id)
   expect POST /conferences/board/join "{\"display_name\":\"M2\",\"pin\":\"5678\",\"sdp\":\"$SDP\"}" "" 200 ""
@@ -258,7 +264,7 @@ done
 for _ in $(seq 50); do after=$(fds); [ "$after" -le $((before + 2)) ] && break; sleep 0.1; done
 [ "$after" -le $((before + 2)) ] || fail "fds grew from $before to $after over 50 rounds"
 expect GET /status "" "" 200 ""
-echo "$BODY" | grep -q '"participants":1' || fail "only the host should remain: $BODY"
+grep -q '"participants":1' <<<"$BODY" || fail "only the host should remain: $BODY"
 
 kill -TERM $PID
 wait $PID; rc=$?
