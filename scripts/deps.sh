@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tessera needs when they are missing (glslc and the
-# Vulkan headers build the GPU compositor; its loader is opened at run time).
+# Vulkan headers build the GPU compositor; its loader is opened at run time;
+# FreeType, HarfBuzz and the DejaVu + Droid fallback fonts draw names on tiles,
+# the latter for CJK names).
 #   scripts/deps.sh build   packages to build and run the server
 #   scripts/deps.sh test    the build set plus what the tests need
 #   scripts/deps.sh load    the build set plus what bench/load.sh needs
@@ -16,6 +18,7 @@ build_pkgs=(
   libnice-dev libgnutls28-dev libsrtp2-dev
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   glslc libvulkan-dev
+  libfreetype-dev libharfbuzz-dev fonts-dejavu-core fonts-droid-fallback
 )
 # ffmpeg: reference pipelines and test inputs; clang + compiler-rt: fuzzers;
 # curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests;

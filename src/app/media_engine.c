@@ -170,6 +170,10 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .vaapi_device = e->cfg.vaapi_device,
         .compositor = compositor_from(e->cfg.compositor),
         .keyframe_min_interval_ms = e->cfg.mixer_keyframe_min_interval_ms,
+        .names = e->cfg.layout_names,
+        .font = e->cfg.layout_font,
+        .font_fallback = e->cfg.layout_font_fallback,
+        .speaker_border = e->cfg.layout_speaker_border,
         .on_talkers = on_talkers,
         .on_failed = on_failed,
         .user = ec,
@@ -313,6 +317,7 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
     if (rc == 0) {
         ep->peer = g_steal_pointer(&job->peer);
         tsr_conf_mixer_add_peer(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
+        tsr_conf_mixer_set_name(ep->conf->mixer, ep->id, tsr_participant_display_name(ep->p));
         tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, tsr_participant_muted(ep->p),
                                  tsr_participant_video_muted(ep->p));
     } else {

@@ -137,6 +137,17 @@ static const struct tsr_config_key schema[] = {
     INT_KEY("mixer", "max_load_percent", mixer_max_load_percent, 0, 100, "80",
             "Refuse joins with media while composing+encoding keeps more than this % of the "
             "usable cores busy; 0 = off."),
+    BOOL_KEY("layout", "names", layout_names, "true",
+             "Each tile carries its participant's name in a band along its bottom edge; a "
+             "camera-off tile shows initials and a muted microphone a red mark."),
+    STR_KEY("layout", "font", layout_font, "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+            "TrueType/OpenType font of the names (Debian fonts-dejavu-core: Latin, Greek, "
+            "Cyrillic, Hebrew, Arabic)."),
+    STR_KEY("layout", "font_fallback", layout_font_fallback,
+            "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+            "Font for the characters `font` lacks (Debian fonts-droid-fallback: CJK); empty: none."),
+    BOOL_KEY("layout", "speaker_border", layout_speaker_border, "true",
+             "The current speaker's tile gets an amber border."),
     STR_KEY("recording", "dir", recording_dir, "recordings",
             "Directory of recordings (created when missing), one Matroska file per recording "
             "named <alias>-<UTC start>.mkv; empty: recording disabled."),

@@ -25,9 +25,16 @@
 #include "compositor_internal.h"
 #include "compositor_kernels.h"
 
+/* What an overlay looked like when its tile was drawn (labels by serial). */
+struct overlay_key {
+    uint64_t name, initials;
+    bool highlight, mic_muted;
+};
+
 struct tile_state {
     struct tsr_layout_tile tile;
     bool placeholder;
+    struct overlay_key overlay;
 };
 
 /* What scaling needs besides the pixels: the kernels and their work buffers (kept
@@ -513,6 +520,40 @@ static int validate_tiles(const struct tsr_compositor *c, const struct tsr_layou
     return 0;
 }
 
+static struct overlay_key overlay_key_of(const struct tsr_compositor_overlay *ov)
+{
+    if (!ov)
+        return (struct overlay_key){0};
+    return (struct overlay_key){.name = ov->name ? ov->name->serial : 0,
+                                .initials = ov->initials ? ov->initials->serial : 0,
+                                .highlight = ov->highlight,
+                                .mic_muted = ov->mic_muted && ov->name};
+}
+
+static bool same_overlay(struct overlay_key a, struct overlay_key b)
+{
+    return a.name == b.name && a.initials == b.initials && a.highlight == b.highlight &&
+           a.mic_muted == b.mic_muted;
+}
+
+/* After a tile's picture: its overlay, and what was drawn, for the next plan. */
+static void finish_tile(struct tsr_compositor *c, size_t i, const struct tsr_layout_tile *t,
+                        const struct tsr_compositor_source *src, bool placeholder)
+{
+    AVFrame *f = c->canvas;
+    bool nv12 = c->params.format == TSR_COMPOSITOR_FORMAT_NV12;
+    struct overlay_canvas oc = {.y = f->data[0],
+                                .u = f->data[1],
+                                .v = nv12 ? f->data[1] + 1 : f->data[2],
+                                .ys = f->linesize[0],
+                                .cs = f->linesize[1],
+                                .cstep = nv12 ? 2 : 1};
+    c->stats.overlays_drawn += tsr_compositor_draw_overlay(&oc, t, src->overlay, placeholder);
+    c->prev[i].tile = *t;
+    c->prev[i].placeholder = placeholder;
+    c->prev[i].overlay = overlay_key_of(src->overlay);
+}
+
 /* The GPU backend is dropped for good: the CPU draws from this frame on. A lost
  * device is logged once for all its compositors; each fallback is counted. */
 static void gpu_fall_back(struct tsr_compositor *c, const char *why, bool first, const char *reason)
@@ -577,11 +618,11 @@ static int draw_gpu(struct tsr_compositor *c, const struct tsr_layout_tile *tile
         gpu_fall_back(c, why, first, strstr(why, "lost") ? "device_lost" : "dispatch");
         return rc;
     }
+    /* The canvas is back in memory: overlays are blended on the CPU (a band's worth
+     * of pixels per redrawn tile, cheaper than another dispatch and readback). */
     for (size_t i = 0; i < n; i++)
-        if (redraw[i]) {
-            c->prev[i].tile = tiles[i];
-            c->prev[i].placeholder = ph[i];
-        }
+        if (redraw[i])
+            finish_tile(c, i, &tiles[i], &sources[i], ph[i]);
     c->stats.full_redraws += layout_changed;
     c->stats.tiles_placeholder += placeholders;
     c->stats.tiles_scaled += nj - layout_changed - placeholders;
@@ -597,7 +638,8 @@ static bool plan_redraw(const struct tsr_compositor *c, const struct tsr_layout_
         layout_changed = !same_tile(&tiles[i], &c->prev[i].tile);
     for (size_t i = 0; i < n; i++)
         redraw[i] = layout_changed || sources[i].changed ||
-                    (sources[i].frame == NULL) != c->prev[i].placeholder;
+                    (sources[i].frame == NULL) != c->prev[i].placeholder ||
+                    !same_overlay(overlay_key_of(sources[i].overlay), c->prev[i].overlay);
     return layout_changed;
 }
 
@@ -619,8 +661,7 @@ static int draw_cpu(struct tsr_compositor *c, const struct tsr_layout_tile *tile
             c->drawn_once = false; /* half-drawn: redraw everything next time */
             return ret;
         }
-        c->prev[i].tile = tiles[i];
-        c->prev[i].placeholder = ph;
+        finish_tile(c, i, &tiles[i], &sources[i], ph);
     }
     return 0;
 }

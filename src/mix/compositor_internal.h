@@ -9,6 +9,7 @@
 #include <libavutil/frame.h>
 #include <stdbool.h>
 
+#include <tessera/compositor.h>
 #include <tessera/layout.h>
 
 struct rect {
@@ -46,5 +47,18 @@ struct rect tsr_compositor_chroma_crop(const struct src_view *s, struct rect cro
 
 /* Purpose: how a sw x sh plane is scaled to dw x dh. */
 struct plane_plan tsr_compositor_plan_plane(int sw, int sh, int dw, int dh);
+
+/* A canvas as the overlay pass writes it. */
+struct overlay_canvas {
+    uint8_t *y, *u, *v; /* NV12: v is u + 1 and chroma samples are 2 bytes apart */
+    int ys, cs;         /* luma and chroma line sizes */
+    int cstep;          /* 1 for I420, 2 for NV12 */
+};
+
+/* Purpose: draw `ov` over tile `t`, whose picture (or placeholder colour, when
+ * `placeholder`) is already in the canvas. Touches nothing outside the tile.
+ * Returns whether it drew anything. (compositor_overlay.c) */
+bool tsr_compositor_draw_overlay(const struct overlay_canvas *c, const struct tsr_layout_tile *t,
+                                 const struct tsr_compositor_overlay *ov, bool placeholder);
 
 #endif

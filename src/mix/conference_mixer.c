@@ -90,6 +90,7 @@ static void handle_remove(struct tsr_conf_mixer *m, uint32_t id)
     tsr_mix_video_detach(m, e);
     g_ptr_array_remove(m->peers, e);
     tsr_media_peer_unref(&e->peer);
+    tsr_mix_labels_peer_fini(e);
     free(e->pid);
     free(e);
 }
@@ -106,6 +107,10 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
             e->audio_muted = c->a;
             e->video_muted = c->b;
         }
+        break;
+    case MIX_CMD_NAME:
+        if (e)
+            tsr_mix_labels_set_name(e, c->text);
         break;
     case MIX_CMD_AUDIO: break; /* audio goes to the audio thread */
     case MIX_CMD_KEYFRAME:
@@ -173,6 +178,7 @@ static gpointer mixer_main(gpointer data)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
     tsr_mix_outputs_video_free_all(m);
+    tsr_mix_labels_free_all(m);
     return NULL;
 }
 
@@ -208,6 +214,8 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->params.log_ctx = m->log_ctx;
     m->params.layout = NULL;
     m->params.vaapi_device = params->vaapi_device ? g_intern_string(params->vaapi_device) : NULL;
+    m->params.font = params->font ? g_intern_string(params->font) : NULL;
+    m->params.font_fallback = params->font_fallback ? g_intern_string(params->font_fallback) : NULL;
     m->layout = kind;
     m->audio = audio;
     m->queue = g_async_queue_new();
@@ -339,6 +347,16 @@ void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *pe
 {
     struct add_arg a = {peer, participant_id};
     post_both(m, MIX_CMD_ADD, tsr_media_peer_id(peer), fill_add, &a);
+}
+
+void tsr_conf_mixer_set_name(struct tsr_conf_mixer *m, uint32_t peer_id, const char *name)
+{
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_NAME, peer_id, 0);
+    if (c && !(c->text = strdup(name ? name : ""))) {
+        tsr_mix_cmd_free(c);
+        c = NULL;
+    }
+    post(m, c);
 }
 
 void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id)

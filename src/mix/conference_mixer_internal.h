@@ -6,6 +6,7 @@
 #include <tessera/compositor.h>
 #include <tessera/conference_mixer.h>
 #include <tessera/encoder_group.h>
+#include <tessera/labels.h>
 #include <tessera/layout.h>
 #include <tessera/output.h>
 #include <tessera/rtp_codec.h>
@@ -65,6 +66,7 @@ struct mix_view {
     size_t n_tiles;
     uint64_t shown_seq[TSR_LAYOUT_MAX_TILES]; /* per tile: picture seq last drawn */
     bool shown_video[TSR_LAYOUT_MAX_TILES];
+    uint64_t shown_overlay[TSR_LAYOUT_MAX_TILES]; /* per tile: a digest of its last overlay */
     struct mix_vgroup groups[MIXER_GROUPS]; /* index: codec * MIXER_TIERS + tier */
     int64_t last_encode_us;
     int64_t capture_us;       /* media-clock time of the frame being encoded */
@@ -72,7 +74,16 @@ struct mix_view {
     bool tick_layout_changed; /* set by the video thread before an encode job */
     int64_t tick_now_us;
     struct mix_shared_tile *tick_shared[TSR_LAYOUT_MAX_TILES]; /* per tile, this tick */
+    struct tsr_compositor_overlay tick_overlay[TSR_LAYOUT_MAX_TILES]; /* per tile, this tick */
     struct mix_job job;                                        /* compose + encode */
+};
+
+/* A participant's labels for one tile size (conference_labels.c). */
+struct mix_label {
+    int w, h;                  /* the tile */
+    struct tsr_label *name;     /* w 0 when the tile is too narrow for it */
+    struct tsr_label *initials;
+    uint64_t used_tick;         /* label_tick when last shown: the oldest is redrawn */
 };
 
 struct mix_peer {
@@ -94,6 +105,8 @@ struct mix_peer {
     AVFrame *tick_frame;
     uint64_t tick_seq;
     bool tick_taken;
+    char *name, *initials;     /* display name (NULL until told) and its initials */
+    struct mix_label labels[4]; /* the last sizes it was shown at */
 };
 
 enum mix_cmd_type {
@@ -101,6 +114,7 @@ enum mix_cmd_type {
     MIX_CMD_REMOVE,
     MIX_CMD_LAYOUT,
     MIX_CMD_MUTE,
+    MIX_CMD_NAME,
     MIX_CMD_AUDIO,
     MIX_CMD_KEYFRAME,
     MIX_CMD_FAILED,
@@ -114,7 +128,7 @@ struct mix_cmd {
     uint32_t id;
     struct tsr_media_peer *peer; /* ADD: a reference */
     struct tsr_output *output;   /* OUTPUT_ADD: a reference */
-    char *text;                  /* ADD: participant id; LAYOUT: name; FAILED: why */
+    char *text;                  /* ADD: participant id; LAYOUT, NAME: name; FAILED: why */
     bool a, b;                   /* MUTE: audio, video */
     struct tsr_audio_packet pkt; /* AUDIO: data points at `bytes` */
     int64_t at_us;               /* AUDIO: when it arrived (monotonic) */
@@ -171,6 +185,9 @@ struct tsr_conf_mixer {
     _Atomic int64_t tick_worker_cpu_us; /* CPU time of this tick's jobs on the pool */
     struct tsr_video_load_share load;   /* this conference's part of params.video_load */
     GPtrArray *outputs;                 /* struct mix_output*: recordings and streams */
+    struct tsr_label_font *font;        /* names on tiles; opened on first use */
+    bool font_failed;                   /* it could not be: names are off */
+    uint64_t label_tick;
 
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;
@@ -217,6 +234,16 @@ void tsr_mix_outputs_audio_free_all(struct tsr_conf_mixer *m);
  * views show and whose picture is new. */
 void tsr_mix_tiles_plan(struct tsr_conf_mixer *m, GPtrArray *due, GPtrArray *jobs);
 void tsr_mix_tiles_free_all(struct tsr_conf_mixer *m);
+
+/* conference_labels.c */
+/* Fills each due view's tick_overlay[] (drawing labels for new tile sizes). */
+void tsr_mix_labels_plan(struct tsr_conf_mixer *m, GPtrArray *due);
+/* Sets e's display name (its labels are drawn again). */
+void tsr_mix_labels_set_name(struct mix_peer *e, const char *name);
+/* Frees e's name and labels. */
+void tsr_mix_labels_peer_fini(struct mix_peer *e);
+/* Closes the font (the mixer stops). */
+void tsr_mix_labels_free_all(struct tsr_conf_mixer *m);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);

@@ -242,11 +242,18 @@ static bool gather_sources(struct tsr_conf_mixer *m, struct mix_view *v,
         bool changed = has ? (!v->shown_video[i] || seq != v->shown_seq[i]) : v->shown_video[i];
         v->shown_video[i] = has;
         v->shown_seq[i] = seq;
+        const struct tsr_compositor_overlay *ov = &v->tick_overlay[i];
+        uint64_t ov_key = (ov->name ? ov->name->serial : 0) * 31 +
+                          (ov->initials ? ov->initials->serial : 0) * 7 + ov->highlight * 2u +
+                          ov->mic_muted;
+        changed |= ov_key != v->shown_overlay[i]; /* the compositor redraws it too */
+        v->shown_overlay[i] = ov_key;
         const struct mix_shared_tile *st = has ? v->tick_shared[i] : NULL;
         bool shared = st && st->ok && st->seq == seq; /* holds this very picture */
         src[i] = (struct tsr_compositor_source){.frame = has ? e->tick_frame : NULL,
                                                 .changed = changed,
-                                                .scaled = shared ? st->tile : NULL};
+                                                .scaled = shared ? st->tile : NULL,
+                                                .overlay = &v->tick_overlay[i]};
         any |= changed;
     }
     return any;
@@ -408,6 +415,7 @@ static void release_frames(struct tsr_conf_mixer *m)
 static void render_views(struct tsr_conf_mixer *m, GPtrArray *due)
 {
     take_frames(m, due);
+    tsr_mix_labels_plan(m, due);
     tsr_mix_tiles_plan(m, due, m->tick_jobs);
     run_jobs(m, m->tick_jobs);
     for (guint i = 0; i < due->len; i++) {

@@ -3,7 +3,8 @@
  *
  *   tessera-mix [--layout NAME] [--size WxH] [--fps N] [--codec h264|vp8]
  *               [--encoder auto|software|vaapi] [--vaapi-device PATH] [--bitrate RATE]
- *               [--gap PX] [--background RRGGBB] [--duration S] -o OUT IN...
+ *               [--gap PX] [--background RRGGBB] [--duration S]
+ *               [--names "A,B,…"] [--font PATH] -o OUT IN...
  *
  * Each input is a participant; the first one listed counts as the latest talker.
  * Frames are consumed in timestamp order as fast as the CPU allows: output frame n
@@ -22,6 +23,7 @@
 #include <tessera/err.h>
 #include <tessera/file_mix_audio.h>
 #include <tessera/hwdevice.h>
+#include <tessera/labels.h>
 #include <tessera/layout.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -29,6 +31,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <libavcodec/avcodec.h>
 #include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
@@ -51,6 +54,8 @@ struct options {
     const char *out;
     uint32_t audio_for;
     int64_t audio_bitrate_bps;
+    const char *names; /* comma-separated, one per input in order; NULL: no labels */
+    const char *font;
 };
 
 struct input {
@@ -69,6 +74,9 @@ struct input {
     AVPacket *pending; /* read ahead, not yet due */
     bool eof;
     uint64_t seen_seq;
+    char *name; /* --names entry; NULL: none */
+    struct tsr_label *label, *initials;
+    struct tsr_compositor_overlay overlay;
 };
 
 struct output {
@@ -85,6 +93,7 @@ static void usage(FILE *f)
                "                   [--encoder auto|software|vaapi] [--vaapi-device PATH]\n"
                "                   [--bitrate RATE] [--gap PX] [--background RRGGBB]\n"
                "                   [--duration S] [--audio-for N] [--audio-bitrate RATE]\n"
+               "                   [--names \"A,B,...\"] [--font PATH]\n"
                "                   -o OUT IN...\n"
                "layouts: grid ac four 4:0 single 1:0 speaker 1:7 1:21 2:21 presentation\n");
 }
@@ -164,6 +173,12 @@ static int apply_option(int c, struct options *o)
         bad = parse_rate(optarg, &o->audio_bitrate_bps) < 0 || o->audio_bitrate_bps < 6000 ||
               o->audio_bitrate_bps > 510000;
         break;
+    case 'N':
+        o->names = optarg;
+        break;
+    case 'F':
+        o->font = optarg;
+        break;
     case 'o':
         o->out = optarg;
         break;
@@ -190,6 +205,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *first_input
                                              {"duration", required_argument, NULL, 't'},
                                              {"audio-for", required_argument, NULL, 'A'},
                                              {"audio-bitrate", required_argument, NULL, 'R'},
+                                             {"names", required_argument, NULL, 'N'},
+                                             {"font", required_argument, NULL, 'F'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct options){.layout = TSR_LAYOUT_GRID,
@@ -286,6 +303,10 @@ static void close_input(struct input *in)
     in->sws = NULL;
     av_frame_free(&in->generic_frame);
     av_packet_free(&in->pending);
+    g_free(in->name);
+    in->name = NULL;
+    tsr_label_free(&in->label);
+    tsr_label_free(&in->initials);
 }
 
 /* Generic path: decode and keep the newest picture, converted to yuv420p when the
@@ -526,6 +547,38 @@ static struct input *input_by_id(struct mixer *m, uint32_t id)
     return NULL;
 }
 
+/* --names: each input's name and initials, drawn once for its tile's size. */
+static int setup_labels(struct mixer *m)
+{
+    const char *paths[] = {m->opt->font ? m->opt->font : TSR_LABEL_FONT_DEFAULT,
+                           TSR_LABEL_FONT_FALLBACK_DEFAULT};
+    struct tsr_label_font *font = NULL;
+    int ret = tsr_label_font_new(&font, paths, G_N_ELEMENTS(paths));
+    if (ret < 0) {
+        fprintf(stderr, "tessera-mix: --names: no usable font (%s)\n", paths[0]);
+        return ret;
+    }
+    for (size_t i = 0; i < m->n_tiles && ret == 0; i++) {
+        struct input *in = input_by_id(m, m->tiles[i].participant_id);
+        if (!in || !in->name)
+            continue;
+        struct tsr_compositor_label_fit fit;
+        tsr_compositor_label_fit(m->tiles[i].w, m->tiles[i].h, &fit);
+        char *initials = tsr_label_initials(in->name);
+        if (fit.name_max_w)
+            ret = tsr_label_render(font, in->name, fit.name_px, fit.name_max_w, &in->label);
+        if (ret == 0)
+            ret = tsr_label_render(font, initials, fit.initials_px, fit.initials_max_w,
+                                   &in->initials);
+        g_free(initials);
+        in->overlay = (struct tsr_compositor_overlay){.name = in->label, .initials = in->initials};
+    }
+    if (ret < 0)
+        fprintf(stderr, "tessera-mix: --names: %s\n", tsr_strerror(ret));
+    tsr_label_font_free(&font);
+    return ret;
+}
+
 /* Compose and encode output frame n. Returns 0 or a negative code. */
 static int mix_frame(struct mixer *m, int64_t n)
 {
@@ -535,7 +588,9 @@ static int mix_frame(struct mixer *m, int64_t n)
         struct input *in = input_by_id(m, m->tiles[i].participant_id);
         uint64_t seq = 0;
         frames[i] = latest_frame(in, &seq);
-        src[i] = (struct tsr_compositor_source){.frame = frames[i], .changed = seq != in->seen_seq};
+        src[i] = (struct tsr_compositor_source){.frame = frames[i],
+                                                .changed = seq != in->seen_seq,
+                                                .overlay = in->name ? &in->overlay : NULL};
         in->seen_seq = seq;
     }
     AVFrame *canvas = NULL;
@@ -647,6 +702,8 @@ static int setup(struct mixer *m, struct output *out)
     if ((ret = tsr_layout_compute(&lp, ids, (size_t)m->n_inputs, NULL, 0, m->tiles, &m->n_tiles)) <
         0)
         return ret;
+    if (o->names && (ret = setup_labels(m)) < 0)
+        return ret;
     uint64_t sub = 0;
     return tsr_encoder_group_subscribe(m->group, write_packet, out, &sub);
 }
@@ -667,10 +724,14 @@ int main(int argc, char **argv)
     }
     struct input inputs[MAX_INPUTS];
     memset(inputs, 0, sizeof inputs);
+    char **names = opt.names ? g_strsplit(opt.names, ",", -1) : NULL;
     for (int i = first; i < argc; i++) {
         struct input *in = &inputs[n_ok];
         in->path = argv[i];
         in->id = (uint32_t)(i - first + 1);
+        in->name = names && (guint)(i - first) < g_strv_length(names) && *names[i - first]
+                       ? g_strstrip(g_strdup(names[i - first]))
+                       : NULL;
         if (open_input(in) < 0) {
             close_input(in);
             memset(in, 0, sizeof *in);
@@ -678,6 +739,7 @@ int main(int argc, char **argv)
         }
         n_ok++;
     }
+    g_strfreev(names);
     if (n_ok == 0) {
         fprintf(stderr, "tessera-mix: no usable input\n");
         return 1;

@@ -86,6 +86,11 @@ struct tsr_config {
     int64_t mixer_net_threads;
     int64_t mixer_max_participants;
     int64_t mixer_max_load_percent;
+    /* [layout] */
+    bool layout_names;
+    char layout_font[TSR_CONFIG_STR_MAX];
+    char layout_font_fallback[TSR_CONFIG_STR_MAX];
+    bool layout_speaker_border;
     /* [recording] */
     char recording_dir[TSR_CONFIG_STR_MAX];
     char recording_video_codec[16];

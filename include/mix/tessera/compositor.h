@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/labels.h>
 #include <tessera/layout.h>
 
 struct tsr_compositor;
@@ -69,6 +70,19 @@ struct tsr_compositor_params {
     enum tsr_compositor_backend backend; /* no usable device: the CPU */
 };
 
+/* What is drawn over a tile: its name in a band along the bottom edge (with a
+ * muted-microphone mark at the band's end), its initials in the middle when the
+ * tile is a placeholder, and a border round the active speaker's tile. Drawn after
+ * the picture, each time the tile is redrawn; a tile whose overlay changed (another
+ * label, the border or the mark on or off) is redrawn. Labels are borrowed for the
+ * call and matched by their serial. */
+struct tsr_compositor_overlay {
+    const struct tsr_label *name;     /* NULL: no band */
+    const struct tsr_label *initials; /* placeholder tiles only; NULL: none */
+    bool highlight;                   /* the active speaker's border */
+    bool mic_muted;                   /* the mark in the band (drawn only with a band) */
+};
+
 /* One per tile, in the same order as the tiles. */
 struct tsr_compositor_source {
     const AVFrame *frame; /* borrowed for the call; NULL = placeholder */
@@ -78,6 +92,7 @@ struct tsr_compositor_source {
      * Its rows are copied instead of scaling `frame`. Ignored (frame scaled here) when
      * it was scaled for another size, role, format or picture, or its scale failed. */
     const struct tsr_compositor_tile *scaled;
+    const struct tsr_compositor_overlay *overlay; /* borrowed for the call; NULL: none */
 };
 
 struct tsr_compositor_stats {
@@ -90,6 +105,7 @@ struct tsr_compositor_stats {
     uint64_t unsupported_frames; /* frames in a pixel format we do not take (tile left as is) */
     uint64_t gpu_renders;        /* renders drawn by the GPU */
     uint64_t gpu_fallbacks;      /* the GPU failed mid-stream (0 or 1) */
+    uint64_t overlays_drawn;     /* tiles redrawn with a name band, initials or border */
 };
 
 /* Purpose: create a compositor; the canvas starts filled with the background.
@@ -130,6 +146,17 @@ void tsr_compositor_tile_free(struct tsr_compositor_tile **p);
  * renders handle the frame themselves); -ENOMEM. On failure the tile is empty. */
 int tsr_compositor_tile_scale(struct tsr_compositor_tile *tile, const AVFrame *frame, int w, int h,
                               enum tsr_layout_role role);
+
+/* How big the labels of a w x h tile are drawn: hand tsr_label_render these. */
+struct tsr_compositor_label_fit {
+    int name_px, name_max_w;         /* the name band's text; name_max_w 0: too small */
+    int initials_px, initials_max_w; /* a placeholder's initials */
+    int band_h;                      /* the band's height at the tile's bottom edge */
+};
+
+/* Purpose: the label sizes for a tile of w x h pixels (both even, >= 2).
+ * Thread: any (pure). */
+void tsr_compositor_label_fit(int w, int h, struct tsr_compositor_label_fit *out);
 
 /* Purpose: the placeholder colour for a participant as 0xRRGGBB: a fixed hash of the
  * id onto mid-saturation colours, so everyone sees the same colour. Thread: any. */

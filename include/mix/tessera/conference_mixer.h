@@ -51,6 +51,11 @@ struct tsr_conf_mixer_params {
     /* Where views are composed ([media] compositor); 0 is the CPU. */
     enum tsr_compositor_backend compositor;
     int64_t keyframe_min_interval_ms;
+    /* [layout]: names on tiles (FreeType fonts: the first, then the fallback for
+     * characters it lacks; both copied) and the active speaker's border. */
+    bool names;
+    const char *font, *font_fallback;
+    bool speaker_border;
     struct tsr_audio_mixer_params audio;
     struct tsr_audio_variant audio_variant;
     /* Each participant's adaptive audio buffer in front of the mixer (clock_rate 0:
@@ -85,6 +90,9 @@ extern const struct tsr_media_peer_sink tsr_conf_mixer_peer_sink;
 void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
                              const char *participant_id);
 /* Purpose: remove participant `peer_id`; its reference is dropped on the mixer thread. */
+/* Purpose: the participant's display name, drawn on its tiles (call after
+ * add_peer, and again when it changes). `name` is copied. Thread: any. */
+void tsr_conf_mixer_set_name(struct tsr_conf_mixer *m, uint32_t peer_id, const char *name);
 void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id);
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout);
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
