@@ -473,7 +473,7 @@ static void route_participant(struct tsr_front_req *r)
             tsr_front_req_method_not_allowed(r, "DELETE");
         return;
     }
-    static const char *const actions[] = {"candidates", "leave",      "refresh",  "mute",
+    static const char *const actions[] = {"candidates", "leave",     "refresh", "mute",
                                           "video_mute", "spotlight", NULL};
     if (!action || !g_strv_contains(actions, action)) {
         tsr_front_req_fail(r, 404, "not_found", "no such participant resource");

@@ -56,7 +56,7 @@ async function regionShares(page, rect) {
 
 /* Waits until `c`'s large tile is mostly `want`'s colour (or mostly not, with `not`). */
 async function waitBigTile(c, want, { not = false } = {}) {
-  const i = PEOPLE.indexOf(want);
+  const i = PEOPLE.findIndex((p) => p.name === want.name);
   let last = null;
   await h.waitFor(async () => {
     last = await regionShares(c.page, BIG_TILE);

@@ -225,11 +225,9 @@ static void test_spotlight_survives_layout_and_goes_on_leave(void)
     /* The conference state lists the pin in the roster. */
     json_t *state = tsr_conference_to_json(c, true);
     json_t *roster = json_object_get(state, "participants");
-    size_t i;
-    json_t *p;
     int pinned = 0;
-    json_array_foreach(roster, i, p)
-        pinned += json_integer_value(json_object_get(p, "spotlight")) > 0;
+    for (size_t i = 0; i < json_array_size(roster); i++)
+        pinned += json_integer_value(json_object_get(json_array_get(roster, i), "spotlight")) > 0;
     g_assert_cmpint(pinned, ==, 1);
     json_decref(state);
     fx_teardown(&f);

@@ -4,8 +4,9 @@
  * Video: at the output frame rate the speakers (spotlighted participants first,
  * then talkers, then join order) are laid out on the common canvas. A participant
  * visible on it gets a personal view that leaves itself out (Pexip's model), unless
- * the conference shows self-view; everyone off-canvas shares the common view. Each view has one compositor and one encoder group per codec in
- * use, so encoders ≈ visible tiles + 1. Tiles are redrawn only when their source
+ * the conference shows self-view; everyone off-canvas shares the common view.
+ * Each view has one compositor and one encoder group per codec in use, so
+ * encoders ≈ visible tiles + 1. Tiles are redrawn only when their source
  * has a new picture; a view is encoded when something changed, and at least
  * every 200 ms (5 fps) so browsers never see the video stop. Each encoded frame
  * is packetized once and the same payloads go to every subscriber of the group.
