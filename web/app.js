@@ -17,6 +17,7 @@ const tessera = {
   role: null,
   layout: null,
   locked: false,
+  selfView: false,      // the host's self-view setting: everyone sees the same picture
   roster: [],           // participant objects from the server
   talkers: [],
   recording: null,      // the running recording ({id, state, file}) or null
@@ -312,6 +313,8 @@ function applyConference(c) {
   if (!c) return;
   tessera.layout = c.layout;
   tessera.locked = !!c.locked;
+  tessera.selfView = !!c.self_view;
+  $('self-view-toggle').checked = tessera.selfView;
   if (c.participants) tessera.roster = c.participants;
   if (c.talkers) tessera.talkers = c.talkers;
   $('layout-picker').value = c.layout;
@@ -431,8 +434,41 @@ function colourFor(id) {
   return `hsl(${h} 55% 45%)`;
 }
 
-function svgIcon(name, red) {
-  return `<svg class="icon${red ? ' red' : ''}"><use href="#i-${name}"/></svg>`;
+function svgIcon(name, cls, testid, title) {
+  const t = title ? `<title>${title}</title>` : '';
+  return `<svg class="icon${cls ? ` ${cls}` : ''}" data-testid="${testid}">${t}<use href="#i-${name}"/></svg>`;
+}
+
+/* Talking, pinned, microphone and camera: what everyone sees of everyone. */
+function stateIcons(p) {
+  return svgIcon('talk', 'talk', 'talking-indicator', 'Talking') +
+    (p.spotlight ? svgIcon('pin', 'pin', 'spotlight-indicator', 'Spotlighted') : '') +
+    (p.muted ? svgIcon('mic-off', 'red', 'mic-indicator', 'Microphone muted') : svgIcon('mic', '', 'mic-indicator', 'Microphone on')) +
+    (p.video_muted ? svgIcon('cam-off', 'red', 'cam-indicator', 'Camera off') : svgIcon('cam', '', 'cam-indicator', 'Camera on'));
+}
+
+function hostButton(label, testid, onclick) {
+  const b = document.createElement('button');
+  b.className = 'host-act';
+  b.type = 'button';
+  b.dataset.testid = testid;
+  b.textContent = label;
+  b.onclick = onclick;
+  return b;
+}
+
+/* A host's menu for one roster entry. Spotlight works on the host itself too. */
+function hostActions(p) {
+  const acts = document.createElement('div');
+  acts.className = 'acts';
+  acts.append(hostButton(p.spotlight ? 'Remove spotlight' : 'Spotlight', 'btn-spotlight',
+    () => api('POST', `/participants/${p.id}/spotlight`, { on: !p.spotlight })));
+  if (p.id !== tessera.participantId) {
+    acts.append(hostButton(p.muted ? 'Unmute' : 'Mute', 'btn-mute',
+      () => api('POST', `/participants/${p.id}/mute`, { muted: !p.muted })));
+    acts.append(hostButton('Remove', 'btn-kick', () => api('DELETE', `/participants/${p.id}`)));
+  }
+  return acts;
 }
 
 /* One overlay at a time: "first one here" when alone, else a spinner until video plays. */
@@ -452,6 +488,11 @@ function renderRoster() {
     li.dataset.testid = 'roster-item';
     li.dataset.participantId = p.id;
     li.classList.toggle('talking', tessera.talkers.includes(p.id));
+    li.classList.toggle('spotlight', !!p.spotlight);
+    li.dataset.talking = String(tessera.talkers.includes(p.id));
+    li.dataset.muted = String(!!p.muted);
+    li.dataset.videoMuted = String(!!p.video_muted);
+    li.dataset.spotlight = String(!!p.spotlight);
     const av = document.createElement('div');
     av.className = 'avatar';
     av.style.background = colourFor(p.id);
@@ -467,23 +508,9 @@ function renderRoster() {
     who.append(nm, meta);
     const st = document.createElement('div');
     st.className = 'state';
-    st.innerHTML = (p.muted ? svgIcon('mic-off', true) : svgIcon('mic')) + (p.video_muted ? svgIcon('cam-off', true) : svgIcon('cam'));
+    st.innerHTML = stateIcons(p);
     li.append(av, who, st);
-    if (tessera.role === 'host' && p.id !== tessera.participantId) {
-      const acts = document.createElement('div');
-      acts.className = 'acts';
-      const mute = document.createElement('button');
-      mute.className = 'host-act';
-      mute.textContent = p.muted ? 'Unmute' : 'Mute';
-      mute.onclick = () => api('POST', `/participants/${p.id}/mute`, { muted: !p.muted });
-      const kick = document.createElement('button');
-      kick.className = 'host-act';
-      kick.dataset.testid = 'btn-kick';
-      kick.textContent = 'Remove';
-      kick.onclick = () => api('DELETE', `/participants/${p.id}`);
-      acts.append(mute, kick);
-      who.append(acts);
-    }
+    if (tessera.role === 'host') who.append(hostActions(p));
     ul.appendChild(li);
   }
 }
@@ -558,6 +585,10 @@ function bind() {
   $('layout-picker').addEventListener('change', async (e) => {
     const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/layout`, { layout: e.target.value });
     if (status !== 200) toast(data.message);
+  });
+  $('self-view-toggle').addEventListener('change', async (e) => {
+    const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/self_view`, { self_view: e.target.checked });
+    if (status !== 200) { toast(data.message); e.target.checked = tessera.selfView; }
   });
   $('lock-toggle').addEventListener('change', async (e) => {
     const { status, data } = await api('POST', `/conferences/${encodeURIComponent(tessera.conference)}/lock`, { locked: e.target.checked });

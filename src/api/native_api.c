@@ -226,6 +226,11 @@ static void handle_conference_action(struct tsr_front_req *r, const char *alias,
             return;
         }
         rc = tsr_conference_set_layout(a, layout);
+    } else if (strcmp(action, "self_view") == 0) {
+        bool on;
+        if (!body_bool(r, "self_view", &on))
+            return;
+        rc = tsr_conference_set_self_view(a, on);
     } else {
         bool locked;
         if (!body_bool(r, "locked", &locked))
@@ -366,7 +371,7 @@ static void route_conference(struct tsr_front_req *r)
         else
             tsr_front_req_method_not_allowed(r, "GET");
     } else if (action && (strcmp(action, "join") == 0 || strcmp(action, "layout") == 0 ||
-                          strcmp(action, "lock") == 0)) {
+                          strcmp(action, "lock") == 0 || strcmp(action, "self_view") == 0)) {
         if (!tsr_front_req_is(r, "POST"))
             tsr_front_req_method_not_allowed(r, "POST");
         else if (strcmp(action, "join") == 0)
@@ -434,6 +439,16 @@ static void handle_mute(struct tsr_front_req *r, const char *id, bool video)
     reply_host_rc(r, rc, rc == 0 ? tsr_participant_to_json(t) : NULL);
 }
 
+static void handle_spotlight(struct tsr_front_req *r, const char *id)
+{
+    struct tsr_participant *a = actor(r, false), *t = NULL;
+    bool on;
+    if (!a || !(t = target(r, a, id)) || !tsr_front_req_body(r, 0) || !body_bool(r, "on", &on))
+        return;
+    int rc = tsr_participant_set_spotlight(a, t, on);
+    reply_host_rc(r, rc, rc == 0 ? tsr_participant_to_json(t) : NULL);
+}
+
 static void handle_kick(struct tsr_front_req *r, const char *id)
 {
     struct tsr_participant *a = actor(r, false), *t = NULL;
@@ -458,8 +473,8 @@ static void route_participant(struct tsr_front_req *r)
             tsr_front_req_method_not_allowed(r, "DELETE");
         return;
     }
-    static const char *const actions[] = {"candidates", "leave",      "refresh",
-                                          "mute",       "video_mute", NULL};
+    static const char *const actions[] = {"candidates", "leave",     "refresh", "mute",
+                                          "video_mute", "spotlight", NULL};
     if (!action || !g_strv_contains(actions, action)) {
         tsr_front_req_fail(r, 404, "not_found", "no such participant resource");
         return;
@@ -468,6 +483,8 @@ static void route_participant(struct tsr_front_req *r)
         tsr_front_req_method_not_allowed(r, "POST");
     else if (strcmp(action, "mute") == 0 || strcmp(action, "video_mute") == 0)
         handle_mute(r, id, strcmp(action, "video_mute") == 0);
+    else if (strcmp(action, "spotlight") == 0)
+        handle_spotlight(r, id);
     else
         handle_self_action(r, id, action);
 }

@@ -180,6 +180,8 @@ static void participant_action(struct tsr_front_req *r, struct tsr_participant *
         reply_rc(r, tsr_participant_set_muted(a, t, true, strcmp(action, "video_muted") == 0));
     } else if (strcmp(action, "buzz") == 0 || strcmp(action, "clearbuzz") == 0) {
         reply_rc(r, tsr_participant_set_hand_raised(a, t, strcmp(action, "buzz") == 0));
+    } else if (strcmp(action, "spotlighton") == 0 || strcmp(action, "spotlightoff") == 0) {
+        reply_rc(r, tsr_participant_set_spotlight(a, t, strcmp(action, "spotlighton") == 0));
     } else if (strcmp(action, "message") == 0) {
         tsr_pex_send_message(r, a, t);
     } else if (strcmp(action, "disconnect") == 0) {
@@ -192,7 +194,7 @@ static void participant_action(struct tsr_front_req *r, struct tsr_participant *
             tsr_front_req_fail(r, 403, "forbidden", "Only a host may disconnect others");
         }
     } else {
-        /* take_floor, spotlight, role, overlaytext …: participant-level refusal. */
+        /* take_floor, role, overlaytext …: participant-level refusal. */
         tsr_front_req_fail(r, 403, "not_supported", "Not supported");
     }
 }

@@ -53,7 +53,7 @@ json_t *tsr_pex_object(const struct tsr_pex_fields *f)
         "local_alias", f->alias, "uri", f->uri ? f->uri : "", "vendor", "", "mute_supported",
         yes_no(!f->streaming), "disconnect_supported", "YES", "transfer_supported", "NO",
         "fecc_supported", "NO", "presentation_supported", "NO", "rx_presentation_policy",
-        "ALLOW", "buzz_time", (json_int_t)f->buzz_time, "spotlight", (json_int_t)0,
+        "ALLOW", "buzz_time", (json_int_t)f->buzz_time, "spotlight", (json_int_t)f->spotlight,
         "start_time", (json_int_t)f->start_time, "supports_direct_chat", !f->streaming,
         "can_receive_personal_mix", 0, "receive_from_video_mix", "mix_name", "main",
         "timestamp", (json_int_t)0, "is_client_muted", 0, "api_url", api_url, "call_tag", "");
@@ -78,6 +78,7 @@ json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_par
         .video_muted = tsr_participant_video_muted(p),
         .buzz_time = tsr_participant_hand_raised_at_s(p),
         .start_time = tsr_participant_joined_at_s(p),
+        .spotlight = tsr_participant_spotlight_s(p),
     };
     return tsr_pex_object(&f);
 }

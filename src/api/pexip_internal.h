@@ -58,6 +58,7 @@ struct tsr_pex_fields {
     bool host, outgoing, has_media, muted, video_muted;
     bool streaming; /* a recorder or streamer: is_streaming_conference */
     int64_t buzz_time, start_time;
+    int64_t spotlight; /* unix seconds of the pin, 0 = not spotlighted */
 };
 /* Purpose: a participant object of spec §5.1 with those fields. New reference. */
 json_t *tsr_pex_object(const struct tsr_pex_fields *f);

@@ -164,6 +164,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .layout = tsr_conference_layout(c),
         .gap_px = (int)e->cfg.mixer_gap_px,
         .personal_view_min_tile_pct = (int)e->cfg.mixer_personal_view_min_tile_pct,
+        .self_view = tsr_conference_self_view(c),
         .background_rgb = 0x15181d,
         .video_bitrate_bps = e->cfg.mixer_video_bitrate_bps,
         .backend = backend_from(e->cfg.encoder),
@@ -307,6 +308,28 @@ static char *job_reason(const struct engine_job *job)
     return g_strdup(job->reason[0] ? job->reason : tsr_strerror(job->rc));
 }
 
+/* The conference's spotlight list as mixer peer ids; participants without media
+ * (yet) are skipped and come in when their attach is back. */
+static void spotlight_to_mixer(struct engine_conf *ec, struct tsr_participant *const *spotlit,
+                               size_t n)
+{
+    uint32_t ids[TSR_CONF_MIXER_SPOTLIGHT_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < G_N_ELEMENTS(ids); i++) {
+        const struct engine_peer *ep = tsr_participant_media_data(spotlit[i]);
+        if (ep && ep->peer)
+            ids[k++] = ep->id;
+    }
+    tsr_conf_mixer_set_spotlight(ec->mixer, ids, k);
+}
+
+static void push_spotlight(struct engine_conf *ec, struct tsr_conference *c)
+{
+    struct tsr_participant *list[TSR_CONF_MIXER_SPOTLIGHT_MAX];
+    size_t n = tsr_conference_spotlight(c, list, G_N_ELEMENTS(list));
+    spotlight_to_mixer(ec, list, MIN(n, G_N_ELEMENTS(list)));
+}
+
 /* API loop: the attach is back. Success wires the peer into the mixer with the
  * participant's mute state as it is now; failure undoes the media data. */
 static void attach_back(struct engine_job *job, struct engine_peer *ep)
@@ -320,6 +343,8 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
         tsr_conf_mixer_set_name(ep->conf->mixer, ep->id, tsr_participant_display_name(ep->p));
         tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, tsr_participant_muted(ep->p),
                                  tsr_participant_video_muted(ep->p));
+        if (tsr_participant_spotlight_s(ep->p))
+            push_spotlight(ep->conf, tsr_participant_conference(ep->p));
     } else {
         tsr_participant_set_media_data(ep->p, NULL);
         g_ptr_array_free(ep->jobs, TRUE);
@@ -478,6 +503,23 @@ static void engine_set_muted(void *user, struct tsr_participant *p, bool audio, 
         tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, audio, video);
 }
 
+static void engine_set_spotlight(void *user, struct tsr_conference *c,
+                                 struct tsr_participant *const *spotlit, size_t n)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = g_hash_table_lookup(e->confs, tsr_conference_alias(c));
+    if (ec)
+        spotlight_to_mixer(ec, spotlit, n);
+}
+
+static void engine_set_self_view(void *user, struct tsr_conference *c, bool on)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = g_hash_table_lookup(e->confs, tsr_conference_alias(c));
+    if (ec)
+        tsr_conf_mixer_set_self_view(ec->mixer, on);
+}
+
 static void engine_conference_ended(void *user, struct tsr_conference *c)
 {
     struct tsr_media_engine *e = user;
@@ -611,6 +653,8 @@ static const struct tsr_conference_media_ops engine_ops = {
     .renegotiate = engine_renegotiate,
     .set_layout = engine_set_layout,
     .set_muted = engine_set_muted,
+    .set_spotlight = engine_set_spotlight,
+    .set_self_view = engine_set_self_view,
     .conference_ended = engine_conference_ended,
     .create_send_offer = engine_create_send_offer,
     .apply_send_answer = engine_apply_send_answer,

@@ -755,10 +755,10 @@ struct tsr_participant *const *tsr_conference_participants(const struct tsr_conf
 json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster)
 {
     json_t *o =
-        json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I}", "alias", c->def.alias, "name", c->def.name,
-                  "layout", c->layout, "locked", c->locked, "max_participants",
+        json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:I, s:b}", "alias", c->def.alias, "name",
+                  c->def.name, "layout", c->layout, "locked", c->locked, "max_participants",
                   (json_int_t)c->def.max_participants, "pin_protected", c->def.host_pin[0] != '\0',
-                  "participant_count", (json_int_t)c->participants->len);
+                  "participant_count", (json_int_t)c->participants->len, "self_view", c->self_view);
     if (!o)
         return o;
     json_t *streams = NULL;

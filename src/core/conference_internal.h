@@ -79,6 +79,8 @@ struct tsr_conference {
     struct conf_def def; /* settings it was created with */
     char layout[16];
     bool locked;
+    bool self_view;          /* everyone sees the common view, themselves included */
+    uint64_t spotlight_seq;  /* the last spotlight order number handed out */
     GPtrArray *participants; /* struct tsr_participant*, owned, join order */
     GPtrArray *talkers;      /* char* ids, loudest first */
     int64_t empty_since_us;  /* valid while participants is empty */
@@ -100,6 +102,8 @@ struct tsr_participant {
     bool has_media;
     bool media_pending;                    /* an attach_media is in flight */
     int64_t hand_raised_at_s;              /* unix seconds; 0 = hand down */
+    int64_t spotlight_at_s;                /* unix seconds; 0 = not spotlighted */
+    uint64_t spotlight_seq;                /* orders pins made in the same second */
     unsigned candidates;                   /* trickled remote candidates taken (capped) */
     int64_t joined_at_s;                   /* unix seconds */
     int64_t expires_us;                    /* the token's lapse; ignored while bound (see holder) */
@@ -112,6 +116,11 @@ int64_t tsr_conference_now_us(const struct tsr_conference_registry *reg);
 bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us);
 void tsr_conference_emit(struct tsr_conference *c, enum tsr_conference_event_type type,
                          const char *participant_id, json_t *data_stolen);
+/* participant.c: participant_updated for p; `by` (may be NULL) named as its cause. */
+void tsr_participant_emit_updated(struct tsr_participant *p, const struct tsr_participant *by);
+/* conference_spotlight.c: p is leaving (already out of the participants array):
+ * its spotlight goes, and media hears the new list. */
+void tsr_conference_spotlight_left(struct tsr_participant *p);
 /* The conference lost its last participant: start the empty timer or end it now. */
 void tsr_conference_became_empty(struct tsr_conference *c);
 /* conference_outputs.c */

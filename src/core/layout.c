@@ -274,3 +274,35 @@ int tsr_layout_compute(const struct tsr_layout_params *params, const uint32_t *s
     *n_out = k;
     return 0;
 }
+
+static bool listed(const uint32_t *ids, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Appends the ids of `from` that are present (when `present` is not NULL), not
+ * excluded and not yet in out. */
+static size_t append_present(const uint32_t *present, size_t n_present, const uint32_t *from,
+                             size_t n_from, uint32_t exclude, uint32_t *out, size_t n, size_t cap)
+{
+    for (size_t i = 0; i < n_from && n < cap; i++)
+        if (from[i] != 0 && from[i] != exclude &&
+            (!present || listed(present, n_present, from[i])) && !listed(out, n, from[i]))
+            out[n++] = from[i];
+    return n;
+}
+
+size_t tsr_layout_order(const uint32_t *present, size_t n_present, const uint32_t *pinned,
+                        size_t n_pinned, const uint32_t *talkers, size_t n_talkers,
+                        uint32_t exclude, uint32_t *out, size_t cap)
+{
+    if (!out || !present || (n_pinned && !pinned) || (n_talkers && !talkers))
+        return 0;
+    size_t n = append_present(present, n_present, pinned, n_pinned, exclude, out, 0, cap);
+    n = append_present(present, n_present, talkers, n_talkers, exclude, out, n, cap);
+    /* The rest of `present` needs no presence check: O(n_present x cap). */
+    return append_present(NULL, 0, present, n_present, exclude, out, n, cap);
+}

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-static void emit_updated(struct tsr_participant *p, const struct tsr_participant *by);
-
 const char *tsr_leave_reason_name(enum tsr_leave_reason r)
 {
     switch (r) {
@@ -95,6 +93,7 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     for (guint i = c->talkers->len; i-- > 0;)
         if (strcmp(c->talkers->pdata[i], p->id) == 0)
             g_ptr_array_remove_index(c->talkers, i);
+    tsr_conference_spotlight_left(p);
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' left (%s)", p->id, p->display_name,
             tsr_leave_reason_name(reason));
     g_snprintf(labels, sizeof labels, "reason=\"%s\"", tsr_leave_reason_name(reason));
@@ -260,7 +259,7 @@ int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_particip
     if (target->has_media && reg->opts.media->set_muted)
         reg->opts.media->set_muted(reg->opts.media_user, target, target->muted,
                                    target->video_muted);
-    emit_updated(target, actor);
+    tsr_participant_emit_updated(target, actor);
     return 0;
 }
 
@@ -274,7 +273,7 @@ int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *
     return 0;
 }
 
-static void emit_updated(struct tsr_participant *p, const struct tsr_participant *by)
+void tsr_participant_emit_updated(struct tsr_participant *p, const struct tsr_participant *by)
 {
     json_t *data = tsr_participant_to_json(p);
     if (by)
@@ -293,7 +292,7 @@ int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_pa
     if ((target->hand_raised_at_s != 0) == raised)
         return 0;
     target->hand_raised_at_s = raised ? MAX(g_get_real_time() / G_USEC_PER_SEC, 1) : 0;
-    emit_updated(target, actor);
+    tsr_participant_emit_updated(target, actor);
     return 0;
 }
 
@@ -337,7 +336,7 @@ void tsr_participant_attach_finish(struct tsr_conference_call *call)
     if (call->res.rc == 0) {
         p->has_media = true;
         TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media attached", p->id);
-        emit_updated(p, NULL);
+        tsr_participant_emit_updated(p, NULL);
         return;
     }
     char *msg = g_strdup_printf("media: %s", call->res.err_text ? call->res.err_text
@@ -362,7 +361,7 @@ void tsr_participant_detach_media(struct tsr_participant *p)
         if (strcmp(p->conf->talkers->pdata[i], p->id) == 0)
             g_ptr_array_remove_index(p->conf->talkers, i);
     TSR_LOG(TSR_LOG_INFO, p->conf->def.alias, "participant %s: media detached", p->id);
-    emit_updated(p, NULL);
+    tsr_participant_emit_updated(p, NULL);
 }
 
 const char *tsr_participant_id(const struct tsr_participant *p)
@@ -412,10 +411,11 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I}", "id", p->id, "display_name",
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I}", "id", p->id, "display_name",
                      p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted",
                      p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
-                     "hand_raised_at", (json_int_t)p->hand_raised_at_s);
+                     "hand_raised_at", (json_int_t)p->hand_raised_at_s, "spotlight",
+                     (json_int_t)p->spotlight_at_s);
 }
 
 int64_t tsr_participant_hand_raised_at_s(const struct tsr_participant *p)

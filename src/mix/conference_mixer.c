@@ -102,6 +102,11 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
     case MIX_CMD_ADD: handle_add(m, c); break;
     case MIX_CMD_REMOVE: handle_remove(m, c->id); break;
     case MIX_CMD_LAYOUT: tsr_layout_parse(c->text, &m->layout); break;
+    case MIX_CMD_SPOTLIGHT:
+        m->n_spotlight = MIN(c->id, TSR_CONF_MIXER_SPOTLIGHT_MAX);
+        memcpy(m->spotlight, c->bytes, m->n_spotlight * sizeof m->spotlight[0]);
+        break;
+    case MIX_CMD_SELF_VIEW: m->self_view = c->a; break;
     case MIX_CMD_MUTE:
         if (e) {
             e->audio_muted = c->a;
@@ -217,6 +222,7 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     m->params.font = params->font ? g_intern_string(params->font) : NULL;
     m->params.font_fallback = params->font_fallback ? g_intern_string(params->font_fallback) : NULL;
     m->layout = kind;
+    m->self_view = params->self_view;
     m->audio = audio;
     m->queue = g_async_queue_new();
     m->audio_queue = g_async_queue_new();
@@ -369,6 +375,23 @@ void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout)
     struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_LAYOUT, 0, 0);
     if (c)
         c->text = strdup(layout ? layout : "");
+    post(m, c);
+}
+
+void tsr_conf_mixer_set_spotlight(struct tsr_conf_mixer *m, const uint32_t *peer_ids, size_t n)
+{
+    n = MIN(n, TSR_CONF_MIXER_SPOTLIGHT_MAX);
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_SPOTLIGHT, (uint32_t)n, n * sizeof peer_ids[0]);
+    if (c && n)
+        memcpy(c->bytes, peer_ids, n * sizeof peer_ids[0]);
+    post(m, c);
+}
+
+void tsr_conf_mixer_set_self_view(struct tsr_conf_mixer *m, bool on)
+{
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_SELF_VIEW, 0, 0);
+    if (c)
+        c->a = on;
     post(m, c);
 }
 

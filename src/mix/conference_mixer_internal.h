@@ -113,6 +113,8 @@ enum mix_cmd_type {
     MIX_CMD_ADD,
     MIX_CMD_REMOVE,
     MIX_CMD_LAYOUT,
+    MIX_CMD_SPOTLIGHT,
+    MIX_CMD_SELF_VIEW,
     MIX_CMD_MUTE,
     MIX_CMD_NAME,
     MIX_CMD_AUDIO,
@@ -129,10 +131,10 @@ struct mix_cmd {
     struct tsr_media_peer *peer; /* ADD: a reference */
     struct tsr_output *output;   /* OUTPUT_ADD: a reference */
     char *text;                  /* ADD: participant id; LAYOUT, NAME: name; FAILED: why */
-    bool a, b;                   /* MUTE: audio, video */
+    bool a, b;                   /* MUTE: audio, video; SELF_VIEW: a */
     struct tsr_audio_packet pkt; /* AUDIO: data points at `bytes` */
     int64_t at_us;               /* AUDIO: when it arrived (monotonic) */
-    uint8_t bytes[];             /* AUDIO payload copy */
+    uint8_t bytes[];             /* AUDIO payload copy; SPOTLIGHT: `id` uint32_t ids */
 };
 
 /* A recording or stream as one of the mixer's threads feeds it (each thread has
@@ -171,6 +173,9 @@ struct tsr_conf_mixer {
 
     /* Video thread only. */
     enum tsr_layout_kind layout;
+    uint32_t spotlight[TSR_CONF_MIXER_SPOTLIGHT_MAX]; /* pinned ids, earliest first */
+    size_t n_spotlight;
+    bool self_view;     /* everyone receives the common view */
     GPtrArray *peers;   /* struct mix_peer*, in join order */
     GPtrArray *views;   /* struct mix_view* */
     uint32_t talkers[TSR_LAYOUT_MAX_TILES]; /* snapshot taken at each video tick */

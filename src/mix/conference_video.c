@@ -190,22 +190,16 @@ static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t no
     e->low_since_us = e->high_since_us = 0;
 }
 
-/* Talkers first (dominant first), then everyone else in join order. */
+/* Spotlighted participants first (earliest pin first), then talkers (dominant
+ * first), then everyone else in join order (tsr_layout_order). */
 static size_t speaker_order(struct tsr_conf_mixer *m, uint32_t exclude, uint32_t *ids, size_t cap)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_talkers && n < cap; i++)
-        if (m->talkers[i] != exclude && tsr_mix_find(m, m->talkers[i]))
-            ids[n++] = m->talkers[i];
-    for (guint i = 0; i < m->peers->len && n < cap; i++) {
-        struct mix_peer *e = g_ptr_array_index(m->peers, i);
-        bool listed = e->id == exclude;
-        for (size_t k = 0; k < n && !listed; k++)
-            listed = ids[k] == e->id;
-        if (!listed)
-            ids[n++] = e->id;
-    }
-    return n;
+    uint32_t present[1000]; /* [conferences] max_participants is at most 1000 */
+    size_t n_present = 0;
+    for (guint i = 0; i < m->peers->len && n_present < G_N_ELEMENTS(present); i++)
+        present[n_present++] = ((const struct mix_peer *)g_ptr_array_index(m->peers, i))->id;
+    return tsr_layout_order(present, n_present, m->spotlight, m->n_spotlight, m->talkers,
+                            m->n_talkers, exclude, ids, cap);
 }
 
 static int layout_view(struct tsr_conf_mixer *m, struct mix_view *v, bool *changed)
@@ -315,6 +309,8 @@ static bool needs_personal_view(const struct tsr_conf_mixer *m, const struct mix
                                 uint32_t id)
 {
     int64_t canvas = (int64_t)m->params.canvas_w * m->params.canvas_h;
+    if (m->self_view)
+        return false; /* the host chose that everyone sees the same picture */
     for (size_t i = 0; i < v->n_tiles; i++)
         if (v->tiles[i].participant_id == id)
             return (int64_t)v->tiles[i].w * v->tiles[i].h * 100 >=

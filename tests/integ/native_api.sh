@@ -179,6 +179,25 @@ expect POST /participants/$GUEST_ID/mute '{"muted":true}' "$GUEST" 200 ""
 expect POST /participants/$GUEST_ID/video_mute '{"muted":true}' "$HOST" 200 ""
 grep -q '"video_muted":true' <<<"$BODY" || fail "video mute: $BODY"
 expect POST /participants/00000000-0000-0000-0000-000000000000/mute '{"muted":true}' "$HOST" 404 no_such_participant
+# spotlight (pins onto the large tiles) and self-view: host only
+expect POST /participants/$HOST_ID/spotlight '{"on":true}' "$GUEST" 403 forbidden
+expect POST /participants/$GUEST_ID/spotlight '{"on":"yes"}' "$HOST" 400 bad_request
+expect POST /participants/00000000-0000-0000-0000-000000000000/spotlight '{"on":true}' "$HOST" 404 no_such_participant
+expect GET /participants/$GUEST_ID/spotlight "" "$HOST" 405 method_not_allowed
+expect POST /participants/$GUEST_ID/spotlight '{"on":true}' "$HOST" 200 ""
+grep -q '"spotlight":[1-9]' <<<"$BODY" || fail "spotlight on: $BODY"
+expect POST /conferences/board/layout '{"layout":"2:21"}' "$HOST" 200 ""
+expect GET /conferences/board "" "$HOST" 200 ""
+grep -q "\"id\":\"$GUEST_ID\"[^}]*\"spotlight\":[1-9]" <<<"$BODY" || fail "spotlight lost by a layout change: $BODY"
+expect POST /participants/$GUEST_ID/spotlight '{"on":false}' "$HOST" 200 ""
+grep -q '"spotlight":0' <<<"$BODY" || fail "spotlight off: $BODY"
+grep -q '"self_view":false' <<<"$BODY" && fail "participant carries self_view: $BODY"
+expect POST /conferences/board/self_view '{"self_view":true}' "$GUEST" 403 forbidden
+expect POST /conferences/board/self_view '{}' "$HOST" 400 bad_request
+expect POST /conferences/board/self_view '{"self_view":true}' "$HOST" 200 ""
+grep -q '"self_view":true' <<<"$BODY" || fail "self_view on: $BODY"
+expect POST /conferences/board/self_view '{"self_view":false}' "$HOST" 200 ""
+grep -q '"self_view":false' <<<"$BODY" || fail "self_view off: $BODY"
 expect DELETE /participants/$HOST_ID "" "$GUEST" 403 forbidden
 expect DELETE /participants/$HOST_ID "" "$HOST" 403 forbidden
 expect DELETE /participants/$GUEST_ID "" "$HOST" 204 ""
@@ -188,6 +207,8 @@ for ev in snapshot layout conference_updated participant_updated participant_lef
   grep -q "^event: $ev" "$TMP/sse" || fail "SSE lacks $ev: $(cat "$TMP/sse")"
 done
 grep -q '"reason":"kicked"' "$TMP/sse" || fail "SSE lacks the kick reason"
+grep -q '^data: .*"spotlight":[1-9]' "$TMP/sse" || fail "SSE lacks the spotlight update"
+grep -q '^data: .*"self_view":true' "$TMP/sse" || fail "SSE lacks the self-view update"
 
 # --- limits ---
 expect POST /conferences/open/join '{"display_name":"O1"}' "" 200 ""

@@ -751,6 +751,101 @@ static json_t *roster_entry(const char *token, const char *id)
     return found;
 }
 
+/* POST a participant action of `alias` on `uuid` as `token`; returns the reply. */
+static struct reply participant_post(const char *alias, const char *uuid, const char *action,
+                                     const char *token)
+{
+    char *path = g_strdup_printf(BASE "%s/participants/%s/%s", alias, uuid, action);
+    struct reply r = post_tok(path, NULL, token);
+    g_free(path);
+    return r;
+}
+
+static int64_t event_spotlight(struct stream *s, const char *uuid)
+{
+    char *d = stream_expect(s, "participant_update", uuid);
+    g_assert_nonnull(d);
+    json_t *o = json_loads(d, 0, NULL);
+    g_assert_true(json_is_integer(json_object_get(o, "spotlight")));
+    int64_t v = json_integer_value(json_object_get(o, "spotlight"));
+    json_decref(o);
+    g_free(d);
+    return v;
+}
+
+/* spotlighton / spotlightoff (host only, participant_update with spotlight) and
+ * transform_layout with the Virtual Auditorium keys beside `layout`. */
+static void test_spotlight_and_layouts(void)
+{
+    char *ta, *ia, *tb, *ib, *th, *ih, *tg, *ig;
+    size_t base = participants(); /* what earlier tests left in */
+    join("meet", "Ann", NULL, &ta, &ia);
+    join("meet", "Ben", NULL, &tb, &ib);
+    struct stream s;
+    stream_open(&s, ta);
+    expect(&s, "participant_sync_end", "null");
+    struct reply r = participant_post("meet", ib, "spotlighton", ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    g_assert_cmpint(event_spotlight(&s, ib), >, 1600000000);
+    json_t *entry = roster_entry(ta, ib);
+    g_assert_cmpint(json_integer_value(json_object_get(entry, "spotlight")), >, 1600000000);
+    json_decref(entry);
+    r = participant_post("meet", ib, "spotlightoff", ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    g_assert_cmpint(event_spotlight(&s, ib), ==, 0);
+    r = participant_post("meet", "no-such-id", "spotlighton", ta);
+    assert_failed(&r, 404);
+
+    /* `layout` wins; the auditorium keys and others beside it are accepted. */
+    r = post_tok(BASE "meet/transform_layout",
+                 "{\"transforms\":{\"layout\":\"2:21\",\"host_layout\":\"1:33\","
+                 "\"guest_layout\":\"weird\",\"streaming\":{\"layout\":\"1:0\"}}}",
+                 ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    expect(&s, "layout", "\"view\":\"2:21\"");
+    /* Without `layout`, host_layout, then guest_layout: one layout serves all. */
+    r = post_tok(BASE "meet/transform_layout", "{\"transforms\":{\"host_layout\":\"4:0\"}}", ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    expect(&s, "layout", "\"view\":\"4:0\"");
+    r = post_tok(BASE "meet/transform_layout", "{\"transforms\":{\"guest_layout\":\"1:7\"}}", ta);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    expect(&s, "layout", "\"view\":\"1:7\"");
+    stream_close(&s);
+
+    /* Guests may neither pin nor change the layout. */
+    join("board", "Hal", "1234", &th, &ih);
+    join("board", "Gia", "5678", &tg, &ig);
+    r = participant_post("board", ih, "spotlighton", tg);
+    assert_failed(&r, 403);
+    r = participant_post("board", ig, "spotlighton", tg);
+    assert_failed(&r, 403);
+    r = post_tok(BASE "board/transform_layout", "{\"transforms\":{\"layout\":\"1:7\"}}", tg);
+    g_assert_true(json_is_false(result(&r)));
+    reply_clear(&r);
+    r = participant_post("board", ig, "spotlighton", th);
+    g_assert_true(json_is_true(result(&r)));
+    reply_clear(&r);
+    /* A host of one conference cannot pin into another. */
+    r = participant_post("board", ig, "spotlightoff", ta);
+    g_assert_cmpuint(r.status, >=, 400);
+    reply_clear(&r);
+    const char *toks[] = {ta, tb, th, tg};
+    for (size_t i = 0; i < G_N_ELEMENTS(toks); i++) {
+        r = post_tok(i < 2 ? BASE "meet/release_token" : BASE "board/release_token", NULL,
+                     toks[i]);
+        g_assert_true(json_is_true(result(&r)));
+        reply_clear(&r);
+    }
+    g_assert_cmpuint(participants(), ==, base);
+    g_free(ta), g_free(ia), g_free(tb), g_free(ib);
+    g_free(th), g_free(ih), g_free(tg), g_free(ig);
+}
+
 /* The SDK's dial with an RTMP URI: a stream, listed as a streaming participant. */
 static void test_dial_rtmp(void)
 {
@@ -809,6 +904,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pexip_api/events", test_events);
     g_test_add_func("/pexip_api/capacity", test_capacity);
     g_test_add_func("/pexip_api/dial_rtmp", test_dial_rtmp);
+    g_test_add_func("/pexip_api/spotlight_and_layouts", test_spotlight_and_layouts);
     int rc = g_test_run();
     g_object_unref(session);
     g_main_loop_quit(st.loop);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <stdbool.h>
+#include <string.h>
 
 static const char *all_names[] = {"grid",    "ac",  "four", "4:0",  "single",      "1:0",
                                   "speaker", "1:7", "1:21", "2:21", "presentation"};
@@ -222,6 +223,89 @@ static void test_invalid(void)
     g_assert_cmpuint(n, ==, 12345);
 }
 
+/* Pins first (pin order), then talkers, then join order; only present ids, once. */
+static void test_order(void)
+{
+    const uint32_t present[] = {1, 2, 3, 4, 5};
+    uint32_t out[8];
+    /* No pins: talkers first, then join order. */
+    const uint32_t talk[] = {4, 2};
+    g_assert_cmpuint(tsr_layout_order(present, 5, NULL, 0, talk, 2, 0, out, 8), ==, 5);
+    const uint32_t want0[] = {4, 2, 1, 3, 5};
+    g_assert_cmpmem(out, sizeof want0, want0, sizeof want0);
+    /* A pin beats the dominant talker; a pinned talker is listed once. */
+    const uint32_t pins[] = {5, 2};
+    g_assert_cmpuint(tsr_layout_order(present, 5, pins, 2, talk, 2, 0, out, 8), ==, 5);
+    const uint32_t want1[] = {5, 2, 4, 1, 3};
+    g_assert_cmpmem(out, sizeof want1, want1, sizeof want1);
+    /* The viewer is left out of its own view, pinned or not; absent ids (a pinned
+     * participant without video, a talker who left) are skipped. */
+    const uint32_t pins2[] = {9, 5, 3}, talk2[] = {7, 1};
+    g_assert_cmpuint(tsr_layout_order(present, 5, pins2, 3, talk2, 2, 5, out, 8), ==, 4);
+    const uint32_t want2[] = {3, 1, 2, 4};
+    g_assert_cmpmem(out, sizeof want2, want2, sizeof want2);
+    /* cap bounds the output. */
+    g_assert_cmpuint(tsr_layout_order(present, 5, pins, 2, talk, 2, 0, out, 2), ==, 2);
+    g_assert_cmpuint(out[0], ==, 5);
+    g_assert_cmpuint(out[1], ==, 2);
+    g_assert_cmpuint(tsr_layout_order(NULL, 3, NULL, 0, NULL, 0, 0, out, 8), ==, 0);
+}
+
+static uint32_t main_tile(const struct tsr_layout_tile *t, size_t n, int slot)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].role == TSR_LAYOUT_ROLE_MAIN && t[i].slot == slot)
+            return t[i].participant_id;
+    return 0;
+}
+
+/* A pinned participant stays on the large tile while the talkers change, across
+ * joins and leaves, with stable placement feeding each result into the next; once
+ * unpinned, speech takes the tile back. */
+static void test_pinned_keeps_main(void)
+{
+    struct tsr_layout_params p = {.kind = TSR_LAYOUT_SPEAKER, .canvas_w = 640, .canvas_h = 360};
+    struct tsr_layout_tile prev[TSR_LAYOUT_MAX_TILES], t[TSR_LAYOUT_MAX_TILES];
+    size_t n_prev = 0, n = 0;
+    uint32_t present[] = {1, 2, 3, 4, 5, 6}, ids[8];
+    const uint32_t pin[] = {3};
+    const uint32_t talk_seq[][2] = {{1, 2}, {2, 0}, {4, 1}, {6, 5}, {0, 0}, {5, 4}};
+    for (size_t step = 0; step < G_N_ELEMENTS(talk_seq); step++) {
+        size_t n_present = step == 3 ? 5 : 6; /* 6 leaves for a step, then comes back */
+        size_t n_talk = talk_seq[step][0] ? (talk_seq[step][1] ? 2 : 1) : 0;
+        size_t k = tsr_layout_order(present, n_present, pin, 1, talk_seq[step], n_talk, 0, ids,
+                                    G_N_ELEMENTS(ids));
+        g_assert_cmpint(tsr_layout_compute(&p, ids, k, prev, n_prev, t, &n), ==, 0);
+        g_assert_cmpuint(main_tile(t, n, 0), ==, 3);
+        memcpy(prev, t, n * sizeof t[0]);
+        n_prev = n;
+    }
+    /* Unpinned: the dominant talker takes the large tile. */
+    const uint32_t talk[] = {5};
+    size_t k = tsr_layout_order(present, 6, NULL, 0, talk, 1, 0, ids, G_N_ELEMENTS(ids));
+    g_assert_cmpint(tsr_layout_compute(&p, ids, k, prev, n_prev, t, &n), ==, 0);
+    g_assert_cmpuint(main_tile(t, n, 0), ==, 5);
+    /* 2:21: two pins hold both large tiles, each keeping its side as talkers change. */
+    p.kind = TSR_LAYOUT_2_21;
+    const uint32_t pins2[] = {4, 2};
+    n_prev = 0;
+    uint32_t left = 0, right = 0;
+    for (uint32_t talker = 1; talker <= 6; talker++) {
+        k = tsr_layout_order(present, 6, pins2, 2, &talker, 1, 0, ids, G_N_ELEMENTS(ids));
+        g_assert_cmpint(tsr_layout_compute(&p, ids, k, prev, n_prev, t, &n), ==, 0);
+        uint32_t a = main_tile(t, n, 0), b = main_tile(t, n, 1);
+        g_assert_true((a == 4 && b == 2) || (a == 2 && b == 4));
+        if (left) {
+            g_assert_cmpuint(a, ==, left);
+            g_assert_cmpuint(b, ==, right);
+        }
+        left = a;
+        right = b;
+        memcpy(prev, t, n * sizeof t[0]);
+        n_prev = n;
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -229,5 +313,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layout/aliases", test_aliases);
     g_test_add_func("/layout/shapes", test_shapes);
     g_test_add_func("/layout/invalid", test_invalid);
+    g_test_add_func("/layout/order", test_order);
+    g_test_add_func("/layout/pinned_keeps_main", test_pinned_keeps_main);
     return g_test_run();
 }

@@ -100,9 +100,9 @@ enum tsr_leave_reason {
 enum tsr_conference_event_type {
     TSR_CONFERENCE_EVENT_PARTICIPANT_JOINED = 0,
     TSR_CONFERENCE_EVENT_PARTICIPANT_LEFT,
-    TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, /* mute / video mute changed */
+    TSR_CONFERENCE_EVENT_PARTICIPANT_UPDATED, /* mute, video mute, hand, spotlight, media */
     TSR_CONFERENCE_EVENT_LAYOUT,
-    TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, /* lock changed */
+    TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, /* lock or self-view changed */
     TSR_CONFERENCE_EVENT_TALKERS,
     TSR_CONFERENCE_EVENT_ENDED,
     TSR_CONFERENCE_EVENT_MESSAGE, /* chat: {"from","display_name","type","payload","to"} */
@@ -247,6 +247,14 @@ struct tsr_conference_media_ops {
                         char **err_text);
     /* Stop output `output_id` of c; returns at once, STOPPED follows. May be NULL. */
     void (*stop_output)(void *user, struct tsr_conference *c, uint32_t output_id);
+    /* The spotlighted participants of c changed: `spotlit` (borrowed for the call)
+     * lists them earliest first; they lead the layout's speaker order, so they hold
+     * the large tiles. Spotlighted participants without media may be listed; a
+     * media layer that attaches one later asks tsr_conference_spotlight. May be NULL. */
+    void (*set_spotlight)(void *user, struct tsr_conference *c,
+                          struct tsr_participant *const *spotlit, size_t n);
+    /* Self-view on or off for c (tsr_conference_self_view). May be NULL. */
+    void (*set_self_view)(void *user, struct tsr_conference *c, bool on);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -507,7 +515,7 @@ size_t tsr_conference_n_participants(const struct tsr_conference *c);
  * next join or leave in this conference. */
 struct tsr_participant *const *tsr_conference_participants(const struct tsr_conference *c,
                                                            size_t *n);
-/* Purpose: the conference as JSON ({"alias","name","layout","locked",
+/* Purpose: the conference as JSON ({"alias","name","layout","locked","self_view",
  * "max_participants","recording","streams","participants":[…],"talkers":[…]});
  * with_roster false leaves out participants and talkers. Returns a new reference. */
 json_t *tsr_conference_to_json(const struct tsr_conference *c, bool with_roster);
@@ -529,6 +537,29 @@ int tsr_participant_kick(struct tsr_participant *actor, struct tsr_participant *
  * own; a host may lower anyone's in its conference. Emits participant_updated. */
 int tsr_participant_set_hand_raised(struct tsr_participant *actor, struct tsr_participant *target,
                                     bool raised);
+/* Purpose: a host spotlights (pins) target onto the large tiles, or takes the
+ * spotlight away (Pexip's spotlighton / spotlightoff). Several may be spotlighted;
+ * the earliest pin comes first (the speaker layouts' large tile), talkers fill the
+ * large tiles that pins leave free. The spotlight survives layout changes and media
+ * renegotiation and goes when target leaves. Emits participant_updated with
+ * "spotlight" (unix seconds of the pin, 0 = off). Returns 0, TSR_ERR_AUTH (actor
+ * not a host, or target in another conference). */
+int tsr_participant_set_spotlight(struct tsr_participant *actor, struct tsr_participant *target,
+                                  bool on);
+/* Purpose: when p was spotlighted (unix seconds, >= 1), 0 when it is not. */
+int64_t tsr_participant_spotlight_s(const struct tsr_participant *p);
+/* Purpose: c's spotlighted participants, earliest pin first: writes at most `cap`
+ * to `out` (borrowed pointers, valid until they leave) and returns how many there
+ * are in all. */
+size_t tsr_conference_spotlight(const struct tsr_conference *c, struct tsr_participant **out,
+                                size_t cap);
+/* Purpose: a host turns self-view on or off for c. Off (the default, Pexip's model):
+ * a participant shown in a large tile receives a picture without itself. On:
+ * everyone receives the common picture, themselves included (and the mixer needs
+ * no personal views). The conference state says "self_view"; a change emits
+ * conference_updated. Returns 0 or TSR_ERR_AUTH. */
+int tsr_conference_set_self_view(struct tsr_participant *actor, bool on);
+bool tsr_conference_self_view(const struct tsr_conference *c);
 /* Purpose: a host ends the conference for everyone: every participant (the host
  * too) leaves with TSR_LEAVE_CONFERENCE_ENDED. actor is dangling on return. */
 int tsr_conference_end_for_all(struct tsr_participant *actor);
@@ -659,7 +690,8 @@ struct tsr_conference *tsr_participant_conference(const struct tsr_participant *
 /* Purpose: seconds until the token lapses (may be <= 0 just before the sweep). */
 int64_t tsr_participant_expires_in_s(const struct tsr_participant *p);
 /* Purpose: the participant as JSON ({"id","display_name","role","muted",
- * "video_muted","has_media","hand_raised_at"}); never contains the token. New reference. */
+ * "video_muted","has_media","hand_raised_at","spotlight"}); never contains the
+ * token. New reference. */
 json_t *tsr_participant_to_json(const struct tsr_participant *p);
 /* Media layer's per-participant state; the conference never looks inside. */
 void tsr_participant_set_media_data(struct tsr_participant *p, void *data);

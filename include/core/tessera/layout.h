@@ -75,4 +75,17 @@ int tsr_layout_compute(const struct tsr_layout_params *params, const uint32_t *s
                        size_t n_speakers, const struct tsr_layout_tile *prev, size_t n_prev,
                        struct tsr_layout_tile *out, size_t *n_out);
 
+/* Purpose: the speaker order a mixer hands to tsr_layout_compute: the pinned
+ * (spotlighted) participants first, in the order given (earliest pin first), then
+ * the talkers (dominant first), then everyone else in join order. Only ids in
+ * `present` (the participants with video, in join order) are written, each once;
+ * `exclude` (0: none) is left out (a view without its viewer). A pinned participant
+ * therefore takes the first large tile of the speaker layouts whatever the talkers
+ * do, and talkers take the large tiles that pins leave free. Writes at most `cap`
+ * ids to `out` and returns how many. Every array is borrowed and may be NULL when
+ * its count is 0. Thread: any (pure). */
+size_t tsr_layout_order(const uint32_t *present, size_t n_present, const uint32_t *pinned,
+                        size_t n_pinned, const uint32_t *talkers, size_t n_talkers,
+                        uint32_t exclude, uint32_t *out, size_t cap);
+
 #endif

@@ -1,11 +1,12 @@
 /* The conference mixer: one thread per conference that composes and encodes the
  * video views and mixes the audio, on one monotonic media clock (DESIGN.md §1, §3).
  *
- * Video: at the output frame rate the speakers (talkers first, then join order)
- * are laid out on the common canvas. A participant visible on it gets a personal
- * view that leaves itself out (Pexip's model); everyone off-canvas shares the
- * common view. Each view has one compositor and one encoder group per codec in
- * use, so encoders ≈ visible tiles + 1. Tiles are redrawn only when their source
+ * Video: at the output frame rate the speakers (spotlighted participants first,
+ * then talkers, then join order) are laid out on the common canvas. A participant
+ * visible on it gets a personal view that leaves itself out (Pexip's model), unless
+ * the conference shows self-view; everyone off-canvas shares the common view.
+ * Each view has one compositor and one encoder group per codec in use, so
+ * encoders ≈ visible tiles + 1. Tiles are redrawn only when their source
  * has a new picture; a view is encoded when something changed, and at least
  * every 200 ms (5 fps) so browsers never see the video stop. Each encoded frame
  * is packetized once and the same payloads go to every subscriber of the group.
@@ -44,6 +45,9 @@ struct tsr_conf_mixer_params {
     /* A participant shown in a tile of at least this % of the canvas gets a personal
      * view without itself; in smaller tiles it sees the shared view (0: always personal). */
     int personal_view_min_tile_pct;
+    /* Self-view on: everyone receives the common view, themselves included (no
+     * personal views: one encoder per codec and tier whatever the layout). */
+    bool self_view;
     uint32_t background_rgb;
     int64_t video_bitrate_bps;
     enum tsr_encoder_backend backend;
@@ -95,6 +99,16 @@ void tsr_conf_mixer_add_peer(struct tsr_conf_mixer *m, struct tsr_media_peer *pe
 void tsr_conf_mixer_set_name(struct tsr_conf_mixer *m, uint32_t peer_id, const char *name);
 void tsr_conf_mixer_remove_peer(struct tsr_conf_mixer *m, uint32_t peer_id);
 void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout);
+/* Spotlighted participants the mixer keeps; more are ignored (they could not all be
+ * on the large tiles anyway: 2:21 has two). */
+#define TSR_CONF_MIXER_SPOTLIGHT_MAX 16
+/* Purpose: the spotlighted (pinned) participants, earliest first: they lead the
+ * speaker order ahead of the talkers, so they hold the large tiles of the speaker
+ * layouts. Replaces the previous list; n 0 clears it. `peer_ids` is copied (at most
+ * TSR_CONF_MIXER_SPOTLIGHT_MAX); ids not (or no longer) in the mixer are skipped. */
+void tsr_conf_mixer_set_spotlight(struct tsr_conf_mixer *m, const uint32_t *peer_ids, size_t n);
+/* Purpose: self-view on or off (see params.self_view). */
+void tsr_conf_mixer_set_self_view(struct tsr_conf_mixer *m, bool on);
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
                               bool video_muted);
 
