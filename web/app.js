@@ -24,6 +24,9 @@ const tessera = {
   streams: [],          // running streams ({id, state, url, reason})
   outputEvents: [],     // every recording / stream event's data, in order
   events: [],           // names of SSE events received, in order
+  presenter: null,      // {participant_id, display_name} of who presents, or null
+  sharing: false,       // this client shares its screen
+  sharePc: null,        // the screen share's own RTCPeerConnection
 };
 window.tessera = tessera;
 
@@ -315,7 +318,11 @@ function applyConference(c) {
   tessera.locked = !!c.locked;
   tessera.selfView = !!c.self_view;
   $('self-view-toggle').checked = tessera.selfView;
-  if (c.participants) tessera.roster = c.participants;
+  if (c.participants) {
+    tessera.roster = c.participants;
+    const pr = c.participants.find((x) => x.is_presenting); // a late joiner learns it here
+    setPresenter(pr ? { participant_id: pr.id, display_name: pr.display_name } : null);
+  }
   if (c.talkers) tessera.talkers = c.talkers;
   $('layout-picker').value = c.layout;
   $('lock-toggle').checked = tessera.locked;
@@ -422,6 +429,85 @@ function startEvents() {
   on('ended', () => { hangup(false); showError('ended'); });
   on('recording', (d) => onOutput('recording', d));
   on('stream', (d) => onOutput('stream', d));
+  on('presentation_start', setPresenter);
+  on('presentation_stop', onPresentationStop);
+}
+
+/* ---------- presentation (screen share) ---------- */
+
+/* The screen goes up on a second transport of its own (one sendonly video), so the
+ * camera's session is never renegotiated; the server shows it large to everyone. */
+async function startShare() {
+  let screen;
+  try {
+    screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 15 }, audio: false });
+  } catch (e) {
+    toast('Screen sharing was not started');
+    return;
+  }
+  const track = screen.getVideoTracks()[0];
+  if ('contentHint' in track) track.contentHint = 'detail'; // keep text sharp: resolution over frame rate
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: tessera.iceServers || [] });
+  const pending = [];
+  let answered = false;
+  const post = (c) => api('POST', `/participants/${tessera.participantId}/presentation/candidates`,
+                          { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+  pc.onicecandidate = (ev) => {
+    const c = ev.candidate || { candidate: '', sdpMid: null, sdpMLineIndex: null };
+    if (answered) post(c); else pending.push(c);
+  };
+  pc.addTransceiver(track, { direction: 'sendonly', streams: [screen] });
+  // The browser's own "Stop sharing" ends the track: stop here too.
+  track.addEventListener('ended', () => { if (tessera.sharePc === pc) stopShare(true); });
+  tessera.sharePc = pc;
+  await pc.setLocalDescription(await pc.createOffer());
+  const { status, data } = await api('POST', `/participants/${tessera.participantId}/presentation`, { sdp: pc.localDescription.sdp });
+  if (status !== 200 || tessera.sharePc !== pc) {
+    if (tessera.sharePc === pc) tessera.sharePc = null;
+    pc.close();
+    screen.getTracks().forEach((t) => t.stop());
+    if (status !== 200) toast(`Could not share: ${(data && data.message) || status}`);
+    return;
+  }
+  await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+  answered = true;
+  for (const c of pending.splice(0)) post(c);
+  setSharing(true);
+}
+
+/* Local teardown; `tellServer` unless the server ended it (taken over, left). */
+function stopShare(tellServer) {
+  const pc = tessera.sharePc;
+  tessera.sharePc = null;
+  if (pc) {
+    for (const t of pc.getSenders()) if (t.track) t.track.stop();
+    pc.close();
+  }
+  if (tellServer && tessera.participantId) api('DELETE', `/participants/${tessera.participantId}/presentation`);
+  setSharing(false);
+}
+
+function setSharing(on) {
+  tessera.sharing = on;
+  $('btn-share').setAttribute('aria-pressed', String(on));
+  $('btn-share-label').textContent = on ? 'Stop sharing' : 'Share';
+  $('btn-share').title = on ? 'Stop sharing your screen' : 'Share your screen';
+}
+
+function setPresenter(pr) {
+  tessera.presenter = pr;
+  const banner = $('presenting-banner');
+  banner.hidden = !pr;
+  if (pr) banner.textContent = pr.participant_id === tessera.participantId
+    ? 'You are presenting' : `${pr.display_name} is presenting`;
+}
+
+function onPresentationStop(d) {
+  if (tessera.presenter && tessera.presenter.participant_id === d.participant_id) setPresenter(null);
+  if (d.participant_id === tessera.participantId && tessera.sharing) {
+    stopShare(false);
+    if (d.reason === 'taken_over') toast('Someone else started presenting');
+  }
 }
 
 function initials(name) {
@@ -535,6 +621,8 @@ async function leaveOnServer() {
 }
 
 function closePeer() {
+  if (tessera.sharePc) stopShare(false);
+  setPresenter(null);
   if (tessera.pc) tessera.pc.close();
   tessera.pc = null;
 }
@@ -600,6 +688,8 @@ function bind() {
     if (await confApi('POST', '/streams', { url: $('stream-url').value.trim() }) === 201) $('stream-url').value = '';
   });
   for (const b of document.querySelectorAll('[data-action="invite"]')) b.addEventListener('click', copyInvite);
+  $('btn-share').addEventListener('click', () => (tessera.sharing || tessera.sharePc ? stopShare(true) : startShare()));
+  $('btn-share').hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   $('btn-hangup').addEventListener('click', () => { hangup(true); showError('left'); });
   window.addEventListener('pagehide', () => { if (tessera.participantId) leaveOnServer(); });
 }

@@ -410,6 +410,86 @@ static void handle_candidate(struct tsr_front_req *r, struct tsr_participant *p)
     tsr_native_candidate_body_fini(&cb);
 }
 
+/* --- presentation: the participant's screen share, a second transport -------- */
+
+static void presentation_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    const char *why = res->err_text ? res->err_text : tsr_strerror(res->rc);
+    if (res->rc == 0)
+        tsr_http_reply_json(w->req.msg, 200, json_pack("{s:s}", "sdp", res->sdp));
+    else if (res->rc == TSR_ERR_STATE)
+        tsr_front_req_fail(&w->req, 409, "no_media", "%s", why);
+    else if (res->rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(&w->req, 400, "bad_sdp", "%s", why);
+    else if (res->rc == TSR_ERR_UNSUPPORTED)
+        tsr_front_req_fail(&w->req, 415, "unsupported_media", "%s", why);
+    else
+        tsr_front_req_fail(&w->req, 500, "media_failed", "%s", why);
+    tsr_front_wait_done(w);
+}
+
+static void content_candidate_done(void *user, struct tsr_conference_result *res)
+{
+    struct tsr_front_wait *w = tsr_front_wait_resumed(user);
+    if (res->rc == TSR_ERR_STATE)
+        tsr_front_req_fail(&w->req, 409, "not_presenting",
+                           "this participant has no presentation media");
+    else if (res->rc != 0)
+        tsr_front_req_fail(&w->req, 400, "bad_candidate", "the candidate was not accepted: %s",
+                           tsr_strerror(res->rc));
+    else
+        soup_server_message_set_status(w->req.msg, 204, NULL);
+    tsr_front_wait_done(w);
+}
+
+static void handle_presentation_start(struct tsr_front_req *r, struct tsr_participant *p)
+{
+    bool bad = false;
+    if (!tsr_front_req_body(r, 0))
+        return;
+    const char *sdp = tsr_front_json_str(r->body, "sdp", &bad);
+    if (bad || !sdp || !*sdp) {
+        tsr_front_req_fail(r, 400, "bad_request", "body needs \"sdp\" (the screen share's offer)");
+        return;
+    }
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_participant_start_presentation(p, sdp, presentation_done, w, &w->call);
+}
+
+/* POST  /participants/{id}/presentation {sdp}            → 200 {sdp}: share, take the floor
+ * POST  /participants/{id}/presentation/candidates {…}  → 204
+ * DELETE /participants/{id}/presentation (or POST …/stop) → 204; 409 when not presenting */
+static void route_presentation(struct tsr_front_req *r, const char *id, const char *sub)
+{
+    bool del = tsr_front_req_is(r, "DELETE");
+    if ((!sub && !del && !tsr_front_req_is(r, "POST")) || (sub && !tsr_front_req_is(r, "POST"))) {
+        tsr_front_req_method_not_allowed(r, sub ? "POST" : "POST, DELETE");
+        return;
+    }
+    struct tsr_participant *p = self(r, id);
+    if (!p)
+        return;
+    if (del || (sub && strcmp(sub, "stop") == 0)) {
+        if (tsr_participant_stop_presentation(p) == 0)
+            soup_server_message_set_status(r->msg, 204, NULL);
+        else
+            tsr_front_req_fail(r, 409, "not_presenting", "this participant is not presenting");
+    } else if (!sub) {
+        handle_presentation_start(r, p);
+    } else {
+        struct tsr_native_candidate_body cb = {0};
+        char *perr = NULL;
+        if (!parsed(r, tsr_native_api_parse_candidate(body_data(r), body_len(r), &cb, &perr),
+                    &perr))
+            return;
+        struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+        tsr_participant_add_content_candidate(p, cb.candidate, content_candidate_done, w,
+                                              &w->call);
+        tsr_native_candidate_body_fini(&cb);
+    }
+}
+
 static void handle_self_action(struct tsr_front_req *r, const char *id, const char *action)
 {
     struct tsr_participant *p = self(r, id);
@@ -473,6 +553,18 @@ static void route_participant(struct tsr_front_req *r)
             tsr_front_req_method_not_allowed(r, "DELETE");
         return;
     }
+    if (action && strcmp(action, "presentation") == 0) {
+        route_presentation(r, id, NULL);
+        return;
+    }
+    if (r->n_seg == 4) {
+        if (strcmp(r->seg[2], "presentation") == 0 &&
+            (strcmp(r->seg[3], "candidates") == 0 || strcmp(r->seg[3], "stop") == 0))
+            route_presentation(r, id, r->seg[3]);
+        else
+            tsr_front_req_fail(r, 404, "not_found", "no such participant resource");
+        return;
+    }
     static const char *const actions[] = {"candidates", "leave",     "refresh", "mute",
                                           "video_mute", "spotlight", NULL};
     if (!action || !g_strv_contains(actions, action)) {
@@ -530,7 +622,8 @@ static void handle_api(SoupServer *server, SoupServerMessage *msg, const char *p
         tsr_front_req_is(&r, "GET") ? handle_status(&r)
                                     : tsr_front_req_method_not_allowed(&r, "GET");
     else if (!tsr_front_req_segments_ok(&r) || r.n_seg < 2 || r.n_seg > 4 ||
-             (r.n_seg == 4 && strcmp(r.seg[0], "conferences") != 0))
+             (r.n_seg == 4 && strcmp(r.seg[0], "conferences") != 0 &&
+              strcmp(r.seg[0], "participants") != 0))
         tsr_front_req_fail(&r, 404, "not_found", "no resource at %s", path);
     else if (strcmp(r.seg[0], "conferences") == 0)
         route_conference(&r);

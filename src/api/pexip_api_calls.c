@@ -171,6 +171,25 @@ static void reply_rc(struct tsr_front_req *r, int rc)
         tsr_front_req_fail(r, 403, "forbidden", "Not permitted");
 }
 
+/* Spec §7: the presenter's own floor. The SDK then sends its slides on its call
+ * (an `update`); they are answered but not mixed (see README "Presentation"). */
+static void floor_action(struct tsr_front_req *r, struct tsr_participant *a,
+                         struct tsr_participant *t, bool take)
+{
+    if (a != t) {
+        tsr_front_req_fail(r, 403, "forbidden", "Presentation rejected");
+        return;
+    }
+    if (!take) {
+        tsr_participant_stop_presentation(a); /* not presenting: nothing to release */
+        tsr_pex_reply(r, 200, NULL);
+    } else if (tsr_participant_take_floor(a) == 0) {
+        tsr_pex_reply(r, 200, NULL);
+    } else {
+        tsr_front_req_fail(r, 403, "forbidden", "Presentation rejected");
+    }
+}
+
 static void participant_action(struct tsr_front_req *r, struct tsr_participant *a,
                                struct tsr_participant *t, const char *action)
 {
@@ -193,8 +212,10 @@ static void participant_action(struct tsr_front_req *r, struct tsr_participant *
         } else {
             tsr_front_req_fail(r, 403, "forbidden", "Only a host may disconnect others");
         }
+    } else if (strcmp(action, "take_floor") == 0 || strcmp(action, "release_floor") == 0) {
+        floor_action(r, a, t, strcmp(action, "take_floor") == 0);
     } else {
-        /* take_floor, role, overlaytext …: participant-level refusal. */
+        /* role, overlaytext …: participant-level refusal. */
         tsr_front_req_fail(r, 403, "not_supported", "Not supported");
     }
 }

@@ -45,7 +45,7 @@ json_t *tsr_pex_object(const struct tsr_pex_fields *f)
         "call_direction", f->outgoing ? "out" : "in", "encryption", "On", "has_media",
         f->has_media, "is_audio_only_call", "NO", "is_video_call", yes_no(f->has_media),
         "is_muted", yes_no(f->muted), "is_video_muted", f->video_muted, "is_video_silent", 0,
-        "is_presenting", "NO");
+        "is_presenting", yes_no(f->presenting));
     json_t *rest = json_pack(
         "{s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:b,"
         " s:{s:s, s:I}, s:b, s:s, s:s}",
@@ -77,6 +77,7 @@ json_t *tsr_pex_participant_json(struct tsr_pexip_api *api, const struct tsr_par
         .muted = tsr_participant_muted(p),
         .video_muted = tsr_participant_video_muted(p),
         .buzz_time = tsr_participant_hand_raised_at_s(p),
+        .presenting = tsr_participant_presenting(p),
         .start_time = tsr_participant_joined_at_s(p),
         .spotlight = tsr_participant_spotlight_s(p),
     };
@@ -249,6 +250,27 @@ static void to_all(struct tsr_pexip_api *api, const char *alias, const char *nam
     json_decref(data);
 }
 
+/* Spec §7: presentation_start/stop go to everyone but the presenter (its SDK
+ * would read its own start as "stolen"). A takeover tells the old presenter with
+ * the new one's presentation_start, so the stop of a takeover is not sent. */
+static void on_presentation(struct tsr_pexip_api *api, const struct tsr_conference_event *ev,
+                            const struct tsr_participant *p)
+{
+    const char *presenter = ev->participant_id ? ev->participant_id : "";
+    bool start = ev->type == TSR_CONFERENCE_EVENT_PRESENTATION_START;
+    const char *reason = json_string_value(json_object_get(ev->data, "reason"));
+    if (!start && reason && strcmp(reason, "taken_over") == 0)
+        return;
+    json_t *data = start && p ? json_pack("{s:s, s:s, s:s}", "presenter_name",
+                                          tsr_participant_display_name(p), "presenter_uri", "",
+                                          "presenter_uuid", presenter)
+                              : json_object();
+    FOR_STREAMS(api, ev->alias, s)
+    if (strcmp(s->participant_id, presenter) != 0)
+        stream_send(s, start ? "presentation_start" : "presentation_stop", data);
+    json_decref(data);
+}
+
 /* A recording or stream is a streaming participant: created when it starts,
  * updated while it runs, deleted when it ends. */
 static void on_output(struct tsr_pexip_api *api, const struct tsr_conference_event *ev)
@@ -313,6 +335,10 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
     case TSR_CONFERENCE_EVENT_RECORDING:
     case TSR_CONFERENCE_EVENT_STREAM:
         on_output(api, ev);
+        break;
+    case TSR_CONFERENCE_EVENT_PRESENTATION_START:
+    case TSR_CONFERENCE_EVENT_PRESENTATION_STOP:
+        on_presentation(api, ev, p);
         break;
     case TSR_CONFERENCE_EVENT_ENDED:
         FOR_STREAMS(api, ev->alias, s)

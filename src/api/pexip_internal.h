@@ -55,7 +55,7 @@ void tsr_pex_route_participant(struct tsr_front_req *r);
 /* What differs between participant objects (spec §5.1); strings borrowed. */
 struct tsr_pex_fields {
     const char *uuid, *display_name, *alias, *protocol, *uri;
-    bool host, outgoing, has_media, muted, video_muted;
+    bool host, outgoing, has_media, muted, video_muted, presenting;
     bool streaming; /* a recorder or streamer: is_streaming_conference */
     int64_t buzz_time, start_time;
     int64_t spotlight; /* unix seconds of the pin, 0 = not spotlighted */

@@ -53,6 +53,9 @@ struct engine_peer {
     GMainContext *ctx;           /* the net loop it is pinned to */
     uint32_t id;
     GPtrArray *jobs; /* struct engine_job* in flight */
+    /* Presentation: the screen-share transport of p (its own peer and jobs), or
+     * NULL; on that one, `owner` is the camera's engine_peer (else NULL). */
+    struct engine_peer *content, *owner;
 };
 
 enum job_kind {
@@ -337,7 +340,10 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
     struct tsr_conference_call *call = job->call;
     int rc = job->rc;
     char *answer = g_steal_pointer(&job->out), *reason = rc ? job_reason(job) : NULL;
-    if (rc == 0) {
+    if (rc == 0 && ep->owner) {
+        ep->peer = g_steal_pointer(&job->peer);
+        tsr_conf_mixer_set_content(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
+    } else if (rc == 0) {
         ep->peer = g_steal_pointer(&job->peer);
         tsr_conf_mixer_add_peer(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
         tsr_conf_mixer_set_name(ep->conf->mixer, ep->id, tsr_participant_display_name(ep->p));
@@ -346,7 +352,10 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
         if (tsr_participant_spotlight_s(ep->p))
             push_spotlight(ep->conf, tsr_participant_conference(ep->p));
     } else {
-        tsr_participant_set_media_data(ep->p, NULL);
+        if (ep->owner)
+            ep->owner->content = NULL;
+        else
+            tsr_participant_set_media_data(ep->p, NULL);
         g_ptr_array_free(ep->jobs, TRUE);
         g_free(ep);
     }
@@ -404,26 +413,16 @@ static void attach_stun_ready(void *data, const char *literal, const char *error
     job_post(job);
 }
 
-static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
-                          struct tsr_conference_call *call)
+/* Starts making ep's peer from `offer` (ep is new: no peer, no jobs). */
+static void attach_start(struct tsr_media_engine *e, struct engine_peer *ep, const char *offer,
+                         struct tsr_conference_call *call)
 {
-    struct tsr_media_engine *e = user;
-    struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
-    if (!ec) {
-        tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
-                                 g_strdup("the conference mixer could not start"));
-        return;
-    }
-    struct engine_peer *ep = g_new0(struct engine_peer, 1);
-    ep->conf = ec;
-    ep->p = p;
-    ep->ctx = tsr_net_loops_pick(e->loops);
-    ep->id = ++e->next_id ? e->next_id : ++e->next_id;
-    ep->jobs = g_ptr_array_new();
-    tsr_participant_set_media_data(p, ep);
+    struct engine_conf *ec = ep->conf;
+    struct tsr_participant *p = ep->p;
     struct engine_job *job = job_new(ep, JOB_ATTACH, call);
     job->in = g_strdup(offer);
-    job->log_ctx = g_strdup_printf("%s/%s", ec->alias, tsr_participant_id(p));
+    job->log_ctx = g_strdup_printf("%s/%s%s", ec->alias, tsr_participant_id(p),
+                                   ep->owner ? "/content" : "");
     job->webrtc = e->webrtc;
     job->params = (struct tsr_media_peer_params){
         .id = ep->id,
@@ -439,6 +438,91 @@ static void engine_attach(void *user, struct tsr_participant *p, const char *off
     engine_stun_use(e->stun, attach_stun_ready, job);
 }
 
+static struct engine_peer *engine_peer_new(struct tsr_media_engine *e, struct engine_conf *ec,
+                                           struct tsr_participant *p, GMainContext *ctx)
+{
+    struct engine_peer *ep = g_new0(struct engine_peer, 1);
+    ep->conf = ec;
+    ep->p = p;
+    ep->ctx = ctx;
+    ep->id = ++e->next_id ? e->next_id : ++e->next_id;
+    ep->jobs = g_ptr_array_new();
+    return ep;
+}
+
+static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
+                          struct tsr_conference_call *call)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
+    if (!ec) {
+        tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
+                                 g_strdup("the conference mixer could not start"));
+        return;
+    }
+    struct engine_peer *ep = engine_peer_new(e, ec, p, tsr_net_loops_pick(e->loops));
+    tsr_participant_set_media_data(p, ep);
+    attach_start(e, ep, offer, call);
+}
+
+/* The content transport goes: its jobs are abandoned, the mix drops it. */
+static void content_free(struct engine_peer *owner)
+{
+    struct engine_peer *cp = owner->content;
+    if (!cp)
+        return;
+    owner->content = NULL;
+    for (guint i = 0; i < cp->jobs->len; i++)
+        ((struct engine_job *)cp->jobs->pdata[i])->ep = NULL;
+    g_ptr_array_free(cp->jobs, TRUE);
+    if (cp->peer) {
+        tsr_conf_mixer_clear_content(cp->conf->mixer, cp->id);
+        tsr_media_peer_close(cp->peer);
+        tsr_media_peer_unref(&cp->peer);
+    }
+    g_free(cp);
+}
+
+/* The presentation gets its own transport on the camera's net loop (the two are
+ * one participant's load), replacing any previous one of p. */
+static void engine_attach_content(void *user, struct tsr_participant *p, const char *offer,
+                                  struct tsr_conference_call *call)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (!ep || !ep->peer) {
+        tsr_conference_call_done(call, TSR_ERR_STATE, NULL, g_strdup("no media"));
+        return;
+    }
+    content_free(ep);
+    ep->content = engine_peer_new(e, ep->conf, p, ep->ctx);
+    ep->content->owner = ep;
+    attach_start(e, ep->content, offer, call);
+}
+
+static void engine_detach_content(void *user, struct tsr_participant *p)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (ep)
+        content_free(ep);
+}
+
+static void engine_add_content_candidate(void *user, struct tsr_participant *p,
+                                         const char *candidate, struct tsr_conference_call *call)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    struct engine_peer *cp = ep ? ep->content : NULL;
+    if (!cp || !cp->peer) {
+        tsr_conference_call_done(call, TSR_ERR_STATE, NULL, g_strdup("no presentation media"));
+        return;
+    }
+    struct engine_job *job = job_new(cp, JOB_CANDIDATE, call);
+    job->in = g_strdup(candidate ? candidate : "");
+    job_post(job);
+}
+
 /* Every job in flight is abandoned (its call is the conference's again), then the
  * peer, if it was made, is taken out of the mixer and closed. */
 static void engine_detach(void *user, struct tsr_participant *p)
@@ -448,6 +532,7 @@ static void engine_detach(void *user, struct tsr_participant *p)
     if (!ep)
         return;
     tsr_participant_set_media_data(p, NULL);
+    content_free(ep);
     for (guint i = 0; i < ep->jobs->len; i++)
         ((struct engine_job *)ep->jobs->pdata[i])->ep = NULL;
     g_ptr_array_free(ep->jobs, TRUE);
@@ -662,6 +747,9 @@ static const struct tsr_conference_media_ops engine_ops = {
     .load = engine_load,
     .start_output = engine_start_output,
     .stop_output = engine_stop_output,
+    .attach_content = engine_attach_content,
+    .detach_content = engine_detach_content,
+    .add_content_candidate = engine_add_content_candidate,
 };
 
 struct tsr_net_loops *tsr_media_engine_net_loops(struct tsr_media_engine *e)

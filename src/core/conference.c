@@ -79,6 +79,10 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
         return "recording";
     case TSR_CONFERENCE_EVENT_STREAM:
         return "stream";
+    case TSR_CONFERENCE_EVENT_PRESENTATION_START:
+        return "presentation_start";
+    case TSR_CONFERENCE_EVENT_PRESENTATION_STOP:
+        return "presentation_stop";
     }
     return "unknown";
 }

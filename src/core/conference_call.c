@@ -81,6 +81,8 @@ static void call_deliver(struct tsr_conference_call *call)
         tsr_conference_join_finish(call);
     else if (call->kind == TSR_CALL_ATTACH)
         tsr_participant_attach_finish(call);
+    else if (call->kind == TSR_CALL_PRESENT)
+        tsr_participant_present_finish(call);
     else if (call->kind == TSR_CALL_RENEGOTIATE && call->media == TSR_CALL_MEDIA_DONE &&
              call->res.rc != 0)
         prefix_media_text(call);
@@ -179,6 +181,8 @@ void tsr_conference_call_cancel(struct tsr_conference_call **handle)
         tsr_conference_join_undo(call);
     else if (call->kind == TSR_CALL_ATTACH)
         undo_attach(call);
+    else if (call->kind == TSR_CALL_PRESENT)
+        tsr_participant_present_undo(call);
     uncount_media(call);
     if (call->media == TSR_CALL_MEDIA_ASKED)
         return; /* media still holds it: freed when it finishes (or p leaves) */
@@ -186,20 +190,27 @@ void tsr_conference_call_cancel(struct tsr_conference_call **handle)
     call_free(call);
 }
 
-void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct tsr_participant *p,
-                                  const char *why)
+static bool is_content_call(const struct tsr_conference_call *call)
+{
+    return call->kind == TSR_CALL_PRESENT || call->kind == TSR_CALL_CONTENT_CANDIDATE;
+}
+
+static void abandon(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                    const char *why, bool content_only)
 {
     for (GList *l = reg->calls.head; l; l = l->next) {
         struct tsr_conference_call *call = l->data;
-        if (call->p != p || call->kind == TSR_CALL_JOIN)
+        if (call->p != p || call->kind == TSR_CALL_JOIN || (content_only && !is_content_call(call)))
             continue;
         if (call->kind == TSR_CALL_ATTACH)
             p->media_pending = false;
+        if (call->kind == TSR_CALL_PRESENT)
+            p->content_pending = false;
         call->p = NULL;
         call->media = TSR_CALL_MEDIA_NONE;
         uncount_media(call);
         g_clear_pointer(&call->res.sdp, g_free);
-        if (call->kind == TSR_CALL_CANDIDATE) {
+        if (call->kind == TSR_CALL_CANDIDATE || call->kind == TSR_CALL_CONTENT_CANDIDATE) {
             /* It reached media before the media went: taken, as it was when the
              * candidate was applied before the hang-up could be. */
             tsr_call_fail(call, 0, TSR_CONFERENCE_REFUSAL_NONE, NULL);
@@ -210,6 +221,18 @@ void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct ts
                                                     : TSR_CONFERENCE_REFUSAL_NONE,
                       g_strdup(why));
     }
+}
+
+void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                                  const char *why)
+{
+    abandon(reg, p, why, false);
+}
+
+void tsr_call_abandon_content(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                              const char *why)
+{
+    abandon(reg, p, why, true);
 }
 
 void tsr_call_undo_joins(struct tsr_conference_registry *reg)
@@ -231,6 +254,8 @@ void tsr_call_finish_all(struct tsr_conference_registry *reg)
         call->media = TSR_CALL_MEDIA_NONE;
         if (call->kind == TSR_CALL_ATTACH)
             undo_attach(call);
+        else if (call->kind == TSR_CALL_PRESENT)
+            tsr_participant_present_undo(call);
         call->p = NULL;
         g_clear_pointer(&call->res.sdp, g_free);
         g_free(call->res.err_text);

@@ -88,6 +88,7 @@ struct tsr_conference {
     unsigned pending_joins;  /* joins in flight: they count against the limit and keep
                               * the conference from ending */
     bool ever_joined;        /* someone was admitted (a refused first join drops it silently) */
+    struct tsr_participant *presenter; /* holds the floor (conference_present.c), or NULL */
 };
 
 /* Home thread: the API loop. Owned by its conference's participants array. */
@@ -101,6 +102,8 @@ struct tsr_participant {
     bool video_muted;
     bool has_media;
     bool media_pending;                    /* an attach_media is in flight */
+    bool has_content;                      /* its screen-share transport is up */
+    bool content_pending;                  /* a start_presentation is in flight */
     int64_t hand_raised_at_s;              /* unix seconds; 0 = hand down */
     int64_t spotlight_at_s;                /* unix seconds; 0 = not spotlighted */
     uint64_t spotlight_seq;                /* orders pins made in the same second */
@@ -142,6 +145,8 @@ enum tsr_call_kind {
     TSR_CALL_SEND_OFFER,
     TSR_CALL_SEND_ANSWER,
     TSR_CALL_REOFFER,
+    TSR_CALL_PRESENT,           /* start_presentation: the content transport */
+    TSR_CALL_CONTENT_CANDIDATE, /* a candidate for it */
 };
 
 /* Where the media layer is with a call. */
@@ -186,6 +191,9 @@ void tsr_call_asked(struct tsr_conference_call *call);
 /* p's media went away (leave, detach): its calls end with TSR_ERR_STATE and `why`. */
 void tsr_call_abandon_participant(struct tsr_conference_registry *reg, struct tsr_participant *p,
                                   const char *why);
+/* p's content transport went away: only its calls end, as above. */
+void tsr_call_abandon_content(struct tsr_conference_registry *reg, struct tsr_participant *p,
+                              const char *why);
 /* Registry teardown: joins undone, every other call delivered with TSR_ERR_STATE now. */
 void tsr_call_undo_joins(struct tsr_conference_registry *reg);
 void tsr_call_finish_all(struct tsr_conference_registry *reg);
@@ -195,6 +203,13 @@ void tsr_conference_join_finish(struct tsr_conference_call *call);
 void tsr_conference_join_undo(struct tsr_conference_call *call);
 /* participant.c: an attach whose media answered: has_media or the refusal. */
 void tsr_participant_attach_finish(struct tsr_conference_call *call);
+/* conference_present.c: a start_presentation whose media answered: the floor or
+ * the refusal. */
+void tsr_participant_present_finish(struct tsr_conference_call *call);
+/* A present call cancelled or taken away at shutdown: its transport is closed. */
+void tsr_participant_present_undo(struct tsr_conference_call *call);
+/* p leaves or loses its media: its presentation ends with `reason`. */
+void tsr_participant_presentation_gone(struct tsr_participant *p, const char *reason);
 /* Maps a media failure code to the refusal of a join or attach. */
 enum tsr_conference_refusal tsr_conference_media_refusal(int rc);
 

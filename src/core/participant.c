@@ -85,6 +85,7 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
     struct tsr_conference *c = p->conf;
     struct tsr_conference_registry *reg = c->reg;
     char labels[48];
+    tsr_participant_presentation_gone(p, "left");
     if (p->has_media || p->media_pending)
         reg->opts.media->detach(reg->opts.media_user, p);
     tsr_call_abandon_participant(reg, p, "the participant left");
@@ -352,6 +353,7 @@ void tsr_participant_detach_media(struct tsr_participant *p)
     struct tsr_conference_registry *reg = p->conf->reg;
     if (!p->has_media && !p->media_pending)
         return;
+    tsr_participant_presentation_gone(p, "media_gone");
     reg->opts.media->detach(reg->opts.media_user, p);
     tsr_call_abandon_participant(reg, p, "the participant's media was detached");
     if (!p->has_media)
@@ -411,11 +413,12 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I}", "id", p->id, "display_name",
-                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted",
-                     p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
-                     "hand_raised_at", (json_int_t)p->hand_raised_at_s, "spotlight",
-                     (json_int_t)p->spotlight_at_s);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:b}", "id", p->id,
+                     "display_name", p->display_name, "role",
+                     p->role == TSR_ROLE_HOST ? "host" : "guest", "muted", p->muted,
+                     "video_muted", p->video_muted, "has_media", p->has_media, "hand_raised_at",
+                     (json_int_t)p->hand_raised_at_s, "spotlight", (json_int_t)p->spotlight_at_s,
+                     "is_presenting", p->conf->presenter == p);
 }
 
 int64_t tsr_participant_hand_raised_at_s(const struct tsr_participant *p)

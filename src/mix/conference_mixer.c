@@ -57,6 +57,8 @@ struct mix_cmd *tsr_mix_cmd_new(enum mix_cmd_type type, uint32_t id, size_t extr
 
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id)
 {
+    if (m->content && m->content->id == id)
+        return m->content;
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
         if (e->id == id)
@@ -123,11 +125,14 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
             tsr_mix_video_keyframe(m, e);
         break;
     case MIX_CMD_FAILED:
-        if (e && m->params.on_failed)
+        if (e && e == m->content) /* the screen share's transport: the camera goes on */
+            tsr_mix_content_failed(m, c->text);
+        else if (e && m->params.on_failed)
             m->params.on_failed(m->params.user, e->pid, c->text);
         break;
     case MIX_CMD_OUTPUT_ADD:
     case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_video_cmd(m, c); break;
+    case MIX_CMD_CONTENT: tsr_mix_content_cmd(m, c); break;
     case MIX_CMD_STOP: break;
     }
 }
@@ -179,6 +184,7 @@ static gpointer mixer_main(gpointer data)
         update_stats(m);
     }
     tsr_video_load_share_clear(&m->load);
+    tsr_mix_content_free(m);
     while (m->peers->len)
         handle_remove(m, ((struct mix_peer *)g_ptr_array_index(m->peers, 0))->id);
     tsr_mix_video_free_all(m);
@@ -393,6 +399,22 @@ void tsr_conf_mixer_set_self_view(struct tsr_conf_mixer *m, bool on)
     if (c)
         c->a = on;
     post(m, c);
+}
+
+void tsr_conf_mixer_set_content(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
+                                const char *participant_id)
+{
+    struct mix_cmd *c = tsr_mix_cmd_new(MIX_CMD_CONTENT, tsr_media_peer_id(peer), 0);
+    if (c) {
+        c->peer = tsr_media_peer_ref(peer);
+        c->text = strdup(participant_id ? participant_id : "");
+    }
+    post(m, c);
+}
+
+void tsr_conf_mixer_clear_content(struct tsr_conf_mixer *m, uint32_t peer_id)
+{
+    post(m, tsr_mix_cmd_new(MIX_CMD_CONTENT, peer_id, 0));
 }
 
 static void fill_mute(struct mix_cmd *c, const void *arg)

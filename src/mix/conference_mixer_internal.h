@@ -122,6 +122,7 @@ enum mix_cmd_type {
     MIX_CMD_FAILED,
     MIX_CMD_OUTPUT_ADD,
     MIX_CMD_OUTPUT_REMOVE,
+    MIX_CMD_CONTENT,       /* peer: the new content (a reference); NULL: clear `id` */
     MIX_CMD_STOP,
 };
 
@@ -193,6 +194,10 @@ struct tsr_conf_mixer {
     struct tsr_label_font *font;        /* names on tiles; opened on first use */
     bool font_failed;                   /* it could not be: names are off */
     uint64_t label_tick;
+    /* The presentation (conference_content.c): found by tsr_mix_find like a peer so
+     * tiles and frames treat it alike, but not in `peers`: never a participant tile,
+     * never a receiver. NULL: nobody presents. */
+    struct mix_peer *content;
 
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;
@@ -249,6 +254,15 @@ void tsr_mix_labels_set_name(struct mix_peer *e, const char *name);
 void tsr_mix_labels_peer_fini(struct mix_peer *e);
 /* Closes the font (the mixer stops). */
 void tsr_mix_labels_free_all(struct tsr_conf_mixer *m);
+/* conference_content.c */
+void tsr_mix_content_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c);
+/* While content is shown: the presentation layout with its id in *lp. */
+void tsr_mix_content_layout(const struct tsr_conf_mixer *m, struct tsr_layout_params *lp);
+/* Asks the content's sender for a full-resolution rate (each tick). */
+void tsr_mix_content_hint(struct tsr_conf_mixer *m);
+void tsr_mix_content_free(struct tsr_conf_mixer *m);
+/* The content's transport failed: it is no longer shown (the presenter stays). */
+void tsr_mix_content_failed(struct tsr_conf_mixer *m, const char *why);
 
 /* conference_mixer.c */
 struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id);

@@ -210,6 +210,7 @@ static int layout_view(struct tsr_conf_mixer *m, struct mix_view *v, bool *chang
                                    .canvas_w = m->params.canvas_w,
                                    .canvas_h = m->params.canvas_h,
                                    .gap_px = m->params.gap_px};
+    tsr_mix_content_layout(m, &lp);
     struct tsr_layout_tile tiles[TSR_LAYOUT_MAX_TILES];
     size_t nt = 0;
     int rc = tsr_layout_compute(&lp, ids, n, v->tiles, v->n_tiles, tiles, &nt);
@@ -398,6 +399,10 @@ static void take_frames(struct tsr_conf_mixer *m, GPtrArray *due)
 
 static void release_frames(struct tsr_conf_mixer *m)
 {
+    if (m->content) {
+        av_frame_free(&m->content->tick_frame);
+        m->content->tick_taken = false;
+    }
     for (guint i = 0; i < m->peers->len; i++) {
         struct mix_peer *e = g_ptr_array_index(m->peers, i);
         av_frame_free(&e->tick_frame);
@@ -489,6 +494,7 @@ void tsr_mix_video_tick(struct tsr_conf_mixer *m, int64_t now_us)
         render_views(m, due);
     g_ptr_array_set_size(due, 0);
     update_send_hints(m);
+    tsr_mix_content_hint(m);
     tsr_mix_video_count_encoders(m);
 }
 

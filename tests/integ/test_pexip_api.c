@@ -407,6 +407,22 @@ static void test_bad_input(void)
     assert_failed(&r, 413);
     r = post_tok(path, "{\"call_type\":\"WEBRTC\",\"sdp\":\"v=0\"}", tok2); /* Ben on Ann's */
     assert_failed(&r, 403);
+    g_free(path);
+    /* presentation (spec §7): the floor is one's own and needs a call; releasing a
+     * floor one does not hold is a harmless null */
+    path = g_strdup_printf(BASE "meet/participants/%s/take_floor", id);
+    r = post_tok(path, NULL, tok); /* no call yet: "Presentation rejected" */
+    assert_failed(&r, 403);
+    r = post_tok(path, NULL, tok2); /* Ben for Ann */
+    assert_failed(&r, 403);
+    g_free(path);
+    path = g_strdup_printf(BASE "meet/participants/%s/release_floor", id);
+    r = post_tok(path, NULL, tok);
+    g_assert_cmpuint(r.status, ==, 200);
+    g_assert_true(json_is_null(result(&r)));
+    reply_clear(&r);
+    g_free(path);
+    path = g_strdup_printf(BASE "meet/participants/%s/calls", id);
     /* an offer the media layer cannot answer is refused, not crashed on */
     r = post_tok(path, "{\"call_type\":\"WEBRTC\",\"sdp\":\"v=0\\r\\n\"}", tok);
     assert_failed(&r, 403);

@@ -108,6 +108,11 @@ enum tsr_conference_event_type {
     TSR_CONFERENCE_EVENT_MESSAGE, /* chat: {"from","display_name","type","payload","to"} */
     TSR_CONFERENCE_EVENT_RECORDING, /* {"id","state","file","reason","by","active"} */
     TSR_CONFERENCE_EVENT_STREAM,    /* {"id","state","url","reason","by","active"} */
+    /* A participant took the floor: {"participant_id","display_name"}. */
+    TSR_CONFERENCE_EVENT_PRESENTATION_START,
+    /* It ended: {"participant_id","reason"} with reason "stopped", "taken_over" (a
+     * presentation_start of the new presenter follows), "left" or "media_gone". */
+    TSR_CONFERENCE_EVENT_PRESENTATION_STOP,
 };
 
 /* A recording (the shared view and the full mix into a file) or a live stream
@@ -255,6 +260,19 @@ struct tsr_conference_media_ops {
                           struct tsr_participant *const *spotlit, size_t n);
     /* Self-view on or off for c (tsr_conference_self_view). May be NULL. */
     void (*set_self_view)(void *user, struct tsr_conference *c, bool on);
+    /* Presentation: a second transport of p carrying its screen share (one video
+     * m-line), made from the browser's offer; the mix shows it as the content of
+     * the presentation layout. Same contract as attach; it replaces p's previous
+     * content transport. May be NULL (no presentation media). */
+    void (*attach_content)(void *user, struct tsr_participant *p, const char *offer_sdp,
+                           struct tsr_conference_call *call);
+    /* Close p's content transport (or the attach_content in flight) and take it
+     * out of the mix; its calls in flight are abandoned as with detach. detach(p)
+     * also closes it. */
+    void (*detach_content)(void *user, struct tsr_participant *p);
+    /* A trickled candidate for the content transport; as add_candidate. */
+    void (*add_content_candidate)(void *user, struct tsr_participant *p, const char *candidate,
+                                  struct tsr_conference_call *call);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */
@@ -671,6 +689,35 @@ void tsr_participant_apply_send_answer(struct tsr_participant *p, const char *an
 /* Purpose: hand p's re-offer on its running session to media (answer_reoffer in
  * struct tsr_conference_media_ops). Same results (sdp: the answer),
  * TSR_ERR_UNSUPPORTED when no such op is wired, TSR_ERR_STATE when p has no media. */
+/* --- presentation (content sharing) --------------------------------------------
+ * One presenter per conference holds the floor; a new one takes it over (the old
+ * one gets presentation_stop "taken_over", and its content transport is closed).
+ * Events: presentation_start / presentation_stop to everyone, participant_updated
+ * (is_presenting) for the presenter. Leaving or losing media ends a presentation. */
+
+/* Purpose: open p's screen-share transport from `offer_sdp` and, once media has
+ * answered, give p the floor. rc 0 and sdp (the answer); TSR_ERR_STATE when p has
+ * no media or a presentation of p is being set up (err_text says which),
+ * TSR_ERR_UNSUPPORTED when the media layer has no presentation, or media's codes
+ * (TSR_ERR_INVALID bad SDP, TSR_ERR_UNSUPPORTED no codec) with err_text. */
+void tsr_participant_start_presentation(struct tsr_participant *p, const char *offer_sdp,
+                                        tsr_conference_done_fn done, void *user,
+                                        struct tsr_conference_call **handle);
+/* Purpose: a trickled candidate for p's screen-share transport. rc 0,
+ * TSR_ERR_INVALID (not a candidate line), TSR_ERR_STATE (no presentation media). */
+void tsr_participant_add_content_candidate(struct tsr_participant *p, const char *candidate,
+                                           tsr_conference_done_fn done, void *user,
+                                           struct tsr_conference_call **handle);
+/* Purpose: give p the floor without a transport of its own (the Pexip flow, where
+ * the slides travel on p's call). Returns 0, TSR_ERR_STATE (p has no media). */
+int tsr_participant_take_floor(struct tsr_participant *p);
+/* Purpose: end p's presentation (floor and content transport). Returns 0, or
+ * TSR_ERR_NOT_FOUND when p does not present. */
+int tsr_participant_stop_presentation(struct tsr_participant *p);
+bool tsr_participant_presenting(const struct tsr_participant *p);
+/* Purpose: the participant holding the floor (borrowed), or NULL. */
+struct tsr_participant *tsr_conference_presenter(const struct tsr_conference *c);
+
 void tsr_participant_answer_reoffer(struct tsr_participant *p, const char *offer_sdp,
                                     tsr_conference_done_fn done, void *user,
                                     struct tsr_conference_call **call);

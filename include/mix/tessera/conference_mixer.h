@@ -109,6 +109,20 @@ void tsr_conf_mixer_set_layout(struct tsr_conf_mixer *m, const char *layout);
 void tsr_conf_mixer_set_spotlight(struct tsr_conf_mixer *m, const uint32_t *peer_ids, size_t n);
 /* Purpose: self-view on or off (see params.self_view). */
 void tsr_conf_mixer_set_self_view(struct tsr_conf_mixer *m, bool on);
+
+/* Purpose: show `peer` (a presenter's screen share: its own transport carrying one
+ * video) as the presentation. While a content peer is set every view uses the
+ * presentation layout (the content large and letterboxed, cameras in a strip) and
+ * goes back to the conference's layout when it is cleared; the content is never a
+ * participant tile, never receives anything, and is asked (REMB) for enough bitrate
+ * to send the canvas' full resolution. Takes a reference to `peer`; a previous
+ * content peer is dropped (one presenter at a time). `participant_id` (copied) is
+ * the presenter's, for logs. Thread: any (queued). */
+void tsr_conf_mixer_set_content(struct tsr_conf_mixer *m, struct tsr_media_peer *peer,
+                                const char *participant_id);
+/* Purpose: stop showing content peer `peer_id` (nothing if another is shown now);
+ * its reference is dropped on the mixer thread. Thread: any (queued). */
+void tsr_conf_mixer_clear_content(struct tsr_conf_mixer *m, uint32_t peer_id);
 void tsr_conf_mixer_set_muted(struct tsr_conf_mixer *m, uint32_t peer_id, bool audio_muted,
                               bool video_muted);
 
