@@ -10,8 +10,11 @@
  *                wall ms per frame (upload, dispatches, wait, read-back) and the
  *                process CPU ms it cost (a CPU driver such as lavapipe computes on
  *                its own threads, which thread CPU time would miss)
- * Prints a table and writes compositor.csv into argv[1]. */
+ *   labels       the fast path with and without names, muted marks and the speaker
+ *                border on every tile (labels.csv)
+ * Prints tables and writes compositor.csv and labels.csv into argv[1]. */
 #include <tessera/compositor.h>
+#include <tessera/labels.h>
 #include <tessera/layout.h>
 
 #include <glib.h>
@@ -78,8 +81,9 @@ static double memcpy_rate(void)
     return 2.0 * (double)n / best;
 }
 
-static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_layout_tile *t,
-                             size_t n, AVFrame **src, int iters)
+static double run_compositor_ov(enum tsr_compositor_kernels k, const struct tsr_layout_tile *t,
+                                size_t n, AVFrame **src, int iters,
+                                const struct tsr_compositor_overlay *ov)
 {
     struct tsr_compositor_params cp = {.width = W, .height = H, .kernels = k};
     struct tsr_compositor *c = NULL;
@@ -87,7 +91,8 @@ static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_lay
         abort();
     struct tsr_compositor_source s[TSR_LAYOUT_MAX_TILES];
     for (size_t i = 0; i < n; i++)
-        s[i] = (struct tsr_compositor_source){.frame = src[i], .changed = true};
+        s[i] = (struct tsr_compositor_source){
+            .frame = src[i], .changed = true, .overlay = ov ? &ov[i] : NULL};
     tsr_compositor_render(c, t, s, n, NULL); /* warm-up (and the one full redraw) */
     double t0 = now_ms();
     for (int i = 0; i < iters; i++)
@@ -95,6 +100,48 @@ static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_lay
     double per = (now_ms() - t0) / iters;
     tsr_compositor_free(&c);
     return per;
+}
+
+static double run_compositor(enum tsr_compositor_kernels k, const struct tsr_layout_tile *t,
+                             size_t n, AVFrame **src, int iters)
+{
+    return run_compositor_ov(k, t, n, src, iters, NULL);
+}
+
+/* Names on every tile (a typical name, ellipsised where long), the muted mark on
+ * every other one and the speaker border on the first: what a conference draws
+ * over its tiles. Alternates runs with and without them (best of 3 each), so
+ * both see the same machine. Returns false when the font is missing. */
+static bool run_labels(const struct tsr_layout_tile *t, size_t n, AVFrame **src, int iters,
+                       double *plain_ms, double *labelled_ms)
+{
+    const char *paths[] = {TSR_LABEL_FONT_DEFAULT, TSR_LABEL_FONT_FALLBACK_DEFAULT};
+    struct tsr_label_font *font = NULL;
+    if (tsr_label_font_new(&font, paths, 2) != 0)
+        return false;
+    struct tsr_compositor_overlay ov[TSR_LAYOUT_MAX_TILES];
+    struct tsr_label *labels[TSR_LAYOUT_MAX_TILES] = {NULL};
+    for (size_t i = 0; i < n; i++) {
+        struct tsr_compositor_label_fit fit;
+        tsr_compositor_label_fit(t[i].w, t[i].h, &fit);
+        char name[32];
+        snprintf(name, sizeof name, "Participant %zu Example", i + 1);
+        if (fit.name_max_w)
+            tsr_label_render(font, name, fit.name_px, fit.name_max_w, &labels[i]);
+        ov[i] = (struct tsr_compositor_overlay){
+            .name = labels[i], .highlight = i == 0, .mic_muted = i % 2 == 1};
+    }
+    *plain_ms = *labelled_ms = 1e9;
+    for (int r = 0; r < 3; r++) {
+        double a = run_compositor_ov(TSR_COMPOSITOR_KERNELS_FAST, t, n, src, iters, NULL);
+        double b = run_compositor_ov(TSR_COMPOSITOR_KERNELS_FAST, t, n, src, iters, ov);
+        *plain_ms = a < *plain_ms ? a : *plain_ms;
+        *labelled_ms = b < *labelled_ms ? b : *labelled_ms;
+    }
+    for (size_t i = 0; i < n; i++)
+        tsr_label_free(&labels[i]);
+    tsr_label_font_free(&font);
+    return true;
 }
 
 /* The Vulkan backend: wall and process CPU ms per frame; false when no device. */
@@ -162,6 +209,40 @@ static double run_swscale(const struct tsr_layout_tile *t, size_t n, AVFrame **s
     return per;
 }
 
+/* The cost of names, marks and the border, every tile redrawn every frame (their
+ * worst case: an unchanged tile costs nothing either way). labels.csv. */
+static void bench_labels(const char *dir, AVFrame **src)
+{
+    char *path = g_build_filename(dir, "labels.csv", NULL);
+    FILE *csv = fopen(path, "w");
+    g_free(path);
+    if (!csv)
+        return;
+    printf("\nlabels (names on every tile, muted marks, speaker border), fast kernels, CPU ms per "
+           "canvas frame\n%-6s %10s %10s %10s\n",
+           "grid", "plain", "labelled", "overhead");
+    fprintf(csv, "grid,tiles,plain_ms,labelled_ms,overhead_pct\n");
+    const int counts[] = {4, 9, 25};
+    for (int g = 0; g < 3; g++) {
+        uint32_t ids[25];
+        for (int i = 0; i < counts[g]; i++)
+            ids[i] = (uint32_t)(i + 1);
+        struct tsr_layout_params lp = {.kind = TSR_LAYOUT_GRID, .canvas_w = W, .canvas_h = H};
+        struct tsr_layout_tile t[TSR_LAYOUT_MAX_TILES];
+        size_t n = 0;
+        double plain, labelled;
+        if (tsr_layout_compute(&lp, ids, (size_t)counts[g], NULL, 0, t, &n) < 0 ||
+            !run_labels(t, n, src, counts[g] == 25 ? 20 : 50, &plain, &labelled))
+            break;
+        const char *name = counts[g] == 4 ? "2x2" : counts[g] == 9 ? "3x3" : "5x5";
+        double pct = (labelled / plain - 1) * 100;
+        printf("%-6s %10.3f %10.3f %9.1f%%\n", name, plain, labelled, pct);
+        fprintf(csv, "%s,%zu,%.4f,%.4f,%.2f\n", name, n, plain, labelled, pct);
+    }
+    printf("target (DESIGN.md 8): labels, borders, presentation < 5 %% more compositor time\n");
+    fclose(csv);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : ".";
@@ -210,6 +291,7 @@ int main(int argc, char **argv)
     }
     printf("target (DESIGN.md 8): tessera <= 0.1x swscale; memcpy rate %.1f GB/s (read+write)\n",
            rate / 1e6);
+    bench_labels(dir, src);
     printf("vulkan device: %s\n", device);
     fclose(csv);
     g_free(csv_path);

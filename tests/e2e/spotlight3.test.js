@@ -2,7 +2,9 @@
  * own solid colour. Green's microphone beeps (a talker), Red and Blue send silence.
  *
  * - Everyone's roster shows everyone's microphone and camera state, and Green as
- *   talking; when Red mutes its microphone, every page shows it muted.
+ *   talking; every composite shows each other participant's name in its tile's
+ *   bottom band and an amber border round Green's tile only (the talker); when Red
+ *   mutes its microphone, every page shows it muted.
  * - Red (a host: ad hoc conferences have no PINs) picks the speaker layout and
  *   spotlights Blue from Blue's roster entry: every page marks Blue spotlighted, and
  *   the large tile of Red's and Green's composite is Blue's colour although Green is
@@ -52,6 +54,45 @@ async function regionShares(page, rect) {
     }
     return counts.map((n) => n / (nx * ny));
   }, { pal: PALETTE, r: rect });
+}
+
+/* Names and the speaker border on c's composite: for each other participant, the
+ * box its camera colour fills, the near-white (text) pixels in the box's bottom fifth
+ * (its name band: cameras are flat colours, so white is the label) and the amber
+ * pixels in a ring just outside the box (the border is drawn over the tile's edge). */
+async function tileMarks(page) {
+  return page.evaluate((pal) => {
+    const v = document.querySelector('[data-testid=remote-video]');
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const at = (x, y) => d.subarray((y * c.width + x) * 4, (y * c.width + x) * 4 + 3);
+    return pal.map((p) => {
+      let x0 = c.width, y0 = c.height, x1 = -1, y1 = -1, n = 0;
+      for (let y = 0; y < c.height; y += 2) {
+        for (let x = 0; x < c.width; x += 2) {
+          const q = at(x, y);
+          if (Math.hypot(q[0] - p[0], q[1] - p[1], q[2] - p[2]) < 60) {
+            n++; x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+          }
+        }
+      }
+      if (n < 200) return null; // not on this picture
+      let white = 0, amber = 0;
+      for (let y = Math.max(0, y0 - 10); y <= Math.min(c.height - 1, y1 + 10); y++) {
+        for (let x = Math.max(0, x0 - 10); x <= Math.min(c.width - 1, x1 + 10); x++) {
+          const q = at(x, y);
+          const inside = x >= x0 && x <= x1 && y >= y0 && y <= y1;
+          if (inside && y >= y1 - (y1 - y0) / 5 && q[0] > 200 && q[1] > 200 && q[2] > 200) white++;
+          if (!inside && q[0] > 180 && q[1] > 110 && q[1] < 225 && q[2] < 110) amber++;
+        }
+      }
+      return { box: [x0, y0, x1, y1], white, amber };
+    });
+  }, PALETTE);
 }
 
 /* Waits until `c`'s large tile is mostly `want`'s colour (or mostly not, with `not`). */
@@ -120,6 +161,27 @@ h.run('spotlight3', async ({ scratch, defer }) => {
     }
     await waitRoster(c, green.id, 'talking', 'true', 45000);
   }
+  // Names on the tiles, and the amber border on the talker's (Green's) tile only.
+  for (const c of clients) {
+    let last = null;
+    await h.waitFor(async () => {
+      last = await tileMarks(c.page);
+      // The ring round a quiet tile may catch the edge of the talker's border across
+      // the gap between them, so "no border" means far less amber than the talker's
+      // (on the talker's own picture, which leaves it out, hardly any amber at all).
+      const talker = last[PEOPLE.findIndex((p) => p.talks)];
+      return PEOPLE.every((p, i) => {
+        const m = last[i];
+        if (p.name === c.name) return true; // its own picture leaves it out
+        return m && m.white >= 15 && (p.talks ? m.amber >= 200 : m.amber * 3 < (talker ? talker.amber : 60));
+      });
+    }, { timeoutMs: 45000, what: `${c.name}'s composite to show names and Green's border` }).catch(async (e) => {
+      await h.screenshot(c.page, `spotlight3-${c.name.toLowerCase()}-names-failed`);
+      throw new Error(`${e.message}; ${JSON.stringify(last)}`);
+    });
+    await h.screenshot(c.page, `spotlight3-${c.name.toLowerCase()}-names`);
+  }
+
   await red.page.click('[data-testid=btn-mic]');
   for (const c of clients) {
     await waitRoster(c, red.id, 'muted', 'true');
