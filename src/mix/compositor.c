@@ -69,6 +69,7 @@ struct tsr_compositor {
     enum tsr_compositor_backend in_use;
     bool counted; /* in the tessera_compositors gauge */
     struct tsr_compositor_stats stats;
+    struct overlay_mark mark; /* the muted mark, rasterised once per size */
 };
 
 /* Home thread: whoever scales it; read-only while compositors copy from it. */
@@ -547,7 +548,8 @@ static void finish_tile(struct tsr_compositor *c, size_t i, const struct tsr_lay
                                 .v = nv12 ? f->data[1] + 1 : f->data[2],
                                 .ys = f->linesize[0],
                                 .cs = f->linesize[1],
-                                .cstep = nv12 ? 2 : 1};
+                                .cstep = nv12 ? 2 : 1,
+                                .mark = &c->mark};
     c->stats.overlays_drawn += tsr_compositor_draw_overlay(&oc, t, src->overlay, placeholder);
     c->prev[i].tile = *t;
     c->prev[i].placeholder = placeholder;

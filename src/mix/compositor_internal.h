@@ -48,11 +48,18 @@ struct rect tsr_compositor_chroma_crop(const struct src_view *s, struct rect cro
 /* Purpose: how a sw x sh plane is scaled to dw x dh. */
 struct plane_plan tsr_compositor_plan_plane(int sw, int sh, int dw, int dh);
 
+/* The muted mark's coverage at the last size drawn (one per compositor). */
+struct overlay_mark {
+    int s;
+    uint8_t disc[64 * 64], bar[64 * 64];
+};
+
 /* A canvas as the overlay pass writes it. */
 struct overlay_canvas {
     uint8_t *y, *u, *v; /* NV12: v is u + 1 and chroma samples are 2 bytes apart */
     int ys, cs;         /* luma and chroma line sizes */
     int cstep;          /* 1 for I420, 2 for NV12 */
+    struct overlay_mark *mark;
 };
 
 /* Purpose: draw `ov` over tile `t`, whose picture (or placeholder colour, when
