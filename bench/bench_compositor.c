@@ -129,8 +129,8 @@ static bool run_labels(const struct tsr_layout_tile *t, size_t n, AVFrame **src,
     for (size_t i = 0; i < n; i++) {
         struct tsr_compositor_label_fit fit;
         tsr_compositor_label_fit(t[i].w, t[i].h, &fit);
-        char name[32];
-        snprintf(name, sizeof name, "Participant %zu Example", i + 1);
+        char name[48];
+        snprintf(name, sizeof name, "Participant %u Example", (unsigned)(i + 1));
         if (fit.name_max_w)
             tsr_label_render(font, name, fit.name_px, fit.name_max_w, &labels[i]);
         ov[i] = (struct tsr_compositor_overlay){

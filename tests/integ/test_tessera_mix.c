@@ -156,6 +156,50 @@ static void mix_case(const char *dir, const char *codec, const char *out_name, e
 
 static char *workdir;
 
+/* Luma samples above 200 in a rectangle of f (the inputs are darker than that). */
+static int bright(const AVFrame *f, int x0, int y0, int w, int h)
+{
+    int n = 0;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++)
+            n += f->data[0][y * f->linesize[0] + x] > 200;
+    return n;
+}
+
+/* --names: each quadrant carries its name in white in its bottom band, nowhere else. */
+static void test_mix_names(void)
+{
+    char *tool = g_build_filename(g_getenv("TSR_BUILD_DIR"), "tessera-mix", NULL);
+    char *out = g_build_filename(workdir, "names.mp4", NULL);
+    char *in[4];
+    for (int i = 0; i < 4; i++)
+        in[i] = g_build_filename(workdir, inputs[i].name, NULL);
+    char *argv[] = {tool,  "--size", "640x360", "--names", "Ada Lovelace,Bo,Царь Иван,王小明",
+                    "-o",  out,      in[0],     in[1],     in[2],
+                    in[3], NULL};
+    int status = 0;
+    char *err = run(argv, &status);
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    AVFrame *last = NULL;
+    g_assert_cmpint(decode_output(out, AV_CODEC_ID_H264, &last), >=, 6);
+    struct tsr_compositor_label_fit fit;
+    tsr_compositor_label_fit(320, 180, &fit);
+    for (int q = 0; q < 4; q++) {
+        int x = (q % 2) * 320, y = (q / 2) * 180;
+        int band = bright(last, x, y + 180 - fit.band_h, 320, fit.band_h);
+        int above = bright(last, x, y, 320, 180 - fit.band_h - 2);
+        g_test_message("quadrant %d: %d bright samples in the band, %d above", q, band, above);
+        g_assert_cmpint(band, >=, 20);
+        g_assert_cmpint(above, ==, 0);
+    }
+    av_frame_free(&last);
+    for (int i = 0; i < 4; i++)
+        g_free(in[i]);
+    g_free(err);
+    g_free(out);
+    g_free(tool);
+}
+
 static void test_mix_h264_mp4(void)
 {
     mix_case(workdir, "h264", "mix.mp4", AV_CODEC_ID_H264);
@@ -207,6 +251,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tessera_mix/h264_mp4", test_mix_h264_mp4);
     g_test_add_func("/tessera_mix/vp8_webm", test_mix_vp8_webm);
     g_test_add_func("/tessera_mix/bad_usage", test_bad_usage);
+    g_test_add_func("/tessera_mix/names", test_mix_names);
     int ret = g_test_run();
     rm_rf(workdir);
     g_free(workdir);
