@@ -178,6 +178,7 @@ static struct engine_conf *conf_get(struct tsr_media_engine *e, struct tsr_confe
         .font = e->cfg.layout_font,
         .font_fallback = e->cfg.layout_font_fallback,
         .speaker_border = e->cfg.layout_speaker_border,
+        .media_timeout_ms = e->cfg.mixer_media_timeout_s * 1000,
         .on_talkers = on_talkers,
         .on_failed = on_failed,
         .user = ec,

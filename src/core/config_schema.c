@@ -129,6 +129,9 @@ static const struct tsr_config_key schema[] = {
             "Merged keyframe requests: one receiver cannot force keyframes more often."),
     INT_KEY("mixer", "consent_timeout_s", mixer_consent_timeout_s, 5, 600, "30",
             "A participant whose ICE consent fails this long is removed."),
+    INT_KEY("mixer", "media_timeout_s", mixer_media_timeout_s, 0, 600, "5",
+            "A participant with no packets this long shows as a \"reconnecting\" placeholder "
+            "instead of its frozen picture (removed at consent_timeout_s); 0 = never."),
     INT_KEY("mixer", "net_threads", mixer_net_threads, 0, 64, "0",
             "Threads running ICE/DTLS/SRTP/RTP and decoding; 0 = one per CPU core."),
     INT_KEY("mixer", "max_participants", mixer_max_participants, 0, 100000, "0",

@@ -34,9 +34,12 @@ void tsr_compositor_label_fit(int w, int h, struct tsr_compositor_label_fit *out
     /* An em of DejaVu Sans spans ~1.17 em from ascender to descender. */
     int band = (px * 117 / 100 + pad + 1) & ~1;
     int name_w = w - 2 * pad - band; /* room for the mark at the band's end */
+    /* A band taller than a third of the tile would hide the picture it names (the
+     * strip of a small canvas): such tiles go without. */
+    bool room = name_w >= px && band * 3 <= h;
     *out = (struct tsr_compositor_label_fit){
         .name_px = px,
-        .name_max_w = name_w >= px ? name_w : 0,
+        .name_max_w = room ? name_w : 0,
         .initials_px = clamp_int(h * 2 / 5, 8, 240),
         .initials_max_w = w - 2 * pad > 0 ? w - 2 * pad : 1,
         .band_h = band < h ? band : h,

@@ -20,6 +20,7 @@ void tsr_mix_labels_peer_fini(struct mix_peer *e)
     for (size_t i = 0; i < G_N_ELEMENTS(e->labels); i++) {
         tsr_label_free(&e->labels[i].name);
         tsr_label_free(&e->labels[i].initials);
+        tsr_label_free(&e->labels[i].stalled);
         e->labels[i] = (struct mix_label){0};
     }
     g_free(e->name);
@@ -57,7 +58,7 @@ static bool font_ready(struct tsr_conf_mixer *m)
 
 /* The labels of e for a w x h tile: the cached ones, or drawn now into the entry
  * used longest ago. NULL when they cannot be drawn (the tile shows no name). */
-static const struct mix_label *labels_for(struct tsr_conf_mixer *m, struct mix_peer *e, int w,
+static struct mix_label *labels_for(struct tsr_conf_mixer *m, struct mix_peer *e, int w,
                                           int h)
 {
     struct mix_label *oldest = &e->labels[0];
@@ -74,6 +75,7 @@ static const struct mix_label *labels_for(struct tsr_conf_mixer *m, struct mix_p
     tsr_compositor_label_fit(w, h, &fit);
     tsr_label_free(&oldest->name);
     tsr_label_free(&oldest->initials);
+    tsr_label_free(&oldest->stalled);
     *oldest = (struct mix_label){.w = w, .h = h, .used_tick = m->label_tick};
     int rc = fit.name_max_w ? tsr_label_render(m->font, e->name, fit.name_px, fit.name_max_w,
                                                &oldest->name)
@@ -89,6 +91,22 @@ static const struct mix_label *labels_for(struct tsr_conf_mixer *m, struct mix_p
         return NULL;
     }
     return oldest;
+}
+
+/* The name band of a participant that stopped sending: "name · reconnecting…"
+ * (cut at the name's end when narrow: the ellipsis then still says something is off). */
+static const struct tsr_label *stalled_label(struct tsr_conf_mixer *m, struct mix_peer *e,
+                                             struct mix_label *l)
+{
+    if (!l->stalled) {
+        struct tsr_compositor_label_fit fit;
+        tsr_compositor_label_fit(l->w, l->h, &fit);
+        char *text = g_strdup_printf("%s \xc2\xb7 reconnecting\xe2\x80\xa6", e->name);
+        if (fit.name_max_w)
+            tsr_label_render(m->font, text, fit.name_px, fit.name_max_w, &l->stalled);
+        g_free(text);
+    }
+    return l->stalled && l->stalled->w ? l->stalled : l->name;
 }
 
 /* Whose tile has the border: the dominant talker, when someone else is there to
@@ -113,10 +131,11 @@ void tsr_mix_labels_plan(struct tsr_conf_mixer *m, GPtrArray *due)
             struct tsr_compositor_overlay *ov = &v->tick_overlay[i];
             *ov = (struct tsr_compositor_overlay){.highlight = speaker &&
                                                                t->participant_id == speaker};
-            const struct mix_label *l =
+            struct mix_label *l =
                 names && e && e->name && *e->name ? labels_for(m, e, t->w, t->h) : NULL;
             if (l) {
-                ov->name = l->name->w ? l->name : NULL;
+                ov->name = e->stalled ? stalled_label(m, e, l) : l->name;
+                ov->name = ov->name->w ? ov->name : NULL;
                 ov->initials = l->initials;
                 ov->mic_muted = e->audio_muted;
             }

@@ -83,6 +83,7 @@ struct mix_label {
     int w, h;                  /* the tile */
     struct tsr_label *name;     /* w 0 when the tile is too narrow for it */
     struct tsr_label *initials;
+    struct tsr_label *stalled;  /* "name · reconnecting…", drawn when first needed */
     uint64_t used_tick;         /* label_tick when last shown: the oldest is redrawn */
 };
 
@@ -106,6 +107,7 @@ struct mix_peer {
     uint64_t tick_seq;
     bool tick_taken;
     char *name, *initials;     /* display name (NULL until told) and its initials */
+    bool stalled;              /* no packets for params.media_timeout_ms: a placeholder */
     struct mix_label labels[4]; /* the last sizes it was shown at */
 };
 

@@ -380,9 +380,25 @@ static void run_jobs(struct tsr_conf_mixer *m, GPtrArray *jobs)
     g_ptr_array_set_size(jobs, 0);
 }
 
+/* Whether e has sent nothing for the media timeout: a crashed browser or a lost
+ * network. Its frozen last picture would mislead, so its tile turns into a
+ * "reconnecting" placeholder until packets come back or the consent timeout
+ * removes it. Logged on each change. */
+static bool stalled(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
+{
+    int64_t timeout = m->params.media_timeout_ms * 1000, last = tsr_media_peer_last_rx_us(e->peer);
+    bool s = timeout > 0 && last > 0 && now - last > timeout; /* joining is not stalling */
+    if (s != e->stalled)
+        TSR_LOG(TSR_LOG_INFO, m->log_ctx, "%s: %s", e->pid,
+                s ? "no packets: shown as reconnecting" : "packets again: shown");
+    e->stalled = s;
+    return s;
+}
+
 /* Every peer a due view shows gets its latest picture once for this tick. */
 static void take_frames(struct tsr_conf_mixer *m, GPtrArray *due)
 {
+    int64_t now = g_get_monotonic_time();
     for (guint k = 0; k < due->len; k++) {
         const struct mix_view *v = g_ptr_array_index(due, k);
         for (size_t i = 0; i < v->n_tiles; i++) {
@@ -390,7 +406,7 @@ static void take_frames(struct tsr_conf_mixer *m, GPtrArray *due)
             if (!e || e->tick_taken)
                 continue;
             e->tick_taken = true;
-            if (e->has_video && !e->video_muted &&
+            if (!stalled(m, e, now) && e->has_video && !e->video_muted &&
                 tsr_media_peer_latest_video(e->peer, &e->tick_frame, &e->tick_seq) != 0)
                 e->tick_frame = NULL;
         }

@@ -143,6 +143,7 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->sink_user_free = params->sink_user_free;
     p->consent_failure_ms = params->consent_failure_ms ? params->consent_failure_ms : 30000;
     g_mutex_init(&p->slot_lock);
+    atomic_init(&p->last_rx_us, 0);
     p->m_rx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"in\"",
                                         "SRTP payload bytes received and sent (rate = bitrate).");
     p->m_tx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"out\"",
@@ -306,6 +307,11 @@ int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_
 void tsr_media_peer_set_send_hint_bps(struct tsr_media_peer *p, int64_t bps)
 {
     g_atomic_int_set(&p->send_hint_kbps, (gint)CLAMP(bps / 1000, 0, G_MAXINT));
+}
+
+int64_t tsr_media_peer_last_rx_us(const struct tsr_media_peer *p)
+{
+    return atomic_load_explicit(&((struct tsr_media_peer *)p)->last_rx_us, memory_order_relaxed);
 }
 
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)

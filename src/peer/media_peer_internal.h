@@ -2,6 +2,7 @@
 #ifndef TSR_MEDIA_PEER_INTERNAL_H
 #define TSR_MEDIA_PEER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <tessera/jitter_buffer.h>
 #include <tessera/metrics.h>
 #include <tessera/media_peer.h>
@@ -45,6 +46,7 @@ struct tsr_media_peer {
     gint hidden;         /* atomic: 1 while on no canvas (frames are not decoded) */
     bool decoding_paused; /* net loop: we stopped decoding because hidden */
     gint tx_video_kbps;  /* atomic: composite bitrate sent to it over the last second */
+    _Atomic int64_t last_rx_us; /* the last RTP/RTCP packet from it (monotonic) */
     uint64_t tx_video_window_bytes; /* net loop: bytes sent since the last report tick */
     int64_t tx_video_window_start_us;
 

@@ -224,6 +224,7 @@ static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int k
         return;
     }
     int64_t now = g_get_monotonic_time();
+    atomic_store_explicit(&p->last_rx_us, now, memory_order_relaxed);
     if (kind != 1 && p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
         handle_audio(p, &h, now);
     } else if (kind != 0 && p->jitter && (h.payload_type == p->rx_video.pt ||
@@ -296,6 +297,7 @@ void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len)
     struct tsr_media_peer *p = user;
     if (g_atomic_int_get(&p->closed))
         return;
+    atomic_store_explicit(&p->last_rx_us, g_get_monotonic_time(), memory_order_relaxed);
     struct tsr_rtcp_item items[MAX_RTCP_ITEMS];
     size_t n = 0;
     if (tsr_rtcp_parse(data, len, items, MAX_RTCP_ITEMS, &n) != 0) {

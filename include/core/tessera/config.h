@@ -83,6 +83,7 @@ struct tsr_config {
     int64_t mixer_personal_view_min_tile_pct;
     int64_t mixer_keyframe_min_interval_ms;
     int64_t mixer_consent_timeout_s;
+    int64_t mixer_media_timeout_s;
     int64_t mixer_net_threads;
     int64_t mixer_max_participants;
     int64_t mixer_max_load_percent;

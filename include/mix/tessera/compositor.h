@@ -149,7 +149,9 @@ int tsr_compositor_tile_scale(struct tsr_compositor_tile *tile, const AVFrame *f
 
 /* How big the labels of a w x h tile are drawn: hand tsr_label_render these. */
 struct tsr_compositor_label_fit {
-    int name_px, name_max_w;         /* the name band's text; name_max_w 0: too small */
+    int name_px, name_max_w;         /* the name band's text; name_max_w 0: the tile is
+                                      * too small for a band (it would cover more than
+                                      * a third of it) */
     int initials_px, initials_max_w; /* a placeholder's initials */
     int band_h;                      /* the band's height at the tile's bottom edge */
 };

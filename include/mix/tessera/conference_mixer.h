@@ -60,6 +60,9 @@ struct tsr_conf_mixer_params {
     bool names;
     const char *font, *font_fallback;
     bool speaker_border;
+    /* [mixer] media_timeout_s, in ms: a participant with no packets this long shows as a
+     * "reconnecting" placeholder (its last picture would be a lie); 0: never. */
+    int64_t media_timeout_ms;
     struct tsr_audio_mixer_params audio;
     struct tsr_audio_variant audio_variant;
     /* Each participant's adaptive audio buffer in front of the mixer (clock_rate 0:

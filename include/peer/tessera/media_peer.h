@@ -108,6 +108,12 @@ int tsr_media_peer_create_send_offer(struct tsr_media_peer *p, char **offer,
 int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answer,
                                      char reason[TSR_SDP_REASON_MAX]);
 
+/* Purpose: when the last RTP or RTCP packet from the participant arrived
+ * (g_get_monotonic_time; 0 before the first). A peer silent for
+ * seconds has gone (a crashed browser, a lost network) even before its ICE consent
+ * expires. Thread: any. */
+int64_t tsr_media_peer_last_rx_us(const struct tsr_media_peer *p);
+
 /* Purpose: the participant's latest downlink estimate (the REMB its browser sends
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);

@@ -247,6 +247,7 @@ async function launchBrowser(y4m, opts = {}) {
     permissions: ['camera', 'microphone', 'clipboard-read', 'clipboard-write'],
   });
   const page = context.pages()[0] || (await context.newPage());
+  let crashed = false;
   const consoleLines = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
@@ -255,8 +256,15 @@ async function launchBrowser(y4m, opts = {}) {
     page,
     consoleLines,
     async close() {
-      await context.close();
+      if (!crashed) await context.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+    /* SIGKILL every process of this browser (a crash: nothing is said to the
+     * server, no leave, no DTLS close). Matched by its own profile directory, so
+     * no other browser is touched. */
+    crash() {
+      crashed = true;
+      require('node:child_process').spawnSync('pkill', ['-KILL', '-f', `user-data-dir=${userDataDir}`]);
     },
   };
 }
