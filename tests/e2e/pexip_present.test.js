@@ -100,6 +100,8 @@ h.run('pexip_present', async ({ scratch, defer }) => {
   await h.waitFor(async () => /a=inactive/.test((await b.page.evaluate(() => window.slidesSection('remote'))) || '') &&
     /a=recvonly/.test((await b.page.evaluate(() => window.slidesSection('local'))) || ''),
   { timeoutMs: 30000, what: "Bob's recvonly slides answered inactive" });
+  // Nothing flows on Bob's slides line: the presentation is in his composite.
+  h.assert.equal(await b.page.evaluate(() => window.rec.remotePresentation), false);
   const during = await waitComposite(b.page, (s) => s.screen >= 0.3 && s.red >= 0.005 && s.red < before.red / 2,
     "the presentation layout in Bob's composite (Alice's screen large, her camera small)");
   console.log(`Bob sees before ${JSON.stringify(before)}, during ${JSON.stringify(during)}`);
