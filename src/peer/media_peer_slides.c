@@ -13,6 +13,7 @@
 
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/metrics.h>
 
 #include <string.h>
 
@@ -72,6 +73,9 @@ bool tsr_media_peer_slides_take(struct tsr_media_peer *p, struct tsr_rtp_header 
     if (!ours)
         return false;
     if (h->payload_type != c->rx_video.pt) {
+        tsr_counter_inc(tsr_metrics_counter("tessera_media_rx_errors_total",
+                                            "kind=\"payload_type\"",
+                                            "Inbound media packets dropped, by reason."));
         TSR_LOG_RL(TSR_LOG_DEBUG, c->log_ctx, 5000, "slides RTP with payload type %u dropped",
                    h->payload_type);
         return true; /* RTX is not negotiated; anything else is not ours to decode */
@@ -97,8 +101,8 @@ void tsr_media_peer_slides_apply(struct tsr_media_peer *p, const struct tsr_sdp_
     struct tsr_media_peer *c = p->slides;
     if (!c)
         return;
-    const struct tsr_sdp_mline *m = neg->slides_index >= 0 ? &neg->mlines[neg->slides_index]
-                                                           : NULL;
+    const struct tsr_sdp_mline *m =
+        neg->slides_index >= 0 ? &neg->mlines[neg->slides_index] : NULL;
     bool sending = m && m->remote_sends;
     /* A new screen comes with a new SSRC; the old one must not pass for it. */
     if (m && m->remote_ssrc)

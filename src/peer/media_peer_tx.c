@@ -49,9 +49,11 @@ static uint8_t fill_report_blocks(struct tsr_media_peer *p, int64_t now_us,
                                   struct tsr_rtcp_report_block *blocks)
 {
     uint8_t n = 0;
-    struct peer_rx *rxs[3] = {&p->rx_audio, &p->rx_video, p->slides ? &p->slides->rx_video : NULL};
+    struct peer_rx *rxs[3] = {&p->rx_audio, &p->rx_video,
+                              p->slides ? &p->slides->rx_video : NULL};
     for (int i = 0; i < 3; i++) {
-        if (rxs[i] && rxs[i]->started && tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
+        if (rxs[i] && rxs[i]->started &&
+            tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
             n++;
     }
     return n;
