@@ -101,8 +101,7 @@ void tsr_media_peer_slides_apply(struct tsr_media_peer *p, const struct tsr_sdp_
     struct tsr_media_peer *c = p->slides;
     if (!c)
         return;
-    const struct tsr_sdp_mline *m =
-        neg->slides_index >= 0 ? &neg->mlines[neg->slides_index] : NULL;
+    const struct tsr_sdp_mline *m = neg->slides_index >= 0 ? &neg->mlines[neg->slides_index] : NULL;
     bool sending = m && m->remote_sends;
     /* A new screen comes with a new SSRC; the old one must not pass for it. */
     if (m && m->remote_ssrc)
