@@ -172,7 +172,8 @@ static void reply_rc(struct tsr_front_req *r, int rc)
 }
 
 /* Spec §7: the presenter's own floor. The SDK then sends its slides on its call
- * (an `update`); they are answered but not mixed (see README "Presentation"). */
+ * (an `update` with the slides line sendonly); the media engine shows them as the
+ * presentation while the floor is held and the line sends. */
 static void floor_action(struct tsr_front_req *r, struct tsr_participant *a,
                          struct tsr_participant *t, bool take)
 {

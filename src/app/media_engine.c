@@ -56,6 +56,10 @@ struct engine_peer {
     /* Presentation: the screen-share transport of p (its own peer and jobs), or
      * NULL; on that one, `owner` is the camera's engine_peer (else NULL). */
     struct engine_peer *content, *owner;
+    /* Presentation on the call itself (Pexip's slides m-line): the id of the call's
+     * slides receiver, and whether the mixer shows it as the content now. */
+    uint32_t slides_id;
+    bool slides_shown;
 };
 
 enum job_kind {
@@ -297,6 +301,7 @@ static void job_run_peer(struct engine_job *job)
 }
 
 static gboolean job_back(gpointer data);
+static void slides_sync(struct engine_peer *ep);
 
 static gboolean job_run(gpointer data)
 {
@@ -379,6 +384,8 @@ static gboolean job_back(gpointer data)
         attach_back(job, ep);
         return G_SOURCE_REMOVE;
     }
+    if (job->kind == JOB_RENEGOTIATE && job->rc == 0)
+        slides_sync(ep); /* the offer may have started or stopped its slides */
     /* Finish last: the conference may detach ep from inside done. */
     struct tsr_conference_call *call = job->call;
     int rc = job->rc;
@@ -435,6 +442,7 @@ static void attach_start(struct tsr_media_engine *e, struct engine_peer *ep, con
         .sink = &tsr_conf_mixer_peer_sink,
         .sink_user = tsr_conf_mixer_ref(ec->mixer),
         .sink_user_free = tsr_conf_mixer_unref_cb,
+        .slides_id = ep->slides_id,
     };
     engine_stun_use(e->stun, attach_stun_ready, job);
 }
@@ -451,6 +459,24 @@ static struct engine_peer *engine_peer_new(struct tsr_media_engine *e, struct en
     return ep;
 }
 
+/* Shows the slides of p's call as the presentation while p holds the floor, its
+ * call sends slides, and no content transport of p is up (that one wins: it is
+ * what the web client and the native API present with); else takes them out. */
+static void slides_sync(struct engine_peer *ep)
+{
+    if (ep->owner || !ep->peer || !ep->slides_id)
+        return;
+    struct tsr_media_peer *slides = tsr_participant_presenting(ep->p) && !ep->content
+                                        ? tsr_media_peer_slides(ep->peer)
+                                        : NULL;
+    if (slides && !ep->slides_shown)
+        tsr_conf_mixer_set_content(ep->conf->mixer, slides, tsr_participant_id(ep->p));
+    else if (!slides && ep->slides_shown)
+        tsr_conf_mixer_clear_content(ep->conf->mixer, ep->slides_id);
+    ep->slides_shown = slides != NULL;
+    tsr_media_peer_unref(&slides);
+}
+
 static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
                           struct tsr_conference_call *call)
 {
@@ -462,6 +488,7 @@ static void engine_attach(void *user, struct tsr_participant *p, const char *off
         return;
     }
     struct engine_peer *ep = engine_peer_new(e, ec, p, tsr_net_loops_pick(e->loops));
+    ep->slides_id = ++e->next_id ? e->next_id : ++e->next_id;
     tsr_participant_set_media_data(p, ep);
     attach_start(e, ep, offer, call);
 }
@@ -498,6 +525,7 @@ static void engine_attach_content(void *user, struct tsr_participant *p, const c
     content_free(ep);
     ep->content = engine_peer_new(e, ep->conf, p, ep->ctx);
     ep->content->owner = ep;
+    slides_sync(ep);
     attach_start(e, ep->content, offer, call);
 }
 
@@ -534,6 +562,8 @@ static void engine_detach(void *user, struct tsr_participant *p)
         return;
     tsr_participant_set_media_data(p, NULL);
     content_free(ep);
+    if (ep->slides_shown)
+        tsr_conf_mixer_clear_content(ep->conf->mixer, ep->slides_id);
     for (guint i = 0; i < ep->jobs->len; i++)
         ((struct engine_job *)ep->jobs->pdata[i])->ep = NULL;
     g_ptr_array_free(ep->jobs, TRUE);
@@ -571,6 +601,14 @@ static void engine_renegotiate(void *user, struct tsr_participant *p, const char
 {
     (void)user;
     peer_op(p, JOB_RENEGOTIATE, offer, call);
+}
+
+static void engine_floor_changed(void *user, struct tsr_participant *p, bool presenting)
+{
+    (void)user, (void)presenting;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (ep)
+        slides_sync(ep);
 }
 
 static void engine_set_layout(void *user, struct tsr_conference *c, const char *layout)
@@ -751,6 +789,7 @@ static const struct tsr_conference_media_ops engine_ops = {
     .attach_content = engine_attach_content,
     .detach_content = engine_detach_content,
     .add_content_candidate = engine_add_content_candidate,
+    .floor_changed = engine_floor_changed,
 };
 
 struct tsr_net_loops *tsr_media_engine_net_loops(struct tsr_media_engine *e)

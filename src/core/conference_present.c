@@ -30,6 +30,13 @@ static void content_detach(struct tsr_participant *p)
     p->content_pending = false;
 }
 
+static void tell_media(struct tsr_participant *p, bool presenting)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    if (reg->opts.media && reg->opts.media->floor_changed)
+        reg->opts.media->floor_changed(reg->opts.media_user, p, presenting);
+}
+
 static void floor_release(struct tsr_conference *c, const char *reason)
 {
     struct tsr_participant *p = c->presenter;
@@ -37,6 +44,7 @@ static void floor_release(struct tsr_conference *c, const char *reason)
         return;
     c->presenter = NULL;
     content_detach(p);
+    tell_media(p, false);
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s stops presenting (%s)", p->id, reason);
     emit_presenter_updated(p);
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PRESENTATION_STOP, p->id,
@@ -54,6 +62,7 @@ static void floor_take(struct tsr_participant *p)
         floor_release(c, "taken_over");
     }
     c->presenter = p;
+    tell_media(p, true);
     TSR_LOG(TSR_LOG_INFO, c->def.alias, "participant %s '%s' presents", p->id, p->display_name);
     emit_presenter_updated(p);
     tsr_conference_emit(c, TSR_CONFERENCE_EVENT_PRESENTATION_START, p->id,

@@ -3,8 +3,9 @@
  * Policy, in one place: one BUNDLE transport (ICE and DTLS parameters from the
  * first accepted line, the session level, or the offerer-tagged section),
  * rtcp-mux required, the first audio line with Opus gets it, the first video
- * line with VP8 or H.264 constrained baseline gets it, everything else is
- * rejected with port 0 in its original position. RTX is not negotiated: the
+ * line with VP8 or H.264 constrained baseline gets it, the first video line
+ * marked a=content:slides becomes the presentation line (receive only),
+ * everything else is rejected with port 0 in its original position. RTX is not negotiated: the
  * browser then retransmits NACKed packets on the original SSRC, which the RTP
  * layer already understands. */
 #include <tessera/sdp_negotiate.h>
@@ -290,7 +291,11 @@ static int choose_lines(struct neg_ctx *c)
         line->kind = strcmp(m->kind, "audio") == 0   ? TSR_SDP_MEDIA_KIND_AUDIO
                      : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
                                                      : TSR_SDP_MEDIA_KIND_OTHER;
-        int *slot = line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &neg->audio_index
+        const char *content = tsr_sdp_attr_find(m->attrs, m->n_attrs, "content");
+        line->slides = line->kind == TSR_SDP_MEDIA_KIND_VIDEO && content &&
+                       strcmp(content, "slides") == 0;
+        int *slot = line->slides                               ? &neg->slides_index
+                    : line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &neg->audio_index
                     : line->kind == TSR_SDP_MEDIA_KIND_VIDEO ? &neg->video_index
                                                              : NULL;
         if (!slot || *slot >= 0 || !is_offered_rtp_line(m) || !mid_in_bundle(c->bundle, line->mid))
@@ -300,7 +305,7 @@ static int choose_lines(struct neg_ctx *c)
         if (accept_media_line(c, m, line)) {
             line->accepted = true;
             *slot = (int)i;
-        } else if (!no_codec_kind) {
+        } else if (!no_codec_kind && !line->slides) {
             no_codec_kind = line->kind == TSR_SDP_MEDIA_KIND_AUDIO
                                 ? "no common audio codec: Tessera needs opus/48000/2"
                                 : "no common video codec: Tessera needs VP8 or H264 "
@@ -468,13 +473,22 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
     if (line->ext_mid_id)
         tsr_sdp_add_attrf(ans, m, "extmap", "%d %s", line->ext_mid_id, URI_MID);
     const char *dir = offer_direction(c->offer, om);
-    tsr_sdp_add_attr(ans, m,
-                     strcmp(dir, "sendonly") == 0   ? "recvonly"
-                     : strcmp(dir, "recvonly") == 0 ? "sendonly"
-                                                    : dir,
-                     NULL);
-    tsr_sdp_add_attrf(ans, m, "msid", "%s %s-%s", l->stream_id, l->stream_id,
-                      audio ? "audio" : "video");
+    const char *content = tsr_sdp_attr_find(om->attrs, om->n_attrs, "content");
+    if (line->slides) /* we receive a presentation there, never send one */
+        dir = strcmp(dir, "sendonly") == 0 || strcmp(dir, "sendrecv") == 0 ? "recvonly"
+                                                                            : "inactive";
+    else
+        dir = strcmp(dir, "sendonly") == 0   ? "recvonly"
+              : strcmp(dir, "recvonly") == 0 ? "sendonly"
+                                             : dir;
+    tsr_sdp_add_attr(ans, m, dir, NULL);
+    /* Pexip's SDK matches lines by content (RFC 4796) and stops syncing a line
+     * whose answer names another. */
+    if (content)
+        tsr_sdp_add_attr(ans, m, "content", content);
+    if (!line->slides)
+        tsr_sdp_add_attrf(ans, m, "msid", "%s %s-%s", l->stream_id, l->stream_id,
+                          audio ? "audio" : "video");
     tsr_sdp_add_attr(ans, m, "rtcp-mux", NULL);
     if (audio) {
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d opus/48000/2", line->pt);
@@ -496,9 +510,11 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
                 tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d %s", line->pt, fbs[i].v);
     }
     uint32_t ssrc = audio ? l->audio_ssrc : l->video_ssrc;
-    tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", ssrc, l->cname);
-    tsr_sdp_add_attrf(ans, m, "ssrc", "%u msid:%s %s-%s", ssrc, l->stream_id, l->stream_id,
-                      audio ? "audio" : "video");
+    if (!line->slides) {
+        tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", ssrc, l->cname);
+        tsr_sdp_add_attrf(ans, m, "ssrc", "%u msid:%s %s-%s", ssrc, l->stream_id,
+                          l->stream_id, audio ? "audio" : "video");
+    }
     for (size_t i = 0; i < l->n_candidates; i++)
         tsr_sdp_add_attr(ans, m, "candidate", l->candidates[i] + strlen("candidate:"));
     if (l->ice_lite)
@@ -563,7 +579,7 @@ int tsr_sdp_negotiate(const char *offer, size_t len, const struct tsr_sdp_local 
     c.bundle = bundle_group(parsed);
     c.neg = g_new0(struct tsr_sdp_negotiation, 1);
     c.neg->n_mlines = parsed->n_media;
-    c.neg->audio_index = c.neg->video_index = -1;
+    c.neg->audio_index = c.neg->video_index = c.neg->slides_index = -1;
     if (!c.bundle) {
         rc = fail(&c, TSR_ERR_UNSUPPORTED, "offer has no a=group:BUNDLE%s", NULL);
         goto out;

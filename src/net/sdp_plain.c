@@ -291,7 +291,7 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
         return fail(&c, rc == TSR_ERR_FULL ? TSR_ERR_INVALID : rc, "bad SDP offer: %s", why);
     c.offer = parsed;
     c.neg = g_new0(struct tsr_sdp_negotiation, 1);
-    c.neg->audio_index = c.neg->video_index = -1;
+    c.neg->audio_index = c.neg->video_index = c.neg->slides_index = -1;
     c.neg->n_mlines = parsed->n_media;
     for (size_t i = 0; i < parsed->n_media && rc == 0; i++)
         rc = choose_line(&c, i);

@@ -47,6 +47,8 @@ static gboolean peer_tick(gpointer data)
     struct tsr_media_peer *p = data;
     int64_t now = g_get_monotonic_time();
     tsr_media_peer_service_rx(p, now);
+    if (p->slides)
+        tsr_media_peer_service_rx(p->slides, now);
     if (p->disconnected_since_us &&
         now - p->disconnected_since_us > p->consent_failure_ms * 1000)
         report_failure(p, "ICE consent lost");
@@ -161,6 +163,8 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     if (rc == 0)
         rc = tsr_media_peer_rx_setup(p, neg);
     if (rc == 0)
+        rc = tsr_media_peer_slides_setup(p, neg, params->slides_id);
+    if (rc == 0)
         rc = tsr_media_peer_tx_setup(p, neg, assrc, vssrc);
     if (rc) {
         g_atomic_int_set(&p->closed, 1);
@@ -198,6 +202,7 @@ static void peer_teardown(struct tsr_media_peer *p)
     if (p->report_timer)
         g_source_destroy(g_main_context_find_source_by_id(p->ctx, p->report_timer));
     p->tick_timer = p->report_timer = 0;
+    tsr_media_peer_slides_detach(p);
     tsr_webrtc_transport_free(&p->transport);
     tsr_rtp_transport_free(&p->plain);
     tsr_jitter_buffer_free(&p->jitter);
@@ -211,6 +216,7 @@ static void peer_destroy(struct tsr_media_peer *p)
     if (p->sink_user_free)
         p->sink_user_free(p->sink_user);
     av_frame_free(&p->slot_frame);
+    tsr_media_peer_unref(&p->slides);
     tsr_sdp_send_offer_free(&p->send_offer);
     g_free(p->local_sdp);
     g_free(p->remote_sdp);

@@ -77,6 +77,16 @@ struct tsr_media_peer {
     char *local_sdp;                       /* our current local description */
     char *remote_sdp;                      /* the participant's current description */
     struct tsr_sdp_send_offer *send_offer; /* outstanding server offer or NULL */
+
+    /* The presentation line of a Pexip call (a=content:slides; media_peer_slides.c).
+     * `slides` is that line's receiver: a peer of its own with no transport, fed by
+     * this one, so the mixer can show it as content like a screen-share peer. Fixed
+     * after _new; freed with this peer. */
+    struct tsr_media_peer *slides;
+    /* On a slides receiver: the call's peer, while it runs. Net loop only. */
+    struct tsr_media_peer *parent;
+    char slides_mid[TSR_SDP_MID_MAX];
+    gint slides_sending; /* atomic: the participant's last offer sends slides */
 };
 
 /* media_peer.c */
@@ -103,6 +113,24 @@ void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 /* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
 void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);
 int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+
+/* Video RTP of this peer's video stream (jitter buffer, decoder, NACK/PLI). */
+void tsr_media_peer_rx_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now);
+
+/* media_peer_slides.c */
+/* Makes the slides receiver when the negotiation accepted a slides line. */
+int tsr_media_peer_slides_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                                uint32_t slides_id);
+/* Whether h is the slides' RTP; if so it has been handled. */
+bool tsr_media_peer_slides_take(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now);
+/* A renegotiation must keep the slides line as it was set up (0), else *reason. */
+int tsr_media_peer_slides_check(const struct tsr_media_peer *p,
+                                const struct tsr_sdp_negotiation *neg,
+                                char reason[TSR_SDP_REASON_MAX]);
+/* The accepted renegotiation's slides direction and SSRC. */
+void tsr_media_peer_slides_apply(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+/* The call's peer goes: its slides receiver is fed no more. Net loop. */
+void tsr_media_peer_slides_detach(struct tsr_media_peer *p);
 
 /* media_peer_reneg.c */
 /* Records what the first negotiation agreed, for later offers to be checked against. */

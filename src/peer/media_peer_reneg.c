@@ -47,7 +47,7 @@ static int check_offer(struct tsr_media_peer *p, const struct tsr_sdp_negotiatio
                           "new call", TSR_SDP_REASON_MAX);
         return TSR_ERR_UNSUPPORTED;
     }
-    return 0;
+    return tsr_media_peer_slides_check(p, neg, reason);
 }
 
 /* Our o= line keeps its session id and counts versions (RFC 3264 §8). */
@@ -111,6 +111,7 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
          * from the packets, this only makes RTCP aim right from the start. */
         if (p->has_video && neg->mlines[neg->video_index].remote_ssrc)
             p->rx_video.ssrc = neg->mlines[neg->video_index].remote_ssrc;
+        tsr_media_peer_slides_apply(p, neg); /* presenting or not, per the slides line */
         *answer = bump_origin(p, neg->answer);
         /* The current descriptions, which server offers (media_peer_offer.c) build on. */
         g_free(p->local_sdp);

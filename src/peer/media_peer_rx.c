@@ -121,7 +121,9 @@ static void send_nacks_and_keyframe_requests(struct tsr_media_peer *p, int64_t n
     uint8_t buf[512];
     struct tsr_rtcp_writer w;
     tsr_rtcp_writer_init(&w, buf, sizeof buf);
-    uint32_t me = tsr_rtp_stream_out_ssrc(p->tx_video);
+    /* A slides receiver sends its feedback as the call's video sender. */
+    const struct tsr_media_peer *from = p->parent ? p->parent : p;
+    uint32_t me = from->tx_video ? tsr_rtp_stream_out_ssrc(from->tx_video) : 1;
     tsr_jitter_buffer_poll_nack(p->jitter, now_us, seqs, MAX_NACKS, &n);
     if (n && p->rx_video.started)
         tsr_rtcp_write_nack(&w, me, p->rx_video.ssrc, seqs, n);
@@ -196,7 +198,7 @@ static int unwrap_rtx(struct tsr_media_peer *p, struct tsr_rtp_header *h)
     return 0;
 }
 
-static void handle_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now)
+void tsr_media_peer_rx_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now)
 {
     if (h->payload_type == p->rx_video.rtx_pt) {
         if (unwrap_rtx(p, h) != 0 || h->payload_bytes == 0)
@@ -225,11 +227,14 @@ static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int k
     }
     int64_t now = g_get_monotonic_time();
     atomic_store_explicit(&p->last_rx_us, now, memory_order_relaxed);
+    /* The slides line usually shares the camera's payload type: SSRC first. */
+    if (kind == -1 && tsr_media_peer_slides_take(p, &h, now))
+        return;
     if (kind != 1 && p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
         handle_audio(p, &h, now);
     } else if (kind != 0 && p->jitter && (h.payload_type == p->rx_video.pt ||
                              (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
-        handle_video(p, &h, now);
+        tsr_media_peer_rx_video(p, &h, now);
     } else {
         count_rx_error("payload_type");
         TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 5000, "RTP with unnegotiated payload type %u",

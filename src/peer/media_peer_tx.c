@@ -38,6 +38,8 @@ int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 
 void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len)
 {
+    if (p->parent) /* a slides receiver has no transport of its own */
+        p = p->parent;
     if (tsr_media_peer_transport_up(p))
         tsr_media_peer_transport_send_rtcp(p, buf, len);
 }
@@ -47,9 +49,11 @@ static uint8_t fill_report_blocks(struct tsr_media_peer *p, int64_t now_us,
                                   struct tsr_rtcp_report_block *blocks)
 {
     uint8_t n = 0;
-    struct peer_rx *rxs[2] = {&p->rx_audio, &p->rx_video};
-    for (int i = 0; i < 2; i++) {
-        if (rxs[i]->started && tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
+    struct peer_rx *rxs[3] = {&p->rx_audio, &p->rx_video,
+                              p->slides ? &p->slides->rx_video : NULL};
+    for (int i = 0; i < 3; i++) {
+        if (rxs[i] && rxs[i]->started &&
+            tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
             n++;
     }
     return n;
@@ -62,7 +66,7 @@ void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
     uint8_t buf[1200];
     struct tsr_rtcp_writer w;
     tsr_rtcp_writer_init(&w, buf, sizeof buf);
-    struct tsr_rtcp_report_block blocks[2];
+    struct tsr_rtcp_report_block blocks[3];
     uint8_t nb = fill_report_blocks(p, now_us, blocks);
     struct tsr_rtp_stream_out *outs[2] = {p->tx_video, p->tx_audio};
     bool wrote_sr = false;
@@ -88,8 +92,16 @@ void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     tsr_rtcp_write_sdes_cname(&w, me, cname);
     int64_t hint_kbps = g_atomic_int_get(&p->send_hint_kbps);
+    uint32_t remb_ssrcs[2] = {p->rx_video.ssrc, 0};
+    unsigned n_remb = 1;
+    /* The browser caps everything it sends at the REMB: slides being sent on the
+     * same transport need their own share on top of the camera's. */
+    if (p->slides && p->slides->rx_video.started && g_atomic_int_get(&p->slides_sending)) {
+        hint_kbps += g_atomic_int_get(&p->slides->send_hint_kbps);
+        remb_ssrcs[n_remb++] = p->slides->rx_video.ssrc;
+    }
     if (hint_kbps > 0 && p->rx_video.started)
-        tsr_rtcp_write_remb(&w, me, (uint64_t)hint_kbps * 1000, &p->rx_video.ssrc, 1);
+        tsr_rtcp_write_remb(&w, me, (uint64_t)hint_kbps * 1000, remb_ssrcs, n_remb);
     tsr_media_peer_send_rtcp(p, buf, w.len);
 }
 

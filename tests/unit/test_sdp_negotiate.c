@@ -337,6 +337,69 @@ static void test_directions_and_setup(void)
     g_free(offer);
 }
 
+/* Pexip's SDK with a presentation call type: Chrome's offer plus a third video
+ * line (a=content:slides) in the BUNDLE, in direction `dir`; `ssrcs` keeps the
+ * sender's a=ssrc lines (with another SSRC) as when it sends a screen. */
+static char *pexip_offer(const char *dir, bool ssrcs)
+{
+    char *offer = st_load_fixture("chrome_offer.sdp");
+    const char *v = strstr(offer, "m=video"), *app = strstr(offer, "m=application");
+    char *video = g_strndup(v, (gsize)(app - v));
+    char *a = st_replace_all(video, "a=mid:1", "a=mid:3");
+    char *dir_line = g_strdup_printf("a=%s\r\na=content:slides", dir);
+    char *b = st_replace_all(a, "a=sendrecv", dir_line);
+    char *c = ssrcs ? st_replace_all(b, "3127409815", "4000000001")
+                    : edit_offer(b, "a=ssrc", NULL, NULL);
+    char *d = edit_offer(c, "a=msid", NULL, NULL);
+    char *bundled = st_replace_all(offer, "BUNDLE 0 1 2", "BUNDLE 0 1 2 3");
+    char *out = g_strconcat(bundled, d, NULL);
+    g_free(offer), g_free(video), g_free(a), g_free(dir_line), g_free(b), g_free(c), g_free(d);
+    g_free(bundled);
+    return out;
+}
+
+/* The slides line is accepted in the BUNDLE with its content echoed, and only
+ * ever receives: inactive stays inactive, sendonly gets recvonly, recvonly (a
+ * Pexip receiver) gets inactive, since the presentation is in the composite. */
+static void test_pexip_slides(void)
+{
+    static const struct {
+        const char *offer_dir, *answer_dir;
+        bool sends;
+    } cases[] = {{"inactive", "inactive", false},
+                 {"sendonly", "recvonly", true},
+                 {"recvonly", "inactive", false}};
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *offer = pexip_offer(cases[i].offer_dir, cases[i].sends);
+        struct tsr_sdp_negotiation *neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_VP8);
+        g_assert_cmpuint(neg->n_mlines, ==, 4);
+        g_assert_cmpint(neg->video_index, ==, 1);
+        g_assert_cmpint(neg->slides_index, ==, 3);
+        const struct tsr_sdp_mline *m = &neg->mlines[3];
+        g_assert_true(m->accepted && m->slides && !neg->mlines[1].slides);
+        g_assert_cmpstr(m->mid, ==, "3");
+        g_assert_cmpint(m->codec, ==, TSR_SDP_CODEC_VP8);
+        g_assert_cmpint(m->pt, ==, 96);
+        g_assert_true(m->remote_sends == cases[i].sends);
+        g_assert_cmpuint(m->remote_ssrc, ==, cases[i].sends ? 4000000001u : 0);
+        g_assert_nonnull(strstr(neg->answer, "a=group:BUNDLE 0 1 3\r\n"));
+        const char *sec = strstr(neg->answer, "a=mid:3\r\n");
+        g_assert_nonnull(sec);
+        char *want = g_strdup_printf("a=mid:3\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"
+                                     "\r\na=%s\r\na=content:slides\r\na=rtcp-mux\r\n"
+                                     "a=rtpmap:96 VP8/90000\r\n",
+                                     cases[i].answer_dir);
+        if (!g_str_has_prefix(sec, want))
+            g_error("slides answer for %s:\n%s", cases[i].offer_dir, sec);
+        /* We send nothing there: no SSRC or msid of ours on that line. */
+        g_assert_null(strstr(sec, "a=ssrc:"));
+        g_assert_null(strstr(sec, "a=msid:"));
+        g_free(want);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(offer);
+    }
+}
+
 static void expect_error(const char *offer, int want_rc, const char *want_reason)
 {
     struct tsr_sdp_local l = local_params(TSR_SDP_VIDEO_PREF_VP8);
@@ -428,5 +491,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_negotiate/firefox_captured", test_firefox_captured);
     g_test_add_func("/sdp_negotiate/directions_and_setup", test_directions_and_setup);
     g_test_add_func("/sdp_negotiate/errors", test_errors);
+    g_test_add_func("/sdp_negotiate/pexip_slides", test_pexip_slides);
     return g_test_run();
 }

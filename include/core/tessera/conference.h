@@ -273,6 +273,10 @@ struct tsr_conference_media_ops {
     /* A trickled candidate for the content transport; as add_candidate. */
     void (*add_content_candidate)(void *user, struct tsr_participant *p, const char *candidate,
                                   struct tsr_conference_call *call);
+    /* p took (true) or lost (false) the floor. A participant that presents on its
+     * own call (Pexip's slides m-line) rather than on a content transport is shown
+     * from here on while its call sends slides. May be NULL. */
+    void (*floor_changed)(void *user, struct tsr_participant *p, bool presenting);
 };
 
 /* Clock for tests; NULL means g_get_monotonic_time(). */

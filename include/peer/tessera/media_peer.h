@@ -45,6 +45,9 @@ struct tsr_media_peer_params {
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;
     GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
+    /* Id of the receiver of a presentation line (a=content:slides) in the offer,
+     * unique like `id`; 0: such a line is answered but its packets are dropped. */
+    uint32_t slides_id;
 };
 
 /* Purpose: create the peer from the browser's SDP offer: gather candidates,
@@ -148,6 +151,14 @@ int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate
  * Thread: the peer's net loop (post to it from elsewhere; never wait for it). */
 int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char **answer,
                                char reason[TSR_SDP_REASON_MAX]);
+/* Purpose: the presentation the participant sends on the slides line of its call
+ * (Pexip's a=content:slides m-line): a peer-like receiver with its own id, SSRC,
+ * jitter buffer and decoder, which the mixer can show as content exactly like a
+ * screen-share peer (latest_video, set_shown, has_video, video_codec, unref).
+ * Returns a new reference while the participant's last offer sends on that line,
+ * else NULL (no slides line, or inactive). Thread: any. */
+struct tsr_media_peer *tsr_media_peer_slides(struct tsr_media_peer *p);
+
 /* Purpose: the net loop the peer lives on (borrowed). Thread: any. */
 GMainContext *tsr_media_peer_context(const struct tsr_media_peer *p);
 

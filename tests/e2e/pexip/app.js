@@ -8,6 +8,7 @@ const rec = {
   pinRequired: [], errors: [], disconnected: [], participants: [], joined: [], left: [],
   updated: [], messages: [], stage: null, layout: null, connected: false, remote: false,
   me: null, authenticated: false,
+  preso: [], remotePresentation: false, presenting: false,
 };
 window.rec = rec;
 let client = null;
@@ -34,6 +35,9 @@ function makeClient() {
   signals.onStage.add((s) => { rec.stage = s; });
   signals.onLayoutUpdate.add((l) => { rec.layout = l; });
   callSignals.onCallConnected.add(() => { rec.connected = true; });
+  // {send, recv}: the SDK's presentation states ('connecting', 'connected', ...).
+  callSignals.onPresentationConnectionChange.add((st) => rec.preso.push({ send: st.send, recv: st.recv }));
+  callSignals.onRemotePresentationStream.add(() => { rec.remotePresentation = true; });
   callSignals.onRemoteStream.add((s) => {
     rec.remote = true;
     const v = document.getElementById('remote');
@@ -44,11 +48,11 @@ function makeClient() {
 }
 
 /* One call(); resolves to the SDK's result ({status, data} or undefined). */
-window.join = async function ({ host, alias, name, pin }) {
+window.join = async function ({ host, alias, name, pin, callType = 'AudioVideo' }) {
   if (!stream) stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
   if (!client) client = makeClient();
   const res = await client.call({
-    callType: P.ClientCallType.AudioVideo,
+    callType: P.ClientCallType[callType],
     node: new URL(host).host,
     host,
     conferenceAlias: alias,
@@ -67,6 +71,33 @@ window.leave = async function () {
 };
 
 window.sdk = () => client;
+
+/* Presenting needs a user gesture (getDisplayMedia): the test clicks #present,
+ * which shares the (fake) screen through the SDK's present(), or stops. */
+async function togglePresent() {
+  if (rec.presenting) {
+    client.stopPresenting();
+    rec.presenting = false;
+    return;
+  }
+  const screen = await navigator.mediaDevices.getDisplayMedia({ video: { width: 640, height: 360, frameRate: 10 }, audio: false });
+  client.present(screen);
+  rec.presenting = true;
+}
+window.addEventListener('DOMContentLoaded', () => {
+  document.getElementById('present').addEventListener('click', () => {
+    togglePresent().catch((e) => rec.errors.push({ error: `present: ${e.message}` }));
+  });
+});
+
+/* The slides section (the SDK's third m-line) of the current local or remote
+ * description; the SDK adds a=content only to what it sends the server. */
+window.slidesSection = function (which) {
+  const pc = window.__pcs.find((x) => x.connectionState !== 'closed');
+  const d = pc && (which === 'local' ? pc.localDescription : pc.remoteDescription);
+  if (!d) return null;
+  return d.sdp.split(/\r\n(?=m=)/).filter((sec) => sec.startsWith('m='))[2] || null;
+};
 
 /* Inbound video frames decoded so far, from the SDK's peer connection. */
 window.framesDecoded = async function () {
