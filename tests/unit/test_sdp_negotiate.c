@@ -343,8 +343,9 @@ static void test_directions_and_setup(void)
 static char *pexip_offer(const char *dir, bool ssrcs)
 {
     char *offer = st_load_fixture("chrome_offer.sdp");
-    const char *v = strstr(offer, "m=video"), *app = strstr(offer, "m=application");
-    char *video = g_strndup(v, (gsize)(app - v));
+    gsize from = (gsize)(strstr(offer, "m=video") - offer);
+    gsize to = (gsize)(strstr(offer, "m=application") - offer);
+    char *video = g_strndup(offer + from, to - from);
     char *a = st_replace_all(video, "a=mid:1", "a=mid:3");
     char *dir_line = g_strdup_printf("a=%s\r\na=content:slides", dir);
     char *b = st_replace_all(a, "a=sendrecv", dir_line);
