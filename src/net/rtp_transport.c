@@ -4,6 +4,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/srtp.h>
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -30,7 +31,8 @@ struct leg {
     struct sock rtp, rtcp; /* rtcp.socket is used only without rtcp-mux */
     uint16_t port;
     bool active, mux;
-    uint32_t ssrc; /* ours */
+    uint32_t ssrc;         /* ours */
+    struct tsr_srtp *srtp; /* SDES-keyed, else NULL (plain RTP) */
 };
 
 struct tsr_rtp_transport {
@@ -88,6 +90,10 @@ static void deliver(struct sock *s, uint8_t *buf, size_t len, GSocketAddress *fr
         return;
     }
     bool rtcp = is_rtcp_packet(buf, len);
+    struct tsr_srtp *srtp = t->legs[s->video ? 1 : 0].srtp;
+    if (srtp && (rtcp ? tsr_srtp_unprotect_rtcp(srtp, buf, &len)
+                      : tsr_srtp_unprotect_rtp(srtp, buf, &len)) != 0)
+        return; /* forged or broken: counted by srtp, and it must not move our target */
     if (!rtcp || s->rtcp)
         latch(s, from);
     t->last_rx_us = g_get_monotonic_time();
@@ -280,12 +286,37 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sd
     return 0;
 }
 
-static int send_on(struct tsr_rtp_transport *t, struct sock *s, const uint8_t *data, size_t len)
+int tsr_rtp_transport_set_srtp(struct tsr_rtp_transport *t, enum tsr_rtp_transport_medium medium,
+                               const struct tsr_dtls_srtp_keys *keys)
+{
+    struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    struct tsr_srtp *fresh = NULL;
+    if (keys) {
+        int rc = tsr_srtp_new(&fresh, keys);
+        if (rc)
+            return rc;
+    }
+    tsr_srtp_free(&leg->srtp);
+    leg->srtp = fresh;
+    return 0;
+}
+
+static int send_on(struct tsr_rtp_transport *t, struct leg *leg, struct sock *s,
+                   const uint8_t *data, size_t len, bool rtcp)
 {
     if (t->state == TSR_WEBRTC_STATE_CLOSED || !s->socket || !s->to)
         return TSR_ERR_STATE;
     if (len > MAX_DATAGRAM)
         return -EMSGSIZE;
+    uint8_t buf[MAX_DATAGRAM + TSR_SRTP_MAX_TRAILER_BYTES];
+    if (leg->srtp) { /* protect a copy: the caller's packet may go to others too */
+        memcpy(buf, data, len);
+        int rc = rtcp ? tsr_srtp_protect_rtcp(leg->srtp, buf, &len, sizeof buf)
+                      : tsr_srtp_protect_rtp(leg->srtp, buf, &len, sizeof buf);
+        if (rc)
+            return rc;
+        data = buf;
+    }
     gssize n = g_socket_send_to(s->socket, s->to, (const gchar *)data, len, NULL, NULL);
     return n == (gssize)len ? 0 : TSR_ERR_IO;
 }
@@ -300,7 +331,7 @@ int tsr_rtp_transport_send_rtp(struct tsr_rtp_transport *t, const uint8_t *data,
     if (len < 12)
         return TSR_ERR_INVALID;
     struct leg *leg = &t->legs[be32(data + 8) == t->legs[1].ssrc ? 1 : 0];
-    return leg->active ? send_on(t, &leg->rtp, data, len) : TSR_ERR_STATE;
+    return leg->active ? send_on(t, leg, &leg->rtp, data, len, false) : TSR_ERR_STATE;
 }
 
 int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data, size_t len)
@@ -310,7 +341,7 @@ int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data
     struct leg *leg = &t->legs[be32(data + 4) == t->legs[1].ssrc ? 1 : 0];
     if (!leg->active)
         return TSR_ERR_STATE;
-    return send_on(t, leg->mux ? &leg->rtp : &leg->rtcp, data, len);
+    return send_on(t, leg, leg->mux ? &leg->rtp : &leg->rtcp, data, len, true);
 }
 
 enum tsr_webrtc_state tsr_rtp_transport_state(const struct tsr_rtp_transport *t)
@@ -356,6 +387,7 @@ void tsr_rtp_transport_free(struct tsr_rtp_transport **pt)
     for (int i = 0; i < 2; i++) { /* a half-built transport */
         close_sock(&t->legs[i].rtp);
         close_sock(&t->legs[i].rtcp);
+        tsr_srtp_free(&t->legs[i].srtp);
     }
     g_main_context_unref(t->ctx);
     g_free(t->log_ctx);

@@ -53,6 +53,8 @@ struct tsr_media_peer {
     bool failed_reported;
     struct tsr_webrtc_transport *transport; /* a WebRTC participant's, else NULL */
     struct tsr_rtp_transport *plain;        /* a SIP participant's plain RTP, else NULL */
+    uint8_t sdes_key[2][TSR_SDES_KEY_SALT_BYTES]; /* plain: our SDES keys, audio and video */
+    struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;

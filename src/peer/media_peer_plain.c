@@ -7,6 +7,7 @@
 
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/srtp.h>
 
 #include <string.h>
 
@@ -48,6 +49,32 @@ static int open_transport(struct tsr_media_peer *p, const struct tsr_media_peer_
     return tsr_rtp_transport_new(&p->plain, p->ctx, &rc, &cbs, p);
 }
 
+/* SDES: each SRTP medium is protected with our key and checked with the caller's.
+ * Keys are replaced only when the caller's changed (a re-INVITE may carry the
+ * same line again), so the running streams keep their rollover counters. */
+static int apply_srtp(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers,
+                      bool initial)
+{
+    const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
+    const struct tsr_sdp_plain_peer *was[2] = {&p->plain_peers.audio, &p->plain_peers.video};
+    for (int i = 0; i < 2; i++) {
+        if (!initial && now[i]->srtp == was[i]->srtp &&
+            (!now[i]->srtp || memcmp(&now[i]->crypto, &was[i]->crypto, sizeof now[i]->crypto) == 0))
+            continue;
+        struct tsr_sdp_crypto ours = {.suite = now[i]->crypto.suite};
+        memcpy(ours.key_salt, p->sdes_key[i], sizeof ours.key_salt);
+        struct tsr_dtls_srtp_keys keys;
+        tsr_sdp_crypto_keys(&ours, &now[i]->crypto, &keys);
+        int rc = tsr_rtp_transport_set_srtp(p->plain, (enum tsr_rtp_transport_medium)i,
+                                            now[i]->srtp ? &keys : NULL);
+        memset(&keys, 0, sizeof keys);
+        memset(&ours, 0, sizeof ours);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                    const struct tsr_media_peer_params *params, const char *offer,
                                    uint32_t assrc, uint32_t vssrc,
@@ -61,7 +88,13 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                         .audio_ssrc = assrc,
                                         .video_ssrc = vssrc,
                                         .cname = cname,
-                                        .session_id = ((uint64_t)g_random_int() << 20) | p->id};
+                                        .session_id = ((uint64_t)g_random_int() << 20) | p->id,
+                                        .audio_key = p->sdes_key[0],
+                                        .video_key = p->sdes_key[1]};
+    if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
+        local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
+        TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: SRTP refused");
+    }
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     /* First pass: where the caller is (its address family decides our sockets). */
@@ -87,13 +120,17 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
     rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
     if (rc == 0)
         rc = tsr_rtp_transport_set_peers(p->plain, &peers, assrc, vssrc);
+    if (rc == 0 && (rc = apply_srtp(p, &peers, true)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc) {
         tsr_sdp_negotiation_free(&neg);
         return rc;
     }
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "plain RTP: audio %s:%u, video %s:%u; ours %s:%u/%u",
-            peers.audio.address, peers.audio.rtp_port, peers.video.address, peers.video.rtp_port,
-            address, local.audio_port, local.video_port);
+    p->plain_peers = peers;
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "%s: audio %s:%u, video %s:%u; ours %s:%u/%u",
+            peers.audio.srtp || peers.video.srtp ? "SDES-SRTP" : "plain RTP", peers.audio.address,
+            peers.audio.rtp_port, peers.video.address, peers.video.rtp_port, address,
+            local.audio_port, local.video_port);
     *neg_out = neg;
     return 0;
 }
