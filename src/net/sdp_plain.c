@@ -239,6 +239,10 @@ static int choose_line(struct plain_ctx *c, size_t i)
     }
     const char *dir = direction(c->offer, m);
     line->remote_sends = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
+    peer->sends = line->remote_sends;
+    /* RFC 3264 §8.4 hold, and the older RFC 2543 one (a zero connection address). */
+    peer->held = strcmp(dir, "sendonly") == 0 || strcmp(dir, "inactive") == 0 ||
+                 strcmp(peer->address, "0.0.0.0") == 0 || strcmp(peer->address, "::") == 0;
     line->accepted = true;
     *index = (int)i;
     return 0;
@@ -304,8 +308,9 @@ static int build_answer(struct plain_ctx *c)
     const struct tsr_sdp_plain_local *l = c->local;
     const char *ip = strchr(l->address, ':') ? "IP6" : "IP4";
     char origin[128], conn[96];
-    snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " 1 IN %s %s",
-             l->session_id ? l->session_id : 1, ip, l->address);
+    snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " %u IN %s %s",
+             l->session_id ? l->session_id : 1, l->session_version ? l->session_version : 1, ip,
+             l->address);
     snprintf(conn, sizeof conn, "IN %s %s", ip, l->address);
     struct tsr_sdp *ans = NULL;
     int rc = tsr_sdp_new(&ans, origin, "Tessera");

@@ -179,11 +179,47 @@ static void test_sdes(void)
     tsr_sdp_negotiation_free(&neg);
 }
 
+/* Hold (RFC 3264 §8.4 and the RFC 2543 zero address): the caller's direction
+ * tells whether we send, and the answer mirrors it. */
+static void test_hold(void)
+{
+    static const struct {
+        const char *conn, *dir, *answer_dir;
+        bool held, sends;
+    } cases[] = {
+        {"10.0.0.1", "a=sendonly\r\n", "a=recvonly\r\n", true, true},
+        {"10.0.0.1", "a=inactive\r\n", "a=inactive\r\n", true, false},
+        {"0.0.0.0", "", "a=sendrecv\r\n", true, true},
+        {"10.0.0.1", "a=sendrecv\r\n", "a=sendrecv\r\n", false, true},
+        {"10.0.0.1", "a=recvonly\r\n", "a=sendonly\r\n", false, false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *offer = g_strdup_printf("v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 %s\r\n"
+                                      "t=0 0\r\nm=audio 5000 RTP/AVP 96\r\n"
+                                      "a=rtpmap:96 opus/48000/2\r\n%s",
+                                      cases[i].conn, cases[i].dir);
+        struct tsr_sdp_plain_local l = local;
+        l.session_version = 3;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX] = "";
+        g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==,
+                        0);
+        g_assert_cmpint(peers.audio.held, ==, cases[i].held);
+        g_assert_cmpint(peers.audio.sends, ==, cases[i].sends);
+        g_assert_nonnull(strstr(neg->answer, cases[i].answer_dir));
+        g_assert_nonnull(strstr(neg->answer, "o=tessera 77 3 IN IP4 127.0.0.1\r\n"));
+        tsr_sdp_negotiation_free(&neg);
+        g_free(offer);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sdp_plain/baresip_offer", test_baresip_offer);
     g_test_add_func("/sdp_plain/shapes", test_shapes);
     g_test_add_func("/sdp_plain/sdes", test_sdes);
+    g_test_add_func("/sdp_plain/hold", test_hold);
     return g_test_run();
 }

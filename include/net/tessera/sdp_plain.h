@@ -28,6 +28,7 @@ struct tsr_sdp_plain_local {
     uint32_t audio_ssrc, video_ssrc; /* non-zero */
     const char *cname;               /* non-empty */
     uint64_t session_id;             /* o= session id; 0 is replaced by 1 */
+    unsigned session_version;        /* o= version; 0 is replaced by 1 (+1 per new answer) */
     /* Our SDES keys (key_salt only; tag and suite follow the offer's line). Needed
      * for an RTP/SAVP(F) offer, which is refused without them. */
     const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each, or NULL */
@@ -39,6 +40,8 @@ struct tsr_sdp_plain_peer {
     uint16_t rtp_port;  /* the m= port */
     uint16_t rtcp_port; /* a=rtcp, else rtp_port + 1; rtp_port when muxed */
     bool rtcp_mux;      /* offered a=rtcp-mux (answered too) */
+    bool held;          /* a=sendonly / a=inactive, or c=0.0.0.0: send it nothing */
+    bool sends;         /* a=sendrecv / a=sendonly: media will come from it */
     bool srtp;          /* RTP/SAVP(F): `crypto` holds the caller's chosen line */
     struct tsr_sdp_crypto crypto;
 };
