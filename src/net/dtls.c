@@ -49,6 +49,8 @@ const char *tsr_srtp_profile_name(enum tsr_srtp_profile profile)
         return "AES_CM_128_HMAC_SHA1_80";
     case TSR_SRTP_PROFILE_AEAD_AES_128_GCM:
         return "AEAD_AES_128_GCM";
+    case TSR_SRTP_PROFILE_AES128_CM_SHA1_32:
+        return "AES_CM_128_HMAC_SHA1_32";
     case TSR_SRTP_PROFILE_NONE:
         break;
     }

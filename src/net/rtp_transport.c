@@ -4,6 +4,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/srtp.h>
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -30,7 +31,12 @@ struct leg {
     struct sock rtp, rtcp; /* rtcp.socket is used only without rtcp-mux */
     uint16_t port;
     bool active, mux;
-    uint32_t ssrc; /* ours */
+    bool on_hold;          /* we do not send RTP (the caller holds the call) */
+    bool rx_idle;          /* the caller said it sends nothing on this medium */
+    uint32_t ssrc;         /* ours */
+    struct tsr_srtp *srtp; /* SDES-keyed, else NULL (plain RTP) */
+    char sdp_address[64];  /* what the SDP said, to tell a re-INVITE's move */
+    uint16_t sdp_rtp_port, sdp_rtcp_port;
 };
 
 struct tsr_rtp_transport {
@@ -88,6 +94,10 @@ static void deliver(struct sock *s, uint8_t *buf, size_t len, GSocketAddress *fr
         return;
     }
     bool rtcp = is_rtcp_packet(buf, len);
+    struct tsr_srtp *srtp = t->legs[s->video ? 1 : 0].srtp;
+    if (srtp && (rtcp ? tsr_srtp_unprotect_rtcp(srtp, buf, &len)
+                      : tsr_srtp_unprotect_rtp(srtp, buf, &len)) != 0)
+        return; /* forged or broken: counted by srtp, and it must not move our target */
     if (!rtcp || s->rtcp)
         latch(s, from);
     t->last_rx_us = g_get_monotonic_time();
@@ -120,6 +130,10 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
 static gboolean on_check(gpointer data)
 {
     struct tsr_rtp_transport *t = data;
+    bool expect = (t->legs[0].active && !t->legs[0].rx_idle) ||
+                  (t->legs[1].active && !t->legs[1].rx_idle);
+    if (!expect) /* on hold with nothing coming: silence is what was agreed */
+        t->last_rx_us = g_get_monotonic_time();
     if (t->state == TSR_WEBRTC_STATE_CONNECTED &&
         g_get_monotonic_time() - t->last_rx_us > (int64_t)t->consent_ms * 1000)
         set_state(t, TSR_WEBRTC_STATE_DISCONNECTED);
@@ -256,6 +270,31 @@ static GSocketAddress *address_of(const char *ip, uint16_t port)
     return sa;
 }
 
+static bool same_target(const struct leg *leg, const struct tsr_sdp_plain_peer *p)
+{
+    return strcmp(leg->sdp_address, p->address) == 0 && leg->sdp_rtp_port == p->rtp_port &&
+           leg->sdp_rtcp_port == p->rtcp_port && leg->mux == p->rtcp_mux;
+}
+
+void tsr_rtp_transport_set_direction(struct tsr_rtp_transport *t,
+                                     enum tsr_rtp_transport_medium medium, bool send,
+                                     bool expect_rx)
+{
+    struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    if (leg->on_hold != !send)
+        TSR_LOG(TSR_LOG_INFO, t->log_ctx, "%s RTP %s", medium ? "video" : "audio",
+                send ? "resumed" : "held: not sending");
+    leg->on_hold = !send;
+    leg->rx_idle = !expect_rx;
+}
+
+bool tsr_rtp_transport_sending(const struct tsr_rtp_transport *t,
+                               enum tsr_rtp_transport_medium medium)
+{
+    const struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    return leg->active && !leg->on_hold;
+}
+
 int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sdp_plain_peers *peers,
                                 uint32_t audio_ssrc, uint32_t video_ssrc)
 {
@@ -267,7 +306,13 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sd
         leg->active = p[i]->address[0] != '\0';
         if (!leg->active)
             continue;
+        if (leg->rtp.to && same_target(leg, p[i]))
+            continue; /* a re-INVITE that moved nothing: keep what latched */
         leg->mux = p[i]->rtcp_mux;
+        leg->rtp.latched = leg->rtcp.latched = false;
+        leg->sdp_rtp_port = p[i]->rtp_port;
+        leg->sdp_rtcp_port = p[i]->rtcp_port;
+        g_strlcpy(leg->sdp_address, p[i]->address, sizeof leg->sdp_address);
         g_clear_object(&leg->rtp.to);
         g_clear_object(&leg->rtcp.to);
         leg->rtp.to = address_of(p[i]->address, p[i]->rtp_port);
@@ -280,12 +325,37 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sd
     return 0;
 }
 
-static int send_on(struct tsr_rtp_transport *t, struct sock *s, const uint8_t *data, size_t len)
+int tsr_rtp_transport_set_srtp(struct tsr_rtp_transport *t, enum tsr_rtp_transport_medium medium,
+                               const struct tsr_dtls_srtp_keys *keys)
+{
+    struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    struct tsr_srtp *fresh = NULL;
+    if (keys) {
+        int rc = tsr_srtp_new(&fresh, keys);
+        if (rc)
+            return rc;
+    }
+    tsr_srtp_free(&leg->srtp);
+    leg->srtp = fresh;
+    return 0;
+}
+
+static int send_on(struct tsr_rtp_transport *t, struct leg *leg, struct sock *s,
+                   const uint8_t *data, size_t len, bool rtcp)
 {
     if (t->state == TSR_WEBRTC_STATE_CLOSED || !s->socket || !s->to)
         return TSR_ERR_STATE;
     if (len > MAX_DATAGRAM)
         return -EMSGSIZE;
+    uint8_t buf[MAX_DATAGRAM + TSR_SRTP_MAX_TRAILER_BYTES];
+    if (leg->srtp) { /* protect a copy: the caller's packet may go to others too */
+        memcpy(buf, data, len);
+        int rc = rtcp ? tsr_srtp_protect_rtcp(leg->srtp, buf, &len, sizeof buf)
+                      : tsr_srtp_protect_rtp(leg->srtp, buf, &len, sizeof buf);
+        if (rc)
+            return rc;
+        data = buf;
+    }
     gssize n = g_socket_send_to(s->socket, s->to, (const gchar *)data, len, NULL, NULL);
     return n == (gssize)len ? 0 : TSR_ERR_IO;
 }
@@ -300,7 +370,9 @@ int tsr_rtp_transport_send_rtp(struct tsr_rtp_transport *t, const uint8_t *data,
     if (len < 12)
         return TSR_ERR_INVALID;
     struct leg *leg = &t->legs[be32(data + 8) == t->legs[1].ssrc ? 1 : 0];
-    return leg->active ? send_on(t, &leg->rtp, data, len) : TSR_ERR_STATE;
+    if (leg->active && leg->on_hold)
+        return 0; /* held: dropped by agreement, not a failure */
+    return leg->active ? send_on(t, leg, &leg->rtp, data, len, false) : TSR_ERR_STATE;
 }
 
 int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data, size_t len)
@@ -310,7 +382,7 @@ int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data
     struct leg *leg = &t->legs[be32(data + 4) == t->legs[1].ssrc ? 1 : 0];
     if (!leg->active)
         return TSR_ERR_STATE;
-    return send_on(t, leg->mux ? &leg->rtp : &leg->rtcp, data, len);
+    return send_on(t, leg, leg->mux ? &leg->rtp : &leg->rtcp, data, len, true);
 }
 
 enum tsr_webrtc_state tsr_rtp_transport_state(const struct tsr_rtp_transport *t)
@@ -356,6 +428,7 @@ void tsr_rtp_transport_free(struct tsr_rtp_transport **pt)
     for (int i = 0; i < 2; i++) { /* a half-built transport */
         close_sock(&t->legs[i].rtp);
         close_sock(&t->legs[i].rtcp);
+        tsr_srtp_free(&t->legs[i].srtp);
     }
     g_main_context_unref(t->ctx);
     g_free(t->log_ctx);

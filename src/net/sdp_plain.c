@@ -36,7 +36,33 @@ static int fail(struct plain_ctx *c, int rc, const char *fmt, ...)
 
 static bool plain_proto(const char *proto)
 {
-    return strcmp(proto, "RTP/AVP") == 0 || strcmp(proto, "RTP/AVPF") == 0;
+    return strcmp(proto, "RTP/AVP") == 0 || strcmp(proto, "RTP/AVPF") == 0 ||
+           strcmp(proto, "RTP/SAVP") == 0 || strcmp(proto, "RTP/SAVPF") == 0;
+}
+
+static bool sdes_proto(const char *proto)
+{
+    return strncmp(proto, "RTP/SAVP", 8) == 0;
+}
+
+/* The first a=crypto line of m we can use (RFC 4568 §6.3: the offerer lists them
+ * in its preference order; unusable ones are skipped). */
+static int pick_crypto(struct plain_ctx *c, const struct tsr_sdp_media *m,
+                       struct tsr_sdp_plain_peer *peer)
+{
+    const char *why = "there is no a=crypto line";
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        if (strcmp(m->attrs[i].name, "crypto") != 0)
+            continue;
+        if (tsr_sdp_crypto_parse(m->attrs[i].value, &peer->crypto, &why) == 0) {
+            peer->srtp = true;
+            return 0;
+        }
+    }
+    return fail(c, TSR_ERR_UNSUPPORTED,
+                "the %s section is %s without a usable a=crypto line (%s); Tessera takes "
+                "AES_CM_128_HMAC_SHA1_80 or _32 with one inline key",
+                m->kind, m->proto, why);
 }
 
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
@@ -192,6 +218,15 @@ static int choose_line(struct plain_ctx *c, size_t i)
         line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
     if (!read_peer(c->offer, m, peer))
         return fail(c, TSR_ERR_INVALID, "the %s section has no usable c= address", m->kind);
+    if (sdes_proto(m->proto)) {
+        const uint8_t *key = line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key
+                                                                     : c->local->video_key;
+        if (!key)
+            return fail(c, TSR_ERR_UNSUPPORTED, "SRTP is not available for this call");
+        int rc = pick_crypto(c, m, peer);
+        if (rc)
+            return rc;
+    }
     read_feedback(m, line);
     for (size_t k = 0; k < m->n_attrs; k++) {
         uint32_t ssrc;
@@ -204,6 +239,10 @@ static int choose_line(struct plain_ctx *c, size_t i)
     }
     const char *dir = direction(c->offer, m);
     line->remote_sends = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
+    peer->sends = line->remote_sends;
+    /* RFC 3264 §8.4 hold, and the older RFC 2543 one (a zero connection address). */
+    peer->held = strcmp(dir, "sendonly") == 0 || strcmp(dir, "inactive") == 0 ||
+                 strcmp(peer->address, "0.0.0.0") == 0 || strcmp(peer->address, "::") == 0;
     line->accepted = true;
     *index = (int)i;
     return 0;
@@ -252,6 +291,16 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
                      NULL);
     tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", audio ? l->audio_ssrc : l->video_ssrc,
                       l->cname);
+    if (peer->srtp) {
+        /* Our own key, under the tag and suite of the line we took (§5.1.2). */
+        struct tsr_sdp_crypto ours = peer->crypto;
+        memcpy(ours.key_salt, audio ? l->audio_key : l->video_key, sizeof ours.key_salt);
+        char value[TSR_SDES_LINE_MAX];
+        if (tsr_sdp_crypto_format(&ours, value, sizeof value) == 0)
+            tsr_sdp_add_attr(ans, m, "crypto", value);
+        memset(&ours, 0, sizeof ours);
+        memset(value, 0, sizeof value);
+    }
 }
 
 static int build_answer(struct plain_ctx *c)
@@ -259,8 +308,9 @@ static int build_answer(struct plain_ctx *c)
     const struct tsr_sdp_plain_local *l = c->local;
     const char *ip = strchr(l->address, ':') ? "IP6" : "IP4";
     char origin[128], conn[96];
-    snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " 1 IN %s %s",
-             l->session_id ? l->session_id : 1, ip, l->address);
+    snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " %u IN %s %s",
+             l->session_id ? l->session_id : 1, l->session_version ? l->session_version : 1, ip,
+             l->address);
     snprintf(conn, sizeof conn, "IN %s %s", ip, l->address);
     struct tsr_sdp *ans = NULL;
     int rc = tsr_sdp_new(&ans, origin, "Tessera");
@@ -298,7 +348,7 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
     if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
         rc = fail(&c, TSR_ERR_UNSUPPORTED,
                   "no common codec: Tessera takes opus/48000/2 audio and VP8 or H.264 "
-                  "(packetization-mode 1) video over RTP/AVP(F)");
+                  "(packetization-mode 1) video over RTP/AVP(F) or RTP/SAVP(F)");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

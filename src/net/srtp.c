@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <gnutls/crypto.h>
 #include <limits.h>
 #include <srtp2/srtp.h>
 #include <string.h>
@@ -58,6 +59,10 @@ static int make_session(srtp_t *out, const struct tsr_dtls_srtp_keys *k, bool ou
     if (k->profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM) {
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+    } else if (k->profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_32) {
+        /* RFC 4568 §6.2: the short tag is for RTP only; SRTCP keeps 80 bits. */
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+        srtp_crypto_policy_set_rtcp_default(&p.rtcp);
     } else {
         srtp_crypto_policy_set_rtp_default(&p.rtp); /* AES_CM_128_HMAC_SHA1_80 */
         srtp_crypto_policy_set_rtcp_default(&p.rtcp);
@@ -85,6 +90,7 @@ int tsr_srtp_new(struct tsr_srtp **out, const struct tsr_dtls_srtp_keys *keys)
         return -EINVAL;
     size_t want_salt = keys->profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM    ? 12
                        : keys->profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_80 ? 14
+                       : keys->profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_32 ? 14
                                                                              : 0;
     if (!want_salt || keys->key_len != 16 || keys->salt_len != want_salt)
         return -EINVAL;
@@ -205,4 +211,10 @@ int tsr_srtp_unprotect_rtcp(struct tsr_srtp *s, uint8_t *buf, size_t *len)
     int n = (int)*len;
     srtp_err_status_t st = srtp_unprotect_rtcp(s->inbound, buf, &n);
     return finish(OP_UNPROTECT_RTCP, st, len, n);
+}
+
+int tsr_srtp_random_key(uint8_t *out, size_t len)
+{
+    /* The key strength is the call's secrecy: the TLS library's key-grade RNG. */
+    return gnutls_rnd(GNUTLS_RND_KEY, out, len) == 0 ? 0 : TSR_ERR_CRYPTO;
 }

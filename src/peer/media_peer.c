@@ -357,6 +357,11 @@ static gboolean send_job_run(gpointer data)
     struct tsr_rtp_stream_out *out = job->video ? p->tx_video : p->tx_audio;
     if (g_atomic_int_get(&p->closed) || !out || !tsr_media_peer_transport_up(p))
         return G_SOURCE_REMOVE;
+    /* A SIP caller holding the call gets nothing, and the sequence numbers it sees
+     * after resume follow on (baresip decoded nothing after a 200-packet gap). */
+    if (p->plain && !tsr_rtp_transport_sending(p->plain, job->video ? TSR_RTP_TRANSPORT_VIDEO
+                                                                    : TSR_RTP_TRANSPORT_AUDIO))
+        return G_SOURCE_REMOVE;
     struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
                                      .transport_cc_seq = -1,
                                      .audio_level_dbov = -1};

@@ -55,6 +55,9 @@ struct tsr_media_peer {
     bool failed_reported;
     struct tsr_webrtc_transport *transport; /* a WebRTC participant's, else NULL */
     struct tsr_rtp_transport *plain;        /* a SIP participant's plain RTP, else NULL */
+    uint8_t sdes_key[2][TSR_SDES_KEY_SALT_BYTES]; /* plain: our SDES keys, audio and video */
+    struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
+    char plain_address[64];                       /* plain: the address our answers carry */
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;
@@ -99,6 +102,9 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                    uint32_t assrc, uint32_t vssrc,
                                    struct tsr_sdp_negotiation **neg_out,
                                    char reason[TSR_SDP_REASON_MAX]);
+/* A re-INVITE's offer on a plain peer (hold, resume, a new address or key). */
+int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer, char **answer,
+                                     char reason[TSR_SDP_REASON_MAX]);
 /* Whether packets may go out now (WebRTC: connected; plain: not closed). */
 bool tsr_media_peer_transport_up(const struct tsr_media_peer *p);
 int tsr_media_peer_transport_send_rtp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);

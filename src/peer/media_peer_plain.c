@@ -7,6 +7,7 @@
 
 #include <tessera/err.h>
 #include <tessera/log.h>
+#include <tessera/srtp.h>
 
 #include <string.h>
 
@@ -48,6 +49,41 @@ static int open_transport(struct tsr_media_peer *p, const struct tsr_media_peer_
     return tsr_rtp_transport_new(&p->plain, p->ctx, &rc, &cbs, p);
 }
 
+/* SDES: each SRTP medium is protected with our key and checked with the caller's.
+ * Keys are replaced only when the caller's changed (a re-INVITE may carry the
+ * same line again), so the running streams keep their rollover counters. */
+static int apply_srtp(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers,
+                      bool initial)
+{
+    const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
+    const struct tsr_sdp_plain_peer *was[2] = {&p->plain_peers.audio, &p->plain_peers.video};
+    for (int i = 0; i < 2; i++) {
+        if (!initial && now[i]->srtp == was[i]->srtp &&
+            (!now[i]->srtp || memcmp(&now[i]->crypto, &was[i]->crypto, sizeof now[i]->crypto) == 0))
+            continue;
+        struct tsr_sdp_crypto ours = {.suite = now[i]->crypto.suite};
+        memcpy(ours.key_salt, p->sdes_key[i], sizeof ours.key_salt);
+        struct tsr_dtls_srtp_keys keys;
+        tsr_sdp_crypto_keys(&ours, &now[i]->crypto, &keys);
+        int rc = tsr_rtp_transport_set_srtp(p->plain, (enum tsr_rtp_transport_medium)i,
+                                            now[i]->srtp ? &keys : NULL);
+        memset(&keys, 0, sizeof keys);
+        memset(&ours, 0, sizeof ours);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Hold and resume: RTP goes to a medium only while the caller wants it. */
+static void apply_direction(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
+{
+    tsr_rtp_transport_set_direction(p->plain, TSR_RTP_TRANSPORT_AUDIO, !peers->audio.held,
+                                    peers->audio.sends);
+    tsr_rtp_transport_set_direction(p->plain, TSR_RTP_TRANSPORT_VIDEO, !peers->video.held,
+                                    peers->video.sends);
+}
+
 int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                    const struct tsr_media_peer_params *params, const char *offer,
                                    uint32_t assrc, uint32_t vssrc,
@@ -61,7 +97,13 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                         .audio_ssrc = assrc,
                                         .video_ssrc = vssrc,
                                         .cname = cname,
-                                        .session_id = ((uint64_t)g_random_int() << 20) | p->id};
+                                        .session_id = ((uint64_t)g_random_int() << 20) | p->id,
+                                        .audio_key = p->sdes_key[0],
+                                        .video_key = p->sdes_key[1]};
+    if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
+        local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
+        TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: SRTP refused");
+    }
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     /* First pass: where the caller is (its address family decides our sockets). */
@@ -87,13 +129,21 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
     rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
     if (rc == 0)
         rc = tsr_rtp_transport_set_peers(p->plain, &peers, assrc, vssrc);
+    if (rc == 0 && (rc = apply_srtp(p, &peers, true)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc) {
         tsr_sdp_negotiation_free(&neg);
         return rc;
     }
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "plain RTP: audio %s:%u, video %s:%u; ours %s:%u/%u",
-            peers.audio.address, peers.audio.rtp_port, peers.video.address, peers.video.rtp_port,
-            address, local.audio_port, local.video_port);
+    apply_direction(p, &peers);
+    p->plain_peers = peers;
+    p->sdp_session_id = local.session_id;
+    p->sdp_version = 1;
+    g_strlcpy(p->plain_address, address, sizeof p->plain_address);
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "%s: audio %s:%u, video %s:%u; ours %s:%u/%u",
+            peers.audio.srtp || peers.video.srtp ? "SDES-SRTP" : "plain RTP", peers.audio.address,
+            peers.audio.rtp_port, peers.video.address, peers.video.rtp_port, address,
+            local.audio_port, local.video_port);
     *neg_out = neg;
     return 0;
 }
@@ -118,4 +168,65 @@ int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *
     if (p->plain)
         return tsr_rtp_transport_send_rtcp(p->plain, buf, len);
     return p->transport ? tsr_webrtc_transport_send_rtcp(p->transport, buf, len) : TSR_ERR_STATE;
+}
+
+/* The running receive and send chains were built for these payload types: a
+ * re-offer that drops a medium or changes its codec needs a new call. */
+static bool plain_lines_same(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    if (p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0))
+        return false;
+    return (!p->has_audio || neg->mlines[neg->audio_index].pt == p->rx_audio.pt) &&
+           (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt);
+}
+
+int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer, char **answer,
+                                     char reason[TSR_SDP_REASON_MAX])
+{
+    char cname[32];
+    g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    struct tsr_sdp_plain_local local = {
+        .address = p->plain_address,
+        .audio_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO),
+        .video_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_VIDEO),
+        /* Prefer what runs, so an offer that still has it keeps it. */
+        .video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
+                                                              : TSR_SDP_VIDEO_PREF_VP8,
+        .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1,
+        .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 2,
+        .cname = cname,
+        .session_id = p->sdp_session_id,
+        .session_version = p->sdp_version + 1,
+        .audio_key = p->sdes_key[0],
+        .video_key = p->sdes_key[1],
+    };
+    struct tsr_sdp_plain_peers peers;
+    struct tsr_sdp_negotiation *neg = NULL;
+    int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
+    if (rc == 0 && !plain_lines_same(p, neg)) {
+        g_strlcpy(reason, "the re-INVITE changes the audio/video sections or their codecs; "
+                          "start a new call", TSR_SDP_REASON_MAX);
+        rc = TSR_ERR_UNSUPPORTED;
+    }
+    /* A zero address (old-style hold) says nothing about where the caller is. */
+    if (rc == 0 && strcmp(peers.audio.address, "0.0.0.0") != 0 &&
+        strcmp(peers.video.address, "0.0.0.0") != 0)
+        rc = tsr_rtp_transport_set_peers(p->plain, &peers, local.audio_ssrc, local.video_ssrc);
+    if (rc == 0 && (rc = apply_srtp(p, &peers, false)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
+    if (rc == 0) {
+        apply_direction(p, &peers);
+        p->plain_peers = peers;
+        p->sdp_version++;
+        *answer = g_steal_pointer(&neg->answer);
+        g_free(p->local_sdp);
+        p->local_sdp = g_strdup(*answer);
+        g_free(p->remote_sdp);
+        p->remote_sdp = g_strdup(offer);
+        TSR_LOG(TSR_LOG_INFO, p->log_ctx, "re-INVITE answered (version %u): audio %s, video %s",
+                p->sdp_version, peers.audio.held ? "held" : "sent",
+                peers.video.held ? "held" : "sent");
+    }
+    tsr_sdp_negotiation_free(&neg);
+    return rc;
 }

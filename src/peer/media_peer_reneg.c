@@ -73,6 +73,8 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
     struct tsr_sdp_local local;
     char cname[32];
     reason[0] = '\0';
+    if (p->plain && !g_atomic_int_get(&p->closed))
+        return tsr_media_peer_renegotiate_plain(p, offer, answer, reason);
     if (g_atomic_int_get(&p->closed) || !p->transport) {
         g_strlcpy(reason, "the media peer is closed", TSR_SDP_REASON_MAX);
         return TSR_ERR_STATE;

@@ -41,6 +41,7 @@ static void reject_text(struct sip_call *c, unsigned status, const char *code, c
 static void leave(struct sip_call *c, enum tsr_leave_reason reason)
 {
     tsr_conference_call_cancel(&c->join); /* a join still on a net loop: undone */
+    tsr_conference_call_cancel(&c->reneg);
     if (!c->session)
         return;
     tsr_front_session_on_left(c->session, NULL, NULL);
@@ -145,17 +146,61 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     g_free(offer);
 }
 
+/* The net loop answered a re-INVITE's offer: 200 with the new answer, or a refusal
+ * that leaves the call as it was (RFC 3261 §14.2: the old session stays). */
+static void reneg_done(void *user, struct tsr_conference_result *res)
+{
+    struct sip_call *c = user;
+    c->reneg = NULL;
+    if (res->rc != 0) {
+        const char *text = res->err_text ? res->err_text : tsr_strerror(res->rc);
+        unsigned status = res->rc == TSR_ERR_INVALID ? 400 : 488;
+        struct tsr_front_error e = {.status = status, .code = "bad_reinvite", .text = text};
+        tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] re-INVITE refused: %u %s", c->alias, status, text);
+        char reason[TSR_SIP_REASON_MAX];
+        tsr_sip_reason_value(status, text, reason);
+        nua_respond(c->nh, (int)status, tsr_sip_status_phrase(status), SIPTAG_REASON_STR(reason),
+                    TAG_END());
+        return;
+    }
+    g_free(c->local_sdp);
+    c->local_sdp = g_steal_pointer(&res->sdp);
+    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+}
+
 void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)
 {
-    (void)sip;
-    /* Media changes (hold, new address) are not applied yet: the session goes on
-     * as negotiated, which is what a refresh (session timer) re-INVITE wants. */
-    if (!c->local_sdp) {
+    struct tsr_sip_invite inv;
+    const char *why = NULL;
+    if (!c->local_sdp || c->reneg || !c->session) {
         nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
         return;
     }
-    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+    if (tsr_sip_invite_read(sip, &inv, &why) != 0) {
+        struct tsr_front_error e = {.status = 415, .code = "bad_request", .text = why};
+        tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+        char reason[TSR_SIP_REASON_MAX];
+        tsr_sip_reason_value(415, why, reason);
+        nua_respond(c->nh, SIP_415_UNSUPPORTED_MEDIA, SIPTAG_REASON_STR(reason), TAG_END());
+        return;
+    }
+    /* No offer (a session-timer refresh, or a caller asking for ours): the session
+     * goes on as negotiated. */
+    if (!inv.sdp) {
+        nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+        return;
+    }
+    struct tsr_participant *p = tsr_front_session_participant(c->session);
+    if (!p) {
+        nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
+        return;
+    }
+    char *offer = g_strndup(inv.sdp, inv.sdp_len);
+    tsr_participant_renegotiate(p, offer, reneg_done, c, &c->reneg);
+    g_free(offer);
 }
 
 void tsr_sip_call_hangup(struct sip_call *c, const char *why)

@@ -39,6 +39,7 @@ struct sip_call {
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
     struct tsr_front_session *session; /* ref held; NULL before the join and after leaving */
     struct tsr_conference_call *join;  /* the join while it is on a net loop */
+    struct tsr_conference_call *reneg; /* a re-INVITE's offer while it is on a net loop */
     char *local_sdp;                   /* our answer, repeated to a re-INVITE */
     bool answered;                     /* a final response went out */
     bool bye_sent;

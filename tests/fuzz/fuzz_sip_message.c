@@ -20,7 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void negotiate(const struct tsr_sip_invite *inv)
 {
+    static const uint8_t key[TSR_SDES_KEY_SALT_BYTES] = {1, 2, 3}; /* SAVP offers reach a=crypto */
     static const struct tsr_sdp_plain_local local = {.address = "192.0.2.1",
+                                                     .audio_key = key,
+                                                     .video_key = key,
                                                      .audio_port = 40000,
                                                      .video_port = 40002,
                                                      .audio_ssrc = 1,

@@ -127,10 +127,99 @@ static void test_shapes(void)
     g_assert_false(tsr_sdp_is_plain_rtp("garbage", 7));
 }
 
+/* SDES: RTP/SAVP with baresip's crypto line is answered RTP/SAVP with our own key
+ * under the offer's tag and suite; without a usable line it is refused. */
+static void test_sdes(void)
+{
+    static const uint8_t key_a[TSR_SDES_KEY_SALT_BYTES] = {100, 101, 102, 103, 104, 105, 106, 107,
+                                                           108, 109, 110, 111, 112, 113, 114, 115,
+                                                           116, 117, 118, 119, 120, 121, 122, 123,
+                                                           124, 125, 126, 127, 128, 129};
+    struct tsr_sdp_plain_local l = local;
+    l.audio_key = l.video_key = key_a;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    const char *head = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                       "m=audio 5000 RTP/SAVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+    char *offer = g_strconcat(head, "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:bad\r\n",
+                              "a=crypto:4 AES_CM_128_HMAC_SHA1_32 "
+                              "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n", NULL);
+    g_assert_true(tsr_sdp_is_plain_rtp(offer, strlen(offer)));
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
+    g_assert_true(peers.audio.srtp);
+    g_assert_cmpuint(peers.audio.crypto.tag, ==, 4);
+    g_assert_cmpint(peers.audio.crypto.suite, ==, TSR_SRTP_PROFILE_AES128_CM_SHA1_32);
+    g_assert_cmpuint(peers.audio.crypto.key_salt[29], ==, 29);
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 RTP/SAVP 96\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "a=crypto:4 AES_CM_128_HMAC_SHA1_32 "
+                                         "inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+    /* Only a malformed line: 488 material, and the words say which line and why. */
+    offer = g_strconcat(head, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:short\r\n", NULL);
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "RTP/SAVP without a usable a=crypto line"));
+    g_assert_nonnull(strstr(reason, "40 base64"));
+    g_assert_null(neg);
+    g_free(offer);
+    /* No crypto line at all, and no local keys. */
+    g_assert_cmpint(tsr_sdp_plain_negotiate(head, strlen(head), &l, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "there is no a=crypto line"));
+    g_assert_cmpint(tsr_sdp_plain_negotiate(head, strlen(head), &local, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    /* Plain RTP/AVP never carries keys. */
+    const char *avp = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                      "m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(avp, strlen(avp), &l, &neg, &peers, reason), ==, 0);
+    g_assert_false(peers.audio.srtp);
+    g_assert_null(strstr(neg->answer, "a=crypto"));
+    tsr_sdp_negotiation_free(&neg);
+}
+
+/* Hold (RFC 3264 §8.4 and the RFC 2543 zero address): the caller's direction
+ * tells whether we send, and the answer mirrors it. */
+static void test_hold(void)
+{
+    static const struct {
+        const char *conn, *dir, *answer_dir;
+        bool held, sends;
+    } cases[] = {
+        {"10.0.0.1", "a=sendonly\r\n", "a=recvonly\r\n", true, true},
+        {"10.0.0.1", "a=inactive\r\n", "a=inactive\r\n", true, false},
+        {"0.0.0.0", "", "a=sendrecv\r\n", true, true},
+        {"10.0.0.1", "a=sendrecv\r\n", "a=sendrecv\r\n", false, true},
+        {"10.0.0.1", "a=recvonly\r\n", "a=sendonly\r\n", false, false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *offer = g_strdup_printf("v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 %s\r\n"
+                                      "t=0 0\r\nm=audio 5000 RTP/AVP 96\r\n"
+                                      "a=rtpmap:96 opus/48000/2\r\n%s",
+                                      cases[i].conn, cases[i].dir);
+        struct tsr_sdp_plain_local l = local;
+        l.session_version = 3;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX] = "";
+        g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==,
+                        0);
+        g_assert_cmpint(peers.audio.held, ==, cases[i].held);
+        g_assert_cmpint(peers.audio.sends, ==, cases[i].sends);
+        g_assert_nonnull(strstr(neg->answer, cases[i].answer_dir));
+        g_assert_nonnull(strstr(neg->answer, "o=tessera 77 3 IN IP4 127.0.0.1\r\n"));
+        tsr_sdp_negotiation_free(&neg);
+        g_free(offer);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sdp_plain/baresip_offer", test_baresip_offer);
     g_test_add_func("/sdp_plain/shapes", test_shapes);
+    g_test_add_func("/sdp_plain/sdes", test_sdes);
+    g_test_add_func("/sdp_plain/hold", test_hold);
     return g_test_run();
 }

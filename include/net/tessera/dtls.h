@@ -44,6 +44,7 @@ enum tsr_srtp_profile {
     TSR_SRTP_PROFILE_NONE,
     TSR_SRTP_PROFILE_AES128_CM_SHA1_80, /* key 16, salt 14 */
     TSR_SRTP_PROFILE_AEAD_AES_128_GCM,  /* key 16, salt 12 */
+    TSR_SRTP_PROFILE_AES128_CM_SHA1_32, /* key 16, salt 14; 32-bit RTP tag (SDES only) */
 };
 
 #define TSR_SRTP_MAX_KEY_BYTES 16

@@ -1,6 +1,6 @@
 /* One SIP participant's media transport: plain RTP and RTCP over UDP, one port
  * pair per medium (RTP on an even port, RTCP on the next; or RTCP muxed on the RTP
- * port), no ICE, no DTLS, no SRTP yet.
+ * port), no ICE, no DTLS; SRTP/SRTCP per medium when SDES keyed it (set_srtp).
  *
  * Symmetric RTP (RFC 4961) with latching: we send to the address the SDP gave
  * until packets arrive, then to wherever the caller's packets really come from, so
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/dtls.h>
 #include <tessera/sdp_plain.h>
 #include <tessera/webrtc_transport.h>
 
@@ -63,9 +64,31 @@ int tsr_rtp_transport_route_address(const char *remote_ip, char *out, size_t siz
 
 /* Purpose: where to send (from the offer), and our SSRCs, which route outgoing
  * packets to the audio or video ports. A medium whose address is "" is closed.
+ * Called again (a re-INVITE), a medium whose address and ports did not change
+ * keeps its latched address.
  * Returns 0, TSR_ERR_INVALID (an address that is not an IP literal). */
 int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sdp_plain_peers *peers,
                                 uint32_t audio_ssrc, uint32_t video_ssrc);
+
+/* Purpose: protect this medium's packets with SRTP/SRTCP from now on (keys from
+ * SDES: ours to protect, the caller's to check); keys NULL = plain again. Packets
+ * that fail authentication are dropped (tessera_srtp_errors_total) and never
+ * latch. Returns 0, -EINVAL, TSR_ERR_CRYPTO. */
+int tsr_rtp_transport_set_srtp(struct tsr_rtp_transport *t, enum tsr_rtp_transport_medium medium,
+                               const struct tsr_dtls_srtp_keys *keys);
+
+/* Purpose: hold and resume (RFC 3264 §8.4): `send` false drops this medium's RTP
+ * (sent as successfully dropped, RTCP goes on); `expect_rx` false when the caller
+ * said it will not send (sendonly from us, inactive), so silence on this medium
+ * does not count toward DISCONNECTED. Both true until first set. */
+void tsr_rtp_transport_set_direction(struct tsr_rtp_transport *t,
+                                     enum tsr_rtp_transport_medium medium, bool send,
+                                     bool expect_rx);
+
+/* Purpose: whether this medium's RTP goes out (false while held), so a sender
+ * can skip numbering packets nobody gets (sequence numbers stay contiguous). */
+bool tsr_rtp_transport_sending(const struct tsr_rtp_transport *t,
+                               enum tsr_rtp_transport_medium medium);
 
 /* Purpose: send one RTP / RTCP packet (borrowed). RTCP goes to the video RTCP port
  * when its sender SSRC is our video SSRC, else to audio. Returns 0, TSR_ERR_STATE

@@ -1,5 +1,6 @@
-/* SIP-style offer → answer: plain RTP/AVP or RTP/AVPF, one port per medium (RTCP
- * on the next port, or muxed when offered), no ICE, no BUNDLE, no DTLS. Pure.
+/* SIP-style offer → answer: plain RTP/AVP or RTP/AVPF, or RTP/SAVP(F) keyed by
+ * SDES (a=crypto, see tessera/sdp_crypto.h), one port per medium (RTCP on the next
+ * port, or muxed when offered), no ICE, no BUNDLE, no DTLS. Pure.
  *
  * This is what SIP endpoints, room systems and gateways send (baresip's offer is in
  * tests/data/sdp/baresip10_offer.sdp). The first audio and the first video section
@@ -16,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tessera/sdp_crypto.h>
 #include <tessera/sdp_negotiate.h>
 
 /* What the answer says about us. Borrowed for the call. */
@@ -26,6 +28,10 @@ struct tsr_sdp_plain_local {
     uint32_t audio_ssrc, video_ssrc; /* non-zero */
     const char *cname;               /* non-empty */
     uint64_t session_id;             /* o= session id; 0 is replaced by 1 */
+    unsigned session_version;        /* o= version; 0 is replaced by 1 (+1 per new answer) */
+    /* Our SDES keys (key_salt only; tag and suite follow the offer's line). Needed
+     * for an RTP/SAVP(F) offer, which is refused without them. */
+    const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each, or NULL */
 };
 
 /* Where the offerer receives one medium. */
@@ -34,6 +40,10 @@ struct tsr_sdp_plain_peer {
     uint16_t rtp_port;  /* the m= port */
     uint16_t rtcp_port; /* a=rtcp, else rtp_port + 1; rtp_port when muxed */
     bool rtcp_mux;      /* offered a=rtcp-mux (answered too) */
+    bool held;          /* a=sendonly / a=inactive, or c=0.0.0.0: send it nothing */
+    bool sends;         /* a=sendrecv / a=sendonly: media will come from it */
+    bool srtp;          /* RTP/SAVP(F): `crypto` holds the caller's chosen line */
+    struct tsr_sdp_crypto crypto;
 };
 
 struct tsr_sdp_plain_peers {
@@ -41,8 +51,8 @@ struct tsr_sdp_plain_peers {
 };
 
 /* Purpose: whether an offer is for plain RTP: it parses, has at least one m-line,
- * and every live RTP m-line's proto is RTP/AVP or RTP/AVPF with no ICE
- * credentials and no DTLS fingerprint. Thread: any. */
+ * and every live RTP m-line's proto is RTP/AVP, RTP/AVPF, RTP/SAVP or RTP/SAVPF
+ * with no ICE credentials and no DTLS fingerprint. Thread: any. */
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
 
 /* Purpose: answer a plain RTP offer. On success *neg holds the accepted lines
@@ -50,7 +60,8 @@ bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
  * answer text, and *peers where to send. Ownership: *neg is new, free with
  * tsr_sdp_negotiation_free(). Returns 0; TSR_ERR_INVALID (malformed SDP, a bad
  * connection address or port), TSR_ERR_UNSUPPORTED (no common codec: no line
- * accepted), -EINVAL (bad local); *reason (may be NULL) says why on failure. */
+ * accepted; an RTP/SAVP(F) section without a usable a=crypto line), -EINVAL (bad
+ * local); *reason (may be NULL) says why on failure. */
 int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_plain_local *local,
                             struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
                             char reason[TSR_SDP_REASON_MAX]);

@@ -39,4 +39,8 @@ int tsr_srtp_protect_rtcp(struct tsr_srtp *s, uint8_t *buf, size_t *len, size_t 
 int tsr_srtp_unprotect_rtp(struct tsr_srtp *s, uint8_t *buf, size_t *len);
 int tsr_srtp_unprotect_rtcp(struct tsr_srtp *s, uint8_t *buf, size_t *len);
 
+/* Purpose: fill out with len bytes of key-grade randomness (SDES master keys).
+ * Returns 0 or TSR_ERR_CRYPTO. Thread: any. */
+int tsr_srtp_random_key(uint8_t *out, size_t len);
+
 #endif

@@ -33,13 +33,17 @@ async function freePortPair() {
   throw new Error('no free port pair for baresip');
 }
 
-/* Starts baresip in `dir` sending a `hz` tone and the `y4m` clip. */
-async function startBaresip(dir, { hz, y4m }) {
+/* Starts baresip in `dir` sending a `hz` tone and the `y4m` clip (no clip: audio
+ * only, no video codecs loaded). `mediaenc` ('srtp', 'srtp-mand') is the account's
+ * media encryption; `user` its SIP user name (the display name others see). */
+async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip' }) {
   requireBaresip();
   fs.mkdirSync(dir, { recursive: true });
   const sipPort = await freePortPair();
   const ctrlPort = await freePortPair();
-  const mods = ['opus', 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot'];
+  const mods = y4m ? ['opus', 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot']
+    : ['opus', 'ausine', 'sndfile'];
+  if (mediaenc) mods.push('srtp');
   const conf = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
@@ -47,8 +51,7 @@ async function startBaresip(dir, { hz, y4m }) {
     `audio_source ausine,${hz}`,
     `audio_player aufile,${path.join(dir, 'player.wav')}`,
     `audio_alert aufile,${path.join(dir, 'alert.wav')}`,
-    `video_source avformat,${y4m}`,
-    'video_display fakevideo,nil',
+    ...(y4m ? [`video_source avformat,${y4m}`, 'video_display fakevideo,nil'] : []),
     `module_path ${MODULES}`,
     ...mods.map((m) => `module ${m}.so`),
     'module aufile.so',
@@ -60,7 +63,8 @@ async function startBaresip(dir, { hz, y4m }) {
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config'), conf);
-  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:baresip@127.0.0.1:${sipPort}>;regint=0\n`);
+  const enc = mediaenc ? `;mediaenc=${mediaenc}` : '';
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}\n`);
   const log = fs.openSync(path.join(dir, 'baresip.log'), 'w');
   const child = spawn(BARESIP, ['-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
   const b = { child, dir, exited: null, events: [] };
@@ -81,9 +85,19 @@ async function startBaresip(dir, { hz, y4m }) {
       buf = buf.slice(colon + 2 + len);
     }
   });
+  let tokens = 0;
   b.command = (command, params = '') => {
-    const json = JSON.stringify({ command, params, token: String(Date.now()) });
+    const token = `${Date.now()}-${++tokens}`;
+    const json = JSON.stringify({ command, params, token });
     b.sock.write(`${Buffer.byteLength(json)}:${json},`);
+    return token;
+  };
+  /* A command's response text (ctrl_tcp answers {response, ok, data, token}). */
+  b.ask = async (command, params = '') => {
+    const token = b.command(command, params);
+    const r = await h.waitFor(() => b.events.find((e) => e.response && e.token === token),
+      { timeoutMs: 10000, what: `baresip's answer to ${command}` });
+    return r.data || '';
   };
   b.stop = async () => {
     if (b.exited === null) b.command('quit');
@@ -91,7 +105,8 @@ async function startBaresip(dir, { hz, y4m }) {
     if (code === 'timeout') child.kill('SIGKILL');
     b.sock.destroy();
     fs.mkdirSync(h.artifactsDir, { recursive: true });
-    fs.copyFileSync(path.join(dir, 'baresip.log'), path.join(h.artifactsDir, 'sip_baresip-baresip.log'));
+    const test = path.basename(process.argv[1], '.test.js');
+    fs.copyFileSync(path.join(dir, 'baresip.log'), path.join(h.artifactsDir, `${test}-${path.basename(dir)}.log`));
   };
   return b;
 }
