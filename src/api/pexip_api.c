@@ -233,7 +233,7 @@ static void handle_request_token(struct tsr_front_req *r)
                           "role", tsr_pex_role_word(p), "current_service_type", "conference",
                           "service_type", "conference", "conference_name", tsr_conference_name(c),
                           "version", version_json(), "call_type", "video", "chat_enabled", 1,
-                          "guests_can_present", 0, "direct_media", 0);
+                          "guests_can_present", 1, "direct_media", 0);
     g_free(expires);
     add_ice_servers(o, api_of(r)->reg);
     tsr_pex_reply(r, 200, o);

@@ -52,7 +52,7 @@ json_t *tsr_pex_object(const struct tsr_pex_fields *f)
         "is_streaming_conference", f->streaming, "is_external", 0, "external_node_uuid", "",
         "local_alias", f->alias, "uri", f->uri ? f->uri : "", "vendor", "", "mute_supported",
         yes_no(!f->streaming), "disconnect_supported", "YES", "transfer_supported", "NO",
-        "fecc_supported", "NO", "presentation_supported", "NO", "rx_presentation_policy",
+        "fecc_supported", "NO", "presentation_supported", yes_no(!f->streaming), "rx_presentation_policy",
         "ALLOW", "buzz_time", (json_int_t)f->buzz_time, "spotlight", (json_int_t)f->spotlight,
         "start_time", (json_int_t)f->start_time, "supports_direct_chat", !f->streaming,
         "can_receive_personal_mix", 0, "receive_from_video_mix", "mix_name", "main",
