@@ -167,6 +167,10 @@ async function startServer(opts = {}) {
   // SIP listens on 0.0.0.0:5060 by default: off unless a test configures [sip] itself,
   // so tests running side by side do not fight over the port.
   const sections = { sip: { enabled: 'false' }, ...(opts.sections || {}) };
+  // A browser starved on two loaded cores can go quiet for seconds; the "reconnecting"
+  // placeholder ([mixer] media_timeout_s, 5 s) would then replace a camera that colour
+  // checks expect. Tests wait 20 s unless they set it (e2e/media_timeout does).
+  sections.mixer = { media_timeout_s: 20, ...(sections.mixer || {}) };
   for (const [section, keys] of Object.entries(sections)) {
     conf += `\n[${section}]\n`;
     for (const [k, v] of Object.entries(keys)) conf += `${k} = ${v}\n`;
