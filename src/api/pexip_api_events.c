@@ -128,9 +128,16 @@ static json_t *layout_json(struct tsr_conference *c)
     const char *view = tsr_pex_layout_view(tsr_conference_layout(c));
     json_t *ids = json_array();
     size_t n = 0;
+    /* The order the mixer gives the layout: pinned participants first (earliest pin
+     * first), then the others in join order. */
+    struct tsr_participant *pins[16];
+    size_t n_pins = MIN(tsr_conference_spotlight(c, pins, G_N_ELEMENTS(pins)), G_N_ELEMENTS(pins));
+    for (size_t i = 0; i < n_pins; i++)
+        if (tsr_participant_has_media(pins[i]))
+            json_array_append_new(ids, json_string(tsr_participant_id(pins[i])));
     struct tsr_participant *const *list = tsr_conference_participants(c, &n);
     for (size_t i = 0; i < n; i++)
-        if (tsr_participant_has_media(list[i]))
+        if (tsr_participant_has_media(list[i]) && tsr_participant_spotlight_s(list[i]) == 0)
             json_array_append_new(ids, json_string(tsr_participant_id(list[i])));
     return json_pack("{s:s, s:o, s:{s:{s:s, s:s}}, s:b}", "view", view, "participants", ids,
                      "requested_layout", "primary_screen", "chair_layout", view, "guest_layout",
