@@ -64,7 +64,6 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
                      struct tsr_sip_front *f, nua_handle_t *nh, struct sip_call *c,
                      sip_t const *sip, tagi_t tags[])
 {
-    (void)nua;
     TSR_LOG(TSR_LOG_DEBUG, "sip", "%s %d %s", nua_event_name(event), status, phrase ? phrase : "");
     switch (event) {
     case nua_i_invite:
@@ -85,7 +84,7 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
         if (c)
             tsr_sip_call_info(c, sip);
         else if (nh)
-            nua_respond(nh, SIP_481_NO_TRANSACTION, TAG_END());
+            nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
         drop_foreign_handle(f, c ? NULL : nh);
         break;
     case nua_i_state:

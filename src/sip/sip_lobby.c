@@ -203,13 +203,16 @@ void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *r
     tsr_sip_call_bye(c, e.status, e.text);
 }
 
+/* Responses name the request being handled (NUTAG_WITH_THIS): INFO is an
+ * application method here, and the INVITE's transaction is over. Called from
+ * nua's event callback only. */
 void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
 {
     const sip_content_type_t *ct = sip ? sip->sip_content_type : NULL;
     const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
     if (!ct || !ct->c_type || g_ascii_strcasecmp(ct->c_type, "application/dtmf-relay") != 0) {
         /* picture_fast_update and others: accepted and ignored */
-        nua_respond(c->nh, SIP_200_OK, TAG_END());
+        nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
         return;
     }
     char key = 0;
@@ -220,9 +223,10 @@ void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
                 why ? why : "no body");
         char reason[TSR_SIP_REASON_MAX];
         tsr_sip_reason_value(400, why ? why : "the dtmf-relay INFO has no body", reason);
-        nua_respond(c->nh, SIP_400_BAD_REQUEST, SIPTAG_REASON_STR(reason), TAG_END());
+        nua_respond(c->nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(c->front->nua),
+                    SIPTAG_REASON_STR(reason), TAG_END());
         return;
     }
-    nua_respond(c->nh, SIP_200_OK, TAG_END());
+    nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
     tsr_sip_lobby_key(c, key);
 }
