@@ -53,6 +53,9 @@ static void on_packet(struct sip_call *c, const uint8_t *buf, size_t len)
                 c->alias, len, tsr_strerror(rc));
         return;
     }
+    /* The key itself is not logged: it is part of a PIN. */
+    TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: event packet ts %u end %d duration %u volume %u",
+            c->alias, ev.timestamp, ev.end, ev.duration, ev.volume);
     char key = tsr_dtmf_collector_push(&l->collector, &ev);
     if (key)
         tsr_sip_lobby_key(c, key);
