@@ -27,10 +27,13 @@
 #define PIN_MAX 32
 #define PIN_ATTEMPTS 3
 #define RECV_BATCH 64
+/* A caller that never finishes a PIN does not hold a port and a call for ever. */
+#define LOBBY_TIMEOUT_S 120
 
 struct sip_lobby {
     GSocket *sock;
     GSource *source;
+    GSource *timeout;
     struct tsr_sip_lobby_sdp sdp;
     struct tsr_dtmf_collector collector;
     char pin[PIN_MAX + 1];
@@ -104,6 +107,18 @@ static int lobby_bind(struct sip_call *c, struct sip_lobby *l, char *addr, size_
     return *port ? 0 : TSR_ERR_IO;
 }
 
+static gboolean on_timeout(gpointer user)
+{
+    struct sip_call *c = user;
+    if (!c->lobby || c->join)
+        return G_SOURCE_CONTINUE; /* a PIN being checked: its answer decides */
+    tsr_counter_inc(c->front->pin_hangups);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] no PIN within %d s: BYE", c->alias, LOBBY_TIMEOUT_S);
+    tsr_sip_lobby_close(c);
+    tsr_sip_call_bye(c, 408, "no PIN was entered in time");
+    return G_SOURCE_CONTINUE; /* closing destroyed this source already */
+}
+
 int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why)
 {
     struct sip_lobby *l = g_new0(struct sip_lobby, 1);
@@ -121,6 +136,9 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     c->sdp_version = 1;
     c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, c->sdp_session_id);
     c->answered = true;
+    l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
+    g_source_set_callback(l->timeout, on_timeout, c, NULL);
+    g_source_attach(l->timeout, c->front->ctx);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO)",
             c->alias, addr, port, l->sdp.event_pt);
     nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -137,6 +155,10 @@ void tsr_sip_lobby_close(struct sip_call *c)
     if (l->source) {
         g_source_destroy(l->source);
         g_source_unref(l->source);
+    }
+    if (l->timeout) {
+        g_source_destroy(l->timeout);
+        g_source_unref(l->timeout);
     }
     if (l->sock) {
         g_socket_close(l->sock, NULL);
