@@ -198,8 +198,8 @@ static void joined(struct sip_call *c, struct tsr_conference_result *res)
     c->local_sdp = tsr_sip_sdp_set_origin(res->sdp, c->sdp_session_id, ++c->sdp_version);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] PIN right: joined, re-INVITE with the media answer",
             c->alias, tsr_participant_id(res->participant));
-    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-               SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
+               TAG_END());
 }
 
 void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res)
@@ -244,8 +244,7 @@ void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
     const char *why = NULL;
     if (!pl || tsr_sip_dtmf_relay_parse(pl->pl_data, pl->pl_len, &key, &why) != 0) {
         tsr_counter_inc(c->front->dtmf_errors);
-        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INFO refused: %s", c->alias,
-                why ? why : "no body");
+        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INFO refused: %s", c->alias, why ? why : "no body");
         char reason[TSR_SIP_REASON_MAX];
         tsr_sip_reason_value(400, why ? why : "the dtmf-relay INFO has no body", reason);
         nua_respond(c->nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(c->front->nua),

@@ -138,8 +138,7 @@ static void append_audio(GString *s, const struct tsr_sip_lobby_sdp *l, const ch
 /* Another section: its first format, inactive on the discard port (RFC 3264 §6:
  * an accepted stream may be inactive; port 0 would reject it for good with some
  * user agents). */
-static void append_other(GString *s, char **m, const char *kind, const char *proto,
-                         const char *fmt)
+static void append_other(GString *s, char **m, const char *kind, const char *proto, const char *fmt)
 {
     g_string_append_printf(s, "m=%s 9 %s %s\r\n", kind, proto, fmt);
     char want[32];
@@ -189,8 +188,8 @@ char *tsr_sip_sdp_set_origin(const char *sdp, uint64_t session_id, unsigned vers
         char *line = g_str_has_prefix(p, "o=") ? g_strndup(p + 2, n - 2) : NULL;
         char **t = line ? g_strsplit(line, " ", 4) : NULL;
         if (t && g_strv_length(t) == 4)
-            g_string_append_printf(s, "o=tessera %" G_GUINT64_FORMAT " %u %s", session_id,
-                                   version, t[3]);
+            g_string_append_printf(s, "o=tessera %" G_GUINT64_FORMAT " %u %s", session_id, version,
+                                   t[3]);
         else
             g_string_append_len(s, p, (gssize)n);
         g_strfreev(t);

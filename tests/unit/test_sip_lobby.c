@@ -49,8 +49,7 @@ static void test_refused(void)
     const char *why = NULL;
     const char *savp = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/SAVP 96\r\n"
                        "a=rtpmap:96 opus/48000/2\r\n";
-    g_assert_cmpint(tsr_sip_lobby_sdp_read(savp, strlen(savp), &l, &why), ==,
-                    TSR_ERR_UNSUPPORTED);
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(savp, strlen(savp), &l, &why), ==, TSR_ERR_UNSUPPORTED);
     g_assert_nonnull(strstr(why, "SRTP"));
     const char *video = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=video 4000 RTP/AVP 96\r\n";
     g_assert_cmpint(tsr_sip_lobby_sdp_read(video, strlen(video), &l, &why), ==,
