@@ -68,7 +68,8 @@ static void on_left(struct tsr_front_session *session, enum tsr_leave_reason rea
     c->session = tsr_front_session_unref(c->session);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] removed (%s): BYE", c->alias,
             tsr_leave_reason_name(reason));
-    tsr_sip_call_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200, tsr_leave_reason_name(reason));
+    tsr_sip_call_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200,
+                     tsr_leave_reason_name(reason));
 }
 
 static void join_done(void *user, struct tsr_conference_result *res)

@@ -137,12 +137,15 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     f->calls = g_ptr_array_new_with_free_func(tsr_sip_call_free);
     f->calls_gauge = tsr_metrics_gauge("tessera_sip_calls", NULL, "SIP calls in progress.");
     static const char pin_help[] = "SIP PIN entries, by result.";
-    f->pin_right = tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"right\"", pin_help);
-    f->pin_wrong = tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"wrong\"", pin_help);
-    f->pin_hangups = tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"hung_up\"",
-                                         pin_help);
-    f->dtmf_errors = tsr_metrics_counter("tessera_sip_dtmf_errors_total", NULL,
-                                         "Malformed DTMF (RTP events, INFO bodies) from SIP callers.");
+    f->pin_right =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"right\"", pin_help);
+    f->pin_wrong =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"wrong\"", pin_help);
+    f->pin_hangups =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"hung_up\"", pin_help);
+    f->dtmf_errors =
+        tsr_metrics_counter("tessera_sip_dtmf_errors_total", NULL,
+                            "Malformed DTMF (RTP events, INFO bodies) from SIP callers.");
     su_init();
     f->root = su_glib_root_create(f);
     if (f->root) {
@@ -153,9 +156,8 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     if (f->root)
         f->nua = nua_create(f->root, on_event, f, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
                             NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                            NUTAG_ALLOW("INFO"),
-                            NUTAG_APPL_METHOD("INFO"), NUTAG_USER_AGENT("tessera/" TSR_VERSION),
-                            TAG_END());
+                            NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"),
+                            NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
     if (!f->nua) {
         TSR_LOG(TSR_LOG_ERROR, "sip", "cannot listen on %s (address in use or not local?)", url);
         f->shutdown_done = true;

@@ -183,9 +183,8 @@ static void caller_close(struct caller *c)
     g_object_unref(c->sock);
 }
 
-static void send_typed(struct caller *c, const char *method, const char *user,
-                       const char *call_id, const char *to_tag, const char *type,
-                       const char *body);
+static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
+                       const char *to_tag, const char *type, const char *body);
 
 /* Sends one request; tag "" means none on To. */
 static void send_request(struct caller *c, const char *method, const char *user,
@@ -195,26 +194,25 @@ static void send_request(struct caller *c, const char *method, const char *user,
 }
 
 /* The same with a body of `type`. */
-static void send_typed(struct caller *c, const char *method, const char *user,
-                       const char *call_id, const char *to_tag, const char *type,
-                       const char *body)
+static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
+                       const char *to_tag, const char *type, const char *body)
 {
     c->cseq++;
     unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
-    char *msg = g_strdup_printf(
-        "%s sip:%s@127.0.0.1 SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
-        "Max-Forwards: 70\r\n"
-        "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
-        "To: <sip:%s@127.0.0.1>%s%s\r\n"
-        "Call-ID: %s\r\n"
-        "CSeq: %u %s\r\n"
-        "Contact: <sip:room1@127.0.0.1:%u>\r\n"
-        "%s%s%s"
-        "Content-Length: %zu\r\n\r\n%s",
-        method, user, c->port, c->port, cseq, user, to_tag[0] ? ";tag=" : "", to_tag, call_id,
-        cseq, method, c->port, body ? "Content-Type: " : "", body ? type : "",
-        body ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
+    char *msg = g_strdup_printf("%s sip:%s@127.0.0.1 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
+                                "Max-Forwards: 70\r\n"
+                                "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
+                                "To: <sip:%s@127.0.0.1>%s%s\r\n"
+                                "Call-ID: %s\r\n"
+                                "CSeq: %u %s\r\n"
+                                "Contact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "%s%s%s"
+                                "Content-Length: %zu\r\n\r\n%s",
+                                method, user, c->port, c->port, cseq, user,
+                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port,
+                                body ? "Content-Type: " : "", body ? type : "", body ? "\r\n" : "",
+                                body ? strlen(body) : 0, body ? body : "");
     g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
                     (gssize)strlen(msg));
     g_free(msg);
