@@ -87,6 +87,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
             nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
         drop_foreign_handle(f, c ? NULL : nh);
         break;
+    case nua_r_invite: /* our re-INVITE after a PIN (sip_lobby.c) */
+        if (c && status >= 300)
+            tsr_sip_call_reinvite_failed(c, status, phrase);
+        break;
     case nua_i_state:
         if (c)
             on_state(c, tags);

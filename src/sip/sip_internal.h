@@ -84,6 +84,9 @@ void tsr_sip_lobby_key(struct sip_call *c, char key);
 /* The join with the entered PIN finished: in (re-INVITE with the answer), or
  * another try, or a BYE after three wrong PINs. */
 void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res);
+/* The caller refused the re-INVITE that carried the join's answer: the media
+ * cannot be what was negotiated, so the participant leaves and the call ends. */
+void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *phrase);
 /* Closes the lobby's socket (idempotent). */
 void tsr_sip_lobby_close(struct sip_call *c);
 

@@ -193,6 +193,11 @@ void tsr_sip_lobby_key(struct sip_call *c, char key)
 static void joined(struct sip_call *c, struct tsr_conference_result *res)
 {
     tsr_sip_lobby_close(c);
+    if (!res->sdp) { /* media always answers an offer; this is a broken media layer */
+        tsr_sip_call_hangup(c, "no media answer");
+        tsr_sip_call_bye(c, 500, "the media layer gave no answer");
+        return;
+    }
     tsr_counter_inc(c->front->pin_right);
     g_free(c->local_sdp);
     c->local_sdp = tsr_sip_sdp_set_origin(res->sdp, c->sdp_session_id, ++c->sdp_version);
@@ -253,4 +258,12 @@ void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
     }
     nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
     tsr_sip_lobby_key(c, key);
+}
+
+void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *phrase)
+{
+    TSR_LOG(TSR_LOG_WARN, "sip", "[%s] the caller refused our re-INVITE: %d %s", c->alias, status,
+            phrase ? phrase : "");
+    tsr_sip_call_hangup(c, "re-INVITE refusal");
+    tsr_sip_call_bye(c, 488, "the caller refused the conference's media answer");
 }

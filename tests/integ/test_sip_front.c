@@ -358,15 +358,22 @@ static void test_call_and_bye(void)
     server_stop(&s);
 }
 
+static void respond_request(struct caller *c, const char *req, const char *status);
+
 /* A 200 to a request the server sent (its Via, From, To, Call-ID and CSeq back). */
 static void answer_request(struct caller *c, const char *req)
 {
+    respond_request(c, req, "200 OK");
+}
+
+static void respond_request(struct caller *c, const char *req, const char *status)
+{
     char *via = header(req, "Via"), *from = header(req, "From"), *to = header(req, "To");
     char *cid = header(req, "Call-ID"), *cseq = header(req, "CSeq");
-    char *msg = g_strdup_printf("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+    char *msg = g_strdup_printf("SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
                                 "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:room1@127.0.0.1:%u>\r\n"
                                 "Content-Length: 0\r\n\r\n",
-                                via, from, to, cid, cseq, c->port);
+                                status, via, from, to, cid, cseq, c->port);
     g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
                     (gssize)strlen(msg));
     g_free(msg);
@@ -454,6 +461,44 @@ static void test_pin_three_wrong(void)
     server_stop(&s);
 }
 
+/* The caller refuses the re-INVITE that carries the join's answer: the
+ * participant leaves and the server hangs up saying why. */
+static void test_pin_reinvite_refused(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    send_request(&c, "INVITE", "pin", "pin-3@t", "", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "pin-3@t", tag, NULL);
+    send_keys(&c, "pin-3@t", tag, "1234#");
+    char *reinvite = receive_final(&c);
+    g_assert_true(g_str_has_prefix(reinvite, "INVITE "));
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    respond_request(&c, reinvite, "488 Not Acceptable Here");
+    char *bye = receive_final(&c);
+    while (g_str_has_prefix(bye, "ACK ")) { /* the server's ACK of our 488 */
+        g_free(bye);
+        bye = receive_final(&c);
+    }
+    g_assert_true(g_str_has_prefix(bye, "BYE "));
+    char *reason = header(bye, "Reason");
+    g_assert_cmpstr(reason, ==,
+                    "SIP;cause=488;text=\"the caller refused the conference's media answer\"");
+    answer_request(&c, bye);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(reason);
+    g_free(bye);
+    g_free(reinvite);
+    g_free(tag);
+    g_free(resp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -461,5 +506,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
     g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
     g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
+    g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);
     return g_test_run();
 }
