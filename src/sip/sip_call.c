@@ -40,6 +40,7 @@ static void reject_text(struct sip_call *c, unsigned status, const char *code, c
 /* The participant leaves (if it is in); our own leave does not come back as on_left. */
 static void leave(struct sip_call *c, enum tsr_leave_reason reason)
 {
+    tsr_sip_lobby_close(c);
     tsr_conference_call_cancel(&c->join); /* a join still on a net loop: undone */
     tsr_conference_call_cancel(&c->reneg);
     if (!c->session)
@@ -49,7 +50,7 @@ static void leave(struct sip_call *c, enum tsr_leave_reason reason)
     c->session = tsr_front_session_unref(c->session);
 }
 
-static void send_bye(struct sip_call *c, unsigned cause, const char *text)
+void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text)
 {
     if (c->bye_sent)
         return;
@@ -67,13 +68,18 @@ static void on_left(struct tsr_front_session *session, enum tsr_leave_reason rea
     c->session = tsr_front_session_unref(c->session);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] removed (%s): BYE", c->alias,
             tsr_leave_reason_name(reason));
-    send_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200, tsr_leave_reason_name(reason));
+    tsr_sip_call_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200,
+                     tsr_leave_reason_name(reason));
 }
 
 static void join_done(void *user, struct tsr_conference_result *res)
 {
     struct sip_call *c = user;
     c->join = NULL;
+    if (c->lobby) {
+        tsr_sip_lobby_join_done(c, res);
+        return;
+    }
     if (res->rc != 0) {
         c->session = tsr_front_session_unref(c->session); /* the core let go of it too */
         struct tsr_front_error e;
@@ -130,20 +136,37 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
         return;
     }
     g_strlcpy(c->alias, inv.alias, sizeof c->alias);
+    g_strlcpy(c->display_name, inv.display_name, sizeof c->display_name);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INVITE from '%s'", c->alias, inv.display_name);
     if (!admit(c, &inv))
         return;
-    char *offer = g_strndup(inv.sdp, inv.sdp_len);
+    const sip_via_t *via = sip->sip_via;
+    if (via)
+        g_strlcpy(c->client_address, via->v_received ? via->v_received : via->v_host,
+                  sizeof c->client_address);
+    c->offer = g_strndup(inv.sdp, inv.sdp_len);
+    bool pin = false;
+    if (tsr_conference_registry_pin_required(f->reg, inv.alias, &pin) == 0 && pin) {
+        if (tsr_sip_lobby_open(c, inv.sdp, inv.sdp_len, &why) != 0)
+            reject_text(c, 488, "pin_entry_unavailable", why);
+        return;
+    }
+    tsr_sip_call_join(c, NULL);
+}
+
+void tsr_sip_call_join(struct sip_call *c, const char *pin)
+{
     c->session = tsr_front_session_new(&tsr_sip_front_desc, TSR_PARTICIPANT_BOUND);
     tsr_front_session_on_left(c->session, on_left, c);
     struct tsr_conference_join_request req = {
-        .alias = inv.alias,
-        .display_name = inv.display_name,
-        .offer_sdp = offer,
+        .alias = c->alias,
+        .display_name = c->display_name,
+        .pin = pin,
+        .client_address = c->client_address[0] ? c->client_address : NULL,
+        .offer_sdp = c->offer,
         .holder = tsr_front_session_holder(c->session),
     };
-    tsr_conference_join(f->reg, &req, join_done, c, &c->join);
-    g_free(offer);
+    tsr_conference_join(c->front->reg, &req, join_done, c, &c->join);
 }
 
 /* The net loop answered a re-INVITE's offer: 200 with the new answer, or a refusal
@@ -166,6 +189,11 @@ static void reneg_done(void *user, struct tsr_conference_result *res)
     }
     g_free(c->local_sdp);
     c->local_sdp = g_steal_pointer(&res->sdp);
+    if (c->sdp_session_id) { /* the lobby's o= line goes on */
+        char *sdp = tsr_sip_sdp_set_origin(c->local_sdp, c->sdp_session_id, ++c->sdp_version);
+        g_free(c->local_sdp);
+        c->local_sdp = sdp;
+    }
     nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
 }
@@ -225,13 +253,15 @@ void tsr_sip_call_shutdown(struct sip_call *c)
         reject_text(c, 503, "shutting_down", "the server is shutting down");
         return;
     }
-    send_bye(c, 503, "the server is shutting down");
+    tsr_sip_call_bye(c, 503, "the server is shutting down");
 }
 
 void tsr_sip_call_free(gpointer data)
 {
     struct sip_call *c = data;
     leave(c, TSR_LEAVE_SHUTDOWN);
+    tsr_sip_lobby_close(c);
+    g_free(c->offer);
     nua_handle_bind(c->nh, NULL);
     nua_handle_destroy(c->nh);
     g_free(c->local_sdp);

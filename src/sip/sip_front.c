@@ -17,7 +17,8 @@
 
 /* What a conference refusal is in SIP (RFC 3261 §21). Malformed SDP is a 400 with
  * the parser's reason; a full conference is busy here (486), a full server is 503
- * with Retry-After; a PIN the caller cannot enter yet (no DTMF prompt) is 480. */
+ * with Retry-After. A PIN-protected conference answers and takes the PIN by DTMF
+ * (sip_lobby.c); the PIN refusals here are for joins that carry one. */
 static const struct tsr_front_refusal sip_refusals[TSR_CONFERENCE_REFUSAL_COUNT] = {
     [TSR_CONFERENCE_REFUSAL_BAD_REQUEST] = {.status = 400},
     [TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE] = {.status = 404},
@@ -63,7 +64,6 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
                      struct tsr_sip_front *f, nua_handle_t *nh, struct sip_call *c,
                      sip_t const *sip, tagi_t tags[])
 {
-    (void)nua;
     TSR_LOG(TSR_LOG_DEBUG, "sip", "%s %d %s", nua_event_name(event), status, phrase ? phrase : "");
     switch (event) {
     case nua_i_invite:
@@ -79,6 +79,17 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
     case nua_i_bye:
         if (c)
             tsr_sip_call_hangup(c, "BYE");
+        break;
+    case nua_i_info:
+        if (c)
+            tsr_sip_call_info(c, sip);
+        else if (nh)
+            nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+        drop_foreign_handle(f, c ? NULL : nh);
+        break;
+    case nua_r_invite: /* our re-INVITE after a PIN (sip_lobby.c) */
+        if (c && status >= 300)
+            tsr_sip_call_reinvite_failed(c, status, phrase);
         break;
     case nua_i_state:
         if (c)
@@ -129,6 +140,16 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     f->ctx = g_main_context_ref_thread_default();
     f->calls = g_ptr_array_new_with_free_func(tsr_sip_call_free);
     f->calls_gauge = tsr_metrics_gauge("tessera_sip_calls", NULL, "SIP calls in progress.");
+    static const char pin_help[] = "SIP PIN entries, by result.";
+    f->pin_right =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"right\"", pin_help);
+    f->pin_wrong =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"wrong\"", pin_help);
+    f->pin_hangups =
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"hung_up\"", pin_help);
+    f->dtmf_errors =
+        tsr_metrics_counter("tessera_sip_dtmf_errors_total", NULL,
+                            "Malformed DTMF (RTP events, INFO bodies) from SIP callers.");
     su_init();
     f->root = su_glib_root_create(f);
     if (f->root) {
@@ -139,8 +160,8 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     if (f->root)
         f->nua = nua_create(f->root, on_event, f, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
                             NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                            NUTAG_ALLOW("INFO"), NUTAG_USER_AGENT("tessera/" TSR_VERSION),
-                            TAG_END());
+                            NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"),
+                            NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
     if (!f->nua) {
         TSR_LOG(TSR_LOG_ERROR, "sip", "cannot listen on %s (address in use or not local?)", url);
         f->shutdown_done = true;

@@ -5,6 +5,7 @@
 
 struct tsr_sip_front;
 struct sip_call;
+struct sip_lobby;
 
 /* Sofia-SIP hands these back in its callbacks instead of void pointers. */
 #define SU_ROOT_MAGIC_T struct tsr_sip_front
@@ -29,6 +30,7 @@ struct tsr_sip_front {
     bool shutdown_done;
     char *url; /* what nua listens on */
     struct tsr_gauge *calls_gauge;
+    struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors;
 };
 
 /* One INVITE dialog. Owned by front->calls; its nua handle is bound to it. Its
@@ -37,12 +39,20 @@ struct sip_call {
     struct tsr_sip_front *front;
     nua_handle_t *nh;                  /* a reference (released when the call is freed) */
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
+    char display_name[TSR_CONFERENCE_NAME_MAX + 1];
     struct tsr_front_session *session; /* ref held; NULL before the join and after leaving */
     struct tsr_conference_call *join;  /* the join while it is on a net loop */
     struct tsr_conference_call *reneg; /* a re-INVITE's offer while it is on a net loop */
     char *local_sdp;                   /* our answer, repeated to a re-INVITE */
     bool answered;                     /* a final response went out */
     bool bye_sent;
+    /* PIN entry (sip_lobby.c): the call is answered but not a participant yet. */
+    struct sip_lobby *lobby; /* NULL when not in the lobby */
+    char *offer;             /* the caller's offer, joined with once the PIN is right */
+    char client_address[64]; /* where the INVITE came from: PIN guesses are limited per address */
+    uint64_t sdp_session_id; /* non-zero: our o= line since the lobby answered */
+    unsigned sdp_version;
+    unsigned pin_failures;
 };
 
 /* sip_call.c */
@@ -56,7 +66,28 @@ void tsr_sip_call_hangup(struct sip_call *c, const char *why);
 void tsr_sip_call_terminated(struct sip_call *c);
 /* The front stops: the participant leaves (SHUTDOWN) and the caller gets a BYE. */
 void tsr_sip_call_shutdown(struct sip_call *c);
+/* Joins c's conference with its offer and `pin` (NULL: none). */
+void tsr_sip_call_join(struct sip_call *c, const char *pin);
+/* A BYE with a Reason header (once). */
+void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text);
+/* An INFO on an established call (dtmf-relay keys in the lobby); answers it. */
+void tsr_sip_call_info(struct sip_call *c, const sip_t *sip);
 /* Frees c (GPtrArray free function): the join is cancelled, the handle destroyed. */
 void tsr_sip_call_free(gpointer data);
+
+/* sip_lobby.c */
+/* Answers the INVITE 200 with a receive-only audio section for DTMF and holds the
+ * call until '#' ends a PIN. Returns 0 (answered), or an error with *why. */
+int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why);
+/* A key from the caller (RFC 4733 or INFO): '#' submits the PIN. */
+void tsr_sip_lobby_key(struct sip_call *c, char key);
+/* The join with the entered PIN finished: in (re-INVITE with the answer), or
+ * another try, or a BYE after three wrong PINs. */
+void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res);
+/* The caller refused the re-INVITE that carried the join's answer: the media
+ * cannot be what was negotiated, so the participant leaves and the call ends. */
+void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *phrase);
+/* Closes the lobby's socket (idempotent). */
+void tsr_sip_lobby_close(struct sip_call *c);
 
 #endif

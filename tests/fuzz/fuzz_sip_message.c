@@ -1,7 +1,9 @@
 /* libFuzzer target: the SIP front's message path. The input is one datagram as a
  * SIP endpoint would send it; Sofia-SIP parses it (as the stack does), then the
  * front reads it as an INVITE (alias, display name, body type) and, when it
- * carries SDP, the plain RTP negotiator answers it. Every refusal must be clean,
+ * carries SDP, the plain RTP negotiator answers it and the PIN lobby reads it and
+ * answers it (the answer must parse as SDP); an INFO body goes through the
+ * dtmf-relay reader. Every refusal must be clean,
  * the Reason header we would write must be one safe line, and every answer we
  * write must parse back. */
 #include <tessera/sdp.h>
@@ -42,6 +44,36 @@ static void negotiate(const struct tsr_sip_invite *inv)
     tsr_sdp_negotiation_free(&neg);
 }
 
+static void lobby(const struct tsr_sip_invite *inv)
+{
+    struct tsr_sip_lobby_sdp l;
+    const char *why = NULL;
+    if (tsr_sip_lobby_sdp_read(inv->sdp, inv->sdp_len, &l, &why) != 0) {
+        if (!why)
+            __builtin_trap();
+        return;
+    }
+    char *answer = tsr_sip_lobby_sdp_answer(inv->sdp, inv->sdp_len, &l, "192.0.2.1", 40000, 7);
+    struct tsr_sdp *back = NULL;
+    if (tsr_sdp_parse(answer, strlen(answer), &back, NULL) != 0)
+        __builtin_trap();
+    tsr_sdp_free(&back);
+    char *again = tsr_sip_sdp_set_origin(answer, 8, 2);
+    g_free(again);
+    g_free(answer);
+}
+
+static void info_body(const sip_t *sip)
+{
+    char key = 0;
+    const char *why = NULL;
+    if (sip->sip_payload &&
+        tsr_sip_dtmf_relay_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &key, &why) ==
+            0 &&
+        !strchr("0123456789*#ABCD", key))
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)
@@ -60,9 +92,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tsr_sip_reason_value(404, inv.alias, reason);
         if (strpbrk(reason, "\r\n") || !g_utf8_validate(reason, -1, NULL))
             __builtin_trap();
-        if (inv.sdp)
+        if (inv.sdp) {
             negotiate(&inv);
+            lobby(&inv);
+        }
     }
+    if (sip)
+        info_body(sip);
     msg_destroy(msg);
     return 0;
 }

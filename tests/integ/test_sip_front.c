@@ -73,6 +73,7 @@ static gpointer server_main(gpointer data)
         .media = &fake_media, .context = s->ctx};
     g_assert_cmpint(tsr_conference_registry_new(&s->reg, &opts), ==, 0);
     const char *defs = "{\"conferences\":[{\"alias\":\"room\"},"
+                       "{\"alias\":\"pin\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\"},"
                        "{\"alias\":\"small\",\"max_participants\":1}]}";
     char *err = NULL;
     g_assert_cmpint(tsr_conference_registry_load_json(s->reg, defs, strlen(defs), "t", &err), ==, 0);
@@ -182,26 +183,36 @@ static void caller_close(struct caller *c)
     g_object_unref(c->sock);
 }
 
+static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
+                       const char *to_tag, const char *type, const char *body);
+
 /* Sends one request; tag "" means none on To. */
 static void send_request(struct caller *c, const char *method, const char *user,
                          const char *call_id, const char *to_tag, const char *body)
 {
+    send_typed(c, method, user, call_id, to_tag, "application/sdp", body);
+}
+
+/* The same with a body of `type`. */
+static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
+                       const char *to_tag, const char *type, const char *body)
+{
     c->cseq++;
     unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
-    char *msg = g_strdup_printf(
-        "%s sip:%s@127.0.0.1 SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
-        "Max-Forwards: 70\r\n"
-        "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
-        "To: <sip:%s@127.0.0.1>%s%s\r\n"
-        "Call-ID: %s\r\n"
-        "CSeq: %u %s\r\n"
-        "Contact: <sip:room1@127.0.0.1:%u>\r\n"
-        "%s"
-        "Content-Length: %zu\r\n\r\n%s",
-        method, user, c->port, c->port, cseq, user, to_tag[0] ? ";tag=" : "", to_tag, call_id,
-        cseq, method, c->port, body ? "Content-Type: application/sdp\r\n" : "",
-        body ? strlen(body) : 0, body ? body : "");
+    char *msg = g_strdup_printf("%s sip:%s@127.0.0.1 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
+                                "Max-Forwards: 70\r\n"
+                                "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
+                                "To: <sip:%s@127.0.0.1>%s%s\r\n"
+                                "Call-ID: %s\r\n"
+                                "CSeq: %u %s\r\n"
+                                "Contact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "%s%s%s"
+                                "Content-Length: %zu\r\n\r\n%s",
+                                method, user, c->port, c->port, cseq, user,
+                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port,
+                                body ? "Content-Type: " : "", body ? type : "", body ? "\r\n" : "",
+                                body ? strlen(body) : 0, body ? body : "");
     g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
                     (gssize)strlen(msg));
     g_free(msg);
@@ -243,6 +254,14 @@ static char *to_tag(const char *msg)
     char *tag = g_strdup(t ? t + 5 : "");
     g_free(to);
     return tag;
+}
+
+static char *st_replace(const char *text, const char *from, const char *to)
+{
+    gchar **parts = g_strsplit(text, from, -1);
+    char *out = g_strjoinv(to, parts);
+    g_strfreev(parts);
+    return out;
 }
 
 static const char *offer_sdp =
@@ -339,10 +358,154 @@ static void test_call_and_bye(void)
     server_stop(&s);
 }
 
+static void respond_request(struct caller *c, const char *req, const char *status);
+
+/* A 200 to a request the server sent (its Via, From, To, Call-ID and CSeq back). */
+static void answer_request(struct caller *c, const char *req)
+{
+    respond_request(c, req, "200 OK");
+}
+
+static void respond_request(struct caller *c, const char *req, const char *status)
+{
+    char *via = header(req, "Via"), *from = header(req, "From"), *to = header(req, "To");
+    char *cid = header(req, "Call-ID"), *cseq = header(req, "CSeq");
+    char *msg = g_strdup_printf("SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+                                "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "Content-Length: 0\r\n\r\n",
+                                status, via, from, to, cid, cseq, c->port);
+    g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
+                    (gssize)strlen(msg));
+    g_free(msg);
+    g_free(via), g_free(from), g_free(to), g_free(cid), g_free(cseq);
+}
+
+/* Keys by SIP INFO application/dtmf-relay, each answered 200. */
+static void send_keys(struct caller *c, const char *call_id, const char *tag, const char *keys)
+{
+    for (const char *k = keys; *k; k++) {
+        char *body = g_strdup_printf("Signal=%c\r\nDuration=160\r\n", *k);
+        send_typed(c, "INFO", "pin", call_id, tag, "application/dtmf-relay", body);
+        char *resp = receive_final(c);
+        if (!g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"))
+            g_error("INFO not answered 200:\n%s", resp);
+        g_free(resp);
+        g_free(body);
+    }
+}
+
+/* INVITE to a PIN conference → 200 with the lobby (audio receive-only with
+ * telephone-event); a wrong PIN by INFO leaves it out; the guest PIN joins and the
+ * media answer comes in a re-INVITE under the lobby's o= session, version 2. */
+static void test_pin_by_info(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    char *offer = g_strconcat(offer_sdp, "a=rtpmap:101 telephone-event/48000\r\n", NULL);
+    char *with_te = g_strdup(offer);
+    g_free(offer);
+    offer = st_replace(with_te, "RTP/AVP 96\r\n", "RTP/AVP 96 101\r\n");
+    send_request(&c, "INVITE", "pin", "pin-1@t", "", offer);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    g_assert_nonnull(strstr(resp, "a=rtpmap:101 telephone-event/48000\r\n"));
+    g_assert_nonnull(strstr(resp, "a=recvonly\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "pin-1@t", tag, NULL);
+    send_keys(&c, "pin-1@t", tag, "99#");
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    send_keys(&c, "pin-1@t", tag, "5678#");
+    char *reinvite = receive_final(&c);
+    g_assert_true(g_str_has_prefix(reinvite, "INVITE sip:room1@127.0.0.1"));
+    g_assert_nonnull(strstr(reinvite, "\r\no=tessera "));
+    g_assert_nonnull(strstr(reinvite, " 2 IN IP4 127.0.0.1\r\n"));
+    g_assert_nonnull(strstr(reinvite, "m=audio 40000 RTP/AVP 96\r\n"));
+    answer_request(&c, reinvite);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    send_request(&c, "BYE", "pin", "pin-1@t", tag, NULL);
+    g_free(reinvite);
+    g_free(tag);
+    g_free(resp);
+    g_free(with_te);
+    g_free(offer);
+    caller_close(&c);
+    server_stop(&s);
+}
+
+/* Three wrong PINs: the server hangs up with a BYE that says why. */
+static void test_pin_three_wrong(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    send_request(&c, "INVITE", "pin", "pin-2@t", "", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "pin-2@t", tag, NULL);
+    send_keys(&c, "pin-2@t", tag, "1#2#3#");
+    char *bye = receive_final(&c);
+    g_assert_true(g_str_has_prefix(bye, "BYE sip:room1@127.0.0.1"));
+    char *reason = header(bye, "Reason");
+    g_assert_cmpstr(reason, ==, "SIP;cause=403;text=\"wrong PIN\"");
+    answer_request(&c, bye);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(reason);
+    g_free(bye);
+    g_free(tag);
+    g_free(resp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
+/* The caller refuses the re-INVITE that carries the join's answer: the
+ * participant leaves and the server hangs up saying why. */
+static void test_pin_reinvite_refused(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    send_request(&c, "INVITE", "pin", "pin-3@t", "", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "pin-3@t", tag, NULL);
+    send_keys(&c, "pin-3@t", tag, "1234#");
+    char *reinvite = receive_final(&c);
+    g_assert_true(g_str_has_prefix(reinvite, "INVITE "));
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    respond_request(&c, reinvite, "488 Not Acceptable Here");
+    char *bye = receive_final(&c);
+    while (g_str_has_prefix(bye, "ACK ")) { /* the server's ACK of our 488 */
+        g_free(bye);
+        bye = receive_final(&c);
+    }
+    g_assert_true(g_str_has_prefix(bye, "BYE "));
+    char *reason = header(bye, "Reason");
+    g_assert_cmpstr(reason, ==,
+                    "SIP;cause=488;text=\"the caller refused the conference's media answer\"");
+    answer_request(&c, bye);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(reason);
+    g_free(bye);
+    g_free(reinvite);
+    g_free(tag);
+    g_free(resp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sip_front/options_and_refusals", test_options_and_refusals);
     g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
+    g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
+    g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
+    g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);
     return g_test_run();
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sofia-sip/sip.h>
 
@@ -42,5 +43,39 @@ void tsr_sip_reason_value(unsigned status, const char *text, char buf[TSR_SIP_RE
 
 /* Purpose: the standard phrase for a SIP status ("Not Found"), "" for unknown ones. */
 const char *tsr_sip_status_phrase(unsigned status);
+
+/* Purpose: the key of a SIP INFO body of type application/dtmf-relay
+ * ("Signal=5\r\nDuration=160"; Signal 0-9, *, #, A-D, or 10/11 for * and #).
+ * Returns 0 and *key; TSR_ERR_INVALID when there is no usable Signal line (*why
+ * says why, static text). */
+int tsr_sip_dtmf_relay_parse(const char *body, size_t len, char *key, const char **why);
+
+/* What a PIN lobby answers with before the caller is a participant. */
+struct tsr_sip_lobby_sdp {
+    char remote_address[64]; /* the offer's audio c= address */
+    int audio_pt;            /* the codec we accept (Opus if offered, else the first) */
+    char audio_rtpmap[64];   /* its a=rtpmap value after the PT, "" when static */
+    int event_pt;            /* telephone-event PT, -1 when not offered */
+    unsigned event_rate;     /* its clock rate */
+};
+
+/* Purpose: read a plain RTP/AVP(F) offer for the lobby: the audio section's
+ * address, a codec to name and telephone-event. Returns 0; TSR_ERR_UNSUPPORTED
+ * when the offer has no plain RTP audio section (SRTP lobbies are not done yet),
+ * TSR_ERR_INVALID when it is not SDP we can read; *why says why (static text). */
+int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_sdp *out,
+                           const char **why);
+
+/* Purpose: the lobby's answer (g_free): audio receive-only on `port` at `address`
+ * with the codec and telephone-event, every other section accepted inactive on
+ * the discard port (so the re-INVITE that joins can turn them on), o= with
+ * `session_id`, version 1. */
+char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_sip_lobby_sdp *l,
+                               const char *address, uint16_t port, uint64_t session_id);
+
+/* Purpose: sdp (an answer from media) with its o= line replaced by ours
+ * (`session_id`, `version`), so the caller sees one session across the lobby and
+ * the join (RFC 3264 §8). g_free. */
+char *tsr_sip_sdp_set_origin(const char *sdp, uint64_t session_id, unsigned version);
 
 #endif

@@ -1,0 +1,269 @@
+/* PIN entry for SIP callers. A call to a PIN-protected conference is answered at
+ * once with audio receive-only (the caller's codec and telephone-event) and every
+ * other section inactive; the caller is not a participant yet. Keys come as RFC
+ * 4733 events on the lobby's UDP port or as SIP INFO dtmf-relay; '#' submits, and
+ * the PIN goes through the conference core's join like any front's (the core
+ * chooses host or guest and limits guesses per conference and address). Right:
+ * the join's answer goes to the caller in a re-INVITE (same o= session, next
+ * version) and the lobby closes. Wrong: the caller may try again; the third wrong
+ * PIN, or the core's guess limit, ends the call with a BYE and a Reason.
+ *
+ * The lobby's socket is read on the API loop: it only looks at RTP headers and
+ * 4-byte event payloads and drops the caller's audio unread (about 50 small
+ * packets a second per caller waiting), which keeps the lobby free of any net
+ * loop's state. There is no spoken prompt and no picture: see README "PIN entry".
+ * Home thread: the API loop. */
+#include "sip_internal.h"
+
+#include <tessera/err.h>
+#include <tessera/log.h>
+#include <tessera/metrics.h>
+#include <tessera/rtp_dtmf.h>
+#include <tessera/rtp_transport.h>
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define PIN_MAX 32
+#define PIN_ATTEMPTS 3
+#define RECV_BATCH 64
+/* A caller that never finishes a PIN does not hold a port and a call for ever. */
+#define LOBBY_TIMEOUT_S 120
+
+struct sip_lobby {
+    GSocket *sock;
+    GSource *source;
+    GSource *timeout;
+    struct tsr_sip_lobby_sdp sdp;
+    struct tsr_dtmf_collector collector;
+    char pin[PIN_MAX + 1];
+    size_t n;
+    bool overflow; /* more than PIN_MAX keys before '#': that PIN is wrong */
+};
+
+static void on_packet(struct sip_call *c, const uint8_t *buf, size_t len)
+{
+    struct sip_lobby *l = c->lobby;
+    if (l->sdp.event_pt < 0)
+        return;
+    struct tsr_dtmf_event ev;
+    int rc = tsr_rtp_dtmf_parse(buf, len, (uint8_t)l->sdp.event_pt, &ev);
+    if (rc == TSR_ERR_NOT_FOUND)
+        return; /* the caller's audio */
+    if (rc != 0) {
+        tsr_counter_inc(c->front->dtmf_errors);
+        TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: not an RTP event packet (%zu bytes): %s",
+                c->alias, len, tsr_strerror(rc));
+        return;
+    }
+    /* The key itself is not logged: it is part of a PIN. */
+    TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: event packet ts %u end %d duration %u volume %u",
+            c->alias, ev.timestamp, ev.end, ev.duration, ev.volume);
+    char key = tsr_dtmf_collector_push(&l->collector, &ev);
+    if (key)
+        tsr_sip_lobby_key(c, key);
+}
+
+static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
+{
+    struct sip_call *c = user;
+    struct sip_lobby *l = c->lobby;
+    (void)cond;
+    uint8_t buf[1500];
+    /* A bounded batch, so a flood cannot hold the API loop; the source fires again. */
+    for (int i = 0; i < RECV_BATCH && c->lobby == l; i++) {
+        gssize n = g_socket_receive(sock, (gchar *)buf, sizeof buf, NULL, NULL);
+        if (n < 0)
+            break;
+        on_packet(c, buf, (size_t)n);
+    }
+    return G_SOURCE_CONTINUE; /* tsr_sip_lobby_close destroys the source */
+}
+
+static int lobby_bind(struct sip_call *c, struct sip_lobby *l, char *addr, size_t size,
+                      uint16_t *port)
+{
+    if (tsr_rtp_transport_route_address(l->sdp.remote_address, addr, size) != 0)
+        return TSR_ERR_IO;
+    GInetAddress *ia = g_inet_address_new_from_string(addr);
+    if (!ia)
+        return TSR_ERR_IO;
+    GSocketAddress *sa = g_inet_socket_address_new(ia, 0);
+    l->sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_DATAGRAM,
+                           G_SOCKET_PROTOCOL_UDP, NULL);
+    bool ok = l->sock && g_socket_bind(l->sock, sa, FALSE, NULL);
+    g_object_unref(sa);
+    g_object_unref(ia);
+    if (!ok)
+        return TSR_ERR_IO;
+    g_socket_set_blocking(l->sock, FALSE);
+    GSocketAddress *bound = g_socket_get_local_address(l->sock, NULL);
+    *port = bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : 0;
+    if (bound)
+        g_object_unref(bound);
+    l->source = g_socket_create_source(l->sock, G_IO_IN, NULL);
+    g_source_set_callback(l->source, G_SOURCE_FUNC(on_readable), c, NULL);
+    g_source_attach(l->source, c->front->ctx);
+    return *port ? 0 : TSR_ERR_IO;
+}
+
+static gboolean on_timeout(gpointer user)
+{
+    struct sip_call *c = user;
+    if (!c->lobby || c->join)
+        return G_SOURCE_CONTINUE; /* a PIN being checked: its answer decides */
+    tsr_counter_inc(c->front->pin_hangups);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] no PIN within %d s: BYE", c->alias, LOBBY_TIMEOUT_S);
+    tsr_sip_lobby_close(c);
+    tsr_sip_call_bye(c, 408, "no PIN was entered in time");
+    return G_SOURCE_CONTINUE; /* closing destroyed this source already */
+}
+
+int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why)
+{
+    struct sip_lobby *l = g_new0(struct sip_lobby, 1);
+    c->lobby = l;
+    int rc = tsr_sip_lobby_sdp_read(offer, len, &l->sdp, why);
+    char addr[64];
+    uint16_t port = 0;
+    if (rc == 0 && (rc = lobby_bind(c, l, addr, sizeof addr, &port)) != 0)
+        *why = "no local address and port for PIN entry";
+    if (rc != 0) {
+        tsr_sip_lobby_close(c);
+        return rc;
+    }
+    c->sdp_session_id = g_random_int() | ((uint64_t)g_random_int() << 31) | 1;
+    c->sdp_version = 1;
+    c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, c->sdp_session_id);
+    c->answered = true;
+    l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
+    g_source_set_callback(l->timeout, on_timeout, c, NULL);
+    g_source_attach(l->timeout, c->front->ctx);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO)",
+            c->alias, addr, port, l->sdp.event_pt);
+    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+    return 0;
+}
+
+void tsr_sip_lobby_close(struct sip_call *c)
+{
+    struct sip_lobby *l = c->lobby;
+    if (!l)
+        return;
+    c->lobby = NULL;
+    if (l->source) {
+        g_source_destroy(l->source);
+        g_source_unref(l->source);
+    }
+    if (l->timeout) {
+        g_source_destroy(l->timeout);
+        g_source_unref(l->timeout);
+    }
+    if (l->sock) {
+        g_socket_close(l->sock, NULL);
+        g_object_unref(l->sock);
+    }
+    memset(l->pin, 0, sizeof l->pin); /* a PIN is a secret */
+    g_free(l);
+}
+
+void tsr_sip_lobby_key(struct sip_call *c, char key)
+{
+    struct sip_lobby *l = c->lobby;
+    if (!l || c->join)
+        return; /* keys while a PIN is being checked are dropped */
+    if (key != '#') {
+        if (l->n < PIN_MAX)
+            l->pin[l->n++] = key;
+        else
+            l->overflow = true;
+        return;
+    }
+    if (l->n == 0)
+        return;
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entered (%zu keys): checking", c->alias, l->n);
+    /* Too long for any PIN: still goes to the core as a wrong one, so it counts. */
+    tsr_sip_call_join(c, l->overflow ? "-" : l->pin);
+    memset(l->pin, 0, sizeof l->pin);
+    l->n = 0;
+    l->overflow = false;
+}
+
+static void joined(struct sip_call *c, struct tsr_conference_result *res)
+{
+    tsr_sip_lobby_close(c);
+    if (!res->sdp) { /* media always answers an offer; this is a broken media layer */
+        tsr_sip_call_hangup(c, "no media answer");
+        tsr_sip_call_bye(c, 500, "the media layer gave no answer");
+        return;
+    }
+    tsr_counter_inc(c->front->pin_right);
+    g_free(c->local_sdp);
+    c->local_sdp = tsr_sip_sdp_set_origin(res->sdp, c->sdp_session_id, ++c->sdp_version);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] PIN right: joined, re-INVITE with the media answer",
+            c->alias, tsr_participant_id(res->participant));
+    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
+               TAG_END());
+}
+
+void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res)
+{
+    if (res->rc == 0) {
+        joined(c, res);
+        return;
+    }
+    c->session = tsr_front_session_unref(c->session); /* the core let go of it too */
+    struct tsr_front_error e;
+    tsr_front_refusal_error(&tsr_sip_front_desc, res->refusal, res->err_text, &e);
+    tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+    if (res->refusal == TSR_CONFERENCE_REFUSAL_WRONG_PIN) {
+        tsr_counter_inc(c->front->pin_wrong);
+        if (++c->pin_failures < PIN_ATTEMPTS) {
+            TSR_LOG(TSR_LOG_INFO, "sip", "[%s] wrong PIN (%u of %d): enter it again", c->alias,
+                    c->pin_failures, PIN_ATTEMPTS);
+            return;
+        }
+        e.status = 403;
+        e.text = "wrong PIN";
+    }
+    tsr_counter_inc(c->front->pin_hangups);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry ends: %u %s", c->alias, e.status, e.text);
+    tsr_sip_lobby_close(c);
+    tsr_sip_call_bye(c, e.status, e.text);
+}
+
+/* Responses name the request being handled (NUTAG_WITH_THIS): INFO is an
+ * application method here, and the INVITE's transaction is over. Called from
+ * nua's event callback only. */
+void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
+{
+    const sip_content_type_t *ct = sip ? sip->sip_content_type : NULL;
+    const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+    if (!ct || !ct->c_type || g_ascii_strcasecmp(ct->c_type, "application/dtmf-relay") != 0) {
+        /* picture_fast_update and others: accepted and ignored */
+        nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
+        return;
+    }
+    char key = 0;
+    const char *why = NULL;
+    if (!pl || tsr_sip_dtmf_relay_parse(pl->pl_data, pl->pl_len, &key, &why) != 0) {
+        tsr_counter_inc(c->front->dtmf_errors);
+        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INFO refused: %s", c->alias, why ? why : "no body");
+        char reason[TSR_SIP_REASON_MAX];
+        tsr_sip_reason_value(400, why ? why : "the dtmf-relay INFO has no body", reason);
+        nua_respond(c->nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(c->front->nua),
+                    SIPTAG_REASON_STR(reason), TAG_END());
+        return;
+    }
+    nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
+    tsr_sip_lobby_key(c, key);
+}
+
+void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *phrase)
+{
+    TSR_LOG(TSR_LOG_WARN, "sip", "[%s] the caller refused our re-INVITE: %d %s", c->alias, status,
+            phrase ? phrase : "");
+    tsr_sip_call_hangup(c, "re-INVITE refusal");
+    tsr_sip_call_bye(c, 488, "the caller refused the conference's media answer");
+}

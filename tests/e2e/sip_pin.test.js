@@ -1,0 +1,89 @@
+/* PIN entry by DTMF with a real SIP endpoint: Debian's baresip 1.0 (plain RTP/AVP,
+ * audio only) dials a PIN-protected conference, is answered into the lobby, and
+ * types the PIN with `sndcode` (RFC 4733 telephone-events, payload type 101, '#'
+ * to finish). Right guest PIN: it appears in the roster (native API) as a guest.
+ * Wrong then right host PIN: the wrong one is counted and the second try joins as
+ * host. Three wrong PINs: baresip gets a BYE and the call closes; nobody joins. */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./lib/harness');
+const bs = require('./lib/baresip');
+
+const ALIAS = 'e2e-pin';
+
+h.run('sip_pin', async ({ scratch, defer }) => {
+  bs.requireBaresip();
+  const sipPort = 20000 + 2 * Math.floor(Math.random() * 10000);
+  const server = await h.startServer({
+    allowAdhoc: false,
+    conferences: [{ alias: ALIAS, name: 'Pin', host_pin: '1234', guest_pin: '5678' }],
+    sections: { sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp' } },
+  });
+  defer(() => server.stop());
+  const logText = () => fs.readFileSync(server.logFile, 'utf8');
+  const count = (re) => (logText().match(re) || []).length;
+
+  // A roster-only host watches the roster through the native API.
+  const jr = await fetch(`${server.url}/api/v1/conferences/${ALIAS}/join`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ display_name: 'watcher', pin: '1234' }),
+  });
+  h.assert.equal(jr.status, 200);
+  const { token } = await jr.json();
+  const roster = async () => {
+    const r = await fetch(`${server.url}/api/v1/conferences/${ALIAS}`,
+      { headers: { authorization: `Bearer ${token}` } });
+    return (await r.json()).participants || [];
+  };
+  const member = async (name) => (await roster()).find((p) => p.display_name === name);
+
+  const dial = async (user) => {
+    const phone = await bs.startBaresip(path.join(scratch, user), { hz: 440, user });
+    defer(() => phone.stop());
+    phone.command('dial', `sip:${ALIAS}@127.0.0.1:${sipPort}`);
+    await h.waitFor(() => phone.events.some((e) => e.type === 'CALL_ESTABLISHED'),
+      { timeoutMs: 30000, what: `${user}'s call to be answered into the lobby\n${phone.log().slice(-2000)}` });
+    h.assert.equal(await member(user), undefined, `${user} is not in the roster before its PIN`);
+    return phone;
+  };
+  const wrongPins = () => count(/wrong PIN \(\d of 3\)|PIN entry ends: 403 wrong PIN/g);
+
+  // 1. The right guest PIN joins as a guest.
+  const alice = await dial('alice');
+  await alice.ask('sndcode', '5678#');
+  const a = await h.waitFor(() => member('alice'),
+    { timeoutMs: 20000, intervalMs: 300, what: `alice in the roster\n${logText().slice(-2000)}` });
+  h.assert.equal(a.role, 'guest');
+
+  // 2. A wrong PIN, then the right host PIN.
+  const bob = await dial('bob');
+  const before = wrongPins();
+  await bob.ask('sndcode', '1111#');
+  await h.waitFor(() => wrongPins() === before + 1, { timeoutMs: 20000, what: 'the wrong PIN to be refused' });
+  h.assert.equal(await member('bob'), undefined);
+  await bob.ask('sndcode', '1234#');
+  const b = await h.waitFor(() => member('bob'),
+    { timeoutMs: 20000, intervalMs: 300, what: `bob in the roster\n${logText().slice(-2000)}` });
+  h.assert.equal(b.role, 'host');
+
+  // 3. Three wrong PINs: BYE.
+  const carol = await dial('carol');
+  for (const [i, pin] of ['1#', '22#', '333#'].entries()) {
+    const n = wrongPins();
+    await carol.ask('sndcode', pin);
+    await h.waitFor(() => wrongPins() === n + 1, { timeoutMs: 20000, what: `wrong PIN ${i + 1} to be refused` });
+  }
+  const closed = await h.waitFor(() => carol.events.find((e) => e.type === 'CALL_CLOSED'),
+    { timeoutMs: 20000, what: `carol's call to be closed by our BYE\n${carol.log().slice(-2000)}` });
+  console.log(`carol: CALL_CLOSED "${closed.param}"`);
+  h.assert.match(logText(), /PIN entry ends: 403 wrong PIN/);
+  h.assert.equal(await member('carol'), undefined, 'carol never joined');
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="right"\} 2/);
+  h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="wrong"\} 4/);
+  h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="hung_up"\} 1/);
+  // Alice and bob are in with media: the call's media became the participant's.
+  const roster2 = await roster();
+  console.log('roster:', roster2.map((p) => `${p.display_name}/${p.role}`).join(', '));
+});

@@ -1,0 +1,98 @@
+/* The PIN lobby's pure parts: baresip's offer read to its address, Opus and
+ * telephone-event 101/8000; the lobby's answer (audio receive-only with both,
+ * video inactive on the discard port) parses as SDP; SRTP and audio-less offers
+ * are refused with a reason; the o= line is replaced and nothing else; SIP INFO
+ * dtmf-relay bodies read to their key, malformed ones refused. */
+#include "sdp_testutil.h"
+
+#include <tessera/err.h>
+#include <tessera/sdp.h>
+#include <tessera/sip_message.h>
+
+#include <string.h>
+
+static void test_read_baresip(void)
+{
+    char *offer = st_load_fixture("baresip10_offer.sdp");
+    struct tsr_sip_lobby_sdp l;
+    const char *why = NULL;
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(offer, strlen(offer), &l, &why), ==, 0);
+    g_assert_cmpstr(l.remote_address, ==, "192.0.2.2");
+    g_assert_cmpint(l.audio_pt, ==, 96);
+    g_assert_cmpstr(l.audio_rtpmap, ==, "opus/48000/2");
+    g_assert_cmpint(l.event_pt, ==, 101);
+    g_assert_cmpuint(l.event_rate, ==, 8000);
+
+    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 55);
+    g_assert_nonnull(strstr(answer, "o=tessera 55 1 IN IP4 192.0.2.1\r\n"));
+    g_assert_nonnull(strstr(answer, "m=audio 41000 RTP/AVP 96 101\r\n"
+                                    "a=rtpmap:96 opus/48000/2\r\n"
+                                    "a=rtpmap:101 telephone-event/8000\r\n"
+                                    "a=fmtp:101 0-15\r\na=recvonly\r\n"));
+    g_assert_nonnull(strstr(answer, "m=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n"
+                                    "a=inactive\r\n"));
+    struct tsr_sdp *sdp = NULL;
+    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
+    tsr_sdp_free(&sdp);
+
+    /* The join's answer keeps our session id and takes the next version. */
+    char *moved = tsr_sip_sdp_set_origin("v=0\r\no=- 123 1 IN IP4 192.0.2.1\r\ns=-\r\n", 55, 2);
+    g_assert_cmpstr(moved, ==, "v=0\r\no=tessera 55 2 IN IP4 192.0.2.1\r\ns=-\r\n");
+    g_free(moved);
+    g_free(answer);
+    g_free(offer);
+}
+
+static void test_refused(void)
+{
+    struct tsr_sip_lobby_sdp l;
+    const char *why = NULL;
+    const char *savp = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/SAVP 96\r\n"
+                       "a=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(savp, strlen(savp), &l, &why), ==, TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(why, "SRTP"));
+    const char *video = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=video 4000 RTP/AVP 96\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(video, strlen(video), &l, &why), ==,
+                    TSR_ERR_UNSUPPORTED);
+    const char *no_c = "v=0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(no_c, strlen(no_c), &l, &why), ==, TSR_ERR_INVALID);
+    /* PCMU only, no telephone-event: still a lobby (INFO keys only). */
+    const char *pcmu = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/AVP 0\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(pcmu, strlen(pcmu), &l, &why), ==, 0);
+    g_assert_cmpint(l.audio_pt, ==, 0);
+    g_assert_cmpint(l.event_pt, ==, -1);
+}
+
+static void test_dtmf_relay(void)
+{
+    char key = 0;
+    const char *why = NULL;
+    const char *body = "Signal=5\r\nDuration=160\r\n";
+    g_assert_cmpint(tsr_sip_dtmf_relay_parse(body, strlen(body), &key, &why), ==, 0);
+    g_assert_cmpint(key, ==, '5');
+    body = "Duration=100\nsignal = #\n";
+    g_assert_cmpint(tsr_sip_dtmf_relay_parse(body, strlen(body), &key, &why), ==, 0);
+    g_assert_cmpint(key, ==, '#');
+    body = "Signal=11\r\n";
+    g_assert_cmpint(tsr_sip_dtmf_relay_parse(body, strlen(body), &key, &why), ==, 0);
+    g_assert_cmpint(key, ==, '#');
+    body = "Signal=d\r\n";
+    g_assert_cmpint(tsr_sip_dtmf_relay_parse(body, strlen(body), &key, &why), ==, 0);
+    g_assert_cmpint(key, ==, 'D');
+    const char *bad[] = {"", "Duration=160\r\n", "Signal=\r\n", "Signal=55\r\n", "Signal=x"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        why = NULL;
+        g_assert_cmpint(tsr_sip_dtmf_relay_parse(bad[i], strlen(bad[i]), &key, &why), ==,
+                        TSR_ERR_INVALID);
+        g_assert_nonnull(why);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sip_lobby/read_baresip", test_read_baresip);
+    g_test_add_func("/sip_lobby/refused", test_refused);
+    g_test_add_func("/sip_lobby/dtmf_relay", test_dtmf_relay);
+    return g_test_run();
+}
