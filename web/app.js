@@ -194,7 +194,8 @@ async function api(method, path, body, auth = true) {
 
 /* ---------- joining ---------- */
 
-async function join(pin) {
+async function join(pin, rejoining = false) {
+  lastPin = pin;
   const alias = $('conference').value.trim();
   const name = $('display-name').value.trim();
   if (!alias || !name) return;
@@ -202,8 +203,10 @@ async function join(pin) {
   localStorage.setItem('tessera.name', name);
   history.replaceState(null, '', `/c/${encodeURIComponent(alias)}`);
   $('connecting-name').textContent = alias;
-  $('connecting-step').textContent = 'Starting camera and microphone';
-  show('connecting');
+  if (!rejoining) {
+    $('connecting-step').textContent = 'Starting camera and microphone';
+    show('connecting');
+  }
 
   const err = await (localStream ? null : previewReady || startPreview());
   if (err || !localStream) return showError(err || 'media_denied');
@@ -218,10 +221,7 @@ async function join(pin) {
   pc.onicecandidate = (ev) => sendCandidate(ev.candidate);
   pc.ontrack = onTrack;
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'failed' && tessera.state === 'conference') {
-      hangup(false);
-      showError('connection_lost');
-    }
+    if (pc.connectionState === 'failed' && tessera.state === 'conference') connectionLost();
   };
   for (const track of localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [localStream] });
   const offer = await pc.createOffer();
@@ -230,7 +230,12 @@ async function join(pin) {
   const body = { display_name: name, sdp: pc.localDescription.sdp };
   if (pin) body.pin = pin;
   const { status, data } = await api('POST', `/conferences/${encodeURIComponent(alias)}/join`, body, false);
+  if (status !== 200 && rejoining && retryable(status, data)) {
+    closePeer();
+    return scheduleRejoin();
+  }
   if (status !== 200) return joinFailed(status, data);
+  rejoinAttempt = 0;
 
   token = data.token;
   tessera.token = token; // for tests and tools that call the API as this participant
@@ -249,6 +254,42 @@ async function join(pin) {
   startEvents();
   refreshTimer = setInterval(refresh, Math.max(5, (data.expires_in || 120) / 3) * 1000);
   enterConference();
+}
+
+/* ---------- losing the connection ---------- */
+// A server restart, a network change or a dead transport ends the call; the client
+// comes back by itself with a fresh join (camera and microphone kept), backing off
+// 1, 2, 4, 8, then 15 s, for about two minutes, and says so on screen meanwhile. A
+// kick, a leave or a conference that no longer admits us is final. (No ICE restart
+// first: the server keeps no state for a dead call that a restart could resume.)
+const REJOIN_DELAYS_S = [1, 2, 4, 8, 15, 15, 15, 15, 15, 15, 15];
+let rejoinAttempt = 0;
+let lastPin = null;
+
+function connectionLost() {
+  if (tessera.state !== 'conference') return;
+  hangup(false);
+  scheduleRejoin();
+}
+
+function scheduleRejoin() {
+  if (rejoinAttempt >= REJOIN_DELAYS_S.length) {
+    rejoinAttempt = 0;
+    return showError('connection_lost');
+  }
+  const delay = REJOIN_DELAYS_S[rejoinAttempt++];
+  tessera.rejoins = (tessera.rejoins || 0) + 1;
+  $('connecting-name').textContent = tessera.conference;
+  $('connecting-step').textContent = `Connection lost. Reconnecting (attempt ${rejoinAttempt})…`;
+  show('reconnecting');
+  document.querySelector('[data-screen="connecting"]').hidden = false; // the same card
+  setTimeout(() => { if (tessera.state === 'reconnecting') join(lastPin, true); }, delay * 1000);
+}
+
+/* Whether a failed rejoin is worth another try: the server away or busy. */
+function retryable(status, data) {
+  const code = data && data.error;
+  return status === 0 || status >= 500 || code === 'server_unreachable' || code === 'capacity';
 }
 
 function joinFailed(status, data) {
@@ -292,10 +333,7 @@ function onTrack(ev) {
 
 async function refresh() {
   const { status } = await api('POST', `/participants/${tessera.participantId}/refresh`);
-  if (status === 401 || status === 404) {
-    hangup(false);
-    showError('connection_lost');
-  }
+  if (status === 401 || status === 404) connectionLost();
 }
 
 /* ---------- in the conference ---------- */
@@ -385,10 +423,7 @@ function startEvents() {
   let failures = 0;
   eventSource.onopen = () => { failures = 0; };
   eventSource.onerror = () => {
-    if (++failures >= 4 && tessera.state === 'conference') {
-      hangup(false);
-      showError('connection_lost');
-    }
+    if (++failures >= 4 && tessera.state === 'conference') connectionLost();
   };
   const on = (name, fn) => eventSource.addEventListener(name, (ev) => {
     tessera.events.push(name);
@@ -416,8 +451,12 @@ function startEvents() {
   });
   on('participant_left', (p) => {
     if (p.id === tessera.participantId) {
-      hangup(false);
-      showError(p.reason === 'kicked' ? 'kicked' : p.reason === 'left' ? 'left' : 'connection_lost');
+      if (p.reason === 'kicked' || p.reason === 'left') {
+        hangup(false);
+        showError(p.reason);
+      } else {
+        connectionLost(); // media failed, token expired, server shutting down: come back
+      }
       return;
     }
     tessera.roster = tessera.roster.filter((x) => x.id !== p.id);

@@ -151,12 +151,13 @@ async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 'condit
 }
 
 /* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences,
- * sections: {mixer: {canvas_width: 640}, …} added verbatim}. */
+ * sections: {mixer: {canvas_width: 640}, …} added verbatim, port: a fixed port (a
+ * restart on the same address)}. */
 async function startServer(opts = {}) {
   const bin = path.join(buildDir, 'tessera');
   if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist; build first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-e2e-'));
-  const port = await freePort();
+  const port = opts.port || (await freePort());
   let conf = `[server]\nlisten = 127.0.0.1:${port}\n\n[log]\nlevel = info\n\n[conferences]\n`;
   conf += `allow_adhoc = ${opts.allowAdhoc === false ? 'false' : 'true'}\n`;
   if (opts.conferences) {
