@@ -7,7 +7,6 @@
  * Skipped (exit 77) while the server reports "media": false in /api/v1/status,
  * i.e. when the WebRTC media layer is not wired into the conference core. */
 'use strict';
-const path = require('node:path');
 const h = require('./lib/harness');
 
 const PEOPLE = [
@@ -32,21 +31,8 @@ async function inboundStats(page) {
 h.run('composite3', async ({ scratch, defer }) => {
   // A 640x360 canvas: the test is about tiles, rates and roster, not resolution,
   // and CI has two cores for the server and three browsers.
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 24 } } });
-  defer(() => server.stop());
-  const status = await server.status();
-  if (!status.media) {
-    await server.stop();
-    h.skip('the server reports "media": false in /api/v1/status (WebRTC media not wired yet)');
-  }
-
-  const clients = [];
-  for (const p of PEOPLE) {
-    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb);
-    const b = await h.launchBrowser(cam);
-    defer(() => b.close());
-    clients.push({ ...p, b, page: b.page });
-  }
+  const server = await h.startMediaServer(defer, { sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 24 } } });
+  const clients = await h.launchPeople(PEOPLE, scratch, defer);
   for (const c of clients) {
     await c.page.goto(`${server.url}/c/${ALIAS}`);
     await c.page.fill('[data-testid=input-name]', c.name);

@@ -11,7 +11,6 @@
  *
  * Skipped (exit 77) while the server reports "media": false in /api/v1/status. */
 'use strict';
-const path = require('node:path');
 const h = require('./lib/harness');
 
 const PEOPLE = [
@@ -53,22 +52,11 @@ async function presentationEvents(page) {
 }
 
 h.run('presentation', async ({ scratch, defer }) => {
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 15 } } });
-  defer(() => server.stop());
-  const status = await server.status();
-  if (!status.media) {
-    await server.stop();
-    h.skip('the server reports "media": false in /api/v1/status');
-  }
-
-  const clients = [];
-  for (const p of PEOPLE) {
-    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb);
-    // getDisplayMedia picks the (fake) entire screen without a picker.
-    const b = await h.launchBrowser(cam, { args: ['--auto-select-desktop-capture-source=Entire screen'] });
-    defer(() => b.close());
-    clients.push({ ...p, b, page: b.page });
-  }
+  const server = await h.startMediaServer(defer, { sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 15 } } });
+  // getDisplayMedia picks the (fake) entire screen without a picker.
+  const clients = await h.launchPeople(PEOPLE, scratch, defer, {
+    browser: () => ({ args: ['--auto-select-desktop-capture-source=Entire screen'] }),
+  });
   for (const c of clients) {
     await c.page.goto(`${server.url}/c/${ALIAS}`);
     await c.page.fill('[data-testid=input-name]', c.name);

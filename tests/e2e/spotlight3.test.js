@@ -117,22 +117,11 @@ function waitRoster(c, id, attr, value, timeout = 30000) {
 }
 
 h.run('spotlight3', async ({ scratch, defer }) => {
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 24 } } });
-  defer(() => server.stop());
-  const status = await server.status();
-  if (!status.media) {
-    await server.stop();
-    h.skip('the server reports "media": false in /api/v1/status (WebRTC media not wired yet)');
-  }
-
-  const clients = [];
-  for (const p of PEOPLE) {
-    const cam = h.makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb, { width: 160, height: 120 });
-    const wav = h.makeToneWav(path.join(scratch, `${p.name}.wav`), 440, { amplitude: p.talks ? 0.5 : 0, beeps: true });
-    const b = await h.launchBrowser(cam, { wav });
-    defer(() => b.close());
-    clients.push({ ...p, b, page: b.page });
-  }
+  const server = await h.startMediaServer(defer, { sections: { mixer: { canvas_width: 640, canvas_height: 360, fps: 24 } } });
+  const clients = await h.launchPeople(PEOPLE, scratch, defer, {
+    camera: { width: 160, height: 120 },
+    browser: (p) => ({ wav: h.makeToneWav(path.join(scratch, `${p.name}.wav`), 440, { amplitude: p.talks ? 0.5 : 0, beeps: true }) }),
+  });
   for (const c of clients) {
     await c.page.goto(`${server.url}/c/${ALIAS}`, { timeout: 90000 });
     await c.page.fill('[data-testid=input-name]', c.name);

@@ -333,6 +333,32 @@ async function colourShares(page, selector, palette, { cols = 32, rows = 18 } = 
   }, { sel: selector, pal: palette, cols, rows });
 }
 
+/* A server for a test that needs media: startServer(opts), stopped by `defer`;
+ * the test is skipped (exit 77) while the server reports "media": false. */
+async function startMediaServer(defer, opts = {}) {
+  const server = await startServer(opts);
+  defer(() => server.stop());
+  if (!(await server.status()).media) {
+    await server.stop();
+    skip('the server reports "media": false in /api/v1/status');
+  }
+  return server;
+}
+
+/* One browser per person ({name, rgb, …}), each with a fake camera of its colour
+ * (`camera`: makeY4m's size options) and browser(person)'s launchBrowser options
+ * (a microphone file, flags). Closed by `defer`. Returns [{...person, b, page}]. */
+async function launchPeople(people, scratch, defer, { camera = {}, browser = () => ({}) } = {}) {
+  const clients = [];
+  for (const p of people) {
+    const cam = makeY4m(path.join(scratch, `${p.name}.y4m`), p.rgb, camera);
+    const b = await launchBrowser(cam, browser(p));
+    defer(() => b.close());
+    clients.push({ ...p, b, page: b.page });
+  }
+  return clients;
+}
+
 /* Serves `files` ({'/path': [file, content-type]}) on another origin than Tessera
  * (a free port on 127.0.0.1), as apps embedding an SDK do. */
 function serveFiles(files) {
@@ -351,5 +377,5 @@ function serveFiles(files) {
 module.exports = {
   assert, artifactsDir, buildDir, sourceDir, CHROMIUM_FLAGS, SKIP,
   makeY4m, makeToneWav, rgbToYuv, startServer, launchBrowser, screenshot, waitFor, waitForState, sleep, skip, run,
-  colourShares, serveFiles, freePort,
+  colourShares, serveFiles, freePort, startMediaServer, launchPeople,
 };
