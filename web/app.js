@@ -35,6 +35,7 @@ let localStream = null;
 let previewReady = null; // promise of the running startPreview()
 let eventSource = null;
 let refreshTimer = null;
+let eventFailures = 0; // event stream errors in a row
 let meterStop = null;
 let pendingCandidates = [];
 let micMuted = false;
@@ -251,6 +252,7 @@ async function join(pin, rejoining = false) {
     return showError('bad_sdp', e.message);
   }
   for (const c of pendingCandidates.splice(0)) postCandidate(c);
+  eventFailures = 0;
   startEvents();
   refreshTimer = setInterval(refresh, Math.max(5, (data.expires_in || 120) / 3) * 1000);
   enterConference();
@@ -332,8 +334,12 @@ function onTrack(ev) {
 }
 
 async function refresh() {
-  const { status } = await api('POST', `/participants/${tessera.participantId}/refresh`);
+  const { status, data } = await api('POST', `/participants/${tessera.participantId}/refresh`);
   if (status === 401 || status === 404) connectionLost();
+  else if (status === 200 && data && data.token) {
+    token = data.token; // each refresh hands out a new token; the old one soon lapses
+    tessera.token = token;
+  }
 }
 
 /* ---------- in the conference ---------- */
@@ -420,10 +426,20 @@ async function confApi(method, rel, body) {
 function startEvents() {
   const url = `${API}/conferences/${encodeURIComponent(tessera.conference)}/events?token=${encodeURIComponent(token)}`;
   eventSource = new EventSource(url);
-  let failures = 0;
-  eventSource.onopen = () => { failures = 0; };
+  eventSource.onopen = () => { eventFailures = 0; };
   eventSource.onerror = () => {
-    if (++failures >= 4 && tessera.state === 'conference') connectionLost();
+    if (tessera.state !== 'conference') return;
+    if (++eventFailures >= 4) {
+      connectionLost();
+      return;
+    }
+    // The URL carries the token of when the stream opened, which a refresh has
+    // since replaced: reopen with the current one (the snapshot restores state).
+    const closed = eventSource;
+    closed.close();
+    setTimeout(() => {
+      if (eventSource === closed && tessera.state === 'conference' && token) startEvents();
+    }, 1000 * eventFailures);
   };
   const on = (name, fn) => eventSource.addEventListener(name, (ev) => {
     tessera.events.push(name);

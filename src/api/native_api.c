@@ -484,8 +484,7 @@ static void route_presentation(struct tsr_front_req *r, const char *id, const ch
                     &perr))
             return;
         struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
-        tsr_participant_add_content_candidate(p, cb.candidate, content_candidate_done, w,
-                                              &w->call);
+        tsr_participant_add_content_candidate(p, cb.candidate, content_candidate_done, w, &w->call);
         tsr_native_candidate_body_fini(&cb);
     }
 }
@@ -499,7 +498,12 @@ static void handle_self_action(struct tsr_front_req *r, const char *id, const ch
         tsr_participant_leave(p, TSR_LEAVE_REQUESTED);
         soup_server_message_set_status(r->msg, 204, NULL);
     } else if (strcmp(action, "refresh") == 0) {
-        int64_t ttl = tsr_participant_refresh(p);
+        int64_t ttl = tsr_participant_refresh(p, tsr_front_req_token(r, false));
+        if (ttl < 0) {
+            tsr_front_req_fail(r, 401, "bad_token",
+                               "only the current token can be refreshed (this one was replaced)");
+            return;
+        }
         tsr_http_reply_json(r->msg, 200,
                             json_pack("{s:s, s:I}", "token", tsr_participant_token(p), "expires_in",
                                       (json_int_t)ttl));

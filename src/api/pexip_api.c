@@ -226,7 +226,7 @@ static void handle_request_token(struct tsr_front_req *r)
         return;
     }
     struct tsr_conference *c = tsr_participant_conference(p);
-    char *expires = g_strdup_printf("%" G_GINT64_FORMAT, tsr_participant_refresh(p));
+    char *expires = g_strdup_printf("%" G_GINT64_FORMAT, tsr_participant_expires_in_s(p));
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:b, s:b}",
                           "token", tsr_participant_token(p), "expires", expires, "participant_uuid",
                           tsr_participant_id(p), "display_name", tsr_participant_display_name(p),
@@ -244,9 +244,14 @@ static void handle_refresh_token(struct tsr_front_req *r)
     struct tsr_participant *p = tsr_pex_actor(r);
     if (!p)
         return;
-    /* One token per participant: refreshing extends it (the old one is the new one,
-     * which also keeps an EventSource reconnecting with the old URL valid). */
-    char *expires = g_strdup_printf("%" G_GINT64_FORMAT, tsr_participant_refresh(p));
+    /* A new token each time, as Pexip Infinity does; the old one lapses at its own
+     * expiry (requests in flight with it still work). */
+    int64_t ttl = tsr_participant_refresh(p, tsr_front_req_token(r, false));
+    if (ttl < 0) {
+        tsr_front_req_fail(r, 403, "bad_token", "Invalid token");
+        return;
+    }
+    char *expires = g_strdup_printf("%" G_GINT64_FORMAT, ttl);
     tsr_pex_reply(r, 200,
                   json_pack("{s:s, s:s, s:s}", "token", tsr_participant_token(p), "expires",
                             expires, "role", tsr_pex_role_word(p)));

@@ -274,8 +274,7 @@ int tsr_conference_registry_pin_required(struct tsr_conference_registry *reg, co
     return 0;
 }
 
-/* Compares without an early exit so response time does not reveal a prefix. */
-static bool secret_equal(const char *a, const char *b)
+bool tsr_secret_equal(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
     unsigned diff = (unsigned)(na ^ nb);
@@ -287,11 +286,7 @@ static bool secret_equal(const char *a, const char *b)
 static int check_token(struct tsr_conference_registry *reg, struct tsr_participant *p,
                        const char *token)
 {
-    if (!token || !secret_equal(p->token, token))
-        return TSR_ERR_AUTH;
-    if (tsr_participant_lapsed(p, tsr_conference_now_us(reg)))
-        return TSR_ERR_AUTH;
-    return 0;
+    return tsr_participant_token_valid(p, token, tsr_conference_now_us(reg)) ? 0 : TSR_ERR_AUTH;
 }
 
 int tsr_conference_registry_authenticate(struct tsr_conference_registry *reg, const char *id,
@@ -454,11 +449,11 @@ static enum tsr_conference_refusal pick_role(const struct conf_def *d, const cha
     }
     if (!pin || !pin[0])
         return TSR_CONFERENCE_REFUSAL_PIN_REQUIRED;
-    if (secret_equal(d->host_pin, pin)) {
+    if (tsr_secret_equal(d->host_pin, pin)) {
         *role = TSR_ROLE_HOST;
         return TSR_CONFERENCE_REFUSAL_NONE;
     }
-    if (d->guest_pin[0] && secret_equal(d->guest_pin, pin)) {
+    if (d->guest_pin[0] && tsr_secret_equal(d->guest_pin, pin)) {
         *role = TSR_ROLE_GUEST;
         return TSR_CONFERENCE_REFUSAL_NONE;
     }

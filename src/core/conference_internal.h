@@ -96,6 +96,10 @@ struct tsr_participant {
     struct tsr_conference *conf;
     char id[37];    /* UUID */
     char token[65]; /* 32 random bytes, hex */
+    /* The token before the last refresh: still accepted until its own expiry, so
+     * requests in flight with it (and an EventSource's URL) keep working. */
+    char prev_token[65];
+    int64_t prev_expires_us;
     char display_name[TSR_CONFERENCE_NAME_MAX + 1];
     enum tsr_role role;
     bool muted;
@@ -130,6 +134,9 @@ void tsr_conference_became_empty(struct tsr_conference *c);
 json_t *tsr_conference_outputs_json(const struct tsr_conference *c, json_t **streams);
 /* The conference is going: its outputs are forgotten (media stops them with it). */
 void tsr_conference_outputs_free(struct tsr_conference *c);
+/* Compares without an early exit so response time does not reveal a prefix. */
+bool tsr_secret_equal(const char *a, const char *b);
+
 /* Allocate a participant with fresh id and token (not yet in any table). */
 int tsr_participant_new(struct tsr_participant **out, struct tsr_conference *c,
                         const char *display_name, enum tsr_role role);

@@ -76,6 +76,7 @@ void tsr_participant_free(struct tsr_participant **p)
         (*p)->holder->ops->unref((*p)->holder);
     /* The token is a credential: do not leave it in freed memory. */
     memset((*p)->token, 0, sizeof(*p)->token);
+    memset((*p)->prev_token, 0, sizeof(*p)->prev_token);
     g_free(*p);
     *p = NULL;
 }
@@ -132,10 +133,27 @@ bool tsr_participant_lapsed(const struct tsr_participant *p, int64_t now_us)
     return tsr_participant_liveness(p) == TSR_PARTICIPANT_LEASE && now_us >= p->expires_us;
 }
 
-int64_t tsr_participant_refresh(struct tsr_participant *p)
+bool tsr_participant_token_valid(const struct tsr_participant *p, const char *token, int64_t now_us)
+{
+    if (!token || tsr_participant_lapsed(p, now_us))
+        return false;
+    /* Both compared every time: which one matched must not show in the timing. */
+    bool current = tsr_secret_equal(p->token, token);
+    bool previous = p->prev_token[0] != '\0' && tsr_secret_equal(p->prev_token, token) &&
+                    now_us < p->prev_expires_us;
+    return current || previous;
+}
+
+int64_t tsr_participant_refresh(struct tsr_participant *p, const char *presented)
 {
     struct tsr_conference_registry *reg = p->conf->reg;
-    p->expires_us = tsr_conference_now_us(reg) + reg->opts.token_ttl_s * G_USEC_PER_SEC;
+    int64_t now_us = tsr_conference_now_us(reg);
+    if (!presented || !tsr_secret_equal(p->token, presented) || tsr_participant_lapsed(p, now_us))
+        return TSR_ERR_AUTH;
+    memcpy(p->prev_token, p->token, sizeof p->token);
+    p->prev_expires_us = p->expires_us;
+    random_hex(p->token, 32);
+    p->expires_us = now_us + reg->opts.token_ttl_s * G_USEC_PER_SEC;
     return reg->opts.token_ttl_s;
 }
 
@@ -413,12 +431,11 @@ int64_t tsr_participant_expires_in_s(const struct tsr_participant *p)
 
 json_t *tsr_participant_to_json(const struct tsr_participant *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:b}", "id", p->id,
-                     "display_name", p->display_name, "role",
-                     p->role == TSR_ROLE_HOST ? "host" : "guest", "muted", p->muted,
-                     "video_muted", p->video_muted, "has_media", p->has_media, "hand_raised_at",
-                     (json_int_t)p->hand_raised_at_s, "spotlight", (json_int_t)p->spotlight_at_s,
-                     "is_presenting", p->conf->presenter == p);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:b}", "id", p->id, "display_name",
+                     p->display_name, "role", p->role == TSR_ROLE_HOST ? "host" : "guest", "muted",
+                     p->muted, "video_muted", p->video_muted, "has_media", p->has_media,
+                     "hand_raised_at", (json_int_t)p->hand_raised_at_s, "spotlight",
+                     (json_int_t)p->spotlight_at_s, "is_presenting", p->conf->presenter == p);
 }
 
 int64_t tsr_participant_hand_raised_at_s(const struct tsr_participant *p)

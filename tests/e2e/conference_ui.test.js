@@ -1,6 +1,7 @@
 /* The conference view against a real server, one browser: alone card, mic and
  * camera buttons reach the API, the host's layout picker and lock, roster updates
- * over SSE when someone joins, the host removes them, hang up. Needs media (the
+ * over SSE when someone joins, the host removes them, the token rotates at each
+ * refresh (the old one lapses, the client carries on), hang up. Needs media (the
  * browser joins with its offer); skipped (exit 77) when /api/v1/status says
  * "media": false. */
 'use strict';
@@ -11,7 +12,8 @@ const ALIAS = 'ui-room';
 
 h.run('conference_ui', async ({ scratch, defer }) => {
   // A STUN server for clients ([webrtc] turn_servers): loopback, nothing answers there.
-  const server = await h.startServer({ sections: { mixer: { canvas_width: 320, canvas_height: 180 },
+  // An 18 s token TTL: the client refreshes every 6 s, each refresh a new token.
+  const server = await h.startServer({ tokenTtlS: 18, sections: { mixer: { canvas_width: 320, canvas_height: 180 },
     webrtc: { turn_servers: 'stun:127.0.0.1:3478' } } });
   defer(() => server.stop());
   if (!(await server.status()).media) {
@@ -42,7 +44,8 @@ h.run('conference_ui', async ({ scratch, defer }) => {
   await page.waitForSelector('[data-testid=stage-alone]', { state: 'visible' });
   await h.screenshot(page, 'conference_ui-alone');
 
-  const self = async () => (await api('GET', `/conferences/${ALIAS}`, null, token)).data.participants.find((p) => p.id === me);
+  const current = () => page.evaluate(() => window.tessera.token);
+  const self = async () => (await api('GET', `/conferences/${ALIAS}`, null, await current())).data.participants.find((p) => p.id === me);
   await page.click('[data-testid=btn-mic]');
   h.assert.equal(await page.getAttribute('[data-testid=btn-mic]', 'aria-pressed'), 'true');
   await h.waitFor(async () => (await self()).muted === true, { what: 'muted on the server' });
@@ -70,6 +73,19 @@ h.run('conference_ui', async ({ scratch, defer }) => {
   await page.click(`[data-participant-id="${other.data.participant_id}"] [data-testid=btn-kick]`);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=roster-item]').length === 1);
   h.assert.equal((await api('POST', `/participants/${other.data.participant_id}/refresh`, null, other.data.token)).status, 401);
+
+  // Token rotation: the client took a new token at a refresh; the join's token
+  // cannot refresh, and lapses at its own expiry while the client stays in.
+  await h.waitFor(async () => (await current()) !== token, { timeoutMs: 30000, what: 'a refresh rotated the token' });
+  h.assert.equal((await api('POST', `/participants/${me}/refresh`, null, token)).status, 401);
+  await h.waitFor(async () => (await api('POST', `/participants/${me}/candidates`, { sdpMid: '0' }, token)).status === 401,
+    { timeoutMs: 30000, what: "the join's token lapsed" });
+  h.assert.equal((await api('POST', `/participants/${me}/candidates`, { sdpMid: '0' }, await current())).status, 400);
+  h.assert.equal(await page.evaluate(() => window.tessera.state), 'conference');
+  const late = await api('POST', `/conferences/${ALIAS}/join`, { display_name: 'Late' });
+  h.assert.equal(late.status, 200);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=roster-item]').length === 2);
+  h.assert.equal((await api('POST', `/participants/${late.data.participant_id}/leave`, null, late.data.token)).status, 204);
 
   // Hang up: the left screen, and the server forgets us.
   await page.click('[data-testid=btn-hangup]');

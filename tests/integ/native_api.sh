@@ -133,6 +133,12 @@ expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "$GUEST" 409 n
 expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST" 400 bad_request
 expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 200 ""
 grep -q '"expires_in":900' <<<"$BODY" || fail "refresh: $BODY"
+# a refresh rotates the token: the old one still works until its own expiry but
+# cannot refresh again (a copied token mints no new ones)
+GUEST_OLD=$GUEST; GUEST=$(field token)
+[[ $GUEST != "$GUEST_OLD" && ${#GUEST} -eq 64 ]] || fail "refresh kept the token: $BODY"
+expect POST /participants/$GUEST_ID/refresh '' "$GUEST_OLD" 401 bad_token
+expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST_OLD" 400 bad_request
 
 # --- roster visibility, SSE ---
 expect GET /conferences/board "" "" 200 ""

@@ -17,8 +17,9 @@
 #include <glib.h>
 #include <string.h>
 
-#define CONFS "{\"conferences\":[{\"alias\":\"board\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\"}," \
-              "{\"alias\":\"meet\"}]}"
+#define CONFS                                                                                      \
+    "{\"conferences\":[{\"alias\":\"board\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\"},"        \
+    "{\"alias\":\"meet\"}]}"
 #define BASE "/api/client/v2/conferences/"
 
 struct server_thread {
@@ -94,23 +95,32 @@ static void fake_stop_output(void *user, struct tsr_conference *c, uint32_t id)
     stopped_output = id;
 }
 
-static const struct tsr_conference_media_ops fake_media_ops = {
-    .attach = fake_attach, .detach = fake_detach, .load = fake_load,
-    .start_output = fake_start_output, .stop_output = fake_stop_output};
+static const struct tsr_conference_media_ops fake_media_ops = {.attach = fake_attach,
+                                                               .detach = fake_detach,
+                                                               .load = fake_load,
+                                                               .start_output = fake_start_output,
+                                                               .stop_output = fake_stop_output};
 
 static gpointer serve(gpointer data)
 {
     (void)data;
     g_main_context_push_thread_default(st.ctx);
     struct tsr_conference_registry_opts o = {
-        .allow_adhoc = false, .empty_timeout_s = 0, .token_ttl_s = 120,
-        .default_max_participants = 10, .max_media_participants = 2, .max_load = 0.8,
-        .media = &fake_media_ops, .clock = test_clock, .context = st.ctx,
+        .allow_adhoc = false,
+        .empty_timeout_s = 0,
+        .token_ttl_s = 120,
+        .default_max_participants = 10,
+        .max_media_participants = 2,
+        .max_load = 0.8,
+        .media = &fake_media_ops,
+        .clock = test_clock,
+        .context = st.ctx,
         .ice_servers = "stun:stun.example.com:3478, turns:turn.example.com:443 alice s3cret"};
     char *err = NULL;
     g_assert_cmpint(tsr_http_new(&st.http, "127.0.0.1", 0), ==, 0);
     g_assert_cmpint(tsr_conference_registry_new(&st.reg, &o), ==, 0);
-    g_assert_cmpint(tsr_conference_registry_load_json(st.reg, CONFS, strlen(CONFS), "t", &err), ==, 0);
+    g_assert_cmpint(tsr_conference_registry_load_json(st.reg, CONFS, strlen(CONFS), "t", &err), ==,
+                    0);
     g_assert_cmpint(tsr_pexip_api_new(&st.api, st.http, st.reg), ==, 0);
     g_mutex_lock(&st.lock);
     st.port = tsr_http_port(st.http);
@@ -221,8 +231,8 @@ static struct reply call(const char *method, const char *path, const char *body,
     }
     GBytes *out = soup_session_send_and_read(session, msg, NULL, NULL);
     struct reply r = {.status = soup_message_get_status(msg)};
-    const char *ct = soup_message_headers_get_one(soup_message_get_response_headers(msg),
-                                                  "Content-Type");
+    const char *ct =
+        soup_message_headers_get_one(soup_message_get_response_headers(msg), "Content-Type");
     r.ctype = g_strdup(ct);
     r.text = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
     r.json = json_loads(r.text, JSON_DECODE_ANY, NULL);
@@ -275,9 +285,10 @@ static void join(const char *alias, const char *name, const char *pin, char **to
                                 json_object_get(res, "turn"));
     char *ice = json_dumps(servers, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(servers);
-    g_assert_cmpstr(ice, ==,
-                    "{\"stun\":[{\"url\":\"stun:stun.example.com:3478\"}],\"turn\":[{\"credential\":"
-                    "\"s3cret\",\"urls\":[\"turns:turn.example.com:443\"],\"username\":\"alice\"}]}");
+    g_assert_cmpstr(
+        ice, ==,
+        "{\"stun\":[{\"url\":\"stun:stun.example.com:3478\"}],\"turn\":[{\"credential\":"
+        "\"s3cret\",\"urls\":[\"turns:turn.example.com:443\"],\"username\":\"alice\"}]}");
     free(ice);
     *token = g_strdup(json_string_value(json_object_get(res, "token")));
     *uuid = g_strdup(json_string_value(json_object_get(res, "participant_uuid")));
@@ -377,8 +388,8 @@ static void test_bad_input(void)
     join("meet", "Ben", NULL, &tok2, &id2);
     struct reply r;
     /* request_token */
-    static const char *const bodies[] = {"not json", "[1,2]", "{}", "{\"display_name\":7}",
-                                         "{\"display_name\":\"\"}", NULL};
+    static const char *const bodies[] = {
+        "not json", "[1,2]", "{}", "{\"display_name\":7}", "{\"display_name\":\"\"}", NULL};
     for (size_t i = 0; bodies[i]; i++) {
         r = call("POST", BASE "meet/request_token", bodies[i], NULL);
         assert_failed(&r, 400);
@@ -397,8 +408,8 @@ static void test_bad_input(void)
     assert_failed(&r, 403);
     /* calls */
     path = g_strdup_printf(BASE "meet/participants/%s/calls", id);
-    static const char *const call_bodies[] = {"{}", "{\"sdp\":5}", "{\"call_type\":\"RTMP\",\"sdp\":\"v=0\"}",
-                                              NULL};
+    static const char *const call_bodies[] = {"{}", "{\"sdp\":5}",
+                                              "{\"call_type\":\"RTMP\",\"sdp\":\"v=0\"}", NULL};
     for (size_t i = 0; call_bodies[i]; i++) {
         r = post_tok(path, call_bodies[i], tok);
         assert_failed(&r, 400);
@@ -637,8 +648,20 @@ static void test_events(void)
     expect(&s, "participant_create", "\"display_name\":\"Cy\"");
     advance_s(60);
     r = post_tok(BASE "meet/refresh_token", NULL, ta);
+    /* a new token each refresh (as Pexip does); only the current one refreshes */
+    char *ta_new = g_strdup(json_string_value(json_object_get(result(&r), "token")));
+    g_assert_cmpstr(ta_new, !=, ta);
+    reply_clear(&r);
+    r = post_tok(BASE "meet/refresh_token", NULL, ta);
+    assert_failed(&r, 403);
     reply_clear(&r);
     advance_s(61);
+    /* the old token lapsed at its own expiry; the new one lives on */
+    r = post_tok(BASE "meet/refresh_token", NULL, ta);
+    assert_failed(&r, 403);
+    reply_clear(&r);
+    g_free(ta);
+    ta = ta_new;
     expect(&s, "participant_delete", ic);
     g_assert_cmpuint(participants(), ==, 1);
     /* end for everyone */
@@ -746,8 +769,8 @@ static void test_capacity(void)
 
 static void post_stream_stopped(void)
 {
-    tsr_conference_post_output_state(st.reg, "meet", started_output,
-                                     TSR_CONFERENCE_OUTPUT_STOPPED, NULL);
+    tsr_conference_post_output_state(st.reg, "meet", started_output, TSR_CONFERENCE_OUTPUT_STOPPED,
+                                     NULL);
 }
 
 /* The streaming participant of id in GET participants, or NULL (a new reference). */
@@ -760,9 +783,8 @@ static json_t *roster_entry(const char *token, const char *id)
     g_assert_cmpuint(r.status, ==, 200);
     json_t *found = NULL, *p;
     size_t i;
-    json_array_foreach(result(&r), i, p)
-        if (strcmp(json_string_value(json_object_get(p, "uuid")), id) == 0)
-            found = json_incref(p);
+    json_array_foreach(result(&r), i, p) if (strcmp(json_string_value(json_object_get(p, "uuid")),
+                                                    id) == 0) found = json_incref(p);
     reply_clear(&r);
     return found;
 }
@@ -852,8 +874,7 @@ static void test_spotlight_and_layouts(void)
     reply_clear(&r);
     const char *toks[] = {ta, tb, th, tg};
     for (size_t i = 0; i < G_N_ELEMENTS(toks); i++) {
-        r = post_tok(i < 2 ? BASE "meet/release_token" : BASE "board/release_token", NULL,
-                     toks[i]);
+        r = post_tok(i < 2 ? BASE "meet/release_token" : BASE "board/release_token", NULL, toks[i]);
         g_assert_true(json_is_true(result(&r)));
         reply_clear(&r);
     }

@@ -531,8 +531,22 @@ static void test_token_expiry(void)
     g_assert_true(found == a);
 
     f.now_us += 100 * G_USEC_PER_SEC;
-    g_assert_cmpint(tsr_participant_refresh(b), ==, 120); /* b keeps refreshing */
-    f.now_us += 30 * G_USEC_PER_SEC;                      /* a is 130 s old */
+    /* b keeps refreshing: each refresh rotates the token; only the current one
+     * refreshes, the one before stays valid until its own expiry */
+    char *b_id = g_strdup(tsr_participant_id(b)), *b_old = g_strdup(tsr_participant_token(b));
+    g_assert_cmpint(tsr_participant_refresh(b, "bad"), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_participant_refresh(b, b_old), ==, 120);
+    g_assert_cmpstr(tsr_participant_token(b), !=, b_old);
+    g_assert_cmpint(tsr_participant_refresh(b, b_old), ==, TSR_ERR_AUTH);
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, b_id, b_old, &found), ==, 0);
+    g_assert_cmpint(
+        tsr_conference_registry_authenticate(f.reg, b_id, tsr_participant_token(b), &found), ==, 0);
+    f.now_us += 30 * G_USEC_PER_SEC; /* a is 130 s old, and so is b's old token */
+    g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, b_id, b_old, &found), ==,
+                    TSR_ERR_AUTH);
+    g_assert_cmpint(
+        tsr_conference_registry_authenticate(f.reg, b_id, tsr_participant_token(b), &found), ==, 0);
+    g_free(b_id), g_free(b_old);
     g_assert_cmpint(tsr_conference_registry_authenticate(f.reg, a_id, a_tok, &found), ==,
                     TSR_ERR_AUTH);
     tsr_conference_registry_sweep(f.reg);
@@ -763,8 +777,7 @@ static void test_capacity_decide(void)
 {
     g_assert_cmpint(tsr_conference_capacity_decide(1000, 0, 50.0, 0), ==,
                     TSR_CONFERENCE_CAPACITY_ADMIT);
-    g_assert_cmpint(tsr_conference_capacity_decide(1, 2, 0, 0), ==,
-                    TSR_CONFERENCE_CAPACITY_ADMIT);
+    g_assert_cmpint(tsr_conference_capacity_decide(1, 2, 0, 0), ==, TSR_CONFERENCE_CAPACITY_ADMIT);
     g_assert_cmpint(tsr_conference_capacity_decide(2, 2, 0, 0), ==, TSR_CONFERENCE_CAPACITY_CAP);
     g_assert_cmpint(tsr_conference_capacity_decide(3, 2, 0, 0), ==, TSR_CONFERENCE_CAPACITY_CAP);
     g_assert_cmpint(tsr_conference_capacity_decide(0, 0, 0.5, 0.8), ==,
@@ -799,9 +812,8 @@ static struct tsr_participant *join_media(struct fx *f, const char *alias, const
 
 static uint64_t capacity_refusals(void)
 {
-    return tsr_counter_value(tsr_metrics_counter("tessera_join_refusals_total",
-                                                 "reason=\"capacity\"",
-                                                 "Joins refused, by reason."));
+    return tsr_counter_value(tsr_metrics_counter(
+        "tessera_join_refusals_total", "reason=\"capacity\"", "Joins refused, by reason."));
 }
 
 /* attach_media on a roster-only participant: expect `rc` (and CAPACITY when refused). */
@@ -909,7 +921,8 @@ int main(int argc, char **argv)
     g_test_add_func("/conference/posts_and_subscriptions", test_posts_and_subscriptions);
     g_test_add_func("/conference/late_media", test_late_media);
     g_test_add_func("/conference/hand_chat_end", test_hand_chat_end);
-    g_test_add_func("/conference/guest_limits_and_layout_names", test_guest_limits_and_layout_names);
+    g_test_add_func("/conference/guest_limits_and_layout_names",
+                    test_guest_limits_and_layout_names);
     g_test_add_func("/conference/capacity_decide", test_capacity_decide);
     g_test_add_func("/conference/capacity_cap", test_capacity_cap);
     g_test_add_func("/conference/capacity_load", test_capacity_load);

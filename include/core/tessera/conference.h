@@ -41,10 +41,10 @@ struct tsr_participant;
 #define TSR_CONFERENCE_NAME_MAX 128 /* bytes of UTF-8, display name too */
 #define TSR_CONFERENCE_PIN_MAX 32   /* digits */
 /* The alias and display-name rules, as fronts quote them in a refusal. */
-#define TSR_CONFERENCE_ALIAS_RULE                                                              \
+#define TSR_CONFERENCE_ALIAS_RULE                                                                  \
     "a conference alias is 1-64 of A-Z a-z 0-9 . _ - and does not start with '.'"
-#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                       \
-    "a display name is 1-128 bytes of printable UTF-8, not only blanks or zero-width "     \
+#define TSR_CONFERENCE_DISPLAY_NAME_RULE                                                           \
+    "a display name is 1-128 bytes of printable UTF-8, not only blanks or zero-width "             \
     "characters, without direction overrides"
 
 /* Purpose: the one alias rule of every front: 1..TSR_CONFERENCE_ALIAS_MAX bytes of
@@ -82,8 +82,8 @@ enum tsr_conference_refusal {
     TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE, /* an offer came but no media ops are wired */
     TSR_CONFERENCE_REFUSAL_MEDIA_FAILED,      /* media attach failed otherwise */
     TSR_CONFERENCE_REFUSAL_TOO_MANY_ATTEMPTS, /* PIN guessing: see TSR_CONFERENCE_PIN_TRIES */
-    TSR_CONFERENCE_REFUSAL_CAPACITY, /* the server cannot carry one more participant with
-                                      * media: the configured cap, or the measured load */
+    TSR_CONFERENCE_REFUSAL_CAPACITY,          /* the server cannot carry one more participant with
+                                               * media: the configured cap, or the measured load */
 };
 #define TSR_CONFERENCE_REFUSAL_COUNT (TSR_CONFERENCE_REFUSAL_CAPACITY + 1)
 
@@ -92,8 +92,8 @@ enum tsr_leave_reason {
     TSR_LEAVE_REQUESTED = 0, /* the participant hung up */
     TSR_LEAVE_KICKED,
     TSR_LEAVE_TOKEN_EXPIRED,
-    TSR_LEAVE_MEDIA_FAILED, /* ICE consent lost, DTLS failed … (posted by media) */
-    TSR_LEAVE_SHUTDOWN,     /* the registry is being freed */
+    TSR_LEAVE_MEDIA_FAILED,     /* ICE consent lost, DTLS failed … (posted by media) */
+    TSR_LEAVE_SHUTDOWN,         /* the registry is being freed */
     TSR_LEAVE_CONFERENCE_ENDED, /* a host ended the conference for everyone */
 };
 
@@ -105,7 +105,7 @@ enum tsr_conference_event_type {
     TSR_CONFERENCE_EVENT_CONFERENCE_UPDATED, /* lock or self-view changed */
     TSR_CONFERENCE_EVENT_TALKERS,
     TSR_CONFERENCE_EVENT_ENDED,
-    TSR_CONFERENCE_EVENT_MESSAGE, /* chat: {"from","display_name","type","payload","to"} */
+    TSR_CONFERENCE_EVENT_MESSAGE,   /* chat: {"from","display_name","type","payload","to"} */
     TSR_CONFERENCE_EVENT_RECORDING, /* {"id","state","file","reason","by","active"} */
     TSR_CONFERENCE_EVENT_STREAM,    /* {"id","state","url","reason","by","active"} */
     /* A participant took the floor: {"participant_id","display_name"}. */
@@ -248,8 +248,7 @@ struct tsr_conference_media_ops {
      * or a negative code with *err_text (g_free; may stay NULL) when it cannot even
      * start (no mixer). May be NULL: outputs unsupported. */
     int (*start_output)(void *user, struct tsr_conference *c, uint32_t output_id,
-                        enum tsr_conference_output_kind kind, const char *target,
-                        char **err_text);
+                        enum tsr_conference_output_kind kind, const char *target, char **err_text);
     /* Stop output `output_id` of c; returns at once, STOPPED follows. May be NULL. */
     void (*stop_output)(void *user, struct tsr_conference *c, uint32_t output_id);
     /* The spotlighted participants of c changed: `spotlit` (borrowed for the call)
@@ -374,8 +373,8 @@ bool tsr_conference_registry_has_media(const struct tsr_conference_registry *reg
 bool tsr_conference_registry_allow_adhoc(const struct tsr_conference_registry *reg);
 /* Purpose: the ICE servers fronts hand to clients (borrowed, valid for the
  * registry's life; NULL when none); *n gets the count. */
-const struct tsr_ice_server *tsr_conference_registry_ice_servers(
-    const struct tsr_conference_registry *reg, size_t *n);
+const struct tsr_ice_server *
+tsr_conference_registry_ice_servers(const struct tsr_conference_registry *reg, size_t *n);
 size_t tsr_conference_registry_n_conferences(const struct tsr_conference_registry *reg);
 size_t tsr_conference_registry_n_participants(const struct tsr_conference_registry *reg);
 /* Purpose: participants that have media, in every conference (what the cap counts). */
@@ -396,9 +395,8 @@ enum tsr_conference_capacity {
  * n_with_media >= max_media; else LOAD when max_load > 0 and load > max_load (a
  * load that is not a number admits: unknown is not overloaded); else ADMIT.
  * Thread: any. */
-enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media,
-                                                            int64_t max_media, double load,
-                                                            double max_load);
+enum tsr_conference_capacity tsr_conference_capacity_decide(size_t n_with_media, int64_t max_media,
+                                                            double load, double max_load);
 
 /* Purpose: the live conference `alias`, or NULL. Borrowed, valid until it ends. */
 struct tsr_conference *tsr_conference_registry_find(struct tsr_conference_registry *reg,
@@ -642,9 +640,16 @@ void tsr_participant_leave(struct tsr_participant *p, enum tsr_leave_reason reas
 struct tsr_participant_holder *tsr_participant_holder(const struct tsr_participant *p);
 /* Purpose: how p stays alive: its holder's liveness, LEASE without a holder. */
 enum tsr_participant_liveness tsr_participant_liveness(const struct tsr_participant *p);
-/* Purpose: push p's token expiry to now + token_ttl_s. Returns the TTL in seconds.
+/* Purpose: rotate p's token: a fresh one that lapses token_ttl_s from now; the one
+ * it replaces stays valid until its own expiry. `presented` is the token the
+ * client refreshed with: only the current one may refresh (a copied older token
+ * cannot mint new ones). Returns the TTL in seconds, or TSR_ERR_AUTH.
  * A BOUND participant does not lapse whatever its expiry says. */
-int64_t tsr_participant_refresh(struct tsr_participant *p);
+int64_t tsr_participant_refresh(struct tsr_participant *p, const char *presented);
+/* Purpose: whether `token` is p's current token, or its previous one before that
+ * one's expiry, and p has not lapsed (constant-time compare). */
+bool tsr_participant_token_valid(const struct tsr_participant *p, const char *token,
+                                 int64_t now_us);
 /* The calls below complete by callback (see "asynchronous calls"): `done` gets the
  * result later on the API loop, *call (may be NULL) the handle. Strings are
  * borrowed for the call. A participant that leaves (or whose media is detached)

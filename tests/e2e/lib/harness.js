@@ -160,6 +160,7 @@ async function startServer(opts = {}) {
   const port = opts.port || (await freePort());
   let conf = `[server]\nlisten = 127.0.0.1:${port}\n\n[log]\nlevel = info\n\n[conferences]\n`;
   conf += `allow_adhoc = ${opts.allowAdhoc === false ? 'false' : 'true'}\n`;
+  if (opts.tokenTtlS) conf += `token_ttl_s = ${opts.tokenTtlS}\n`;
   if (opts.conferences) {
     const file = path.join(dir, 'conferences.json');
     fs.writeFileSync(file, JSON.stringify({ conferences: opts.conferences }));
