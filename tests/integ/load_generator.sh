@@ -9,53 +9,8 @@
 # Usage: load_generator.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 BUILD=${1:?build dir}; SRC=${2:?source dir}
-TMP=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$TMP/log" ] && tail -30 "$TMP/log" >&2; exit 1; }
-
-for attempt in 1 2 3 4 5 6; do
-  PORT=$((20000 + RANDOM % 40000))
-  # A small canvas keeps six encoders affordable under ASan on two cores.
-  cat > "$TMP/tessera.conf" <<CONF
-[server]
-listen = 127.0.0.1:$PORT
-[sip]
-enabled = false
-[mixer]
-canvas_width = 320
-canvas_height = 180
-fps = 15
-video_bitrate_bps = 300000
-CONF
-  "$BUILD/tessera" --config "$TMP/tessera.conf" > "$TMP/log" 2>&1 &
-  PID=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break 2
-    kill -0 $PID 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 $PID 2>/dev/null; wait $PID 2>/dev/null; PID=
-done
-[ -n "$PID" ] || fail "tessera did not start"
-
-# load NAME ARGS...: one tessera-load run against the server, its output shown;
-# then `expect NAME` checks the run's JSON with the Python `need(...)` lines on stdin.
-load() {
-  local name=$1; shift
-  "$BUILD/tessera-load" --server "http://127.0.0.1:$PORT" --video 320x240 --talkers 1 \
-    --warmup 3 --decode-every 1 --ramp-per-s 10 --json "$TMP/$name.json" "$@" \
-    > "$TMP/$name.out" 2>&1 || { cat "$TMP/$name.out" >&2; fail "tessera-load ($name) exited $?"; }
-  cat "$TMP/$name.out"
-}
-expect() {
-  { printf '%s\n' "import json, sys" "r = json.load(open(sys.argv[1]))" \
-      "def need(cond, what):" "    if not cond:" \
-      "        print('FAIL:', what, json.dumps(r, indent=1), file=sys.stderr)" \
-      "        sys.exit(1)"; cat; } > "$TMP/$1.py"
-  python3 "$TMP/$1.py" "$TMP/$1.json" || fail "$1 results"
-}
+. "$SRC/tests/integ/lib/load_server.sh"
+start_server
 
 load grid --conferences 2 --participants 3 --seconds 5
 expect grid <<'PY'
@@ -90,16 +45,12 @@ need(r["self_view_tiles"] > 0, "strip members see themselves in a small tile")
 need(r["tiles_correct"] >= 0.9 * r["tiles_checked"], "tiles show the members' colours")
 PY
 
-STATUS=$(curl -sf "http://127.0.0.1:$PORT/api/v1/status") || fail "status"
-python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s["participants"] == 0 else 1)' \
-  "$STATUS" || fail "participants left behind: $STATUS"
+no_participants_left
 
 # Bad server answers are counted, not fatal: nothing listens on this port.
 "$BUILD/tessera-load" --server "http://127.0.0.1:1" --seconds 1 > "$TMP/bad.out" 2>&1
 [ $? -eq 1 ] || fail "an unreachable server should exit 1"
 grep -q "no /metrics answer" "$TMP/bad.out" || fail "unreachable server not reported"
 
-kill -TERM "$PID"
-wait "$PID"; rc=$?; PID=
-[ $rc -eq 0 ] || fail "server exit status $rc"
+stop_server
 echo "PASS"
