@@ -64,6 +64,9 @@ static const struct tsr_config_key schema[] = {
              "In-band FEC in the output so receivers recover single lost packets."),
     BOOL_KEY("audio", "dtx", audio_dtx, "false",
              "Discontinuous transmission in silence; off because some clients mishandle gaps."),
+    BOOL_KEY("audio", "client_dtx", audio_client_dtx, "true",
+             "Ask WebRTC clients for DTX (usedtx=1): in silence a browser sends one packet "
+             "per 400 ms instead of 50 per second, which the mixer takes as silence."),
     INT_KEY("audio", "complexity", audio_complexity, 0, 10, "5",
             "Opus encoder complexity; 5 costs about half of 10 for little audible loss."),
     INT_KEY("audio", "jitter_min_ms", audio_jitter_min_ms, 0, 200, "20",

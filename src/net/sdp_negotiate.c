@@ -492,7 +492,8 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
     tsr_sdp_add_attr(ans, m, "rtcp-mux", NULL);
     if (audio) {
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d opus/48000/2", line->pt);
-        tsr_sdp_add_attrf(ans, m, "fmtp", "%d minptime=10;useinbandfec=1", line->pt);
+        tsr_sdp_add_attrf(ans, m, "fmtp", "%d minptime=10;useinbandfec=1%s", line->pt,
+                          c->local->ask_dtx ? ";usedtx=1" : "");
     } else {
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d %s/90000", line->pt,
                           tsr_sdp_codec_name(line->codec));

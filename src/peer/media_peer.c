@@ -117,6 +117,7 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     local.video_pref = params->video_pref;
+    local.ask_dtx = params->ask_dtx;
     local.audio_ssrc = assrc;
     local.video_ssrc = vssrc;
     local.cname = cname;
@@ -138,6 +139,7 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     uint32_t assrc = random_ssrc(), vssrc = random_ssrc();
     p->refs = 1;
     p->id = params->id;
+    p->ask_dtx = params->ask_dtx;
     p->log_ctx = g_strdup(params->log_ctx ? params->log_ctx : "peer");
     p->ctx = g_main_context_ref(params->ctx);
     p->sink = params->sink;

@@ -35,6 +35,7 @@ struct tsr_media_peer {
 
     /* Fixed after _new; read from any thread. */
     enum tsr_video_codec video_codec;
+    bool ask_dtx; /* answers (and re-answers) ask for Opus DTX */
     bool has_video, has_audio;
 
     /* Cross-thread: the decoded-picture slot and the REMB hint. */

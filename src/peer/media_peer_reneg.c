@@ -91,6 +91,7 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
     /* Prefer what runs, so an offer that still has it keeps it. */
     local.video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
                                                                : TSR_SDP_VIDEO_PREF_VP8;
+    local.ask_dtx = p->ask_dtx;
     local.audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1;
     local.video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 2;
     local.cname = cname;

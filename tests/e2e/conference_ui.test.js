@@ -20,7 +20,10 @@ h.run('conference_ui', async ({ scratch, defer }) => {
     await server.stop();
     h.skip('the server reports "media": false in /api/v1/status (WebRTC media not wired)');
   }
-  const b = await h.launchBrowser(h.makeY4m(path.join(scratch, 'cam.y4m'), [220, 40, 40]));
+  // A silent microphone: the server's answer asks for DTX ([audio] client_dtx), so
+  // Chromium sends its silence as a packet every 400 ms or so, not 50 a second.
+  const b = await h.launchBrowser(h.makeY4m(path.join(scratch, 'cam.y4m'), [220, 40, 40]),
+    { wav: h.makeToneWav(path.join(scratch, 'silence.wav'), 440, { amplitude: 0 }) });
   defer(() => b.close());
   const { page } = b;
   const api = async (method, p, body, token) => {
@@ -42,6 +45,17 @@ h.run('conference_ui', async ({ scratch, defer }) => {
     [['stun:127.0.0.1:3478']]);
   h.assert.equal(await page.textContent('[data-testid=topbar-conference] #topbar-name'), ALIAS);
   await page.waitForSelector('[data-testid=stage-alone]', { state: 'visible' });
+  h.assert.match(await page.evaluate(() => window.tessera.pc.remoteDescription.sdp), /a=fmtp:\d+ [^\r\n]*usedtx=1/);
+  const audioSent = () => page.evaluate(async () => {
+    let n = 0;
+    (await window.tessera.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'audio') n = s.packetsSent; });
+    return n;
+  });
+  const sent0 = await audioSent();
+  const t0 = Date.now();
+  await h.waitFor(async () => Date.now() - t0 >= 4000, { what: '4 s of silence' });
+  const silentRate = ((await audioSent()) - sent0) / ((Date.now() - t0) / 1000);
+  h.assert.ok(silentRate < 15, `a silent microphone under DTX sent ${silentRate.toFixed(1)} packets/s`);
   await h.screenshot(page, 'conference_ui-alone');
 
   const current = () => page.evaluate(() => window.tessera.token);

@@ -252,6 +252,14 @@ static void test_firefox_answer(void)
     g_assert_nonnull(strstr(neg->answer, "a=fmtp:109 minptime=10;useinbandfec=1\r\n"));
     tsr_sdp_negotiation_free(&neg);
 
+    /* Asking for DTX ([audio] client_dtx): the Opus fmtp says usedtx=1. */
+    struct tsr_sdp_local l = local_params(TSR_SDP_VIDEO_PREF_VP8);
+    l.ask_dtx = true;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    g_assert_cmpint(tsr_sdp_negotiate(offer, strlen(offer), &l, &neg, reason), ==, 0);
+    g_assert_nonnull(strstr(neg->answer, "a=fmtp:109 minptime=10;useinbandfec=1;usedtx=1\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+
     /* H.264 preferred: 126 has packetization-mode=1; 97 (mode 0) is skipped. */
     neg = negotiate_ok(offer, TSR_SDP_VIDEO_PREF_H264);
     g_assert_cmpint(neg->mlines[1].pt, ==, 126);

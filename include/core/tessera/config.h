@@ -53,6 +53,7 @@ struct tsr_config {
     int64_t audio_channels;
     bool audio_fec;
     bool audio_dtx;
+    bool audio_client_dtx;
     int64_t audio_complexity;
     int64_t audio_jitter_min_ms;
     int64_t audio_jitter_max_ms;

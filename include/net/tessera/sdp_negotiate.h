@@ -64,6 +64,7 @@ struct tsr_sdp_local {
     const char *const *candidates;  /* "candidate:…" values (no "a="); may be NULL */
     size_t n_candidates;
     enum tsr_sdp_video_pref video_pref;
+    bool ask_dtx;        /* Opus fmtp asks the client for DTX (usedtx=1) */
     uint32_t audio_ssrc; /* our SSRCs, chosen by the caller, non-zero */
     uint32_t video_ssrc;
     const char *cname;     /* RTCP CNAME; non-empty */

@@ -41,6 +41,7 @@ struct tsr_media_peer_params {
     GMainContext *ctx;                 /* the net loop; referenced */
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
+    bool ask_dtx;                      /* the answer asks for Opus DTX (usedtx=1) */
     int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;

@@ -31,6 +31,7 @@
 #define LOAD_STAMP_BLOCKS 16
 #define LOAD_FPS 30
 #define LOAD_AUDIO_LOOP_PACKETS 50 /* 1 s of 20 ms Opus packets */
+#define LOAD_DTX_FRAMES 20        /* a DTX sender's silence: one packet per 400 ms */
 #define LOAD_MAX_RENDITIONS 3
 #define LOAD_MAX_COLOURS 120
 

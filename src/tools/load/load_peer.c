@@ -104,6 +104,10 @@ static int apply_answer(struct load_peer *p, const char *answer)
     const struct tsr_sdp_media *m = sdp->n_media ? &sdp->media[0] : NULL;
     struct tsr_sdp_fingerprint fp;
     GPtrArray *cands = g_ptr_array_new_with_free_func(g_free);
+    char usedtx[4] = "";
+    if (m && tsr_sdp_fmtp_get(tsr_sdp_media_fmtp(m, LOAD_AUDIO_PT), "usedtx", usedtx,
+                              sizeof usedtx) == 0)
+        p->dtx = strcmp(usedtx, "1") == 0;
     if (m && tsr_sdp_parse_fingerprint(tsr_sdp_media_attr(sdp, m, "fingerprint"), &fp) == 0) {
         for (size_t i = 0; i < m->n_attrs; i++)
             if (strcmp(m->attrs[i].name, "candidate") == 0)
@@ -362,6 +366,12 @@ static void send_audio(struct load_peer *p, int64_t now_us)
         return;
     GBytes *pkt = a->talker ? a->packets[p->audio_pos] : a->packets[0];
     p->audio_pos = (p->audio_pos + 1) % LOAD_AUDIO_LOOP_PACKETS;
+    /* A browser told usedtx=1 sends silence as one packet every 400 ms (20
+     * frames); the RTP timestamp runs on, the sequence number only per packet. */
+    if (!a->talker && p->dtx && p->silent_frames++ % LOAD_DTX_FRAMES != 0) {
+        p->ts_audio += 960;
+        return;
+    }
     gsize len = 0;
     const uint8_t *d = g_bytes_get_data(pkt, &len);
     send_payload(p, LOAD_AUDIO_PT, false, p->seq_audio++, p->ts_audio, p->ssrc_audio, d, len,

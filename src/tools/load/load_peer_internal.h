@@ -43,6 +43,8 @@ struct load_peer {
     bool pending_keyframe;
     int64_t last_switch_us, last_keyframe_us;
     int loop_pos, audio_pos;
+    bool dtx; /* the answer asked for Opus DTX: silence goes out once per 400 ms */
+    unsigned silent_frames;
     int64_t sent_us[LOAD_LOOP_FRAMES];
     int64_t last_remb_in_bps;
 
