@@ -26,7 +26,7 @@ struct tsr_media_engine {
     struct tsr_dtls_cert *cert;
     struct tsr_webrtc_config webrtc;
     struct tsr_conference_registry *reg;
-    GHashTable *confs; /* alias → struct engine_conf* */
+    GHashTable *confs;                 /* alias → struct engine_conf* */
     struct tsr_video_load *video_load; /* the mixers add to it; admission reads it */
     struct engine_stun *stun;
     struct tsr_conference_link *link; /* what mixer threads post through */
@@ -429,13 +429,14 @@ static void attach_start(struct tsr_media_engine *e, struct engine_peer *ep, con
     struct tsr_participant *p = ep->p;
     struct engine_job *job = job_new(ep, JOB_ATTACH, call);
     job->in = g_strdup(offer);
-    job->log_ctx = g_strdup_printf("%s/%s%s", ec->alias, tsr_participant_id(p),
-                                   ep->owner ? "/content" : "");
+    job->log_ctx =
+        g_strdup_printf("%s/%s%s", ec->alias, tsr_participant_id(p), ep->owner ? "/content" : "");
     job->webrtc = e->webrtc;
     job->params = (struct tsr_media_peer_params){
         .id = ep->id,
         .log_ctx = job->log_ctx,
         .ctx = ep->ctx,
+        .send_batch = tsr_net_loops_batch(e->loops, ep->ctx),
         .video_pref = strcmp(e->cfg.webrtc_video_codec, "h264") == 0 ? TSR_SDP_VIDEO_PREF_H264
                                                                      : TSR_SDP_VIDEO_PREF_VP8,
         .ask_dtx = e->cfg.audio_client_dtx,
@@ -467,9 +468,8 @@ static void slides_sync(struct engine_peer *ep)
 {
     if (ep->owner || !ep->peer || !ep->slides_id)
         return;
-    struct tsr_media_peer *slides = tsr_participant_presenting(ep->p) && !ep->content
-                                        ? tsr_media_peer_slides(ep->peer)
-                                        : NULL;
+    struct tsr_media_peer *slides =
+        tsr_participant_presenting(ep->p) && !ep->content ? tsr_media_peer_slides(ep->peer) : NULL;
     if (slides && !ep->slides_shown)
         tsr_conf_mixer_set_content(ep->conf->mixer, slides, tsr_participant_id(ep->p));
     else if (!slides && ep->slides_shown)
@@ -862,8 +862,7 @@ static void collect_conferences(void *user)
                   (double)tsr_video_load_cores(e->video_load));
 }
 
-void tsr_media_engine_set_registry(struct tsr_media_engine *e,
-                                   struct tsr_conference_registry *reg)
+void tsr_media_engine_set_registry(struct tsr_media_engine *e, struct tsr_conference_registry *reg)
 {
     if (!e->reg && reg)
         tsr_metrics_add_collector(collect_conferences, e);

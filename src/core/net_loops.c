@@ -8,6 +8,7 @@ struct net_loop {
     GMainContext *ctx;
     GMainLoop *loop;
     GThread *thread;
+    struct tsr_loop_batch *batch;
 };
 
 struct tsr_net_loops {
@@ -40,6 +41,7 @@ int tsr_net_loops_new(struct tsr_net_loops **out, size_t n)
         g_snprintf(name, sizeof name, "net%zu", i);
         p->loops[i].ctx = g_main_context_new();
         p->loops[i].loop = g_main_loop_new(p->loops[i].ctx, FALSE);
+        p->loops[i].batch = tsr_loop_batch_new(p->loops[i].ctx);
         p->loops[i].thread = g_thread_new(name, loop_main, &p->loops[i]);
     }
     TSR_LOG(TSR_LOG_INFO, "net", "%zu net loop threads started", n);
@@ -64,6 +66,7 @@ void tsr_net_loops_free(struct tsr_net_loops **pp)
     for (size_t i = 0; i < p->n; i++) {
         g_thread_join(p->loops[i].thread);
         g_main_loop_unref(p->loops[i].loop);
+        tsr_loop_batch_unref(p->loops[i].batch);
         g_main_context_unref(p->loops[i].ctx);
     }
     g_free(p->loops);
@@ -75,6 +78,14 @@ GMainContext *tsr_net_loops_pick(struct tsr_net_loops *loops)
 {
     guint i = (guint)g_atomic_int_add((gint *)&loops->next, 1);
     return loops->loops[i % loops->n].ctx;
+}
+
+struct tsr_loop_batch *tsr_net_loops_batch(struct tsr_net_loops *loops, GMainContext *ctx)
+{
+    for (size_t i = 0; loops && i < loops->n; i++)
+        if (loops->loops[i].ctx == ctx)
+            return loops->loops[i].batch;
+    return NULL;
 }
 
 size_t tsr_net_loops_count(const struct tsr_net_loops *loops)

@@ -49,8 +49,7 @@ static gboolean peer_tick(gpointer data)
     tsr_media_peer_service_rx(p, now);
     if (p->slides)
         tsr_media_peer_service_rx(p->slides, now);
-    if (p->disconnected_since_us &&
-        now - p->disconnected_since_us > p->consent_failure_ms * 1000)
+    if (p->disconnected_since_us && now - p->disconnected_since_us > p->consent_failure_ms * 1000)
         report_failure(p, "ICE consent lost");
     return G_SOURCE_CONTINUE;
 }
@@ -142,6 +141,7 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->ask_dtx = params->ask_dtx;
     p->log_ctx = g_strdup(params->log_ctx ? params->log_ctx : "peer");
     p->ctx = g_main_context_ref(params->ctx);
+    p->send_batch = params->send_batch ? tsr_loop_batch_ref(params->send_batch) : NULL;
     p->sink = params->sink;
     p->sink_user = params->sink_user;
     p->sink_user_free = params->sink_user_free;
@@ -223,6 +223,7 @@ static void peer_destroy(struct tsr_media_peer *p)
     g_free(p->local_sdp);
     g_free(p->remote_sdp);
     g_mutex_clear(&p->slot_lock);
+    tsr_loop_batch_unref(p->send_batch);
     g_main_context_unref(p->ctx);
     g_free(p->log_ctx);
     g_free(p);
@@ -352,21 +353,20 @@ static void send_job_free(gpointer data)
 }
 
 /* Per-participant RTP headers in front of the shared payloads, then SRTP + ICE. */
-static gboolean send_job_run(gpointer data)
+static void send_job_send(void *data)
 {
     struct send_job *job = data;
     struct tsr_media_peer *p = job->peer;
     struct tsr_rtp_stream_out *out = job->video ? p->tx_video : p->tx_audio;
     if (g_atomic_int_get(&p->closed) || !out || !tsr_media_peer_transport_up(p))
-        return G_SOURCE_REMOVE;
+        return;
     /* A SIP caller holding the call gets nothing, and the sequence numbers it sees
      * after resume follow on (baresip decoded nothing after a 200-packet gap). */
     if (p->plain && !tsr_rtp_transport_sending(p->plain, job->video ? TSR_RTP_TRANSPORT_VIDEO
                                                                     : TSR_RTP_TRANSPORT_AUDIO))
-        return G_SOURCE_REMOVE;
-    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
-                                     .transport_cc_seq = -1,
-                                     .audio_level_dbov = -1};
+        return;
+    struct tsr_rtp_send_opts opts = {
+        .now_us = g_get_monotonic_time(), .transport_cc_seq = -1, .audio_level_dbov = -1};
     uint8_t buf[1500];
     size_t n = tsr_rtp_packetized_count(job->pkts);
     for (size_t i = 0; i < n; i++) {
@@ -378,6 +378,11 @@ static gboolean send_job_run(gpointer data)
                 p->tx_video_window_bytes += len;
         }
     }
+}
+
+static gboolean send_job_run(gpointer data)
+{
+    send_job_send(data);
     return G_SOURCE_REMOVE;
 }
 
@@ -389,7 +394,10 @@ static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts,
     job->peer = tsr_media_peer_ref(p);
     job->pkts = tsr_rtp_packetized_ref(pkts);
     job->video = video;
-    tsr_loop_post(p->ctx, send_job_run, job, send_job_free);
+    if (p->send_batch) /* one wake-up of the loop for the whole fan-out */
+        tsr_loop_batch_post(p->send_batch, send_job_send, job, send_job_free);
+    else
+        tsr_loop_post(p->ctx, send_job_run, job, send_job_free);
 }
 
 void tsr_media_peer_send_video(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts)

@@ -16,9 +16,9 @@
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
 struct peer_rx {
-    int pt;                 /* negotiated payload type, -1 when the m-line is absent */
-    int rtx_pt;             /* -1 when RTX is not negotiated */
-    uint32_t ssrc;          /* learnt from the first packet (or the offer) */
+    int pt;        /* negotiated payload type, -1 when the m-line is absent */
+    int rtx_pt;    /* -1 when RTX is not negotiated */
+    uint32_t ssrc; /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;
 };
@@ -28,6 +28,7 @@ struct tsr_media_peer {
     uint32_t id;
     char *log_ctx;
     GMainContext *ctx;
+    struct tsr_loop_batch *send_batch; /* sends go through it when set */
     const struct tsr_media_peer_sink *sink;
     void *sink_user;
     GDestroyNotify sink_user_free;
@@ -42,20 +43,20 @@ struct tsr_media_peer {
     GMutex slot_lock;
     AVFrame *slot_frame;
     uint64_t slot_seq;
-    gint send_hint_kbps; /* atomic */
-    gint remb_kbps;      /* atomic: the participant's REMB for what we send it */
-    gint hidden;         /* atomic: 1 while on no canvas (frames are not decoded) */
-    bool decoding_paused; /* net loop: we stopped decoding because hidden */
-    gint tx_video_kbps;  /* atomic: composite bitrate sent to it over the last second */
-    _Atomic int64_t last_rx_us; /* the last RTP/RTCP packet from it (monotonic) */
+    gint send_hint_kbps;            /* atomic */
+    gint remb_kbps;                 /* atomic: the participant's REMB for what we send it */
+    gint hidden;                    /* atomic: 1 while on no canvas (frames are not decoded) */
+    bool decoding_paused;           /* net loop: we stopped decoding because hidden */
+    gint tx_video_kbps;             /* atomic: composite bitrate sent to it over the last second */
+    _Atomic int64_t last_rx_us;     /* the last RTP/RTCP packet from it (monotonic) */
     uint64_t tx_video_window_bytes; /* net loop: bytes sent since the last report tick */
     int64_t tx_video_window_start_us;
 
     /* Home: the net loop. */
-    gint closed;          /* atomic; set once by close */
+    gint closed; /* atomic; set once by close */
     bool failed_reported;
-    struct tsr_webrtc_transport *transport; /* a WebRTC participant's, else NULL */
-    struct tsr_rtp_transport *plain;        /* a SIP participant's plain RTP, else NULL */
+    struct tsr_webrtc_transport *transport;       /* a WebRTC participant's, else NULL */
+    struct tsr_rtp_transport *plain;              /* a SIP participant's plain RTP, else NULL */
     uint8_t sdes_key[2][TSR_SDES_KEY_SALT_BYTES]; /* plain: our SDES keys, audio and video */
     struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
     char plain_address[64];                       /* plain: the address our answers carry */
@@ -73,8 +74,8 @@ struct tsr_media_peer {
     uint64_t jitter_dropped_seen;
 
     /* Renegotiation (media_peer_reneg.c). Home: the net loop. */
-    uint64_t sdp_session_id;   /* our o= session id, kept across answers */
-    unsigned sdp_version;      /* our o= version, +1 per answer */
+    uint64_t sdp_session_id; /* our o= session id, kept across answers */
+    unsigned sdp_version;    /* our o= version, +1 per answer */
     char remote_ufrag[TSR_SDP_ICE_MAX];
     struct tsr_sdp_fingerprint remote_fp;
     /* Server offers (media_peer_offer.c); home: the net loop. */

@@ -35,6 +35,25 @@ GMainContext *tsr_net_loops_context(const struct tsr_net_loops *loops, size_t i)
  * (or instead of it when the loop is gone). Thread: any. */
 void tsr_loop_post(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify destroy);
 
+/* A batch queue in front of one loop: calls posted while a batch is pending join
+ * it, so the loop wakes once for many of them (a mixer's fan-out of one packet to
+ * every participant on that loop: one wake-up and one pass, not one GSource each).
+ * Calls run in the order posted. Reference-counted; thread: any. */
+struct tsr_loop_batch;
+/* Purpose: a new batch queue for `ctx` (referenced). Ownership: the caller's
+ * reference; tsr_loop_batch_unref. */
+struct tsr_loop_batch *tsr_loop_batch_new(GMainContext *ctx);
+struct tsr_loop_batch *tsr_loop_batch_ref(struct tsr_loop_batch *b);
+/* Purpose: drop a reference; the last one destroys calls never run. Accepts NULL. */
+void tsr_loop_batch_unref(struct tsr_loop_batch *b);
+/* Purpose: run `fn(data)` on the batch's loop, then `destroy(data)` (or only
+ * `destroy` when the loop is gone first). */
+void tsr_loop_batch_post(struct tsr_loop_batch *b, void (*fn)(void *data), void *data,
+                         GDestroyNotify destroy);
+/* Purpose: the batch queue of the pool's loop whose context is `ctx` (borrowed,
+ * valid until the pool is freed), or NULL when `ctx` is not one of its loops. */
+struct tsr_loop_batch *tsr_net_loops_batch(struct tsr_net_loops *loops, GMainContext *ctx);
+
 /* Purpose: mark the calling thread as the API loop while it serves requests
  * (the server around its main loop; tests that play the API loop). Thread: the API
  * loop. tsr_api_loop_leave() ends the mark (shutdown may then wait for threads). */

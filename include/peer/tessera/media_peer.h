@@ -36,13 +36,14 @@ struct tsr_media_peer_sink {
 };
 
 struct tsr_media_peer_params {
-    uint32_t id;                       /* non-zero, unique in the process */
-    const char *log_ctx;               /* "alias/participant"; copied */
-    GMainContext *ctx;                 /* the net loop; referenced */
+    uint32_t id;                            /* non-zero, unique in the process */
+    const char *log_ctx;                    /* "alias/participant"; copied */
+    GMainContext *ctx;                      /* the net loop; referenced */
+    struct tsr_loop_batch *send_batch;      /* ctx's batch queue for sends (referenced), or NULL */
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
-    bool ask_dtx;                      /* the answer asks for Opus DTX (usedtx=1) */
-    int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
+    bool ask_dtx;                           /* the answer asks for Opus DTX (usedtx=1) */
+    int64_t consent_failure_ms;             /* DISCONNECTED this long → on_failed; 0 = 30000 */
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;
     GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
