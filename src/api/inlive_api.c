@@ -1,5 +1,6 @@
-/* inLive Hub API v1 (/v1): routing, the response envelope, rooms, room metadata,
- * housekeeping. Clients, negotiation and event streams are in inlive_clients.c.
+/* inLive Hub API v1 (/v1): routing, the response envelope, rooms and their quotas,
+ * room metadata, housekeeping. Clients, negotiation and event streams are in
+ * inlive_clients.c; who may act on a client or a room in inlive_auth.c.
  * Spec: shared/specs/inlive-hub-api.md. Home thread: the API loop. */
 #include "inlive_internal.h"
 
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #define PREFIX "/v1"
-#define ID_ALPHABET "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 /* --- envelope ------------------------------------------------------------------ */
 
@@ -103,7 +103,8 @@ static void room_free(gpointer data)
 {
     struct tsr_inlive_room *room = data;
     g_hash_table_destroy(room->clients);
-    json_decref(room->meta);
+    room->api->meta_bytes -= room->meta_bytes;
+    g_hash_table_destroy(room->meta);
     g_free(room->id);
     g_free(room->name);
     g_free(room);
@@ -145,13 +146,6 @@ static bool room_alias(const char *id, char out[TSR_CONFERENCE_ALIAS_MAX + 1])
     return true;
 }
 
-void tsr_inlive_random_id(char *out, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        out[i] = ID_ALPHABET[g_random_int_range(0, (gint32)strlen(ID_ALPHABET))];
-    out[len] = '\0';
-}
-
 /* A room is a conference: with ad hoc conferences off, only a conference the
  * operator defined can be one ([conferences] allow_adhoc = false holds for every
  * front); with them on, the room's alias is joinable as any ad hoc alias is. */
@@ -159,6 +153,21 @@ static bool room_allowed(struct tsr_inlive_api *api, const char *alias)
 {
     return tsr_conference_registry_allow_adhoc(api->reg) ||
            tsr_conference_registry_knows(api->reg, alias);
+}
+
+/* A room asking for a longer empty-room timeout than max_empty_timeout_s gets that
+ * maximum (its answer's options say so): cut rather than refused, because apps
+ * written for inLive do not expect create to fail over it, and the JS SDK reads
+ * the effective value back. Counted. */
+static int64_t clamp_timeout(const struct tsr_inlive_api *api, int64_t timeout_s)
+{
+    if (timeout_s <= api->opts.max_empty_timeout_s)
+        return timeout_s;
+    tsr_counter_inc(tsr_metrics_counter(
+        "tessera_inlive_clamped_total", "limit=\"empty_room_timeout\"",
+        "inLive requests cut to a limit instead of refused (empty-room timeouts past "
+        "[inlive] max_empty_room_timeout_s)."));
+    return api->opts.max_empty_timeout_s;
 }
 
 /* Reads {id?, name?, options?{empty_room_timeout_ns?}}; replies on failure. */
@@ -185,7 +194,7 @@ static bool parse_create(struct tsr_inlive_req *r, const char **id, const char *
         return false;
     }
     if (ns > 0)
-        *timeout_s = MAX(1, ns / 1000000000);
+        *timeout_s = clamp_timeout(api_of(r), MAX(1, ns / 1000000000));
     return true;
 }
 
@@ -199,7 +208,7 @@ static struct tsr_inlive_room *room_new(struct tsr_inlive_api *api, const char *
     room->empty_timeout_s = timeout_s;
     room->empty_since_us = g_get_monotonic_time(); /* the clock starts at creation */
     room->clients = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, client_free_cb);
-    room->meta = json_object();
+    room->meta = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return room;
 }
 
@@ -221,6 +230,13 @@ static void handle_create(struct tsr_inlive_req *r)
         tsr_front_req_fail(&r->req, 409, "room_exists", "room already exists");
         return;
     }
+    if (g_hash_table_size(api->rooms) >= (guint)api->opts.max_rooms) {
+        tsr_front_req_fail(&r->req, 503, "too_many_rooms",
+                           "the server holds its most rooms (%" G_GINT64_FORMAT
+                           "); end one or wait for an empty one to time out",
+                           api->opts.max_rooms);
+        return;
+    }
     if (!room_alias(id, alias) && !tsr_front_req_alias_ok(&r->req, alias))
         return;
     if (!room_allowed(api, alias)) {
@@ -230,10 +246,15 @@ static void handle_create(struct tsr_inlive_req *r)
         return;
     }
     struct tsr_inlive_room *room = room_new(api, id, name, timeout_s);
+    char secret[TSR_INLIVE_CREDENTIAL_CHARS + 1];
+    tsr_inlive_room_credential_init(room, r, secret);
     g_strlcpy(room->alias, alias, sizeof room->alias);
     g_hash_table_insert(api->rooms, room->id, room);
-    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s)", room->id, room->alias);
-    tsr_inlive_reply(r->req.msg, 201, "room created", room_json(room));
+    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s created (conference %s%s)", room->id, room->alias,
+            room->has_owner ? ", owned by its Bearer token" : "");
+    json_t *data = room_json(room); /* GET never shows the secret: only its creator gets it */
+    json_object_set_new(data, "room_secret", json_string(secret));
+    tsr_inlive_reply(r->req.msg, 201, "room created", data);
 }
 
 /* Every client gets `left`; the room is gone afterwards. */
@@ -259,9 +280,47 @@ static void broadcast(struct tsr_inlive_room *room, const char *event, json_t *d
     json_decref(data);
 }
 
+/* Room metadata writes need the room's credential unless [inlive] open_metadata. */
+static bool meta_write_allowed(struct tsr_inlive_req *r)
+{
+    return api_of(r)->opts.open_metadata || tsr_inlive_room_authorised(r);
+}
+
+static size_t meta_cost(const char *key, const char *text)
+{
+    return strlen(key) + strlen(text) + TSR_INLIVE_META_KEY_OVERHEAD_BYTES;
+}
+
+static void meta_charge(struct tsr_inlive_room *room, size_t add, size_t remove)
+{
+    room->meta_bytes = room->meta_bytes + add - remove;
+    room->api->meta_bytes = room->api->meta_bytes + add - remove;
+}
+
+/* What the room would be charged with every key of body set: texts gets each
+ * value's compact JSON, in body's order. */
+static size_t meta_charge_after(const struct tsr_inlive_room *room, json_t *body, GPtrArray *texts)
+{
+    size_t total = room->meta_bytes;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value)
+    {
+        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!text) /* out of memory only: a parsed value always dumps */
+            text = strdup("null");
+        const char *old = g_hash_table_lookup(room->meta, key);
+        total = total + meta_cost(key, text) - (old ? meta_cost(key, old) : 0);
+        g_ptr_array_add(texts, text);
+    }
+    return total;
+}
+
+/* All keys or none: a body that would take the room past max_meta_bytes changes
+ * nothing (413). */
 static void handle_setmeta(struct tsr_inlive_req *r)
 {
-    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_ANY))
+    if (!meta_write_allowed(r) || !tsr_front_req_body(&r->req, TSR_FRONT_BODY_ANY))
         return;
     json_t *body = r->req.body;
     if (!json_is_object(body) || json_object_size(body) == 0) {
@@ -269,29 +328,51 @@ static void handle_setmeta(struct tsr_inlive_req *r)
                            "invalid request body: a JSON object of one or more keys");
         return;
     }
+    struct tsr_inlive_room *room = r->room;
+    GPtrArray *texts = g_ptr_array_new_with_free_func(free); /* jansson's malloc */
+    size_t total = meta_charge_after(room, body, texts);
+    if (total > (size_t)api_of(r)->opts.max_meta_bytes) {
+        tsr_front_req_fail(&r->req, 413, "metadata_too_large",
+                           "a room holds at most %" G_GINT64_FORMAT
+                           " bytes of metadata (keys, values as compact JSON, %d per key); "
+                           "this would make it %zu",
+                           api_of(r)->opts.max_meta_bytes, TSR_INLIVE_META_KEY_OVERHEAD_BYTES,
+                           total);
+        g_ptr_array_free(texts, TRUE);
+        return;
+    }
     const char *key;
     json_t *value;
+    guint i = 0;
     json_object_foreach(body, key, value)
     {
-        json_object_set(r->room->meta, key, value);
-        broadcast(r->room, "meta_changed", json_pack("{s:O}", key, value));
+        const char *text = texts->pdata[i++], *old = g_hash_table_lookup(room->meta, key);
+        meta_charge(room, meta_cost(key, text), old ? meta_cost(key, old) : 0);
+        g_hash_table_replace(room->meta, g_strdup(key), g_strdup(text));
+        broadcast(room, "meta_changed", json_pack("{s:O}", key, value));
     }
+    g_ptr_array_free(texts, TRUE);
     tsr_inlive_reply(r->req.msg, 200, "meta updated", NULL);
 }
 
 static void handle_meta_key(struct tsr_inlive_req *r, bool del, const char *key)
 {
-    json_t *v = json_object_get(r->room->meta, key);
-    if (!v) {
+    if (del && !meta_write_allowed(r))
+        return;
+    struct tsr_inlive_room *room = r->room;
+    const char *text = g_hash_table_lookup(room->meta, key);
+    if (!text) {
         tsr_front_req_fail(&r->req, 404, "meta_not_found", "meta: metadata not found");
         return;
     }
-    if (!del) {
-        tsr_inlive_reply(r->req.msg, 200, "ok", json_pack("{s:O}", key, v));
+    if (!del) { /* our own compact dump: it parses */
+        json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+        tsr_inlive_reply(r->req.msg, 200, "ok", json_pack("{s:o}", key, v ? v : json_null()));
         return;
     }
-    json_object_del(r->room->meta, key);
-    broadcast(r->room, "meta_changed", json_pack("{s:n}", key));
+    meta_charge(room, 0, meta_cost(key, text));
+    g_hash_table_remove(room->meta, key);
+    broadcast(room, "meta_changed", json_pack("{s:n}", key));
     tsr_inlive_reply(r->req.msg, 200, "meta deleted", NULL);
 }
 
@@ -348,6 +429,8 @@ static void dispatch_room_route(struct tsr_inlive_req *r, const struct route *rt
     if (strcmp(rt->action, "register") == 0)
         tsr_inlive_handle_register(r);
     else if (strcmp(rt->action, "end") == 0) {
+        if (!tsr_inlive_room_authorised(r))
+            return;
         room_end(r->room, "room ended");
         tsr_inlive_reply(r->req.msg, 200, "room ended", NULL);
     } else if (strcmp(rt->action, "setmeta") == 0)
@@ -386,21 +469,8 @@ static void route_rooms(struct tsr_inlive_req *r)
         tsr_inlive_reply(r->req.msg, 200, "ok", room_json(r->room));
     else if (channel) /* data channels are not relayed: accepted, nothing opens */
         tsr_inlive_reply(r->req.msg, 200, "channel accepted", NULL);
-    else if (rt->client && !(r->client = g_hash_table_lookup(r->room->clients, seg[3])))
-        tsr_front_req_fail(&r->req, 404, "client_not_found", "client not found");
-    else
+    else if (!rt->client || tsr_inlive_client_find(r, seg[3]))
         dispatch_room_route(r, rt, n == 4 ? seg[3] : NULL);
-}
-
-/* Without inLive's key service an app can still ask us for a token (spec #19): the
- * value is never checked, Authorization is accepted and ignored everywhere. */
-static void handle_accesstoken(struct tsr_inlive_req *r)
-{
-    if (!tsr_front_req_body(&r->req, TSR_FRONT_BODY_EMPTY_OK | TSR_FRONT_BODY_ANY))
-        return;
-    tsr_inlive_reply(
-        r->req.msg, 200, "ok",
-        json_pack("{s:s, s:s}", "access_token", "tessera", "refresh_token", "tessera"));
 }
 
 static bool seg_is(const struct tsr_inlive_req *r, unsigned n, unsigned i, const char *word)
@@ -425,7 +495,7 @@ static void handle_v1(SoupServer *server, SoupServerMessage *msg, const char *pa
         route_rooms(&r); /* the singular spelling the JS SDK uses */
     else if (seg_is(&r, 2, 0, "keys") && strcmp(seg[1], "accesstoken") == 0) {
         if (method_allowed(&r, "POST"))
-            handle_accesstoken(&r);
+            tsr_inlive_handle_accesstoken(&r);
     } else
         tsr_front_req_fail(&r.req, 404, "not_found", "no such route");
     tsr_front_req_end(&r.req);
@@ -461,6 +531,10 @@ static void collect(void *user)
     tsr_gauge_set(
         tsr_metrics_gauge("tessera_inlive_clients", NULL, "Registered inLive API clients."),
         (double)api->n_clients);
+    tsr_gauge_set(tsr_metrics_gauge("tessera_inlive_metadata_bytes", NULL,
+                                    "Room metadata the inLive API holds, as charged against "
+                                    "[inlive] max_room_metadata_bytes."),
+                  (double)api->meta_bytes);
 }
 
 int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
@@ -475,6 +549,17 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
         api->opts.empty_room_timeout_s = 180;
     if (api->opts.tick_ms <= 0)
         api->opts.tick_ms = 250;
+    if (api->opts.max_rooms <= 0)
+        api->opts.max_rooms = TSR_INLIVE_API_DEFAULT_MAX_ROOMS;
+    if (api->opts.max_meta_bytes <= 0)
+        api->opts.max_meta_bytes = TSR_INLIVE_API_DEFAULT_MAX_META_BYTES;
+    if (api->opts.max_empty_timeout_s <= 0)
+        api->opts.max_empty_timeout_s = TSR_INLIVE_API_DEFAULT_MAX_EMPTY_TIMEOUT_S;
+    int rc = tsr_inlive_auth_init(api);
+    if (rc != 0) {
+        g_free(api);
+        return rc;
+    }
     api->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, room_free);
     soup_server_add_handler(tsr_http_soup_server(http), PREFIX, handle_v1, api, NULL);
     tsr_metrics_add_collector(collect, api);
@@ -482,8 +567,13 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
     g_source_set_callback(api->tick, tick_cb, api, NULL);
     g_source_attach(api->tick, g_main_context_get_thread_default());
     TSR_LOG(TSR_LOG_INFO, "api",
-            "inLive Hub API at " PREFIX " (empty rooms removed after %" G_GINT64_FORMAT " s)",
-            api->opts.empty_room_timeout_s);
+            "inLive Hub API at " PREFIX " (empty rooms removed after %" G_GINT64_FORMAT
+            " s; at most %" G_GINT64_FORMAT " rooms, %" G_GINT64_FORMAT
+            " metadata bytes each, empty-room timeouts up to %" G_GINT64_FORMAT " s; metadata "
+            "writes %s)",
+            api->opts.empty_room_timeout_s, api->opts.max_rooms, api->opts.max_meta_bytes,
+            api->opts.max_empty_timeout_s,
+            api->opts.open_metadata ? "open to all" : "need the room's credential");
     *out = api;
     return 0;
 }
@@ -516,12 +606,23 @@ size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api)
     return api->n_clients;
 }
 
-/* The configuration's [conferences] empty_timeout_s is the rooms' default. */
+size_t tsr_inlive_api_meta_bytes(const struct tsr_inlive_api *api)
+{
+    return api->meta_bytes;
+}
+
+/* The configuration's [conferences] empty_timeout_s is the rooms' default; its
+ * [inlive] section holds the quotas. */
 static int make(struct tsr_inlive_api **out, const struct tsr_front_env *env)
 {
     struct tsr_inlive_api_opts io = {.empty_room_timeout_s = 180};
-    if (env->cfg)
+    if (env->cfg) {
         io.empty_room_timeout_s = env->cfg->empty_timeout_s;
+        io.max_rooms = env->cfg->inlive_max_rooms;
+        io.max_meta_bytes = env->cfg->inlive_max_room_metadata_bytes;
+        io.max_empty_timeout_s = env->cfg->inlive_max_empty_room_timeout_s;
+        io.open_metadata = env->cfg->inlive_open_metadata;
+    }
     return tsr_inlive_api_new(out, env->http, env->reg, &io);
 }
 

@@ -13,6 +13,8 @@
 
 /* Our outgoing tracks: one msid stream, as the media engine's SDP writes it. */
 #define MIX_STREAM_ID "tessera"
+/* A client id is its credential: logs show only its start ("%.6s..."). */
+#define LOG_ID "%.6s..."
 
 static struct tsr_participant *participant(const struct tsr_inlive_client *cl)
 {
@@ -50,7 +52,7 @@ static void on_stream_closed(struct tsr_front_stream *s, void *user)
     struct tsr_inlive_client *cl = user;
     if (cl->stream == s) {
         tsr_front_stream_free(&cl->stream);
-        TSR_LOG(TSR_LOG_DEBUG, "inlive", "event stream of %s closed", cl->id);
+        TSR_LOG(TSR_LOG_DEBUG, "inlive", "event stream of " LOG_ID " closed", cl->id);
     }
 }
 
@@ -125,6 +127,7 @@ void tsr_inlive_client_free(struct tsr_inlive_client *cl)
     g_free(cl->offer_sdp);
     g_free(cl->first_offer);
     g_free(cl->id);
+    g_free(cl->uid);
     g_free(cl->name);
     g_free(cl);
 }
@@ -137,7 +140,8 @@ void tsr_inlive_client_remove(struct tsr_inlive_client *cl, const char *reason)
     tsr_front_session_leave(cl->session, TSR_LEAVE_REQUESTED);
     tsr_inlive_client_send(cl, "left",
                            json_pack("{s:s, s:s}", "client_id", cl->id, "reason", reason));
-    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s removed (%s)", room->id, cl->id, reason);
+    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client " LOG_ID " removed (%s)", room->id, cl->id,
+            reason);
     g_hash_table_remove(room->clients, cl->id); /* frees cl, closing its stream */
     if (g_hash_table_size(room->clients) == 0)
         room->empty_since_us = g_get_monotonic_time();
@@ -177,6 +181,30 @@ static bool read_uid(json_t *body, char *buf, size_t size, bool *given)
     return tsr_conference_display_name_valid(buf) && !strchr(buf, '/');
 }
 
+/* The id is always the server's (inlive_auth.c says why): a uid is kept as the
+ * client's label and default name, and two clients may ask for the same one. */
+static struct tsr_inlive_client *client_new(struct tsr_inlive_room *room, const char *uid,
+                                            const char *name)
+{
+    char id[TSR_INLIVE_CREDENTIAL_CHARS + 1];
+    do
+        tsr_inlive_random_id(id, sizeof id - 1);
+    while (g_hash_table_contains(room->clients, id));
+    struct tsr_inlive_client *cl = g_new0(struct tsr_inlive_client, 1);
+    cl->room = room;
+    cl->id = g_strdup(id);
+    cl->uid = uid ? g_strdup(uid) : NULL;
+    /* never the id by default: names are shown to everyone (rosters, tiles) */
+    cl->name = g_strdup(name && *name ? name : uid ? uid : "Guest");
+    cl->created_us = g_get_monotonic_time();
+    cl->candidates = g_ptr_array_new_with_free_func(json_decref_cb);
+    cl->queue = g_ptr_array_new_with_free_func(g_free);
+    cl->session = tsr_front_session_new(&tsr_inlive_front_desc, TSR_PARTICIPANT_BOUND);
+    tsr_front_session_on_left(cl->session, on_participant_left, cl);
+    cl->waiting = g_ptr_array_new();
+    return cl;
+}
+
 void tsr_inlive_handle_register(struct tsr_inlive_req *r)
 {
     if (!tsr_front_req_body(req(r), TSR_FRONT_BODY_EMPTY_OK))
@@ -195,29 +223,12 @@ void tsr_inlive_handle_register(struct tsr_inlive_req *r)
                            "(boolean)");
         return;
     }
-    if (given && g_hash_table_contains(r->room->clients, uid)) {
-        tsr_front_req_fail(req(r), 409, "client_exists", "client already exists");
-        return;
-    }
-    if (!given) {
-        do
-            tsr_inlive_random_id(uid, 21);
-        while (g_hash_table_contains(r->room->clients, uid));
-    }
-    struct tsr_inlive_client *cl = g_new0(struct tsr_inlive_client, 1);
-    cl->room = r->room;
-    cl->id = g_strdup(uid);
-    cl->name = g_strdup(name && *name ? name : uid);
-    cl->created_us = g_get_monotonic_time();
-    cl->candidates = g_ptr_array_new_with_free_func(json_decref_cb);
-    cl->queue = g_ptr_array_new_with_free_func(g_free);
-    cl->session = tsr_front_session_new(&tsr_inlive_front_desc, TSR_PARTICIPANT_BOUND);
-    tsr_front_session_on_left(cl->session, on_participant_left, cl);
-    cl->waiting = g_ptr_array_new();
+    struct tsr_inlive_client *cl = client_new(r->room, given ? uid : NULL, name);
     g_hash_table_insert(r->room->clients, cl->id, cl);
     r->room->api->n_clients++;
     r->room->empty_since_us = 0;
-    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client %s registered", r->room->id, cl->id);
+    TSR_LOG(TSR_LOG_INFO, "inlive", "room %s: client " LOG_ID " registered (uid %s)", r->room->id,
+            cl->id, given ? uid : "-");
     tsr_inlive_reply(r->req.msg, 200, "client registered", client_json(cl));
 }
 
@@ -582,11 +593,12 @@ static void offer_done(void *user, struct tsr_conference_result *res)
         cl->server_offering = true;
         cl->offer_sdp = g_steal_pointer(&res->sdp);
         cl->offer_written_us = cl->stream ? g_get_monotonic_time() : 0;
-        TSR_LOG(TSR_LOG_INFO, "inlive", "client %s: server offer adds send-only m-lines", cl->id);
+        TSR_LOG(TSR_LOG_INFO, "inlive", "client " LOG_ID ": server offer adds send-only m-lines",
+                cl->id);
         tsr_inlive_client_send(cl, "offer",
                                json_pack("{s:s, s:s}", "type", "offer", "sdp", cl->offer_sdp));
     } else if (res->rc != TSR_ERR_NOT_FOUND) {
-        TSR_LOG(TSR_LOG_WARN, "inlive", "client %s: no server offer: %s", cl->id,
+        TSR_LOG(TSR_LOG_WARN, "inlive", "client " LOG_ID ": no server offer: %s", cl->id,
                 res->err_text ? res->err_text : tsr_strerror(res->rc));
     }
 }

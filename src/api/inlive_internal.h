@@ -11,6 +11,13 @@
 #define TSR_INLIVE_ID_MAX 128        /* bytes of a room id or client id */
 #define TSR_INLIVE_QUEUE_MAX 256     /* SSE messages kept per client while no stream is open */
 #define TSR_INLIVE_CANDIDATES_MAX 64 /* remote candidates buffered before the first offer */
+/* Characters of a server-issued credential (client id, room secret) from
+ * [0-9A-Za-z]: 22 x log2(62) = 131 bits. */
+#define TSR_INLIVE_CREDENTIAL_CHARS 22
+#define TSR_INLIVE_HASH_BYTES 32 /* SHA-256 of a credential, as rooms keep them */
+/* What one metadata key costs beyond its key and value text: its hash node and two
+ * allocations. Charged so that max_meta_bytes bounds memory, not just wire bytes. */
+#define TSR_INLIVE_META_KEY_OVERHEAD_BYTES 64
 
 struct tsr_inlive_api {
     struct tsr_http *http;
@@ -18,7 +25,9 @@ struct tsr_inlive_api {
     struct tsr_inlive_api_opts opts;
     GHashTable *rooms; /* room id → struct tsr_inlive_room* (owned) */
     size_t n_clients;
+    size_t meta_bytes; /* all rooms' metadata, as charged (gauge) */
     GSource *tick;
+    uint8_t token_key[TSR_INLIVE_HASH_BYTES]; /* HMAC key of /keys/accesstoken (random) */
 };
 
 /* One inLive room = one conference alias. Owned by api->rooms. */
@@ -30,7 +39,16 @@ struct tsr_inlive_room {
     int64_t empty_timeout_s;
     int64_t empty_since_us; /* 0 while it has clients */
     GHashTable *clients;    /* client id → struct tsr_inlive_client* (owned) */
-    json_t *meta;           /* object: setmeta keys */
+    /* setmeta keys: key → its value as compact JSON text (both owned). Text, not a
+     * json_t tree: jansson 2.14 holds 16 KiB of [[],[],…] in 750 KiB (47 bytes per
+     * byte sent); text costs what was sent, so the cap bounds memory. */
+    GHashTable *meta;
+    size_t meta_bytes; /* charged: key + text + overhead per key */
+    /* The room's credential (inlive_auth.c): SHA-256 of the secret create returned,
+     * and of the Bearer token the creator sent, if any. */
+    uint8_t secret_hash[TSR_INLIVE_HASH_BYTES];
+    uint8_t owner_hash[TSR_INLIVE_HASH_BYTES];
+    bool has_owner;
 };
 
 /* One registered client. Owned by its room's clients table. Its participant (from
@@ -38,7 +56,8 @@ struct tsr_inlive_room {
  * which its own timeouts and leave decide. */
 struct tsr_inlive_client {
     struct tsr_inlive_room *room;
-    char *id;
+    char *id;  /* issued by the server: the client's credential (inlive_auth.c) */
+    char *uid; /* the uid the client asked for (a label, never an id), or NULL */
     char *name;
     int64_t created_us;
     struct tsr_front_session *session; /* ref held; its participant NULL until the offer */
@@ -72,8 +91,26 @@ struct tsr_inlive_req {
 /* Purpose: the envelope {"code":status,"ok":…,"message","data"}; takes data (NULL = null). */
 void tsr_inlive_reply(SoupServerMessage *msg, unsigned status, const char *message, json_t *data);
 json_t *tsr_inlive_bitrates_json(void);
-/* Purpose: len random characters of [0-9A-Za-z] and a NUL into out (SFU id format). */
+
+/* --- inlive_auth.c ------------------------------------------------------------------- */
+/* Purpose: len characters of [0-9A-Za-z] from GnuTLS's key-grade generator and a NUL
+ * into out (the SFU's id format; a credential when len is TSR_INLIVE_CREDENTIAL_CHARS). */
 void tsr_inlive_random_id(char *out, size_t len);
+/* Purpose: fill api->token_key. Returns 0 or TSR_ERR_CRYPTO. */
+int tsr_inlive_auth_init(struct tsr_inlive_api *api);
+/* Purpose: give a new room its credential: a fresh secret written to secret_out
+ * (TSR_INLIVE_CREDENTIAL_CHARS + 1 bytes, for create's answer only; the room keeps
+ * its hash) and the creator's Bearer token from r, if any. */
+void tsr_inlive_room_credential_init(struct tsr_inlive_room *room, const struct tsr_inlive_req *r,
+                                     char *secret_out);
+/* Purpose: true when r carries the room's credential (Authorization: Bearer with
+ * the room secret or the creator's token); otherwise 401 or 403 is sent. */
+bool tsr_inlive_room_authorised(struct tsr_inlive_req *r);
+/* Purpose: r->client = the room's client whose id is `id`; otherwise 403 (id is
+ * only a uid some client asked for) or 404 is sent and false returned. */
+bool tsr_inlive_client_find(struct tsr_inlive_req *r, const char *id);
+/* Purpose: POST /keys/accesstoken (spec #19). */
+void tsr_inlive_handle_accesstoken(struct tsr_inlive_req *r);
 
 /* --- inlive_clients.c ---------------------------------------------------------------- */
 void tsr_inlive_handle_register(struct tsr_inlive_req *r);

@@ -114,6 +114,20 @@ static const struct tsr_config_key schema[] = {
      * PINs, layout and limit, is data, not settings. See config/conferences.example.json. */
     STR_KEY("conferences", "file", conferences_file, "",
             "JSON file of predefined conferences (alias, name, PINs, layout, limit); empty: none."),
+    INT_KEY("inlive", "max_rooms", inlive_max_rooms, 1, 1000000, "1000",
+            "inLive API rooms at once; rooms/create past it is refused (503 too_many_rooms)."),
+    INT_KEY("inlive", "max_room_metadata_bytes", inlive_max_room_metadata_bytes, 1024, 16777216,
+            "16384",
+            "Metadata one inLive room holds (keys + values as compact JSON + 64 per key); a "
+            "setmeta past it is refused whole (413 metadata_too_large)."),
+    INT_KEY("inlive", "max_empty_room_timeout_s", inlive_max_empty_room_timeout_s, 1, 604800,
+            "3600",
+            "Longest empty_room_timeout_ns a room may ask for; longer ones are cut to this (the "
+            "room's options say so)."),
+    BOOL_KEY("inlive", "open_metadata", inlive_open_metadata, "false",
+             "true lets anyone who knows a room id set and delete its metadata, as inLive's "
+             "hub does (the JS SDK's setMetadata sends no Authorization); false asks for the "
+             "room's credential, as for ending it."),
     INT_KEY("mixer", "canvas_width", mixer_canvas_width, 64, 3840, "1280",
             "Width of the composed picture every participant receives (even)."),
     INT_KEY("mixer", "canvas_height", mixer_canvas_height, 36, 2160, "720",

@@ -20,6 +20,7 @@ struct front_server {
     /* set before front_server_start */
     struct tsr_conference_registry_opts opts; /* context and clock are filled in */
     const char *definitions;                  /* conferences JSON, or NULL */
+    const struct tsr_config *cfg;             /* the fronts' configuration, or NULL */
     const struct tsr_front_ops *fronts[FRONT_SERVER_MAX_FRONTS];
     size_t n_fronts;
     /* the server thread's */
@@ -60,7 +61,7 @@ static inline gpointer front_server_main(gpointer data)
         g_assert_cmpint(tsr_conference_registry_load_json(fs->reg, fs->definitions,
                                                           strlen(fs->definitions), "test", &err),
                         ==, 0);
-    struct tsr_front_env env = {.http = fs->http, .reg = fs->reg};
+    struct tsr_front_env env = {.http = fs->http, .reg = fs->reg, .cfg = fs->cfg};
     for (size_t i = 0; i < fs->n_fronts; i++)
         g_assert_cmpint(fs->fronts[i]->start(&env, &fs->state[i]), ==, 0);
     g_mutex_lock(&fs->lock);

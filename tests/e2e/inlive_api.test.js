@@ -1,6 +1,8 @@
 /* The inLive Hub API v1 over HTTP, without a browser: the envelope and CORS on
  * every answer, rooms (201/409/404, generated ids, empty-room timeout, end),
- * register (number/string/absent uid, 409), the negotiation state machine with a
+ * register (number/string/absent uid; the server issues every client id, the
+ * client's credential, and a uid used as an id is refused), the room's credential
+ * for end and setmeta (its secret from create), the negotiation state machine with a
  * real Chrome offer (candidates buffered before it, answer with our candidates,
  * tracks_added/tracks_available queued until the stream opens), metadata with
  * meta_changed, leave → `left` + stream closed + 404, and bad input (missing
@@ -53,24 +55,33 @@ h.run('inlive_api', async ({ defer }) => {
   const gen = await c('POST', '/rooms/create', { id: '', name: '' });
   h.assert.equal(gen.status, 201);
   h.assert.match(gen.json.data.id, /^[0-9A-Za-z]{16}$/);
-  h.assert.equal((await c('POST', '/rooms/create', { id: 'r1', name: 'Room one' })).status, 201);
+  const r1 = await c('POST', '/rooms/create', { id: 'r1', name: 'Room one' });
+  h.assert.equal(r1.status, 201);
+  const r1Key = r1.json.data.room_secret; // ends the room, writes its metadata
+  h.assert.match(r1Key, /^[0-9A-Za-z]{22}$/);
   h.assert.equal((await c('POST', '/rooms/create', { id: 'r1' })).json.message, 'room already exists');
   h.assert.equal((await c('GET', '/rooms/r1')).json.data.name, 'Room one');
+  h.assert.equal((await c('GET', '/rooms/r1')).json.data.room_secret, undefined);
   h.assert.equal((await c('GET', '/rooms/nope')).status, 404);
   // Path ids are trimmed (an old client appended a space).
   h.assert.equal((await c('GET', '/rooms/r1%20')).status, 200);
 
-  // Register: number uid (T23), string uid, no body (SDK), duplicate → 409.
-  h.assert.equal((await c('POST', '/rooms/r1/register', { uid: 123 })).json.data.client_id, '123');
+  // Register: number uid (T23), string uid, no body (SDK). The server issues every
+  // client id (the client's credential); a uid is only the default name.
+  const reg123 = await c('POST', '/rooms/r1/register', { uid: 123 });
+  const c123 = reg123.json.data.client_id;
+  h.assert.match(c123, /^[0-9A-Za-z]{22}$/);
+  h.assert.equal(reg123.json.data.name, '123');
   const named = await c('POST', '/rooms/r1/register', { uid: 'alice', name: 'Alice A.' });
   h.assert.deepEqual([named.status, named.json.data.name, typeof named.json.data.bitrates.video], [200, 'Alice A.', 'number']);
+  const alice = named.json.data.client_id;
+  h.assert.match(alice, /^[0-9A-Za-z]{22}$/);
   const anon = await fetch(`${base}/v1/rooms/r1/register`, { method: 'POST' }).then((r) => r.json());
-  h.assert.match(anon.data.client_id, /^[0-9A-Za-z]{21}$/);
-  h.assert.equal((await c('POST', '/rooms/r1/register', { uid: 'alice' })).status, 409);
+  h.assert.match(anon.data.client_id, /^[0-9A-Za-z]{22}$/);
 
   // Bad input: each answered with the envelope; nothing changes.
   const snapshot = async () => JSON.stringify([(await c('GET', '/rooms/r1')).json, await server.status(),
-    (await c('GET', '/rooms/r1/client/alice')).json]);
+    (await c('GET', `/rooms/r1/client/${alice}`)).json]);
   const before = await snapshot();
   const big = JSON.stringify({ uid: 'x'.repeat(70 * 1024) });
   const bad = [
@@ -82,34 +93,42 @@ h.run('inlive_api', async ({ defer }) => {
     ['POST', '/rooms/r1/register', null, '{"uid": "bob", "name": 7}', 400],
     ['POST', '/rooms/r1/register', null, big, 413],
     ['POST', '/rooms/nope/register', {}, undefined, 404],
-    ['PUT', '/rooms/r1/negotiate/alice', {}, undefined, 400],
-    ['PUT', '/rooms/r1/negotiate/alice', { type: 'offer' }, undefined, 400],
-    ['PUT', '/rooms/r1/negotiate/alice', { type: 'rollback', sdp: 'v=0' }, undefined, 400],
-    ['PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: 'v=0\r\nnot sdp' }, undefined, 400],
-    ['PUT', '/rooms/r1/negotiate/alice', { type: 'answer', sdp: offer }, undefined, 409],
+    ['PUT', `/rooms/r1/negotiate/${alice}`, {}, undefined, 400],
+    ['PUT', `/rooms/r1/negotiate/${alice}`, { type: 'offer' }, undefined, 400],
+    ['PUT', `/rooms/r1/negotiate/${alice}`, { type: 'rollback', sdp: 'v=0' }, undefined, 400],
+    ['PUT', `/rooms/r1/negotiate/${alice}`, { type: 'offer', sdp: 'v=0\r\nnot sdp' }, undefined, 400],
+    ['PUT', `/rooms/r1/negotiate/${alice}`, { type: 'answer', sdp: offer }, undefined, 409],
     ['PUT', '/rooms/r1/negotiate/nobody', { type: 'offer', sdp: offer }, undefined, 404],
-    ['POST', '/rooms/r1/candidate/alice', { sdpMid: '0' }, undefined, 400],
-    ['POST', '/rooms/r1/candidate/alice', { candidate: 5 }, undefined, 400],
-    ['POST', '/rooms/r1/candidate/alice', { candidate: 'bogus' }, undefined, 400],
-    ['POST', '/rooms/r1/candidate/alice', { candidate: 'candidate:1 1 udp 1 1.2.3.4 5 typ host', sdpMLineIndex: 'x' }, undefined, 400],
-    ['PUT', '/rooms/r1/settracksources/alice', { track_id: 'a' }, undefined, 400],
-    ['PUT', '/rooms/r1/settracksources/alice', [{ track_id: 'a', source: 'tv' }], undefined, 400],
-    ['POST', '/rooms/r1/subscribetracks/alice', [{ track_id: 'a' }], undefined, 400],
-    ['PUT', '/rooms/r1/setname/alice', { name: '' }, undefined, 400],
-    ['POST', '/rooms/r1/setmeta', ['x'], undefined, 400],
+    ['POST', `/rooms/r1/candidate/${alice}`, { sdpMid: '0' }, undefined, 400],
+    ['POST', `/rooms/r1/candidate/${alice}`, { candidate: 5 }, undefined, 400],
+    ['POST', `/rooms/r1/candidate/${alice}`, { candidate: 'bogus' }, undefined, 400],
+    ['POST', `/rooms/r1/candidate/${alice}`, { candidate: 'candidate:1 1 udp 1 1.2.3.4 5 typ host', sdpMLineIndex: 'x' }, undefined, 400],
+    ['PUT', `/rooms/r1/settracksources/${alice}`, { track_id: 'a' }, undefined, 400],
+    ['PUT', `/rooms/r1/settracksources/${alice}`, [{ track_id: 'a', source: 'tv' }], undefined, 400],
+    ['POST', `/rooms/r1/subscribetracks/${alice}`, [{ track_id: 'a' }], undefined, 400],
+    ['PUT', `/rooms/r1/setname/${alice}`, { name: '' }, undefined, 400],
+    ['POST', '/rooms/r1/setmeta', ['x'], undefined, 400, r1Key],
+    // Issue 17: a uid is not a client id; end and setmeta need the room's credential.
+    ['PUT', '/rooms/r1/setname/alice', { name: 'Mallory' }, undefined, 403],
+    ['DELETE', '/rooms/r1/leave/alice', undefined, undefined, 403],
+    ['GET', '/rooms/r1/events/alice', undefined, undefined, 403],
+    ['PUT', '/rooms/r1/end', undefined, undefined, 401],
+    ['PUT', '/rooms/r1/end', undefined, undefined, 403, 'not-the-secret'],
+    ['POST', '/rooms/r1/setmeta', { topic: 'x' }, undefined, 401],
+    ['DELETE', '/rooms/r1/deletemeta/topic', undefined, undefined, 401],
     ['GET', '/rooms/r1/getmeta/none', undefined, undefined, 404],
-    ['DELETE', '/rooms/r1/deletemeta/none', undefined, undefined, 404],
+    ['DELETE', '/rooms/r1/deletemeta/none', undefined, undefined, 404, r1Key],
     ['GET', '/rooms/r1/events/nobody', undefined, undefined, 404],
-    ['GET', '/rooms/nope/events/alice', undefined, undefined, 404],
+    ['GET', `/rooms/nope/events/${alice}`, undefined, undefined, 404],
     ['DELETE', '/rooms/r1/leave/nobody', undefined, undefined, 404],
     ['PUT', '/rooms/nope/end', undefined, undefined, 404],
-    ['GET', '/rooms/r1/negotiate/alice', undefined, undefined, 405],
+    ['GET', `/rooms/r1/negotiate/${alice}`, undefined, undefined, 405],
     ['DELETE', '/rooms/r1/end', undefined, undefined, 405],
-    ['GET', '/rooms/r1/whatever/alice', undefined, undefined, 404],
+    ['GET', `/rooms/r1/whatever/${alice}`, undefined, undefined, 404],
     ['GET', '/nothing', undefined, undefined, 404],
   ];
-  for (const [m, route, body, raw, want] of bad) {
-    const r = await c(m, route, body === null ? {} : body, raw === undefined ? {} : { raw });
+  for (const [m, route, body, raw, want, auth] of bad) {
+    const r = await c(m, route, body === null ? {} : body, raw === undefined ? { auth } : { raw, auth });
     h.assert.equal(r.status, want, `${m} ${route} ${raw || JSON.stringify(body)}: ${JSON.stringify(r.json)}`);
     h.assert.equal(r.json.ok, false);
     h.assert.equal(r.json.data, null);
@@ -119,12 +138,15 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.match(metrics, /^tessera_inlive_rooms 2$/m);
   h.assert.match(metrics, /^tessera_inlive_clients 3$/m);
   h.assert.match(metrics, /^tessera_inlive_errors_total\{code="invalid_request_body"\} \d+$/m);
+  h.assert.match(metrics, /^tessera_inlive_errors_total\{code="uid_not_client_id"\} 3$/m);
+  h.assert.match(metrics, /^tessera_inlive_errors_total\{code="room_credential_required"\} 3$/m);
+  h.assert.match(metrics, /^tessera_inlive_errors_total\{code="room_credential_wrong"\} 1$/m);
 
   // Negotiation: a candidate before its offer is buffered; then the offer joins.
-  h.assert.equal((await c('POST', '/rooms/r1/candidate/alice', { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 })).status, 200);
-  h.assert.equal((await c('POST', '/rooms/r1/candidate/alice', { candidate: '' })).status, 200);
-  h.assert.equal((await c('POST', '/rooms/r1/isallownegotiate/alice')).status, 200);
-  const neg = await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: offer });
+  h.assert.equal((await c('POST', `/rooms/r1/candidate/${alice}`, { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 })).status, 200);
+  h.assert.equal((await c('POST', `/rooms/r1/candidate/${alice}`, { candidate: '' })).status, 200);
+  h.assert.equal((await c('POST', `/rooms/r1/isallownegotiate/${alice}`)).status, 200);
+  const neg = await c('PUT', `/rooms/r1/negotiate/${alice}`, { type: 'offer', sdp: offer });
   h.assert.equal(neg.status, 200, JSON.stringify(neg.json));
   h.assert.equal(neg.json.data.answer.type, 'answer');
   const answer = neg.json.data.answer.sdp;
@@ -134,20 +156,20 @@ h.run('inlive_api', async ({ defer }) => {
   h.assert.equal((await server.status()).participants, 1);
   // A re-offer on the running session is answered from it (o= version bumped); an
   // ICE restart is refused (409) and the participant stays.
-  const again = await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: offer });
+  const again = await c('PUT', `/rooms/r1/negotiate/${alice}`, { type: 'offer', sdp: offer });
   h.assert.equal(again.status, 200, JSON.stringify(again.json));
   const oLine = (sdp) => sdp.split('\r\n').find((l) => l.startsWith('o='));
   h.assert.equal(oLine(again.json.data.answer.sdp), oLine(answer).replace(/ 2 IN IP4/, ' 3 IN IP4'));
   h.assert.equal(again.json.data.answer.sdp.replace(/^o=.*$/m, ''), answer.replace(/^o=.*$/m, ''));
   const restart = offer.replace(/a=ice-ufrag:Xq0W/g, 'a=ice-ufrag:NEW1');
-  h.assert.equal((await c('PUT', '/rooms/r1/negotiate/alice', { type: 'offer', sdp: restart })).status, 409);
+  h.assert.equal((await c('PUT', `/rooms/r1/negotiate/${alice}`, { type: 'offer', sdp: restart })).status, 409);
   h.assert.equal((await server.status()).participants, 1);
-  h.assert.equal((await c('PUT', '/rooms/r1/settracksources/alice', [{ track_id: 't', source: 'media' }])).status, 200);
-  h.assert.equal((await c('POST', '/rooms/r1/subscribetracks/alice', [{ client_id: 'mcu', track_id: 'tessera-video', stream_id: 'tessera' }])).status, 200);
-  h.assert.equal((await c('PUT', '/rooms/r1/setname/alice', { name: 'Alice B.' })).json.data.name, 'Alice B.');
+  h.assert.equal((await c('PUT', `/rooms/r1/settracksources/${alice}`, [{ track_id: 't', source: 'media' }])).status, 200);
+  h.assert.equal((await c('POST', `/rooms/r1/subscribetracks/${alice}`, [{ client_id: 'mcu', track_id: 'tessera-video', stream_id: 'tessera' }])).status, 200);
+  h.assert.equal((await c('PUT', `/rooms/r1/setname/${alice}`, { name: 'Alice B.' })).json.data.name, 'Alice B.');
 
   // Events: queued ones arrive when the stream opens (T24 opens it after the answer).
-  const resp = await fetch(`${base}/v1/rooms/r1/events/alice`);
+  const resp = await fetch(`${base}/v1/rooms/r1/events/${alice}`);
   h.assert.equal(resp.status, 200);
   h.assert.equal(resp.headers.get('content-type'), 'text/event-stream');
   h.assert.equal(resp.headers.get('access-control-allow-origin'), '*');
@@ -155,7 +177,7 @@ h.run('inlive_api', async ({ defer }) => {
   await h.waitFor(() => first.events.length >= 2, { what: 'queued events' });
   h.assert.deepEqual(first.events.map((e) => e.event), ['tracks_added', 'tracks_available']);
   // A second stream replaces the first (which ends) and gets the mix's tracks again.
-  const sse = sseReader(await fetch(`${base}/v1/rooms/r1/events/alice`));
+  const sse = sseReader(await fetch(`${base}/v1/rooms/r1/events/${alice}`));
   await first.closed;
   await h.waitFor(() => sse.events.length >= 1, { what: 'tracks_available again' });
   h.assert.deepEqual(sse.events[0], first.events[1]);
@@ -170,57 +192,59 @@ h.run('inlive_api', async ({ defer }) => {
   }
 
   // Metadata: set → meta_changed per key; get; delete → meta_changed null.
-  h.assert.equal((await c('POST', '/rooms/r1/setmeta', { moderatorClientIDs: ['alice'], topic: 'x' })).status, 200);
+  h.assert.equal((await c('POST', '/rooms/r1/setmeta', { moderatorClientIDs: ['alice'], topic: 'x' }, { auth: r1Key })).status, 200);
   h.assert.deepEqual((await c('GET', '/rooms/r1/getmeta/moderatorClientIDs')).json.data, { moderatorClientIDs: ['alice'] });
-  h.assert.equal((await c('DELETE', '/rooms/r1/deletemeta/topic')).status, 200);
+  h.assert.equal((await c('DELETE', '/rooms/r1/deletemeta/topic', undefined, { auth: r1Key })).status, 200);
   await h.waitFor(() => sse.events.length >= 5, { what: 'meta events' });
   h.assert.deepEqual(sse.events.slice(2).map((e) => [e.event, e.data]),
     [['meta_changed', { moderatorClientIDs: ['alice'] }], ['meta_changed', { topic: 'x' }], ['meta_changed', { topic: null }]]);
 
   // Leave: `left` to this client only, its stream ends, then 404.
-  h.assert.equal((await c('DELETE', '/rooms/r1/leave/alice')).status, 200);
+  h.assert.equal((await c('DELETE', `/rooms/r1/leave/${alice}`)).status, 200);
   await sse.closed;
-  h.assert.deepEqual(sse.events.at(-1), { event: 'left', data: { client_id: 'alice', reason: 'left' } });
-  h.assert.equal((await c('GET', '/rooms/r1/client/alice')).status, 404);
-  h.assert.equal((await c('POST', '/rooms/r1/leave/alice')).status, 404);
+  h.assert.deepEqual(sse.events.at(-1), { event: 'left', data: { client_id: alice, reason: 'left' } });
+  h.assert.equal((await c('GET', `/rooms/r1/client/${alice}`)).status, 404);
+  h.assert.equal((await c('POST', `/rooms/r1/leave/${alice}`)).status, 404);
   await h.waitFor(async () => (await server.status()).participants === 0, { what: 'participant gone' });
 
   // End: every client gets left, the room is gone.
-  const ev123 = sseReader(await fetch(`${base}/v1/rooms/r1/events/123`));
-  h.assert.equal((await c('PUT', '/rooms/r1/end')).status, 200);
+  const ev123 = sseReader(await fetch(`${base}/v1/rooms/r1/events/${c123}`));
+  h.assert.equal((await c('PUT', '/rooms/r1/end', undefined, { auth: r1Key })).status, 200);
   await ev123.closed;
   h.assert.equal(ev123.events.at(-1).event, 'left');
   h.assert.equal((await c('GET', '/rooms/r1')).status, 404);
-  h.assert.equal((await c('GET', '/rooms/r1/events/123')).status, 404);
+  h.assert.equal((await c('GET', `/rooms/r1/events/${c123}`)).status, 404);
 
   // Empty rooms outlive their last client for empty_room_timeout_ns, then go.
   h.assert.equal((await c('POST', '/rooms/create', { id: 'brief', options: { empty_room_timeout_ns: 2e9 } })).status, 201);
-  h.assert.equal((await c('POST', '/rooms/brief/register', { uid: 'u' })).status, 200);
+  const u = (await c('POST', '/rooms/brief/register', { uid: 'u' })).json.data.client_id;
   await h.sleep(2500);
   h.assert.equal((await c('GET', '/rooms/brief')).status, 200, 'a room with a client stays');
-  h.assert.equal((await c('DELETE', '/rooms/brief/leave/u')).status, 200);
+  h.assert.equal((await c('DELETE', `/rooms/brief/leave/${u}`)).status, 200);
   h.assert.equal((await c('GET', '/rooms/brief')).status, 200, 'removed at once');
   await h.waitFor(async () => (await c('GET', '/rooms/brief')).status === 404, { timeoutMs: 8000, what: 'empty room removed' });
 
   // A room id that is not a valid conference alias still maps to one conference.
-  h.assert.equal((await c('POST', '/rooms/create', { id: 'Team Room #1' })).status, 201);
+  const team = await c('POST', '/rooms/create', { id: 'Team Room #1' });
+  h.assert.equal(team.status, 201);
   h.assert.equal((await c('GET', '/rooms/Team%20Room%20%231')).json.data.id, 'Team Room #1');
-  h.assert.equal((await c('POST', '/rooms/Team%20Room%20%231/register', { uid: 'z' })).status, 200);
-  h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/negotiate/z', { type: 'offer', sdp: offer })).status, 200);
+  const z = (await c('POST', '/rooms/Team%20Room%20%231/register', { uid: 'z' })).json.data.client_id;
+  h.assert.equal((await c('PUT', `/rooms/Team%20Room%20%231/negotiate/${z}`, { type: 'offer', sdp: offer })).status, 200);
   h.assert.equal((await server.status()).participants, 1);
-  h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/end')).status, 200);
+  h.assert.equal((await c('PUT', '/rooms/Team%20Room%20%231/end', undefined, { auth: team.json.data.room_secret })).status, 200);
   await h.waitFor(async () => (await server.status()).participants === 0, { what: 'hashed-alias room ended' });
 
   // A client that reconnects its event stream ten times, closing the old one first
   // as EventSource does, leaves no connection behind in CLOSE-WAIT on the server
   // (each new stream ends the one the client already left).
-  h.assert.equal((await c('POST', '/rooms/create', { id: 'leak' })).status, 201);
-  h.assert.equal((await c('POST', '/rooms/leak/register', { uid: 'x' })).status, 200);
+  const leak = await c('POST', '/rooms/create', { id: 'leak' });
+  h.assert.equal(leak.status, 201);
+  const x = (await c('POST', '/rooms/leak/register', { uid: 'x' })).json.data.client_id;
   let previous = null;
   for (let i = 0; i < 10; i++) {
     if (previous) previous.destroy();
     await new Promise((opened) => {
-      previous = http.get({ host: '127.0.0.1', port: server.port, path: '/v1/rooms/leak/events/x', agent: false }, (res) => {
+      previous = http.get({ host: '127.0.0.1', port: server.port, path: `/v1/rooms/leak/events/${x}`, agent: false }, (res) => {
         res.once('data', opened);
         res.on('data', () => {});
       });
@@ -228,12 +252,15 @@ h.run('inlive_api', async ({ defer }) => {
     });
   }
   previous.destroy();
-  h.assert.equal((await c('PUT', '/rooms/leak/end')).status, 200);
+  h.assert.equal((await c('PUT', '/rooms/leak/end', undefined, { auth: leak.json.data.room_secret })).status, 200);
   const closeWait = () => execFileSync('ss', ['-Htan', 'state', 'close-wait', `( sport = :${server.port} )`]).toString().trim();
   await h.waitFor(async () => closeWait() === '', { timeoutMs: 10000, what: 'no server connection left in CLOSE-WAIT' })
     .catch((e) => { throw new Error(`${e.message}: ${closeWait()}`); });
 
-  h.assert.equal((await c('POST', '/keys/accesstoken', { expiry_seconds: 60 })).json.data.access_token, 'tessera');
+  // Access tokens: derived from the Bearer asked with (a refresh gives the same one).
+  const token = (await c('POST', '/keys/accesstoken', { expiry_seconds: 60 }, { auth: 'my-key' })).json.data;
+  h.assert.match(token.access_token, /^[0-9a-f]{64}$/);
+  h.assert.equal((await c('POST', '/keys/accesstoken', { expiry_seconds: 60 }, { auth: token.refresh_token })).json.data.access_token, token.access_token);
   h.assert.equal((await c('POST', `/room/${gen.json.data.id}/channel/create`, { name: 'chat', mode: true })).status, 200);
 
   // With ad-hoc conferences off, a room needs a conference the operator defined:
@@ -248,7 +275,7 @@ h.run('inlive_api', async ({ defer }) => {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ display_name: 'x' }),
   })).status, 404);
   h.assert.equal((await c2('POST', '/rooms/create', { id: 'defined' })).status, 201);
-  h.assert.equal((await c2('POST', '/rooms/defined/register', { uid: 'a' })).status, 200);
-  h.assert.equal((await c2('PUT', '/rooms/defined/negotiate/a', { type: 'offer', sdp: offer })).status, 200);
+  const a = (await c2('POST', '/rooms/defined/register', { uid: 'a' })).json.data.client_id;
+  h.assert.equal((await c2('PUT', `/rooms/defined/negotiate/${a}`, { type: 'offer', sdp: offer })).status, 200);
   h.assert.equal((await closed.status()).participants, 1);
 });

@@ -46,7 +46,8 @@ h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
   // the client may not negotiate; after the answer it is told it may.
   await sdk.waitForFunction(() => !!window.inlive.answerOffer, null, { timeout: 30000 })
     .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await sdk.evaluate(() => window.inlive))}`); });
-  const refused = await il.call(server.url, 'POST', '/rooms/sdk-room/isallownegotiate/sdk');
+  const sdkId = await sdk.evaluate(() => window.inlive.clientId); // issued by the server
+  const refused = await il.call(server.url, 'POST', `/rooms/sdk-room/isallownegotiate/${sdkId}`);
   h.assert.equal(refused.status, 403);
   h.assert.equal(refused.json.ok, false);
   await sdk.evaluate(() => window.inlive.answerOffer());
@@ -97,7 +98,7 @@ h.run('inlive_sdk_flow', async ({ scratch, defer }) => {
   await sdk.waitForFunction((n) => window.inlive.framesDecoded > n + 15, framesBefore, { timeout: 20000 });
 
   // An answer with no offer outstanding is refused and changes nothing.
-  const stray = await il.call(server.url, 'PUT', '/rooms/sdk-room/negotiate/sdk', { type: 'answer', sdp: 'v=0\r\n' });
+  const stray = await il.call(server.url, 'PUT', `/rooms/sdk-room/negotiate/${sdkId}`, { type: 'answer', sdp: 'v=0\r\n' });
   h.assert.equal(stray.status, 409);
   h.assert.equal((await server.status()).participants, 2);
   await sdk.evaluate(() => window.inlive.leave());

@@ -3,7 +3,9 @@
  * RTCPeerConnection (register → isallownegotiate → PUT offer → answer →
  * candidates → events), and each receives the composite: frames decode and the
  * other participant's colour is in the middle of the picture. Then leave, the
- * room outlives its last client (empty-room timeout), and end removes it. */
+ * room outlives its last client (empty-room timeout), and end removes it. The
+ * pages use the client ids register issued (never their uid), and ending the room
+ * takes the secret create returned. */
 'use strict';
 const path = require('node:path');
 const h = require('./lib/harness');
@@ -61,21 +63,28 @@ h.run('inlive_tutorial', async ({ scratch, defer }) => {
   mark('page B sees page A');
   const st = await pageA.evaluate(() => window.inlive);
   h.assert.deepEqual(st.errors, []);
+  const idA = st.clientId;
+  const idB = await pageB.evaluate(() => window.inlive.clientId);
+  for (const id of [idA, idB]) h.assert.match(id, /^[0-9A-Za-z]{22}$/); // not 'client1'/'client2'
+  // Their uids name nobody: refused (403), and both stay.
+  h.assert.equal((await il.call(server.url, 'DELETE', `/rooms/${roomId}/leave/client1`)).status, 403);
   for (const ev of ['sse:tracks_available', 'pc:connected']) h.assert.ok(st.events.includes(ev), `page A missed ${ev}: ${st.events}`);
   h.assert.equal(st.tracksAvailable.length, 2);
   h.assert.equal((await server.status()).participants, 2);
 
   // getClient, leave (DELETE), leave again → 404; the other client stays.
-  h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}/client/client1`)).json.data.peer_connection_state, 'connected');
+  h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}/client/${idA}`)).json.data.peer_connection_state, 'connected');
   await pageA.evaluate(() => window.inlive.leave());
-  h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}/client/client1`)).status, 404);
-  h.assert.equal((await il.call(server.url, 'DELETE', `/rooms/${roomId}/leave/client1`)).status, 404);
+  h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}/client/${idA}`)).status, 404);
+  h.assert.equal((await il.call(server.url, 'DELETE', `/rooms/${roomId}/leave/${idA}`)).status, 404);
   await h.waitFor(async () => (await server.status()).participants === 1, { what: 'one participant left' });
   // The last client leaves by POST (sendBeacon); the room stays until its empty timeout.
-  h.assert.equal((await il.call(server.url, 'POST', `/rooms/${roomId}/leave/client2`)).status, 200);
+  h.assert.equal((await il.call(server.url, 'POST', `/rooms/${roomId}/leave/${idB}`)).status, 200);
   await h.waitFor(async () => (await server.status()).participants === 0, { what: 'no participants' });
   h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}`)).status, 200);
-  h.assert.equal((await il.call(server.url, 'PUT', `/rooms/${roomId}/end`)).status, 200);
+  h.assert.equal((await il.call(server.url, 'PUT', `/rooms/${roomId}/end`)).status, 401);
+  h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}`)).status, 200);
+  h.assert.equal((await il.call(server.url, 'PUT', `/rooms/${roomId}/end`, undefined, { auth: created.json.data.room_secret })).status, 200);
   h.assert.equal((await il.call(server.url, 'GET', `/rooms/${roomId}`)).status, 404);
   mark('done');
 });

@@ -68,10 +68,16 @@ static void test_inlive(void)
     expect_alias_refusal("POST", "/v1/rooms/create", "{\"id\":\".hidden\"}", "error", "message");
     struct front_reply r = front_call(&fs, "POST", "/v1/rooms/create", "{\"id\":\"c.d\"}", NULL);
     g_assert_cmpuint(r.status, ==, 201);
+    /* ending a room takes the secret its creation returned */
+    char *auth = g_strdup_printf(
+        "Authorization: Bearer %s",
+        json_string_value(json_object_get(json_object_get(r.json, "data"), "room_secret")));
+    const char *hs[] = {auth, NULL};
     front_reply_clear(&r);
-    r = front_call(&fs, "PUT", "/v1/rooms/c.d/end", NULL, NULL);
+    r = front_call(&fs, "PUT", "/v1/rooms/c.d/end", NULL, hs);
     g_assert_cmpuint(r.status, ==, 200);
     front_reply_clear(&r);
+    g_free(auth);
 }
 
 /* --- WebSocket: the client runs on this thread's default context ------------------ */

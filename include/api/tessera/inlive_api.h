@@ -9,6 +9,12 @@
  * conference participant with its first SDP offer. Every response is the
  * {"code","message","data"} envelope with application/json, CORS on every route.
  *
+ * Credentials (src/api/inlive_auth.c): the server issues every client id (131
+ * random bits; a uid the client asks for is only its default name), and the id in
+ * the path is the client's credential on every client route. Ending a room and
+ * writing its metadata need Authorization: Bearer with the secret rooms/create
+ * returned or the Bearer token the room was created with.
+ *
  * Home thread: the API loop (the HTTP server's and the registry's). */
 #ifndef TESSERA_INLIVE_API_H
 #define TESSERA_INLIVE_API_H
@@ -28,6 +34,10 @@
 #define TSR_INLIVE_API_ANSWER_TIMEOUT_S 30
 /* Seconds a registered client may stay without ever sending an offer. */
 #define TSR_INLIVE_API_IDLE_CLIENT_S 300
+/* Quotas when the options leave them 0 ([inlive] in the configuration). */
+#define TSR_INLIVE_API_DEFAULT_MAX_ROOMS 1000
+#define TSR_INLIVE_API_DEFAULT_MAX_META_BYTES (16 * 1024)
+#define TSR_INLIVE_API_DEFAULT_MAX_EMPTY_TIMEOUT_S 3600
 
 struct tsr_inlive_api;
 
@@ -38,6 +48,16 @@ struct tsr_inlive_api_opts {
     /* Milliseconds between housekeeping passes (offers due, timeouts, pings);
      * 0 means 250. */
     int64_t tick_ms;
+    /* Rooms at once; rooms/create past it is refused (503 too_many_rooms). */
+    int64_t max_rooms;
+    /* Metadata one room holds (keys + values as compact JSON + a per-key
+     * overhead); a setmeta past it is refused whole (413 metadata_too_large). */
+    int64_t max_meta_bytes;
+    /* Longest empty-room timeout a create may ask for; longer ones are cut to it. */
+    int64_t max_empty_timeout_s;
+    /* true: setmeta/deletemeta need no credential (inLive's hub; the JS SDK's
+     * setMetadata sends none); false: they need the room's, like end. */
+    bool open_metadata;
 };
 
 /* Purpose: add the /v1 routes to `http` and subscribe to the registry's events.
@@ -50,12 +70,15 @@ int tsr_inlive_api_new(struct tsr_inlive_api **out, struct tsr_http *http,
  * leave its conference, free. Accepts NULL; NULLs *p. Thread: the API loop. */
 void tsr_inlive_api_free(struct tsr_inlive_api **p);
 
-/* Purpose: live rooms and registered clients (tests, metrics). */
+/* Purpose: live rooms, registered clients and the metadata bytes all rooms are
+ * charged (tests, metrics). */
 size_t tsr_inlive_api_n_rooms(const struct tsr_inlive_api *api);
 size_t tsr_inlive_api_n_clients(const struct tsr_inlive_api *api);
+size_t tsr_inlive_api_meta_bytes(const struct tsr_inlive_api *api);
 
 /* The inLive front: its descriptor and its entry in the server's table (the
- * configuration's [conferences] empty_timeout_s as the default room timeout). */
+ * configuration's [conferences] empty_timeout_s as the default room timeout, its
+ * [inlive] section for the quotas). */
 extern const struct tsr_front_desc tsr_inlive_front_desc;
 extern const struct tsr_front_ops tsr_inlive_front;
 

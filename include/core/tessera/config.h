@@ -75,6 +75,11 @@ struct tsr_config {
     int64_t max_participants;
     char default_layout[16];
     char conferences_file[TSR_CONFIG_STR_MAX];
+    /* [inlive] */
+    int64_t inlive_max_rooms;
+    int64_t inlive_max_room_metadata_bytes;
+    int64_t inlive_max_empty_room_timeout_s;
+    bool inlive_open_metadata;
     /* [mixer] */
     int64_t mixer_canvas_width;
     int64_t mixer_canvas_height;

@@ -25,9 +25,11 @@ async function startPageServer() {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/* fetch + the envelope checks every inLive response must pass. */
-async function call(base, method, route, body, { raw } = {}) {
+/* fetch + the envelope checks every inLive response must pass. auth: a Bearer
+ * token (a room's secret or its creator's token) for the routes that need one. */
+async function call(base, method, route, body, { raw, auth } = {}) {
   const init = { method, headers: {} };
+  if (auth) init.headers.Authorization = `Bearer ${auth}`;
   if (body !== undefined) {
     init.body = raw !== undefined ? raw : JSON.stringify(body);
     init.headers['Content-Type'] = 'application/json';
