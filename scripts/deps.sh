@@ -15,7 +15,7 @@ build_pkgs=(
   libglib2.0-dev libsoup-3.0-dev libjansson-dev
   libavcodec-dev libavutil-dev libswscale-dev libavformat-dev
   libva-dev libyuv-dev libopus-dev
-  libnice-dev libgnutls28-dev libsrtp2-dev
+  libnice-dev libgnutls28-dev libsrtp2-dev libnss3-dev
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   glslc libvulkan-dev
   libfreetype-dev libharfbuzz-dev fonts-dejavu-core fonts-droid-fallback

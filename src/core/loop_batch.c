@@ -1,10 +1,38 @@
-/* Batch queues in front of a loop (tessera/net_loops.h): the first call posted
+/* Fewer wake-ups of the net loops (tessera/net_loops.h): timers aligned to their
+ * interval, and batch queues. A batch queue's first call posted
  * to an idle queue schedules one drain on the loop; the calls posted before the
  * drain runs ride along. A conference's audio thread hands a packet to each of a
  * thousand listeners every 20 ms: one GSource and one wake-up per loop instead of
  * one per listener, which (with GLib polling every descriptor of the loop on each
  * wake-up) grew with the square of the participants. */
 #include <tessera/net_loops.h>
+
+struct aligned_timer {
+    GSource source;
+    gint64 interval_us;
+};
+
+static void aligned_rearm(struct aligned_timer *t, gint64 now_us)
+{
+    g_source_set_ready_time(&t->source, (now_us / t->interval_us + 1) * t->interval_us);
+}
+
+static gboolean aligned_dispatch(GSource *s, GSourceFunc cb, gpointer user)
+{
+    aligned_rearm((struct aligned_timer *)s, g_source_get_time(s));
+    return cb ? cb(user) : G_SOURCE_REMOVE;
+}
+
+static GSourceFuncs aligned_funcs = {.dispatch = aligned_dispatch};
+
+GSource *tsr_aligned_timer_source_new(guint interval_ms)
+{
+    GSource *s = g_source_new(&aligned_funcs, sizeof(struct aligned_timer));
+    struct aligned_timer *t = (struct aligned_timer *)s;
+    t->interval_us = (gint64)MAX(interval_ms, 1u) * 1000;
+    aligned_rearm(t, g_get_monotonic_time());
+    return s;
+}
 
 struct batch_call {
     void (*fn)(void *data);

@@ -9,6 +9,7 @@
  * lasts 30 s. */
 #include <tessera/ice.h>
 
+#include <tessera/net_loops.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -168,8 +169,8 @@ static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c)
         shown = ice->public_address;
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "candidate:%s 1 %s %u %s %u typ %s", c->foundation,
-                           tcp ? "tcp" : "udp", c->priority, shown,
-                           nice_address_get_port(&c->addr), type_name(c->type));
+                           tcp ? "tcp" : "udp", c->priority, shown, nice_address_get_port(&c->addr),
+                           type_name(c->type));
     if (c->type != NICE_CANDIDATE_TYPE_HOST && nice_address_is_valid(&c->base_addr)) {
         nice_address_to_string(&c->base_addr, raddr);
         g_string_append_printf(s, " raddr %s rport %u", raddr,
@@ -373,7 +374,7 @@ int tsr_ice_new(struct tsr_ice **out, GMainContext *ctx, const struct tsr_ice_co
         tsr_ice_free(&ice);
         return rc;
     }
-    ice->watchdog = g_timeout_source_new(WATCHDOG_INTERVAL_MS);
+    ice->watchdog = tsr_aligned_timer_source_new(WATCHDOG_INTERVAL_MS);
     g_source_set_callback(ice->watchdog, on_watchdog, ice, NULL);
     g_source_attach(ice->watchdog, ctx);
     *out = ice;

@@ -1,6 +1,7 @@
 /* Plain RTP/RTCP over UDP with symmetric RTP and latching; see
  * include/net/tessera/rtp_transport.h. Home thread: the net loop. */
 #include <tessera/rtp_transport.h>
+#include <tessera/net_loops.h>
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
@@ -130,8 +131,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
 static gboolean on_check(gpointer data)
 {
     struct tsr_rtp_transport *t = data;
-    bool expect = (t->legs[0].active && !t->legs[0].rx_idle) ||
-                  (t->legs[1].active && !t->legs[1].rx_idle);
+    bool expect =
+        (t->legs[0].active && !t->legs[0].rx_idle) || (t->legs[1].active && !t->legs[1].rx_idle);
     if (!expect) /* on hold with nothing coming: silence is what was agreed */
         t->last_rx_us = g_get_monotonic_time();
     if (t->state == TSR_WEBRTC_STATE_CONNECTED &&
@@ -157,8 +158,8 @@ static GSocket *bind_udp(GInetAddress *addr, uint16_t port)
 }
 
 /* An even port and the one after it, both free. */
-static int bind_pair(struct tsr_rtp_transport *t, struct leg *leg, GInetAddress *addr,
-                     uint16_t lo, uint16_t hi)
+static int bind_pair(struct tsr_rtp_transport *t, struct leg *leg, GInetAddress *addr, uint16_t lo,
+                     uint16_t hi)
 {
     if (!lo || hi <= lo) {
         lo = 20000;
@@ -221,7 +222,7 @@ int tsr_rtp_transport_new(struct tsr_rtp_transport **out, GMainContext *ctx,
         watch(t, &t->legs[i].rtp);
         watch(t, &t->legs[i].rtcp);
     }
-    t->timer = g_timeout_source_new(CHECK_MS);
+    t->timer = tsr_aligned_timer_source_new(CHECK_MS);
     g_source_set_callback(t->timer, on_check, t, NULL);
     g_source_attach(t->timer, ctx);
     *out = t;
@@ -229,7 +230,7 @@ int tsr_rtp_transport_new(struct tsr_rtp_transport **out, GMainContext *ctx,
 }
 
 uint16_t tsr_rtp_transport_port(const struct tsr_rtp_transport *t,
-                                 enum tsr_rtp_transport_medium medium)
+                                enum tsr_rtp_transport_medium medium)
 {
     return t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0].port;
 }
@@ -295,8 +296,9 @@ bool tsr_rtp_transport_sending(const struct tsr_rtp_transport *t,
     return leg->active && !leg->on_hold;
 }
 
-int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t, const struct tsr_sdp_plain_peers *peers,
-                                uint32_t audio_ssrc, uint32_t video_ssrc)
+int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t,
+                                const struct tsr_sdp_plain_peers *peers, uint32_t audio_ssrc,
+                                uint32_t video_ssrc)
 {
     const struct tsr_sdp_plain_peer *p[2] = {&peers->audio, &peers->video};
     uint32_t ssrc[2] = {audio_ssrc, video_ssrc};

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <gnutls/crypto.h>
 #include <limits.h>
+#include <nss.h>
 #include <srtp2/srtp.h>
 #include <string.h>
 
@@ -39,9 +40,26 @@ static struct tsr_counter *error_counter(enum srtp_op op)
                                "SRTP/SRTCP packets that failed protection or authentication.");
 }
 
+/* Debian's libsrtp2 does its AES and HMAC in NSS, and starts NSS itself with
+ * NSS_NoDB_Init when nobody has, which tells NSS to optimise for space: 32 hash
+ * buckets for the key objects of every session. Each SRTP session keeps its keys
+ * there, so with a thousand participants every packet walked chains of a hundred
+ * keys (bench_srtp: 1 µs per protect with 100 live sessions, 10 µs with 1,000).
+ * Starting NSS first, without NSS_INIT_OPTIMIZESPACE, gives it 1,024 buckets. */
+static void start_nss(void)
+{
+    if (NSS_IsInitialized())
+        return;
+    if (NSS_Initialize("", "", "", "", NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB |
+                                           NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT) !=
+        SECSuccess)
+        TSR_LOG(TSR_LOG_WARN, "srtp", "NSS_Initialize failed; libsrtp2 starts NSS itself");
+}
+
 static gpointer init_once(gpointer unused)
 {
     (void)unused;
+    start_nss();
     return GINT_TO_POINTER(srtp_init() == srtp_err_status_ok ? 1 : -1);
 }
 

@@ -77,7 +77,7 @@ static gboolean peer_report(gpointer data)
 
 static guint add_timer(struct tsr_media_peer *p, guint ms, GSourceFunc fn)
 {
-    GSource *src = g_timeout_source_new(ms);
+    GSource *src = tsr_aligned_timer_source_new(ms);
     g_source_set_callback(src, fn, p, NULL);
     guint id = g_source_attach(src, p->ctx);
     g_source_unref(src);

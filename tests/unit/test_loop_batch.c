@@ -104,10 +104,47 @@ static void test_concurrent(void)
     g_array_unref(rec.ran);
 }
 
+static gboolean count_fire(gpointer data)
+{
+    (*(int *)data)++;
+    return G_SOURCE_CONTINUE;
+}
+
+/* Timers made at different moments fall due on the same multiple of their
+ * interval, so one wake-up of the loop runs them all. */
+static void test_aligned_timers(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    GSource *a = NULL, *b = NULL;
+    do { /* made on either side of a 20 ms boundary: make them again */
+        if (a)
+            g_source_unref(a), g_source_unref(b);
+        a = tsr_aligned_timer_source_new(20);
+        g_usleep(3000);
+        b = tsr_aligned_timer_source_new(20);
+    } while (g_source_get_ready_time(a) != g_source_get_ready_time(b));
+    g_assert_cmpint(g_source_get_ready_time(a) % 20000, ==, 0);
+    int fired_a = 0, fired_b = 0;
+    g_source_set_callback(a, count_fire, &fired_a, NULL);
+    g_source_set_callback(b, count_fire, &fired_b, NULL);
+    g_source_attach(a, ctx);
+    g_source_attach(b, ctx);
+    g_main_context_iteration(ctx, TRUE); /* one wake-up */
+    g_assert_cmpint(fired_a, ==, 1);
+    g_assert_cmpint(fired_b, ==, 1);
+    /* re-armed on the next multiple */
+    g_assert_cmpint(g_source_get_ready_time(a) % 20000, ==, 0);
+    g_assert_cmpint(g_source_get_ready_time(a), ==, g_source_get_ready_time(b));
+    g_source_destroy(a), g_source_destroy(b);
+    g_source_unref(a), g_source_unref(b);
+    g_main_context_unref(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/loop_batch/one_drain_in_order", test_one_drain_in_order);
     g_test_add_func("/loop_batch/concurrent", test_concurrent);
+    g_test_add_func("/loop_batch/aligned_timers", test_aligned_timers);
     return g_test_run();
 }

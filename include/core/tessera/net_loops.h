@@ -35,6 +35,14 @@ GMainContext *tsr_net_loops_context(const struct tsr_net_loops *loops, size_t i)
  * (or instead of it when the loop is gone). Thread: any. */
 void tsr_loop_post(GMainContext *ctx, GSourceFunc fn, void *data, GDestroyNotify destroy);
 
+/* Purpose: a timer source that fires every `interval_ms` on the multiples of the
+ * interval in monotonic time, so the periodic work of every participant on a loop
+ * (ticks, RTCP reports, watchdogs) falls due together: one wake-up of the loop for
+ * all of them, where timers at their own phases woke it once each and GLib polls
+ * every descriptor of the loop on each wake-up. Set a callback and attach it like
+ * g_timeout_source_new()'s. Ownership: the caller's reference. */
+GSource *tsr_aligned_timer_source_new(guint interval_ms);
+
 /* A batch queue in front of one loop: calls posted while a batch is pending join
  * it, so the loop wakes once for many of them (a mixer's fan-out of one packet to
  * every participant on that loop: one wake-up and one pass, not one GSource each).
