@@ -49,8 +49,7 @@ static gboolean peer_tick(gpointer data)
     tsr_media_peer_service_rx(p, now);
     if (p->slides)
         tsr_media_peer_service_rx(p->slides, now);
-    if (p->disconnected_since_us &&
-        now - p->disconnected_since_us > p->consent_failure_ms * 1000)
+    if (p->disconnected_since_us && now - p->disconnected_since_us > p->consent_failure_ms * 1000)
         report_failure(p, "ICE consent lost");
     return G_SOURCE_CONTINUE;
 }
@@ -117,6 +116,7 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     local.video_pref = params->video_pref;
+    local.audio_red = p->audio_red_distance > 0;
     local.audio_ssrc = assrc;
     local.video_ssrc = vssrc;
     local.cname = cname;
@@ -144,6 +144,8 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->sink_user = params->sink_user;
     p->sink_user_free = params->sink_user_free;
     p->consent_failure_ms = params->consent_failure_ms ? params->consent_failure_ms : 30000;
+    p->audio_red_distance =
+        (uint8_t)MIN(params->audio_red_distance, TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE);
     g_mutex_init(&p->slot_lock);
     atomic_init(&p->last_rx_us, 0);
     p->m_rx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"in\"",
@@ -181,7 +183,9 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
             p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
-            p->has_audio ? "opus" : "none",
+            !p->has_audio             ? "none"
+            : p->rx_audio.red_pt >= 0 ? "opus in RED"
+                                      : "opus",
             p->transport ? tsr_webrtc_transport_local_port(p->transport)
                          : tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO));
     *out = p;
@@ -362,9 +366,8 @@ static gboolean send_job_run(gpointer data)
     if (p->plain && !tsr_rtp_transport_sending(p->plain, job->video ? TSR_RTP_TRANSPORT_VIDEO
                                                                     : TSR_RTP_TRANSPORT_AUDIO))
         return G_SOURCE_REMOVE;
-    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
-                                     .transport_cc_seq = -1,
-                                     .audio_level_dbov = -1};
+    struct tsr_rtp_send_opts opts = {
+        .now_us = g_get_monotonic_time(), .transport_cc_seq = -1, .audio_level_dbov = -1};
     uint8_t buf[1500];
     size_t n = tsr_rtp_packetized_count(job->pkts);
     for (size_t i = 0; i < n; i++) {
