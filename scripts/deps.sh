@@ -24,7 +24,7 @@ build_pkgs=(
 # curl + python3: the command-line and HTTP checks; chromium + nodejs/npm: real-browser tests;
 # GStreamer webrtcbin through python3-gi (+ libsoup for its WebSocket): the non-browser
 # WebRTC participant (tests/e2e/webrtcbin.test.js); nftables: the ICE-TCP test drops UDP
-# inside a network namespace of its own; mesa-vulkan-drivers: lavapipe, the CPU Vulkan
+# and the audio-loss test drops a share of it, each inside a network namespace of its own; mesa-vulkan-drivers: lavapipe, the CPU Vulkan
 # driver the GPU compositor's tests run on. baresip-core + baresip-ffmpeg: a real SIP
 # endpoint for the SIP front's tests (tests/e2e/sip_baresip.test.js). nginx +
 # libnginx-mod-rtmp: the RTMP server the streaming test pushes to (started by the test

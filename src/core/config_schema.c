@@ -62,6 +62,9 @@ static const struct tsr_config_key schema[] = {
             "Default output channels; the mix is mono, 2 duplicates it for stereo-only clients."),
     BOOL_KEY("audio", "fec", audio_fec, "true",
              "In-band FEC in the output so receivers recover single lost packets."),
+    INT_KEY("audio", "red_distance", audio_red_distance, 0, 2, "2",
+            "RED (RFC 2198) with browsers that offer it: each Opus packet sent repeats this "
+            "many earlier ones, so a loss is filled from the next packet; 0 = off."),
     BOOL_KEY("audio", "dtx", audio_dtx, "false",
              "Discontinuous transmission in silence; off because some clients mishandle gaps."),
     BOOL_KEY("audio", "client_dtx", audio_client_dtx, "true",

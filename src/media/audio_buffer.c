@@ -185,6 +185,14 @@ static void enforce_max(struct tsr_audio_buffer *ab)
     }
 }
 
+static void count_redundant_used(struct tsr_audio_buffer *ab)
+{
+    ab->st.redundant_used++;
+    tsr_counter_inc(tsr_metrics_counter("tessera_audio_red_frames_used_total", NULL,
+                                        "Redundant (RED) audio frames that filled a gap in a "
+                                        "participant's audio buffer"));
+}
+
 int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_packet *pkt,
                           int64_t now_us)
 {
@@ -198,15 +206,21 @@ int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_pa
     }
     uint32_t samples = (uint32_t)((int64_t)samples48 * ab->cfg.clock_rate / 48000);
     int64_t ts = tsr_rtp_unwrap_ts(&ab->ts_unwrap, pkt->ts_rtp);
+    /* A RED copy of a frame already here or already played is the normal case
+     * (every packet repeats the last one), not a late or duplicate packet. */
     if (ab->played && ts < ab->next_ts) {
-        ab->st.late++;
+        ab->st.late += !pkt->redundant;
         return TSR_ERR_AGAIN;
     }
     if (find_ts(ab, ts)) {
-        ab->st.duplicates++;
+        ab->st.duplicates += !pkt->redundant;
         return TSR_ERR_AGAIN;
     }
-    update_jitter(ab, ts, now_us);
+    /* A copy travels with a later packet: its arrival says nothing about jitter. */
+    if (!pkt->redundant)
+        update_jitter(ab, ts, now_us);
+    else
+        count_redundant_used(ab);
     struct ab_slot *s = NULL;
     for (size_t i = 0; i < ab->n_slots && !s; i++)
         if (!ab->slots[i].used)

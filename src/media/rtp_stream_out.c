@@ -9,6 +9,11 @@
 #include <tessera/err.h>
 #include <tessera/metrics.h>
 #include <tessera/rtp.h>
+#include <tessera/rtp_red.h>
+
+/* Bytes a RED payload leaves in the caller's buffer for the RTP header and its
+ * extensions (12 + at most 64). */
+#define RED_HEADER_ROOM 76
 
 struct hist_ent {
     bool used;
@@ -38,6 +43,7 @@ int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out,
 {
     struct tsr_rtp_stream_out *s;
     if (!out || !cfg || !clock || cfg->payload_type > 127 || cfg->rtx_payload_type > 127 ||
+        cfg->red_payload_type > 127 || cfg->red_distance > TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE ||
         cfg->clock_rate == 0 || cfg->ext_mid_id > 14 || cfg->ext_abs_send_time_id > 14 ||
         cfg->ext_transport_cc_id > 14 || cfg->ext_audio_level_id > 14 ||
         (cfg->ext_mid_id && (cfg->mid[0] == '\0' || strnlen(cfg->mid, sizeof cfg->mid) > 16)))
@@ -155,6 +161,55 @@ static int build(const struct tsr_rtp_stream_out *s, const struct pkt_desc *d,
     return 0;
 }
 
+/* d's payload, to be sent as `seq`, becomes RED's primary block after copies of
+ * the payloads sent as the red_distance sequence numbers before it, oldest first
+ * (bytes in buf). A copy RED cannot carry (offset or length past its field, not
+ * in the history any more) is left out, and so are the oldest copies when the
+ * packet would not fit. Nothing changes on failure. */
+static int wrap_red(const struct tsr_rtp_stream_out *s, uint16_t seq, struct pkt_desc *d,
+                    uint8_t *buf, size_t cap)
+{
+    struct tsr_rtp_red_block b[TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE + 1];
+    size_t n = 0;
+    unsigned distance = s->cfg.red_distance ? s->cfg.red_distance : 1;
+    for (unsigned k = distance; k >= 1; k--) {
+        uint16_t prev = (uint16_t)(seq - k);
+        const struct hist_ent *e = &s->hist[prev % s->n_hist];
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        uint32_t offset = d->ts - e->ts;
+        if (!e->used || e->seq != prev || offset == 0 || offset > TSR_RTP_RED_MAX_TS_OFFSET ||
+            tsr_rtp_packetized_get(e->pkts, e->index, &data, &len, NULL) < 0 || len == 0 ||
+            len > TSR_RTP_RED_MAX_BLOCK_BYTES)
+            continue;
+        b[n++] = (struct tsr_rtp_red_block){
+            .pt = s->cfg.payload_type, .ts_offset = (uint16_t)offset, .data = data, .len = len};
+    }
+    b[n++] = (struct tsr_rtp_red_block){
+        .pt = s->cfg.payload_type, .data = d->payload, .len = d->payload_len};
+    size_t room = cap > RED_HEADER_ROOM ? cap - RED_HEADER_ROOM : 0, first = 0, len = 0;
+    int rc;
+    while ((rc = tsr_rtp_red_write(b + first, n - first, buf, room, &len)) == TSR_ERR_FULL &&
+           first + 1 < n)
+        first++;
+    if (rc < 0)
+        return rc;
+    d->pt = s->cfg.red_payload_type;
+    d->payload = buf;
+    d->payload_len = len;
+    return 0;
+}
+
+int tsr_rtp_stream_out_set_red(struct tsr_rtp_stream_out *s, uint8_t red_payload_type,
+                               uint8_t red_distance)
+{
+    if (!s || red_payload_type > 127 || red_distance > TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE)
+        return -EINVAL;
+    s->cfg.red_payload_type = red_payload_type;
+    s->cfg.red_distance = red_distance;
+    return 0;
+}
+
 int tsr_rtp_stream_out_write(struct tsr_rtp_stream_out *s, struct tsr_rtp_packetized *pkts,
                              size_t index, const struct tsr_rtp_send_opts *opts, uint8_t *buf,
                              size_t cap, size_t *len)
@@ -169,6 +224,9 @@ int tsr_rtp_stream_out_write(struct tsr_rtp_stream_out *s, struct tsr_rtp_packet
     d.pt = s->cfg.payload_type;
     d.seq = s->seq;
     d.ts = tsr_rtp_stream_out_timestamp(s, tsr_rtp_packetized_capture_us(pkts));
+    uint8_t red[1500];
+    if (s->cfg.red_payload_type && (rc = wrap_red(s, d.seq, &d, red, MIN(cap, sizeof red))) < 0)
+        return rc;
     rc = build(s, &d, opts, buf, cap, len);
     if (rc < 0)
         return rc;
@@ -209,6 +267,10 @@ int tsr_rtp_stream_out_retransmit(struct tsr_rtp_stream_out *s, uint16_t seq,
         return rc;
     d.ts = e->ts;
     d.marker = e->marker;
+    d.pt = s->cfg.payload_type;
+    uint8_t red[1500];
+    if (s->cfg.red_payload_type && (rc = wrap_red(s, seq, &d, red, MIN(cap, sizeof red))) < 0)
+        return rc;
     if (s->cfg.rtx_payload_type) { /* RFC 4588 §4: OSN then the original payload */
         d.ssrc = s->cfg.rtx_ssrc;
         d.pt = s->cfg.rtx_payload_type;
@@ -217,7 +279,6 @@ int tsr_rtp_stream_out_retransmit(struct tsr_rtp_stream_out *s, uint16_t seq,
         d.prefix_len = 2;
     } else {
         d.ssrc = s->cfg.ssrc;
-        d.pt = s->cfg.payload_type;
         d.seq = seq;
     }
     rc = build(s, &d, opts, buf, cap, len);

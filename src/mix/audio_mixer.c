@@ -122,6 +122,7 @@ struct tsr_audio_mixer {
     size_t outs_cap;
     struct tsr_audio_mixer_stats st;
     struct tsr_counter *c_invalid, *c_late;
+    struct tsr_counter *c_decoded, *c_fec, *c_concealed; /* talkers' frames, by how */
 };
 
 struct tsr_audio_payload *tsr_audio_payload_ref(struct tsr_audio_payload *p)
@@ -260,6 +261,12 @@ int tsr_audio_mixer_new(struct tsr_audio_mixer **out, const struct tsr_audio_mix
                                        "Inbound Opus packets dropped as malformed.");
     m->c_late = tsr_metrics_counter("tessera_audio_packets_late_total", NULL,
                                     "Inbound Opus packets dropped as late or duplicate.");
+    static const char help[] = "Talkers' audio frames the mixer decoded, recovered from the "
+                               "next packet's in-band FEC, or concealed (PLC): the share "
+                               "concealed is the loss a listener hears.";
+    m->c_decoded = tsr_metrics_counter("tessera_audio_frames_total", "how=\"decoded\"", help);
+    m->c_fec = tsr_metrics_counter("tessera_audio_frames_total", "how=\"fec\"", help);
+    m->c_concealed = tsr_metrics_counter("tessera_audio_frames_total", "how=\"concealed\"", help);
     *out = m;
     return 0;
 }
@@ -526,6 +533,7 @@ static int underrun(struct tsr_audio_mixer *m, struct participant *p, size_t nee
     if (!dst)
         return (int)need;
     m->st.frames_concealed++;
+    tsr_counter_inc(m->c_concealed);
     int r = tsr_opus_decode_plc(p->dec, need, dst);
     if (r < 0)
         memset(dst, 0, need * sizeof(*dst));
@@ -547,13 +555,16 @@ static int decode_head(struct tsr_audio_mixer *m, struct participant *p, int16_t
         r = tsr_opus_decode(p->dec, s->data, s->len, dst, room);
         p->plc_run = 0;
         m->st.frames_decoded++;
+        tsr_counter_inc(m->c_decoded);
     } else if (p->q_len > 0 && p->q[p->q_head].len > 0) {
         struct slot *next = &p->q[p->q_head];
         r = tsr_opus_decode_fec(p->dec, next->data, next->len, s->samples, dst);
         m->st.frames_fec++;
+        tsr_counter_inc(m->c_fec);
     } else {
         r = tsr_opus_decode_plc(p->dec, s->samples, dst);
         m->st.frames_concealed++;
+        tsr_counter_inc(m->c_concealed);
     }
     if (r < 0) { /* a corrupt packet: its time is silence, the stream goes on */
         r = s->samples <= room ? s->samples : (int)room;

@@ -56,8 +56,7 @@ static void audio_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
         TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "no audio buffer for %s: %s", a->pid, tsr_strerror(rc));
     rc = tsr_audio_mixer_add(m->audio, a->id, &m->params.audio_variant);
     if (rc)
-        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", a->pid,
-                tsr_strerror(rc));
+        TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", a->pid, tsr_strerror(rc));
     g_ptr_array_add(m->audio_peers, a);
 }
 
@@ -80,7 +79,7 @@ static void audio_receive(struct tsr_conf_mixer *m, const struct mix_cmd *c)
         return;
     if (a->buffer)
         tsr_audio_buffer_push(a->buffer, &c->pkt, c->at_us);
-    else
+    else if (!c->pkt.redundant)                         /* RED copies only fill a buffer's gaps */
         tsr_audio_mixer_push(m->audio, c->id, &c->pkt); /* counted inside */
 }
 
@@ -95,9 +94,12 @@ static void audio_release(struct tsr_conf_mixer *m, int64_t now_us)
             if (r == TSR_AUDIO_BUFFER_EMPTY)
                 break;
             if (r == TSR_AUDIO_BUFFER_PACKET) {
-                struct tsr_audio_packet pkt = {.data = o.data, .len_bytes = o.len,
-                                               .ts_rtp = o.timestamp_rtp, .seq = o.seq,
-                                               .level = o.level, .voice = o.voice};
+                struct tsr_audio_packet pkt = {.data = o.data,
+                                               .len_bytes = o.len,
+                                               .ts_rtp = o.timestamp_rtp,
+                                               .seq = o.seq,
+                                               .level = o.level,
+                                               .voice = o.voice};
                 tsr_audio_mixer_push(m->audio, a->id, &pkt); /* counted inside */
             } else {
                 tsr_audio_mixer_lost(m->audio, a->id, o.seq);
@@ -120,14 +122,26 @@ static void audio_played(struct tsr_conf_mixer *m)
 static bool audio_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
     switch (c->type) {
-    case MIX_CMD_ADD: audio_add(m, c); break;
-    case MIX_CMD_REMOVE: audio_remove(m, c->id); break;
-    case MIX_CMD_MUTE: tsr_audio_mixer_set_muted(m->audio, c->id, TSR_AUDIO_MUTE_HOST, c->a); break;
-    case MIX_CMD_AUDIO: audio_receive(m, c); break;
+    case MIX_CMD_ADD:
+        audio_add(m, c);
+        break;
+    case MIX_CMD_REMOVE:
+        audio_remove(m, c->id);
+        break;
+    case MIX_CMD_MUTE:
+        tsr_audio_mixer_set_muted(m->audio, c->id, TSR_AUDIO_MUTE_HOST, c->a);
+        break;
+    case MIX_CMD_AUDIO:
+        audio_receive(m, c);
+        break;
     case MIX_CMD_OUTPUT_ADD:
-    case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_audio_cmd(m, c); break;
-    case MIX_CMD_STOP: return false;
-    default: break;
+    case MIX_CMD_OUTPUT_REMOVE:
+        tsr_mix_outputs_audio_cmd(m, c);
+        break;
+    case MIX_CMD_STOP:
+        return false;
+    default:
+        break;
     }
     return true;
 }

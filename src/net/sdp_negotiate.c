@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
@@ -175,6 +176,33 @@ static int pick_opus_pt(const struct tsr_sdp_media *m)
     return -1;
 }
 
+/* RED around Opus: red/48000/2 whose fmtp lists only `opus_pt` ("111/111", one
+ * entry per block; RFC 2198 §5), so every block is Opus. Returns the pt or -1. */
+static int pick_red_pt(const struct tsr_sdp_media *m, int opus_pt)
+{
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 0 || !tsr_sdp_media_rtpmap(m, pt, &r) || g_ascii_strcasecmp(r.name, "red") != 0 ||
+            r.clock_rate != 48000 || r.channels != 2)
+            continue;
+        const char *fmtp = tsr_sdp_media_fmtp(m, pt);
+        if (!fmtp || !*fmtp)
+            continue;
+        gchar **parts = g_strsplit(fmtp, "/", 0);
+        bool all_opus = parts[0] != NULL;
+        for (size_t i = 0; parts[i] && all_opus; i++) {
+            char *end = NULL;
+            long v = strtol(parts[i], &end, 10);
+            all_opus = end != parts[i] && *end == '\0' && v == opus_pt;
+        }
+        g_strfreev(parts);
+        if (all_opus)
+            return pt;
+    }
+    return -1;
+}
+
 static void read_feedback(const struct tsr_sdp_media *m, struct tsr_sdp_mline *line)
 {
     for (size_t i = 0; i < m->n_attrs; i++) {
@@ -245,6 +273,8 @@ static bool accept_media_line(struct neg_ctx *c, const struct tsr_sdp_media *m,
     if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO) {
         line->pt = pick_opus_pt(m);
         line->codec = TSR_SDP_CODEC_OPUS;
+        if (line->pt >= 0 && c->local->audio_red)
+            line->red_pt = pick_red_pt(m, line->pt);
         line->clock_rate = 48000;
         line->channels = 2;
     } else {
@@ -284,7 +314,7 @@ static int choose_lines(struct neg_ctx *c)
         const struct tsr_sdp_media *m = &c->offer->media[i];
         struct tsr_sdp_mline *line = &neg->mlines[i];
         const char *mid = tsr_sdp_attr_find(m->attrs, m->n_attrs, "mid");
-        line->pt = line->rtx_pt = -1;
+        line->pt = line->rtx_pt = line->red_pt = -1;
         if (mid && strlen(mid) >= sizeof(line->mid))
             return fail(c, TSR_ERR_INVALID, "a=mid is too long", NULL);
         g_strlcpy(line->mid, mid ? mid : "", sizeof(line->mid));
@@ -292,10 +322,10 @@ static int choose_lines(struct neg_ctx *c)
                      : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
                                                      : TSR_SDP_MEDIA_KIND_OTHER;
         const char *content = tsr_sdp_attr_find(m->attrs, m->n_attrs, "content");
-        line->slides = line->kind == TSR_SDP_MEDIA_KIND_VIDEO && content &&
-                       strcmp(content, "slides") == 0;
-        int *slot = line->slides                               ? &neg->slides_index
-                    : line->kind == TSR_SDP_MEDIA_KIND_AUDIO   ? &neg->audio_index
+        line->slides =
+            line->kind == TSR_SDP_MEDIA_KIND_VIDEO && content && strcmp(content, "slides") == 0;
+        int *slot = line->slides                             ? &neg->slides_index
+                    : line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &neg->audio_index
                     : line->kind == TSR_SDP_MEDIA_KIND_VIDEO ? &neg->video_index
                                                              : NULL;
         if (!slot || *slot >= 0 || !is_offered_rtp_line(m) || !mid_in_bundle(c->bundle, line->mid))
@@ -461,11 +491,13 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
 {
     const struct tsr_sdp_local *l = c->local;
     bool audio = line->kind == TSR_SDP_MEDIA_KIND_AUDIO;
-    char pt[8];
+    char pt[8], red[8];
     snprintf(pt, sizeof(pt), "%d", line->pt);
-    const char *fmts[] = {pt};
+    snprintf(red, sizeof(red), "%d", line->red_pt);
+    /* RED first: Chromium sends RED only when it precedes the codec it carries. */
+    const char *fmts[] = {line->red_pt >= 0 ? red : pt, pt};
     struct tsr_sdp_media *m;
-    tsr_sdp_add_media(ans, om->kind, 9, RTP_PROTO, fmts, 1, &m);
+    tsr_sdp_add_media(ans, om->kind, 9, RTP_PROTO, fmts, line->red_pt >= 0 ? 2 : 1, &m);
     add_transport_attrs(c, ans, m);
     tsr_sdp_add_attr(ans, m, "mid", line->mid);
     if (line->ext_audio_level_id)
@@ -475,8 +507,8 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
     const char *dir = offer_direction(c->offer, om);
     const char *content = tsr_sdp_attr_find(om->attrs, om->n_attrs, "content");
     if (line->slides) /* we receive a presentation there, never send one */
-        dir = strcmp(dir, "sendonly") == 0 || strcmp(dir, "sendrecv") == 0 ? "recvonly"
-                                                                            : "inactive";
+        dir =
+            strcmp(dir, "sendonly") == 0 || strcmp(dir, "sendrecv") == 0 ? "recvonly" : "inactive";
     else
         dir = strcmp(dir, "sendonly") == 0   ? "recvonly"
               : strcmp(dir, "recvonly") == 0 ? "sendonly"
@@ -491,6 +523,10 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
                           audio ? "audio" : "video");
     tsr_sdp_add_attr(ans, m, "rtcp-mux", NULL);
     if (audio) {
+        if (line->red_pt >= 0) {
+            tsr_sdp_add_attrf(ans, m, "rtpmap", "%d red/48000/2", line->red_pt);
+            tsr_sdp_add_attrf(ans, m, "fmtp", "%d %d/%d", line->red_pt, line->pt, line->pt);
+        }
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d opus/48000/2", line->pt);
         tsr_sdp_add_attrf(ans, m, "fmtp", "%d minptime=10;useinbandfec=1%s", line->pt,
                           c->local->ask_dtx ? ";usedtx=1" : "");
@@ -513,8 +549,8 @@ static void answer_accepted(struct neg_ctx *c, const struct tsr_sdp_media *om,
     uint32_t ssrc = audio ? l->audio_ssrc : l->video_ssrc;
     if (!line->slides) {
         tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", ssrc, l->cname);
-        tsr_sdp_add_attrf(ans, m, "ssrc", "%u msid:%s %s-%s", ssrc, l->stream_id,
-                          l->stream_id, audio ? "audio" : "video");
+        tsr_sdp_add_attrf(ans, m, "ssrc", "%u msid:%s %s-%s", ssrc, l->stream_id, l->stream_id,
+                          audio ? "audio" : "video");
     }
     for (size_t i = 0; i < l->n_candidates; i++)
         tsr_sdp_add_attr(ans, m, "candidate", l->candidates[i] + strlen("candidate:"));

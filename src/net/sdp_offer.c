@@ -164,10 +164,22 @@ static int copy_existing(struct tsr_sdp *o, const struct tsr_sdp_media *m)
     return 0;
 }
 
+/* Our lines carry one codec, preceded by RED (red/48000/2) on an audio line
+ * that negotiated it (sdp_negotiate.c): the codec is the first other format. */
 static void describe_line(const struct tsr_sdp_media *t, struct tsr_sdp_send_line *line)
 {
-    line->pt = atoi(t->fmts[0]);
+    line->pt = line->red_pt = -1;
     line->codec = TSR_SDP_CODEC_NONE;
+    for (size_t k = 0; k < t->n_fmts && line->pt < 0; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = tsr_sdp_media_fmt_pt(t, k);
+        bool red =
+            pt >= 0 && tsr_sdp_media_rtpmap(t, pt, &r) && g_ascii_strcasecmp(r.name, "red") == 0;
+        if (red && line->red_pt < 0)
+            line->red_pt = pt;
+        else if (!red)
+            line->pt = pt >= 0 ? pt : atoi(t->fmts[k]);
+    }
     for (size_t i = 0; i < t->n_attrs; i++) {
         const char *n = t->attrs[i].name, *v = t->attrs[i].value;
         struct tsr_sdp_rtpmap r;
@@ -338,6 +350,10 @@ static const char *check_answer_line(const struct tsr_sdp *a, const struct tsr_s
             got->ext_mid_id = e.id;
     }
     got->fb = answer_feedback(m, want->pt);
+    char red[8];
+    g_snprintf(red, sizeof red, "%d", want->red_pt);
+    if (want->red_pt >= 0 && !has_format(m, red))
+        got->red_pt = -1; /* the answerer does not take RED: plain Opus */
     return NULL;
 }
 
@@ -430,7 +446,10 @@ static const char *check_reoffer(const struct tsr_sdp *local, const struct tsr_s
         const struct tsr_sdp_media *l = &local->media[i], *o = &offer->media[i];
         if (strcmp(l->kind, o->kind) != 0 || strcmp(media_mid(l), media_mid(o)) != 0)
             return "the re-offer changes the kind or mid of an existing m-line";
-        if (l->port != 0 && (!is_live(o) || !has_format(o, l->fmts[0])))
+        bool all_formats = true;
+        for (size_t k = 0; k < l->n_fmts && all_formats; k++)
+            all_formats = has_format(o, l->fmts[k]);
+        if (l->port != 0 && (!is_live(o) || !all_formats))
             return "the re-offer drops a running m-line or its payload type";
     }
     return NULL;

@@ -201,7 +201,7 @@ static int choose_line(struct plain_ctx *c, size_t i)
 {
     const struct tsr_sdp_media *m = &c->offer->media[i];
     struct tsr_sdp_mline *line = &c->neg->mlines[i];
-    line->pt = line->rtx_pt = -1;
+    line->pt = line->rtx_pt = line->red_pt = -1;
     line->kind = strcmp(m->kind, "audio") == 0   ? TSR_SDP_MEDIA_KIND_AUDIO
                  : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
                                                  : TSR_SDP_MEDIA_KIND_OTHER;

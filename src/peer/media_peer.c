@@ -117,6 +117,7 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     local.video_pref = params->video_pref;
     local.ask_dtx = params->ask_dtx;
+    local.audio_red = p->audio_red_distance > 0;
     local.audio_ssrc = assrc;
     local.video_ssrc = vssrc;
     local.cname = cname;
@@ -146,6 +147,8 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->sink_user = params->sink_user;
     p->sink_user_free = params->sink_user_free;
     p->consent_failure_ms = params->consent_failure_ms ? params->consent_failure_ms : 30000;
+    p->audio_red_distance =
+        (uint8_t)MIN(params->audio_red_distance, TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE);
     g_mutex_init(&p->slot_lock);
     atomic_init(&p->last_rx_us, 0);
     p->m_rx_bytes = tsr_metrics_counter("tessera_media_bytes_total", "direction=\"in\"",
@@ -183,7 +186,9 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
             p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
-            p->has_audio ? "opus" : "none",
+            !p->has_audio             ? "none"
+            : p->rx_audio.red_pt >= 0 ? "opus in RED"
+                                      : "opus",
             p->transport ? tsr_webrtc_transport_local_port(p->transport)
                          : tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO));
     *out = p;

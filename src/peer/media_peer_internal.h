@@ -16,9 +16,10 @@
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
 struct peer_rx {
-    int pt;        /* negotiated payload type, -1 when the m-line is absent */
-    int rtx_pt;    /* -1 when RTX is not negotiated */
-    uint32_t ssrc; /* learnt from the first packet (or the offer) */
+    int pt;                 /* negotiated payload type, -1 when the m-line is absent */
+    int rtx_pt;             /* -1 when RTX is not negotiated */
+    int red_pt;             /* audio: RED around pt (RFC 2198); -1 when not negotiated */
+    uint32_t ssrc;          /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;
 };
@@ -33,6 +34,7 @@ struct tsr_media_peer {
     void *sink_user;
     GDestroyNotify sink_user_free;
     int64_t consent_failure_ms;
+    uint8_t audio_red_distance; /* from the params; 0: RED is never negotiated */
 
     /* Fixed after _new; read from any thread. */
     enum tsr_video_codec video_codec;

@@ -64,6 +64,10 @@ static int new_stream(struct tsr_media_peer *p, const struct tsr_sdp_send_line *
         c.ext_mid_id = (uint8_t)line->ext_mid_id;
         g_strlcpy(c.mid, line->mid, sizeof c.mid);
     }
+    if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO && line->red_pt > 0 && p->audio_red_distance) {
+        c.red_payload_type = (uint8_t)line->red_pt;
+        c.red_distance = p->audio_red_distance;
+    }
     return tsr_rtp_stream_out_new(out, &c, &p->clock);
 }
 
@@ -92,9 +96,10 @@ int tsr_media_peer_apply_send_answer(struct tsr_media_peer *p, const char *answe
             lines[i].kind == TSR_SDP_MEDIA_KIND_AUDIO ? &p->tx_audio : &p->tx_video;
         tsr_rtp_stream_out_free(slot);
         *slot = streams[i];
-        TSR_LOG(TSR_LOG_INFO, p->log_ctx, "sending %s on added m-line mid %s (pt %d, ssrc %u)",
+        TSR_LOG(TSR_LOG_INFO, p->log_ctx,
+                "sending %s on added m-line mid %s (pt %d, RED pt %d, ssrc %u)",
                 lines[i].kind == TSR_SDP_MEDIA_KIND_AUDIO ? "audio" : "video", lines[i].mid,
-                lines[i].pt, lines[i].ssrc);
+                lines[i].pt, p->audio_red_distance ? lines[i].red_pt : -1, lines[i].ssrc);
     }
     g_free(p->local_sdp);
     p->local_sdp = so->sdp; /* our offer is now the local description */

@@ -43,11 +43,26 @@ static int check_offer(struct tsr_media_peer *p, const struct tsr_sdp_negotiatio
     }
     if (!mline_same(neg, neg->audio_index, &p->rx_audio, p->has_audio) ||
         !mline_same(neg, neg->video_index, &p->rx_video, p->has_video)) {
-        g_strlcpy(reason, "the offer changes the audio/video m-lines or their codecs; start a "
-                          "new call", TSR_SDP_REASON_MAX);
+        g_strlcpy(reason,
+                  "the offer changes the audio/video m-lines or their codecs; start a "
+                  "new call",
+                  TSR_SDP_REASON_MAX);
         return TSR_ERR_UNSUPPORTED;
     }
     return tsr_media_peer_slides_check(p, neg, reason);
+}
+
+/* A re-offer may add or drop RED around Opus: both directions follow the answer. */
+static void apply_red(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    int red_pt = p->has_audio && p->audio_red_distance ? neg->mlines[neg->audio_index].red_pt : -1;
+    if (red_pt == p->rx_audio.red_pt)
+        return;
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "RED for Opus %s", red_pt >= 0 ? "on" : "off");
+    p->rx_audio.red_pt = red_pt;
+    if (p->tx_audio)
+        tsr_rtp_stream_out_set_red(p->tx_audio, red_pt > 0 ? (uint8_t)red_pt : 0,
+                                   p->audio_red_distance);
 }
 
 /* Our o= line keeps its session id and counts versions (RFC 3264 §8). */
@@ -89,9 +104,10 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
         return rc;
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     /* Prefer what runs, so an offer that still has it keeps it. */
-    local.video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
-                                                               : TSR_SDP_VIDEO_PREF_VP8;
+    local.video_pref =
+        p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264 : TSR_SDP_VIDEO_PREF_VP8;
     local.ask_dtx = p->ask_dtx;
+    local.audio_red = p->audio_red_distance > 0;
     local.audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1;
     local.video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 2;
     local.cname = cname;
@@ -115,6 +131,7 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
         if (p->has_video && neg->mlines[neg->video_index].remote_ssrc)
             p->rx_video.ssrc = neg->mlines[neg->video_index].remote_ssrc;
         tsr_media_peer_slides_apply(p, neg); /* presenting or not, per the slides line */
+        apply_red(p, neg);
         *answer = bump_origin(p, neg->answer);
         /* The current descriptions, which server offers (media_peer_offer.c) build on. */
         g_free(p->local_sdp);

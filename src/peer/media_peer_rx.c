@@ -1,11 +1,12 @@
 /* The peer's receive path: RTP routing by payload type, the video jitter buffer
- * and decoder, Opus packets with their audio level to the mixer, RTCP feedback in,
- * and NACK / PLI / FIR out. Home thread: the peer's net loop. */
+ * and decoder, Opus packets (split out of RED ones) with their audio level to the
+ * mixer, RTCP feedback in, and NACK / PLI / FIR out. Home thread: the peer's net loop. */
 #include "media_peer_internal.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/rtp_red.h>
 
 #include <string.h>
 
@@ -30,11 +31,13 @@ static void on_decoder_keyframe(void *user)
 int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
 {
     p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
+    p->rx_audio.red_pt = p->rx_video.red_pt = -1;
     tsr_rtp_ext_map_init(&p->ext_map);
     if (neg->audio_index >= 0) {
         const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
         p->has_audio = true;
         p->rx_audio.pt = m->pt;
+        p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
         p->rx_audio.ssrc = m->remote_ssrc;
         if (m->ext_audio_level_id > 0)
             tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
@@ -104,9 +107,9 @@ static void drain_frames(struct tsr_media_peer *p, int64_t now_us)
         gsize len = 0;
         const uint8_t *data = g_bytes_get_data(fr.data, &len);
         int64_t t0 = g_get_monotonic_time();
-        int rc = len ? tsr_video_decoder_decode(p->decoder, data, len, fr.timestamp_rtp,
-                                                fr.keyframe)
-                     : TSR_ERR_TRUNCATED;
+        int rc =
+            len ? tsr_video_decoder_decode(p->decoder, data, len, fr.timestamp_rtp, fr.keyframe)
+                : TSR_ERR_TRUNCATED;
         tsr_counter_add(p->m_decode_us, (uint64_t)(g_get_monotonic_time() - t0));
         if (rc == 0)
             publish_frame(p);
@@ -166,6 +169,32 @@ static void note_stream(struct peer_rx *rx, const struct tsr_rtp_header *h, uint
     tsr_rtp_stream_in_update(&rx->stats, h->seq, h->timestamp_rtp, now_us);
 }
 
+/* A RED packet (RFC 2198): its Opus frames go on as packets of their own, the
+ * copies of earlier packets first, marked redundant (the audio buffer takes a
+ * copy only for a slot still missing). The packet's audio level goes with each:
+ * a copy is at most a few frames older. A malformed packet is dropped whole. */
+static void deliver_red(struct tsr_media_peer *p, const struct tsr_rtp_header *h,
+                        struct tsr_audio_packet *pkt)
+{
+    struct tsr_rtp_red_frame fr[TSR_RTP_RED_MAX_BLOCKS];
+    int n = tsr_rtp_red_frames(h->payload, h->payload_bytes, (uint8_t)p->rx_audio.pt,
+                               h->timestamp_rtp, h->seq, fr, NULL);
+    if (n < 0) {
+        count_rx_error("red");
+        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 5000, "malformed RED packet (%zu bytes): %s",
+                   h->payload_bytes, tsr_strerror(n));
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        pkt->data = fr[i].data;
+        pkt->len_bytes = fr[i].len;
+        pkt->ts_rtp = fr[i].ts_rtp;
+        pkt->seq = fr[i].seq;
+        pkt->redundant = fr[i].redundant;
+        p->sink->on_audio(p->sink_user, p->id, pkt);
+    }
+}
+
 static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *h, int64_t now)
 {
     note_stream(&p->rx_audio, h, 48000, now);
@@ -181,7 +210,11 @@ static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *
         .level = ext.has_audio_level ? ext.audio_level_dbov : TSR_AUDIO_LEVEL_ABSENT,
         .voice = ext.voice_activity,
     };
-    if (h->payload_bytes && p->sink->on_audio)
+    if (!p->sink->on_audio)
+        return;
+    if (h->payload_type == p->rx_audio.red_pt)
+        deliver_red(p, h, &pkt);
+    else if (h->payload_bytes)
         p->sink->on_audio(p->sink_user, p->id, &pkt);
 }
 
@@ -230,10 +263,12 @@ static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int k
     /* The slides line usually shares the camera's payload type: SSRC first. */
     if (kind == -1 && tsr_media_peer_slides_take(p, &h, now))
         return;
-    if (kind != 1 && p->rx_audio.pt >= 0 && h.payload_type == p->rx_audio.pt) {
+    if (kind != 1 && p->rx_audio.pt >= 0 &&
+        (h.payload_type == p->rx_audio.pt || h.payload_type == p->rx_audio.red_pt)) {
         handle_audio(p, &h, now);
-    } else if (kind != 0 && p->jitter && (h.payload_type == p->rx_video.pt ||
-                             (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
+    } else if (kind != 0 && p->jitter &&
+               (h.payload_type == p->rx_video.pt ||
+                (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
         tsr_media_peer_rx_video(p, &h, now);
     } else {
         count_rx_error("payload_type");
@@ -268,8 +303,7 @@ static bool fir_targets(const struct tsr_rtcp_fir *fir, uint32_t ssrc)
     return false;
 }
 
-static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_item *it,
-                             int64_t now)
+static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_item *it, int64_t now)
 {
     uint32_t vssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 0;
     bool keyframe = (it->kind == TSR_RTCP_KIND_PLI && it->u.pli.media_ssrc == vssrc) ||
@@ -284,12 +318,13 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
     } else if (it->kind == TSR_RTCP_KIND_REMB) {
         uint32_t first = 0;
         tsr_rtcp_remb_ssrc(&it->u.remb, 0, &first);
-        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 1000, "REMB %" G_GUINT64_FORMAT " b/s for %u SSRCs (%08x)",
-                   it->u.remb.bitrate_bps, it->u.remb.n_ssrcs, first);
+        TSR_LOG_RL(TSR_LOG_DEBUG, p->log_ctx, 1000,
+                   "REMB %" G_GUINT64_FORMAT " b/s for %u SSRCs (%08x)", it->u.remb.bitrate_bps,
+                   it->u.remb.n_ssrcs, first);
         g_atomic_int_set(&p->remb_kbps,
                          (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
     } else if (it->kind == TSR_RTCP_KIND_SR) {
-        struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc ? &p->rx_video
+        struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc   ? &p->rx_video
                              : it->u.sr.ssrc == p->rx_audio.ssrc ? &p->rx_audio
                                                                  : NULL;
         if (rx && rx->started)

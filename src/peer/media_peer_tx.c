@@ -22,6 +22,10 @@ static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, 
         c.ext_mid_id = (uint8_t)m->ext_mid_id;
         g_strlcpy(c.mid, m->mid, sizeof c.mid);
     }
+    if (m->kind == TSR_SDP_MEDIA_KIND_AUDIO && m->red_pt > 0 && p->audio_red_distance) {
+        c.red_payload_type = (uint8_t)m->red_pt;
+        c.red_distance = p->audio_red_distance;
+    }
     return tsr_rtp_stream_out_new(out, &c, &p->clock);
 }
 
@@ -49,8 +53,7 @@ static uint8_t fill_report_blocks(struct tsr_media_peer *p, int64_t now_us,
                                   struct tsr_rtcp_report_block *blocks)
 {
     uint8_t n = 0;
-    struct peer_rx *rxs[3] = {&p->rx_audio, &p->rx_video,
-                              p->slides ? &p->slides->rx_video : NULL};
+    struct peer_rx *rxs[3] = {&p->rx_audio, &p->rx_video, p->slides ? &p->slides->rx_video : NULL};
     for (int i = 0; i < 3; i++) {
         if (rxs[i] && rxs[i]->started &&
             tsr_rtp_stream_in_report(&rxs[i]->stats, now_us, &blocks[n]) == 0)
@@ -70,8 +73,9 @@ void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
     uint8_t nb = fill_report_blocks(p, now_us, blocks);
     struct tsr_rtp_stream_out *outs[2] = {p->tx_video, p->tx_audio};
     bool wrote_sr = false;
-    uint32_t me = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video)
-                  : p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1;
+    uint32_t me = p->tx_video   ? tsr_rtp_stream_out_ssrc(p->tx_video)
+                  : p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio)
+                                : 1;
     for (int i = 0; i < 2; i++) {
         struct tsr_rtcp_sr sr;
         if (!outs[i] || tsr_rtp_stream_out_fill_sr(outs[i], now_us, &sr) != 0)
@@ -118,8 +122,8 @@ void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_
     uint16_t seqs[128];
     size_t n = 0;
     tsr_rtcp_nack_seqs(nack, seqs, G_N_ELEMENTS(seqs), &n);
-    struct tsr_rtp_send_opts opts = {.now_us = now_us, .transport_cc_seq = -1,
-                                     .audio_level_dbov = -1};
+    struct tsr_rtp_send_opts opts = {
+        .now_us = now_us, .transport_cc_seq = -1, .audio_level_dbov = -1};
     uint8_t buf[1500];
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;

@@ -7,8 +7,9 @@
 #include <tessera/err.h>
 #include <tessera/metrics.h>
 
-/* 20 ms CELT-only Opus packet (TOC config 31: FB 20 ms, code 0), body tags i. */
-static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
+/* 20 ms CELT-only Opus packet (TOC config 31: FB 20 ms, code 0), body tags i;
+ * `redundant`: the copy of it a RED packet carries. */
+static int push_as(struct tsr_audio_buffer *ab, int i, int64_t now, bool redundant)
 {
     uint8_t pl[4] = {0xf8, (uint8_t)i, (uint8_t)(i * 3), 0x55};
     struct tsr_audio_packet pkt = {.data = pl,
@@ -16,8 +17,14 @@ static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
                                    .ts_rtp = 0xfffff000u + (uint32_t)i * 960u,
                                    .seq = (uint16_t)(100 + i),
                                    .level = 30 + i,
-                                   .voice = true};
+                                   .voice = true,
+                                   .redundant = redundant};
     return tsr_audio_buffer_push(ab, &pkt, now);
+}
+
+static int push(struct tsr_audio_buffer *ab, int i, int64_t now)
+{
+    return push_as(ab, i, now, false);
 }
 
 static struct tsr_audio_buffer *new_ab(int64_t min_ms, int64_t max_ms)
@@ -185,6 +192,77 @@ static void test_overlapping_timestamps(void)
     tsr_audio_buffer_free(&ab);
 }
 
+/* A RED stream at distance 1: packet i carries a copy of frame i-1. Packets 5, 17,
+ * 18 and 30 are lost and 40 comes after 41. The copies fill 5, 18, 30 and 40 in
+ * time; only 17 (whose copy travelled in 18) is missing: the buffer runs dry
+ * there and goes on at 18, one sequence number on, so the mixer conceals 17
+ * (with the FEC inside 18). Copies of frames already here or played are no
+ * late or duplicate packets. */
+static void test_red_copies(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(40, 200);
+    struct tsr_audio_buffer_out o;
+    int next_slot = 0;
+    for (int i = 0; i < 60; i++) {
+        int64_t now = (int64_t)i * 20000;
+        bool lost = i == 5 || i == 17 || i == 18 || i == 30;
+        if (!lost && i > 0)
+            g_assert_cmpint(push_as(ab, i - 1, now, true), >=, TSR_ERR_AGAIN);
+        if (!lost && i != 40)
+            g_assert_cmpint(push(ab, i, now), ==, 0);
+        if (i == 41)
+            g_assert_cmpint(push(ab, 40, now + 1), ==, TSR_ERR_AGAIN); /* the copy came first */
+        enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(ab, now, &o);
+        if (i == 0 || i == 18) { /* filling up; then dry where 17 and 18 were lost */
+            g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_EMPTY);
+            next_slot += i == 18;
+            continue;
+        }
+        g_assert_cmpint(r, ==, TSR_AUDIO_BUFFER_PACKET);
+        g_assert_cmpuint(o.seq, ==, 100 + next_slot);
+        g_assert_cmpuint(o.data[1], ==, next_slot);
+        next_slot++;
+    }
+    g_assert_cmpint(next_slot, ==, 59);
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.redundant_used, ==, 4);
+    g_assert_cmpuint(st.lost, ==, 0);
+    g_assert_cmpuint(st.late, ==, 0);
+    g_assert_cmpuint(st.duplicates, ==, 1); /* only the reordered primary 40 */
+    tsr_audio_buffer_free(&ab);
+}
+
+/* Every other packet lost, each filled by the copy in the next one: the copies
+ * arrive 20 ms after their time by design. Marked redundant they leave the
+ * target delay at its minimum; taken as ordinary packets they would read as
+ * jitter and raise it. */
+static void test_red_copies_not_jitter(void)
+{
+    struct tsr_audio_buffer *ab = new_ab(40, 200), *naive = new_ab(40, 200);
+    struct tsr_audio_buffer_out o;
+    for (int i = 0; i < 100; i += 2) {
+        int64_t now = (int64_t)i * 20000;
+        if (i > 0) {
+            g_assert_cmpint(push_as(ab, i - 1, now, true), ==, 0);
+            g_assert_cmpint(push(naive, i - 1, now), ==, 0);
+        }
+        push(ab, i, now);
+        push(naive, i, now);
+        tsr_audio_buffer_pop(ab, now, &o);
+        tsr_audio_buffer_pop(ab, now, &o);
+        tsr_audio_buffer_pop(naive, now, &o);
+        tsr_audio_buffer_pop(naive, now, &o);
+    }
+    g_assert_cmpint(tsr_audio_buffer_target_delay_ms(ab), ==, 40);
+    g_assert_cmpint(tsr_audio_buffer_target_delay_ms(naive), >, 40);
+    struct tsr_audio_buffer_stats st;
+    tsr_audio_buffer_get_stats(ab, &st);
+    g_assert_cmpuint(st.redundant_used, ==, 49);
+    tsr_audio_buffer_free(&ab);
+    tsr_audio_buffer_free(&naive);
+}
+
 static void test_bad_input(void)
 {
     struct tsr_audio_buffer *ab = new_ab(20, 200);
@@ -212,6 +290,8 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_buffer/adaptive_target", test_adaptive_target);
     g_test_add_func("/audio_buffer/dtx_pause", test_dtx_pause);
     g_test_add_func("/audio_buffer/overlapping_timestamps", test_overlapping_timestamps);
+    g_test_add_func("/audio_buffer/red_copies", test_red_copies);
+    g_test_add_func("/audio_buffer/red_copies_not_jitter", test_red_copies_not_jitter);
     g_test_add_func("/audio_buffer/bad_input", test_bad_input);
     int rc = g_test_run();
     tsr_metrics_reset();

@@ -1,7 +1,7 @@
 /* Outgoing streams: one packetized frame fanned out to two subscribers differing
  * only in SSRC/seq/ts/PT; continuity across an encoder switch; retransmission as
  * RTX (RFC 4588) or plain resend; SR from the shared media clock; header
- * extensions written as negotiated. */
+ * extensions written as negotiated; Opus wrapped in RED (RFC 2198). */
 #include <glib.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #include <tessera/rtcp.h>
 #include <tessera/rtp.h>
 #include <tessera/rtp_codec.h>
+#include <tessera/rtp_red.h>
 #include <tessera/rtp_stream_out.h>
 
 static struct tsr_rtp_packetized *packetize(struct tsr_rtp_packetizer *pz, size_t len,
@@ -212,11 +213,120 @@ static void test_lip_sync_and_extensions(void)
     g_assert_cmpint(tsr_rtp_stream_out_new(&a, &bad, &clock), ==, -EINVAL);
 }
 
+/* One Opus payload of `len` bytes tagged `tag`, captured at capture_us. */
+static struct tsr_rtp_packetized *opus_frame(struct tsr_rtp_packetizer *pz, size_t len,
+                                             int64_t capture_us, uint8_t tag)
+{
+    uint8_t frame[900];
+    memset(frame, tag, sizeof frame);
+    frame[0] = 0xf8; /* CELT FB 20 ms, one frame */
+    struct tsr_rtp_packetized *pk = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_run(pz, frame, len, 0, capture_us, true, &pk), ==, 0);
+    return pk;
+}
+
+/* Writes `pk` on s and checks the RTP header (RED's payload type, the audio level
+ * extension kept); returns the parsed RED payload (pointing into buf). */
+static struct tsr_rtp_red_packet
+write_red(struct tsr_rtp_stream_out *s, struct tsr_rtp_packetized *pk, uint8_t *buf, uint32_t *ts)
+{
+    struct tsr_rtp_send_opts o = {.now_us = 1, .transport_cc_seq = -1, .audio_level_dbov = 25};
+    size_t len = 0;
+    g_assert_cmpint(tsr_rtp_stream_out_write(s, pk, 0, &o, buf, 1500, &len), ==, 0);
+    struct tsr_rtp_header h;
+    g_assert_cmpint(tsr_rtp_parse(buf, len, &h), ==, 0);
+    g_assert_cmpuint(h.payload_type, ==, 63);
+    struct tsr_rtp_ext_map m;
+    struct tsr_rtp_ext_values ev;
+    tsr_rtp_ext_map_init(&m);
+    tsr_rtp_ext_map_set(&m, 1, TSR_RTP_EXT_AUDIO_LEVEL);
+    g_assert_cmpint(tsr_rtp_ext_parse(&m, &h, &ev), ==, 0);
+    g_assert_true(ev.has_audio_level);
+    g_assert_cmpuint(ev.audio_level_dbov, ==, 25);
+    struct tsr_rtp_red_packet red;
+    g_assert_cmpint(tsr_rtp_red_parse(h.payload, h.payload_bytes, &red), ==, 0);
+    for (size_t i = 0; i < red.n_blocks; i++)
+        g_assert_cmpuint(red.blocks[i].pt, ==, 111);
+    *ts = h.timestamp_rtp;
+    return red;
+}
+
+/* RED (RFC 2198) at distance 2: each packet repeats the two sent before it while
+ * they are within RED's 14-bit offset, oldest first; too-old copies are left
+ * out, and so are copies that would not fit; retransmission repeats the same
+ * packet; switching RED off sends plain Opus again. */
+static void test_red(void)
+{
+    struct tsr_media_clock clock;
+    tsr_media_clock_init(&clock, 0, 1700000000000000);
+    struct tsr_rtp_stream_out_config c = {.ssrc = 9,
+                                          .payload_type = 111,
+                                          .clock_rate = 48000,
+                                          .timestamp_offset = 100,
+                                          .first_seq = 65534,
+                                          .ext_audio_level_id = 1,
+                                          .red_payload_type = 63,
+                                          .red_distance = 2};
+    struct tsr_rtp_stream_out *s = NULL;
+    g_assert_cmpint(tsr_rtp_stream_out_new(&s, &c, &clock), ==, 0);
+    struct tsr_rtp_packetizer *pz = NULL;
+    tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_opus);
+    /* captures: 0, 20, 40 ms, then 500 ms (460 ms = 22080 ticks: past RED's reach),
+     * then two 800-byte frames (both cannot fit one packet). */
+    const int64_t at_us[] = {1000000, 1020000, 1040000, 1500000, 1520000, 1540000};
+    const size_t lens[] = {60, 61, 62, 63, 800, 800};
+    const size_t want_blocks[] = {1, 2, 3, 1, 2, 1};
+    struct tsr_rtp_packetized *pk[6];
+    uint8_t bufs[6][1500];
+    for (int i = 0; i < 6; i++) {
+        pk[i] = opus_frame(pz, lens[i], at_us[i], (uint8_t)(0x10 + i));
+        uint32_t ts = 0;
+        struct tsr_rtp_red_packet red = write_red(s, pk[i], bufs[i], &ts);
+        g_assert_cmpuint(ts, ==, 100 + (uint32_t)(at_us[i] * 48 / 1000));
+        g_assert_cmpuint(red.n_blocks, ==, want_blocks[i]);
+        for (size_t b = 0; b < red.n_blocks; b++) {
+            int src = i - (int)(red.n_blocks - 1 - b); /* oldest copy first */
+            g_assert_cmpuint(red.blocks[b].len, ==, lens[src]);
+            g_assert_cmpuint(red.blocks[b].data[1], ==, 0x10 + src);
+            uint32_t off = (uint32_t)((at_us[i] - at_us[src]) * 48 / 1000);
+            g_assert_cmpuint(red.blocks[b].ts_offset, ==, b + 1 < red.n_blocks ? off : 0);
+        }
+    }
+    /* A NACK for the third packet (seq 0) gets it again, copies included. */
+    uint8_t again[1500];
+    size_t len = 0;
+    g_assert_cmpint(tsr_rtp_stream_out_retransmit(s, 0, NULL, again, sizeof again, &len), ==, 0);
+    struct tsr_rtp_header h, h0;
+    g_assert_cmpint(tsr_rtp_parse(again, len, &h), ==, 0);
+    g_assert_cmpint(tsr_rtp_parse(bufs[2], 1500, &h0), ==, 0);
+    g_assert_cmpuint(h.payload_type, ==, 63);
+    g_assert_cmpuint(h.seq, ==, 0);
+    g_assert_cmpmem(h.payload, h.payload_bytes, h0.payload, h.payload_bytes);
+    struct tsr_rtp_red_packet red;
+    g_assert_cmpint(tsr_rtp_red_parse(h.payload, h.payload_bytes, &red), ==, 0);
+    g_assert_cmpuint(red.n_blocks, ==, 3);
+
+    /* RED off (a renegotiation dropped it): plain Opus as payload type 111. */
+    g_assert_cmpint(tsr_rtp_stream_out_set_red(s, 0, 0), ==, 0);
+    g_assert_cmpint(tsr_rtp_stream_out_set_red(s, 200, 1), ==, -EINVAL);
+    g_assert_cmpint(tsr_rtp_stream_out_write(s, pk[0], 0, NULL, again, sizeof again, &len), ==, 0);
+    g_assert_cmpint(tsr_rtp_parse(again, len, &h), ==, 0);
+    g_assert_cmpuint(h.payload_type, ==, 111);
+    g_assert_cmpuint(h.payload_bytes, ==, 60);
+    for (int i = 0; i < 6; i++)
+        tsr_rtp_packetized_unref(&pk[i]);
+    tsr_rtp_packetizer_free(&pz);
+    tsr_rtp_stream_out_free(&s);
+    c.red_distance = TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE + 1;
+    g_assert_cmpint(tsr_rtp_stream_out_new(&s, &c, &clock), ==, -EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rtp_stream_out/fanout_and_rtx", test_fanout_and_rtx);
     g_test_add_func("/rtp_stream_out/lip_sync_and_extensions", test_lip_sync_and_extensions);
+    g_test_add_func("/rtp_stream_out/red", test_red);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

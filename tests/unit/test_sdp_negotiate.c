@@ -186,6 +186,75 @@ static void test_chrome_answer(void)
     g_free(offer);
 }
 
+static struct tsr_sdp_negotiation *negotiate_red(const char *offer, bool red)
+{
+    struct tsr_sdp_local l = local_params(TSR_SDP_VIDEO_PREF_VP8);
+    struct tsr_sdp_negotiation *neg = NULL;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    l.audio_red = red;
+    int rc = tsr_sdp_negotiate(offer, strlen(offer), &l, &neg, reason);
+    if (rc != 0)
+        g_error("negotiate failed: %d %s", rc, reason);
+    return neg;
+}
+
+/* RED for Opus (RFC 2198): Chrome's offer lists red/48000/2 with fmtp 111/111.
+ * The answer puts RED before Opus (Chromium only sends RED that precedes the codec
+ * it carries) and is otherwise exactly the answer without RED; Opus keeps its FEC. */
+static void test_chrome_red(void)
+{
+    char *offer = st_load_fixture("chrome_offer.sdp");
+    struct tsr_sdp_negotiation *plain = negotiate_red(offer, false);
+    struct tsr_sdp_negotiation *neg = negotiate_red(offer, true);
+    g_assert_cmpint(plain->mlines[0].red_pt, ==, -1);
+    g_assert_cmpint(neg->mlines[0].red_pt, ==, 63);
+    g_assert_cmpint(neg->mlines[0].pt, ==, 111);
+    g_assert_cmpint(neg->mlines[1].red_pt, ==, -1); /* video's red/90000 is not ours */
+    g_assert_nonnull(strstr(neg->answer, "m=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "a=rtpmap:63 red/48000/2\r\n"
+                                         "a=fmtp:63 111/111\r\n"
+                                         "a=rtpmap:111 opus/48000/2\r\n"
+                                         "a=fmtp:111 minptime=10;useinbandfec=1\r\n"));
+    char *back = edit_offer(neg->answer, "a=rtpmap:63", "SAVPF 63 111", "SAVPF 111");
+    char *back2 = edit_offer(back, "a=fmtp:63", NULL, NULL);
+    g_assert_cmpstr(back2, ==, plain->answer);
+    g_free(back);
+    g_free(back2);
+    tsr_sdp_negotiation_free(&plain);
+    tsr_sdp_negotiation_free(&neg);
+
+    /* RED whose blocks are not all Opus, or without its fmtp, is not taken. */
+    static const char *const bad[][2] = {{"a=fmtp:63 111/111", "a=fmtp:63 111/9"},
+                                         {"a=fmtp:63 111/111", "a=fmtp:63 111/x"},
+                                         {"a=fmtp:63 111/111", "a=fmtp:63 "},
+                                         {"a=rtpmap:63 red/48000/2", "a=rtpmap:63 red/48000/1"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *o = edit_offer(offer, NULL, bad[i][0], bad[i][1]);
+        neg = negotiate_red(o, true);
+        g_assert_cmpint(neg->mlines[0].red_pt, ==, -1);
+        g_assert_null(strstr(neg->answer, "red/48000"));
+        tsr_sdp_negotiation_free(&neg);
+        g_free(o);
+    }
+    char *no_fmtp = edit_offer(offer, "a=fmtp:63", NULL, NULL);
+    neg = negotiate_red(no_fmtp, true);
+    g_assert_cmpint(neg->mlines[0].red_pt, ==, -1);
+    tsr_sdp_negotiation_free(&neg);
+    g_free(no_fmtp);
+    g_free(offer);
+
+    /* A client without RED (Firefox ESR 153 offers none for audio) gets exactly
+     * the answer it got before. */
+    offer = st_load_fixture("firefox153esr_headless_offer.sdp");
+    plain = negotiate_red(offer, false);
+    neg = negotiate_red(offer, true);
+    g_assert_cmpint(neg->mlines[0].red_pt, ==, -1);
+    g_assert_cmpstr(neg->answer, ==, plain->answer);
+    tsr_sdp_negotiation_free(&plain);
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
 static void test_chrome_h264(void)
 {
     char *offer = st_load_fixture("chrome_offer.sdp");
@@ -361,8 +430,8 @@ static char *pexip_offer(const char *dir, bool ssrcs)
     char *a = st_replace_all(video, "a=mid:1", "a=mid:3");
     char *dir_line = g_strdup_printf("a=%s\r\na=content:slides", dir);
     char *b = st_replace_all(a, "a=sendrecv", dir_line);
-    char *c = ssrcs ? st_replace_all(b, "3127409815", "4000000001")
-                    : edit_offer(b, "a=ssrc", NULL, NULL);
+    char *c =
+        ssrcs ? st_replace_all(b, "3127409815", "4000000001") : edit_offer(b, "a=ssrc", NULL, NULL);
     char *d = edit_offer(c, "a=msid", NULL, NULL);
     char *bundled = st_replace_all(offer, "BUNDLE 0 1 2", "BUNDLE 0 1 2 3");
     char *out = g_strconcat(bundled, d, NULL);
@@ -498,6 +567,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sdp_negotiate/chrome_answer", test_chrome_answer);
+    g_test_add_func("/sdp_negotiate/chrome_red", test_chrome_red);
     g_test_add_func("/sdp_negotiate/chrome_h264", test_chrome_h264);
     g_test_add_func("/sdp_negotiate/firefox_answer", test_firefox_answer);
     g_test_add_func("/sdp_negotiate/chromium_captured", test_chromium_captured);

@@ -20,8 +20,9 @@
 
 static const char *const cands[] = {"candidate:1 1 udp 2130706431 198.51.100.10 40000 typ host"};
 
-/* Our answer to chrome_offer.sdp with a=sendrecv replaced by `dir`. */
-static char *answer_for(const char *dir)
+/* Our answer to chrome_offer.sdp with a=sendrecv replaced by `dir`, RED for Opus
+ * accepted when `red`. */
+static char *answer_for_red(const char *dir, bool red)
 {
     char *text = st_load_fixture("chrome_offer.sdp");
     char *offer = st_replace_all(text, "a=sendrecv", dir);
@@ -35,7 +36,8 @@ static char *answer_for(const char *dir)
                               .video_ssrc = 2222,
                               .cname = "tsr-cname",
                               .stream_id = "tessera",
-                              .session_id = 42};
+                              .session_id = 42,
+                              .audio_red = red};
     struct tsr_sdp_negotiation *neg = NULL;
     char reason[TSR_SDP_REASON_MAX];
     g_assert_cmpint(tsr_sdp_negotiate(offer, strlen(offer), &l, &neg, reason), ==, 0);
@@ -44,6 +46,11 @@ static char *answer_for(const char *dir)
     g_free(offer);
     g_free(text);
     return answer;
+}
+
+static char *answer_for(const char *dir)
+{
+    return answer_for_red(dir, false);
 }
 
 static const struct tsr_sdp_send_offer_params params = {
@@ -224,8 +231,9 @@ static void test_apply_strict_answer(void)
     g_assert_cmpint(lines[1].pt, ==, 96);
     /* the session-level role still has to be active */
     char *passive = st_replace_all(strict, "a=setup:active", "a=setup:passive");
-    g_assert_cmpint(tsr_sdp_send_offer_apply_answer(so, passive, strlen(passive), lines, &n, reason),
-                    ==, TSR_ERR_INVALID);
+    g_assert_cmpint(
+        tsr_sdp_send_offer_apply_answer(so, passive, strlen(passive), lines, &n, reason), ==,
+        TSR_ERR_INVALID);
     g_free(passive);
     g_free(strict);
     g_free(a3);
@@ -350,6 +358,64 @@ static void test_reoffer(void)
     tsr_sdp_send_offer_free(&so);
 }
 
+/* Our answer took RED (listed before Opus): the added audio line offers the same,
+ * sends Opus as pt 111 inside RED 63 when the client's answer keeps 63, plain
+ * Opus when it does not; a re-offer dropping RED from a running line is refused. */
+static void test_red(void)
+{
+    char *answer = answer_for_red("a=sendonly", true);
+    g_assert_nonnull(strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\n"));
+    struct tsr_sdp_send_offer *so = NULL;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    g_assert_cmpint(tsr_sdp_send_offer_new(&so, answer, strlen(answer), &params, reason), ==, 0);
+    g_assert_cmpint(so->lines[0].pt, ==, 111);
+    g_assert_cmpint(so->lines[0].red_pt, ==, 63);
+    g_assert_cmpint(so->lines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    g_assert_cmpint(so->lines[1].pt, ==, 96);
+    g_assert_cmpint(so->lines[1].red_pt, ==, -1);
+    struct tsr_sdp *o = NULL;
+    g_assert_cmpint(tsr_sdp_parse(so->sdp, strlen(so->sdp), &o, NULL), ==, 0);
+    g_assert_cmpuint(o->media[3].n_fmts, ==, 2); /* the added audio line: RED, then Opus */
+    g_assert_cmpstr(o->media[3].fmts[0], ==, "63");
+    g_assert_cmpstr(o->media[3].fmts[1], ==, "111");
+    g_assert_true(has_attr(&o->media[3], "fmtp", "63 111/111"));
+    g_assert_true(has_attr(&o->media[3], "fmtp", "111 minptime=10;useinbandfec=1"));
+    tsr_sdp_free(&o);
+
+    char *client = browser_answer(so->sdp);
+    struct tsr_sdp_send_line lines[2];
+    size_t n = 0;
+    g_assert_cmpint(tsr_sdp_send_offer_apply_answer(so, client, strlen(client), lines, &n, reason),
+                    ==, 0);
+    g_assert_cmpint(lines[0].pt, ==, 111);
+    g_assert_cmpint(lines[0].red_pt, ==, 63);
+    char *no_red = st_replace_all(client, "SAVPF 63 111", "SAVPF 111");
+    g_assert_cmpint(tsr_sdp_send_offer_apply_answer(so, no_red, strlen(no_red), lines, &n, reason),
+                    ==, 0);
+    g_assert_cmpint(lines[0].pt, ==, 111);
+    g_assert_cmpint(lines[0].red_pt, ==, -1);
+
+    /* The client re-offers its description: fine with RED, refused without. */
+    char *base = st_replace_all(client, "a=setup:active", "a=setup:actpass");
+    char *reanswer = NULL;
+    g_assert_cmpint(tsr_sdp_answer_reoffer(so->sdp, client, base, strlen(base), &reanswer, reason),
+                    ==, 0);
+    g_assert_nonnull(strstr(reanswer, "m=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\n"));
+    g_free(reanswer);
+    char *base_no_red = st_replace_all(base, "SAVPF 63 111", "SAVPF 111");
+    reanswer = NULL;
+    g_assert_cmpint(tsr_sdp_answer_reoffer(so->sdp, client, base_no_red, strlen(base_no_red),
+                                           &reanswer, reason),
+                    ==, TSR_ERR_UNSUPPORTED);
+    g_assert_null(reanswer);
+    g_free(base_no_red);
+    g_free(base);
+    g_free(no_red);
+    g_free(client);
+    tsr_sdp_send_offer_free(&so);
+    g_free(answer);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -359,5 +425,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_offer/apply_strict_answer", test_apply_strict_answer);
     g_test_add_func("/sdp_offer/bad_answers", test_bad_answers);
     g_test_add_func("/sdp_offer/reoffer", test_reoffer);
+    g_test_add_func("/sdp_offer/red", test_red);
     return g_test_run();
 }

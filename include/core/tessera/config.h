@@ -52,6 +52,7 @@ struct tsr_config {
     int64_t audio_bitrate_bps;
     int64_t audio_channels;
     bool audio_fec;
+    int64_t audio_red_distance;
     bool audio_dtx;
     bool audio_client_dtx;
     int64_t audio_complexity;

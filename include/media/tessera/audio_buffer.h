@@ -9,7 +9,10 @@
  * payload when it is already here, for Opus in-band FEC) so the decoder can
  * conceal it. A packet whose sequence number follows the last one played is
  * played next even when its timestamp jumps (DTX: the sender paused), so pauses
- * are not reported as loss. Time is passed in; no clocks, no threads, no globals.
+ * are not reported as loss. A redundant packet (a RED copy, tsr_audio_packet's
+ * `redundant`) fills its slot only when that is still empty and unplayed: it is
+ * dropped silently otherwise, and never moves the jitter estimate (it arrives a
+ * packet late by design). Time is passed in; no clocks, no threads, no globals.
  * Home: the conference's audio thread, one buffer per participant in front of the
  * audio mixer (src/mix/conference_audio.c). */
 #ifndef TESSERA_AUDIO_BUFFER_H
@@ -39,7 +42,7 @@ void tsr_audio_buffer_free(struct tsr_audio_buffer **ab);
 /* Purpose: insert one packet (payload, level and voice flag copied; `pkt` borrowed)
  * that arrived at now_us. The packet duration is read from the Opus TOC. Returns
  * 0, TSR_ERR_INVALID (bad Opus packet, counted), TSR_ERR_AGAIN (duplicate or
- * already played: dropped). */
+ * already played: dropped; counted unless redundant). */
 int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_packet *pkt,
                           int64_t now_us);
 
@@ -77,6 +80,7 @@ struct tsr_audio_buffer_stats {
     uint64_t late;     /* arrived after their slot was played */
     uint64_t overflow; /* dropped to respect max_delay_ms */
     uint64_t duplicates;
+    uint64_t redundant_used; /* RED copies that filled an empty slot */
 };
 
 void tsr_audio_buffer_get_stats(const struct tsr_audio_buffer *ab,

@@ -19,6 +19,9 @@ struct tsr_audio_packet {
     uint16_t seq;
     int level;  /* RFC 6464 -dBov 0..127, or TSR_AUDIO_LEVEL_ABSENT */
     bool voice; /* RFC 6464 V flag; advisory (see audio_mixer.c) */
+    /* A copy of an earlier packet's frame from a RED packet (RFC 2198): it only
+     * fills a gap (never counted late or duplicate, never timing the jitter). */
+    bool redundant;
 };
 
 #endif

@@ -36,7 +36,16 @@ struct tsr_rtp_stream_out_config {
     uint8_t ext_abs_send_time_id;
     uint8_t ext_transport_cc_id;
     uint8_t ext_audio_level_id;
+    /* RED (RFC 2198, audio): 0 = send payloads as they are. Else the RTP payload
+     * type is red_payload_type and each payload travels as RED's primary block
+     * (payload_type) after copies of the red_distance payloads sent before it
+     * (1..TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE; 0 = 1) that are still within RED's
+     * reach (14-bit timestamp offset, 1023 bytes). Header extensions are as usual. */
+    uint8_t red_payload_type;
+    uint8_t red_distance;
 };
+
+#define TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE 4
 
 struct tsr_rtp_stream_out;
 
@@ -65,12 +74,19 @@ int tsr_rtp_stream_out_write(struct tsr_rtp_stream_out *s, struct tsr_rtp_packet
                              size_t cap, size_t *len);
 
 /* Purpose: answer a NACK for `seq`: RTX packet (rtx_ssrc, next RTX seq, original
- * seq as the first 2 payload bytes) or the original packet again.
+ * seq as the first 2 payload bytes) or the original packet again (in RED, with
+ * the copies it had, when RED is on).
  * Returns 0 and *len; TSR_ERR_NOT_FOUND when seq is not (or no longer) in history
  * (counted); TSR_ERR_FULL when cap is too small. */
 int tsr_rtp_stream_out_retransmit(struct tsr_rtp_stream_out *s, uint16_t seq,
                                   const struct tsr_rtp_send_opts *opts, uint8_t *buf, size_t cap,
                                   size_t *len);
+
+/* Purpose: start (red_payload_type non-zero) or stop sending RED from the next
+ * packet on, after a renegotiation; same meaning as the config fields.
+ * Returns 0, -EINVAL. */
+int tsr_rtp_stream_out_set_red(struct tsr_rtp_stream_out *s, uint8_t red_payload_type,
+                               uint8_t red_distance);
 
 /* Purpose: fill a sender report (ssrc, NTP and RTP time of `now_us` from the media
  * clock, packet and octet counts; n_reports = 0: the caller adds report blocks).

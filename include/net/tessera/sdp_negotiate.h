@@ -2,7 +2,7 @@
  *
  * Tessera answers every offer as an ICE-lite (by default), DTLS-server (when the
  * offerer is actpass), BUNDLE + rtcp-mux endpoint with one audio (Opus 48000/2,
- * in-band FEC) and one video (VP8 or H.264 constrained baseline,
+ * in-band FEC, and RED around it when offered and local->audio_red) and one video (VP8 or H.264 constrained baseline,
  * packetization-mode 1) m-line, plus one presentation video line when the offer
  * marks one with a=content:slides (RFC 4796; Pexip's SDK). That line only ever
  * receives: a sendonly offer is answered recvonly, anything else inactive, since
@@ -70,6 +70,10 @@ struct tsr_sdp_local {
     const char *cname;     /* RTCP CNAME; non-empty */
     const char *stream_id; /* msid stream id (e.g. "tessera") */
     uint64_t session_id;   /* o= session id; 0 is replaced by 1 */
+    /* Accept RED for Opus (RFC 2198) when the offer has it: a red/48000/2 format
+     * whose fmtp names only the chosen Opus payload type ("111/111"). The answer
+     * then lists it before Opus, which is what makes Chromium send it. */
+    bool audio_red;
 };
 
 #define TSR_SDP_MID_MAX 32
@@ -84,6 +88,7 @@ struct tsr_sdp_mline {
     enum tsr_sdp_codec codec;
     int pt;     /* chosen payload type; -1 when rejected */
     int rtx_pt; /* RTX payload type for pt, -1 when not negotiated */
+    int red_pt; /* audio: RED (RFC 2198) carrying pt, both ways; -1 when not negotiated */
     uint32_t clock_rate;
     unsigned channels;
     int ext_audio_level_id;   /* 0 = not negotiated */

@@ -7,7 +7,7 @@
  * session in order with the same mid (rejected ones stay at port 0, and lines we
  * do not send on lose their a=ssrc/a=msid), and appends one sendonly m-line per
  * kind that needs it, cloned from the accepted line of that kind (same payload
- * type, feedback and header extensions, same ICE/DTLS parameters and candidates,
+ * types, RED included, feedback and header extensions, same ICE/DTLS parameters and candidates,
  * bundled) with our new SSRC and msid. The client's answer then tells which
  * payload type and MID extension id to send with. Answers and re-offers from any
  * JSEP/RFC 8843 stack are read alike: a section at port 0 with a=bundle-only is
@@ -27,6 +27,7 @@ struct tsr_sdp_send_line {
     size_t index;                 /* position in the offer's m-lines */
     char mid[TSR_SDP_MID_MAX];
     int pt; /* payload type to send */
+    int red_pt; /* audio: RED (RFC 2198) around pt, when both sides list it; -1 */
     enum tsr_sdp_codec codec;
     uint32_t ssrc;
     int ext_mid_id; /* MID header extension id; 0 = do not write it */
@@ -74,8 +75,8 @@ int tsr_sdp_send_offer_apply_answer(const struct tsr_sdp_send_offer *offer, cons
  * with the re-offer's; m-lines the re-offer appends are rejected (port 0); the o=
  * version is bumped. For same-transport renegotiations only: `prev_remote` is the
  * client's last description, and an offer that changes its ICE credentials or DTLS
- * fingerprint (ICE restart), the kind or mid of an existing line, or drops our
- * payload type from one is refused with TSR_ERR_UNSUPPORTED (*reason says why).
+ * fingerprint (ICE restart), the kind or mid of an existing line, or drops one of
+ * our payload types (RED included) from one is refused with TSR_ERR_UNSUPPORTED (*reason says why).
  * Returns 0 and *answer (g_free); TSR_ERR_INVALID (malformed offer); -ENOMEM.
  * Thread: any. reason may be NULL. */
 int tsr_sdp_answer_reoffer(const char *local, const char *prev_remote, const char *offer,
