@@ -9,6 +9,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/sdp_dtls.h>
 
 #include <errno.h>
 #include <string.h>
@@ -60,10 +61,11 @@ const char *tsr_srtp_profile_name(enum tsr_srtp_profile profile)
 bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile)
 {
     gnutls_srtp_profile_t p;
-    const char *name = profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM ? "SRTP_AEAD_AES_128_GCM"
-                       : profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_80
-                           ? "SRTP_AES128_CM_HMAC_SHA1_80"
-                           : NULL;
+    const char *name =
+        profile == TSR_SRTP_PROFILE_AEAD_AES_128_GCM    ? "SRTP_AEAD_AES_128_GCM"
+        : profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_80 ? "SRTP_AES128_CM_HMAC_SHA1_80"
+        : profile == TSR_SRTP_PROFILE_AES128_CM_SHA1_32 ? "SRTP_AES128_CM_HMAC_SHA1_32"
+                                                        : NULL;
     return name && gnutls_srtp_get_profile_id(name, &p) == 0;
 }
 
@@ -87,24 +89,47 @@ bool tsr_dtls_glue_pending(const struct tsr_dtls *d)
     return d->inbox.length > 0;
 }
 
+/* The GnuTLS digest for a fingerprint we check (tsr_sdp_fingerprint_digest_bytes
+ * says which: "sha-256" is GnuTLS's "sha256"), else GNUTLS_DIG_UNKNOWN. */
+static gnutls_digest_algorithm_t fingerprint_digest(const struct tsr_sdp_fingerprint *fp)
+{
+    char name[sizeof fp->hash];
+    size_t n = 0;
+    if (!fp || tsr_sdp_fingerprint_digest_bytes(fp->hash) != fp->len)
+        return GNUTLS_DIG_UNKNOWN;
+    for (const char *h = fp->hash; *h && n + 1 < sizeof name; h++)
+        if (*h != '-')
+            name[n++] = *h;
+    name[n] = '\0';
+    gnutls_digest_algorithm_t dig = gnutls_digest_get_id(name);
+    return gnutls_hash_get_len(dig) == fp->len ? dig : GNUTLS_DIG_UNKNOWN;
+}
+
 int tsr_dtls_verify_peer(gnutls_session_t session)
 {
     struct tsr_dtls *d = gnutls_session_get_ptr(session);
     unsigned n = 0;
     const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
-    uint8_t digest[32];
+    uint8_t digest[TSR_SDP_FINGERPRINT_MAX_BYTES];
     if (!d)
         return GNUTLS_E_CERTIFICATE_ERROR;
-    if (certs && n > 0 &&
-        gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data, certs[0].size, digest) == 0 &&
-        d->remote_fp.len == sizeof(digest) && memcmp(digest, d->remote_fp.bytes, 32) == 0)
+    gnutls_digest_algorithm_t dig = fingerprint_digest(&d->remote_fp);
+    if (certs && n > 0 && dig != GNUTLS_DIG_UNKNOWN &&
+        gnutls_hash_fast(dig, certs[0].data, certs[0].size, digest) == 0 &&
+        memcmp(digest, d->remote_fp.bytes, d->remote_fp.len) == 0)
         return 0;
     d->fp_mismatch = true;
     tsr_counter_inc(error_counter("fingerprint_mismatch"));
     TSR_LOG(TSR_LOG_WARN, d->log_ctx,
-            "peer certificate does not match the SDP a=fingerprint; "
-            "refusing the connection");
+            "peer certificate does not match the SDP a=fingerprint (%s); "
+            "refusing the connection",
+            d->remote_fp.hash);
     return GNUTLS_E_CERTIFICATE_ERROR;
+}
+
+bool tsr_dtls_fingerprint_usable(const struct tsr_sdp_fingerprint *fp)
+{
+    return fingerprint_digest(fp) != GNUTLS_DIG_UNKNOWN;
 }
 
 /* ---- state machine ---- */
@@ -158,6 +183,8 @@ static int export_keys(struct tsr_dtls *d, struct tsr_dtls_srtp_keys *k)
         return TSR_ERR_PROTOCOL; /* the peer did not agree to DTLS-SRTP */
     if (p == GNUTLS_SRTP_AES128_CM_HMAC_SHA1_80)
         k->profile = TSR_SRTP_PROFILE_AES128_CM_SHA1_80;
+    else if (p == GNUTLS_SRTP_AES128_CM_HMAC_SHA1_32)
+        k->profile = TSR_SRTP_PROFILE_AES128_CM_SHA1_32; /* 32-bit RTP tag; SRTCP keeps 80 */
     else if ((int)p == GNUTLS_SRTP_AEAD_AES_128_GCM_ID)
         k->profile = TSR_SRTP_PROFILE_AEAD_AES_128_GCM;
     else
@@ -275,7 +302,9 @@ static int setup_session(struct tsr_dtls *d, const struct tsr_dtls_config *cfg)
     if (d->role == TSR_DTLS_ROLE_SERVER)
         gnutls_certificate_server_set_request(d->session, GNUTLS_CERT_REQUIRE);
     gnutls_dtls_set_mtu(d->session, cfg->mtu ? cfg->mtu : 1200);
-    gnutls_dtls_set_timeouts(d->session, 1000, HANDSHAKE_TOTAL_MS);
+    gnutls_dtls_set_timeouts(d->session, 1000,
+                             cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
+                                                       : HANDSHAKE_TOTAL_MS);
     tsr_dtls_gnutls_attach(d->session, d);
     return 0;
 }
@@ -285,8 +314,8 @@ int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls
 {
     struct tsr_dtls *d = NULL;
     int rc;
-    if (!out || !ctx || !cfg || !cfg->cert || !cb || !cb->send || !cfg->remote_fingerprint ||
-        strcmp(cfg->remote_fingerprint->hash, "sha-256") != 0 || cfg->remote_fingerprint->len != 32)
+    if (!out || !ctx || !cfg || !cfg->cert || !cb || !cb->send ||
+        !tsr_dtls_fingerprint_usable(cfg->remote_fingerprint))
         return -EINVAL;
     d = g_new0(struct tsr_dtls, 1);
     d->ctx = g_main_context_ref(ctx);

@@ -1,61 +1,22 @@
 /* Plain RTP/RTCP over UDP with symmetric RTP and latching; see
  * include/net/tessera/rtp_transport.h. Home thread: the net loop. */
-#include <tessera/rtp_transport.h>
+#include "rtp_transport_internal.h"
 #include <tessera/net_loops.h>
+
 #include <tessera/err.h>
 #include <tessera/log.h>
-#include <tessera/metrics.h>
-#include <tessera/srtp.h>
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <string.h>
 
 #define MAX_DATAGRAM 1500
 #define BIND_TRIES 64
 #define CHECK_MS 500
 
-struct tsr_rtp_transport;
-
-/* One socket and what it carries. */
-struct sock {
-    struct tsr_rtp_transport *t;
-    GSocket *socket;
-    GSource *source;
-    GSocketAddress *to; /* where this socket sends: the SDP's, then the latched one */
-    bool rtcp;          /* the RTCP socket of its medium */
-    bool video;         /* a socket of the video medium */
-    bool latched;
-};
-
-struct leg {
-    struct sock rtp, rtcp; /* rtcp.socket is used only without rtcp-mux */
-    uint16_t port;
-    bool active, mux;
-    bool on_hold;          /* we do not send RTP (the caller holds the call) */
-    bool rx_idle;          /* the caller said it sends nothing on this medium */
-    uint32_t ssrc;         /* ours */
-    struct tsr_srtp *srtp; /* SDES-keyed, else NULL (plain RTP) */
-    char sdp_address[64];  /* what the SDP said, to tell a re-INVITE's move */
-    uint16_t sdp_rtp_port, sdp_rtcp_port;
-};
-
-struct tsr_rtp_transport {
-    GMainContext *ctx;
-    char *log_ctx;
-    struct tsr_rtp_transport_callbacks cb;
-    void *user;
-    struct leg legs[2];
-    enum tsr_webrtc_state state;
-    int64_t last_rx_us;
-    uint32_t consent_ms;
-    GSource *timer;
-    struct tsr_counter *m_bad;
-};
-
-static void set_state(struct tsr_rtp_transport *t, enum tsr_webrtc_state s)
+void tsr_rtp_transport_set_state(struct tsr_rtp_transport *t, enum tsr_webrtc_state s)
 {
-    if (t->state == s || t->state == TSR_WEBRTC_STATE_CLOSED)
+    if (t->state == s || t->state == TSR_WEBRTC_STATE_CLOSED ||
+        (t->state == TSR_WEBRTC_STATE_FAILED && s != TSR_WEBRTC_STATE_CLOSED))
         return;
     t->state = s;
     if (t->cb.on_state)
@@ -68,7 +29,7 @@ static bool is_rtcp_packet(const uint8_t *d, size_t len)
 }
 
 /* Symmetric RTP: answer to where the caller's packets really come from. */
-static void latch(struct sock *s, GSocketAddress *from)
+void tsr_rtp_transport_latch(struct rtp_sock *s, GSocketAddress *from)
 {
     GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(from);
     if (s->to) {
@@ -87,7 +48,7 @@ static void latch(struct sock *s, GSocketAddress *from)
     s->latched = true;
 }
 
-static void deliver(struct sock *s, uint8_t *buf, size_t len, GSocketAddress *from)
+static void deliver(struct rtp_sock *s, uint8_t *buf, size_t len, GSocketAddress *from)
 {
     struct tsr_rtp_transport *t = s->t;
     if (len < 12 || (buf[0] >> 6) != 2) {
@@ -95,14 +56,17 @@ static void deliver(struct sock *s, uint8_t *buf, size_t len, GSocketAddress *fr
         return;
     }
     bool rtcp = is_rtcp_packet(buf, len);
-    struct tsr_srtp *srtp = t->legs[s->video ? 1 : 0].srtp;
+    struct tsr_srtp *srtp = rtp_sock_srtp(s);
     if (srtp && (rtcp ? tsr_srtp_unprotect_rtcp(srtp, buf, &len)
                       : tsr_srtp_unprotect_rtp(srtp, buf, &len)) != 0)
         return; /* forged or broken: counted by srtp, and it must not move our target */
     if (!rtcp || s->rtcp)
-        latch(s, from);
+        tsr_rtp_transport_latch(s, from);
     t->last_rx_us = g_get_monotonic_time();
-    set_state(t, TSR_WEBRTC_STATE_CONNECTED);
+    /* With DTLS-SRTP, CONNECTED (which asks for a keyframe) waits until every
+     * association is keyed: a keyframe sent before the video is keyed is lost. */
+    if (tsr_rtp_transport_dtls_keyed(t) == tsr_rtp_transport_dtls_count(t))
+        tsr_rtp_transport_set_state(t, TSR_WEBRTC_STATE_CONNECTED);
     if (rtcp && t->cb.on_rtcp)
         t->cb.on_rtcp(t->user, buf, len);
     else if (!rtcp && s->video && t->cb.on_video_rtp)
@@ -113,7 +77,7 @@ static void deliver(struct sock *s, uint8_t *buf, size_t len, GSocketAddress *fr
 
 static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
 {
-    struct sock *s = data;
+    struct rtp_sock *s = data;
     (void)cond;
     uint8_t buf[MAX_DATAGRAM];
     for (int i = 0; i < 64; i++) { /* bounded: other participants share this loop */
@@ -121,7 +85,8 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
         gssize n = g_socket_receive_from(socket, &from, (gchar *)buf, sizeof buf, NULL, NULL);
         if (n < 0)
             break;
-        if (from && s->t->state != TSR_WEBRTC_STATE_CLOSED)
+        if (from && s->t->state != TSR_WEBRTC_STATE_CLOSED &&
+            !(rtp_sock_leg(s)->dtls && tsr_rtp_transport_dtls_take(s, buf, (size_t)n, from)))
             deliver(s, buf, (size_t)n, from);
         g_clear_object(&from);
     }
@@ -137,7 +102,7 @@ static gboolean on_check(gpointer data)
         t->last_rx_us = g_get_monotonic_time();
     if (t->state == TSR_WEBRTC_STATE_CONNECTED &&
         g_get_monotonic_time() - t->last_rx_us > (int64_t)t->consent_ms * 1000)
-        set_state(t, TSR_WEBRTC_STATE_DISCONNECTED);
+        tsr_rtp_transport_set_state(t, TSR_WEBRTC_STATE_DISCONNECTED);
     return G_SOURCE_CONTINUE;
 }
 
@@ -158,8 +123,8 @@ static GSocket *bind_udp(GInetAddress *addr, uint16_t port)
 }
 
 /* An even port and the one after it, both free. */
-static int bind_pair(struct tsr_rtp_transport *t, struct leg *leg, GInetAddress *addr, uint16_t lo,
-                     uint16_t hi)
+static int bind_pair(struct tsr_rtp_transport *t, struct rtp_leg *leg, GInetAddress *addr,
+                     uint16_t lo, uint16_t hi)
 {
     if (!lo || hi <= lo) {
         lo = 20000;
@@ -173,8 +138,8 @@ static int bind_pair(struct tsr_rtp_transport *t, struct leg *leg, GInetAddress 
         GSocket *rtcp = rtp ? bind_udp(addr, (uint16_t)(port + 1)) : NULL;
         if (rtp && rtcp) {
             bool video = leg == &t->legs[1];
-            leg->rtp = (struct sock){.t = t, .socket = rtp, .video = video};
-            leg->rtcp = (struct sock){.t = t, .socket = rtcp, .rtcp = true, .video = video};
+            leg->rtp = (struct rtp_sock){.t = t, .socket = rtp, .video = video};
+            leg->rtcp = (struct rtp_sock){.t = t, .socket = rtcp, .rtcp = true, .video = video};
             leg->port = port;
             return 0;
         }
@@ -184,7 +149,7 @@ static int bind_pair(struct tsr_rtp_transport *t, struct leg *leg, GInetAddress 
     return TSR_ERR_FULL;
 }
 
-static void watch(struct tsr_rtp_transport *t, struct sock *s)
+static void watch(struct tsr_rtp_transport *t, struct rtp_sock *s)
 {
     s->source = g_socket_create_source(s->socket, G_IO_IN, NULL);
     g_source_set_callback(s->source, G_SOURCE_FUNC(on_readable), s, NULL);
@@ -271,7 +236,7 @@ static GSocketAddress *address_of(const char *ip, uint16_t port)
     return sa;
 }
 
-static bool same_target(const struct leg *leg, const struct tsr_sdp_plain_peer *p)
+static bool same_target(const struct rtp_leg *leg, const struct tsr_sdp_plain_peer *p)
 {
     return strcmp(leg->sdp_address, p->address) == 0 && leg->sdp_rtp_port == p->rtp_port &&
            leg->sdp_rtcp_port == p->rtcp_port && leg->mux == p->rtcp_mux;
@@ -281,7 +246,7 @@ void tsr_rtp_transport_set_direction(struct tsr_rtp_transport *t,
                                      enum tsr_rtp_transport_medium medium, bool send,
                                      bool expect_rx)
 {
-    struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    struct rtp_leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
     if (leg->on_hold != !send)
         TSR_LOG(TSR_LOG_INFO, t->log_ctx, "%s RTP %s", medium ? "video" : "audio",
                 send ? "resumed" : "held: not sending");
@@ -292,8 +257,8 @@ void tsr_rtp_transport_set_direction(struct tsr_rtp_transport *t,
 bool tsr_rtp_transport_sending(const struct tsr_rtp_transport *t,
                                enum tsr_rtp_transport_medium medium)
 {
-    const struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
-    return leg->active && !leg->on_hold;
+    const struct rtp_leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    return leg->active && !leg->on_hold && (!leg->dtls || leg->rtp.srtp);
 }
 
 int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t,
@@ -303,7 +268,7 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t,
     const struct tsr_sdp_plain_peer *p[2] = {&peers->audio, &peers->video};
     uint32_t ssrc[2] = {audio_ssrc, video_ssrc};
     for (int i = 0; i < 2; i++) {
-        struct leg *leg = &t->legs[i];
+        struct rtp_leg *leg = &t->legs[i];
         leg->ssrc = ssrc[i];
         leg->active = p[i]->address[0] != '\0';
         if (!leg->active)
@@ -323,14 +288,14 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t,
             return TSR_ERR_INVALID;
     }
     if (t->state == TSR_WEBRTC_STATE_NEW)
-        set_state(t, TSR_WEBRTC_STATE_CONNECTING);
+        tsr_rtp_transport_set_state(t, TSR_WEBRTC_STATE_CONNECTING);
     return 0;
 }
 
 int tsr_rtp_transport_set_srtp(struct tsr_rtp_transport *t, enum tsr_rtp_transport_medium medium,
                                const struct tsr_dtls_srtp_keys *keys)
 {
-    struct leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
+    struct rtp_leg *leg = &t->legs[medium == TSR_RTP_TRANSPORT_VIDEO ? 1 : 0];
     struct tsr_srtp *fresh = NULL;
     if (keys) {
         int rc = tsr_srtp_new(&fresh, keys);
@@ -342,24 +307,31 @@ int tsr_rtp_transport_set_srtp(struct tsr_rtp_transport *t, enum tsr_rtp_transpo
     return 0;
 }
 
-static int send_on(struct tsr_rtp_transport *t, struct leg *leg, struct sock *s,
-                   const uint8_t *data, size_t len, bool rtcp)
+int tsr_rtp_transport_sock_send(struct rtp_sock *s, const uint8_t *data, size_t len)
 {
-    if (t->state == TSR_WEBRTC_STATE_CLOSED || !s->socket || !s->to)
+    if (s->t->state == TSR_WEBRTC_STATE_CLOSED || !s->socket || !s->to)
         return TSR_ERR_STATE;
+    gssize n = g_socket_send_to(s->socket, s->to, (const gchar *)data, len, NULL, NULL);
+    return n == (gssize)len ? 0 : TSR_ERR_IO;
+}
+
+static int send_on(struct rtp_sock *s, const uint8_t *data, size_t len, bool rtcp)
+{
     if (len > MAX_DATAGRAM)
         return -EMSGSIZE;
+    struct tsr_srtp *srtp = rtp_sock_srtp(s);
+    if (!srtp && rtp_sock_leg(s)->dtls)
+        return TSR_ERR_AGAIN; /* DTLS-SRTP not keyed yet: nothing goes out in clear */
     uint8_t buf[MAX_DATAGRAM + TSR_SRTP_MAX_TRAILER_BYTES];
-    if (leg->srtp) { /* protect a copy: the caller's packet may go to others too */
+    if (srtp) { /* protect a copy: the caller's packet may go to others too */
         memcpy(buf, data, len);
-        int rc = rtcp ? tsr_srtp_protect_rtcp(leg->srtp, buf, &len, sizeof buf)
-                      : tsr_srtp_protect_rtp(leg->srtp, buf, &len, sizeof buf);
+        int rc = rtcp ? tsr_srtp_protect_rtcp(srtp, buf, &len, sizeof buf)
+                      : tsr_srtp_protect_rtp(srtp, buf, &len, sizeof buf);
         if (rc)
             return rc;
         data = buf;
     }
-    gssize n = g_socket_send_to(s->socket, s->to, (const gchar *)data, len, NULL, NULL);
-    return n == (gssize)len ? 0 : TSR_ERR_IO;
+    return tsr_rtp_transport_sock_send(s, data, len);
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -371,20 +343,20 @@ int tsr_rtp_transport_send_rtp(struct tsr_rtp_transport *t, const uint8_t *data,
 {
     if (len < 12)
         return TSR_ERR_INVALID;
-    struct leg *leg = &t->legs[be32(data + 8) == t->legs[1].ssrc ? 1 : 0];
+    struct rtp_leg *leg = &t->legs[be32(data + 8) == t->legs[1].ssrc ? 1 : 0];
     if (leg->active && leg->on_hold)
         return 0; /* held: dropped by agreement, not a failure */
-    return leg->active ? send_on(t, leg, &leg->rtp, data, len, false) : TSR_ERR_STATE;
+    return leg->active ? send_on(&leg->rtp, data, len, false) : TSR_ERR_STATE;
 }
 
 int tsr_rtp_transport_send_rtcp(struct tsr_rtp_transport *t, const uint8_t *data, size_t len)
 {
     if (len < 8)
         return TSR_ERR_INVALID;
-    struct leg *leg = &t->legs[be32(data + 4) == t->legs[1].ssrc ? 1 : 0];
+    struct rtp_leg *leg = &t->legs[be32(data + 4) == t->legs[1].ssrc ? 1 : 0];
     if (!leg->active)
         return TSR_ERR_STATE;
-    return send_on(t, leg, leg->mux ? &leg->rtp : &leg->rtcp, data, len, true);
+    return send_on(leg->mux ? &leg->rtp : &leg->rtcp, data, len, true);
 }
 
 enum tsr_webrtc_state tsr_rtp_transport_state(const struct tsr_rtp_transport *t)
@@ -392,8 +364,9 @@ enum tsr_webrtc_state tsr_rtp_transport_state(const struct tsr_rtp_transport *t)
     return t->state;
 }
 
-static void close_sock(struct sock *s)
+static void close_sock(struct rtp_sock *s)
 {
+    tsr_rtp_transport_dtls_close(s); /* its close_notify needs the socket */
     if (s->source) {
         g_source_destroy(s->source);
         g_source_unref(s->source);
@@ -416,7 +389,7 @@ void tsr_rtp_transport_close(struct tsr_rtp_transport *t)
         g_source_unref(t->timer);
         t->timer = NULL;
     }
-    set_state(t, TSR_WEBRTC_STATE_CLOSED);
+    tsr_rtp_transport_set_state(t, TSR_WEBRTC_STATE_CLOSED);
 }
 
 void tsr_rtp_transport_free(struct tsr_rtp_transport **pt)
@@ -430,6 +403,8 @@ void tsr_rtp_transport_free(struct tsr_rtp_transport **pt)
     for (int i = 0; i < 2; i++) { /* a half-built transport */
         close_sock(&t->legs[i].rtp);
         close_sock(&t->legs[i].rtcp);
+        tsr_rtp_transport_dtls_free(&t->legs[i].rtp);
+        tsr_rtp_transport_dtls_free(&t->legs[i].rtcp);
         tsr_srtp_free(&t->legs[i].srtp);
     }
     g_main_context_unref(t->ctx);

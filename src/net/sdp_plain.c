@@ -37,7 +37,8 @@ static int fail(struct plain_ctx *c, int rc, const char *fmt, ...)
 static bool plain_proto(const char *proto)
 {
     return strcmp(proto, "RTP/AVP") == 0 || strcmp(proto, "RTP/AVPF") == 0 ||
-           strcmp(proto, "RTP/SAVP") == 0 || strcmp(proto, "RTP/SAVPF") == 0;
+           strcmp(proto, "RTP/SAVP") == 0 || strcmp(proto, "RTP/SAVPF") == 0 ||
+           tsr_sdp_dtls_proto(proto);
 }
 
 static bool sdes_proto(const char *proto)
@@ -65,6 +66,29 @@ static int pick_crypto(struct plain_ctx *c, const struct tsr_sdp_media *m,
                 m->kind, m->proto, why);
 }
 
+/* DTLS-SRTP: the caller's fingerprint and our role; a re-offer must keep the
+ * association the call runs on. */
+static int pick_dtls(struct plain_ctx *c, const struct tsr_sdp_media *m,
+                     struct tsr_sdp_plain_peer *peer, const struct tsr_sdp_plain_peer *running)
+{
+    const char *why = NULL;
+    if (!c->local->fingerprint_sha256)
+        return fail(c, TSR_ERR_UNSUPPORTED, "DTLS-SRTP is not available for this call");
+    if (tsr_sdp_dtls_read(c->offer, m, &peer->dtls_params, &why) != 0)
+        return fail(c, TSR_ERR_UNSUPPORTED, "the %s section is %s but %s", m->kind, m->proto, why);
+    peer->dtls = true;
+    if (!running || !running->dtls)
+        return 0;
+    if (running->rtcp_mux != peer->rtcp_mux)
+        why = "it turns rtcp-mux on or off";
+    else if (tsr_sdp_dtls_keep(&running->dtls_params, &peer->dtls_params, &why) == 0)
+        return 0;
+    return fail(c, TSR_ERR_UNSUPPORTED,
+                "the re-INVITE's %s section cannot keep the call's DTLS-SRTP association: %s; "
+                "start a new call",
+                m->kind, why);
+}
+
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
 {
     struct tsr_sdp *sdp = NULL;
@@ -76,7 +100,7 @@ bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
         if (m->port == 0 || !strstr(m->proto, "RTP/"))
             continue;
         plain = plain_proto(m->proto) && !tsr_sdp_media_attr(sdp, m, "ice-ufrag") &&
-                !tsr_sdp_media_attr(sdp, m, "fingerprint");
+                (tsr_sdp_dtls_proto(m->proto) || !tsr_sdp_media_attr(sdp, m, "fingerprint"));
     }
     tsr_sdp_free(&sdp);
     return plain;
@@ -218,15 +242,26 @@ static int choose_line(struct plain_ctx *c, size_t i)
         line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
     if (!read_peer(c->offer, m, peer))
         return fail(c, TSR_ERR_INVALID, "the %s section has no usable c= address", m->kind);
+    const struct tsr_sdp_plain_peers *run = c->local->running;
+    const struct tsr_sdp_plain_peer *running = !run ? NULL
+                                               : line->kind == TSR_SDP_MEDIA_KIND_AUDIO
+                                                   ? &run->audio
+                                                   : &run->video;
+    int rc = 0;
     if (sdes_proto(m->proto)) {
-        const uint8_t *key = line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key
-                                                                     : c->local->video_key;
-        if (!key)
-            return fail(c, TSR_ERR_UNSUPPORTED, "SRTP is not available for this call");
-        int rc = pick_crypto(c, m, peer);
-        if (rc)
-            return rc;
+        const uint8_t *key =
+            line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key : c->local->video_key;
+        rc = key ? pick_crypto(c, m, peer)
+                 : fail(c, TSR_ERR_UNSUPPORTED, "SRTP is not available for this call");
+    } else if (tsr_sdp_dtls_proto(m->proto)) {
+        rc = pick_dtls(c, m, peer, running);
     }
+    if (rc == 0 && running && running->address[0] && running->dtls != peer->dtls)
+        rc = fail(c, TSR_ERR_UNSUPPORTED,
+                  "the re-INVITE switches the %s section %s DTLS-SRTP; start a new call", m->kind,
+                  peer->dtls ? "to" : "away from");
+    if (rc)
+        return rc;
     read_feedback(m, line);
     for (size_t k = 0; k < m->n_attrs; k++) {
         uint32_t ssrc;
@@ -301,6 +336,14 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
         memset(&ours, 0, sizeof ours);
         memset(value, 0, sizeof value);
     }
+    if (peer->dtls) {
+        /* RFC 5763 §5: our certificate and role; a=connection echoes the offer's. */
+        tsr_sdp_add_attr(ans, m, "setup", tsr_sdp_dtls_setup_answer(peer->dtls_params.local_role));
+        tsr_sdp_add_attrf(ans, m, "fingerprint", "sha-256 %s", l->fingerprint_sha256);
+        if (peer->dtls_params.connection_new || peer->dtls_params.connection_existing)
+            tsr_sdp_add_attr(ans, m, "connection",
+                             peer->dtls_params.connection_new ? "new" : "existing");
+    }
 }
 
 static int build_answer(struct plain_ctx *c)
@@ -348,7 +391,8 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
     if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
         rc = fail(&c, TSR_ERR_UNSUPPORTED,
                   "no common codec: Tessera takes opus/48000/2 audio and VP8 or H.264 "
-                  "(packetization-mode 1) video over RTP/AVP(F) or RTP/SAVP(F)");
+                  "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
+                  "UDP/TLS/RTP/SAVP(F)");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

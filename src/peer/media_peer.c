@@ -38,7 +38,7 @@ void tsr_media_peer_on_transport_state(void *user, enum tsr_webrtc_state state)
         if (!p->disconnected_since_us)
             p->disconnected_since_us = g_get_monotonic_time();
     } else if (state == TSR_WEBRTC_STATE_FAILED) {
-        report_failure(p, "ICE or DTLS failed");
+        report_failure(p, p->plain ? "DTLS-SRTP failed" : "ICE or DTLS failed");
     }
 }
 

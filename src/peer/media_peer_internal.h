@@ -62,6 +62,7 @@ struct tsr_media_peer {
     uint8_t sdes_key[2][TSR_SDES_KEY_SALT_BYTES]; /* plain: our SDES keys, audio and video */
     struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
     char plain_address[64];                       /* plain: the address our answers carry */
+    char plain_fingerprint[3 * 32];               /* plain: our certificate's sha-256, or "" */
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;

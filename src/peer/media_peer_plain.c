@@ -1,5 +1,6 @@
-/* A SIP participant's media: a plain RTP/AVP(F) offer (no ICE, no DTLS) answered
- * on a tsr_rtp_transport with symmetric RTP, and the transport seam the rest of the
+/* A SIP participant's media: a plain RTP/AVP(F), SDES RTP/SAVP(F) or DTLS-SRTP
+ * UDP/TLS/RTP/SAVP(F) offer (no ICE) answered on a tsr_rtp_transport with
+ * symmetric RTP, and the transport seam the rest of the
  * peer sends through (WebRTC or plain). The receive and send chains are the
  * WebRTC participant's, unchanged: same jitter buffer, decoder, Opus path to the
  * mixer and packetized composite. Home thread: the peer's net loop. */
@@ -13,8 +14,8 @@
 
 /* The address our answer carries: the configured public or first media address,
  * else the one the kernel routes to the caller from. */
-static int answer_address(const struct tsr_webrtc_config *w, const struct tsr_sdp_plain_peers *peers,
-                          char *out, size_t size)
+static int answer_address(const struct tsr_webrtc_config *w,
+                          const struct tsr_sdp_plain_peers *peers, char *out, size_t size)
 {
     if (w && w->public_address && *w->public_address) {
         g_strlcpy(out, w->public_address, size);
@@ -75,6 +76,34 @@ static int apply_srtp(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers
     return 0;
 }
 
+/* DTLS-SRTP: the handshakes run on the media sockets from now on (a caller that
+ * is the client sends its ClientHello as soon as it has our answer). */
+static int apply_dtls(struct tsr_media_peer *p, struct tsr_dtls_cert *cert,
+                      const struct tsr_sdp_plain_peers *peers)
+{
+    const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
+    for (int i = 0; i < 2; i++) {
+        if (!now[i]->dtls)
+            continue;
+        struct tsr_rtp_transport_dtls cfg = {
+            .role = now[i]->dtls_params.local_role,
+            .cert = cert,
+            .fingerprint = &now[i]->dtls_params.fingerprint,
+        };
+        int rc = tsr_rtp_transport_set_dtls(p->plain, (enum tsr_rtp_transport_medium)i, &cfg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *keying_name(const struct tsr_sdp_plain_peers *peers)
+{
+    if (peers->audio.dtls || peers->video.dtls)
+        return "DTLS-SRTP";
+    return peers->audio.srtp || peers->video.srtp ? "SDES-SRTP" : "plain RTP";
+}
+
 /* Hold and resume: RTP goes to a medium only while the caller wants it. */
 static void apply_direction(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
 {
@@ -92,14 +121,21 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
 {
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
-    struct tsr_sdp_plain_local local = {.address = "0.0.0.0",
-                                        .video_pref = params->video_pref,
-                                        .audio_ssrc = assrc,
-                                        .video_ssrc = vssrc,
-                                        .cname = cname,
-                                        .session_id = ((uint64_t)g_random_int() << 20) | p->id,
-                                        .audio_key = p->sdes_key[0],
-                                        .video_key = p->sdes_key[1]};
+    struct tsr_dtls_cert *cert = params->webrtc ? params->webrtc->cert : NULL;
+    if (cert) /* kept for re-answers, which must carry the same fingerprint */
+        g_strlcpy(p->plain_fingerprint, tsr_dtls_cert_fingerprint(cert),
+                  sizeof p->plain_fingerprint);
+    struct tsr_sdp_plain_local local = {
+        .address = "0.0.0.0",
+        .video_pref = params->video_pref,
+        .audio_ssrc = assrc,
+        .video_ssrc = vssrc,
+        .cname = cname,
+        .session_id = ((uint64_t)g_random_int() << 20) | p->id,
+        .audio_key = p->sdes_key[0],
+        .video_key = p->sdes_key[1],
+        .fingerprint_sha256 = cert ? p->plain_fingerprint : NULL,
+    };
     if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
         local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
         TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: SRTP refused");
@@ -131,6 +167,8 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         rc = tsr_rtp_transport_set_peers(p->plain, &peers, assrc, vssrc);
     if (rc == 0 && (rc = apply_srtp(p, &peers, true)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
+    if (rc == 0 && (rc = apply_dtls(p, cert, &peers)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "DTLS-SRTP setup failed: %s", tsr_strerror(rc));
     if (rc) {
         tsr_sdp_negotiation_free(&neg);
         return rc;
@@ -141,9 +179,8 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
     p->sdp_version = 1;
     g_strlcpy(p->plain_address, address, sizeof p->plain_address);
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "%s: audio %s:%u, video %s:%u; ours %s:%u/%u",
-            peers.audio.srtp || peers.video.srtp ? "SDES-SRTP" : "plain RTP", peers.audio.address,
-            peers.audio.rtp_port, peers.video.address, peers.video.rtp_port, address,
-            local.audio_port, local.video_port);
+            keying_name(&peers), peers.audio.address, peers.audio.rtp_port, peers.video.address,
+            peers.video.rtp_port, address, local.audio_port, local.video_port);
     *neg_out = neg;
     return 0;
 }
@@ -152,8 +189,7 @@ bool tsr_media_peer_transport_up(const struct tsr_media_peer *p)
 {
     if (p->plain) /* symmetric RTP sends to the SDP's address before anything arrives */
         return tsr_rtp_transport_state(p->plain) != TSR_WEBRTC_STATE_CLOSED;
-    return p->transport &&
-           tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED;
+    return p->transport && tsr_webrtc_transport_state(p->transport) == TSR_WEBRTC_STATE_CONNECTED;
 }
 
 int tsr_media_peer_transport_send_rtp(struct tsr_media_peer *p, const uint8_t *buf, size_t len)
@@ -191,7 +227,7 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .video_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_VIDEO),
         /* Prefer what runs, so an offer that still has it keeps it. */
         .video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
-                                                              : TSR_SDP_VIDEO_PREF_VP8,
+                                                             : TSR_SDP_VIDEO_PREF_VP8,
         .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1,
         .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 2,
         .cname = cname,
@@ -199,13 +235,17 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .session_version = p->sdp_version + 1,
         .audio_key = p->sdes_key[0],
         .video_key = p->sdes_key[1],
+        .fingerprint_sha256 = p->plain_fingerprint[0] ? p->plain_fingerprint : NULL,
+        .running = &p->plain_peers, /* DTLS associations stay as they are */
     };
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
     if (rc == 0 && !plain_lines_same(p, neg)) {
-        g_strlcpy(reason, "the re-INVITE changes the audio/video sections or their codecs; "
-                          "start a new call", TSR_SDP_REASON_MAX);
+        g_strlcpy(reason,
+                  "the re-INVITE changes the audio/video sections or their codecs; "
+                  "start a new call",
+                  TSR_SDP_REASON_MAX);
         rc = TSR_ERR_UNSUPPORTED;
     }
     /* A zero address (old-style hold) says nothing about where the caller is. */

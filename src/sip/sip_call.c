@@ -26,9 +26,8 @@ static void reject(struct sip_call *c, const struct tsr_front_error *e)
     char retry[16];
     g_snprintf(retry, sizeof retry, "%u", e->retry_after_s);
     c->answered = true;
-    nua_respond(c->nh, (int)e->status, tsr_sip_status_phrase(e->status),
-                SIPTAG_REASON_STR(reason), TAG_IF(e->retry_after_s, SIPTAG_RETRY_AFTER_STR(retry)),
-                TAG_END());
+    nua_respond(c->nh, (int)e->status, tsr_sip_status_phrase(e->status), SIPTAG_REASON_STR(reason),
+                TAG_IF(e->retry_after_s, SIPTAG_RETRY_AFTER_STR(retry)), TAG_END());
 }
 
 static void reject_text(struct sip_call *c, unsigned status, const char *code, const char *text)
@@ -66,8 +65,12 @@ static void on_left(struct tsr_front_session *session, enum tsr_leave_reason rea
     struct sip_call *c = user;
     (void)session;
     c->session = tsr_front_session_unref(c->session);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] removed (%s): BYE", c->alias,
-            tsr_leave_reason_name(reason));
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] removed (%s): BYE", c->alias, tsr_leave_reason_name(reason));
+    if (reason == TSR_LEAVE_MEDIA_FAILED) { /* e.g. a DTLS-SRTP handshake that failed */
+        struct tsr_front_error e = {
+            .status = 500, .code = "media_failed", .text = "the call's media failed"};
+        tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+    }
     tsr_sip_call_bye(c, reason == TSR_LEAVE_MEDIA_FAILED ? 500 : 200,
                      tsr_leave_reason_name(reason));
 }

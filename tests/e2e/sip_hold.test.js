@@ -12,29 +12,20 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./lib/harness');
 const bs = require('./lib/baresip');
+const sm = require('./lib/sip_media');
 
 const ALIAS = 'e2e-hold';
 
-async function sentBytes(server) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = /^tessera_media_bytes_total\{direction="out"\} (\d+)/m.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
 h.run('sip_hold', async ({ scratch, defer }) => {
   bs.requireBaresip();
-  const sipPort = 20000 + 2 * Math.floor(Math.random() * 10000);
-  const server = await h.startServer({
-    sections: { sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp' } },
-  });
-  defer(() => server.stop());
+  const { server, uri } = await sm.startSipServer(defer);
   const dir = path.join(scratch, 'carol');
   const phone = await bs.startBaresip(dir, { hz: 440, user: 'carol' });
   defer(() => phone.stop());
-  phone.command('dial', `sip:${ALIAS}@127.0.0.1:${sipPort}`);
+  phone.command('dial', uri(ALIAS));
   await h.waitFor(() => phone.events.some((e) => e.type === 'CALL_ESTABLISHED'),
     { timeoutMs: 30000, what: `the call to be established\n${phone.log().slice(-3000)}` });
-  const rx = () => sentBytes(server);
+  const rx = () => sm.sentBytes(server);
   const logHas = (re) => re.test(fs.readFileSync(server.logFile, 'utf8'));
 
   const first = await rx();

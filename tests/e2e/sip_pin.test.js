@@ -9,18 +9,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./lib/harness');
 const bs = require('./lib/baresip');
+const sm = require('./lib/sip_media');
 
 const ALIAS = 'e2e-pin';
 
 h.run('sip_pin', async ({ scratch, defer }) => {
   bs.requireBaresip();
-  const sipPort = 20000 + 2 * Math.floor(Math.random() * 10000);
-  const server = await h.startServer({
+  const { server, uri } = await sm.startSipServer(defer, {
     allowAdhoc: false,
     conferences: [{ alias: ALIAS, name: 'Pin', host_pin: '1234', guest_pin: '5678' }],
-    sections: { sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp' } },
   });
-  defer(() => server.stop());
   const logText = () => fs.readFileSync(server.logFile, 'utf8');
   const count = (re) => (logText().match(re) || []).length;
 
@@ -41,7 +39,7 @@ h.run('sip_pin', async ({ scratch, defer }) => {
   const dial = async (user) => {
     const phone = await bs.startBaresip(path.join(scratch, user), { hz: 440, user });
     defer(() => phone.stop());
-    phone.command('dial', `sip:${ALIAS}@127.0.0.1:${sipPort}`);
+    phone.command('dial', uri(ALIAS));
     await h.waitFor(() => phone.events.some((e) => e.type === 'CALL_ESTABLISHED'),
       { timeoutMs: 30000, what: `${user}'s call to be answered into the lobby\n${phone.log().slice(-2000)}` });
     h.assert.equal(await member(user), undefined, `${user} is not in the roster before its PIN`);

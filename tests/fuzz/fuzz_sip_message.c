@@ -30,7 +30,9 @@ static void negotiate(const struct tsr_sip_invite *inv)
                                                      .video_port = 40002,
                                                      .audio_ssrc = 1,
                                                      .video_ssrc = 2,
-                                                     .cname = "fuzz"};
+                                                     .cname = "fuzz",
+                                                     /* DTLS offers reach the answer too */
+                                                     .fingerprint_sha256 = "AB:CD"};
     (void)tsr_sdp_is_plain_rtp(inv->sdp, inv->sdp_len);
     struct tsr_sdp_negotiation *neg = NULL;
     struct tsr_sdp_plain_peers peers;

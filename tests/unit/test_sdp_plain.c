@@ -1,6 +1,7 @@
-/* Plain RTP offer/answer for SIP: baresip 1.0's real offer (captured on the wire,
- * tests/data/sdp/baresip10_offer.sdp) and hand-made shapes; the answers are parsed
- * back and checked line by line. */
+/* Plain RTP offer/answer for SIP: baresip 1.0's real offers (captured on the wire,
+ * tests/data/sdp/baresip10_offer.sdp, and with mediaenc=dtls_srtp
+ * baresip10_dtls_offer.sdp) and hand-made shapes; the answers are parsed back and
+ * checked line by line. */
 #include <tessera/err.h>
 #include <tessera/sdp.h>
 #include <tessera/sdp_plain.h>
@@ -131,10 +132,9 @@ static void test_shapes(void)
  * under the offer's tag and suite; without a usable line it is refused. */
 static void test_sdes(void)
 {
-    static const uint8_t key_a[TSR_SDES_KEY_SALT_BYTES] = {100, 101, 102, 103, 104, 105, 106, 107,
-                                                           108, 109, 110, 111, 112, 113, 114, 115,
-                                                           116, 117, 118, 119, 120, 121, 122, 123,
-                                                           124, 125, 126, 127, 128, 129};
+    static const uint8_t key_a[TSR_SDES_KEY_SALT_BYTES] = {
+        100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114,
+        115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129};
     struct tsr_sdp_plain_local l = local;
     l.audio_key = l.video_key = key_a;
     struct tsr_sdp_negotiation *neg = NULL;
@@ -144,7 +144,8 @@ static void test_sdes(void)
                        "m=audio 5000 RTP/SAVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
     char *offer = g_strconcat(head, "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:bad\r\n",
                               "a=crypto:4 AES_CM_128_HMAC_SHA1_32 "
-                              "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n", NULL);
+                              "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
+                              NULL);
     g_assert_true(tsr_sdp_is_plain_rtp(offer, strlen(offer)));
     g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
     g_assert_true(peers.audio.srtp);
@@ -214,6 +215,196 @@ static void test_hold(void)
     }
 }
 
+#define OUR_FP                                                                                     \
+    "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:"      \
+    "EE:FF:00"
+#define SHA1_FP "sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33"
+
+/* The value of attribute `name` in the answer's section i (NULL when absent). */
+static const char *answer_attr(const char *answer, size_t i, const char *name, char *buf,
+                               size_t size)
+{
+    struct tsr_sdp *ans = NULL;
+    g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &ans, NULL), ==, 0);
+    g_assert_cmpuint(i, <, ans->n_media);
+    const char *v = tsr_sdp_attr_find(ans->media[i].attrs, ans->media[i].n_attrs, name);
+    if (v)
+        g_strlcpy(buf, v, size);
+    tsr_sdp_free(&ans);
+    return v ? buf : NULL;
+}
+
+/* DTLS-SRTP without ICE: baresip 1.0's mediaenc=dtls_srtp offer, as it went over
+ * the wire (a=setup:actpass and an upper-case SHA-256 fingerprint at session level
+ * only, UDP/TLS/RTP/SAVPF, no rtcp-mux): answered in kind with our fingerprint in
+ * each section and a=setup:passive; we are the DTLS server of both media. */
+static void test_dtls_baresip(void)
+{
+    char *offer = fixture("baresip10_dtls_offer.sdp");
+    g_assert_true(tsr_sdp_is_plain_rtp(offer, strlen(offer)));
+    struct tsr_sdp_plain_local l = local;
+    l.fingerprint_sha256 = OUR_FP;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX] = "", buf[160];
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
+    g_assert_cmpint(neg->audio_index, ==, 0);
+    g_assert_cmpint(neg->video_index, ==, 1);
+    g_assert_true(peers.audio.dtls && peers.video.dtls);
+    g_assert_false(peers.audio.srtp || peers.audio.rtcp_mux);
+    g_assert_cmpuint(peers.audio.rtcp_port, ==, 2887);
+    g_assert_cmpstr(peers.audio.dtls_params.fingerprint.hash, ==, "sha-256");
+    g_assert_cmpuint(peers.audio.dtls_params.fingerprint.len, ==, 32);
+    g_assert_cmpuint(peers.audio.dtls_params.fingerprint.bytes[0], ==, 0x62);
+    g_assert_cmpint(peers.audio.dtls_params.setup, ==, TSR_SDP_SETUP_ACTPASS);
+    g_assert_cmpint(peers.video.dtls_params.local_role, ==, TSR_DTLS_ROLE_SERVER);
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 96\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "m=video 40002 UDP/TLS/RTP/SAVPF 96\r\n"));
+    for (size_t i = 0; i < 2; i++) {
+        g_assert_cmpstr(answer_attr(neg->answer, i, "setup", buf, sizeof buf), ==, "passive");
+        g_assert_cmpstr(answer_attr(neg->answer, i, "fingerprint", buf, sizeof buf), ==,
+                        "sha-256 " OUR_FP);
+        g_assert_null(answer_attr(neg->answer, i, "connection", buf, sizeof buf));
+        g_assert_null(answer_attr(neg->answer, i, "crypto", buf, sizeof buf));
+    }
+    g_assert_cmpstr(answer_attr(neg->answer, 1, "rtcp", buf, sizeof buf), ==, "40003");
+    tsr_sdp_negotiation_free(&neg);
+    /* Without a certificate there is nothing to answer DTLS with. */
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "DTLS-SRTP is not available"));
+    g_free(offer);
+}
+
+static int dtls_offer(const char *session, const char *media, const struct tsr_sdp_plain_local *l,
+                      struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
+                      char reason[TSR_SDP_REASON_MAX])
+{
+    char *offer = g_strdup_printf("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+                                  "t=0 0\r\n%sm=audio 5000 UDP/TLS/RTP/SAVP 96\r\n"
+                                  "a=rtpmap:96 opus/48000/2\r\na=rtcp-mux\r\n%s",
+                                  session, media);
+    int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), l, neg, peers, reason);
+    g_free(offer);
+    return rc;
+}
+
+/* Roles, a=connection, several fingerprints, and what is refused with a reason
+ * (a SIP front answers those 488 with the reason in its Reason header). */
+static void test_dtls_shapes(void)
+{
+    struct tsr_sdp_plain_local l = local;
+    l.fingerprint_sha256 = OUR_FP;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX] = "", buf[160];
+    /* passive caller: we are the client; a=connection:new is echoed; the media's
+     * sha-1 replaces the session's md5, and of two the strongest is taken. */
+    g_assert_cmpint(
+        dtls_offer("a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n",
+                   "a=setup:passive\r\na=connection:new\r\na=fingerprint:" SHA1_FP
+                   "\r\na=fingerprint:sha-256 " OUR_FP "\r\n",
+                   &l, &neg, &peers, reason),
+        ==, 0);
+    g_assert_true(peers.audio.dtls && peers.audio.rtcp_mux);
+    g_assert_cmpint(peers.audio.dtls_params.local_role, ==, TSR_DTLS_ROLE_CLIENT);
+    g_assert_cmpstr(peers.audio.dtls_params.fingerprint.hash, ==, "sha-256");
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "setup", buf, sizeof buf), ==, "active");
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "connection", buf, sizeof buf), ==, "new");
+    g_assert_nonnull(answer_attr(neg->answer, 0, "rtcp-mux", buf, sizeof buf));
+    tsr_sdp_negotiation_free(&neg);
+    /* sha-1 alone is checked too; active caller: we are the server. */
+    g_assert_cmpint(
+        dtls_offer("", "a=setup:active\r\na=fingerprint:" SHA1_FP "\r\n", &l, &neg, &peers, reason),
+        ==, 0);
+    g_assert_cmpstr(peers.audio.dtls_params.fingerprint.hash, ==, "sha-1");
+    g_assert_cmpint(peers.audio.dtls_params.local_role, ==, TSR_DTLS_ROLE_SERVER);
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "setup", buf, sizeof buf), ==, "passive");
+    tsr_sdp_negotiation_free(&neg);
+    static const struct {
+        const char *session, *media, *words;
+    } refused[] = {
+        {"", "a=setup:actpass\r\n", "it has no a=fingerprint"},
+        {"a=fingerprint:md5 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n", "",
+         "no a=fingerprint is a sha-256/1/224/384/512 digest"},
+        {"", "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n",
+         "no a=fingerprint is a sha-256/1/224/384/512 digest"}, /* 16 bytes: not a sha-256 digest */
+        {"", "a=fingerprint:sha-256 zz\r\n", "no a=fingerprint is a sha-256/1/224/384/512 digest"},
+        {"a=fingerprint:" SHA1_FP "\r\n", "a=setup:holdconn\r\n", "holdconn"},
+        {"a=fingerprint:" SHA1_FP "\r\n", "a=setup:both\r\n", "not actpass, active or passive"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        reason[0] = '\0';
+        g_assert_cmpint(dtls_offer(refused[i].session, refused[i].media, &l, &neg, &peers, reason),
+                        ==, TSR_ERR_UNSUPPORTED);
+        g_assert_null(neg);
+        g_assert_nonnull(strstr(reason, "the audio section is UDP/TLS/RTP/SAVP but"));
+        g_assert_nonnull(strstr(reason, refused[i].words));
+    }
+    /* A fingerprint beside RTP/AVP (no UDP/TLS) is no SIP-style DTLS offer. */
+    const char *odd = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                      "a=fingerprint:" SHA1_FP "\r\nm=audio 5000 RTP/AVP 96\r\n";
+    g_assert_false(tsr_sdp_is_plain_rtp(odd, strlen(odd)));
+}
+
+/* A re-INVITE (hold) keeps the association: same fingerprint, our role as it was
+ * even when the re-offer says actpass again; a new fingerprint, a=connection:new,
+ * swapped roles, rtcp-mux changes or leaving DTLS are refused. */
+static void test_dtls_reoffer(void)
+{
+    struct tsr_sdp_plain_local l = local;
+    l.fingerprint_sha256 = OUR_FP;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers running, peers;
+    char reason[TSR_SDP_REASON_MAX] = "", buf[160];
+    const char *fp = "a=fingerprint:sha-256 " OUR_FP "\r\n";
+    g_assert_cmpint(dtls_offer(fp, "a=setup:passive\r\n", &l, &neg, &running, reason), ==, 0);
+    g_assert_cmpint(running.audio.dtls_params.local_role, ==, TSR_DTLS_ROLE_CLIENT);
+    tsr_sdp_negotiation_free(&neg);
+    l.running = &running;
+    g_assert_cmpint(
+        dtls_offer(fp, "a=sendonly\r\na=connection:existing\r\n", &l, &neg, &peers, reason), ==, 0);
+    g_assert_true(peers.audio.held);
+    g_assert_cmpint(peers.audio.dtls_params.local_role, ==, TSR_DTLS_ROLE_CLIENT);
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "setup", buf, sizeof buf), ==, "active");
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "connection", buf, sizeof buf), ==, "existing");
+    g_assert_cmpstr(answer_attr(neg->answer, 0, "fingerprint", buf, sizeof buf), ==,
+                    "sha-256 " OUR_FP);
+    tsr_sdp_negotiation_free(&neg);
+    static const struct {
+        const char *session, *media, *words;
+    } refused[] = {
+        {"a=fingerprint:" SHA1_FP "\r\n", "", "its a=fingerprint changed"},
+        {"", "a=connection:new\r\n", "a=connection:new"},
+        {"", "a=setup:active\r\n", "its a=setup swaps the DTLS roles"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        char *session = g_strconcat(fp, refused[i].session, NULL);
+        if (refused[i].session[0]) { /* a new fingerprint instead of ours */
+            g_free(session);
+            session = g_strdup(refused[i].session);
+        }
+        g_assert_cmpint(dtls_offer(session, refused[i].media, &l, &neg, &peers, reason), ==,
+                        TSR_ERR_UNSUPPORTED);
+        g_assert_nonnull(strstr(reason, "cannot keep the call's DTLS-SRTP"));
+        g_assert_nonnull(strstr(reason, refused[i].words));
+        g_free(session);
+    }
+    /* rtcp-mux dropped, and a plain RTP/AVP re-offer. */
+    const char *nomux = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                        "a=fingerprint:sha-256 " OUR_FP "\r\nm=audio 5000 UDP/TLS/RTP/SAVP 96\r\n"
+                        "a=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(nomux, strlen(nomux), &l, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "rtcp-mux"));
+    const char *avp = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                      "m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=rtcp-mux\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(avp, strlen(avp), &l, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "switches the audio section away from DTLS-SRTP"));
+    g_assert_null(neg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -221,5 +412,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/shapes", test_shapes);
     g_test_add_func("/sdp_plain/sdes", test_sdes);
     g_test_add_func("/sdp_plain/hold", test_hold);
+    g_test_add_func("/sdp_plain/dtls_baresip", test_dtls_baresip);
+    g_test_add_func("/sdp_plain/dtls_shapes", test_dtls_shapes);
+    g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
     return g_test_run();
 }

@@ -2,8 +2,9 @@
  *
  * The handshake is driven by datagrams the caller feeds in (tsr_dtls_handle_packet)
  * and by a retransmission timer on the owner's GMainContext; records go out
- * through the send callback (the ICE agent). The peer's certificate is accepted
- * only when its SHA-256 digest equals the a=fingerprint from its SDP. When the
+ * through the send callback (the ICE agent, or a plain UDP socket for SIP). The
+ * peer's certificate is accepted only when its digest (the hash the SDP names:
+ * sha-256, or sha-1/224/384/512) equals the a=fingerprint from its SDP. When the
  * handshake finishes, the SRTP keying material is exported for libsrtp2. */
 #ifndef TESSERA_DTLS_H
 #define TESSERA_DTLS_H
@@ -44,7 +45,7 @@ enum tsr_srtp_profile {
     TSR_SRTP_PROFILE_NONE,
     TSR_SRTP_PROFILE_AES128_CM_SHA1_80, /* key 16, salt 14 */
     TSR_SRTP_PROFILE_AEAD_AES_128_GCM,  /* key 16, salt 12 */
-    TSR_SRTP_PROFILE_AES128_CM_SHA1_32, /* key 16, salt 14; 32-bit RTP tag (SDES only) */
+    TSR_SRTP_PROFILE_AES128_CM_SHA1_32, /* key 16, salt 14; 32-bit RTP tag (SDES, SIP DTLS) */
 };
 
 #define TSR_SRTP_MAX_KEY_BYTES 16
@@ -80,18 +81,25 @@ struct tsr_dtls_callbacks {
 
 struct tsr_dtls_config {
     enum tsr_dtls_role role;
-    struct tsr_dtls_cert *cert;                           /* borrowed; a reference is taken */
-    const struct tsr_sdp_fingerprint *remote_fingerprint; /* copied; hash must be sha-256 */
+    struct tsr_dtls_cert *cert; /* borrowed; a reference is taken */
+    /* Copied; tsr_dtls_fingerprint_usable() must accept it. */
+    const struct tsr_sdp_fingerprint *remote_fingerprint;
     const char *
         srtp_profiles; /* GnuTLS list; NULL = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80" */
     uint16_t mtu;      /* 0 = 1200 */
-    const char *log_ctx; /* log prefix, e.g. "conf/participant" (copied); NULL = "dtls" */
+    const char *log_ctx;           /* log prefix, e.g. "conf/participant" (copied); NULL = "dtls" */
+    uint32_t handshake_timeout_ms; /* the whole handshake, retransmissions included; 0 = 20000 */
 };
+
+/* Purpose: whether a peer fingerprint can be checked: hash sha-1, sha-224,
+ * sha-256, sha-384 or sha-512 (RFC 8122 §5) with a digest of that hash's length.
+ * md5/md2 (forbidden by RFC 8122) and unknown names are not. Thread: any. */
+bool tsr_dtls_fingerprint_usable(const struct tsr_sdp_fingerprint *fp);
 
 /* Purpose: a DTLS endpoint. Nothing is sent until tsr_dtls_start().
  * Ownership: ctx referenced (retransmission timer); cb/user borrowed until free.
- * Thread: the net loop owning ctx. Returns 0, -EINVAL (no fingerprint or not
- * sha-256), TSR_ERR_CRYPTO, -ENOMEM. */
+ * Thread: the net loop owning ctx. Returns 0, -EINVAL (no fingerprint, or one
+ * tsr_dtls_fingerprint_usable refuses), TSR_ERR_CRYPTO, -ENOMEM. */
 int tsr_dtls_new(struct tsr_dtls **out, GMainContext *ctx, const struct tsr_dtls_config *cfg,
                  const struct tsr_dtls_callbacks *cb, void *user);
 
@@ -118,8 +126,9 @@ void tsr_dtls_free(struct tsr_dtls **dtls);
 const char *tsr_srtp_profile_name(enum tsr_srtp_profile profile);
 
 /* Purpose: whether the linked GnuTLS can negotiate `profile` in DTLS-SRTP.
- * GnuTLS 3.7 (Debian 12) knows AES128_CM_HMAC_SHA1_80 only; AEAD_AES_128_GCM is
- * offered automatically when the library supports it. Thread: any. */
+ * GnuTLS 3.7 (Debian 12) knows AES128_CM_HMAC_SHA1_80 and _32, not
+ * AEAD_AES_128_GCM, which is offered automatically when the library supports it.
+ * Thread: any. */
 bool tsr_dtls_srtp_profile_supported(enum tsr_srtp_profile profile);
 
 #endif

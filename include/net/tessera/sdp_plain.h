@@ -1,6 +1,7 @@
-/* SIP-style offer → answer: plain RTP/AVP or RTP/AVPF, or RTP/SAVP(F) keyed by
- * SDES (a=crypto, see tessera/sdp_crypto.h), one port per medium (RTCP on the next
- * port, or muxed when offered), no ICE, no BUNDLE, no DTLS. Pure.
+/* SIP-style offer → answer: plain RTP/AVP or RTP/AVPF, RTP/SAVP(F) keyed by SDES
+ * (a=crypto, see tessera/sdp_crypto.h), or UDP/TLS/RTP/SAVP(F) keyed by DTLS-SRTP
+ * without ICE (a=fingerprint + a=setup, see tessera/sdp_dtls.h); one port per
+ * medium (RTCP on the next port, or muxed when offered), no ICE, no BUNDLE. Pure.
  *
  * This is what SIP endpoints, room systems and gateways send (baresip's offer is in
  * tests/data/sdp/baresip10_offer.sdp). The first audio and the first video section
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include <tessera/sdp_crypto.h>
+#include <tessera/sdp_dtls.h>
 #include <tessera/sdp_negotiate.h>
 
 /* What the answer says about us. Borrowed for the call. */
@@ -32,6 +34,14 @@ struct tsr_sdp_plain_local {
     /* Our SDES keys (key_salt only; tag and suite follow the offer's line). Needed
      * for an RTP/SAVP(F) offer, which is refused without them. */
     const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each, or NULL */
+    /* Our certificate's sha-256 fingerprint ("AB:CD:…"), needed for an
+     * UDP/TLS/RTP/SAVP(F) offer, which is refused without it. */
+    const char *fingerprint_sha256;
+    /* A re-answer: what the call runs on (the last result's peers), or NULL for
+     * the first answer. A DTLS-SRTP medium must keep its association (same
+     * fingerprint and roles, rtcp-mux as it was) and no medium may switch between
+     * DTLS-SRTP and other keying; such offers are refused. */
+    const struct tsr_sdp_plain_peers *running;
 };
 
 /* Where the offerer receives one medium. */
@@ -44,15 +54,18 @@ struct tsr_sdp_plain_peer {
     bool sends;         /* a=sendrecv / a=sendonly: media will come from it */
     bool srtp;          /* RTP/SAVP(F): `crypto` holds the caller's chosen line */
     struct tsr_sdp_crypto crypto;
+    bool dtls;                       /* UDP/TLS/RTP/SAVP(F): `dtls_params` says how */
+    struct tsr_sdp_dtls dtls_params; /* the caller's fingerprint, our role */
 };
 
 struct tsr_sdp_plain_peers {
     struct tsr_sdp_plain_peer audio, video;
 };
 
-/* Purpose: whether an offer is for plain RTP: it parses, has at least one m-line,
- * and every live RTP m-line's proto is RTP/AVP, RTP/AVPF, RTP/SAVP or RTP/SAVPF
- * with no ICE credentials and no DTLS fingerprint. Thread: any. */
+/* Purpose: whether an offer is for this SIP-style path: it parses, has at least
+ * one m-line, and every live RTP m-line has no ICE credentials and is RTP/AVP,
+ * RTP/AVPF, RTP/SAVP or RTP/SAVPF without a DTLS fingerprint, or
+ * UDP/TLS/RTP/SAVP(F) (DTLS without ICE). Thread: any. */
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
 
 /* Purpose: answer a plain RTP offer. On success *neg holds the accepted lines
@@ -60,8 +73,10 @@ bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
  * answer text, and *peers where to send. Ownership: *neg is new, free with
  * tsr_sdp_negotiation_free(). Returns 0; TSR_ERR_INVALID (malformed SDP, a bad
  * connection address or port), TSR_ERR_UNSUPPORTED (no common codec: no line
- * accepted; an RTP/SAVP(F) section without a usable a=crypto line), -EINVAL (bad
- * local); *reason (may be NULL) says why on failure. */
+ * accepted; an RTP/SAVP(F) section without a usable a=crypto line; a DTLS section
+ * without a fingerprint we can check, with a=setup:holdconn, or one that cannot
+ * keep the running association), -EINVAL (bad local); *reason (may be NULL) says
+ * why on failure. */
 int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_plain_local *local,
                             struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
                             char reason[TSR_SDP_REASON_MAX]);

@@ -34,16 +34,20 @@ async function freePortPair() {
 }
 
 /* Starts baresip in `dir` sending a `hz` tone and the `y4m` clip (no clip: audio
- * only, no video codecs loaded). `mediaenc` ('srtp', 'srtp-mand') is the account's
- * media encryption; `user` its SIP user name (the display name others see). */
+ * only, no video codecs loaded). `mediaenc` ('srtp', 'srtp-mand': the srtp module;
+ * 'dtls_srtp': the dtls_srtp module) is the account's media encryption; `user` its
+ * SIP user name (the display name others see). */
 async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip' }) {
   requireBaresip();
+  if (mediaenc && !fs.existsSync(path.join(MODULES, `${mediaenc === 'dtls_srtp' ? 'dtls_srtp' : 'srtp'}.so`))) {
+    h.skip(`baresip module for mediaenc=${mediaenc} missing`);
+  }
   fs.mkdirSync(dir, { recursive: true });
   const sipPort = await freePortPair();
   const ctrlPort = await freePortPair();
   const mods = y4m ? ['opus', 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot']
     : ['opus', 'ausine', 'sndfile'];
-  if (mediaenc) mods.push('srtp');
+  if (mediaenc) mods.push(mediaenc === 'dtls_srtp' ? 'dtls_srtp' : 'srtp');
   const conf = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
@@ -150,6 +154,18 @@ function toneDb({ samples, rate }, hz) {
   return 20 * Math.log10(amp);
 }
 
+/* Waits until what baresip in `dir` decoded has the `otherHz` tone (above −40 dB)
+ * at least 20 dB over its own `ownHz` one (mix-minus); returns [own, other] dB. */
+function waitHears(dir, ownHz, otherHz, what) {
+  return h.waitFor(() => {
+    const heard = lastHeard(dir, 1);
+    if (!heard) return false;
+    const own = toneDb(heard, ownHz);
+    const other = toneDb(heard, otherHz);
+    return other > -40 && other - own > 20 && [own, other];
+  }, { timeoutMs: 60000, intervalMs: 500, what });
+}
+
 /* Asks for a snapshot ("snapshot": the next decoded and sent frames become
  * snapshot-recv-*.png / snapshot-send-*.png in its directory); the newest received
  * one, or null. */
@@ -173,4 +189,4 @@ function pngColourShares(file, palette) {
   return counts.map((n) => n / (32 * 18));
 }
 
-module.exports = { requireBaresip, startBaresip, lastHeard, toneDb, latestSnapshot, pngColourShares };
+module.exports = { requireBaresip, startBaresip, lastHeard, toneDb, waitHears, latestSnapshot, pngColourShares };
