@@ -221,9 +221,7 @@ async function join(pin, rejoining = false) {
   pendingCandidates = [];
   pc.onicecandidate = (ev) => sendCandidate(ev.candidate);
   pc.ontrack = onTrack;
-  pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'failed' && tessera.state === 'conference') connectionLost();
-  };
+  pc.onconnectionstatechange = () => onConnectionState(pc);
   for (const track of localStream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [localStream] });
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
@@ -267,6 +265,50 @@ async function join(pin, rejoining = false) {
 const REJOIN_DELAYS_S = [1, 2, 4, 8, 15, 15, 15, 15, 15, 15, 15];
 let rejoinAttempt = 0;
 let lastPin = null;
+
+/* A network change (or a blip) first gets an ICE restart on the same transport:
+ * the same participant, DTLS session and streams over a new path. Only when that
+ * fails does the client leave and join afresh (connectionLost). */
+const ICE_RESTART_AFTER_MS = 3000; // 'disconnected' this long: restart ICE
+const ICE_RESTART_WAIT_MS = 12000; // a restart not connected by then: join afresh
+let iceRestartTimer = null;
+let iceRestartTried = false;
+
+function onConnectionState(pc) {
+  if (pc !== tessera.pc || tessera.state !== 'conference') return;
+  const s = pc.connectionState;
+  if (s === 'connected') {
+    clearTimeout(iceRestartTimer);
+    iceRestartTimer = null;
+    iceRestartTried = false;
+  } else if (s === 'disconnected' && !iceRestartTimer && !iceRestartTried) {
+    iceRestartTimer = setTimeout(() => restartIce(pc), ICE_RESTART_AFTER_MS);
+  } else if (s === 'failed') {
+    if (iceRestartTried) connectionLost();
+    else restartIce(pc);
+  }
+}
+
+async function restartIce(pc) {
+  iceRestartTimer = null;
+  if (pc !== tessera.pc || tessera.state !== 'conference' || pc.connectionState === 'connected' || iceRestartTried) return;
+  iceRestartTried = true;
+  tessera.iceRestarts = (tessera.iceRestarts || 0) + 1;
+  toast('Network changed: reconnecting the media…');
+  try {
+    await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+    const { status, data } = await api('POST', `/participants/${tessera.participantId}/sdp`, { sdp: pc.localDescription.sdp });
+    if (status !== 200 || !data || !data.sdp) throw new Error((data && data.message) || `HTTP ${status}`);
+    await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+  } catch (e) {
+    console.warn('ICE restart failed:', e.message);
+    connectionLost();
+    return;
+  }
+  setTimeout(() => {
+    if (pc === tessera.pc && tessera.state === 'conference' && pc.connectionState !== 'connected') connectionLost();
+  }, ICE_RESTART_WAIT_MS);
+}
 
 function connectionLost() {
   if (tessera.state !== 'conference') return;
@@ -688,6 +730,9 @@ function hangup(tellServer) {
   if (eventSource) eventSource.close();
   eventSource = null;
   clearInterval(refreshTimer);
+  clearTimeout(iceRestartTimer);
+  iceRestartTimer = null;
+  iceRestartTried = false;
   closePeer();
   token = null;
   tessera.token = null;

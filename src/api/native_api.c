@@ -412,7 +412,8 @@ static void handle_candidate(struct tsr_front_req *r, struct tsr_participant *p)
 
 /* --- presentation: the participant's screen share, a second transport -------- */
 
-static void presentation_done(void *user, struct tsr_conference_result *res)
+/* An SDP answer from the media engine ({sdp}), or the refusal in our envelope. */
+static void answer_done(void *user, struct tsr_conference_result *res)
 {
     struct tsr_front_wait *w = tsr_front_wait_resumed(user);
     const char *why = res->err_text ? res->err_text : tsr_strerror(res->rc);
@@ -454,7 +455,23 @@ static void handle_presentation_start(struct tsr_front_req *r, struct tsr_partic
         return;
     }
     struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
-    tsr_participant_start_presentation(p, sdp, presentation_done, w, &w->call);
+    tsr_participant_start_presentation(p, sdp, answer_done, w, &w->call);
+}
+
+/* POST /participants/{id}/sdp {sdp}: a new offer on the running transport, the
+ * web client's ICE restart after a network change (same DTLS, SSRCs and codecs). */
+static void handle_reoffer(struct tsr_front_req *r, struct tsr_participant *p)
+{
+    bool bad = false;
+    if (!tsr_front_req_body(r, 0))
+        return;
+    const char *sdp = tsr_front_json_str(r->body, "sdp", &bad);
+    if (bad || !sdp || !*sdp) {
+        tsr_front_req_fail(r, 400, "bad_request", "body needs \"sdp\" (the new offer)");
+        return;
+    }
+    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
+    tsr_participant_renegotiate(p, sdp, answer_done, w, &w->call);
 }
 
 /* POST  /participants/{id}/presentation {sdp}            → 200 {sdp}: share, take the floor
@@ -507,6 +524,8 @@ static void handle_self_action(struct tsr_front_req *r, const char *id, const ch
         tsr_http_reply_json(r->msg, 200,
                             json_pack("{s:s, s:I}", "token", tsr_participant_token(p), "expires_in",
                                       (json_int_t)ttl));
+    } else if (strcmp(action, "sdp") == 0) {
+        handle_reoffer(r, p);
     } else {
         handle_candidate(r, p);
     }
@@ -569,8 +588,8 @@ static void route_participant(struct tsr_front_req *r)
             tsr_front_req_fail(r, 404, "not_found", "no such participant resource");
         return;
     }
-    static const char *const actions[] = {"candidates", "leave",     "refresh", "mute",
-                                          "video_mute", "spotlight", NULL};
+    static const char *const actions[] = {"candidates", "leave",      "refresh",   "sdp",
+                                          "mute",       "video_mute", "spotlight", NULL};
     if (!action || !g_strv_contains(actions, action)) {
         tsr_front_req_fail(r, 404, "not_found", "no such participant resource");
         return;
