@@ -131,6 +131,10 @@ expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "0000" 401 bad
 expect POST /participants/$GUEST_ID/leave '' "$HOST" 403 forbidden
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "$GUEST" 409 no_media
 expect POST /participants/$GUEST_ID/candidates '{"sdpMid":"0"}' "$GUEST" 400 bad_request
+# a re-offer (the web client's ICE restart) needs an SDP and running media
+expect POST /participants/$GUEST_ID/sdp '{}' "$GUEST" 400 bad_request
+expect POST /participants/$GUEST_ID/sdp '{"sdp":"v=0"}' "$HOST" 403 forbidden
+expect POST /participants/$GUEST_ID/sdp '{"sdp":"v=0"}' "$GUEST" 409 no_media
 expect POST /participants/$GUEST_ID/refresh '' "$GUEST" 200 ""
 grep -q '"expires_in":900' <<<"$BODY" || fail "refresh: $BODY"
 # a refresh rotates the token: the old one still works until its own expiry but
