@@ -629,6 +629,15 @@ static void engine_set_muted(void *user, struct tsr_participant *p, bool audio, 
         tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, audio, video);
 }
 
+/* As a PLI from the participant's endpoint: the mixer's sink is thread-safe. */
+static void engine_request_keyframe(void *user, struct tsr_participant *p)
+{
+    (void)user;
+    struct engine_peer *ep = tsr_participant_media_data(p);
+    if (ep)
+        tsr_conf_mixer_peer_sink.on_keyframe_request(ep->conf->mixer, ep->id);
+}
+
 static void engine_set_spotlight(void *user, struct tsr_conference *c,
                                  struct tsr_participant *const *spotlit, size_t n)
 {
@@ -777,6 +786,7 @@ static const struct tsr_conference_media_ops engine_ops = {
     .detach = engine_detach,
     .add_candidate = engine_add_candidate,
     .renegotiate = engine_renegotiate,
+    .request_keyframe = engine_request_keyframe,
     .set_layout = engine_set_layout,
     .set_muted = engine_set_muted,
     .set_spotlight = engine_set_spotlight,

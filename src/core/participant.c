@@ -265,6 +265,15 @@ void tsr_participant_add_candidate(struct tsr_participant *p, const char *candid
     tsr_call_asked(call);
 }
 
+int tsr_participant_request_keyframe(struct tsr_participant *p)
+{
+    struct tsr_conference_registry *reg = p->conf->reg;
+    if (!p->has_media || !reg->opts.media || !reg->opts.media->request_keyframe)
+        return TSR_ERR_STATE;
+    reg->opts.media->request_keyframe(reg->opts.media_user, p);
+    return 0;
+}
+
 int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_participant *target,
                               bool video, bool muted)
 {

@@ -147,6 +147,9 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
         tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"wrong\"", pin_help);
     f->pin_hangups =
         tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"hung_up\"", pin_help);
+    f->fast_updates = tsr_metrics_counter(
+        "tessera_sip_picture_fast_updates_total", NULL,
+        "Keyframe requests by SIP INFO (application/media_control+xml picture_fast_update).");
     f->dtmf_errors =
         tsr_metrics_counter("tessera_sip_dtmf_errors_total", NULL,
                             "Malformed DTMF (RTP events, INFO bodies) from SIP callers.");

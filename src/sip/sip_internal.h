@@ -30,14 +30,14 @@ struct tsr_sip_front {
     bool shutdown_done;
     char *url; /* what nua listens on */
     struct tsr_gauge *calls_gauge;
-    struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors;
+    struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors, *fast_updates;
 };
 
 /* One INVITE dialog. Owned by front->calls; its nua handle is bound to it. Its
  * participant is the front session's while it is in the conference. */
 struct sip_call {
     struct tsr_sip_front *front;
-    nua_handle_t *nh;                  /* a reference (released when the call is freed) */
+    nua_handle_t *nh; /* a reference (released when the call is freed) */
     char alias[TSR_CONFERENCE_ALIAS_MAX + 1];
     char display_name[TSR_CONFERENCE_NAME_MAX + 1];
     struct tsr_front_session *session; /* ref held; NULL before the join and after leaving */

@@ -236,12 +236,39 @@ void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *r
 /* Responses name the request being handled (NUTAG_WITH_THIS): INFO is an
  * application method here, and the INVITE's transaction is over. Called from
  * nua's event callback only. */
+/* RFC 5168 (what many room systems send instead of RTCP PLI): a media_control
+ * document naming picture_fast_update. Looked for in the body's bytes (bounded,
+ * not a C string), no XML parser: the element is all it can ask. */
+static bool asks_fast_update(const sip_payload_t *pl)
+{
+    static const char want[] = "picture_fast_update";
+    if (!pl || !pl->pl_data || pl->pl_len < sizeof want - 1)
+        return false;
+    for (size_t i = 0; i + sizeof want - 1 <= pl->pl_len; i++)
+        if (memcmp(pl->pl_data + i, want, sizeof want - 1) == 0)
+            return true;
+    return false;
+}
+
+/* An INFO asking for a keyframe of what the caller receives: as a PLI would. */
+static void info_fast_update(struct sip_call *c, const sip_payload_t *pl)
+{
+    struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
+    if (asks_fast_update(pl) && p && tsr_participant_request_keyframe(p) == 0)
+        tsr_counter_inc(c->front->fast_updates);
+    nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
+}
+
 void tsr_sip_call_info(struct sip_call *c, const sip_t *sip)
 {
     const sip_content_type_t *ct = sip ? sip->sip_content_type : NULL;
     const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+    if (ct && ct->c_type && g_ascii_strcasecmp(ct->c_type, "application/media_control+xml") == 0) {
+        info_fast_update(c, pl);
+        return;
+    }
     if (!ct || !ct->c_type || g_ascii_strcasecmp(ct->c_type, "application/dtmf-relay") != 0) {
-        /* picture_fast_update and others: accepted and ignored */
+        /* other INFO packages: accepted and ignored */
         nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(c->front->nua), TAG_END());
         return;
     }

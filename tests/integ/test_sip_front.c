@@ -10,8 +10,9 @@
 #include <glib.h>
 #include <string.h>
 
-#define FAKE_ANSWER "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
-                    "m=audio 40000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+#define FAKE_ANSWER                                                                                \
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"                    \
+    "m=audio 40000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
 
 struct server {
     GMainContext *ctx;
@@ -61,26 +62,38 @@ static void fake_detach(void *user, struct tsr_participant *p)
     (void)user, (void)p;
 }
 
-static const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
-                                                           .detach = fake_detach};
+static gint keyframe_requests; /* request_keyframe calls (SIP INFO picture_fast_update) */
+
+static void fake_keyframe(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+    g_atomic_int_inc(&keyframe_requests);
+}
+
+static const struct tsr_conference_media_ops fake_media = {
+    .attach = fake_attach, .detach = fake_detach, .request_keyframe = fake_keyframe};
 
 static gpointer server_main(gpointer data)
 {
     struct server *s = data;
     g_main_context_push_thread_default(s->ctx);
-    struct tsr_conference_registry_opts opts = {
-        .allow_adhoc = false, .token_ttl_s = 60, .default_max_participants = 10,
-        .media = &fake_media, .context = s->ctx};
+    struct tsr_conference_registry_opts opts = {.allow_adhoc = false,
+                                                .token_ttl_s = 60,
+                                                .default_max_participants = 10,
+                                                .media = &fake_media,
+                                                .context = s->ctx};
     g_assert_cmpint(tsr_conference_registry_new(&s->reg, &opts), ==, 0);
     const char *defs = "{\"conferences\":[{\"alias\":\"room\"},"
                        "{\"alias\":\"pin\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\"},"
                        "{\"alias\":\"small\",\"max_participants\":1}]}";
     char *err = NULL;
-    g_assert_cmpint(tsr_conference_registry_load_json(s->reg, defs, strlen(defs), "t", &err), ==, 0);
+    g_assert_cmpint(tsr_conference_registry_load_json(s->reg, defs, strlen(defs), "t", &err), ==,
+                    0);
     int rc = TSR_ERR_IO;
     for (int i = 0; i < 20 && rc == TSR_ERR_IO; i++) {
         s->port = (uint16_t)g_random_int_range(20000, 60000);
-        struct tsr_sip_front_options o = {.host = "127.0.0.1", .port = s->port, .transports = "udp"};
+        struct tsr_sip_front_options o = {
+            .host = "127.0.0.1", .port = s->port, .transports = "udp"};
         rc = tsr_sip_front_new(&s->sip, s->reg, &o);
     }
     g_mutex_lock(&s->lock);
@@ -164,7 +177,8 @@ struct caller {
 static void caller_open(struct caller *c, uint16_t server_port)
 {
     memset(c, 0, sizeof *c);
-    c->sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    c->sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
     GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
     GSocketAddress *any = g_inet_socket_address_new(lo, 0);
     g_assert_true(g_socket_bind(c->sock, any, FALSE, NULL));
@@ -344,6 +358,21 @@ static void test_call_and_bye(void)
 
     expect_refusal(&d, "small", offer_sdp, "SIP/2.0 486 Busy Here\r\n",
                    "SIP;cause=486;text=\"the conference is full (1 participants)\"");
+
+    /* RFC 5168 picture_fast_update by INFO: answered 200, a keyframe asked for as
+     * a PLI would; another INFO package is answered 200 and asks for nothing. */
+    g_atomic_int_set(&keyframe_requests, 0);
+    send_typed(&c, "INFO", "small", "call-1@t", tag, "application/media_control+xml",
+               "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\r\n<media_control><vc_primitive>"
+               "<to_encoder><picture_fast_update/></to_encoder></vc_primitive></media_control>");
+    char *info = receive_final(&c);
+    g_assert_true(g_str_has_prefix(info, "SIP/2.0 200 OK\r\n"));
+    g_free(info);
+    send_typed(&c, "INFO", "small", "call-1@t", tag, "application/x-unknown", "hello");
+    info = receive_final(&c);
+    g_assert_true(g_str_has_prefix(info, "SIP/2.0 200 OK\r\n"));
+    g_free(info);
+    g_assert_cmpint(g_atomic_int_get(&keyframe_requests), ==, 1);
 
     send_request(&c, "BYE", "small", "call-1@t", tag, NULL);
     char *bye = receive_final(&c);

@@ -257,6 +257,9 @@ struct tsr_conference_media_ops {
      * media layer that attaches one later asks tsr_conference_spotlight. May be NULL. */
     void (*set_spotlight)(void *user, struct tsr_conference *c,
                           struct tsr_participant *const *spotlit, size_t n);
+    /* p's endpoint asked for a keyframe of what it receives outside RTCP (a SIP
+     * INFO picture_fast_update): as a PLI would. May be NULL. */
+    void (*request_keyframe)(void *user, struct tsr_participant *p);
     /* Self-view on or off for c (tsr_conference_self_view). May be NULL. */
     void (*set_self_view)(void *user, struct tsr_conference *c, bool on);
     /* Presentation: a second transport of p carrying its screen share (one video
@@ -548,6 +551,10 @@ int tsr_conference_set_layout(struct tsr_participant *actor, const char *layout)
 int tsr_conference_set_locked(struct tsr_participant *actor, bool locked);
 /* Purpose: mute or unmute target's audio (video false) or video (video true). A
  * participant may do it to itself; a host may do it to anyone in its conference. */
+/* Purpose: ask for a keyframe of the composite p receives (SIP INFO
+ * picture_fast_update). Returns 0, or TSR_ERR_STATE when p has no media or the
+ * media layer cannot (the request is then dropped). */
+int tsr_participant_request_keyframe(struct tsr_participant *p);
 int tsr_participant_set_muted(struct tsr_participant *actor, struct tsr_participant *target,
                               bool video, bool muted);
 /* Purpose: a host removes target (frees it; TSR_LEAVE_KICKED). A host may not
