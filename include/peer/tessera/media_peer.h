@@ -42,12 +42,12 @@ struct tsr_media_peer_params {
     struct tsr_loop_batch *send_batch;      /* ctx's batch queue for sends (referenced), or NULL */
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
-    bool ask_dtx;                      /* the answer asks for Opus DTX (usedtx=1) */
+    bool ask_dtx; /* the answer asks for Opus DTX (usedtx=1) */
     /* RED for Opus (RFC 2198) with a browser that offers it: each packet we send
      * repeats this many earlier ones (1..TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE), and
      * the copies in what it sends fill our gaps; 0 = never negotiate RED. */
     unsigned audio_red_distance;
-    int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
+    int64_t consent_failure_ms;             /* DISCONNECTED this long → on_failed; 0 = 30000 */
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;
     GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
@@ -79,6 +79,9 @@ uint32_t tsr_media_peer_id(const struct tsr_media_peer *p);
 enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_video(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_audio(const struct tsr_media_peer *p);
+/* The negotiated audio codec, both ways (8 kHz RTP clock for G.711). Thread: any
+ * (fixed after _new). */
+enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p);
 
 /* Purpose: a new reference to the participant's latest decoded picture and its
  * publication counter. Returns 0, or TSR_ERR_AGAIN before the first picture.
