@@ -431,9 +431,10 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
         rc = choose_line(&c, i);
     if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
         rc = fail(&c, TSR_ERR_UNSUPPORTED,
-                  "no common codec: Tessera takes opus/48000/2 audio and VP8 or H.264 "
+                  "no common codec: Tessera takes %s audio and VP8 or H.264 "
                   "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
-                  "UDP/TLS/RTP/SAVP(F)");
+                  "UDP/TLS/RTP/SAVP(F)",
+                  local->audio_g711 ? "Opus, PCMU or PCMA" : "opus/48000/2");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

@@ -426,8 +426,10 @@ static void expect_audio(const char *offer, bool g711, int rc_want, int pt,
     char reason[TSR_SDP_REASON_MAX];
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason);
     g_assert_cmpint(rc, ==, rc_want);
-    if (rc)
+    if (rc) {
+        g_assert_nonnull(strstr(reason, g711 ? "Opus, PCMU or PCMA audio" : "opus/48000/2 audio"));
         return;
+    }
     g_assert_cmpint(neg->audio_index, ==, 0);
     g_assert_cmpint(neg->mlines[0].pt, ==, pt);
     g_assert_cmpint(neg->mlines[0].codec, ==, codec);
