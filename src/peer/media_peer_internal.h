@@ -16,10 +16,10 @@
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
 struct peer_rx {
-    int pt;        /* negotiated payload type, -1 when the m-line is absent */
-    int rtx_pt;    /* -1 when RTX is not negotiated */
-    int red_pt;    /* audio: RED around pt (RFC 2198); -1 when not negotiated */
-    uint32_t ssrc; /* learnt from the first packet (or the offer) */
+    int pt;                 /* negotiated payload type, -1 when the m-line is absent */
+    int rtx_pt;             /* -1 when RTX is not negotiated */
+    int red_pt;             /* audio: RED around pt (RFC 2198); -1 when not negotiated */
+    uint32_t ssrc;          /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;
 };
@@ -40,7 +40,7 @@ struct tsr_media_peer {
     enum tsr_video_codec video_codec;
     bool ask_dtx; /* answers (and re-answers) ask for Opus DTX */
     bool has_video, has_audio;
-    enum tsr_audio_codec audio_codec; /* Opus, or G.711 for a SIP caller that has no Opus */
+    enum tsr_audio_codec audio_codec; /* Opus, or G.711 for a SIP caller without Opus */
 
     /* Cross-thread: the decoded-picture slot and the REMB hint. */
     GMutex slot_lock;

@@ -1,4 +1,5 @@
-/* Conference audio mixer: Opus (or G.711) in, the same out, mix-minus from the top K talkers.
+/* Conference audio mixer: Opus (or G.711) in, the same out, mix-minus from the
+ * top K talkers.
  *
  * One mixer per conference. Every 20 ms the caller runs tsr_audio_mixer_tick();
  * it picks the talkers (tessera/talkers.h), decodes only them, sums them once in
@@ -76,6 +77,7 @@ struct tsr_audio_variant {
      * bitrate, channels and fec are ignored. */
     enum tsr_audio_codec codec;
 };
+
 
 enum tsr_audio_mute {
     TSR_AUDIO_MUTE_SELF = 1, /* the participant muted itself */

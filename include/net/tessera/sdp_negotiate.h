@@ -2,16 +2,17 @@
  *
  * Tessera answers every offer as an ICE-lite (by default), DTLS-server (when the
  * offerer is actpass), BUNDLE + rtcp-mux endpoint with one audio (Opus 48000/2,
- * in-band FEC, and RED around it when offered and local->audio_red) and one video (VP8 or H.264
- * constrained baseline, packetization-mode 1) m-line, plus one presentation video line when the
- * offer marks one with a=content:slides (RFC 4796; Pexip's SDK). That line only ever receives: a
- * sendonly offer is answered recvonly, anything else inactive, since an MCU's presentation reaches
- * everyone inside the composite. Offered sections with port 0 and a=bundle-only (max-bundle:
- * webrtcbin, JSEP) are accepted into the group. Every other m-line (a data channel, a second audio
- * or video, a codec we lack, a section the offerer disabled) is answered rejected in place: port 0,
- * its mid, the transport attributes and nothing else, outside the group. ICE credentials and the
- * fingerprint are in every section and at session level. The result tells the server, per m-line,
- * what was chosen. */
+ * in-band FEC, and RED around it when offered and local->audio_red) and one video (VP8 or H.264 constrained baseline,
+ * packetization-mode 1) m-line, plus one presentation video line when the offer
+ * marks one with a=content:slides (RFC 4796; Pexip's SDK). That line only ever
+ * receives: a sendonly offer is answered recvonly, anything else inactive, since
+ * an MCU's presentation reaches everyone inside the composite. Offered sections with port 0 and a=bundle-only
+ * (max-bundle: webrtcbin, JSEP) are accepted into the group. Every other m-line
+ * (a data channel, a second audio or video, a codec we lack, a section the
+ * offerer disabled) is answered rejected in place: port 0, its mid, the
+ * transport attributes and nothing else, outside the group. ICE credentials and
+ * the fingerprint are in every section and at session level. The result tells
+ * the server, per m-line, what was chosen. */
 #ifndef TESSERA_SDP_NEGOTIATE_H
 #define TESSERA_SDP_NEGOTIATE_H
 
@@ -104,8 +105,8 @@ struct tsr_sdp_mline {
 struct tsr_sdp_negotiation {
     size_t n_mlines;
     struct tsr_sdp_mline mlines[TSR_SDP_MAX_MEDIA];
-    int audio_index;  /* index into mlines of the accepted audio; -1 */
-    int video_index;  /* index into mlines of the accepted video; -1 */
+    int audio_index; /* index into mlines of the accepted audio; -1 */
+    int video_index; /* index into mlines of the accepted video; -1 */
     int slides_index; /* index into mlines of the accepted slides video; -1 */
     char remote_ufrag[TSR_SDP_ICE_MAX];
     char remote_pwd[TSR_SDP_ICE_MAX];

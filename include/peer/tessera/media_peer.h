@@ -42,12 +42,12 @@ struct tsr_media_peer_params {
     struct tsr_loop_batch *send_batch;      /* ctx's batch queue for sends (referenced), or NULL */
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
-    bool ask_dtx; /* the answer asks for Opus DTX (usedtx=1) */
+    bool ask_dtx;                      /* the answer asks for Opus DTX (usedtx=1) */
     /* RED for Opus (RFC 2198) with a browser that offers it: each packet we send
      * repeats this many earlier ones (1..TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE), and
      * the copies in what it sends fill our gaps; 0 = never negotiate RED. */
     unsigned audio_red_distance;
-    int64_t consent_failure_ms;             /* DISCONNECTED this long → on_failed; 0 = 30000 */
+    int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;
     GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
