@@ -49,6 +49,7 @@ void tsr_audio_buffer_config_default(struct tsr_audio_buffer_config *c)
     c->min_delay_ms = 20;
     c->max_delay_ms = 200;
     c->max_packets = 64;
+    c->codec = TSR_AUDIO_CODEC_OPUS;
 }
 
 int tsr_audio_buffer_new(struct tsr_audio_buffer **out, const struct tsr_audio_buffer_config *cfg)
@@ -62,8 +63,9 @@ int tsr_audio_buffer_new(struct tsr_audio_buffer **out, const struct tsr_audio_b
         c = *cfg;
     else
         tsr_audio_buffer_config_default(&c);
-    if (c.clock_rate == 0 || c.max_packets < 4 || c.max_packets > 4096 || c.min_delay_ms < 0 ||
-        c.max_delay_ms < c.min_delay_ms || c.max_delay_ms <= 0)
+    if (c.clock_rate == 0 || (unsigned)c.codec > TSR_AUDIO_CODEC_PCMA || c.max_packets < 4 ||
+        c.max_packets > 4096 || c.min_delay_ms < 0 || c.max_delay_ms < c.min_delay_ms ||
+        c.max_delay_ms <= 0)
         return -EINVAL;
     ab = calloc(1, sizeof *ab);
     if (!ab)
@@ -198,7 +200,11 @@ int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_pa
 {
     if (!ab || !pkt || (!pkt->data && pkt->len_bytes))
         return -EINVAL;
-    int samples48 = tsr_rtp_opus_packet_samples(pkt->data, pkt->len_bytes);
+    int samples48 = ab->cfg.codec == TSR_AUDIO_CODEC_OPUS
+                        ? tsr_rtp_opus_packet_samples(pkt->data, pkt->len_bytes)
+                    : pkt->len_bytes > 0 && pkt->len_bytes <= 960 /* 120 ms */
+                        ? (int)(pkt->len_bytes * 48000 / ab->cfg.clock_rate)
+                        : TSR_ERR_INVALID;
     if (samples48 < 0 || pkt->len_bytes > AB_PAYLOAD_MAX) {
         tsr_counter_inc(tsr_metrics_counter("tessera_audio_buffer_bad_packets_total", NULL,
                                             "Audio packets rejected (not Opus)"));

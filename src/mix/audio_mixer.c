@@ -14,6 +14,8 @@
  *     limited and encoded by its personal encoder.
  * The per-listener work is O(1) and allocation-free: a queue slot copy on push
  * and one payload reference on tick. */
+#include "audio_mixer_codec.h"
+
 #include <tessera/audio_limiter.h>
 #include <tessera/audio_mixer.h>
 #include <tessera/config.h>
@@ -65,7 +67,7 @@ struct slot {
 /* One output variant and its shared encoder. */
 struct variant {
     struct tsr_audio_variant v;
-    struct tsr_opus_encoder *enc;
+    struct mix_enc *enc;
     uint32_t enc_id;
     size_t users;          /* participants with this variant */
     bool encoded_last;     /* encoder state is the one its listeners decoded last tick */
@@ -90,14 +92,14 @@ struct participant {
     bool play_known;
     uint32_t play_ts; /* RTP timestamp of the next sample to mix */
     /* decoding */
-    struct tsr_opus_decoder *dec;
+    struct mix_dec *dec;
     int16_t pcm[TICK + TSR_OPUS_MAX_PACKET_SAMPLES];
     size_t pcm_len;  /* decoded samples not yet mixed */
     size_t virt_len; /* same, for an input that is not decoded */
     int plc_run;
     /* output */
     bool talker;
-    struct tsr_opus_encoder *enc;
+    struct mix_enc *enc;
     uint32_t enc_id;
     struct tsr_audio_limiter lim;
     struct tsr_audio_payload *payload;
@@ -148,11 +150,10 @@ const uint8_t *tsr_audio_payload_data(const struct tsr_audio_payload *p, size_t 
 }
 
 /* One malloc per encoded frame (K + variants per tick, not per listener). */
-static int encode_payload(struct tsr_opus_encoder *enc, const int16_t *pcm,
-                          struct tsr_audio_payload **out)
+static int encode_payload(struct mix_enc *enc, const int16_t *pcm, struct tsr_audio_payload **out)
 {
     uint8_t buf[TSR_OPUS_MAX_PACKET_BYTES];
-    int n = tsr_opus_encode(enc, pcm, TICK, buf, sizeof(buf));
+    int n = mix_enc_encode(enc, pcm, TICK, buf, sizeof(buf));
     if (n < 0)
         return n;
     struct tsr_audio_payload *p = malloc(sizeof(*p) + (size_t)n);
@@ -219,15 +220,15 @@ static struct tsr_opus_encoder_params enc_params(const struct tsr_audio_mixer *m
 
 static void participant_free(struct participant *p)
 {
-    tsr_opus_decoder_free(&p->dec);
-    tsr_opus_encoder_free(&p->enc);
+    mix_dec_free(&p->dec);
+    mix_enc_free(&p->enc);
     tsr_audio_payload_unref(&p->payload);
     free(p);
 }
 
 static void variant_free(struct variant *v)
 {
-    tsr_opus_encoder_free(&v->enc);
+    mix_enc_free(&v->enc);
     tsr_audio_payload_unref(&v->payload);
     free(v);
 }
@@ -300,8 +301,8 @@ static int variant_get(struct tsr_audio_mixer *m, const struct tsr_audio_variant
 {
     for (guint i = 0; i < m->variants->len; i++) {
         struct variant *x = g_ptr_array_index(m->variants, i);
-        if (x->v.bitrate_bps == v->bitrate_bps && x->v.channels == v->channels &&
-            x->v.fec == v->fec) {
+        if (x->v.codec == v->codec && x->v.bitrate_bps == v->bitrate_bps &&
+            x->v.channels == v->channels && x->v.fec == v->fec) {
             *out = x;
             return 0;
         }
@@ -311,7 +312,7 @@ static int variant_get(struct tsr_audio_mixer *m, const struct tsr_audio_variant
         return -ENOMEM;
     x->v = *v;
     struct tsr_opus_encoder_params ep = enc_params(m, v);
-    int ret = tsr_opus_encoder_new(&x->enc, &ep);
+    int ret = mix_enc_new(&x->enc, v->codec, &ep);
     if (ret < 0) {
         free(x);
         return ret;
@@ -334,8 +335,12 @@ int tsr_audio_mixer_add(struct tsr_audio_mixer *m, uint32_t id,
                         const struct tsr_audio_variant *variant)
 {
     if (!variant || variant->bitrate_bps < 6000 || variant->bitrate_bps > 510000 ||
-        (variant->channels != 1 && variant->channels != 2))
+        (variant->channels != 1 && variant->channels != 2) ||
+        (unsigned)variant->codec > TSR_AUDIO_CODEC_PCMA)
         return TSR_ERR_INVALID;
+    struct tsr_audio_variant g711 = {.codec = variant->codec, .bitrate_bps = 64000, .channels = 1};
+    if (variant->codec != TSR_AUDIO_CODEC_OPUS)
+        variant = &g711; /* one shared encoder per law, whatever Opus settings came along */
     if (lookup(m, id))
         return TSR_ERR_STATE;
     struct participant *p = calloc(1, sizeof(*p));
@@ -436,7 +441,10 @@ int tsr_audio_mixer_push(struct tsr_audio_mixer *m, uint32_t id, const struct ts
     struct participant *p = lookup(m, id);
     if (!p)
         return TSR_ERR_NOT_FOUND;
-    int samples = pkt->data ? tsr_opus_packet_samples(pkt->data, pkt->len_bytes) : TSR_ERR_INVALID;
+    enum tsr_audio_codec codec = p->var->v.codec;
+    int samples =
+        pkt->data ? mix_packet_samples(codec, pkt->data, pkt->len_bytes) : TSR_ERR_INVALID;
+    uint32_t ts = mix_ts_48k(codec, pkt->ts_rtp);
     if (samples < 0 || pkt->len_bytes > SLOT_BYTES || pkt->level < TSR_AUDIO_LEVEL_ABSENT ||
         pkt->level > 127)
         return reject(m, id, pkt->len_bytes);
@@ -449,7 +457,7 @@ int tsr_audio_mixer_push(struct tsr_audio_mixer *m, uint32_t id, const struct ts
         }
         /* Missing sequence numbers become gaps, spread over the time the RTP
          * timestamps say is missing (a larger jump is a restart, not loss). */
-        int32_t missing = (int32_t)(pkt->ts_rtp - p->end_ts);
+        int32_t missing = (int32_t)(ts - p->end_ts);
         for (int i = 0; d <= MAX_GAP && i < d && missing >= 120; i++) {
             int dur = missing / (d - i);
             dur = dur > TSR_OPUS_MAX_PACKET_SAMPLES ? TSR_OPUS_MAX_PACKET_SAMPLES : dur / 120 * 120;
@@ -460,7 +468,7 @@ int tsr_audio_mixer_push(struct tsr_audio_mixer *m, uint32_t id, const struct ts
     p->seq_known = true;
     p->next_seq = (uint16_t)(pkt->seq + 1);
     p->last_samples = (uint16_t)samples;
-    enqueue(m, p, pkt->data, pkt->len_bytes, pkt->ts_rtp, samples);
+    enqueue(m, p, pkt->data, pkt->len_bytes, ts, samples);
     /* The V flag is not used for selection: senders differ in whether they run
      * a VAD at all, while the level is always meaningful. */
     p->measured = pkt->level == TSR_AUDIO_LEVEL_ABSENT;
@@ -534,7 +542,7 @@ static int underrun(struct tsr_audio_mixer *m, struct participant *p, size_t nee
         return (int)need;
     m->st.frames_concealed++;
     tsr_counter_inc(m->c_concealed);
-    int r = tsr_opus_decode_plc(p->dec, need, dst);
+    int r = mix_dec_plc(p->dec, need, dst);
     if (r < 0)
         memset(dst, 0, need * sizeof(*dst));
     return (int)need;
@@ -552,17 +560,17 @@ static int decode_head(struct tsr_audio_mixer *m, struct participant *p, int16_t
         return 0;
     }
     if (!gap) {
-        r = tsr_opus_decode(p->dec, s->data, s->len, dst, room);
+        r = mix_dec_decode(p->dec, s->data, s->len, dst, room);
         p->plc_run = 0;
         m->st.frames_decoded++;
         tsr_counter_inc(m->c_decoded);
     } else if (p->q_len > 0 && p->q[p->q_head].len > 0) {
         struct slot *next = &p->q[p->q_head];
-        r = tsr_opus_decode_fec(p->dec, next->data, next->len, s->samples, dst);
+        r = mix_dec_fec(p->dec, next->data, next->len, s->samples, dst);
         m->st.frames_fec++;
         tsr_counter_inc(m->c_fec);
     } else {
-        r = tsr_opus_decode_plc(p->dec, s->samples, dst);
+        r = mix_dec_plc(p->dec, s->samples, dst);
         m->st.frames_concealed++;
         tsr_counter_inc(m->c_concealed);
     }
@@ -629,7 +637,7 @@ static int ensure_decoder(struct participant *p)
 {
     if (p->dec)
         return 0;
-    return tsr_opus_decoder_new(&p->dec);
+    return mix_dec_new(&p->dec, p->var->v.codec);
 }
 
 /* A new talker's decoder starts from the last HISTORY packets the input sent
@@ -649,14 +657,14 @@ static int start_decoder(struct tsr_audio_mixer *m, struct participant *p)
     int ret = ensure_decoder(p);
     if (ret < 0)
         return ret;
-    tsr_opus_decoder_reset(p->dec);
+    mix_dec_reset(p->dec);
     p->pcm_len = 0;
     p->plc_run = 0;
     for (size_t i = 0; i < p->hist_n; i++) {
         struct slot *h = hist_at(p, i);
         int n = h->len
-                    ? tsr_opus_decode(p->dec, h->data, h->len, m->warm, TSR_OPUS_MAX_PACKET_SAMPLES)
-                    : tsr_opus_decode_plc(p->dec, h->samples, m->warm);
+                    ? mix_dec_decode(p->dec, h->data, h->len, m->warm, TSR_OPUS_MAX_PACKET_SAMPLES)
+                    : mix_dec_plc(p->dec, h->samples, m->warm);
         if (i + 1 == p->hist_n && n > 0 && p->virt_len > 0 && p->virt_len <= (size_t)n) {
             memcpy(p->pcm, m->warm + (size_t)n - p->virt_len, p->virt_len * sizeof(p->pcm[0]));
             p->pcm_len = p->virt_len;
@@ -692,13 +700,13 @@ static int promote(struct tsr_audio_mixer *m, struct participant *p)
             return ret;
     }
     struct tsr_opus_encoder_params ep = enc_params(m, &p->var->v);
-    ret = tsr_opus_encoder_new(&p->enc, &ep);
+    ret = mix_enc_new(&p->enc, p->var->v.codec, &ep);
     if (ret < 0)
         return ret;
     /* Continue the stream the receiver was decoding: same encoder history and
      * the same limiter gain, so only the content changes (total -> total - own). */
     if (p->var->encoded_last)
-        tsr_opus_encoder_copy_state(p->enc, p->var->enc);
+        mix_enc_copy_state(p->enc, p->var->enc);
     p->lim = m->shared_lim;
     p->enc_id = m->next_enc_id++;
     p->talker = true;
@@ -707,12 +715,12 @@ static int promote(struct tsr_audio_mixer *m, struct participant *p)
 
 static void demote(struct participant *p)
 {
-    tsr_opus_encoder_free(&p->enc);
+    mix_enc_free(&p->enc);
     p->talker = false;
     p->var->independent_next = true;
     if (p->measured)
         return; /* still decoded for its level */
-    tsr_opus_decoder_free(&p->dec);
+    mix_dec_free(&p->dec);
     p->virt_len = p->pcm_len; /* keep the queue position; the samples go undecoded */
     p->pcm_len = 0;
 }
@@ -731,14 +739,14 @@ static void advance_inputs(struct tsr_audio_mixer *m, int64_t now_ms)
         bool talker = tsr_talkers_is_talker(m->talkers, p->id);
         if (talker && !p->talker && promote(m, p) < 0) {
             TSR_LOG_RL(TSR_LOG_ERROR, "audio", 5000, "participant %u: cannot start talker", p->id);
-            tsr_opus_encoder_free(&p->enc);
+            mix_enc_free(&p->enc);
             talker = false;
         }
         if (!talker && p->talker)
             demote(p);
         if (!p->talker && p->dec && (!p->measured || p->mute_bits)) {
             /* started sending levels, or muted: no reason to decode any more */
-            tsr_opus_decoder_free(&p->dec);
+            mix_dec_free(&p->dec);
             p->virt_len = p->pcm_len;
             p->pcm_len = 0;
         }
@@ -777,7 +785,7 @@ static int encode_shared(struct tsr_audio_mixer *m)
         if (listeners == 0)
             continue; /* every user talks: nobody would receive it */
         if (v->independent_next)
-            tsr_opus_encoder_set_independent_next(v->enc);
+            mix_enc_set_independent_next(v->enc);
         v->independent_next = false;
         int r = encode_payload(v->enc, m->shared_pcm, &v->payload);
         if (r < 0) {

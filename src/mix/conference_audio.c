@@ -49,12 +49,21 @@ static void audio_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
     a->id = c->id;
     a->pid = g_steal_pointer(&c->text);
     a->peer = g_steal_pointer(&c->peer);
-    const struct tsr_audio_buffer_config *bc =
-        m->params.audio_buffer.clock_rate ? &m->params.audio_buffer : NULL;
-    int rc = tsr_audio_buffer_new(&a->buffer, bc);
+    /* A G.711 caller: its buffer counts in 8 kHz RTP units, its variant says the law. */
+    enum tsr_audio_codec codec =
+        a->peer ? tsr_media_peer_audio_codec(a->peer) : TSR_AUDIO_CODEC_OPUS;
+    struct tsr_audio_buffer_config bc = m->params.audio_buffer;
+    if (!bc.clock_rate)
+        tsr_audio_buffer_config_default(&bc);
+    bc.codec = codec;
+    bc.clock_rate = codec == TSR_AUDIO_CODEC_OPUS ? bc.clock_rate : 8000;
+    a->rate_ratio = (int)(48000 / bc.clock_rate);
+    int rc = tsr_audio_buffer_new(&a->buffer, &bc);
     if (rc)
         TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "no audio buffer for %s: %s", a->pid, tsr_strerror(rc));
-    rc = tsr_audio_mixer_add(m->audio, a->id, &m->params.audio_variant);
+    struct tsr_audio_variant v = m->params.audio_variant;
+    v.codec = codec;
+    rc = tsr_audio_mixer_add(m->audio, a->id, &v);
     if (rc)
         TSR_LOG(TSR_LOG_ERROR, m->log_ctx, "audio mixer refused %s: %s", a->pid, tsr_strerror(rc));
     g_ptr_array_add(m->audio_peers, a);
@@ -104,7 +113,7 @@ static void audio_release(struct tsr_conf_mixer *m, int64_t now_us)
             } else {
                 tsr_audio_mixer_lost(m->audio, a->id, o.seq);
             }
-            a->queued += o.samples;
+            a->queued += (int64_t)o.samples * a->rate_ratio; /* 48 kHz */
         }
     }
 }

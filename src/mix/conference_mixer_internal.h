@@ -157,6 +157,7 @@ struct audio_peer {
     struct tsr_media_peer *peer;
     struct tsr_audio_buffer *buffer; /* reorder + jitter in front of the mixer */
     int64_t queued;                  /* samples handed to the mixer and not yet mixed */
+    int rate_ratio;                  /* 48 kHz samples per RTP clock tick: 1 Opus, 6 G.711 */
 };
 
 struct tsr_conf_mixer {

@@ -47,6 +47,10 @@ const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec)
         return "VP8";
     case TSR_SDP_CODEC_H264:
         return "H264";
+    case TSR_SDP_CODEC_PCMU:
+        return "PCMU";
+    case TSR_SDP_CODEC_PCMA:
+        return "PCMA";
     case TSR_SDP_CODEC_NONE:
         break;
     }

@@ -132,6 +132,39 @@ static bool h264_usable(const char *fmtp)
     return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
 }
 
+/* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU) and 8 (PCMA),
+ * which offers may leave out. */
+static bool rtpmap_of(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *r)
+{
+    if (tsr_sdp_media_rtpmap(m, pt, r))
+        return true;
+    if (pt != 0 && pt != 8)
+        return false;
+    memset(r, 0, sizeof *r);
+    r->pt = pt;
+    snprintf(r->name, sizeof r->name, "%s", pt == 0 ? "PCMU" : "PCMA");
+    r->clock_rate = 8000;
+    r->channels = 1;
+    return true;
+}
+
+/* G.711 from the offer: the first PCMU or PCMA format at 8000 Hz, mono. */
+static int pick_g711(const struct tsr_sdp_media *m, enum tsr_sdp_codec *codec)
+{
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 0 || !rtpmap_of(m, pt, &r) || r.clock_rate != 8000 || r.channels > 1)
+            continue;
+        bool mu = g_ascii_strcasecmp(r.name, "PCMU") == 0;
+        if (mu || g_ascii_strcasecmp(r.name, "PCMA") == 0) {
+            *codec = mu ? TSR_SDP_CODEC_PCMU : TSR_SDP_CODEC_PCMA;
+            return pt;
+        }
+    }
+    return -1;
+}
+
 /* The first payload type of codec `want` in the offer's order, or -1. */
 static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
 {
@@ -205,7 +238,11 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
         line->codec = TSR_SDP_CODEC_OPUS;
         line->clock_rate = 48000;
         line->channels = 2;
-        return line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS);
+        if ((line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS)) >= 0 || !c->local->audio_g711)
+            return line->pt;
+        line->clock_rate = 8000;
+        line->channels = 1;
+        return line->pt = pick_g711(m, &line->codec);
     }
     enum tsr_sdp_codec first =
         c->local->video_pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
@@ -297,7 +334,11 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
     tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 : 0, &m);
     if (!line->accepted)
         return;
-    if (audio) {
+    if (audio && line->codec != TSR_SDP_CODEC_OPUS) {
+        tsr_sdp_add_attrf(ans, m, "rtpmap", "%d %s/8000", line->pt,
+                          tsr_sdp_codec_name(line->codec));
+        tsr_sdp_add_attr(ans, m, "ptime", "20");
+    } else if (audio) {
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d opus/48000/2", line->pt);
         tsr_sdp_add_attrf(ans, m, "fmtp", "%d useinbandfec=1", line->pt);
         tsr_sdp_add_attr(ans, m, "ptime", "20");
@@ -390,9 +431,10 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
         rc = choose_line(&c, i);
     if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
         rc = fail(&c, TSR_ERR_UNSUPPORTED,
-                  "no common codec: Tessera takes opus/48000/2 audio and VP8 or H.264 "
+                  "no common codec: Tessera takes %s audio and VP8 or H.264 "
                   "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
-                  "UDP/TLS/RTP/SAVP(F)");
+                  "UDP/TLS/RTP/SAVP(F)",
+                  local->audio_g711 ? "Opus, PCMU or PCMA" : "opus/48000/2");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

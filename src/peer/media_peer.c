@@ -301,6 +301,11 @@ bool tsr_media_peer_has_audio(const struct tsr_media_peer *p)
     return p->has_audio;
 }
 
+enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p)
+{
+    return p->audio_codec;
+}
+
 int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_t *seq)
 {
     int rc = TSR_ERR_AGAIN;

@@ -40,6 +40,7 @@ struct tsr_media_peer {
     enum tsr_video_codec video_codec;
     bool ask_dtx; /* answers (and re-answers) ask for Opus DTX */
     bool has_video, has_audio;
+    enum tsr_audio_codec audio_codec; /* Opus, or G.711 for a SIP caller without Opus */
 
     /* Cross-thread: the decoded-picture slot and the REMB hint. */
     GMutex slot_lock;

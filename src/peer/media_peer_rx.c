@@ -36,6 +36,9 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
     if (neg->audio_index >= 0) {
         const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
         p->has_audio = true;
+        p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
+                         : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+                                                          : TSR_AUDIO_CODEC_OPUS;
         p->rx_audio.pt = m->pt;
         p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
         p->rx_audio.ssrc = m->remote_ssrc;
@@ -197,7 +200,7 @@ static void deliver_red(struct tsr_media_peer *p, const struct tsr_rtp_header *h
 
 static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *h, int64_t now)
 {
-    note_stream(&p->rx_audio, h, 48000, now);
+    note_stream(&p->rx_audio, h, p->audio_codec == TSR_AUDIO_CODEC_OPUS ? 48000 : 8000, now);
     struct tsr_rtp_ext_values ext;
     memset(&ext, 0, sizeof ext);
     if (h->extension && tsr_rtp_ext_parse(&p->ext_map, h, &ext) != 0)

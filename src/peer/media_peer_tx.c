@@ -34,7 +34,9 @@ int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 {
     int rc = 0;
     if (neg->audio_index >= 0)
-        rc = make_stream(p, &neg->mlines[neg->audio_index], audio_ssrc, 48000, &p->tx_audio);
+        rc = make_stream(p, &neg->mlines[neg->audio_index], audio_ssrc,
+                         neg->mlines[neg->audio_index].clock_rate == 8000 ? 8000 : 48000,
+                         &p->tx_audio);
     if (rc == 0 && neg->video_index >= 0)
         rc = make_stream(p, &neg->mlines[neg->video_index], video_ssrc, 90000, &p->tx_video);
     return rc;

@@ -282,6 +282,45 @@ static void test_bad_input(void)
     tsr_audio_buffer_free(&ab);
 }
 
+/* G.711 at 8 kHz: a packet's duration is its byte count (any bytes are valid,
+ * an Opus TOC is not read); a loss is named with 160 samples; empty or over
+ * 120 ms is refused. */
+static void test_g711(void)
+{
+    struct tsr_audio_buffer_config c;
+    struct tsr_audio_buffer *ab = NULL;
+    tsr_audio_buffer_config_default(&c);
+    c.clock_rate = 8000;
+    c.codec = TSR_AUDIO_CODEC_PCMU;
+    g_assert_cmpint(tsr_audio_buffer_new(&ab, &c), ==, 0);
+    uint8_t pl[961];
+    memset(pl, 0xff, sizeof pl);
+    for (int i = 0; i < 6; i++) {
+        if (i == 3)
+            continue;
+        struct tsr_audio_packet pkt = {.data = pl,
+                                       .len_bytes = 160,
+                                       .ts_rtp = 0xffffff00u + (uint32_t)i * 160u,
+                                       .seq = (uint16_t)(65533 + i),
+                                       .level = TSR_AUDIO_LEVEL_ABSENT};
+        g_assert_cmpint(tsr_audio_buffer_push(ab, &pkt, i * 20000), ==, 0);
+    }
+    struct tsr_audio_packet bad = {.data = pl, .len_bytes = 0, .ts_rtp = 5000, .seq = 9};
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &bad, 0), ==, TSR_ERR_INVALID);
+    bad.len_bytes = 961;
+    g_assert_cmpint(tsr_audio_buffer_push(ab, &bad, 0), ==, TSR_ERR_INVALID);
+    struct tsr_audio_buffer_out o;
+    for (int i = 0; i < 6; i++) {
+        enum tsr_audio_buffer_result r = tsr_audio_buffer_pop(ab, 400000, &o);
+        g_assert_cmpint(r, ==, i == 3 ? TSR_AUDIO_BUFFER_LOST : TSR_AUDIO_BUFFER_PACKET);
+        g_assert_cmpuint(o.samples, ==, 160);
+        g_assert_cmpuint(o.timestamp_rtp, ==, 0xffffff00u + (uint32_t)i * 160u);
+        if (r == TSR_AUDIO_BUFFER_PACKET)
+            g_assert_cmpuint(o.len, ==, 160);
+    }
+    tsr_audio_buffer_free(&ab);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -293,6 +332,7 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_buffer/red_copies", test_red_copies);
     g_test_add_func("/audio_buffer/red_copies_not_jitter", test_red_copies_not_jitter);
     g_test_add_func("/audio_buffer/bad_input", test_bad_input);
+    g_test_add_func("/audio_buffer/g711", test_g711);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

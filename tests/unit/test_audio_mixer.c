@@ -5,6 +5,7 @@
 #include <tessera/audio_limiter.h>
 #include <tessera/audio_mixer.h>
 #include <tessera/err.h>
+#include <tessera/g711.h>
 #include <tessera/opus_codec.h>
 
 #include <glib.h>
@@ -725,6 +726,88 @@ static void test_bad_input(void)
     tsr_audio_mixer_free(&m);
 }
 
+/* --- G.711 participants ------------------------------------------------- */
+
+/* Push 20 ms of a sine at 8 kHz as G.711 (160 bytes, 8 kHz timestamps). */
+static void g711_send(struct sender *s, struct tsr_audio_mixer *m, enum tsr_g711_law law, double f,
+                      double amp, int level)
+{
+    int16_t pcm[160];
+    uint8_t pkt[160];
+    for (size_t i = 0; i < 160; i++)
+        pcm[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(s->pos + i) / 8000));
+    s->pos += 160;
+    tsr_g711_encode(law, pcm, 160, pkt);
+    struct tsr_audio_packet ap = {
+        .data = pkt, .len_bytes = 160, .ts_rtp = s->ts, .seq = s->seq, .level = level};
+    g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
+    s->seq++;
+    s->ts += 160;
+}
+
+/* An Opus talker (1 kHz), a PCMU talker (500 Hz) and two silent listeners (PCMA,
+ * PCMU): the G.711 talker hears the Opus one and not itself, in 160-byte 20 ms
+ * frames; the Opus talker hears the G.711 one at its level; each law's listeners
+ * get the shared mix of their law. */
+static void test_g711(void)
+{
+    enum { TICKS = 20, KEEP = 10, OPUS = 1, MU = 2, A = 3, MU2 = 4 };
+    struct tsr_audio_mixer *m = mixer_new(3);
+    struct tsr_audio_variant mu = VAR_64K, a = VAR_64K;
+    mu.codec = TSR_AUDIO_CODEC_PCMU;
+    a.codec = TSR_AUDIO_CODEC_PCMA;
+    g_assert_cmpint(tsr_audio_mixer_add(m, OPUS, &VAR_128K), ==, 0);
+    g_assert_cmpint(tsr_audio_mixer_add(m, MU, &mu), ==, 0);
+    g_assert_cmpint(tsr_audio_mixer_add(m, A, &a), ==, 0);
+    g_assert_cmpint(tsr_audio_mixer_add(m, MU2, &mu), ==, 0);
+    struct sender s[5];
+    for (uint32_t id = OPUS; id <= MU2; id++)
+        sender_init(&s[id], id, false);
+    struct tsr_opus_decoder *dec = NULL;
+    g_assert_cmpint(tsr_opus_decoder_new(&dec), ==, 0);
+    int16_t heard_opus[KEEP * TICK], heard[5][KEEP * 160];
+    for (int t = 0; t < TICKS; t++) {
+        sender_send(&s[OPUS], m, 1000, 0.1, 20, false);
+        g711_send(&s[MU], m, TSR_G711_ULAW, 500, 0.1, 20);
+        g711_send(&s[A], m, TSR_G711_ALAW, 0, 0, 127);
+        g711_send(&s[MU2], m, TSR_G711_ULAW, 0, 0, 127);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+        int16_t pcm[TICK];
+        receive(dec, out_of(outs, n, OPUS), pcm);
+        g_assert_true(out_of(outs, n, MU)->talker);
+        g_assert_true(out_of(outs, n, A)->shared && out_of(outs, n, MU2)->shared);
+        g_assert_cmpuint(out_of(outs, n, A)->encoder_id, !=, out_of(outs, n, MU2)->encoder_id);
+        if (t < TICKS - KEEP)
+            continue;
+        memcpy(heard_opus + (t - (TICKS - KEEP)) * TICK, pcm, sizeof pcm);
+        for (uint32_t id = MU; id <= MU2; id++) {
+            size_t len;
+            const uint8_t *d = tsr_audio_payload_data(out_of(outs, n, id)->payload, &len);
+            g_assert_cmpuint(len, ==, 160);
+            tsr_g711_decode(id == A ? TSR_G711_ALAW : TSR_G711_ULAW, d, 160,
+                            heard[id] + (t - (TICKS - KEEP)) * 160);
+        }
+    }
+    double lvl = 20 * log10(0.1);
+    g_assert_cmpfloat(fabs(tone_db(heard_opus, KEEP * TICK, 500) - lvl), <, 1.5);
+    g_assert_cmpfloat(tone_db(heard_opus, KEEP * TICK, 1000), <, lvl - 40);
+    g_assert_cmpfloat(fabs(tsr_test_tone_db(heard[MU], KEEP * 160, 1000, 8000) - lvl), <, 1.5);
+    g_assert_cmpfloat(tsr_test_tone_db(heard[MU], KEEP * 160, 500, 8000), <, lvl - 30);
+    for (uint32_t id = A; id <= MU2; id++) {
+        g_assert_cmpfloat(fabs(tsr_test_tone_db(heard[id], KEEP * 160, 1000, 8000) - lvl), <, 1.5);
+        g_assert_cmpfloat(fabs(tsr_test_tone_db(heard[id], KEEP * 160, 500, 8000) - lvl), <, 1.5);
+    }
+    struct tsr_audio_mixer_stats st;
+    tsr_audio_mixer_stats(m, &st);
+    g_assert_cmpuint(st.encoders_shared, ==, 3); /* Opus, PCMU, PCMA */
+    for (uint32_t id = OPUS; id <= MU2; id++)
+        tsr_opus_encoder_free(&s[id].enc);
+    tsr_opus_decoder_free(&dec);
+    tsr_audio_mixer_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -738,5 +821,6 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_mixer/level_from_signal", test_level_from_signal);
     g_test_add_func("/audio_mixer/stereo_and_dtx", test_stereo_and_dtx);
     g_test_add_func("/audio_mixer/bad_input", test_bad_input);
+    g_test_add_func("/audio_mixer/g711", test_g711);
     return g_test_run();
 }

@@ -7,6 +7,7 @@
 #include <tessera/sdp_plain.h>
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char *fixture(const char *name)
@@ -405,6 +406,76 @@ static void test_dtls_reoffer(void)
     g_assert_null(neg);
 }
 
+/* G.711 for callers without Opus: the first of PCMU/PCMA in the offer's order
+ * (static payload types need no rtpmap), a=ptime:20; Opus still wins when offered;
+ * nothing but Opus unless the local side says it can carry G.711. */
+static char *g711_offer(const char *fmts, const char *maps)
+{
+    return g_strdup_printf("v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n"
+                           "t=0 0\r\nm=audio 10910 RTP/AVP %s\r\n%sa=sendrecv\r\n",
+                           fmts, maps);
+}
+
+static void expect_audio(const char *offer, bool g711, int rc_want, int pt,
+                         enum tsr_sdp_codec codec, const char *rtpmap)
+{
+    struct tsr_sdp_plain_local l = local;
+    l.audio_g711 = g711;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason);
+    g_assert_cmpint(rc, ==, rc_want);
+    if (rc) {
+        g_assert_nonnull(strstr(reason, g711 ? "Opus, PCMU or PCMA audio" : "opus/48000/2 audio"));
+        return;
+    }
+    g_assert_cmpint(neg->audio_index, ==, 0);
+    g_assert_cmpint(neg->mlines[0].pt, ==, pt);
+    g_assert_cmpint(neg->mlines[0].codec, ==, codec);
+    g_assert_cmpuint(neg->mlines[0].clock_rate, ==, codec == TSR_SDP_CODEC_OPUS ? 48000 : 8000);
+    struct tsr_sdp *ans = NULL;
+    g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    g_assert_cmpint(atoi(ans->media[0].fmts[0]), ==, pt);
+    const struct tsr_sdp_media *m = &ans->media[0];
+    g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtpmap"), ==, rtpmap);
+    g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "ptime"), ==, "20");
+    if (codec != TSR_SDP_CODEC_OPUS)
+        g_assert_null(tsr_sdp_attr_find(m->attrs, m->n_attrs, "fmtp"));
+    tsr_sdp_free(&ans);
+    tsr_sdp_negotiation_free(&neg);
+}
+
+static void test_g711(void)
+{
+    const char *ev = "a=rtpmap:101 telephone-event/8000\r\n";
+    char *maps = g_strdup_printf("a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n%s", ev);
+    char *o = g711_offer("0 8 101", maps);
+    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, false, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    o = g711_offer("8 0", ""); /* static types, no rtpmap: PCMA listed first */
+    expect_audio(o, true, 0, 8, TSR_SDP_CODEC_PCMA, "8 PCMA/8000");
+    g_free(o);
+    o = g711_offer("101 0", ev);
+    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    g_free(o);
+    char *opus = g_strdup_printf("a=rtpmap:96 opus/48000/2\r\n%s", maps);
+    o = g711_offer("0 8 96 101", opus); /* Opus offered after G.711: still Opus */
+    expect_audio(o, true, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    expect_audio(o, false, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    g_free(o);
+    o = g711_offer("9 101", "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n");
+    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    o = g711_offer("0", "a=rtpmap:0 PCMU/16000\r\n"); /* a rate G.711 does not have */
+    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    g_free(opus);
+    g_free(maps);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -415,5 +486,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/dtls_baresip", test_dtls_baresip);
     g_test_add_func("/sdp_plain/dtls_shapes", test_dtls_shapes);
     g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
+    g_test_add_func("/sdp_plain/g711", test_g711);
     return g_test_run();
 }

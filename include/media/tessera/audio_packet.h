@@ -11,6 +11,14 @@
 /* RFC 6464 level absent: measure from the decoded signal. */
 #define TSR_AUDIO_LEVEL_ABSENT (-1)
 
+/* The codec of a participant's audio, both ways. G.711 packets carry 8 kHz RTP
+ * timestamps and one byte per sample; the mixer works at 48 kHz either way. */
+enum tsr_audio_codec {
+    TSR_AUDIO_CODEC_OPUS, /* the default (zero) */
+    TSR_AUDIO_CODEC_PCMU, /* G.711 µ-law */
+    TSR_AUDIO_CODEC_PCMA, /* G.711 A-law */
+};
+
 /* One inbound Opus packet. */
 struct tsr_audio_packet {
     const uint8_t *data; /* Opus payload, borrowed for the call */

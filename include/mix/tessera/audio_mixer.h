@@ -1,4 +1,5 @@
-/* Conference audio mixer: Opus in, Opus out, mix-minus from the top K talkers.
+/* Conference audio mixer: Opus (or G.711) in, the same out, mix-minus from the
+ * top K talkers.
  *
  * One mixer per conference. Every 20 ms the caller runs tsr_audio_mixer_tick();
  * it picks the talkers (tessera/talkers.h), decodes only them, sums them once in
@@ -69,6 +70,12 @@ struct tsr_audio_variant {
     int64_t bitrate_bps; /* 6000..510000 */
     int channels;        /* 1 or 2 */
     bool fec;
+    /* The participant's codec both ways (zero: Opus). With G.711 (PCMU/PCMA) its
+     * pushed packets are G.711 bytes with 8 kHz RTP timestamps, decoded and
+     * upsampled to the 48 kHz mix; its output is the mix downsampled to 8 kHz and
+     * G.711-encoded (20 ms = 160 bytes), shared by every listener of that law;
+     * bitrate, channels and fec are ignored. */
+    enum tsr_audio_codec codec;
 };
 
 

@@ -33,6 +33,8 @@ enum tsr_sdp_codec {
     TSR_SDP_CODEC_OPUS,
     TSR_SDP_CODEC_VP8,
     TSR_SDP_CODEC_H264,
+    TSR_SDP_CODEC_PCMU, /* G.711 µ-law, 8000 Hz (SIP path only, see tessera/sdp_plain.h) */
+    TSR_SDP_CODEC_PCMA, /* G.711 A-law, 8000 Hz */
 };
 
 enum tsr_sdp_video_pref {

@@ -6,7 +6,10 @@
  * This is what SIP endpoints, room systems and gateways send (baresip's offer is in
  * tests/data/sdp/baresip10_offer.sdp). The first audio and the first video section
  * with a codec Tessera speaks are accepted; every other section is answered with
- * port 0. Audio: Opus 48000/2 (the conference mix is Opus). Video: VP8 or H.264
+ * port 0. Audio: Opus 48000/2 (the conference mix is Opus); an offer without
+ * Opus may get G.711 instead (PCMU or PCMA at 8000 Hz, the first of the two it
+ * lists; payload types 0 and 8 need no rtpmap) when local->audio_g711 says the
+ * caller's media path can carry it. Video: VP8 or H.264
  * (packetization-mode 1, baseline or constrained baseline), as video_pref orders
  * them. The result says, per accepted medium, where the offerer wants media
  * (c= and port; a=rtcp; rtcp-mux), which symmetric RTP starts from and latches
@@ -42,6 +45,9 @@ struct tsr_sdp_plain_local {
      * fingerprint and roles, rtcp-mux as it was) and no medium may switch between
      * DTLS-SRTP and other keying; such offers are refused. */
     const struct tsr_sdp_plain_peers *running;
+    /* Accept PCMU/PCMA (with a=ptime:20) when the offer has no usable Opus. Opus
+     * stays the choice whenever it is offered. */
+    bool audio_g711;
 };
 
 /* Where the offerer receives one medium. */

@@ -79,6 +79,9 @@ uint32_t tsr_media_peer_id(const struct tsr_media_peer *p);
 enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_video(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_audio(const struct tsr_media_peer *p);
+/* The negotiated audio codec, both ways (8 kHz RTP clock for G.711). Thread: any
+ * (fixed after _new). */
+enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p);
 
 /* Purpose: a new reference to the participant's latest decoded picture and its
  * publication counter. Returns 0, or TSR_ERR_AGAIN before the first picture.

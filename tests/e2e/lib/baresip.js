@@ -36,23 +36,30 @@ async function freePortPair() {
 /* Starts baresip in `dir` sending a `hz` tone and the `y4m` clip (no clip: audio
  * only, no video codecs loaded). `mediaenc` ('srtp', 'srtp-mand': the srtp module;
  * 'dtls_srtp': the dtls_srtp module) is the account's media encryption; `user` its
- * SIP user name (the display name others see). */
-async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip' }) {
+ * SIP user name (the display name others see); `audioCodecs` the audio codec
+ * modules loaded (default ['opus']; ['g711'] offers only PCMU and PCMA);
+ * `sourceWav` a WAV file sent instead of the ausine tone. */
+async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav }) {
   requireBaresip();
+  for (const m of audioCodecs) {
+    if (!fs.existsSync(path.join(MODULES, `${m}.so`))) h.skip(`baresip module ${m} missing`);
+  }
   if (mediaenc && !fs.existsSync(path.join(MODULES, `${mediaenc === 'dtls_srtp' ? 'dtls_srtp' : 'srtp'}.so`))) {
     h.skip(`baresip module for mediaenc=${mediaenc} missing`);
   }
   fs.mkdirSync(dir, { recursive: true });
   const sipPort = await freePortPair();
   const ctrlPort = await freePortPair();
-  const mods = y4m ? ['opus', 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot']
-    : ['opus', 'ausine', 'sndfile'];
+  const mods = y4m ? [...audioCodecs, 'vp8', 'avcodec', 'ausine', 'avformat', 'fakevideo', 'sndfile', 'snapshot']
+    : [...audioCodecs, 'ausine', 'sndfile'];
   if (mediaenc) mods.push(mediaenc === 'dtls_srtp' ? 'dtls_srtp' : 'srtp');
   const conf = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
     'sip_transports udp',
-    `audio_source ausine,${hz}`,
+    // ausine makes only 48 kHz and aufile only the codec's rate: an 8 kHz codec
+    // plays `sourceWav` (a tone file at 8 kHz) instead.
+    sourceWav ? `audio_source aufile,${sourceWav}` : `audio_source ausine,${hz}`,
     `audio_player aufile,${path.join(dir, 'player.wav')}`,
     `audio_alert aufile,${path.join(dir, 'alert.wav')}`,
     ...(y4m ? [`video_source avformat,${y4m}`, 'video_display fakevideo,nil'] : []),

@@ -41,10 +41,11 @@ async function joinChromium(server, scratch, defer, alias, web) {
   return page;
 }
 
-/* baresip (sending sip.rgb, sip.hz) in `dir` dials `uri` and the call is set up. */
+/* baresip (sending sip.rgb, sip.hz; no sip.rgb: audio only) in `dir` dials `uri`
+ * and the call is set up. */
 async function dialBaresip(scratch, defer, uri, sip, opts = {}) {
   const dir = path.join(scratch, 'baresip');
-  const y4m = h.makeY4m(path.join(scratch, 'sip.y4m'), sip.rgb, { frames: 30 });
+  const y4m = sip.rgb ? h.makeY4m(path.join(scratch, 'sip.y4m'), sip.rgb, { frames: 30 }) : null;
   const phone = await bs.startBaresip(dir, { hz: sip.hz, y4m, ...opts });
   defer(() => phone.stop());
   phone.command('dial', uri);

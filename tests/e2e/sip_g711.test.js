@@ -1,0 +1,92 @@
+/* A G.711-only SIP caller: Debian's baresip with only its g711 module (no opus,
+ * audio only) dials a conference where a Chromium participant sends a 660 Hz tone.
+ * The server answers PCMU (baresip lists PCMU first); what it sent is logged. Asserted
+ * on what each really gets: baresip's recording (sndfile) has the browser's tone
+ * and not its own 440 Hz; the browser hears 440 Hz and not its own; the browser's
+ * composite shows baresip as a placeholder tile (no camera: white initial, none
+ * of the browser's own red); then BYE takes baresip out. */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./lib/harness');
+const bs = require('./lib/baresip');
+const sm = require('./lib/sip_media');
+
+const ALIAS = 'e2e-g711';
+const SIP = { hz: 440 };
+const WEB = { name: 'Chromium Red', rgb: [220, 40, 40], hz: 660 };
+
+/* Share of the composite near the browser's own red, and near-white samples. */
+async function picture(page) {
+  return page.evaluate((red) => {
+    const v = document.querySelector('#remote');
+    if (!v || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let own = 0, white = 0, n = 0;
+    for (let i = 0; i < d.length; i += 8) {
+      n++;
+      if (Math.abs(d[i] - red[0]) + Math.abs(d[i + 1] - red[1]) + Math.abs(d[i + 2] - red[2]) < 60) own++;
+      if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) white++;
+    }
+    return { own: own / n, white };
+  }, WEB.rgb);
+}
+
+/* A mono 16-bit WAV of `hz` at 8 kHz, long enough for the whole test (aufile
+ * wants the codec's rate; ausine makes only 48 kHz). */
+function toneWav8k(file, hz, seconds = 120) {
+  const rate = 8000, n = rate * seconds;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  const hdr = Buffer.alloc(44);
+  hdr.write('RIFF', 0, 'ascii');
+  hdr.writeUInt32LE(36 + data.length, 4);
+  hdr.write('WAVEfmt ', 8, 'ascii');
+  hdr.writeUInt32LE(16, 16);
+  hdr.writeUInt16LE(1, 20); // PCM
+  hdr.writeUInt16LE(1, 22); // mono
+  hdr.writeUInt32LE(rate, 24);
+  hdr.writeUInt32LE(rate * 2, 28);
+  hdr.writeUInt16LE(2, 32);
+  hdr.writeUInt16LE(16, 34);
+  hdr.write('data', 36, 'ascii');
+  hdr.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([hdr, data]));
+  return file;
+}
+
+h.run('sip_g711', async ({ scratch, defer }) => {
+  bs.requireBaresip();
+  const { server, uri } = await sm.startSipServer(defer);
+  const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
+  const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, {
+    audioCodecs: ['g711'], sourceWav: toneWav8k(path.join(scratch, 'tone440-8k.wav'), SIP.hz),
+  });
+  h.assert.equal((await server.status()).participants, 2);
+
+  const heard = await bs.waitHears(call.dir, SIP.hz, WEB.hz, `baresip to hear ${WEB.hz} Hz and not ${SIP.hz} Hz`);
+  console.log(`baresip (G.711) hears ${SIP.hz} Hz at ${heard[0].toFixed(1)} dB, ${WEB.hz} Hz at ${heard[1].toFixed(1)} dB`);
+  const webHears = await h.waitFor(async () => {
+    const lv = await page.evaluate((f) => window.wsClient.toneLevels && window.wsClient.toneLevels(f), [SIP.hz, WEB.hz]);
+    return lv && lv[0] > -70 && lv[0] - lv[1] > 20 && lv;
+  }, { timeoutMs: 60000, intervalMs: 250, what: `Chromium to hear ${SIP.hz} Hz and not ${WEB.hz} Hz` });
+  console.log(`Chromium hears ${SIP.hz} Hz at ${webHears[0].toFixed(1)} dB, ${WEB.hz} Hz at ${webHears[1].toFixed(1)} dB`);
+
+  let last = null;
+  await h.waitFor(async () => (last = await picture(page)) && last.own < 0.01 && last.white >= 30,
+    { timeoutMs: 30000, what: "baresip's placeholder tile in Chromium's composite" })
+    .catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last)}`); });
+  await h.screenshot(page, 'sip_g711-chromium');
+
+  const log = fs.readFileSync(server.logFile, 'utf8');
+  console.log(log.split('\n').filter((l) => /sip|SIP/.test(l)).slice(0, 8).join('\n'));
+  console.log(call.phone.log().split('\n').filter((l) => /PCM|G711|audio/i.test(l)).slice(0, 10).join('\n'));
+
+  call.phone.command('hangup');
+  await h.waitFor(async () => (await server.status()).participants === 1, { timeoutMs: 15000, what: 'baresip to leave after its BYE' });
+});
