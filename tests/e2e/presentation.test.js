@@ -40,7 +40,8 @@ async function waitComposite(c, ok, what) {
 async function apiAs(server, token, method, rel, body) {
   const res = await fetch(`${server.url}/api/v1${rel}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    // a page's token is read per call: each refresh rotates it
+    headers: { Authorization: `Bearer ${typeof token === 'function' ? await token() : token}`, 'Content-Type': 'application/json' },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, data: res.status === 204 ? null : await res.json() };
@@ -63,7 +64,7 @@ h.run('presentation', async ({ scratch, defer }) => {
     await c.page.click('[data-testid=btn-join]');
     await h.waitForState(c.page, 'conference', 90000);
     c.id = await c.page.evaluate(() => window.tessera.participantId);
-    c.token = await c.page.evaluate(() => window.tessera.token);
+    c.token = () => c.page.evaluate(() => window.tessera.token);
   }
   const [red, blue, yellow] = clients;
   const others = (c) => PEOPLE.filter((p) => p.name !== c.name).map((p) => PEOPLE.indexOf(p));

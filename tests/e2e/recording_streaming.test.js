@@ -36,11 +36,13 @@ const REF_FREQS = [650, 1050, 1700]; // nobody sends these
 const ALIAS = 'e2e-recording';
 const PALETTE = PEOPLE.map((p) => p.rgb);
 
+/* token(): the participant's current token (each refresh rotates it, and a
+ * replaced one lapses at its own expiry: read it per call). */
 function api(server, token) {
   return async (method, rel, body) => {
     const r = await fetch(`${server.url}/api/v1/conferences/${ALIAS}${rel}`, {
       method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${await token()}`, 'Content-Type': 'application/json' },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await r.text();
@@ -178,8 +180,7 @@ h.run('recording_streaming', async ({ scratch, defer }) => {
     h.skip('the server reports "media": false');
   }
   const clients = await joinAll(server, scratch, defer);
-  const token = await clients[0].page.evaluate(() => window.tessera.token);
-  const call = api(server, token);
+  const call = api(server, () => clients[0].page.evaluate(() => window.tessera.token));
 
   // 1. Recording starts; everyone sees it.
   const tStartAsked = Date.now();
