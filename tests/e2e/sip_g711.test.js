@@ -37,35 +37,12 @@ async function picture(page) {
   }, WEB.rgb);
 }
 
-/* A mono 16-bit WAV of `hz` at 8 kHz, long enough for the whole test (aufile
- * wants the codec's rate; ausine makes only 48 kHz). */
-function toneWav8k(file, hz, seconds = 120) {
-  const rate = 8000, n = rate * seconds;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
-  const hdr = Buffer.alloc(44);
-  hdr.write('RIFF', 0, 'ascii');
-  hdr.writeUInt32LE(36 + data.length, 4);
-  hdr.write('WAVEfmt ', 8, 'ascii');
-  hdr.writeUInt32LE(16, 16);
-  hdr.writeUInt16LE(1, 20); // PCM
-  hdr.writeUInt16LE(1, 22); // mono
-  hdr.writeUInt32LE(rate, 24);
-  hdr.writeUInt32LE(rate * 2, 28);
-  hdr.writeUInt16LE(2, 32);
-  hdr.writeUInt16LE(16, 34);
-  hdr.write('data', 36, 'ascii');
-  hdr.writeUInt32LE(data.length, 40);
-  fs.writeFileSync(file, Buffer.concat([hdr, data]));
-  return file;
-}
-
 h.run('sip_g711', async ({ scratch, defer }) => {
   bs.requireBaresip();
   const { server, uri } = await sm.startSipServer(defer);
   const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
   const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, {
-    audioCodecs: ['g711'], sourceWav: toneWav8k(path.join(scratch, 'tone440-8k.wav'), SIP.hz),
+    audioCodecs: ['g711'], sourceWav: h.makeToneWav(path.join(scratch, 'tone440-8k.wav'), SIP.hz, { seconds: 120, rate: 8000 }),
   });
   h.assert.equal((await server.status()).participants, 2);
 

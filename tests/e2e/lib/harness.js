@@ -89,12 +89,11 @@ function makeY4m(file, rgb, { width = 320, height = 240, frames = 15, fps = 30 }
   return file;
 }
 
-/* A 16-bit mono 48 kHz WAV of a sine at `hz`, `seconds` long: a fake microphone
- * (--use-file-for-fake-audio-capture loops it) whose tone a listener can find in
- * the mix. beeps: 0.6 s on, 0.4 s off, for a client whose noise suppression would
- * learn a steady tone as noise and remove it. */
-function makeToneWav(file, hz, { seconds = 2, amplitude = 0.5, beeps = false } = {}) {
-  const rate = 48000;
+/* A 16-bit mono WAV (48 kHz unless `rate` says) of a sine at `hz`, `seconds` long:
+ * a fake microphone (--use-file-for-fake-audio-capture loops it) whose tone a
+ * listener can find in the mix. beeps: 0.6 s on, 0.4 s off, for a client whose
+ * noise suppression would learn a steady tone as noise and remove it. */
+function makeToneWav(file, hz, { seconds = 2, amplitude = 0.5, beeps = false, rate = 48000 } = {}) {
   const n = rate * seconds;
   const data = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) {
