@@ -444,34 +444,38 @@ static void content_candidate_done(void *user, struct tsr_conference_result *res
     tsr_front_wait_done(w);
 }
 
-static void handle_presentation_start(struct tsr_front_req *r, struct tsr_participant *p)
+/* A core call that takes an SDP offer and finishes with the answer. */
+typedef void (*offer_op)(struct tsr_participant *p, const char *offer_sdp,
+                         tsr_conference_done_fn done, void *user,
+                         struct tsr_conference_call **handle);
+
+/* Body {sdp}: hands the offer to `op`; the answer (or refusal) follows by answer_done.
+ * `what` names the offer in the 400 for a body without one. */
+static void handle_offer(struct tsr_front_req *r, struct tsr_participant *p, const char *what,
+                         offer_op op)
 {
     bool bad = false;
     if (!tsr_front_req_body(r, 0))
         return;
     const char *sdp = tsr_front_json_str(r->body, "sdp", &bad);
     if (bad || !sdp || !*sdp) {
-        tsr_front_req_fail(r, 400, "bad_request", "body needs \"sdp\" (the screen share's offer)");
+        tsr_front_req_fail(r, 400, "bad_request", "body needs \"sdp\" (%s)", what);
         return;
     }
     struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
-    tsr_participant_start_presentation(p, sdp, answer_done, w, &w->call);
+    op(p, sdp, answer_done, w, &w->call);
+}
+
+static void handle_presentation_start(struct tsr_front_req *r, struct tsr_participant *p)
+{
+    handle_offer(r, p, "the screen share's offer", tsr_participant_start_presentation);
 }
 
 /* POST /participants/{id}/sdp {sdp}: a new offer on the running transport, the
  * web client's ICE restart after a network change (same DTLS, SSRCs and codecs). */
 static void handle_reoffer(struct tsr_front_req *r, struct tsr_participant *p)
 {
-    bool bad = false;
-    if (!tsr_front_req_body(r, 0))
-        return;
-    const char *sdp = tsr_front_json_str(r->body, "sdp", &bad);
-    if (bad || !sdp || !*sdp) {
-        tsr_front_req_fail(r, 400, "bad_request", "body needs \"sdp\" (the new offer)");
-        return;
-    }
-    struct tsr_front_wait *w = tsr_front_wait_new(r, api_of(r)->waiting);
-    tsr_participant_renegotiate(p, sdp, answer_done, w, &w->call);
+    handle_offer(r, p, "the new offer", tsr_participant_renegotiate);
 }
 
 /* POST  /participants/{id}/presentation {sdp}            → 200 {sdp}: share, take the floor
