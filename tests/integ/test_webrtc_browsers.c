@@ -245,7 +245,10 @@ static void test_browser(gconstpointer data)
     GSource *deadline = g_timeout_source_new_seconds(DEADLINE_S);
     g_source_set_callback(deadline, wake, &timed_out, NULL);
     g_source_attach(deadline, h.ctx);
-    while (!h.browser_result && !timed_out)
+    /* The page reports after ten decoded frames, which can come before the
+     * browser's first RTCP compound (Chromium sends its first one about a
+     * second in); keep serving until that has arrived too. */
+    while ((!h.browser_result || h.rtcp == 0) && !timed_out)
         g_main_context_iteration(h.ctx, TRUE);
     g_source_destroy(deadline);
     g_source_unref(deadline);
