@@ -194,6 +194,12 @@ static const struct tsr_config_key schema[] = {
     ENUM_KEY("sip", "transports", sip_transports, "udp,tcp|udp|tcp", "udp,tcp",
              "SIP transports to listen on; UDP is what most endpoints use, TCP carries "
              "large INVITEs (many codecs, SRTP keys) without fragmentation."),
+    INT_KEY("sip", "session_expires_s", sip_session_expires_s, 90, 86400, "1800",
+            "Session timer (RFC 4028) offered to callers that support it: they refresh the "
+            "call (re-INVITE or UPDATE) within this, or it is ended with a BYE."),
+    INT_KEY("sip", "min_se_s", sip_min_se_s, 90, 86400, "90",
+            "Shortest session interval accepted; a shorter Session-Expires gets 422 with "
+            "Min-SE."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

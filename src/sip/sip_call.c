@@ -172,22 +172,43 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin)
     tsr_conference_join(c->front->reg, &req, join_done, c, &c->join);
 }
 
-/* The net loop answered a re-INVITE's offer: 200 with the new answer, or a refusal
- * that leaves the call as it was (RFC 3261 §14.2: the old session stays). */
+/* Answers the pending re-offer: the re-INVITE (the dialog's INVITE server request)
+ * or the UPDATE saved when it came. reason and sdp may be NULL. */
+static void respond_reoffer(struct sip_call *c, int status, const char *phrase,
+                            const char *reason, const char *sdp)
+{
+    msg_t *update = c->update_saved ? nua_saved_event_request(c->update_event) : NULL;
+    nua_respond(c->nh, status, phrase, TAG_IF(update, NUTAG_WITH(update)),
+                TAG_IF(reason, SIPTAG_REASON_STR(reason)),
+                TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+    if (c->update_saved) {
+        nua_destroy_event(c->update_event);
+        c->update_saved = false;
+    }
+}
+
+/* A re-offer's refusal, counted, with a Reason header. */
+static void refuse_reoffer(struct sip_call *c, unsigned status, const char *text)
+{
+    struct tsr_front_error e = {.status = status, .code = "bad_reinvite", .text = text};
+    tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] re-offer refused: %u %s", c->alias, status, text);
+    char reason[TSR_SIP_REASON_MAX];
+    tsr_sip_reason_value(status, text, reason);
+    respond_reoffer(c, (int)status, tsr_sip_status_phrase(status), reason, NULL);
+}
+
+/* The net loop answered a re-INVITE's or UPDATE's offer: 200 with the new answer,
+ * or a refusal that leaves the call as it was (RFC 3261 §14.2, RFC 3311 §5.2: the
+ * old session stays). */
 static void reneg_done(void *user, struct tsr_conference_result *res)
 {
     struct sip_call *c = user;
     c->reneg = NULL;
     if (res->rc != 0) {
         const char *text = res->err_text ? res->err_text : tsr_strerror(res->rc);
-        unsigned status = res->rc == TSR_ERR_INVALID ? 400 : 488;
-        struct tsr_front_error e = {.status = status, .code = "bad_reinvite", .text = text};
-        tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
-        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] re-INVITE refused: %u %s", c->alias, status, text);
-        char reason[TSR_SIP_REASON_MAX];
-        tsr_sip_reason_value(status, text, reason);
-        nua_respond(c->nh, (int)status, tsr_sip_status_phrase(status), SIPTAG_REASON_STR(reason),
-                    TAG_END());
+        refuse_reoffer(c, res->rc == TSR_ERR_INVALID ? 400 : 488, text);
         return;
     }
     g_free(c->local_sdp);
@@ -197,16 +218,21 @@ static void reneg_done(void *user, struct tsr_conference_result *res)
         g_free(c->local_sdp);
         c->local_sdp = sdp;
     }
-    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+    respond_reoffer(c, SIP_200_OK, NULL, c->local_sdp);
 }
 
-void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)
+/* A re-INVITE (update false) or an UPDATE (RFC 3311) on an established call: an
+ * offer renegotiates the media; none is a session-timer refresh (RFC 4028), which
+ * nua has already accounted for: a re-INVITE gets our current description, an
+ * UPDATE a 200 without a body. */
+static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
 {
     struct tsr_sip_invite inv;
     const char *why = NULL;
-    if (!c->local_sdp || c->reneg || !c->session) {
-        nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
+    nua_t *nua = c->front->nua;
+    struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
+    if (!c->local_sdp || c->reneg || !p) {
+        nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(nua), TAG_END());
         return;
     }
     if (tsr_sip_invite_read(sip, &inv, &why) != 0) {
@@ -214,24 +240,33 @@ void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)
         tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
         char reason[TSR_SIP_REASON_MAX];
         tsr_sip_reason_value(415, why, reason);
-        nua_respond(c->nh, SIP_415_UNSUPPORTED_MEDIA, SIPTAG_REASON_STR(reason), TAG_END());
+        nua_respond(c->nh, SIP_415_UNSUPPORTED_MEDIA, NUTAG_WITH_THIS(nua),
+                    SIPTAG_REASON_STR(reason), TAG_END());
         return;
     }
-    /* No offer (a session-timer refresh, or a caller asking for ours): the session
-     * goes on as negotiated. */
     if (!inv.sdp) {
-        nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+        nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+                    TAG_IF(!update, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                    TAG_IF(!update, SIPTAG_PAYLOAD_STR(c->local_sdp)), TAG_END());
         return;
     }
-    struct tsr_participant *p = tsr_front_session_participant(c->session);
-    if (!p) {
-        nua_respond(c->nh, SIP_491_REQUEST_PENDING, TAG_END());
-        return;
+    if (update) {
+        nua_save_event(nua, c->update_event);
+        c->update_saved = true;
     }
     char *offer = g_strndup(inv.sdp, inv.sdp_len);
     tsr_participant_renegotiate(p, offer, reneg_done, c, &c->reneg);
     g_free(offer);
+}
+
+void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)
+{
+    reoffer(c, sip, false);
+}
+
+void tsr_sip_call_update(struct sip_call *c, const sip_t *sip)
+{
+    reoffer(c, sip, true);
 }
 
 void tsr_sip_call_hangup(struct sip_call *c, const char *why)
@@ -264,6 +299,8 @@ void tsr_sip_call_free(gpointer data)
     struct sip_call *c = data;
     leave(c, TSR_LEAVE_SHUTDOWN);
     tsr_sip_lobby_close(c);
+    if (c->update_saved)
+        nua_destroy_event(c->update_event);
     g_free(c->offer);
     nua_handle_bind(c->nh, NULL);
     nua_handle_destroy(c->nh);

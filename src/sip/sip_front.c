@@ -72,6 +72,12 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
         else
             tsr_sip_call_invite(f, nh, sip);
         break;
+    case nua_i_update:
+        if (c)
+            tsr_sip_call_update(c, sip);
+        else if (nh)
+            nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
+        break;
     case nua_i_cancel:
         if (c)
             tsr_sip_call_hangup(c, "CANCEL");
@@ -128,6 +134,24 @@ static int listen_url(const struct tsr_sip_front_options *opts, char **out)
     return 0;
 }
 
+/* nua with our SDP handled by us, INFO and UPDATE answered by us, session timers
+ * (RFC 4028) with the caller as refresher: we never send a refresh ourselves, and
+ * nua sends BYE when one does not come in time. PRACK (RFC 3262) is handled by nua:
+ * an INVITE that requires 100rel is answered, not refused with 420. */
+static nua_t *create_agent(struct tsr_sip_front *f, const char *url,
+                           const struct tsr_sip_front_options *opts)
+{
+    unsigned se = opts->session_expires_s ? opts->session_expires_s : 1800;
+    unsigned min_se = opts->min_se_s ? opts->min_se_s : 90;
+    return nua_create(f->root, on_event, f, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+                      NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
+                      NUTAG_ALLOW("INFO, UPDATE, PRACK"), NUTAG_APPL_METHOD("INFO, UPDATE"),
+                      NUTAG_SUPPORTED("timer, 100rel"), NUTAG_SESSION_TIMER(se),
+                      NUTAG_MIN_SE(min_se > se ? se : min_se),
+                      NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+                      NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
+}
+
 int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry *reg,
                       const struct tsr_sip_front_options *opts)
 {
@@ -161,10 +185,7 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
         g_source_attach(su_glib_root_gsource(f->root), f->ctx);
     }
     if (f->root)
-        f->nua = nua_create(f->root, on_event, f, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-                            NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                            NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"),
-                            NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
+        f->nua = create_agent(f, url, opts);
     if (!f->nua) {
         TSR_LOG(TSR_LOG_ERROR, "sip", "cannot listen on %s (address in use or not local?)", url);
         f->shutdown_done = true;
@@ -258,8 +279,11 @@ static int make(struct tsr_sip_front **out, const struct tsr_front_env *env)
         host[hl - 1] = '\0';
         h = host + 1;
     }
-    struct tsr_sip_front_options opts = {
-        .host = h, .port = (uint16_t)atoi(colon + 1), .transports = cfg->sip_transports};
+    struct tsr_sip_front_options opts = {.host = h,
+                                         .port = (uint16_t)atoi(colon + 1),
+                                         .transports = cfg->sip_transports,
+                                         .session_expires_s = (unsigned)cfg->sip_session_expires_s,
+                                         .min_se_s = (unsigned)cfg->sip_min_se_s};
     return tsr_sip_front_new(out, env->reg, &opts);
 }
 

@@ -42,7 +42,9 @@ struct sip_call {
     char display_name[TSR_CONFERENCE_NAME_MAX + 1];
     struct tsr_front_session *session; /* ref held; NULL before the join and after leaving */
     struct tsr_conference_call *join;  /* the join while it is on a net loop */
-    struct tsr_conference_call *reneg; /* a re-INVITE's offer while it is on a net loop */
+    struct tsr_conference_call *reneg; /* a re-offer (re-INVITE, UPDATE) on a net loop */
+    nua_saved_event_t update_event[1]; /* the UPDATE that reneg answers, if update_saved */
+    bool update_saved;
     char *local_sdp;                   /* our answer, repeated to a re-INVITE */
     bool answered;                     /* a final response went out */
     bool bye_sent;
@@ -60,6 +62,8 @@ struct sip_call {
 void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t *sip);
 /* A re-INVITE on an established call. */
 void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip);
+/* An UPDATE (RFC 3311) on an established call: a re-offer, or a session refresh. */
+void tsr_sip_call_update(struct sip_call *c, const sip_t *sip);
 /* The caller hung up (BYE) or gave up (CANCEL): the participant leaves. */
 void tsr_sip_call_hangup(struct sip_call *c, const char *why);
 /* The dialog is over (nua_callstate_terminated): forget the call (frees it). */

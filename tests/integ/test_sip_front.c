@@ -27,9 +27,15 @@ struct server {
     int start_rc;
 };
 
+/* What the fake media answers to a re-offer (another port). */
+#define FAKE_REANSWER                                                                              \
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"                    \
+    "m=audio 40002 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+
 struct pending_attach {
     struct tsr_conference_call *call;
     bool refuse;
+    bool reoffer;
 };
 
 static gboolean finish_attach(gpointer data)
@@ -39,22 +45,36 @@ static gboolean finish_attach(gpointer data)
         tsr_conference_call_done(a->call, TSR_ERR_UNSUPPORTED, NULL,
                                  g_strdup("no common audio codec"));
     else
-        tsr_conference_call_done(a->call, 0, g_strdup(FAKE_ANSWER), NULL);
+        tsr_conference_call_done(a->call, 0, g_strdup(a->reoffer ? FAKE_REANSWER : FAKE_ANSWER),
+                                 NULL);
     g_free(a);
     return G_SOURCE_REMOVE;
+}
+
+static void finish_later(struct tsr_conference_call *call, const char *offer, bool reoffer)
+{
+    struct pending_attach *a = g_new0(struct pending_attach, 1);
+    a->call = call;
+    a->refuse = strstr(offer, "nocodec") != NULL;
+    a->reoffer = reoffer;
+    GSource *idle = g_idle_source_new(); /* never from inside the op */
+    g_source_set_callback(idle, finish_attach, a, NULL);
+    g_source_attach(idle, g_main_context_get_thread_default());
+    g_source_unref(idle);
 }
 
 static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
                         struct tsr_conference_call *call)
 {
     (void)user, (void)p;
-    struct pending_attach *a = g_new0(struct pending_attach, 1);
-    a->call = call;
-    a->refuse = strstr(offer, "nocodec") != NULL;
-    GSource *idle = g_idle_source_new(); /* never from inside the op */
-    g_source_set_callback(idle, finish_attach, a, NULL);
-    g_source_attach(idle, g_main_context_get_thread_default());
-    g_source_unref(idle);
+    finish_later(call, offer, false);
+}
+
+static void fake_renegotiate(void *user, struct tsr_participant *p, const char *offer,
+                             struct tsr_conference_call *call)
+{
+    (void)user, (void)p;
+    finish_later(call, offer, true);
 }
 
 static void fake_detach(void *user, struct tsr_participant *p)
@@ -70,8 +90,12 @@ static void fake_keyframe(void *user, struct tsr_participant *p)
     g_atomic_int_inc(&keyframe_requests);
 }
 
-static const struct tsr_conference_media_ops fake_media = {
-    .attach = fake_attach, .detach = fake_detach, .request_keyframe = fake_keyframe};
+static const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
+                                                          .detach = fake_detach,
+                                                          .renegotiate = fake_renegotiate,
+                                                          .request_keyframe = fake_keyframe};
+
+static unsigned session_expires_s; /* the next server's [sip] session_expires_s; 0: default */
 
 static gpointer server_main(gpointer data)
 {
@@ -92,8 +116,11 @@ static gpointer server_main(gpointer data)
     int rc = TSR_ERR_IO;
     for (int i = 0; i < 20 && rc == TSR_ERR_IO; i++) {
         s->port = (uint16_t)g_random_int_range(20000, 60000);
-        struct tsr_sip_front_options o = {
-            .host = "127.0.0.1", .port = s->port, .transports = "udp"};
+        struct tsr_sip_front_options o = {.host = "127.0.0.1",
+                                          .port = s->port,
+                                          .transports = "udp",
+                                          .session_expires_s = session_expires_s,
+                                          .min_se_s = session_expires_s};
         rc = tsr_sip_front_new(&s->sip, s->reg, &o);
     }
     g_mutex_lock(&s->lock);
@@ -197,8 +224,14 @@ static void caller_close(struct caller *c)
     g_object_unref(c->sock);
 }
 
+static void send_full(struct caller *c, const char *method, const char *user, const char *call_id,
+                      const char *to_tag, const char *extra, const char *type, const char *body);
+
 static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
-                       const char *to_tag, const char *type, const char *body);
+                       const char *to_tag, const char *type, const char *body)
+{
+    send_full(c, method, user, call_id, to_tag, "", type, body);
+}
 
 /* Sends one request; tag "" means none on To. */
 static void send_request(struct caller *c, const char *method, const char *user,
@@ -207,9 +240,9 @@ static void send_request(struct caller *c, const char *method, const char *user,
     send_typed(c, method, user, call_id, to_tag, "application/sdp", body);
 }
 
-/* The same with a body of `type`. */
-static void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
-                       const char *to_tag, const char *type, const char *body)
+/* The same with a body of `type` and `extra` header lines (each ending in CRLF). */
+static void send_full(struct caller *c, const char *method, const char *user, const char *call_id,
+                      const char *to_tag, const char *extra, const char *type, const char *body)
 {
     c->cseq++;
     unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
@@ -221,10 +254,10 @@ static void send_typed(struct caller *c, const char *method, const char *user, c
                                 "Call-ID: %s\r\n"
                                 "CSeq: %u %s\r\n"
                                 "Contact: <sip:room1@127.0.0.1:%u>\r\n"
-                                "%s%s%s"
+                                "%s%s%s%s"
                                 "Content-Length: %zu\r\n\r\n%s",
                                 method, user, c->port, c->port, cseq, user,
-                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port,
+                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port, extra,
                                 body ? "Content-Type: " : "", body ? type : "", body ? "\r\n" : "",
                                 body ? strlen(body) : 0, body ? body : "");
     g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
@@ -528,11 +561,126 @@ static void test_pin_reinvite_refused(void)
     server_stop(&s);
 }
 
+/* RFC 4028 session timers, RFC 3311 UPDATE, RFC 3262 100rel: an INVITE that
+ * requires 100rel and asks for a 120 s session is answered 200 with the caller as
+ * refresher; UPDATE without a body refreshes it, UPDATE with an offer renegotiates
+ * like a re-INVITE; a Session-Expires below Min-SE gets 422. */
+static void test_session_timer_and_update(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+
+    send_full(&c, "INVITE", "room", "short-1@t", "", "Supported: timer\r\nSession-Expires: 30\r\n",
+              "application/sdp", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 422 "));
+    char *min_se = header(resp, "Min-SE");
+    g_assert_cmpstr(min_se, ==, "90");
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "room", "short-1@t", tag, NULL);
+    g_free(tag);
+    g_free(min_se);
+    g_free(resp);
+
+    send_full(&c, "INVITE", "room", "timer-1@t", "",
+              "Supported: timer, 100rel\r\nRequire: 100rel\r\nSession-Expires: 120\r\n",
+              "application/sdp", offer_sdp);
+    resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    g_assert_true(g_str_has_suffix(resp, "\r\n\r\n" FAKE_ANSWER));
+    char *se = header(resp, "Session-Expires");
+    g_assert_cmpstr(se, ==, "120;refresher=uac");
+    char *require = header(resp, "Require");
+    g_assert_nonnull(require);
+    g_assert_nonnull(strstr(require, "timer"));
+    char *allow = header(resp, "Allow");
+    g_assert_nonnull(strstr(allow, "UPDATE"));
+    tag = to_tag(resp);
+    send_request(&c, "ACK", "room", "timer-1@t", tag, NULL);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+
+    send_full(&c, "UPDATE", "room", "timer-1@t", tag, "Session-Expires: 120;refresher=uac\r\n",
+              NULL, NULL);
+    char *upd = receive_final(&c);
+    g_assert_true(g_str_has_prefix(upd, "SIP/2.0 200 OK\r\n"));
+    g_assert_true(g_str_has_suffix(upd, "\r\n\r\n")); /* no body */
+    char *cseq = header(upd, "CSeq");
+    g_assert_nonnull(strstr(cseq, "UPDATE"));
+    g_free(cseq);
+    g_free(upd);
+
+    char *moved = st_replace(offer_sdp, "4000", "4010");
+    send_full(&c, "UPDATE", "room", "timer-1@t", tag, "", "application/sdp", moved);
+    upd = receive_final(&c);
+    g_assert_true(g_str_has_prefix(upd, "SIP/2.0 200 OK\r\n"));
+    g_assert_true(g_str_has_suffix(upd, "\r\n\r\n" FAKE_REANSWER));
+    cseq = header(upd, "CSeq");
+    g_assert_nonnull(strstr(cseq, "UPDATE"));
+    g_free(cseq);
+    g_free(upd);
+    g_free(moved);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+
+    send_request(&c, "BYE", "room", "timer-1@t", tag, NULL);
+    char *bye = receive_final(&c);
+    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(bye);
+    g_free(tag);
+    g_free(allow);
+    g_free(require);
+    g_free(se);
+    g_free(resp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
+/* A caller that does not refresh its session: the server ends the call with a BYE
+ * before the interval is over (a 4 s session here; 1800 s by default). */
+static void test_session_expires(void)
+{
+    session_expires_s = 4;
+    struct server s;
+    server_start(&s);
+    session_expires_s = 0;
+    struct caller c;
+    caller_open(&c, s.port);
+    send_full(&c, "INVITE", "room", "expire-1@t", "", "Supported: timer\r\nSession-Expires: 4\r\n",
+              "application/sdp", offer_sdp);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    char *se = header(resp, "Session-Expires");
+    g_assert_cmpstr(se, ==, "4;refresher=uac");
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "room", "expire-1@t", tag, NULL);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    gint64 acked = g_get_monotonic_time();
+    char *bye = receive_final(&c); /* the socket's timeout is 10 s */
+    g_assert_true(g_str_has_prefix(bye, "BYE sip:"));
+    g_assert_cmpint(g_get_monotonic_time() - acked, <, 5 * G_USEC_PER_SEC);
+    answer_request(&c, bye);
+    /* The participant leaves when the dialog ends, as our 200 reaches the server. */
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (n_participants(&s) > 0 && g_get_monotonic_time() < end)
+        g_usleep(10000);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(bye);
+    g_free(tag);
+    g_free(se);
+    g_free(resp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sip_front/options_and_refusals", test_options_and_refusals);
     g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
+    g_test_add_func("/sip_front/session_timer_and_update", test_session_timer_and_update);
+    g_test_add_func("/sip_front/session_expires", test_session_expires);
     g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
     g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
     g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);

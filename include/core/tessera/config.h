@@ -111,6 +111,8 @@ struct tsr_config {
     bool sip_enabled;
     char sip_listen[TSR_CONFIG_STR_MAX];
     char sip_transports[16];
+    int64_t sip_session_expires_s;
+    int64_t sip_min_se_s;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -25,6 +25,8 @@ struct tsr_sip_front_options {
     const char *host;       /* bind address ("0.0.0.0", "127.0.0.1", "::"); NULL = every one */
     uint16_t port;          /* 1..65535 */
     const char *transports; /* "udp,tcp", "udp" or "tcp"; NULL = "udp,tcp" */
+    unsigned session_expires_s; /* RFC 4028 interval offered; 0 = 1800 */
+    unsigned min_se_s;          /* shortest interval accepted; 0 = 90 */
 };
 
 /* Purpose: start a SIP listener that joins callers into reg's conferences.
