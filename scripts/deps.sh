@@ -28,12 +28,13 @@ build_pkgs=(
 # driver the GPU compositor's tests run on. baresip-core + baresip-ffmpeg: a real SIP
 # endpoint for the SIP front's tests (tests/e2e/sip_baresip.test.js). nginx +
 # libnginx-mod-rtmp: the RTMP server the streaming test pushes to (started by the test
-# on its own port and prefix; the system service is never used).
+# on its own port and prefix; the system service is never used). openssl: test
+# certificates (SIP over TLS) and a DTLS client with a wrong certificate.
 test_pkgs=(ffmpeg clang libclang-rt-14-dev curl python3 chromium nodejs npm
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
   gir1.2-soup-3.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-nice nftables mesa-vulkan-drivers
-  baresip-core baresip-ffmpeg nginx libnginx-mod-rtmp)
+  baresip-core baresip-ffmpeg nginx libnginx-mod-rtmp openssl)
 
 want=("${build_pkgs[@]}")
 # curl + python3 read the runs' results, gnuplot-nox draws the capacity plot.

@@ -200,6 +200,12 @@ static const struct tsr_config_key schema[] = {
     INT_KEY("sip", "min_se_s", sip_min_se_s, 90, 86400, "90",
             "Shortest session interval accepted; a shorter Session-Expires gets 422 with "
             "Min-SE."),
+    STR_KEY("sip", "certificate", sip_certificate, "",
+            "PEM certificate (chain) for SIP over TLS (sips:); empty = no TLS listener."),
+    STR_KEY("sip", "private_key", sip_private_key, "",
+            "PEM private key of the SIP certificate; set both or neither."),
+    INT_KEY("sip", "tls_port", sip_tls_port, 1, 65535, "5061",
+            "TLS port of the SIP listener (same address as listen), when a certificate is set."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -56,7 +56,7 @@ void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text)
     c->bye_sent = true;
     char reason[TSR_SIP_REASON_MAX];
     tsr_sip_reason_value(cause, text, reason);
-    nua_bye(c->nh, SIPTAG_REASON_STR(reason), TAG_END());
+    nua_bye(c->nh, TSR_SIP_CONTACT(c), SIPTAG_REASON_STR(reason), TAG_END());
 }
 
 /* The core removed the participant (kick, media failure, conference ended). */
@@ -94,7 +94,7 @@ static void join_done(void *user, struct tsr_conference_result *res)
     c->answered = true;
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] joined over SIP", c->alias,
             tsr_participant_id(res->participant));
-    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+    nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
 }
 
@@ -132,6 +132,7 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     nua_handle_bind(nh, c);
     g_ptr_array_add(f->calls, c);
     update_gauge(f);
+    c->contact = tsr_sip_tls_contact(sip);
     struct tsr_sip_invite inv;
     const char *why = NULL;
     if (tsr_sip_invite_read(sip, &inv, &why) != 0) {
@@ -140,7 +141,9 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     }
     g_strlcpy(c->alias, inv.alias, sizeof c->alias);
     g_strlcpy(c->display_name, inv.display_name, sizeof c->display_name);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INVITE from '%s'", c->alias, inv.display_name);
+    const char *transport = sip->sip_via && sip->sip_via->v_protocol ? sip->sip_via->v_protocol : "?";
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INVITE from '%s' over %s", c->alias, inv.display_name,
+            transport);
     if (!admit(c, &inv))
         return;
     const sip_via_t *via = sip->sip_via;
@@ -178,7 +181,7 @@ static void respond_reoffer(struct sip_call *c, int status, const char *phrase,
                             const char *reason, const char *sdp)
 {
     msg_t *update = c->update_saved ? nua_saved_event_request(c->update_event) : NULL;
-    nua_respond(c->nh, status, phrase, TAG_IF(update, NUTAG_WITH(update)),
+    nua_respond(c->nh, status, phrase, TAG_IF(update, NUTAG_WITH(update)), TSR_SIP_CONTACT(c),
                 TAG_IF(reason, SIPTAG_REASON_STR(reason)),
                 TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                 TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
@@ -245,7 +248,7 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
         return;
     }
     if (!inv.sdp) {
-        nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+        nua_respond(c->nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TSR_SIP_CONTACT(c),
                     TAG_IF(!update, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                     TAG_IF(!update, SIPTAG_PAYLOAD_STR(c->local_sdp)), TAG_END());
         return;
@@ -302,6 +305,7 @@ void tsr_sip_call_free(gpointer data)
     if (c->update_saved)
         nua_destroy_event(c->update_event);
     g_free(c->offer);
+    g_free(c->contact);
     nua_handle_bind(c->nh, NULL);
     nua_handle_destroy(c->nh);
     g_free(c->local_sdp);

@@ -9,6 +9,7 @@
 #include <tessera/metrics.h>
 
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,13 +144,39 @@ static nua_t *create_agent(struct tsr_sip_front *f, const char *url,
 {
     unsigned se = opts->session_expires_s ? opts->session_expires_s : 1800;
     unsigned min_se = opts->min_se_s ? opts->min_se_s : 90;
-    return nua_create(f->root, on_event, f, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+    /* Callers present no certificate (SIP clients rarely have one): TLS here
+     * authenticates the server and encrypts the signalling. */
+    return nua_create(f->root, on_event, f, NUTAG_URL(url), TAG_IF(f->tls_url, NUTAG_SIPS_URL(f->tls_url)),
+                      TAG_IF(f->tls_dir, NUTAG_CERTIFICATE_DIR(f->tls_dir)),
+                      TAG_IF(f->tls_dir, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)),
+                      NUTAG_MEDIA_ENABLE(0),
                       NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
                       NUTAG_ALLOW("INFO, UPDATE, PRACK"), NUTAG_APPL_METHOD("INFO, UPDATE"),
                       NUTAG_SUPPORTED("timer, 100rel"), NUTAG_SESSION_TIMER(se),
                       NUTAG_MIN_SE(min_se > se ? se : min_se),
                       NUTAG_SESSION_REFRESHER(nua_remote_refresher),
                       NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
+}
+
+/* The sips: listener and Sofia's certificate directory, when TLS is configured. */
+static int setup_tls(struct tsr_sip_front *f, const struct tsr_sip_front_options *opts)
+{
+    bool cert = opts->certificate && *opts->certificate;
+    bool key = opts->private_key && *opts->private_key;
+    if (!cert && !key)
+        return 0;
+    if (cert != key) {
+        TSR_LOG(TSR_LOG_ERROR, "sip", "[sip] certificate and private_key: set both or neither");
+        return TSR_ERR_INVALID;
+    }
+    int rc = tsr_sip_tls_dir_new(opts->certificate, opts->private_key, &f->tls_dir);
+    if (rc != 0)
+        return rc;
+    const char *host = opts->host && *opts->host ? opts->host : "0.0.0.0";
+    bool v6 = strchr(host, ':') != NULL;
+    f->tls_url = g_strdup_printf("sips:%s%s%s:%u;transport=tls", v6 ? "[" : "", host, v6 ? "]" : "",
+                                 opts->tls_port ? opts->tls_port : 5061);
+    return 0;
 }
 
 int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry *reg,
@@ -161,6 +188,13 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     struct tsr_sip_front *f = g_new0(struct tsr_sip_front, 1);
     f->reg = reg;
     f->url = url;
+    int tls_rc = setup_tls(f, opts);
+    if (tls_rc != 0) {
+        tsr_sip_tls_dir_free(f->tls_dir);
+        g_free(f->url);
+        g_free(f);
+        return tls_rc;
+    }
     f->ctx = g_main_context_ref_thread_default();
     f->calls = g_ptr_array_new_with_free_func(tsr_sip_call_free);
     f->calls_gauge = tsr_metrics_gauge("tessera_sip_calls", NULL, "SIP calls in progress.");
@@ -187,12 +221,14 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     if (f->root)
         f->nua = create_agent(f, url, opts);
     if (!f->nua) {
-        TSR_LOG(TSR_LOG_ERROR, "sip", "cannot listen on %s (address in use or not local?)", url);
+        TSR_LOG(TSR_LOG_ERROR, "sip", "cannot listen on %s%s%s (address in use or not local?)", url,
+                f->tls_url ? " and " : "", f->tls_url ? f->tls_url : "");
         f->shutdown_done = true;
         tsr_sip_front_free(&f);
         return TSR_ERR_IO;
     }
-    TSR_LOG(TSR_LOG_INFO, "sip", "SIP front on %s: dial sip:ALIAS@this-host", url);
+    TSR_LOG(TSR_LOG_INFO, "sip", "SIP front on %s%s%s: dial sip:ALIAS@this-host", url,
+            f->tls_url ? " and " : "", f->tls_url ? f->tls_url : "");
     *out = f;
     return 0;
 }
@@ -247,6 +283,8 @@ void tsr_sip_front_free(struct tsr_sip_front **p)
     su_deinit();
     tsr_gauge_set(f->calls_gauge, 0);
     g_main_context_unref(f->ctx);
+    tsr_sip_tls_dir_free(f->tls_dir);
+    g_free(f->tls_url);
     g_free(f->url);
     g_free(f);
 }
@@ -283,7 +321,10 @@ static int make(struct tsr_sip_front **out, const struct tsr_front_env *env)
                                          .port = (uint16_t)atoi(colon + 1),
                                          .transports = cfg->sip_transports,
                                          .session_expires_s = (unsigned)cfg->sip_session_expires_s,
-                                         .min_se_s = (unsigned)cfg->sip_min_se_s};
+                                         .min_se_s = (unsigned)cfg->sip_min_se_s,
+                                         .certificate = cfg->sip_certificate,
+                                         .private_key = cfg->sip_private_key,
+                                         .tls_port = (uint16_t)cfg->sip_tls_port};
     return tsr_sip_front_new(out, env->reg, &opts);
 }
 

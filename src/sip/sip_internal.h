@@ -28,7 +28,9 @@ struct tsr_sip_front {
     nua_t *nua;
     GPtrArray *calls; /* struct sip_call*, owned (freed when their dialog ends) */
     bool shutdown_done;
-    char *url; /* what nua listens on */
+    char *url;     /* what nua listens on */
+    char *tls_url; /* sips: listener, NULL without TLS */
+    char *tls_dir; /* agent.pem + cafile.pem for Sofia's TLS (sip_tls.c), or NULL */
     struct tsr_gauge *calls_gauge;
     struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors, *fast_updates;
 };
@@ -46,7 +48,8 @@ struct sip_call {
     nua_saved_event_t update_event[1]; /* the UPDATE that reneg answers, if update_saved */
     bool update_saved;
     char *local_sdp;                   /* our answer, repeated to a re-INVITE */
-    bool answered;                     /* a final response went out */
+    char *contact; /* our Contact for a call over TLS (see sip_tls.c), else NULL */
+    bool answered; /* a final response went out */
     bool bye_sent;
     /* PIN entry (sip_lobby.c): the call is answered but not a participant yet. */
     struct sip_lobby *lobby; /* NULL when not in the lobby */
@@ -78,6 +81,22 @@ void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text);
 void tsr_sip_call_info(struct sip_call *c, const sip_t *sip);
 /* Frees c (GPtrArray free function): the join is cancelled, the handle destroyed. */
 void tsr_sip_call_free(gpointer data);
+
+/* The Contact tag of c's answers and requests: its own for calls over TLS. */
+#define TSR_SIP_CONTACT(c) TAG_IF((c)->contact, SIPTAG_CONTACT_STR((c)->contact))
+
+/* sip_tls.c */
+/* A `sip:` Contact with transport=tls for a call whose INVITE came over TLS to
+ * that request's host and port (NULL for other transports): Sofia would put its
+ * sips: listener URL there, and callers that do not speak sips: (baresip 1.0
+ * fails the call with ENOSYS) could not send their ACK and BYE. */
+char *tsr_sip_tls_contact(const sip_t *sip);
+/* A private directory holding certificate and private_key the way Sofia-SIP's TLS
+ * transport reads them. Returns 0, TSR_ERR_INVALID (a file unreadable or not PEM;
+ * logged) or TSR_ERR_IO. */
+int tsr_sip_tls_dir_new(const char *certificate, const char *private_key, char **out);
+/* Removes the directory and frees its path; accepts NULL. */
+void tsr_sip_tls_dir_free(char *dir);
 
 /* sip_lobby.c */
 /* Answers the INVITE 200 with a receive-only audio section for DTMF and holds the

@@ -141,7 +141,7 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     g_source_attach(l->timeout, c->front->ctx);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO)",
             c->alias, addr, port, l->sdp.event_pt);
-    nua_respond(c->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+    nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
     return 0;
 }
@@ -203,7 +203,7 @@ static void joined(struct sip_call *c, struct tsr_conference_result *res)
     c->local_sdp = tsr_sip_sdp_set_origin(res->sdp, c->sdp_session_id, ++c->sdp_version);
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] PIN right: joined, re-INVITE with the media answer",
             c->alias, tsr_participant_id(res->participant));
-    nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
+    nua_invite(c->nh, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
                TAG_END());
 }
 

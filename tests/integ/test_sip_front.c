@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define FAKE_ANSWER                                                                                \
@@ -674,6 +675,41 @@ static void test_session_expires(void)
     server_stop(&s);
 }
 
+/* TLS settings that cannot work stop the front from starting, with a clear error:
+ * only one of the two files, a file that is missing, a file that is not PEM. */
+static void test_tls_settings_refused(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    g_main_context_push_thread_default(ctx);
+    struct tsr_conference_registry *reg = NULL;
+    struct tsr_conference_registry_opts ro = {.token_ttl_s = 60,
+                                              .default_max_participants = 10,
+                                              .media = &fake_media,
+                                              .context = ctx};
+    g_assert_cmpint(tsr_conference_registry_new(&reg, &ro), ==, 0);
+    char *dir = g_dir_make_tmp("tsr-sip-tls-XXXXXX", NULL);
+    char *junk = g_build_filename(dir, "junk.pem", NULL);
+    g_assert_true(g_file_set_contents(junk, "not a certificate\n", -1, NULL));
+    const char *pairs[][2] = {{junk, ""}, {"", junk}, {"/nonexistent/cert.pem", junk}, {junk, junk}};
+    for (size_t i = 0; i < G_N_ELEMENTS(pairs); i++) {
+        struct tsr_sip_front *f = NULL;
+        struct tsr_sip_front_options o = {.host = "127.0.0.1",
+                                          .port = 5,
+                                          .transports = "udp",
+                                          .certificate = pairs[i][0],
+                                          .private_key = pairs[i][1]};
+        g_assert_cmpint(tsr_sip_front_new(&f, reg, &o), ==, TSR_ERR_INVALID);
+        g_assert_null(f);
+    }
+    g_unlink(junk);
+    g_rmdir(dir);
+    g_free(junk);
+    g_free(dir);
+    tsr_conference_registry_free(&reg);
+    g_main_context_pop_thread_default(ctx);
+    g_main_context_unref(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -681,6 +717,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
     g_test_add_func("/sip_front/session_timer_and_update", test_session_timer_and_update);
     g_test_add_func("/sip_front/session_expires", test_session_expires);
+    g_test_add_func("/sip_front/tls_settings_refused", test_tls_settings_refused);
     g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
     g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
     g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);

@@ -113,6 +113,9 @@ struct tsr_config {
     char sip_transports[16];
     int64_t sip_session_expires_s;
     int64_t sip_min_se_s;
+    char sip_certificate[TSR_CONFIG_STR_MAX];
+    char sip_private_key[TSR_CONFIG_STR_MAX];
+    int64_t sip_tls_port;
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -27,6 +27,10 @@ struct tsr_sip_front_options {
     const char *transports; /* "udp,tcp", "udp" or "tcp"; NULL = "udp,tcp" */
     unsigned session_expires_s; /* RFC 4028 interval offered; 0 = 1800 */
     unsigned min_se_s;          /* shortest interval accepted; 0 = 90 */
+    /* SIP over TLS (sips:) on host:tls_port when both PEM files are given. */
+    const char *certificate; /* PEM certificate (chain); NULL or "" = no TLS */
+    const char *private_key; /* PEM private key of certificate */
+    uint16_t tls_port;       /* 0 = 5061 */
 };
 
 /* Purpose: start a SIP listener that joins callers into reg's conferences.

@@ -38,8 +38,9 @@ async function freePortPair() {
  * 'dtls_srtp': the dtls_srtp module) is the account's media encryption; `user` its
  * SIP user name (the display name others see); `audioCodecs` the audio codec
  * modules loaded (default ['opus']; ['g711'] offers only PCMU and PCMA);
- * `sourceWav` a WAV file sent instead of the ausine tone. */
-async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav }) {
+ * `sourceWav` a WAV file sent instead of the ausine tone; `tlsCafile` adds the TLS
+ * transport, trusting the server certificate in that PEM file. */
+async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav, tlsCafile }) {
   requireBaresip();
   for (const m of audioCodecs) {
     if (!fs.existsSync(path.join(MODULES, `${m}.so`))) h.skip(`baresip module ${m} missing`);
@@ -56,7 +57,8 @@ async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCod
   const conf = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
-    'sip_transports udp',
+    tlsCafile ? 'sip_transports udp,tls' : 'sip_transports udp',
+    ...(tlsCafile ? [`sip_cafile ${tlsCafile}`] : []),
     // ausine makes only 48 kHz and aufile only the codec's rate: an 8 kHz codec
     // plays `sourceWav` (a tone file at 8 kHz) instead.
     sourceWav ? `audio_source aufile,${sourceWav}` : `audio_source ausine,${hz}`,

@@ -13,16 +13,21 @@ const bs = require('./baresip');
  * (tests run side by side) and a small canvas. Returns { server, uri(alias) }. */
 async function startSipServer(defer, opts = {}) {
   const sipPort = 20000 + 2 * Math.floor(Math.random() * 10000);
+  const tls = opts.tls ? { certificate: opts.tls.cert, private_key: opts.tls.key, tls_port: sipPort + 1 } : {};
   const server = await h.startServer({
     ...opts,
     sections: {
       mixer: { canvas_width: 320, canvas_height: 180, fps: 15 },
-      sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp' },
+      sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp', ...tls },
       ...(opts.sections || {}),
     },
   });
   defer(() => server.stop());
-  return { server, uri: (alias) => `sip:${alias}@127.0.0.1:${sipPort}` };
+  return {
+    server,
+    uri: (alias) => `sip:${alias}@127.0.0.1:${sipPort}`,
+    tlsUri: (alias) => `sip:${alias}@127.0.0.1:${sipPort + 1};transport=tls`,
+  };
 }
 
 /* Chromium joins `alias` as web.name sending web.rgb and a web.hz tone. */
