@@ -11,9 +11,12 @@
  * The lobby's socket is read on the API loop: it only looks at RTP headers and
  * 4-byte event payloads and drops the caller's audio unread (about 50 small
  * packets a second per caller waiting), which keeps the lobby free of any net
- * loop's state. There is no spoken prompt and no picture: see README "PIN entry".
+ * loop's state. The same socket plays the prompt tones (sip_prompt.c) to where the
+ * caller's packets come from (else its SDP address), one packet per 20 ms timer
+ * tick; there is no "enter PIN" picture: see README "PIN entry".
  * Home thread: the API loop. */
 #include "sip_internal.h"
+#include "sip_prompt.h"
 
 #include <tessera/err.h>
 #include <tessera/log.h>
@@ -29,6 +32,8 @@
 #define RECV_BATCH 64
 /* A caller that never finishes a PIN does not hold a port and a call for ever. */
 #define LOBBY_TIMEOUT_S 120
+#define PROMPT_FRAME_US 20000
+#define PROMPT_CATCH_UP 5 /* frames sent at most per tick after a late wake-up */
 
 struct sip_lobby {
     GSocket *sock;
@@ -39,6 +44,12 @@ struct sip_lobby {
     char pin[PIN_MAX + 1];
     size_t n;
     bool overflow; /* more than PIN_MAX keys before '#': that PIN is wrong */
+    struct tsr_sip_prompt *prompt; /* NULL: the caller's codec has no prompt here */
+    GSource *prompt_timer;
+    GSocketAddress *peer; /* where the prompt goes: the SDP's, then the latched address */
+    bool latched;
+    int64_t prompt_t0;
+    uint64_t prompt_sent;
 };
 
 static void on_packet(struct sip_call *c, const uint8_t *buf, size_t len)
@@ -72,9 +83,17 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
     uint8_t buf[1500];
     /* A bounded batch, so a flood cannot hold the API loop; the source fires again. */
     for (int i = 0; i < RECV_BATCH && c->lobby == l; i++) {
-        gssize n = g_socket_receive(sock, (gchar *)buf, sizeof buf, NULL, NULL);
+        GSocketAddress *from = NULL;
+        gssize n = g_socket_receive_from(sock, l->latched ? NULL : &from, (gchar *)buf, sizeof buf,
+                                         NULL, NULL);
         if (n < 0)
             break;
+        if (from && n >= 12 && (buf[0] & 0xc0) == 0x80) { /* symmetric RTP: its first packet */
+            g_clear_object(&l->peer);
+            l->peer = g_steal_pointer(&from);
+            l->latched = true;
+        }
+        g_clear_object(&from);
         on_packet(c, buf, (size_t)n);
     }
     return G_SOURCE_CONTINUE; /* tsr_sip_lobby_close destroys the source */
@@ -119,6 +138,64 @@ static gboolean on_timeout(gpointer user)
     return G_SOURCE_CONTINUE; /* closing destroyed this source already */
 }
 
+/* The prompt's codec: the lobby's audio codec when we can encode it. */
+static enum tsr_sip_prompt_codec prompt_codec(const struct tsr_sip_lobby_sdp *s)
+{
+    if (g_ascii_strncasecmp(s->audio_rtpmap, "opus/48000", 10) == 0)
+        return TSR_SIP_PROMPT_OPUS;
+    bool named = s->audio_rtpmap[0] != '\0';
+    if (s->audio_pt == 0 && (!named || g_ascii_strncasecmp(s->audio_rtpmap, "PCMU/8000", 9) == 0))
+        return TSR_SIP_PROMPT_PCMU;
+    if (s->audio_pt == 8 && (!named || g_ascii_strncasecmp(s->audio_rtpmap, "PCMA/8000", 9) == 0))
+        return TSR_SIP_PROMPT_PCMA;
+    return TSR_SIP_PROMPT_NONE;
+}
+
+static gboolean on_prompt_tick(gpointer user)
+{
+    struct sip_call *c = user;
+    struct sip_lobby *l = c->lobby;
+    uint64_t due = (uint64_t)(g_get_monotonic_time() - l->prompt_t0) / PROMPT_FRAME_US + 1;
+    if (due > l->prompt_sent + PROMPT_CATCH_UP)
+        l->prompt_sent = due - PROMPT_CATCH_UP; /* a long stall: skip, do not burst */
+    uint8_t pkt[512];
+    for (; l->prompt_sent < due; l->prompt_sent++) {
+        size_t n = tsr_sip_prompt_next(l->prompt, (uint8_t)l->sdp.audio_pt, pkt, sizeof pkt);
+        if (n)
+            g_socket_send_to(l->sock, l->peer, (const gchar *)pkt, n, NULL, NULL);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Encodes the prompt in the caller's codec, if it can hear one; the answer then
+ * says sendrecv. */
+static void prompt_prepare(struct sip_call *c, struct sip_lobby *l)
+{
+    enum tsr_sip_prompt_codec codec = prompt_codec(&l->sdp);
+    bool reachable = l->sdp.receives && l->sdp.remote_port &&
+                     strcmp(l->sdp.remote_address, "0.0.0.0") != 0 &&
+                     strcmp(l->sdp.remote_address, "::") != 0;
+    if (codec == TSR_SIP_PROMPT_NONE || !reachable)
+        return;
+    l->peer = g_inet_socket_address_new_from_string(l->sdp.remote_address, l->sdp.remote_port);
+    if (!l->peer || tsr_sip_prompt_new(&l->prompt, codec) != 0) {
+        TSR_LOG(TSR_LOG_WARN, "sip", "[%s] lobby: no prompt (cannot encode it)", c->alias);
+        g_clear_object(&l->peer);
+        return;
+    }
+    l->sdp.prompt = true;
+}
+
+static void prompt_start(struct sip_call *c, struct sip_lobby *l)
+{
+    if (!l->prompt)
+        return;
+    l->prompt_t0 = g_get_monotonic_time();
+    l->prompt_timer = g_timeout_source_new(PROMPT_FRAME_US / 1000);
+    g_source_set_callback(l->prompt_timer, on_prompt_tick, c, NULL);
+    g_source_attach(l->prompt_timer, c->front->ctx);
+}
+
 int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why)
 {
     struct sip_lobby *l = g_new0(struct sip_lobby, 1);
@@ -132,6 +209,7 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
         tsr_sip_lobby_close(c);
         return rc;
     }
+    prompt_prepare(c, l);
     c->sdp_session_id = g_random_int() | ((uint64_t)g_random_int() << 31) | 1;
     c->sdp_version = 1;
     c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, c->sdp_session_id);
@@ -139,8 +217,10 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
     g_source_set_callback(l->timeout, on_timeout, c, NULL);
     g_source_attach(l->timeout, c->front->ctx);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO)",
-            c->alias, addr, port, l->sdp.event_pt);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO, %s)",
+            c->alias, addr, port, l->sdp.event_pt,
+            l->prompt ? "prompt tones" : "no prompt for this codec");
+    prompt_start(c, l);
     nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
     return 0;
@@ -160,6 +240,12 @@ void tsr_sip_lobby_close(struct sip_call *c)
         g_source_destroy(l->timeout);
         g_source_unref(l->timeout);
     }
+    if (l->prompt_timer) {
+        g_source_destroy(l->prompt_timer);
+        g_source_unref(l->prompt_timer);
+    }
+    tsr_sip_prompt_free(&l->prompt);
+    g_clear_object(&l->peer);
     if (l->sock) {
         g_socket_close(l->sock, NULL);
         g_object_unref(l->sock);
@@ -222,6 +308,8 @@ void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *r
         if (++c->pin_failures < PIN_ATTEMPTS) {
             TSR_LOG(TSR_LOG_INFO, "sip", "[%s] wrong PIN (%u of %d): enter it again", c->alias,
                     c->pin_failures, PIN_ATTEMPTS);
+            if (c->lobby && c->lobby->prompt)
+                tsr_sip_prompt_wrong_pin(c->lobby->prompt);
             return;
         }
         e.status = 403;

@@ -20,8 +20,10 @@ static char **split_lines(const char *sdp, size_t len)
     return lines;
 }
 
-/* "m=audio 10910 RTP/AVP 96 9 101": kind, proto and the formats. */
-static bool media_line(const char *l, char kind[16], char proto[24], char ***fmts)
+/* "m=audio 10910 RTP/AVP 96 9 101": kind, proto and the formats (port: NULL or
+ * where the port goes; 0 when it is not a number). */
+static bool media_line_port(const char *l, char kind[16], char proto[24], char ***fmts,
+                            uint16_t *port)
 {
     char **t = g_strsplit(l + 2, " ", 64);
     bool ok = g_strv_length(t) >= 4 && strlen(t[0]) < 16 && strlen(t[2]) < 24;
@@ -29,9 +31,18 @@ static bool media_line(const char *l, char kind[16], char proto[24], char ***fmt
         g_strlcpy(kind, t[0], 16);
         g_strlcpy(proto, t[2], 24);
         *fmts = g_strdupv(t + 3);
+        char *end = NULL;
+        unsigned long v = strtoul(t[1], &end, 10);
+        if (port)
+            *port = end != t[1] && (*end == '\0' || *end == '/') && v <= 65535 ? (uint16_t)v : 0;
     }
     g_strfreev(t);
     return ok;
+}
+
+static bool media_line(const char *l, char kind[16], char proto[24], char ***fmts)
+{
+    return media_line_port(l, kind, proto, fmts, NULL);
 }
 
 static int parse_pt(const char *s)
@@ -80,13 +91,16 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
     for (char **l = lines; *l; l++) {
         if (g_str_has_prefix(*l, "m=")) {
             char **fmts = NULL;
+            uint16_t port = 0;
             in_audio = false;
-            if (!media_line(*l, kind, proto, &fmts))
+            if (!media_line_port(*l, kind, proto, &fmts, &port))
                 continue;
             if (strcmp(kind, "audio") == 0 && !seen_audio) {
                 savp |= !plain_proto(proto);
                 in_audio = seen_audio = plain_proto(proto);
                 first_pt = in_audio ? parse_pt(fmts[0]) : -1;
+                out->remote_port = in_audio ? port : 0;
+                out->receives = in_audio && port != 0;
             }
             g_strfreev(fmts);
         } else if (g_str_has_prefix(*l, "c=IN IP") && strlen(*l) > 9) {
@@ -97,6 +111,8 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
                 g_strlcpy(session_c, addr, sizeof session_c);
             else if (in_audio)
                 g_strlcpy(out->remote_address, addr, sizeof out->remote_address);
+        } else if (in_audio && (strcmp(*l, "a=sendonly") == 0 || strcmp(*l, "a=inactive") == 0)) {
+            out->receives = false;
         } else if (in_audio && g_str_has_prefix(*l, "a=rtpmap:")) {
             audio_rtpmap(*l + 9, out, &opus_pt, opus_map, first_pt);
         }
@@ -132,7 +148,8 @@ static void append_audio(GString *s, const struct tsr_sip_lobby_sdp *l, const ch
     if (l->event_pt >= 0)
         g_string_append_printf(s, "a=rtpmap:%d telephone-event/%u\r\na=fmtp:%d 0-15\r\n",
                                l->event_pt, l->event_rate, l->event_pt);
-    g_string_append(s, "a=recvonly\r\n");
+    /* sendrecv when the lobby plays its prompt to the caller (sip_prompt.c). */
+    g_string_append(s, l->prompt ? "a=sendrecv\r\n" : "a=recvonly\r\n");
 }
 
 /* Another section: its first format, inactive on the discard port (RFC 3264 §6:

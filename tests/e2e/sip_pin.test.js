@@ -1,7 +1,7 @@
 /* PIN entry by DTMF with a real SIP endpoint: Debian's baresip 1.0 (plain RTP/AVP,
  * audio only) dials a PIN-protected conference, is answered into the lobby, and
  * types the PIN with `sndcode` (RFC 4733 telephone-events, payload type 101, '#'
- * to finish). Right guest PIN: it appears in the roster (native API) as a guest.
+ * to finish); it hears the lobby's prompt tones meanwhile. Right guest PIN: it appears in the roster (native API) as a guest.
  * Wrong then right host PIN: the wrong one is counted and the second try joins as
  * host. Three wrong PINs: baresip gets a BYE and the call closes; nobody joins. */
 'use strict';
@@ -47,8 +47,14 @@ h.run('sip_pin', async ({ scratch, defer }) => {
   };
   const wrongPins = () => count(/wrong PIN \(\d of 3\)|PIN entry ends: 403 wrong PIN/g);
 
-  // 1. The right guest PIN joins as a guest.
+  // 1. The lobby's prompt: alice hears the 880 Hz beeps (two of 200 ms every 3 s)
+  // before she types anything. Then the right guest PIN joins as a guest.
   const alice = await dial('alice');
+  const prompt = await h.waitFor(() => {
+    const heard = bs.lastHeard(path.join(scratch, 'alice'), 3);
+    return heard && bs.toneDb(heard, 880) > -40 && bs.toneDb(heard, 880);
+  }, { timeoutMs: 20000, intervalMs: 500, what: 'alice to hear the PIN prompt (880 Hz)' });
+  console.log(`alice hears the prompt: 880 Hz at ${prompt.toFixed(1)} dB over 3 s`);
   await alice.ask('sndcode', '5678#');
   const a = await h.waitFor(() => member('alice'),
     { timeoutMs: 20000, intervalMs: 300, what: `alice in the roster\n${logText().slice(-2000)}` });

@@ -18,6 +18,9 @@ static void test_read_baresip(void)
     const char *why = NULL;
     g_assert_cmpint(tsr_sip_lobby_sdp_read(offer, strlen(offer), &l, &why), ==, 0);
     g_assert_cmpstr(l.remote_address, ==, "192.0.2.2");
+    g_assert_cmpuint(l.remote_port, ==, 10910);
+    g_assert_true(l.receives);
+    g_assert_false(l.prompt);
     g_assert_cmpint(l.audio_pt, ==, 96);
     g_assert_cmpstr(l.audio_rtpmap, ==, "opus/48000/2");
     g_assert_cmpint(l.event_pt, ==, 101);
@@ -34,6 +37,17 @@ static void test_read_baresip(void)
     struct tsr_sdp *sdp = NULL;
     g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
     tsr_sdp_free(&sdp);
+
+    /* A lobby that plays its prompt answers sendrecv; a caller that only sends
+     * (a=sendonly) gets none. */
+    l.prompt = true;
+    char *sendrecv = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 55);
+    g_assert_nonnull(strstr(sendrecv, "a=fmtp:101 0-15\r\na=sendrecv\r\n"));
+    g_free(sendrecv);
+    const char *sendonly = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(sendonly, strlen(sendonly), &l, &why), ==, 0);
+    g_assert_false(l.receives);
+    g_assert_cmpuint(l.remote_port, ==, 4000);
 
     /* The join's answer keeps our session id and takes the next version. */
     char *moved = tsr_sip_sdp_set_origin("v=0\r\no=- 123 1 IN IP4 192.0.2.1\r\ns=-\r\n", 55, 2);

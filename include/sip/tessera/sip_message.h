@@ -53,6 +53,9 @@ int tsr_sip_dtmf_relay_parse(const char *body, size_t len, char *key, const char
 /* What a PIN lobby answers with before the caller is a participant. */
 struct tsr_sip_lobby_sdp {
     char remote_address[64]; /* the offer's audio c= address */
+    uint16_t remote_port;    /* its m= port */
+    bool receives;           /* the audio section accepts media (not sendonly/inactive) */
+    bool prompt;             /* set by the lobby: it sends its prompt (answer sendrecv) */
     int audio_pt;            /* the codec we accept (Opus if offered, else the first) */
     char audio_rtpmap[64];   /* its a=rtpmap value after the PT, "" when static */
     int event_pt;            /* telephone-event PT, -1 when not offered */
