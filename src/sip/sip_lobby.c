@@ -23,6 +23,7 @@
 #include <tessera/metrics.h>
 #include <tessera/rtp_dtmf.h>
 #include <tessera/rtp_transport.h>
+#include <tessera/srtp.h>
 
 #include <gio/gio.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct sip_lobby {
     char pin[PIN_MAX + 1];
     size_t n;
     bool overflow; /* more than PIN_MAX keys before '#': that PIN is wrong */
+    struct tsr_srtp *srtp;         /* SDES-SRTP lobbies: checks keys, protects the prompt */
     struct tsr_sip_prompt *prompt; /* NULL: the caller's codec has no prompt here */
     GSource *prompt_timer;
     GSocketAddress *peer; /* where the prompt goes: the SDP's, then the latched address */
@@ -52,27 +54,38 @@ struct sip_lobby {
     uint64_t prompt_sent;
 };
 
-static void on_packet(struct sip_call *c, const uint8_t *buf, size_t len)
+/* One datagram from the caller; false when it is not its (S)RTP: an SRTP packet
+ * that fails authentication moves nothing and is dropped. */
+static bool on_packet(struct sip_call *c, uint8_t *buf, size_t len)
 {
     struct sip_lobby *l = c->lobby;
+    if (l->srtp) {
+        int rc = tsr_srtp_unprotect_rtp(l->srtp, buf, &len);
+        if (rc != 0) {
+            TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: SRTP packet dropped: %s", c->alias,
+                    tsr_strerror(rc));
+            return false;
+        }
+    }
     if (l->sdp.event_pt < 0)
-        return;
+        return true;
     struct tsr_dtmf_event ev;
     int rc = tsr_rtp_dtmf_parse(buf, len, (uint8_t)l->sdp.event_pt, &ev);
     if (rc == TSR_ERR_NOT_FOUND)
-        return; /* the caller's audio */
+        return true; /* the caller's audio */
     if (rc != 0) {
         tsr_counter_inc(c->front->dtmf_errors);
         TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: not an RTP event packet (%zu bytes): %s",
                 c->alias, len, tsr_strerror(rc));
-        return;
+        return true;
     }
     /* The key itself is not logged: it is part of a PIN. */
     TSR_LOG(TSR_LOG_DEBUG, "sip", "[%s] lobby: event packet ts %u end %d duration %u volume %u",
             c->alias, ev.timestamp, ev.end, ev.duration, ev.volume);
     char key = tsr_dtmf_collector_push(&l->collector, &ev);
     if (key)
-        tsr_sip_lobby_key(c, key);
+        tsr_sip_lobby_key(c, key); /* may close the lobby */
+    return true;
 }
 
 static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
@@ -88,13 +101,13 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
                                          NULL, NULL);
         if (n < 0)
             break;
-        if (from && n >= 12 && (buf[0] & 0xc0) == 0x80) { /* symmetric RTP: its first packet */
-            g_clear_object(&l->peer);
+        bool rtp = n >= 12 && (buf[0] & 0xc0) == 0x80;
+        if (rtp && on_packet(c, buf, (size_t)n) && from && c->lobby == l) {
+            g_clear_object(&l->peer); /* symmetric RTP: its first genuine packet */
             l->peer = g_steal_pointer(&from);
             l->latched = true;
         }
         g_clear_object(&from);
-        on_packet(c, buf, (size_t)n);
     }
     return G_SOURCE_CONTINUE; /* tsr_sip_lobby_close destroys the source */
 }
@@ -161,6 +174,8 @@ static gboolean on_prompt_tick(gpointer user)
     uint8_t pkt[512];
     for (; l->prompt_sent < due; l->prompt_sent++) {
         size_t n = tsr_sip_prompt_next(l->prompt, (uint8_t)l->sdp.audio_pt, pkt, sizeof pkt);
+        if (n && l->srtp && tsr_srtp_protect_rtp(l->srtp, pkt, &n, sizeof pkt) != 0)
+            n = 0;
         if (n)
             g_socket_send_to(l->sock, l->peer, (const gchar *)pkt, n, NULL, NULL);
     }
@@ -196,6 +211,22 @@ static void prompt_start(struct sip_call *c, struct sip_lobby *l)
     g_source_attach(l->prompt_timer, c->front->ctx);
 }
 
+/* SDES: our key for the answer (the caller's tag and suite echoed), and the SRTP
+ * session that checks its packets and protects the prompt. */
+static int lobby_srtp(struct sip_lobby *l)
+{
+    struct tsr_sdp_crypto *ours = &l->sdp.local_crypto;
+    ours->tag = l->sdp.remote_crypto.tag;
+    ours->suite = l->sdp.remote_crypto.suite;
+    int rc = tsr_srtp_random_key(ours->key_salt, sizeof ours->key_salt);
+    struct tsr_dtls_srtp_keys keys;
+    tsr_sdp_crypto_keys(ours, &l->sdp.remote_crypto, &keys);
+    if (rc == 0)
+        rc = tsr_srtp_new(&l->srtp, &keys);
+    memset(&keys, 0, sizeof keys);
+    return rc;
+}
+
 int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why)
 {
     struct sip_lobby *l = g_new0(struct sip_lobby, 1);
@@ -205,6 +236,8 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     uint16_t port = 0;
     if (rc == 0 && (rc = lobby_bind(c, l, addr, sizeof addr, &port)) != 0)
         *why = "no local address and port for PIN entry";
+    if (rc == 0 && l->sdp.srtp && (rc = lobby_srtp(l)) != 0)
+        *why = "SRTP could not be set up for PIN entry";
     if (rc != 0) {
         tsr_sip_lobby_close(c);
         return rc;
@@ -245,6 +278,7 @@ void tsr_sip_lobby_close(struct sip_call *c)
         g_source_unref(l->prompt_timer);
     }
     tsr_sip_prompt_free(&l->prompt);
+    tsr_srtp_free(&l->srtp);
     g_clear_object(&l->peer);
     if (l->sock) {
         g_socket_close(l->sock, NULL);

@@ -79,6 +79,26 @@ static bool plain_proto(const char *p)
     return strcmp(p, "RTP/AVP") == 0 || strcmp(p, "RTP/AVPF") == 0;
 }
 
+static bool sdes_proto(const char *p)
+{
+    return strcmp(p, "RTP/SAVP") == 0 || strcmp(p, "RTP/SAVPF") == 0;
+}
+
+/* What the lobby can answer: plain RTP, or SDES-SRTP (keys in the SDP). */
+static bool lobby_proto(const char *p)
+{
+    return plain_proto(p) || sdes_proto(p);
+}
+
+/* The first a=crypto value of the audio section we can use (RFC 4568 §6.3). */
+static void audio_crypto(const char *val, struct tsr_sip_lobby_sdp *out, const char **crypto_why)
+{
+    if (out->srtp && out->remote_crypto.tag)
+        return;
+    if (tsr_sdp_crypto_parse(val, &out->remote_crypto, crypto_why) != 0)
+        memset(&out->remote_crypto, 0, sizeof out->remote_crypto);
+}
+
 int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_sdp *out,
                            const char **why)
 {
@@ -87,7 +107,8 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
     char **lines = split_lines(offer, len);
     char session_c[64] = "", kind[16] = "", proto[24] = "", opus_map[64] = "";
     int opus_pt = -1, first_pt = -1;
-    bool in_audio = false, seen_audio = false, savp = false;
+    bool in_audio = false, seen_audio = false, dtls = false;
+    const char *crypto_why = "there is no a=crypto line";
     for (char **l = lines; *l; l++) {
         if (g_str_has_prefix(*l, "m=")) {
             char **fmts = NULL;
@@ -96,8 +117,10 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
             if (!media_line_port(*l, kind, proto, &fmts, &port))
                 continue;
             if (strcmp(kind, "audio") == 0 && !seen_audio) {
-                savp |= !plain_proto(proto);
-                in_audio = seen_audio = plain_proto(proto);
+                dtls |= !lobby_proto(proto);
+                in_audio = seen_audio = lobby_proto(proto);
+                out->srtp = in_audio && sdes_proto(proto);
+                g_strlcpy(out->audio_proto, in_audio ? proto : "", sizeof out->audio_proto);
                 first_pt = in_audio ? parse_pt(fmts[0]) : -1;
                 out->remote_port = in_audio ? port : 0;
                 out->receives = in_audio && port != 0;
@@ -113,6 +136,8 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
                 g_strlcpy(out->remote_address, addr, sizeof out->remote_address);
         } else if (in_audio && (strcmp(*l, "a=sendonly") == 0 || strcmp(*l, "a=inactive") == 0)) {
             out->receives = false;
+        } else if (in_audio && out->srtp && g_str_has_prefix(*l, "a=crypto:")) {
+            audio_crypto(*l + 9, out, &crypto_why);
         } else if (in_audio && g_str_has_prefix(*l, "a=rtpmap:")) {
             audio_rtpmap(*l + 9, out, &opus_pt, opus_map, first_pt);
         }
@@ -124,9 +149,13 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
     if (opus_pt >= 0)
         g_strlcpy(out->audio_rtpmap, opus_map, sizeof out->audio_rtpmap);
     if (!seen_audio || out->audio_pt < 0 || out->audio_pt == out->event_pt) {
-        *why = savp ? "PIN entry needs a plain RTP/AVP audio section (SRTP lobbies are not "
-                      "supported yet)"
+        *why = dtls ? "PIN entry needs an RTP/AVP or SDES RTP/SAVP audio section (DTLS-SRTP "
+                      "lobbies are not supported yet)"
                     : "the offer has no audio section with a codec";
+        return TSR_ERR_UNSUPPORTED;
+    }
+    if (out->srtp && !out->remote_crypto.tag) {
+        *why = crypto_why;
         return TSR_ERR_UNSUPPORTED;
     }
     if (!out->remote_address[0]) {
@@ -139,6 +168,9 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
 static void append_audio(GString *s, const struct tsr_sip_lobby_sdp *l, const char *proto,
                          uint16_t port)
 {
+    char crypto[TSR_SDES_LINE_MAX];
+    if (l->srtp && tsr_sdp_crypto_format(&l->local_crypto, crypto, sizeof crypto) != 0)
+        crypto[0] = '\0';
     g_string_append_printf(s, "m=audio %u %s %d", port, proto, l->audio_pt);
     if (l->event_pt >= 0)
         g_string_append_printf(s, " %d", l->event_pt);
@@ -148,6 +180,8 @@ static void append_audio(GString *s, const struct tsr_sip_lobby_sdp *l, const ch
     if (l->event_pt >= 0)
         g_string_append_printf(s, "a=rtpmap:%d telephone-event/%u\r\na=fmtp:%d 0-15\r\n",
                                l->event_pt, l->event_rate, l->event_pt);
+    if (l->srtp && crypto[0])
+        g_string_append_printf(s, "a=crypto:%s\r\n", crypto);
     /* sendrecv when the lobby plays its prompt to the caller (sip_prompt.c). */
     g_string_append(s, l->prompt ? "a=sendrecv\r\n" : "a=recvonly\r\n");
 }
@@ -181,7 +215,7 @@ char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_s
         char kind[16], proto[24], **fmts = NULL;
         if (!g_str_has_prefix(*m, "m=") || !media_line(*m, kind, proto, &fmts))
             continue;
-        if (!audio_done && strcmp(kind, "audio") == 0 && plain_proto(proto)) {
+        if (!audio_done && strcmp(kind, "audio") == 0 && lobby_proto(proto)) {
             append_audio(s, l, proto, port);
             audio_done = true;
         } else if (fmts[0][0]) {

@@ -3,7 +3,8 @@
  * types the PIN with `sndcode` (RFC 4733 telephone-events, payload type 101, '#'
  * to finish); it hears the lobby's prompt tones meanwhile. Right guest PIN: it appears in the roster (native API) as a guest.
  * Wrong then right host PIN: the wrong one is counted and the second try joins as
- * host. Three wrong PINs: baresip gets a BYE and the call closes; nobody joins. */
+ * host. Three wrong PINs: baresip gets a BYE and the call closes; nobody joins.
+ * An SDES-SRTP caller (mediaenc=srtp-mand) hears the prompt and joins with its PIN. */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -36,8 +37,8 @@ h.run('sip_pin', async ({ scratch, defer }) => {
   };
   const member = async (name) => (await roster()).find((p) => p.display_name === name);
 
-  const dial = async (user) => {
-    const phone = await bs.startBaresip(path.join(scratch, user), { hz: 440, user });
+  const dial = async (user, opts = {}) => {
+    const phone = await bs.startBaresip(path.join(scratch, user), { hz: 440, user, ...opts });
     defer(() => phone.stop());
     phone.command('dial', uri(ALIAS));
     await h.waitFor(() => phone.events.some((e) => e.type === 'CALL_ESTABLISHED'),
@@ -83,8 +84,20 @@ h.run('sip_pin', async ({ scratch, defer }) => {
   console.log(`carol: CALL_CLOSED "${closed.param}"`);
   h.assert.match(logText(), /PIN entry ends: 403 wrong PIN/);
   h.assert.equal(await member('carol'), undefined, 'carol never joined');
+  // 4. An SDES-SRTP caller (RTP/SAVP, srtp-mand): its lobby is keyed too; it hears
+  // the prompt through SRTP, and its keys (RFC 4733 in SRTP) join it as a guest.
+  const dave = await dial('dave', { mediaenc: 'srtp-mand' });
+  await h.waitFor(() => {
+    const heard = bs.lastHeard(path.join(scratch, 'dave'), 3);
+    return heard && bs.toneDb(heard, 880) > -40;
+  }, { timeoutMs: 20000, intervalMs: 500, what: 'dave to hear the PIN prompt over SRTP' });
+  await dave.ask('sndcode', '5678#');
+  const d = await h.waitFor(() => member('dave'),
+    { timeoutMs: 20000, intervalMs: 300, what: `dave (SRTP) in the roster\n${logText().slice(-2000)}` });
+  h.assert.equal(d.role, 'guest');
+
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="right"\} 2/);
+  h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="right"\} 3/);
   h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="wrong"\} 4/);
   h.assert.match(metrics, /tessera_sip_pin_entries_total\{result="hung_up"\} 1/);
   // Alice and bob are in with media: the call's media became the participant's.

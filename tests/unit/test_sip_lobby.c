@@ -64,7 +64,11 @@ static void test_refused(void)
     const char *savp = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/SAVP 96\r\n"
                        "a=rtpmap:96 opus/48000/2\r\n";
     g_assert_cmpint(tsr_sip_lobby_sdp_read(savp, strlen(savp), &l, &why), ==, TSR_ERR_UNSUPPORTED);
-    g_assert_nonnull(strstr(why, "SRTP"));
+    g_assert_cmpstr(why, ==, "there is no a=crypto line");
+    const char *dtls = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 UDP/TLS/RTP/SAVP 96\r\n"
+                       "a=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(dtls, strlen(dtls), &l, &why), ==, TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(why, "DTLS-SRTP lobbies are not supported"));
     const char *video = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=video 4000 RTP/AVP 96\r\n";
     g_assert_cmpint(tsr_sip_lobby_sdp_read(video, strlen(video), &l, &why), ==,
                     TSR_ERR_UNSUPPORTED);
@@ -102,10 +106,38 @@ static void test_dtmf_relay(void)
     }
 }
 
+/* SDES: an RTP/SAVP audio section's first usable a=crypto line is the caller's key;
+ * the answer keeps the proto and carries our line with its tag and suite. */
+static void test_sdes(void)
+{
+    const char *offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+                        "m=audio 4000 RTP/SAVP 0 101\r\n"
+                        "a=crypto:1 AES_CM_256_HMAC_SHA1_80 inline:"
+                        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
+                        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"
+                        "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n"
+                        "a=rtpmap:101 telephone-event/8000\r\n";
+    struct tsr_sip_lobby_sdp l;
+    const char *why = NULL;
+    g_assert_cmpint(tsr_sip_lobby_sdp_read(offer, strlen(offer), &l, &why), ==, 0);
+    g_assert_true(l.srtp);
+    g_assert_cmpstr(l.audio_proto, ==, "RTP/SAVP");
+    g_assert_cmpuint(l.remote_crypto.tag, ==, 2);
+    g_assert_cmpint(l.remote_crypto.suite, ==, TSR_SRTP_PROFILE_AES128_CM_SHA1_32);
+    l.local_crypto = l.remote_crypto;
+    memset(l.local_crypto.key_salt, 0x55, sizeof l.local_crypto.key_salt);
+    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 7);
+    g_assert_nonnull(strstr(answer, "m=audio 41000 RTP/SAVP 0 101\r\n"));
+    g_assert_nonnull(strstr(answer, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"
+                                    "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV\r\n"));
+    g_free(answer);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sip_lobby/read_baresip", test_read_baresip);
+    g_test_add_func("/sip_lobby/sdes", test_sdes);
     g_test_add_func("/sip_lobby/refused", test_refused);
     g_test_add_func("/sip_lobby/dtmf_relay", test_dtmf_relay);
     return g_test_run();

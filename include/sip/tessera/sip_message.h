@@ -13,6 +13,7 @@
 #include <sofia-sip/sip.h>
 
 #include <tessera/conference.h>
+#include <tessera/sdp_crypto.h>
 
 #define TSR_SIP_DEFAULT_DISPLAY_NAME "SIP caller"
 #define TSR_SIP_REASON_MAX 256
@@ -60,11 +61,17 @@ struct tsr_sip_lobby_sdp {
     char audio_rtpmap[64];   /* its a=rtpmap value after the PT, "" when static */
     int event_pt;            /* telephone-event PT, -1 when not offered */
     unsigned event_rate;     /* its clock rate */
+    /* SDES-SRTP (RTP/SAVP, RTP/SAVPF audio): the caller's first usable a=crypto and
+     * ours (the lobby fills local_crypto's key before the answer is written). */
+    bool srtp;
+    char audio_proto[24];
+    struct tsr_sdp_crypto remote_crypto, local_crypto;
 };
 
-/* Purpose: read a plain RTP/AVP(F) offer for the lobby: the audio section's
- * address, a codec to name and telephone-event. Returns 0; TSR_ERR_UNSUPPORTED
- * when the offer has no plain RTP audio section (SRTP lobbies are not done yet),
+/* Purpose: read an RTP/AVP(F) or SDES RTP/SAVP(F) offer for the lobby: the audio
+ * section's address, a codec to name, telephone-event and its a=crypto. Returns 0;
+ * TSR_ERR_UNSUPPORTED when the offer has no such audio section (DTLS-SRTP lobbies
+ * are not done) or an SRTP one without a usable a=crypto line,
  * TSR_ERR_INVALID when it is not SDP we can read; *why says why (static text). */
 int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_sdp *out,
                            const char **why);
