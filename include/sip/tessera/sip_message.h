@@ -50,6 +50,14 @@ const char *tsr_sip_status_phrase(unsigned status);
  * says why, static text). */
 int tsr_sip_dtmf_relay_parse(const char *body, size_t len, char *key, const char **why);
 
+/* Purpose: check a URI to dial out to: sip:user@host[:port] as RFC 3261 writes
+ * it (scheme case-insensitive; user: unreserved, user-unreserved and %HH escapes;
+ * host: a name, an IPv4 address or [IPv6]; port 1..65535), with nothing else (no
+ * parameters, headers, password or display name). Returns 0 and the user part (as
+ * written) in user; TSR_ERR_INVALID with *why (static text). */
+int tsr_sip_dial_uri_check(const char *uri, char user[TSR_CONFERENCE_NAME_MAX + 1],
+                           const char **why);
+
 /* What a PIN lobby answers with before the caller is a participant. */
 struct tsr_sip_lobby_sdp {
     char remote_address[64]; /* the offer's audio c= address */
