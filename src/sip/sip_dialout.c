@@ -178,6 +178,15 @@ static void ack_and_bye(struct sip_call *c, unsigned cause, const char *text)
     tsr_sip_call_bye(c, cause, text);
 }
 
+/* A final error as a counter label: "timeout" for 408 (nothing answered the
+ * INVITE), else "rejected". Sofia's own answers (503 when ICMP says nothing
+ * listens, 502/503 for DNS) look like the callee's, To tag included, so they count
+ * as rejected too; the status in the log and the dial event tells them apart. */
+static const char *failure_result(int status)
+{
+    return status == 408 ? "timeout" : "rejected";
+}
+
 void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase,
                               const sip_t *sip)
 {
@@ -190,7 +199,7 @@ void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase
     stop_timer(c);
     if (status >= 300) {
         /* 487 answers our own CANCEL (timeout, host hung up): already counted. */
-        failed(c, status == 408 ? "timeout" : "rejected", (unsigned)status, phrase);
+        failed(c, failure_result(status), (unsigned)status, phrase);
         return; /* the dialog terminates (nua_i_state) and frees c */
     }
     if (c->result) { /* the 200 crossed our CANCEL */

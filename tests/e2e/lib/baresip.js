@@ -38,8 +38,9 @@ async function freePortPair() {
  * 'dtls_srtp': the dtls_srtp module) is the account's media encryption; `user` its
  * SIP user name (the display name others see); `audioCodecs` the audio codec
  * modules loaded (default ['opus']; ['g711'] offers only PCMU and PCMA);
- * `sourceWav` a WAV file sent instead of the ausine tone. */
-async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav }) {
+ * `sourceWav` a WAV file sent instead of the ausine tone; `answermode` ('auto')
+ * makes it answer incoming calls by itself. b.uri is its own SIP address. */
+async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav, answermode }) {
   requireBaresip();
   for (const m of audioCodecs) {
     if (!fs.existsSync(path.join(MODULES, `${m}.so`))) h.skip(`baresip module ${m} missing`);
@@ -75,10 +76,11 @@ async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCod
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config'), conf);
   const enc = mediaenc ? `;mediaenc=${mediaenc}` : '';
-  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}\n`);
+  const answer = answermode ? `;answermode=${answermode}` : '';
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}${answer}\n`);
   const log = fs.openSync(path.join(dir, 'baresip.log'), 'w');
   const child = spawn(BARESIP, ['-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
-  const b = { child, dir, exited: null, events: [] };
+  const b = { child, dir, exited: null, events: [], uri: `sip:${user}@127.0.0.1:${sipPort}` };
   b.done = new Promise((resolve) => child.on('exit', (code) => { b.exited = code; resolve(code); }));
   b.log = () => fs.readFileSync(path.join(dir, 'baresip.log'), 'utf8');
   b.sock = await h.waitFor(() => new Promise((resolve) => {
