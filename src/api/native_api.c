@@ -390,6 +390,10 @@ static void handle_dial(struct tsr_front_req *r, const char *alias)
                            "\"display_name\" and \"role\": \"guest\" or \"host\"");
         return;
     }
+    if (name && !tsr_conference_display_name_valid(name)) {
+        tsr_front_req_fail(r, 400, "bad_request", "%s", TSR_CONFERENCE_DISPLAY_NAME_RULE);
+        return;
+    }
     char id[37];
     char *err = NULL;
     int rc = tsr_conference_dial(a, uri, name, role, id, &err);

@@ -614,7 +614,7 @@ static enum tsr_conference_refusal join_start(struct tsr_conference_registry *re
     c->pending_joins++;
     tsr_participant_new(p, c, req->display_name, role);
     if (req->invitation)
-        g_strlcpy((*p)->id, req->invitation->participant_id, sizeof (*p)->id);
+        g_strlcpy((*p)->id, req->invitation->participant_id, sizeof(*p)->id);
     (*p)->holder = req->holder; /* held from now; released if the join does not complete */
     if (req->holder)
         req->holder->ops->ref(req->holder);

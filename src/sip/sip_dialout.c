@@ -187,8 +187,7 @@ static const char *failure_result(int status)
     return status == 408 ? "timeout" : "rejected";
 }
 
-void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase,
-                              const sip_t *sip)
+void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase, const sip_t *sip)
 {
     if (status < 200) {
         if ((status == 180 || status == 183) && !c->result)

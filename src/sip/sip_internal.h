@@ -60,9 +60,9 @@ struct sip_call {
     char participant_id[37]; /* what the callee joins as (the dial's answer) */
     char by[37];             /* the host who dialled */
     enum tsr_role role;
-    char *uri;              /* what was dialled */
+    char *uri;                /* what was dialled */
     GSource *no_answer_timer; /* the wait for a final response (ref held) */
-    const char *result;     /* the dial's outcome once counted ("answered", …) */
+    const char *result;       /* the dial's outcome once counted ("answered", …) */
 };
 
 /* sip_call.c */
@@ -89,8 +89,7 @@ void tsr_sip_call_free(gpointer data);
 /* The dialler the front registers with the conference core. */
 extern const struct tsr_conference_dialler tsr_sip_dialler;
 /* A response to an INVITE we sent (outbound, no final response yet). */
-void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase,
-                              const sip_t *sip);
+void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase, const sip_t *sip);
 /* The join with the callee's offer finished: the answer goes in the ACK, or the
  * call is ACKed and hung up with the refusal as its Reason. */
 void tsr_sip_dialout_joined(struct sip_call *c, struct tsr_conference_result *res);

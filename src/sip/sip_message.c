@@ -133,7 +133,8 @@ static const char *check_hostport(const char *s)
     const char *end;
     if (*s == '[') {
         end = strchr(s, ']');
-        if (!end || end == s + 1 || strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
+        if (!end || end == s + 1 ||
+            strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
             return "the URI's host is not a bracketed IPv6 address";
         end++;
     } else {

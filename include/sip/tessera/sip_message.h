@@ -20,8 +20,8 @@
 /* An INVITE as the front needs it. Strings are copies; sdp is borrowed from the
  * message (NULL when the INVITE has no body). */
 struct tsr_sip_invite {
-    char alias[TSR_CONFERENCE_ALIAS_MAX + 1];         /* "" when the request-URI has no user */
-    char display_name[TSR_CONFERENCE_NAME_MAX + 1];   /* always a valid display name */
+    char alias[TSR_CONFERENCE_ALIAS_MAX + 1];       /* "" when the request-URI has no user */
+    char display_name[TSR_CONFERENCE_NAME_MAX + 1]; /* always a valid display name */
     const char *sdp;
     size_t sdp_len;
 };
