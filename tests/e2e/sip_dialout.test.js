@@ -9,7 +9,10 @@
  * counted in tessera_sip_dialout_total{result="answered"}. Then a dial to a port
  * where nothing listens fails (Sofia's own 503): counted as rejected, nobody joins, and the host's
  * event stream gets a dial event with state "failed". Then baresip, answering by
- * hand this time, rejects a call (486): counted as rejected, told with its status. */
+ * hand this time, rejects a call (486): counted as rejected, told with its status.
+ * Last, the Pexip client API's dial (protocol sip, role HOST) calls the first phone
+ * again: it joins as a host under the uuid the dial answered, and leaves the roster
+ * when baresip hangs up. */
 'use strict';
 const path = require('node:path');
 const h = require('./lib/harness');
@@ -142,4 +145,32 @@ h.run('sip_dialout', async ({ scratch, defer }) => {
   h.assert.equal(await sm.metric(server, 'tessera_sip_dialout_total{result="rejected"}'), 2);
   h.assert.ok(watch.events.some((e) => e.participant_id === no.body.participant_id && e.state === 'ringing'), 'it rang first');
   h.assert.equal((await server.status()).participants, 2);
+
+  // The Pexip client API's dial calls the same phone again, as a host this time;
+  // then baresip hangs up and leaves the roster.
+  const pex = `${server.url}/api/client/v2/conferences/${ALIAS}`;
+  const tok = await (await fetch(`${pex}/request_token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ display_name: 'Pexip Host' }),
+  })).json();
+  h.assert.equal(tok.result.role, 'HOST');
+  const established = phone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length;
+  const pdial = await fetch(`${pex}/dial`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', token: tok.result.token },
+    body: JSON.stringify({ destination: phone.uri, protocol: 'sip', role: 'HOST', source_display_name: 'Room Again' }),
+  });
+  const pbody = await pdial.json();
+  h.assert.equal(pdial.status, 200, JSON.stringify(pbody));
+  h.assert.equal(pbody.status, 'success');
+  const again = pbody.result[0];
+  await h.waitFor(() => phone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length > established,
+    { timeoutMs: 30000, what: 'baresip to answer the Pexip dial' });
+  const second = await h.waitFor(async () => (await roster(server, token)).find((p) => p.id === again),
+    { timeoutMs: 15000, what: 'the Pexip-dialled callee in the roster' });
+  h.assert.equal(second.role, 'host');
+  h.assert.equal(second.display_name, 'Room Again');
+  phone.command('hangup');
+  await h.waitFor(async () => !(await roster(server, token)).some((p) => p.id === again),
+    { timeoutMs: 15000, what: 'baresip to leave after its BYE' });
+  h.assert.equal(await sm.metric(server, 'tessera_sip_dialout_total{result="answered"}'), 2);
 });
