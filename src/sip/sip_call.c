@@ -260,7 +260,10 @@ void tsr_sip_call_terminated(struct sip_call *c)
 
 void tsr_sip_call_shutdown(struct sip_call *c)
 {
+    bool unacked = c->outbound && c->join; /* a callee's 200 whose join is in flight */
     leave(c, TSR_LEAVE_SHUTDOWN);
+    if (unacked)
+        nua_ack(c->nh, TAG_END());
     if (!c->answered && c->outbound) {
         nua_cancel(c->nh, TAG_END());
         return;

@@ -145,9 +145,13 @@ static int hangup(void *user, const char *alias, const char *participant_id)
         nua_cancel(c->nh, TAG_END());
         return 0;
     }
-    /* Answered: the participant leaves (or its join is undone) and the callee gets a BYE. */
+    /* Answered: the participant leaves (or its join is undone: the 200 still wants
+     * its ACK then) and the callee gets a BYE. */
     failed(c, "cancelled", 0, "the host hung up");
-    tsr_conference_call_cancel(&c->join);
+    if (c->join) {
+        tsr_conference_call_cancel(&c->join);
+        nua_ack(c->nh, TAG_END());
+    }
     if (c->session) {
         tsr_front_session_on_left(c->session, NULL, NULL);
         tsr_front_session_leave(c->session, TSR_LEAVE_KICKED);
