@@ -137,7 +137,8 @@ static struct sip_call *find(struct tsr_sip_front *f, const char *alias, const c
 static int hangup(void *user, const char *alias, const char *participant_id)
 {
     struct sip_call *c = find(user, alias, participant_id);
-    if (!c || c->bye_sent)
+    /* Over already: hung up, failed or cancelled (its dialog may not have ended yet). */
+    if (!c || c->bye_sent || (c->result && strcmp(c->result, "answered") != 0))
         return TSR_ERR_NOT_FOUND;
     if (!c->answered) {
         failed(c, "cancelled", 0, "the host hung up before the callee answered");

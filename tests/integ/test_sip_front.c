@@ -540,6 +540,7 @@ static const char *callee_offer =
 struct dial_job {
     struct server *s;
     const char *uri;
+    bool hangup; /* hang up call `id` instead */
     int rc;
     char id[37];
     char *err;
@@ -553,7 +554,9 @@ static struct tsr_participant *dial_host; /* the server thread's; lives until th
 static gboolean run_dial_job(gpointer data)
 {
     struct dial_job *j = data;
-    if (j->uri) {
+    if (j->hangup) {
+        j->rc = tsr_conference_dial_hangup(dial_host, j->id);
+    } else if (j->uri) {
         if (!dial_host) {
             struct tsr_conference_join_request req = {.alias = "room", .display_name = "Host"};
             enum tsr_conference_refusal why;
@@ -698,6 +701,41 @@ static void test_dial_out_refusals(void)
     dial_host = NULL;
 }
 
+/* The host hangs up while the callee rings: CANCEL on the wire, the callee's 487
+ * is ACKed, nobody joins, and the call is gone (a second hang-up finds nothing). */
+static void test_dial_out_cancel(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    char *uri = g_strdup_printf("sip:callee@127.0.0.1:%u", c.port);
+    struct dial_job j = {.s = &s, .uri = uri};
+    on_server_thread(&j);
+    g_assert_cmpint(j.rc, ==, 0);
+    char *invite = receive_final(&c);
+    respond_request(&c, invite, "180 Ringing");
+    struct dial_job h = {.s = &s, .hangup = true};
+    memcpy(h.id, j.id, sizeof h.id);
+    on_server_thread(&h);
+    g_assert_cmpint(h.rc, ==, 0);
+    char *cancel = receive_final(&c);
+    g_assert_true(g_str_has_prefix(cancel, "CANCEL sip:callee@127.0.0.1:"));
+    answer_request(&c, cancel);
+    respond_invite(&c, invite, "487 Request Terminated", NULL);
+    char *ack = receive_final(&c);
+    g_assert_true(g_str_has_prefix(ack, "ACK "));
+    g_assert_cmpuint(n_participants(&s), ==, 1); /* the host only */
+    struct dial_job again = {.s = &s, .hangup = true};
+    memcpy(again.id, j.id, sizeof again.id);
+    on_server_thread(&again);
+    g_assert_cmpint(again.rc, ==, TSR_ERR_NOT_FOUND);
+    g_free(ack), g_free(cancel), g_free(invite), g_free(uri);
+    caller_close(&c);
+    server_stop(&s);
+    dial_host = NULL;
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -708,5 +746,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);
     g_test_add_func("/sip_front/dial_out", test_dial_out);
     g_test_add_func("/sip_front/dial_out_refusals", test_dial_out_refusals);
+    g_test_add_func("/sip_front/dial_out_cancel", test_dial_out_cancel);
     return g_test_run();
 }
