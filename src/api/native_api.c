@@ -346,6 +346,102 @@ static void route_outputs(struct tsr_front_req *r, const char *alias, const char
     }
 }
 
+/* --- dial-out --------------------------------------------------------------------- */
+
+/* The token's participant, a host of the live conference `alias`; else replied and NULL. */
+static struct tsr_participant *dial_actor(struct tsr_front_req *r, const char *alias, bool body)
+{
+    struct tsr_participant *a = actor(r, false);
+    if (!a || (body && !tsr_front_req_body(r, 0)))
+        return NULL;
+    if (!tsr_conference_registry_find(api_of(r)->reg, alias)) {
+        tsr_front_req_fail(r, 404, "no_such_conference", "there is no conference '%s'", alias);
+        return NULL;
+    }
+    if (!same_conference(r, a, alias))
+        return NULL;
+    if (tsr_participant_role(a) != TSR_ROLE_HOST) {
+        tsr_front_req_fail(r, 403, "forbidden", "only a host may dial out");
+        return NULL;
+    }
+    return a;
+}
+
+/* "guest" (also when absent) or "host"; false when it is something else. */
+static bool dial_role(const char *role, enum tsr_role *out)
+{
+    *out = role && strcmp(role, "host") == 0 ? TSR_ROLE_HOST : TSR_ROLE_GUEST;
+    return !role || strcmp(role, "host") == 0 || strcmp(role, "guest") == 0;
+}
+
+static void handle_dial(struct tsr_front_req *r, const char *alias)
+{
+    struct tsr_participant *a = dial_actor(r, alias, true);
+    if (!a)
+        return;
+    bool bad = false;
+    const char *uri = tsr_front_json_str(r->body, "uri", &bad);
+    const char *name = tsr_front_json_str(r->body, "display_name", &bad);
+    const char *role_s = tsr_front_json_str(r->body, "role", &bad);
+    enum tsr_role role;
+    if (bad || !uri || !dial_role(role_s, &role)) {
+        tsr_front_req_fail(r, 400, "bad_request",
+                           "body needs \"uri\": \"sip:user@host[:port]\", and optionally "
+                           "\"display_name\" and \"role\": \"guest\" or \"host\"");
+        return;
+    }
+    if (name && !tsr_conference_display_name_valid(name)) {
+        tsr_front_req_fail(r, 400, "bad_request", "%s", TSR_CONFERENCE_DISPLAY_NAME_RULE);
+        return;
+    }
+    char id[37];
+    char *err = NULL;
+    int rc = tsr_conference_dial(a, uri, name, role, id, &err);
+    if (rc == 0)
+        tsr_http_reply_json(r->msg, 202,
+                            json_pack("{s:s, s:s, s:s, s:s}", "participant_id", id, "uri", uri,
+                                      "role", role == TSR_ROLE_HOST ? "host" : "guest", "state",
+                                      "calling"));
+    else if (rc == TSR_ERR_AUTH)
+        tsr_front_req_fail(r, 403, "forbidden", "only a host may dial out");
+    else if (rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(r, 400, "bad_uri", "%s", err ? err : "not a SIP URI");
+    else if (rc == TSR_ERR_UNSUPPORTED)
+        tsr_front_req_fail(r, 503, "sip_disabled", "%s", err ? err : "dial-out is off");
+    else
+        tsr_front_req_fail(r, 500, "dial_failed", "%s", err ? err : tsr_strerror(rc));
+    g_free(err);
+}
+
+static void handle_dial_hangup(struct tsr_front_req *r, const char *alias, const char *id)
+{
+    struct tsr_participant *a = dial_actor(r, alias, false);
+    if (!a)
+        return;
+    int rc = tsr_conference_dial_hangup(a, id);
+    if (rc == 0)
+        soup_server_message_set_status(r->msg, 204, NULL);
+    else if (rc == TSR_ERR_UNSUPPORTED)
+        tsr_front_req_fail(r, 503, "sip_disabled", "dial-out needs the SIP front");
+    else
+        tsr_front_req_fail(r, 404, "no_such_call", "no call %s dialled from this conference", id);
+}
+
+/* dial (POST), dial/{participant id} (DELETE). */
+static void route_dial(struct tsr_front_req *r, const char *alias)
+{
+    if (r->n_seg == 4) {
+        if (!tsr_front_req_is(r, "DELETE"))
+            tsr_front_req_method_not_allowed(r, "DELETE");
+        else
+            handle_dial_hangup(r, alias, r->seg[3]);
+    } else if (!tsr_front_req_is(r, "POST")) {
+        tsr_front_req_method_not_allowed(r, "POST");
+    } else {
+        handle_dial(r, alias);
+    }
+}
+
 static bool is_output_route(const struct tsr_front_req *r)
 {
     const char *action = r->n_seg >= 3 ? r->seg[2] : "";
@@ -360,6 +456,8 @@ static void route_conference(struct tsr_front_req *r)
         return;
     if (is_output_route(r)) {
         route_outputs(r, alias, r->seg[2]);
+    } else if (r->n_seg >= 3 && strcmp(r->seg[2], "dial") == 0) {
+        route_dial(r, alias);
     } else if (r->n_seg == 2) {
         if (tsr_front_req_is(r, "GET") || tsr_front_req_is(r, "HEAD"))
             handle_conference_get(r, alias);

@@ -347,6 +347,8 @@ void tsr_pex_on_event(const struct tsr_conference_event *ev, void *user)
     case TSR_CONFERENCE_EVENT_PRESENTATION_STOP:
         on_presentation(api, ev, p);
         break;
+    case TSR_CONFERENCE_EVENT_DIAL: /* the callee shows up as participant_create once in */
+        break;
     case TSR_CONFERENCE_EVENT_ENDED:
         FOR_STREAMS(api, ev->alias, s)
         stream_end(s);

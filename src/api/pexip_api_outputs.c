@@ -1,5 +1,6 @@
-/* Pexip client API: recording and streaming. The SDK's `dial` with an RTMP
- * destination starts a stream (host only); recordings and streams are listed in the
+/* Pexip client API: recording, streaming and dial-out. The SDK's `dial` with a SIP
+ * destination calls it into the conference, with an RTMP destination starts a
+ * stream (host only); recordings and streams are listed in the
  * roster as streaming participants (protocol "rtmp", is_streaming_conference true),
  * which is what the SDK turns into its isStreaming indicator, and disconnecting
  * such a participant stops it. Home thread: the API loop. */
@@ -44,16 +45,52 @@ json_t *tsr_pex_output_participants(struct tsr_conference *c)
     return list;
 }
 
+/* A SIP destination ("protocol":"sip", or a sip: URI with "auto" or none): the
+ * conference core's dial-out; the result is the callee's future participant uuid,
+ * which the roster shows once it answers. */
+static void dial_sip(struct tsr_front_req *r, struct tsr_participant *a, const char *dest)
+{
+    bool bad = false;
+    const char *role_s = tsr_front_json_str(r->body, "role", &bad);
+    const char *name = tsr_front_json_str(r->body, "source_display_name", &bad);
+    bool host = role_s && (g_ascii_strcasecmp(role_s, "host") == 0 ||
+                           g_ascii_strcasecmp(role_s, "chair") == 0);
+    char id[37];
+    char *err = NULL;
+    int rc = bad ? TSR_ERR_INVALID
+                 : tsr_conference_dial(a, dest, name && *name ? name : NULL,
+                                       host ? TSR_ROLE_HOST : TSR_ROLE_GUEST, id, &err);
+    if (rc == 0)
+        tsr_pex_reply(r, 200, json_pack("[s]", id));
+    else if (rc == TSR_ERR_AUTH)
+        tsr_front_req_fail(r, 403, "forbidden", "Only a host may dial out");
+    else if (rc == TSR_ERR_INVALID)
+        tsr_front_req_fail(r, 400, "bad_uri", "%s", err ? err : "Not a SIP URI");
+    else if (rc == TSR_ERR_UNSUPPORTED)
+        tsr_front_req_fail(r, 503, "sip_disabled", "%s", err ? err : "Dial-out is off");
+    else
+        tsr_front_req_fail(r, 500, "dial_failed", "%s", err ? err : tsr_strerror(rc));
+    g_free(err);
+}
+
 void tsr_pex_handle_dial(struct tsr_front_req *r, struct tsr_participant *a)
 {
     bool bad = false;
     const char *dest = tsr_front_json_str(r->body, "destination", &bad);
     const char *protocol = tsr_front_json_str(r->body, "protocol", &bad);
+    bool sip_uri = dest && g_ascii_strncasecmp(dest, "sip:", 4) == 0;
+    if (!bad && dest &&
+        ((protocol && strcmp(protocol, "sip") == 0) ||
+         (sip_uri && (!protocol || strcmp(protocol, "auto") == 0)))) {
+        dial_sip(r, a, dest);
+        return;
+    }
     bool rtmp = dest && (g_str_has_prefix(dest, "rtmp://") || g_str_has_prefix(dest, "rtmps://"));
     if (bad || !rtmp ||
         (protocol && strcmp(protocol, "rtmp") != 0 && strcmp(protocol, "auto") != 0)) {
         tsr_front_req_fail(r, 400, "bad_request",
-                           "Only dialling out to an RTMP/RTMPS URL (a stream) is supported");
+                           "Only dialling out to a SIP URI (protocol sip) or an RTMP/RTMPS URL "
+                           "(a stream) is supported");
         return;
     }
     const char *id = NULL;

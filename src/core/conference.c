@@ -83,6 +83,8 @@ const char *tsr_conference_event_name(enum tsr_conference_event_type t)
         return "presentation_start";
     case TSR_CONFERENCE_EVENT_PRESENTATION_STOP:
         return "presentation_stop";
+    case TSR_CONFERENCE_EVENT_DIAL:
+        return "dial";
     }
     return "unknown";
 }
@@ -485,6 +487,43 @@ static int refusal_rc(enum tsr_conference_refusal r)
     }
 }
 
+/* The limits that hold for everyone, a callee a host dialled included. */
+static enum tsr_conference_refusal admit_limits(struct tsr_conference_registry *reg,
+                                                const struct tsr_conference_join_request *req,
+                                                const struct tsr_conference *c,
+                                                const struct conf_def *def, char **msg)
+{
+    if (c && (int64_t)(c->participants->len + c->pending_joins) >= def->max_participants) {
+        *msg = g_strdup_printf("the conference is full (%" G_GINT64_FORMAT " participants)",
+                               def->max_participants);
+        return TSR_CONFERENCE_REFUSAL_FULL;
+    }
+    if (req->offer_sdp && !reg->opts.media) {
+        *msg = g_strdup("this server has no media engine wired; it can only join without SDP");
+        return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
+    }
+    if (req->offer_sdp || req->media_expected)
+        return tsr_conference_capacity_check(reg, msg);
+    return TSR_CONFERENCE_REFUSAL_NONE;
+}
+
+/* A dialled callee: the role the host chose; its id must not be taken. */
+static enum tsr_conference_refusal admit_invited(struct tsr_conference_registry *reg,
+                                                 const struct tsr_conference_join_request *req,
+                                                 const struct tsr_conference *c,
+                                                 const struct conf_def *def, enum tsr_role *role,
+                                                 char **msg)
+{
+    const char *id = req->invitation->participant_id;
+    if (!id || !id[0] || strlen(id) >= sizeof(((struct tsr_participant *)NULL)->id) ||
+        g_hash_table_contains(reg->participants, id)) {
+        *msg = g_strdup("the invitation's participant id is missing or taken");
+        return TSR_CONFERENCE_REFUSAL_BAD_REQUEST;
+    }
+    *role = req->invitation->role;
+    return admit_limits(reg, req, c, def, msg);
+}
+
 /* Checks everything that can be checked before creating anything. */
 static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
                                          const struct tsr_conference_join_request *req,
@@ -510,6 +549,8 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup_printf("there is no conference '%s'", req->alias);
         return TSR_CONFERENCE_REFUSAL_NO_SUCH_CONFERENCE;
     }
+    if (req->invitation) /* a host dialled it: no PIN, and a lock does not keep it out */
+        return admit_invited(reg, req, c, def, role, msg);
     if (def->host_pin[0] && tsr_conference_pin_throttled(reg, def->alias, req->client_address)) {
         *msg = g_strdup_printf("too many wrong PINs; try again within %d s",
                                TSR_CONFERENCE_PIN_WINDOW_S);
@@ -527,18 +568,7 @@ static enum tsr_conference_refusal admit(struct tsr_conference_registry *reg,
         *msg = g_strdup("the conference is locked; a host can unlock it");
         return TSR_CONFERENCE_REFUSAL_LOCKED;
     }
-    if (c && (int64_t)(c->participants->len + c->pending_joins) >= def->max_participants) {
-        *msg = g_strdup_printf("the conference is full (%" G_GINT64_FORMAT " participants)",
-                               def->max_participants);
-        return TSR_CONFERENCE_REFUSAL_FULL;
-    }
-    if (req->offer_sdp && !reg->opts.media) {
-        *msg = g_strdup("this server has no media engine wired; it can only join without SDP");
-        return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
-    }
-    if (req->offer_sdp || req->media_expected)
-        return tsr_conference_capacity_check(reg, msg);
-    return TSR_CONFERENCE_REFUSAL_NONE;
+    return admit_limits(reg, req, c, def, msg);
 }
 
 enum tsr_conference_refusal tsr_conference_media_refusal(int rc)
@@ -583,6 +613,8 @@ static enum tsr_conference_refusal join_start(struct tsr_conference_registry *re
         c = conference_new(reg, &def);
     c->pending_joins++;
     tsr_participant_new(p, c, req->display_name, role);
+    if (req->invitation)
+        g_strlcpy((*p)->id, req->invitation->participant_id, sizeof(*p)->id);
     (*p)->holder = req->holder; /* held from now; released if the join does not complete */
     if (req->holder)
         req->holder->ops->ref(req->holder);

@@ -56,6 +56,8 @@ struct tsr_conference_registry {
     struct tsr_ice_server *ice_servers; /* owned, n_ice_servers long */
     size_t n_ice_servers;
     char *recording_dir; /* "" = recording disabled */
+    const struct tsr_conference_dialler *dialler; /* borrowed; NULL: dial-out off */
+    void *dialler_user;
     uint32_t next_output_id;
     bool freeing;
 };

@@ -79,6 +79,10 @@ static void join_done(void *user, struct tsr_conference_result *res)
 {
     struct sip_call *c = user;
     c->join = NULL;
+    if (c->outbound) {
+        tsr_sip_dialout_joined(c, res);
+        return;
+    }
     if (c->lobby) {
         tsr_sip_lobby_join_done(c, res);
         return;
@@ -164,6 +168,8 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin)
 {
     c->session = tsr_front_session_new(&tsr_sip_front_desc, TSR_PARTICIPANT_BOUND);
     tsr_front_session_on_left(c->session, on_left, c);
+    struct tsr_conference_invitation invitation = {.participant_id = c->participant_id,
+                                                   .role = c->role};
     struct tsr_conference_join_request req = {
         .alias = c->alias,
         .display_name = c->display_name,
@@ -171,6 +177,7 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin)
         .client_address = c->client_address[0] ? c->client_address : NULL,
         .offer_sdp = c->offer,
         .holder = tsr_front_session_holder(c->session),
+        .invitation = c->outbound ? &invitation : NULL,
     };
     tsr_conference_join(c->front->reg, &req, join_done, c, &c->join);
 }
@@ -283,13 +290,22 @@ void tsr_sip_call_terminated(struct sip_call *c)
 {
     struct tsr_sip_front *f = c->front;
     leave(c, TSR_LEAVE_REQUESTED);
+    if (c->outbound)
+        tsr_sip_dialout_ended(c);
     g_ptr_array_remove_fast(f->calls, c); /* frees c */
     update_gauge(f);
 }
 
 void tsr_sip_call_shutdown(struct sip_call *c)
 {
+    bool unacked = c->outbound && c->join; /* a callee's 200 whose join is in flight */
     leave(c, TSR_LEAVE_SHUTDOWN);
+    if (unacked)
+        nua_ack(c->nh, TAG_END());
+    if (!c->answered && c->outbound) {
+        nua_cancel(c->nh, TAG_END());
+        return;
+    }
     if (!c->answered) {
         reject_text(c, 503, "shutting_down", "the server is shutting down");
         return;
@@ -309,5 +325,10 @@ void tsr_sip_call_free(gpointer data)
     nua_handle_bind(c->nh, NULL);
     nua_handle_destroy(c->nh);
     g_free(c->local_sdp);
+    g_free(c->uri);
+    if (c->no_answer_timer) {
+        g_source_destroy(c->no_answer_timer);
+        g_source_unref(c->no_answer_timer);
+    }
     g_free(c);
 }

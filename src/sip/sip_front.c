@@ -94,8 +94,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
             nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua), TAG_END());
         drop_foreign_handle(f, c ? NULL : nh);
         break;
-    case nua_r_invite: /* our re-INVITE after a PIN (sip_lobby.c) */
-        if (c && status >= 300)
+    case nua_r_invite: /* a call we dialled, or our re-INVITE after a PIN (sip_lobby.c) */
+        if (c && c->outbound && !c->answered)
+            tsr_sip_dialout_response(c, status, phrase, sip);
+        else if (c && status >= 300)
             tsr_sip_call_reinvite_failed(c, status, phrase);
         break;
     case nua_i_state:
@@ -179,6 +181,15 @@ static int setup_tls(struct tsr_sip_front *f, const struct tsr_sip_front_options
     return 0;
 }
 
+/* The host in the From of calls we place: the listen address, else (listening on
+ * every address) this machine's name. */
+static char *from_host(const char *host)
+{
+    if (!host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        return g_strdup(g_get_host_name());
+    return strchr(host, ':') ? g_strdup_printf("[%s]", host) : g_strdup(host);
+}
+
 int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry *reg,
                       const struct tsr_sip_front_options *opts)
 {
@@ -227,6 +238,8 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
         tsr_sip_front_free(&f);
         return TSR_ERR_IO;
     }
+    f->from_host = from_host(opts->host);
+    tsr_conference_registry_set_dialler(reg, &tsr_sip_dialler, f);
     TSR_LOG(TSR_LOG_INFO, "sip", "SIP front on %s%s%s: dial sip:ALIAS@this-host", url,
             f->tls_url ? " and " : "", f->tls_url ? f->tls_url : "");
     *out = f;
@@ -273,6 +286,8 @@ void tsr_sip_front_free(struct tsr_sip_front **p)
         return;
     struct tsr_sip_front *f = *p;
     *p = NULL;
+    if (f->from_host) /* registered: calls can no longer be placed */
+        tsr_conference_registry_set_dialler(f->reg, NULL, NULL);
     if (f->nua)
         shutdown_stack(f);
     g_ptr_array_free(f->calls, TRUE); /* destroys the handles nua still has */
@@ -286,6 +301,7 @@ void tsr_sip_front_free(struct tsr_sip_front **p)
     tsr_sip_tls_dir_free(f->tls_dir);
     g_free(f->tls_url);
     g_free(f->url);
+    g_free(f->from_host);
     g_free(f);
 }
 

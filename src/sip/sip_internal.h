@@ -33,6 +33,7 @@ struct tsr_sip_front {
     char *tls_dir; /* agent.pem + cafile.pem for Sofia's TLS (sip_tls.c), or NULL */
     struct tsr_gauge *calls_gauge;
     struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors, *fast_updates;
+    char *from_host; /* the host part of our From in calls we place */
 };
 
 /* One INVITE dialog. Owned by front->calls; its nua handle is bound to it. Its
@@ -58,6 +59,15 @@ struct sip_call {
     uint64_t sdp_session_id; /* non-zero: our o= line since the lobby answered */
     unsigned sdp_version;
     unsigned pin_failures;
+    /* Dial-out (sip_dialout.c): we sent the INVITE, without SDP; the callee's offer
+     * comes in its 200 and our answer goes in the ACK. */
+    bool outbound;
+    char participant_id[37]; /* what the callee joins as (the dial's answer) */
+    char by[37];             /* the host who dialled */
+    enum tsr_role role;
+    char *uri;                /* what was dialled */
+    GSource *no_answer_timer; /* the wait for a final response (ref held) */
+    const char *result;       /* the dial's outcome once counted ("answered", …) */
 };
 
 /* sip_call.c */
@@ -97,6 +107,17 @@ char *tsr_sip_tls_contact(const sip_t *sip);
 int tsr_sip_tls_dir_new(const char *certificate, const char *private_key, char **out);
 /* Removes the directory and frees its path; accepts NULL. */
 void tsr_sip_tls_dir_free(char *dir);
+
+/* sip_dialout.c */
+/* The dialler the front registers with the conference core. */
+extern const struct tsr_conference_dialler tsr_sip_dialler;
+/* A response to an INVITE we sent (outbound, no final response yet). */
+void tsr_sip_dialout_response(struct sip_call *c, int status, const char *phrase, const sip_t *sip);
+/* The join with the callee's offer finished: the answer goes in the ACK, or the
+ * call is ACKed and hung up with the refusal as its Reason. */
+void tsr_sip_dialout_joined(struct sip_call *c, struct tsr_conference_result *res);
+/* An outbound call ends (its dialog terminated): counted and reported if it was not. */
+void tsr_sip_dialout_ended(struct sip_call *c);
 
 /* sip_lobby.c */
 /* Answers the INVITE 200 with a receive-only audio section for DTMF and holds the

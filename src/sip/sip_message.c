@@ -5,6 +5,7 @@
 #include <sofia-sip/sip_status.h>
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Copies a display name without its quotes and backslash escapes (RFC 3261
@@ -98,4 +99,87 @@ const char *tsr_sip_status_phrase(unsigned status)
 {
     const char *p = status < 700 ? sip_status_phrase((int)status) : NULL;
     return p ? p : "";
+}
+
+/* RFC 3261 §25.1: unreserved = alphanum / mark; user-unreserved adds these. */
+static bool user_char(char ch)
+{
+    return g_ascii_isalnum(ch) || (ch && strchr("-_.!~*'()&=+$,;?/", ch) != NULL);
+}
+
+static const char *check_user(const char *s, size_t len)
+{
+    if (len == 0)
+        return "the URI has no user part before '@' (sip:user@host)";
+    if (len > TSR_CONFERENCE_NAME_MAX)
+        return "the URI's user part is too long";
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= len || !g_ascii_isxdigit(s[i + 1]) || !g_ascii_isxdigit(s[i + 2]))
+                return "the URI's user part has a bad %-escape";
+            i += 2;
+        } else if (s[i] == ';' || s[i] == '?') {
+            return "the URI has parameters or headers (only sip:user@host[:port])";
+        } else if (!user_char(s[i])) {
+            return "the URI's user part has a character SIP does not allow there";
+        }
+    }
+    return NULL;
+}
+
+/* host[:port]: a name or IPv4 address of [A-Za-z0-9.-], or [IPv6]. */
+static const char *check_hostport(const char *s)
+{
+    const char *end;
+    if (*s == '[') {
+        end = strchr(s, ']');
+        if (!end || end == s + 1 ||
+            strspn(s + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - s - 1))
+            return "the URI's host is not a bracketed IPv6 address";
+        end++;
+    } else {
+        end = s + strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+        if (end == s || *s == '.' || *s == '-' || end[-1] == '-')
+            return "the URI has no valid host (sip:user@host[:port])";
+    }
+    if (*end == '\0')
+        return NULL;
+    if (*end != ':')
+        return "the URI has something after the host other than :port (no parameters)";
+    const char *port = end + 1;
+    size_t n = strspn(port, "0123456789");
+    if (n == 0 || n > 5 || port[n] != '\0' || atoi(port) < 1 || atoi(port) > 65535)
+        return "the URI's port is not 1-65535";
+    return NULL;
+}
+
+int tsr_sip_dial_uri_check(const char *uri, char user[TSR_CONFERENCE_NAME_MAX + 1],
+                           const char **why)
+{
+    if (!uri || g_ascii_strncasecmp(uri, "sip:", 4) != 0) {
+        *why = "only sip: URIs can be dialled (sip:user@host[:port])";
+        return TSR_ERR_INVALID;
+    }
+    const char *u = uri + 4;
+    const char *at = strchr(u, '@');
+    if (!at) {
+        *why = "the URI has no user part before '@' (sip:user@host)";
+        return TSR_ERR_INVALID;
+    }
+    if (memchr(u, ':', (size_t)(at - u))) {
+        *why = "the URI has a password (sip:user:password@host): leave it out";
+        return TSR_ERR_INVALID;
+    }
+    const char *bad = check_user(u, (size_t)(at - u));
+    if (!bad && strchr(at + 1, '@'))
+        bad = "the URI has more than one '@'";
+    if (!bad)
+        bad = check_hostport(at + 1);
+    if (bad) {
+        *why = bad;
+        return TSR_ERR_INVALID;
+    }
+    memcpy(user, u, (size_t)(at - u));
+    user[at - u] = '\0';
+    return 0;
 }

@@ -125,6 +125,20 @@ expect POST /conferences/board/join '{"display_name":"Guest","pin":"5678"}' "" 2
 GUEST=$(field token); GUEST_ID=$(field participant_id)
 grep -q '"role":"guest"' <<<"$BODY" || fail "guest role: $BODY"
 
+# --- dial-out: host only, sip: URIs only, and [sip] enabled = false here ---
+expect POST /conferences/board/dial '{"uri":"sip:room@127.0.0.1"}' "$GUEST" 403 forbidden
+expect POST /conferences/board/dial '{"uri":"sip:room@127.0.0.1"}' "" 401 token_required
+expect POST /conferences/nowhere/dial '{"uri":"sip:room@127.0.0.1"}' "$HOST" 404 no_such_conference
+expect POST /conferences/board/dial '{"uri":"tel:+15551234"}' "$HOST" 400 bad_uri
+grep -q 'only sip: URIs' <<<"$BODY" || fail "bad URI message: $BODY"
+expect POST /conferences/board/dial '{"uri":"sip:room @host"}' "$HOST" 400 bad_uri
+expect POST /conferences/board/dial '{}' "$HOST" 400 bad_request
+expect POST /conferences/board/dial '{"uri":"sip:room@127.0.0.1","role":"owner"}' "$HOST" 400 bad_request
+expect POST /conferences/board/dial '{"uri":"sip:room@127.0.0.1","display_name":"  "}' "$HOST" 400 bad_request
+expect POST /conferences/board/dial '{"uri":"sip:room@127.0.0.1"}' "$HOST" 503 sip_disabled
+expect GET /conferences/board/dial "" "$HOST" 405 method_not_allowed
+expect DELETE /conferences/board/dial/00000000-0000-0000-0000-000000000000 "" "$HOST" 503 sip_disabled
+
 # --- tokens ---
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "" 401 token_required
 expect POST /participants/$GUEST_ID/candidates '{"candidate":""}' "0000" 401 bad_token

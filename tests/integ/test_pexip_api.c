@@ -883,7 +883,8 @@ static void test_spotlight_and_layouts(void)
     g_free(th), g_free(ih), g_free(tg), g_free(ig);
 }
 
-/* The SDK's dial with an RTMP URI: a stream, listed as a streaming participant. */
+/* The SDK's dial with an RTMP URI: a stream, listed as a streaming participant; with
+ * a SIP URI: dial-out, which needs the SIP front. */
 static void test_dial_rtmp(void)
 {
     char *tok = NULL, *uuid = NULL, *gtok = NULL, *guuid = NULL;
@@ -893,7 +894,17 @@ static void test_dial_rtmp(void)
                        "\"role\":\"GUEST\",\"streaming\":\"yes\"}";
     struct reply r = post_tok(BASE "board/dial", rtmp, gtok);
     assert_failed(&r, 403); /* a guest may not */
-    r = post_tok(BASE "meet/dial", "{\"destination\":\"sip:bob@example.com\",\"protocol\":\"sip\"}",
+    /* A SIP destination is dial-out: a guest may not, a URI that is not sip: is
+     * refused, and without a SIP front (none here) it is unavailable. */
+    const char *sip = "{\"destination\":\"sip:bob@example.com\",\"protocol\":\"sip\"}";
+    r = post_tok(BASE "board/dial", sip, gtok);
+    assert_failed(&r, 403);
+    r = post_tok(BASE "meet/dial", "{\"destination\":\"tel:+15551234\",\"protocol\":\"sip\"}",
+                 tok);
+    assert_failed(&r, 400);
+    r = post_tok(BASE "meet/dial", sip, tok);
+    assert_failed(&r, 503);
+    r = post_tok(BASE "meet/dial", "{\"destination\":\"h323:bob\",\"protocol\":\"h323\"}",
                  tok);
     assert_failed(&r, 400);
     r = post_tok(BASE "meet/dial", rtmp, tok);

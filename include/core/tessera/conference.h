@@ -113,6 +113,9 @@ enum tsr_conference_event_type {
     /* It ended: {"participant_id","reason"} with reason "stopped", "taken_over" (a
      * presentation_start of the new presenter follows), "left" or "media_gone". */
     TSR_CONFERENCE_EVENT_PRESENTATION_STOP,
+    /* A call a host dialled out changed state (see "dial-out"):
+     * {"participant_id","uri","state","status","reason","by"}. */
+    TSR_CONFERENCE_EVENT_DIAL,
 };
 
 /* A recording (the shared view and the full mix into a file) or a live stream
@@ -491,6 +494,10 @@ struct tsr_conference_join_request {
     /* Who holds the participant (referenced from the start of the join, see
      * struct tsr_participant_holder); NULL: a token lease nobody is told about. */
     struct tsr_participant_holder *holder;
+    /* A callee a host dialled (tsr_conference_dial) joins with the id and role the
+     * dial gave it, without a PIN and into a locked conference too: the host let
+     * it in. NULL for everyone else (a fresh id, the role from the PIN). */
+    const struct tsr_conference_invitation *invitation;
 };
 
 /* Purpose: admit a participant: find or create the conference, check PIN, lock and
@@ -626,6 +633,65 @@ size_t tsr_conference_n_streams(const struct tsr_conference *c);
 /* Purpose: a stream URL as shown to participants: its last path segment (the
  * stream key, a secret) replaced by "***". Newly allocated (g_free). Thread: any. */
 char *tsr_conference_redact_url(const char *url);
+
+/* --- dial-out (host action; conference_dial.c) ---------------------------------
+ * A host calls someone into its conference: a SIP URI today. The core checks who
+ * may, names the future participant and hands the call to the dialler a front
+ * registered (the SIP front); the callee joins through that front once it answers,
+ * with the id and role the dial chose and without a PIN (a join request with an
+ * invitation). The dialler reports progress with tsr_conference_dial_state, which
+ * emits a dial event to the conference. */
+
+/* Longest URI that can be dialled (bytes). */
+#define TSR_CONFERENCE_DIAL_URI_MAX 512
+
+/* Who an invited join becomes; strings borrowed. */
+struct tsr_conference_invitation {
+    const char *participant_id; /* the id the dial answered with */
+    enum tsr_role role;
+};
+
+/* One dial as the dialler gets it; borrowed for the call. */
+struct tsr_conference_dial_request {
+    const char *alias;          /* the conference the callee joins */
+    const char *uri;            /* "sip:…", at most TSR_CONFERENCE_DIAL_URI_MAX bytes */
+    const char *display_name;   /* NULL: the dialler's choice (the URI's user part) */
+    enum tsr_role role;         /* what the callee joins as */
+    const char *participant_id; /* what the callee will be (a fresh UUID) */
+    const char *by;             /* the host's participant id */
+};
+
+/* What a front registers to place calls (the API loop; must return at once). */
+struct tsr_conference_dialler {
+    /* Start calling req->uri. Returns 0, TSR_ERR_INVALID (a URI it cannot call)
+     * or another negative code, with *err_text (g_free) saying why. */
+    int (*dial)(void *user, const struct tsr_conference_dial_request *req, char **err_text);
+    /* Hang up the call that will be or is participant_id of alias (a pending call
+     * is cancelled, an answered one gets a BYE). Returns 0 or TSR_ERR_NOT_FOUND. */
+    int (*hangup)(void *user, const char *alias, const char *participant_id);
+};
+
+/* Purpose: the dialler for "sip:" URIs (d borrowed with user until replaced);
+ * d NULL: none (dials answer TSR_ERR_UNSUPPORTED). */
+void tsr_conference_registry_set_dialler(struct tsr_conference_registry *reg,
+                                         const struct tsr_conference_dialler *d, void *user);
+/* Purpose: actor (a host) calls `uri` into its conference. display_name NULL: the
+ * dialler's choice. Returns 0 and out_id (the callee's participant id once it
+ * answers, NUL-terminated, 37 bytes), TSR_ERR_AUTH (not a host), TSR_ERR_INVALID
+ * (not a sip: URI, too long, bad display name, or the dialler refused it; *err_text),
+ * TSR_ERR_UNSUPPORTED (no dialler: SIP is off), or the dialler's error. */
+int tsr_conference_dial(struct tsr_participant *actor, const char *uri, const char *display_name,
+                        enum tsr_role role, char out_id[37], char **err_text);
+/* Purpose: actor (a host) hangs up call `participant_id` while it is pending (an
+ * answered callee is kicked like anyone). Returns 0, TSR_ERR_AUTH,
+ * TSR_ERR_NOT_FOUND, TSR_ERR_UNSUPPORTED (no dialler). */
+int tsr_conference_dial_hangup(struct tsr_participant *actor, const char *participant_id);
+/* Purpose: the dialler reports call participant_id of alias: state "calling",
+ * "ringing", "answered", "failed" or "ended"; status the SIP status (0: none);
+ * reason NULL or why. Emits a dial event when the conference is live. */
+void tsr_conference_dial_state(struct tsr_conference_registry *reg, const char *alias,
+                               const char *participant_id, const char *uri, const char *by,
+                               const char *state, unsigned status, const char *reason);
 
 /* Largest chat payload accepted (bytes). */
 #define TSR_CONFERENCE_MESSAGE_MAX 4096

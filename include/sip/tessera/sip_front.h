@@ -9,6 +9,9 @@
  * RTP); the call is BOUND to its front session: the participant leaves on BYE or
  * CANCEL, and a participant the core removes (kick, media failure, shutdown) gets
  * a BYE with a Reason header. OPTIONS is answered by the stack (keep-alives).
+ * The front also registers the conference core's dialler (tsr_conference_dial):
+ * a host's dial-out is an INVITE without SDP, the callee's offer in its 200 joins
+ * like an inbound caller's, and our answer goes in the ACK.
  *
  * Home thread: the API loop. */
 #ifndef TESSERA_SIP_FRONT_H

@@ -21,8 +21,8 @@
 /* An INVITE as the front needs it. Strings are copies; sdp is borrowed from the
  * message (NULL when the INVITE has no body). */
 struct tsr_sip_invite {
-    char alias[TSR_CONFERENCE_ALIAS_MAX + 1];         /* "" when the request-URI has no user */
-    char display_name[TSR_CONFERENCE_NAME_MAX + 1];   /* always a valid display name */
+    char alias[TSR_CONFERENCE_ALIAS_MAX + 1];       /* "" when the request-URI has no user */
+    char display_name[TSR_CONFERENCE_NAME_MAX + 1]; /* always a valid display name */
     const char *sdp;
     size_t sdp_len;
 };
@@ -50,6 +50,14 @@ const char *tsr_sip_status_phrase(unsigned status);
  * Returns 0 and *key; TSR_ERR_INVALID when there is no usable Signal line (*why
  * says why, static text). */
 int tsr_sip_dtmf_relay_parse(const char *body, size_t len, char *key, const char **why);
+
+/* Purpose: check a URI to dial out to: sip:user@host[:port] as RFC 3261 writes
+ * it (scheme case-insensitive; user: unreserved, user-unreserved and %HH escapes;
+ * host: a name, an IPv4 address or [IPv6]; port 1..65535), with nothing else (no
+ * parameters, headers, password or display name). Returns 0 and the user part (as
+ * written) in user; TSR_ERR_INVALID with *why (static text). */
+int tsr_sip_dial_uri_check(const char *uri, char user[TSR_CONFERENCE_NAME_MAX + 1],
+                           const char **why);
 
 /* What a PIN lobby answers with before the caller is a participant. */
 struct tsr_sip_lobby_sdp {

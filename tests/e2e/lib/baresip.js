@@ -39,8 +39,9 @@ async function freePortPair() {
  * SIP user name (the display name others see); `audioCodecs` the audio codec
  * modules loaded (default ['opus']; ['g711'] offers only PCMU and PCMA);
  * `sourceWav` a WAV file sent instead of the ausine tone; `tlsCafile` adds the TLS
- * transport, trusting the server certificate in that PEM file. */
-async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav, tlsCafile }) {
+ * transport, trusting the server certificate in that PEM file; `answermode`
+ * ('auto') makes it answer incoming calls by itself. b.uri is its own SIP address. */
+async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCodecs = ['opus'], sourceWav, tlsCafile, answermode }) {
   requireBaresip();
   for (const m of audioCodecs) {
     if (!fs.existsSync(path.join(MODULES, `${m}.so`))) h.skip(`baresip module ${m} missing`);
@@ -77,10 +78,11 @@ async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCod
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config'), conf);
   const enc = mediaenc ? `;mediaenc=${mediaenc}` : '';
-  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}\n`);
+  const answer = answermode ? `;answermode=${answermode}` : '';
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}${answer}\n`);
   const log = fs.openSync(path.join(dir, 'baresip.log'), 'w');
   const child = spawn(BARESIP, ['-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
-  const b = { child, dir, exited: null, events: [] };
+  const b = { child, dir, exited: null, events: [], uri: `sip:${user}@127.0.0.1:${sipPort}` };
   b.done = new Promise((resolve) => child.on('exit', (code) => { b.exited = code; resolve(code); }));
   b.log = () => fs.readFileSync(path.join(dir, 'baresip.log'), 'utf8');
   b.sock = await h.waitFor(() => new Promise((resolve) => {

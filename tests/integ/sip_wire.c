@@ -1,0 +1,303 @@
+/* The SIP front's wire tests' harness (tests/integ/test_sip_*.c): a server thread
+ * runs a conference registry with a fake media layer (a named test double: attach
+ * answers a canned SDP or refuses an offer marked "nocodec"; a re-offer gets
+ * another canned SDP) and the SIP front on 127.0.0.1; the test thread is a SIP
+ * endpoint on a UDP socket of its own, writing and reading messages byte for byte. */
+#include "sip_wire.h"
+
+#include <tessera/err.h>
+
+#include <string.h>
+struct pending_attach {
+    struct tsr_conference_call *call;
+    bool refuse;
+    bool reoffer;
+};
+
+static gboolean finish_attach(gpointer data)
+{
+    struct pending_attach *a = data;
+    if (a->refuse)
+        tsr_conference_call_done(a->call, TSR_ERR_UNSUPPORTED, NULL,
+                                 g_strdup("no common audio codec"));
+    else
+        tsr_conference_call_done(a->call, 0, g_strdup(a->reoffer ? FAKE_REANSWER : FAKE_ANSWER),
+                                 NULL);
+    g_free(a);
+    return G_SOURCE_REMOVE;
+}
+
+static void finish_later(struct tsr_conference_call *call, const char *offer, bool reoffer)
+{
+    struct pending_attach *a = g_new0(struct pending_attach, 1);
+    a->call = call;
+    a->refuse = strstr(offer, "nocodec") != NULL;
+    a->reoffer = reoffer;
+    GSource *idle = g_idle_source_new(); /* never from inside the op */
+    g_source_set_callback(idle, finish_attach, a, NULL);
+    g_source_attach(idle, g_main_context_get_thread_default());
+    g_source_unref(idle);
+}
+
+static void fake_attach(void *user, struct tsr_participant *p, const char *offer,
+                        struct tsr_conference_call *call)
+{
+    (void)user, (void)p;
+    finish_later(call, offer, false);
+}
+
+static void fake_renegotiate(void *user, struct tsr_participant *p, const char *offer,
+                             struct tsr_conference_call *call)
+{
+    (void)user, (void)p;
+    finish_later(call, offer, true);
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+}
+
+gint keyframe_requests; /* request_keyframe calls (SIP INFO picture_fast_update) */
+
+static void fake_keyframe(void *user, struct tsr_participant *p)
+{
+    (void)user, (void)p;
+    g_atomic_int_inc(&keyframe_requests);
+}
+
+const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
+                                                          .detach = fake_detach,
+                                                          .renegotiate = fake_renegotiate,
+                                                          .request_keyframe = fake_keyframe};
+
+unsigned session_expires_s; /* the next server's [sip] session_expires_s; 0: default */
+
+static gpointer server_main(gpointer data)
+{
+    struct server *s = data;
+    g_main_context_push_thread_default(s->ctx);
+    struct tsr_conference_registry_opts opts = {.allow_adhoc = false,
+                                                .token_ttl_s = 60,
+                                                .default_max_participants = 10,
+                                                .media = &fake_media,
+                                                .context = s->ctx};
+    g_assert_cmpint(tsr_conference_registry_new(&s->reg, &opts), ==, 0);
+    const char *defs = "{\"conferences\":[{\"alias\":\"room\"},"
+                       "{\"alias\":\"pin\",\"host_pin\":\"1234\",\"guest_pin\":\"5678\"},"
+                       "{\"alias\":\"small\",\"max_participants\":1}]}";
+    char *err = NULL;
+    g_assert_cmpint(tsr_conference_registry_load_json(s->reg, defs, strlen(defs), "t", &err), ==,
+                    0);
+    int rc = TSR_ERR_IO;
+    for (int i = 0; i < 20 && rc == TSR_ERR_IO; i++) {
+        s->port = (uint16_t)g_random_int_range(20000, 60000);
+        struct tsr_sip_front_options o = {.host = "127.0.0.1",
+                                          .port = s->port,
+                                          .transports = "udp",
+                                          .session_expires_s = session_expires_s,
+                                          .min_se_s = session_expires_s};
+        rc = tsr_sip_front_new(&s->sip, s->reg, &o);
+    }
+    g_mutex_lock(&s->lock);
+    s->start_rc = rc;
+    s->ready = true;
+    g_cond_broadcast(&s->cond);
+    g_mutex_unlock(&s->lock);
+    if (rc == 0)
+        g_main_loop_run(s->loop);
+    tsr_sip_front_free(&s->sip);
+    tsr_conference_registry_free(&s->reg);
+    while (g_main_context_iteration(s->ctx, FALSE))
+        ;
+    g_main_context_pop_thread_default(s->ctx);
+    return NULL;
+}
+
+void server_start(struct server *s)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = g_main_context_new();
+    s->loop = g_main_loop_new(s->ctx, FALSE);
+    g_mutex_init(&s->lock);
+    g_cond_init(&s->cond);
+    s->thread = g_thread_new("sip-server", server_main, s);
+    g_mutex_lock(&s->lock);
+    while (!s->ready)
+        g_cond_wait(&s->cond, &s->lock);
+    g_mutex_unlock(&s->lock);
+    g_assert_cmpint(s->start_rc, ==, 0);
+}
+
+void server_stop(struct server *s)
+{
+    g_main_loop_quit(s->loop);
+    g_thread_join(s->thread);
+    g_main_loop_unref(s->loop);
+    g_main_context_unref(s->ctx);
+    g_mutex_clear(&s->lock);
+    g_cond_clear(&s->cond);
+}
+
+/* Runs fn on the server thread and waits for it (test-side only). */
+struct on_server {
+    struct server *s;
+    size_t result;
+    bool done;
+};
+
+static gboolean count_participants(gpointer data)
+{
+    struct on_server *o = data;
+    g_mutex_lock(&o->s->lock);
+    o->result = tsr_conference_registry_n_participants(o->s->reg);
+    o->done = true;
+    g_cond_broadcast(&o->s->cond);
+    g_mutex_unlock(&o->s->lock);
+    return G_SOURCE_REMOVE;
+}
+
+size_t n_participants(struct server *s)
+{
+    struct on_server o = {.s = s};
+    g_main_context_invoke(s->ctx, count_participants, &o);
+    g_mutex_lock(&s->lock);
+    while (!o.done)
+        g_cond_wait(&s->cond, &s->lock);
+    g_mutex_unlock(&s->lock);
+    return o.result;
+}
+
+/* --- the caller ------------------------------------------------------------------- */
+
+void caller_open(struct caller *c, uint16_t server_port)
+{
+    memset(c, 0, sizeof *c);
+    c->sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(c->sock, any, FALSE, NULL));
+    GSocketAddress *bound = g_socket_get_local_address(c->sock, NULL);
+    c->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    c->server = g_inet_socket_address_new(lo, server_port);
+    g_socket_set_timeout(c->sock, 10);
+    g_object_unref(bound);
+    g_object_unref(any);
+    g_object_unref(lo);
+}
+
+void caller_close(struct caller *c)
+{
+    g_object_unref(c->server);
+    g_object_unref(c->sock);
+}
+
+
+void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
+                       const char *to_tag, const char *type, const char *body)
+{
+    send_full(c, method, user, call_id, to_tag, "", type, body);
+}
+
+/* Sends one request; tag "" means none on To. */
+void send_request(struct caller *c, const char *method, const char *user,
+                         const char *call_id, const char *to_tag, const char *body)
+{
+    send_typed(c, method, user, call_id, to_tag, "application/sdp", body);
+}
+
+/* The same with a body of `type` and `extra` header lines (each ending in CRLF). */
+void send_full(struct caller *c, const char *method, const char *user, const char *call_id,
+                      const char *to_tag, const char *extra, const char *type, const char *body)
+{
+    c->cseq++;
+    unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
+    char *msg = g_strdup_printf("%s sip:%s@127.0.0.1 SIP/2.0\r\n"
+                                "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%u-%u;rport\r\n"
+                                "Max-Forwards: 70\r\n"
+                                "From: \"Room 1\" <sip:room1@127.0.0.1>;tag=caller1\r\n"
+                                "To: <sip:%s@127.0.0.1>%s%s\r\n"
+                                "Call-ID: %s\r\n"
+                                "CSeq: %u %s\r\n"
+                                "Contact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "%s%s%s%s"
+                                "Content-Length: %zu\r\n\r\n%s",
+                                method, user, c->port, c->port, cseq, user,
+                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port, extra,
+                                body ? "Content-Type: " : "", body ? type : "", body ? "\r\n" : "",
+                                body ? strlen(body) : 0, body ? body : "");
+    g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
+                    (gssize)strlen(msg));
+    g_free(msg);
+}
+
+/* The next response or request that is not a provisional response. */
+char *receive_final(struct caller *c)
+{
+    for (;;) {
+        char buf[8192];
+        GError *err = NULL;
+        gssize n = g_socket_receive(c->sock, buf, sizeof buf - 1, NULL, &err);
+        if (n < 0)
+            g_error("no SIP message: %s", err->message);
+        buf[n] = '\0';
+        if (!g_str_has_prefix(buf, "SIP/2.0 1"))
+            return g_strdup(buf);
+    }
+}
+
+/* The value of header `name` (first line), or NULL. */
+char *header(const char *msg, const char *name)
+{
+    char *needle = g_strdup_printf("\r\n%s:", name);
+    const char *p = strstr(msg, needle);
+    g_free(needle);
+    if (!p)
+        return NULL;
+    p += strlen(name) + 3;
+    while (*p == ' ')
+        p++;
+    return g_strndup(p, strcspn(p, "\r\n"));
+}
+
+char *to_tag(const char *msg)
+{
+    char *to = header(msg, "To");
+    const char *t = to ? strstr(to, ";tag=") : NULL;
+    char *tag = g_strdup(t ? t + 5 : "");
+    g_free(to);
+    return tag;
+}
+
+char *st_replace(const char *text, const char *from, const char *to)
+{
+    gchar **parts = g_strsplit(text, from, -1);
+    char *out = g_strjoinv(to, parts);
+    g_strfreev(parts);
+    return out;
+}
+
+const char *const offer_sdp =
+    "v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+
+/* A 200 to a request the server sent (its Via, From, To, Call-ID and CSeq back). */
+void answer_request(struct caller *c, const char *req)
+{
+    respond_request(c, req, "200 OK");
+}
+
+void respond_request(struct caller *c, const char *req, const char *status)
+{
+    char *via = header(req, "Via"), *from = header(req, "From"), *to = header(req, "To");
+    char *cid = header(req, "Call-ID"), *cseq = header(req, "CSeq");
+    char *msg = g_strdup_printf("SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+                                "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "Content-Length: 0\r\n\r\n",
+                                status, via, from, to, cid, cseq, c->port);
+    g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
+                    (gssize)strlen(msg));
+    g_free(msg);
+    g_free(via), g_free(from), g_free(to), g_free(cid), g_free(cseq);
+}
