@@ -16,6 +16,7 @@
  * tick; there is no "enter PIN" picture: see README "PIN entry".
  * Home thread: the API loop. */
 #include "sip_internal.h"
+#include "sip_picture.h"
 #include "sip_prompt.h"
 
 #include <tessera/err.h>
@@ -47,6 +48,7 @@ struct sip_lobby {
     bool overflow; /* more than PIN_MAX keys before '#': that PIN is wrong */
     struct tsr_srtp *srtp;         /* SDES-SRTP lobbies: checks keys, protects the prompt */
     struct tsr_sip_prompt *prompt; /* NULL: the caller's codec has no prompt here */
+    struct tsr_sip_lobby_pic *picture; /* the "enter PIN" picture, or NULL */
     GSource *prompt_timer;
     GSocketAddress *peer; /* where the prompt goes: the SDP's, then the latched address */
     bool latched;
@@ -245,15 +247,23 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     prompt_prepare(c, l);
     c->sdp_session_id = g_random_int() | ((uint64_t)g_random_int() << 31) | 1;
     c->sdp_version = 1;
-    c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, c->sdp_session_id);
+    uint16_t video_port = 0;
+    if (l->sdp.video.pt >= 0 &&
+        tsr_sip_lobby_pic_new(&l->picture, c->front->ctx, addr, &l->sdp.video, &video_port) == 0)
+        l->sdp.video.picture = true;
+    c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, video_port,
+                                            c->sdp_session_id);
     c->answered = true;
     l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
     g_source_set_callback(l->timeout, on_timeout, c, NULL);
     g_source_attach(l->timeout, c->front->ctx);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO, %s)",
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO, %s, %s)",
             c->alias, addr, port, l->sdp.event_pt,
-            l->prompt ? "prompt tones" : "no prompt for this codec");
+            l->prompt ? "prompt tones" : "no prompt for this codec",
+            l->picture ? (l->sdp.video.h264 ? "picture H.264" : "picture VP8") : "no picture");
     prompt_start(c, l);
+    if (l->picture)
+        tsr_sip_lobby_pic_start(l->picture);
     nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
     return 0;
@@ -278,6 +288,7 @@ void tsr_sip_lobby_close(struct sip_call *c)
         g_source_unref(l->prompt_timer);
     }
     tsr_sip_prompt_free(&l->prompt);
+    tsr_sip_lobby_pic_free(&l->picture);
     tsr_srtp_free(&l->srtp);
     g_clear_object(&l->peer);
     if (l->sock) {

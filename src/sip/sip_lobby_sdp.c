@@ -162,6 +162,7 @@ int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_s
         *why = "the offer has no c= address";
         return TSR_ERR_INVALID;
     }
+    tsr_sip_lobby_video_read(offer, len, &out->video);
     return 0;
 }
 
@@ -201,7 +202,8 @@ static void append_other(GString *s, char **m, const char *kind, const char *pro
 }
 
 char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_sip_lobby_sdp *l,
-                               const char *address, uint16_t port, uint64_t session_id)
+                               const char *address, uint16_t port, uint16_t video_port,
+                               uint64_t session_id)
 {
     const char *ip = strchr(address, ':') ? "IP6" : "IP4";
     GString *s = g_string_new(NULL);
@@ -210,7 +212,7 @@ char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_s
                            "c=IN %s %s\r\nt=0 0\r\n",
                            session_id, ip, address, ip, address);
     char **lines = split_lines(offer, len);
-    bool audio_done = false;
+    bool audio_done = false, video_done = false;
     for (char **m = lines; *m; m++) {
         char kind[16], proto[24], **fmts = NULL;
         if (!g_str_has_prefix(*m, "m=") || !media_line(*m, kind, proto, &fmts))
@@ -218,6 +220,9 @@ char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_s
         if (!audio_done && strcmp(kind, "audio") == 0 && lobby_proto(proto)) {
             append_audio(s, l, proto, port);
             audio_done = true;
+        } else if (!video_done && strcmp(kind, "video") == 0 && l->video.picture) {
+            tsr_sip_lobby_video_answer(s, &l->video, video_port);
+            video_done = true;
         } else if (fmts[0][0]) {
             append_other(s, m, kind, proto, fmts[0]);
         }

@@ -8,11 +8,22 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const h = require('./lib/harness');
 const bs = require('./lib/baresip');
 const sm = require('./lib/sip_media');
 
 const ALIAS = 'e2e-pin';
+
+/* The share of a picture's pixels that are light (luma > 150): the lobby's text. */
+function lightShare(png) {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', png, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    { maxBuffer: 1 << 24 });
+  if (r.status !== 0 || r.stdout.length === 0) return 0;
+  let n = 0;
+  for (const v of r.stdout) n += v > 150;
+  return n / r.stdout.length;
+}
 
 h.run('sip_pin', async ({ scratch, defer }) => {
   bs.requireBaresip();
@@ -48,11 +59,29 @@ h.run('sip_pin', async ({ scratch, defer }) => {
   };
   const wrongPins = () => count(/wrong PIN \(\d of 3\)|PIN entry ends: 403 wrong PIN/g);
 
-  // 1. The lobby's prompt: alice hears the 880 Hz beeps (two of 200 ms every 3 s)
-  // before she types anything. Then the right guest PIN joins as a guest.
-  const alice = await dial('alice');
+  // 1. The lobby's prompt: alice (with a camera, so her offer has video) hears the
+  // 880 Hz beeps (two of 200 ms every 3 s) and sees the "enter PIN" picture (white
+  // text on dark blue) before she types anything. Then the right guest PIN joins
+  // her as a guest.
+  const aliceDir = path.join(scratch, 'alice');
+  const alice = await dial('alice', { y4m: h.makeY4m(path.join(scratch, 'alice.y4m'), [200, 40, 40], { frames: 30 }) });
+  const picture = await h.waitFor(() => {
+    alice.command('snapshot');
+    const snap = bs.latestSnapshot(aliceDir);
+    if (!snap) return false;
+    const [blue] = bs.pngColourShares(snap, [[20, 40, 90]]);
+    const white = lightShare(snap);
+    if (blue > 0.6 && white > 0.005) {
+      fs.mkdirSync(h.artifactsDir, { recursive: true });
+      fs.copyFileSync(snap, path.join(h.artifactsDir, 'sip_pin-lobby-picture.png'));
+      return [blue, white];
+    }
+    fs.rmSync(snap);
+    return false;
+  }, { timeoutMs: 30000, intervalMs: 1000, what: 'alice to see the "enter PIN" picture' });
+  console.log(`alice sees the lobby picture: ${(picture[0] * 100).toFixed(0)} % blue, ${(picture[1] * 100).toFixed(1)} % light (text)`);
   const prompt = await h.waitFor(() => {
-    const heard = bs.lastHeard(path.join(scratch, 'alice'), 3);
+    const heard = bs.lastHeard(aliceDir, 3);
     return heard && bs.toneDb(heard, 880) > -40 && bs.toneDb(heard, 880);
   }, { timeoutMs: 20000, intervalMs: 500, what: 'alice to hear the PIN prompt (880 Hz)' });
   console.log(`alice hears the prompt: 880 Hz at ${prompt.toFixed(1)} dB over 3 s`);

@@ -55,7 +55,10 @@ static void lobby(const struct tsr_sip_invite *inv)
             __builtin_trap();
         return;
     }
-    char *answer = tsr_sip_lobby_sdp_answer(inv->sdp, inv->sdp_len, &l, "192.0.2.1", 40000, 7);
+    l.prompt = true;
+    l.video.picture = l.video.pt >= 0; /* the answer with the "enter PIN" picture */
+    char *answer =
+        tsr_sip_lobby_sdp_answer(inv->sdp, inv->sdp_len, &l, "192.0.2.1", 40000, 40002, 7);
     struct tsr_sdp *back = NULL;
     if (tsr_sdp_parse(answer, strlen(answer), &back, NULL) != 0)
         __builtin_trap();

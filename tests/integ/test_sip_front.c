@@ -5,6 +5,8 @@
 
 #include <tessera/err.h>
 #include <tessera/g711.h>
+#include <tessera/rtp_codec.h>
+#include <tessera/video_decoder.h>
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -485,6 +487,125 @@ static void test_pin_prompt(void)
     server_stop(&s);
 }
 
+/* --- the "enter PIN" picture ---------------------------------------------------------- */
+
+static GSocket *loopback_udp(uint16_t *port)
+{
+    GSocket *sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(sock, any, FALSE, NULL));
+    GSocketAddress *bound = g_socket_get_local_address(sock, NULL);
+    *port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    g_socket_set_timeout(sock, 10);
+    g_object_unref(bound);
+    g_object_unref(any);
+    g_object_unref(lo);
+    return sock;
+}
+
+/* One whole frame of video RTP (payload type 97, up to the marker), depacketized. */
+static GBytes *receive_frame(GSocket *sock, uint32_t *ts)
+{
+    struct tsr_rtp_depacketizer *d = NULL;
+    g_assert_cmpint(tsr_rtp_depacketizer_new(&d, &tsr_rtp_codec_h264), ==, 0);
+    GPtrArray *pkts = g_ptr_array_new_with_free_func(g_free);
+    bool marker = false;
+    while (!marker) {
+        uint8_t buf[1600];
+        gssize n = g_socket_receive(sock, (gchar *)buf, sizeof buf, NULL, NULL);
+        g_assert_cmpint(n, >, 12);
+        g_assert_cmpuint(buf[1] & 0x7f, ==, 97);
+        *ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
+        marker = buf[1] & 0x80;
+        size_t len = (size_t)n - 12;
+        uint8_t *p = g_malloc(len + sizeof len);
+        memcpy(p, &len, sizeof len);
+        memcpy(p + sizeof len, buf + 12, len);
+        g_ptr_array_add(pkts, p);
+    }
+    const uint8_t *payloads[256];
+    size_t lens[256], n = MIN(pkts->len, 256u);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&lens[i], pkts->pdata[i], sizeof lens[i]);
+        payloads[i] = (const uint8_t *)pkts->pdata[i] + sizeof lens[i];
+    }
+    GBytes *frame = NULL;
+    struct tsr_rtp_frame_info info;
+    int rc = tsr_rtp_depacketizer_run(d, payloads, lens, n, &frame, &info);
+    g_ptr_array_free(pkts, TRUE);
+    tsr_rtp_depacketizer_free(&d);
+    return rc == 0 ? frame : NULL;
+}
+
+/* A caller whose offer has H.264 video sees the "enter PIN" picture: the answer
+ * accepts video sendonly with our fmtp, a keyframe arrives on the offer's video
+ * port once a second, and it decodes to a 640x360 dark blue picture with light
+ * text in its middle band. */
+static void test_pin_picture(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    uint16_t aport = 0, vport = 0;
+    GSocket *audio = loopback_udp(&aport), *video = loopback_udp(&vport);
+    char *offer = g_strdup_printf(
+        "v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio %u RTP/AVP 0\r\nm=video %u RTP/AVP 96 97\r\na=rtpmap:96 H264/90000\r\n"
+        "a=fmtp:96 packetization-mode=0;profile-level-id=42e01f\r\na=rtpmap:97 H264/90000\r\n"
+        "a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n",
+        aport, vport);
+    send_request(&c, "INVITE", "pin", "picture-1@t", "", offer);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    g_assert_nonnull(strstr(resp, "a=rtpmap:97 H264/90000\r\n"
+                                  "a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n"
+                                  "a=sendonly\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "picture-1@t", tag, NULL);
+
+    uint32_t ts1 = 0, ts2 = 0;
+    GBytes *first = receive_frame(video, &ts1), *second = receive_frame(video, &ts2);
+    g_assert_nonnull(first);
+    g_assert_nonnull(second);
+    g_assert_cmpuint(ts2 - ts1, ==, 90000); /* one picture a second */
+    struct tsr_video_decoder *dec = NULL;
+    struct tsr_video_decoder_params dp = {.codec = TSR_VIDEO_CODEC_H264};
+    g_assert_cmpint(tsr_video_decoder_new(&dec, &dp), ==, 0);
+    g_assert_cmpint(tsr_video_decoder_decode(dec, g_bytes_get_data(second, NULL),
+                                             g_bytes_get_size(second), ts2, true),
+                    ==, 0);
+    AVFrame *f = NULL;
+    g_assert_cmpint(tsr_video_decoder_latest(dec, &f, NULL), ==, 0);
+    g_assert_cmpint(f->width, ==, 640);
+    g_assert_cmpint(f->height, ==, 360);
+    unsigned bg = 0, ink = 0;
+    for (int y = 0; y < 360; y += 2)
+        for (int x = 0; x < 640; x += 2) {
+            uint8_t v = f->data[0][y * f->linesize[0] + x];
+            bg += v >= 40 && v <= 60;
+            ink += v > 150 && y > 100 && y < 260;
+        }
+    g_test_message("picture: %u of 57600 samples background, %u text", bg, ink);
+    g_assert_cmpuint(bg, >, 57600 * 8 / 10);
+    g_assert_cmpuint(ink, >, 300);
+
+    send_request(&c, "BYE", "pin", "picture-1@t", tag, NULL);
+    av_frame_free(&f);
+    tsr_video_decoder_free(&dec);
+    g_bytes_unref(first);
+    g_bytes_unref(second);
+    g_free(tag);
+    g_free(resp);
+    g_free(offer);
+    g_object_unref(audio);
+    g_object_unref(video);
+    caller_close(&c);
+    server_stop(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -496,6 +617,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
     g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
     g_test_add_func("/sip_front/pin_prompt", test_pin_prompt);
+    g_test_add_func("/sip_front/pin_picture", test_pin_picture);
     g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);
     return g_test_run();
 }

@@ -26,7 +26,7 @@ static void test_read_baresip(void)
     g_assert_cmpint(l.event_pt, ==, 101);
     g_assert_cmpuint(l.event_rate, ==, 8000);
 
-    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 55);
+    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 0, 55);
     g_assert_nonnull(strstr(answer, "o=tessera 55 1 IN IP4 192.0.2.1\r\n"));
     g_assert_nonnull(strstr(answer, "m=audio 41000 RTP/AVP 96 101\r\n"
                                     "a=rtpmap:96 opus/48000/2\r\n"
@@ -38,10 +38,25 @@ static void test_read_baresip(void)
     g_assert_cmpint(tsr_sdp_parse(answer, strlen(answer), &sdp, NULL), ==, 0);
     tsr_sdp_free(&sdp);
 
+    /* Its video: H.264 mode 1 (98) chosen over mode 0 and VP8, at the section's
+     * address and port; with the picture the answer sends it there. */
+    g_assert_cmpint(l.video.pt, ==, 98);
+    g_assert_true(l.video.h264);
+    g_assert_cmpstr(l.video.address, ==, "192.0.2.2");
+    g_assert_cmpuint(l.video.port, ==, 16538);
+    g_assert_false(l.video.srtp);
+    l.video.picture = true;
+    char *pic = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 41002, 55);
+    g_assert_nonnull(strstr(pic, "m=video 41002 RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n"
+                                 "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f\r\n"
+                                 "a=sendonly\r\n"));
+    g_free(pic);
+    l.video.picture = false;
+
     /* A lobby that plays its prompt answers sendrecv; a caller that only sends
      * (a=sendonly) gets none. */
     l.prompt = true;
-    char *sendrecv = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 55);
+    char *sendrecv = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 0, 55);
     g_assert_nonnull(strstr(sendrecv, "a=fmtp:101 0-15\r\na=sendrecv\r\n"));
     g_free(sendrecv);
     const char *sendonly = "v=0\r\nc=IN IP4 192.0.2.2\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
@@ -126,7 +141,7 @@ static void test_sdes(void)
     g_assert_cmpint(l.remote_crypto.suite, ==, TSR_SRTP_PROFILE_AES128_CM_SHA1_32);
     l.local_crypto = l.remote_crypto;
     memset(l.local_crypto.key_salt, 0x55, sizeof l.local_crypto.key_salt);
-    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 7);
+    char *answer = tsr_sip_lobby_sdp_answer(offer, strlen(offer), &l, "192.0.2.1", 41000, 0, 7);
     g_assert_nonnull(strstr(answer, "m=audio 41000 RTP/SAVP 0 101\r\n"));
     g_assert_nonnull(strstr(answer, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"
                                     "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV\r\n"));

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
 #include <sofia-sip/sip.h>
 
 #include <tessera/conference.h>
@@ -59,6 +60,21 @@ int tsr_sip_dtmf_relay_parse(const char *body, size_t len, char *key, const char
 int tsr_sip_dial_uri_check(const char *uri, char user[TSR_CONFERENCE_NAME_MAX + 1],
                            const char **why);
 
+/* The lobby's video: the first video section it can show its "enter PIN" picture
+ * on (RTP/AVP(F) or SDES RTP/SAVP(F), not send-only or inactive, H.264
+ * packetization-mode 1 constrained baseline or VP8). */
+struct tsr_sip_lobby_video {
+    int pt;                  /* -1: no such section; the answer keeps video inactive */
+    bool h264;               /* else VP8 */
+    char rtpmap[32];         /* "H264/90000", "VP8/90000" */
+    char proto[24];          /* as offered */
+    char address[64];        /* its c= (else the session's) */
+    uint16_t port;
+    bool srtp;
+    struct tsr_sdp_crypto remote_crypto, local_crypto;
+    bool picture;            /* set by the lobby: it sends the picture (answer sendonly) */
+};
+
 /* What a PIN lobby answers with before the caller is a participant. */
 struct tsr_sip_lobby_sdp {
     char remote_address[64]; /* the offer's audio c= address */
@@ -74,6 +90,7 @@ struct tsr_sip_lobby_sdp {
     bool srtp;
     char audio_proto[24];
     struct tsr_sdp_crypto remote_crypto, local_crypto;
+    struct tsr_sip_lobby_video video;
 };
 
 /* Purpose: read an RTP/AVP(F) or SDES RTP/SAVP(F) offer for the lobby: the audio
@@ -84,12 +101,21 @@ struct tsr_sip_lobby_sdp {
 int tsr_sip_lobby_sdp_read(const char *offer, size_t len, struct tsr_sip_lobby_sdp *out,
                            const char **why);
 
+/* Purpose: the first video section of offer the lobby can show its picture on
+ * (out->pt -1 when none). Never fails: a lobby without a picture still works. */
+void tsr_sip_lobby_video_read(const char *offer, size_t len, struct tsr_sip_lobby_video *out);
+/* Purpose: the answer's section for v (its picture set) on our `port`: the offered
+ * proto, the codec, H.264's fmtp, our a=crypto for SRTP, a=sendonly. */
+void tsr_sip_lobby_video_answer(GString *s, const struct tsr_sip_lobby_video *v, uint16_t port);
+
 /* Purpose: the lobby's answer (g_free): audio receive-only on `port` at `address`
- * with the codec and telephone-event, every other section accepted inactive on
+ * with the codec and telephone-event (sendrecv with a prompt), the first video
+ * section sendonly on `video_port` when l->video.picture, every other section accepted inactive on
  * the discard port (so the re-INVITE that joins can turn them on), o= with
  * `session_id`, version 1. */
 char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_sip_lobby_sdp *l,
-                               const char *address, uint16_t port, uint64_t session_id);
+                               const char *address, uint16_t port, uint16_t video_port,
+                               uint64_t session_id);
 
 /* Purpose: sdp (an answer from media) with its o= line replaced by ours
  * (`session_id`, `version`), so the caller sees one session across the lobby and

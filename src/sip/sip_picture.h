@@ -1,0 +1,27 @@
+/* Internal to src/sip: the PIN lobby's "enter PIN" picture (sip_picture.c). */
+#ifndef TSR_SIP_PICTURE_H
+#define TSR_SIP_PICTURE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Purpose: the picture as one encoded keyframe (H.264 Annex B, or VP8), made on
+ * first use and kept for the process. Returns a new reference, or NULL when it
+ * cannot be encoded (logged). Thread: any. */
+GBytes *tsr_sip_picture_get(bool h264);
+
+struct tsr_sip_lobby_video;
+struct tsr_sip_lobby_pic;
+
+/* Purpose: the lobby's video sender for section `sec` (its codec, address, SDES):
+ * a UDP socket on `local` (*port), the picture packetized, our SRTP key written
+ * into sec->local_crypto. Returns 0, TSR_ERR_CODEC (no picture), TSR_ERR_IO.
+ * Ownership: *out is the caller's. Thread: the API loop (ctx). */
+int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
+                          struct tsr_sip_lobby_video *sec, uint16_t *port);
+/* Purpose: send the first picture now (after the answer went out). */
+void tsr_sip_lobby_pic_start(struct tsr_sip_lobby_pic *v);
+void tsr_sip_lobby_pic_free(struct tsr_sip_lobby_pic **p);
+
+#endif
