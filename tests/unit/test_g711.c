@@ -89,14 +89,14 @@ static void test_tone_snr(void)
  * the images (7 kHz, 9 kHz, 15 kHz) are gone. */
 static void test_upsample_tone(void)
 {
-    struct tsr_g711_resampler r;
+    struct tsr_resampler r;
     tsr_g711_resampler_init(&r);
     enum { BLOCKS = 10, IN = 160 };
     int16_t out[BLOCKS * IN * 6];
     for (int b = 0; b < BLOCKS; b++) {
         int16_t in[IN];
         sine(in, IN, 1000, 8000, 16384, (size_t)b * IN);
-        g_assert_cmpint(tsr_g711_upsample(&r, in, IN, out + b * IN * 6), ==, 0);
+        g_assert_cmpint(tsr_resampler_up(&r, in, IN, out + b * IN * 6), ==, 0);
     }
     const int16_t *tail = out + 960; /* past the filter's start-up */
     size_t n = BLOCKS * IN * 6 - 960;
@@ -114,13 +114,13 @@ static void test_downsample(void)
     enum { BLOCKS = 10, IN = 960 };
     for (int which = 0; which < 2; which++) {
         double f = which ? 6000 : 1000;
-        struct tsr_g711_resampler r;
+        struct tsr_resampler r;
         tsr_g711_resampler_init(&r);
         int16_t out[BLOCKS * IN / 6];
         for (int b = 0; b < BLOCKS; b++) {
             int16_t in[IN];
             sine(in, IN, f, 48000, 16384, (size_t)b * IN);
-            g_assert_cmpint(tsr_g711_downsample(&r, in, IN, out + b * IN / 6), ==, 0);
+            g_assert_cmpint(tsr_resampler_down(&r, in, IN, out + b * IN / 6), ==, 0);
         }
         const int16_t *tail = out + 160;
         size_t n = BLOCKS * IN / 6 - 160;
@@ -134,10 +134,10 @@ static void test_downsample(void)
             g_assert_cmpfloat(sqrt(e / (double)n), <, 10.0);
         }
     }
-    struct tsr_g711_resampler r;
+    struct tsr_resampler r;
     tsr_g711_resampler_init(&r);
     int16_t in[7] = {0}, out[2];
-    g_assert_cmpint(tsr_g711_downsample(&r, in, 7, out), ==, -EINVAL);
+    g_assert_cmpint(tsr_resampler_down(&r, in, 7, out), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)
