@@ -51,6 +51,8 @@ const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec)
         return "PCMU";
     case TSR_SDP_CODEC_PCMA:
         return "PCMA";
+    case TSR_SDP_CODEC_G722:
+        return "G722";
     case TSR_SDP_CODEC_NONE:
         break;
     }

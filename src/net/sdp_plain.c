@@ -132,34 +132,37 @@ static bool h264_usable(const char *fmtp)
     return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
 }
 
-/* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU) and 8 (PCMA),
- * which offers may leave out. */
+/* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU), 8 (PCMA) and
+ * 9 (G722), which offers may leave out. */
 static bool rtpmap_of(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *r)
 {
     if (tsr_sdp_media_rtpmap(m, pt, r))
         return true;
-    if (pt != 0 && pt != 8)
+    if (pt != 0 && pt != 8 && pt != 9)
         return false;
     memset(r, 0, sizeof *r);
     r->pt = pt;
-    snprintf(r->name, sizeof r->name, "%s", pt == 0 ? "PCMU" : "PCMA");
-    r->clock_rate = 8000;
+    snprintf(r->name, sizeof r->name, "%s", pt == 0 ? "PCMU" : pt == 8 ? "PCMA" : "G722");
+    r->clock_rate = 8000; /* G.722 too: RFC 3551 keeps its clock at 8000 */
     r->channels = 1;
     return true;
 }
 
-/* G.711 from the offer: the first PCMU or PCMA format at 8000 Hz, mono. */
-static int pick_g711(const struct tsr_sdp_media *m, enum tsr_sdp_codec *codec)
+/* From the offer: the first format at 8000 Hz, mono, named like one of the
+ * `n` codecs in `want` (G722, PCMU, PCMA). */
+static int pick_narrow(const struct tsr_sdp_media *m, const enum tsr_sdp_codec *want, size_t n,
+                       enum tsr_sdp_codec *codec)
 {
     for (size_t k = 0; k < m->n_fmts; k++) {
         struct tsr_sdp_rtpmap r;
         int pt = tsr_sdp_media_fmt_pt(m, k);
         if (pt < 0 || !rtpmap_of(m, pt, &r) || r.clock_rate != 8000 || r.channels > 1)
             continue;
-        bool mu = g_ascii_strcasecmp(r.name, "PCMU") == 0;
-        if (mu || g_ascii_strcasecmp(r.name, "PCMA") == 0) {
-            *codec = mu ? TSR_SDP_CODEC_PCMU : TSR_SDP_CODEC_PCMA;
-            return pt;
+        for (size_t w = 0; w < n; w++) {
+            if (g_ascii_strcasecmp(r.name, tsr_sdp_codec_name(want[w])) == 0) {
+                *codec = want[w];
+                return pt;
+            }
         }
     }
     return -1;
@@ -238,11 +241,18 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
         line->codec = TSR_SDP_CODEC_OPUS;
         line->clock_rate = 48000;
         line->channels = 2;
-        if ((line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS)) >= 0 || !c->local->audio_g711)
+        if ((line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS)) >= 0)
             return line->pt;
+        /* Without Opus: G.722 (wideband) before G.711, wherever the offer lists it. */
+        static const enum tsr_sdp_codec wide[] = {TSR_SDP_CODEC_G722},
+                                        g711[] = {TSR_SDP_CODEC_PCMU, TSR_SDP_CODEC_PCMA};
         line->clock_rate = 8000;
         line->channels = 1;
-        return line->pt = pick_g711(m, &line->codec);
+        if (c->local->audio_g722 && (line->pt = pick_narrow(m, wide, 1, &line->codec)) >= 0)
+            return line->pt;
+        if (c->local->audio_g711 && (line->pt = pick_narrow(m, g711, 2, &line->codec)) >= 0)
+            return line->pt;
+        return line->pt = -1;
     }
     enum tsr_sdp_codec first =
         c->local->video_pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
@@ -434,7 +444,10 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
                   "no common codec: Tessera takes %s audio and VP8 or H.264 "
                   "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
                   "UDP/TLS/RTP/SAVP(F)",
-                  local->audio_g711 ? "Opus, PCMU or PCMA" : "opus/48000/2");
+                  local->audio_g722 && local->audio_g711 ? "Opus, G722, PCMU or PCMA"
+                  : local->audio_g711                    ? "Opus, PCMU or PCMA"
+                  : local->audio_g722                    ? "Opus or G722"
+                                                         : "opus/48000/2");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

@@ -136,6 +136,7 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         .video_key = p->sdes_key[1],
         .fingerprint_sha256 = cert ? p->plain_fingerprint : NULL,
         .audio_g711 = true, /* the mixer takes PCMU/PCMA when Opus is not offered */
+        .audio_g722 = true, /* and G.722 before them */
     };
     if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
         local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
@@ -238,6 +239,7 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .video_key = p->sdes_key[1],
         .fingerprint_sha256 = p->plain_fingerprint[0] ? p->plain_fingerprint : NULL,
         .audio_g711 = true,
+        .audio_g722 = true,
         .running = &p->plain_peers, /* DTLS associations stay as they are */
     };
     struct tsr_sdp_plain_peers peers;

@@ -38,6 +38,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
         p->has_audio = true;
         p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
                          : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+                         : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
                                                           : TSR_AUDIO_CODEC_OPUS;
         p->rx_audio.pt = m->pt;
         p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;

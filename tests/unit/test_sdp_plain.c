@@ -416,18 +416,24 @@ static char *g711_offer(const char *fmts, const char *maps)
                            fmts, maps);
 }
 
-static void expect_audio(const char *offer, bool g711, int rc_want, int pt,
+/* What the local side may carry besides Opus (expect_audio's `allow`). */
+enum { NO_NARROW = 0, G711 = 1, G722 = 2, BOTH = 3 };
+
+static void expect_audio(const char *offer, int allow, int rc_want, int pt,
                          enum tsr_sdp_codec codec, const char *rtpmap)
 {
+    static const char *const takes[] = {"opus/48000/2 audio", "Opus, PCMU or PCMA audio",
+                                        "Opus or G722 audio", "Opus, G722, PCMU or PCMA audio"};
     struct tsr_sdp_plain_local l = local;
-    l.audio_g711 = g711;
+    l.audio_g711 = allow & G711;
+    l.audio_g722 = allow & G722;
     struct tsr_sdp_negotiation *neg = NULL;
     struct tsr_sdp_plain_peers peers;
     char reason[TSR_SDP_REASON_MAX];
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason);
     g_assert_cmpint(rc, ==, rc_want);
     if (rc) {
-        g_assert_nonnull(strstr(reason, g711 ? "Opus, PCMU or PCMA audio" : "opus/48000/2 audio"));
+        g_assert_nonnull(strstr(reason, takes[allow]));
         return;
     }
     g_assert_cmpint(neg->audio_index, ==, 0);
@@ -452,28 +458,63 @@ static void test_g711(void)
     const char *ev = "a=rtpmap:101 telephone-event/8000\r\n";
     char *maps = g_strdup_printf("a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n%s", ev);
     char *o = g711_offer("0 8 101", maps);
-    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
-    expect_audio(o, false, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, NO_NARROW, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
     g_free(o);
     o = g711_offer("8 0", ""); /* static types, no rtpmap: PCMA listed first */
-    expect_audio(o, true, 0, 8, TSR_SDP_CODEC_PCMA, "8 PCMA/8000");
+    expect_audio(o, G711, 0, 8, TSR_SDP_CODEC_PCMA, "8 PCMA/8000");
     g_free(o);
     o = g711_offer("101 0", ev);
-    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
     g_free(o);
     char *opus = g_strdup_printf("a=rtpmap:96 opus/48000/2\r\n%s", maps);
     o = g711_offer("0 8 96 101", opus); /* Opus offered after G.711: still Opus */
-    expect_audio(o, true, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
-    expect_audio(o, false, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    expect_audio(o, G711, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    expect_audio(o, NO_NARROW, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
     g_free(o);
     o = g711_offer("9 101", "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n");
-    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
     g_free(o);
     o = g711_offer("0", "a=rtpmap:0 PCMU/16000\r\n"); /* a rate G.711 does not have */
-    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
     g_free(o);
     g_free(opus);
     g_free(maps);
+}
+
+/* G.722 for callers without Opus, before G.711 wherever the offer lists it
+ * (wideband), answered `a=rtpmap:9 G722/8000` (RFC 3551's clock) and a=ptime:20;
+ * baresip 1.0's full offer (96 9 0 8 101) still gets Opus. */
+static void test_g722(void)
+{
+    const char *maps = "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                       "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+    char *o = g711_offer("0 8 9 101", maps); /* G.711 listed first: G.722 still wins */
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, G722, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    g_free(o);
+    o = g711_offer("8 9", ""); /* static types without rtpmap */
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    g_free(o);
+    o = g711_offer("9", "a=rtpmap:9 G722/16000\r\n"); /* the rate people mistakenly write */
+    expect_audio(o, BOTH, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    o = g711_offer("9", "");
+    expect_audio(o, G722, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    char *offer = fixture("baresip10_offer.sdp");
+    struct tsr_sdp_plain_local l = local;
+    l.audio_g711 = l.audio_g722 = true;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
+    g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
 }
 
 int main(int argc, char **argv)
@@ -487,5 +528,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/dtls_shapes", test_dtls_shapes);
     g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
     g_test_add_func("/sdp_plain/g711", test_g711);
+    g_test_add_func("/sdp_plain/g722", test_g722);
     return g_test_run();
 }

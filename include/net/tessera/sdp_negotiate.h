@@ -35,6 +35,7 @@ enum tsr_sdp_codec {
     TSR_SDP_CODEC_H264,
     TSR_SDP_CODEC_PCMU, /* G.711 µ-law, 8000 Hz (SIP path only, see tessera/sdp_plain.h) */
     TSR_SDP_CODEC_PCMA, /* G.711 A-law, 8000 Hz */
+    TSR_SDP_CODEC_G722, /* G.722, 16 kHz audio on an 8000 Hz RTP clock (RFC 3551) */
 };
 
 enum tsr_sdp_video_pref {
