@@ -320,7 +320,7 @@ static int choose_lines(struct neg_ctx *c)
         const struct tsr_sdp_media *m = &c->offer->media[i];
         struct tsr_sdp_mline *line = &neg->mlines[i];
         const char *mid = tsr_sdp_attr_find(m->attrs, m->n_attrs, "mid");
-        line->pt = line->rtx_pt = line->red_pt = -1;
+        line->pt = line->rtx_pt = line->red_pt = line->event_pt = -1;
         if (mid && strlen(mid) >= sizeof(line->mid))
             return fail(c, TSR_ERR_INVALID, "a=mid is too long", NULL);
         g_strlcpy(line->mid, mid ? mid : "", sizeof(line->mid));

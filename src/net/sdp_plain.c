@@ -267,12 +267,34 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
     return line->pt;
 }
 
+/* RFC 4733 telephone-event from the offer: a dynamic payload type, the one on
+ * the audio codec's clock when there are several, else the first (baresip 1.0
+ * offers telephone-event/8000 beside Opus). -1 when none. */
+static int pick_event(const struct tsr_sdp_media *m, uint32_t clock_rate, uint32_t *event_clock)
+{
+    int found = -1;
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 96 || pt > 127 || !tsr_sdp_media_rtpmap(m, pt, &r) ||
+            g_ascii_strcasecmp(r.name, "telephone-event") != 0 || r.clock_rate == 0)
+            continue;
+        if (found < 0 || r.clock_rate == clock_rate) {
+            found = pt;
+            *event_clock = r.clock_rate;
+        }
+        if (r.clock_rate == clock_rate)
+            break;
+    }
+    return found;
+}
+
 /* Classifies one m-line; accepts it when it is the first usable one of its kind. */
 static int choose_line(struct plain_ctx *c, size_t i)
 {
     const struct tsr_sdp_media *m = &c->offer->media[i];
     struct tsr_sdp_mline *line = &c->neg->mlines[i];
-    line->pt = line->rtx_pt = line->red_pt = -1;
+    line->pt = line->rtx_pt = line->red_pt = line->event_pt = -1;
     line->kind = strcmp(m->kind, "audio") == 0   ? TSR_SDP_MEDIA_KIND_AUDIO
                  : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
                                                  : TSR_SDP_MEDIA_KIND_OTHER;
@@ -285,6 +307,8 @@ static int choose_line(struct plain_ctx *c, size_t i)
         line->codec = TSR_SDP_CODEC_NONE;
         return 0;
     }
+    if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO)
+        line->event_pt = pick_event(m, line->clock_rate, &line->event_clock_rate);
     struct tsr_sdp_plain_peer *peer =
         line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
     if (!read_peer(c->offer, m, peer))
@@ -336,12 +360,14 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
     const struct tsr_sdp_mline *line = &c->neg->mlines[i];
     const struct tsr_sdp_plain_local *l = c->local;
     struct tsr_sdp_media *m;
-    char pt[8];
+    char pt[8], ev[8];
     snprintf(pt, sizeof pt, "%d", line->pt);
-    const char *fmts[] = {line->accepted ? pt : om->fmts[0]};
+    snprintf(ev, sizeof ev, "%d", line->event_pt);
+    const char *fmts[] = {line->accepted ? pt : om->fmts[0], ev};
     bool audio = line->kind == TSR_SDP_MEDIA_KIND_AUDIO;
+    bool event = line->accepted && audio && line->event_pt >= 0;
     uint16_t port = !line->accepted ? 0 : audio ? l->audio_port : l->video_port;
-    tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 : 0, &m);
+    tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 + event : 0, &m);
     if (!line->accepted)
         return;
     if (audio && line->codec != TSR_SDP_CODEC_OPUS) {
@@ -363,6 +389,12 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack pli", line->pt);
         if (line->fb & TSR_SDP_FB_FIR)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm fir", line->pt);
+    }
+    /* Gateways that carry keys as RFC 4733 events keep them; we only count them. */
+    if (event) {
+        tsr_sdp_add_attrf(ans, m, "rtpmap", "%d telephone-event/%u", line->event_pt,
+                          line->event_clock_rate);
+        tsr_sdp_add_attrf(ans, m, "fmtp", "%d 0-15", line->event_pt);
     }
     const struct tsr_sdp_plain_peer *peer = audio ? &c->peers->audio : &c->peers->video;
     if (peer->rtcp_mux)

@@ -7,6 +7,7 @@
 #include <tessera/metrics.h>
 #include <tessera/media_peer.h>
 #include <tessera/rtcp.h>
+#include <tessera/rtp_dtmf.h>
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
@@ -19,6 +20,8 @@ struct peer_rx {
     int pt;                 /* negotiated payload type, -1 when the m-line is absent */
     int rtx_pt;             /* -1 when RTX is not negotiated */
     int red_pt;             /* audio: RED around pt (RFC 2198); -1 when not negotiated */
+    int event_pt;           /* audio: RFC 4733 telephone-event (plain SIP); -1 when not */
+    struct tsr_dtmf_collector dtmf; /* keys from event_pt: counted, never decoded */
     uint32_t ssrc;          /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;

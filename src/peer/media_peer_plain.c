@@ -260,6 +260,10 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0) {
         apply_direction(p, &peers);
+        if (neg->audio_index >= 0) /* telephone-event may come, go or move */
+            p->rx_audio.event_pt = neg->mlines[neg->audio_index].event_pt >= 96
+                                       ? neg->mlines[neg->audio_index].event_pt
+                                       : -1;
         p->plain_peers = peers;
         p->sdp_version++;
         *answer = g_steal_pointer(&neg->answer);

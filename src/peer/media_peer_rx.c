@@ -6,6 +6,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/rtp_dtmf.h>
 #include <tessera/rtp_red.h>
 
 #include <string.h>
@@ -32,6 +33,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 {
     p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
     p->rx_audio.red_pt = p->rx_video.red_pt = -1;
+    p->rx_audio.event_pt = p->rx_video.event_pt = -1;
     tsr_rtp_ext_map_init(&p->ext_map);
     if (neg->audio_index >= 0) {
         const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
@@ -42,6 +44,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
                                                           : TSR_AUDIO_CODEC_OPUS;
         p->rx_audio.pt = m->pt;
         p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
+        p->rx_audio.event_pt = m->event_pt >= 96 ? m->event_pt : -1;
         p->rx_audio.ssrc = m->remote_ssrc;
         if (m->ext_audio_level_id > 0)
             tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
@@ -222,6 +225,27 @@ static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *
         p->sink->on_audio(p->sink_user, p->id, &pkt);
 }
 
+/* An RFC 4733 event on the audio port of a joined caller: keys mean nothing in a
+ * conference yet (the PIN lobby takes them before the join), so a completed key
+ * is counted and logged and the packets go no further: never into the audio
+ * decoder. A malformed event payload is counted as an rx error. */
+static void handle_event(struct tsr_media_peer *p, const uint8_t *data, size_t len)
+{
+    struct tsr_dtmf_event ev;
+    int rc = tsr_rtp_dtmf_parse(data, len, (uint8_t)p->rx_audio.event_pt, &ev);
+    if (rc != 0) {
+        count_rx_error("telephone_event");
+        return;
+    }
+    char key = tsr_dtmf_collector_push(&p->rx_audio.dtmf, &ev);
+    if (!key)
+        return;
+    tsr_counter_inc(tsr_metrics_counter("tessera_sip_dtmf_keys_total", NULL,
+                                        "RFC 4733 keys received from joined SIP callers "
+                                        "(counted and ignored)."));
+    TSR_LOG_RL(TSR_LOG_INFO, p->log_ctx, 1000, "key '%c' (RFC 4733) received; ignored", key);
+}
+
 /* RFC 4588: the original sequence number leads the RTX payload. */
 static int unwrap_rtx(struct tsr_media_peer *p, struct tsr_rtp_header *h)
 {
@@ -270,6 +294,8 @@ static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int k
     if (kind != 1 && p->rx_audio.pt >= 0 &&
         (h.payload_type == p->rx_audio.pt || h.payload_type == p->rx_audio.red_pt)) {
         handle_audio(p, &h, now);
+    } else if (kind != 1 && p->rx_audio.event_pt >= 0 && h.payload_type == p->rx_audio.event_pt) {
+        handle_event(p, data, len);
     } else if (kind != 0 && p->jitter &&
                (h.payload_type == p->rx_video.pt ||
                 (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {

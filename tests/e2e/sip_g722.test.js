@@ -3,7 +3,9 @@
  * tone. The server answers `a=rtpmap:9 G722/8000`; baresip sends a 5 kHz tone
  * (above anything G.711 could carry: the path is wideband end to end) from a
  * 16 kHz WAV. Asserted on what each really gets: baresip's recording (sndfile) has
- * the browser's tone and not its own 5 kHz; the browser hears 5 kHz and not its own; the browser's
+ * the browser's tone and not its own 5 kHz; the browser hears 5 kHz and not its own;
+ * three RFC 4733 keys baresip types after the join are counted
+ * (tessera_sip_dtmf_keys_total) and the browser still hears the tone; the browser's
  * composite shows baresip as a placeholder tile (no camera: white initial, none
  * of the browser's own red); then BYE takes baresip out. */
 'use strict';
@@ -33,6 +35,15 @@ h.run('sip_g722', async ({ scratch, defer }) => {
     return lv && lv[0] > -70 && lv[0] - lv[1] > 20 && lv;
   }, { timeoutMs: 60000, intervalMs: 250, what: `Chromium to hear ${SIP.hz} Hz and not ${WEB.hz} Hz` });
   console.log(`Chromium hears ${SIP.hz} Hz at ${webHears[0].toFixed(1)} dB, ${WEB.hz} Hz at ${webHears[1].toFixed(1)} dB`);
+
+  // RFC 4733 keys after the join: telephone-event was answered, so baresip sends
+  // them as events; the server counts the three keys and none reaches the mix.
+  await call.phone.ask('sndcode', '42#');
+  await h.waitFor(async () => (await sm.metric(server, 'tessera_sip_dtmf_keys_total')) === 3,
+    { timeoutMs: 15000, what: 'three RFC 4733 keys counted' });
+  const after = await page.evaluate((f) => window.wsClient.toneLevels(f), [SIP.hz, WEB.hz]);
+  console.log(`after 3 keys: Chromium hears ${SIP.hz} Hz at ${after[0].toFixed(1)} dB, ${WEB.hz} Hz at ${after[1].toFixed(1)} dB`);
+  h.assert.ok(after[0] > -70 && after[0] - after[1] > 20, 'the tone goes on unchanged after the keys');
 
   let last = null;
   await h.waitFor(async () => (last = await sm.ownAndWhite(page, WEB.rgb)) && last.own < 0.01 && last.white >= 30,

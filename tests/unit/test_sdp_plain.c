@@ -59,8 +59,14 @@ static void test_baresip_offer(void)
     g_assert_cmpuint(ans->n_media, ==, 2);
     g_assert_cmpuint(ans->media[0].port, ==, 40000);
     g_assert_cmpstr(ans->media[0].proto, ==, "RTP/AVP");
-    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    /* Opus, and telephone-event 101 on the clock it was offered with (8000). */
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, 2);
     g_assert_cmpstr(ans->media[0].fmts[0], ==, "96");
+    g_assert_cmpstr(ans->media[0].fmts[1], ==, "101");
+    g_assert_cmpint(neg->mlines[0].event_pt, ==, 101);
+    g_assert_cmpuint(neg->mlines[0].event_clock_rate, ==, 8000);
+    g_assert_nonnull(strstr(neg->answer, "a=rtpmap:101 telephone-event/8000\r\n"
+                                         "a=fmtp:101 0-15\r\n"));
     g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtpmap"), ==,
                     "96 opus/48000/2");
     g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtcp"), ==,
@@ -259,7 +265,7 @@ static void test_dtls_baresip(void)
     g_assert_cmpuint(peers.audio.dtls_params.fingerprint.bytes[0], ==, 0x62);
     g_assert_cmpint(peers.audio.dtls_params.setup, ==, TSR_SDP_SETUP_ACTPASS);
     g_assert_cmpint(peers.video.dtls_params.local_role, ==, TSR_DTLS_ROLE_SERVER);
-    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 96\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 96 101\r\n"));
     g_assert_nonnull(strstr(neg->answer, "m=video 40002 UDP/TLS/RTP/SAVPF 96\r\n"));
     for (size_t i = 0; i < 2; i++) {
         g_assert_cmpstr(answer_attr(neg->answer, i, "setup", buf, sizeof buf), ==, "passive");
@@ -442,13 +448,17 @@ static void expect_audio(const char *offer, int allow, int rc_want, int pt,
     g_assert_cmpuint(neg->mlines[0].clock_rate, ==, codec == TSR_SDP_CODEC_OPUS ? 48000 : 8000);
     struct tsr_sdp *ans = NULL;
     g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
-    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    bool event = strstr(offer, "telephone-event/8000") != NULL;
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, event ? 2 : 1);
     g_assert_cmpint(atoi(ans->media[0].fmts[0]), ==, pt);
+    if (event)
+        g_assert_cmpint(atoi(ans->media[0].fmts[1]), ==, 101);
     const struct tsr_sdp_media *m = &ans->media[0];
     g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtpmap"), ==, rtpmap);
     g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "ptime"), ==, "20");
-    if (codec != TSR_SDP_CODEC_OPUS)
-        g_assert_null(tsr_sdp_attr_find(m->attrs, m->n_attrs, "fmtp"));
+    if (codec != TSR_SDP_CODEC_OPUS) /* no fmtp for the codec (the event's is "101 0-15") */
+        g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "fmtp"), ==,
+                        event ? "101 0-15" : NULL);
     tsr_sdp_free(&ans);
     tsr_sdp_negotiation_free(&neg);
 }
@@ -517,6 +527,52 @@ static void test_g722(void)
     g_free(offer);
 }
 
+/* RFC 4733 telephone-event is answered in every plain audio answer that offers
+ * it: its payload type and clock as offered (the one on the codec's clock when
+ * several are), fmtp 0-15; never a static type, never without audio. */
+static void test_telephone_event(void)
+{
+    struct {
+        const char *fmts, *maps;
+        int event_pt;
+        const char *line;
+    } cases[] = {
+        {"9 101", "a=rtpmap:101 telephone-event/8000\r\n", 101, "101 telephone-event/8000"},
+        {"96 100 101",
+         "a=rtpmap:96 opus/48000/2\r\na=rtpmap:100 telephone-event/8000\r\n"
+         "a=rtpmap:101 telephone-event/48000\r\n",
+         101, "101 telephone-event/48000"},
+        {"96 110", "a=rtpmap:96 opus/48000/2\r\na=rtpmap:110 telephone-event/8000\r\n", 110,
+         "110 telephone-event/8000"},
+        {"0 13", "a=rtpmap:13 telephone-event/8000\r\n", -1, NULL}, /* static: not RFC 4733 */
+        {"0", "", -1, NULL},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *o = g711_offer(cases[i].fmts, cases[i].maps);
+        struct tsr_sdp_plain_local l = local;
+        l.audio_g711 = l.audio_g722 = true;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX];
+        g_assert_cmpint(tsr_sdp_plain_negotiate(o, strlen(o), &l, &neg, &peers, reason), ==, 0);
+        g_assert_cmpint(neg->mlines[0].event_pt, ==, cases[i].event_pt);
+        struct tsr_sdp *ans = NULL;
+        g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+        const struct tsr_sdp_media *m = &ans->media[0];
+        g_assert_cmpuint(m->n_fmts, ==, cases[i].line ? 2 : 1);
+        struct tsr_sdp_rtpmap r;
+        g_assert_cmpint(tsr_sdp_media_rtpmap(m, cases[i].event_pt, &r), ==, cases[i].line != NULL);
+        if (cases[i].line) {
+            char want[64];
+            g_snprintf(want, sizeof want, "%s/%u", r.name, r.clock_rate);
+            g_assert_cmpstr(strchr(cases[i].line, ' ') + 1, ==, want);
+        }
+        tsr_sdp_free(&ans);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(o);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -529,5 +585,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
     g_test_add_func("/sdp_plain/g711", test_g711);
     g_test_add_func("/sdp_plain/g722", test_g722);
+    g_test_add_func("/sdp_plain/telephone_event", test_telephone_event);
     return g_test_run();
 }

@@ -92,6 +92,10 @@ struct tsr_sdp_mline {
     int pt;     /* chosen payload type; -1 when rejected */
     int rtx_pt; /* RTX payload type for pt, -1 when not negotiated */
     int red_pt; /* audio: RED (RFC 2198) carrying pt, both ways; -1 when not negotiated */
+    /* Plain SIP audio: RFC 4733 telephone-event as offered (a dynamic type, 96..127,
+     * and its clock); -1 (or 0, zeroed) when not negotiated. */
+    int event_pt;
+    uint32_t event_clock_rate;
     uint32_t clock_rate;
     unsigned channels;
     int ext_audio_level_id;   /* 0 = not negotiated */
