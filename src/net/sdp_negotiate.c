@@ -302,6 +302,9 @@ static bool accept_media_line(struct neg_ctx *c, const struct tsr_sdp_media *m,
         return false;
     }
     read_feedback(m, line);
+    /* b=TIAS / b=AS on video: the most the browser takes (the mixer's tiers heed it). */
+    if (line->kind == TSR_SDP_MEDIA_KIND_VIDEO)
+        line->remote_max_bps = tsr_sdp_media_max_bps(c->offer, m);
     read_extensions(m, line);
     read_remote_ssrc(m, line);
     const char *dir = offer_direction(c->offer, m);

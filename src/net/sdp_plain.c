@@ -203,6 +203,8 @@ static void read_feedback(const struct tsr_sdp_media *m, struct tsr_sdp_mline *l
             line->fb |= TSR_SDP_FB_PLI;
         else if (strcmp(fb.type, "ccm") == 0 && strcmp(fb.subtype, "fir") == 0)
             line->fb |= TSR_SDP_FB_FIR;
+        else if (strcmp(fb.type, "ccm") == 0 && strcmp(fb.subtype, "tmmbr") == 0)
+            line->fb |= TSR_SDP_FB_TMMBR;
     }
 }
 
@@ -334,6 +336,8 @@ static int choose_line(struct plain_ctx *c, size_t i)
     if (rc)
         return rc;
     read_feedback(m, line);
+    if (line->kind == TSR_SDP_MEDIA_KIND_VIDEO)
+        line->remote_max_bps = tsr_sdp_media_max_bps(c->offer, m);
     for (size_t k = 0; k < m->n_attrs; k++) {
         uint32_t ssrc;
         const char *rest;
@@ -389,6 +393,10 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack pli", line->pt);
         if (line->fb & TSR_SDP_FB_FIR)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm fir", line->pt);
+        if (line->fb & TSR_SDP_FB_TMMBR)
+            tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm tmmbr", line->pt);
+        m->bw.as_kbps = (l->video_accept_bps + 999) / 1000;
+        m->bw.tias_bps = l->video_accept_bps;
     }
     /* Gateways that carry keys as RFC 4733 events keep them; we only count them. */
     if (event) {

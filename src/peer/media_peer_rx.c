@@ -55,6 +55,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
         return 0;
     const struct tsr_sdp_mline *m = &neg->mlines[neg->video_index];
     p->has_video = true;
+    g_atomic_int_set(&p->sdp_cap_kbps, (gint)MIN(m->remote_max_bps / 1000, (uint64_t)G_MAXINT));
     p->rx_video.pt = m->pt;
     p->rx_video.rtx_pt = m->rtx_pt;
     p->rx_video.ssrc = m->remote_ssrc;
@@ -333,6 +334,35 @@ static bool fir_targets(const struct tsr_rtcp_fir *fir, uint32_t ssrc)
     return false;
 }
 
+/* RFC 5104 TMMBR for our video: the participant's temporary maximum, held until
+ * the next one (it caps what we send the way a REMB does), acknowledged at once
+ * with a TMMBN naming it as the owner of the bounding tuple (we keep one limit per
+ * participant, so its own request is the whole bounding set). A request of 0
+ * (pause) holds us at the lowest rate we have. Other SSRCs are not ours to cap. */
+static void handle_tmmbr(struct tsr_media_peer *p, const struct tsr_rtcp_tmmb *t, uint32_t vssrc)
+{
+    for (size_t i = 0; i < t->n_entries; i++) {
+        uint32_t ssrc;
+        uint64_t bps;
+        unsigned overhead;
+        if (tsr_rtcp_tmmb_entry(t, i, &ssrc, &bps, &overhead) != 0 || !vssrc || ssrc != vssrc)
+            continue;
+        gint kbps = (gint)CLAMP(bps / 1000, 1, (uint64_t)G_MAXINT);
+        g_atomic_int_set(&p->tmmbr_kbps, kbps);
+        tsr_counter_inc(tsr_metrics_counter("tessera_rtcp_tmmbr_received_total", NULL,
+                                            "TMMBR limits received for the video we send."));
+        TSR_LOG_RL(TSR_LOG_INFO, p->log_ctx, 1000, "TMMBR: at most %d kb/s of video", kbps);
+        uint8_t buf[32];
+        struct tsr_rtcp_writer w;
+        tsr_rtcp_writer_init(&w, buf, sizeof buf);
+        struct tsr_rtcp_tmmb_fci fci = {
+            .ssrc = t->sender_ssrc, .bitrate_bps = bps, .overhead = overhead};
+        if (tsr_rtcp_write_tmmb(&w, 4, vssrc, &fci, 1) == 0)
+            tsr_media_peer_send_rtcp(p, buf, w.len);
+        return;
+    }
+}
+
 static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_item *it, int64_t now)
 {
     uint32_t vssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 0;
@@ -353,6 +383,8 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
                    it->u.remb.n_ssrcs, first);
         g_atomic_int_set(&p->remb_kbps,
                          (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
+    } else if (it->kind == TSR_RTCP_KIND_TMMBR) {
+        handle_tmmbr(p, &it->u.tmmb, vssrc);
     } else if (it->kind == TSR_RTCP_KIND_SR) {
         struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc   ? &p->rx_video
                              : it->u.sr.ssrc == p->rx_audio.ssrc ? &p->rx_audio

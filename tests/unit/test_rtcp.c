@@ -330,8 +330,8 @@ static void test_tmmbr(void)
     /* 300 kb/s = 75000 << 2 (the mantissa has 17 bits); overhead 40 bytes. */
     struct tsr_rtcp_tmmb_fci f = {.ssrc = 0x11223344, .bitrate_bps = 300000, .overhead = 40};
     g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 3, 0xaabbccdd, &f, 1), ==, 0);
-    const uint8_t want[] = {0x83, 205,  0,    4,    0xaa, 0xbb, 0xcc, 0xdd, 0, 0,
-                            0,    0,    0x11, 0x22, 0x33, 0x44, 0x0a, 0x49, 0xf0, 0x28};
+    const uint8_t want[] = {0x83, 205, 0,    4,    0xaa, 0xbb, 0xcc, 0xdd, 0,    0,
+                            0,    0,   0x11, 0x22, 0x33, 0x44, 0x0a, 0x49, 0xf0, 0x28};
     g_assert_cmpmem(buf, w.len, want, sizeof want);
     g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 4, 0x01020304, &f, 1), ==, 0);
     g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 4, 0x01020304, NULL, 0), ==, 0);

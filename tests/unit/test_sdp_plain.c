@@ -573,6 +573,55 @@ static void test_telephone_event(void)
     }
 }
 
+/* b=TIAS (b/s) or else b=AS (kb/s), media level before session level, is the
+ * most the offerer takes on video; our answer says what we take (b=AS and
+ * b=TIAS) and echoes `ccm tmmbr` when offered. The b= lines survive a parse and
+ * write of the answer. */
+static void test_bandwidth(void)
+{
+    struct {
+        const char *session, *media;
+        uint64_t want_bps;
+    } cases[] = {
+        {"b=AS:256\r\n", "", 256000},
+        {"b=AS:256\r\n", "b=AS:512\r\n", 512000},
+        {"", "b=AS:400\r\nb=TIAS:300000\r\n", 300000},
+        {"b=TIAS:128000\r\n", "b=CT:99\r\n", 128000},
+        {"", "b=AS:lots\r\nb=X-YZ:1\r\n", 0},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *o = g_strdup_printf(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n%st=0 0\r\n"
+            "m=audio 10910 RTP/AVP 0\r\nb=AS:80\r\n"
+            "m=video 16538 RTP/AVPF 96\r\n%sa=rtpmap:96 VP8/90000\r\n"
+            "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm tmmbr\r\n",
+            cases[i].session, cases[i].media);
+        struct tsr_sdp_plain_local l = local;
+        l.audio_g711 = true;
+        l.video_accept_bps = 2500000;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX];
+        g_assert_cmpint(tsr_sdp_plain_negotiate(o, strlen(o), &l, &neg, &peers, reason), ==, 0);
+        g_assert_cmpint(neg->video_index, ==, 1);
+        g_assert_cmpuint(neg->mlines[1].remote_max_bps, ==, cases[i].want_bps);
+        g_assert_cmpuint(neg->mlines[0].remote_max_bps, ==, 0); /* audio: not ours to cap */
+        g_assert_true(neg->mlines[1].fb & TSR_SDP_FB_TMMBR);
+        g_assert_nonnull(strstr(neg->answer, "a=rtcp-fb:96 ccm tmmbr\r\n"));
+        g_assert_nonnull(strstr(neg->answer, "m=video 40002 RTP/AVPF 96\r\n"
+                                             "b=AS:2500\r\nb=TIAS:2500000\r\n"));
+        struct tsr_sdp *ans = NULL;
+        g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+        g_assert_cmpuint(ans->media[1].bw.as_kbps, ==, 2500);
+        g_assert_cmpuint(ans->media[1].bw.tias_bps, ==, 2500000);
+        g_assert_cmpuint(ans->media[0].bw.as_kbps, ==, 0);
+        tsr_sdp_free(&ans);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(o);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -586,5 +635,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/g711", test_g711);
     g_test_add_func("/sdp_plain/g722", test_g722);
     g_test_add_func("/sdp_plain/telephone_event", test_telephone_event);
+    g_test_add_func("/sdp_plain/bandwidth", test_bandwidth);
     return g_test_run();
 }

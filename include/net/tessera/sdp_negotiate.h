@@ -56,6 +56,7 @@ enum tsr_sdp_fb {
     TSR_SDP_FB_FIR = 1u << 2,
     TSR_SDP_FB_REMB = 1u << 3,
     TSR_SDP_FB_TRANSPORT_CC = 1u << 4, /* seen in the offer; never answered */
+    TSR_SDP_FB_TMMBR = 1u << 5,        /* ccm tmmbr (RFC 5104; plain SIP video) */
 };
 
 /* What we put in the answer besides codecs. All borrowed for the call. */
@@ -96,6 +97,9 @@ struct tsr_sdp_mline {
      * and its clock); -1 (or 0, zeroed) when not negotiated. */
     int event_pt;
     uint32_t event_clock_rate;
+    /* Plain SIP video: the most the offerer takes from us, from its b=TIAS (b/s),
+     * else b=AS (kb/s), media level before session level; 0 = not said. */
+    uint64_t remote_max_bps;
     uint32_t clock_rate;
     unsigned channels;
     int ext_audio_level_id;   /* 0 = not negotiated */

@@ -28,6 +28,8 @@
 
 /* What the answer says about us. Borrowed for the call. */
 struct tsr_sdp_plain_local {
+    /* The most we take on video: answered as b=AS and b=TIAS; 0 = say nothing. */
+    uint64_t video_accept_bps;
     const char *address;             /* o= and c= address: an IPv4 or IPv6 literal */
     uint16_t audio_port, video_port; /* our RTP ports; RTCP on port + 1 */
     enum tsr_sdp_video_pref video_pref;
