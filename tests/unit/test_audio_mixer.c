@@ -729,16 +729,21 @@ static void test_bad_input(void)
 
 /* --- G.711 participants ------------------------------------------------- */
 
-/* Push 20 ms of a sine at 8 kHz as G.711 (160 bytes, 8 kHz timestamps). */
-static void g711_send(struct sender *s, struct tsr_audio_mixer *m, enum tsr_g711_law law, double f,
-                      double amp, int level)
+/* Push 20 ms of a sine as G.711 (8 kHz) or, with g722, as G.722 (16 kHz): 160
+ * bytes either way, timestamps 160 apart (RFC 3551 gives G.722 an 8000 Hz clock). */
+static void narrow_send(struct sender *s, struct tsr_audio_mixer *m, enum tsr_g711_law law,
+                        struct tsr_g722_encoder *g722, double f, double amp, int level)
 {
-    int16_t pcm[160];
+    int rate = g722 ? 16000 : 8000;
+    size_t n = (size_t)rate / 50;
+    int16_t pcm[320];
     uint8_t pkt[160];
-    for (size_t i = 0; i < 160; i++)
-        pcm[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(s->pos + i) / 8000));
-    s->pos += 160;
-    tsr_g711_encode(law, pcm, 160, pkt);
+    tsr_test_sine(pcm, n, f, rate, amp, s->pos);
+    s->pos += n;
+    if (g722)
+        g_assert_cmpint(tsr_g722_encode(g722, pcm, n, pkt, sizeof pkt), ==, 160);
+    else
+        tsr_g711_encode(law, pcm, n, pkt);
     struct tsr_audio_packet ap = {
         .data = pkt, .len_bytes = 160, .ts_rtp = s->ts, .seq = s->seq, .level = level};
     g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
@@ -769,9 +774,9 @@ static void test_g711(void)
     int16_t heard_opus[KEEP * TICK], heard[5][KEEP * 160];
     for (int t = 0; t < TICKS; t++) {
         sender_send(&s[OPUS], m, 1000, 0.1, 20, false);
-        g711_send(&s[MU], m, TSR_G711_ULAW, 500, 0.1, 20);
-        g711_send(&s[A], m, TSR_G711_ALAW, 0, 0, 127);
-        g711_send(&s[MU2], m, TSR_G711_ULAW, 0, 0, 127);
+        narrow_send(&s[MU], m, TSR_G711_ULAW, NULL, 500, 0.1, 20);
+        narrow_send(&s[A], m, TSR_G711_ALAW, NULL, 0, 0, 127);
+        narrow_send(&s[MU2], m, TSR_G711_ULAW, NULL, 0, 0, 127);
         const struct tsr_audio_out *outs;
         size_t n;
         g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
@@ -811,24 +816,6 @@ static void test_g711(void)
 
 /* --- G.722 participants ------------------------------------------------- */
 
-/* Push 20 ms of a sine at 16 kHz as G.722: 160 bytes, timestamps 160 apart
- * (RFC 3551's 8000 Hz clock). */
-static void g722_send(struct sender *s, struct tsr_g722_encoder *e, struct tsr_audio_mixer *m,
-                      double f, double amp, int level)
-{
-    int16_t pcm[320];
-    uint8_t pkt[160];
-    for (size_t i = 0; i < 320; i++)
-        pcm[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(s->pos + i) / 16000));
-    s->pos += 320;
-    g_assert_cmpint(tsr_g722_encode(e, pcm, 320, pkt, sizeof pkt), ==, 160);
-    struct tsr_audio_packet ap = {
-        .data = pkt, .len_bytes = 160, .ts_rtp = s->ts, .seq = s->seq, .level = level};
-    g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
-    s->seq++;
-    s->ts += 160;
-}
-
 /* An Opus talker (1 kHz), a G.722 talker (5 kHz: wideband, beyond G.711's band)
  * and two silent G.722 listeners in one mix: the G.722 talker hears the Opus one
  * and not itself, the Opus talker hears 5 kHz at its level, and both listeners
@@ -857,9 +844,9 @@ static void test_g722(void)
     static int16_t heard_opus[KEEP * TICK], heard[5][KEEP * 320];
     for (int t = 0; t < TICKS; t++) {
         sender_send(&s[OPUS], m, 1000, 0.1, 20, false);
-        g722_send(&s[TALK], enc[TALK], m, 5000, 0.1, 20);
-        g722_send(&s[L1], enc[L1], m, 0, 0, 127);
-        g722_send(&s[L2], enc[L2], m, 0, 0, 127);
+        narrow_send(&s[TALK], m, TSR_G711_ULAW /* unused */, enc[TALK], 5000, 0.1, 20);
+        narrow_send(&s[L1], m, TSR_G711_ULAW /* unused */, enc[L1], 0, 0, 127);
+        narrow_send(&s[L2], m, TSR_G711_ULAW /* unused */, enc[L2], 0, 0, 127);
         const struct tsr_audio_out *outs;
         size_t n;
         g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);

@@ -17,12 +17,6 @@
 
 enum { FRAME = TSR_G722_FRAME_SAMPLES, BLOCKS = 25 };
 
-static void sine(int16_t *x, size_t n, double f, int rate, double amp, size_t offset)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(i + offset) / rate));
-}
-
 /* 1 kHz and 6 kHz (above G.711's band) at -20 dBFS, 20 ms frames of 160 bytes:
  * each comes back at its level, and a tone that was not sent stays absent. */
 static void test_codec_tone(void)
@@ -37,7 +31,7 @@ static void test_codec_tone(void)
         for (int b = 0; b < BLOCKS; b++) {
             int16_t in[FRAME];
             uint8_t pkt[FRAME];
-            sine(in, FRAME, freqs[k], TSR_G722_RATE_HZ, 0.1, (size_t)b * FRAME);
+            tsr_test_sine(in, FRAME, freqs[k], TSR_G722_RATE_HZ, 0.1, (size_t)b * FRAME);
             g_assert_cmpint(tsr_g722_encode(e, in, FRAME, pkt, sizeof pkt), ==, 160);
             g_assert_cmpint(tsr_g722_decode(d, pkt, 160, out + b * FRAME, FRAME), ==, FRAME);
         }
@@ -68,7 +62,7 @@ static double through(double f, double probe)
     for (int b = 0; b < BLOCKS; b++) {
         int16_t in[960], narrow[FRAME], back[FRAME];
         uint8_t pkt[160];
-        sine(in, 960, f, 48000, 0.1, (size_t)b * 960);
+        tsr_test_sine(in, 960, f, 48000, 0.1, (size_t)b * 960);
         g_assert_cmpint(tsr_resampler_down(&down, in, 960, narrow), ==, 0);
         g_assert_cmpint(tsr_g722_encode(e, narrow, FRAME, pkt, sizeof pkt), ==, 160);
         g_assert_cmpint(tsr_g722_decode(d, pkt, sizeof pkt, back, FRAME), ==, FRAME);
