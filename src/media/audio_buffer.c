@@ -63,7 +63,7 @@ int tsr_audio_buffer_new(struct tsr_audio_buffer **out, const struct tsr_audio_b
         c = *cfg;
     else
         tsr_audio_buffer_config_default(&c);
-    if (c.clock_rate == 0 || (unsigned)c.codec > TSR_AUDIO_CODEC_PCMA || c.max_packets < 4 ||
+    if (c.clock_rate == 0 || (unsigned)c.codec > TSR_AUDIO_CODEC_G722 || c.max_packets < 4 ||
         c.max_packets > 4096 || c.min_delay_ms < 0 || c.max_delay_ms < c.min_delay_ms ||
         c.max_delay_ms <= 0)
         return -EINVAL;

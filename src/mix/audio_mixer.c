@@ -336,11 +336,11 @@ int tsr_audio_mixer_add(struct tsr_audio_mixer *m, uint32_t id,
 {
     if (!variant || variant->bitrate_bps < 6000 || variant->bitrate_bps > 510000 ||
         (variant->channels != 1 && variant->channels != 2) ||
-        (unsigned)variant->codec > TSR_AUDIO_CODEC_PCMA)
+        (unsigned)variant->codec > TSR_AUDIO_CODEC_G722)
         return TSR_ERR_INVALID;
-    struct tsr_audio_variant g711 = {.codec = variant->codec, .bitrate_bps = 64000, .channels = 1};
+    struct tsr_audio_variant fixed = {.codec = variant->codec, .bitrate_bps = 64000, .channels = 1};
     if (variant->codec != TSR_AUDIO_CODEC_OPUS)
-        variant = &g711; /* one shared encoder per law, whatever Opus settings came along */
+        variant = &fixed; /* one shared encoder per law or for G.722, whatever Opus asked */
     if (lookup(m, id))
         return TSR_ERR_STATE;
     struct participant *p = calloc(1, sizeof(*p));

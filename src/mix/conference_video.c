@@ -162,8 +162,45 @@ void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
  * few kb/s) it just follows ~1.5x what arrives. So a receiver is congested when
  * its estimate falls below what it is actually sent, not below the tier's target.
  * Going back up is a probe after a calm period, with hold times against flapping. */
+static void switch_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int want, const char *why,
+                        int64_t said_bps, int64_t sent_bps)
+{
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx,
+            "%s: %s %" G_GINT64_FORMAT " kb/s for %" G_GINT64_FORMAT
+            " kb/s sent, moving to bitrate tier %d",
+            e->pid, why, said_bps / 1000, sent_bps / 1000, want);
+    tsr_counter_inc(tsr_metrics_counter(
+        "tessera_bitrate_tier_switches_total", NULL,
+        "Receivers moved between bitrate tiers by their REMB, TMMBR or b= limit."));
+    e->tier = want;
+    e->low_since_us = e->high_since_us = 0;
+}
+
+/* A limit the receiver signalled (SIP b=TIAS / b=AS, RTCP TMMBR) is not an
+ * estimate: below the top tier's rate it takes the low tier at once (no grace, no
+ * hold time) and keeps it while the limit stands. The encoders come in two tiers
+ * (top, top / 3), so a limit under the low tier still gets the low tier. Returns
+ * true when the limit decided. */
+static bool capped_tier(struct tsr_conf_mixer *m, struct mix_peer *e)
+{
+    int64_t cap = tsr_media_peer_video_cap_bps(e->peer);
+    int64_t sent = tsr_media_peer_video_send_bps(e->peer);
+    if (cap <= 0 || cap >= m->params.video_bitrate_bps) {
+        if (e->capped && e->tier != 0) /* lifted: back to the top; REMB, if any, goes on */
+            switch_tier(m, e, 0, "signalled limit lifted to", cap, sent);
+        e->capped = false;
+        return false;
+    }
+    if (e->tier != 1)
+        switch_tier(m, e, 1, "signalled limit", cap, sent);
+    e->capped = true;
+    return true;
+}
+
 static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
 {
+    if (capped_tier(m, e))
+        return;
     int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
     int64_t sent = tsr_media_peer_video_send_bps(e->peer);
     int64_t top = m->params.video_bitrate_bps;
@@ -178,16 +215,8 @@ static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t no
         want = 1;
     else if (e->tier == 1 && e->high_since_us && now - e->high_since_us >= TIER_PROMOTE_US)
         want = 0;
-    if (want == e->tier)
-        return;
-    TSR_LOG(TSR_LOG_INFO, m->log_ctx,
-            "%s: downlink estimate %" G_GINT64_FORMAT " kb/s for %" G_GINT64_FORMAT
-            " kb/s sent, moving to bitrate tier %d",
-            e->pid, est / 1000, sent / 1000, want);
-    tsr_counter_inc(tsr_metrics_counter("tessera_bitrate_tier_switches_total", NULL,
-                                        "Receivers moved between bitrate tiers by their REMB."));
-    e->tier = want;
-    e->low_since_us = e->high_since_us = 0;
+    if (want != e->tier)
+        switch_tier(m, e, want, "downlink estimate", est, sent);
 }
 
 /* Spotlighted participants first (earliest pin first), then talkers (dominant

@@ -201,6 +201,15 @@ static int parse_rtpfb(const uint8_t *b, size_t n, unsigned fmt, struct tsr_rtcp
         it->u.nack.fci = b + 8;
         return 0;
     }
+    if (fmt == 3 || fmt == 4) { /* TMMBR / TMMBN */
+        if ((n - 8) % 8 != 0 || (fmt == 3 && n == 8))
+            return TSR_ERR_INVALID;
+        it->kind = fmt == 3 ? TSR_RTCP_KIND_TMMBR : TSR_RTCP_KIND_TMMBN;
+        it->u.tmmb.sender_ssrc = rd32(b);
+        it->u.tmmb.n_entries = (n - 8) / 8;
+        it->u.tmmb.entries = b + 8;
+        return 0;
+    }
     if (fmt == 15) {
         if (n < 16)
             return TSR_ERR_TRUNCATED;
@@ -321,8 +330,9 @@ static int walk(const uint8_t *buf, size_t len, struct tsr_rtcp_item *items, siz
         struct tsr_rtcp_item *it = items ? &items[n] : &scratch;
         memset(it, 0, sizeof *it);
         int rc = parse_one(p, plen, it);
+        bool tmmb = p[1] == TSR_RTCP_RTPFB && ((p[0] & 0x1f) == 3 || (p[0] & 0x1f) == 4);
         if (rc < 0)
-            return rtcp_error(rc, "body");
+            return rtcp_error(rc, tmmb ? "tmmbr" : "body");
         n++;
         off += plen;
     }
@@ -388,6 +398,22 @@ int tsr_rtcp_remb_ssrc(const struct tsr_rtcp_remb *remb, size_t i, uint32_t *ssr
     if (!remb || i >= remb->n_ssrcs || !ssrc)
         return -EINVAL;
     *ssrc = rd32(remb->ssrcs + i * 4);
+    return 0;
+}
+
+int tsr_rtcp_tmmb_entry(const struct tsr_rtcp_tmmb *t, size_t i, uint32_t *ssrc,
+                        uint64_t *bitrate_bps, unsigned *overhead)
+{
+    if (!t || i >= t->n_entries || !ssrc || !bitrate_bps || !overhead)
+        return -EINVAL;
+    const uint8_t *e = t->entries + i * 8;
+    uint32_t word = rd32(e + 4);
+    unsigned exp = word >> 26;
+    uint64_t mant = (word >> 9) & 0x1ffffu;
+    *ssrc = rd32(e);
+    /* mantissa < 2^17: exponents up to 47 fit in 64 bits (the field's max is 63). */
+    *bitrate_bps = mant && exp > 47 ? UINT64_MAX : mant << exp;
+    *overhead = word & 0x1ffu;
     return 0;
 }
 

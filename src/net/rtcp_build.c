@@ -200,6 +200,27 @@ int tsr_rtcp_write_remb(struct tsr_rtcp_writer *w, uint32_t sender_ssrc, uint64_
     return 0;
 }
 
+int tsr_rtcp_write_tmmb(struct tsr_rtcp_writer *w, unsigned fmt, uint32_t sender_ssrc,
+                        const struct tsr_rtcp_tmmb_fci *fci, size_t n)
+{
+    if ((fmt != 3 && fmt != 4) || n > 1 || (fmt == 3 && n == 0) || (n && !fci) ||
+        (n && fci->overhead > 0x1ff))
+        return -EINVAL;
+    uint8_t *p = begin(w, 12 + n * 8, fmt, TSR_RTCP_RTPFB);
+    if (!p)
+        return TSR_ERR_FULL;
+    wr32(p + 4, sender_ssrc); /* media source SSRC (p + 8) stays 0: RFC 5104 §4.2 */
+    if (n) {
+        unsigned exp = 0;
+        while ((fci->bitrate_bps >> exp) > 0x1ffffu)
+            exp++;
+        uint32_t mant = (uint32_t)(fci->bitrate_bps >> exp);
+        wr32(p + 12, fci->ssrc);
+        wr32(p + 16, (uint32_t)exp << 26 | mant << 9 | fci->overhead);
+    }
+    return 0;
+}
+
 /* ---- media clock ---- */
 
 /* Seconds between the NTP epoch (1900) and the Unix epoch (1970). */

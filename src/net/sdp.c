@@ -281,6 +281,21 @@ static int parse_session_field(struct parse_state *st, char type, const char *v)
     return 0;
 }
 
+/* b=<type>:<value>: AS and TIAS are kept; the rest is optional and ignored. */
+static void parse_b_line(struct tsr_sdp_bandwidth *bw, const char *v)
+{
+    uint64_t value;
+    bool as = g_ascii_strncasecmp(v, "AS:", 3) == 0;
+    bool tias = g_ascii_strncasecmp(v, "TIAS:", 5) == 0;
+    const char *p = v + (as ? 3 : 5);
+    if ((!as && !tias) || !lex_uint(&p, UINT32_MAX, &value) || *p)
+        return;
+    if (as)
+        bw->as_kbps = value;
+    else
+        bw->tias_bps = value;
+}
+
 static int parse_line(struct parse_state *st, const char *line, size_t len)
 {
     if (len < 2 || line[1] != '=' || !g_ascii_islower(line[0]))
@@ -312,8 +327,12 @@ static int parse_line(struct parse_state *st, const char *line, size_t len)
         *slot = g_strdup(v);
         return 0;
     }
+    if (type == 'b') {
+        parse_b_line(st->sdp->n_media ? &st->sdp->media[st->sdp->n_media - 1].bw : &st->sdp->bw, v);
+        return 0;
+    }
     if (st->sdp->n_media)
-        return 0; /* b= i= k= inside a section: ignored */
+        return 0; /* i= k= inside a section: ignored */
     return parse_session_field(st, type, v);
 }
 
@@ -378,6 +397,26 @@ static void write_attrs(GString *s, const struct tsr_sdp_attr *attrs, size_t n)
     }
 }
 
+uint64_t tsr_sdp_media_max_bps(const struct tsr_sdp *sdp, const struct tsr_sdp_media *m)
+{
+    const struct tsr_sdp_bandwidth *bws[2] = {&m->bw, &sdp->bw};
+    for (size_t i = 0; i < 2; i++) {
+        if (bws[i]->tias_bps)
+            return bws[i]->tias_bps;
+        if (bws[i]->as_kbps)
+            return bws[i]->as_kbps * 1000;
+    }
+    return 0;
+}
+
+static void write_bw(GString *s, const struct tsr_sdp_bandwidth *bw)
+{
+    if (bw->as_kbps)
+        g_string_append_printf(s, "b=AS:%" G_GUINT64_FORMAT "\r\n", bw->as_kbps);
+    if (bw->tias_bps)
+        g_string_append_printf(s, "b=TIAS:%" G_GUINT64_FORMAT "\r\n", bw->tias_bps);
+}
+
 int tsr_sdp_write(const struct tsr_sdp *sdp, char **out)
 {
     if (!sdp || !out)
@@ -388,6 +427,7 @@ int tsr_sdp_write(const struct tsr_sdp *sdp, char **out)
                            sdp->session_name && *sdp->session_name ? sdp->session_name : "-");
     if (sdp->connection)
         g_string_append_printf(s, "c=%s\r\n", sdp->connection);
+    write_bw(s, &sdp->bw);
     g_string_append(s, "t=0 0\r\n");
     write_attrs(s, sdp->attrs, sdp->n_attrs);
     for (size_t i = 0; i < sdp->n_media; i++) {
@@ -398,6 +438,7 @@ int tsr_sdp_write(const struct tsr_sdp *sdp, char **out)
         g_string_append(s, "\r\n");
         if (m->connection)
             g_string_append_printf(s, "c=%s\r\n", m->connection);
+        write_bw(s, &m->bw);
         write_attrs(s, m->attrs, m->n_attrs);
     }
     *out = g_string_free(s, FALSE);

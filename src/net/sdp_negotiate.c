@@ -51,6 +51,8 @@ const char *tsr_sdp_codec_name(enum tsr_sdp_codec codec)
         return "PCMU";
     case TSR_SDP_CODEC_PCMA:
         return "PCMA";
+    case TSR_SDP_CODEC_G722:
+        return "G722";
     case TSR_SDP_CODEC_NONE:
         break;
     }
@@ -300,6 +302,9 @@ static bool accept_media_line(struct neg_ctx *c, const struct tsr_sdp_media *m,
         return false;
     }
     read_feedback(m, line);
+    /* b=TIAS / b=AS on video: the most the browser takes (the mixer's tiers heed it). */
+    if (line->kind == TSR_SDP_MEDIA_KIND_VIDEO)
+        line->remote_max_bps = tsr_sdp_media_max_bps(c->offer, m);
     read_extensions(m, line);
     read_remote_ssrc(m, line);
     const char *dir = offer_direction(c->offer, m);
@@ -318,7 +323,7 @@ static int choose_lines(struct neg_ctx *c)
         const struct tsr_sdp_media *m = &c->offer->media[i];
         struct tsr_sdp_mline *line = &neg->mlines[i];
         const char *mid = tsr_sdp_attr_find(m->attrs, m->n_attrs, "mid");
-        line->pt = line->rtx_pt = line->red_pt = -1;
+        line->pt = line->rtx_pt = line->red_pt = line->event_pt = -1;
         if (mid && strlen(mid) >= sizeof(line->mid))
             return fail(c, TSR_ERR_INVALID, "a=mid is too long", NULL);
         g_strlcpy(line->mid, mid ? mid : "", sizeof(line->mid));

@@ -132,34 +132,37 @@ static bool h264_usable(const char *fmtp)
     return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
 }
 
-/* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU) and 8 (PCMA),
- * which offers may leave out. */
+/* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU), 8 (PCMA) and
+ * 9 (G722), which offers may leave out. */
 static bool rtpmap_of(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *r)
 {
     if (tsr_sdp_media_rtpmap(m, pt, r))
         return true;
-    if (pt != 0 && pt != 8)
+    if (pt != 0 && pt != 8 && pt != 9)
         return false;
     memset(r, 0, sizeof *r);
     r->pt = pt;
-    snprintf(r->name, sizeof r->name, "%s", pt == 0 ? "PCMU" : "PCMA");
-    r->clock_rate = 8000;
+    snprintf(r->name, sizeof r->name, "%s", pt == 0 ? "PCMU" : pt == 8 ? "PCMA" : "G722");
+    r->clock_rate = 8000; /* G.722 too: RFC 3551 keeps its clock at 8000 */
     r->channels = 1;
     return true;
 }
 
-/* G.711 from the offer: the first PCMU or PCMA format at 8000 Hz, mono. */
-static int pick_g711(const struct tsr_sdp_media *m, enum tsr_sdp_codec *codec)
+/* From the offer: the first format at 8000 Hz, mono, named like one of the
+ * `n` codecs in `want` (G722, PCMU, PCMA). */
+static int pick_narrow(const struct tsr_sdp_media *m, const enum tsr_sdp_codec *want, size_t n,
+                       enum tsr_sdp_codec *codec)
 {
     for (size_t k = 0; k < m->n_fmts; k++) {
         struct tsr_sdp_rtpmap r;
         int pt = tsr_sdp_media_fmt_pt(m, k);
         if (pt < 0 || !rtpmap_of(m, pt, &r) || r.clock_rate != 8000 || r.channels > 1)
             continue;
-        bool mu = g_ascii_strcasecmp(r.name, "PCMU") == 0;
-        if (mu || g_ascii_strcasecmp(r.name, "PCMA") == 0) {
-            *codec = mu ? TSR_SDP_CODEC_PCMU : TSR_SDP_CODEC_PCMA;
-            return pt;
+        for (size_t w = 0; w < n; w++) {
+            if (g_ascii_strcasecmp(r.name, tsr_sdp_codec_name(want[w])) == 0) {
+                *codec = want[w];
+                return pt;
+            }
         }
     }
     return -1;
@@ -200,6 +203,8 @@ static void read_feedback(const struct tsr_sdp_media *m, struct tsr_sdp_mline *l
             line->fb |= TSR_SDP_FB_PLI;
         else if (strcmp(fb.type, "ccm") == 0 && strcmp(fb.subtype, "fir") == 0)
             line->fb |= TSR_SDP_FB_FIR;
+        else if (strcmp(fb.type, "ccm") == 0 && strcmp(fb.subtype, "tmmbr") == 0)
+            line->fb |= TSR_SDP_FB_TMMBR;
     }
 }
 
@@ -238,11 +243,18 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
         line->codec = TSR_SDP_CODEC_OPUS;
         line->clock_rate = 48000;
         line->channels = 2;
-        if ((line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS)) >= 0 || !c->local->audio_g711)
+        if ((line->pt = pick_pt(m, TSR_SDP_CODEC_OPUS)) >= 0)
             return line->pt;
+        /* Without Opus: G.722 (wideband) before G.711, wherever the offer lists it. */
+        static const enum tsr_sdp_codec wide[] = {TSR_SDP_CODEC_G722},
+                                        g711[] = {TSR_SDP_CODEC_PCMU, TSR_SDP_CODEC_PCMA};
         line->clock_rate = 8000;
         line->channels = 1;
-        return line->pt = pick_g711(m, &line->codec);
+        if (c->local->audio_g722 && (line->pt = pick_narrow(m, wide, 1, &line->codec)) >= 0)
+            return line->pt;
+        if (c->local->audio_g711 && (line->pt = pick_narrow(m, g711, 2, &line->codec)) >= 0)
+            return line->pt;
+        return line->pt = -1;
     }
     enum tsr_sdp_codec first =
         c->local->video_pref == TSR_SDP_VIDEO_PREF_H264 ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8;
@@ -257,12 +269,34 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
     return line->pt;
 }
 
+/* RFC 4733 telephone-event from the offer: a dynamic payload type, the one on
+ * the audio codec's clock when there are several, else the first (baresip 1.0
+ * offers telephone-event/8000 beside Opus). -1 when none. */
+static int pick_event(const struct tsr_sdp_media *m, uint32_t clock_rate, uint32_t *event_clock)
+{
+    int found = -1;
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 96 || pt > 127 || !tsr_sdp_media_rtpmap(m, pt, &r) ||
+            g_ascii_strcasecmp(r.name, "telephone-event") != 0 || r.clock_rate == 0)
+            continue;
+        if (found < 0 || r.clock_rate == clock_rate) {
+            found = pt;
+            *event_clock = r.clock_rate;
+        }
+        if (r.clock_rate == clock_rate)
+            break;
+    }
+    return found;
+}
+
 /* Classifies one m-line; accepts it when it is the first usable one of its kind. */
 static int choose_line(struct plain_ctx *c, size_t i)
 {
     const struct tsr_sdp_media *m = &c->offer->media[i];
     struct tsr_sdp_mline *line = &c->neg->mlines[i];
-    line->pt = line->rtx_pt = line->red_pt = -1;
+    line->pt = line->rtx_pt = line->red_pt = line->event_pt = -1;
     line->kind = strcmp(m->kind, "audio") == 0   ? TSR_SDP_MEDIA_KIND_AUDIO
                  : strcmp(m->kind, "video") == 0 ? TSR_SDP_MEDIA_KIND_VIDEO
                                                  : TSR_SDP_MEDIA_KIND_OTHER;
@@ -275,6 +309,8 @@ static int choose_line(struct plain_ctx *c, size_t i)
         line->codec = TSR_SDP_CODEC_NONE;
         return 0;
     }
+    if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO)
+        line->event_pt = pick_event(m, line->clock_rate, &line->event_clock_rate);
     struct tsr_sdp_plain_peer *peer =
         line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
     if (!read_peer(c->offer, m, peer))
@@ -300,6 +336,8 @@ static int choose_line(struct plain_ctx *c, size_t i)
     if (rc)
         return rc;
     read_feedback(m, line);
+    if (line->kind == TSR_SDP_MEDIA_KIND_VIDEO)
+        line->remote_max_bps = tsr_sdp_media_max_bps(c->offer, m);
     for (size_t k = 0; k < m->n_attrs; k++) {
         uint32_t ssrc;
         const char *rest;
@@ -326,12 +364,14 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
     const struct tsr_sdp_mline *line = &c->neg->mlines[i];
     const struct tsr_sdp_plain_local *l = c->local;
     struct tsr_sdp_media *m;
-    char pt[8];
+    char pt[8], ev[8];
     snprintf(pt, sizeof pt, "%d", line->pt);
-    const char *fmts[] = {line->accepted ? pt : om->fmts[0]};
+    snprintf(ev, sizeof ev, "%d", line->event_pt);
+    const char *fmts[] = {line->accepted ? pt : om->fmts[0], ev};
     bool audio = line->kind == TSR_SDP_MEDIA_KIND_AUDIO;
+    bool event = line->accepted && audio && line->event_pt >= 0;
     uint16_t port = !line->accepted ? 0 : audio ? l->audio_port : l->video_port;
-    tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 : 0, &m);
+    tsr_sdp_add_media(ans, om->kind, port, om->proto, fmts, om->n_fmts ? 1 + event : 0, &m);
     if (!line->accepted)
         return;
     if (audio && line->codec != TSR_SDP_CODEC_OPUS) {
@@ -353,6 +393,16 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack pli", line->pt);
         if (line->fb & TSR_SDP_FB_FIR)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm fir", line->pt);
+        if (line->fb & TSR_SDP_FB_TMMBR)
+            tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d ccm tmmbr", line->pt);
+        m->bw.as_kbps = (l->video_accept_bps + 999) / 1000;
+        m->bw.tias_bps = l->video_accept_bps;
+    }
+    /* Gateways that carry keys as RFC 4733 events keep them; we only count them. */
+    if (event) {
+        tsr_sdp_add_attrf(ans, m, "rtpmap", "%d telephone-event/%u", line->event_pt,
+                          line->event_clock_rate);
+        tsr_sdp_add_attrf(ans, m, "fmtp", "%d 0-15", line->event_pt);
     }
     const struct tsr_sdp_plain_peer *peer = audio ? &c->peers->audio : &c->peers->video;
     if (peer->rtcp_mux)
@@ -434,7 +484,10 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
                   "no common codec: Tessera takes %s audio and VP8 or H.264 "
                   "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
                   "UDP/TLS/RTP/SAVP(F)",
-                  local->audio_g711 ? "Opus, PCMU or PCMA" : "opus/48000/2");
+                  local->audio_g722 && local->audio_g711 ? "Opus, G722, PCMU or PCMA"
+                  : local->audio_g711                    ? "Opus, PCMU or PCMA"
+                  : local->audio_g722                    ? "Opus or G722"
+                                                         : "opus/48000/2");
     if (rc == 0)
         rc = build_answer(&c);
     tsr_sdp_free(&parsed);

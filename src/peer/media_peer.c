@@ -338,6 +338,14 @@ int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p)
     return (int64_t)g_atomic_int_get((gint *)&p->remb_kbps) * 1000;
 }
 
+int64_t tsr_media_peer_video_cap_bps(const struct tsr_media_peer *p)
+{
+    int64_t sdp = g_atomic_int_get((gint *)&p->sdp_cap_kbps);
+    int64_t tmmbr = g_atomic_int_get((gint *)&p->tmmbr_kbps);
+    int64_t kbps = sdp && tmmbr ? MIN(sdp, tmmbr) : sdp ? sdp : tmmbr;
+    return kbps * 1000;
+}
+
 void tsr_media_peer_set_shown(struct tsr_media_peer *p, bool shown)
 {
     g_atomic_int_set(&p->hidden, shown ? 0 : 1);

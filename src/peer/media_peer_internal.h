@@ -7,6 +7,7 @@
 #include <tessera/metrics.h>
 #include <tessera/media_peer.h>
 #include <tessera/rtcp.h>
+#include <tessera/rtp_dtmf.h>
 #include <tessera/rtp.h>
 #include <tessera/rtp_stream_in.h>
 #include <tessera/rtp_stream_out.h>
@@ -19,6 +20,9 @@ struct peer_rx {
     int pt;                 /* negotiated payload type, -1 when the m-line is absent */
     int rtx_pt;             /* -1 when RTX is not negotiated */
     int red_pt;             /* audio: RED around pt (RFC 2198); -1 when not negotiated */
+    int event_pt;           /* audio: RFC 4733 telephone-event (plain SIP); -1 when not */
+    /* Keys from event_pt: counted, never decoded. */
+    struct tsr_dtmf_collector dtmf;
     uint32_t ssrc;          /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;
@@ -48,6 +52,8 @@ struct tsr_media_peer {
     uint64_t slot_seq;
     gint send_hint_kbps;            /* atomic */
     gint remb_kbps;                 /* atomic: the participant's REMB for what we send it */
+    gint sdp_cap_kbps;              /* atomic: its offer's video b=TIAS/b=AS; 0 = none */
+    gint tmmbr_kbps;                /* atomic: its latest TMMBR for our video; 0 = none */
     gint hidden;                    /* atomic: 1 while on no canvas (frames are not decoded) */
     bool decoding_paused;           /* net loop: we stopped decoding because hidden */
     gint tx_video_kbps;             /* atomic: composite bitrate sent to it over the last second */

@@ -12,6 +12,11 @@
 
 #include <string.h>
 
+/* What a plain SIP answer says we take on video (b=AS / b=TIAS): the most the
+ * mixer ever asks a camera for (conference_video.c sizes its hint to the tile,
+ * 100 kb/s .. 2.5 Mb/s). */
+#define PLAIN_VIDEO_ACCEPT_BPS 2500000
+
 /* The address our answer carries: the configured public or first media address,
  * else the one the kernel routes to the caller from. */
 static int answer_address(const struct tsr_webrtc_config *w,
@@ -136,6 +141,8 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         .video_key = p->sdes_key[1],
         .fingerprint_sha256 = cert ? p->plain_fingerprint : NULL,
         .audio_g711 = true, /* the mixer takes PCMU/PCMA when Opus is not offered */
+        .audio_g722 = true, /* and G.722 before them */
+        .video_accept_bps = PLAIN_VIDEO_ACCEPT_BPS,
     };
     if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
         local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
@@ -238,6 +245,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .video_key = p->sdes_key[1],
         .fingerprint_sha256 = p->plain_fingerprint[0] ? p->plain_fingerprint : NULL,
         .audio_g711 = true,
+        .audio_g722 = true,
+        .video_accept_bps = PLAIN_VIDEO_ACCEPT_BPS,
         .running = &p->plain_peers, /* DTLS associations stay as they are */
     };
     struct tsr_sdp_plain_peers peers;
@@ -258,6 +267,14 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0) {
         apply_direction(p, &peers);
+        if (neg->video_index >= 0) /* a re-offer may change its b= line */
+            g_atomic_int_set(
+                &p->sdp_cap_kbps,
+                (gint)MIN(neg->mlines[neg->video_index].remote_max_bps / 1000, (uint64_t)G_MAXINT));
+        if (neg->audio_index >= 0) /* telephone-event may come, go or move */
+            p->rx_audio.event_pt = neg->mlines[neg->audio_index].event_pt >= 96
+                                       ? neg->mlines[neg->audio_index].event_pt
+                                       : -1;
         p->plain_peers = peers;
         p->sdp_version++;
         *answer = g_steal_pointer(&neg->answer);

@@ -6,6 +6,7 @@
 #include <tessera/err.h>
 #include <tessera/log.h>
 #include <tessera/metrics.h>
+#include <tessera/rtp_dtmf.h>
 #include <tessera/rtp_red.h>
 
 #include <string.h>
@@ -32,15 +33,18 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 {
     p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
     p->rx_audio.red_pt = p->rx_video.red_pt = -1;
+    p->rx_audio.event_pt = p->rx_video.event_pt = -1;
     tsr_rtp_ext_map_init(&p->ext_map);
     if (neg->audio_index >= 0) {
         const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
         p->has_audio = true;
         p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
                          : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+                         : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
                                                           : TSR_AUDIO_CODEC_OPUS;
         p->rx_audio.pt = m->pt;
         p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
+        p->rx_audio.event_pt = m->event_pt >= 96 ? m->event_pt : -1;
         p->rx_audio.ssrc = m->remote_ssrc;
         if (m->ext_audio_level_id > 0)
             tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
@@ -51,6 +55,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
         return 0;
     const struct tsr_sdp_mline *m = &neg->mlines[neg->video_index];
     p->has_video = true;
+    g_atomic_int_set(&p->sdp_cap_kbps, (gint)MIN(m->remote_max_bps / 1000, (uint64_t)G_MAXINT));
     p->rx_video.pt = m->pt;
     p->rx_video.rtx_pt = m->rtx_pt;
     p->rx_video.ssrc = m->remote_ssrc;
@@ -221,6 +226,27 @@ static void handle_audio(struct tsr_media_peer *p, const struct tsr_rtp_header *
         p->sink->on_audio(p->sink_user, p->id, &pkt);
 }
 
+/* An RFC 4733 event on the audio port of a joined caller: keys mean nothing in a
+ * conference yet (the PIN lobby takes them before the join), so a completed key
+ * is counted and logged and the packets go no further: never into the audio
+ * decoder. A malformed event payload is counted as an rx error. */
+static void handle_event(struct tsr_media_peer *p, const uint8_t *data, size_t len)
+{
+    struct tsr_dtmf_event ev;
+    int rc = tsr_rtp_dtmf_parse(data, len, (uint8_t)p->rx_audio.event_pt, &ev);
+    if (rc != 0) {
+        count_rx_error("telephone_event");
+        return;
+    }
+    char key = tsr_dtmf_collector_push(&p->rx_audio.dtmf, &ev);
+    if (!key)
+        return;
+    tsr_counter_inc(tsr_metrics_counter("tessera_sip_dtmf_keys_total", NULL,
+                                        "RFC 4733 keys received from joined SIP callers "
+                                        "(counted and ignored)."));
+    TSR_LOG_RL(TSR_LOG_INFO, p->log_ctx, 1000, "key '%c' (RFC 4733) received; ignored", key);
+}
+
 /* RFC 4588: the original sequence number leads the RTX payload. */
 static int unwrap_rtx(struct tsr_media_peer *p, struct tsr_rtp_header *h)
 {
@@ -269,6 +295,8 @@ static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int k
     if (kind != 1 && p->rx_audio.pt >= 0 &&
         (h.payload_type == p->rx_audio.pt || h.payload_type == p->rx_audio.red_pt)) {
         handle_audio(p, &h, now);
+    } else if (kind != 1 && p->rx_audio.event_pt >= 0 && h.payload_type == p->rx_audio.event_pt) {
+        handle_event(p, data, len);
     } else if (kind != 0 && p->jitter &&
                (h.payload_type == p->rx_video.pt ||
                 (p->rx_video.rtx_pt >= 0 && h.payload_type == p->rx_video.rtx_pt))) {
@@ -306,6 +334,35 @@ static bool fir_targets(const struct tsr_rtcp_fir *fir, uint32_t ssrc)
     return false;
 }
 
+/* RFC 5104 TMMBR for our video: the participant's temporary maximum, held until
+ * the next one (it caps what we send the way a REMB does), acknowledged at once
+ * with a TMMBN naming it as the owner of the bounding tuple (we keep one limit per
+ * participant, so its own request is the whole bounding set). A request of 0
+ * (pause) holds us at the lowest rate we have. Other SSRCs are not ours to cap. */
+static void handle_tmmbr(struct tsr_media_peer *p, const struct tsr_rtcp_tmmb *t, uint32_t vssrc)
+{
+    for (size_t i = 0; i < t->n_entries; i++) {
+        uint32_t ssrc;
+        uint64_t bps;
+        unsigned overhead;
+        if (tsr_rtcp_tmmb_entry(t, i, &ssrc, &bps, &overhead) != 0 || !vssrc || ssrc != vssrc)
+            continue;
+        gint kbps = (gint)CLAMP(bps / 1000, 1, (uint64_t)G_MAXINT);
+        g_atomic_int_set(&p->tmmbr_kbps, kbps);
+        tsr_counter_inc(tsr_metrics_counter("tessera_rtcp_tmmbr_received_total", NULL,
+                                            "TMMBR limits received for the video we send."));
+        TSR_LOG_RL(TSR_LOG_INFO, p->log_ctx, 1000, "TMMBR: at most %d kb/s of video", kbps);
+        uint8_t buf[32];
+        struct tsr_rtcp_writer w;
+        tsr_rtcp_writer_init(&w, buf, sizeof buf);
+        struct tsr_rtcp_tmmb_fci fci = {
+            .ssrc = t->sender_ssrc, .bitrate_bps = bps, .overhead = overhead};
+        if (tsr_rtcp_write_tmmb(&w, 4, vssrc, &fci, 1) == 0)
+            tsr_media_peer_send_rtcp(p, buf, w.len);
+        return;
+    }
+}
+
 static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_item *it, int64_t now)
 {
     uint32_t vssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 0;
@@ -326,6 +383,8 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
                    it->u.remb.n_ssrcs, first);
         g_atomic_int_set(&p->remb_kbps,
                          (gint)MIN(it->u.remb.bitrate_bps / 1000, (uint64_t)G_MAXINT));
+    } else if (it->kind == TSR_RTCP_KIND_TMMBR) {
+        handle_tmmbr(p, &it->u.tmmb, vssrc);
     } else if (it->kind == TSR_RTCP_KIND_SR) {
         struct peer_rx *rx = it->u.sr.ssrc == p->rx_video.ssrc   ? &p->rx_video
                              : it->u.sr.ssrc == p->rx_audio.ssrc ? &p->rx_audio

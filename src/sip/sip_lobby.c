@@ -163,6 +163,8 @@ static enum tsr_sip_prompt_codec prompt_codec(const struct tsr_sip_lobby_sdp *s)
         return TSR_SIP_PROMPT_PCMU;
     if (s->audio_pt == 8 && (!named || g_ascii_strncasecmp(s->audio_rtpmap, "PCMA/8000", 9) == 0))
         return TSR_SIP_PROMPT_PCMA;
+    if (s->audio_pt == 9 && (!named || g_ascii_strncasecmp(s->audio_rtpmap, "G722/8000", 9) == 0))
+        return TSR_SIP_PROMPT_G722;
     return TSR_SIP_PROMPT_NONE;
 }
 

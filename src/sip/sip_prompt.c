@@ -1,7 +1,7 @@
 /* The PIN lobby's prompt: what a caller waiting to enter a PIN hears. There are
  * no recorded voice prompts in Tessera, so the prompt is a tone cadence, encoded
- * once when the lobby opens in the codec the caller offered (Opus, or G.711
- * µ-law/A-law) and played in a loop as RTP from the lobby's socket:
+ * once when the lobby opens in the codec the caller offered (Opus, G.722, or
+ * G.711 µ-law/A-law) and played in a loop as RTP from the lobby's socket:
  *   enter the PIN:  two 880 Hz beeps (200 ms, 100 ms apart), then 2.5 s quiet;
  *   wrong PIN:      three 330 Hz beeps (150 ms, 100 ms apart), then the prompt.
  * Home thread: the API loop. */
@@ -9,6 +9,7 @@
 
 #include <tessera/err.h>
 #include <tessera/g711.h>
+#include <tessera/g722.h>
 #include <tessera/opus_codec.h>
 
 #include <glib.h>
@@ -30,7 +31,8 @@ static const struct segment wrong_pin[] = {{330, 150}, {0, 100}, {330, 150},
 
 struct tsr_sip_prompt {
     enum tsr_sip_prompt_codec codec;
-    unsigned rate;            /* samples per second of the codec's RTP clock */
+    unsigned rate;            /* samples per second the codec encodes */
+    unsigned clock;           /* its RTP clock (G.722: half its sample rate) */
     GPtrArray *cadence[2];    /* GBytes*: 20 ms payloads; [0] enter, [1] wrong */
     unsigned playing, next;   /* which cadence, which frame of it */
     uint16_t seq;
@@ -58,11 +60,18 @@ static void synth(const struct segment *seg, size_t n_seg, unsigned rate, size_t
     }
 }
 
-static int encode_frame(struct tsr_opus_encoder *enc, enum tsr_sip_prompt_codec codec,
-                        const int16_t *pcm, size_t n, uint8_t *out)
+struct encoders {
+    struct tsr_opus_encoder *opus;
+    struct tsr_g722_encoder *g722;
+};
+
+static int encode_frame(struct encoders *enc, enum tsr_sip_prompt_codec codec, const int16_t *pcm,
+                        size_t n, uint8_t *out)
 {
     if (codec == TSR_SIP_PROMPT_OPUS)
-        return tsr_opus_encode(enc, pcm, n, out, MAX_PAYLOAD);
+        return tsr_opus_encode(enc->opus, pcm, n, out, MAX_PAYLOAD);
+    if (codec == TSR_SIP_PROMPT_G722)
+        return tsr_g722_encode(enc->g722, pcm, n, out, MAX_PAYLOAD);
     tsr_g711_encode(codec == TSR_SIP_PROMPT_PCMU ? TSR_G711_ULAW : TSR_G711_ALAW, pcm, n, out);
     return (int)n;
 }
@@ -70,9 +79,10 @@ static int encode_frame(struct tsr_opus_encoder *enc, enum tsr_sip_prompt_codec 
 static int build(struct tsr_sip_prompt *p, const struct segment *seg, size_t n_seg,
                  GPtrArray **out)
 {
-    struct tsr_opus_encoder *enc = NULL;
+    struct encoders enc = {0};
     struct tsr_opus_encoder_params op = {.bitrate_bps = 32000, .channels = 1, .complexity = 5};
-    if (p->codec == TSR_SIP_PROMPT_OPUS && tsr_opus_encoder_new(&enc, &op) != 0)
+    if ((p->codec == TSR_SIP_PROMPT_OPUS && tsr_opus_encoder_new(&enc.opus, &op) != 0) ||
+        (p->codec == TSR_SIP_PROMPT_G722 && tsr_g722_encoder_new(&enc.g722) != 0))
         return TSR_ERR_CODEC;
     unsigned ms = 0;
     for (size_t s = 0; s < n_seg; s++)
@@ -84,11 +94,12 @@ static int build(struct tsr_sip_prompt *p, const struct segment *seg, size_t n_s
     int rc = 0;
     for (unsigned f = 0; f < ms / FRAME_MS && rc >= 0; f++) {
         synth(seg, n_seg, p->rate, (size_t)f * per_frame, pcm, per_frame);
-        rc = encode_frame(enc, p->codec, pcm, per_frame, payload);
+        rc = encode_frame(&enc, p->codec, pcm, per_frame, payload);
         if (rc > 0)
             g_ptr_array_add(*out, g_bytes_new(payload, (size_t)rc));
     }
-    tsr_opus_encoder_free(&enc);
+    tsr_opus_encoder_free(&enc.opus);
+    tsr_g722_encoder_free(&enc.g722);
     return rc < 0 ? rc : 0;
 }
 
@@ -96,7 +107,8 @@ int tsr_sip_prompt_new(struct tsr_sip_prompt **out, enum tsr_sip_prompt_codec co
 {
     struct tsr_sip_prompt *p = g_new0(struct tsr_sip_prompt, 1);
     p->codec = codec;
-    p->rate = codec == TSR_SIP_PROMPT_OPUS ? 48000 : 8000;
+    p->rate = codec == TSR_SIP_PROMPT_OPUS ? 48000 : codec == TSR_SIP_PROMPT_G722 ? 16000 : 8000;
+    p->clock = codec == TSR_SIP_PROMPT_G722 ? 8000 : p->rate;
     p->seq = (uint16_t)g_random_int();
     p->ts = g_random_int();
     p->ssrc = g_random_int();
@@ -151,6 +163,6 @@ size_t tsr_sip_prompt_next(struct tsr_sip_prompt *p, uint8_t pt, uint8_t *out, s
     memcpy(out + 12, payload, n);
     p->started = true;
     p->seq++;
-    p->ts += p->rate * FRAME_MS / 1000;
+    p->ts += p->clock * FRAME_MS / 1000;
     return 12 + n;
 }

@@ -10,6 +10,7 @@ enum tsr_sip_prompt_codec {
     TSR_SIP_PROMPT_OPUS, /* 48 kHz RTP clock */
     TSR_SIP_PROMPT_PCMU, /* 8 kHz */
     TSR_SIP_PROMPT_PCMA,
+    TSR_SIP_PROMPT_G722, /* 16 kHz samples, 8 kHz RTP clock (RFC 3551) */
 };
 
 struct tsr_sip_prompt;

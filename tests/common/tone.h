@@ -22,4 +22,13 @@ static inline double tsr_test_tone_db(const int16_t *x, size_t n, double f, int 
     return 20.0 * log10(2.0 * sqrt(p > 0 ? p : 0) / wsum + 1e-12);
 }
 
+/* Fill x[0..n) with a sine of `f` Hz at `rate`, `amp` of full scale, starting at
+ * sample `offset` of an endless tone (so consecutive blocks join). */
+static inline void tsr_test_sine(int16_t *x, size_t n, double f, int rate, double amp,
+                                 size_t offset)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(i + offset) / rate));
+}
+
 #endif

@@ -16,27 +16,6 @@ const ALIAS = 'e2e-g711';
 const SIP = { hz: 440 };
 const WEB = { name: 'Chromium Red', rgb: [220, 40, 40], hz: 660 };
 
-/* Share of the composite near the browser's own red, and near-white samples. */
-async function picture(page) {
-  return page.evaluate((red) => {
-    const v = document.querySelector('#remote');
-    if (!v || !v.videoWidth) return null;
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    let own = 0, white = 0, n = 0;
-    for (let i = 0; i < d.length; i += 8) {
-      n++;
-      if (Math.abs(d[i] - red[0]) + Math.abs(d[i + 1] - red[1]) + Math.abs(d[i + 2] - red[2]) < 60) own++;
-      if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) white++;
-    }
-    return { own: own / n, white };
-  }, WEB.rgb);
-}
-
 h.run('sip_g711', async ({ scratch, defer }) => {
   bs.requireBaresip();
   const { server, uri } = await sm.startSipServer(defer);
@@ -55,7 +34,7 @@ h.run('sip_g711', async ({ scratch, defer }) => {
   console.log(`Chromium hears ${SIP.hz} Hz at ${webHears[0].toFixed(1)} dB, ${WEB.hz} Hz at ${webHears[1].toFixed(1)} dB`);
 
   let last = null;
-  await h.waitFor(async () => (last = await picture(page)) && last.own < 0.01 && last.white >= 30,
+  await h.waitFor(async () => (last = await sm.ownAndWhite(page, WEB.rgb)) && last.own < 0.01 && last.white >= 30,
     { timeoutMs: 30000, what: "baresip's placeholder tile in Chromium's composite" })
     .catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last)}`); });
   await h.screenshot(page, 'sip_g711-chromium');

@@ -64,6 +64,9 @@ struct client {
     double other_hz;
     uint32_t server_video_ssrc;
     uint64_t remb_bps;        /* non-zero: report this downlink estimate (REMB) */
+    unsigned video_as_kbps;   /* non-zero: the offer's video section says b=AS */
+    uint32_t tmmbn_owner;     /* from the server's last TMMBN: owner SSRC and rate */
+    uint64_t tmmbn_bps;
     bool swap_audio;          /* send each pair of audio packets in reverse order */
     uint8_t held[1500];       /* swap_audio: the first of the pair, sent after the second */
     size_t held_len;
@@ -133,9 +136,19 @@ static void client_on_rtp(void *user, uint8_t *data, size_t len)
         client_on_video(c, &h);
 }
 
+/* Keeps what the server's TMMBN (RFC 5104) says; the rest of its RTCP is unread. */
 static void client_on_rtcp(void *user, uint8_t *data, size_t len)
 {
-    (void)user, (void)data, (void)len;
+    struct client *c = user;
+    struct tsr_rtcp_item items[8];
+    size_t n = 0;
+    if (tsr_rtcp_parse(data, len, items, G_N_ELEMENTS(items), &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned overhead;
+        if (items[i].kind == TSR_RTCP_KIND_TMMBN && items[i].u.tmmb.n_entries)
+            tsr_rtcp_tmmb_entry(&items[i].u.tmmb, 0, &c->tmmbn_owner, &c->tmmbn_bps, &overhead);
+    }
 }
 
 static void client_init(struct client *c, GMainContext *ctx)
@@ -200,6 +213,9 @@ static char *client_offer(struct client *c)
                                       "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
                                       "a=rtcp-mux\r\n%s",
                                       l.ice_ufrag, l.ice_pwd, l.fingerprint_sha256, cands->str);
+    char bw[32] = "";
+    if (c->video_as_kbps)
+        g_snprintf(bw, sizeof bw, "b=AS:%u\r\n", c->video_as_kbps);
     char *offer = g_strdup_printf(
         "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
         "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS cam\r\n"
@@ -207,12 +223,12 @@ static char *client_offer(struct client *c)
         "a=mid:0\r\na=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
         "a=sendrecv\r\na=msid:cam mic\r\na=rtpmap:%d opus/48000/2\r\n"
         "a=fmtp:%d minptime=10;useinbandfec=1\r\na=ssrc:%u cname:%s\r\n"
-        "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n%s"
+        "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n%s%s"
         "a=mid:1\r\na=sendrecv\r\na=msid:cam camera\r\na=rtpmap:%d VP8/90000\r\n"
         "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n"
         "a=rtcp-fb:%d goog-remb\r\na=ssrc:%u cname:%s\r\n",
         AUDIO_PT, transport, AUDIO_LEVEL_EXT, AUDIO_PT, AUDIO_PT,
-        tsr_rtp_stream_out_ssrc(c->out_audio), c->name, VIDEO_PT, transport, VIDEO_PT, VIDEO_PT,
+        tsr_rtp_stream_out_ssrc(c->out_audio), c->name, VIDEO_PT, bw, transport, VIDEO_PT, VIDEO_PT,
         VIDEO_PT, VIDEO_PT, VIDEO_PT, tsr_rtp_stream_out_ssrc(c->out_video), c->name);
     g_string_free(cands, TRUE);
     g_free(transport);
@@ -557,12 +573,14 @@ static void server_stop(struct server *s)
 static const char two_client_conf[] =
     "[mixer]\ncanvas_width = 320\ncanvas_height = 180\nfps = 15\nnet_threads = 2\n";
 
-static void start_two_clients(struct server *srv)
+/* Alice and Bob join and see and hear each other; bob's offer says b=AS:bob_as_kbps
+ * on video when that is not 0. */
+static void start_two_clients_as(struct server *srv, unsigned bob_as_kbps)
 {
     clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440,
                                  .other_hz = 1000};
     clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000,
-                                 .other_hz = 440};
+                                 .other_hz = 440, .video_as_kbps = bob_as_kbps};
     for (int i = 0; i < 2; i++) {
         client_init(&clients[i], g_main_context_default());
         join(srv->reg, &clients[i]);
@@ -574,6 +592,11 @@ static void start_two_clients(struct server *srv)
                 " pictures %" G_GUINT64_FORMAT " audio",
                 clients[0].pictures, clients[0].audio_packets, clients[1].pictures,
                 clients[1].audio_packets);
+}
+
+static void start_two_clients(struct server *srv)
+{
+    start_two_clients_as(srv, 0);
 }
 
 static uint64_t pictures_target;
@@ -839,6 +862,61 @@ static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, str
 /* Malformed SDP, an offer without fingerprint, garbage UDP on a media port and a
  * fingerprint mismatch: each is refused or dropped and counted, and the two
  * connected participants keep receiving their composites throughout. */
+static double switches_target;
+
+static bool switches_reached(void)
+{
+    return metric("tessera_bitrate_tier_switches_total") >= switches_target;
+}
+
+static bool alice_got_tmmbn(void)
+{
+    return clients[0].tmmbn_owner == tsr_rtp_stream_out_ssrc(clients[0].out_video) &&
+           switches_reached();
+}
+
+/* Limits a receiver signals cap what it is sent the way a REMB does. Bob's offer
+ * says b=AS:300 on video and he never sends a REMB: the line alone moves him to
+ * the low bitrate tier, and he still sees alice. Alice then sends an RTCP TMMBR
+ * (RFC 5104) of 200 kb/s for our video: it is acknowledged with a TMMBN naming
+ * her as the owner of the limit, and she moves to the low tier as well. */
+static void test_bandwidth_limits(void)
+{
+    struct server srv = {0};
+    server_start(&srv, two_client_conf);
+    guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
+    double before = metric("tessera_bitrate_tier_switches_total");
+    start_two_clients_as(&srv, 300);
+    g_assert_true(strstr(clients[1].answer, "b=AS") == NULL); /* WebRTC answers stay as they were */
+    switches_target = before + 1;
+    g_assert_true(run_until(switches_reached, 30));
+    pictures_target = clients[1].pictures + 10;
+    g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(centre_is(&clients[1], clients[0].y, clients[0].u, clients[0].v));
+
+    uint8_t buf[64];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    struct tsr_rtcp_tmmb_fci fci = {
+        .ssrc = clients[0].server_video_ssrc, .bitrate_bps = 200000, .overhead = 40};
+    g_assert_cmpint(
+        tsr_rtcp_write_tmmb(&w, 3, tsr_rtp_stream_out_ssrc(clients[0].out_video), &fci, 1), ==, 0);
+    double tmmbr_before = metric("tessera_rtcp_tmmbr_received_total");
+    tsr_webrtc_transport_send_rtcp(clients[0].t, buf, w.len);
+    switches_target = before + 2;
+    g_assert_true(run_until(alice_got_tmmbn, 30));
+    g_assert_cmpuint(clients[0].tmmbn_bps, ==, 200000);
+    g_assert_cmpfloat(metric("tessera_rtcp_tmmbr_received_total"), ==, tmmbr_before + 1);
+    pictures_target = clients[0].pictures + 10;
+    g_assert_true(run_until(both_keep_receiving, 30));
+
+    g_source_remove(ta);
+    g_source_remove(tv);
+    server_stop(&srv);
+    for (int i = 0; i < 2; i++)
+        client_fini(&clients[i]);
+}
+
 static void test_bad_input(void)
 {
     struct server srv = {0};
@@ -1015,6 +1093,7 @@ int main(int argc, char **argv)
     tsr_log_set_level(g_getenv("TSR_TEST_LOG") ? TSR_LOG_DEBUG : TSR_LOG_WARN);
     tsr_log_bridge_install();
     g_test_add_func("/conference_media/two_clients", test_two_clients);
+    g_test_add_func("/conference_media/bandwidth_limits", test_bandwidth_limits);
     g_test_add_func("/conference_media/join_leave_loop", test_join_leave_loop);
     g_test_add_func("/conference_media/bad_input", test_bad_input);
     g_test_add_func("/conference_media/three_clients_share_tiles", test_three_clients_share_tiles);

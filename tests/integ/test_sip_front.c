@@ -5,6 +5,7 @@
 
 #include <tessera/err.h>
 #include <tessera/g711.h>
+#include <tessera/g722.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/video_decoder.h>
 
@@ -384,12 +385,12 @@ static void test_tls_settings_refused(void)
     g_main_context_unref(ctx);
 }
 
-/* --- the PIN prompt, heard by a PCMU caller ---------------------------------------- */
+/* --- the PIN prompt, heard by PCMU and G.722 callers ----------------------------- */
 
-/* Power of `hz` in n 8 kHz samples (Goertzel), relative to a full-scale sine. */
-static double tone_power(const int16_t *pcm, size_t n, double hz)
+/* Power of `hz` in n samples at `rate` (Goertzel), relative to a full-scale sine. */
+static double tone_power(const int16_t *pcm, size_t n, unsigned rate, double hz)
 {
-    double k = 2 * cos(2 * G_PI * hz / 8000), s1 = 0, s2 = 0;
+    double k = 2 * cos(2 * G_PI * hz / rate), s1 = 0, s2 = 0;
     for (size_t i = 0; i < n; i++) {
         double s0 = pcm[i] / 32768.0 + k * s1 - s2;
         s2 = s1;
@@ -399,14 +400,28 @@ static double tone_power(const int16_t *pcm, size_t n, double hz)
 }
 
 struct prompt_rx {
+    int pt; /* 0 (PCMU) or 9 (G.722) */
+    struct tsr_g722_decoder *g722;
     unsigned packets, beeps_880, beeps_330, quiet;
     uint16_t last_seq;
     uint32_t last_ts;
 };
 
-/* Reads `n` RTP packets of the prompt: PCMU, 20 ms, consecutive sequence numbers
- * and timestamps 160 apart; counts the frames that are an 880 Hz beep, a 330 Hz
- * beep, or quiet. */
+/* One 20 ms payload of 160 bytes to samples (8 kHz PCMU, 16 kHz G.722); the count. */
+static size_t prompt_decode(struct prompt_rx *rx, const uint8_t *payload, int16_t pcm[320])
+{
+    if (rx->pt == 0) {
+        tsr_g711_decode(TSR_G711_ULAW, payload, 160, pcm);
+        return 160;
+    }
+    int n = tsr_g722_decode(rx->g722, payload, 160, pcm, 320);
+    g_assert_cmpint(n, ==, 320);
+    return 320;
+}
+
+/* Reads `n` RTP packets of the prompt: rx->pt, 20 ms, consecutive sequence numbers
+ * and timestamps 160 apart (G.722's clock is 8 kHz too); counts the frames that
+ * are an 880 Hz beep, a 330 Hz beep, or quiet. */
 static void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -414,7 +429,7 @@ static void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx)
         gssize len = g_socket_receive(rtp, (gchar *)buf, sizeof buf, NULL, NULL);
         g_assert_cmpint(len, ==, 12 + 160);
         g_assert_cmpuint(buf[0], ==, 0x80);
-        g_assert_cmpuint(buf[1] & 0x7f, ==, 0); /* PCMU */
+        g_assert_cmpint(buf[1] & 0x7f, ==, rx->pt);
         uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
         uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
         if (rx->packets++) {
@@ -423,71 +438,15 @@ static void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx)
         }
         rx->last_seq = seq;
         rx->last_ts = ts;
-        int16_t pcm[160];
-        tsr_g711_decode(TSR_G711_ULAW, buf + 12, 160, pcm);
-        double p880 = tone_power(pcm, 160, 880), p330 = tone_power(pcm, 160, 330);
-        rx->beeps_880 += p880 > 0.01;  /* a -12 dBFS beep is about 0.06 */
+        int16_t pcm[320];
+        size_t got = prompt_decode(rx, buf + 12, pcm);
+        unsigned rate = got == 320 ? 16000 : 8000;
+        double p880 = tone_power(pcm, got, rate, 880), p330 = tone_power(pcm, got, rate, 330);
+        rx->beeps_880 += p880 > 0.01; /* a -12 dBFS beep is about 0.06 */
         rx->beeps_330 += p330 > 0.01;
-        rx->quiet += p880 < 1e-5 && p330 < 1e-5;
+        rx->quiet += p880 < 1e-4 && p330 < 1e-4;
     }
 }
-
-/* A PCMU caller to a PIN conference hears the prompt (880 Hz beeps, then quiet, in
- * a 3 s cadence) on the port its SDP names; a wrong PIN plays 330 Hz beeps, then
- * the prompt again. */
-static void test_pin_prompt(void)
-{
-    struct server s;
-    server_start(&s);
-    struct caller c;
-    caller_open(&c, s.port);
-    GSocket *rtp =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
-    g_assert_true(g_socket_bind(rtp, any, FALSE, NULL));
-    GSocketAddress *bound = g_socket_get_local_address(rtp, NULL);
-    g_socket_set_timeout(rtp, 10);
-    char *offer = g_strdup_printf("v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-                                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0 101\r\n"
-                                  "a=rtpmap:101 telephone-event/8000\r\n",
-                                  g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
-    send_request(&c, "INVITE", "pin", "prompt-1@t", "", offer);
-    char *resp = receive_final(&c);
-    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
-    g_assert_nonnull(strstr(resp, "m=audio "));
-    g_assert_nonnull(strstr(resp, "a=sendrecv\r\n"));
-    char *tag = to_tag(resp);
-    send_request(&c, "ACK", "pin", "prompt-1@t", tag, NULL);
-
-    struct prompt_rx rx = {0};
-    read_prompt(rtp, 150, &rx); /* one whole 3 s cadence */
-    g_test_message("prompt: %u packets, %u frames of 880 Hz, %u quiet", rx.packets, rx.beeps_880,
-                   rx.quiet);
-    g_assert_cmpuint(rx.beeps_880, >=, 18); /* two 200 ms beeps: 20 frames */
-    g_assert_cmpuint(rx.beeps_880, <=, 22);
-    g_assert_cmpuint(rx.beeps_330, ==, 0);
-    g_assert_cmpuint(rx.quiet, >=, 120);
-
-    send_keys(&c, "prompt-1@t", tag, "99#");
-    struct prompt_rx wrong = {0};
-    read_prompt(rtp, 50, &wrong); /* the answer comes within a second */
-    g_test_message("after a wrong PIN: %u frames of 330 Hz", wrong.beeps_330);
-    g_assert_cmpuint(wrong.beeps_330, >=, 18); /* three 150 ms beeps: 22 frames */
-
-    send_request(&c, "BYE", "pin", "prompt-1@t", tag, NULL);
-    g_free(tag);
-    g_free(resp);
-    g_free(offer);
-    g_object_unref(bound);
-    g_object_unref(any);
-    g_object_unref(lo);
-    g_object_unref(rtp);
-    caller_close(&c);
-    server_stop(&s);
-}
-
-/* --- the "enter PIN" picture ---------------------------------------------------------- */
 
 static GSocket *loopback_udp(uint16_t *port)
 {
@@ -504,6 +463,60 @@ static GSocket *loopback_udp(uint16_t *port)
     g_object_unref(lo);
     return sock;
 }
+
+/* A PCMU (pt 0) or G.722 (pt 9) caller to a PIN conference hears the prompt (880 Hz
+ * beeps, then quiet, in a 3 s cadence) on the port its SDP names; a wrong PIN
+ * plays 330 Hz beeps, then the prompt again. */
+static void test_pin_prompt(gconstpointer data)
+{
+    int pt = GPOINTER_TO_INT(data);
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    uint16_t port = 0;
+    GSocket *rtp = loopback_udp(&port);
+    char *offer = g_strdup_printf("v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP %d 101\r\n"
+                                  "a=rtpmap:101 telephone-event/8000\r\n",
+                                  port, pt);
+    send_request(&c, "INVITE", "pin", "prompt-1@t", "", offer);
+    char *resp = receive_final(&c);
+    g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
+    g_assert_nonnull(strstr(resp, "m=audio "));
+    g_assert_nonnull(strstr(resp, "a=sendrecv\r\n"));
+    char *tag = to_tag(resp);
+    send_request(&c, "ACK", "pin", "prompt-1@t", tag, NULL);
+
+    struct prompt_rx rx = {.pt = pt}, wrong = {.pt = pt};
+    if (pt == 9) {
+        g_assert_cmpint(tsr_g722_decoder_new(&rx.g722), ==, 0);
+        wrong.g722 = rx.g722;
+    }
+    read_prompt(rtp, 150, &rx); /* one whole 3 s cadence */
+    g_test_message("prompt (pt %d): %u packets, %u frames of 880 Hz, %u quiet", pt, rx.packets,
+                   rx.beeps_880, rx.quiet);
+    g_assert_cmpuint(rx.beeps_880, >=, 18); /* two 200 ms beeps: 20 frames */
+    g_assert_cmpuint(rx.beeps_880, <=, 22);
+    g_assert_cmpuint(rx.beeps_330, ==, 0);
+    g_assert_cmpuint(rx.quiet, >=, 120);
+
+    send_keys(&c, "prompt-1@t", tag, "99#");
+    read_prompt(rtp, 50, &wrong); /* the answer comes within a second */
+    g_test_message("after a wrong PIN: %u frames of 330 Hz", wrong.beeps_330);
+    g_assert_cmpuint(wrong.beeps_330, >=, 18); /* three 150 ms beeps: 22 frames */
+
+    send_request(&c, "BYE", "pin", "prompt-1@t", tag, NULL);
+    tsr_g722_decoder_free(&rx.g722);
+    g_free(tag);
+    g_free(resp);
+    g_free(offer);
+    g_object_unref(rtp);
+    caller_close(&c);
+    server_stop(&s);
+}
+
+/* --- the "enter PIN" picture ---------------------------------------------------------- */
 
 /* One whole frame of video RTP (payload type 97, up to the marker), depacketized. */
 static GBytes *receive_frame(GSocket *sock, uint32_t *ts)
@@ -616,7 +629,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_front/tls_settings_refused", test_tls_settings_refused);
     g_test_add_func("/sip_front/pin_by_info", test_pin_by_info);
     g_test_add_func("/sip_front/pin_three_wrong", test_pin_three_wrong);
-    g_test_add_func("/sip_front/pin_prompt", test_pin_prompt);
+    g_test_add_data_func("/sip_front/pin_prompt_pcmu", GINT_TO_POINTER(0), test_pin_prompt);
+    g_test_add_data_func("/sip_front/pin_prompt_g722", GINT_TO_POINTER(9), test_pin_prompt);
     g_test_add_func("/sip_front/pin_picture", test_pin_picture);
     g_test_add_func("/sip_front/pin_reinvite_refused", test_pin_reinvite_refused);
     return g_test_run();

@@ -6,6 +6,7 @@
 #include <tessera/audio_mixer.h>
 #include <tessera/err.h>
 #include <tessera/g711.h>
+#include <tessera/g722.h>
 #include <tessera/opus_codec.h>
 
 #include <glib.h>
@@ -728,16 +729,21 @@ static void test_bad_input(void)
 
 /* --- G.711 participants ------------------------------------------------- */
 
-/* Push 20 ms of a sine at 8 kHz as G.711 (160 bytes, 8 kHz timestamps). */
-static void g711_send(struct sender *s, struct tsr_audio_mixer *m, enum tsr_g711_law law, double f,
-                      double amp, int level)
+/* Push 20 ms of a sine as G.711 (8 kHz) or, with g722, as G.722 (16 kHz): 160
+ * bytes either way, timestamps 160 apart (RFC 3551 gives G.722 an 8000 Hz clock). */
+static void narrow_send(struct sender *s, struct tsr_audio_mixer *m, enum tsr_g711_law law,
+                        struct tsr_g722_encoder *g722, double f, double amp, int level)
 {
-    int16_t pcm[160];
+    int rate = g722 ? 16000 : 8000;
+    size_t n = (size_t)rate / 50;
+    int16_t pcm[320];
     uint8_t pkt[160];
-    for (size_t i = 0; i < 160; i++)
-        pcm[i] = (int16_t)lrint(amp * 32767.0 * sin(2.0 * M_PI * f * (double)(s->pos + i) / 8000));
-    s->pos += 160;
-    tsr_g711_encode(law, pcm, 160, pkt);
+    tsr_test_sine(pcm, n, f, rate, amp, s->pos);
+    s->pos += n;
+    if (g722)
+        g_assert_cmpint(tsr_g722_encode(g722, pcm, n, pkt, sizeof pkt), ==, 160);
+    else
+        tsr_g711_encode(law, pcm, n, pkt);
     struct tsr_audio_packet ap = {
         .data = pkt, .len_bytes = 160, .ts_rtp = s->ts, .seq = s->seq, .level = level};
     g_assert_cmpint(tsr_audio_mixer_push(m, s->id, &ap), ==, 0);
@@ -768,9 +774,9 @@ static void test_g711(void)
     int16_t heard_opus[KEEP * TICK], heard[5][KEEP * 160];
     for (int t = 0; t < TICKS; t++) {
         sender_send(&s[OPUS], m, 1000, 0.1, 20, false);
-        g711_send(&s[MU], m, TSR_G711_ULAW, 500, 0.1, 20);
-        g711_send(&s[A], m, TSR_G711_ALAW, 0, 0, 127);
-        g711_send(&s[MU2], m, TSR_G711_ULAW, 0, 0, 127);
+        narrow_send(&s[MU], m, TSR_G711_ULAW, NULL, 500, 0.1, 20);
+        narrow_send(&s[A], m, TSR_G711_ALAW, NULL, 0, 0, 127);
+        narrow_send(&s[MU2], m, TSR_G711_ULAW, NULL, 0, 0, 127);
         const struct tsr_audio_out *outs;
         size_t n;
         g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
@@ -808,6 +814,83 @@ static void test_g711(void)
     tsr_audio_mixer_free(&m);
 }
 
+/* --- G.722 participants ------------------------------------------------- */
+
+/* An Opus talker (1 kHz), a G.722 talker (5 kHz: wideband, beyond G.711's band)
+ * and two silent G.722 listeners in one mix: the G.722 talker hears the Opus one
+ * and not itself, the Opus talker hears 5 kHz at its level, and both listeners
+ * get the same 160-byte payloads of one shared G.722 encoder holding both tones. */
+static void test_g722(void)
+{
+    enum { TICKS = 25, KEEP = 15, OPUS = 1, TALK = 2, L1 = 3, L2 = 4 };
+    struct tsr_audio_mixer *m = mixer_new(3);
+    struct tsr_audio_variant wide = VAR_64K;
+    wide.codec = TSR_AUDIO_CODEC_G722;
+    g_assert_cmpint(tsr_audio_mixer_add(m, OPUS, &VAR_128K), ==, 0);
+    for (uint32_t id = TALK; id <= L2; id++)
+        g_assert_cmpint(tsr_audio_mixer_add(m, id, &wide), ==, 0);
+    struct sender s[5];
+    struct tsr_g722_encoder *enc[5] = {NULL};
+    struct tsr_g722_decoder *dec[5] = {NULL};
+    for (uint32_t id = OPUS; id <= L2; id++) {
+        sender_init(&s[id], id, false);
+        if (id == OPUS)
+            continue;
+        g_assert_cmpint(tsr_g722_encoder_new(&enc[id]), ==, 0);
+        g_assert_cmpint(tsr_g722_decoder_new(&dec[id]), ==, 0);
+    }
+    struct tsr_opus_decoder *odec = NULL;
+    g_assert_cmpint(tsr_opus_decoder_new(&odec), ==, 0);
+    static int16_t heard_opus[KEEP * TICK], heard[5][KEEP * 320];
+    for (int t = 0; t < TICKS; t++) {
+        sender_send(&s[OPUS], m, 1000, 0.1, 20, false);
+        narrow_send(&s[TALK], m, TSR_G711_ULAW /* unused */, enc[TALK], 5000, 0.1, 20);
+        narrow_send(&s[L1], m, TSR_G711_ULAW /* unused */, enc[L1], 0, 0, 127);
+        narrow_send(&s[L2], m, TSR_G711_ULAW /* unused */, enc[L2], 0, 0, 127);
+        const struct tsr_audio_out *outs;
+        size_t n;
+        g_assert_cmpint(tsr_audio_mixer_tick(m, t * 20, &outs, &n), ==, 0);
+        int16_t pcm[TICK];
+        receive(odec, out_of(outs, n, OPUS), pcm);
+        g_assert_true(out_of(outs, n, TALK)->talker);
+        g_assert_true(out_of(outs, n, L1)->shared && out_of(outs, n, L2)->shared);
+        g_assert_cmpuint(out_of(outs, n, L1)->encoder_id, ==, out_of(outs, n, L2)->encoder_id);
+        size_t k = t >= TICKS - KEEP ? (size_t)(t - (TICKS - KEEP)) : 0;
+        if (t >= TICKS - KEEP)
+            memcpy(heard_opus + k * TICK, pcm, sizeof pcm);
+        for (uint32_t id = TALK; id <= L2; id++) {
+            size_t len;
+            const uint8_t *d = tsr_audio_payload_data(out_of(outs, n, id)->payload, &len);
+            g_assert_cmpuint(len, ==, 160);
+            int16_t w[320];
+            g_assert_cmpint(tsr_g722_decode(dec[id], d, len, w, 320), ==, 320);
+            if (t >= TICKS - KEEP)
+                memcpy(heard[id] + k * 320, w, sizeof w);
+        }
+    }
+    double lvl = 20 * log10(0.1), got;
+    g_assert_cmpfloat(fabs(tone_db(heard_opus, KEEP * TICK, 5000) - lvl), <, 1.5);
+    g_assert_cmpfloat(tone_db(heard_opus, KEEP * TICK, 1000), <, lvl - 40);
+    got = tsr_test_tone_db(heard[TALK], KEEP * 320, 1000, 16000);
+    g_test_message("G.722 talker hears the Opus 1 kHz at %.2f dBFS (sent %.1f)", got, lvl);
+    g_assert_cmpfloat(fabs(got - lvl), <, 1.5);
+    g_assert_cmpfloat(tsr_test_tone_db(heard[TALK], KEEP * 320, 5000, 16000), <, lvl - 30);
+    for (uint32_t id = L1; id <= L2; id++) {
+        g_assert_cmpfloat(fabs(tsr_test_tone_db(heard[id], KEEP * 320, 1000, 16000) - lvl), <, 1.5);
+        g_assert_cmpfloat(fabs(tsr_test_tone_db(heard[id], KEEP * 320, 5000, 16000) - lvl), <, 1.5);
+    }
+    struct tsr_audio_mixer_stats st;
+    tsr_audio_mixer_stats(m, &st);
+    g_assert_cmpuint(st.encoders_shared, ==, 2); /* Opus, G.722 */
+    for (uint32_t id = OPUS; id <= L2; id++) {
+        tsr_opus_encoder_free(&s[id].enc);
+        tsr_g722_encoder_free(&enc[id]);
+        tsr_g722_decoder_free(&dec[id]);
+    }
+    tsr_opus_decoder_free(&odec);
+    tsr_audio_mixer_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -822,5 +905,6 @@ int main(int argc, char **argv)
     g_test_add_func("/audio_mixer/stereo_and_dtx", test_stereo_and_dtx);
     g_test_add_func("/audio_mixer/bad_input", test_bad_input);
     g_test_add_func("/audio_mixer/g711", test_g711);
+    g_test_add_func("/audio_mixer/g722", test_g722);
     return g_test_run();
 }

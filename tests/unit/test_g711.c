@@ -1,5 +1,6 @@
 /* G.711 companders and the 1:6 resampler: code points, round trip within the
  * quantisation step, tone frequency and level kept, out-of-band tone removed. */
+#include "../common/tone.h"
 #include <tessera/g711.h>
 
 #include <errno.h>
@@ -18,12 +19,6 @@ static double tone_db(const int16_t *x, size_t n, double f, double rate)
     }
     double p = s1 * s1 + s2 * s2 - c * s1 * s2;
     return 10.0 * log10(p / ((double)n * n / 4.0) + 1e-30);
-}
-
-static void sine(int16_t *x, size_t n, double f, double rate, double amp, size_t offset)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (int16_t)lrint(amp * sin(2.0 * M_PI * f * (double)(i + offset) / rate));
 }
 
 static void test_code_points(void)
@@ -72,7 +67,7 @@ static void test_tone_snr(void)
     enum { N = 800 };
     int16_t x[N], y[N];
     uint8_t b[N];
-    sine(x, N, 1020, 8000, 16384, 0);
+    tsr_test_sine(x, N, 1020, 8000, 0.5, 0);
     for (int law = TSR_G711_ULAW; law <= TSR_G711_ALAW; law++) {
         tsr_g711_encode((enum tsr_g711_law)law, x, N, b);
         tsr_g711_decode((enum tsr_g711_law)law, b, N, y);
@@ -89,14 +84,14 @@ static void test_tone_snr(void)
  * the images (7 kHz, 9 kHz, 15 kHz) are gone. */
 static void test_upsample_tone(void)
 {
-    struct tsr_g711_resampler r;
+    struct tsr_resampler r;
     tsr_g711_resampler_init(&r);
     enum { BLOCKS = 10, IN = 160 };
     int16_t out[BLOCKS * IN * 6];
     for (int b = 0; b < BLOCKS; b++) {
         int16_t in[IN];
-        sine(in, IN, 1000, 8000, 16384, (size_t)b * IN);
-        g_assert_cmpint(tsr_g711_upsample(&r, in, IN, out + b * IN * 6), ==, 0);
+        tsr_test_sine(in, IN, 1000, 8000, 0.5, (size_t)b * IN);
+        g_assert_cmpint(tsr_resampler_up(&r, in, IN, out + b * IN * 6), ==, 0);
     }
     const int16_t *tail = out + 960; /* past the filter's start-up */
     size_t n = BLOCKS * IN * 6 - 960;
@@ -114,13 +109,13 @@ static void test_downsample(void)
     enum { BLOCKS = 10, IN = 960 };
     for (int which = 0; which < 2; which++) {
         double f = which ? 6000 : 1000;
-        struct tsr_g711_resampler r;
+        struct tsr_resampler r;
         tsr_g711_resampler_init(&r);
         int16_t out[BLOCKS * IN / 6];
         for (int b = 0; b < BLOCKS; b++) {
             int16_t in[IN];
-            sine(in, IN, f, 48000, 16384, (size_t)b * IN);
-            g_assert_cmpint(tsr_g711_downsample(&r, in, IN, out + b * IN / 6), ==, 0);
+            tsr_test_sine(in, IN, f, 48000, 0.5, (size_t)b * IN);
+            g_assert_cmpint(tsr_resampler_down(&r, in, IN, out + b * IN / 6), ==, 0);
         }
         const int16_t *tail = out + 160;
         size_t n = BLOCKS * IN / 6 - 160;
@@ -134,10 +129,10 @@ static void test_downsample(void)
             g_assert_cmpfloat(sqrt(e / (double)n), <, 10.0);
         }
     }
-    struct tsr_g711_resampler r;
+    struct tsr_resampler r;
     tsr_g711_resampler_init(&r);
     int16_t in[7] = {0}, out[2];
-    g_assert_cmpint(tsr_g711_downsample(&r, in, 7, out), ==, -EINVAL);
+    g_assert_cmpint(tsr_resampler_down(&r, in, 7, out), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* RTCP: every packet type round-trips build → parse; known transport-cc vector;
  * malformed compound packets are rejected whole; media clock NTP↔RTP. */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
@@ -221,7 +222,7 @@ static void test_known_chrome_compound(void)
 static uint64_t rtcp_errors(void)
 {
     uint64_t s = 0;
-    const char *k[] = {"short", "header", "version", "length", "padding", "body"};
+    const char *k[] = {"short", "header", "version", "length", "padding", "body", "tmmbr"};
     for (size_t i = 0; i < G_N_ELEMENTS(k); i++) {
         char l[48];
         g_snprintf(l, sizeof l, "kind=\"%s\"", k[i]);
@@ -318,6 +319,67 @@ static void test_malformed_compound(void)
     g_assert_cmpuint(items[0].u.other_type, ==, 204);
 }
 
+/* RFC 5104 TMMBR (RTPFB FMT 3) and TMMBN (FMT 4): the bytes on the wire for a known
+ * entry, the round trip, an empty TMMBN, and malformed ones counted under
+ * kind="tmmbr" while a valid packet after them still parses. */
+static void test_tmmbr(void)
+{
+    uint8_t buf[128];
+    struct tsr_rtcp_writer w;
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    /* 300 kb/s = 75000 << 2 (the mantissa has 17 bits); overhead 40 bytes. */
+    struct tsr_rtcp_tmmb_fci f = {.ssrc = 0x11223344, .bitrate_bps = 300000, .overhead = 40};
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 3, 0xaabbccdd, &f, 1), ==, 0);
+    const uint8_t want[] = {0x83, 205, 0,    4,    0xaa, 0xbb, 0xcc, 0xdd, 0,    0,
+                            0,    0,   0x11, 0x22, 0x33, 0x44, 0x0a, 0x49, 0xf0, 0x28};
+    g_assert_cmpmem(buf, w.len, want, sizeof want);
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 4, 0x01020304, &f, 1), ==, 0);
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 4, 0x01020304, NULL, 0), ==, 0);
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 3, 1, NULL, 0), ==, -EINVAL);
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 5, 1, &f, 1), ==, -EINVAL);
+    struct tsr_rtcp_item it[4];
+    size_t n = 0;
+    g_assert_cmpint(tsr_rtcp_parse(buf, w.len, it, 4, &n), ==, 0);
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpint(it[0].kind, ==, TSR_RTCP_KIND_TMMBR);
+    g_assert_cmpint(it[1].kind, ==, TSR_RTCP_KIND_TMMBN);
+    g_assert_cmpint(it[2].kind, ==, TSR_RTCP_KIND_TMMBN);
+    g_assert_cmphex(it[0].u.tmmb.sender_ssrc, ==, 0xaabbccdd);
+    g_assert_cmpuint(it[0].u.tmmb.n_entries, ==, 1);
+    g_assert_cmpuint(it[2].u.tmmb.n_entries, ==, 0);
+    uint32_t ssrc;
+    uint64_t bps;
+    unsigned oh;
+    g_assert_cmpint(tsr_rtcp_tmmb_entry(&it[1].u.tmmb, 0, &ssrc, &bps, &oh), ==, 0);
+    g_assert_cmphex(ssrc, ==, 0x11223344);
+    g_assert_cmpuint(bps, ==, 300000);
+    g_assert_cmpuint(oh, ==, 40);
+    g_assert_cmpint(tsr_rtcp_tmmb_entry(&it[2].u.tmmb, 0, &ssrc, &bps, &oh), ==, -EINVAL);
+    /* An odd rate rounds down to what 17 bits can say. */
+    tsr_rtcp_writer_init(&w, buf, sizeof buf);
+    f.bitrate_bps = 1000001;
+    g_assert_cmpint(tsr_rtcp_write_tmmb(&w, 3, 1, &f, 1), ==, 0);
+    g_assert_cmpint(tsr_rtcp_parse(buf, w.len, it, 4, &n), ==, 0);
+    g_assert_cmpint(tsr_rtcp_tmmb_entry(&it[0].u.tmmb, 0, &ssrc, &bps, &oh), ==, 0);
+    g_assert_cmpuint(bps, <=, 1000001);
+    g_assert_cmpuint(bps, >, 1000001 - 16);
+
+    /* Malformed: a TMMBR without an entry, half an entry; each counted as tmmbr. */
+    char l[] = "kind=\"tmmbr\"";
+    struct tsr_counter *c = tsr_metrics_counter("tessera_rtcp_parse_errors_total", l, "x");
+    uint64_t before = tsr_counter_value(c);
+    const uint8_t empty[] = {0x83, 205, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0};
+    expect_reject(empty, sizeof empty);
+    const uint8_t half[] = {0x83, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9};
+    expect_reject(half, sizeof half);
+    const uint8_t tmmbn_half[] = {0x84, 205, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9};
+    expect_reject(tmmbn_half, sizeof tmmbn_half);
+    g_assert_cmpuint(tsr_counter_value(c), ==, before + 3);
+    /* ...and the next packet parses as before. */
+    g_assert_cmpint(tsr_rtcp_parse(want, sizeof want, it, 4, &n), ==, 0);
+    g_assert_cmpint(it[0].kind, ==, TSR_RTCP_KIND_TMMBR);
+}
+
 static void test_media_clock(void)
 {
     struct tsr_media_clock c;
@@ -348,6 +410,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtcp/known_chrome_compound", test_known_chrome_compound);
     g_test_add_func("/rtcp/malformed_compound", test_malformed_compound);
     g_test_add_func("/rtcp/media_clock", test_media_clock);
+    g_test_add_func("/rtcp/tmmbr", test_tmmbr);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

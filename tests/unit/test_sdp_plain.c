@@ -59,8 +59,14 @@ static void test_baresip_offer(void)
     g_assert_cmpuint(ans->n_media, ==, 2);
     g_assert_cmpuint(ans->media[0].port, ==, 40000);
     g_assert_cmpstr(ans->media[0].proto, ==, "RTP/AVP");
-    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    /* Opus, and telephone-event 101 on the clock it was offered with (8000). */
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, 2);
     g_assert_cmpstr(ans->media[0].fmts[0], ==, "96");
+    g_assert_cmpstr(ans->media[0].fmts[1], ==, "101");
+    g_assert_cmpint(neg->mlines[0].event_pt, ==, 101);
+    g_assert_cmpuint(neg->mlines[0].event_clock_rate, ==, 8000);
+    g_assert_nonnull(strstr(neg->answer, "a=rtpmap:101 telephone-event/8000\r\n"
+                                         "a=fmtp:101 0-15\r\n"));
     g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtpmap"), ==,
                     "96 opus/48000/2");
     g_assert_cmpstr(tsr_sdp_attr_find(ans->media[0].attrs, ans->media[0].n_attrs, "rtcp"), ==,
@@ -259,7 +265,7 @@ static void test_dtls_baresip(void)
     g_assert_cmpuint(peers.audio.dtls_params.fingerprint.bytes[0], ==, 0x62);
     g_assert_cmpint(peers.audio.dtls_params.setup, ==, TSR_SDP_SETUP_ACTPASS);
     g_assert_cmpint(peers.video.dtls_params.local_role, ==, TSR_DTLS_ROLE_SERVER);
-    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 96\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 96 101\r\n"));
     g_assert_nonnull(strstr(neg->answer, "m=video 40002 UDP/TLS/RTP/SAVPF 96\r\n"));
     for (size_t i = 0; i < 2; i++) {
         g_assert_cmpstr(answer_attr(neg->answer, i, "setup", buf, sizeof buf), ==, "passive");
@@ -416,18 +422,24 @@ static char *g711_offer(const char *fmts, const char *maps)
                            fmts, maps);
 }
 
-static void expect_audio(const char *offer, bool g711, int rc_want, int pt,
+/* What the local side may carry besides Opus (expect_audio's `allow`). */
+enum { NO_NARROW = 0, G711 = 1, G722 = 2, BOTH = 3 };
+
+static void expect_audio(const char *offer, int allow, int rc_want, int pt,
                          enum tsr_sdp_codec codec, const char *rtpmap)
 {
+    static const char *const takes[] = {"opus/48000/2 audio", "Opus, PCMU or PCMA audio",
+                                        "Opus or G722 audio", "Opus, G722, PCMU or PCMA audio"};
     struct tsr_sdp_plain_local l = local;
-    l.audio_g711 = g711;
+    l.audio_g711 = allow & G711;
+    l.audio_g722 = allow & G722;
     struct tsr_sdp_negotiation *neg = NULL;
     struct tsr_sdp_plain_peers peers;
     char reason[TSR_SDP_REASON_MAX];
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason);
     g_assert_cmpint(rc, ==, rc_want);
     if (rc) {
-        g_assert_nonnull(strstr(reason, g711 ? "Opus, PCMU or PCMA audio" : "opus/48000/2 audio"));
+        g_assert_nonnull(strstr(reason, takes[allow]));
         return;
     }
     g_assert_cmpint(neg->audio_index, ==, 0);
@@ -436,13 +448,17 @@ static void expect_audio(const char *offer, bool g711, int rc_want, int pt,
     g_assert_cmpuint(neg->mlines[0].clock_rate, ==, codec == TSR_SDP_CODEC_OPUS ? 48000 : 8000);
     struct tsr_sdp *ans = NULL;
     g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
-    g_assert_cmpuint(ans->media[0].n_fmts, ==, 1);
+    bool event = strstr(offer, "telephone-event/8000") != NULL;
+    g_assert_cmpuint(ans->media[0].n_fmts, ==, event ? 2 : 1);
     g_assert_cmpint(atoi(ans->media[0].fmts[0]), ==, pt);
+    if (event)
+        g_assert_cmpint(atoi(ans->media[0].fmts[1]), ==, 101);
     const struct tsr_sdp_media *m = &ans->media[0];
     g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "rtpmap"), ==, rtpmap);
     g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "ptime"), ==, "20");
-    if (codec != TSR_SDP_CODEC_OPUS)
-        g_assert_null(tsr_sdp_attr_find(m->attrs, m->n_attrs, "fmtp"));
+    if (codec != TSR_SDP_CODEC_OPUS) /* no fmtp for the codec (the event's is "101 0-15") */
+        g_assert_cmpstr(tsr_sdp_attr_find(m->attrs, m->n_attrs, "fmtp"), ==,
+                        event ? "101 0-15" : NULL);
     tsr_sdp_free(&ans);
     tsr_sdp_negotiation_free(&neg);
 }
@@ -452,28 +468,158 @@ static void test_g711(void)
     const char *ev = "a=rtpmap:101 telephone-event/8000\r\n";
     char *maps = g_strdup_printf("a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n%s", ev);
     char *o = g711_offer("0 8 101", maps);
-    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
-    expect_audio(o, false, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, NO_NARROW, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
     g_free(o);
     o = g711_offer("8 0", ""); /* static types, no rtpmap: PCMA listed first */
-    expect_audio(o, true, 0, 8, TSR_SDP_CODEC_PCMA, "8 PCMA/8000");
+    expect_audio(o, G711, 0, 8, TSR_SDP_CODEC_PCMA, "8 PCMA/8000");
     g_free(o);
     o = g711_offer("101 0", ev);
-    expect_audio(o, true, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
     g_free(o);
     char *opus = g_strdup_printf("a=rtpmap:96 opus/48000/2\r\n%s", maps);
     o = g711_offer("0 8 96 101", opus); /* Opus offered after G.711: still Opus */
-    expect_audio(o, true, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
-    expect_audio(o, false, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    expect_audio(o, G711, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
+    expect_audio(o, NO_NARROW, 0, 96, TSR_SDP_CODEC_OPUS, "96 opus/48000/2");
     g_free(o);
     o = g711_offer("9 101", "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n");
-    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
     g_free(o);
     o = g711_offer("0", "a=rtpmap:0 PCMU/16000\r\n"); /* a rate G.711 does not have */
-    expect_audio(o, true, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
     g_free(o);
     g_free(opus);
     g_free(maps);
+}
+
+/* G.722 for callers without Opus, before G.711 wherever the offer lists it
+ * (wideband), answered `a=rtpmap:9 G722/8000` (RFC 3551's clock) and a=ptime:20;
+ * baresip 1.0's full offer (96 9 0 8 101) still gets Opus. */
+static void test_g722(void)
+{
+    const char *maps = "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                       "a=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+    char *o = g711_offer("0 8 9 101", maps); /* G.711 listed first: G.722 still wins */
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    expect_audio(o, G711, 0, 0, TSR_SDP_CODEC_PCMU, "0 PCMU/8000");
+    expect_audio(o, G722, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    g_free(o);
+    o = g711_offer("8 9", ""); /* static types without rtpmap */
+    expect_audio(o, BOTH, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    g_free(o);
+    o = g711_offer("9", "a=rtpmap:9 G722/16000\r\n"); /* the rate people mistakenly write */
+    expect_audio(o, BOTH, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    o = g711_offer("9", "");
+    expect_audio(o, G722, 0, 9, TSR_SDP_CODEC_G722, "9 G722/8000");
+    expect_audio(o, G711, TSR_ERR_UNSUPPORTED, 0, TSR_SDP_CODEC_NONE, NULL);
+    g_free(o);
+    char *offer = fixture("baresip10_offer.sdp");
+    struct tsr_sdp_plain_local l = local;
+    l.audio_g711 = l.audio_g722 = true;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
+    g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_OPUS);
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+}
+
+/* RFC 4733 telephone-event is answered in every plain audio answer that offers
+ * it: its payload type and clock as offered (the one on the codec's clock when
+ * several are), fmtp 0-15; never a static type, never without audio. */
+static void test_telephone_event(void)
+{
+    struct {
+        const char *fmts, *maps;
+        int event_pt;
+        const char *line;
+    } cases[] = {
+        {"9 101", "a=rtpmap:101 telephone-event/8000\r\n", 101, "101 telephone-event/8000"},
+        {"96 100 101",
+         "a=rtpmap:96 opus/48000/2\r\na=rtpmap:100 telephone-event/8000\r\n"
+         "a=rtpmap:101 telephone-event/48000\r\n",
+         101, "101 telephone-event/48000"},
+        {"96 110", "a=rtpmap:96 opus/48000/2\r\na=rtpmap:110 telephone-event/8000\r\n", 110,
+         "110 telephone-event/8000"},
+        {"0 13", "a=rtpmap:13 telephone-event/8000\r\n", -1, NULL}, /* static: not RFC 4733 */
+        {"0", "", -1, NULL},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *o = g711_offer(cases[i].fmts, cases[i].maps);
+        struct tsr_sdp_plain_local l = local;
+        l.audio_g711 = l.audio_g722 = true;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX];
+        g_assert_cmpint(tsr_sdp_plain_negotiate(o, strlen(o), &l, &neg, &peers, reason), ==, 0);
+        g_assert_cmpint(neg->mlines[0].event_pt, ==, cases[i].event_pt);
+        struct tsr_sdp *ans = NULL;
+        g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+        const struct tsr_sdp_media *m = &ans->media[0];
+        g_assert_cmpuint(m->n_fmts, ==, cases[i].line ? 2 : 1);
+        struct tsr_sdp_rtpmap r;
+        g_assert_cmpint(tsr_sdp_media_rtpmap(m, cases[i].event_pt, &r), ==, cases[i].line != NULL);
+        if (cases[i].line) {
+            char want[64];
+            g_snprintf(want, sizeof want, "%s/%u", r.name, r.clock_rate);
+            g_assert_cmpstr(strchr(cases[i].line, ' ') + 1, ==, want);
+        }
+        tsr_sdp_free(&ans);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(o);
+    }
+}
+
+/* b=TIAS (b/s) or else b=AS (kb/s), media level before session level, is the
+ * most the offerer takes on video; our answer says what we take (b=AS and
+ * b=TIAS) and echoes `ccm tmmbr` when offered. The b= lines survive a parse and
+ * write of the answer. */
+static void test_bandwidth(void)
+{
+    struct {
+        const char *session, *media;
+        uint64_t want_bps;
+    } cases[] = {
+        {"b=AS:256\r\n", "", 256000},
+        {"b=AS:256\r\n", "b=AS:512\r\n", 512000},
+        {"", "b=AS:400\r\nb=TIAS:300000\r\n", 300000},
+        {"b=TIAS:128000\r\n", "b=CT:99\r\n", 128000},
+        {"", "b=AS:lots\r\nb=X-YZ:1\r\n", 0},
+        {"", "", 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *o = g_strdup_printf(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n%st=0 0\r\n"
+            "m=audio 10910 RTP/AVP 0\r\nb=AS:80\r\n"
+            "m=video 16538 RTP/AVPF 96\r\n%sa=rtpmap:96 VP8/90000\r\n"
+            "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm tmmbr\r\n",
+            cases[i].session, cases[i].media);
+        struct tsr_sdp_plain_local l = local;
+        l.audio_g711 = true;
+        l.video_accept_bps = 2500000;
+        struct tsr_sdp_negotiation *neg = NULL;
+        struct tsr_sdp_plain_peers peers;
+        char reason[TSR_SDP_REASON_MAX];
+        g_assert_cmpint(tsr_sdp_plain_negotiate(o, strlen(o), &l, &neg, &peers, reason), ==, 0);
+        g_assert_cmpint(neg->video_index, ==, 1);
+        g_assert_cmpuint(neg->mlines[1].remote_max_bps, ==, cases[i].want_bps);
+        g_assert_cmpuint(neg->mlines[0].remote_max_bps, ==, 0); /* audio: not ours to cap */
+        g_assert_true(neg->mlines[1].fb & TSR_SDP_FB_TMMBR);
+        g_assert_nonnull(strstr(neg->answer, "a=rtcp-fb:96 ccm tmmbr\r\n"));
+        g_assert_nonnull(strstr(neg->answer, "m=video 40002 RTP/AVPF 96\r\n"
+                                             "b=AS:2500\r\nb=TIAS:2500000\r\n"));
+        struct tsr_sdp *ans = NULL;
+        g_assert_cmpint(tsr_sdp_parse(neg->answer, strlen(neg->answer), &ans, NULL), ==, 0);
+        g_assert_cmpuint(ans->media[1].bw.as_kbps, ==, 2500);
+        g_assert_cmpuint(ans->media[1].bw.tias_bps, ==, 2500000);
+        g_assert_cmpuint(ans->media[0].bw.as_kbps, ==, 0);
+        tsr_sdp_free(&ans);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(o);
+    }
 }
 
 int main(int argc, char **argv)
@@ -487,5 +633,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/dtls_shapes", test_dtls_shapes);
     g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
     g_test_add_func("/sdp_plain/g711", test_g711);
+    g_test_add_func("/sdp_plain/g722", test_g722);
+    g_test_add_func("/sdp_plain/telephone_event", test_telephone_event);
+    g_test_add_func("/sdp_plain/bandwidth", test_bandwidth);
     return g_test_run();
 }

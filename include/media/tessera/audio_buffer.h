@@ -26,8 +26,8 @@
 
 struct tsr_audio_buffer_config {
     uint32_t clock_rate; /* default 48000 */
-    /* Opus (default): a packet's duration from its TOC; G.711: one byte per
-     * sample (then clock_rate is 8000). */
+    /* Opus (default): a packet's duration from its TOC; G.711 and G.722: one
+     * byte per RTP tick (then clock_rate is 8000). */
     enum tsr_audio_codec codec;
     int64_t min_delay_ms; /* default 20 */
     int64_t max_delay_ms; /* hard maximum, default 200 */

@@ -11,12 +11,13 @@
 /* RFC 6464 level absent: measure from the decoded signal. */
 #define TSR_AUDIO_LEVEL_ABSENT (-1)
 
-/* The codec of a participant's audio, both ways. G.711 packets carry 8 kHz RTP
- * timestamps and one byte per sample; the mixer works at 48 kHz either way. */
+/* The codec of a participant's audio, both ways. G.711 and G.722 packets carry
+ * 8 kHz RTP timestamps and one byte per tick; the mixer works at 48 kHz either way. */
 enum tsr_audio_codec {
     TSR_AUDIO_CODEC_OPUS, /* the default (zero) */
     TSR_AUDIO_CODEC_PCMU, /* G.711 µ-law */
     TSR_AUDIO_CODEC_PCMA, /* G.711 A-law */
+    TSR_AUDIO_CODEC_G722, /* G.722 at 16 kHz, 8 kHz RTP clock, one byte per tick (RFC 3551) */
 };
 
 /* One inbound Opus packet. */

@@ -20,7 +20,7 @@ enum tsr_rtcp_type {
     TSR_RTCP_SDES = 202,
     TSR_RTCP_BYE = 203,
     TSR_RTCP_APP = 204,
-    TSR_RTCP_RTPFB = 205, /* transport feedback: FMT 1 NACK, 15 transport-cc */
+    TSR_RTCP_RTPFB = 205, /* transport feedback: FMT 1 NACK, 3 TMMBR, 4 TMMBN, 15 transport-cc */
     TSR_RTCP_PSFB = 206,  /* payload feedback: FMT 1 PLI, 4 FIR, 15 AFB (REMB) */
 };
 
@@ -35,6 +35,8 @@ enum tsr_rtcp_kind {
     TSR_RTCP_KIND_PLI,
     TSR_RTCP_KIND_FIR,
     TSR_RTCP_KIND_REMB,
+    TSR_RTCP_KIND_TMMBR, /* u.tmmb */
+    TSR_RTCP_KIND_TMMBN, /* u.tmmb */
     TSR_RTCP_KIND_OTHER, /* well-formed but not interpreted (APP, XR, other FMT) */
 };
 
@@ -105,6 +107,15 @@ struct tsr_rtcp_remb {
     const uint8_t *ssrcs; /* n_ssrcs × 4 bytes */
 };
 
+/* TMMBR / TMMBN (RFC 5104 §4.2.1, §4.2.2): n_entries FCI entries of 8 bytes at
+ * `entries` (SSRC; 6-bit exponent, 17-bit mantissa, 9-bit measured overhead). A
+ * TMMBR has at least one entry, a TMMBN may have none. */
+struct tsr_rtcp_tmmb {
+    uint32_t sender_ssrc;
+    size_t n_entries;
+    const uint8_t *entries;
+};
+
 /* transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1). */
 struct tsr_rtcp_twcc {
     uint32_t sender_ssrc;
@@ -129,6 +140,7 @@ struct tsr_rtcp_item {
         struct tsr_rtcp_fir fir;
         struct tsr_rtcp_remb remb;
         struct tsr_rtcp_twcc twcc;
+        struct tsr_rtcp_tmmb tmmb;
         uint8_t other_type;
     } u;
 };
@@ -153,6 +165,12 @@ int tsr_rtcp_fir_entry(const struct tsr_rtcp_fir *fir, size_t i, uint32_t *ssrc,
 
 /* Purpose: REMB SSRC i. Returns 0 or -EINVAL. */
 int tsr_rtcp_remb_ssrc(const struct tsr_rtcp_remb *remb, size_t i, uint32_t *ssrc);
+
+/* Purpose: TMMBR/TMMBN entry i: the SSRC it limits, its maximum total media bit
+ * rate (mantissa << exponent, saturated) and measured overhead (bytes per packet).
+ * Returns 0 or -EINVAL when i is out of range. */
+int tsr_rtcp_tmmb_entry(const struct tsr_rtcp_tmmb *t, size_t i, uint32_t *ssrc,
+                        uint64_t *bitrate_bps, unsigned *overhead);
 
 /* One transport-cc packet status. */
 struct tsr_rtcp_twcc_packet {
@@ -196,6 +214,17 @@ int tsr_rtcp_write_fir(struct tsr_rtcp_writer *w, uint32_t sender_ssrc, uint32_t
 /* REMB: bitrate encoded as 18-bit mantissa + 6-bit exponent (rounded down). */
 int tsr_rtcp_write_remb(struct tsr_rtcp_writer *w, uint32_t sender_ssrc, uint64_t bitrate_bps,
                         const uint32_t *ssrcs, size_t n);
+
+/* TMMBR (FMT 3, one entry) or TMMBN (FMT 4; n 0 or 1 entry): the bitrate is
+ * encoded with a 17-bit mantissa and 6-bit exponent, rounded down; overhead is
+ * 0..511. -EINVAL for another FMT, n > 1 or overhead > 511. */
+struct tsr_rtcp_tmmb_fci {
+    uint32_t ssrc;
+    uint64_t bitrate_bps;
+    unsigned overhead;
+};
+int tsr_rtcp_write_tmmb(struct tsr_rtcp_writer *w, unsigned fmt, uint32_t sender_ssrc,
+                        const struct tsr_rtcp_tmmb_fci *fci, size_t n);
 
 /* ---- media clock: one per participant, shared by its audio and video outputs ---- */
 

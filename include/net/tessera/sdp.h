@@ -29,6 +29,14 @@ struct tsr_sdp_attr {
 };
 
 /* One m= section. Strings are owned by the enclosing struct tsr_sdp. */
+/* b= lines (RFC 4566 §5.8, RFC 3890): 0 = absent. Other types (CT, RS, RR …) and
+ * values that are not a number are ignored, as the line itself is optional. Read
+ * when parsing and written by tsr_sdp_write (after c=). */
+struct tsr_sdp_bandwidth {
+    uint64_t as_kbps;  /* b=AS: application-specific maximum, kb/s */
+    uint64_t tias_bps; /* b=TIAS: transport-independent maximum, b/s */
+};
+
 struct tsr_sdp_media {
     char *kind;    /* "audio", "video", "application", or anything else */
     uint16_t port; /* 0 = rejected / disabled */
@@ -36,6 +44,7 @@ struct tsr_sdp_media {
     size_t n_fmts;
     char **fmts;      /* formats as written: "111", "webrtc-datachannel" */
     char *connection; /* c= value or NULL */
+    struct tsr_sdp_bandwidth bw;
     size_t n_attrs;
     struct tsr_sdp_attr *attrs;
 };
@@ -45,6 +54,7 @@ struct tsr_sdp {
     char *origin;       /* o= value */
     char *session_name; /* s= value */
     char *connection;   /* session c= value or NULL */
+    struct tsr_sdp_bandwidth bw;
     size_t n_attrs;
     struct tsr_sdp_attr *attrs;
     size_t n_media;
@@ -108,6 +118,11 @@ int tsr_sdp_parse_rtpmap(const char *value, struct tsr_sdp_rtpmap *out);
 
 /* a=fmtp:<pt> <params>: *pt and a pointer into value at the parameters. */
 int tsr_sdp_parse_fmtp(const char *value, int *pt, const char **params);
+
+/* Purpose: the most the writer of `sdp` takes on section m, in b/s: b=TIAS (exact,
+ * RFC 3890), else b=AS (kb/s, which counts IP/UDP/RTP overhead too), the section's
+ * lines before the session's; 0 when it says nothing. */
+uint64_t tsr_sdp_media_max_bps(const struct tsr_sdp *sdp, const struct tsr_sdp_media *m);
 
 /* Purpose: the rtpmap of payload type pt in m. Returns true and *out when found. */
 bool tsr_sdp_media_rtpmap(const struct tsr_sdp_media *m, int pt, struct tsr_sdp_rtpmap *out);

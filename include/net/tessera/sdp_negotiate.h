@@ -35,6 +35,7 @@ enum tsr_sdp_codec {
     TSR_SDP_CODEC_H264,
     TSR_SDP_CODEC_PCMU, /* G.711 µ-law, 8000 Hz (SIP path only, see tessera/sdp_plain.h) */
     TSR_SDP_CODEC_PCMA, /* G.711 A-law, 8000 Hz */
+    TSR_SDP_CODEC_G722, /* G.722, 16 kHz audio on an 8000 Hz RTP clock (RFC 3551) */
 };
 
 enum tsr_sdp_video_pref {
@@ -55,6 +56,7 @@ enum tsr_sdp_fb {
     TSR_SDP_FB_FIR = 1u << 2,
     TSR_SDP_FB_REMB = 1u << 3,
     TSR_SDP_FB_TRANSPORT_CC = 1u << 4, /* seen in the offer; never answered */
+    TSR_SDP_FB_TMMBR = 1u << 5,        /* ccm tmmbr (RFC 5104; plain SIP video) */
 };
 
 /* What we put in the answer besides codecs. All borrowed for the call. */
@@ -91,6 +93,13 @@ struct tsr_sdp_mline {
     int pt;     /* chosen payload type; -1 when rejected */
     int rtx_pt; /* RTX payload type for pt, -1 when not negotiated */
     int red_pt; /* audio: RED (RFC 2198) carrying pt, both ways; -1 when not negotiated */
+    /* Plain SIP audio: RFC 4733 telephone-event as offered (a dynamic type, 96..127,
+     * and its clock); -1 (or 0, zeroed) when not negotiated. */
+    int event_pt;
+    uint32_t event_clock_rate;
+    /* Plain SIP video: the most the offerer takes from us, from its b=TIAS (b/s),
+     * else b=AS (kb/s), media level before session level; 0 = not said. */
+    uint64_t remote_max_bps;
     uint32_t clock_rate;
     unsigned channels;
     int ext_audio_level_id;   /* 0 = not negotiated */

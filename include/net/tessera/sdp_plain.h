@@ -7,9 +7,10 @@
  * tests/data/sdp/baresip10_offer.sdp). The first audio and the first video section
  * with a codec Tessera speaks are accepted; every other section is answered with
  * port 0. Audio: Opus 48000/2 (the conference mix is Opus); an offer without
- * Opus may get G.711 instead (PCMU or PCMA at 8000 Hz, the first of the two it
- * lists; payload types 0 and 8 need no rtpmap) when local->audio_g711 says the
- * caller's media path can carry it. Video: VP8 or H.264
+ * Opus may get G.722 (`G722/8000`, RFC 3551's clock for 16 kHz audio) when
+ * local->audio_g722 allows it, else G.711 (PCMU or PCMA at 8000 Hz, the first of
+ * the two it lists) when local->audio_g711 does; payload types 0, 8 and 9 need no
+ * rtpmap in the offer. Video: VP8 or H.264
  * (packetization-mode 1, baseline or constrained baseline), as video_pref orders
  * them. The result says, per accepted medium, where the offerer wants media
  * (c= and port; a=rtcp; rtcp-mux), which symmetric RTP starts from and latches
@@ -27,6 +28,8 @@
 
 /* What the answer says about us. Borrowed for the call. */
 struct tsr_sdp_plain_local {
+    /* The most we take on video: answered as b=AS and b=TIAS; 0 = say nothing. */
+    uint64_t video_accept_bps;
     const char *address;             /* o= and c= address: an IPv4 or IPv6 literal */
     uint16_t audio_port, video_port; /* our RTP ports; RTCP on port + 1 */
     enum tsr_sdp_video_pref video_pref;
@@ -48,6 +51,9 @@ struct tsr_sdp_plain_local {
     /* Accept PCMU/PCMA (with a=ptime:20) when the offer has no usable Opus. Opus
      * stays the choice whenever it is offered. */
     bool audio_g711;
+    /* Accept G.722 (a=ptime:20) when the offer has no usable Opus; it wins over
+     * G.711 (wideband). */
+    bool audio_g722;
 };
 
 /* Where the offerer receives one medium. */

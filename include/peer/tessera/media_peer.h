@@ -130,6 +130,11 @@ int64_t tsr_media_peer_last_rx_us(const struct tsr_media_peer *p);
  * for the composite), or 0 before the first one. Thread: any. */
 int64_t tsr_media_peer_receive_estimate_bps(const struct tsr_media_peer *p);
 
+/* Purpose: the most the participant said it takes on video: the lower of its
+ * offer's b=TIAS / b=AS and its latest RTCP TMMBR (RFC 5104) for our video SSRC;
+ * 0 when it said neither. A signalled limit, not an estimate. Thread: any. */
+int64_t tsr_media_peer_video_cap_bps(const struct tsr_media_peer *p);
+
 /* Purpose: the composite video bitrate actually sent to the participant over the
  * last second (RTP bytes). Thread: any. */
 int64_t tsr_media_peer_video_send_bps(const struct tsr_media_peer *p);

@@ -105,4 +105,27 @@ function sentBytes(server) {
   return metric(server, 'tessera_media_bytes_total{direction="out"}');
 }
 
-module.exports = { startSipServer, joinChromium, dialBaresip, expectExchange, metric, sentBytes };
+/* In `page`'s composite (#remote): the share of samples near `rgb` (the page's own
+ * colour) and the count of near-white ones (an audio-only caller's placeholder
+ * initial). null before the video plays. */
+async function ownAndWhite(page, rgb) {
+  return page.evaluate((red) => {
+    const v = document.querySelector('#remote');
+    if (!v || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let own = 0, white = 0, n = 0;
+    for (let i = 0; i < d.length; i += 8) {
+      n++;
+      if (Math.abs(d[i] - red[0]) + Math.abs(d[i + 1] - red[1]) + Math.abs(d[i + 2] - red[2]) < 60) own++;
+      if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) white++;
+    }
+    return { own: own / n, white };
+  }, rgb);
+}
+
+module.exports = { ownAndWhite, startSipServer, joinChromium, dialBaresip, expectExchange, metric, sentBytes };
