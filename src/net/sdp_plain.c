@@ -99,8 +99,13 @@ bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
         const struct tsr_sdp_media *m = &sdp->media[i];
         if (m->port == 0 || !strstr(m->proto, "RTP/"))
             continue;
-        plain = plain_proto(m->proto) && !tsr_sdp_media_attr(sdp, m, "ice-ufrag") &&
-                (tsr_sdp_dtls_proto(m->proto) || !tsr_sdp_media_attr(sdp, m, "fingerprint"));
+        /* DTLS with ICE is WebRTC. ICE in an RTP/AVP(F) or SDES offer (SIP
+         * softphones with ICE on) is not used: our answer carries no ICE
+         * attributes, so the caller falls back to the m=/c= address it offered
+         * (RFC 8445 §5.1; RFC 8839 §4.2), and latching does the rest. */
+        bool dtls = tsr_sdp_dtls_proto(m->proto);
+        plain = plain_proto(m->proto) && !(dtls && tsr_sdp_media_attr(sdp, m, "ice-ufrag")) &&
+                (dtls || !tsr_sdp_media_attr(sdp, m, "fingerprint"));
     }
     tsr_sdp_free(&sdp);
     return plain;

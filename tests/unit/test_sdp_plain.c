@@ -133,6 +133,19 @@ static void test_shapes(void)
                          "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
     g_assert_false(tsr_sdp_is_plain_rtp(webrtc, strlen(webrtc)));
     g_assert_false(tsr_sdp_is_plain_rtp("garbage", 7));
+    /* A SIP softphone with ICE on: RTP/AVP with ice-ufrag and candidates is plain;
+     * the answer has no ICE attributes (the caller then uses its m=/c= address). */
+    const char *ice = "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+                      "a=ice-ufrag:Fz8a\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+                      "m=audio 7078 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+                      "a=candidate:1 1 UDP 2130706431 192.0.2.7 7078 typ host\r\n";
+    g_assert_true(tsr_sdp_is_plain_rtp(ice, strlen(ice)));
+    g_assert_cmpint(tsr_sdp_plain_negotiate(ice, strlen(ice), &local, &neg, &peers, reason), ==, 0);
+    g_assert_cmpstr(peers.audio.address, ==, "192.0.2.7");
+    g_assert_cmpuint(peers.audio.rtp_port, ==, 7078);
+    g_assert_null(strstr(neg->answer, "a=ice-"));
+    g_assert_null(strstr(neg->answer, "a=candidate"));
+    tsr_sdp_negotiation_free(&neg);
 }
 
 /* SDES: RTP/SAVP with baresip's crypto line is answered RTP/SAVP with our own key
