@@ -11,6 +11,28 @@
 #include <tessera/err.h>
 #include <tessera/metrics.h>
 
+/* G.711 and G.722 (RFC 3551): one 20 ms frame per packet, opaque bytes (any byte
+ * value is a valid sample, so there is nothing to check). Not in the table below:
+ * its name is no SDP encoding name, and nothing depacketizes with it. */
+static int narrow_packetize(void *state, const uint8_t *frame, size_t len, size_t max_payload,
+                            struct tsr_rtp_packetized *out)
+{
+    (void)state;
+    if (len == 0)
+        return -EINVAL;
+    if (len > max_payload)
+        return -EMSGSIZE;
+    return tsr_rtp_packetized_append(out, NULL, 0, frame, len);
+}
+
+const struct tsr_rtp_codec tsr_rtp_codec_narrowband = {
+    .name = "narrowband",
+    .id = TSR_RTP_CODEC_NARROWBAND,
+    .clock_rate = 8000,
+    .video = false,
+    .packetize = narrow_packetize,
+};
+
 static const struct tsr_rtp_codec *const all_codecs[] = {
     &tsr_rtp_codec_vp8,
     &tsr_rtp_codec_h264,

@@ -828,6 +828,7 @@ static void fill_outs(struct tsr_audio_mixer *m)
         o->shared = !p->talker;
         o->encoder_id = p->talker ? p->enc_id : p->var->enc_id;
         o->payload = p->talker ? p->payload : p->var->payload;
+        o->codec = p->var->v.codec;
         o->dtx = o->payload && o->payload->len <= 2;
         o->ts_48k = m->ts_48k;
         o->duration_48k = TICK;

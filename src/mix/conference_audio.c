@@ -162,10 +162,18 @@ struct tick_payloads {
     size_t n;
 };
 
+/* The audio thread's packetizers: Opus (checks each packet's TOC) and G.711/G.722
+ * (opaque frames: their bytes must not be read as Opus, or one frame in a few is
+ * refused as a malformed Opus packet and never sent). */
+struct audio_pay {
+    struct tsr_rtp_packetizer *opus, *narrow;
+};
+
 static struct tsr_rtp_packetized *tick_packetize(struct tick_payloads *tp,
-                                                 struct tsr_rtp_packetizer *pz,
+                                                 const struct audio_pay *ap,
                                                  const struct tsr_audio_out *o, int64_t capture)
 {
+    struct tsr_rtp_packetizer *pz = o->codec == TSR_AUDIO_CODEC_OPUS ? ap->opus : ap->narrow;
     for (size_t i = 0; i < tp->n; i++)
         if (tp->encoder_id[i] == o->encoder_id)
             return tp->pkts[i];
@@ -201,7 +209,7 @@ static void report_talkers(struct tsr_conf_mixer *m)
     m->params.on_talkers(m->params.user, pids, k);
 }
 
-static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, int64_t now_us)
+static void audio_tick(struct tsr_conf_mixer *m, const struct audio_pay *pz, int64_t now_us)
 {
     const struct tsr_audio_out *outs = NULL;
     size_t n = 0;
@@ -236,8 +244,9 @@ static void audio_tick(struct tsr_conf_mixer *m, struct tsr_rtp_packetizer *pz, 
 static gpointer audio_main(gpointer data)
 {
     struct tsr_conf_mixer *m = data;
-    struct tsr_rtp_packetizer *pz = NULL;
-    tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_opus);
+    struct audio_pay pay = {0};
+    tsr_rtp_packetizer_new(&pay.opus, &tsr_rtp_codec_opus);
+    tsr_rtp_packetizer_new(&pay.narrow, &tsr_rtp_codec_narrowband);
     int64_t next = m->start_us;
     for (;;) {
         int64_t now = g_get_monotonic_time();
@@ -252,13 +261,14 @@ static gpointer audio_main(gpointer data)
         now = g_get_monotonic_time();
         if (now < next)
             continue;
-        audio_tick(m, pz, next);
+        audio_tick(m, &pay, next);
         next = now - next > MAX_LAG_US ? now + AUDIO_TICK_US : next + AUDIO_TICK_US;
     }
     while (m->audio_peers->len)
         audio_remove(m, ((struct audio_peer *)g_ptr_array_index(m->audio_peers, 0))->id);
     tsr_mix_outputs_audio_free_all(m);
-    tsr_rtp_packetizer_free(&pz);
+    tsr_rtp_packetizer_free(&pay.opus);
+    tsr_rtp_packetizer_free(&pay.narrow);
     return NULL;
 }
 

@@ -511,6 +511,40 @@ static void test_malformed_payloads(void)
     tsr_rtp_packetizer_free(&pz);
 }
 
+/* G.711/G.722 frames are opaque: every 160-byte frame is one packet as it is, also
+ * those whose first byte would be a malformed Opus TOC (0xff: code 3 and no frame
+ * count), which the Opus packetizer rightly refuses. The mixer sent one G.711
+ * frame in five through the Opus packetizer's check and lost it. */
+static void test_narrowband(void)
+{
+    uint8_t frame[160];
+    struct tsr_rtp_packetizer *opus = NULL, *narrow = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_new(&opus, &tsr_rtp_codec_opus), ==, 0);
+    g_assert_cmpint(tsr_rtp_packetizer_new(&narrow, &tsr_rtp_codec_narrowband), ==, 0);
+    for (int first = 0; first < 256; first++) {
+        memset(frame, 0x7f, sizeof frame);
+        frame[0] = (uint8_t)first;
+        struct tsr_rtp_packetized *pk = NULL;
+        g_assert_cmpint(tsr_rtp_packetizer_run(narrow, frame, sizeof frame, 0, 1000, false, &pk), ==,
+                        0);
+        g_assert_cmpuint(tsr_rtp_packetized_count(pk), ==, 1);
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        bool marker = false;
+        g_assert_cmpint(tsr_rtp_packetized_get(pk, 0, &data, &len, &marker), ==, 0);
+        g_assert_cmpuint(len, ==, sizeof frame);
+        g_assert_cmpmem(data, len, frame, sizeof frame);
+        tsr_rtp_packetized_unref(&pk);
+    }
+    frame[0] = 0xff;
+    struct tsr_rtp_packetized *pk = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_run(opus, frame, 1, 0, 1000, false, &pk), !=, 0);
+    g_assert_null(pk);
+    g_assert_null(tsr_rtp_codec_by_name("narrowband")); /* not an SDP name */
+    tsr_rtp_packetizer_free(&opus);
+    tsr_rtp_packetizer_free(&narrow);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -521,6 +555,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtp_codec/vp8_vector", test_vp8_vector);
     g_test_add_func("/rtp_codec/h264_vector", test_h264_vector);
     g_test_add_func("/rtp_codec/malformed_payloads", test_malformed_payloads);
+    g_test_add_func("/rtp_codec/narrowband", test_narrowband);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

@@ -21,6 +21,7 @@ enum tsr_rtp_codec_id {
     TSR_RTP_CODEC_VP8,
     TSR_RTP_CODEC_H264,
     TSR_RTP_CODEC_OPUS,
+    TSR_RTP_CODEC_NARROWBAND, /* G.711, G.722: packetize only */
 };
 
 #define TSR_RTP_DEFAULT_MTU_BYTES 1200
@@ -69,6 +70,8 @@ struct tsr_rtp_codec {
 extern const struct tsr_rtp_codec tsr_rtp_codec_vp8;
 extern const struct tsr_rtp_codec tsr_rtp_codec_h264;
 extern const struct tsr_rtp_codec tsr_rtp_codec_opus;
+/* G.711/G.722 frames (any bytes, one frame per packet): for packetizing only. */
+extern const struct tsr_rtp_codec tsr_rtp_codec_narrowband;
 
 /* Purpose: the table for an SDP encoding name (case-insensitive) or NULL. */
 const struct tsr_rtp_codec *tsr_rtp_codec_by_name(const char *name);

@@ -92,6 +92,7 @@ struct tsr_audio_out {
     bool talker;                       /* the participant is a talker this tick */
     bool dtx;                          /* 1..2 byte silence packet: the RTP layer may skip it */
     struct tsr_audio_payload *payload; /* borrowed until the next tick; ref to keep */
+    enum tsr_audio_codec codec;        /* what payload is (the listener's codec) */
     uint32_t ts_48k;                   /* conference audio clock of the first sample */
     uint32_t duration_48k;             /* 960 */
 };
