@@ -283,10 +283,9 @@ static void job_run_peer(struct engine_job *job)
     switch (job->kind) {
     case JOB_ATTACH:
         job->params.webrtc = &job->webrtc;
-        job->rc = job->in ? tsr_media_peer_new(&job->peer, &job->params, job->in, &job->out,
-                                               job->reason)
-                          : tsr_media_peer_new_offer(&job->peer, &job->params, &job->out,
-                                                     job->reason);
+        job->rc =
+            job->in ? tsr_media_peer_new(&job->peer, &job->params, job->in, &job->out, job->reason)
+                    : tsr_media_peer_new_offer(&job->peer, &job->params, &job->out, job->reason);
         job->params.sink_user_free = NULL; /* the peer owns sink_user now, even on failure */
         break;
     case JOB_RENEGOTIATE:

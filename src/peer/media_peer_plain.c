@@ -270,8 +270,7 @@ int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answe
     apply_direction(p, &peers);
     p->plain_peers = peers;
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "answer to our offer: audio %s:%u, video %s:%u",
-            peers.audio.address, peers.audio.rtp_port, peers.video.address,
-            peers.video.rtp_port);
+            peers.audio.address, peers.audio.rtp_port, peers.video.address, peers.video.rtp_port);
     *neg_out = neg;
     return 0;
 }

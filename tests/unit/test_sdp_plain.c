@@ -495,8 +495,7 @@ static const struct tsr_sdp_plain_local offerer = {
 static bool has_attr(const struct tsr_sdp_media *m, const char *name, const char *value)
 {
     for (size_t i = 0; i < m->n_attrs; i++)
-        if (strcmp(m->attrs[i].name, name) == 0 &&
-            g_strcmp0(m->attrs[i].value, value) == 0)
+        if (strcmp(m->attrs[i].name, name) == 0 && g_strcmp0(m->attrs[i].value, value) == 0)
             return true;
     return false;
 }
@@ -557,9 +556,25 @@ static void test_our_offer(void)
     g_assert_true(has_attr(v, "sendrecv", NULL));
     g_assert_true(has_attr(v, "ssrc", "4444 cname:tessera-2"));
     tsr_sdp_free(&o);
+    g_free(offer);
 
-    /* The answer our own negotiator writes to it (another Tessera as the caller)
-     * is read back to Opus 96 and VP8 97 at the answerer's ports. */
+    struct tsr_sdp_plain_local no_g711 = offerer;
+    no_g711.audio_g711 = false;
+    g_assert_cmpint(tsr_sdp_plain_offer(&no_g711, &offer), ==, 0);
+    g_assert_null(strstr(offer, "PCMU"));
+    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/AVP 96 101\r\n"));
+    g_free(offer);
+    struct tsr_sdp_plain_local portless = offerer;
+    portless.video_port = 0;
+    g_assert_cmpint(tsr_sdp_plain_offer(&portless, &offer), ==, -EINVAL);
+}
+
+/* The answer our own negotiator writes to our offer (another Tessera as the
+ * caller) is read back to Opus 96 and VP8 97 at the answerer's ports. */
+static void test_own_answer(void)
+{
+    char *offer = NULL;
+    g_assert_cmpint(tsr_sdp_plain_offer(&offerer, &offer), ==, 0);
     struct tsr_sdp_plain_local caller = local;
     caller.audio_g711 = true;
     struct tsr_sdp_negotiation *neg = NULL;
@@ -585,16 +600,6 @@ static void test_our_offer(void)
     tsr_sdp_negotiation_free(&back);
     tsr_sdp_negotiation_free(&neg);
     g_free(offer);
-
-    struct tsr_sdp_plain_local no_g711 = offerer;
-    no_g711.audio_g711 = false;
-    g_assert_cmpint(tsr_sdp_plain_offer(&no_g711, &offer), ==, 0);
-    g_assert_null(strstr(offer, "PCMU"));
-    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/AVP 96 101\r\n"));
-    g_free(offer);
-    struct tsr_sdp_plain_local portless = offerer;
-    portless.video_port = 0;
-    g_assert_cmpint(tsr_sdp_plain_offer(&portless, &offer), ==, -EINVAL);
 }
 
 #define ANSWER_HEAD "v=0\r\no=caller 5 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n"
@@ -619,9 +624,9 @@ static void test_answers(void)
     char reason[TSR_SDP_REASON_MAX];
 
     /* PCMU, static type without rtpmap; video rejected. */
-    g_assert_cmpint(read_answer("m=audio 5000 RTP/AVP 0\r\na=sendrecv\r\n" NO_VIDEO, &neg,
-                                &peers, reason),
-                    ==, 0);
+    g_assert_cmpint(
+        read_answer("m=audio 5000 RTP/AVP 0\r\na=sendrecv\r\n" NO_VIDEO, &neg, &peers, reason), ==,
+        0);
     g_assert_cmpint(neg->audio_index, ==, 0);
     g_assert_cmpint(neg->video_index, ==, -1);
     g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_PCMU);
@@ -650,18 +655,19 @@ static void test_answers(void)
     tsr_sdp_negotiation_free(&neg);
 
     /* A send-only answer: we send it nothing (held), it sends. */
-    g_assert_cmpint(read_answer("m=audio 6000 RTP/AVP 8\r\na=sendonly\r\n" NO_VIDEO, &neg, &peers,
-                                reason),
-                    ==, 0);
+    g_assert_cmpint(
+        read_answer("m=audio 6000 RTP/AVP 8\r\na=sendonly\r\n" NO_VIDEO, &neg, &peers, reason), ==,
+        0);
     g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_PCMA);
     g_assert_true(peers.audio.held);
     g_assert_true(peers.audio.sends);
     tsr_sdp_negotiation_free(&neg);
 
     /* H.264 packetization-mode 1 with PLI; audio rejected. */
-    g_assert_cmpint(read_answer(NO_AUDIO "m=video 7000 RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n"
-                                         "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n"
-                                         "a=rtcp-fb:98 nack pli\r\n",
+    g_assert_cmpint(read_answer(NO_AUDIO
+                                "m=video 7000 RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n"
+                                "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n"
+                                "a=rtcp-fb:98 nack pli\r\n",
                                 &neg, &peers, reason),
                     ==, 0);
     g_assert_cmpint(neg->audio_index, ==, -1);
@@ -712,13 +718,12 @@ static void test_answers_refused(void)
     /* Not an answer to our offer: one section, swapped kinds, another profile. */
     expect_answer_refused("m=audio 5000 RTP/AVP 0\r\n", TSR_ERR_INVALID,
                           "the answer has 1 media sections");
-    expect_answer_refused("m=video 5002 RTP/AVP 97\r\nm=audio 5000 RTP/AVP 0\r\n",
-                          TSR_ERR_INVALID, "section 1 is video");
+    expect_answer_refused("m=video 5002 RTP/AVP 97\r\nm=audio 5000 RTP/AVP 0\r\n", TSR_ERR_INVALID,
+                          "section 1 is video");
     expect_answer_refused("m=audio 5000 RTP/SAVP 0\r\n" NO_VIDEO, TSR_ERR_INVALID,
                           "we offered RTP/AVP");
     /* Malformed. */
-    expect_answer_refused("m=audio five RTP/AVP 0\r\n" NO_VIDEO, TSR_ERR_INVALID,
-                          "bad SDP answer");
+    expect_answer_refused("m=audio five RTP/AVP 0\r\n" NO_VIDEO, TSR_ERR_INVALID, "bad SDP answer");
     expect_answer_refused("m=audio 5000 RTP/AVP 0\r\nc=IN IP4 not-an-address\r\n" NO_VIDEO,
                           TSR_ERR_INVALID, "no usable c= address");
 }
@@ -735,6 +740,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain/dtls_reoffer", test_dtls_reoffer);
     g_test_add_func("/sdp_plain/g711", test_g711);
     g_test_add_func("/sdp_plain/our_offer", test_our_offer);
+    g_test_add_func("/sdp_plain/own_answer", test_own_answer);
     g_test_add_func("/sdp_plain/answers", test_answers);
     g_test_add_func("/sdp_plain/answers_refused", test_answers_refused);
     return g_test_run();

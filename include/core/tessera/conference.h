@@ -774,8 +774,9 @@ void tsr_participant_detach_media(struct tsr_participant *p);
  * TSR_ERR_STATE when p has no media; err_text may stay NULL. */
 void tsr_participant_create_send_offer(struct tsr_participant *p, tsr_conference_done_fn done,
                                        void *user, struct tsr_conference_call **call);
-/* Purpose: hand p's answer to that offer to media. Same results as the op,
- * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
+/* Purpose: hand p's answer to that offer, or to the offer a join with
+ * make_offer gave, to media. Same results as the op, TSR_ERR_UNSUPPORTED /
+ * TSR_ERR_STATE as above. */
 void tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
                                        tsr_conference_done_fn done, void *user,
                                        struct tsr_conference_call **call);
