@@ -60,6 +60,9 @@ struct engine_peer {
      * slides receiver, and whether the mixer shows it as the content now. */
     uint32_t slides_id;
     bool slides_shown;
+    /* Our plain RTP offer is out (a SIP INVITE without SDP): the peer has ports but
+     * no media, and joins the mix when the answer is applied. */
+    bool awaiting_answer;
 };
 
 enum job_kind {
@@ -69,6 +72,7 @@ enum job_kind {
     JOB_SEND_OFFER,
     JOB_SEND_ANSWER,
     JOB_REOFFER,
+    JOB_PLAIN_ANSWER, /* the answer to an attach that offered */
 };
 
 /* One SDP operation: made on the API loop, run on the participant's net loop,
@@ -279,7 +283,9 @@ static void job_run_peer(struct engine_job *job)
     switch (job->kind) {
     case JOB_ATTACH:
         job->params.webrtc = &job->webrtc;
-        job->rc = tsr_media_peer_new(&job->peer, &job->params, job->in, &job->out, job->reason);
+        job->rc =
+            job->in ? tsr_media_peer_new(&job->peer, &job->params, job->in, &job->out, job->reason)
+                    : tsr_media_peer_new_offer(&job->peer, &job->params, &job->out, job->reason);
         job->params.sink_user_free = NULL; /* the peer owns sink_user now, even on failure */
         break;
     case JOB_RENEGOTIATE:
@@ -296,6 +302,9 @@ static void job_run_peer(struct engine_job *job)
         break;
     case JOB_REOFFER:
         job->rc = tsr_media_peer_answer_reoffer(p, job->in, &job->out, job->reason);
+        break;
+    case JOB_PLAIN_ANSWER:
+        job->rc = tsr_media_peer_apply_plain_answer(p, job->in, job->reason);
         break;
     }
 }
@@ -339,8 +348,19 @@ static void push_spotlight(struct engine_conf *ec, struct tsr_conference *c)
     spotlight_to_mixer(ec, list, MIN(n, G_N_ELEMENTS(list)));
 }
 
-/* API loop: the attach is back. Success wires the peer into the mixer with the
- * participant's mute state as it is now; failure undoes the media data. */
+/* API loop: ep's peer joins the mix with the participant's mute state as it is now. */
+static void mix_in(struct engine_peer *ep)
+{
+    tsr_conf_mixer_add_peer(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
+    tsr_conf_mixer_set_name(ep->conf->mixer, ep->id, tsr_participant_display_name(ep->p));
+    tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, tsr_participant_muted(ep->p),
+                             tsr_participant_video_muted(ep->p));
+    if (tsr_participant_spotlight_s(ep->p))
+        push_spotlight(ep->conf, tsr_participant_conference(ep->p));
+}
+
+/* API loop: the attach is back. Success wires the peer into the mixer (an offer's
+ * peer waits for its answer); failure undoes the media data. */
 static void attach_back(struct engine_job *job, struct engine_peer *ep)
 {
     struct tsr_conference_call *call = job->call;
@@ -351,12 +371,8 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
         tsr_conf_mixer_set_content(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
     } else if (rc == 0) {
         ep->peer = g_steal_pointer(&job->peer);
-        tsr_conf_mixer_add_peer(ep->conf->mixer, ep->peer, tsr_participant_id(ep->p));
-        tsr_conf_mixer_set_name(ep->conf->mixer, ep->id, tsr_participant_display_name(ep->p));
-        tsr_conf_mixer_set_muted(ep->conf->mixer, ep->id, tsr_participant_muted(ep->p),
-                                 tsr_participant_video_muted(ep->p));
-        if (tsr_participant_spotlight_s(ep->p))
-            push_spotlight(ep->conf, tsr_participant_conference(ep->p));
+        if (!ep->awaiting_answer)
+            mix_in(ep);
     } else {
         if (ep->owner)
             ep->owner->content = NULL;
@@ -386,6 +402,10 @@ static gboolean job_back(gpointer data)
     }
     if (job->kind == JOB_RENEGOTIATE && job->rc == 0)
         slides_sync(ep); /* the offer may have started or stopped its slides */
+    if (job->kind == JOB_PLAIN_ANSWER && job->rc == 0 && ep->awaiting_answer) {
+        ep->awaiting_answer = false;
+        mix_in(ep);
+    }
     /* Finish last: the conference may detach ep from inside done. */
     struct tsr_conference_call *call = job->call;
     int rc = job->rc;
@@ -495,6 +515,24 @@ static void engine_attach(void *user, struct tsr_participant *p, const char *off
     attach_start(e, ep, offer, call);
 }
 
+/* A SIP caller without an offer: we offer plain RTP (ports on its net loop); the
+ * answer comes through apply_send_answer. */
+static void engine_attach_offer(void *user, struct tsr_participant *p,
+                                struct tsr_conference_call *call)
+{
+    struct tsr_media_engine *e = user;
+    struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
+    if (!ec) {
+        tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
+                                 g_strdup("the conference mixer could not start"));
+        return;
+    }
+    struct engine_peer *ep = engine_peer_new(e, ec, p, tsr_net_loops_pick(e->loops));
+    ep->awaiting_answer = true;
+    tsr_participant_set_media_data(p, ep);
+    attach_start(e, ep, NULL, call);
+}
+
 /* The content transport goes: its jobs are abandoned, the mix drops it. */
 static void content_free(struct engine_peer *owner)
 {
@@ -570,7 +608,8 @@ static void engine_detach(void *user, struct tsr_participant *p)
         ((struct engine_job *)ep->jobs->pdata[i])->ep = NULL;
     g_ptr_array_free(ep->jobs, TRUE);
     if (ep->peer) {
-        tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
+        if (!ep->awaiting_answer)
+            tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
         tsr_media_peer_close(ep->peer);
         tsr_media_peer_unref(&ep->peer);
     }
@@ -672,7 +711,8 @@ static void engine_apply_send_answer(void *user, struct tsr_participant *p, cons
                                      struct tsr_conference_call *call)
 {
     (void)user;
-    peer_op(p, JOB_SEND_ANSWER, answer_sdp, call);
+    const struct engine_peer *ep = tsr_participant_media_data(p);
+    peer_op(p, ep && ep->awaiting_answer ? JOB_PLAIN_ANSWER : JOB_SEND_ANSWER, answer_sdp, call);
 }
 
 static void engine_answer_reoffer(void *user, struct tsr_participant *p, const char *offer_sdp,
@@ -792,6 +832,7 @@ static const struct tsr_conference_media_ops engine_ops = {
     .set_spotlight = engine_set_spotlight,
     .set_self_view = engine_set_self_view,
     .conference_ended = engine_conference_ended,
+    .attach_offer = engine_attach_offer,
     .create_send_offer = engine_create_send_offer,
     .apply_send_answer = engine_apply_send_answer,
     .answer_reoffer = engine_answer_reoffer,

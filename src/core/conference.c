@@ -498,11 +498,15 @@ static enum tsr_conference_refusal admit_limits(struct tsr_conference_registry *
                                def->max_participants);
         return TSR_CONFERENCE_REFUSAL_FULL;
     }
-    if (req->offer_sdp && !reg->opts.media) {
+    if ((req->offer_sdp || req->make_offer) && !reg->opts.media) {
         *msg = g_strdup("this server has no media engine wired; it can only join without SDP");
         return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
     }
-    if (req->offer_sdp || req->media_expected)
+    if (req->make_offer && !reg->opts.media->attach_offer) {
+        *msg = g_strdup("this media layer cannot make an offer: send one");
+        return TSR_CONFERENCE_REFUSAL_MEDIA_UNAVAILABLE;
+    }
+    if (req->offer_sdp || req->make_offer || req->media_expected)
         return tsr_conference_capacity_check(reg, msg);
     return TSR_CONFERENCE_REFUSAL_NONE;
 }
@@ -666,7 +670,7 @@ void tsr_conference_join(struct tsr_conference_registry *reg,
         return;
     }
     call->conf = call->p->conf;
-    if (!req->offer_sdp) {
+    if (!req->offer_sdp && !req->make_offer) {
         tsr_call_fail(call, 0, TSR_CONFERENCE_REFUSAL_NONE, NULL); /* admitted on delivery */
         return;
     }
@@ -674,7 +678,10 @@ void tsr_conference_join(struct tsr_conference_registry *reg,
     call->counts_media = true;
     reg->n_media_pending++;
     tsr_call_asking(call);
-    reg->opts.media->attach(reg->opts.media_user, call->p, req->offer_sdp, call);
+    if (req->offer_sdp)
+        reg->opts.media->attach(reg->opts.media_user, call->p, req->offer_sdp, call);
+    else
+        reg->opts.media->attach_offer(reg->opts.media_user, call->p, call);
     tsr_call_asked(call);
 }
 

@@ -14,7 +14,8 @@
 #define H264_FMTP "packetization-mode=1;profile-level-id=42e01f"
 
 struct plain_ctx {
-    const struct tsr_sdp *offer;
+    const struct tsr_sdp *offer; /* what is read: the caller's offer, or its answer */
+    bool answer;                 /* reading an answer to tsr_sdp_plain_offer */
     const struct tsr_sdp_plain_local *local;
     struct tsr_sdp_negotiation *neg;
     struct tsr_sdp_plain_peers *peers;
@@ -442,20 +443,27 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
     }
 }
 
-static int build_answer(struct plain_ctx *c)
+/* A description with our o= and session-level c= lines. */
+static int new_description(const struct tsr_sdp_plain_local *l, struct tsr_sdp **out)
 {
-    const struct tsr_sdp_plain_local *l = c->local;
     const char *ip = strchr(l->address, ':') ? "IP6" : "IP4";
     char origin[128], conn[96];
     snprintf(origin, sizeof origin, "tessera %" G_GUINT64_FORMAT " %u IN %s %s",
              l->session_id ? l->session_id : 1, l->session_version ? l->session_version : 1, ip,
              l->address);
     snprintf(conn, sizeof conn, "IN %s %s", ip, l->address);
+    int rc = tsr_sdp_new(out, origin, "Tessera");
+    if (rc == 0)
+        (*out)->connection = g_strdup(conn);
+    return rc;
+}
+
+static int build_answer(struct plain_ctx *c)
+{
     struct tsr_sdp *ans = NULL;
-    int rc = tsr_sdp_new(&ans, origin, "Tessera");
+    int rc = new_description(c->local, &ans);
     if (rc)
         return rc;
-    ans->connection = g_strdup(conn);
     for (size_t i = 0; i < c->offer->n_media; i++)
         answer_line(c, ans, i);
     rc = tsr_sdp_write(ans, &c->neg->answer);
@@ -495,6 +503,139 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
                                                          : "opus/48000/2");
     if (rc == 0)
         rc = build_answer(&c);
+    tsr_sdp_free(&parsed);
+    if (rc) {
+        tsr_sdp_negotiation_free(&c.neg);
+        return rc;
+    }
+    *neg = c.neg;
+    *peers = found;
+    return 0;
+}
+
+/* --- our offer, the caller's answer (an INVITE without SDP) ------------------- */
+
+static void offer_video_codec(struct tsr_sdp *o, struct tsr_sdp_media *m, enum tsr_sdp_codec codec)
+{
+    int pt = codec == TSR_SDP_CODEC_H264 ? TSR_SDP_PLAIN_OFFER_PT_H264 : TSR_SDP_PLAIN_OFFER_PT_VP8;
+    tsr_sdp_add_attrf(o, m, "rtpmap", "%d %s/90000", pt, tsr_sdp_codec_name(codec));
+    if (codec == TSR_SDP_CODEC_H264)
+        tsr_sdp_add_attrf(o, m, "fmtp", "%d %s", pt, H264_FMTP);
+    tsr_sdp_add_attrf(o, m, "rtcp-fb", "%d nack", pt);
+    tsr_sdp_add_attrf(o, m, "rtcp-fb", "%d nack pli", pt);
+    tsr_sdp_add_attrf(o, m, "rtcp-fb", "%d ccm fir", pt);
+}
+
+static void offer_tail(struct tsr_sdp *o, struct tsr_sdp_media *m, uint16_t port, uint32_t ssrc,
+                       const char *cname)
+{
+    tsr_sdp_add_attrf(o, m, "rtcp", "%u", port + 1u);
+    tsr_sdp_add_attr(o, m, "sendrecv", NULL);
+    tsr_sdp_add_attrf(o, m, "ssrc", "%u cname:%s", ssrc, cname);
+}
+
+int tsr_sdp_plain_offer(const struct tsr_sdp_plain_local *l, char **offer)
+{
+    if (!l || !l->address || !l->cname || !*l->cname || !l->audio_ssrc || !l->video_ssrc ||
+        !l->audio_port || !l->video_port)
+        return -EINVAL;
+    struct tsr_sdp *o = NULL;
+    int rc = new_description(l, &o);
+    if (rc)
+        return rc;
+    char opus[8], dtmf[8], vp8[8], h264[8];
+    snprintf(opus, sizeof opus, "%d", TSR_SDP_PLAIN_OFFER_PT_OPUS);
+    snprintf(dtmf, sizeof dtmf, "%d", TSR_SDP_PLAIN_OFFER_PT_DTMF);
+    snprintf(vp8, sizeof vp8, "%d", TSR_SDP_PLAIN_OFFER_PT_VP8);
+    snprintf(h264, sizeof h264, "%d", TSR_SDP_PLAIN_OFFER_PT_H264);
+    /* Opus, then G.722 (wideband), then G.711, as far as local allows. */
+    const char *afmts[5] = {opus};
+    size_t n_afmts = 1;
+    if (l->audio_g722)
+        afmts[n_afmts++] = "9";
+    if (l->audio_g711) {
+        afmts[n_afmts++] = "0";
+        afmts[n_afmts++] = "8";
+    }
+    afmts[n_afmts++] = dtmf;
+    struct tsr_sdp_media *m = NULL;
+    tsr_sdp_add_media(o, "audio", l->audio_port, "RTP/AVP", afmts, n_afmts, &m);
+    tsr_sdp_add_attrf(o, m, "rtpmap", "%s opus/48000/2", opus);
+    tsr_sdp_add_attrf(o, m, "fmtp", "%s useinbandfec=1", opus);
+    if (l->audio_g722)
+        tsr_sdp_add_attr(o, m, "rtpmap", "9 G722/8000");
+    if (l->audio_g711) {
+        tsr_sdp_add_attr(o, m, "rtpmap", "0 PCMU/8000");
+        tsr_sdp_add_attr(o, m, "rtpmap", "8 PCMA/8000");
+    }
+    tsr_sdp_add_attrf(o, m, "rtpmap", "%s telephone-event/8000", dtmf);
+    tsr_sdp_add_attrf(o, m, "fmtp", "%s 0-15", dtmf);
+    tsr_sdp_add_attr(o, m, "ptime", "20");
+    offer_tail(o, m, l->audio_port, l->audio_ssrc, l->cname);
+    bool h264_first = l->video_pref == TSR_SDP_VIDEO_PREF_H264;
+    const char *vfmts[] = {h264_first ? h264 : vp8, h264_first ? vp8 : h264};
+    tsr_sdp_add_media(o, "video", l->video_port, "RTP/AVP", vfmts, 2, &m);
+    offer_video_codec(o, m, h264_first ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8);
+    offer_video_codec(o, m, h264_first ? TSR_SDP_CODEC_VP8 : TSR_SDP_CODEC_H264);
+    offer_tail(o, m, l->video_port, l->video_ssrc, l->cname);
+    rc = tsr_sdp_write(o, offer);
+    tsr_sdp_free(&o);
+    return rc;
+}
+
+/* The answer keeps our sections: audio then video, RTP/AVP where not rejected. */
+static int answer_shape(struct plain_ctx *c)
+{
+    const struct tsr_sdp *a = c->offer;
+    static const char *const kinds[] = {"audio", "video"};
+    if (a->n_media != G_N_ELEMENTS(kinds))
+        return fail(c, TSR_ERR_INVALID,
+                    "the answer has %zu media sections; our offer had audio and video", a->n_media);
+    for (size_t i = 0; i < a->n_media; i++) {
+        const struct tsr_sdp_media *m = &a->media[i];
+        if (strcmp(m->kind, kinds[i]) != 0)
+            return fail(c, TSR_ERR_INVALID, "the answer's section %zu is %s; our offer's is %s",
+                        i + 1, m->kind, kinds[i]);
+        if (m->port != 0 && strcmp(m->proto, "RTP/AVP") != 0)
+            return fail(c, TSR_ERR_INVALID, "the answer's %s section is %s; we offered RTP/AVP",
+                        m->kind, m->proto);
+    }
+    return 0;
+}
+
+int tsr_sdp_plain_read_answer(const char *answer, size_t len,
+                              const struct tsr_sdp_plain_local *local,
+                              struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
+                              char reason[TSR_SDP_REASON_MAX])
+{
+    if (!local || !local->address || !local->cname || !*local->cname)
+        return -EINVAL;
+    struct tsr_sdp_plain_peers found;
+    memset(&found, 0, sizeof found);
+    struct tsr_sdp_plain_local ours = *local;
+    ours.audio_key = ours.video_key = NULL; /* nothing keyed was offered */
+    ours.fingerprint_sha256 = NULL;
+    ours.running = NULL;
+    struct plain_ctx c = {.local = &ours, .peers = &found, .reason = reason, .answer = true};
+    const char *why = "malformed SDP";
+    struct tsr_sdp *parsed = NULL;
+    int rc = tsr_sdp_parse(answer, len, &parsed, &why);
+    if (rc)
+        return fail(&c, rc == TSR_ERR_FULL ? TSR_ERR_INVALID : rc, "bad SDP answer: %s", why);
+    c.offer = parsed;
+    c.neg = g_new0(struct tsr_sdp_negotiation, 1);
+    c.neg->audio_index = c.neg->video_index = c.neg->slides_index = -1;
+    c.neg->n_mlines = parsed->n_media;
+    rc = answer_shape(&c);
+    for (size_t i = 0; i < parsed->n_media && rc == 0; i++)
+        rc = choose_line(&c, i);
+    if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
+        rc = fail(&c, TSR_ERR_UNSUPPORTED,
+                  "the answer picks none of the codecs we offered (%s; VP8, H.264 "
+                  "packetization-mode 1)",
+                  local->audio_g722 && local->audio_g711 ? "Opus, G.722, PCMU, PCMA"
+                  : local->audio_g711                   ? "Opus, PCMU, PCMA"
+                                                        : "Opus");
     tsr_sdp_free(&parsed);
     if (rc) {
         tsr_sdp_negotiation_free(&c.neg);

@@ -131,12 +131,10 @@ static int negotiate(struct tsr_media_peer *p, const struct tsr_media_peer_param
     return rc;
 }
 
-int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
-                       const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX])
+/* The peer before any SDP: fields, clock, metrics handles. */
+static struct tsr_media_peer *peer_alloc(const struct tsr_media_peer_params *params)
 {
     struct tsr_media_peer *p = g_new0(struct tsr_media_peer, 1);
-    struct tsr_sdp_negotiation *neg = NULL;
-    uint32_t assrc = random_ssrc(), vssrc = random_ssrc();
     p->refs = 1;
     p->id = params->id;
     p->ask_dtx = params->ask_dtx;
@@ -160,17 +158,45 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->m_frames_dropped = tsr_metrics_counter(
         "tessera_video_frames_dropped_total", NULL,
         "Received video frames dropped: incomplete in time or waiting for a keyframe.");
-    reason[0] = '\0';
     tsr_media_clock_init(&p->clock, g_get_monotonic_time(), g_get_real_time());
+    return p;
+}
+
+/* The receive and send chains from a negotiation, then the timers: media runs. */
+static int peer_start(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                      uint32_t slides_id, uint32_t assrc, uint32_t vssrc)
+{
+    int rc = tsr_media_peer_rx_setup(p, neg);
+    if (rc == 0)
+        rc = tsr_media_peer_slides_setup(p, neg, slides_id);
+    if (rc == 0)
+        rc = tsr_media_peer_tx_setup(p, neg, assrc, vssrc);
+    if (rc)
+        return rc;
+    p->tick_timer = add_timer(p, PEER_TICK_MS, peer_tick);
+    p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
+            p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
+            !p->has_audio             ? "none"
+            : p->rx_audio.red_pt >= 0 ? "opus in RED"
+                                      : "opus",
+            p->transport ? tsr_webrtc_transport_local_port(p->transport)
+                         : tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO));
+    return 0;
+}
+
+int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
+                       const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX])
+{
+    struct tsr_media_peer *p = peer_alloc(params);
+    struct tsr_sdp_negotiation *neg = NULL;
+    uint32_t assrc = random_ssrc(), vssrc = random_ssrc();
+    reason[0] = '\0';
     int rc = tsr_sdp_is_plain_rtp(offer, strlen(offer))
                  ? tsr_media_peer_negotiate_plain(p, params, offer, assrc, vssrc, &neg, reason)
                  : negotiate(p, params, offer, assrc, vssrc, &neg, reason);
     if (rc == 0)
-        rc = tsr_media_peer_rx_setup(p, neg);
-    if (rc == 0)
-        rc = tsr_media_peer_slides_setup(p, neg, params->slides_id);
-    if (rc == 0)
-        rc = tsr_media_peer_tx_setup(p, neg, assrc, vssrc);
+        rc = peer_start(p, neg, params->slides_id, assrc, vssrc);
     if (rc) {
         g_atomic_int_set(&p->closed, 1);
         tsr_sdp_negotiation_free(&neg);
@@ -182,16 +208,44 @@ int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_
     p->remote_sdp = g_strdup(offer);
     neg->answer = NULL;
     tsr_sdp_negotiation_free(&neg);
-    p->tick_timer = add_timer(p, PEER_TICK_MS, peer_tick);
-    p->report_timer = add_timer(p, PEER_REPORT_MS, peer_report);
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media negotiated: video %s, audio %s, port %u",
-            p->has_video ? tsr_video_codec_name(p->video_codec) : "none",
-            !p->has_audio             ? "none"
-            : p->rx_audio.red_pt >= 0 ? "opus in RED"
-                                      : "opus",
-            p->transport ? tsr_webrtc_transport_local_port(p->transport)
-                         : tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO));
     *out = p;
+    return 0;
+}
+
+int tsr_media_peer_new_offer(struct tsr_media_peer **out,
+                             const struct tsr_media_peer_params *params, char **offer,
+                             char reason[TSR_SDP_REASON_MAX])
+{
+    struct tsr_media_peer *p = peer_alloc(params);
+    reason[0] = '\0';
+    int rc = tsr_media_peer_offer_plain(p, params, random_ssrc(), random_ssrc(), offer, reason);
+    if (rc) {
+        g_atomic_int_set(&p->closed, 1);
+        tsr_media_peer_unref(&p);
+        return rc;
+    }
+    p->local_sdp = g_strdup(*offer);
+    *out = p;
+    return 0;
+}
+
+int tsr_media_peer_apply_plain_answer(struct tsr_media_peer *p, const char *answer,
+                                      char reason[TSR_SDP_REASON_MAX])
+{
+    reason[0] = '\0';
+    if (!p->awaiting_answer || g_atomic_int_get(&p->closed))
+        return TSR_ERR_STATE;
+    struct tsr_sdp_negotiation *neg = NULL;
+    int rc = tsr_media_peer_read_plain_answer(p, answer, &neg, reason);
+    if (rc == 0 && (rc = peer_start(p, neg, 0, p->offer_ssrc[0], p->offer_ssrc[1])) != 0 &&
+        !reason[0])
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "media setup failed: %s", tsr_strerror(rc));
+    tsr_sdp_negotiation_free(&neg);
+    if (rc)
+        return rc;
+    p->awaiting_answer = false;
+    g_free(p->remote_sdp);
+    p->remote_sdp = g_strdup(answer);
     return 0;
 }
 

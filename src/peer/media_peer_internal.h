@@ -70,6 +70,10 @@ struct tsr_media_peer {
     struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
     char plain_address[64];                       /* plain: the address our answers carry */
     char plain_fingerprint[3 * 32];               /* plain: our certificate's sha-256, or "" */
+    /* plain, our own offer (a SIP INVITE without SDP): waiting for the answer. */
+    bool awaiting_answer;
+    uint32_t offer_ssrc[2];                 /* the SSRCs our offer named, audio and video */
+    enum tsr_sdp_video_pref offer_video_pref;
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;
@@ -114,6 +118,14 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
                                    uint32_t assrc, uint32_t vssrc,
                                    struct tsr_sdp_negotiation **neg_out,
                                    char reason[TSR_SDP_REASON_MAX]);
+/* Opens the plain RTP transport and writes our own offer (*offer, g_free). */
+int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_peer_params *params,
+                               uint32_t assrc, uint32_t vssrc, char **offer,
+                               char reason[TSR_SDP_REASON_MAX]);
+/* The caller's answer to that offer: sends to where it says; fills *neg_out. */
+int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answer,
+                                     struct tsr_sdp_negotiation **neg_out,
+                                     char reason[TSR_SDP_REASON_MAX]);
 /* A re-INVITE's offer on a plain peer (hold, resume, a new address or key). */
 int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer, char **answer,
                                      char reason[TSR_SDP_REASON_MAX]);

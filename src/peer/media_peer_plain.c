@@ -193,6 +193,96 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
     return 0;
 }
 
+/* The address our own offer carries: the configured public or first media
+ * address, else the one the default route leaves from, else loopback (there is
+ * no caller's SDP yet to route towards). */
+static void offer_address(const struct tsr_webrtc_config *w, char *out, size_t size)
+{
+    struct tsr_sdp_plain_peers none;
+    memset(&none, 0, sizeof none);
+    g_strlcpy(none.audio.address, "192.0.2.1", sizeof none.audio.address); /* TEST-NET-1 */
+    if (answer_address(w, &none, out, size) != 0)
+        g_strlcpy(out, "127.0.0.1", size);
+}
+
+/* What our offer said about us, for writing it and reading its answer. */
+static void offer_local(const struct tsr_media_peer *p, const char *cname,
+                        struct tsr_sdp_plain_local *local)
+{
+    memset(local, 0, sizeof *local);
+    local->address = p->plain_address;
+    local->audio_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO);
+    local->video_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_VIDEO);
+    local->video_pref = p->offer_video_pref;
+    local->audio_ssrc = p->offer_ssrc[0];
+    local->video_ssrc = p->offer_ssrc[1];
+    local->cname = cname;
+    local->session_id = p->sdp_session_id;
+    local->session_version = p->sdp_version;
+    local->audio_g711 = true;
+    local->audio_g722 = true;
+}
+
+int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_peer_params *params,
+                               uint32_t assrc, uint32_t vssrc, char **offer,
+                               char reason[TSR_SDP_REASON_MAX])
+{
+    char cname[32];
+    g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    /* Keys for a later SDES re-INVITE; the offer itself is plain RTP/AVP. */
+    if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0)
+        TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys");
+    int rc = open_transport(p, params, false);
+    if (rc) {
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot open RTP ports: %s", tsr_strerror(rc));
+        return rc;
+    }
+    offer_address(params->webrtc, p->plain_address, sizeof p->plain_address);
+    p->offer_ssrc[0] = assrc;
+    p->offer_ssrc[1] = vssrc;
+    p->offer_video_pref = params->video_pref;
+    p->sdp_session_id = ((uint64_t)g_random_int() << 20) | p->id;
+    p->sdp_version = 1;
+    struct tsr_sdp_plain_local local;
+    offer_local(p, cname, &local);
+    rc = tsr_sdp_plain_offer(&local, offer);
+    if (rc) {
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot write our offer: %s", tsr_strerror(rc));
+        return rc;
+    }
+    p->awaiting_answer = true;
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "plain RTP offer: ours %s:%u/%u", p->plain_address,
+            local.audio_port, local.video_port);
+    return 0;
+}
+
+int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answer,
+                                     struct tsr_sdp_negotiation **neg_out,
+                                     char reason[TSR_SDP_REASON_MAX])
+{
+    char cname[32];
+    g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    struct tsr_sdp_plain_local local;
+    offer_local(p, cname, &local);
+    struct tsr_sdp_plain_peers peers;
+    struct tsr_sdp_negotiation *neg = NULL;
+    int rc = tsr_sdp_plain_read_answer(answer, strlen(answer), &local, &neg, &peers, reason);
+    if (rc == 0 && (rc = tsr_rtp_transport_set_peers(p->plain, &peers, local.audio_ssrc,
+                                                     local.video_ssrc)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot send to the answer's address: %s",
+                   tsr_strerror(rc));
+    if (rc) {
+        tsr_sdp_negotiation_free(&neg);
+        return rc;
+    }
+    apply_direction(p, &peers);
+    p->plain_peers = peers;
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "answer to our offer: audio %s:%u, video %s:%u",
+            peers.audio.address, peers.audio.rtp_port, peers.video.address, peers.video.rtp_port);
+    *neg_out = neg;
+    return 0;
+}
+
 bool tsr_media_peer_transport_up(const struct tsr_media_peer *p)
 {
     if (p->plain) /* symmetric RTP sends to the SDP's address before anything arrives */

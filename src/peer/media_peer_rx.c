@@ -279,7 +279,7 @@ void tsr_media_peer_rx_video(struct tsr_media_peer *p, struct tsr_rtp_header *h,
  * packet came in on (plain RTP: audio and video may share a payload type). */
 static void route_rtp(struct tsr_media_peer *p, uint8_t *data, size_t len, int kind)
 {
-    if (g_atomic_int_get(&p->closed))
+    if (g_atomic_int_get(&p->closed) || p->awaiting_answer) /* no chains before the answer */
         return;
     struct tsr_rtp_header h;
     tsr_counter_add(p->m_rx_bytes, len);
@@ -397,7 +397,7 @@ static void handle_rtcp_item(struct tsr_media_peer *p, const struct tsr_rtcp_ite
 void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len)
 {
     struct tsr_media_peer *p = user;
-    if (g_atomic_int_get(&p->closed))
+    if (g_atomic_int_get(&p->closed) || p->awaiting_answer)
         return;
     atomic_store_explicit(&p->last_rx_us, g_get_monotonic_time(), memory_order_relaxed);
     struct tsr_rtcp_item items[MAX_RTCP_ITEMS];

@@ -96,8 +96,10 @@ static void join_done(void *user, struct tsr_conference_result *res)
     }
     c->local_sdp = g_steal_pointer(&res->sdp);
     c->answered = true;
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] joined over SIP", c->alias,
-            tsr_participant_id(res->participant));
+    c->awaiting_ack = !c->offer;
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] joined over SIP%s", c->alias,
+            tsr_participant_id(res->participant),
+            c->awaiting_ack ? ", our offer in the 200, the answer due in the ACK" : "");
     nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
 }
@@ -118,11 +120,6 @@ static bool admit(struct sip_call *c, const struct tsr_sip_invite *inv)
                                 text, &e);
         reject(c, &e);
         g_free(text);
-        return false;
-    }
-    if (!inv->sdp) {
-        reject_text(c, 488, "offer_required",
-                    "an INVITE without an SDP offer is not supported yet: send an offer");
         return false;
     }
     return true;
@@ -154,9 +151,14 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     if (via)
         g_strlcpy(c->client_address, via->v_received ? via->v_received : via->v_host,
                   sizeof c->client_address);
-    c->offer = g_strndup(inv.sdp, inv.sdp_len);
+    c->offer = inv.sdp ? g_strndup(inv.sdp, inv.sdp_len) : NULL;
     bool pin = false;
-    if (tsr_conference_registry_pin_required(f->reg, inv.alias, &pin) == 0 && pin) {
+    if (tsr_conference_registry_pin_required(f->reg, inv.alias, &pin) == 0 && pin && !inv.sdp) {
+        reject_text(c, 488, "pin_entry_unavailable",
+                    "PIN entry needs the caller's SDP offer in the INVITE: send an offer");
+        return;
+    }
+    if (pin) {
         if (tsr_sip_lobby_open(c, inv.sdp, inv.sdp_len, &why) != 0)
             reject_text(c, 488, "pin_entry_unavailable", why);
         return;
@@ -176,6 +178,7 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin)
         .pin = pin,
         .client_address = c->client_address[0] ? c->client_address : NULL,
         .offer_sdp = c->offer,
+        .make_offer = !c->offer, /* an INVITE without SDP: we offer in the 200 */
         .holder = tsr_front_session_holder(c->session),
         .invitation = c->outbound ? &invitation : NULL,
     };
@@ -241,7 +244,7 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
     const char *why = NULL;
     nua_t *nua = c->front->nua;
     struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
-    if (!c->local_sdp || c->reneg || !p) {
+    if (!c->local_sdp || c->reneg || c->awaiting_ack || !p) {
         nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(nua), TAG_END());
         return;
     }
@@ -267,6 +270,53 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
     char *offer = g_strndup(inv.sdp, inv.sdp_len);
     tsr_participant_renegotiate(p, offer, reneg_done, c, &c->reneg);
     g_free(offer);
+}
+
+/* Our offer's answer failed: counted, the participant leaves, a BYE with the Reason. */
+static void answer_failed(struct sip_call *c, unsigned status, const char *code, const char *text)
+{
+    struct tsr_front_error e = {.status = status, .code = code, .text = text};
+    tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] the ACK's answer failed: %u %s: BYE", c->alias, status,
+            text);
+    leave(c, TSR_LEAVE_MEDIA_FAILED);
+    tsr_sip_call_bye(c, status, text);
+}
+
+static void answer_done(void *user, struct tsr_conference_result *res)
+{
+    struct sip_call *c = user;
+    c->reneg = NULL;
+    if (res->rc == 0) {
+        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] media from the ACK's answer", c->alias);
+        return;
+    }
+    const char *text = res->err_text ? res->err_text : tsr_strerror(res->rc);
+    answer_failed(c, res->rc == TSR_ERR_INVALID ? 400 : 488, "bad_answer", text);
+}
+
+void tsr_sip_call_ack(struct sip_call *c, const sip_t *sip)
+{
+    if (!c->awaiting_ack)
+        return;
+    c->awaiting_ack = false;
+    struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
+    if (!p)
+        return; /* gone meanwhile (kicked: the BYE is out) */
+    struct tsr_sip_invite ack; /* the same reading: request line, From, SDP body */
+    const char *why = NULL;
+    if (tsr_sip_invite_read(sip, &ack, &why) != 0) {
+        answer_failed(c, 400, "bad_answer", "the ACK's body is not application/sdp");
+        return;
+    }
+    if (!ack.sdp) {
+        answer_failed(c, 488, "answer_required",
+                      "the ACK carries no SDP answer to the offer in our 200 OK");
+        return;
+    }
+    char *answer = g_strndup(ack.sdp, ack.sdp_len);
+    tsr_participant_apply_send_answer(p, answer, answer_done, c, &c->reneg);
+    g_free(answer);
 }
 
 void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)

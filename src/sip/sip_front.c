@@ -87,6 +87,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
         if (c)
             tsr_sip_call_hangup(c, "BYE");
         break;
+    case nua_i_ack:
+        if (c)
+            tsr_sip_call_ack(c, sip);
+        break;
     case nua_i_info:
         if (c)
             tsr_sip_call_info(c, sip);

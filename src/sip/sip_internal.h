@@ -49,6 +49,9 @@ struct sip_call {
     nua_saved_event_t update_event[1]; /* the UPDATE that reneg answers, if update_saved */
     bool update_saved;
     char *local_sdp;                   /* our answer, repeated to a re-INVITE */
+    /* An INVITE without SDP: our offer went in the 200 and the caller's answer
+     * comes in its ACK (RFC 3261 §13.2.1); reneg then applies it. */
+    bool awaiting_ack;
     char *contact; /* our Contact for a call over TLS (see sip_tls.c), else NULL */
     bool answered; /* a final response went out */
     bool bye_sent;
@@ -87,6 +90,8 @@ void tsr_sip_call_shutdown(struct sip_call *c);
 void tsr_sip_call_join(struct sip_call *c, const char *pin);
 /* A BYE with a Reason header (once). */
 void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text);
+/* The ACK of our 200 (nua_i_ack): an INVITE without SDP gets its answer here. */
+void tsr_sip_call_ack(struct sip_call *c, const sip_t *sip);
 /* An INFO on an established call (dtmf-relay keys in the lobby); answers it. */
 void tsr_sip_call_info(struct sip_call *c, const sip_t *sip);
 /* Frees c (GPtrArray free function): the join is cancelled, the handle destroyed. */

@@ -53,9 +53,90 @@ static void fake_renegotiate(void *user, struct tsr_participant *p, const char *
     finish_later(call, offer, true);
 }
 
-static void fake_detach(void *user, struct tsr_participant *p)
+static gboolean finish_offer(gpointer data)
+{
+    tsr_conference_call_done(data, 0, g_strdup(FAKE_OFFER), NULL);
+    return G_SOURCE_REMOVE;
+}
+
+static void fake_attach_offer(void *user, struct tsr_participant *p,
+                              struct tsr_conference_call *call)
 {
     (void)user, (void)p;
+    GSource *idle = g_idle_source_new();
+    g_source_set_callback(idle, finish_offer, call, NULL);
+    g_source_attach(idle, g_main_context_get_thread_default());
+    g_source_unref(idle);
+}
+
+/* The answers given to the fake's offers, in order, for the test thread. */
+static GMutex answers_lock;
+static GCond answers_cond;
+static GQueue answers = G_QUEUE_INIT;
+
+struct pending_answer {
+    struct tsr_conference_call *call; /* NULL once its participant was detached */
+    struct tsr_participant *p;
+    bool refuse;
+};
+
+/* Answers not finished yet (server thread): a detach abandons them, as media must. */
+static GSList *pending_answers;
+
+static gboolean finish_answer(gpointer data)
+{
+    struct pending_answer *a = data;
+    pending_answers = g_slist_remove(pending_answers, a);
+    if (!a->call)
+        ;
+    else if (a->refuse)
+        tsr_conference_call_done(a->call, TSR_ERR_UNSUPPORTED, NULL,
+                                 g_strdup("the answer picks none of the codecs we offered"));
+    else
+        tsr_conference_call_done(a->call, 0, NULL, NULL);
+    g_free(a);
+    return G_SOURCE_REMOVE;
+}
+
+static void fake_apply_answer(void *user, struct tsr_participant *p, const char *answer,
+                              struct tsr_conference_call *call)
+{
+    (void)user, (void)p;
+    g_mutex_lock(&answers_lock);
+    g_queue_push_tail(&answers, g_strdup(answer));
+    g_cond_broadcast(&answers_cond);
+    g_mutex_unlock(&answers_lock);
+    struct pending_answer *a = g_new0(struct pending_answer, 1);
+    a->call = call;
+    a->p = p;
+    pending_answers = g_slist_prepend(pending_answers, a);
+    a->refuse = strstr(answer, "nocodec") != NULL;
+    GSource *idle = g_idle_source_new();
+    g_source_set_callback(idle, finish_answer, a, NULL);
+    g_source_attach(idle, g_main_context_get_thread_default());
+    g_source_unref(idle);
+}
+
+char *fake_next_answer(void)
+{
+    gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    g_mutex_lock(&answers_lock);
+    while (g_queue_is_empty(&answers))
+        if (!g_cond_wait_until(&answers_cond, &answers_lock, until))
+            g_error("the fake media got no answer in 10 s");
+    char *a = g_queue_pop_head(&answers);
+    g_mutex_unlock(&answers_lock);
+    return a;
+}
+
+static void fake_detach(void *user, struct tsr_participant *p)
+{
+    (void)user;
+    for (GSList *l = pending_answers; l; l = l->next) {
+        struct pending_answer *a = l->data;
+        if (a->p == p)
+            a->call = NULL;
+    }
 }
 
 gint keyframe_requests; /* request_keyframe calls (SIP INFO picture_fast_update) */
@@ -69,6 +150,8 @@ static void fake_keyframe(void *user, struct tsr_participant *p)
 const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
                                                           .detach = fake_detach,
                                                           .renegotiate = fake_renegotiate,
+                                                          .attach_offer = fake_attach_offer,
+                                                          .apply_send_answer = fake_apply_answer,
                                                           .request_keyframe = fake_keyframe};
 
 unsigned session_expires_s; /* the next server's [sip] session_expires_s; 0: default */

@@ -19,6 +19,11 @@
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"                    \
     "m=audio 40002 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
 
+/* What the fake media offers to an INVITE without SDP (attach_offer). */
+#define FAKE_OFFER                                                                                 \
+    "v=0\r\no=- 3 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"                    \
+    "m=audio 40004 RTP/AVP 96 0\r\na=rtpmap:96 opus/48000/2\r\na=sendrecv\r\n"
+
 struct server {
     GMainContext *ctx;
     GMainLoop *loop;
@@ -42,6 +47,10 @@ struct caller {
 /* The fake media (a test double for the media engine) and what it saw. */
 extern const struct tsr_conference_media_ops fake_media;
 extern gint keyframe_requests; /* request_keyframe calls (SIP INFO picture_fast_update) */
+/* The next answer the fake media is given for its offer (apply_send_answer; one
+ * marked "nocodec" is refused as picking no offered codec), g_free; g_error
+ * after 10 s. */
+char *fake_next_answer(void);
 /* The next server's [sip] session_expires_s (and min_se_s); 0: default. */
 extern unsigned session_expires_s;
 /* A plain Opus offer from 127.0.0.1:4000. */

@@ -6,6 +6,7 @@
 #include <tessera/err.h>
 #include <tessera/g711.h>
 #include <tessera/g722.h>
+#include <tessera/metrics.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/video_decoder.h>
 
@@ -54,8 +55,8 @@ static void test_options_and_refusals(void)
                    "SIP;cause=404;text=\"there is no conference 'nosuch'\"");
     expect_refusal(&c, ".dot", offer_sdp, "SIP/2.0 400 Bad Request\r\n",
                    "SIP;cause=400;text=\"" TSR_CONFERENCE_ALIAS_RULE "\"");
-    expect_refusal(&c, "room", NULL, "SIP/2.0 488 Not Acceptable Here\r\n",
-                   "SIP;cause=488;text=\"an INVITE without an SDP offer is not supported yet: "
+    expect_refusal(&c, "pin", NULL, "SIP/2.0 488 Not Acceptable Here\r\n",
+                   "SIP;cause=488;text=\"PIN entry needs the caller's SDP offer in the INVITE: "
                    "send an offer\"");
     char *nocodec = g_strconcat(offer_sdp, "a=nocodec\r\n", NULL);
     expect_refusal(&c, "room", nocodec, "SIP/2.0 488 Not Acceptable Here\r\n",
@@ -115,6 +116,95 @@ static void test_call_and_bye(void)
     g_free(resp);
     caller_close(&c);
     caller_close(&d);
+    server_stop(&s);
+}
+
+static uint64_t sip_errors(const char *code)
+{
+    char *labels = g_strdup_printf("code=\"%s\"", code);
+    uint64_t v = tsr_counter_value(
+        tsr_metrics_counter("tessera_sip_errors_total", labels, "SIP requests refused, by code."));
+    g_free(labels);
+    return v;
+}
+
+/* An INVITE without SDP to `user`: 200 with our offer (application/sdp); returns
+ * the To tag. */
+static char *invite_without_sdp(struct caller *c, const char *user, const char *call_id)
+{
+    send_request(c, "INVITE", user, call_id, "", NULL);
+    char *resp = receive_final(c);
+    if (!g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"))
+        g_error("expected 200 with an offer, got:\n%s", resp);
+    char *ctype = header(resp, "Content-Type");
+    g_assert_cmpstr(ctype, ==, "application/sdp");
+    g_assert_true(g_str_has_suffix(resp, "\r\n\r\n" FAKE_OFFER));
+    char *tag = to_tag(resp);
+    g_assert_cmpstr(tag, !=, "");
+    g_free(ctype);
+    g_free(resp);
+    return tag;
+}
+
+/* The BYE the server sends when the ACK's answer fails: its Reason, answered 200. */
+static void expect_bye(struct caller *c, const char *reason)
+{
+    char *bye = receive_final(c);
+    if (!g_str_has_prefix(bye, "BYE sip:"))
+        g_error("expected a BYE, got:\n%s", bye);
+    char *r = header(bye, "Reason");
+    g_assert_cmpstr(r, ==, reason);
+    answer_request(c, bye);
+    g_free(r);
+    g_free(bye);
+}
+
+/* RFC 3261 §13.2.1: an INVITE without SDP gets our offer in the 200; the ACK's
+ * answer reaches the media layer and the caller is a participant until its BYE.
+ * An ACK without an answer, or one the media refuses, ends the call with a BYE
+ * carrying the Reason, counted, and leaves nobody in the roster. */
+static void test_invite_without_sdp(void)
+{
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+
+    char *tag = invite_without_sdp(&c, "room", "delayed-1@t");
+    send_request(&c, "ACK", "room", "delayed-1@t", tag, offer_sdp);
+    char *got = fake_next_answer();
+    g_assert_cmpstr(got, ==, offer_sdp);
+    g_free(got);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    send_request(&c, "BYE", "room", "delayed-1@t", tag, NULL);
+    char *bye = receive_final(&c);
+    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_free(bye);
+    g_free(tag);
+
+    uint64_t required = sip_errors("answer_required");
+    tag = invite_without_sdp(&c, "room", "delayed-2@t");
+    send_request(&c, "ACK", "room", "delayed-2@t", tag, NULL);
+    expect_bye(&c, "SIP;cause=488;text=\"the ACK carries no SDP answer to the offer in our "
+                   "200 OK\"");
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_assert_cmpuint(sip_errors("answer_required"), ==, required + 1);
+    g_free(tag);
+
+    uint64_t bad = sip_errors("bad_answer");
+    tag = invite_without_sdp(&c, "room", "delayed-3@t");
+    char *nocodec = g_strconcat(offer_sdp, "a=nocodec\r\n", NULL);
+    send_request(&c, "ACK", "room", "delayed-3@t", tag, nocodec);
+    got = fake_next_answer();
+    g_assert_cmpstr(got, ==, nocodec);
+    expect_bye(&c, "SIP;cause=488;text=\"the answer picks none of the codecs we offered\"");
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    g_assert_cmpuint(sip_errors("bad_answer"), ==, bad + 1);
+    g_free(got);
+    g_free(nocodec);
+    g_free(tag);
+    caller_close(&c);
     server_stop(&s);
 }
 
@@ -624,6 +714,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sip_front/options_and_refusals", test_options_and_refusals);
     g_test_add_func("/sip_front/call_and_bye", test_call_and_bye);
+    g_test_add_func("/sip_front/invite_without_sdp", test_invite_without_sdp);
     g_test_add_func("/sip_front/session_timer_and_update", test_session_timer_and_update);
     g_test_add_func("/sip_front/session_expires", test_session_expires);
     g_test_add_func("/sip_front/tls_settings_refused", test_tls_settings_refused);

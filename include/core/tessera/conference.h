@@ -217,6 +217,11 @@ struct tsr_conference_media_ops {
     void (*set_muted)(void *user, struct tsr_participant *p, bool audio_muted, bool video_muted);
     /* The conference is being removed (after its last participant was detached). */
     void (*conference_ended)(void *user, struct tsr_conference *c);
+    /* Set up media for p, which joined without an offer (a SIP INVITE without SDP,
+     * RFC 3261 §13.2.1): finish `call` with our own plain RTP offer (real ports,
+     * every codec we take); media starts when apply_send_answer brings the answer.
+     * Failures as for attach. May be NULL: such joins are refused. */
+    void (*attach_offer)(void *user, struct tsr_participant *p, struct tsr_conference_call *call);
     /* Server-initiated offer for a participant whose own m-lines cannot carry the
      * mix back (it offered them send-only, as the inLive JS SDK does): an offer that
      * keeps every m-line of the current session (same mids, rejected ones at port 0)
@@ -230,7 +235,10 @@ struct tsr_conference_media_ops {
     /* The participant's answer to the last create_send_offer: from now on the mix
      * goes out on the added m-lines. Finishes with 0, TSR_ERR_STATE (no offer
      * outstanding), TSR_ERR_INVALID (bad SDP or the added lines were rejected; the
-     * offer is dropped and media continues as before). May be NULL. */
+     * offer is dropped and media continues as before). May be NULL.
+     * Also the answer to attach_offer's offer: media starts from it; TSR_ERR_INVALID
+     * (malformed answer) or TSR_ERR_UNSUPPORTED (it picks nothing we offered) leave
+     * the participant without media (the front ends the call). */
     void (*apply_send_answer)(void *user, struct tsr_participant *p, const char *answer_sdp,
                               struct tsr_conference_call *call);
     /* A re-offer on p's running session (same ICE credentials and fingerprint, same
@@ -487,6 +495,10 @@ struct tsr_conference_join_request {
      * from one address never locks out another. NULL: unknown (one shared slot). */
     const char *client_address;
     const char *offer_sdp;
+    /* offer_sdp NULL and media wanted at once: media makes the offer (attach_offer)
+     * and done's `sdp` is that offer; the answer follows with
+     * tsr_participant_apply_send_answer. */
+    bool make_offer;
     /* No offer yet, but media follows at once (a Pexip request_token, whose app
      * calls next): the capacity check applies now, so the refusal comes before the
      * participant is listed. attach_media checks again. */
@@ -762,8 +774,9 @@ void tsr_participant_detach_media(struct tsr_participant *p);
  * TSR_ERR_STATE when p has no media; err_text may stay NULL. */
 void tsr_participant_create_send_offer(struct tsr_participant *p, tsr_conference_done_fn done,
                                        void *user, struct tsr_conference_call **call);
-/* Purpose: hand p's answer to that offer to media. Same results as the op,
- * TSR_ERR_UNSUPPORTED / TSR_ERR_STATE as above. */
+/* Purpose: hand p's answer to that offer, or to the offer a join with
+ * make_offer gave, to media. Same results as the op, TSR_ERR_UNSUPPORTED /
+ * TSR_ERR_STATE as above. */
 void tsr_participant_apply_send_answer(struct tsr_participant *p, const char *answer_sdp,
                                        tsr_conference_done_fn done, void *user,
                                        struct tsr_conference_call **call);

@@ -93,4 +93,39 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
                             struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
                             char reason[TSR_SDP_REASON_MAX]);
 
+/* Our own offer for a caller that sent none (a SIP INVITE without SDP, RFC 3261
+ * §13.2.1; the caller answers in its ACK). One RTP/AVP audio section (Opus
+ * 48000/2 on TSR_SDP_PLAIN_OFFER_PT_OPUS, then G.722 9 when local->audio_g722,
+ * PCMU 0 and PCMA 8 when local->audio_g711, telephone-event/8000 on TSR_SDP_PLAIN_OFFER_PT_DTMF with
+ * fmtp 0-15, a=ptime:20) and one RTP/AVP video section (VP8 and H.264 constrained
+ * baseline packetization-mode 1, ordered by local->video_pref, each with
+ * rtcp-fb nack, nack pli, ccm fir), both sendrecv, with a=rtcp (port + 1) and our
+ * SSRC and CNAME. SRTP and DTLS are not offered. */
+#define TSR_SDP_PLAIN_OFFER_PT_OPUS 96
+#define TSR_SDP_PLAIN_OFFER_PT_VP8 97
+#define TSR_SDP_PLAIN_OFFER_PT_H264 98
+#define TSR_SDP_PLAIN_OFFER_PT_DTMF 101
+
+/* Purpose: write that offer from local (address, ports, SSRCs, cname, session id
+ * and version, video_pref, audio_g711; keys and fingerprint are ignored).
+ * Returns 0 and *offer (g_free), or -EINVAL (bad local). */
+int tsr_sdp_plain_offer(const struct tsr_sdp_plain_local *local, char **offer);
+
+/* Purpose: read the caller's answer to tsr_sdp_plain_offer(local) into the same
+ * result as tsr_sdp_plain_negotiate gives for an offer: *neg (accepted lines,
+ * payload types, feedback, the answerer's SSRCs; neg->answer stays NULL) and
+ * *peers (where the answerer receives: c=, port, a=rtcp, rtcp-mux). The answer
+ * must have our two sections in order with our protocol (RTP/AVP); in each, the
+ * first format that is a codec we offered is taken (port 0 rejects the section).
+ * Direction attributes are read as the answerer wrote them (RFC 3264 §6.1: its
+ * a=recvonly means it sends nothing, a=sendonly or a=inactive that we send it
+ * nothing), which is what the peer fields mean for an offer too.
+ * Returns 0; TSR_ERR_INVALID (malformed SDP, sections that do not match the
+ * offer, a bad address), TSR_ERR_UNSUPPORTED (no section picks a codec we
+ * offered), -EINVAL (bad local); *reason (may be NULL) says why on failure. */
+int tsr_sdp_plain_read_answer(const char *answer, size_t len,
+                              const struct tsr_sdp_plain_local *local,
+                              struct tsr_sdp_negotiation **neg, struct tsr_sdp_plain_peers *peers,
+                              char reason[TSR_SDP_REASON_MAX]);
+
 #endif

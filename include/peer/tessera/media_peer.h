@@ -64,6 +64,23 @@ struct tsr_media_peer_params {
 int tsr_media_peer_new(struct tsr_media_peer **out, const struct tsr_media_peer_params *params,
                        const char *offer, char **answer, char reason[TSR_SDP_REASON_MAX]);
 
+/* Purpose: create a SIP participant's peer that offers first (an INVITE without
+ * SDP): open its RTP ports and write our plain RTP/AVP offer (*offer, g_free; see
+ * tsr_sdp_plain_offer). Nothing is received or sent until
+ * tsr_media_peer_apply_plain_answer. Returns 0, or the transport's error codes
+ * with *reason. Thread: the net loop of params->ctx. */
+int tsr_media_peer_new_offer(struct tsr_media_peer **out,
+                             const struct tsr_media_peer_params *params, char **offer,
+                             char reason[TSR_SDP_REASON_MAX]);
+
+/* Purpose: the caller's answer to that offer: where to send, the codecs and
+ * payload types; the receive and send chains start. Returns 0; TSR_ERR_STATE (no
+ * offer outstanding), TSR_ERR_INVALID (malformed, or not an answer to our
+ * offer), TSR_ERR_UNSUPPORTED (it picks no codec we offered); *reason says why.
+ * On failure the peer stays without media (close it). Thread: the peer's net loop. */
+int tsr_media_peer_apply_plain_answer(struct tsr_media_peer *p, const char *answer,
+                                      char reason[TSR_SDP_REASON_MAX]);
+
 /* Thread: any. */
 struct tsr_media_peer *tsr_media_peer_ref(struct tsr_media_peer *p);
 /* Purpose: drop a reference; the last one frees (posting the teardown to the net
