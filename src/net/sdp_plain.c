@@ -242,8 +242,44 @@ static bool read_peer(const struct tsr_sdp *o, const struct tsr_sdp_media *m,
     return true;
 }
 
+/* The payload type our offer gave codec (tsr_sdp_plain_offer). */
+static int offered_pt(enum tsr_sdp_codec codec)
+{
+    switch (codec) {
+    case TSR_SDP_CODEC_OPUS:
+        return TSR_SDP_PLAIN_OFFER_PT_OPUS;
+    case TSR_SDP_CODEC_VP8:
+        return TSR_SDP_PLAIN_OFFER_PT_VP8;
+    case TSR_SDP_CODEC_H264:
+        return TSR_SDP_PLAIN_OFFER_PT_H264;
+    case TSR_SDP_CODEC_G722:
+        return 9;
+    case TSR_SDP_CODEC_PCMU:
+        return 0;
+    case TSR_SDP_CODEC_PCMA:
+        return 8;
+    default:
+        return -1;
+    }
+}
+
+static int pick_codec_any(struct plain_ctx *c, const struct tsr_sdp_media *m,
+                          struct tsr_sdp_mline *line);
+
+/* The codec of an offer's section; in an answer to our offer, only with the
+ * payload type we offered it on (RFC 3264 §6.1: the mapping does not change), so
+ * an answer that calls PCMU 96 is not taken for Opus or for PCMU. */
 static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
                       struct tsr_sdp_mline *line)
+{
+    int pt = pick_codec_any(c, m, line);
+    if (c->answer && pt >= 0 && pt != offered_pt(line->codec))
+        return line->pt = -1;
+    return pt;
+}
+
+static int pick_codec_any(struct plain_ctx *c, const struct tsr_sdp_media *m,
+                          struct tsr_sdp_mline *line)
 {
     if (line->kind == TSR_SDP_MEDIA_KIND_AUDIO) {
         line->codec = TSR_SDP_CODEC_OPUS;

@@ -125,6 +125,33 @@ static bool admit(struct sip_call *c, const struct tsr_sip_invite *inv)
     return true;
 }
 
+/* Lobbies are answered before any PIN and hold sockets and timers, so their
+ * number is bounded, per caller address and in all: refused (and counted) past it. */
+static bool lobby_full(struct sip_call *c)
+{
+    guint mine = 0, all = 0;
+    for (guint i = 0; i < c->front->calls->len; i++) {
+        const struct sip_call *o = c->front->calls->pdata[i];
+        if (!o->lobby)
+            continue;
+        all++;
+        mine += strcmp(o->client_address, c->client_address) == 0;
+    }
+    if (mine >= TSR_SIP_LOBBIES_PER_ADDRESS) {
+        reject_text(c, 486, "lobby_full", "too many calls from this address are waiting for a PIN");
+        return true;
+    }
+    if (all >= TSR_SIP_LOBBIES_MAX) {
+        struct tsr_front_error e = {.status = 503,
+                                    .code = "lobby_full",
+                                    .text = "too many calls are waiting for a PIN",
+                                    .retry_after_s = 30};
+        reject(c, &e);
+        return true;
+    }
+    return false;
+}
+
 void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t *sip)
 {
     struct sip_call *c = g_new0(struct sip_call, 1);
@@ -133,7 +160,7 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     nua_handle_bind(nh, c);
     g_ptr_array_add(f->calls, c);
     update_gauge(f);
-    c->contact = tsr_sip_tls_contact(sip);
+    c->contact = tsr_sip_tls_contact(sip, f->tls_port);
     struct tsr_sip_invite inv;
     const char *why = NULL;
     if (tsr_sip_invite_read(sip, &inv, &why) != 0) {
@@ -159,6 +186,8 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
         return;
     }
     if (pin) {
+        if (lobby_full(c))
+            return;
         if (tsr_sip_lobby_open(c, inv.sdp, inv.sdp_len, &why) != 0)
             reject_text(c, 488, "pin_entry_unavailable", why);
         return;
@@ -244,7 +273,11 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
     const char *why = NULL;
     nua_t *nua = c->front->nua;
     struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
-    if (!c->local_sdp || c->reneg || c->awaiting_ack || !p) {
+    /* In the PIN lobby there is no participant yet, but a session refresh (no
+     * offer) must still get its 200, or nua ends the call while the PIN is typed. */
+    bool lobby_refresh = c->lobby && c->local_sdp && !c->reneg && !c->join &&
+                         tsr_sip_invite_read(sip, &inv, &why) == 0 && !inv.sdp;
+    if (!lobby_refresh && (!c->local_sdp || c->reneg || c->awaiting_ack || !p)) {
         nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(nua), TAG_END());
         return;
     }

@@ -180,8 +180,9 @@ static int setup_tls(struct tsr_sip_front *f, const struct tsr_sip_front_options
         return rc;
     const char *host = opts->host && *opts->host ? opts->host : "0.0.0.0";
     bool v6 = strchr(host, ':') != NULL;
+    f->tls_port = opts->tls_port ? opts->tls_port : 5061;
     f->tls_url = g_strdup_printf("sips:%s%s%s:%u;transport=tls", v6 ? "[" : "", host, v6 ? "]" : "",
-                                 opts->tls_port ? opts->tls_port : 5061);
+                                 f->tls_port);
     return 0;
 }
 

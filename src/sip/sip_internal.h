@@ -21,6 +21,10 @@ struct sip_lobby;
 #include <tessera/sip_front.h>
 #include <tessera/sip_message.h>
 
+/* PIN lobbies open at once: per caller address, and in all. */
+#define TSR_SIP_LOBBIES_PER_ADDRESS 8
+#define TSR_SIP_LOBBIES_MAX 200
+
 struct tsr_sip_front {
     struct tsr_conference_registry *reg;
     GMainContext *ctx;
@@ -30,6 +34,7 @@ struct tsr_sip_front {
     bool shutdown_done;
     char *url;     /* what nua listens on */
     char *tls_url; /* sips: listener, NULL without TLS */
+    uint16_t tls_port;
     char *tls_dir; /* agent.pem + cafile.pem for Sofia's TLS (sip_tls.c), or NULL */
     struct tsr_gauge *calls_gauge;
     struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors, *fast_updates;
@@ -102,10 +107,10 @@ void tsr_sip_call_free(gpointer data);
 
 /* sip_tls.c */
 /* A `sip:` Contact with transport=tls for a call whose INVITE came over TLS to
- * that request's host and port (NULL for other transports): Sofia would put its
+ * that request's host and port, else tls_port (NULL for other transports): Sofia would put its
  * sips: listener URL there, and callers that do not speak sips: (baresip 1.0
  * fails the call with ENOSYS) could not send their ACK and BYE. */
-char *tsr_sip_tls_contact(const sip_t *sip);
+char *tsr_sip_tls_contact(const sip_t *sip, uint16_t tls_port);
 /* A private directory holding certificate and private_key the way Sofia-SIP's TLS
  * transport reads them. Returns 0, TSR_ERR_INVALID (a file unreadable or not PEM;
  * logged) or TSR_ERR_IO. */

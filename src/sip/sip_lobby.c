@@ -36,6 +36,10 @@
 #define LOBBY_TIMEOUT_S 120
 #define PROMPT_FRAME_US 20000
 #define PROMPT_CATCH_UP 5 /* frames sent at most per tick after a late wake-up */
+/* The prompt goes only to where the caller's own packets come from, and only while
+ * they keep coming: an INVITE naming someone else's address, or one spoofed
+ * packet, cannot aim the lobby's media at a third party for long. */
+#define PEER_QUIET_US (5 * G_USEC_PER_SEC)
 
 struct sip_lobby {
     GSocket *sock;
@@ -50,8 +54,9 @@ struct sip_lobby {
     struct tsr_sip_prompt *prompt; /* NULL: the caller's codec has no prompt here */
     struct tsr_sip_lobby_pic *picture; /* the "enter PIN" picture, or NULL */
     GSource *prompt_timer;
-    GSocketAddress *peer; /* where the prompt goes: the SDP's, then the latched address */
+    GSocketAddress *peer; /* where the prompt goes: where the caller's packets come from */
     bool latched;
+    int64_t heard_us; /* when the latched address last sent a genuine packet */
     int64_t prompt_t0;
     uint64_t prompt_sent;
 };
@@ -99,15 +104,15 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
     /* A bounded batch, so a flood cannot hold the API loop; the source fires again. */
     for (int i = 0; i < RECV_BATCH && c->lobby == l; i++) {
         GSocketAddress *from = NULL;
-        gssize n = g_socket_receive_from(sock, l->latched ? NULL : &from, (gchar *)buf, sizeof buf,
-                                         NULL, NULL);
+        gssize n = g_socket_receive_from(sock, &from, (gchar *)buf, sizeof buf, NULL, NULL);
         if (n < 0)
             break;
-        bool rtp = n >= 12 && (buf[0] & 0xc0) == 0x80;
-        if (rtp && on_packet(c, buf, (size_t)n) && from && c->lobby == l) {
-            g_clear_object(&l->peer); /* symmetric RTP: its first genuine packet */
-            l->peer = g_steal_pointer(&from);
-            l->latched = true;
+        int pt = n >= 12 && (buf[0] & 0xc0) == 0x80 ? buf[1] & 0x7f : -1;
+        bool ours = pt >= 0 && (pt == l->sdp.audio_pt || pt == l->sdp.event_pt);
+        if (ours && on_packet(c, buf, (size_t)n) && c->lobby == l && from) {
+            tsr_sip_latch(&l->peer, &l->latched, &l->heard_us, from, PEER_QUIET_US);
+            if (l->picture)
+                tsr_sip_lobby_pic_heard(l->picture, from);
         }
         g_clear_object(&from);
     }
@@ -176,8 +181,11 @@ static gboolean on_prompt_tick(gpointer user)
     if (due > l->prompt_sent + PROMPT_CATCH_UP)
         l->prompt_sent = due - PROMPT_CATCH_UP; /* a long stall: skip, do not burst */
     uint8_t pkt[512];
+    bool live = l->latched && g_get_monotonic_time() - l->heard_us < PEER_QUIET_US;
     for (; l->prompt_sent < due; l->prompt_sent++) {
         size_t n = tsr_sip_prompt_next(l->prompt, (uint8_t)l->sdp.audio_pt, pkt, sizeof pkt);
+        if (!live)
+            continue; /* the cadence runs on; nothing is sent until the caller is heard */
         if (n && l->srtp && tsr_srtp_protect_rtp(l->srtp, pkt, &n, sizeof pkt) != 0)
             n = 0;
         if (n)
@@ -196,10 +204,8 @@ static void prompt_prepare(struct sip_call *c, struct sip_lobby *l)
                      strcmp(l->sdp.remote_address, "::") != 0;
     if (codec == TSR_SIP_PROMPT_NONE || !reachable)
         return;
-    l->peer = g_inet_socket_address_new_from_string(l->sdp.remote_address, l->sdp.remote_port);
-    if (!l->peer || tsr_sip_prompt_new(&l->prompt, codec) != 0) {
+    if (tsr_sip_prompt_new(&l->prompt, codec) != 0) {
         TSR_LOG(TSR_LOG_WARN, "sip", "[%s] lobby: no prompt (cannot encode it)", c->alias);
-        g_clear_object(&l->peer);
         return;
     }
     l->sdp.prompt = true;

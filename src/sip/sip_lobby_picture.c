@@ -1,8 +1,10 @@
 /* The PIN lobby's video: the "enter PIN" picture (sip_picture.c) packetized once
  * for the caller's codec and sent as one keyframe a second from a UDP socket of
- * its own, to the SDP's address until the caller's first genuine packet there
- * shows where it really is (symmetric RTP); SDES-SRTP when the section asked for
- * it. What the caller sends on it (its camera, RTCP) is read and dropped.
+ * its own, to where the caller's own video or RTCP on that port comes from, else
+ * to the offer's video port at the address its audio comes from (a caller that
+ * only receives video sends none), and only while it keeps coming (the SDP's
+ * address is never trusted, so an INVITE naming a third party aims nothing at it); SDES-SRTP when the
+ * section asked for it. What the caller sends is read and dropped.
  * Home thread: the API loop. */
 #include "sip_picture.h"
 
@@ -17,18 +19,51 @@
 
 #define PICTURE_INTERVAL_MS 1000
 #define RECV_BATCH 64
+#define PEER_QUIET_US (5 * G_USEC_PER_SEC) /* as the prompt's: see sip_lobby.c */
 
 struct tsr_sip_lobby_pic {
     GSocket *sock;
     GSource *source, *timer;
-    GSocketAddress *peer;
+    GSocketAddress *peer; /* where the caller's video or RTCP comes from */
     bool latched;
+    int64_t heard_us;
     struct tsr_srtp *srtp;
     struct tsr_rtp_packetized *frame;
+    uint16_t sdp_port; /* the offer's video port, at the address the caller is heard from */
     uint8_t pt;
     uint16_t seq;
     uint32_t ts, ssrc;
 };
+
+void tsr_sip_latch(GSocketAddress **peer, bool *latched, int64_t *heard_us, GSocketAddress *from,
+                   int64_t quiet_us)
+{
+    int64_t now = g_get_monotonic_time();
+    if (!from)
+        return;
+    if (!*latched || now - *heard_us > quiet_us) {
+        g_clear_object(peer);
+        *peer = g_object_ref(from);
+        *latched = true;
+        *heard_us = now;
+        return;
+    }
+    GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(*peer), *b = G_INET_SOCKET_ADDRESS(from);
+    if (g_inet_socket_address_get_port(a) == g_inet_socket_address_get_port(b) &&
+        g_inet_address_equal(g_inet_socket_address_get_address(a),
+                             g_inet_socket_address_get_address(b)))
+        *heard_us = now;
+}
+
+/* The caller's own video (its payload type) or RTCP, authenticated under SDES. */
+static bool genuine(struct tsr_sip_lobby_pic *v, uint8_t *buf, size_t len)
+{
+    if (len < 12 || (buf[0] & 0xc0) != 0x80)
+        return false;
+    if (buf[1] >= 200 && buf[1] <= 206)
+        return !v->srtp || tsr_srtp_unprotect_rtcp(v->srtp, buf, &len) == 0;
+    return (buf[1] & 0x7f) == v->pt && (!v->srtp || tsr_srtp_unprotect_rtp(v->srtp, buf, &len) == 0);
+}
 
 static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
 {
@@ -37,20 +72,11 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
     uint8_t buf[1500];
     for (int i = 0; i < RECV_BATCH; i++) {
         GSocketAddress *from = NULL;
-        gssize n = g_socket_receive_from(sock, v->latched ? NULL : &from, (gchar *)buf, sizeof buf,
-                                         NULL, NULL);
+        gssize n = g_socket_receive_from(sock, &from, (gchar *)buf, sizeof buf, NULL, NULL);
         if (n < 0)
             break;
-        size_t len = (size_t)n;
-        bool genuine = n >= 12 && (buf[0] & 0xc0) == 0x80 && buf[1] >= 200 && buf[1] <= 206
-                           ? (!v->srtp || tsr_srtp_unprotect_rtcp(v->srtp, buf, &len) == 0)
-                           : n >= 12 && (buf[0] & 0xc0) == 0x80 &&
-                                 (!v->srtp || tsr_srtp_unprotect_rtp(v->srtp, buf, &len) == 0);
-        if (genuine && from) {
-            g_clear_object(&v->peer);
-            v->peer = g_steal_pointer(&from);
-            v->latched = true;
-        }
+        if (genuine(v, buf, (size_t)n))
+            tsr_sip_latch(&v->peer, &v->latched, &v->heard_us, from, PEER_QUIET_US);
         g_clear_object(&from);
     }
     return G_SOURCE_CONTINUE;
@@ -81,7 +107,8 @@ static void send_payload(struct tsr_sip_lobby_pic *v, const uint8_t *payload, si
 static gboolean on_tick(gpointer user)
 {
     struct tsr_sip_lobby_pic *v = user;
-    for (size_t i = 0; i < tsr_rtp_packetized_count(v->frame); i++) {
+    bool live = v->latched && g_get_monotonic_time() - v->heard_us < PEER_QUIET_US;
+    for (size_t i = 0; live && i < tsr_rtp_packetized_count(v->frame); i++) {
         const uint8_t *data = NULL;
         size_t len = 0;
         bool marker = false;
@@ -150,11 +177,11 @@ int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, con
 {
     struct tsr_sip_lobby_pic *v = g_new0(struct tsr_sip_lobby_pic, 1);
     v->pt = (uint8_t)sec->pt;
+    v->sdp_port = sec->port;
     v->seq = (uint16_t)g_random_int();
     v->ts = g_random_int();
     v->ssrc = g_random_int();
-    v->peer = g_inet_socket_address_new_from_string(sec->address, sec->port);
-    int rc = v->peer ? packetize(v, sec->h264) : TSR_ERR_INVALID;
+    int rc = packetize(v, sec->h264);
     if (rc == 0)
         rc = keyed(v, sec);
     if (rc == 0)
@@ -173,9 +200,17 @@ int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, con
     return 0;
 }
 
+void tsr_sip_lobby_pic_heard(struct tsr_sip_lobby_pic *v, GSocketAddress *audio_from)
+{
+    GInetAddress *ip = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(audio_from));
+    GSocketAddress *to = g_inet_socket_address_new(ip, v->sdp_port);
+    tsr_sip_latch(&v->peer, &v->latched, &v->heard_us, to, PEER_QUIET_US);
+    g_object_unref(to);
+}
+
 void tsr_sip_lobby_pic_start(struct tsr_sip_lobby_pic *v)
 {
-    on_tick(v); /* the first picture at once, then one a second */
+    on_tick(v); /* the first picture at once if the caller was heard, then one a second */
 }
 
 void tsr_sip_lobby_pic_free(struct tsr_sip_lobby_pic **p)

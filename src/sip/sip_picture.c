@@ -24,6 +24,7 @@
 static const char *const lines[] = {"Enter the conference PIN", "then press #"};
 
 static GBytes *cache[2]; /* [h264] */
+static bool cache_failed[2]; /* not tried again: each try costs the API loop tens of ms */
 static GMutex cache_lock;
 
 /* Blends label l (white ink) into f with its top-left corner at (x0, y0). */
@@ -116,8 +117,9 @@ static GBytes *encode(bool h264)
 GBytes *tsr_sip_picture_get(bool h264)
 {
     g_mutex_lock(&cache_lock);
-    if (!cache[h264]) {
+    if (!cache[h264] && !cache_failed[h264]) {
         cache[h264] = encode(h264);
+        cache_failed[h264] = !cache[h264];
         if (!cache[h264])
             TSR_LOG(TSR_LOG_WARN, "sip", "the \"enter PIN\" picture could not be encoded (%s)",
                     h264 ? "H.264" : "VP8");

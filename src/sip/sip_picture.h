@@ -2,6 +2,7 @@
 #ifndef TSR_SIP_PICTURE_H
 #define TSR_SIP_PICTURE_H
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +13,13 @@
 GBytes *tsr_sip_picture_get(bool h264);
 
 struct tsr_sip_lobby_video;
+
+/* Purpose: symmetric RTP for the lobby's media: a genuine packet from `from`
+ * latches *peer to it when nothing is latched or the latched address has been
+ * quiet for quiet_us, and refreshes *heard_us when it comes from *peer; packets
+ * from elsewhere while the latched address is live change nothing. */
+void tsr_sip_latch(GSocketAddress **peer, bool *latched, int64_t *heard_us, GSocketAddress *from,
+                   int64_t quiet_us);
 struct tsr_sip_lobby_pic;
 
 /* Purpose: the lobby's video sender for section `sec` (its codec, address, SDES):
@@ -20,6 +28,9 @@ struct tsr_sip_lobby_pic;
  * Ownership: *out is the caller's. Thread: the API loop (ctx). */
 int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
                           struct tsr_sip_lobby_video *sec, uint16_t *port);
+/* Purpose: the caller's audio was heard from audio_from: the picture may go to the
+ * offer's video port at that address (until its own video or RTCP shows another). */
+void tsr_sip_lobby_pic_heard(struct tsr_sip_lobby_pic *v, GSocketAddress *audio_from);
 /* Purpose: send the first picture now (after the answer went out). */
 void tsr_sip_lobby_pic_start(struct tsr_sip_lobby_pic *v);
 void tsr_sip_lobby_pic_free(struct tsr_sip_lobby_pic **p);

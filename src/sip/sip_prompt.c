@@ -1,6 +1,6 @@
 /* The PIN lobby's prompt: what a caller waiting to enter a PIN hears. There are
  * no recorded voice prompts in Tessera, so the prompt is a tone cadence, encoded
- * once when the lobby opens in the codec the caller offered (Opus, G.722, or
+ * once per process in the codec the caller offered (Opus, G.722, or
  * G.711 µ-law/A-law) and played in a loop as RTP from the lobby's socket:
  *   enter the PIN:  two 880 Hz beeps (200 ms, 100 ms apart), then 2.5 s quiet;
  *   wrong PIN:      three 330 Hz beeps (150 ms, 100 ms apart), then the prompt.
@@ -12,6 +12,7 @@
 #include <tessera/g722.h>
 #include <tessera/opus_codec.h>
 
+#include <errno.h>
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -103,8 +104,42 @@ static int build(struct tsr_sip_prompt *p, const struct segment *seg, size_t n_s
     return rc < 0 ? rc : 0;
 }
 
+/* The cadences are encoded once per codec for the process (a lobby only numbers
+ * them), so a flood of calls to a PIN conference costs no encoding on the API
+ * loop after the first; a codec that cannot be encoded is not tried again. */
+static GPtrArray *cache[TSR_SIP_PROMPT_G722 + 1][2];
+static bool cache_failed[TSR_SIP_PROMPT_G722 + 1];
+static GMutex cache_lock;
+
+static int cached(struct tsr_sip_prompt *p)
+{
+    int rc = 0;
+    g_mutex_lock(&cache_lock);
+    if (!cache[p->codec][0] && !cache_failed[p->codec]) {
+        rc = build(p, enter_pin, G_N_ELEMENTS(enter_pin), &cache[p->codec][0]);
+        if (rc == 0)
+            rc = build(p, wrong_pin, G_N_ELEMENTS(wrong_pin), &cache[p->codec][1]);
+        if (rc != 0) {
+            for (int i = 0; i < 2; i++)
+                if (cache[p->codec][i]) {
+                    g_ptr_array_unref(cache[p->codec][i]);
+                    cache[p->codec][i] = NULL;
+                }
+            cache_failed[p->codec] = true;
+        }
+    }
+    if (cache_failed[p->codec])
+        rc = rc ? rc : TSR_ERR_CODEC;
+    for (int i = 0; i < 2 && rc == 0; i++)
+        p->cadence[i] = g_ptr_array_ref(cache[p->codec][i]);
+    g_mutex_unlock(&cache_lock);
+    return rc;
+}
+
 int tsr_sip_prompt_new(struct tsr_sip_prompt **out, enum tsr_sip_prompt_codec codec)
 {
+    if (codec <= TSR_SIP_PROMPT_NONE || codec > TSR_SIP_PROMPT_G722)
+        return -EINVAL;
     struct tsr_sip_prompt *p = g_new0(struct tsr_sip_prompt, 1);
     p->codec = codec;
     p->rate = codec == TSR_SIP_PROMPT_OPUS ? 48000 : codec == TSR_SIP_PROMPT_G722 ? 16000 : 8000;
@@ -112,9 +147,7 @@ int tsr_sip_prompt_new(struct tsr_sip_prompt **out, enum tsr_sip_prompt_codec co
     p->seq = (uint16_t)g_random_int();
     p->ts = g_random_int();
     p->ssrc = g_random_int();
-    int rc = build(p, enter_pin, G_N_ELEMENTS(enter_pin), &p->cadence[0]);
-    if (rc == 0)
-        rc = build(p, wrong_pin, G_N_ELEMENTS(wrong_pin), &p->cadence[1]);
+    int rc = cached(p);
     if (rc != 0) {
         tsr_sip_prompt_free(&p);
         return rc;
@@ -129,7 +162,7 @@ void tsr_sip_prompt_free(struct tsr_sip_prompt **pp)
         return;
     for (int i = 0; i < 2; i++)
         if ((*pp)->cadence[i])
-            g_ptr_array_free((*pp)->cadence[i], TRUE);
+            g_ptr_array_unref((*pp)->cadence[i]);
     g_free(*pp);
     *pp = NULL;
 }

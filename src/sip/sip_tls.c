@@ -89,7 +89,7 @@ void tsr_sip_tls_dir_free(char *dir)
     g_free(dir);
 }
 
-char *tsr_sip_tls_contact(const sip_t *sip)
+char *tsr_sip_tls_contact(const sip_t *sip, uint16_t tls_port)
 {
     const sip_via_t *via = sip->sip_via;
     if (!via || !via->v_protocol || g_ascii_strcasecmp(via->v_protocol, "SIP/2.0/TLS") != 0 ||
@@ -99,6 +99,7 @@ char *tsr_sip_tls_contact(const sip_t *sip)
     if (strpbrk(u->url_host, "<>\"; ") || (u->url_port && strspn(u->url_port, "0123456789") !=
                                                                strlen(u->url_port)))
         return NULL;
-    return g_strdup_printf("<sip:%s:%s;transport=tls>", u->url_host,
-                           u->url_port ? u->url_port : "5061");
+    if (u->url_port)
+        return g_strdup_printf("<sip:%s:%s;transport=tls>", u->url_host, u->url_port);
+    return g_strdup_printf("<sip:%s:%u;transport=tls>", u->url_host, tls_port ? tls_port : 5061);
 }

@@ -115,8 +115,9 @@ h.run('sip_delayed_offer', async ({ defer }) => {
   const a = await delayedCaller(uri(ALIAS), defer, 'delayed-a', 0x5eed0001);
   const offer = a.call.offer;
   console.log(`our offer:\n${offer.trim()}`);
-  h.assert.equal(a.afmts, '96 0 8 101');
+  h.assert.equal(a.afmts, '96 9 0 8 101');
   h.assert.match(offer, /^a=rtpmap:96 opus\/48000\/2$/m);
+  h.assert.match(offer, /^a=rtpmap:9 G722\/8000$/m);
   h.assert.match(offer, /^a=rtpmap:0 PCMU\/8000$/m);
   h.assert.match(offer, /^a=rtpmap:8 PCMA\/8000$/m);
   h.assert.match(offer, /^a=rtpmap:101 telephone-event\/8000$/m);

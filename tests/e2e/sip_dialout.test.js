@@ -43,8 +43,11 @@ async function roster(server, token) {
 function watchDialEvents(server, token) {
   const events = [];
   const ac = new AbortController();
+  let opened;
+  const ready = new Promise((resolve) => { opened = resolve; });
   (async () => {
     const r = await fetch(`${server.url}/api/v1/conferences/${ALIAS}/events?token=${token}`, { signal: ac.signal });
+    opened(); // the response's head is here: the server has the subscription
     let buf = '';
     for await (const chunk of r.body) {
       buf += Buffer.from(chunk).toString('utf8');
@@ -58,7 +61,7 @@ function watchDialEvents(server, token) {
       }
     }
   })().catch(() => {});
-  return { events, close: () => ac.abort() };
+  return { events, ready, close: () => ac.abort() };
 }
 
 /* A UDP port on 127.0.0.1 nobody listens on (bound and released). */
@@ -89,6 +92,7 @@ h.run('sip_dialout', async ({ scratch, defer }) => {
   const token = host.body.token;
   const watch = watchDialEvents(server, token);
   defer(() => watch.close());
+  await watch.ready; // else the "calling" event can go out before the stream is open
 
   const dial = await api(server, 'POST', `/conferences/${ALIAS}/dial`, token,
     { uri: phone.uri, display_name: 'Meeting Room', role: 'guest' });

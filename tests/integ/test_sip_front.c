@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void expect_refusal(struct caller *c, const char *user, const char *body,
@@ -554,6 +555,35 @@ static GSocket *loopback_udp(uint16_t *port)
     return sock;
 }
 
+/* The port of the answer's first `kind` ("audio", "video") section. */
+static uint16_t answer_port(const char *resp, const char *kind)
+{
+    char *needle = g_strdup_printf("\r\nm=%s ", kind);
+    const char *m = strstr(resp, needle);
+    g_assert_nonnull(m);
+    unsigned long port = strtoul(m + strlen(needle), NULL, 10);
+    g_free(needle);
+    g_assert_cmpuint(port, >, 0);
+    return (uint16_t)port;
+}
+
+/* One RTP packet of payload type pt from sock to 127.0.0.1:port: the lobby sends
+ * its prompt and picture only to where the caller's own packets come from. */
+static void send_rtp_from(GSocket *sock, uint16_t port, int pt)
+{
+    static uint16_t seq;
+    uint8_t pkt[12 + 160] = {0x80, (uint8_t)pt, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 0,
+                             0x12, 0x34, 0x56, 0x78};
+    seq++;
+    memset(pkt + 12, 0xff, 160);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *to = g_inet_socket_address_new(lo, port);
+    g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL), ==,
+                    (gssize)sizeof pkt);
+    g_object_unref(to);
+    g_object_unref(lo);
+}
+
 /* A PCMU (pt 0) or G.722 (pt 9) caller to a PIN conference hears the prompt (880 Hz
  * beeps, then quiet, in a 3 s cadence) on the port its SDP names; a wrong PIN
  * plays 330 Hz beeps, then the prompt again. */
@@ -583,6 +613,11 @@ static void test_pin_prompt(gconstpointer data)
         g_assert_cmpint(tsr_g722_decoder_new(&rx.g722), ==, 0);
         wrong.g722 = rx.g722;
     }
+    uint16_t lobby = answer_port(resp, "audio");
+    /* Nothing goes to the SDP's address before the caller is heard from it (an
+     * INVITE could name anyone's address). */
+    g_assert_false(g_socket_condition_timed_wait(rtp, G_IO_IN, 500000, NULL, NULL));
+    send_rtp_from(rtp, lobby, pt); /* the caller is heard: the prompt starts */
     read_prompt(rtp, 150, &rx); /* one whole 3 s cadence */
     g_test_message("prompt (pt %d): %u packets, %u frames of 880 Hz, %u quiet", pt, rx.packets,
                    rx.beeps_880, rx.quiet);
@@ -591,12 +626,18 @@ static void test_pin_prompt(gconstpointer data)
     g_assert_cmpuint(rx.beeps_330, ==, 0);
     g_assert_cmpuint(rx.quiet, >=, 120);
 
+    send_rtp_from(rtp, lobby, pt); /* still there */
+    uint16_t other_port = 0; /* a third party's packet does not take the prompt away */
+    GSocket *other = loopback_udp(&other_port);
+    send_rtp_from(other, lobby, pt);
     send_keys(&c, "prompt-1@t", tag, "99#");
     read_prompt(rtp, 50, &wrong); /* the answer comes within a second */
     g_test_message("after a wrong PIN: %u frames of 330 Hz", wrong.beeps_330);
     g_assert_cmpuint(wrong.beeps_330, >=, 18); /* three 150 ms beeps: 22 frames */
 
     send_request(&c, "BYE", "pin", "prompt-1@t", tag, NULL);
+    g_assert_false(g_socket_condition_timed_wait(other, G_IO_IN, 0, NULL, NULL));
+    g_object_unref(other);
     tsr_g722_decoder_free(&rx.g722);
     g_free(tag);
     g_free(resp);
@@ -668,6 +709,7 @@ static void test_pin_picture(void)
                                   "a=sendonly\r\n"));
     char *tag = to_tag(resp);
     send_request(&c, "ACK", "pin", "picture-1@t", tag, NULL);
+    send_rtp_from(video, answer_port(resp, "video"), 97); /* its camera: the picture starts */
 
     uint32_t ts1 = 0, ts2 = 0;
     GBytes *first = receive_frame(video, &ts1), *second = receive_frame(video, &ts2);

@@ -253,6 +253,11 @@ static void test_answers_refused(void)
     /* Codecs we did not offer: G.722, H.263. */
     expect_answer_refused("m=audio 5000 RTP/AVP 9\r\nm=video 5002 RTP/AVP 34\r\n",
                           TSR_ERR_UNSUPPORTED, none);
+    /* Our codecs under other payload types than we offered them on: PCMU called
+     * 96 (our Opus), VP8 called 98 (our H.264). */
+    expect_answer_refused("m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 PCMU/8000\r\n"
+                          "m=video 5002 RTP/AVP 98\r\na=rtpmap:98 VP8/90000\r\n",
+                          TSR_ERR_UNSUPPORTED, none);
     /* Only telephone-event; H.264 mode 0. */
     expect_answer_refused("m=audio 5000 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n"
                           "m=video 5002 RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n",
