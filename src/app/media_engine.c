@@ -499,10 +499,12 @@ static void slides_sync(struct engine_peer *ep)
     tsr_media_peer_unref(&slides);
 }
 
-static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
-                          struct tsr_conference_call *call)
+/* A new participant's media on a net loop of its own: answering its offer, or,
+ * with none (a SIP caller without an offer), making ours, whose answer comes
+ * through apply_send_answer. */
+static void attach_new(struct tsr_media_engine *e, struct tsr_participant *p, const char *offer,
+                       struct tsr_conference_call *call)
 {
-    struct tsr_media_engine *e = user;
     struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
     if (!ec) {
         tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
@@ -510,27 +512,24 @@ static void engine_attach(void *user, struct tsr_participant *p, const char *off
         return;
     }
     struct engine_peer *ep = engine_peer_new(e, ec, p, tsr_net_loops_pick(e->loops));
-    ep->slides_id = ++e->next_id ? e->next_id : ++e->next_id;
+    if (offer)
+        ep->slides_id = ++e->next_id ? e->next_id : ++e->next_id;
+    else
+        ep->awaiting_answer = true;
     tsr_participant_set_media_data(p, ep);
     attach_start(e, ep, offer, call);
 }
 
-/* A SIP caller without an offer: we offer plain RTP (ports on its net loop); the
- * answer comes through apply_send_answer. */
+static void engine_attach(void *user, struct tsr_participant *p, const char *offer,
+                          struct tsr_conference_call *call)
+{
+    attach_new(user, p, offer, call);
+}
+
 static void engine_attach_offer(void *user, struct tsr_participant *p,
                                 struct tsr_conference_call *call)
 {
-    struct tsr_media_engine *e = user;
-    struct engine_conf *ec = conf_get(e, tsr_participant_conference(p));
-    if (!ec) {
-        tsr_conference_call_done(call, TSR_ERR_CODEC, NULL,
-                                 g_strdup("the conference mixer could not start"));
-        return;
-    }
-    struct engine_peer *ep = engine_peer_new(e, ec, p, tsr_net_loops_pick(e->loops));
-    ep->awaiting_answer = true;
-    tsr_participant_set_media_data(p, ep);
-    attach_start(e, ep, NULL, call);
+    attach_new(user, p, NULL, call);
 }
 
 /* The content transport goes: its jobs are abandoned, the mix drops it. */

@@ -11,44 +11,12 @@
  * the call with our BYE carrying a 488 Reason, counted, and nobody stays in the
  * roster. */
 'use strict';
-const crypto = require('node:crypto');
 const dgram = require('node:dgram');
 const h = require('./lib/harness');
 const sm = require('./lib/sip_media');
+const { sipCaller } = require('./lib/sip_caller');
 
 const ALIAS = 'e2e-delayed-offer';
-
-/* A SIP user agent on a UDP socket of its own: requests out, messages in. */
-async function sipCaller(serverUri) {
-  const sock = dgram.createSocket('udp4');
-  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const port = sock.address().port;
-  const [, host, sipPort] = /@([\d.]+):(\d+)/.exec(serverUri);
-  const inbox = [];
-  sock.on('message', (m) => inbox.push(m.toString('utf8')));
-  let cseq = 0;
-  const c = { port, close: () => sock.close() };
-  c.send = (text) => sock.send(text, Number(sipPort), host);
-  c.request = (method, { callId, uri = serverUri, toTag = '', body = '', seq } = {}) => {
-    const n = seq || ++cseq;
-    c.send(`${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${crypto.randomUUID()};rport\r\n`
-      + `Max-Forwards: 70\r\nFrom: "Gateway" <sip:gw@127.0.0.1>;tag=g1\r\nTo: <${serverUri}>${toTag ? `;tag=${toTag}` : ''}\r\n`
-      + `Call-ID: ${callId}\r\nCSeq: ${n} ${method}\r\nContact: <sip:gw@127.0.0.1:${port}>\r\n`
-      + `${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    return n;
-  };
-  c.next = (re, what) => h.waitFor(() => {
-    const i = inbox.findIndex((m) => re.test(m));
-    return i >= 0 && inbox.splice(i, 1)[0];
-  }, { timeoutMs: 30000, what });
-  c.header = (msg, name) => (new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(msg) || [])[1];
-  c.toTag = (msg) => /tag=([^;\s]+)/.exec(c.header(msg, 'To'))[1];
-  c.contact = (msg) => /<([^>]+)>/.exec(c.header(msg, 'Contact'))[1];
-  /* 200 OK to a request the server sent. */
-  c.ok = (req) => c.send(`SIP/2.0 200 OK\r\n${['Via', 'From', 'To', 'Call-ID', 'CSeq']
-    .map((n) => `${n}: ${c.header(req, n)}`).join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
-  return c;
-}
 
 /* The INVITE without a body and its 200: the offer's text and the dialog's tag. */
 async function inviteWithoutSdp(caller, callId) {
@@ -85,7 +53,7 @@ function pcmuPacket(k, ssrc) {
 /* A caller on `alias` that sends no SDP and answers our offer with PCMU in its
  * ACK; its RTP socket keeps what arrives. Returns where we receive its audio. */
 async function delayedCaller(uri, defer, callId, ssrc) {
-  const caller = await sipCaller(uri);
+  const caller = await sipCaller(uri, { user: 'gw', name: 'Gateway' });
   defer(() => caller.close());
   const rtp = dgram.createSocket('udp4');
   await new Promise((resolve) => rtp.bind(0, '127.0.0.1', resolve));
@@ -155,7 +123,7 @@ h.run('sip_delayed_offer', async ({ defer }) => {
   await h.waitFor(async () => (await server.status()).participants === 0, { what: 'the callers to leave' });
 
   // 2. An ACK without an answer: our BYE with the Reason, counted, nobody left.
-  const caller = await sipCaller(uri(ALIAS));
+  const caller = await sipCaller(uri(ALIAS), { user: 'gw', name: 'Gateway' });
   defer(() => caller.close());
   const counted = () => sm.metric(server, 'tessera_sip_errors_total{code="answer_required"}');
   h.assert.equal(await counted(), 0);

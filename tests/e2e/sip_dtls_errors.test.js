@@ -8,41 +8,13 @@
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const dgram = require('node:dgram');
 const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./lib/harness');
 const sm = require('./lib/sip_media');
+const { sipCaller } = require('./lib/sip_caller');
 
 const ALIAS = 'e2e-dtls-errors';
-
-/* A SIP user agent on a UDP socket of its own: requests out, messages in. */
-async function sipCaller(serverUri) {
-  const sock = dgram.createSocket('udp4');
-  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const port = sock.address().port;
-  const [, host, sipPort] = /@([\d.]+):(\d+)/.exec(serverUri);
-  const inbox = [];
-  sock.on('message', (m) => inbox.push(m.toString('utf8')));
-  let cseq = 0;
-  const c = { port, inbox, close: () => sock.close() };
-  c.send = (text) => sock.send(text, Number(sipPort), host);
-  c.request = (method, { callId, uri = serverUri, toTag = '', body = '', seq } = {}) => {
-    const n = seq || ++cseq;
-    c.send(`${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${crypto.randomUUID()};rport\r\n`
-      + `Max-Forwards: 70\r\nFrom: "DTLS test" <sip:tester@127.0.0.1>;tag=t1\r\nTo: <${serverUri}>${toTag ? `;tag=${toTag}` : ''}\r\n`
-      + `Call-ID: ${callId}\r\nCSeq: ${n} ${method}\r\nContact: <sip:tester@127.0.0.1:${port}>\r\n`
-      + `${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    return n;
-  };
-  /* The first message (taken from the inbox) matching `re`. */
-  c.next = (re, what) => h.waitFor(() => {
-    const i = inbox.findIndex((m) => re.test(m));
-    return i >= 0 && inbox.splice(i, 1)[0];
-  }, { timeoutMs: 30000, what });
-  c.header = (msg, name) => (new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(msg) || [])[1];
-  return c;
-}
 
 function offer(fingerprint) {
   return 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
@@ -53,7 +25,7 @@ function offer(fingerprint) {
 h.run('sip_dtls_errors', async ({ scratch, defer }) => {
   if (spawnSync('openssl', ['version']).status !== 0) h.skip('openssl CLI missing');
   const { server, uri } = await sm.startSipServer(defer);
-  const caller = await sipCaller(uri(ALIAS));
+  const caller = await sipCaller(uri(ALIAS), { user: 'tester', name: 'DTLS test' });
   defer(() => caller.close());
 
   // 1. md5 only: 488 with the reason, counted.
