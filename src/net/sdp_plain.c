@@ -127,7 +127,7 @@ static bool parse_connection(const char *c, char *out, size_t size)
 }
 
 /* H.264 we can receive and send: packetization-mode 1, baseline profile family. */
-static bool h264_usable(const char *fmtp)
+bool tsr_sdp_h264_usable(const char *fmtp)
 {
     char mode[8] = "0", plid[16] = "42000a";
     tsr_sdp_fmtp_get(fmtp, "packetization-mode", mode, sizeof mode);
@@ -189,7 +189,7 @@ static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
             r.clock_rate == 90000)
             return pt;
         if (want == TSR_SDP_CODEC_H264 && g_ascii_strcasecmp(r.name, "H264") == 0 &&
-            r.clock_rate == 90000 && h264_usable(tsr_sdp_media_fmtp(m, pt)))
+            r.clock_rate == 90000 && tsr_sdp_h264_usable(tsr_sdp_media_fmtp(m, pt)))
             return pt;
     }
     return -1;

@@ -3,10 +3,10 @@
  * are hostile input that Sofia-SIP only framed. */
 #include <tessera/err.h>
 #include <tessera/sdp.h>
+#include <tessera/sdp_plain.h>
 #include <tessera/sip_message.h>
 
 #include <glib.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define H264_FMTP "packetization-mode=1;profile-level-id=42e01f"
@@ -15,19 +15,6 @@ static bool lobby_video_proto(const char *p, bool *srtp)
 {
     *srtp = strcmp(p, "RTP/SAVP") == 0 || strcmp(p, "RTP/SAVPF") == 0;
     return *srtp || strcmp(p, "RTP/AVP") == 0 || strcmp(p, "RTP/AVPF") == 0;
-}
-
-/* H.264 we can send with our packetizer (FU-A: packetization-mode 1) and encoder
- * (constrained baseline). */
-static bool h264_sendable(const char *fmtp)
-{
-    char mode[8] = "0", plid[16] = "42000a";
-    tsr_sdp_fmtp_get(fmtp, "packetization-mode", mode, sizeof mode);
-    tsr_sdp_fmtp_get(fmtp, "profile-level-id", plid, sizeof plid);
-    unsigned long v = strtoul(plid, NULL, 16);
-    unsigned idc = (unsigned)(v >> 16) & 0xff, iop = (unsigned)(v >> 8) & 0xff;
-    bool cb = idc == 0x42 || (idc == 0x4d && (iop & 0x80)) || (idc == 0x58 && (iop & 0xc0));
-    return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
 }
 
 /* The section's codec: H.264 first (Tessera's preferred), else VP8. */
@@ -39,7 +26,8 @@ static bool pick_codec(const struct tsr_sdp_media *m, struct tsr_sip_lobby_video
         int pt = tsr_sdp_media_fmt_pt(m, k);
         if (pt < 0 || !tsr_sdp_media_rtpmap(m, pt, &r) || r.clock_rate != 90000)
             continue;
-        if (g_ascii_strcasecmp(r.name, "H264") == 0 && h264_sendable(tsr_sdp_media_fmtp(m, pt))) {
+        if (g_ascii_strcasecmp(r.name, "H264") == 0 &&
+            tsr_sdp_h264_usable(tsr_sdp_media_fmtp(m, pt))) {
             out->pt = pt;
             out->h264 = true;
             g_snprintf(out->rtpmap, sizeof out->rtpmap, "%s/90000", r.name);

@@ -80,6 +80,11 @@ struct tsr_sdp_plain_peers {
  * UDP/TLS/RTP/SAVP(F) (DTLS without ICE). Thread: any. */
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
 
+/* Purpose: whether an H.264 fmtp ("packetization-mode=1;profile-level-id=42e01f")
+ * is one Tessera can receive and send: packetization-mode 1, the constrained
+ * baseline family. Thread: any. */
+bool tsr_sdp_h264_usable(const char *fmtp);
+
 /* Purpose: answer a plain RTP offer. On success *neg holds the accepted lines
  * (audio_index/video_index, payload types, feedback, the offerer's SSRCs) and the
  * answer text, and *peers where to send. Ownership: *neg is new, free with
