@@ -109,6 +109,12 @@ static const char *keying_name(const struct tsr_sdp_plain_peers *peers)
     return peers->audio.srtp || peers->video.srtp ? "SDES-SRTP" : "plain RTP";
 }
 
+/* The codec an accepted line runs, for the log; "none" without that line. */
+static const char *line_codec(const struct tsr_sdp_negotiation *neg, int index)
+{
+    return index >= 0 ? tsr_sdp_codec_name(neg->mlines[index].codec) : "none";
+}
+
 /* Hold and resume: RTP goes to a medium only while the caller wants it. */
 static void apply_direction(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
 {
@@ -186,9 +192,10 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
     p->sdp_session_id = local.session_id;
     p->sdp_version = 1;
     g_strlcpy(p->plain_address, address, sizeof p->plain_address);
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "%s: audio %s:%u, video %s:%u; ours %s:%u/%u",
-            keying_name(&peers), peers.audio.address, peers.audio.rtp_port, peers.video.address,
-            peers.video.rtp_port, address, local.audio_port, local.video_port);
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "%s: audio %s:%u (%s), video %s:%u (%s); ours %s:%u/%u",
+            keying_name(&peers), peers.audio.address, peers.audio.rtp_port,
+            line_codec(neg, neg->audio_index), peers.video.address, peers.video.rtp_port,
+            line_codec(neg, neg->video_index), address, local.audio_port, local.video_port);
     *neg_out = neg;
     return 0;
 }

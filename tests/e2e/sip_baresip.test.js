@@ -6,6 +6,7 @@
  * the browser's red; the browser's composite shows baresip's blue camera and it
  * hears 440 Hz, not 660 Hz. Then baresip hangs up (BYE) and leaves the roster. */
 'use strict';
+const fs = require('node:fs');
 const h = require('./lib/harness');
 const bs = require('./lib/baresip');
 const sm = require('./lib/sip_media');
@@ -20,6 +21,8 @@ h.run('sip_baresip', async ({ scratch, defer }) => {
   const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
   const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP);
   h.assert.equal((await server.status()).participants, 2);
+  h.assert.match(fs.readFileSync(server.logFile, 'utf8'), /plain RTP: audio [\d.]+:\d+ \(opus\), video [\d.]+:\d+ \(H264\)/,
+    'the call was answered with Opus and H.264');
 
   await sm.expectExchange('sip_baresip', { page, ...call }, SIP, WEB);
 

@@ -9,7 +9,8 @@
  * show the four associations keyed and no DTLS or SRTP failure. Then baresip holds
  * and resumes (two re-INVITEs): the answers keep our fingerprint and role, so the
  * associations stay (no fifth handshake) and its SRTP still checks afterwards.
- * Then it hangs up. */
+ * Then it hangs up. The server prefers VP8 here ([webrtc] video_codec), so this
+ * test covers a VP8 SIP call (sip_baresip covers H.264). */
 'use strict';
 const fs = require('node:fs');
 const h = require('./lib/harness');
@@ -24,12 +25,12 @@ const count = (text, re) => (text.match(re) || []).length;
 
 h.run('sip_dtls', async ({ scratch, defer }) => {
   bs.requireBaresip();
-  const { server, uri } = await sm.startSipServer(defer);
+  const { server, uri } = await sm.startSipServer(defer, { sections: { webrtc: { video_codec: 'vp8' } } });
   const serverLog = () => fs.readFileSync(server.logFile, 'utf8');
   const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
   const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, { mediaenc: 'dtls_srtp' });
   h.assert.equal((await server.status()).participants, 2);
-  h.assert.match(serverLog(), /DTLS-SRTP: audio [\d.]+:\d+, video/, 'the call was answered for DTLS-SRTP');
+  h.assert.match(serverLog(), /DTLS-SRTP: audio [\d.]+:\d+ \(opus\), video [\d.]+:\d+ \(VP8\)/, 'the call was answered for DTLS-SRTP with Opus and VP8');
 
   // Four associations: RTP and RTCP of audio and video, each keyed on both sides.
   await h.waitFor(async () => (await sm.metric(server, 'tessera_rtp_dtls_associations_total')) === 4,
