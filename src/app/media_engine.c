@@ -73,6 +73,7 @@ enum job_kind {
     JOB_SEND_ANSWER,
     JOB_REOFFER,
     JOB_PLAIN_ANSWER, /* the answer to an attach that offered */
+    JOB_RECODEC,      /* a SIP re-offer that changes codecs, with the peer out of the mix */
 };
 
 /* One SDP operation: made on the API loop, run on the participant's net loop,
@@ -306,6 +307,9 @@ static void job_run_peer(struct engine_job *job)
     case JOB_PLAIN_ANSWER:
         job->rc = tsr_media_peer_apply_plain_answer(p, job->in, job->reason);
         break;
+    case JOB_RECODEC:
+        job->rc = tsr_media_peer_renegotiate_codecs(p, job->in, &job->out, job->reason);
+        break;
     }
 }
 
@@ -385,6 +389,25 @@ static void attach_back(struct engine_job *job, struct engine_peer *ep)
     tsr_conference_call_done(call, rc, answer, reason);
 }
 
+static void job_post(struct engine_job *job);
+
+/* A SIP re-offer changes codecs: the mixer reads a peer's codecs when it adds it,
+ * so the peer leaves the mix, changes on its net loop, and comes back (job_back).
+ * The same job goes round again. False when the peer is not in the mix. */
+static bool recodec_start(struct engine_job *job, struct engine_peer *ep)
+{
+    if (!ep->peer || ep->awaiting_answer || ep->owner)
+        return false;
+    tsr_conf_mixer_remove_peer(ep->conf->mixer, ep->id);
+    job->kind = JOB_RECODEC;
+    job->rc = 0;
+    job->reason[0] = '\0';
+    g_free(g_steal_pointer(&job->out));
+    g_ptr_array_add(ep->jobs, job);
+    job_post(job);
+    return true;
+}
+
 static gboolean job_back(gpointer data)
 {
     struct engine_job *job = data;
@@ -400,6 +423,10 @@ static gboolean job_back(gpointer data)
         attach_back(job, ep);
         return G_SOURCE_REMOVE;
     }
+    if (job->kind == JOB_RENEGOTIATE && job->rc == TSR_ERR_AGAIN && recodec_start(job, ep))
+        return G_SOURCE_REMOVE;
+    if (job->kind == JOB_RECODEC) /* back into the mix with the codecs it runs now */
+        mix_in(ep);
     if (job->kind == JOB_RENEGOTIATE && job->rc == 0)
         slides_sync(ep); /* the offer may have started or stopped its slides */
     if (job->kind == JOB_PLAIN_ANSWER && job->rc == 0 && ep->awaiting_answer) {

@@ -225,7 +225,7 @@ static void audio_tick(struct tsr_conf_mixer *m, const struct audio_pay *pz, int
             continue;
         struct tsr_rtp_packetized *pk = tick_packetize(&tp, pz, &outs[i], now_us);
         if (pk)
-            tsr_media_peer_send_audio(a->peer, pk);
+            tsr_media_peer_send_audio(a->peer, outs[i].codec, pk);
     }
     for (size_t i = 0; i < tp.n; i++)
         tsr_rtp_packetized_unref(&tp.pkts[i]);

@@ -72,7 +72,7 @@ static void on_group_packet(void *user, const AVPacket *pkt)
             return;
         g->last_pts = pkt->pts;
     }
-    tsr_media_peer_send_video(e->peer, g->last);
+    tsr_media_peer_send_video(e->peer, g->codec, g->last);
 }
 
 int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
@@ -83,7 +83,9 @@ int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s/tier%d", m->log_ctx, g->view->exclude_id,
                tsr_video_codec_name(g->codec), g->tier);
     struct tsr_encoder_group_params gp = {
-        .key = {.codec = g->codec, .width = m->params.canvas_w, .height = m->params.canvas_h,
+        .key = {.codec = g->codec,
+                .width = m->params.canvas_w,
+                .height = m->params.canvas_h,
                 .tier = g->tier},
         .fps = m->params.fps,
         .bitrate_bps = g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps,
@@ -295,8 +297,7 @@ static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *c
         /* encode time is counted by the encoder (tessera_encode_microseconds_total{codec}) */
         int rc = tsr_encoder_group_encode(g->group, canvas, now_us);
         if (rc)
-            TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s",
-                       tsr_strerror(rc));
+            TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s", tsr_strerror(rc));
         g_mutex_lock(&m->stats_lock);
         m->stats.video_frames_encoded += rc == 0;
         g_mutex_unlock(&m->stats_lock);

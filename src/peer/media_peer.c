@@ -414,6 +414,7 @@ struct send_job {
     struct tsr_media_peer *peer;
     struct tsr_rtp_packetized *pkts;
     bool video;
+    int codec; /* enum tsr_video_codec or tsr_audio_codec, by `video` */
 };
 
 static void send_job_free(gpointer data)
@@ -431,6 +432,9 @@ static void send_job_send(void *data)
     struct tsr_media_peer *p = job->peer;
     struct tsr_rtp_stream_out *out = job->video ? p->tx_video : p->tx_audio;
     if (g_atomic_int_get(&p->closed) || !out || !tsr_media_peer_transport_up(p))
+        return;
+    /* Made for the codec the stream ran before a re-INVITE changed it. */
+    if (job->codec != (job->video ? (int)p->video_codec : (int)p->audio_codec))
         return;
     /* A SIP caller holding the call gets nothing, and the sequence numbers it sees
      * after resume follow on (baresip decoded nothing after a 200-packet gap). */
@@ -458,7 +462,8 @@ static gboolean send_job_run(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts, bool video)
+static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts, bool video,
+                      int codec)
 {
     if (g_atomic_int_get(&p->closed))
         return;
@@ -466,20 +471,23 @@ static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts,
     job->peer = tsr_media_peer_ref(p);
     job->pkts = tsr_rtp_packetized_ref(pkts);
     job->video = video;
+    job->codec = codec;
     if (p->send_batch) /* one wake-up of the loop for the whole fan-out */
         tsr_loop_batch_post(p->send_batch, send_job_send, job, send_job_free);
     else
         tsr_loop_post(p->ctx, send_job_run, job, send_job_free);
 }
 
-void tsr_media_peer_send_video(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts)
+void tsr_media_peer_send_video(struct tsr_media_peer *p, enum tsr_video_codec codec,
+                               struct tsr_rtp_packetized *pkts)
 {
-    post_send(p, pkts, true);
+    post_send(p, pkts, true, (int)codec);
 }
 
-void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts)
+void tsr_media_peer_send_audio(struct tsr_media_peer *p, enum tsr_audio_codec codec,
+                               struct tsr_rtp_packetized *pkts)
 {
-    post_send(p, pkts, false);
+    post_send(p, pkts, false, (int)codec);
 }
 
 int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate)

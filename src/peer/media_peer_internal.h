@@ -126,9 +126,10 @@ int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_
 int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answer,
                                      struct tsr_sdp_negotiation **neg_out,
                                      char reason[TSR_SDP_REASON_MAX]);
-/* A re-INVITE's offer on a plain peer (hold, resume, a new address or key). */
+/* A re-INVITE's offer on a plain peer (hold, resume, a new address, key or codec).
+ * A codec change needs `recodec` (the peer out of the mixer), else TSR_ERR_AGAIN. */
 int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer, char **answer,
-                                     char reason[TSR_SDP_REASON_MAX]);
+                                     bool recodec, char reason[TSR_SDP_REASON_MAX]);
 /* Whether packets may go out now (WebRTC: connected; plain: not closed). */
 bool tsr_media_peer_transport_up(const struct tsr_media_peer *p);
 int tsr_media_peer_transport_send_rtp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);
@@ -143,6 +144,9 @@ void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 /* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
 void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);
 int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+/* A plain re-offer with other payload types on the same media (the peer is out of
+ * the mixer): the receive side of each changed medium starts again for its codec. */
+int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
 
 /* Video RTP of this peer's video stream (jitter buffer, decoder, NACK/PLI). */
 void tsr_media_peer_rx_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now);
@@ -174,6 +178,9 @@ void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us);
 void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len);
 int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
                             uint32_t audio_ssrc, uint32_t video_ssrc);
+/* The send side of the same change: a new outgoing stream (same SSRC) per changed
+ * medium, for its payload type and clock. Call before the receive side changes. */
+int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
 /* Answers a NACK from the participant with retransmissions. */
 void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_nack *nack,
                                 int64_t now_us);

@@ -311,18 +311,62 @@ int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *
     return p->transport ? tsr_webrtc_transport_send_rtcp(p->transport, buf, len) : TSR_ERR_STATE;
 }
 
-/* The running receive and send chains were built for these payload types: a
- * re-offer that drops a medium or changes its codec needs a new call. */
-static bool plain_lines_same(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+/* What a plain re-offer asks of the running chains: nothing new, other payload
+ * types (codecs) on the same media, or media added or dropped (a new call). */
+enum plain_change { PLAIN_SAME, PLAIN_RECODEC, PLAIN_MEDIA };
+
+static enum plain_change plain_change_of(const struct tsr_media_peer *p,
+                                         const struct tsr_sdp_negotiation *neg)
 {
     if (p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0))
-        return false;
-    return (!p->has_audio || neg->mlines[neg->audio_index].pt == p->rx_audio.pt) &&
-           (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt);
+        return PLAIN_MEDIA;
+    bool same = (!p->has_audio || neg->mlines[neg->audio_index].pt == p->rx_audio.pt) &&
+                (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt);
+    return same ? PLAIN_SAME : PLAIN_RECODEC;
+}
+
+/* Checks the change against what the caller allows; 0 to go on. */
+static int plain_change_check(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                              bool recodec, char reason[TSR_SDP_REASON_MAX])
+{
+    switch (plain_change_of(p, neg)) {
+    case PLAIN_MEDIA:
+        g_strlcpy(reason, "the re-INVITE adds or drops audio or video; start a new call",
+                  TSR_SDP_REASON_MAX);
+        return TSR_ERR_UNSUPPORTED;
+    case PLAIN_RECODEC:
+        if (!recodec) {
+            g_strlcpy(reason, "the re-INVITE changes a codec", TSR_SDP_REASON_MAX);
+            return TSR_ERR_AGAIN;
+        }
+        return 0;
+    case PLAIN_SAME:
+        break;
+    }
+    return 0;
+}
+
+/* The peer is out of the mixer: the chains of each changed medium start again. */
+static int plain_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                         char reason[TSR_SDP_REASON_MAX])
+{
+    if (plain_change_of(p, neg) != PLAIN_RECODEC)
+        return 0;
+    int rc = tsr_media_peer_tx_recodec(p, neg);
+    if (rc == 0)
+        rc = tsr_media_peer_rx_recodec(p, neg);
+    if (rc) {
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "the new codec could not be set up: %s",
+                   tsr_strerror(rc));
+        return rc;
+    }
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "codecs changed: audio %s, video %s",
+            line_codec(neg, neg->audio_index), line_codec(neg, neg->video_index));
+    return 0;
 }
 
 int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer, char **answer,
-                                     char reason[TSR_SDP_REASON_MAX])
+                                     bool recodec, char reason[TSR_SDP_REASON_MAX])
 {
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
@@ -349,19 +393,16 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
-    if (rc == 0 && !plain_lines_same(p, neg)) {
-        g_strlcpy(reason,
-                  "the re-INVITE changes the audio/video sections or their codecs; "
-                  "start a new call",
-                  TSR_SDP_REASON_MAX);
-        rc = TSR_ERR_UNSUPPORTED;
-    }
+    if (rc == 0)
+        rc = plain_change_check(p, neg, recodec, reason);
     /* A zero address (old-style hold) says nothing about where the caller is. */
     if (rc == 0 && strcmp(peers.audio.address, "0.0.0.0") != 0 &&
         strcmp(peers.video.address, "0.0.0.0") != 0)
         rc = tsr_rtp_transport_set_peers(p->plain, &peers, local.audio_ssrc, local.video_ssrc);
     if (rc == 0 && (rc = apply_srtp(p, &peers, false)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
+    if (rc == 0)
+        rc = plain_recodec(p, neg, reason);
     if (rc == 0) {
         apply_direction(p, &peers);
         if (neg->video_index >= 0) /* a re-offer may change its b= line */

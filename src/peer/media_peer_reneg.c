@@ -89,7 +89,7 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
     char cname[32];
     reason[0] = '\0';
     if (p->plain && !g_atomic_int_get(&p->closed))
-        return tsr_media_peer_renegotiate_plain(p, offer, answer, reason);
+        return tsr_media_peer_renegotiate_plain(p, offer, answer, false, reason);
     if (g_atomic_int_get(&p->closed) || !p->transport) {
         g_strlcpy(reason, "the media peer is closed", TSR_SDP_REASON_MAX);
         return TSR_ERR_STATE;
@@ -142,4 +142,15 @@ int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char
     }
     tsr_sdp_negotiation_free(&neg);
     return rc;
+}
+
+int tsr_media_peer_renegotiate_codecs(struct tsr_media_peer *p, const char *offer, char **answer,
+                                      char reason[TSR_SDP_REASON_MAX])
+{
+    reason[0] = '\0';
+    if (g_atomic_int_get(&p->closed) || !p->plain) {
+        g_strlcpy(reason, "the media peer is closed or not plain RTP", TSR_SDP_REASON_MAX);
+        return TSR_ERR_STATE;
+    }
+    return tsr_media_peer_renegotiate_plain(p, offer, answer, true, reason);
 }

@@ -29,33 +29,22 @@ static void on_decoder_keyframe(void *user)
         tsr_jitter_buffer_request_keyframe(p->jitter, g_get_monotonic_time());
 }
 
-int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+static void rx_audio_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
 {
-    p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
-    p->rx_audio.red_pt = p->rx_video.red_pt = -1;
-    p->rx_audio.event_pt = p->rx_video.event_pt = -1;
-    tsr_rtp_ext_map_init(&p->ext_map);
-    if (neg->audio_index >= 0) {
-        const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
-        p->has_audio = true;
-        p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
-                         : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
-                         : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
-                                                          : TSR_AUDIO_CODEC_OPUS;
-        p->rx_audio.pt = m->pt;
-        p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
-        p->rx_audio.event_pt = m->event_pt >= 96 ? m->event_pt : -1;
-        p->rx_audio.ssrc = m->remote_ssrc;
-        if (m->ext_audio_level_id > 0)
-            tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
-        if (m->ext_mid_id > 0)
-            tsr_rtp_ext_map_set(&p->ext_map, m->ext_mid_id, TSR_RTP_EXT_MID);
-    }
-    if (neg->video_index < 0)
-        return 0;
-    const struct tsr_sdp_mline *m = &neg->mlines[neg->video_index];
+    p->has_audio = true;
+    p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
+                     : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+                     : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
+                                                      : TSR_AUDIO_CODEC_OPUS;
+    p->rx_audio.pt = m->pt;
+    p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
+    p->rx_audio.event_pt = m->event_pt >= 96 ? m->event_pt : -1;
+    p->rx_audio.ssrc = m->remote_ssrc;
+}
+
+static int rx_video_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
+{
     p->has_video = true;
-    g_atomic_int_set(&p->sdp_cap_kbps, (gint)MIN(m->remote_max_bps / 1000, (uint64_t)G_MAXINT));
     p->rx_video.pt = m->pt;
     p->rx_video.rtx_pt = m->rtx_pt;
     p->rx_video.ssrc = m->remote_ssrc;
@@ -73,6 +62,42 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
                                           .user = p,
                                           .threads = 1};
     return tsr_video_decoder_new(&p->decoder, &dp);
+}
+
+int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    p->rx_audio.pt = p->rx_video.pt = p->rx_audio.rtx_pt = p->rx_video.rtx_pt = -1;
+    p->rx_audio.red_pt = p->rx_video.red_pt = -1;
+    p->rx_audio.event_pt = p->rx_video.event_pt = -1;
+    tsr_rtp_ext_map_init(&p->ext_map);
+    if (neg->audio_index >= 0) {
+        const struct tsr_sdp_mline *m = &neg->mlines[neg->audio_index];
+        rx_audio_setup(p, m);
+        if (m->ext_audio_level_id > 0)
+            tsr_rtp_ext_map_set(&p->ext_map, m->ext_audio_level_id, TSR_RTP_EXT_AUDIO_LEVEL);
+        if (m->ext_mid_id > 0)
+            tsr_rtp_ext_map_set(&p->ext_map, m->ext_mid_id, TSR_RTP_EXT_MID);
+    }
+    if (neg->video_index < 0)
+        return 0;
+    const struct tsr_sdp_mline *m = &neg->mlines[neg->video_index];
+    g_atomic_int_set(&p->sdp_cap_kbps, (gint)MIN(m->remote_max_bps / 1000, (uint64_t)G_MAXINT));
+    return rx_video_setup(p, m);
+}
+
+int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    if (p->has_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt) {
+        p->rx_audio.started = false; /* its statistics restart at the new clock */
+        rx_audio_setup(p, &neg->mlines[neg->audio_index]);
+    }
+    if (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt)
+        return 0;
+    tsr_jitter_buffer_free(&p->jitter);
+    tsr_video_decoder_free(&p->decoder);
+    p->decoding_paused = false;
+    p->rx_video.started = false;
+    return rx_video_setup(p, &neg->mlines[neg->video_index]);
 }
 
 static void publish_frame(struct tsr_media_peer *p)

@@ -42,6 +42,32 @@ int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
     return rc;
 }
 
+/* One medium's stream again for line m, keeping its SSRC. */
+static int remake_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m,
+                         uint32_t clock_rate, struct tsr_rtp_stream_out **s)
+{
+    struct tsr_rtp_stream_out *fresh = NULL;
+    int rc = make_stream(p, m, tsr_rtp_stream_out_ssrc(*s), clock_rate, &fresh);
+    if (rc)
+        return rc;
+    tsr_rtp_stream_out_free(s);
+    *s = fresh;
+    return 0;
+}
+
+int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+{
+    int rc = 0;
+    if (p->has_audio && p->tx_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt)
+        rc = remake_stream(p, &neg->mlines[neg->audio_index],
+                           neg->mlines[neg->audio_index].clock_rate == 8000 ? 8000 : 48000,
+                           &p->tx_audio);
+    if (rc == 0 && p->has_video && p->tx_video &&
+        neg->mlines[neg->video_index].pt != p->rx_video.pt)
+        rc = remake_stream(p, &neg->mlines[neg->video_index], 90000, &p->tx_video);
+    return rc;
+}
+
 void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size_t len)
 {
     if (p->parent) /* a slides receiver has no transport of its own */

@@ -42,12 +42,12 @@ struct tsr_media_peer_params {
     struct tsr_loop_batch *send_batch;      /* ctx's batch queue for sends (referenced), or NULL */
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
-    bool ask_dtx;                      /* the answer asks for Opus DTX (usedtx=1) */
+    bool ask_dtx; /* the answer asks for Opus DTX (usedtx=1) */
     /* RED for Opus (RFC 2198) with a browser that offers it: each packet we send
      * repeats this many earlier ones (1..TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE), and
      * the copies in what it sends fill our gaps; 0 = never negotiate RED. */
     unsigned audio_red_distance;
-    int64_t consent_failure_ms;        /* DISCONNECTED this long → on_failed; 0 = 30000 */
+    int64_t consent_failure_ms;             /* DISCONNECTED this long → on_failed; 0 = 30000 */
     const struct tsr_media_peer_sink *sink; /* static table, borrowed for the peer's life */
     void *sink_user;
     GDestroyNotify sink_user_free; /* called on sink_user when the peer is freed; may be NULL */
@@ -97,7 +97,7 @@ enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_video(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_audio(const struct tsr_media_peer *p);
 /* The negotiated audio codec, both ways (8 kHz RTP clock for G.711). Thread: any
- * (fixed after _new). */
+ * (fixed while the peer is in a mixer; see tsr_media_peer_renegotiate_codecs). */
 enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p);
 
 /* Purpose: a new reference to the participant's latest decoded picture and its
@@ -105,10 +105,14 @@ enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p);
  * Thread: any. Ownership: caller av_frame_free()s *out. */
 int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_t *seq);
 
-/* Purpose: send a packetized composite video frame / an audio frame to the
- * participant. Takes a new reference to `pkts`. Thread: any (posted). */
-void tsr_media_peer_send_video(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts);
-void tsr_media_peer_send_audio(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts);
+/* Purpose: send a packetized composite video frame / an audio frame, encoded with
+ * `codec`, to the participant. Takes a new reference to `pkts`. A frame whose codec
+ * is not the one the participant's stream runs by the time it goes out (a codec
+ * change by re-INVITE happened meanwhile) is dropped. Thread: any (posted). */
+void tsr_media_peer_send_video(struct tsr_media_peer *p, enum tsr_video_codec codec,
+                               struct tsr_rtp_packetized *pkts);
+void tsr_media_peer_send_audio(struct tsr_media_peer *p, enum tsr_audio_codec codec,
+                               struct tsr_rtp_packetized *pkts);
 
 /* Purpose: the bitrate to ask the participant's browser to send its camera at
  * (REMB), sized to its largest tile. Thread: any. */
@@ -176,12 +180,24 @@ int tsr_media_peer_add_candidate(struct tsr_media_peer *p, const char *candidate
  * ICE restart (a new ice-ufrag), the browser's ICE credentials and candidates.
  * Offers that change what a running peer cannot change (the DTLS fingerprint, the
  * m-lines carrying audio/video, their codec or payload type) are refused with
- * TSR_ERR_UNSUPPORTED and the peer carries on as before.
+ * TSR_ERR_UNSUPPORTED and the peer carries on as before; a plain (SIP) peer's
+ * offer that changes only codecs gets TSR_ERR_AGAIN: see
+ * tsr_media_peer_renegotiate_codecs().
  * Returns 0 and *answer (g_free); TSR_ERR_INVALID (bad SDP), TSR_ERR_UNSUPPORTED,
- * TSR_ERR_STATE (closed), with *reason set on failure.
+ * TSR_ERR_AGAIN, TSR_ERR_STATE (closed), with *reason set on failure.
  * Thread: the peer's net loop (post to it from elsewhere; never wait for it). */
 int tsr_media_peer_renegotiate(struct tsr_media_peer *p, const char *offer, char **answer,
                                char reason[TSR_SDP_REASON_MAX]);
+/* Purpose: a plain (SIP) peer's re-offer that changes a codec or payload type on the
+ * same media, which tsr_media_peer_renegotiate() answered with TSR_ERR_AGAIN. The
+ * caller has taken the peer out of the mixer first (the mixer reads the peer's
+ * codecs when it adds it) and adds it again afterwards, whatever the result. The
+ * changed media get new receive chains (jitter buffer, decoder) and outgoing
+ * streams (same SSRC, the new payload type and clock); packets the mixer made for
+ * the old codec are dropped on the way out. Returns as tsr_media_peer_renegotiate().
+ * Thread: the peer's net loop. */
+int tsr_media_peer_renegotiate_codecs(struct tsr_media_peer *p, const char *offer, char **answer,
+                                      char reason[TSR_SDP_REASON_MAX]);
 /* Purpose: the presentation the participant sends on the slides line of its call
  * (Pexip's a=content:slides m-line): a peer-like receiver with its own id, SSRC,
  * jitter buffer and decoder, which the mixer can show as content exactly like a

@@ -1,0 +1,212 @@
+/* A codec change by re-INVITE (RFC 3264 §8.3.2: a new offer in the dialog may
+ * choose other codecs), with two hand-written SIP callers and real media:
+ * (1) A and B call in with PCMU only; A sends a 440 Hz tone, B 660 Hz, and A
+ * gets B's tone as PCMU (payload type 0). (2) A re-INVITEs offering only PCMA:
+ * the 200 answers PCMA (8) on the same port with the next o= version; A sends
+ * A-law from then on, and what A gets is PCMA carrying B's tone while B still
+ * hears A's tone at the level it had before (A-law bytes decoded as µ-law would
+ * be about 11 dB louder, and the tone alone cannot tell). (3) A
+ * re-INVITE that adds video gets 488 with the reason, and A stays in the call
+ * on PCMA. Node callers, because baresip 1.0 cannot be told to re-offer another
+ * codec. */
+'use strict';
+const dgram = require('node:dgram');
+const h = require('./lib/harness');
+const sm = require('./lib/sip_media');
+const { sipCaller } = require('./lib/sip_caller');
+
+const ALIAS = 'e2e-recodec';
+
+/* G.711 µ-law of one 16-bit sample: sign, 3-bit segment, 4-bit step, inverted. */
+function ulawEncode(sample) {
+  let s = Math.max(-32635, Math.min(32635, Math.round(sample)));
+  const sign = s < 0 ? 0x80 : 0;
+  s = Math.abs(s) + 0x84;
+  let seg = 7;
+  while (seg > 0 && !(s & (0x4000 >> (7 - seg)))) seg--;
+  return ~(sign | (seg << 4) | ((s >> (seg + 3)) & 0x0f)) & 0xff;
+}
+
+function ulawDecode(byte) {
+  const u = ~byte & 0xff;
+  const seg = (u >> 4) & 7;
+  const mag = ((((u & 0x0f) << 3) + 0x84) << seg) - 0x84;
+  return u & 0x80 ? -mag : mag;
+}
+
+/* G.711 A-law: 13-bit magnitude, segment and step, even bits inverted (0x55). */
+function alawEncode(sample) {
+  let s = Math.max(-32768, Math.min(32767, Math.round(sample)));
+  const mask = s >= 0 ? 0xd5 : 0x55;
+  s = (s >= 0 ? s : -s - 1) >> 3;
+  let seg = 0;
+  while (seg < 7 && s >= 32 << seg) seg++;
+  const step = seg === 0 ? (s >> 1) & 0x0f : (s >> seg) & 0x0f;
+  return ((seg << 4) | step) ^ mask;
+}
+
+function alawDecode(byte) {
+  const a = byte ^ 0x55;
+  const seg = (a >> 4) & 7;
+  const step = a & 0x0f;
+  const mag = seg === 0 ? (step << 4) + 8 : ((step << 4) + 0x108) << (seg - 1);
+  return a & 0x80 ? mag : -mag;
+}
+
+/* A 20 ms G.711 packet (packet k of the stream) of a tone at `hz`. */
+function g711Packet(k, ssrc, pt, hz) {
+  const b = Buffer.alloc(12 + 160);
+  b[0] = 0x80;
+  b[1] = pt;
+  b.writeUInt16BE((1000 + k) & 0xffff, 2);
+  b.writeUInt32BE((160 * k) >>> 0, 4);
+  b.writeUInt32BE(ssrc, 8);
+  const enc = pt === 8 ? alawEncode : ulawEncode;
+  for (let i = 0; i < 160; i++) b[12 + i] = enc(8000 * Math.sin((2 * Math.PI * hz * (160 * k + i)) / 8000));
+  return b;
+}
+
+/* Power of `hz` in samples (Goertzel), as a share of the samples' whole power. */
+function toneShare(samples, hz) {
+  const w = (2 * Math.PI * hz) / 8000;
+  let s1 = 0;
+  let s2 = 0;
+  let total = 0;
+  for (const x of samples) {
+    const s0 = x + 2 * Math.cos(w) * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    total += x * x;
+  }
+  const p = s1 * s1 + s2 * s2 - 2 * Math.cos(w) * s1 * s2;
+  return total > 0 ? (2 * p) / (samples.length * total) : 0;
+}
+
+/* The payloads of the packets with payload type `pt` decoded, from index `from`. */
+function decoded(received, pt, from = 0) {
+  const dec = pt === 8 ? alawDecode : ulawDecode;
+  const out = [];
+  for (const { m } of received.slice(from)) {
+    if (m.length < 12 || (m[1] & 0x7f) !== pt) continue;
+    for (let i = 12 + (m[0] & 0x0f) * 4; i < m.length; i++) out.push(dec(m[i]));
+  }
+  return out;
+}
+
+function audioOffer(port, version, pt, { video = false } = {}) {
+  const name = pt === 8 ? 'PCMA' : 'PCMU';
+  return `v=0\r\no=gw 7 ${version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n`
+    + `m=audio ${port} RTP/AVP ${pt}\r\na=rtpmap:${pt} ${name}/8000\r\na=ptime:20\r\na=sendrecv\r\n`
+    + (video ? `m=video ${port + 2} RTP/AVP 97\r\na=rtpmap:97 VP8/90000\r\na=sendrecv\r\n` : '');
+}
+
+/* A caller with an RTP socket that offers PCMU, sends its tone every 20 ms in
+ * whatever codec it runs (c.pt), and keeps what arrives. */
+async function g711Caller(uri, defer, user, callId, ssrc, hz) {
+  const caller = await sipCaller(uri, { user, name: user });
+  defer(() => caller.close());
+  const rtp = dgram.createSocket('udp4');
+  await new Promise((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+  defer(() => rtp.close());
+  const c = { caller, callId, pt: 0, port: rtp.address().port, received: [], seq: 1 };
+  rtp.on('message', (m) => c.received.push({ m }));
+  caller.request('INVITE', { callId, body: audioOffer(c.port, 1, 0), seq: c.seq });
+  const ok = await caller.next(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*Call-ID: ${callId}`, 'm'), `the answer to ${user}`);
+  h.assert.match(ok, /^SIP\/2\.0 200 /);
+  c.toTag = caller.toTag(ok);
+  c.contact = caller.contact(ok);
+  const answer = ok.slice(ok.indexOf('\r\n\r\n') + 4);
+  c.serverPort = Number(/^m=audio (\d+) RTP\/AVP 0\b/m.exec(answer)[1]);
+  caller.request('ACK', { callId, toTag: c.toTag, uri: c.contact, seq: c.seq });
+  let k = 0;
+  c.send = () => rtp.send(g711Packet(k++, ssrc, c.pt, hz), c.serverPort, '127.0.0.1');
+  /* A re-INVITE with `body`: the final response. */
+  c.reinvite = async (body) => {
+    const seq = ++c.seq;
+    caller.request('INVITE', { callId, toTag: c.toTag, uri: c.contact, body, seq });
+    const res = await caller.next(new RegExp(`^SIP/2\\.0 [2-6]\\d\\d [\\s\\S]*CSeq: ${seq} INVITE`, 'm'), `the answer to ${user}'s re-INVITE ${seq}`);
+    caller.request('ACK', { callId, toTag: c.toTag, uri: c.contact, seq });
+    return res;
+  };
+  c.hangUp = async () => {
+    const seq = ++c.seq;
+    caller.request('BYE', { callId, toTag: c.toTag, uri: c.contact, seq });
+    await caller.next(new RegExp(`^SIP/2\\.0 200 [\\s\\S]*CSeq: ${seq} BYE`, 'm'), `the 200 to ${user}'s BYE`);
+  };
+  return c;
+}
+
+/* Waits until `c` has received 50 packets of `pt` after index `from` carrying
+ * `hz` as most of their power; returns that share and their level (dBFS). */
+async function hearsTone(c, pt, hz, from, what) {
+  return waitTone(c, pt, hz, from, what).catch((e) => {
+    throw new Error(`${e.message}; packets by payload type since: ${JSON.stringify(ptCounts(c.received.slice(from)))}`);
+  });
+}
+
+function waitTone(c, pt, hz, from, what) {
+  return h.waitFor(() => {
+    const s = decoded(c.received, pt, from);
+    if (s.length < 160 * 50) return false;
+    const last = s.slice(-160 * 50);
+    const share = toneShare(last, hz);
+    const rms = Math.sqrt(last.reduce((sum, x) => sum + x * x, 0) / last.length);
+    return share > 0.5 && { share, db: 20 * Math.log10(rms / 32768) };
+  }, { timeoutMs: 20000, what });
+}
+
+function ptCounts(received) {
+  const n = {};
+  for (const { m } of received) n[m[1] & 0x7f] = (n[m[1] & 0x7f] || 0) + 1;
+  return n;
+}
+
+h.run('sip_recodec', async ({ defer }) => {
+  const { server, uri } = await sm.startSipServer(defer);
+  const a = await g711Caller(uri(ALIAS), defer, 'alice', 'recodec-a', 0x5eed00a1, 440);
+  const b = await g711Caller(uri(ALIAS), defer, 'bob', 'recodec-b', 0x5eed00b2, 660);
+  await h.waitFor(async () => (await server.status()).participants === 2, { what: 'both callers in the roster' });
+  const timer = setInterval(() => { a.send(); b.send(); }, 20);
+  defer(() => clearInterval(timer));
+
+  // 1. PCMU both ways.
+  const before = await hearsTone(a, 0, 660, 0, "Alice to hear Bob's 660 Hz as PCMU");
+  console.log(`PCMU: Alice hears 660 Hz as ${(100 * before.share).toFixed(1)} % of what she gets`);
+  const bobBefore = await hearsTone(b, 0, 440, 0, "Bob to hear Alice's µ-law 440 Hz");
+  console.log(`Bob hears Alice's µ-law tone at ${bobBefore.db.toFixed(1)} dBFS`);
+
+  // 2. Alice changes to PCMA.
+  const ok = await a.reinvite(audioOffer(a.port, 2, 8));
+  h.assert.match(ok, /^SIP\/2\.0 200 /, `the re-INVITE to PCMA is accepted:\n${ok}`);
+  const answer = ok.slice(ok.indexOf('\r\n\r\n') + 4);
+  console.log(`answer to the PCMA re-offer:\n${answer.trim()}`);
+  h.assert.match(answer, new RegExp(`^m=audio ${a.serverPort} RTP/AVP 8\\b`, 'm'), 'PCMA on the same port');
+  h.assert.match(answer, /^a=rtpmap:8 PCMA\/8000$/m);
+  h.assert.match(answer, /^o=\S+ \d+ 2 IN IP4 /m, 'the next o= version');
+  const mark = a.received.length;
+  const bobMark = b.received.length;
+  a.pt = 8;
+  const after = await hearsTone(a, 8, 660, mark, "Alice to hear Bob's 660 Hz as PCMA");
+  console.log(`PCMA: Alice hears 660 Hz as ${(100 * after.share).toFixed(1)} % of what she gets`);
+  const bobAfter = await hearsTone(b, 0, 440, bobMark + 100, "Bob to hear Alice's A-law 440 Hz");
+  console.log(`Bob hears Alice's A-law tone at ${bobAfter.db.toFixed(1)} dBFS (${(100 * bobAfter.share).toFixed(1)} % of what he gets)`);
+  h.assert.ok(Math.abs(bobAfter.db - bobBefore.db) < 2, 'the A-law tone reaches Bob at the level the µ-law one had');
+  // Once PCMA flows, nothing of the old codec comes any more.
+  const firstPcma = a.received.findIndex(({ m }, i) => i >= mark && (m[1] & 0x7f) === 8);
+  const lateUlaw = a.received.slice(firstPcma).filter(({ m }) => (m[1] & 0x7f) === 0).length;
+  h.assert.equal(lateUlaw, 0, 'no PCMU packet after the first PCMA one');
+
+  // 3. Adding video is a new call: 488 with the reason; the call goes on.
+  const refused = await a.reinvite(audioOffer(a.port, 3, 8, { video: true }));
+  h.assert.match(refused, /^SIP\/2\.0 488 /);
+  console.log(`a re-INVITE adding video: ${refused.split('\r\n')[0]}; Reason: ${a.caller.header(refused, 'Reason')}`);
+  h.assert.match(a.caller.header(refused, 'Reason') || '', /adds or drops audio or video/);
+  const mark2 = a.received.length;
+  await hearsTone(a, 8, 660, mark2, 'Alice to keep hearing Bob as PCMA after the refusal');
+  h.assert.equal((await server.status()).participants, 2);
+
+  clearInterval(timer);
+  await a.hangUp();
+  await b.hangUp();
+  await h.waitFor(async () => (await server.status()).participants === 0, { what: 'the callers to leave' });
+});
