@@ -144,8 +144,9 @@ void tsr_media_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 /* Jitter-buffer housekeeping: frames whose time ran out, NACKs, PLI/FIR. */
 void tsr_media_peer_service_rx(struct tsr_media_peer *p, int64_t now_us);
 int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
-/* A plain re-offer with other payload types on the same media (the peer is out of
- * the mixer): the receive side of each changed medium starts again for its codec. */
+/* A plain re-offer with other payload types or media (the peer is out of the
+ * mixer): the receive side of each changed medium starts again for its codec, an
+ * added one starts, a dropped one stops. */
 int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
 
 /* Video RTP of this peer's video stream (jitter buffer, decoder, NACK/PLI). */
@@ -179,8 +180,10 @@ void tsr_media_peer_send_rtcp(struct tsr_media_peer *p, const uint8_t *buf, size
 int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
                             uint32_t audio_ssrc, uint32_t video_ssrc);
 /* The send side of the same change: a new outgoing stream (same SSRC) per changed
- * medium, for its payload type and clock. Call before the receive side changes. */
-int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+ * medium, for its payload type and clock; an added medium's with its ssrc, a
+ * dropped one's freed. Call before the receive side changes. */
+int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                              uint32_t audio_ssrc, uint32_t video_ssrc);
 /* Answers a NACK from the participant with retransmissions. */
 void tsr_media_peer_answer_nack(struct tsr_media_peer *p, const struct tsr_rtcp_nack *nack,
                                 int64_t now_us);

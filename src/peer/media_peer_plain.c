@@ -311,56 +311,57 @@ int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *
     return p->transport ? tsr_webrtc_transport_send_rtcp(p->transport, buf, len) : TSR_ERR_STATE;
 }
 
-/* What a plain re-offer asks of the running chains: nothing new, other payload
- * types (codecs) on the same media, or media added or dropped (a new call). */
-enum plain_change { PLAIN_SAME, PLAIN_RECODEC, PLAIN_MEDIA };
-
-static enum plain_change plain_change_of(const struct tsr_media_peer *p,
-                                         const struct tsr_sdp_negotiation *neg)
+/* What a plain re-offer asks of the running chains: nothing new, or other
+ * payload types (codecs) or media (one added or dropped), which need the peer
+ * out of the mixer while they change. */
+static bool plain_changes(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
 {
     if (p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0))
-        return PLAIN_MEDIA;
-    bool same = (!p->has_audio || neg->mlines[neg->audio_index].pt == p->rx_audio.pt) &&
-                (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt);
-    return same ? PLAIN_SAME : PLAIN_RECODEC;
+        return true;
+    return (p->has_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt) ||
+           (p->has_video && neg->mlines[neg->video_index].pt != p->rx_video.pt);
 }
 
-/* Checks the change against what the caller allows; 0 to go on. */
-static int plain_change_check(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
-                              bool recodec, char reason[TSR_SDP_REASON_MAX])
+/* Checks a change against what the caller allows; 0 to go on. */
+static int plain_change_check(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                              const struct tsr_sdp_plain_peers *peers, bool recodec,
+                              char reason[TSR_SDP_REASON_MAX])
 {
-    switch (plain_change_of(p, neg)) {
-    case PLAIN_MEDIA:
-        g_strlcpy(reason, "the re-INVITE adds or drops audio or video; start a new call",
+    if (!plain_changes(p, neg))
+        return 0;
+    bool media = p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0);
+    if (media && (peers->audio.dtls || peers->video.dtls || p->plain_peers.audio.dtls ||
+                  p->plain_peers.video.dtls)) {
+        g_strlcpy(reason,
+                  "a DTLS-SRTP call cannot add or drop audio or video by re-INVITE; "
+                  "start a new call",
                   TSR_SDP_REASON_MAX);
         return TSR_ERR_UNSUPPORTED;
-    case PLAIN_RECODEC:
-        if (!recodec) {
-            g_strlcpy(reason, "the re-INVITE changes a codec", TSR_SDP_REASON_MAX);
-            return TSR_ERR_AGAIN;
-        }
-        return 0;
-    case PLAIN_SAME:
-        break;
+    }
+    if (!recodec) {
+        g_strlcpy(reason, "the re-INVITE changes a codec or adds or drops a medium",
+                  TSR_SDP_REASON_MAX);
+        return TSR_ERR_AGAIN;
     }
     return 0;
 }
 
-/* The peer is out of the mixer: the chains of each changed medium start again. */
+/* The peer is out of the mixer: the chains of each changed, added or dropped
+ * medium start again (an added one sends with `ssrc`). */
 static int plain_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
-                         char reason[TSR_SDP_REASON_MAX])
+                         const uint32_t ssrc[2], char reason[TSR_SDP_REASON_MAX])
 {
-    if (plain_change_of(p, neg) != PLAIN_RECODEC)
+    if (!plain_changes(p, neg))
         return 0;
-    int rc = tsr_media_peer_tx_recodec(p, neg);
+    int rc = tsr_media_peer_tx_recodec(p, neg, ssrc[0], ssrc[1]);
     if (rc == 0)
         rc = tsr_media_peer_rx_recodec(p, neg);
     if (rc) {
-        g_snprintf(reason, TSR_SDP_REASON_MAX, "the new codec could not be set up: %s",
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "the new media could not be set up: %s",
                    tsr_strerror(rc));
         return rc;
     }
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "codecs changed: audio %s, video %s",
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "media changed: audio %s, video %s",
             line_codec(neg, neg->audio_index), line_codec(neg, neg->video_index));
     return 0;
 }
@@ -377,8 +378,9 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         /* Prefer what runs, so an offer that still has it keeps it. */
         .video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
                                                              : TSR_SDP_VIDEO_PREF_VP8,
-        .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : 1,
-        .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : 2,
+        /* A medium the re-offer adds sends with a fresh SSRC. */
+        .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : g_random_int(),
+        .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : g_random_int(),
         .cname = cname,
         .session_id = p->sdp_session_id,
         .session_version = p->sdp_version + 1,
@@ -394,7 +396,7 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
     struct tsr_sdp_negotiation *neg = NULL;
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
     if (rc == 0)
-        rc = plain_change_check(p, neg, recodec, reason);
+        rc = plain_change_check(p, neg, &peers, recodec, reason);
     /* A zero address (old-style hold) says nothing about where the caller is. */
     if (rc == 0 && strcmp(peers.audio.address, "0.0.0.0") != 0 &&
         strcmp(peers.video.address, "0.0.0.0") != 0)
@@ -402,7 +404,7 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
     if (rc == 0 && (rc = apply_srtp(p, &peers, false)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0)
-        rc = plain_recodec(p, neg, reason);
+        rc = plain_recodec(p, neg, (const uint32_t[2]){local.audio_ssrc, local.video_ssrc}, reason);
     if (rc == 0) {
         apply_direction(p, &peers);
         if (neg->video_index >= 0) /* a re-offer may change its b= line */

@@ -87,17 +87,24 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
 
 int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
 {
-    if (p->has_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt) {
+    if (neg->audio_index < 0) {
+        p->has_audio = false;
+        p->rx_audio.pt = p->rx_audio.event_pt = -1;
+    } else if (!p->has_audio || neg->mlines[neg->audio_index].pt != p->rx_audio.pt) {
         p->rx_audio.started = false; /* its statistics restart at the new clock */
         rx_audio_setup(p, &neg->mlines[neg->audio_index]);
     }
-    if (!p->has_video || neg->mlines[neg->video_index].pt == p->rx_video.pt)
+    bool same_video =
+        neg->video_index >= 0 && p->has_video && neg->mlines[neg->video_index].pt == p->rx_video.pt;
+    if (same_video)
         return 0;
     tsr_jitter_buffer_free(&p->jitter);
     tsr_video_decoder_free(&p->decoder);
     p->decoding_paused = false;
     p->rx_video.started = false;
-    return rx_video_setup(p, &neg->mlines[neg->video_index]);
+    p->has_video = false;
+    p->rx_video.pt = p->rx_video.rtx_pt = -1;
+    return neg->video_index >= 0 ? rx_video_setup(p, &neg->mlines[neg->video_index]) : 0;
 }
 
 static void publish_frame(struct tsr_media_peer *p)

@@ -42,12 +42,20 @@ int tsr_media_peer_tx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
     return rc;
 }
 
-/* One medium's stream again for line m, keeping its SSRC. */
-static int remake_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m,
-                         uint32_t clock_rate, struct tsr_rtp_stream_out **s)
+/* One medium's outgoing stream after a re-offer: made, remade or dropped. */
+static int restream(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg, int index,
+                    bool had, int old_pt, uint32_t clock_rate, uint32_t ssrc,
+                    struct tsr_rtp_stream_out **s)
 {
+    if (index < 0) {
+        tsr_rtp_stream_out_free(s);
+        return 0;
+    }
+    const struct tsr_sdp_mline *m = &neg->mlines[index];
+    if (had && *s && m->pt == old_pt)
+        return 0;
     struct tsr_rtp_stream_out *fresh = NULL;
-    int rc = make_stream(p, m, tsr_rtp_stream_out_ssrc(*s), clock_rate, &fresh);
+    int rc = make_stream(p, m, *s ? tsr_rtp_stream_out_ssrc(*s) : ssrc, clock_rate, &fresh);
     if (rc)
         return rc;
     tsr_rtp_stream_out_free(s);
@@ -55,16 +63,16 @@ static int remake_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m
     return 0;
 }
 
-int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
+int tsr_media_peer_tx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg,
+                              uint32_t audio_ssrc, uint32_t video_ssrc)
 {
-    int rc = 0;
-    if (p->has_audio && p->tx_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt)
-        rc = remake_stream(p, &neg->mlines[neg->audio_index],
-                           neg->mlines[neg->audio_index].clock_rate == 8000 ? 8000 : 48000,
-                           &p->tx_audio);
-    if (rc == 0 && p->has_video && p->tx_video &&
-        neg->mlines[neg->video_index].pt != p->rx_video.pt)
-        rc = remake_stream(p, &neg->mlines[neg->video_index], 90000, &p->tx_video);
+    uint32_t audio_clock =
+        neg->audio_index >= 0 && neg->mlines[neg->audio_index].clock_rate == 8000 ? 8000 : 48000;
+    int rc = restream(p, neg, neg->audio_index, p->has_audio, p->rx_audio.pt, audio_clock,
+                      audio_ssrc, &p->tx_audio);
+    if (rc == 0)
+        rc = restream(p, neg, neg->video_index, p->has_video, p->rx_video.pt, 90000, video_ssrc,
+                      &p->tx_video);
     return rc;
 }
 

@@ -6,11 +6,17 @@
  * A-law from then on, and what A gets is PCMA carrying B's tone while B still
  * hears A's tone at the level it had before (A-law bytes decoded as µ-law would
  * be about 11 dB louder, and the tone alone cannot tell). (3) A
- * re-INVITE that adds video gets 488 with the reason, and A stays in the call
- * on PCMA. Node callers, because baresip 1.0 cannot be told to re-offer another
- * codec. */
+ * re-INVITE that adds video (VP8) is answered with our video port: we send A
+ * VP8 with a keyframe first, ask A for a keyframe, and decode the VP8 A sends
+ * (frames encoded by ffmpeg, packetized here); audio goes on as PCMA. (4) A
+ * re-INVITE that drops video again goes back to audio only: no more video to A.
+ * Node callers, because baresip 1.0 cannot be told to re-offer another codec or
+ * add a medium. */
 'use strict';
 const dgram = require('node:dgram');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const h = require('./lib/harness');
 const sm = require('./lib/sip_media');
 const { sipCaller } = require('./lib/sip_caller');
@@ -100,6 +106,27 @@ function audioOffer(port, version, pt, { video = false } = {}) {
     + (video ? `m=video ${port + 2} RTP/AVP 97\r\na=rtpmap:97 VP8/90000\r\na=sendrecv\r\n` : '');
 }
 
+/* VP8 frames (an IVF file from ffmpeg) as RTP payloads (RFC 7741: a one-byte
+ * descriptor, S on the first of a frame) of at most 1000 bytes each. */
+function vp8Frames(dir) {
+  const ivf = path.join(dir, 'alice.ivf');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x96:rate=10',
+    '-frames:v', '20', '-c:v', 'libvpx', '-g', '10', '-f', 'ivf', ivf]);
+  const b = fs.readFileSync(ivf);
+  const frames = [];
+  for (let at = b.readUInt16LE(6); at + 12 <= b.length;) {
+    const size = b.readUInt32LE(at);
+    const data = b.subarray(at + 12, at + 12 + size);
+    const parts = [];
+    for (let i = 0; i < data.length; i += 1000) {
+      parts.push(Buffer.concat([Buffer.from([i === 0 ? 0x10 : 0x00]), data.subarray(i, i + 1000)]));
+    }
+    frames.push(parts);
+    at += 12 + size;
+  }
+  return frames;
+}
+
 /* A caller with an RTP socket that offers PCMU, sends its tone every 20 ms in
  * whatever codec it runs (c.pt), and keeps what arrives. */
 async function g711Caller(uri, defer, user, callId, ssrc, hz) {
@@ -161,7 +188,7 @@ function ptCounts(received) {
   return n;
 }
 
-h.run('sip_recodec', async ({ defer }) => {
+h.run('sip_recodec', async ({ scratch, defer }) => {
   const { server, uri } = await sm.startSipServer(defer);
   const a = await g711Caller(uri(ALIAS), defer, 'alice', 'recodec-a', 0x5eed00a1, 440);
   const b = await g711Caller(uri(ALIAS), defer, 'bob', 'recodec-b', 0x5eed00b2, 660);
@@ -196,14 +223,62 @@ h.run('sip_recodec', async ({ defer }) => {
   const lateUlaw = a.received.slice(firstPcma).filter(({ m }) => (m[1] & 0x7f) === 0).length;
   h.assert.equal(lateUlaw, 0, 'no PCMU packet after the first PCMA one');
 
-  // 3. Adding video is a new call: 488 with the reason; the call goes on.
-  const refused = await a.reinvite(audioOffer(a.port, 3, 8, { video: true }));
+  // 3. A re-offer we cannot take (no codec in common) gets 488 with the reason,
+  // and the call goes on as it was.
+  const refused = await a.reinvite(audioOffer(a.port, 3, 8).replace(/RTP\/AVP 8\r\na=rtpmap:8 PCMA/, 'RTP/AVP 18\r\na=rtpmap:18 G729'));
   h.assert.match(refused, /^SIP\/2\.0 488 /);
-  console.log(`a re-INVITE adding video: ${refused.split('\r\n')[0]}; Reason: ${a.caller.header(refused, 'Reason')}`);
-  h.assert.match(a.caller.header(refused, 'Reason') || '', /adds or drops audio or video/);
+  console.log(`a re-INVITE with G.729 only: ${refused.split('\r\n')[0]}; Reason: ${a.caller.header(refused, 'Reason')}`);
   const mark2 = a.received.length;
   await hearsTone(a, 8, 660, mark2, 'Alice to keep hearing Bob as PCMA after the refusal');
   h.assert.equal((await server.status()).participants, 2);
+
+  // 3b. Adding video on a plain call: our answer, our VP8, its VP8 decoded.
+  const video = dgram.createSocket('udp4');
+  await new Promise((resolve) => video.bind(a.port + 2, '127.0.0.1', resolve));
+  defer(() => video.close());
+  const vin = [];
+  video.on('message', (m) => vin.push(m));
+  const added = await a.reinvite(audioOffer(a.port, 4, 8, { video: true }).replace('\r\na=sendrecv\r\n', '\r\na=sendrecv\r\n'));
+  h.assert.match(added, /^SIP\/2\.0 200 /, `a re-INVITE adding VP8 is accepted:\n${added}`);
+  const vAnswer = added.slice(added.indexOf('\r\n\r\n') + 4);
+  console.log(`answer adding video:\n${vAnswer.trim()}`);
+  h.assert.match(vAnswer, new RegExp(`^m=audio ${a.serverPort} RTP/AVP 8\\b`, 'm'), 'audio stays PCMA on its port');
+  const [, serverVideoPort] = /^m=video (\d+) RTP\/AVP 97\b/m.exec(vAnswer) || [];
+  h.assert.ok(Number(serverVideoPort) > 0, 'video accepted on a port of ours');
+  const isVp8 = (m) => m.length > 13 && (m[1] & 0x7f) === 97;
+  const firstVp8 = await h.waitFor(() => vin.find(isVp8), { timeoutMs: 20000, what: 'VP8 RTP to Alice\'s video port' });
+  // The first VP8 packet starts a keyframe (descriptor S bit, then the frame tag's P bit clear).
+  const desc = firstVp8[12 + (firstVp8[0] & 0x0f) * 4];
+  const hdrLen = 12 + (firstVp8[0] & 0x0f) * 4 + 1 + (desc & 0x80 ? 1 : 0);
+  h.assert.ok(desc & 0x10, 'the first VP8 packet starts a partition');
+  h.assert.equal(firstVp8[hdrLen + (desc & 0x80 ? 1 : 0)] & 0x01, 0, 'the first VP8 frame is a keyframe');
+  const decodeBefore = await sm.metric(server, 'tessera_decode_microseconds_total');
+  const frames = vp8Frames(scratch);
+  let seq = 1;
+  frames.forEach((parts, f) => parts.forEach((payload, i) => {
+    const hdr = Buffer.alloc(12);
+    hdr[0] = 0x80;
+    hdr[1] = 97 | (i === parts.length - 1 ? 0x80 : 0);
+    hdr.writeUInt16BE(seq++, 2);
+    hdr.writeUInt32BE(9000 * f, 4);
+    hdr.writeUInt32BE(0x5eed00a3, 8);
+    video.send(Buffer.concat([hdr, payload]), Number(serverVideoPort), '127.0.0.1');
+  }));
+  const decodeAfter = await h.waitFor(async () => {
+    const v = await sm.metric(server, 'tessera_decode_microseconds_total');
+    return v > decodeBefore && v;
+  }, { timeoutMs: 20000, what: "the server to decode Alice's VP8" });
+  console.log(`VP8 to Alice: ${vin.filter(isVp8).length} packets; Alice's ${frames.length} VP8 frames decoded (decode µs ${decodeBefore} -> ${decodeAfter})`);
+  await hearsTone(a, 8, 660, a.received.length, 'Alice to keep hearing Bob as PCMA with video added');
+
+  // 4. Dropping video again: audio only, no more video to Alice.
+  const dropped = await a.reinvite(audioOffer(a.port, 5, 8).replace(/$/, 'm=video 0 RTP/AVP 97\r\n'));
+  h.assert.match(dropped, /^SIP\/2\.0 200 /, `a re-INVITE dropping video is accepted:\n${dropped}`);
+  h.assert.match(dropped, /^m=video 0 /m, 'the answer rejects the video line');
+  await hearsTone(a, 8, 660, a.received.length, 'Alice to hear Bob after dropping video');
+  const vCount = vin.filter(isVp8).length;
+  await hearsTone(a, 8, 660, a.received.length, 'another second of Bob');
+  h.assert.ok(vin.filter(isVp8).length - vCount <= 2, 'no more video to Alice after dropping it');
 
   clearInterval(timer);
   await a.hangUp();
