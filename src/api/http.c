@@ -2,6 +2,7 @@
  * /metrics, JSON errors, and body/CORS helpers shared by the API fronts. */
 #include <tessera/http.h>
 #include "http_conns.h"
+#include "http_head_guard.h"
 #include "http_listener.h"
 #include <tessera/err.h>
 #include <tessera/front.h>
@@ -173,6 +174,7 @@ static void refuse_body(SoupServerMessage *msg, struct tsr_http *http)
 static void on_got_headers(SoupServerMessage *msg, gpointer user)
 {
     struct tsr_http *http = user;
+    tsr_http_head_guard_done(tsr_http_message_socket(msg));
     SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
     if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
         soup_message_headers_get_content_length(h) > (goffset)http->limits.max_body_bytes)
@@ -258,6 +260,10 @@ static void limits_fill(struct tsr_http_limits *out, const struct tsr_http_limit
         in->idle_timeout_s > 0 ? in->idle_timeout_s : TSR_HTTP_DEFAULT_IDLE_TIMEOUT_S;
     out->max_body_bytes =
         in->max_body_bytes > 0 ? in->max_body_bytes : TSR_HTTP_DEFAULT_MAX_BODY_BYTES;
+    out->max_header_bytes =
+        in->max_header_bytes > 0
+            ? MIN(in->max_header_bytes, (size_t)TSR_HTTP_MAX_HEADER_BYTES_CEILING)
+            : TSR_HTTP_DEFAULT_MAX_HEADER_BYTES;
     out->trusted_proxies =
         g_strdup(in->trusted_proxies ? in->trusted_proxies : TSR_HTTP_DEFAULT_TRUSTED_PROXIES);
 }

@@ -145,7 +145,8 @@ void tsr_http_conns_refuse(GSocket *sock, unsigned status, const char *code, con
         head, sizeof head,
         "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
         "Content-Length: %d\r\nConnection: close\r\nServer: tessera/" TSR_VERSION "\r\n%s\r\n",
-        status, soup_status_get_phrase(status), blen, status == 503 ? "Retry-After: 1\r\n" : "");
+        status, status == 431 ? "Request Header Fields Too Large" : soup_status_get_phrase(status),
+        blen, status == 503 ? "Retry-After: 1\r\n" : "");
     char labels[96];
     g_snprintf(labels, sizeof labels, "code=\"%s\"", code);
     tsr_counter_inc(tsr_metrics_counter("tessera_http_refused_total", labels,

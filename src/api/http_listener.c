@@ -10,6 +10,7 @@
  * socket is owned by its connection alone. Home thread: the API loop. */
 #include "http_listener.h"
 #include "http_conns.h"
+#include "http_head_guard.h"
 #include <tessera/http.h>
 
 #include <tessera/log.h>
@@ -95,7 +96,9 @@ static void hand_over(struct tsr_http_listener *l, GSocket *sock)
         g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
         /* headers, bodies and replies that make no progress for this long end */
         g_socket_set_timeout(sock, (guint)l->limits.idle_timeout_s);
-        GSocketConnection *conn = g_socket_connection_factory_create_connection(sock);
+        GSocketConnection *plain = g_socket_connection_factory_create_connection(sock);
+        GSocketConnection *conn = tsr_http_head_guard_wrap(plain, sock, l->limits.max_header_bytes);
+        g_object_unref(plain);
         tsr_http_conns_track(conn, sock, local, remote);
         GError *err = NULL;
         if (!soup_server_accept_iostream(l->server, G_IO_STREAM(conn), local, remote, &err)) {

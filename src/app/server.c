@@ -133,6 +133,7 @@ int tsr_server_run(const struct tsr_config *cfg)
                    .max_connections_per_address = (int)cfg->max_connections_per_address,
                    .idle_timeout_s = (int)cfg->idle_timeout_s,
                    .max_body_bytes = (size_t)cfg->max_body_bytes,
+                   .max_header_bytes = (size_t)cfg->max_header_bytes,
                    .trusted_proxies = cfg->trusted_proxies},
     };
     rc = tsr_http_new_with(&http, host, port, &hopts);

@@ -5,20 +5,30 @@
 #include <stddef.h>
 
 #define STR_KEY(sec, name, field, dflt, why)                                                       \
-    {sec, name, TSR_CONFIG_STRING, offsetof(struct tsr_config, field),                              \
-     sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why}
+    {                                                                                              \
+        sec, name, TSR_CONFIG_STRING, offsetof(struct tsr_config, field),                          \
+            sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why                         \
+    }
 #define ENUM_KEY(sec, name, field, allowed_, dflt, why)                                            \
-    {sec, name, TSR_CONFIG_ENUM, offsetof(struct tsr_config, field),                                \
-     sizeof(((struct tsr_config *)0)->field), 0, 0, allowed_, dflt, why}
+    {                                                                                              \
+        sec, name, TSR_CONFIG_ENUM, offsetof(struct tsr_config, field),                            \
+            sizeof(((struct tsr_config *)0)->field), 0, 0, allowed_, dflt, why                     \
+    }
 #define HOSTPORT_KEY(sec, name, field, dflt, why)                                                  \
-    {sec, name, TSR_CONFIG_HOSTPORT, offsetof(struct tsr_config, field),                            \
-     sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why}
+    {                                                                                              \
+        sec, name, TSR_CONFIG_HOSTPORT, offsetof(struct tsr_config, field),                        \
+            sizeof(((struct tsr_config *)0)->field), 0, 0, NULL, dflt, why                         \
+    }
 #define INT_KEY(sec, name, field, lo, hi, dflt, why)                                               \
-    {sec, name, TSR_CONFIG_INT, offsetof(struct tsr_config, field),                                 \
-     sizeof(((struct tsr_config *)0)->field), lo, hi, NULL, dflt, why}
+    {                                                                                              \
+        sec, name, TSR_CONFIG_INT, offsetof(struct tsr_config, field),                             \
+            sizeof(((struct tsr_config *)0)->field), lo, hi, NULL, dflt, why                       \
+    }
 #define BOOL_KEY(sec, name, field, dflt, why)                                                      \
-    {sec, name, TSR_CONFIG_BOOL, offsetof(struct tsr_config, field),                                \
-     sizeof(((struct tsr_config *)0)->field), 0, 1, NULL, dflt, why}
+    {                                                                                              \
+        sec, name, TSR_CONFIG_BOOL, offsetof(struct tsr_config, field),                            \
+            sizeof(((struct tsr_config *)0)->field), 0, 1, NULL, dflt, why                         \
+    }
 
 static const struct tsr_config_key schema[] = {
     HOSTPORT_KEY("server", "listen", listen, "0.0.0.0:8080",
@@ -29,13 +39,16 @@ static const struct tsr_config_key schema[] = {
             "Connections the kernel queues before Tessera accepts them (a burst of joins)."),
     INT_KEY("server", "max_connections", max_connections, 16, 1000000, "4096",
             "Open HTTP connections in total; more are answered 503 and closed."),
-    INT_KEY("server", "max_connections_per_address", max_connections_per_address, 1, 1000000,
-            "256", "Open HTTP connections from one client address (trusted proxies exempt)."),
+    INT_KEY("server", "max_connections_per_address", max_connections_per_address, 1, 1000000, "256",
+            "Open HTTP connections from one client address (trusted proxies exempt)."),
     INT_KEY("server", "idle_timeout_s", idle_timeout_s, 1, 3600, "30",
             "A connection whose request or reply makes no progress this long is closed."),
     INT_KEY("server", "max_body_bytes", max_body_bytes, 65536, 67108864, "1048576",
             "Request bodies larger than this are refused (413) before they are read; each API "
             "has its own smaller limit with its own error envelope."),
+    INT_KEY("server", "max_header_bytes", max_header_bytes, 4096, 61440, "32768",
+            "A request line and headers larger than this are refused (431, JSON envelope); "
+            "libsoup itself drops requests with 64 KiB of headers unanswered."),
     STR_KEY("server", "trusted_proxies", trusted_proxies, "127.0.0.1, ::1",
             "Reverse proxies whose X-Forwarded-For names the client (PIN attempts, limits)."),
     ENUM_KEY("log", "level", log_level, "error|warn|info|debug|trace", "info",
@@ -166,9 +179,10 @@ static const struct tsr_config_key schema[] = {
     STR_KEY("layout", "font", layout_font, "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
             "TrueType/OpenType font of the names (Debian fonts-dejavu-core: Latin, Greek, "
             "Cyrillic, Hebrew, Arabic)."),
-    STR_KEY("layout", "font_fallback", layout_font_fallback,
-            "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-            "Font for the characters `font` lacks (Debian fonts-droid-fallback: CJK); empty: none."),
+    STR_KEY(
+        "layout", "font_fallback", layout_font_fallback,
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+        "Font for the characters `font` lacks (Debian fonts-droid-fallback: CJK); empty: none."),
     BOOL_KEY("layout", "speaker_border", layout_speaker_border, "true",
              "The current speaker's tile gets an amber border."),
     STR_KEY("recording", "dir", recording_dir, "recordings",
@@ -177,8 +191,8 @@ static const struct tsr_config_key schema[] = {
     ENUM_KEY("recording", "video_codec", recording_video_codec, "h264|vp8", "h264",
              "Codec of the recorded shared view; the recorder takes the packets of the common "
              "view's encoder of that codec when one runs."),
-    INT_KEY("streaming", "audio_bitrate_bps", streaming_audio_bitrate_bps, 32000, 320000,
-            "128000", "AAC bitrate of RTMP streams (FLV carries AAC; the mix is re-encoded)."),
+    INT_KEY("streaming", "audio_bitrate_bps", streaming_audio_bitrate_bps, 32000, 320000, "128000",
+            "AAC bitrate of RTMP streams (FLV carries AAC; the mix is re-encoded)."),
     INT_KEY("streaming", "connect_timeout_s", streaming_connect_timeout_s, 1, 60, "10",
             "An RTMP server that does not answer a connect or a write this long is unreachable."),
     INT_KEY("streaming", "retry_max_s", streaming_retry_max_s, 1, 300, "30",

@@ -81,6 +81,11 @@ struct tsr_media_peer {
     struct tsr_video_decoder *decoder;
     struct tsr_rtp_stream_out *tx_audio, *tx_video;
     uint8_t fir_seq;
+    /* Plain video with `ccm tmmbr`: the camera's bitrate is asked for by TMMBR
+     * (RFC 5104) instead of REMB, when it changes and every few seconds. */
+    bool rx_video_tmmbr;
+    int tmmbr_sent_kbps;
+    int64_t tmmbr_sent_us;
     int64_t disconnected_since_us; /* 0 while connected */
     guint tick_timer, report_timer;
     /* Metrics handles, fetched once at creation (the registry outlives peers). */

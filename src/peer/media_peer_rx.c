@@ -48,6 +48,8 @@ static int rx_video_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *
     p->rx_video.pt = m->pt;
     p->rx_video.rtx_pt = m->rtx_pt;
     p->rx_video.ssrc = m->remote_ssrc;
+    p->rx_video_tmmbr = p->plain && (m->fb & TSR_SDP_FB_TMMBR) != 0;
+    p->tmmbr_sent_kbps = 0;
     p->video_codec = m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
     const struct tsr_rtp_codec *codec =
         p->video_codec == TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8;

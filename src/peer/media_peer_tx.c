@@ -6,6 +6,7 @@
 #include <tessera/log.h>
 #include <tessera/metrics.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, uint32_t ssrc,
@@ -98,6 +99,33 @@ static uint8_t fill_report_blocks(struct tsr_media_peer *p, int64_t now_us,
     return n;
 }
 
+#define TMMBR_REPEAT_US (5 * G_USEC_PER_SEC)
+
+/* A SIP caller that negotiated `ccm tmmbr` is asked again when the bitrate its
+ * tile needs changes by a tenth, and every few seconds (a TMMBR may be lost). */
+static bool tmmbr_due(const struct tsr_media_peer *p, int kbps, int64_t now_us)
+{
+    if (!p->rx_video_tmmbr)
+        return false;
+    int diff = abs(kbps - p->tmmbr_sent_kbps);
+    return p->tmmbr_sent_kbps == 0 || diff * 10 > p->tmmbr_sent_kbps ||
+           now_us - p->tmmbr_sent_us >= TMMBR_REPEAT_US;
+}
+
+static void write_tmmbr(struct tsr_media_peer *p, struct tsr_rtcp_writer *w, uint32_t me,
+                        int kbps, int64_t now_us)
+{
+    /* Overhead: IPv4 + UDP + RTP headers, what RFC 5104 §4.2.1.2 counts. */
+    struct tsr_rtcp_tmmb_fci fci = {
+        .ssrc = p->rx_video.ssrc, .bitrate_bps = (uint64_t)kbps * 1000, .overhead = 40};
+    if (tsr_rtcp_write_tmmb(w, 3, me, &fci, 1) != 0)
+        return;
+    p->tmmbr_sent_kbps = kbps;
+    p->tmmbr_sent_us = now_us;
+    tsr_counter_inc(tsr_metrics_counter("tessera_rtcp_tmmbr_sent_total", NULL,
+                                        "TMMBR requests sent to SIP callers for their video."));
+}
+
 /* One SR per stream we have sent on (the first carries the report blocks), else
  * an RR; then SDES CNAME; then REMB asking the camera for its tile's bitrate. */
 void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
@@ -140,8 +168,10 @@ void tsr_media_peer_send_reports(struct tsr_media_peer *p, int64_t now_us)
         hint_kbps += g_atomic_int_get(&p->slides->send_hint_kbps);
         remb_ssrcs[n_remb++] = p->slides->rx_video.ssrc;
     }
-    if (hint_kbps > 0 && p->rx_video.started)
+    if (hint_kbps > 0 && p->rx_video.started && !p->plain)
         tsr_rtcp_write_remb(&w, me, (uint64_t)hint_kbps * 1000, remb_ssrcs, n_remb);
+    else if (hint_kbps > 0 && p->rx_video.started && tmmbr_due(p, (int)hint_kbps, now_us))
+        write_tmmbr(p, &w, me, (int)hint_kbps, now_us);
     tsr_media_peer_send_rtcp(p, buf, w.len);
 }
 

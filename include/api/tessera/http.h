@@ -27,6 +27,9 @@ int tsr_http_new(struct tsr_http **out, const char *host, uint16_t port);
 #define TSR_HTTP_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 256
 #define TSR_HTTP_DEFAULT_IDLE_TIMEOUT_S 30
 #define TSR_HTTP_DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+/* Below libsoup's own 64 KiB, past which it drops the connection unanswered. */
+#define TSR_HTTP_DEFAULT_MAX_HEADER_BYTES (32 * 1024)
+#define TSR_HTTP_MAX_HEADER_BYTES_CEILING (60 * 1024)
 #define TSR_HTTP_DEFAULT_TRUSTED_PROXIES "127.0.0.1, ::1"
 
 /* What one client may hold. Zero fields take the defaults above. */
@@ -35,6 +38,7 @@ struct tsr_http_limits {
     int max_connections_per_address; /* from one client address; trusted proxies exempt */
     int idle_timeout_s;              /* a request or reply without progress this long ends */
     size_t max_body_bytes;           /* refused with 413 before the body is read */
+    size_t max_header_bytes;         /* request line + headers; more is refused with 431 */
     const char *trusted_proxies;     /* comma-separated IPs whose X-Forwarded-For counts */
 };
 

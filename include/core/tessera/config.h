@@ -37,6 +37,7 @@ struct tsr_config {
     int64_t max_connections_per_address;
     int64_t idle_timeout_s;
     int64_t max_body_bytes;
+    int64_t max_header_bytes;
     char trusted_proxies[TSR_CONFIG_STR_MAX];
     /* [log] */
     char log_level[16];
