@@ -92,7 +92,10 @@ bool tsr_mix_vgroup_due(struct tsr_conf_mixer *m, struct mix_vgroup *g, int64_t 
     /* One frame per 1/fps on average: the schedule advances by the interval, and
      * restarts from now after a pause rather than bursting to catch up. */
     int64_t interval = 1000000 / g->fmt.fps;
-    g->next_due_us = MAX(g->next_due_us + interval, now_us);
+    if (!g->next_due_us || now_us - g->next_due_us > interval)
+        g->next_due_us = now_us + interval;
+    else
+        g->next_due_us += interval;
     return true;
 }
 
