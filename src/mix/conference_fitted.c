@@ -33,14 +33,14 @@ struct mix_vgroup *tsr_mix_view_group_for(struct tsr_conf_mixer *m, struct mix_v
                                           const struct mix_peer *e)
 {
     struct tsr_video_format canvas = {m->params.canvas_w, m->params.canvas_h, m->params.fps};
-    if (same_format(&e->fmt, &canvas) && !e->single_nal)
+    if (same_format(&e->fmt, &canvas) && !e->single_nal && !e->max_bps)
         return &v->groups[e->codec * MIXER_TIERS + e->tier];
     if (!v->fitted)
         v->fitted = g_ptr_array_new();
     for (guint i = 0; i < v->fitted->len; i++) {
         struct mix_vgroup *g = g_ptr_array_index(v->fitted, i);
         if (g->codec == e->codec && g->tier == e->tier && g->single_nal == e->single_nal &&
-            same_format(&g->fmt, &e->fmt))
+            g->max_bps == e->max_bps && same_format(&g->fmt, &e->fmt))
             return g;
     }
     struct mix_vgroup *g = calloc(1, sizeof *g);
@@ -51,9 +51,28 @@ struct mix_vgroup *tsr_mix_view_group_for(struct tsr_conf_mixer *m, struct mix_v
                              .tier = e->tier,
                              .fmt = e->fmt,
                              .single_nal = e->single_nal,
+                             .max_bps = e->max_bps,
                              .fitted = true};
     g_ptr_array_add(v->fitted, g);
     return g;
+}
+
+/* A fitted group's rate follows its pixels a second (a quarter of the canvas's
+ * takes a quarter of the bits), but keeps at least a quarter of the tier's rate
+ * (small pictures need more bits per pixel to look as good), and stays within
+ * what its receivers' decoders take (the H.264 level's MaxBR: 768 kb/s at 1.3;
+ * sending more than that is a stream their level does not cover). */
+int64_t tsr_mix_vgroup_bitrate(const struct tsr_conf_mixer *m, const struct mix_vgroup *g,
+                               int64_t tier_bps)
+{
+    if (!g->fitted)
+        return tier_bps;
+    double canvas = (double)m->params.canvas_w * m->params.canvas_h * m->params.fps;
+    double mine = (double)g->fmt.width * g->fmt.height * g->fmt.fps;
+    int64_t bps = MAX((int64_t)((double)tier_bps * mine / canvas), tier_bps / 4);
+    if (g->max_bps > 0)
+        bps = MIN(bps, g->max_bps);
+    return MAX(bps, 50000); /* the encoders' floor */
 }
 
 static void fitted_free(struct mix_vgroup *g)

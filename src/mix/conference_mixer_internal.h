@@ -56,6 +56,7 @@ struct mix_vgroup {
      * canvas tick fmt.fps allows; single_nal: H.264 packetization-mode 0. */
     struct tsr_video_format fmt;
     bool single_nal;
+    int64_t max_bps;     /* fitted: what its receivers' decoders take (0: no limit) */
     bool fitted;         /* in view->fitted (heap, freed with its last subscriber) */
     int64_t next_due_us; /* fitted: the earliest time of its next frame */
     AVFrame *scaled;     /* fitted: the scaled canvas, reused */
@@ -107,6 +108,7 @@ struct mix_peer {
     enum tsr_video_codec codec;
     struct tsr_video_format fmt; /* the picture its decoder takes (the canvas, or smaller) */
     bool single_nal;             /* H.264 packetization-mode 0 */
+    int64_t max_bps;             /* its decoder's bit rate limit (H.264 level); 0: none */
     struct mix_view *view;    /* what it receives */
     struct mix_vgroup *group; /* the encoder it is subscribed to, in `view` */
     uint64_t sub_id;
@@ -247,6 +249,9 @@ struct mix_vgroup *tsr_mix_view_group(struct mix_view *v, size_t i);
 /* The group of v that e receives (created, not opened, when new); NULL: no memory. */
 struct mix_vgroup *tsr_mix_view_group_for(struct tsr_conf_mixer *m, struct mix_view *v,
                                           const struct mix_peer *e);
+/* The bit rate g encodes at, from its tier's rate at the canvas size. */
+int64_t tsr_mix_vgroup_bitrate(const struct tsr_conf_mixer *m, const struct mix_vgroup *g,
+                               int64_t tier_bps);
 /* A fitted group without subscribers leaves its view and is freed. */
 void tsr_mix_vgroup_drop_if_unused(struct mix_vgroup *g);
 /* Frees every fitted group of v. */

@@ -101,7 +101,8 @@ int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
                 .tier = g->tier,
                 .single_nal = g->single_nal},
         .fps = g->fmt.fps,
-        .bitrate_bps = g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps,
+        .bitrate_bps = tsr_mix_vgroup_bitrate(
+            m, g, g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps),
         .backend = m->params.backend,
         .vaapi_device = m->params.vaapi_device,
         .keyframe_min_interval_ms = m->params.keyframe_min_interval_ms,

@@ -7,29 +7,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ITU-T H.264 (08/2021) Table A-1: level_idc, MaxMBPS, MaxFS. 1b is apart. */
+/* ITU-T H.264 (08/2021) Table A-1: level_idc, MaxMBPS, MaxFS, MaxBR (1000 bit/s,
+ * baseline). 1b is apart. */
 static const struct {
     unsigned idc;
-    uint32_t mbps, fs;
+    uint32_t mbps, fs, br;
 } levels[] = {
-    {10, 1485, 99},        {11, 3000, 396},       {12, 6000, 396},        {13, 11880, 396},
-    {20, 11880, 396},      {21, 19800, 792},      {22, 20250, 1620},      {30, 40500, 1620},
-    {31, 108000, 3600},    {32, 216000, 5120},    {40, 245760, 8192},     {41, 245760, 8192},
-    {42, 522240, 8704},    {50, 589824, 22080},   {51, 983040, 36864},    {52, 2073600, 36864},
-    {60, 4177920, 139264}, {61, 8355840, 139264}, {62, 16711680, 139264},
+    {10, 1485, 99, 64},
+    {11, 3000, 396, 192},
+    {12, 6000, 396, 384},
+    {13, 11880, 396, 768},
+    {20, 11880, 396, 2000},
+    {21, 19800, 792, 4000},
+    {22, 20250, 1620, 4000},
+    {30, 40500, 1620, 10000},
+    {31, 108000, 3600, 14000},
+    {32, 216000, 5120, 20000},
+    {40, 245760, 8192, 20000},
+    {41, 245760, 8192, 50000},
+    {42, 522240, 8704, 50000},
+    {50, 589824, 22080, 135000},
+    {51, 983040, 36864, 240000},
+    {52, 2073600, 36864, 240000},
+    {60, 4177920, 139264, 240000},
+    {61, 8355840, 139264, 480000},
+    {62, 16711680, 139264, 800000},
 };
 
 void tsr_sdp_h264_level_limits(unsigned level_idc, bool constraint_set3, uint32_t *max_fs,
-                               uint32_t *max_mbps)
+                               uint32_t *max_mbps, uint32_t *max_br_kbps)
 {
     size_t k = 0; /* level 1.0 for anything below it */
-    if (level_idc == 9 || (level_idc == 11 && constraint_set3))
-        level_idc = 10; /* 1b: level 1.0's frame size and rate (128 kb/s instead of 64) */
+    bool one_b = level_idc == 9 || (level_idc == 11 && constraint_set3);
+    if (one_b)
+        level_idc = 10; /* 1b: level 1.0's frame size and rate, 128 kb/s instead of 64 */
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         if (levels[i].idc <= level_idc)
             k = i;
     *max_fs = levels[k].fs;
     *max_mbps = levels[k].mbps;
+    if (max_br_kbps)
+        *max_br_kbps = one_b ? 128 : levels[k].br;
 }
 
 /* A positive decimal parameter; false when present and malformed. */
@@ -64,11 +82,14 @@ int tsr_sdp_h264_read(const char *fmtp, struct tsr_sdp_h264 *out)
     if (strlen(plid) != 6 || *end || !cb || (strcmp(mode, "0") != 0 && strcmp(mode, "1") != 0))
         return TSR_ERR_UNSUPPORTED;
     struct tsr_sdp_h264 h = {.mode = mode[0] - '0', .level_idc = (unsigned)v & 0xff};
-    tsr_sdp_h264_level_limits(h.level_idc, (iop & 0x10) != 0, &h.max_fs, &h.max_mbps);
+    tsr_sdp_h264_level_limits(h.level_idc, (iop & 0x10) != 0, &h.max_fs, &h.max_mbps,
+                              &h.max_br_kbps);
     if (h.level_idc == 11 && (iop & 0x10))
         h.level_idc = 9; /* baseline's spelling of 1b: keep it below 1.1 */
+    bool br_said;
     if (!read_count(fmtp, "max-fs", &h.max_fs, &h.max_fs_said) ||
-        !read_count(fmtp, "max-mbps", &h.max_mbps, &h.max_mbps_said))
+        !read_count(fmtp, "max-mbps", &h.max_mbps, &h.max_mbps_said) ||
+        !read_count(fmtp, "max-br", &h.max_br_kbps, &br_said))
         return TSR_ERR_UNSUPPORTED;
     *out = h;
     return 0;

@@ -63,6 +63,7 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
     if (m->h264_read && p->video_codec == TSR_VIDEO_CODEC_H264)
         p->video_limits = (struct tsr_video_limits){.max_fs_mbs = m->h264.max_fs,
                                                     .max_mbps = m->h264.max_mbps,
+                                                    .max_kbps = m->h264.max_br_kbps,
                                                     .single_nal = m->h264.mode == 0};
     const struct tsr_rtp_codec *codec =
         p->video_codec == TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8;

@@ -131,11 +131,40 @@ static void test_picture(void)
     free(m);
 }
 
+/* A fitted group's bit rate: its share of the canvas's pixels a second, at least
+ * a quarter of its tier's rate, within its decoders' limit (the H.264 level). A
+ * receiver at the canvas size with a limit below the tiers gets a group too. */
+static void test_bitrate(void)
+{
+    struct tsr_conf_mixer *m = mixer_new(1280, 720, 30);
+    m->params.video_bitrate_bps = 1500000;
+    struct mix_vgroup canvas = {.fmt = {1280, 720, 30}};
+    struct mix_vgroup half = {.fitted = true, .fmt = {1280, 720, 15}};
+    struct mix_vgroup cif = {.fitted = true, .fmt = {416, 234, 30}};
+    struct mix_vgroup qcif = {.fitted = true, .fmt = {192, 108, 17}, .max_bps = 64000};
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &canvas, 1500000), ==, 1500000);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &half, 1500000), ==, 750000);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &cif, 1500000), ==, 375000);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &cif, 500000), ==, 125000);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &qcif, 1500000), ==, 64000);
+    qcif.max_bps = 20000; /* below what an encoder takes: its floor */
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, &qcif, 1500000), ==, 50000);
+    struct mix_view v = {0};
+    struct mix_peer capped = peer(1280, 720, 30, false, 0);
+    capped.max_bps = 768000;
+    struct mix_vgroup *g = tsr_mix_view_group_for(m, &v, &capped);
+    g_assert_true(g->fitted);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, g, 1500000), ==, 768000);
+    tsr_mix_view_free_fitted(&v);
+    free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/conference_fitted/groups", test_groups);
     g_test_add_func("/conference_fitted/rate", test_rate);
     g_test_add_func("/conference_fitted/picture", test_picture);
+    g_test_add_func("/conference_fitted/bitrate", test_bitrate);
     return g_test_run();
 }

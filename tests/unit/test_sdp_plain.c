@@ -697,6 +697,7 @@ static void test_h264_modes(void)
     g_assert_true(v->h264.max_fs_said);
     g_assert_cmpuint(v->h264.max_mbps, ==, 11880); /* level 1.3's */
     g_assert_false(v->h264.max_mbps_said);
+    g_assert_cmpuint(v->h264.max_br_kbps, ==, 768); /* level 1.3's MaxBR */
     g_assert_nonnull(strstr(neg->answer, "a=fmtp:97 packetization-mode=0;profile-level-id=42e00d;"
                                          "max-fs=3600;max-mbps=108000\r\n"));
     g_assert_null(strstr(neg->answer, "max-fs=396"));
@@ -707,6 +708,7 @@ static void test_h264_modes(void)
                                            "max-mbps=244800;packetization-mode=1\r\n");
     g_assert_cmpuint(neg->mlines[1].h264.max_fs, ==, 8160);
     g_assert_cmpuint(neg->mlines[1].h264.max_mbps, ==, 244800);
+    g_assert_cmpuint(neg->mlines[1].h264.max_br_kbps, ==, 20000); /* level 4.0's */
     g_assert_nonnull(
         strstr(neg->answer, "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f\r\n"));
     tsr_sdp_negotiation_free(&neg);
@@ -721,7 +723,8 @@ static void test_h264_modes(void)
     const char *bad[] = {"packetization-mode=2;profile-level-id=42e01f",
                          "packetization-mode=1;profile-level-id=64001f",
                          "packetization-mode=1;profile-level-id=42e01f;max-fs=0",
-                         "packetization-mode=1;profile-level-id=42e01f;max-mbps=lots"};
+                         "packetization-mode=1;profile-level-id=42e01f;max-mbps=lots",
+                         "packetization-mode=1;profile-level-id=42e01f;max-br=-5"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *lines =
             g_strdup_printf(H264_MAP("98") "a=fmtp:98 %s\r\na=rtpmap:96 VP8/90000\r\n", bad[i]);

@@ -24,7 +24,7 @@ static struct tsr_video_format fit(uint32_t max_fs, uint32_t max_mbps)
 static struct tsr_video_format fit_level(unsigned level_idc)
 {
     uint32_t fs, mbps;
-    tsr_sdp_h264_level_limits(level_idc, false, &fs, &mbps);
+    tsr_sdp_h264_level_limits(level_idc, false, &fs, &mbps, NULL);
     return fit(fs, mbps);
 }
 
@@ -75,13 +75,17 @@ static void test_levels(void)
     /* 1.0 (and 1b): QCIF's 99 MBs at 1485 MB/s: 192x108 (84 MBs) at 17 fps. */
     ASSERT_FORMAT(fit_level(10), 192, 108, 17);
     uint32_t fs, mbps;
-    tsr_sdp_h264_level_limits(11, true, &fs, &mbps); /* 1b */
+    uint32_t br;
+    tsr_sdp_h264_level_limits(11, true, &fs, &mbps, &br); /* 1b */
     g_assert_cmpuint(fs, ==, 99);
     g_assert_cmpuint(mbps, ==, 1485);
+    g_assert_cmpuint(br, ==, 128);
+    tsr_sdp_h264_level_limits(13, false, &fs, &mbps, &br);
+    g_assert_cmpuint(br, ==, 768);
     /* Unknown levels take the one below: 3.5 is 3.2's, 0 is 1.0's. */
-    tsr_sdp_h264_level_limits(35, false, &fs, &mbps);
+    tsr_sdp_h264_level_limits(35, false, &fs, &mbps, NULL);
     g_assert_cmpuint(fs, ==, 5120);
-    tsr_sdp_h264_level_limits(0, false, &fs, &mbps);
+    tsr_sdp_h264_level_limits(0, false, &fs, &mbps, NULL);
     g_assert_cmpuint(fs, ==, 99);
 }
 

@@ -19,6 +19,7 @@
 struct tsr_video_limits {
     uint32_t max_fs_mbs; /* largest frame in 16x16 macroblocks; 0 = no limit */
     uint32_t max_mbps;   /* macroblocks a second; 0 = no limit */
+    uint32_t max_kbps;   /* the most it takes, 1000 bit/s (H.264 max-br or MaxBR); 0 = none */
     bool single_nal;     /* H.264 packetization-mode 0: every NAL unit in one RTP packet */
 };
 

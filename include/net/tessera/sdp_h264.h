@@ -20,25 +20,27 @@
 #define TSR_SDP_H264_OUR_MAX_MBPS 108000u
 
 struct tsr_sdp_h264 {
-    int mode;           /* packetization-mode: 0 (single NAL unit) or 1 (non-interleaved) */
-    unsigned level_idc; /* profile-level-id's level byte (10 = 1.0, 31 = 3.1); 9 = 1b */
-    uint32_t max_fs;    /* largest frame the offerer decodes, in 16x16 macroblocks */
-    uint32_t max_mbps;  /* macroblocks per second it decodes */
-    bool max_fs_said;   /* max-fs was in the fmtp (not just the level's) */
-    bool max_mbps_said; /* max-mbps was in the fmtp */
+    int mode;             /* packetization-mode: 0 (single NAL unit) or 1 (non-interleaved) */
+    unsigned level_idc;   /* profile-level-id's level byte (10 = 1.0, 31 = 3.1); 9 = 1b */
+    uint32_t max_fs;      /* largest frame the offerer decodes, in 16x16 macroblocks */
+    uint32_t max_mbps;    /* macroblocks per second it decodes */
+    uint32_t max_br_kbps; /* bits it takes: max-br, else its level's MaxBR (1000 bit/s) */
+    bool max_fs_said;     /* max-fs was in the fmtp (not just the level's) */
+    bool max_mbps_said;   /* max-mbps was in the fmtp */
 };
 
 /* Purpose: the limits of an H.264 level (level_idc 9 or 11 with constraint_set3
  * for 1b). Unknown levels take the highest known level below them (at least 1.0).
- * Writes *max_fs and *max_mbps. Thread: any. */
+ * Writes *max_fs, *max_mbps and (may be NULL) *max_br_kbps, the baseline
+ * profile's MaxBR in 1000 bit/s. Thread: any. */
 void tsr_sdp_h264_level_limits(unsigned level_idc, bool constraint_set3, uint32_t *max_fs,
-                               uint32_t *max_mbps);
+                               uint32_t *max_mbps, uint32_t *max_br_kbps);
 
 /* Purpose: read an H.264 fmtp ("packetization-mode=0;profile-level-id=42e01f;
- * max-fs=396") into *out. Returns 0, or TSR_ERR_UNSUPPORTED when it is not one
- * Tessera sends and receives: packetization-mode other than 0 or 1, a profile
+ * max-fs=396") into *out (max-br in 1000 bit/s, baseline's unit). Returns 0, or TSR_ERR_UNSUPPORTED
+ * when it is not one Tessera sends and receives: packetization-mode other than 0 or 1, a profile
  * outside the (constrained) baseline family, a malformed profile-level-id, or a
- * max-fs / max-mbps that is not a number in 1..2^31. *out is written only on
+ * max-fs / max-mbps / max-br that is not a number in 1..2^31. *out is written only on
  * success. Thread: any. */
 int tsr_sdp_h264_read(const char *fmtp, struct tsr_sdp_h264 *out);
 
