@@ -4,14 +4,17 @@
  * 640x360. One offers only packetization-mode 0 with max-fs=396 (a CIF-class room
  * system): every H.264 packet it gets is a single NAL unit (types 1..23, never
  * STAP-A 24 or FU-A 28) within one packet, and the pictures decode at 416x234,
- * the widest 16:9 frame in 396 macroblocks. The other offers mode 1 at level 3.1
- * and gets the canvas itself. */
+ * the widest 16:9 frame in 396 macroblocks. It also sends its camera in mode 0
+ * (slices of at most 1100 bytes, one NAL unit per packet), which the ordinary
+ * receive chain takes: the other caller, which offers mode 1 at level 3.1 and
+ * gets the canvas itself, sees its colour. */
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/media_engine.h>
 #include <tessera/rtp.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/video_decoder.h>
+#include <tessera/video_encoder.h>
 
 #include <gio/gio.h>
 #include <glib.h>
@@ -21,8 +24,13 @@
 #include "../common/conference_wait.h"
 
 #define VIDEO_PT 97
+#define CAM_W 176
+#define CAM_H 144
+#define CAM_Y 81 /* red */
+#define CAM_U 90
+#define CAM_V 240
 
-/* A plain RTP caller that only receives. Home: the test's thread. */
+/* A plain RTP caller. Home: the test's thread. */
 struct caller {
     const char *name;
     const char *fmtp;
@@ -35,6 +43,14 @@ struct caller {
     uint64_t packets, aggregated, fragmented, pictures;
     size_t largest_payload;
     int width, height; /* of the last decoded picture */
+    uint8_t centre[3]; /* its Y, U, V at the centre */
+    /* Sending (the camera, mode 0): where to, and the stream's state. */
+    GSocketAddress *server_video;
+    struct tsr_video_encoder *enc;
+    struct tsr_rtp_packetizer *pz;
+    AVFrame *cam;
+    uint16_t seq;
+    int sent_frames;
 };
 
 static GSocket *bind_udp(void)
@@ -86,6 +102,10 @@ static void caller_close(struct caller *c)
 {
     tsr_rtp_depacketizer_free(&c->depay);
     tsr_video_decoder_free(&c->dec);
+    tsr_video_encoder_free(&c->enc);
+    tsr_rtp_packetizer_free(&c->pz);
+    av_frame_free(&c->cam);
+    g_clear_object(&c->server_video);
     g_ptr_array_unref(c->frame);
     g_object_unref(c->audio);
     g_object_unref(c->video);
@@ -112,6 +132,10 @@ static void frame_done(struct caller *c)
             c->pictures++;
             c->width = pic->width;
             c->height = pic->height;
+            int x = pic->width / 2, y = pic->height / 2;
+            c->centre[0] = pic->data[0][y * pic->linesize[0] + x];
+            c->centre[1] = pic->data[1][y / 2 * pic->linesize[1] + x / 2];
+            c->centre[2] = pic->data[2][y / 2 * pic->linesize[2] + x / 2];
             av_frame_free(&pic);
         }
         g_bytes_unref(au);
@@ -147,6 +171,78 @@ static void drain(struct caller *c)
         ; /* the mix: not what this test is about */
 }
 
+/* The answer's c= address and video port: where the caller's camera goes. */
+static void read_answer(struct caller *c, const char *answer)
+{
+    char addr[64] = "";
+    unsigned port = 0;
+    const char *conn = strstr(answer, "c=IN IP4 "), *video = strstr(answer, "m=video ");
+    g_assert_nonnull(conn);
+    g_assert_nonnull(video);
+    g_assert_cmpint(sscanf(conn, "c=IN IP4 %63[0-9.]", addr), ==, 1);
+    g_assert_cmpint(sscanf(video, "m=video %u", &port), ==, 1);
+    c->server_video = g_inet_socket_address_new_from_string(addr, port);
+    g_assert_nonnull(c->server_video);
+}
+
+static void on_cam_packet(void *user, const AVPacket *pkt)
+{
+    struct caller *c = user;
+    struct tsr_rtp_packetized *pk = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_run(c->pz, pkt->data, (size_t)pkt->size, 0, 0, false, &pk),
+                    ==, 0);
+    for (size_t i = 0; i < tsr_rtp_packetized_count(pk); i++) {
+        const uint8_t *d;
+        size_t n, hlen;
+        bool marker;
+        uint8_t buf[1500];
+        g_assert_cmpint(tsr_rtp_packetized_get(pk, i, &d, &n, &marker), ==, 0);
+        g_assert_cmpuint(d[0] & 0x1f, <=, 23); /* mode 0 is what it offered */
+        struct tsr_rtp_header h = {.version = 2,
+                                   .marker = marker,
+                                   .payload_type = VIDEO_PT,
+                                   .seq = c->seq++,
+                                   .timestamp_rtp = (uint32_t)pkt->pts,
+                                   .ssrc = 0x5ca1ab1e};
+        g_assert_cmpint(tsr_rtp_write_header(&h, buf, sizeof buf, &hlen), ==, 0);
+        g_assert_cmpuint(hlen + n, <=, sizeof buf);
+        memcpy(buf + hlen, d, n);
+        g_socket_send_to(c->video, c->server_video, (const gchar *)buf, hlen + n, NULL, NULL);
+    }
+    tsr_rtp_packetized_unref(&pk);
+}
+
+/* One frame of a solid-colour camera, encoded and sent in mode 0; a keyframe
+ * now and then stands in for answering the server's PLIs. */
+static void send_camera_frame(struct caller *c)
+{
+    if (!c->enc) {
+        struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264,
+                                             .width = CAM_W,
+                                             .height = CAM_H,
+                                             .fps = 15,
+                                             .bitrate_bps = 300000,
+                                             .backend = TSR_ENCODER_BACKEND_SOFTWARE,
+                                             .max_nal_bytes = 1100,
+                                             .log_ctx = c->name};
+        g_assert_cmpint(tsr_video_encoder_new(&c->enc, &p), ==, 0);
+        g_assert_cmpint(tsr_rtp_packetizer_new(&c->pz, &tsr_rtp_codec_h264_single), ==, 0);
+        c->cam = av_frame_alloc();
+        c->cam->format = AV_PIX_FMT_YUV420P;
+        c->cam->width = CAM_W;
+        c->cam->height = CAM_H;
+        g_assert_cmpint(av_frame_get_buffer(c->cam, 0), ==, 0);
+        memset(c->cam->data[0], CAM_Y, (size_t)c->cam->linesize[0] * CAM_H);
+        memset(c->cam->data[1], CAM_U, (size_t)c->cam->linesize[1] * CAM_H / 2);
+        memset(c->cam->data[2], CAM_V, (size_t)c->cam->linesize[2] * CAM_H / 2);
+    }
+    if (c->sent_frames % 10 == 0)
+        tsr_video_encoder_request_keyframe(c->enc);
+    c->cam->pts = (int64_t)c->sent_frames * 6000; /* 15 fps at 90 kHz */
+    g_assert_cmpint(tsr_video_encoder_encode(c->enc, c->cam, on_cam_packet, c), ==, 0);
+    c->sent_frames++;
+}
+
 static void join(struct tsr_conference_registry *reg, struct caller *c, char **answer)
 {
     char *offer = caller_offer(c);
@@ -159,12 +255,16 @@ static void join(struct tsr_conference_registry *reg, struct caller *c, char **a
     g_free(offer);
 }
 
-static bool enough(struct caller *cs, size_t n)
+static bool near(uint8_t a, uint8_t b)
 {
-    for (size_t i = 0; i < n; i++)
-        if (cs[i].pictures < 10)
-            return false;
-    return true;
+    return a > b ? a - b <= 12 : b - a <= 12;
+}
+
+/* Both got pictures, and the second sees the first's camera. */
+static bool enough(const struct caller *cs)
+{
+    return cs[0].pictures >= 10 && cs[1].pictures >= 10 && near(cs[1].centre[0], CAM_Y) &&
+           near(cs[1].centre[1], CAM_U) && near(cs[1].centre[2], CAM_V);
 }
 
 static void test_mode0_max_fs(void)
@@ -197,22 +297,28 @@ static void test_mode0_max_fs(void)
         g_test_message("%s's answer:\n%s", cs[i].name, answer);
         g_assert_nonnull(strstr(answer, i == 0 ? "packetization-mode=0;profile-level-id=42e00d"
                                                : "packetization-mode=1;profile-level-id=42e01f"));
+        read_answer(&cs[i], answer);
         g_free(answer);
     }
-    gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-    while (!enough(cs, 2) && g_get_monotonic_time() < end) {
+    gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC, next_cam = 0;
+    while (!enough(cs) && g_get_monotonic_time() < end) {
         while (g_main_context_iteration(NULL, FALSE))
             ;
         for (size_t i = 0; i < 2; i++)
             drain(&cs[i]);
+        if (g_get_monotonic_time() >= next_cam) {
+            send_camera_frame(&cs[0]);
+            next_cam = g_get_monotonic_time() + G_USEC_PER_SEC / 15;
+        }
         g_usleep(2000);
     }
     for (size_t i = 0; i < 2; i++)
         g_test_message("%s: %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
                        " STAP-A, %" G_GUINT64_FORMAT " FU-A, largest %zu bytes), %" G_GUINT64_FORMAT
-                       " pictures, %dx%d",
+                       " pictures, %dx%d, centre %u/%u/%u",
                        cs[i].name, cs[i].packets, cs[i].aggregated, cs[i].fragmented,
-                       cs[i].largest_payload, cs[i].pictures, cs[i].width, cs[i].height);
+                       cs[i].largest_payload, cs[i].pictures, cs[i].width, cs[i].height,
+                       cs[i].centre[0], cs[i].centre[1], cs[i].centre[2]);
     /* Mode 0, max-fs 396: single NAL units only, each within one packet, 416x234. */
     g_assert_cmpuint(cs[0].pictures, >=, 10);
     g_assert_cmpuint(cs[0].aggregated, ==, 0);
@@ -226,6 +332,8 @@ static void test_mode0_max_fs(void)
     g_assert_cmpuint(cs[1].aggregated, >, 0);
     g_assert_cmpint(cs[1].width, ==, 640);
     g_assert_cmpint(cs[1].height, ==, 360);
+    /* The mode 0 camera arrived, decoded, and is on the other's canvas. */
+    g_assert_true(enough(cs));
 
     for (size_t i = 0; i < 2; i++) {
         tsr_participant_leave(cs[i].participant, TSR_LEAVE_REQUESTED);
