@@ -1,7 +1,7 @@
 /* H.264 RTP payload format (RFC 6184, packetization-mode 1): single NAL unit,
- * STAP-A and FU-A. Frames in and out are Annex-B byte streams; the depacketizer
- * writes 4-byte start codes and tracks SPS/PPS so an IDR that arrives without them
- * (sent once, earlier) still decodes. */
+ * STAP-A and FU-A; and packetization-mode 0 (single NAL units only) for sending. Frames in and out
+ * are Annex-B byte streams; the depacketizer writes 4-byte start codes and tracks SPS/PPS so an IDR
+ * that arrives without them (sent once, earlier) still decodes. */
 #include <tessera/rtp_codec.h>
 
 #include <errno.h>
@@ -251,13 +251,31 @@ static int emit_fu(const uint8_t *nal, size_t len, size_t max_payload,
 
 #define MAX_NALS 128
 
-static int h264_packetize(void *state, const uint8_t *frame, size_t len, size_t max_payload,
-                          struct tsr_rtp_packetized *out)
+/* Packetization-mode 0 (RFC 6184 §6.2): each NAL unit is one packet, never
+ * aggregated or fragmented. The encoder keeps slices under the packet size; an
+ * SEI that does not fit (x264's first one carries its whole settings text) is
+ * left out, as a decoder needs none; any other NAL unit too large is an error. */
+static int packetize_single(const uint8_t *const *nal, const size_t *nlen, size_t count,
+                            size_t max_payload, struct tsr_rtp_packetized *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (nlen[i] > max_payload && (nal[i][0] & 0x1f) == NAL_SEI)
+            continue;
+        if (nlen[i] > max_payload)
+            return -EMSGSIZE;
+        int rc = tsr_rtp_packetized_append(out, NULL, 0, nal[i], nlen[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return tsr_rtp_packetized_count(out) ? 0 : -EINVAL;
+}
+
+static int packetize_frame(const uint8_t *frame, size_t len, size_t max_payload, bool single,
+                           struct tsr_rtp_packetized *out)
 {
     const uint8_t *nal[MAX_NALS];
     size_t nlen[MAX_NALS], count = 0, sc;
     uint8_t stap[TSR_RTP_DEFAULT_MTU_BYTES * 8];
-    (void)state;
 
     size_t pos = find_start(frame, len, 0, &sc);
     if (pos != 0)
@@ -276,6 +294,8 @@ static int h264_packetize(void *state, const uint8_t *frame, size_t len, size_t 
     }
     if (count == 0 || max_payload < 8 || max_payload > sizeof stap)
         return -EINVAL;
+    if (single)
+        return packetize_single(nal, nlen, count, max_payload, out);
     for (size_t i = 0; i < count;) {
         if (nlen[i] > max_payload) {
             int rc = emit_fu(nal[i], nlen[i], max_payload, out);
@@ -314,6 +334,32 @@ static int h264_packetize(void *state, const uint8_t *frame, size_t len, size_t 
     }
     return 0;
 }
+
+static int h264_packetize(void *state, const uint8_t *frame, size_t len, size_t max_payload,
+                          struct tsr_rtp_packetized *out)
+{
+    (void)state;
+    return packetize_frame(frame, len, max_payload, false, out);
+}
+
+static int h264_packetize_single(void *state, const uint8_t *frame, size_t len, size_t max_payload,
+                                 struct tsr_rtp_packetized *out)
+{
+    (void)state;
+    return packetize_frame(frame, len, max_payload, true, out);
+}
+
+const struct tsr_rtp_codec tsr_rtp_codec_h264_single = {
+    .name = "H264",
+    .id = TSR_RTP_CODEC_H264,
+    .clock_rate = 90000,
+    .video = true,
+    .depay_state_size = sizeof(struct h264_depay_state),
+    .pay_state_size = 0,
+    .inspect = h264_inspect,
+    .depacketize = h264_depacketize,
+    .packetize = h264_packetize_single,
+};
 
 const struct tsr_rtp_codec tsr_rtp_codec_h264 = {
     .name = "H264",

@@ -109,6 +109,7 @@ static int validate(const struct tsr_video_encoder_params *p)
         p->width < 16 || p->height < 16 || (p->width & 1) || (p->height & 1) || p->width > 8192 ||
         p->height > 8192 || p->fps < 1 || p->fps > 120 || p->bitrate_bps < 50000 ||
         p->bitrate_bps > 200000000 || p->keyint_frames < 0 || p->threads < 0 ||
+        p->max_nal_bytes < 0 || (p->max_nal_bytes > 0 && p->max_nal_bytes < 200) ||
         (int)p->backend < 0 || p->backend > TSR_ENCODER_BACKEND_VAAPI)
         return -EINVAL;
     return 0;
@@ -129,8 +130,9 @@ static int open_backend(struct tsr_video_encoder *enc)
 {
     const struct tsr_video_encoder_params *p = &enc->params;
     bool vaapi =
-        p->backend == TSR_ENCODER_BACKEND_VAAPI ||
-        (p->backend == TSR_ENCODER_BACKEND_AUTO && auto_wants_vaapi(p->vaapi_device, p->codec));
+        p->max_nal_bytes == 0 &&
+        (p->backend == TSR_ENCODER_BACKEND_VAAPI ||
+         (p->backend == TSR_ENCODER_BACKEND_AUTO && auto_wants_vaapi(p->vaapi_device, p->codec)));
     if (vaapi && enc->stats.fallbacks == 0) {
         int ret = tsr_encoder_backend_vaapi.open(&enc->state, p);
         if (ret == 0) {

@@ -16,7 +16,9 @@
 
 #include <errno.h>
 #include <libavutil/opt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "video_encoder_backend.h"
 
@@ -63,13 +65,18 @@ static int configure(AVCodecContext *c, const struct tsr_video_encoder_params *p
     c->thread_count = p->threads > 0 ? p->threads : 1;
     set_rate(c, p->bitrate_bps);
     if (p->codec == TSR_VIDEO_CODEC_H264) {
+        /* slice-max-size: x264 ends a slice before its NAL unit (header and
+         * emulation prevention included) passes the limit. */
+        char params[96] = "repeat-headers=1:annexb=1:sliced-threads=1";
+        if (p->max_nal_bytes > 0)
+            snprintf(params + strlen(params), sizeof params - strlen(params), ":slice-max-size=%d",
+                     p->max_nal_bytes);
         c->profile = FF_PROFILE_H264_CONSTRAINED_BASELINE;
         if (av_opt_set(c->priv_data, "preset", "ultrafast", 0) < 0 ||
             av_opt_set(c->priv_data, "tune", "zerolatency", 0) < 0 ||
             av_opt_set(c->priv_data, "profile", "baseline", 0) < 0 ||
             av_opt_set_int(c->priv_data, "forced-idr", 1, 0) < 0 ||
-            av_opt_set(c->priv_data, "x264-params", "repeat-headers=1:annexb=1:sliced-threads=1",
-                       0) < 0)
+            av_opt_set(c->priv_data, "x264-params", params, 0) < 0)
             return TSR_ERR_CODEC;
         return 0;
     }

@@ -67,6 +67,28 @@ struct mix_peer *tsr_mix_find(struct tsr_conf_mixer *m, uint32_t id)
     return NULL;
 }
 
+/* The picture e's decoder takes (its declared limits against the canvas). A bit
+ * rate limit at or above the top tier's never binds, so it is dropped: receivers
+ * then share groups whatever their levels say. */
+static void fit_picture(struct tsr_conf_mixer *m, struct mix_peer *e)
+{
+    struct tsr_video_limits l;
+    tsr_media_peer_video_limits(e->peer, &l);
+    e->single_nal = l.single_nal && e->codec == TSR_VIDEO_CODEC_H264;
+    e->max_bps = (int64_t)l.max_kbps * 1000;
+    if (e->max_bps >= m->params.video_bitrate_bps)
+        e->max_bps = 0;
+    if (tsr_video_limits_fit(&l, m->params.canvas_w, m->params.canvas_h, m->params.fps, &e->fmt) !=
+        0)
+        e->fmt = (struct tsr_video_format){m->params.canvas_w, m->params.canvas_h, m->params.fps};
+    if (e->fmt.width != m->params.canvas_w || e->fmt.height != m->params.canvas_h ||
+        e->fmt.fps != m->params.fps || e->single_nal || e->max_bps)
+        TSR_LOG(TSR_LOG_INFO, m->log_ctx, "%s receives %dx%d at %d fps%s%s (its decoder's limits)",
+                e->pid, e->fmt.width, e->fmt.height, e->fmt.fps,
+                e->single_nal ? ", H.264 packetization-mode 0" : "",
+                e->max_bps ? ", bit rate capped" : "");
+}
+
 static void handle_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
     struct mix_peer *e = calloc(1, sizeof *e);
@@ -80,6 +102,7 @@ static void handle_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
     e->has_video = tsr_media_peer_has_video(e->peer);
     e->has_audio = tsr_media_peer_has_audio(e->peer);
     e->codec = tsr_media_peer_video_codec(e->peer);
+    fit_picture(m, e);
     e->joined_us = g_get_monotonic_time();
     g_ptr_array_add(m->peers, e);
 }

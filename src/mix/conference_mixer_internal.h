@@ -10,6 +10,7 @@
 #include <tessera/layout.h>
 #include <tessera/output.h>
 #include <tessera/rtp_codec.h>
+#include <tessera/video_limits.h>
 #include <tessera/video_load.h>
 
 #include <glib.h>
@@ -50,6 +51,16 @@ struct mix_vgroup {
     struct mix_view *view;
     enum tsr_video_codec codec;
     int tier;
+    /* The picture it encodes: the canvas, or for receivers that declared smaller
+     * decoders (conference_fitted.c) the canvas scaled to fmt, encoded only every
+     * canvas tick fmt.fps allows; single_nal: H.264 packetization-mode 0. */
+    struct tsr_video_format fmt;
+    bool single_nal;
+    int64_t max_bps;     /* fitted: what its receivers' decoders take (0: no limit) */
+    bool fitted;         /* in view->fitted (heap, freed with its last subscriber) */
+    int64_t next_due_us; /* fitted: the earliest time of its next frame */
+    AVFrame *scaled;     /* fitted: the scaled canvas, reused */
+    int64_t scaled_us;   /* fitted: the canvas time `scaled` holds */
     struct tsr_encoder_group *group;
     struct tsr_rtp_packetizer *packetizer;
     struct tsr_rtp_packetized *last; /* payloads of the last encoded frame */
@@ -68,6 +79,7 @@ struct mix_view {
     bool shown_video[TSR_LAYOUT_MAX_TILES];
     uint64_t shown_overlay[TSR_LAYOUT_MAX_TILES]; /* per tile: a digest of its last overlay */
     struct mix_vgroup groups[MIXER_GROUPS]; /* index: codec * MIXER_TIERS + tier */
+    GPtrArray *fitted; /* struct mix_vgroup*: other sizes, rates, packetization modes */
     int64_t last_encode_us;
     int64_t capture_us;       /* media-clock time of the frame being encoded */
     bool keyframe_wanted;
@@ -94,6 +106,9 @@ struct mix_peer {
     bool audio_muted, video_muted;
     bool has_video, has_audio;
     enum tsr_video_codec codec;
+    struct tsr_video_format fmt; /* the picture its decoder takes (the canvas, or smaller) */
+    bool single_nal;             /* H.264 packetization-mode 0 */
+    int64_t max_bps;             /* its decoder's bit rate limit (H.264 level); 0: none */
     struct mix_view *view;    /* what it receives */
     struct mix_vgroup *group; /* the encoder it is subscribed to, in `view` */
     uint64_t sub_id;
@@ -226,6 +241,30 @@ void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m);
 int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g);
 /* Drops subscriber sub_id of g; the last one closes the encoder. */
 void tsr_mix_vgroup_release(struct mix_vgroup *g, uint64_t sub_id);
+
+/* conference_fitted.c */
+/* The view's groups: the canvas ones first, then the fitted ones; i < n. */
+size_t tsr_mix_view_n_groups(const struct mix_view *v);
+struct mix_vgroup *tsr_mix_view_group(struct mix_view *v, size_t i);
+/* The group of v that e receives (created, not opened, when new); NULL: no memory. */
+struct mix_vgroup *tsr_mix_view_group_for(struct tsr_conf_mixer *m, struct mix_view *v,
+                                          const struct mix_peer *e);
+/* The bit rate g encodes at, from its tier's rate at the canvas size. */
+int64_t tsr_mix_vgroup_bitrate(const struct tsr_conf_mixer *m, const struct mix_vgroup *g,
+                               int64_t tier_bps);
+/* A fitted group without subscribers leaves its view and is freed. */
+void tsr_mix_vgroup_drop_if_unused(struct mix_vgroup *g);
+/* Frees every fitted group of v. */
+void tsr_mix_view_free_fitted(struct mix_view *v);
+/* Whether g encodes the canvas of now_us (fitted groups skip ticks to keep their
+ * rate); advances its schedule when it does. */
+bool tsr_mix_vgroup_due(struct tsr_conf_mixer *m, struct mix_vgroup *g, int64_t now_us);
+/* The picture g encodes from `canvas` (borrowed; its time now_us): the canvas
+ * itself, or it scaled to g->fmt once per size and canvas, shared by the view's
+ * groups of that size. Returns 0 and *out (borrowed until the next call), or an
+ * error (logged and counted). */
+int tsr_mix_vgroup_picture(struct tsr_conf_mixer *m, struct mix_vgroup *g, const AVFrame *canvas,
+                           int64_t now_us, const AVFrame **out);
 
 /* conference_outputs.c */
 void tsr_mix_outputs_video_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c);

@@ -23,6 +23,7 @@ static void view_free(struct mix_view *v)
 {
     for (int c = 0; c < MIXER_GROUPS; c++)
         vgroup_fini(&v->groups[c]);
+    tsr_mix_view_free_fitted(v);
     tsr_compositor_free(&v->comp);
     free(v);
 }
@@ -54,6 +55,8 @@ static struct mix_view *view_get(struct tsr_conf_mixer *m, uint32_t exclude_id, 
         v->groups[c].view = v;
         v->groups[c].codec = (enum tsr_video_codec)(c / MIXER_TIERS);
         v->groups[c].tier = c % MIXER_TIERS;
+        v->groups[c].fmt =
+            (struct tsr_video_format){m->params.canvas_w, m->params.canvas_h, m->params.fps};
     }
     g_ptr_array_add(m->views, v);
     return v;
@@ -66,10 +69,16 @@ static void on_group_packet(void *user, const AVPacket *pkt)
     struct mix_vgroup *g = e->group;
     if (!g->last || g->last_pts != pkt->pts) {
         tsr_rtp_packetized_unref(&g->last);
-        if (tsr_rtp_packetizer_run(g->packetizer, pkt->data, (size_t)pkt->size, 0,
-                                   g->view->capture_us, (pkt->flags & AV_PKT_FLAG_KEY) != 0,
-                                   &g->last) != 0)
+        int rc = tsr_rtp_packetizer_run(g->packetizer, pkt->data, (size_t)pkt->size, 0,
+                                        g->view->capture_us, (pkt->flags & AV_PKT_FLAG_KEY) != 0,
+                                        &g->last);
+        if (rc) {
+            /* Mode 0: a NAL unit over a packet (the encoder's slice limit failed). */
+            TSR_LOG_RL(TSR_LOG_WARN, e->pid, 5000, "frame not packetized: %s", tsr_strerror(rc));
+            tsr_counter_inc(tsr_metrics_counter("tessera_video_packetize_errors_total", NULL,
+                                                "Encoded composite frames not packetized."));
             return;
+        }
         g->last_pts = pkt->pts;
     }
     tsr_media_peer_send_video(e->peer, g->codec, g->last);
@@ -82,23 +91,31 @@ int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     char ctx[96];
     g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s/tier%d", m->log_ctx, g->view->exclude_id,
                tsr_video_codec_name(g->codec), g->tier);
+    if (g->fitted)
+        g_snprintf(ctx + strlen(ctx), sizeof ctx - strlen(ctx), "/%dx%d@%d%s", g->fmt.width,
+                   g->fmt.height, g->fmt.fps, g->single_nal ? "/mode0" : "");
     struct tsr_encoder_group_params gp = {
         .key = {.codec = g->codec,
-                .width = m->params.canvas_w,
-                .height = m->params.canvas_h,
-                .tier = g->tier},
-        .fps = m->params.fps,
-        .bitrate_bps = g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps,
+                .width = g->fmt.width,
+                .height = g->fmt.height,
+                .tier = g->tier,
+                .single_nal = g->single_nal},
+        .fps = g->fmt.fps,
+        .bitrate_bps = tsr_mix_vgroup_bitrate(
+            m, g, g->tier ? m->params.video_bitrate_bps / 3 : m->params.video_bitrate_bps),
         .backend = m->params.backend,
         .vaapi_device = m->params.vaapi_device,
         .keyframe_min_interval_ms = m->params.keyframe_min_interval_ms,
         .log_ctx = ctx,
     };
     int rc = tsr_encoder_group_new(&g->group, &gp);
+    const struct tsr_rtp_codec *pay = g->codec != TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_vp8
+                                      : g->single_nal                  ? &tsr_rtp_codec_h264_single
+                                                                       : &tsr_rtp_codec_h264;
     if (rc == 0)
-        rc = tsr_rtp_packetizer_new(&g->packetizer, g->codec == TSR_VIDEO_CODEC_H264
-                                                        ? &tsr_rtp_codec_h264
-                                                        : &tsr_rtp_codec_vp8);
+        rc = tsr_rtp_packetizer_new(&g->packetizer, pay);
+    if (rc == 0 && g->fitted)
+        TSR_LOG(TSR_LOG_INFO, ctx, "encoder for receivers that decode at most this size and rate");
     if (rc) {
         TSR_LOG(TSR_LOG_ERROR, ctx, "cannot open the view's encoder: %s", tsr_strerror(rc));
         vgroup_fini(g);
@@ -110,8 +127,10 @@ void tsr_mix_vgroup_release(struct mix_vgroup *g, uint64_t sub_id)
 {
     if (g->group)
         tsr_encoder_group_unsubscribe(g->group, sub_id);
-    if (g->subscribers && --g->subscribers == 0)
+    if (g->subscribers && --g->subscribers == 0) {
         vgroup_fini(g);
+        tsr_mix_vgroup_drop_if_unused(g);
+    }
 }
 
 void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e)
@@ -134,11 +153,12 @@ static void attach_to_view(struct tsr_conf_mixer *m, struct mix_peer *e, uint32_
         return;
     tsr_mix_video_detach(m, e);
     struct mix_view *v = view_get(m, exclude_id, true);
-    struct mix_vgroup *g = v ? &v->groups[e->codec * MIXER_TIERS + e->tier] : NULL;
-    if (!g || tsr_mix_vgroup_open(m, g) != 0)
+    struct mix_vgroup *g = v ? tsr_mix_view_group_for(m, v, e) : NULL;
+    if (!g || tsr_mix_vgroup_open(m, g) != 0 ||
+        tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) != 0) {
+        tsr_mix_vgroup_drop_if_unused(g);
         return;
-    if (tsr_encoder_group_subscribe(g->group, on_group_packet, e, &e->sub_id) != 0)
-        return;
+    }
     g->subscribers++;
     e->view = v;
     e->group = g;
@@ -290,12 +310,14 @@ static void encode_view(struct tsr_conf_mixer *m, struct mix_view *v, AVFrame *c
 {
     canvas->pts = (now_us - m->start_us) * 9 / 100; /* 90 kHz */
     v->capture_us = now_us;
-    for (int c = 0; c < MIXER_GROUPS; c++) {
-        struct mix_vgroup *g = &v->groups[c];
-        if (!g->group || !g->subscribers)
+    for (size_t c = 0; c < tsr_mix_view_n_groups(v); c++) {
+        struct mix_vgroup *g = tsr_mix_view_group(v, c);
+        const AVFrame *picture = NULL;
+        if (!g->group || !g->subscribers || !tsr_mix_vgroup_due(m, g, now_us) ||
+            tsr_mix_vgroup_picture(m, g, canvas, now_us, &picture) != 0)
             continue;
         /* encode time is counted by the encoder (tessera_encode_microseconds_total{codec}) */
-        int rc = tsr_encoder_group_encode(g->group, canvas, now_us);
+        int rc = tsr_encoder_group_encode(g->group, picture, now_us);
         if (rc)
             TSR_LOG_RL(TSR_LOG_WARN, m->log_ctx, 5000, "view encode failed: %s", tsr_strerror(rc));
         g_mutex_lock(&m->stats_lock);
@@ -322,10 +344,10 @@ static void render_view(struct tsr_conf_mixer *m, struct mix_view *v, bool layou
     }
 }
 
-static bool view_has_subscribers(const struct mix_view *v)
+static bool view_has_subscribers(struct mix_view *v)
 {
-    for (int c = 0; c < MIXER_GROUPS; c++)
-        if (v->groups[c].subscribers)
+    for (size_t c = 0; c < tsr_mix_view_n_groups(v); c++)
+        if (tsr_mix_view_group(v, c)->subscribers)
             return true;
     return false;
 }
@@ -479,10 +501,11 @@ void tsr_mix_video_count_encoders(struct tsr_conf_mixer *m)
     size_t n[2] = {0, 0}; /* software, vaapi */
     for (guint i = 0; i < m->views->len; i++) {
         struct mix_view *v = g_ptr_array_index(m->views, i);
-        for (int c = 0; c < MIXER_GROUPS; c++) {
-            if (!v->groups[c].group)
+        for (size_t c = 0; c < tsr_mix_view_n_groups(v); c++) {
+            struct mix_vgroup *g = tsr_mix_view_group(v, c);
+            if (!g->group)
                 continue;
-            struct tsr_video_encoder *enc = tsr_encoder_group_encoder(v->groups[c].group);
+            struct tsr_video_encoder *enc = tsr_encoder_group_encoder(g->group);
             n[tsr_video_encoder_backend(enc) == TSR_ENCODER_BACKEND_VAAPI]++;
         }
     }

@@ -40,7 +40,7 @@ bool tsr_encoder_group_key_equal(const struct tsr_encoder_group_key *a,
                                  const struct tsr_encoder_group_key *b)
 {
     return a && b && a->codec == b->codec && a->width == b->width && a->height == b->height &&
-           a->tier == b->tier;
+           a->tier == b->tier && a->single_nal == b->single_nal;
 }
 
 int tsr_encoder_group_new(struct tsr_encoder_group **out,
@@ -64,14 +64,16 @@ int tsr_encoder_group_new(struct tsr_encoder_group **out,
         (params->keyframe_min_interval_ms ? params->keyframe_min_interval_ms : 1000) * 1000;
     g->subs = g_array_new(FALSE, FALSE, sizeof(struct subscriber));
     g->next_id = 1;
-    struct tsr_video_encoder_params ep = {.codec = params->key.codec,
-                                          .width = params->key.width,
-                                          .height = params->key.height,
-                                          .fps = params->fps,
-                                          .bitrate_bps = params->bitrate_bps,
-                                          .backend = params->backend,
-                                          .vaapi_device = params->vaapi_device,
-                                          .log_ctx = g->log_ctx};
+    struct tsr_video_encoder_params ep = {
+        .codec = params->key.codec,
+        .width = params->key.width,
+        .height = params->key.height,
+        .fps = params->fps,
+        .bitrate_bps = params->bitrate_bps,
+        .backend = params->backend,
+        .vaapi_device = params->vaapi_device,
+        .max_nal_bytes = params->key.single_nal ? TSR_ENCODER_GROUP_SINGLE_NAL_BYTES : 0,
+        .log_ctx = g->log_ctx};
     ret = tsr_video_encoder_new(&g->enc, &ep);
     if (ret < 0)
         goto fail;

@@ -126,16 +126,11 @@ static bool parse_connection(const char *c, char *out, size_t size)
     return true;
 }
 
-/* H.264 we can receive and send: packetization-mode 1, baseline profile family. */
+/* H.264 the PIN lobby's picture can use: packetization-mode 1, baseline family. */
 bool tsr_sdp_h264_usable(const char *fmtp)
 {
-    char mode[8] = "0", plid[16] = "42000a";
-    tsr_sdp_fmtp_get(fmtp, "packetization-mode", mode, sizeof mode);
-    tsr_sdp_fmtp_get(fmtp, "profile-level-id", plid, sizeof plid);
-    unsigned long v = strtoul(plid, NULL, 16);
-    unsigned idc = (unsigned)(v >> 16) & 0xff, iop = (unsigned)(v >> 8) & 0xff;
-    bool cb = idc == 0x42 || (idc == 0x4d && (iop & 0x80)) || (idc == 0x58 && (iop & 0xc0));
-    return strcmp(mode, "1") == 0 && strlen(plid) == 6 && cb;
+    struct tsr_sdp_h264 h;
+    return tsr_sdp_h264_read(fmtp, &h) == 0 && h.mode == 1;
 }
 
 /* The offer's rtpmap for pt, or RFC 3551's static one for 0 (PCMU), 8 (PCMA) and
@@ -188,11 +183,31 @@ static int pick_pt(const struct tsr_sdp_media *m, enum tsr_sdp_codec want)
         if (want == TSR_SDP_CODEC_VP8 && g_ascii_strcasecmp(r.name, "VP8") == 0 &&
             r.clock_rate == 90000)
             return pt;
-        if (want == TSR_SDP_CODEC_H264 && g_ascii_strcasecmp(r.name, "H264") == 0 &&
-            r.clock_rate == 90000 && tsr_sdp_h264_usable(tsr_sdp_media_fmtp(m, pt)))
-            return pt;
     }
     return -1;
+}
+
+/* H.264 in the offer's order, packetization-mode 1 before 0 (mode 1 carries
+ * large NAL units in FU-A; mode 0 needs slices that each fit a packet). The
+ * chosen format's parameters go to *h. -1 when there is none we can use. */
+static int pick_h264(const struct tsr_sdp_media *m, struct tsr_sdp_h264 *h)
+{
+    int found = -1;
+    for (size_t k = 0; k < m->n_fmts; k++) {
+        struct tsr_sdp_rtpmap r;
+        struct tsr_sdp_h264 got;
+        int pt = tsr_sdp_media_fmt_pt(m, k);
+        if (pt < 0 || !tsr_sdp_media_rtpmap(m, pt, &r) || g_ascii_strcasecmp(r.name, "H264") != 0 ||
+            r.clock_rate != 90000 || tsr_sdp_h264_read(tsr_sdp_media_fmtp(m, pt), &got) != 0)
+            continue;
+        if (found < 0 || (got.mode == 1 && h->mode == 0)) {
+            found = pt;
+            *h = got;
+        }
+        if (got.mode == 1)
+            break;
+    }
+    return found;
 }
 
 static void read_feedback(const struct tsr_sdp_media *m, struct tsr_sdp_mline *line)
@@ -275,6 +290,11 @@ static int pick_codec(struct plain_ctx *c, const struct tsr_sdp_media *m,
     int pt = pick_codec_any(c, m, line);
     if (c->answer && pt >= 0 && pt != offered_pt(line->codec))
         return line->pt = -1;
+    /* RFC 6184 §8.2.2: the answer keeps the offered packetization mode (our 1). */
+    if (c->answer && pt >= 0 && line->h264_read && line->h264.mode != 1) {
+        line->h264_read = false;
+        return line->pt = -1;
+    }
     return pt;
 }
 
@@ -304,10 +324,12 @@ static int pick_codec_any(struct plain_ctx *c, const struct tsr_sdp_media *m,
     line->clock_rate = 90000;
     line->channels = 1;
     line->codec = first;
-    if ((line->pt = pick_pt(m, first)) < 0) {
+    line->pt = first == TSR_SDP_CODEC_H264 ? pick_h264(m, &line->h264) : pick_pt(m, first);
+    if (line->pt < 0) {
         line->codec = second;
-        line->pt = pick_pt(m, second);
+        line->pt = second == TSR_SDP_CODEC_H264 ? pick_h264(m, &line->h264) : pick_pt(m, second);
     }
+    line->h264_read = line->pt >= 0 && line->codec == TSR_SDP_CODEC_H264;
     return line->pt;
 }
 
@@ -427,8 +449,11 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
     } else {
         tsr_sdp_add_attrf(ans, m, "rtpmap", "%d %s/90000", line->pt,
                           tsr_sdp_codec_name(line->codec));
-        if (line->codec == TSR_SDP_CODEC_H264)
-            tsr_sdp_add_attrf(ans, m, "fmtp", "%d %s", line->pt, H264_FMTP);
+        if (line->codec == TSR_SDP_CODEC_H264) {
+            char fmtp[96];
+            tsr_sdp_h264_answer_fmtp(&line->h264, fmtp, sizeof fmtp);
+            tsr_sdp_add_attrf(ans, m, "fmtp", "%d %s", line->pt, fmtp);
+        }
         if (line->fb & TSR_SDP_FB_NACK)
             tsr_sdp_add_attrf(ans, m, "rtcp-fb", "%d nack", line->pt);
         if (line->fb & TSR_SDP_FB_PLI)
@@ -531,7 +556,8 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
     if (rc == 0 && c.neg->audio_index < 0 && c.neg->video_index < 0)
         rc = fail(&c, TSR_ERR_UNSUPPORTED,
                   "no common codec: Tessera takes %s audio and VP8 or H.264 "
-                  "(packetization-mode 1) video over RTP/AVP(F), RTP/SAVP(F) or "
+                  "(constrained baseline, packetization-mode 0 or 1) video over RTP/AVP(F), "
+                  "RTP/SAVP(F) or "
                   "UDP/TLS/RTP/SAVP(F)",
                   local->audio_g722 && local->audio_g711 ? "Opus, G722, PCMU or PCMA"
                   : local->audio_g711                    ? "Opus, PCMU or PCMA"

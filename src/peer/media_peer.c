@@ -345,6 +345,11 @@ enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p)
     return p->video_codec;
 }
 
+void tsr_media_peer_video_limits(const struct tsr_media_peer *p, struct tsr_video_limits *out)
+{
+    *out = p->video_limits;
+}
+
 bool tsr_media_peer_has_video(const struct tsr_media_peer *p)
 {
     return p->has_video;

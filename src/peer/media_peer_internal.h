@@ -42,6 +42,8 @@ struct tsr_media_peer {
 
     /* Fixed after _new; read from any thread. */
     enum tsr_video_codec video_codec;
+    /* What its decoder takes (a SIP caller's H.264 fmtp); zero: no limit. */
+    struct tsr_video_limits video_limits;
     bool ask_dtx; /* answers (and re-answers) ask for Opus DTX */
     bool has_video, has_audio;
     enum tsr_audio_codec audio_codec; /* Opus, or G.711 for a SIP caller without Opus */

@@ -51,6 +51,12 @@ static int rx_video_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *
     p->rx_video_tmmbr = p->plain && (m->fb & TSR_SDP_FB_TMMBR) != 0;
     p->tmmbr_sent_kbps = 0;
     p->video_codec = m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
+    p->video_limits = (struct tsr_video_limits){0}; /* a re-offer may change them */
+    if (m->h264_read && p->video_codec == TSR_VIDEO_CODEC_H264)
+        p->video_limits = (struct tsr_video_limits){.max_fs_mbs = m->h264.max_fs,
+                                                    .max_mbps = m->h264.max_mbps,
+                                                    .max_kbps = m->h264.max_br_kbps,
+                                                    .single_nal = m->h264.mode == 0};
     const struct tsr_rtp_codec *codec =
         p->video_codec == TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8;
     int rc = tsr_jitter_buffer_new(&p->jitter, codec, NULL);

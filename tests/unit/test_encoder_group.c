@@ -176,10 +176,17 @@ static void test_late_joiner(void)
 
 static void test_keys(void)
 {
-    struct tsr_encoder_group_key a = {TSR_VIDEO_CODEC_H264, 1280, 720, 0};
+    struct tsr_encoder_group_key a = {TSR_VIDEO_CODEC_H264, 1280, 720, 0, false};
     struct tsr_encoder_group_key b = a;
     g_assert_true(tsr_encoder_group_key_equal(&a, &b));
     b.tier = 1;
+    g_assert_false(tsr_encoder_group_key_equal(&a, &b));
+    b = a; /* packetization-mode 0 receivers never share mode 1's encoder */
+    b.single_nal = true;
+    g_assert_false(tsr_encoder_group_key_equal(&a, &b));
+    b = a;
+    b.width = 416;
+    b.height = 234;
     g_assert_false(tsr_encoder_group_key_equal(&a, &b));
     b = a;
     b.codec = TSR_VIDEO_CODEC_VP8;

@@ -545,6 +545,63 @@ static void test_narrowband(void)
     tsr_rtp_packetizer_free(&narrow);
 }
 
+/* Packetization-mode 0: one NAL unit per packet as it is, in order, never
+ * aggregated (the small SPS and PPS would be a STAP-A in mode 1) or fragmented; an
+ * SEI too large is left out, a slice too large fails the frame. */
+static size_t annexb_nal(uint8_t *out, uint8_t header, size_t len)
+{
+    static const uint8_t sc[4] = {0, 0, 0, 1};
+    memcpy(out, sc, 4);
+    out[4] = header;
+    for (size_t i = 1; i < len; i++)
+        out[4 + i] = (uint8_t)(0x40 + i % 64); /* no start code inside */
+    return 4 + len;
+}
+
+static void test_h264_single_nal(void)
+{
+    static uint8_t frame[8000];
+    size_t len = 0;
+    len += annexb_nal(frame + len, 0x67, 12);   /* SPS */
+    len += annexb_nal(frame + len, 0x68, 5);    /* PPS */
+    len += annexb_nal(frame + len, 0x06, 1500); /* SEI over the packet */
+    len += annexb_nal(frame + len, 0x65, 1100); /* IDR slice */
+    len += annexb_nal(frame + len, 0x65, 700);  /* IDR slice */
+    struct tsr_rtp_packetizer *pz = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_new(&pz, &tsr_rtp_codec_h264_single), ==, 0);
+    struct tsr_rtp_packetized *pk = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_run(pz, frame, len, 0, 0, true, &pk), ==, 0);
+    static const uint8_t types[] = {7, 8, 5, 5};
+    static const size_t lens[] = {12, 5, 1100, 700};
+    g_assert_cmpuint(tsr_rtp_packetized_count(pk), ==, 4);
+    for (size_t i = 0; i < 4; i++) {
+        const uint8_t *d;
+        size_t n;
+        bool marker;
+        g_assert_cmpint(tsr_rtp_packetized_get(pk, i, &d, &n, &marker), ==, 0);
+        g_assert_cmpuint(d[0] & 0x1f, ==, types[i]);
+        g_assert_cmpuint(n, ==, lens[i]);
+        g_assert_true(marker == (i == 3));
+    }
+    tsr_rtp_packetized_unref(&pk);
+    /* The same frame in mode 1 aggregates SPS and PPS and fragments the SEI. */
+    struct tsr_rtp_packetizer *pz1 = NULL;
+    g_assert_cmpint(tsr_rtp_packetizer_new(&pz1, &tsr_rtp_codec_h264), ==, 0);
+    g_assert_cmpint(tsr_rtp_packetizer_run(pz1, frame, len, 0, 0, true, &pk), ==, 0);
+    const uint8_t *d;
+    size_t n;
+    bool marker;
+    g_assert_cmpint(tsr_rtp_packetized_get(pk, 0, &d, &n, &marker), ==, 0);
+    g_assert_cmpuint(d[0] & 0x1f, ==, 24);
+    tsr_rtp_packetized_unref(&pk);
+    tsr_rtp_packetizer_free(&pz1);
+    /* A slice over the packet cannot be sent in mode 0. */
+    len = annexb_nal(frame, 0x65, 1400);
+    g_assert_cmpint(tsr_rtp_packetizer_run(pz, frame, len, 0, 0, true, &pk), ==, -EMSGSIZE);
+    g_assert_null(pk);
+    tsr_rtp_packetizer_free(&pz);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -556,6 +613,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtp_codec/h264_vector", test_h264_vector);
     g_test_add_func("/rtp_codec/malformed_payloads", test_malformed_payloads);
     g_test_add_func("/rtp_codec/narrowband", test_narrowband);
+    g_test_add_func("/rtp_codec/h264_single_nal", test_h264_single_nal);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

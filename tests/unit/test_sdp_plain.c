@@ -79,7 +79,7 @@ static void test_baresip_offer(void)
                     "96 nack pli");
     tsr_sdp_free(&ans);
 
-    /* H.264 preferred: mode 1 (pt 98), never mode 0 (pt 97, which we cannot send). */
+    /* H.264 preferred: mode 1 (pt 98) over mode 0 (pt 97), both at level 3.1. */
     struct tsr_sdp_plain_local h264 = local;
     h264.video_pref = TSR_SDP_VIDEO_PREF_H264;
     tsr_sdp_negotiation_free(&neg);
@@ -87,7 +87,12 @@ static void test_baresip_offer(void)
                     0);
     g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_H264);
     g_assert_cmpint(neg->mlines[1].pt, ==, 98);
-    g_assert_nonnull(strstr(neg->answer, "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f"));
+    g_assert_nonnull(
+        strstr(neg->answer, "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f\r\n"));
+    g_assert_true(neg->mlines[1].h264_read);
+    g_assert_cmpint(neg->mlines[1].h264.mode, ==, 1);
+    g_assert_cmpuint(neg->mlines[1].h264.max_fs, ==, 3600);
+    g_assert_cmpuint(neg->mlines[1].h264.max_mbps, ==, 108000);
     tsr_sdp_negotiation_free(&neg);
     g_free(offer);
 }
@@ -635,9 +640,109 @@ static void test_bandwidth(void)
     }
 }
 
+/* A video section offering the given H.264 formats ("97 98", then each one's
+ * rtpmap and fmtp lines), answered with H.264 preferred. */
+static struct tsr_sdp_negotiation *h264_answer(const char *fmts, const char *lines)
+{
+    char *o = g_strdup_printf("v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n"
+                              "t=0 0\r\nm=audio 10910 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+                              "m=video 16538 RTP/AVP %s\r\n%s",
+                              fmts, lines);
+    struct tsr_sdp_plain_local l = local;
+    l.video_pref = TSR_SDP_VIDEO_PREF_H264;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    g_assert_cmpint(tsr_sdp_plain_negotiate(o, strlen(o), &l, &neg, &peers, reason), ==, 0);
+    g_free(o);
+    return neg;
+}
+
+#define H264_MAP(pt) "a=rtpmap:" pt " H264/90000\r\n"
+
+/* Packetization-mode 0 (RFC 6184 single NAL unit) is answered when it is all the
+ * offer has; with both, mode 1 wins wherever it is listed. The answer keeps the
+ * mode, lowers the level to the offer's when that is below our 3.1 (never raises
+ * it) and then says what we decode in max-fs/max-mbps; the offer's own max-fs
+ * and max-mbps are read as what it decodes and never echoed back as ours. */
+static void test_h264_modes(void)
+{
+    struct tsr_sdp_negotiation *neg = h264_answer(
+        "97", H264_MAP("97") "a=fmtp:97 packetization-mode=0;profile-level-id=42e01f\r\n");
+    const struct tsr_sdp_mline *v = &neg->mlines[1];
+    g_assert_cmpint(v->codec, ==, TSR_SDP_CODEC_H264);
+    g_assert_cmpint(v->pt, ==, 97);
+    g_assert_true(v->h264_read);
+    g_assert_cmpint(v->h264.mode, ==, 0);
+    g_assert_nonnull(
+        strstr(neg->answer, "a=fmtp:97 packetization-mode=0;profile-level-id=42e01f\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+
+    /* Both, mode 0 first: mode 1. No packetization-mode means 0 (RFC 6184 §8.1). */
+    neg = h264_answer("97 98",
+                      H264_MAP("97") "a=fmtp:97 profile-level-id=42e01f\r\n" H264_MAP(
+                          "98") "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n");
+    g_assert_cmpint(neg->mlines[1].pt, ==, 98);
+    g_assert_cmpint(neg->mlines[1].h264.mode, ==, 1);
+    tsr_sdp_negotiation_free(&neg);
+
+    /* A CIF room system: level 1.3 with max-fs=396. The answer lowers the level to
+     * 1.3 and states our own receive limits. */
+    neg = h264_answer("97", H264_MAP("97") "a=fmtp:97 profile-level-id=42e00d;max-fs=396;"
+                                           "packetization-mode=0\r\n");
+    v = &neg->mlines[1];
+    g_assert_cmpint(v->h264.mode, ==, 0);
+    g_assert_cmpuint(v->h264.level_idc, ==, 13);
+    g_assert_cmpuint(v->h264.max_fs, ==, 396);
+    g_assert_true(v->h264.max_fs_said);
+    g_assert_cmpuint(v->h264.max_mbps, ==, 11880); /* level 1.3's */
+    g_assert_false(v->h264.max_mbps_said);
+    g_assert_cmpuint(v->h264.max_br_kbps, ==, 768); /* level 1.3's MaxBR */
+    g_assert_nonnull(strstr(neg->answer, "a=fmtp:97 packetization-mode=0;profile-level-id=42e00d;"
+                                         "max-fs=3600;max-mbps=108000\r\n"));
+    g_assert_null(strstr(neg->answer, "max-fs=396"));
+    tsr_sdp_negotiation_free(&neg);
+
+    /* Level 4.0 with a large max-fs: answered at our 3.1; read as it was said. */
+    neg = h264_answer("98", H264_MAP("98") "a=fmtp:98 profile-level-id=42e028;max-fs=8160;"
+                                           "max-mbps=244800;packetization-mode=1\r\n");
+    g_assert_cmpuint(neg->mlines[1].h264.max_fs, ==, 8160);
+    g_assert_cmpuint(neg->mlines[1].h264.max_mbps, ==, 244800);
+    g_assert_cmpuint(neg->mlines[1].h264.max_br_kbps, ==, 20000); /* level 4.0's */
+    g_assert_nonnull(
+        strstr(neg->answer, "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+
+    /* No profile-level-id: RFC 6184's default 42000A, level 1.0 (QCIF). */
+    neg = h264_answer("98", H264_MAP("98") "a=fmtp:98 packetization-mode=1\r\n");
+    g_assert_cmpuint(neg->mlines[1].h264.max_fs, ==, 99);
+    g_assert_nonnull(strstr(neg->answer, "profile-level-id=42e00a;max-fs=3600"));
+    tsr_sdp_negotiation_free(&neg);
+
+    /* Unusable H.264 (mode 2, High profile, a malformed max-fs) falls back to VP8. */
+    const char *bad[] = {"packetization-mode=2;profile-level-id=42e01f",
+                         "packetization-mode=1;profile-level-id=64001f",
+                         "packetization-mode=1;profile-level-id=42e01f;max-fs=0",
+                         "packetization-mode=1;profile-level-id=42e01f;max-mbps=lots",
+                         "packetization-mode=1;profile-level-id=42e01f;max-br=-5"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *lines =
+            g_strdup_printf(H264_MAP("98") "a=fmtp:98 %s\r\na=rtpmap:96 VP8/90000\r\n", bad[i]);
+        neg = h264_answer("98 96", lines);
+        g_assert_cmpint(neg->mlines[1].codec, ==, TSR_SDP_CODEC_VP8);
+        g_assert_false(neg->mlines[1].h264_read);
+        tsr_sdp_negotiation_free(&neg);
+        g_free(lines);
+    }
+    /* The PIN lobby's picture (mode 1 packetizer) still takes mode 1 only. */
+    g_assert_false(tsr_sdp_h264_usable("packetization-mode=0;profile-level-id=42e01f"));
+    g_assert_true(tsr_sdp_h264_usable("packetization-mode=1;profile-level-id=42e01f"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sdp_plain/h264_modes", test_h264_modes);
     g_test_add_func("/sdp_plain/baresip_offer", test_baresip_offer);
     g_test_add_func("/sdp_plain/shapes", test_shapes);
     g_test_add_func("/sdp_plain/sdes", test_sdes);

@@ -4,6 +4,7 @@
 #include <tessera/err.h>
 #include <tessera/hwdevice.h>
 #include <tessera/metrics.h>
+#include <tessera/rtp_codec.h>
 #include <tessera/video_decoder.h>
 #include <tessera/video_encoder.h>
 
@@ -302,6 +303,97 @@ static void test_invalid(void)
     g_assert_cmpint(tsr_encoder_backend_parse("gpu", &b), ==, TSR_ERR_INVALID);
 }
 
+/* RFC 6184 packetization-mode 0: packetized one NAL unit per packet (never STAP-A
+ * or FU-A), each within the packet, and received through the ordinary H.264
+ * depacketizer into pictures that decode at full size. */
+struct single_sink {
+    struct tsr_rtp_packetizer *pz;
+    struct tsr_rtp_depacketizer *depay;
+    struct sink dec;
+    size_t payloads, max_payload;
+    int frames;
+};
+
+static void on_single_packet(void *user, const AVPacket *pkt)
+{
+    struct single_sink *s = user;
+    struct tsr_rtp_packetized *pk = NULL;
+    g_assert_cmpint(
+        tsr_rtp_packetizer_run(s->pz, pkt->data, (size_t)pkt->size, 0, pkt->pts, false, &pk), ==,
+        0);
+    size_t n = tsr_rtp_packetized_count(pk);
+    const uint8_t *data[512];
+    size_t lens[512];
+    g_assert_cmpuint(n, <=, G_N_ELEMENTS(data));
+    for (size_t i = 0; i < n; i++) {
+        bool marker;
+        g_assert_cmpint(tsr_rtp_packetized_get(pk, i, &data[i], &lens[i], &marker), ==, 0);
+        unsigned type = data[i][0] & 0x1f;
+        g_assert_cmpuint(type, >=, 1);
+        g_assert_cmpuint(type, <=, 23); /* no STAP-A (24), no FU-A (28) */
+        g_assert_cmpuint(lens[i], <=, TSR_RTP_DEFAULT_MTU_BYTES - TSR_RTP_PACKET_OVERHEAD_BYTES);
+        s->max_payload = MAX(s->max_payload, lens[i]);
+    }
+    s->payloads += n;
+    GBytes *frame = NULL;
+    struct tsr_rtp_frame_info info;
+    g_assert_cmpint(tsr_rtp_depacketizer_run(s->depay, data, lens, n, &frame, &info), ==, 0);
+    gsize flen;
+    const uint8_t *fdata = g_bytes_get_data(frame, &flen);
+    if (tsr_video_decoder_decode(s->dec.dec, fdata, flen, (uint32_t)pkt->pts, info.keyframe) != 0)
+        s->dec.decode_failures++;
+    g_bytes_unref(frame);
+    tsr_rtp_packetized_unref(&pk);
+    s->frames++;
+}
+
+static void test_single_nal(void)
+{
+    struct tsr_video_encoder_params p = {.codec = TSR_VIDEO_CODEC_H264,
+                                         .width = W,
+                                         .height = H,
+                                         .fps = 30,
+                                         .bitrate_bps = 2000000,
+                                         .backend = TSR_ENCODER_BACKEND_AUTO,
+                                         .max_nal_bytes = 1100,
+                                         .log_ctx = "test"};
+    struct tsr_video_encoder *enc = NULL;
+    g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, 0);
+    /* The VAAPI encoders cannot bound NAL units: a limit means software. */
+    g_assert_cmpint(tsr_video_encoder_backend(enc), ==, TSR_ENCODER_BACKEND_SOFTWARE);
+    struct single_sink s = {.dec.dec = make_decoder(TSR_VIDEO_CODEC_H264)};
+    g_assert_cmpint(tsr_rtp_packetizer_new(&s.pz, &tsr_rtp_codec_h264_single), ==, 0);
+    g_assert_cmpint(tsr_rtp_depacketizer_new(&s.depay, &tsr_rtp_codec_h264), ==, 0);
+    AVFrame *f = vt_frame_new(AV_PIX_FMT_YUV420P, W, H);
+    for (int i = 0; i < 3; i++) {
+        vt_fill_pattern(f, i * 2);
+        f->pts = (int64_t)i * 3000;
+        g_assert_cmpint(tsr_video_encoder_encode(enc, f, on_single_packet, &s), ==, 0);
+    }
+    g_assert_cmpint(s.frames, ==, 3);
+    g_assert_cmpuint(s.payloads, >, 20); /* a 720p keyframe is tens of slices */
+    g_test_message("%zu single NAL packets, the largest %zu bytes", s.payloads, s.max_payload);
+    AVFrame *out = NULL;
+    g_assert_cmpint(tsr_video_decoder_latest(s.dec.dec, &out, NULL), ==, 0);
+    g_assert_cmpint(out->width, ==, W);
+    g_assert_cmpint(out->height, ==, H);
+    g_assert_cmpint(s.dec.decode_failures, ==, 0);
+    AVFrame *ref = vt_frame_new(AV_PIX_FMT_YUV420P, W, H);
+    vt_fill_pattern(ref, 4);
+    g_assert_cmpfloat(vt_psnr(out->data[0], out->linesize[0], ref->data[0], ref->linesize[0], W, H),
+                      >=, 30.0);
+    av_frame_free(&ref);
+    av_frame_free(&out);
+    av_frame_free(&f);
+    tsr_rtp_packetizer_free(&s.pz);
+    tsr_rtp_depacketizer_free(&s.depay);
+    tsr_video_decoder_free(&s.dec.dec);
+    tsr_video_encoder_free(&enc);
+    /* A limit too small for any slice header is refused. */
+    p.max_nal_bytes = 100;
+    g_assert_cmpint(tsr_video_encoder_new(&enc, &p), ==, -EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -313,6 +405,7 @@ int main(int argc, char **argv)
     g_test_add_func("/video_encoder/vaapi_fallback", test_vaapi_fallback);
     g_test_add_func("/video_encoder/sw_options", test_sw_options);
     g_test_add_func("/video_encoder/invalid", test_invalid);
+    g_test_add_func("/video_encoder/single_nal", test_single_nal);
     int ret = g_test_run();
     tsr_hwdevice_release_all();
     tsr_metrics_reset();

@@ -69,6 +69,11 @@ struct tsr_rtp_codec {
 
 extern const struct tsr_rtp_codec tsr_rtp_codec_vp8;
 extern const struct tsr_rtp_codec tsr_rtp_codec_h264;
+/* H.264 packetization-mode 0 (RFC 6184 §6.2), for sending: each NAL unit in one
+ * packet, never STAP-A or FU-A; a NAL unit over the payload size fails the frame
+ * with -EMSGSIZE (an oversized SEI is left out). Receives like tsr_rtp_codec_h264,
+ * whose single NAL unit packets are exactly mode 0's. */
+extern const struct tsr_rtp_codec tsr_rtp_codec_h264_single;
 extern const struct tsr_rtp_codec tsr_rtp_codec_opus;
 /* G.711/G.722 frames (any bytes, one frame per packet): for packetizing only. */
 extern const struct tsr_rtp_codec tsr_rtp_codec_narrowband;

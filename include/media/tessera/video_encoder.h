@@ -44,6 +44,10 @@ struct tsr_video_encoder_params {
      * the defaults above (tuning experiments, bench/bench_video_encoder.c); NULL
      * or "" for none. Copied. An unknown key makes tsr_video_encoder_new fail. */
     const char *sw_options;
+    /* H.264: every NAL unit at most this many bytes (x264's slice-max-size), so that
+     * each fits one RTP packet (RFC 6184 packetization-mode 0); 0 = no limit. The
+     * VAAPI encoders cannot promise it, so a limit means the software encoder. */
+    int max_nal_bytes;
     const char *log_ctx;      /* copied; may be NULL */
 };
 

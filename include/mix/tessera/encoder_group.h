@@ -28,7 +28,14 @@ struct tsr_encoder_group_key {
     enum tsr_video_codec codec;
     int width, height;
     int tier; /* bitrate tier index chosen by the caller (0 = top) */
+    /* H.264 for RFC 6184 packetization-mode 0 receivers: every NAL unit at most
+     * TSR_ENCODER_GROUP_SINGLE_NAL_BYTES, so each goes in one RTP packet. */
+    bool single_nal;
 };
+
+/* 1200-byte packets less TSR_RTP_PACKET_OVERHEAD_BYTES (52) leave 1148 bytes of
+ * payload; x264's slice-max-size is kept under that with room to spare. */
+#define TSR_ENCODER_GROUP_SINGLE_NAL_BYTES 1100
 
 struct tsr_encoder_group_params {
     struct tsr_encoder_group_key key;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <tessera/sdp.h>
+#include <tessera/sdp_h264.h>
 
 enum tsr_sdp_media_kind {
     TSR_SDP_MEDIA_KIND_AUDIO,
@@ -100,6 +101,11 @@ struct tsr_sdp_mline {
     /* Plain SIP video: the most the offerer takes from us, from its b=TIAS (b/s),
      * else b=AS (kb/s), media level before session level; 0 = not said. */
     uint64_t remote_max_bps;
+    /* Plain SIP H.264: the chosen format's fmtp as read (packetization mode, what
+     * the offerer decodes); h264_read is false on every other line, so WebRTC
+     * H.264 stays packetization-mode 1 at the conference's size. */
+    bool h264_read;
+    struct tsr_sdp_h264 h264;
     uint32_t clock_rate;
     unsigned channels;
     int ext_audio_level_id;   /* 0 = not negotiated */

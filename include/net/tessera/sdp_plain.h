@@ -11,7 +11,8 @@
  * local->audio_g722 allows it, else G.711 (PCMU or PCMA at 8000 Hz, the first of
  * the two it lists) when local->audio_g711 does; payload types 0, 8 and 9 need no
  * rtpmap in the offer. Video: VP8 or H.264
- * (packetization-mode 1, baseline or constrained baseline), as video_pref orders
+ * (packetization-mode 1, else 0; baseline or constrained baseline; its fmtp read
+ * into the line's h264 fields, see tessera/sdp_h264.h), as video_pref orders
  * them. The result says, per accepted medium, where the offerer wants media
  * (c= and port; a=rtcp; rtcp-mux), which symmetric RTP starts from and latches
  * away from when packets really come from elsewhere (NAT). */
@@ -81,8 +82,9 @@ struct tsr_sdp_plain_peers {
 bool tsr_sdp_is_plain_rtp(const char *offer, size_t len);
 
 /* Purpose: whether an H.264 fmtp ("packetization-mode=1;profile-level-id=42e01f")
- * is one Tessera can receive and send: packetization-mode 1, the constrained
- * baseline family. Thread: any. */
+ * is one the PIN lobby's picture can be sent in: packetization-mode 1, the
+ * constrained baseline family (calls take mode 0 too: tsr_sdp_h264_read).
+ * Thread: any. */
 bool tsr_sdp_h264_usable(const char *fmtp);
 
 /* Purpose: answer a plain RTP offer. On success *neg holds the accepted lines

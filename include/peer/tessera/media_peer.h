@@ -19,6 +19,7 @@
 #include <tessera/rtp_codec.h>
 #include <tessera/sdp_negotiate.h>
 #include <tessera/video_codec.h>
+#include <tessera/video_limits.h>
 #include <tessera/webrtc_transport.h>
 
 struct tsr_media_peer;
@@ -94,6 +95,10 @@ void tsr_media_peer_close(struct tsr_media_peer *p);
 uint32_t tsr_media_peer_id(const struct tsr_media_peer *p);
 /* The negotiated outgoing video codec. Thread: any (fixed after _new). */
 enum tsr_video_codec tsr_media_peer_video_codec(const struct tsr_media_peer *p);
+/* Purpose: what its decoder takes (a SIP caller's H.264 packetization mode and
+ * max-fs / max-mbps or level, as its SDP said at the join; zero: no limit, which
+ * is every WebRTC participant). Fixed after the join. Thread: any. */
+void tsr_media_peer_video_limits(const struct tsr_media_peer *p, struct tsr_video_limits *out);
 bool tsr_media_peer_has_video(const struct tsr_media_peer *p);
 bool tsr_media_peer_has_audio(const struct tsr_media_peer *p);
 /* The negotiated audio codec, both ways (8 kHz RTP clock for G.711). Thread: any
