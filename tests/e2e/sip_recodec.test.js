@@ -8,7 +8,8 @@
  * be about 11 dB louder, and the tone alone cannot tell). (3) A
  * re-INVITE that adds video (VP8) is answered with our video port: we send A
  * VP8 with a keyframe first, ask A for a keyframe, and decode the VP8 A sends
- * (frames encoded by ffmpeg, packetized here); audio goes on as PCMA. (4) A
+ * (frames encoded by ffmpeg, packetized here) and ask for A's camera bitrate by
+ * TMMBR, which A's offer named (no REMB to a SIP caller); audio goes on as PCMA. (4) A
  * re-INVITE that drops video again goes back to audio only: no more video to A.
  * Node callers, because baresip 1.0 cannot be told to re-offer another codec or
  * add a medium. */
@@ -127,6 +128,35 @@ function vp8Frames(dir) {
   return frames;
 }
 
+/* Each RTCP packet of a compound: [pt, fmt, offset, length in bytes]. */
+function rtcpPackets(m) {
+  const out = [];
+  for (let at = 0; at + 4 <= m.length;) {
+    const len = 4 * (m.readUInt16BE(at + 2) + 1);
+    out.push([m[at + 1], m[at] & 0x1f, at, len]);
+    at += len;
+  }
+  return out;
+}
+
+/* The first TMMBR (RTPFB FMT 3) entry for `ssrc` in what arrived, decoded. */
+function findTmmbr(received, ssrc) {
+  for (const m of received) {
+    for (const [pt, fmt, at, len] of rtcpPackets(m)) {
+      if (pt !== 205 || fmt !== 3 || len < 20 || m.readUInt32BE(at + 12) !== ssrc) continue;
+      const v = m.readUInt32BE(at + 16);
+      const exp = v >>> 26;
+      const mantissa = (v >>> 9) & 0x1ffff;
+      return { ssrc, bps: mantissa * 2 ** exp, overhead: v & 0x1ff };
+    }
+  }
+  return null;
+}
+
+function hasRemb(m) {
+  return rtcpPackets(m).some(([pt, fmt, at, len]) => pt === 206 && fmt === 15 && len >= 16 && m.toString('latin1', at + 12, at + 16) === 'REMB');
+}
+
 /* A caller with an RTP socket that offers PCMU, sends its tone every 20 ms in
  * whatever codec it runs (c.pt), and keeps what arrives. */
 async function g711Caller(uri, defer, user, callId, ssrc, hz) {
@@ -238,7 +268,12 @@ h.run('sip_recodec', async ({ scratch, defer }) => {
   defer(() => video.close());
   const vin = [];
   video.on('message', (m) => vin.push(m));
-  const added = await a.reinvite(audioOffer(a.port, 4, 8, { video: true }).replace('\r\na=sendrecv\r\n', '\r\na=sendrecv\r\n'));
+  const vrtcp = dgram.createSocket('udp4');
+  await new Promise((resolve) => vrtcp.bind(a.port + 3, '127.0.0.1', resolve));
+  defer(() => vrtcp.close());
+  const rtcpIn = [];
+  vrtcp.on('message', (m) => rtcpIn.push(m));
+  const added = await a.reinvite(audioOffer(a.port, 4, 8, { video: true }).replace(/a=rtpmap:97 VP8\/90000\r\n/, '$&a=rtcp-fb:97 ccm tmmbr\r\n'));
   h.assert.match(added, /^SIP\/2\.0 200 /, `a re-INVITE adding VP8 is accepted:\n${added}`);
   const vAnswer = added.slice(added.indexOf('\r\n\r\n') + 4);
   console.log(`answer adding video:\n${vAnswer.trim()}`);
@@ -270,6 +305,12 @@ h.run('sip_recodec', async ({ scratch, defer }) => {
   }, { timeoutMs: 20000, what: "the server to decode Alice's VP8" });
   console.log(`VP8 to Alice: ${vin.filter(isVp8).length} packets; Alice's ${frames.length} VP8 frames decoded (decode µs ${decodeBefore} -> ${decodeAfter})`);
   await hearsTone(a, 8, 660, a.received.length, 'Alice to keep hearing Bob as PCMA with video added');
+  // Alice offered `ccm tmmbr`: her camera's bitrate is asked for by TMMBR (not REMB).
+  h.assert.match(vAnswer, /^a=rtcp-fb:97 ccm tmmbr$/m);
+  const tmmbr = await h.waitFor(() => findTmmbr(rtcpIn, 0x5eed00a3), { timeoutMs: 20000, what: 'a TMMBR for Alice\'s camera' });
+  console.log(`TMMBR to Alice: ${tmmbr.bps} b/s for SSRC ${tmmbr.ssrc.toString(16)}, overhead ${tmmbr.overhead}`);
+  h.assert.ok(tmmbr.bps > 0);
+  h.assert.ok(!rtcpIn.some((m) => hasRemb(m)), 'no REMB to a SIP caller');
 
   // 4. Dropping video again: audio only, no more video to Alice.
   const dropped = await a.reinvite(audioOffer(a.port, 5, 8).replace(/$/, 'm=video 0 RTP/AVP 97\r\n'));
