@@ -1,4 +1,6 @@
-/* A request's header block over the limit gets 431 with the JSON envelope.
+/* A request's header block over the limit gets 431 with the JSON envelope, and
+ * one that is still not complete after the idle timeout gets 408 (a client that
+ * trickles a byte now and then never trips the idle timeout itself).
  *
  * libsoup 3.2 reads at most 64 KiB of headers and then drops the connection
  * without a word. Tessera puts a pass-through GConverter between the socket and
@@ -10,6 +12,7 @@
 
 #include "http_conns.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define GUARD_KEY "tsr-head-guard"
@@ -19,6 +22,7 @@ struct _TsrHeadGuard {
     GSocket *sock; /* borrowed: the socket owns the guard (object data) */
     gsize limit;
     gsize seen;
+    gint64 deadline_us; /* monotonic: the headers must be in by then */
     gboolean done;
     gboolean refused;
 };
@@ -38,14 +42,18 @@ static void tsr_head_guard_class_init(TsrHeadGuardClass *klass)
     (void)klass;
 }
 
-static void refuse(TsrHeadGuard *g)
+static void refuse(TsrHeadGuard *g, bool late)
 {
     if (g->refused)
         return;
     g->refused = TRUE;
     char text[96];
-    g_snprintf(text, sizeof text, "request headers over the limit of %zu bytes", g->limit);
-    tsr_http_conns_refuse(g->sock, 431, "headers_too_large", text, true);
+    if (late)
+        g_strlcpy(text, "the request headers took too long", sizeof text);
+    else
+        g_snprintf(text, sizeof text, "request headers over the limit of %zu bytes", g->limit);
+    tsr_http_conns_refuse(g->sock, late ? 408 : 431,
+                          late ? "headers_too_slow" : "headers_too_large", text, true);
 }
 
 static GConverterResult guard_convert(GConverter *converter, const void *in, gsize in_size,
@@ -58,10 +66,11 @@ static GConverterResult guard_convert(GConverter *converter, const void *in, gsi
         g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "no room to pass bytes on");
         return G_CONVERTER_ERROR;
     }
-    if (!g->done && (g->refused || g->seen + n > g->limit)) {
-        refuse(g);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                    "request headers over %zu bytes", g->limit);
+    bool late = !g->done && g_get_monotonic_time() > g->deadline_us;
+    if (!g->done && (g->refused || late || g->seen + n > g->limit)) {
+        refuse(g, late);
+        g_set_error(error, G_IO_ERROR, late ? G_IO_ERROR_TIMED_OUT : G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "request headers %s", late ? "too slow" : "too large");
         return G_CONVERTER_ERROR;
     }
     if (!g->done)
@@ -91,11 +100,13 @@ static void tsr_head_guard_iface_init(GConverterIface *iface)
     iface->reset = guard_reset;
 }
 
-GSocketConnection *tsr_http_head_guard_wrap(GSocketConnection *conn, GSocket *sock, gsize limit)
+GSocketConnection *tsr_http_head_guard_wrap(GSocketConnection *conn, GSocket *sock, gsize limit,
+                                            unsigned timeout_s)
 {
     TsrHeadGuard *g = g_object_new(TSR_TYPE_HEAD_GUARD, NULL);
     g->sock = sock;
     g->limit = limit;
+    g->deadline_us = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
     g_object_set_data_full(G_OBJECT(sock), GUARD_KEY, g, g_object_unref);
     GIOStream *base = G_IO_STREAM(conn);
     GInputStream *in =

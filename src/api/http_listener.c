@@ -97,7 +97,8 @@ static void hand_over(struct tsr_http_listener *l, GSocket *sock)
         /* headers, bodies and replies that make no progress for this long end */
         g_socket_set_timeout(sock, (guint)l->limits.idle_timeout_s);
         GSocketConnection *plain = g_socket_connection_factory_create_connection(sock);
-        GSocketConnection *conn = tsr_http_head_guard_wrap(plain, sock, l->limits.max_header_bytes);
+        GSocketConnection *conn = tsr_http_head_guard_wrap(plain, sock, l->limits.max_header_bytes,
+                                                           (unsigned)l->limits.idle_timeout_s);
         g_object_unref(plain);
         tsr_http_conns_track(conn, sock, local, remote);
         GError *err = NULL;

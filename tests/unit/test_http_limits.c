@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -226,6 +228,33 @@ static void test_idle_timeout(void)
     server_stop(&st);
 }
 
+/* Headers trickled a byte at a time, each within the idle timeout, still have to
+ * be complete within it: 408 headers_too_slow with the JSON envelope. */
+static void test_headers_trickled(void)
+{
+    struct server_thread st = {.opts.limits.idle_timeout_s = 2};
+    server_start(&st);
+    int fd = dial(st.port);
+    const char *req = "GET /whoami HTTP/1.1\r\nHost: t\r\nX-Slow: abcdefghijklmnopqrstuvwxyz";
+    gint64 t0 = g_get_monotonic_time();
+    bool answered = false;
+    for (const char *c = req; *c && !answered; c++) {
+        answered = send(fd, c, 1, MSG_NOSIGNAL) != 1;
+        /* well inside the idle timeout each time; readable means answered */
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        answered = answered || poll(&pfd, 1, 500) > 0;
+    }
+    g_assert_true(answered);
+    char *reply = read_reply(fd);
+    g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 408"));
+    g_assert_nonnull(strstr(reply, "\"error\":\"headers_too_slow\""));
+    g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, >=, 2000);
+    g_assert_cmpuint(refused("headers_too_slow"), ==, 1);
+    g_free(reply);
+    close(fd);
+    server_stop(&st);
+}
+
 /* 200 clients connect at once: every one is accepted and answered. */
 static void test_burst(void)
 {
@@ -349,6 +378,7 @@ int main(int argc, char **argv)
     g_test_add_func("/http_limits/client_address", test_client_address);
     g_test_add_func("/http_limits/malformed_envelope", test_malformed_envelope);
     g_test_add_func("/http_limits/headers_too_large", test_headers_too_large);
+    g_test_add_func("/http_limits/headers_trickled", test_headers_trickled);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;
