@@ -419,8 +419,11 @@ void tsr_sip_lobby_close(struct sip_call *c)
 void tsr_sip_lobby_key(struct sip_call *c, char key)
 {
     struct sip_lobby *l = c->lobby;
-    if (!l || c->join)
-        return; /* keys while a PIN is being checked are dropped */
+    /* Keys while a PIN is being checked are dropped, and so are keys (INFO) before
+     * the ACK's answer to the lobby's offer: the join's re-INVITE must not cross
+     * the ACK of the INVITE (RFC 3261 §14.1). */
+    if (!l || c->join || c->awaiting_ack)
+        return;
     if (key != '#') {
         if (l->n < PIN_MAX)
             l->pin[l->n++] = key;

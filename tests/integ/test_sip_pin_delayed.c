@@ -7,6 +7,7 @@
 #include "sip_wire.h"
 
 #include <tessera/g722.h>
+#include <tessera/metrics.h>
 #include <tessera/video_decoder.h>
 
 #include <stdlib.h>
@@ -102,6 +103,12 @@ static void handled(struct caller *c, const char *call_id, const char *tag)
     char *resp = receive_final(c);
     g_assert_true(g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"));
     g_free(resp);
+}
+
+static uint64_t wrong_pins(void)
+{
+    return tsr_counter_value(
+        tsr_metrics_counter("tessera_sip_pin_entries_total", "result=\"wrong\"", "PIN entries."));
 }
 
 /* One key as RFC 4733 events (payload type 101) from sock: a start packet, then
@@ -255,6 +262,7 @@ static void test_picture_and_info(void)
     GSocket *audio = loopback_udp(&aport), *video = loopback_udp(&vport);
 
     char *resp = invite_pin(&c, "delayed-pin-2@t");
+    unsigned invite_cseq = c.cseq;
     uint64_t session_id = 0;
     unsigned version = 0;
     origin(resp, &session_id, &version);
@@ -263,7 +271,12 @@ static void test_picture_and_info(void)
                                 "a=rtpmap:96 opus/48000/2\r\n"
                                 "a=rtpmap:101 telephone-event/8000\r\n",
                                 vport);
+    /* Keys before the ACK's answer are dropped: the host PIN typed now is not one. */
+    send_keys(&c, "delayed-pin-2@t", tag, "1234#");
+    unsigned next_cseq = c.cseq;
+    c.cseq = invite_cseq; /* the ACK takes the INVITE's CSeq, the INFOs went on */
     send_request(&c, "ACK", "pin", "delayed-pin-2@t", tag, answer);
+    c.cseq = next_cseq;
     handled(&c, "delayed-pin-2@t", tag);
     send_rtp_from(video, answer_port(resp, "video"), 98); /* its RTP: the picture starts */
     uint32_t ts1 = 0, ts2 = 0;
@@ -282,6 +295,14 @@ static void test_picture_and_info(void)
     g_assert_cmpint(f->width, ==, 640);
     g_assert_cmpint(f->height, ==, 360);
 
+    /* "9" alone is a wrong PIN: nothing typed before the ACK was kept. */
+    uint64_t wrong = wrong_pins();
+    send_keys(&c, "delayed-pin-2@t", tag, "9#");
+    /* The core's refusal comes back on the server's loop after the INFO's 200. */
+    for (int i = 0; i < 5000 && wrong_pins() == wrong; i++)
+        g_usleep(1000);
+    g_assert_cmpuint(wrong_pins(), ==, wrong + 1);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
     send_keys(&c, "delayed-pin-2@t", tag, "1234#");
     char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
                                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 96\r\n"
