@@ -169,7 +169,8 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
     }
     g_strlcpy(c->alias, inv.alias, sizeof c->alias);
     g_strlcpy(c->display_name, inv.display_name, sizeof c->display_name);
-    const char *transport = sip->sip_via && sip->sip_via->v_protocol ? sip->sip_via->v_protocol : "?";
+    const char *transport =
+        sip->sip_via && sip->sip_via->v_protocol ? sip->sip_via->v_protocol : "?";
     TSR_LOG(TSR_LOG_INFO, "sip", "[%s] INVITE from '%s' over %s", c->alias, inv.display_name,
             transport);
     if (!admit(c, &inv))
@@ -180,15 +181,13 @@ void tsr_sip_call_invite(struct tsr_sip_front *f, nua_handle_t *nh, const sip_t 
                   sizeof c->client_address);
     c->offer = inv.sdp ? g_strndup(inv.sdp, inv.sdp_len) : NULL;
     bool pin = false;
-    if (tsr_conference_registry_pin_required(f->reg, inv.alias, &pin) == 0 && pin && !inv.sdp) {
-        reject_text(c, 488, "pin_entry_unavailable",
-                    "PIN entry needs the caller's SDP offer in the INVITE: send an offer");
-        return;
-    }
-    if (pin) {
+    if (tsr_conference_registry_pin_required(f->reg, inv.alias, &pin) == 0 && pin) {
         if (lobby_full(c))
             return;
-        if (tsr_sip_lobby_open(c, inv.sdp, inv.sdp_len, &why) != 0)
+        /* Without SDP the lobby offers and the caller answers in its ACK. */
+        if (!inv.sdp && tsr_sip_lobby_offer(c, &why) != 0)
+            reject_text(c, 500, "pin_entry_unavailable", why);
+        else if (inv.sdp && tsr_sip_lobby_open(c, inv.sdp, inv.sdp_len, &why) != 0)
             reject_text(c, 488, "pin_entry_unavailable", why);
         return;
     }
@@ -216,8 +215,8 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin)
 
 /* Answers the pending re-offer: the re-INVITE (the dialog's INVITE server request)
  * or the UPDATE saved when it came. reason and sdp may be NULL. */
-static void respond_reoffer(struct sip_call *c, int status, const char *phrase,
-                            const char *reason, const char *sdp)
+static void respond_reoffer(struct sip_call *c, int status, const char *phrase, const char *reason,
+                            const char *sdp)
 {
     msg_t *update = c->update_saved ? nua_saved_event_request(c->update_event) : NULL;
     nua_respond(c->nh, status, phrase, TAG_IF(update, NUTAG_WITH(update)), TSR_SIP_CONTACT(c),
@@ -275,9 +274,10 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
     struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
     /* In the PIN lobby there is no participant yet, but a session refresh (no
      * offer) must still get its 200, or nua ends the call while the PIN is typed. */
-    bool lobby_refresh = c->lobby && c->local_sdp && !c->reneg && !c->join &&
+    bool lobby_refresh = c->lobby && c->local_sdp && !c->reneg && !c->join && !c->awaiting_ack &&
                          tsr_sip_invite_read(sip, &inv, &why) == 0 && !inv.sdp;
-    if (!lobby_refresh && (!c->local_sdp || c->reneg || c->awaiting_ack || !p)) {
+    if (!lobby_refresh &&
+        (!c->local_sdp || c->reneg || c->awaiting_ack || c->reinvite_offer || !p)) {
         nua_respond(c->nh, SIP_491_REQUEST_PENDING, NUTAG_WITH_THIS(nua), TAG_END());
         return;
     }
@@ -305,14 +305,14 @@ static void reoffer(struct sip_call *c, const sip_t *sip, bool update)
     g_free(offer);
 }
 
-/* Our offer's answer failed: counted, the participant leaves, a BYE with the Reason. */
-static void answer_failed(struct sip_call *c, unsigned status, const char *code, const char *text)
+void tsr_sip_call_answer_failed(struct sip_call *c, unsigned status, const char *code,
+                                const char *text)
 {
     struct tsr_front_error e = {.status = status, .code = code, .text = text};
     tsr_front_count_error(&tsr_sip_front_desc, c->alias, &e);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] the ACK's answer failed: %u %s: BYE", c->alias, status,
-            text);
-    leave(c, TSR_LEAVE_MEDIA_FAILED);
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] the answer to our offer failed: %u %s: BYE", c->alias,
+            status, text);
+    leave(c, TSR_LEAVE_MEDIA_FAILED); /* also closes a lobby */
     tsr_sip_call_bye(c, status, text);
 }
 
@@ -321,11 +321,55 @@ static void answer_done(void *user, struct tsr_conference_result *res)
     struct sip_call *c = user;
     c->reneg = NULL;
     if (res->rc == 0) {
-        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] media from the ACK's answer", c->alias);
+        TSR_LOG(TSR_LOG_INFO, "sip", "[%s] media from the answer to our offer", c->alias);
         return;
     }
     const char *text = res->err_text ? res->err_text : tsr_strerror(res->rc);
-    answer_failed(c, res->rc == TSR_ERR_INVALID ? 400 : 488, "bad_answer", text);
+    tsr_sip_call_answer_failed(c, res->rc == TSR_ERR_INVALID ? 400 : 488, "bad_answer", text);
+}
+
+/* The SDP body of an ACK or a response (NULL without one); false: a body that is
+ * not application/sdp. */
+static bool sdp_body(const sip_t *sip, const char **sdp, size_t *len)
+{
+    const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+    *sdp = NULL;
+    *len = 0;
+    if (!pl || !pl->pl_data || !pl->pl_len)
+        return true;
+    const sip_content_type_t *ct = sip->sip_content_type;
+    if (!ct || !ct->c_type || g_ascii_strcasecmp(ct->c_type, "application/sdp") != 0)
+        return false;
+    *sdp = pl->pl_data;
+    *len = pl->pl_len;
+    return true;
+}
+
+/* The answer in an ACK (where = "ACK") or a 200 ("200 OK") to media, or the lobby. */
+static void take_answer(struct sip_call *c, struct tsr_participant *p, const sip_t *sip,
+                        const char *where)
+{
+    const char *sdp = NULL;
+    size_t len = 0;
+    char text[128];
+    if (!sdp_body(sip, &sdp, &len)) {
+        g_snprintf(text, sizeof text, "the %s's body is not application/sdp", where);
+        tsr_sip_call_answer_failed(c, 400, "bad_answer", text);
+        return;
+    }
+    if (!sdp) {
+        g_snprintf(text, sizeof text, "the %s carries no SDP answer to the offer in our %s", where,
+                   c->reinvite_offer ? "re-INVITE" : "200 OK");
+        tsr_sip_call_answer_failed(c, 488, "answer_required", text);
+        return;
+    }
+    if (!p) {
+        tsr_sip_lobby_answer(c, sdp, len);
+        return;
+    }
+    char *answer = g_strndup(sdp, len);
+    tsr_participant_apply_send_answer(p, answer, answer_done, c, &c->reneg);
+    g_free(answer);
 }
 
 void tsr_sip_call_ack(struct sip_call *c, const sip_t *sip)
@@ -334,22 +378,17 @@ void tsr_sip_call_ack(struct sip_call *c, const sip_t *sip)
         return;
     c->awaiting_ack = false;
     struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
-    if (!p)
+    if (!p && !c->lobby)
         return; /* gone meanwhile (kicked: the BYE is out) */
-    struct tsr_sip_invite ack; /* the same reading: request line, From, SDP body */
-    const char *why = NULL;
-    if (tsr_sip_invite_read(sip, &ack, &why) != 0) {
-        answer_failed(c, 400, "bad_answer", "the ACK's body is not application/sdp");
-        return;
-    }
-    if (!ack.sdp) {
-        answer_failed(c, 488, "answer_required",
-                      "the ACK carries no SDP answer to the offer in our 200 OK");
-        return;
-    }
-    char *answer = g_strndup(ack.sdp, ack.sdp_len);
-    tsr_participant_apply_send_answer(p, answer, answer_done, c, &c->reneg);
-    g_free(answer);
+    take_answer(c, p, sip, "ACK");
+}
+
+void tsr_sip_call_reinvite_answer(struct sip_call *c, const sip_t *sip)
+{
+    struct tsr_participant *p = c->session ? tsr_front_session_participant(c->session) : NULL;
+    if (p)
+        take_answer(c, p, sip, "200 OK");
+    c->reinvite_offer = false;
 }
 
 void tsr_sip_call_reinvite(struct sip_call *c, const sip_t *sip)

@@ -103,6 +103,8 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
             tsr_sip_dialout_response(c, status, phrase, sip);
         else if (c && status >= 300)
             tsr_sip_call_reinvite_failed(c, status, phrase);
+        else if (c && status >= 200 && c->reinvite_offer) /* its answer to our offer */
+            tsr_sip_call_reinvite_answer(c, sip);
         break;
     case nua_i_state:
         if (c)
@@ -152,16 +154,15 @@ static nua_t *create_agent(struct tsr_sip_front *f, const char *url,
     unsigned min_se = opts->min_se_s ? opts->min_se_s : 90;
     /* Callers present no certificate (SIP clients rarely have one): TLS here
      * authenticates the server and encrypts the signalling. */
-    return nua_create(f->root, on_event, f, NUTAG_URL(url), TAG_IF(f->tls_url, NUTAG_SIPS_URL(f->tls_url)),
-                      TAG_IF(f->tls_dir, NUTAG_CERTIFICATE_DIR(f->tls_dir)),
-                      TAG_IF(f->tls_dir, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)),
-                      NUTAG_MEDIA_ENABLE(0),
-                      NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                      NUTAG_ALLOW("INFO, UPDATE, PRACK"), NUTAG_APPL_METHOD("INFO, UPDATE"),
-                      NUTAG_SUPPORTED("timer, 100rel"), NUTAG_SESSION_TIMER(se),
-                      NUTAG_MIN_SE(min_se > se ? se : min_se),
-                      NUTAG_SESSION_REFRESHER(nua_remote_refresher),
-                      NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
+    return nua_create(
+        f->root, on_event, f, NUTAG_URL(url), TAG_IF(f->tls_url, NUTAG_SIPS_URL(f->tls_url)),
+        TAG_IF(f->tls_dir, NUTAG_CERTIFICATE_DIR(f->tls_dir)),
+        TAG_IF(f->tls_dir, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE)), NUTAG_MEDIA_ENABLE(0),
+        NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
+        NUTAG_ALLOW("INFO, UPDATE, PRACK"), NUTAG_APPL_METHOD("INFO, UPDATE"),
+        NUTAG_SUPPORTED("timer, 100rel"), NUTAG_SESSION_TIMER(se),
+        NUTAG_MIN_SE(min_se > se ? se : min_se), NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+        NUTAG_USER_AGENT("tessera/" TSR_VERSION), TAG_END());
 }
 
 /* The sips: listener and Sofia's certificate directory, when TLS is configured. */

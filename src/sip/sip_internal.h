@@ -53,10 +53,13 @@ struct sip_call {
     struct tsr_conference_call *reneg; /* a re-offer (re-INVITE, UPDATE) on a net loop */
     nua_saved_event_t update_event[1]; /* the UPDATE that reneg answers, if update_saved */
     bool update_saved;
-    char *local_sdp;                   /* our answer, repeated to a re-INVITE */
+    char *local_sdp; /* our answer, repeated to a re-INVITE */
     /* An INVITE without SDP: our offer went in the 200 and the caller's answer
      * comes in its ACK (RFC 3261 §13.2.1); reneg then applies it. */
     bool awaiting_ack;
+    /* Our re-INVITE after a PIN carries our offer (the INVITE had none): the
+     * caller's answer comes in its 200. */
+    bool reinvite_offer;
     char *contact; /* our Contact for a call over TLS (see sip_tls.c), else NULL */
     bool answered; /* a final response went out */
     bool bye_sent;
@@ -97,6 +100,13 @@ void tsr_sip_call_join(struct sip_call *c, const char *pin);
 void tsr_sip_call_bye(struct sip_call *c, unsigned cause, const char *text);
 /* The ACK of our 200 (nua_i_ack): an INVITE without SDP gets its answer here. */
 void tsr_sip_call_ack(struct sip_call *c, const sip_t *sip);
+/* The 200 to our re-INVITE that carried our offer (c->reinvite_offer): its
+ * answer goes to media; none or an unusable one ends the call. */
+void tsr_sip_call_reinvite_answer(struct sip_call *c, const sip_t *sip);
+/* Our offer's answer (in the ACK or a 200) failed: counted under `code`, the
+ * participant (if any) leaves, the lobby closes, a BYE with the Reason. */
+void tsr_sip_call_answer_failed(struct sip_call *c, unsigned status, const char *code,
+                                const char *text);
 /* An INFO on an established call (dtmf-relay keys in the lobby); answers it. */
 void tsr_sip_call_info(struct sip_call *c, const sip_t *sip);
 /* Frees c (GPtrArray free function): the join is cancelled, the handle destroyed. */
@@ -138,6 +148,13 @@ void tsr_sip_lobby_key(struct sip_call *c, char key);
 /* The join with the entered PIN finished: in (re-INVITE with the answer), or
  * another try, or a BYE after three wrong PINs. */
 void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res);
+/* An INVITE without SDP to a PIN conference: the 200 carries the lobby's own
+ * offer (audio on the lobby's port, video send-only on the picture's) and the
+ * caller's answer is due in the ACK. Returns 0 (answered), or an error with *why. */
+int tsr_sip_lobby_offer(struct sip_call *c, const char **why);
+/* The ACK's answer to the lobby's offer (len bytes): the lobby starts from it as
+ * from an offer; an unusable one ends the call (tsr_sip_call_answer_failed). */
+void tsr_sip_lobby_answer(struct sip_call *c, const char *answer, size_t len);
 /* The caller refused the re-INVITE that carried the join's answer: the media
  * cannot be what was negotiated, so the participant leaves and the call ends. */
 void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *phrase);

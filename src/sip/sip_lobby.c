@@ -12,8 +12,13 @@
  * 4-byte event payloads and drops the caller's audio unread (about 50 small
  * packets a second per caller waiting), which keeps the lobby free of any net
  * loop's state. The same socket plays the prompt tones (sip_prompt.c) to where the
- * caller's packets come from (else its SDP address), one packet per 20 ms timer
- * tick; there is no "enter PIN" picture: see README "PIN entry".
+ * caller's packets come from, one packet per 20 ms timer tick; the "enter PIN"
+ * picture has a socket of its own (sip_lobby_picture.c).
+ *
+ * An INVITE without SDP (a delayed offer) gets our lobby offer in the 200
+ * (sip_lobby_offer.c) on both sockets; the ACK's answer sets the lobby up as an
+ * offer would, and after the right PIN the join makes the media layer's offer,
+ * sent in the re-INVITE, whose 200 carries the caller's answer.
  * Home thread: the API loop. */
 #include "sip_internal.h"
 #include "sip_picture.h"
@@ -49,9 +54,9 @@ struct sip_lobby {
     struct tsr_dtmf_collector collector;
     char pin[PIN_MAX + 1];
     size_t n;
-    bool overflow; /* more than PIN_MAX keys before '#': that PIN is wrong */
-    struct tsr_srtp *srtp;         /* SDES-SRTP lobbies: checks keys, protects the prompt */
-    struct tsr_sip_prompt *prompt; /* NULL: the caller's codec has no prompt here */
+    bool overflow;                     /* more than PIN_MAX keys before '#': that PIN is wrong */
+    struct tsr_srtp *srtp;             /* SDES-SRTP lobbies: checks keys, protects the prompt */
+    struct tsr_sip_prompt *prompt;     /* NULL: the caller's codec has no prompt here */
     struct tsr_sip_lobby_pic *picture; /* the "enter PIN" picture, or NULL */
     GSource *prompt_timer;
     GSocketAddress *peer; /* where the prompt goes: where the caller's packets come from */
@@ -59,6 +64,9 @@ struct sip_lobby {
     int64_t heard_us; /* when the latched address last sent a genuine packet */
     int64_t prompt_t0;
     uint64_t prompt_sent;
+    /* An INVITE without SDP: what our lobby offer said (its answer comes in the ACK). */
+    char address[64];
+    struct tsr_sip_lobby_ours ours;
 };
 
 /* One datagram from the caller; false when it is not its (S)RTP: an SRTP packet
@@ -119,11 +127,8 @@ static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
     return G_SOURCE_CONTINUE; /* tsr_sip_lobby_close destroys the source */
 }
 
-static int lobby_bind(struct sip_call *c, struct sip_lobby *l, char *addr, size_t size,
-                      uint16_t *port)
+static int lobby_bind(struct sip_call *c, struct sip_lobby *l, const char *addr, uint16_t *port)
 {
-    if (tsr_rtp_transport_route_address(l->sdp.remote_address, addr, size) != 0)
-        return TSR_ERR_IO;
     GInetAddress *ia = g_inet_address_new_from_string(addr);
     if (!ia)
         return TSR_ERR_IO;
@@ -237,6 +242,20 @@ static int lobby_srtp(struct sip_lobby *l)
     return rc;
 }
 
+static void start_timeout(struct sip_call *c, struct sip_lobby *l)
+{
+    l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
+    g_source_set_callback(l->timeout, on_timeout, c, NULL);
+    g_source_attach(l->timeout, c->front->ctx);
+}
+
+/* Our o= session from the lobby's first SDP on, through the join's re-INVITE. */
+static void new_session(struct sip_call *c)
+{
+    c->sdp_session_id = g_random_int() | ((uint64_t)g_random_int() << 31) | 1;
+    c->sdp_version = 1;
+}
+
 int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const char **why)
 {
     struct sip_lobby *l = g_new0(struct sip_lobby, 1);
@@ -244,8 +263,12 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     int rc = tsr_sip_lobby_sdp_read(offer, len, &l->sdp, why);
     char addr[64];
     uint16_t port = 0;
-    if (rc == 0 && (rc = lobby_bind(c, l, addr, sizeof addr, &port)) != 0)
+    if (rc == 0 &&
+        (tsr_rtp_transport_route_address(l->sdp.remote_address, addr, sizeof addr) != 0 ||
+         lobby_bind(c, l, addr, &port) != 0)) {
+        rc = TSR_ERR_IO;
         *why = "no local address and port for PIN entry";
+    }
     if (rc == 0 && l->sdp.srtp && (rc = lobby_srtp(l)) != 0)
         *why = "SRTP could not be set up for PIN entry";
     if (rc != 0) {
@@ -253,21 +276,18 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
         return rc;
     }
     prompt_prepare(c, l);
-    c->sdp_session_id = g_random_int() | ((uint64_t)g_random_int() << 31) | 1;
-    c->sdp_version = 1;
+    new_session(c);
     uint16_t video_port = 0;
     if (l->sdp.video.pt >= 0 &&
         tsr_sip_lobby_pic_new(&l->picture, c->front->ctx, addr, &l->sdp.video, &video_port) == 0)
         l->sdp.video.picture = true;
-    c->local_sdp = tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, video_port,
-                                            c->sdp_session_id);
+    c->local_sdp =
+        tsr_sip_lobby_sdp_answer(offer, len, &l->sdp, addr, port, video_port, c->sdp_session_id);
     c->answered = true;
-    l->timeout = g_timeout_source_new_seconds(LOBBY_TIMEOUT_S);
-    g_source_set_callback(l->timeout, on_timeout, c, NULL);
-    g_source_attach(l->timeout, c->front->ctx);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO, %s, %s)",
-            c->alias, addr, port, l->sdp.event_pt,
-            l->prompt ? "prompt tones" : "no prompt for this codec",
+    start_timeout(c, l);
+    TSR_LOG(TSR_LOG_INFO, "sip",
+            "[%s] PIN entry: lobby on %s:%u (telephone-event %d, INFO, %s, %s)", c->alias, addr,
+            port, l->sdp.event_pt, l->prompt ? "prompt tones" : "no prompt for this codec",
             l->picture ? (l->sdp.video.h264 ? "picture H.264" : "picture VP8") : "no picture");
     prompt_start(c, l);
     if (l->picture)
@@ -275,6 +295,95 @@ int tsr_sip_lobby_open(struct sip_call *c, const char *offer, size_t len, const 
     nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                 SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
     return 0;
+}
+
+/* Where our offer says the lobby is: the address that routes to the caller's
+ * signalling address (there is no SDP to route towards yet), else the default
+ * route's, else loopback. */
+static void offer_address(const struct sip_call *c, char *out, size_t size)
+{
+    if (c->client_address[0] && tsr_rtp_transport_route_address(c->client_address, out, size) == 0)
+        return;
+    if (tsr_rtp_transport_route_address("192.0.2.1", out, size) != 0) /* TEST-NET-1 */
+        g_strlcpy(out, "127.0.0.1", size);
+}
+
+int tsr_sip_lobby_offer(struct sip_call *c, const char **why)
+{
+    struct sip_lobby *l = g_new0(struct sip_lobby, 1);
+    c->lobby = l;
+    l->sdp.audio_pt = l->sdp.event_pt = l->sdp.video.pt = -1; /* nothing counts before the answer */
+    offer_address(c, l->address, sizeof l->address);
+    uint16_t port = 0, video_port = 0;
+    int rc = lobby_bind(c, l, l->address, &port);
+    if (rc == 0)
+        rc = tsr_sip_lobby_pic_bind(&l->picture, c->front->ctx, l->address, &video_port);
+    new_session(c);
+    struct tsr_sip_lobby_ours ours = {.address = l->address,
+                                      .audio_port = port,
+                                      .video_port = video_port,
+                                      .audio_ssrc = g_random_int() | 1,
+                                      .video_ssrc =
+                                          l->picture ? tsr_sip_lobby_pic_ssrc(l->picture) : 0,
+                                      .session_id = c->sdp_session_id,
+                                      .session_version = c->sdp_version};
+    l->ours = ours;
+    char *offer = NULL;
+    if (rc == 0)
+        rc = tsr_sip_lobby_sdp_offer(&l->ours, &offer);
+    if (rc != 0) {
+        *why = "no local address and ports for PIN entry";
+        tsr_sip_lobby_close(c);
+        return rc;
+    }
+    c->local_sdp = offer;
+    c->answered = true;
+    c->awaiting_ack = true;
+    start_timeout(c, l);
+    TSR_LOG(TSR_LOG_INFO, "sip",
+            "[%s] PIN entry for an INVITE without SDP: lobby offer on %s:%u "
+            "(video %u), the answer due in the ACK",
+            c->alias, l->address, port, video_port);
+    nua_respond(c->nh, SIP_200_OK, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
+    return 0;
+}
+
+/* The picture where the answer takes video with a codec it can be sent in. */
+static void answer_picture(struct sip_call *c, struct sip_lobby *l)
+{
+    if (l->sdp.video.pt >= 0 && l->picture &&
+        tsr_sip_lobby_pic_setup(l->picture, &l->sdp.video) == 0) {
+        l->sdp.video.picture = true;
+        return;
+    }
+    if (l->sdp.video.pt >= 0)
+        TSR_LOG(TSR_LOG_WARN, "sip", "[%s] lobby: no picture (cannot encode it)", c->alias);
+    tsr_sip_lobby_pic_free(&l->picture);
+}
+
+void tsr_sip_lobby_answer(struct sip_call *c, const char *answer, size_t len)
+{
+    struct sip_lobby *l = c->lobby;
+    char reason[TSR_SDP_REASON_MAX];
+    int rc = tsr_sip_lobby_sdp_read_answer(answer, len, &l->ours, &l->sdp, reason);
+    if (rc != 0) {
+        tsr_sip_call_answer_failed(c, rc == TSR_ERR_INVALID ? 400 : 488, "bad_answer", reason);
+        return;
+    }
+    prompt_prepare(c, l);
+    if (l->prompt)
+        tsr_sip_prompt_set_ssrc(l->prompt, l->ours.audio_ssrc);
+    answer_picture(c, l);
+    TSR_LOG(TSR_LOG_INFO, "sip",
+            "[%s] PIN entry: the ACK's answer takes %s %d at %s:%u "
+            "(telephone-event %d, INFO, %s, %s)",
+            c->alias, l->sdp.audio_rtpmap, l->sdp.audio_pt, l->sdp.remote_address,
+            l->sdp.remote_port, l->sdp.event_pt, l->prompt ? "prompt tones" : "no prompt",
+            l->picture ? (l->sdp.video.h264 ? "picture H.264" : "picture VP8") : "no picture");
+    prompt_start(c, l);
+    if (l->picture)
+        tsr_sip_lobby_pic_start(l->picture);
 }
 
 void tsr_sip_lobby_close(struct sip_call *c)
@@ -310,8 +419,11 @@ void tsr_sip_lobby_close(struct sip_call *c)
 void tsr_sip_lobby_key(struct sip_call *c, char key)
 {
     struct sip_lobby *l = c->lobby;
-    if (!l || c->join)
-        return; /* keys while a PIN is being checked are dropped */
+    /* Keys while a PIN is being checked are dropped, and so are keys (INFO) before
+     * the ACK's answer to the lobby's offer: the join's re-INVITE must not cross
+     * the ACK of the INVITE (RFC 3261 §14.1). */
+    if (!l || c->join || c->awaiting_ack)
+        return;
     if (key != '#') {
         if (l->n < PIN_MAX)
             l->pin[l->n++] = key;
@@ -340,10 +452,13 @@ static void joined(struct sip_call *c, struct tsr_conference_result *res)
     tsr_counter_inc(c->front->pin_right);
     g_free(c->local_sdp);
     c->local_sdp = tsr_sip_sdp_set_origin(res->sdp, c->sdp_session_id, ++c->sdp_version);
-    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] PIN right: joined, re-INVITE with the media answer",
-            c->alias, tsr_participant_id(res->participant));
-    nua_invite(c->nh, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(c->local_sdp),
-               TAG_END());
+    /* Without the caller's offer (an INVITE without SDP) the join made ours: the
+     * caller's answer comes in its 200 (tsr_sip_call_reinvite_answer). */
+    c->reinvite_offer = !c->offer;
+    TSR_LOG(TSR_LOG_INFO, "sip", "[%s/%s] PIN right: joined, re-INVITE with the media %s", c->alias,
+            tsr_participant_id(res->participant), c->offer ? "answer" : "offer");
+    nua_invite(c->nh, TSR_SIP_CONTACT(c), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(c->local_sdp), TAG_END());
 }
 
 void tsr_sip_lobby_join_done(struct sip_call *c, struct tsr_conference_result *res)
@@ -432,6 +547,10 @@ void tsr_sip_call_reinvite_failed(struct sip_call *c, int status, const char *ph
 {
     TSR_LOG(TSR_LOG_WARN, "sip", "[%s] the caller refused our re-INVITE: %d %s", c->alias, status,
             phrase ? phrase : "");
+    bool offered = c->reinvite_offer;
+    c->reinvite_offer = false;
     tsr_sip_call_hangup(c, "re-INVITE refusal");
-    tsr_sip_call_bye(c, 488, "the caller refused the conference's media answer");
+    tsr_sip_call_bye(c, 488,
+                     offered ? "the caller refused the conference's media offer"
+                             : "the caller refused the conference's media answer");
 }

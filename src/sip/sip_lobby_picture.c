@@ -3,9 +3,9 @@
  * its own, to where the caller's own video or RTCP on that port comes from, else
  * to the offer's video port at the address its audio comes from (a caller that
  * only receives video sends none), and only while it keeps coming (the SDP's
- * address is never trusted, so an INVITE naming a third party aims nothing at it); SDES-SRTP when the
- * section asked for it. What the caller sends is read and dropped.
- * Home thread: the API loop. */
+ * address is never trusted, so an INVITE naming a third party aims nothing at it); SDES-SRTP when
+ * the section asked for it. What the caller sends is read and dropped. Home thread: the API loop.
+ */
 #include "sip_picture.h"
 
 #include <tessera/err.h>
@@ -24,6 +24,7 @@
 struct tsr_sip_lobby_pic {
     GSocket *sock;
     GSource *source, *timer;
+    GMainContext *ctx;
     GSocketAddress *peer; /* where the caller's video or RTCP comes from */
     bool latched;
     int64_t heard_us;
@@ -62,7 +63,8 @@ static bool genuine(struct tsr_sip_lobby_pic *v, uint8_t *buf, size_t len)
         return false;
     if (buf[1] >= 200 && buf[1] <= 206)
         return !v->srtp || tsr_srtp_unprotect_rtcp(v->srtp, buf, &len) == 0;
-    return (buf[1] & 0x7f) == v->pt && (!v->srtp || tsr_srtp_unprotect_rtp(v->srtp, buf, &len) == 0);
+    return (buf[1] & 0x7f) == v->pt &&
+           (!v->srtp || tsr_srtp_unprotect_rtp(v->srtp, buf, &len) == 0);
 }
 
 static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer user)
@@ -172,20 +174,16 @@ static int keyed(struct tsr_sip_lobby_pic *v, struct tsr_sip_lobby_video *sec)
     return rc;
 }
 
-int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
-                          struct tsr_sip_lobby_video *sec, uint16_t *port)
+int tsr_sip_lobby_pic_bind(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
+                           uint16_t *port)
 {
     struct tsr_sip_lobby_pic *v = g_new0(struct tsr_sip_lobby_pic, 1);
-    v->pt = (uint8_t)sec->pt;
-    v->sdp_port = sec->port;
+    v->pt = 0xff; /* no payload type is this: only RTCP counts until the setup */
+    v->ctx = ctx;
     v->seq = (uint16_t)g_random_int();
     v->ts = g_random_int();
-    v->ssrc = g_random_int();
-    int rc = packetize(v, sec->h264);
-    if (rc == 0)
-        rc = keyed(v, sec);
-    if (rc == 0)
-        rc = bind_socket(v, local, port);
+    v->ssrc = g_random_int() | 1;
+    int rc = bind_socket(v, local, port);
     if (rc != 0) {
         tsr_sip_lobby_pic_free(&v);
         return rc;
@@ -193,11 +191,42 @@ int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, con
     v->source = g_socket_create_source(v->sock, G_IO_IN, NULL);
     g_source_set_callback(v->source, G_SOURCE_FUNC(on_readable), v, NULL);
     g_source_attach(v->source, ctx);
-    v->timer = g_timeout_source_new(PICTURE_INTERVAL_MS);
-    g_source_set_callback(v->timer, on_tick, v, NULL);
-    g_source_attach(v->timer, ctx);
     *out = v;
     return 0;
+}
+
+int tsr_sip_lobby_pic_setup(struct tsr_sip_lobby_pic *v, struct tsr_sip_lobby_video *sec)
+{
+    if (v->timer)
+        return TSR_ERR_INVALID;
+    int rc = packetize(v, sec->h264);
+    if (rc == 0)
+        rc = keyed(v, sec);
+    if (rc != 0)
+        return rc;
+    v->pt = (uint8_t)sec->pt;
+    v->sdp_port = sec->port;
+    v->timer = g_timeout_source_new(PICTURE_INTERVAL_MS);
+    g_source_set_callback(v->timer, on_tick, v, NULL);
+    g_source_attach(v->timer, v->ctx);
+    return 0;
+}
+
+uint32_t tsr_sip_lobby_pic_ssrc(const struct tsr_sip_lobby_pic *v)
+{
+    return v->ssrc;
+}
+
+int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
+                          struct tsr_sip_lobby_video *sec, uint16_t *port)
+{
+    struct tsr_sip_lobby_pic *v = NULL;
+    int rc = tsr_sip_lobby_pic_bind(&v, ctx, local, port);
+    if (rc == 0 && (rc = tsr_sip_lobby_pic_setup(v, sec)) != 0)
+        tsr_sip_lobby_pic_free(&v);
+    if (rc == 0)
+        *out = v;
+    return rc;
 }
 
 void tsr_sip_lobby_pic_heard(struct tsr_sip_lobby_pic *v, GSocketAddress *audio_from)

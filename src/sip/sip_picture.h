@@ -28,6 +28,16 @@ struct tsr_sip_lobby_pic;
  * Ownership: *out is the caller's. Thread: the API loop (ctx). */
 int tsr_sip_lobby_pic_new(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
                           struct tsr_sip_lobby_video *sec, uint16_t *port);
+/* Purpose: the same in two steps, for our own offer (an INVITE without SDP): the
+ * socket first (its port goes in the offer; until the setup only RTCP latches and
+ * nothing is sent), then the section the answer chose. _bind returns 0 or
+ * TSR_ERR_IO; _setup 0, TSR_ERR_CODEC (no picture; the sender stays silent) or
+ * TSR_ERR_INVALID (set up already). */
+int tsr_sip_lobby_pic_bind(struct tsr_sip_lobby_pic **out, GMainContext *ctx, const char *local,
+                           uint16_t *port);
+int tsr_sip_lobby_pic_setup(struct tsr_sip_lobby_pic *v, struct tsr_sip_lobby_video *sec);
+/* Purpose: the SSRC the picture is sent with (for our offer's a=ssrc). */
+uint32_t tsr_sip_lobby_pic_ssrc(const struct tsr_sip_lobby_pic *v);
 /* Purpose: the caller's audio was heard from audio_from: the picture may go to the
  * offer's video port at that address (until its own video or RTCP shows another). */
 void tsr_sip_lobby_pic_heard(struct tsr_sip_lobby_pic *v, GSocketAddress *audio_from);

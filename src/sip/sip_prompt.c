@@ -27,15 +27,15 @@ struct segment {
 };
 
 static const struct segment enter_pin[] = {{880, 200}, {0, 100}, {880, 200}, {0, 2500}};
-static const struct segment wrong_pin[] = {{330, 150}, {0, 100}, {330, 150},
+static const struct segment wrong_pin[] = {{330, 150}, {0, 100},   {330, 150},
                                            {0, 100},   {330, 150}, {0, 550}};
 
 struct tsr_sip_prompt {
     enum tsr_sip_prompt_codec codec;
-    unsigned rate;            /* samples per second the codec encodes */
-    unsigned clock;           /* its RTP clock (G.722: half its sample rate) */
-    GPtrArray *cadence[2];    /* GBytes*: 20 ms payloads; [0] enter, [1] wrong */
-    unsigned playing, next;   /* which cadence, which frame of it */
+    unsigned rate;          /* samples per second the codec encodes */
+    unsigned clock;         /* its RTP clock (G.722: half its sample rate) */
+    GPtrArray *cadence[2];  /* GBytes*: 20 ms payloads; [0] enter, [1] wrong */
+    unsigned playing, next; /* which cadence, which frame of it */
     uint16_t seq;
     uint32_t ts, ssrc;
     bool started;
@@ -77,8 +77,7 @@ static int encode_frame(struct encoders *enc, enum tsr_sip_prompt_codec codec, c
     return (int)n;
 }
 
-static int build(struct tsr_sip_prompt *p, const struct segment *seg, size_t n_seg,
-                 GPtrArray **out)
+static int build(struct tsr_sip_prompt *p, const struct segment *seg, size_t n_seg, GPtrArray **out)
 {
     struct encoders enc = {0};
     struct tsr_opus_encoder_params op = {.bitrate_bps = 32000, .channels = 1, .complexity = 5};
@@ -154,6 +153,11 @@ int tsr_sip_prompt_new(struct tsr_sip_prompt **out, enum tsr_sip_prompt_codec co
     }
     *out = p;
     return 0;
+}
+
+void tsr_sip_prompt_set_ssrc(struct tsr_sip_prompt *p, uint32_t ssrc)
+{
+    p->ssrc = ssrc;
 }
 
 void tsr_sip_prompt_free(struct tsr_sip_prompt **pp)

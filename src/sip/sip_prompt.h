@@ -19,6 +19,8 @@ struct tsr_sip_prompt;
  * TSR_ERR_CODEC. Ownership: *out is the caller's. */
 int tsr_sip_prompt_new(struct tsr_sip_prompt **out, enum tsr_sip_prompt_codec codec);
 void tsr_sip_prompt_free(struct tsr_sip_prompt **p);
+/* Purpose: send with this SSRC (the one our offer named) from now on. */
+void tsr_sip_prompt_set_ssrc(struct tsr_sip_prompt *p, uint32_t ssrc);
 /* Purpose: play the wrong-PIN beeps next, then the prompt again. */
 void tsr_sip_prompt_wrong_pin(struct tsr_sip_prompt *p);
 /* Purpose: the next 20 ms RTP packet (payload type pt) into out; returns its

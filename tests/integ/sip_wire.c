@@ -6,8 +6,15 @@
 #include "sip_wire.h"
 
 #include <tessera/err.h>
+#include <tessera/g711.h>
+#include <tessera/g722.h>
+#include <tessera/metrics.h>
+#include <tessera/rtp_codec.h>
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
 struct pending_attach {
     struct tsr_conference_call *call;
     bool refuse;
@@ -148,11 +155,11 @@ static void fake_keyframe(void *user, struct tsr_participant *p)
 }
 
 const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
-                                                          .detach = fake_detach,
-                                                          .renegotiate = fake_renegotiate,
-                                                          .attach_offer = fake_attach_offer,
-                                                          .apply_send_answer = fake_apply_answer,
-                                                          .request_keyframe = fake_keyframe};
+                                                    .detach = fake_detach,
+                                                    .renegotiate = fake_renegotiate,
+                                                    .attach_offer = fake_attach_offer,
+                                                    .apply_send_answer = fake_apply_answer,
+                                                    .request_keyframe = fake_keyframe};
 
 unsigned session_expires_s; /* the next server's [sip] session_expires_s; 0: default */
 
@@ -276,23 +283,22 @@ void caller_close(struct caller *c)
     g_object_unref(c->sock);
 }
 
-
 void send_typed(struct caller *c, const char *method, const char *user, const char *call_id,
-                       const char *to_tag, const char *type, const char *body)
+                const char *to_tag, const char *type, const char *body)
 {
     send_full(c, method, user, call_id, to_tag, "", type, body);
 }
 
 /* Sends one request; tag "" means none on To. */
-void send_request(struct caller *c, const char *method, const char *user,
-                         const char *call_id, const char *to_tag, const char *body)
+void send_request(struct caller *c, const char *method, const char *user, const char *call_id,
+                  const char *to_tag, const char *body)
 {
     send_typed(c, method, user, call_id, to_tag, "application/sdp", body);
 }
 
 /* The same with a body of `type` and `extra` header lines (each ending in CRLF). */
 void send_full(struct caller *c, const char *method, const char *user, const char *call_id,
-                      const char *to_tag, const char *extra, const char *type, const char *body)
+               const char *to_tag, const char *extra, const char *type, const char *body)
 {
     c->cseq++;
     unsigned cseq = strcmp(method, "ACK") == 0 ? c->cseq - 1 : c->cseq;
@@ -307,9 +313,9 @@ void send_full(struct caller *c, const char *method, const char *user, const cha
                                 "%s%s%s%s"
                                 "Content-Length: %zu\r\n\r\n%s",
                                 method, user, c->port, c->port, cseq, user,
-                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port, extra,
-                                body ? "Content-Type: " : "", body ? type : "", body ? "\r\n" : "",
-                                body ? strlen(body) : 0, body ? body : "");
+                                to_tag[0] ? ";tag=" : "", to_tag, call_id, cseq, method, c->port,
+                                extra, body ? "Content-Type: " : "", body ? type : "",
+                                body ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
     g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
                     (gssize)strlen(msg));
     g_free(msg);
@@ -383,4 +389,189 @@ void respond_request(struct caller *c, const char *req, const char *status)
                     (gssize)strlen(msg));
     g_free(msg);
     g_free(via), g_free(from), g_free(to), g_free(cid), g_free(cseq);
+}
+
+/* A response with an SDP body to a request the server sent (a re-INVITE's 200). */
+void respond_request_sdp(struct caller *c, const char *req, const char *status, const char *sdp)
+{
+    char *via = header(req, "Via"), *from = header(req, "From"), *to = header(req, "To");
+    char *cid = header(req, "Call-ID"), *cseq = header(req, "CSeq");
+    char *msg = g_strdup_printf("SIP/2.0 %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+                                "Call-ID: %s\r\nCSeq: %s\r\nContact: <sip:room1@127.0.0.1:%u>\r\n"
+                                "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                                status, via, from, to, cid, cseq, c->port, strlen(sdp), sdp);
+    g_assert_cmpint(g_socket_send_to(c->sock, c->server, msg, strlen(msg), NULL, NULL), ==,
+                    (gssize)strlen(msg));
+    g_free(msg);
+    g_free(via), g_free(from), g_free(to), g_free(cid), g_free(cseq);
+}
+
+/* --- media on the wire: counters, keys, the lobby's prompt and picture ------------ */
+
+uint64_t sip_errors(const char *code)
+{
+    char *labels = g_strdup_printf("code=\"%s\"", code);
+    uint64_t v = tsr_counter_value(
+        tsr_metrics_counter("tessera_sip_errors_total", labels, "SIP requests refused, by code."));
+    g_free(labels);
+    return v;
+}
+
+/* The BYE the server sends when the ACK's answer fails: its Reason, answered 200. */
+void expect_bye(struct caller *c, const char *reason)
+{
+    char *bye = receive_final(c);
+    if (!g_str_has_prefix(bye, "BYE sip:"))
+        g_error("expected a BYE, got:\n%s", bye);
+    char *r = header(bye, "Reason");
+    g_assert_cmpstr(r, ==, reason);
+    answer_request(c, bye);
+    g_free(r);
+    g_free(bye);
+}
+
+/* Keys by SIP INFO application/dtmf-relay, each answered 200. */
+void send_keys(struct caller *c, const char *call_id, const char *tag, const char *keys)
+{
+    for (const char *k = keys; *k; k++) {
+        char *body = g_strdup_printf("Signal=%c\r\nDuration=160\r\n", *k);
+        send_typed(c, "INFO", "pin", call_id, tag, "application/dtmf-relay", body);
+        char *resp = receive_final(c);
+        if (!g_str_has_prefix(resp, "SIP/2.0 200 OK\r\n"))
+            g_error("INFO not answered 200:\n%s", resp);
+        g_free(resp);
+        g_free(body);
+    }
+}
+
+/* Power of `hz` in n samples at `rate` (Goertzel), relative to a full-scale sine. */
+static double tone_power(const int16_t *pcm, size_t n, unsigned rate, double hz)
+{
+    double k = 2 * cos(2 * G_PI * hz / rate), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = pcm[i] / 32768.0 + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / ((double)n * n / 4);
+}
+
+/* One 20 ms payload of 160 bytes to samples (8 kHz PCMU, 16 kHz G.722); the count. */
+static size_t prompt_decode(struct prompt_rx *rx, const uint8_t *payload, int16_t pcm[320])
+{
+    if (rx->pt == 0) {
+        tsr_g711_decode(TSR_G711_ULAW, payload, 160, pcm);
+        return 160;
+    }
+    int n = tsr_g722_decode(rx->g722, payload, 160, pcm, 320);
+    g_assert_cmpint(n, ==, 320);
+    return 320;
+}
+
+/* Reads `n` RTP packets of the prompt: rx->pt, 20 ms, consecutive sequence numbers
+ * and timestamps 160 apart (G.722's clock is 8 kHz too); counts the frames that
+ * are an 880 Hz beep, a 330 Hz beep, or quiet. */
+void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t buf[512];
+        gssize len = g_socket_receive(rtp, (gchar *)buf, sizeof buf, NULL, NULL);
+        g_assert_cmpint(len, ==, 12 + 160);
+        g_assert_cmpuint(buf[0], ==, 0x80);
+        g_assert_cmpint(buf[1] & 0x7f, ==, rx->pt);
+        uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+        uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
+        if (rx->packets++) {
+            g_assert_cmpuint(seq, ==, (uint16_t)(rx->last_seq + 1));
+            g_assert_cmpuint(ts, ==, rx->last_ts + 160);
+        }
+        rx->last_seq = seq;
+        rx->last_ts = ts;
+        int16_t pcm[320];
+        size_t got = prompt_decode(rx, buf + 12, pcm);
+        unsigned rate = got == 320 ? 16000 : 8000;
+        double p880 = tone_power(pcm, got, rate, 880), p330 = tone_power(pcm, got, rate, 330);
+        rx->beeps_880 += p880 > 0.01; /* a -12 dBFS beep is about 0.06 */
+        rx->beeps_330 += p330 > 0.01;
+        rx->quiet += p880 < 1e-4 && p330 < 1e-4;
+    }
+}
+
+GSocket *loopback_udp(uint16_t *port)
+{
+    GSocket *sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(sock, any, FALSE, NULL));
+    GSocketAddress *bound = g_socket_get_local_address(sock, NULL);
+    *port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    g_socket_set_timeout(sock, 10);
+    g_object_unref(bound);
+    g_object_unref(any);
+    g_object_unref(lo);
+    return sock;
+}
+
+/* The port of the answer's first `kind` ("audio", "video") section. */
+uint16_t answer_port(const char *resp, const char *kind)
+{
+    char *needle = g_strdup_printf("\r\nm=%s ", kind);
+    const char *m = strstr(resp, needle);
+    g_assert_nonnull(m);
+    unsigned long port = strtoul(m + strlen(needle), NULL, 10);
+    g_free(needle);
+    g_assert_cmpuint(port, >, 0);
+    return (uint16_t)port;
+}
+
+/* One RTP packet of payload type pt from sock to 127.0.0.1:port: the lobby sends
+ * its prompt and picture only to where the caller's own packets come from. */
+void send_rtp_from(GSocket *sock, uint16_t port, int pt)
+{
+    static uint16_t seq;
+    uint8_t pkt[12 + 160] = {
+        0x80, (uint8_t)pt, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78};
+    seq++;
+    memset(pkt + 12, 0xff, 160);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *to = g_inet_socket_address_new(lo, port);
+    g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL), ==,
+                    (gssize)sizeof pkt);
+    g_object_unref(to);
+    g_object_unref(lo);
+}
+
+/* One whole frame of H.264 RTP (payload type pt, up to the marker), depacketized. */
+GBytes *receive_frame(GSocket *sock, int pt, uint32_t *ts)
+{
+    struct tsr_rtp_depacketizer *d = NULL;
+    g_assert_cmpint(tsr_rtp_depacketizer_new(&d, &tsr_rtp_codec_h264), ==, 0);
+    GPtrArray *pkts = g_ptr_array_new_with_free_func(g_free);
+    bool marker = false;
+    while (!marker) {
+        uint8_t buf[1600];
+        gssize n = g_socket_receive(sock, (gchar *)buf, sizeof buf, NULL, NULL);
+        g_assert_cmpint(n, >, 12);
+        g_assert_cmpint(buf[1] & 0x7f, ==, pt);
+        *ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
+        marker = buf[1] & 0x80;
+        size_t len = (size_t)n - 12;
+        uint8_t *p = g_malloc(len + sizeof len);
+        memcpy(p, &len, sizeof len);
+        memcpy(p + sizeof len, buf + 12, len);
+        g_ptr_array_add(pkts, p);
+    }
+    const uint8_t *payloads[256];
+    size_t lens[256], n = MIN(pkts->len, 256u);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&lens[i], pkts->pdata[i], sizeof lens[i]);
+        payloads[i] = (const uint8_t *)pkts->pdata[i] + sizeof lens[i];
+    }
+    GBytes *frame = NULL;
+    struct tsr_rtp_frame_info info;
+    int rc = tsr_rtp_depacketizer_run(d, payloads, lens, n, &frame, &info);
+    g_ptr_array_free(pkts, TRUE);
+    tsr_rtp_depacketizer_free(&d);
+    return rc == 0 ? frame : NULL;
 }

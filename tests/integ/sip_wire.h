@@ -82,4 +82,35 @@ char *st_replace(const char *text, const char *from, const char *to);
 void respond_request(struct caller *c, const char *req, const char *status);
 void answer_request(struct caller *c, const char *req);
 
+void respond_request_sdp(struct caller *c, const char *req, const char *status, const char *sdp);
+
+/* tessera_sip_errors_total{code} now. */
+uint64_t sip_errors(const char *code);
+/* The BYE the server sends (g_error when the next message is not one): its
+ * Reason must be `reason`; answered 200. */
+void expect_bye(struct caller *c, const char *reason);
+/* Keys by SIP INFO application/dtmf-relay to conference "pin", each answered 200. */
+void send_keys(struct caller *c, const char *call_id, const char *tag, const char *keys);
+
+/* The lobby's prompt as a caller hears it. */
+struct prompt_rx {
+    int pt; /* 0 (PCMU) or 9 (G.722) */
+    struct tsr_g722_decoder *g722;
+    unsigned packets, beeps_880, beeps_330, quiet;
+    uint16_t last_seq;
+    uint32_t last_ts;
+};
+/* Reads n RTP packets of the prompt: rx->pt, 20 ms, consecutive sequence numbers
+ * and timestamps 160 apart; counts 880 Hz, 330 Hz and quiet frames. */
+void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx);
+/* A UDP socket on 127.0.0.1 (*port), 10 s receive timeout. */
+GSocket *loopback_udp(uint16_t *port);
+/* The port of the SDP's first `kind` ("audio", "video") section in msg. */
+uint16_t answer_port(const char *msg, const char *kind);
+/* One RTP packet of payload type pt from sock to 127.0.0.1:port. */
+void send_rtp_from(GSocket *sock, uint16_t port, int pt);
+/* One whole H.264 frame of payload type pt (up to the marker), depacketized; its
+ * RTP timestamp in *ts. */
+GBytes *receive_frame(GSocket *sock, int pt, uint32_t *ts);
+
 #endif

@@ -148,6 +148,84 @@ static void test_sdes(void)
     g_free(answer);
 }
 
+/* An INVITE without SDP: the lobby's offer is our delayed offer on the lobby's
+ * ports with video send-only, and answers to it read to what the lobby reads from
+ * an offer: PCMU with telephone-event, Opus and VP8 at the answer's addresses, an
+ * audio a=sendonly (send it nothing); audio rejected, no codec of ours, a
+ * malformed answer are refused with the reason. */
+static void test_delayed_offer(void)
+{
+    struct tsr_sip_lobby_ours ours = {.address = "192.0.2.1",
+                                      .audio_port = 41000,
+                                      .video_port = 41002,
+                                      .audio_ssrc = 11,
+                                      .video_ssrc = 22,
+                                      .session_id = 55,
+                                      .session_version = 1};
+    char *offer = NULL;
+    g_assert_cmpint(tsr_sip_lobby_sdp_offer(&ours, &offer), ==, 0);
+    g_assert_nonnull(strstr(offer, "o=tessera 55 1 IN IP4 192.0.2.1\r\n"));
+    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/AVP 96 9 0 8 101\r\n"));
+    g_assert_nonnull(strstr(offer, "a=ssrc:11 cname:"));
+    const char *video = strstr(offer, "m=video 41002 RTP/AVP 98 97\r\n");
+    g_assert_nonnull(video);
+    g_assert_nonnull(strstr(video, "a=sendonly\r\na=ssrc:22 cname:"));
+    g_assert_null(strstr(video, "sendrecv"));
+    struct tsr_sdp *sdp = NULL;
+    g_assert_cmpint(tsr_sdp_parse(offer, strlen(offer), &sdp, NULL), ==, 0);
+    tsr_sdp_free(&sdp);
+    g_free(offer);
+
+    struct tsr_sip_lobby_sdp l;
+    char reason[TSR_SDP_REASON_MAX];
+    const char *pcmu = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 "
+                       "0\r\nm=audio 4000 RTP/AVP 0 101\r\n"
+                       "a=rtpmap:101 telephone-event/8000\r\nm=video 0 RTP/AVP 98\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(pcmu, strlen(pcmu), &ours, &l, reason), ==, 0);
+    g_assert_cmpint(l.audio_pt, ==, 0);
+    g_assert_cmpstr(l.audio_rtpmap, ==, "PCMU/8000");
+    g_assert_cmpint(l.event_pt, ==, 101);
+    g_assert_cmpuint(l.event_rate, ==, 8000);
+    g_assert_cmpstr(l.remote_address, ==, "192.0.2.2");
+    g_assert_cmpuint(l.remote_port, ==, 4000);
+    g_assert_true(l.receives);
+    g_assert_false(l.srtp);
+    g_assert_cmpint(l.video.pt, ==, -1);
+
+    const char *opus = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 "
+                       "0\r\nm=audio 4000 RTP/AVP 96\r\n"
+                       "a=rtpmap:96 opus/48000/2\r\na=sendonly\r\nm=video 4002 RTP/AVP 97\r\n"
+                       "c=IN IP4 192.0.2.3\r\na=rtpmap:97 VP8/90000\r\na=recvonly\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(opus, strlen(opus), &ours, &l, reason), ==, 0);
+    g_assert_cmpint(l.audio_pt, ==, 96);
+    g_assert_cmpstr(l.audio_rtpmap, ==, "opus/48000/2");
+    g_assert_cmpint(l.event_pt, ==, -1);
+    g_assert_false(l.receives);
+    g_assert_cmpint(l.video.pt, ==, 97);
+    g_assert_false(l.video.h264);
+    g_assert_cmpstr(l.video.rtpmap, ==, "VP8/90000");
+    g_assert_cmpstr(l.video.address, ==, "192.0.2.3");
+    g_assert_cmpuint(l.video.port, ==, 4002);
+
+    const char *no_audio = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 "
+                           "0\r\nm=audio 0 RTP/AVP 0\r\n"
+                           "m=video 4002 RTP/AVP 97\r\na=rtpmap:97 VP8/90000\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(no_audio, strlen(no_audio), &ours, &l, reason),
+                    ==, TSR_ERR_UNSUPPORTED);
+    g_assert_cmpstr(reason, ==, "the answer rejects audio: PIN entry needs it");
+    const char *g729 = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 "
+                       "0\r\nm=audio 4000 RTP/AVP 18\r\n"
+                       "m=video 0 RTP/AVP 98\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(g729, strlen(g729), &ours, &l, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "the answer picks none of the codecs we offered"));
+    const char *one = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 "
+                      "0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(one, strlen(one), &ours, &l, reason), ==,
+                    TSR_ERR_INVALID);
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer("x", 1, &ours, &l, reason), ==, TSR_ERR_INVALID);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -155,5 +233,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_lobby/sdes", test_sdes);
     g_test_add_func("/sip_lobby/refused", test_refused);
     g_test_add_func("/sip_lobby/dtmf_relay", test_dtmf_relay);
+    g_test_add_func("/sip_lobby/delayed_offer", test_delayed_offer);
     return g_test_run();
 }

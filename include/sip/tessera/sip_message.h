@@ -15,6 +15,7 @@
 
 #include <tessera/conference.h>
 #include <tessera/sdp_crypto.h>
+#include <tessera/sdp_negotiate.h>
 
 #define TSR_SIP_DEFAULT_DISPLAY_NAME "SIP caller"
 #define TSR_SIP_REASON_MAX 256
@@ -64,15 +65,15 @@ int tsr_sip_dial_uri_check(const char *uri, char user[TSR_CONFERENCE_NAME_MAX + 
  * on (RTP/AVP(F) or SDES RTP/SAVP(F), not send-only or inactive, H.264
  * packetization-mode 1 constrained baseline or VP8). */
 struct tsr_sip_lobby_video {
-    int pt;                  /* -1: no such section; the answer keeps video inactive */
-    bool h264;               /* else VP8 */
-    char rtpmap[32];         /* "H264/90000", "VP8/90000" */
-    char proto[24];          /* as offered */
-    char address[64];        /* its c= (else the session's) */
+    int pt;           /* -1: no such section; the answer keeps video inactive */
+    bool h264;        /* else VP8 */
+    char rtpmap[32];  /* "H264/90000", "VP8/90000" */
+    char proto[24];   /* as offered */
+    char address[64]; /* its c= (else the session's) */
     uint16_t port;
     bool srtp;
     struct tsr_sdp_crypto remote_crypto, local_crypto;
-    bool picture;            /* set by the lobby: it sends the picture (answer sendonly) */
+    bool picture; /* set by the lobby: it sends the picture (answer sendonly) */
 };
 
 /* What a PIN lobby answers with before the caller is a participant. */
@@ -116,6 +117,34 @@ void tsr_sip_lobby_video_answer(GString *s, const struct tsr_sip_lobby_video *v,
 char *tsr_sip_lobby_sdp_answer(const char *offer, size_t len, const struct tsr_sip_lobby_sdp *l,
                                const char *address, uint16_t port, uint16_t video_port,
                                uint64_t session_id);
+
+/* What the lobby's own offer (an INVITE without SDP) says about us. */
+struct tsr_sip_lobby_ours {
+    const char *address;             /* o= and c=: an IP literal */
+    uint16_t audio_port, video_port; /* the lobby's sockets */
+    uint32_t audio_ssrc, video_ssrc; /* the prompt's and the picture's */
+    uint64_t session_id;             /* kept through the join's re-INVITE */
+    unsigned session_version;
+};
+
+/* Purpose: the lobby's offer for an INVITE without SDP (g_free): the media layer's
+ * own delayed offer (tsr_sdp_plain_offer: RTP/AVP audio Opus 96, G.722 9, PCMU 0,
+ * PCMA 8, telephone-event 101, sendrecv; video H.264 mode 1 98 then VP8 97) on
+ * the lobby's ports, with the video section a=sendonly (the lobby only shows its
+ * picture). Returns 0; -EINVAL (bad ours), TSR_ERR_INVALID (a writer bug). */
+int tsr_sip_lobby_sdp_offer(const struct tsr_sip_lobby_ours *ours, char **out);
+
+/* Purpose: read the caller's answer (in its ACK) to that offer into what the lobby
+ * reads from a caller's offer: the chosen audio codec (payload type and name), the
+ * answer's audio address and port, telephone-event, whether we may send it audio
+ * (not a=sendonly/inactive, not 0.0.0.0), and the video section the picture goes
+ * to (out->video.pt -1: none). The answer must keep our two sections, RTP/AVP, and
+ * take audio with a codec we offered, on the payload type we offered it on.
+ * Returns 0; TSR_ERR_INVALID (malformed, not our sections: a 400), TSR_ERR_UNSUPPORTED
+ * (no codec we offered, audio rejected: a 488), -EINVAL; reason says why. */
+int tsr_sip_lobby_sdp_read_answer(const char *answer, size_t len,
+                                  const struct tsr_sip_lobby_ours *ours,
+                                  struct tsr_sip_lobby_sdp *out, char reason[TSR_SDP_REASON_MAX]);
 
 /* Purpose: sdp (an answer from media) with its o= line replaced by ours
  * (`session_id`, `version`), so the caller sees one session across the lobby and
