@@ -42,6 +42,12 @@ static bool plain_proto(const char *proto)
            tsr_sdp_dtls_proto(proto);
 }
 
+/* Whether our offer carries keys: SDES asked for and both keys at hand. */
+static bool offers_srtp(const struct tsr_sdp_plain_local *l)
+{
+    return l->offer_srtp != TSR_SDP_OFFER_SRTP_NONE && l->audio_key && l->video_key;
+}
+
 static bool sdes_proto(const char *proto)
 {
     return strncmp(proto, "RTP/SAVP", 8) == 0;
@@ -385,7 +391,9 @@ static int choose_line(struct plain_ctx *c, size_t i)
                                                    ? &run->audio
                                                    : &run->video;
     int rc = 0;
-    if (sdes_proto(m->proto)) {
+    bool keyed_answer =
+        c->answer && offers_srtp(c->local) && tsr_sdp_attr_find(m->attrs, m->n_attrs, "crypto");
+    if (sdes_proto(m->proto) || keyed_answer) {
         const uint8_t *key =
             line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key : c->local->video_key;
         rc = key ? pick_crypto(c, m, peer)
@@ -588,6 +596,29 @@ static void offer_video_codec(struct tsr_sdp *o, struct tsr_sdp_media *m, enum t
     tsr_sdp_add_attrf(o, m, "rtcp-fb", "%d ccm fir", pt);
 }
 
+static const char *offer_proto(const struct tsr_sdp_plain_local *l)
+{
+    return offers_srtp(l) && l->offer_srtp == TSR_SDP_OFFER_SRTP_MANDATORY ? "RTP/SAVP" : "RTP/AVP";
+}
+
+/* a=crypto lines for one medium: both suites with its key, _80 first. */
+static void offer_crypto(const struct tsr_sdp_plain_local *l, struct tsr_sdp *o,
+                         struct tsr_sdp_media *m, const uint8_t *key)
+{
+    if (!offers_srtp(l))
+        return;
+    const enum tsr_srtp_profile suites[] = {TSR_SRTP_PROFILE_AES128_CM_SHA1_80,
+                                            TSR_SRTP_PROFILE_AES128_CM_SHA1_32};
+    for (size_t i = 0; i < G_N_ELEMENTS(suites); i++) {
+        struct tsr_sdp_crypto c = {.tag = (uint32_t)i + 1, .suite = suites[i]};
+        memcpy(c.key_salt, key, sizeof c.key_salt);
+        char value[128];
+        if (tsr_sdp_crypto_format(&c, value, sizeof value) == 0)
+            tsr_sdp_add_attr(o, m, "crypto", value);
+        memset(&c, 0, sizeof c);
+    }
+}
+
 static void offer_tail(struct tsr_sdp *o, struct tsr_sdp_media *m, uint16_t port, uint32_t ssrc,
                        const char *cname)
 {
@@ -621,7 +652,7 @@ int tsr_sdp_plain_offer(const struct tsr_sdp_plain_local *l, char **offer)
     }
     afmts[n_afmts++] = dtmf;
     struct tsr_sdp_media *m = NULL;
-    tsr_sdp_add_media(o, "audio", l->audio_port, "RTP/AVP", afmts, n_afmts, &m);
+    tsr_sdp_add_media(o, "audio", l->audio_port, offer_proto(l), afmts, n_afmts, &m);
     tsr_sdp_add_attrf(o, m, "rtpmap", "%s opus/48000/2", opus);
     tsr_sdp_add_attrf(o, m, "fmtp", "%s useinbandfec=1", opus);
     if (l->audio_g722)
@@ -633,21 +664,25 @@ int tsr_sdp_plain_offer(const struct tsr_sdp_plain_local *l, char **offer)
     tsr_sdp_add_attrf(o, m, "rtpmap", "%s telephone-event/8000", dtmf);
     tsr_sdp_add_attrf(o, m, "fmtp", "%s 0-15", dtmf);
     tsr_sdp_add_attr(o, m, "ptime", "20");
+    offer_crypto(l, o, m, l->audio_key);
     offer_tail(o, m, l->audio_port, l->audio_ssrc, l->cname);
     bool h264_first = l->video_pref == TSR_SDP_VIDEO_PREF_H264;
     const char *vfmts[] = {h264_first ? h264 : vp8, h264_first ? vp8 : h264};
-    tsr_sdp_add_media(o, "video", l->video_port, "RTP/AVP", vfmts, 2, &m);
+    tsr_sdp_add_media(o, "video", l->video_port, offer_proto(l), vfmts, 2, &m);
     offer_video_codec(o, m, h264_first ? TSR_SDP_CODEC_H264 : TSR_SDP_CODEC_VP8);
     offer_video_codec(o, m, h264_first ? TSR_SDP_CODEC_VP8 : TSR_SDP_CODEC_H264);
+    offer_crypto(l, o, m, l->video_key);
     offer_tail(o, m, l->video_port, l->video_ssrc, l->cname);
     rc = tsr_sdp_write(o, offer);
     tsr_sdp_free(&o);
     return rc;
 }
 
-/* The answer keeps our sections: audio then video, RTP/AVP where not rejected. */
+/* The answer keeps our sections: audio then video, in the profile we offered
+ * where not rejected (RTP/SAVP also answers an optional-SRTP offer). */
 static int answer_shape(struct plain_ctx *c)
 {
+    const char *ours = offer_proto(c->local);
     const struct tsr_sdp *a = c->offer;
     static const char *const kinds[] = {"audio", "video"};
     if (a->n_media != G_N_ELEMENTS(kinds))
@@ -658,9 +693,10 @@ static int answer_shape(struct plain_ctx *c)
         if (strcmp(m->kind, kinds[i]) != 0)
             return fail(c, TSR_ERR_INVALID, "the answer's section %zu is %s; our offer's is %s",
                         i + 1, m->kind, kinds[i]);
-        if (m->port != 0 && strcmp(m->proto, "RTP/AVP") != 0)
-            return fail(c, TSR_ERR_INVALID, "the answer's %s section is %s; we offered RTP/AVP",
-                        m->kind, m->proto);
+        bool savp_ok = offers_srtp(c->local) && strcmp(m->proto, "RTP/SAVP") == 0;
+        if (m->port != 0 && strcmp(m->proto, ours) != 0 && !savp_ok)
+            return fail(c, TSR_ERR_INVALID, "the answer's %s section is %s; we offered %s", m->kind,
+                        m->proto, ours);
     }
     return 0;
 }
@@ -675,7 +711,8 @@ int tsr_sdp_plain_read_answer(const char *answer, size_t len,
     struct tsr_sdp_plain_peers found;
     memset(&found, 0, sizeof found);
     struct tsr_sdp_plain_local ours = *local;
-    ours.audio_key = ours.video_key = NULL; /* nothing keyed was offered */
+    if (!offers_srtp(local))
+        ours.audio_key = ours.video_key = NULL; /* nothing keyed was offered */
     ours.fingerprint_sha256 = NULL;
     ours.running = NULL;
     struct plain_ctx c = {.local = &ours, .peers = &found, .reason = reason, .answer = true};
@@ -696,8 +733,8 @@ int tsr_sdp_plain_read_answer(const char *answer, size_t len,
                   "the answer picks none of the codecs we offered (%s; VP8, H.264 "
                   "packetization-mode 1)",
                   local->audio_g722 && local->audio_g711 ? "Opus, G.722, PCMU, PCMA"
-                  : local->audio_g711                   ? "Opus, PCMU, PCMA"
-                                                        : "Opus");
+                  : local->audio_g711                    ? "Opus, PCMU, PCMA"
+                                                         : "Opus");
     tsr_sdp_free(&parsed);
     if (rc) {
         tsr_sdp_negotiation_free(&c.neg);

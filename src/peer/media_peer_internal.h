@@ -76,6 +76,8 @@ struct tsr_media_peer {
     bool awaiting_answer;
     uint32_t offer_ssrc[2];                 /* the SSRCs our offer named, audio and video */
     enum tsr_sdp_video_pref offer_video_pref;
+    enum tsr_sdp_offer_srtp offer_srtp; /* SDES in that offer (sdes_key has the keys) */
+    bool offer_keyed;                   /* the keys were made */
     struct tsr_media_clock clock;
     struct tsr_rtp_ext_map ext_map;
     struct peer_rx rx_audio, rx_video;

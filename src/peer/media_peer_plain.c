@@ -228,6 +228,11 @@ static void offer_local(const struct tsr_media_peer *p, const char *cname,
     local->session_version = p->sdp_version;
     local->audio_g711 = true;
     local->audio_g722 = true;
+    if (p->offer_keyed) {
+        local->offer_srtp = p->offer_srtp;
+        local->audio_key = p->sdes_key[0];
+        local->video_key = p->sdes_key[1];
+    }
 }
 
 int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_peer_params *params,
@@ -236,9 +241,11 @@ int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_
 {
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
-    /* Keys for a later SDES re-INVITE; the offer itself is plain RTP/AVP. */
-    if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0)
-        TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys");
+    /* Keys for SDES in the offer ([sip] offer_srtp) or a later SDES re-INVITE. */
+    p->offer_keyed = tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) == 0;
+    if (!p->offer_keyed)
+        TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: plain RTP offered");
+    p->offer_srtp = params->offer_srtp;
     int rc = open_transport(p, params, false);
     if (rc) {
         g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot open RTP ports: %s", tsr_strerror(rc));
@@ -278,14 +285,17 @@ int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answe
                                                      local.video_ssrc)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot send to the answer's address: %s",
                    tsr_strerror(rc));
+    if (rc == 0 && (rc = apply_srtp(p, &peers, true)) != 0)
+        g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc) {
         tsr_sdp_negotiation_free(&neg);
         return rc;
     }
     apply_direction(p, &peers);
     p->plain_peers = peers;
-    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "answer to our offer: audio %s:%u, video %s:%u",
-            peers.audio.address, peers.audio.rtp_port, peers.video.address, peers.video.rtp_port);
+    TSR_LOG(TSR_LOG_INFO, p->log_ctx, "answer to our offer (%s): audio %s:%u, video %s:%u",
+            keying_name(&peers), peers.audio.address, peers.audio.rtp_port, peers.video.address,
+            peers.video.rtp_port);
     *neg_out = neg;
     return 0;
 }

@@ -4,6 +4,7 @@
  * fit the offer are refused with a reason. */
 #include <tessera/err.h>
 #include <tessera/sdp.h>
+#include <tessera/sdp_crypto.h>
 #include <tessera/sdp_plain.h>
 
 #include <errno.h>
@@ -291,14 +292,105 @@ static void test_g722(void)
     struct tsr_sdp_negotiation *neg = NULL;
     struct tsr_sdp_plain_peers peers;
     char reason[TSR_SDP_REASON_MAX] = "";
-    g_assert_cmpint(tsr_sdp_plain_read_answer(answer, strlen(answer), &l, &neg, &peers, reason),
-                    ==, 0);
+    g_assert_cmpint(tsr_sdp_plain_read_answer(answer, strlen(answer), &l, &neg, &peers, reason), ==,
+                    0);
     g_assert_cmpint(neg->audio_index, ==, 0);
     g_assert_cmpint(neg->mlines[0].codec, ==, TSR_SDP_CODEC_G722);
     g_assert_cmpint(neg->mlines[0].pt, ==, 9);
     g_assert_cmpuint(peers.audio.rtp_port, ==, 5000);
     tsr_sdp_negotiation_free(&neg);
     g_free(answer);
+    g_free(offer);
+}
+
+#define THEIR_KEY "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+/* SDES in our own offer: optional puts a=crypto (both suites, this medium's key)
+ * in RTP/AVP sections and keys SRTP when the answer has a=crypto (RTP/AVP or
+ * RTP/SAVP), stays plain when it has none; mandatory offers RTP/SAVP and needs a
+ * keyed answer; none offers no keys. */
+static void test_srtp(void)
+{
+    uint8_t akey[TSR_SDES_KEY_SALT_BYTES], vkey[TSR_SDES_KEY_SALT_BYTES];
+    memset(akey, 0x11, sizeof akey);
+    memset(vkey, 0x22, sizeof vkey);
+    struct tsr_sdp_plain_local l = offerer;
+    l.audio_key = akey;
+    l.video_key = vkey;
+    l.offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL;
+    char *offer = NULL;
+    g_assert_cmpint(tsr_sdp_plain_offer(&l, &offer), ==, 0);
+    struct tsr_sdp *o = NULL;
+    const char *why = NULL;
+    g_assert_cmpint(tsr_sdp_parse(offer, strlen(offer), &o, &why), ==, 0);
+    for (size_t i = 0; i < 2; i++) {
+        const struct tsr_sdp_media *m = &o->media[i];
+        g_assert_cmpstr(m->proto, ==, "RTP/AVP");
+        int tags = 0;
+        for (size_t k = 0; k < m->n_attrs; k++) {
+            struct tsr_sdp_crypto c;
+            const char *cwhy = NULL;
+            if (strcmp(m->attrs[k].name, "crypto") != 0)
+                continue;
+            g_assert_cmpint(tsr_sdp_crypto_parse(m->attrs[k].value, &c, &cwhy), ==, 0);
+            g_assert_cmpuint(c.tag, ==, (unsigned)tags + 1);
+            g_assert_cmpint(c.suite, ==,
+                            tags ? TSR_SRTP_PROFILE_AES128_CM_SHA1_32
+                                 : TSR_SRTP_PROFILE_AES128_CM_SHA1_80);
+            g_assert_cmpmem(c.key_salt, sizeof c.key_salt, i ? vkey : akey, sizeof akey);
+            tags++;
+        }
+        g_assert_cmpint(tags, ==, 2);
+    }
+    tsr_sdp_free(&o);
+    g_free(offer);
+
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers peers;
+    char reason[TSR_SDP_REASON_MAX];
+    const char *keyed_avp = "m=audio 5000 RTP/AVP 0\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                            "inline:" THEIR_KEY "\r\n" NO_VIDEO;
+    const char *keyed_savp = "m=audio 5000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                             "inline:" THEIR_KEY "\r\nm=video 0 RTP/SAVP 97\r\n";
+    const char *plain = "m=audio 5000 RTP/AVP 0\r\n" NO_VIDEO;
+    struct {
+        enum tsr_sdp_offer_srtp mode;
+        const char *answer;
+        int rc;
+        bool srtp;
+    } cases[] = {
+        {TSR_SDP_OFFER_SRTP_OPTIONAL, keyed_avp, 0, true},
+        {TSR_SDP_OFFER_SRTP_OPTIONAL, keyed_savp, 0, true},
+        {TSR_SDP_OFFER_SRTP_OPTIONAL, plain, 0, false},
+        {TSR_SDP_OFFER_SRTP_MANDATORY, keyed_savp, 0, true},
+        {TSR_SDP_OFFER_SRTP_MANDATORY, plain, TSR_ERR_INVALID, false},
+        {TSR_SDP_OFFER_SRTP_MANDATORY, "m=audio 5000 RTP/SAVP 0\r\nm=video 0 RTP/SAVP 97\r\n",
+         TSR_ERR_UNSUPPORTED, false},
+        {TSR_SDP_OFFER_SRTP_NONE, keyed_savp, TSR_ERR_INVALID, false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        l.offer_srtp = cases[i].mode;
+        char *answer = g_strconcat(ANSWER_HEAD, cases[i].answer, NULL);
+        int rc = tsr_sdp_plain_read_answer(answer, strlen(answer), &l, &neg, &peers, reason);
+        g_assert_cmpint(rc, ==, cases[i].rc);
+        if (rc == 0) {
+            g_assert_cmpint(peers.audio.srtp, ==, cases[i].srtp);
+            if (cases[i].srtp)
+                g_assert_cmpuint(peers.audio.crypto.tag, ==, cases[i].answer == keyed_avp ? 2 : 1);
+            tsr_sdp_negotiation_free(&neg);
+        } else {
+            g_assert_cmpstr(reason, !=, "");
+        }
+        g_free(answer);
+    }
+    l.offer_srtp = TSR_SDP_OFFER_SRTP_MANDATORY;
+    g_assert_cmpint(tsr_sdp_plain_offer(&l, &offer), ==, 0);
+    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/SAVP "));
+    g_assert_nonnull(strstr(offer, "m=video 41002 RTP/SAVP "));
+    g_free(offer);
+    l.offer_srtp = TSR_SDP_OFFER_SRTP_NONE;
+    g_assert_cmpint(tsr_sdp_plain_offer(&l, &offer), ==, 0);
+    g_assert_null(strstr(offer, "a=crypto"));
     g_free(offer);
 }
 
@@ -310,5 +402,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sdp_plain_offer/answers", test_answers);
     g_test_add_func("/sdp_plain_offer/answers_refused", test_answers_refused);
     g_test_add_func("/sdp_plain_offer/g722", test_g722);
+    g_test_add_func("/sdp_plain_offer/srtp", test_srtp);
     return g_test_run();
 }

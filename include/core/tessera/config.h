@@ -117,6 +117,7 @@ struct tsr_config {
     char sip_certificate[TSR_CONFIG_STR_MAX];
     char sip_private_key[TSR_CONFIG_STR_MAX];
     int64_t sip_tls_port;
+    char sip_offer_srtp[16];
 };
 
 /* One schema row. `offset` locates the field in struct tsr_config. */

@@ -28,6 +28,16 @@
 #include <tessera/sdp_negotiate.h>
 
 /* What the answer says about us. Borrowed for the call. */
+/* SDES-SRTP in our own offer. OPTIONAL ("best effort", as Asterisk, FreeSWITCH
+ * and baresip do it without RFC 5939's capability negotiation): RTP/AVP sections
+ * carrying a=crypto lines; an answer with a=crypto (RTP/AVP or RTP/SAVP) keys
+ * SRTP, one without stays plain. MANDATORY: RTP/SAVP, the answer must key it. */
+enum tsr_sdp_offer_srtp {
+    TSR_SDP_OFFER_SRTP_NONE = 0,
+    TSR_SDP_OFFER_SRTP_OPTIONAL,
+    TSR_SDP_OFFER_SRTP_MANDATORY,
+};
+
 struct tsr_sdp_plain_local {
     /* The most we take on video: answered as b=AS and b=TIAS; 0 = say nothing. */
     uint64_t video_accept_bps;
@@ -41,6 +51,8 @@ struct tsr_sdp_plain_local {
     /* Our SDES keys (key_salt only; tag and suite follow the offer's line). Needed
      * for an RTP/SAVP(F) offer, which is refused without them. */
     const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each, or NULL */
+    /* Our offer (tsr_sdp_plain_offer) and its answer: SDES with the keys above. */
+    enum tsr_sdp_offer_srtp offer_srtp;
     /* Our certificate's sha-256 fingerprint ("AB:CD:…"), needed for an
      * UDP/TLS/RTP/SAVP(F) offer, which is refused without it. */
     const char *fingerprint_sha256;
@@ -103,18 +115,20 @@ int tsr_sdp_plain_negotiate(const char *offer, size_t len, const struct tsr_sdp_
 /* Our own offer for a caller that sent none (a SIP INVITE without SDP, RFC 3261
  * §13.2.1; the caller answers in its ACK). One RTP/AVP audio section (Opus
  * 48000/2 on TSR_SDP_PLAIN_OFFER_PT_OPUS, then G.722 9 when local->audio_g722,
- * PCMU 0 and PCMA 8 when local->audio_g711, telephone-event/8000 on TSR_SDP_PLAIN_OFFER_PT_DTMF with
- * fmtp 0-15, a=ptime:20) and one RTP/AVP video section (VP8 and H.264 constrained
- * baseline packetization-mode 1, ordered by local->video_pref, each with
- * rtcp-fb nack, nack pli, ccm fir), both sendrecv, with a=rtcp (port + 1) and our
- * SSRC and CNAME. SRTP and DTLS are not offered. */
+ * PCMU 0 and PCMA 8 when local->audio_g711, telephone-event/8000 on TSR_SDP_PLAIN_OFFER_PT_DTMF
+ * with fmtp 0-15, a=ptime:20) and one RTP/AVP video section (VP8 and H.264 constrained baseline
+ * packetization-mode 1, ordered by local->video_pref, each with rtcp-fb nack, nack pli, ccm fir),
+ * both sendrecv, with a=rtcp (port + 1) and our SSRC and CNAME. With local->offer_srtp and keys,
+ * each section also carries a=crypto:1 AES_CM_128_HMAC_SHA1_80 and a=crypto:2
+ * AES_CM_128_HMAC_SHA1_32 with that medium's key (RTP/SAVP when MANDATORY). DTLS is not offered. */
 #define TSR_SDP_PLAIN_OFFER_PT_OPUS 96
 #define TSR_SDP_PLAIN_OFFER_PT_VP8 97
 #define TSR_SDP_PLAIN_OFFER_PT_H264 98
 #define TSR_SDP_PLAIN_OFFER_PT_DTMF 101
 
 /* Purpose: write that offer from local (address, ports, SSRCs, cname, session id
- * and version, video_pref, audio_g711; keys and fingerprint are ignored).
+ * and version, video_pref, audio_g711, offer_srtp and the keys; the fingerprint
+ * is ignored).
  * Returns 0 and *offer (g_free), or -EINVAL (bad local). */
 int tsr_sdp_plain_offer(const struct tsr_sdp_plain_local *local, char **offer);
 

@@ -18,6 +18,7 @@
 #include <tessera/audio_packet.h>
 #include <tessera/rtp_codec.h>
 #include <tessera/sdp_negotiate.h>
+#include <tessera/sdp_plain.h>
 #include <tessera/video_codec.h>
 #include <tessera/video_limits.h>
 #include <tessera/webrtc_transport.h>
@@ -44,6 +45,8 @@ struct tsr_media_peer_params {
     const struct tsr_webrtc_config *webrtc; /* borrowed for the call (strings copied) */
     enum tsr_sdp_video_pref video_pref;
     bool ask_dtx; /* the answer asks for Opus DTX (usedtx=1) */
+    /* A SIP call we offer to (an INVITE without SDP): SDES-SRTP in that offer. */
+    enum tsr_sdp_offer_srtp offer_srtp;
     /* RED for Opus (RFC 2198) with a browser that offers it: each packet we send
      * repeats this many earlier ones (1..TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE), and
      * the copies in what it sends fill our gaps; 0 = never negotiate RED. */
