@@ -86,6 +86,7 @@ static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
         if (n < 0)
             break;
         if (from && s->t->state != TSR_WEBRTC_STATE_CLOSED &&
+            !tsr_rtp_transport_ice_take(s, buf, (size_t)n, from) &&
             !(rtp_sock_leg(s)->dtls && tsr_rtp_transport_dtls_take(s, buf, (size_t)n, from)))
             deliver(s, buf, (size_t)n, from);
         g_clear_object(&from);
@@ -407,6 +408,7 @@ void tsr_rtp_transport_free(struct tsr_rtp_transport **pt)
         tsr_rtp_transport_dtls_free(&t->legs[i].rtcp);
         tsr_srtp_free(&t->legs[i].srtp);
     }
+    tsr_rtp_transport_ice_free(t);
     g_main_context_unref(t->ctx);
     g_free(t->log_ctx);
     g_free(t);

@@ -52,6 +52,7 @@ struct tsr_rtp_transport {
     uint32_t consent_ms;
     GSource *timer;
     struct tsr_counter *m_bad;
+    struct rtp_ice *ice; /* ICE-lite responder (rtp_transport_ice.c), or NULL */
 };
 
 static inline struct rtp_leg *rtp_sock_leg(const struct rtp_sock *s)
@@ -75,6 +76,13 @@ void tsr_rtp_transport_latch(struct rtp_sock *s, GSocketAddress *from);
 /* Sends one datagram as it is from s to its current target. Returns 0,
  * TSR_ERR_STATE (closed, no target), TSR_ERR_IO. */
 int tsr_rtp_transport_sock_send(struct rtp_sock *s, const uint8_t *data, size_t len);
+
+/* rtp_transport_ice.c */
+/* Whether a datagram was an ICE check (or other STUN) and was taken here: a
+ * check with our credentials is answered, and its nomination latches s. */
+bool tsr_rtp_transport_ice_take(struct rtp_sock *s, const uint8_t *buf, size_t len,
+                                GSocketAddress *from);
+void tsr_rtp_transport_ice_free(struct tsr_rtp_transport *t);
 
 /* rtp_transport_dtls.c */
 /* Whether a datagram on a DTLS leg's socket was taken here: DTLS records go to

@@ -107,9 +107,9 @@ bool tsr_sdp_is_plain_rtp(const char *offer, size_t len)
         if (m->port == 0 || !strstr(m->proto, "RTP/"))
             continue;
         /* DTLS with ICE is WebRTC. ICE in an RTP/AVP(F) or SDES offer (SIP
-         * softphones with ICE on) is not used: our answer carries no ICE
-         * attributes, so the caller falls back to the m=/c= address it offered
-         * (RFC 8445 §5.1; RFC 8839 §4.2), and latching does the rest. */
+         * softphones with ICE on) is answered here as ICE-lite (local->ice_ufrag),
+         * else without ICE attributes, and the caller then falls back to the
+         * m=/c= address it offered (RFC 8445 §5.1; RFC 8839 §4.2). */
         bool dtls = tsr_sdp_dtls_proto(m->proto);
         plain = plain_proto(m->proto) && !(dtls && tsr_sdp_media_attr(sdp, m, "ice-ufrag")) &&
                 (dtls || !tsr_sdp_media_attr(sdp, m, "fingerprint"));
@@ -385,6 +385,9 @@ static int choose_line(struct plain_ctx *c, size_t i)
         line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? &c->peers->audio : &c->peers->video;
     if (!read_peer(c->offer, m, peer))
         return fail(c, TSR_ERR_INVALID, "the %s section has no usable c= address", m->kind);
+    peer->ice = !c->answer && c->local->ice_ufrag && c->local->ice_pwd &&
+                tsr_sdp_media_attr(c->offer, m, "ice-ufrag") &&
+                tsr_sdp_media_attr(c->offer, m, "ice-pwd");
     const struct tsr_sdp_plain_peers *run = c->local->running;
     const struct tsr_sdp_plain_peer *running = !run ? NULL
                                                : line->kind == TSR_SDP_MEDIA_KIND_AUDIO
@@ -428,6 +431,20 @@ static int choose_line(struct plain_ctx *c, size_t i)
     line->accepted = true;
     *index = (int)i;
     return 0;
+}
+
+/* ICE-lite (RFC 8839): our credentials and one host candidate per component, on
+ * the ports the section is answered on (the c= address; RTCP on port + 1). */
+static void answer_ice(const struct tsr_sdp_plain_local *l, struct tsr_sdp *ans,
+                       struct tsr_sdp_media *m, uint16_t port, bool rtcp)
+{
+    tsr_sdp_add_attr(ans, m, "ice-ufrag", l->ice_ufrag);
+    tsr_sdp_add_attr(ans, m, "ice-pwd", l->ice_pwd);
+    tsr_sdp_add_attrf(ans, m, "candidate", "1 1 UDP 2130706431 %s %u typ host", l->address, port);
+    if (rtcp)
+        tsr_sdp_add_attrf(ans, m, "candidate", "1 2 UDP 2130706430 %s %u typ host", l->address,
+                          port + 1u);
+    tsr_sdp_add_attr(ans, m, "end-of-candidates", NULL);
 }
 
 static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
@@ -492,6 +509,8 @@ static void answer_line(struct plain_ctx *c, struct tsr_sdp *ans, size_t i)
                      NULL);
     tsr_sdp_add_attrf(ans, m, "ssrc", "%u cname:%s", audio ? l->audio_ssrc : l->video_ssrc,
                       l->cname);
+    if (peer->ice)
+        answer_ice(l, ans, m, port, !peer->rtcp_mux);
     if (peer->srtp) {
         /* Our own key, under the tag and suite of the line we took (§5.1.2). */
         struct tsr_sdp_crypto ours = peer->crypto;
@@ -533,6 +552,8 @@ static int build_answer(struct plain_ctx *c)
     int rc = new_description(c->local, &ans);
     if (rc)
         return rc;
+    if (c->peers->audio.ice || c->peers->video.ice)
+        tsr_sdp_add_attr(ans, NULL, "ice-lite", NULL); /* we answer checks, never send them */
     for (size_t i = 0; i < c->offer->n_media; i++)
         answer_line(c, ans, i);
     rc = tsr_sdp_write(ans, &c->neg->answer);

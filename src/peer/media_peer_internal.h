@@ -17,13 +17,13 @@
 
 /* Receive state of one kind (audio or video). Home: the net loop. */
 struct peer_rx {
-    int pt;                 /* negotiated payload type, -1 when the m-line is absent */
-    int rtx_pt;             /* -1 when RTX is not negotiated */
-    int red_pt;             /* audio: RED around pt (RFC 2198); -1 when not negotiated */
-    int event_pt;           /* audio: RFC 4733 telephone-event (plain SIP); -1 when not */
+    int pt;       /* negotiated payload type, -1 when the m-line is absent */
+    int rtx_pt;   /* -1 when RTX is not negotiated */
+    int red_pt;   /* audio: RED around pt (RFC 2198); -1 when not negotiated */
+    int event_pt; /* audio: RFC 4733 telephone-event (plain SIP); -1 when not */
     /* Keys from event_pt: counted, never decoded. */
     struct tsr_dtmf_collector dtmf;
-    uint32_t ssrc;          /* learnt from the first packet (or the offer) */
+    uint32_t ssrc; /* learnt from the first packet (or the offer) */
     struct tsr_rtp_stream_in stats;
     bool started;
 };
@@ -72,9 +72,10 @@ struct tsr_media_peer {
     struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
     char plain_address[64];                       /* plain: the address our answers carry */
     char plain_fingerprint[3 * 32];               /* plain: our certificate's sha-256, or "" */
+    char plain_ice_ufrag[16], plain_ice_pwd[32];  /* plain: our ICE-lite credentials */
     /* plain, our own offer (a SIP INVITE without SDP): waiting for the answer. */
     bool awaiting_answer;
-    uint32_t offer_ssrc[2];                 /* the SSRCs our offer named, audio and video */
+    uint32_t offer_ssrc[2]; /* the SSRCs our offer named, audio and video */
     enum tsr_sdp_video_pref offer_video_pref;
     enum tsr_sdp_offer_srtp offer_srtp; /* SDES in that offer (sdes_key has the keys) */
     bool offer_keyed;                   /* the keys were made */

@@ -115,6 +115,19 @@ static const char *line_codec(const struct tsr_sdp_negotiation *neg, int index)
     return index >= 0 ? tsr_sdp_codec_name(neg->mlines[index].codec) : "none";
 }
 
+/* Our ICE-lite credentials for the call (RFC 8839 ice-char: ALPHA / DIGIT / + / /). */
+static void ice_credentials(struct tsr_media_peer *p)
+{
+    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out[2] = {p->plain_ice_ufrag, p->plain_ice_pwd};
+    size_t len[2] = {8, 24};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < len[k]; i++)
+            out[k][i] = chars[g_random_int_range(0, (gint32)sizeof chars - 1)];
+        out[k][len[k]] = '\0';
+    }
+}
+
 /* Hold and resume: RTP goes to a medium only while the caller wants it. */
 static void apply_direction(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
 {
@@ -149,7 +162,10 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         .audio_g711 = true, /* the mixer takes PCMU/PCMA when Opus is not offered */
         .audio_g722 = true, /* and G.722 before them */
         .video_accept_bps = PLAIN_VIDEO_ACCEPT_BPS,
+        .ice_ufrag = p->plain_ice_ufrag,
+        .ice_pwd = p->plain_ice_pwd,
     };
+    ice_credentials(p);
     if (tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) != 0) {
         local.audio_key = local.video_key = NULL; /* plain RTP still works; SRTP offers get 488 */
         TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: SRTP refused");
@@ -183,6 +199,8 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0 && (rc = apply_dtls(p, cert, &peers)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "DTLS-SRTP setup failed: %s", tsr_strerror(rc));
+    if (rc == 0 && (peers.audio.ice || peers.video.ice))
+        rc = tsr_rtp_transport_set_ice(p->plain, p->plain_ice_ufrag, p->plain_ice_pwd);
     if (rc) {
         tsr_sdp_negotiation_free(&neg);
         return rc;
@@ -401,6 +419,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .audio_g722 = true,
         .video_accept_bps = PLAIN_VIDEO_ACCEPT_BPS,
         .running = &p->plain_peers, /* DTLS associations stay as they are */
+        .ice_ufrag = p->plain_ice_ufrag[0] ? p->plain_ice_ufrag : NULL,
+        .ice_pwd = p->plain_ice_pwd[0] ? p->plain_ice_pwd : NULL,
     };
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
@@ -415,6 +435,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0)
         rc = plain_recodec(p, neg, (const uint32_t[2]){local.audio_ssrc, local.video_ssrc}, reason);
+    if (rc == 0 && (peers.audio.ice || peers.video.ice)) /* ICE may come with a re-offer */
+        rc = tsr_rtp_transport_set_ice(p->plain, p->plain_ice_ufrag, p->plain_ice_pwd);
     if (rc == 0) {
         apply_direction(p, &peers);
         if (neg->video_index >= 0) /* a re-offer may change its b= line */

@@ -4,15 +4,21 @@
  * from RTP by the first byte; then RTP and RTCP cross both ways, protected with
  * the keys of the socket they travel on. Before the keys nothing is sent and what
  * arrives in clear is dropped; a certificate that does not match the fingerprint,
- * or a caller that never starts the handshake, fails the transport. */
+ * or a caller that never starts the handshake, fails the transport. ICE-lite:
+ * a caller's checks (libnice's STUN agent on its side) are answered and
+ * nominate where we send. */
 #include <tessera/dtls.h>
 #include <tessera/err.h>
 #include <tessera/metrics.h>
 #include <tessera/rtp_transport.h>
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 
 struct side {
     struct tsr_rtp_transport *t;
@@ -314,6 +320,125 @@ static void test_dtls_timeout(void)
     g_main_context_unref(ctx);
 }
 
+#define ICE_UFRAG "TsrUfrag"
+#define ICE_PWD "TessPasswordOf24Chars+/x"
+
+/* An ICE check (the caller is the controlling full agent) from `sock` to t's
+ * audio RTP port; the agent keeps the transaction to check the response. */
+static void send_check(StunAgent *agent, GSocket *sock, struct tsr_rtp_transport *t,
+                       const char *pwd, bool nominate)
+{
+    uint8_t buf[512];
+    StunMessage msg;
+    const char *user = ICE_UFRAG ":callr";
+    size_t len = stun_usage_ice_conncheck_create(
+        agent, &msg, buf, sizeof buf, (const uint8_t *)user, strlen(user), (const uint8_t *)pwd,
+        strlen(pwd), nominate, true, 0x6e0001ff, 0x1122334455667788ull, NULL,
+        STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    g_assert_cmpuint(len, >, 20);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *to =
+        g_inet_socket_address_new(lo, tsr_rtp_transport_port(t, TSR_RTP_TRANSPORT_AUDIO));
+    g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)buf, len, NULL, NULL), ==, len);
+    g_object_unref(to);
+    g_object_unref(lo);
+}
+
+struct catch
+{
+    GSocket *sock;
+    uint8_t buf[1500];
+    gssize len;
+};
+
+static bool caught(void *arg)
+{
+    struct catch *c = arg;
+    c->len = g_socket_receive(c->sock, (gchar *)c->buf, sizeof c->buf, NULL, NULL);
+    return c->len > 0;
+}
+
+/* Runs ctx until the caller's socket (not one of ctx's) has a datagram. */
+static void pump_caught(GMainContext *ctx, struct catch *c)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!caught(c) && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(ctx, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_cmpint(c->len, >, 0);
+}
+
+/* ICE-lite on the plain ports: a check with our ufrag and our password gets a
+ * success response that the caller's own STUN agent accepts (integrity with our
+ * password, fingerprint) and that maps the caller's address; its nomination moves
+ * where we send RTP. A check keyed with another password is not answered, and
+ * RTP from nowhere else is needed for any of it. */
+static void test_ice_lite(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct side a, b;
+    open_side(ctx, &a, 0x1000, 0x1001);
+    open_side(ctx, &b, 0x2000, 0x2001);
+    face(&a, &b, false); /* a sends to b's ports until a check says otherwise */
+    g_assert_cmpint(tsr_rtp_transport_set_ice(a.t, ICE_UFRAG, ICE_PWD), ==, 0);
+    GSocket *caller =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(caller, any, FALSE, NULL));
+    g_socket_set_blocking(caller, FALSE);
+    StunAgent agent;
+    static const uint16_t attrs[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_USERNAME,
+                                     STUN_ATTRIBUTE_MESSAGE_INTEGRITY,  STUN_ATTRIBUTE_FINGERPRINT,
+                                     STUN_ATTRIBUTE_ICE_CONTROLLED,     0};
+    stun_agent_init(&agent, attrs, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+
+    /* A wrong password: dropped, counted, no answer. */
+    send_check(&agent, caller, a.t, "not-the-right-password!!", true);
+    gint64 until = g_get_monotonic_time() + 300 * 1000;
+    while (g_get_monotonic_time() < until)
+        g_main_context_iteration(ctx, FALSE);
+    struct catch c = {.sock = caller};
+    g_assert_false(caught(&c));
+    g_assert_cmpuint(counter("tessera_sip_ice_checks_total", "result=\"unauthorized\""), ==, 1);
+
+    /* The right one, nominated. */
+    send_check(&agent, caller, a.t, ICE_PWD, true);
+    pump_caught(ctx, &c);
+    StunMessage res;
+    g_assert_cmpint(stun_agent_validate(&agent, &res, c.buf, (size_t)c.len, NULL, NULL), ==,
+                    STUN_VALIDATION_SUCCESS);
+    g_assert_cmpint(stun_message_get_class(&res), ==, STUN_RESPONSE);
+    struct sockaddr_storage mapped;
+    socklen_t mapped_len = sizeof mapped;
+    g_assert_cmpint(stun_usage_ice_conncheck_process(&res, &mapped, &mapped_len,
+                                                     STUN_USAGE_ICE_COMPATIBILITY_RFC5245),
+                    ==, STUN_USAGE_ICE_RETURN_SUCCESS);
+    GSocketAddress *self = g_socket_get_local_address(caller, NULL);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&mapped;
+    g_assert_cmpuint(ntohs(sin->sin_port), ==,
+                     g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(self)));
+    g_assert_cmpuint(counter("tessera_sip_ice_checks_total", "result=\"answered\""), ==, 1);
+
+    /* Nominated: RTP now goes to the caller, not to b. */
+    uint8_t pkt[64];
+    size_t n = rtp_packet(pkt, 0x1000, 7);
+    g_assert_cmpint(tsr_rtp_transport_send_rtp(a.t, pkt, n), ==, 0);
+    pump_caught(ctx, &c);
+    g_assert_cmpint(c.len, ==, (gssize)n);
+    g_assert_cmpuint(b.audio, ==, 0);
+
+    g_object_unref(self);
+    g_object_unref(any);
+    g_object_unref(lo);
+    g_object_unref(caller);
+    tsr_rtp_transport_free(&a.t);
+    tsr_rtp_transport_free(&b.t);
+    g_main_context_unref(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -321,6 +446,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtp_transport/dtls_rtcp_mux", test_dtls_rtcp_mux);
     g_test_add_func("/rtp_transport/dtls_fingerprint_mismatch", test_dtls_fingerprint_mismatch);
     g_test_add_func("/rtp_transport/dtls_timeout", test_dtls_timeout);
+    g_test_add_func("/rtp_transport/ice_lite", test_ice_lite);
     int rc = g_test_run();
     tsr_metrics_reset();
     return rc;

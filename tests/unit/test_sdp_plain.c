@@ -139,7 +139,8 @@ static void test_shapes(void)
     g_assert_false(tsr_sdp_is_plain_rtp(webrtc, strlen(webrtc)));
     g_assert_false(tsr_sdp_is_plain_rtp("garbage", 7));
     /* A SIP softphone with ICE on: RTP/AVP with ice-ufrag and candidates is plain;
-     * the answer has no ICE attributes (the caller then uses its m=/c= address). */
+     * without our credentials the answer has no ICE attributes (the caller then
+     * uses its m=/c= address). */
     const char *ice = "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
                       "a=ice-ufrag:Fz8a\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaaaa\r\n"
                       "m=audio 7078 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
@@ -150,6 +151,30 @@ static void test_shapes(void)
     g_assert_cmpuint(peers.audio.rtp_port, ==, 7078);
     g_assert_null(strstr(neg->answer, "a=ice-"));
     g_assert_null(strstr(neg->answer, "a=candidate"));
+    g_assert_false(peers.audio.ice);
+    tsr_sdp_negotiation_free(&neg);
+    /* With our ICE-lite credentials the same offer gets them, a=ice-lite and a
+     * host candidate per component on our ports. */
+    struct tsr_sdp_plain_local lite = local;
+    lite.ice_ufrag = "TsrUfrag";
+    lite.ice_pwd = "TessPasswordOf24Chars+/x";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(ice, strlen(ice), &lite, &neg, &peers, reason), ==, 0);
+    g_assert_true(peers.audio.ice);
+    g_assert_nonnull(strstr(neg->answer, "\r\na=ice-lite\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "\r\na=ice-ufrag:TsrUfrag\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "\r\na=ice-pwd:TessPasswordOf24Chars+/x\r\n"));
+    g_assert_nonnull(
+        strstr(neg->answer, "\r\na=candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host\r\n"));
+    g_assert_nonnull(
+        strstr(neg->answer, "\r\na=candidate:1 2 UDP 2130706430 127.0.0.1 40001 typ host\r\n"));
+    g_assert_true(strstr(neg->answer, "a=ice-lite") < strstr(neg->answer, "m=audio"));
+    tsr_sdp_negotiation_free(&neg);
+    /* An offer without ICE gets none, credentials or not. */
+    const char *no_ice = "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+                         "m=audio 7078 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+    g_assert_cmpint(tsr_sdp_plain_negotiate(no_ice, strlen(no_ice), &lite, &neg, &peers, reason),
+                    ==, 0);
+    g_assert_null(strstr(neg->answer, "a=ice-"));
     tsr_sdp_negotiation_free(&neg);
 }
 

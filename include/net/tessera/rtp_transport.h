@@ -74,6 +74,15 @@ int tsr_rtp_transport_set_peers(struct tsr_rtp_transport *t,
                                 const struct tsr_sdp_plain_peers *peers, uint32_t audio_ssrc,
                                 uint32_t video_ssrc);
 
+/* Purpose: answer ICE connectivity checks on every socket as an ICE-lite agent
+ * with our credentials (`ufrag`, `pwd`: what the SDP answer carries), for a SIP
+ * offer that carried ICE. A check whose USERNAME is "ufrag:…" and whose
+ * MESSAGE-INTEGRITY is keyed with `pwd` gets a success response (XOR-MAPPED-ADDRESS,
+ * integrity, fingerprint); one with USE-CANDIDATE also makes that socket send to
+ * the check's source (as latching does). Other STUN is dropped. Counted in
+ * tessera_sip_ice_checks_total{result}. Returns 0 or -EINVAL. */
+int tsr_rtp_transport_set_ice(struct tsr_rtp_transport *t, const char *ufrag, const char *pwd);
+
 /* Purpose: protect this medium's packets with SRTP/SRTCP from now on (keys from
  * SDES: ours to protect, the caller's to check); keys NULL = plain again. Packets
  * that fail authentication are dropped (tessera_srtp_errors_total) and never

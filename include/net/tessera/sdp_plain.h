@@ -53,6 +53,10 @@ struct tsr_sdp_plain_local {
     const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each, or NULL */
     /* Our offer (tsr_sdp_plain_offer) and its answer: SDES with the keys above. */
     enum tsr_sdp_offer_srtp offer_srtp;
+    /* ICE-lite credentials for answering an offer that carries ICE (ufrag and pwd
+     * of ICE characters), or NULL: such offers are then answered without ICE and
+     * the caller falls back to its m=/c= address. */
+    const char *ice_ufrag, *ice_pwd;
     /* Our certificate's sha-256 fingerprint ("AB:CD:…"), needed for an
      * UDP/TLS/RTP/SAVP(F) offer, which is refused without it. */
     const char *fingerprint_sha256;
@@ -78,6 +82,7 @@ struct tsr_sdp_plain_peer {
     bool held;          /* a=sendonly / a=inactive, or c=0.0.0.0: send it nothing */
     bool sends;         /* a=sendrecv / a=sendonly: media will come from it */
     bool srtp;          /* RTP/SAVP(F): `crypto` holds the caller's chosen line */
+    bool ice;           /* the section carried ICE credentials; answered as ICE-lite */
     struct tsr_sdp_crypto crypto;
     bool dtls;                       /* UDP/TLS/RTP/SAVP(F): `dtls_params` says how */
     struct tsr_sdp_dtls dtls_params; /* the caller's fingerprint, our role */
