@@ -19,7 +19,7 @@ h.run('sip_baresip', async ({ scratch, defer }) => {
   bs.requireBaresip();
   const { server, uri } = await sm.startSipServer(defer);
   const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
-  const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP);
+  const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, { server });
   h.assert.equal((await server.status()).participants, 2);
   h.assert.match(fs.readFileSync(server.logFile, 'utf8'), /plain RTP: audio [\d.]+:\d+ \(opus\), video [\d.]+:\d+ \(H264\)/,
     'the call was answered with Opus and H.264');

@@ -28,7 +28,7 @@ h.run('sip_dtls', async ({ scratch, defer }) => {
   const { server, uri } = await sm.startSipServer(defer, { sections: { webrtc: { video_codec: 'vp8' } } });
   const serverLog = () => fs.readFileSync(server.logFile, 'utf8');
   const page = await sm.joinChromium(server, scratch, defer, ALIAS, WEB);
-  const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, { mediaenc: 'dtls_srtp' });
+  const call = await sm.dialBaresip(scratch, defer, uri(ALIAS), SIP, { mediaenc: 'dtls_srtp', server });
   h.assert.equal((await server.status()).participants, 2);
   h.assert.match(serverLog(), /DTLS-SRTP: audio [\d.]+:\d+ \(opus\), video [\d.]+:\d+ \(VP8\)/, 'the call was answered for DTLS-SRTP with Opus and VP8');
 

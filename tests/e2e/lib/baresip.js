@@ -81,7 +81,8 @@ async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCod
   const answer = answermode ? `;answermode=${answermode}` : '';
   fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0${enc}${answer}\n`);
   const log = fs.openSync(path.join(dir, 'baresip.log'), 'w');
-  const child = spawn(BARESIP, ['-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
+  // Line-buffered through stdbuf, so the log is current when a test reads it.
+  const child = spawn('stdbuf', ['-oL', '-eL', BARESIP, '-f', dir], { cwd: dir, stdio: ['ignore', log, log] }); // snapshots land in cwd
   const b = { child, dir, exited: null, events: [], uri: `sip:${user}@127.0.0.1:${sipPort}` };
   b.done = new Promise((resolve) => child.on('exit', (code) => { b.exited = code; resolve(code); }));
   b.log = () => fs.readFileSync(path.join(dir, 'baresip.log'), 'utf8');

@@ -146,7 +146,8 @@ async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 'condit
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+  const desc = typeof what === 'function' ? what() : what; // a function: the state at the timeout
+  throw new Error(`timed out waiting for ${desc} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
 /* Starts build/tessera with a temporary config. opts: {allowAdhoc, conferences,

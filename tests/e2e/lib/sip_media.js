@@ -18,7 +18,7 @@ async function startSipServer(defer, opts = {}) {
     ...opts,
     sections: {
       mixer: { canvas_width: 320, canvas_height: 180, fps: 15 },
-      sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp', ...tls },
+      sip: { enabled: 'true', listen: `127.0.0.1:${sipPort}`, transports: 'udp', ...tls, ...(opts.sip || {}) },
       ...(opts.sections || {}),
     },
   });
@@ -47,15 +47,20 @@ async function joinChromium(server, scratch, defer, alias, web) {
 }
 
 /* baresip (sending sip.rgb, sip.hz; no sip.rgb: audio only) in `dir` dials `uri`
- * and the call is set up. */
+ * and the call is set up; opts go to startBaresip, opts.server (when given) puts the
+ * server's log beside baresip's when the call does not come up. */
 async function dialBaresip(scratch, defer, uri, sip, opts = {}) {
   const dir = path.join(scratch, 'baresip');
   const y4m = sip.rgb ? h.makeY4m(path.join(scratch, 'sip.y4m'), sip.rgb, { frames: 30 }) : null;
   const phone = await bs.startBaresip(dir, { hz: sip.hz, y4m, ...opts });
   defer(() => phone.stop());
   phone.command('dial', uri);
-  await h.waitFor(() => phone.events.some((e) => e.type === 'CALL_ESTABLISHED'),
-    { timeoutMs: 30000, what: `baresip's call to be established\n${phone.log().slice(-3000)}` });
+  const events = () => phone.events.filter((e) => e.type).map((e) => `${e.type} ${e.param || ''}`).join('\n');
+  const serverTail = () => (opts.server ? `\nserver log:\n${fs.readFileSync(opts.server.logFile, 'utf8').slice(-3000)}` : '');
+  await h.waitFor(() => {
+    if (phone.events.some((e) => e.type === 'CALL_CLOSED')) throw new Error(`the call closed:\n${events()}`);
+    return phone.events.some((e) => e.type === 'CALL_ESTABLISHED');
+  }, { timeoutMs: 30000, what: () => `baresip's call to be established\n${events()}\n${phone.log().slice(-3000)}${serverTail()}` });
   return { phone, dir };
 }
 
