@@ -488,8 +488,8 @@ static void attach_start(struct tsr_media_engine *e, struct engine_peer *ep, con
                                                                      : TSR_SDP_VIDEO_PREF_VP8,
         .ask_dtx = e->cfg.audio_client_dtx,
         .offer_srtp = strcmp(e->cfg.sip_offer_srtp, "mandatory") == 0 ? TSR_SDP_OFFER_SRTP_MANDATORY
-                      : strcmp(e->cfg.sip_offer_srtp, "none") == 0    ? TSR_SDP_OFFER_SRTP_NONE
-                                                                      : TSR_SDP_OFFER_SRTP_OPTIONAL,
+                      : strcmp(e->cfg.sip_offer_srtp, "optional") == 0 ? TSR_SDP_OFFER_SRTP_OPTIONAL
+                                                                       : TSR_SDP_OFFER_SRTP_NONE,
         .audio_red_distance = (unsigned)e->cfg.audio_red_distance,
         .consent_failure_ms = e->cfg.mixer_consent_timeout_s * 1000,
         .sink = &tsr_conf_mixer_peer_sink,

@@ -220,10 +220,11 @@ static const struct tsr_config_key schema[] = {
             "PEM private key of the SIP certificate; set both or neither."),
     INT_KEY("sip", "tls_port", sip_tls_port, 1, 65535, "5061",
             "TLS port of the SIP listener (same address as listen), when a certificate is set."),
-    ENUM_KEY("sip", "offer_srtp", sip_offer_srtp, "optional|mandatory|none", "optional",
+    ENUM_KEY("sip", "offer_srtp", sip_offer_srtp, "none|optional|mandatory", "none",
              "SDES-SRTP in our own offers (the 200 to an INVITE without SDP): optional puts "
              "a=crypto in RTP/AVP sections and keys SRTP when the answer has it, mandatory "
-             "offers RTP/SAVP only, none offers plain RTP."),
+             "offers RTP/SAVP only, none offers plain RTP. SDES keys travel in the SIP "
+             "message: use it where signalling is protected (TLS, a trusted network)."),
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

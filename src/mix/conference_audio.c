@@ -52,6 +52,7 @@ static void audio_add(struct tsr_conf_mixer *m, struct mix_cmd *c)
     /* A G.711 caller: its buffer counts in 8 kHz RTP units, its variant says the law. */
     enum tsr_audio_codec codec =
         a->peer ? tsr_media_peer_audio_codec(a->peer) : TSR_AUDIO_CODEC_OPUS;
+    a->has_audio = a->peer && tsr_media_peer_has_audio(a->peer);
     struct tsr_audio_buffer_config bc = m->params.audio_buffer;
     if (!bc.clock_rate)
         tsr_audio_buffer_config_default(&bc);
@@ -221,7 +222,7 @@ static void audio_tick(struct tsr_conf_mixer *m, const struct audio_pay *pz, int
     struct tick_payloads tp = {.n = 0};
     for (size_t i = 0; i < n; i++) {
         struct audio_peer *a = audio_find(m, outs[i].participant_id);
-        if (!a || !tsr_media_peer_has_audio(a->peer) || !outs[i].payload)
+        if (!a || !a->has_audio || !outs[i].payload)
             continue;
         struct tsr_rtp_packetized *pk = tick_packetize(&tp, pz, &outs[i], now_us);
         if (pk)

@@ -37,8 +37,8 @@ struct mix_shared_tile {
     uint32_t id; /* participant */
     int w, h;
     enum tsr_layout_role role;
-    size_t users;           /* due views showing it this tick */
-    bool ok;                /* holds picture `seq` */
+    size_t users; /* due views showing it this tick */
+    bool ok;      /* holds picture `seq` */
     uint64_t seq;
     const AVFrame *pending; /* the picture to scale this tick (the peer's tick_frame) */
     uint64_t pending_seq;
@@ -78,30 +78,30 @@ struct mix_view {
     uint64_t shown_seq[TSR_LAYOUT_MAX_TILES]; /* per tile: picture seq last drawn */
     bool shown_video[TSR_LAYOUT_MAX_TILES];
     uint64_t shown_overlay[TSR_LAYOUT_MAX_TILES]; /* per tile: a digest of its last overlay */
-    struct mix_vgroup groups[MIXER_GROUPS]; /* index: codec * MIXER_TIERS + tier */
+    struct mix_vgroup groups[MIXER_GROUPS];       /* index: codec * MIXER_TIERS + tier */
     GPtrArray *fitted; /* struct mix_vgroup*: other sizes, rates, packetization modes */
     int64_t last_encode_us;
-    int64_t capture_us;       /* media-clock time of the frame being encoded */
+    int64_t capture_us; /* media-clock time of the frame being encoded */
     bool keyframe_wanted;
     bool tick_layout_changed; /* set by the video thread before an encode job */
     int64_t tick_now_us;
-    struct mix_shared_tile *tick_shared[TSR_LAYOUT_MAX_TILES]; /* per tile, this tick */
+    struct mix_shared_tile *tick_shared[TSR_LAYOUT_MAX_TILES];        /* per tile, this tick */
     struct tsr_compositor_overlay tick_overlay[TSR_LAYOUT_MAX_TILES]; /* per tile, this tick */
-    struct mix_job job;                                        /* compose + encode */
+    struct mix_job job;                                               /* compose + encode */
 };
 
 /* A participant's labels for one tile size (conference_labels.c). */
 struct mix_label {
-    int w, h;                  /* the tile */
-    struct tsr_label *name;     /* w 0 when the tile is too narrow for it */
+    int w, h;               /* the tile */
+    struct tsr_label *name; /* w 0 when the tile is too narrow for it */
     struct tsr_label *initials;
-    struct tsr_label *stalled;  /* "name · reconnecting…", drawn when first needed */
-    uint64_t used_tick;         /* label_tick when last shown: the oldest is redrawn */
+    struct tsr_label *stalled; /* "name · reconnecting…", drawn when first needed */
+    uint64_t used_tick;        /* label_tick when last shown: the oldest is redrawn */
 };
 
 struct mix_peer {
     uint32_t id;
-    char *pid;                /* participant id string */
+    char *pid; /* participant id string */
     struct tsr_media_peer *peer;
     bool audio_muted, video_muted;
     bool has_video, has_audio;
@@ -109,21 +109,21 @@ struct mix_peer {
     struct tsr_video_format fmt; /* the picture its decoder takes (the canvas, or smaller) */
     bool single_nal;             /* H.264 packetization-mode 0 */
     int64_t max_bps;             /* its decoder's bit rate limit (H.264 level); 0: none */
-    struct mix_view *view;    /* what it receives */
-    struct mix_vgroup *group; /* the encoder it is subscribed to, in `view` */
+    struct mix_view *view;       /* what it receives */
+    struct mix_vgroup *group;    /* the encoder it is subscribed to, in `view` */
     uint64_t sub_id;
-    int tier;                 /* bitrate tier it should receive (its REMB decides) */
+    int tier; /* bitrate tier it should receive (its REMB decides) */
     int64_t joined_us;
-    int64_t low_since_us;     /* REMB below the demotion threshold since; 0 = not */
-    int64_t high_since_us;    /* REMB above the promotion threshold since; 0 = not */
-    bool capped;              /* its tier follows a signalled limit (b=, TMMBR) */
+    int64_t low_since_us;  /* REMB below the demotion threshold since; 0 = not */
+    int64_t high_since_us; /* REMB above the promotion threshold since; 0 = not */
+    bool capped;           /* its tier follows a signalled limit (b=, TMMBR) */
     /* Its latest picture, taken once per tick before the views compose (so every view
      * and shared tile shows the same one); released after. NULL: placeholder. */
     AVFrame *tick_frame;
     uint64_t tick_seq;
     bool tick_taken;
-    char *name, *initials;     /* display name (NULL until told) and its initials */
-    bool stalled;              /* no packets for params.media_timeout_ms: a placeholder */
+    char *name, *initials;      /* display name (NULL until told) and its initials */
+    bool stalled;               /* no packets for params.media_timeout_ms: a placeholder */
     struct mix_label labels[4]; /* the last sizes it was shown at */
 };
 
@@ -140,7 +140,7 @@ enum mix_cmd_type {
     MIX_CMD_FAILED,
     MIX_CMD_OUTPUT_ADD,
     MIX_CMD_OUTPUT_REMOVE,
-    MIX_CMD_CONTENT,       /* peer: the new content (a reference); NULL: clear `id` */
+    MIX_CMD_CONTENT, /* peer: the new content (a reference); NULL: clear `id` */
     MIX_CMD_STOP,
 };
 
@@ -163,7 +163,7 @@ struct mix_output {
     uint32_t id;              /* the output's id */
     struct mix_vgroup *group; /* video: the common view's encoder it takes frames from */
     uint64_t sub_id;
-    uint32_t listener_id;     /* audio: its id as a silent listener of the audio mixer */
+    uint32_t listener_id; /* audio: its id as a silent listener of the audio mixer */
 };
 
 /* One participant as the audio thread sees it. */
@@ -174,6 +174,7 @@ struct audio_peer {
     struct tsr_audio_buffer *buffer; /* reorder + jitter in front of the mixer */
     int64_t queued;                  /* samples handed to the mixer and not yet mixed */
     int rate_ratio;                  /* 48 kHz samples per RTP clock tick: 1 Opus, 6 G.711 */
+    bool has_audio; /* read from the peer when added: a re-INVITE changes it out of the mix */
 };
 
 struct tsr_conf_mixer {
@@ -195,12 +196,12 @@ struct tsr_conf_mixer {
     enum tsr_layout_kind layout;
     uint32_t spotlight[TSR_CONF_MIXER_SPOTLIGHT_MAX]; /* pinned ids, earliest first */
     size_t n_spotlight;
-    bool self_view;     /* everyone receives the common view */
-    GPtrArray *peers;   /* struct mix_peer*, in join order */
-    GPtrArray *views;   /* struct mix_view* */
+    bool self_view;                         /* everyone receives the common view */
+    GPtrArray *peers;                       /* struct mix_peer*, in join order */
+    GPtrArray *views;                       /* struct mix_view* */
     uint32_t talkers[TSR_LAYOUT_MAX_TILES]; /* snapshot taken at each video tick */
     size_t n_talkers;
-    GThreadPool *encoders; /* shared tiles, then views, in parallel: fork-join phases */
+    GThreadPool *encoders;   /* shared tiles, then views, in parallel: fork-join phases */
     GPtrArray *shared_tiles; /* struct mix_shared_tile* (conference_tiles.c) */
     GPtrArray *tick_due;     /* views composed this tick; reused */
     GPtrArray *tick_jobs;    /* struct mix_job* of the running phase; reused */
@@ -220,8 +221,8 @@ struct tsr_conf_mixer {
 
     /* Audio thread only. */
     struct tsr_audio_mixer *audio;
-    GPtrArray *audio_peers; /* struct audio_peer* */
-    GPtrArray *audio_outputs; /* struct mix_output*: the same outputs, audio side */
+    GPtrArray *audio_peers;            /* struct audio_peer* */
+    GPtrArray *audio_outputs;          /* struct mix_output*: the same outputs, audio side */
     struct mix_cmd *stop, *audio_stop; /* allocated up front: stopping never fails */
     int64_t start_us;
     size_t gauge_encoders[2]; /* what this mixer added to tessera_video_encoders{backend} */

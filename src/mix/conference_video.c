@@ -81,7 +81,7 @@ static void on_group_packet(void *user, const AVPacket *pkt)
         }
         g->last_pts = pkt->pts;
     }
-    tsr_media_peer_send_video(e->peer, g->codec, g->last);
+    tsr_media_peer_send_video(e->peer, g->codec, g->single_nal, g->last);
 }
 
 int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)

@@ -53,6 +53,17 @@ static bool sdes_proto(const char *proto)
     return strncmp(proto, "RTP/SAVP", 8) == 0;
 }
 
+/* An answer's crypto line must pick one of ours (RFC 4568 §5.1.2: our tag with
+ * its suite) and carry the answerer's own key, not ours echoed. */
+static bool answer_crypto_ok(const struct plain_ctx *c, const struct tsr_sdp_media *m,
+                             const struct tsr_sdp_crypto *got)
+{
+    const uint8_t *ours = strcmp(m->kind, "audio") == 0 ? c->local->audio_key : c->local->video_key;
+    bool tag_ok = (got->tag == 1 && got->suite == TSR_SRTP_PROFILE_AES128_CM_SHA1_80) ||
+                  (got->tag == 2 && got->suite == TSR_SRTP_PROFILE_AES128_CM_SHA1_32);
+    return tag_ok && ours && memcmp(got->key_salt, ours, sizeof got->key_salt) != 0;
+}
+
 /* The first a=crypto line of m we can use (RFC 4568 §6.3: the offerer lists them
  * in its preference order; unusable ones are skipped). */
 static int pick_crypto(struct plain_ctx *c, const struct tsr_sdp_media *m,
@@ -63,6 +74,11 @@ static int pick_crypto(struct plain_ctx *c, const struct tsr_sdp_media *m,
         if (strcmp(m->attrs[i].name, "crypto") != 0)
             continue;
         if (tsr_sdp_crypto_parse(m->attrs[i].value, &peer->crypto, &why) == 0) {
+            if (c->answer && !answer_crypto_ok(c, m, &peer->crypto))
+                return fail(c, TSR_ERR_UNSUPPORTED,
+                            "the answer's %s a=crypto is not one we offered (tag 1 "
+                            "AES_CM_128_HMAC_SHA1_80 or tag 2 _32, with a key of its own)",
+                            m->kind);
             peer->srtp = true;
             return 0;
         }
@@ -394,16 +410,24 @@ static int choose_line(struct plain_ctx *c, size_t i)
                                                    ? &run->audio
                                                    : &run->video;
     int rc = 0;
-    bool keyed_answer =
-        c->answer && offers_srtp(c->local) && tsr_sdp_attr_find(m->attrs, m->n_attrs, "crypto");
-    if (sdes_proto(m->proto) || keyed_answer) {
-        const uint8_t *key =
-            line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key : c->local->video_key;
+    bool has_crypto = tsr_sdp_attr_find(m->attrs, m->n_attrs, "crypto") != NULL;
+    const uint8_t *key =
+        line->kind == TSR_SDP_MEDIA_KIND_AUDIO ? c->local->audio_key : c->local->video_key;
+    if (sdes_proto(m->proto) || (c->answer && offers_srtp(c->local) && has_crypto)) {
         rc = key ? pick_crypto(c, m, peer)
                  : fail(c, TSR_ERR_UNSUPPORTED, "SRTP is not available for this call");
     } else if (tsr_sdp_dtls_proto(m->proto)) {
         rc = pick_dtls(c, m, peer, running);
+    } else if (!c->answer && has_crypto && key && pick_crypto(c, m, peer) != 0) {
+        /* "Best effort" SRTP (RTP/AVP with a=crypto): keyed when a line is usable,
+         * else plain RTP as the profile says, not a refusal. */
+        peer->srtp = false;
+        if (c->reason)
+            c->reason[0] = '\0';
     }
+    if (rc == 0 && running && running->address[0] && running->srtp && !peer->srtp)
+        rc = fail(c, TSR_ERR_UNSUPPORTED,
+                  "the re-INVITE drops SRTP from the %s section; start a new call", m->kind);
     if (rc == 0 && running && running->address[0] && running->dtls != peer->dtls)
         rc = fail(c, TSR_ERR_UNSUPPORTED,
                   "the re-INVITE switches the %s section %s DTLS-SRTP; start a new call", m->kind,

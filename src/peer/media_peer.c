@@ -430,6 +430,12 @@ static void send_job_free(gpointer data)
     g_free(job);
 }
 
+/* What a video frame was made for: the codec and, for H.264, the packetization. */
+static int video_tag(enum tsr_video_codec codec, bool single_nal)
+{
+    return (int)codec | (single_nal ? 0x100 : 0);
+}
+
 /* Per-participant RTP headers in front of the shared payloads, then SRTP + ICE. */
 static void send_job_send(void *data)
 {
@@ -439,7 +445,8 @@ static void send_job_send(void *data)
     if (g_atomic_int_get(&p->closed) || !out || !tsr_media_peer_transport_up(p))
         return;
     /* Made for the codec the stream ran before a re-INVITE changed it. */
-    if (job->codec != (job->video ? (int)p->video_codec : (int)p->audio_codec))
+    if (job->codec !=
+        (job->video ? video_tag(p->video_codec, p->video_limits.single_nal) : (int)p->audio_codec))
         return;
     /* A SIP caller holding the call gets nothing, and the sequence numbers it sees
      * after resume follow on (baresip decoded nothing after a 200-packet gap). */
@@ -484,9 +491,9 @@ static void post_send(struct tsr_media_peer *p, struct tsr_rtp_packetized *pkts,
 }
 
 void tsr_media_peer_send_video(struct tsr_media_peer *p, enum tsr_video_codec codec,
-                               struct tsr_rtp_packetized *pkts)
+                               bool single_nal, struct tsr_rtp_packetized *pkts)
 {
-    post_send(p, pkts, true, (int)codec);
+    post_send(p, pkts, true, video_tag(codec, single_nal));
 }
 
 void tsr_media_peer_send_audio(struct tsr_media_peer *p, enum tsr_audio_codec codec,

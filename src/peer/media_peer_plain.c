@@ -115,6 +115,16 @@ static const char *line_codec(const struct tsr_sdp_negotiation *neg, int index)
     return index >= 0 ? tsr_sdp_codec_name(neg->mlines[index].codec) : "none";
 }
 
+/* An SSRC for a medium a re-offer adds: not zero, not the other medium's. */
+static uint32_t fresh_ssrc(const struct tsr_rtp_stream_out *other)
+{
+    uint32_t ssrc;
+    do
+        ssrc = g_random_int();
+    while (ssrc == 0 || (other && ssrc == tsr_rtp_stream_out_ssrc(other)));
+    return ssrc;
+}
+
 /* Our ICE-lite credentials for the call (RFC 8839 ice-char: ALPHA / DIGIT / + / /). */
 static void ice_credentials(struct tsr_media_peer *p)
 {
@@ -261,9 +271,14 @@ int tsr_media_peer_offer_plain(struct tsr_media_peer *p, const struct tsr_media_
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
     /* Keys for SDES in the offer ([sip] offer_srtp) or a later SDES re-INVITE. */
     p->offer_keyed = tsr_srtp_random_key(&p->sdes_key[0][0], sizeof p->sdes_key) == 0;
+    p->offer_srtp = params->offer_srtp;
+    if (!p->offer_keyed && p->offer_srtp == TSR_SDP_OFFER_SRTP_MANDATORY) {
+        g_strlcpy(reason, "no randomness for SDES keys, and [sip] offer_srtp is mandatory",
+                  TSR_SDP_REASON_MAX);
+        return TSR_ERR_CRYPTO;
+    }
     if (!p->offer_keyed)
         TSR_LOG(TSR_LOG_WARN, p->log_ctx, "no randomness for SDES keys: plain RTP offered");
-    p->offer_srtp = params->offer_srtp;
     int rc = open_transport(p, params, false);
     if (rc) {
         g_snprintf(reason, TSR_SDP_REASON_MAX, "cannot open RTP ports: %s", tsr_strerror(rc));
@@ -342,12 +357,37 @@ int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *
 /* What a plain re-offer asks of the running chains: nothing new, or other
  * payload types (codecs) or media (one added or dropped), which need the peer
  * out of the mixer while they change. */
+static bool audio_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
+{
+    enum tsr_audio_codec c = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
+                             : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+                             : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
+                                                              : TSR_AUDIO_CODEC_OPUS;
+    return m->pt != p->rx_audio.pt || c != p->audio_codec;
+}
+
+/* Another payload type or codec, or H.264 with another packetization mode or
+ * other decoder limits (they choose the encoder the call is fed from). */
+static bool video_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
+{
+    enum tsr_video_codec c =
+        m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
+    if (m->pt != p->rx_video.pt || c != p->video_codec)
+        return true;
+    if (c != TSR_VIDEO_CODEC_H264 || !m->h264_read)
+        return false;
+    return (m->h264.mode == 0) != p->video_limits.single_nal ||
+           m->h264.max_fs != p->video_limits.max_fs_mbs ||
+           m->h264.max_mbps != p->video_limits.max_mbps ||
+           m->h264.max_br_kbps != p->video_limits.max_kbps;
+}
+
 static bool plain_changes(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
 {
     if (p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0))
         return true;
-    return (p->has_audio && neg->mlines[neg->audio_index].pt != p->rx_audio.pt) ||
-           (p->has_video && neg->mlines[neg->video_index].pt != p->rx_video.pt);
+    return (p->has_audio && audio_differs(p, &neg->mlines[neg->audio_index])) ||
+           (p->has_video && video_differs(p, &neg->mlines[neg->video_index]));
 }
 
 /* Checks a change against what the caller allows; 0 to go on. */
@@ -407,8 +447,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .video_pref = p->video_codec == TSR_VIDEO_CODEC_H264 ? TSR_SDP_VIDEO_PREF_H264
                                                              : TSR_SDP_VIDEO_PREF_VP8,
         /* A medium the re-offer adds sends with a fresh SSRC. */
-        .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : g_random_int(),
-        .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : g_random_int(),
+        .audio_ssrc = p->tx_audio ? tsr_rtp_stream_out_ssrc(p->tx_audio) : fresh_ssrc(p->tx_video),
+        .video_ssrc = p->tx_video ? tsr_rtp_stream_out_ssrc(p->tx_video) : fresh_ssrc(p->tx_audio),
         .cname = cname,
         .session_id = p->sdp_session_id,
         .session_version = p->sdp_version + 1,

@@ -108,8 +108,12 @@ int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_neg
         return 0;
     tsr_jitter_buffer_free(&p->jitter);
     tsr_video_decoder_free(&p->decoder);
+    p->jitter_dropped_seen = 0; /* the new buffer counts from zero */
     p->decoding_paused = false;
     p->rx_video.started = false;
+    g_mutex_lock(&p->slot_lock); /* no picture of the old codec stays on show */
+    av_frame_free(&p->slot_frame);
+    g_mutex_unlock(&p->slot_lock);
     p->has_video = false;
     p->rx_video.pt = p->rx_video.rtx_pt = -1;
     return neg->video_index >= 0 ? rx_video_setup(p, &neg->mlines[neg->video_index]) : 0;

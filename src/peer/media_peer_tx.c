@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, uint32_t ssrc,
-                       uint32_t clock_rate, struct tsr_rtp_stream_out **out)
+static void stream_config(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, uint32_t ssrc,
+                          uint32_t clock_rate, struct tsr_rtp_stream_out_config *out)
 {
     struct tsr_rtp_stream_out_config c;
     memset(&c, 0, sizeof c);
@@ -27,6 +27,36 @@ static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, 
         c.red_payload_type = (uint8_t)m->red_pt;
         c.red_distance = p->audio_red_distance;
     }
+    *out = c;
+}
+
+static int make_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m, uint32_t ssrc,
+                       uint32_t clock_rate, struct tsr_rtp_stream_out **out)
+{
+    struct tsr_rtp_stream_out_config c;
+    stream_config(p, m, ssrc, clock_rate, &c);
+    return tsr_rtp_stream_out_new(out, &c, &p->clock);
+}
+
+/* A stream for line m that carries on from `old` (same SSRC): its sequence numbers
+ * follow on (an SRTP context keyed for the SSRC must never see an index again)
+ * and its timestamps continue from where the old clock stands now. */
+static int follow_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m,
+                         const struct tsr_rtp_stream_out *old, uint32_t clock_rate,
+                         struct tsr_rtp_stream_out **out)
+{
+    struct tsr_rtp_stream_out_config c;
+    stream_config(p, m, tsr_rtp_stream_out_ssrc(old), clock_rate, &c);
+    c.first_seq = tsr_rtp_stream_out_next_seq(old);
+    c.timestamp_offset = 0;
+    struct tsr_rtp_stream_out *probe = NULL;
+    int rc = tsr_rtp_stream_out_new(&probe, &c, &p->clock);
+    if (rc)
+        return rc;
+    int64_t now = g_get_monotonic_time();
+    c.timestamp_offset =
+        tsr_rtp_stream_out_timestamp(old, now) - tsr_rtp_stream_out_timestamp(probe, now);
+    tsr_rtp_stream_out_free(&probe);
     return tsr_rtp_stream_out_new(out, &c, &p->clock);
 }
 
@@ -56,7 +86,8 @@ static int restream(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *
     if (had && *s && m->pt == old_pt)
         return 0;
     struct tsr_rtp_stream_out *fresh = NULL;
-    int rc = make_stream(p, m, *s ? tsr_rtp_stream_out_ssrc(*s) : ssrc, clock_rate, &fresh);
+    int rc = *s ? follow_stream(p, m, *s, clock_rate, &fresh)
+                : make_stream(p, m, ssrc, clock_rate, &fresh);
     if (rc)
         return rc;
     tsr_rtp_stream_out_free(s);
@@ -112,8 +143,8 @@ static bool tmmbr_due(const struct tsr_media_peer *p, int kbps, int64_t now_us)
            now_us - p->tmmbr_sent_us >= TMMBR_REPEAT_US;
 }
 
-static void write_tmmbr(struct tsr_media_peer *p, struct tsr_rtcp_writer *w, uint32_t me,
-                        int kbps, int64_t now_us)
+static void write_tmmbr(struct tsr_media_peer *p, struct tsr_rtcp_writer *w, uint32_t me, int kbps,
+                        int64_t now_us)
 {
     /* Overhead: IPv4 + UDP + RTP headers, what RFC 5104 §4.2.1.2 counts. */
     struct tsr_rtcp_tmmb_fci fci = {

@@ -1,4 +1,4 @@
-/* SDES-SRTP in our own offer ([sip] offer_srtp = optional, the default): the 200
+/* SDES-SRTP in our own offer ([sip] offer_srtp = optional; off by default): the 200
  * to an INVITE without SDP offers RTP/AVP sections with a=crypto lines (the
  * "best effort" SRTP of Asterisk, FreeSWITCH and baresip). Two hand-written
  * callers: Alice answers in her ACK with a=crypto and her own key, Bob with plain
@@ -84,7 +84,7 @@ async function caller(uri, defer, callId, ssrc, key) {
 }
 
 h.run('sip_offer_srtp', async ({ defer }) => {
-  const { server, uri } = await sm.startSipServer(defer);
+  const { server, uri } = await sm.startSipServer(defer, { sip: { offer_srtp: 'optional' } });
   const aliceKey = crypto.randomBytes(30).toString('base64');
   const alice = await caller(uri(ALIAS), defer, 'alice-srtp', 0x5eed0a11, aliceKey);
   const bob = await caller(uri(ALIAS), defer, 'bob-plain', 0x5eed0b0b, null);

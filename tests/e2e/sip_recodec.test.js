@@ -252,6 +252,13 @@ h.run('sip_recodec', async ({ scratch, defer }) => {
   const firstPcma = a.received.findIndex(({ m }, i) => i >= mark && (m[1] & 0x7f) === 8);
   const lateUlaw = a.received.slice(firstPcma).filter(({ m }) => (m[1] & 0x7f) === 0).length;
   h.assert.equal(lateUlaw, 0, 'no PCMU packet after the first PCMA one');
+  // The same stream goes on in the new codec: its SSRC kept and the sequence
+  // numbers continuing (a new stream under the old SSRC would reuse SRTP keystream).
+  const isAudio = ({ m }) => m.length >= 12 && [0, 8].includes(m[1] & 0x7f);
+  const lastUlaw = a.received.slice(0, firstPcma).filter(isAudio).pop().m;
+  const pcma = a.received[firstPcma].m;
+  h.assert.equal(pcma.readUInt32BE(8), lastUlaw.readUInt32BE(8), 'the PCMA stream keeps the SSRC');
+  h.assert.equal(pcma.readUInt16BE(2), (lastUlaw.readUInt16BE(2) + 1) & 0xffff, 'its sequence numbers go on from the PCMU ones');
 
   // 3. A re-offer we cannot take (no codec in common) gets 488 with the reason,
   // and the call goes on as it was.

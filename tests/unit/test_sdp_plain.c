@@ -178,6 +178,42 @@ static void test_shapes(void)
     tsr_sdp_negotiation_free(&neg);
 }
 
+/* "Best effort" SRTP (RTP/AVP with a=crypto, as our own offer_srtp = optional
+ * makes): a usable line keys the call and the answer carries our key under its
+ * tag; only unusable lines leave it plain RTP, not refused. A re-offer that drops
+ * the keys from a keyed call is refused (no silent downgrade to plain). */
+static void test_sdes_best_effort(const struct tsr_sdp_plain_local *keyed, const char *avp)
+{
+    struct tsr_sdp_plain_local l = *keyed;
+    struct tsr_sdp_negotiation *neg = NULL;
+    struct tsr_sdp_plain_peers running, peers;
+    char reason[TSR_SDP_REASON_MAX] = "";
+    char *offer = g_strconcat(avp, "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:short\r\n",
+                              "a=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                              "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
+                              NULL);
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &running, reason), ==,
+                    0);
+    g_assert_true(running.audio.srtp);
+    g_assert_cmpuint(running.audio.crypto.tag, ==, 2);
+    g_assert_nonnull(strstr(neg->answer, "m=audio 40000 RTP/AVP 96\r\n"));
+    g_assert_nonnull(strstr(neg->answer, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                                         "inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB\r\n"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+    offer = g_strconcat(avp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:short\r\n", NULL);
+    g_assert_cmpint(tsr_sdp_plain_negotiate(offer, strlen(offer), &l, &neg, &peers, reason), ==, 0);
+    g_assert_false(peers.audio.srtp);
+    g_assert_null(strstr(neg->answer, "a=crypto"));
+    tsr_sdp_negotiation_free(&neg);
+    g_free(offer);
+    l.running = &running;
+    g_assert_cmpint(tsr_sdp_plain_negotiate(avp, strlen(avp), &l, &neg, &peers, reason), ==,
+                    TSR_ERR_UNSUPPORTED);
+    g_assert_nonnull(strstr(reason, "drops SRTP from the audio section"));
+    g_assert_null(neg);
+}
+
 /* SDES: RTP/SAVP with baresip's crypto line is answered RTP/SAVP with our own key
  * under the offer's tag and suite; without a usable line it is refused. */
 static void test_sdes(void)
@@ -228,6 +264,7 @@ static void test_sdes(void)
     g_assert_false(peers.audio.srtp);
     g_assert_null(strstr(neg->answer, "a=crypto"));
     tsr_sdp_negotiation_free(&neg);
+    test_sdes_best_effort(&l, avp);
 }
 
 /* Hold (RFC 3264 §8.4 and the RFC 2543 zero address): the caller's direction

@@ -367,6 +367,20 @@ static void test_srtp(void)
         {TSR_SDP_OFFER_SRTP_MANDATORY, "m=audio 5000 RTP/SAVP 0\r\nm=video 0 RTP/SAVP 97\r\n",
          TSR_ERR_UNSUPPORTED, false},
         {TSR_SDP_OFFER_SRTP_NONE, keyed_savp, TSR_ERR_INVALID, false},
+        /* Not one of ours: tag 1 with the _32 suite, a tag we never offered, our
+         * own audio key sent back (RFC 4568 §5.1.2: the answerer's own key). */
+        {TSR_SDP_OFFER_SRTP_OPTIONAL,
+         "m=audio 5000 RTP/AVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:" THEIR_KEY
+         "\r\n" NO_VIDEO,
+         TSR_ERR_UNSUPPORTED, false},
+        {TSR_SDP_OFFER_SRTP_OPTIONAL,
+         "m=audio 5000 RTP/AVP 0\r\na=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" THEIR_KEY
+         "\r\n" NO_VIDEO,
+         TSR_ERR_UNSUPPORTED, false},
+        {TSR_SDP_OFFER_SRTP_MANDATORY,
+         "m=audio 5000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+         "inline:ERERERERERERERERERERERERERERERERERERERER\r\nm=video 0 RTP/SAVP 97\r\n",
+         TSR_ERR_UNSUPPORTED, false},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         l.offer_srtp = cases[i].mode;
@@ -380,6 +394,7 @@ static void test_srtp(void)
             tsr_sdp_negotiation_free(&neg);
         } else {
             g_assert_cmpstr(reason, !=, "");
+            g_assert_null(neg);
         }
         g_free(answer);
     }

@@ -114,11 +114,13 @@ enum tsr_audio_codec tsr_media_peer_audio_codec(const struct tsr_media_peer *p);
 int tsr_media_peer_latest_video(struct tsr_media_peer *p, AVFrame **out, uint64_t *seq);
 
 /* Purpose: send a packetized composite video frame / an audio frame, encoded with
- * `codec`, to the participant. Takes a new reference to `pkts`. A frame whose codec
- * is not the one the participant's stream runs by the time it goes out (a codec
- * change by re-INVITE happened meanwhile) is dropped. Thread: any (posted). */
+ * `codec` (video: packetized one NAL unit per packet when `single_nal`), to the
+ * participant. Takes a new reference to `pkts`. A frame whose codec (or H.264
+ * packetization mode) is not the one the participant's stream runs by the time it
+ * goes out (a change by re-INVITE happened meanwhile) is dropped. Thread: any
+ * (posted). */
 void tsr_media_peer_send_video(struct tsr_media_peer *p, enum tsr_video_codec codec,
-                               struct tsr_rtp_packetized *pkts);
+                               bool single_nal, struct tsr_rtp_packetized *pkts);
 void tsr_media_peer_send_audio(struct tsr_media_peer *p, enum tsr_audio_codec codec,
                                struct tsr_rtp_packetized *pkts);
 
