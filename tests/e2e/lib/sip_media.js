@@ -57,10 +57,10 @@ async function dialBaresip(scratch, defer, uri, sip, opts = {}) {
   phone.command('dial', uri);
   const events = () => phone.events.filter((e) => e.type).map((e) => `${e.type} ${e.param || ''}`).join('\n');
   const serverTail = () => (opts.server ? `\nserver log:\n${fs.readFileSync(opts.server.logFile, 'utf8').slice(-3000)}` : '');
-  await h.waitFor(() => {
-    if (phone.events.some((e) => e.type === 'CALL_CLOSED')) throw new Error(`the call closed:\n${events()}`);
-    return phone.events.some((e) => e.type === 'CALL_ESTABLISHED');
-  }, { timeoutMs: 30000, what: () => `baresip's call to be established\n${events()}\n${phone.log().slice(-3000)}${serverTail()}` });
+  const why = () => `${events()}\n${phone.log().slice(-3000)}${serverTail()}`;
+  await h.waitFor(() => phone.events.some((e) => ['CALL_ESTABLISHED', 'CALL_CLOSED'].includes(e.type)),
+    { timeoutMs: 30000, what: () => `baresip's call to be established\n${why()}` });
+  if (!phone.events.some((e) => e.type === 'CALL_ESTABLISHED')) throw new Error(`baresip's call closed before it was set up:\n${why()}`);
   return { phone, dir };
 }
 
