@@ -75,6 +75,19 @@ int64_t tsr_mix_vgroup_bitrate(const struct tsr_conf_mixer *m, const struct mix_
     return MAX(bps, 50000); /* the encoders' floor */
 }
 
+int64_t tsr_mix_rate_step(int64_t cap_bps)
+{
+    /* Steps of 1.5x and 4/3 by turns: 64k, 96k, 128k, 192k, … */
+    int64_t step = 64000;
+    for (int i = 0; i < 40; i++) {
+        int64_t next = i % 2 == 0 ? step * 3 / 2 : step * 4 / 3;
+        if (next > cap_bps)
+            break;
+        step = next;
+    }
+    return step;
+}
+
 static void fitted_free(struct mix_vgroup *g)
 {
     tsr_encoder_group_free(&g->group);

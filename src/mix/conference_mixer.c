@@ -75,9 +75,10 @@ static void fit_picture(struct tsr_conf_mixer *m, struct mix_peer *e)
     struct tsr_video_limits l;
     tsr_media_peer_video_limits(e->peer, &l);
     e->single_nal = l.single_nal && e->codec == TSR_VIDEO_CODEC_H264;
-    e->max_bps = (int64_t)l.max_kbps * 1000;
-    if (e->max_bps >= m->params.video_bitrate_bps)
-        e->max_bps = 0;
+    e->level_bps = (int64_t)l.max_kbps * 1000;
+    if (e->level_bps >= m->params.video_bitrate_bps)
+        e->level_bps = 0;
+    e->max_bps = e->level_bps; /* a signalled limit comes later (tsr_mix_video_tick) */
     if (tsr_video_limits_fit(&l, m->params.canvas_w, m->params.canvas_h, m->params.fps, &e->fmt) !=
         0)
         e->fmt = (struct tsr_video_format){m->params.canvas_w, m->params.canvas_h, m->params.fps};
@@ -124,14 +125,22 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
 {
     struct mix_peer *e = c->type == MIX_CMD_ADD ? NULL : tsr_mix_find(m, c->id);
     switch (c->type) {
-    case MIX_CMD_ADD: handle_add(m, c); break;
-    case MIX_CMD_REMOVE: handle_remove(m, c->id); break;
-    case MIX_CMD_LAYOUT: tsr_layout_parse(c->text, &m->layout); break;
+    case MIX_CMD_ADD:
+        handle_add(m, c);
+        break;
+    case MIX_CMD_REMOVE:
+        handle_remove(m, c->id);
+        break;
+    case MIX_CMD_LAYOUT:
+        tsr_layout_parse(c->text, &m->layout);
+        break;
     case MIX_CMD_SPOTLIGHT:
         m->n_spotlight = MIN(c->id, TSR_CONF_MIXER_SPOTLIGHT_MAX);
         memcpy(m->spotlight, c->bytes, m->n_spotlight * sizeof m->spotlight[0]);
         break;
-    case MIX_CMD_SELF_VIEW: m->self_view = c->a; break;
+    case MIX_CMD_SELF_VIEW:
+        m->self_view = c->a;
+        break;
     case MIX_CMD_MUTE:
         if (e) {
             e->audio_muted = c->a;
@@ -142,7 +151,8 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
         if (e)
             tsr_mix_labels_set_name(e, c->text);
         break;
-    case MIX_CMD_AUDIO: break; /* audio goes to the audio thread */
+    case MIX_CMD_AUDIO:
+        break; /* audio goes to the audio thread */
     case MIX_CMD_KEYFRAME:
         if (e)
             tsr_mix_video_keyframe(m, e);
@@ -154,9 +164,14 @@ static void handle_cmd(struct tsr_conf_mixer *m, struct mix_cmd *c)
             m->params.on_failed(m->params.user, e->pid, c->text);
         break;
     case MIX_CMD_OUTPUT_ADD:
-    case MIX_CMD_OUTPUT_REMOVE: tsr_mix_outputs_video_cmd(m, c); break;
-    case MIX_CMD_CONTENT: tsr_mix_content_cmd(m, c); break;
-    case MIX_CMD_STOP: break;
+    case MIX_CMD_OUTPUT_REMOVE:
+        tsr_mix_outputs_video_cmd(m, c);
+        break;
+    case MIX_CMD_CONTENT:
+        tsr_mix_content_cmd(m, c);
+        break;
+    case MIX_CMD_STOP:
+        break;
     }
 }
 
@@ -219,8 +234,8 @@ static gpointer mixer_main(gpointer data)
 int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_params *params)
 {
     enum tsr_layout_kind kind;
-    if (params->canvas_w < 64 || params->canvas_h < 36 || (params->canvas_w | params->canvas_h) & 1 ||
-        params->fps < 1 || params->fps > 60 ||
+    if (params->canvas_w < 64 || params->canvas_h < 36 ||
+        (params->canvas_w | params->canvas_h) & 1 || params->fps < 1 || params->fps > 60 ||
         tsr_layout_parse(params->layout ? params->layout : "grid", &kind) != 0)
         return -EINVAL;
     struct tsr_audio_mixer *audio = NULL;
@@ -276,8 +291,8 @@ int tsr_conf_mixer_new(struct tsr_conf_mixer **out, const struct tsr_conf_mixer_
     g_snprintf(name, sizeof name, "mix-%.10s", m->log_ctx);
     m->thread = g_thread_new(name, mixer_main, m);
     tsr_mix_audio_start(m);
-    TSR_LOG(TSR_LOG_INFO, m->log_ctx, "mixer started: %dx%d at %d fps, layout %s",
-            params->canvas_w, params->canvas_h, params->fps, tsr_layout_name(kind));
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx, "mixer started: %dx%d at %d fps, layout %s", params->canvas_w,
+            params->canvas_h, params->fps, tsr_layout_name(kind));
     *out = m;
     return 0;
 }
@@ -326,7 +341,7 @@ void tsr_conf_mixer_unref(struct tsr_conf_mixer **pm)
     g_ptr_array_unref(m->tick_due);
     g_ptr_array_unref(m->tick_jobs);
     g_ptr_array_unref(m->audio_peers);
-    g_ptr_array_unref(m->outputs);       /* emptied by the threads as they stopped */
+    g_ptr_array_unref(m->outputs); /* emptied by the threads as they stopped */
     g_ptr_array_unref(m->audio_outputs);
     tsr_audio_mixer_free(&m->audio);
     g_mutex_clear(&m->stats_lock);

@@ -108,7 +108,9 @@ struct mix_peer {
     enum tsr_video_codec codec;
     struct tsr_video_format fmt; /* the picture its decoder takes (the canvas, or smaller) */
     bool single_nal;             /* H.264 packetization-mode 0 */
-    int64_t max_bps;             /* its decoder's bit rate limit (H.264 level); 0: none */
+    int64_t level_bps;           /* its decoder's bit rate limit (H.264 level); 0: none */
+    int64_t cap_step_bps;        /* the rate step under its signalled limit; 0: none */
+    int64_t max_bps;             /* the lower of the two: its encoder's rate limit; 0: none */
     struct mix_view *view;       /* what it receives */
     struct mix_vgroup *group;    /* the encoder it is subscribed to, in `view` */
     uint64_t sub_id;
@@ -253,6 +255,11 @@ struct mix_vgroup *tsr_mix_view_group_for(struct tsr_conf_mixer *m, struct mix_v
 /* The bit rate g encodes at, from its tier's rate at the canvas size. */
 int64_t tsr_mix_vgroup_bitrate(const struct tsr_conf_mixer *m, const struct mix_vgroup *g,
                                int64_t tier_bps);
+/* The rate step a signalled limit of cap_bps (b=AS/TIAS, TMMBR) gets: the highest
+ * of 64, 96, 128, 192, 256, 384, 512, 768 kb/s, 1, 1.5, 2, 3, 4, 6, 8 Mb/s… that is
+ * not above it (64 kb/s below that). Receivers whose limits fall on one step share
+ * an encoder. */
+int64_t tsr_mix_rate_step(int64_t cap_bps);
 /* A fitted group without subscribers leaves its view and is freed. */
 void tsr_mix_vgroup_drop_if_unused(struct mix_vgroup *g);
 /* Frees every fitted group of v. */

@@ -92,8 +92,9 @@ int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     g_snprintf(ctx, sizeof ctx, "%s/view-%08x/%s/tier%d", m->log_ctx, g->view->exclude_id,
                tsr_video_codec_name(g->codec), g->tier);
     if (g->fitted)
-        g_snprintf(ctx + strlen(ctx), sizeof ctx - strlen(ctx), "/%dx%d@%d%s", g->fmt.width,
-                   g->fmt.height, g->fmt.fps, g->single_nal ? "/mode0" : "");
+        g_snprintf(ctx + strlen(ctx), sizeof ctx - strlen(ctx), "/%dx%d@%d%s/%" G_GINT64_FORMAT "k",
+                   g->fmt.width, g->fmt.height, g->fmt.fps, g->single_nal ? "/mode0" : "",
+                   tsr_mix_vgroup_bitrate(m, g, m->params.video_bitrate_bps) / 1000);
     struct tsr_encoder_group_params gp = {
         .key = {.codec = g->codec,
                 .width = g->fmt.width,
@@ -115,7 +116,9 @@ int tsr_mix_vgroup_open(struct tsr_conf_mixer *m, struct mix_vgroup *g)
     if (rc == 0)
         rc = tsr_rtp_packetizer_new(&g->packetizer, pay);
     if (rc == 0 && g->fitted)
-        TSR_LOG(TSR_LOG_INFO, ctx, "encoder for receivers that decode at most this size and rate");
+        TSR_LOG(TSR_LOG_INFO, ctx,
+                "encoder for receivers that decode at most this size and rate, or take at most "
+                "this bit rate");
     if (rc) {
         TSR_LOG(TSR_LOG_ERROR, ctx, "cannot open the view's encoder: %s", tsr_strerror(rc));
         vgroup_fini(g);
@@ -149,7 +152,8 @@ void tsr_mix_video_detach(struct tsr_conf_mixer *m, struct mix_peer *e)
  * its SSRC, sequence numbers and timestamps are its own (rtp_stream_out). */
 static void attach_to_view(struct tsr_conf_mixer *m, struct mix_peer *e, uint32_t exclude_id)
 {
-    if (e->group && e->view->exclude_id == exclude_id && e->group->tier == e->tier)
+    if (e->group && e->view->exclude_id == exclude_id && e->group->tier == e->tier &&
+        e->group->max_bps == e->max_bps)
         return;
     tsr_mix_video_detach(m, e);
     struct mix_view *v = view_get(m, exclude_id, true);
@@ -184,6 +188,13 @@ void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
  * few kb/s) it just follows ~1.5x what arrives. So a receiver is congested when
  * its estimate falls below what it is actually sent, not below the tier's target.
  * Going back up is a probe after a calm period, with hold times against flapping. */
+static void count_switch(void)
+{
+    tsr_counter_inc(tsr_metrics_counter(
+        "tessera_bitrate_tier_switches_total", NULL,
+        "Receivers moved between bitrate tiers or rate steps by their REMB, TMMBR or b= limit."));
+}
+
 static void switch_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int want, const char *why,
                         int64_t said_bps, int64_t sent_bps)
 {
@@ -191,30 +202,50 @@ static void switch_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int want, 
             "%s: %s %" G_GINT64_FORMAT " kb/s for %" G_GINT64_FORMAT
             " kb/s sent, moving to bitrate tier %d",
             e->pid, why, said_bps / 1000, sent_bps / 1000, want);
-    tsr_counter_inc(tsr_metrics_counter(
-        "tessera_bitrate_tier_switches_total", NULL,
-        "Receivers moved between bitrate tiers by their REMB, TMMBR or b= limit."));
+    count_switch();
     e->tier = want;
     e->low_since_us = e->high_since_us = 0;
 }
 
+/* Holds e's encoder at `step` under a signalled limit (0: none), with its decoder's
+ * own limit still applying; the next attach_to_view moves it to that group. */
+static void set_cap_step(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t step,
+                         const char *why, int64_t cap, int64_t sent)
+{
+    TSR_LOG(TSR_LOG_INFO, m->log_ctx,
+            "%s: %s %" G_GINT64_FORMAT " kb/s, %" G_GINT64_FORMAT
+            " kb/s sent: its encoder now at %s%" G_GINT64_FORMAT " kb/s",
+            e->pid, why, cap / 1000, sent / 1000, step ? "" : "the top rate, ",
+            (step ? step : m->params.video_bitrate_bps) / 1000);
+    count_switch();
+    e->cap_step_bps = step;
+    e->max_bps = step && (!e->level_bps || step < e->level_bps) ? step : e->level_bps;
+    e->tier = 0;
+    e->low_since_us = e->high_since_us = 0;
+}
+
 /* A limit the receiver signalled (SIP b=TIAS / b=AS, RTCP TMMBR) is not an
- * estimate: below the top tier's rate it takes the low tier at once (no grace, no
- * hold time) and keeps it while the limit stands. The encoders come in two tiers
- * (top, top / 3), so a limit under the low tier still gets the low tier. Returns
- * true when the limit decided. */
+ * estimate: below the top rate it takes at once (no grace, no hold time) an
+ * encoder at the rate step under the limit (tsr_mix_rate_step), shared with
+ * receivers on the same step, and keeps it while the limit stands; REMB is not
+ * consulted meanwhile. A limit that rises must clear the next step by a tenth,
+ * so one wobbling around a step does not move the receiver (each move costs a
+ * keyframe). Returns true when the limit decided. */
 static bool capped_tier(struct tsr_conf_mixer *m, struct mix_peer *e)
 {
     int64_t cap = tsr_media_peer_video_cap_bps(e->peer);
     int64_t sent = tsr_media_peer_video_send_bps(e->peer);
     if (cap <= 0 || cap >= m->params.video_bitrate_bps) {
-        if (e->capped && e->tier != 0) /* lifted: back to the top; REMB, if any, goes on */
-            switch_tier(m, e, 0, "signalled limit lifted to", cap, sent);
+        if (e->capped) /* lifted: back to the top; REMB, if any, goes on */
+            set_cap_step(m, e, 0, "signalled limit lifted to", cap, sent);
         e->capped = false;
         return false;
     }
-    if (e->tier != 1)
-        switch_tier(m, e, 1, "signalled limit", cap, sent);
+    int64_t step = tsr_mix_rate_step(cap);
+    if (e->capped && step > e->cap_step_bps && tsr_mix_rate_step(cap * 10 / 11) <= e->cap_step_bps)
+        step = e->cap_step_bps;
+    if (!e->capped || step != e->cap_step_bps)
+        set_cap_step(m, e, step, "signalled limit", cap, sent);
     e->capped = true;
     return true;
 }

@@ -40,7 +40,7 @@
 /* A client endpoint. Home: the test's main context. */
 struct client {
     const char *name;
-    uint8_t y, u, v;          /* camera colour */
+    uint8_t y, u, v; /* camera colour */
     double tone_hz;
     struct tsr_dtls_cert *cert;
     struct tsr_webrtc_transport *t;
@@ -54,7 +54,7 @@ struct client {
     struct tsr_video_decoder *vdec;
     uint64_t sample_pos;
     bool connected;
-    char server_addr[64];     /* the server's first candidate, from the answer */
+    char server_addr[64]; /* the server's first candidate, from the answer */
     uint16_t server_port;
     /* what it received */
     AVFrame *last_picture;
@@ -63,12 +63,12 @@ struct client {
     double goertzel_own, goertzel_other;
     double other_hz;
     uint32_t server_video_ssrc;
-    uint64_t remb_bps;        /* non-zero: report this downlink estimate (REMB) */
-    unsigned video_as_kbps;   /* non-zero: the offer's video section says b=AS */
-    uint32_t tmmbn_owner;     /* from the server's last TMMBN: owner SSRC and rate */
+    uint64_t remb_bps;      /* non-zero: report this downlink estimate (REMB) */
+    unsigned video_as_kbps; /* non-zero: the offer's video section says b=AS */
+    uint32_t tmmbn_owner;   /* from the server's last TMMBN: owner SSRC and rate */
     uint64_t tmmbn_bps;
-    bool swap_audio;          /* send each pair of audio packets in reverse order */
-    uint8_t held[1500];       /* swap_audio: the first of the pair, sent after the second */
+    bool swap_audio;    /* send each pair of audio packets in reverse order */
+    uint8_t held[1500]; /* swap_audio: the first of the pair, sent after the second */
     size_t held_len;
     struct tsr_participant *participant;
     char *answer; /* the server's first answer */
@@ -156,25 +156,28 @@ static void client_init(struct client *c, GMainContext *ctx)
     static const struct tsr_webrtc_callbacks cbs = {
         .on_rtp = client_on_rtp, .on_rtcp = client_on_rtcp, .on_state = client_on_state};
     g_assert_cmpint(tsr_dtls_cert_generate(&c->cert), ==, 0);
-    struct tsr_webrtc_config wc = {.cert = c->cert,
-                                   .ice_controlling = true};
+    struct tsr_webrtc_config wc = {.cert = c->cert, .ice_controlling = true};
     g_assert_cmpint(tsr_webrtc_transport_new(&c->t, ctx, &wc, &cbs, c), ==, 0);
     tsr_media_clock_init(&c->clock, g_get_monotonic_time(), g_get_real_time());
-    struct tsr_rtp_stream_out_config ac = {.ssrc = 0x1000 + c->y, .payload_type = AUDIO_PT,
+    struct tsr_rtp_stream_out_config ac = {.ssrc = 0x1000 + c->y,
+                                           .payload_type = AUDIO_PT,
                                            .clock_rate = 48000,
                                            .ext_audio_level_id = AUDIO_LEVEL_EXT};
-    struct tsr_rtp_stream_out_config vc = {.ssrc = 0x2000 + c->y, .payload_type = VIDEO_PT,
-                                           .clock_rate = 90000};
+    struct tsr_rtp_stream_out_config vc = {
+        .ssrc = 0x2000 + c->y, .payload_type = VIDEO_PT, .clock_rate = 90000};
     g_assert_cmpint(tsr_rtp_stream_out_new(&c->out_audio, &ac, &c->clock), ==, 0);
     g_assert_cmpint(tsr_rtp_stream_out_new(&c->out_video, &vc, &c->clock), ==, 0);
     g_assert_cmpint(tsr_rtp_packetizer_new(&c->pz_video, &tsr_rtp_codec_vp8), ==, 0);
     g_assert_cmpint(tsr_rtp_packetizer_new(&c->pz_audio, &tsr_rtp_codec_opus), ==, 0);
-    struct tsr_video_encoder_params vp = {.codec = TSR_VIDEO_CODEC_VP8, .width = CAM_W,
-                                          .height = CAM_H, .fps = 15, .bitrate_bps = 200000,
+    struct tsr_video_encoder_params vp = {.codec = TSR_VIDEO_CODEC_VP8,
+                                          .width = CAM_W,
+                                          .height = CAM_H,
+                                          .fps = 15,
+                                          .bitrate_bps = 200000,
                                           .backend = TSR_ENCODER_BACKEND_SOFTWARE};
     g_assert_cmpint(tsr_video_encoder_new(&c->venc, &vp), ==, 0);
-    struct tsr_opus_encoder_params op = {.bitrate_bps = 32000, .channels = 1, .complexity = 5,
-                                         .voice = true};
+    struct tsr_opus_encoder_params op = {
+        .bitrate_bps = 32000, .channels = 1, .complexity = 5, .voice = true};
     g_assert_cmpint(tsr_opus_encoder_new(&c->aenc, &op), ==, 0);
     g_assert_cmpint(tsr_opus_decoder_new(&c->adec), ==, 0);
     g_assert_cmpint(tsr_jitter_buffer_new(&c->jb, &tsr_rtp_codec_vp8, NULL), ==, 0);
@@ -271,8 +274,10 @@ static void client_apply_answer(struct client *c, const char *answer)
 static void send_packetized(struct client *c, struct tsr_rtp_stream_out *out,
                             struct tsr_rtp_packetized *pk, int level)
 {
-    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(), .transport_cc_seq = -1,
-                                     .audio_level_dbov = level, .voice_activity = level >= 0};
+    struct tsr_rtp_send_opts opts = {.now_us = g_get_monotonic_time(),
+                                     .transport_cc_seq = -1,
+                                     .audio_level_dbov = level,
+                                     .voice_activity = level >= 0};
     uint8_t buf[1500];
     for (size_t i = 0; i < tsr_rtp_packetized_count(pk); i++) {
         size_t len = 0;
@@ -333,8 +338,8 @@ static void send_audio_frame(struct client *c, int64_t now)
         tsr_rtp_packetized_unref(&pk);
         return;
     }
-    struct tsr_rtp_send_opts opts = {.now_us = now, .transport_cc_seq = -1,
-                                     .audio_level_dbov = 20, .voice_activity = true};
+    struct tsr_rtp_send_opts opts = {
+        .now_us = now, .transport_cc_seq = -1, .audio_level_dbov = 20, .voice_activity = true};
     uint8_t buf[1500];
     size_t len = 0;
     if (tsr_rtp_stream_out_write(c->out_audio, pk, 0, &opts, buf, sizeof buf, &len) == 0) {
@@ -452,8 +457,8 @@ static bool a_alone(void)
 static void join(struct tsr_conference_registry *reg, struct client *c)
 {
     char *offer = client_offer(c);
-    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = c->name,
-                                              .offer_sdp = offer};
+    struct tsr_conference_join_request req = {
+        .alias = "media-test", .display_name = c->name, .offer_sdp = offer};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
     int rc = test_join(reg, &req, &c->participant, &answer, &refusal, &err);
@@ -477,8 +482,8 @@ static char *sdp_line(const char *sdp, const char *prefix)
 /* Our side of the answer must not move under a running call. */
 static void assert_same_transport(const char *a, const char *b)
 {
-    static const char *const keys[] = {"a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=ssrc:",
-                                       "a=candidate:", NULL};
+    static const char *const keys[] = {
+        "a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=ssrc:", "a=candidate:", NULL};
     for (size_t i = 0; keys[i]; i++) {
         char *va = sdp_line(a, keys[i]), *vb = sdp_line(b, keys[i]);
         g_assert_cmpstr(va, ==, vb);
@@ -486,7 +491,8 @@ static void assert_same_transport(const char *a, const char *b)
         g_free(vb);
     }
     /* the second m-line's SSRC too */
-    const char *va = strstr(strstr(a, "m=video"), "a=ssrc:"), *vb = strstr(strstr(b, "m=video"), "a=ssrc:");
+    const char *va = strstr(strstr(a, "m=video"), "a=ssrc:"),
+               *vb = strstr(strstr(b, "m=video"), "a=ssrc:");
     g_assert_cmpint(strcspn(va, " "), ==, strcspn(vb, " "));
     g_assert_cmpint(strncmp(va, vb, strcspn(va, " ")), ==, 0);
 }
@@ -577,10 +583,15 @@ static const char two_client_conf[] =
  * on video when that is not 0. */
 static void start_two_clients_as(struct server *srv, unsigned bob_as_kbps)
 {
-    clients[0] = (struct client){.name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440,
-                                 .other_hz = 1000};
-    clients[1] = (struct client){.name = "bob", .y = 41, .u = 240, .v = 110, .tone_hz = 1000,
-                                 .other_hz = 440, .video_as_kbps = bob_as_kbps};
+    clients[0] = (struct client){
+        .name = "alice", .y = 81, .u = 90, .v = 240, .tone_hz = 440, .other_hz = 1000};
+    clients[1] = (struct client){.name = "bob",
+                                 .y = 41,
+                                 .u = 240,
+                                 .v = 110,
+                                 .tone_hz = 1000,
+                                 .other_hz = 440,
+                                 .video_as_kbps = bob_as_kbps};
     for (int i = 0; i < 2; i++) {
         client_init(&clients[i], g_main_context_default());
         join(srv->reg, &clients[i]);
@@ -689,7 +700,6 @@ static bool bob_heard_enough(void)
     return clients[1].audio_packets >= audio_target;
 }
 
-
 static void test_two_clients(void)
 {
     struct server srv = {0};
@@ -769,8 +779,8 @@ static bool participants_back(void)
 static int join_text(struct tsr_conference_registry *reg, const char *offer,
                      enum tsr_conference_refusal *refusal)
 {
-    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = "bad",
-                                              .offer_sdp = offer};
+    struct tsr_conference_join_request req = {
+        .alias = "media-test", .display_name = "bad", .offer_sdp = offer};
     struct tsr_participant *p = NULL;
     char *answer = NULL, *err = NULL;
     int rc = test_join(reg, &req, &p, &answer, refusal, &err);
@@ -793,8 +803,8 @@ static char *strip_lines(const char *text, const char *prefix)
 
 static void send_garbage(const struct client *c, int n)
 {
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                 G_SOCKET_PROTOCOL_UDP, NULL);
+    GSocket *sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
     GInetAddress *ia = g_inet_address_new_from_string(c->server_addr);
     g_assert_nonnull(ia);
     GSocketAddress *to = g_inet_socket_address_new(ia, c->server_port);
@@ -845,8 +855,8 @@ static void join_with_wrong_fingerprint(struct tsr_conference_registry *reg, str
             g_string_append_printf(forged, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n",
                                    tsr_dtls_cert_fingerprint(other));
     }
-    struct tsr_conference_join_request req = {.alias = "media-test", .display_name = c->name,
-                                              .offer_sdp = forged->str};
+    struct tsr_conference_join_request req = {
+        .alias = "media-test", .display_name = c->name, .offer_sdp = forged->str};
     char *answer = NULL, *err = NULL;
     enum tsr_conference_refusal refusal;
     g_assert_cmpint(test_join(reg, &req, &c->participant, &answer, &refusal, &err), ==, 0);
@@ -869,6 +879,44 @@ static bool switches_reached(void)
     return metric("tessera_bitrate_tier_switches_total") >= switches_target;
 }
 
+/* The server's log while a test watches it (tsr_log_set_sink). */
+static GMutex log_lock;
+static GString *log_seen;
+
+static void log_capture(enum tsr_log_level level, const char *line, void *user)
+{
+    (void)level;
+    (void)user;
+    g_mutex_lock(&log_lock);
+    g_string_append_printf(log_seen, "%s\n", line);
+    g_mutex_unlock(&log_lock);
+}
+
+static const char *log_wanted[2];
+
+/* Whether one line of the log has both log_wanted strings. */
+static bool log_has_wanted(void)
+{
+    g_mutex_lock(&log_lock);
+    bool found = false;
+    for (const char *at = log_seen->str; at && *at && !found;) {
+        const char *end = strchr(at, '\n');
+        char *line = g_strndup(at, end ? (size_t)(end - at) : strlen(at));
+        found = strstr(line, log_wanted[0]) && strstr(line, log_wanted[1]);
+        g_free(line);
+        at = end ? end + 1 : NULL;
+    }
+    g_mutex_unlock(&log_lock);
+    return found;
+}
+
+static bool log_says(const char *a, const char *b)
+{
+    log_wanted[0] = a;
+    log_wanted[1] = b;
+    return run_until(log_has_wanted, 10);
+}
+
 static bool alice_got_tmmbn(void)
 {
     return clients[0].tmmbn_owner == tsr_rtp_stream_out_ssrc(clients[0].out_video) &&
@@ -877,12 +925,16 @@ static bool alice_got_tmmbn(void)
 
 /* Limits a receiver signals cap what it is sent the way a REMB does. Bob's offer
  * says b=AS:300 on video and he never sends a REMB: the line alone moves him to
- * the low bitrate tier, and he still sees alice. Alice then sends an RTCP TMMBR
- * (RFC 5104) of 200 kb/s for our video: it is acknowledged with a TMMBN naming
- * her as the owner of the limit, and she moves to the low tier as well. */
+ * an encoder at the 256 kb/s rate step, and he still sees alice. Alice then sends
+ * an RTCP TMMBR (RFC 5104) of 200 kb/s for our video: it is acknowledged with a
+ * TMMBN naming her as the owner of the limit, and she moves to the 192 kb/s step. */
 static void test_bandwidth_limits(void)
 {
     struct server srv = {0};
+    log_seen = g_string_new(NULL);
+    enum tsr_log_level level = tsr_log_get_level();
+    tsr_log_set_sink(log_capture, NULL);
+    tsr_log_set_level(TSR_LOG_INFO);
     server_start(&srv, two_client_conf);
     guint ta = g_timeout_add(20, tick_audio, NULL), tv = g_timeout_add(66, tick_video, NULL);
     double before = metric("tessera_bitrate_tier_switches_total");
@@ -893,6 +945,7 @@ static void test_bandwidth_limits(void)
     pictures_target = clients[1].pictures + 10;
     g_assert_true(run_until(both_keep_receiving, 30));
     g_assert_true(centre_is(&clients[1], clients[0].y, clients[0].u, clients[0].v));
+    g_assert_true(log_says("signalled limit 300 kb/s", "its encoder now at 256 kb/s"));
 
     uint8_t buf[64];
     struct tsr_rtcp_writer w;
@@ -909,10 +962,14 @@ static void test_bandwidth_limits(void)
     g_assert_cmpfloat(metric("tessera_rtcp_tmmbr_received_total"), ==, tmmbr_before + 1);
     pictures_target = clients[0].pictures + 10;
     g_assert_true(run_until(both_keep_receiving, 30));
+    g_assert_true(log_says("signalled limit 200 kb/s", "its encoder now at 192 kb/s"));
 
     g_source_remove(ta);
     g_source_remove(tv);
     server_stop(&srv);
+    tsr_log_set_sink(NULL, NULL);
+    tsr_log_set_level(level);
+    g_string_free(log_seen, TRUE);
     for (int i = 0; i < 2; i++)
         client_fini(&clients[i]);
 }
@@ -961,8 +1018,7 @@ static void test_bad_input(void)
     watched_reg = srv.reg;
     expected_participants = 2;
     g_assert_true(run_until(participants_back, 30)); /* dropped: media failed */
-    g_assert_cmpfloat(metric("tessera_dtls_errors_total{reason=\"fingerprint_mismatch\"}"), >=,
-                      1);
+    g_assert_cmpfloat(metric("tessera_dtls_errors_total{reason=\"fingerprint_mismatch\"}"), >=, 1);
     g_assert_false(mallory.connected);
     pictures_target = MAX(clients[0].pictures, clients[1].pictures) + 15;
     g_assert_true(run_until(both_keep_receiving, 30));
@@ -1022,7 +1078,7 @@ static void test_join_leave_loop(void)
     g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
     tsr_media_engine_set_registry(engine, reg);
     tsr_api_loop_enter(); /* a wait for another thread from here on aborts */
-    join_and_leave(reg); /* warm-up: libraries open their one-time files */
+    join_and_leave(reg);  /* warm-up: libraries open their one-time files */
     run_until(fds_back_to_baseline, 1);
     fd_baseline = open_fds();
     for (int i = 0; i < 50; i++)

@@ -159,6 +159,38 @@ static void test_bitrate(void)
     free(m);
 }
 
+/* Signalled limits (b=AS/TIAS, TMMBR) fall on a ladder of rate steps, so
+ * receivers with nearby limits share an encoder: 300 and 280 kb/s both get the
+ * 256 kb/s step's group, 200 kb/s the 192 kb/s one. */
+static void test_rate_steps(void)
+{
+    static const struct {
+        int64_t cap, step;
+    } cases[] = {
+        {1, 64000},         {63999, 64000},     {64000, 64000},     {95999, 64000},
+        {96000, 96000},     {200000, 192000},   {300000, 256000},   {383999, 256000},
+        {384000, 384000},   {1000000, 768000},  {1024000, 1024000}, {1600000, 1536000},
+        {2500000, 2048000}, {5000000, 4096000}, {8192000, 8192000},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(tsr_mix_rate_step(cases[i].cap), ==, cases[i].step);
+    struct tsr_conf_mixer *m = mixer_new(1280, 720, 30);
+    m->params.video_bitrate_bps = 1500000;
+    struct mix_view v = {0};
+    struct mix_peer a = peer(1280, 720, 30, false, 0), b = a, c = a;
+    a.max_bps = tsr_mix_rate_step(300000);
+    b.max_bps = tsr_mix_rate_step(280000);
+    c.max_bps = tsr_mix_rate_step(200000);
+    struct mix_vgroup *ga = tsr_mix_view_group_for(m, &v, &a);
+    g_assert_true(tsr_mix_view_group_for(m, &v, &b) == ga);
+    struct mix_vgroup *gc = tsr_mix_view_group_for(m, &v, &c);
+    g_assert_true(gc != ga);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, ga, 1500000), ==, 256000);
+    g_assert_cmpint(tsr_mix_vgroup_bitrate(m, gc, 1500000), ==, 192000);
+    tsr_mix_view_free_fitted(&v);
+    free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -166,5 +198,6 @@ int main(int argc, char **argv)
     g_test_add_func("/conference_fitted/rate", test_rate);
     g_test_add_func("/conference_fitted/picture", test_picture);
     g_test_add_func("/conference_fitted/bitrate", test_bitrate);
+    g_test_add_func("/conference_fitted/rate_steps", test_rate_steps);
     return g_test_run();
 }
