@@ -487,9 +487,7 @@ static void attach_start(struct tsr_media_engine *e, struct engine_peer *ep, con
         .video_pref = strcmp(e->cfg.webrtc_video_codec, "h264") == 0 ? TSR_SDP_VIDEO_PREF_H264
                                                                      : TSR_SDP_VIDEO_PREF_VP8,
         .ask_dtx = e->cfg.audio_client_dtx,
-        .offer_srtp = strcmp(e->cfg.sip_offer_srtp, "mandatory") == 0 ? TSR_SDP_OFFER_SRTP_MANDATORY
-                      : strcmp(e->cfg.sip_offer_srtp, "optional") == 0 ? TSR_SDP_OFFER_SRTP_OPTIONAL
-                                                                       : TSR_SDP_OFFER_SRTP_NONE,
+        .offer_srtp = tsr_sdp_offer_srtp_from_name(e->cfg.sip_offer_srtp),
         .audio_red_distance = (unsigned)e->cfg.audio_red_distance,
         .consent_failure_ms = e->cfg.mixer_consent_timeout_s * 1000,
         .sink = &tsr_conf_mixer_peer_sink,

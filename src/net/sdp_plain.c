@@ -43,6 +43,13 @@ static bool plain_proto(const char *proto)
 }
 
 /* Whether our offer carries keys: SDES asked for and both keys at hand. */
+enum tsr_sdp_offer_srtp tsr_sdp_offer_srtp_from_name(const char *name)
+{
+    if (g_strcmp0(name, "mandatory") == 0)
+        return TSR_SDP_OFFER_SRTP_MANDATORY;
+    return g_strcmp0(name, "optional") == 0 ? TSR_SDP_OFFER_SRTP_OPTIONAL : TSR_SDP_OFFER_SRTP_NONE;
+}
+
 static bool offers_srtp(const struct tsr_sdp_plain_local *l)
 {
     return l->offer_srtp != TSR_SDP_OFFER_SRTP_NONE && l->audio_key && l->video_key;

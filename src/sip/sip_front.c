@@ -205,6 +205,7 @@ int tsr_sip_front_new(struct tsr_sip_front **out, struct tsr_conference_registry
     struct tsr_sip_front *f = g_new0(struct tsr_sip_front, 1);
     f->reg = reg;
     f->url = url;
+    f->offer_srtp = opts->offer_srtp;
     int tls_rc = setup_tls(f, opts);
     if (tls_rc != 0) {
         tsr_sip_tls_dir_free(f->tls_dir);
@@ -346,7 +347,9 @@ static int make(struct tsr_sip_front **out, const struct tsr_front_env *env)
                                          .min_se_s = (unsigned)cfg->sip_min_se_s,
                                          .certificate = cfg->sip_certificate,
                                          .private_key = cfg->sip_private_key,
-                                         .tls_port = (uint16_t)cfg->sip_tls_port};
+                                         .tls_port = (uint16_t)cfg->sip_tls_port,
+                                         .offer_srtp =
+                                             tsr_sdp_offer_srtp_from_name(cfg->sip_offer_srtp)};
     return tsr_sip_front_new(out, env->reg, &opts);
 }
 

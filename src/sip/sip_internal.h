@@ -38,7 +38,8 @@ struct tsr_sip_front {
     char *tls_dir; /* agent.pem + cafile.pem for Sofia's TLS (sip_tls.c), or NULL */
     struct tsr_gauge *calls_gauge;
     struct tsr_counter *pin_right, *pin_wrong, *pin_hangups, *dtmf_errors, *fast_updates;
-    char *from_host; /* the host part of our From in calls we place */
+    char *from_host;                    /* the host part of our From in calls we place */
+    enum tsr_sdp_offer_srtp offer_srtp; /* SDES in the PIN lobby's own offers */
 };
 
 /* One INVITE dialog. Owned by front->calls; its nua handle is bound to it. Its

@@ -67,6 +67,7 @@ struct sip_lobby {
     /* An INVITE without SDP: what our lobby offer said (its answer comes in the ACK). */
     char address[64];
     struct tsr_sip_lobby_ours ours;
+    uint8_t sdes_keys[2][TSR_SDES_KEY_SALT_BYTES]; /* audio, video: offered with a=crypto */
 };
 
 /* One datagram from the caller; false when it is not its (S)RTP: an SRTP packet
@@ -231,9 +232,12 @@ static void prompt_start(struct sip_call *c, struct sip_lobby *l)
 static int lobby_srtp(struct sip_lobby *l)
 {
     struct tsr_sdp_crypto *ours = &l->sdp.local_crypto;
-    ours->tag = l->sdp.remote_crypto.tag;
-    ours->suite = l->sdp.remote_crypto.suite;
-    int rc = tsr_srtp_random_key(ours->key_salt, sizeof ours->key_salt);
+    int rc = 0;
+    if (!l->sdp.local_keyed) { /* a delayed offer's lobby has the key it offered */
+        ours->tag = l->sdp.remote_crypto.tag;
+        ours->suite = l->sdp.remote_crypto.suite;
+        rc = tsr_srtp_random_key(ours->key_salt, sizeof ours->key_salt);
+    }
     struct tsr_dtls_srtp_keys keys;
     tsr_sdp_crypto_keys(ours, &l->sdp.remote_crypto, &keys);
     if (rc == 0)
@@ -308,6 +312,28 @@ static void offer_address(const struct sip_call *c, char *out, size_t size)
         g_strlcpy(out, "127.0.0.1", size);
 }
 
+/* SDES keys for the lobby's offer when [sip] offer_srtp asks for them; without
+ * randomness, plain RTP unless SRTP is mandatory. */
+static int offer_keys(struct sip_call *c, struct sip_lobby *l, const char **why)
+{
+    enum tsr_sdp_offer_srtp mode = c->front->offer_srtp;
+    if (mode == TSR_SDP_OFFER_SRTP_NONE)
+        return 0;
+    if (tsr_srtp_random_key(&l->sdes_keys[0][0], sizeof l->sdes_keys) != 0) {
+        if (mode == TSR_SDP_OFFER_SRTP_MANDATORY) {
+            *why = "no randomness for SDES keys, and [sip] offer_srtp is mandatory";
+            return TSR_ERR_CRYPTO;
+        }
+        TSR_LOG(TSR_LOG_WARN, "sip", "[%s] no randomness for SDES keys: plain RTP offered",
+                c->alias);
+        return 0;
+    }
+    l->ours.offer_srtp = mode;
+    l->ours.audio_key = l->sdes_keys[0];
+    l->ours.video_key = l->sdes_keys[1];
+    return 0;
+}
+
 int tsr_sip_lobby_offer(struct sip_call *c, const char **why)
 {
     struct sip_lobby *l = g_new0(struct sip_lobby, 1);
@@ -328,11 +354,13 @@ int tsr_sip_lobby_offer(struct sip_call *c, const char **why)
                                       .session_id = c->sdp_session_id,
                                       .session_version = c->sdp_version};
     l->ours = ours;
+    *why = "no local address and ports for PIN entry";
+    if (rc == 0)
+        rc = offer_keys(c, l, why);
     char *offer = NULL;
     if (rc == 0)
         rc = tsr_sip_lobby_sdp_offer(&l->ours, &offer);
     if (rc != 0) {
-        *why = "no local address and ports for PIN entry";
         tsr_sip_lobby_close(c);
         return rc;
     }
@@ -371,15 +399,20 @@ void tsr_sip_lobby_answer(struct sip_call *c, const char *answer, size_t len)
         tsr_sip_call_answer_failed(c, rc == TSR_ERR_INVALID ? 400 : 488, "bad_answer", reason);
         return;
     }
+    if (l->sdp.srtp && lobby_srtp(l) != 0) {
+        tsr_sip_call_answer_failed(c, 500, "bad_answer", "SRTP could not be set up for PIN entry");
+        return;
+    }
     prompt_prepare(c, l);
     if (l->prompt)
         tsr_sip_prompt_set_ssrc(l->prompt, l->ours.audio_ssrc);
     answer_picture(c, l);
     TSR_LOG(TSR_LOG_INFO, "sip",
-            "[%s] PIN entry: the ACK's answer takes %s %d at %s:%u "
+            "[%s] PIN entry: the ACK's answer takes %s %d at %s:%u%s "
             "(telephone-event %d, INFO, %s, %s)",
             c->alias, l->sdp.audio_rtpmap, l->sdp.audio_pt, l->sdp.remote_address,
-            l->sdp.remote_port, l->sdp.event_pt, l->prompt ? "prompt tones" : "no prompt",
+            l->sdp.remote_port, l->srtp ? " with SDES-SRTP" : "", l->sdp.event_pt,
+            l->prompt ? "prompt tones" : "no prompt",
             l->picture ? (l->sdp.video.h264 ? "picture H.264" : "picture VP8") : "no picture");
     prompt_start(c, l);
     if (l->picture)
@@ -413,6 +446,8 @@ void tsr_sip_lobby_close(struct sip_call *c)
         g_object_unref(l->sock);
     }
     memset(l->pin, 0, sizeof l->pin); /* a PIN is a secret */
+    memset(l->sdes_keys, 0, sizeof l->sdes_keys);
+    memset(&l->sdp.local_crypto, 0, sizeof l->sdp.local_crypto);
     g_free(l);
 }
 

@@ -4,7 +4,9 @@
  * G.722, PCMU, PCMA, telephone-event; VP8 and H.264 mode 1) on the lobby's own
  * ports, video send-only since the lobby only shows its picture; the answer is read
  * by the same reader as the media layer's and turned into what the lobby reads from
- * a caller's offer, so the lobby then runs exactly as it does for one. Pure. */
+ * a caller's offer, so the lobby then runs exactly as it does for one. With [sip]
+ * offer_srtp the offer carries a=crypto as the media layer's does, and a keyed
+ * answer makes the lobby SDES-SRTP under the keys offered. Pure. */
 #include <tessera/err.h>
 #include <tessera/sdp_plain.h>
 #include <tessera/sip_message.h>
@@ -27,6 +29,19 @@ static void plain_local(const struct tsr_sip_lobby_ours *ours, struct tsr_sdp_pl
     local->session_version = ours->session_version;
     local->audio_g711 = true;
     local->audio_g722 = true;
+    local->offer_srtp = ours->offer_srtp;
+    local->audio_key = ours->audio_key;
+    local->video_key = ours->video_key;
+}
+
+/* A keyed section: the caller's key from its answer, ours the one offered under
+ * the tag and suite it took. */
+static void keyed(const struct tsr_sdp_plain_peer *peer, const uint8_t *key,
+                  struct tsr_sdp_crypto *remote, struct tsr_sdp_crypto *local)
+{
+    *remote = peer->crypto;
+    *local = (struct tsr_sdp_crypto){.tag = peer->crypto.tag, .suite = peer->crypto.suite};
+    memcpy(local->key_salt, key, sizeof local->key_salt);
 }
 
 int tsr_sip_lobby_sdp_offer(const struct tsr_sip_lobby_ours *ours, char **out)
@@ -67,7 +82,7 @@ static const char *audio_rtpmap(enum tsr_sdp_codec codec)
 }
 
 static void fill_audio(const struct tsr_sdp_mline *a, const struct tsr_sdp_plain_peer *peer,
-                       struct tsr_sip_lobby_sdp *out)
+                       const struct tsr_sip_lobby_ours *ours, struct tsr_sip_lobby_sdp *out)
 {
     g_strlcpy(out->remote_address, peer->address, sizeof out->remote_address);
     out->remote_port = peer->rtp_port;
@@ -77,11 +92,14 @@ static void fill_audio(const struct tsr_sdp_mline *a, const struct tsr_sdp_plain
     out->event_pt = a->event_pt >= 96 ? a->event_pt : -1;
     out->event_rate = out->event_pt >= 0 ? a->event_clock_rate : 0;
     g_strlcpy(out->audio_proto, "RTP/AVP", sizeof out->audio_proto);
+    out->srtp = out->local_keyed = peer->srtp;
+    if (peer->srtp)
+        keyed(peer, ours->audio_key, &out->remote_crypto, &out->local_crypto);
 }
 
 /* The picture goes where the answer takes video: its codec, address and port. */
 static void fill_video(const struct tsr_sdp_mline *v, const struct tsr_sdp_plain_peer *peer,
-                       struct tsr_sip_lobby_video *out)
+                       const struct tsr_sip_lobby_ours *ours, struct tsr_sip_lobby_video *out)
 {
     memset(out, 0, sizeof *out);
     out->pt = -1;
@@ -94,6 +112,9 @@ static void fill_video(const struct tsr_sdp_mline *v, const struct tsr_sdp_plain
     g_strlcpy(out->proto, "RTP/AVP", sizeof out->proto);
     g_strlcpy(out->address, peer->address, sizeof out->address);
     out->port = peer->rtp_port;
+    out->srtp = out->local_keyed = peer->srtp;
+    if (peer->srtp)
+        keyed(peer, ours->video_key, &out->remote_crypto, &out->local_crypto);
 }
 
 int tsr_sip_lobby_sdp_read_answer(const char *answer, size_t len,
@@ -113,10 +134,10 @@ int tsr_sip_lobby_sdp_read_answer(const char *answer, size_t len,
         return TSR_ERR_UNSUPPORTED;
     }
     memset(out, 0, sizeof *out);
-    fill_audio(&neg->mlines[neg->audio_index], &peers.audio, out);
+    fill_audio(&neg->mlines[neg->audio_index], &peers.audio, ours, out);
     out->video.pt = -1;
     if (neg->video_index >= 0)
-        fill_video(&neg->mlines[neg->video_index], &peers.video, &out->video);
+        fill_video(&neg->mlines[neg->video_index], &peers.video, ours, &out->video);
     tsr_sdp_negotiation_free(&neg);
     return 0;
 }

@@ -163,9 +163,12 @@ static int keyed(struct tsr_sip_lobby_pic *v, struct tsr_sip_lobby_video *sec)
 {
     if (!sec->srtp)
         return 0;
-    sec->local_crypto.tag = sec->remote_crypto.tag;
-    sec->local_crypto.suite = sec->remote_crypto.suite;
-    int rc = tsr_srtp_random_key(sec->local_crypto.key_salt, sizeof sec->local_crypto.key_salt);
+    int rc = 0;
+    if (!sec->local_keyed) { /* a delayed offer's lobby has the key it offered */
+        sec->local_crypto.tag = sec->remote_crypto.tag;
+        sec->local_crypto.suite = sec->remote_crypto.suite;
+        rc = tsr_srtp_random_key(sec->local_crypto.key_salt, sizeof sec->local_crypto.key_salt);
+    }
     struct tsr_dtls_srtp_keys keys;
     tsr_sdp_crypto_keys(&sec->local_crypto, &sec->remote_crypto, &keys);
     if (rc == 0)

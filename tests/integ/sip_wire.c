@@ -162,6 +162,8 @@ const struct tsr_conference_media_ops fake_media = {.attach = fake_attach,
                                                     .request_keyframe = fake_keyframe};
 
 unsigned session_expires_s; /* the next server's [sip] session_expires_s; 0: default */
+enum tsr_sdp_offer_srtp server_offer_srtp;
+struct tsr_srtp *caller_srtp;
 
 static gpointer server_main(gpointer data)
 {
@@ -186,7 +188,8 @@ static gpointer server_main(gpointer data)
                                           .port = s->port,
                                           .transports = "udp",
                                           .session_expires_s = session_expires_s,
-                                          .min_se_s = session_expires_s};
+                                          .min_se_s = session_expires_s,
+                                          .offer_srtp = server_offer_srtp};
         rc = tsr_sip_front_new(&s->sip, s->reg, &o);
     }
     g_mutex_lock(&s->lock);
@@ -476,6 +479,10 @@ void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx)
     for (unsigned i = 0; i < n; i++) {
         uint8_t buf[512];
         gssize len = g_socket_receive(rtp, (gchar *)buf, sizeof buf, NULL, NULL);
+        size_t plain = len > 0 ? (size_t)len : 0;
+        if (caller_srtp)
+            g_assert_cmpint(tsr_srtp_unprotect_rtp(caller_srtp, buf, &plain), ==, 0);
+        len = (gssize)plain;
         g_assert_cmpint(len, ==, 12 + 160);
         g_assert_cmpuint(buf[0], ==, 0x80);
         g_assert_cmpint(buf[1] & 0x7f, ==, rx->pt);
@@ -527,6 +534,21 @@ uint16_t answer_port(const char *resp, const char *kind)
 
 /* One RTP packet of payload type pt from sock to 127.0.0.1:port: the lobby sends
  * its prompt and picture only to where the caller's own packets come from. */
+void send_udp(GSocket *sock, uint16_t port, uint8_t *pkt, size_t len)
+{
+    uint8_t buf[1500];
+    g_assert_cmpuint(len, <=, sizeof buf - 64);
+    memcpy(buf, pkt, len);
+    if (caller_srtp)
+        g_assert_cmpint(tsr_srtp_protect_rtp(caller_srtp, buf, &len, sizeof buf), ==, 0);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *to = g_inet_socket_address_new(lo, port);
+    g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)buf, len, NULL, NULL), ==,
+                    (gssize)len);
+    g_object_unref(to);
+    g_object_unref(lo);
+}
+
 void send_rtp_from(GSocket *sock, uint16_t port, int pt)
 {
     static uint16_t seq;
@@ -534,12 +556,7 @@ void send_rtp_from(GSocket *sock, uint16_t port, int pt)
         0x80, (uint8_t)pt, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78};
     seq++;
     memset(pkt + 12, 0xff, 160);
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *to = g_inet_socket_address_new(lo, port);
-    g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL), ==,
-                    (gssize)sizeof pkt);
-    g_object_unref(to);
-    g_object_unref(lo);
+    send_udp(sock, port, pkt, sizeof pkt);
 }
 
 /* One whole frame of H.264 RTP (payload type pt, up to the marker), depacketized. */

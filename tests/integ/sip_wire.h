@@ -4,6 +4,7 @@
 
 #include <tessera/conference.h>
 #include <tessera/sip_front.h>
+#include <tessera/srtp.h>
 
 #include <gio/gio.h>
 #include <glib.h>
@@ -53,6 +54,11 @@ extern gint keyframe_requests; /* request_keyframe calls (SIP INFO picture_fast_
 char *fake_next_answer(void);
 /* The next server's [sip] session_expires_s (and min_se_s); 0: default. */
 extern unsigned session_expires_s;
+/* The next server's [sip] offer_srtp (none by default). */
+extern enum tsr_sdp_offer_srtp server_offer_srtp;
+/* Non-NULL: the caller's media is SRTP under it (send_rtp_from and send_udp
+ * protect, read_prompt unprotects and asserts that it checks). */
+extern struct tsr_srtp *caller_srtp;
 /* A plain Opus offer from 127.0.0.1:4000. */
 extern const char *const offer_sdp;
 
@@ -109,6 +115,9 @@ GSocket *loopback_udp(uint16_t *port);
 uint16_t answer_port(const char *msg, const char *kind);
 /* One RTP packet of payload type pt from sock to 127.0.0.1:port. */
 void send_rtp_from(GSocket *sock, uint16_t port, int pt);
+/* The RTP packet pkt (len bytes, room for an SRTP tag after them) from sock to
+ * 127.0.0.1:port, protected when caller_srtp is set. */
+void send_udp(GSocket *sock, uint16_t port, uint8_t *pkt, size_t len);
 /* One whole H.264 frame of payload type pt (up to the marker), depacketized; its
  * RTP timestamp in *ts. */
 GBytes *receive_frame(GSocket *sock, int pt, uint32_t *ts);

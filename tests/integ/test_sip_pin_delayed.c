@@ -8,6 +8,7 @@
 
 #include <tessera/g722.h>
 #include <tessera/metrics.h>
+#include <tessera/sdp_crypto.h>
 #include <tessera/video_decoder.h>
 
 #include <stdlib.h>
@@ -117,8 +118,6 @@ static void send_event_key(GSocket *sock, uint16_t port, char key, uint32_t ts)
 {
     static uint16_t seq = 1000;
     uint8_t code = key == '#' ? 11 : key == '*' ? 10 : (uint8_t)(key - '0');
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *to = g_inet_socket_address_new(lo, port);
     for (int i = 0; i < 4; i++, seq++) {
         bool end = i > 0;
         uint16_t duration = (uint16_t)(end ? 800 : 160);
@@ -138,11 +137,8 @@ static void send_event_key(GSocket *sock, uint16_t port, char key, uint32_t ts)
                            (uint8_t)((end ? 0x80 : 0) | 10),
                            (uint8_t)(duration >> 8),
                            (uint8_t)duration};
-        g_assert_cmpint(g_socket_send_to(sock, to, (const gchar *)pkt, sizeof pkt, NULL, NULL), ==,
-                        (gssize)sizeof pkt);
+        send_udp(sock, port, pkt, sizeof pkt);
     }
-    g_object_unref(to);
-    g_object_unref(lo);
 }
 
 static void send_event_keys(GSocket *sock, uint16_t port, const char *keys)
@@ -388,11 +384,96 @@ static void test_bad_answers(void)
     server_stop(&s);
 }
 
+/* The audio section's first a=crypto in msg (our lobby offer's tag 1). */
+static struct tsr_sdp_crypto offered_crypto(const char *msg)
+{
+    const char *audio = strstr(msg, "\r\nm=audio ");
+    const char *line = audio ? strstr(audio, "\r\na=crypto:1 ") : NULL;
+    const char *video = strstr(msg, "\r\nm=video ");
+    g_assert_true(line && video && line < video);
+    char *value = g_strndup(line + 11, strcspn(line + 11, "\r"));
+    struct tsr_sdp_crypto c;
+    const char *why = NULL;
+    g_assert_cmpint(tsr_sdp_crypto_parse(value, &c, &why), ==, 0);
+    g_assert_cmpint(c.suite, ==, TSR_SRTP_PROFILE_AES128_CM_SHA1_80);
+    g_free(value);
+    return c;
+}
+
+/* [sip] offer_srtp = optional: the lobby's offer carries a=crypto; a PCMU caller
+ * answers with a key of its own, and from then on the lobby is SDES-SRTP: the
+ * prompt comes protected under the offer's key (every packet checks with it),
+ * keys sent in clear move nothing, and the right PIN sent inside SRTP joins. */
+static void test_sdes(void)
+{
+    server_offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL;
+    struct server s;
+    server_start(&s);
+    struct caller c;
+    caller_open(&c, s.port);
+    uint16_t port = 0;
+    GSocket *rtp = loopback_udp(&port);
+
+    char *resp = invite_pin(&c, "delayed-pin-sdes@t");
+    g_assert_nonnull(strstr(resp, "\r\nm=audio "));
+    struct tsr_sdp_crypto ours = offered_crypto(resp), mine = {.tag = 1};
+    mine.suite = TSR_SRTP_PROFILE_AES128_CM_SHA1_80;
+    memset(mine.key_salt, 0x5a, sizeof mine.key_salt);
+    char value[128];
+    g_assert_cmpint(tsr_sdp_crypto_format(&mine, value, sizeof value), ==, 0);
+    uint64_t session_id = 0;
+    unsigned version = 0;
+    origin(resp, &session_id, &version);
+    char *tag = to_tag(resp);
+    char *answer = g_strdup_printf(
+        "v=0\r\no=caller 7 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio %u RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=crypto:%s\r\n"
+        "a=sendrecv\r\nm=video 0 RTP/AVP 98\r\n",
+        port, value);
+    struct tsr_dtls_srtp_keys keys;
+    tsr_sdp_crypto_keys(&mine, &ours, &keys);
+    g_assert_cmpint(tsr_srtp_new(&caller_srtp, &keys), ==, 0);
+    send_request(&c, "ACK", "pin", "delayed-pin-sdes@t", tag, answer);
+    handled(&c, "delayed-pin-sdes@t", tag);
+    uint16_t lobby = answer_port(resp, "audio");
+    send_rtp_from(rtp, lobby, 0);
+    struct prompt_rx rx = {.pt = 0};
+    read_prompt(rtp, 150, &rx); /* each packet checked under our offer's key */
+    g_assert_cmpuint(rx.beeps_880, >=, 18);
+
+    struct tsr_srtp *keyed = g_steal_pointer(&caller_srtp);
+    send_event_keys(rtp, lobby, "5678#"); /* in clear: fails authentication */
+    handled(&c, "delayed-pin-sdes@t", tag);
+    g_assert_cmpuint(n_participants(&s), ==, 0);
+    caller_srtp = keyed;
+    send_event_keys(rtp, lobby, "5678#");
+    char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+                                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
+                                         "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
+                                         port);
+    expect_join_reinvite(&c, session_id, media_answer);
+    g_assert_cmpuint(n_participants(&s), ==, 1);
+    send_request(&c, "BYE", "pin", "delayed-pin-sdes@t", tag, NULL);
+    char *bye = receive_not_ack(&c);
+    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
+    g_free(bye);
+    g_free(media_answer);
+    g_free(answer);
+    g_free(tag);
+    g_free(resp);
+    tsr_srtp_free(&caller_srtp);
+    g_object_unref(rtp);
+    caller_close(&c);
+    server_stop(&s);
+    server_offer_srtp = TSR_SDP_OFFER_SRTP_NONE;
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sip_pin_delayed/pcmu_rfc4733", test_pcmu_rfc4733);
     g_test_add_func("/sip_pin_delayed/picture_and_info", test_picture_and_info);
     g_test_add_func("/sip_pin_delayed/bad_answers", test_bad_answers);
+    g_test_add_func("/sip_pin_delayed/sdes", test_sdes);
     return g_test_run();
 }

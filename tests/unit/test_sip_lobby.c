@@ -226,6 +226,76 @@ static void test_delayed_offer(void)
     g_assert_cmpint(tsr_sip_lobby_sdp_read_answer("x", 1, &ours, &l, reason), ==, TSR_ERR_INVALID);
 }
 
+/* SDES in the lobby's own offer ([sip] offer_srtp): optional puts a=crypto with
+ * each medium's key in the RTP/AVP sections; a keyed answer makes that section
+ * SRTP, with the caller's key and ours the one offered under the tag it took; a
+ * plain answer stays plain; mandatory offers RTP/SAVP and refuses a plain answer. */
+static void test_delayed_offer_sdes(void)
+{
+    uint8_t akey[TSR_SDES_KEY_SALT_BYTES], vkey[TSR_SDES_KEY_SALT_BYTES];
+    memset(akey, 0x11, sizeof akey);
+    memset(vkey, 0x22, sizeof vkey);
+    struct tsr_sip_lobby_ours ours = {.address = "192.0.2.1",
+                                      .audio_port = 41000,
+                                      .video_port = 41002,
+                                      .audio_ssrc = 11,
+                                      .video_ssrc = 22,
+                                      .session_id = 55,
+                                      .session_version = 1,
+                                      .offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL,
+                                      .audio_key = akey,
+                                      .video_key = vkey};
+    char *offer = NULL;
+    g_assert_cmpint(tsr_sip_lobby_sdp_offer(&ours, &offer), ==, 0);
+    const char *video = strstr(offer, "m=video 41002 RTP/AVP 98 97\r\n");
+    g_assert_nonnull(video);
+    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/AVP 96 9 0 8 101\r\n"));
+    /* 0x11 and 0x22 repeated, in base64. */
+    const char *ak =
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:ERERERERERERERERERERERERERERERERERERERER";
+    const char *vk =
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIi";
+    g_assert_true(strstr(offer, ak) && strstr(offer, ak) < video);
+    g_assert_true(strstr(video, vk) != NULL);
+    g_assert_nonnull(strstr(video, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:IiIi"));
+    g_free(offer);
+
+    struct tsr_sip_lobby_sdp l;
+    char reason[TSR_SDP_REASON_MAX];
+    const char *keyed = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+                        "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+                        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 "
+                        "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"
+                        "m=video 4002 RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n"
+                        "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f\r\n"
+                        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                        "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\na=recvonly\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(keyed, strlen(keyed), &ours, &l, reason), ==, 0);
+    g_assert_true(l.srtp && l.local_keyed);
+    g_assert_cmpuint(l.remote_crypto.tag, ==, 2);
+    g_assert_cmpuint(l.remote_crypto.key_salt[29], ==, 29);
+    g_assert_cmpuint(l.local_crypto.tag, ==, 2);
+    g_assert_cmpint(l.local_crypto.suite, ==, TSR_SRTP_PROFILE_AES128_CM_SHA1_32);
+    g_assert_cmpmem(l.local_crypto.key_salt, sizeof akey, akey, sizeof akey);
+    g_assert_true(l.video.srtp && l.video.local_keyed);
+    g_assert_cmpuint(l.video.local_crypto.tag, ==, 1);
+    g_assert_cmpmem(l.video.local_crypto.key_salt, sizeof vkey, vkey, sizeof vkey);
+
+    const char *plain = "v=0\r\no=c 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\n"
+                        "m=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 98\r\n";
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(plain, strlen(plain), &ours, &l, reason), ==, 0);
+    g_assert_false(l.srtp || l.local_keyed);
+
+    ours.offer_srtp = TSR_SDP_OFFER_SRTP_MANDATORY;
+    g_assert_cmpint(tsr_sip_lobby_sdp_offer(&ours, &offer), ==, 0);
+    g_assert_nonnull(strstr(offer, "m=audio 41000 RTP/SAVP 96 9 0 8 101\r\n"));
+    g_assert_nonnull(strstr(offer, "m=video 41002 RTP/SAVP 98 97\r\n"));
+    g_free(offer);
+    g_assert_cmpint(tsr_sip_lobby_sdp_read_answer(plain, strlen(plain), &ours, &l, reason), ==,
+                    TSR_ERR_INVALID);
+    g_assert_cmpstr(reason, !=, "");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -234,5 +304,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sip_lobby/refused", test_refused);
     g_test_add_func("/sip_lobby/dtmf_relay", test_dtmf_relay);
     g_test_add_func("/sip_lobby/delayed_offer", test_delayed_offer);
+    g_test_add_func("/sip_lobby/delayed_offer_sdes", test_delayed_offer_sdes);
     return g_test_run();
 }

@@ -38,6 +38,10 @@ enum tsr_sdp_offer_srtp {
     TSR_SDP_OFFER_SRTP_MANDATORY,
 };
 
+/* Purpose: [sip] offer_srtp's value ("none", "optional", "mandatory"; anything
+ * else, which the config schema refuses, reads as none). */
+enum tsr_sdp_offer_srtp tsr_sdp_offer_srtp_from_name(const char *name);
+
 struct tsr_sdp_plain_local {
     /* The most we take on video: answered as b=AS and b=TIAS; 0 = say nothing. */
     uint64_t video_accept_bps;

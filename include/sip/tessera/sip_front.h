@@ -21,19 +21,23 @@
 
 #include <tessera/conference.h>
 #include <tessera/front.h>
+#include <tessera/sdp_plain.h>
 
 struct tsr_sip_front;
 
 struct tsr_sip_front_options {
-    const char *host;       /* bind address ("0.0.0.0", "127.0.0.1", "::"); NULL = every one */
-    uint16_t port;          /* 1..65535 */
-    const char *transports; /* "udp,tcp", "udp" or "tcp"; NULL = "udp,tcp" */
+    const char *host;           /* bind address ("0.0.0.0", "127.0.0.1", "::"); NULL = every one */
+    uint16_t port;              /* 1..65535 */
+    const char *transports;     /* "udp,tcp", "udp" or "tcp"; NULL = "udp,tcp" */
     unsigned session_expires_s; /* RFC 4028 interval offered; 0 = 1800 */
     unsigned min_se_s;          /* shortest interval accepted; 0 = 90 */
     /* SIP over TLS (sips:) on host:tls_port when both PEM files are given. */
     const char *certificate; /* PEM certificate (chain); NULL or "" = no TLS */
     const char *private_key; /* PEM private key of certificate */
     uint16_t tls_port;       /* 0 = 5061 */
+    /* SDES in the offers we make ourselves: the PIN lobby's for an INVITE
+     * without SDP ([sip] offer_srtp; the media layer's own offers read it too). */
+    enum tsr_sdp_offer_srtp offer_srtp;
 };
 
 /* Purpose: start a SIP listener that joins callers into reg's conferences.

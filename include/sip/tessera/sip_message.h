@@ -16,6 +16,7 @@
 #include <tessera/conference.h>
 #include <tessera/sdp_crypto.h>
 #include <tessera/sdp_negotiate.h>
+#include <tessera/sdp_plain.h>
 
 #define TSR_SIP_DEFAULT_DISPLAY_NAME "SIP caller"
 #define TSR_SIP_REASON_MAX 256
@@ -73,7 +74,8 @@ struct tsr_sip_lobby_video {
     uint16_t port;
     bool srtp;
     struct tsr_sdp_crypto remote_crypto, local_crypto;
-    bool picture; /* set by the lobby: it sends the picture (answer sendonly) */
+    bool local_keyed; /* local_crypto is the key our own offer gave (a delayed offer) */
+    bool picture;     /* set by the lobby: it sends the picture (answer sendonly) */
 };
 
 /* What a PIN lobby answers with before the caller is a participant. */
@@ -91,6 +93,7 @@ struct tsr_sip_lobby_sdp {
     bool srtp;
     char audio_proto[24];
     struct tsr_sdp_crypto remote_crypto, local_crypto;
+    bool local_keyed; /* local_crypto is the key our own offer gave (a delayed offer) */
     struct tsr_sip_lobby_video video;
 };
 
@@ -125,21 +128,29 @@ struct tsr_sip_lobby_ours {
     uint32_t audio_ssrc, video_ssrc; /* the prompt's and the picture's */
     uint64_t session_id;             /* kept through the join's re-INVITE */
     unsigned session_version;
+    /* SDES in the offer ([sip] offer_srtp) with these keys, one per medium. */
+    enum tsr_sdp_offer_srtp offer_srtp;
+    const uint8_t *audio_key, *video_key; /* TSR_SDES_KEY_SALT_BYTES each */
 };
 
 /* Purpose: the lobby's offer for an INVITE without SDP (g_free): the media layer's
  * own delayed offer (tsr_sdp_plain_offer: RTP/AVP audio Opus 96, G.722 9, PCMU 0,
  * PCMA 8, telephone-event 101, sendrecv; video H.264 mode 1 98 then VP8 97) on
  * the lobby's ports, with the video section a=sendonly (the lobby only shows its
- * picture). Returns 0; -EINVAL (bad ours), TSR_ERR_INVALID (a writer bug). */
+ * picture); with ours->offer_srtp, a=crypto lines with its keys as the media
+ * layer's offer has them (RTP/SAVP when mandatory). Returns 0; -EINVAL (bad
+ * ours), TSR_ERR_INVALID (a writer bug). */
 int tsr_sip_lobby_sdp_offer(const struct tsr_sip_lobby_ours *ours, char **out);
 
 /* Purpose: read the caller's answer (in its ACK) to that offer into what the lobby
  * reads from a caller's offer: the chosen audio codec (payload type and name), the
  * answer's audio address and port, telephone-event, whether we may send it audio
  * (not a=sendonly/inactive, not 0.0.0.0), and the video section the picture goes
- * to (out->video.pt -1: none). The answer must keep our two sections, RTP/AVP, and
- * take audio with a codec we offered, on the payload type we offered it on.
+ * to (out->video.pt -1: none). The answer must keep our two sections and their
+ * profile, and take audio with a codec we offered, on the payload type we offered
+ * it on. A section whose answer has a=crypto (one of our tags, a key of its own)
+ * is SDES-SRTP: out->srtp / out->video.srtp, the caller's key and ours (the one
+ * offered, local_keyed).
  * Returns 0; TSR_ERR_INVALID (malformed, not our sections: a 400), TSR_ERR_UNSUPPORTED
  * (no codec we offered, audio rejected: a 488), -EINVAL; reason says why. */
 int tsr_sip_lobby_sdp_read_answer(const char *answer, size_t len,
