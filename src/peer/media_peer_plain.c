@@ -81,6 +81,28 @@ static int apply_srtp(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers
     return 0;
 }
 
+/* A re-offer that changes a medium's SDES key makes us rebuild that medium's
+ * SRTP context, and a rebuilt context starts its packet index again: under our
+ * old key that would reuse keystream once a stream had wrapped its sequence
+ * numbers (RFC 3711 §9.2). So such a medium gets a new key of ours too, which
+ * the answer carries (RFC 4568 §7.1.4). Returns how many keys changed, or -1
+ * without randomness. */
+static int fresh_sdes_keys(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
+{
+    const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
+    const struct tsr_sdp_plain_peer *was[2] = {&p->plain_peers.audio, &p->plain_peers.video};
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!now[i]->srtp || !was[i]->srtp ||
+            memcmp(&now[i]->crypto, &was[i]->crypto, sizeof now[i]->crypto) == 0)
+            continue;
+        if (tsr_srtp_random_key(p->sdes_key[i], sizeof p->sdes_key[i]) != 0)
+            return -1;
+        n++;
+    }
+    return n;
+}
+
 /* DTLS-SRTP: the handshakes run on the media sockets from now on (a caller that
  * is the client sends its ClientHello as soon as it has our answer). */
 static int apply_dtls(struct tsr_media_peer *p, struct tsr_dtls_cert *cert,
@@ -465,6 +487,13 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
+    if (rc == 0 && (rc = fresh_sdes_keys(p, &peers)) > 0) { /* answer with the new keys */
+        tsr_sdp_negotiation_free(&neg);
+        rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
+    } else if (rc < 0) {
+        g_strlcpy(reason, "no randomness for new SDES keys", TSR_SDP_REASON_MAX);
+        rc = TSR_ERR_CRYPTO;
+    }
     if (rc == 0)
         rc = plain_change_check(p, neg, &peers, recodec, reason);
     /* A zero address (old-style hold) says nothing about where the caller is. */
