@@ -13,51 +13,9 @@ const h = require('./lib/harness');
 const sm = require('./lib/sip_media');
 const srtp = require('./lib/srtp');
 const { sipCaller } = require('./lib/sip_caller');
+const { ulawDecode, tonePacket, toneShare } = require('./lib/g711');
 
 const ALIAS = 'e2e-offer-srtp';
-
-/* G.711 µ-law of one 16-bit sample, and back. */
-function ulaw(sample) {
-  let s = Math.max(-32635, Math.min(32635, Math.round(sample)));
-  const sign = s < 0 ? 0x80 : 0;
-  s = Math.abs(s) + 0x84;
-  let seg = 7;
-  while (seg > 0 && !(s & (0x4000 >> (7 - seg)))) seg--;
-  return ~(sign | (seg << 4) | ((s >> (seg + 3)) & 0x0f)) & 0xff;
-}
-
-function unulaw(byte) {
-  const u = ~byte & 0xff;
-  const seg = (u >> 4) & 7;
-  const mag = ((((u & 0x0f) << 3) + 0x84) << seg) - 0x84;
-  return u & 0x80 ? -mag : mag;
-}
-
-function pcmuPacket(k, ssrc, hz) {
-  const b = Buffer.alloc(12 + 160);
-  b[0] = 0x80;
-  b.writeUInt16BE((2000 + k) & 0xffff, 2);
-  b.writeUInt32BE((160 * k) >>> 0, 4);
-  b.writeUInt32BE(ssrc, 8);
-  for (let i = 0; i < 160; i++) b[12 + i] = ulaw(8000 * Math.sin((2 * Math.PI * hz * (160 * k + i)) / 8000));
-  return b;
-}
-
-/* The share of the samples' power at `hz` (Goertzel). */
-function toneShare(samples, hz) {
-  const w = (2 * Math.PI * hz) / 8000;
-  let s1 = 0;
-  let s2 = 0;
-  let total = 0;
-  for (const x of samples) {
-    const s0 = x + 2 * Math.cos(w) * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    total += x * x;
-  }
-  const p = s1 * s1 + s2 * s2 - 2 * Math.cos(w) * s1 * s2;
-  return total > 0 ? (2 * p) / (samples.length * total) : 0;
-}
 
 /* A caller that sends no SDP and answers our offer with PCMU in its ACK, keyed
  * with a key of its own when `key` is given. */
@@ -103,13 +61,13 @@ h.run('sip_offer_srtp', async ({ defer }) => {
   const fromServer = srtp.context(ourKey);
   let k = 0;
   const timer = setInterval(() => {
-    alice.send(srtp.protect(toServer, pcmuPacket(k, 0x5eed0a11, 440)));
-    bob.send(pcmuPacket(k, 0x5eed0b0b, 660));
+    alice.send(srtp.protect(toServer, tonePacket(k, 0x5eed0a11, 0, 440, 2000)));
+    bob.send(tonePacket(k, 0x5eed0b0b, 0, 660, 2000));
     k++;
   }, 20);
   defer(() => clearInterval(timer));
 
-  const samples = (pkts) => pkts.flatMap((p) => [...p.subarray(12)].map(unulaw));
+  const samples = (pkts) => pkts.flatMap((p) => [...p.subarray(12)].map(ulawDecode));
   const aliceGot = await h.waitFor(() => {
     const open = alice.received.map((m) => srtp.unprotect(fromServer, m)).filter(Boolean);
     const share = open.length >= 50 ? toneShare(samples(open.slice(-50)), 660) : 0;

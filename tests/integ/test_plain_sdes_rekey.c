@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../common/conference_wait.h"
+#include "../common/loopback_udp.h"
 
 struct caller {
     const char *name;
@@ -27,30 +28,6 @@ struct caller {
     uint32_t ts;
 };
 
-static GSocket *bind_udp(void)
-{
-    GError *err = NULL;
-    GSocket *s =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
-    g_assert_no_error(err);
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *a = g_inet_socket_address_new(lo, 0);
-    g_assert_true(g_socket_bind(s, a, FALSE, &err));
-    g_assert_no_error(err);
-    g_object_unref(a);
-    g_object_unref(lo);
-    g_socket_set_blocking(s, FALSE);
-    return s;
-}
-
-static uint16_t port_of(GSocket *s)
-{
-    GSocketAddress *a = g_socket_get_local_address(s, NULL);
-    uint16_t port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(a));
-    g_object_unref(a);
-    return port;
-}
-
 /* A PCMU offer, RTP/SAVP with `crypto` (an a=crypto value) or plain without. */
 static char *offer(const struct caller *c, unsigned version, const char *crypto)
 {
@@ -58,7 +35,7 @@ static char *offer(const struct caller *c, unsigned version, const char *crypto)
     char *sdp = g_strdup_printf("v=0\r\no=- 7 %u IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
                                 "t=0 0\r\nm=audio %u RTP/%s 0\r\na=rtpmap:0 PCMU/8000\r\n%s"
                                 "a=rtcp-mux\r\na=sendrecv\r\n",
-                                version, port_of(c->sock), crypto ? "SAVP" : "AVP", line);
+                                version, test_port_of(c->sock), crypto ? "SAVP" : "AVP", line);
     g_free(line);
     return sdp;
 }
@@ -187,8 +164,8 @@ static void test_rekey(void)
     g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
     tsr_media_engine_set_registry(engine, reg);
 
-    struct caller a = {.name = "keyed", .sock = bind_udp()};
-    struct caller b = {.name = "talker", .sock = bind_udp(), .seq = 100, .ts = 1000};
+    struct caller a = {.name = "keyed", .sock = test_loopback_udp()};
+    struct caller b = {.name = "talker", .sock = test_loopback_udp(), .seq = 100, .ts = 1000};
     struct tsr_sdp_crypto k1 = caller_key(0x31), k2 = caller_key(0x32);
     char v1[128], v2[128], *answers[2] = {NULL, NULL};
     g_assert_cmpint(tsr_sdp_crypto_format(&k1, v1, sizeof v1), ==, 0);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../common/conference_wait.h"
+#include "../common/loopback_udp.h"
 
 #define VIDEO_PT 97
 #define CAM_W 176
@@ -53,30 +54,6 @@ struct caller {
     int sent_frames;
 };
 
-static GSocket *bind_udp(void)
-{
-    GError *err = NULL;
-    GSocket *s =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
-    g_assert_no_error(err);
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *a = g_inet_socket_address_new(lo, 0);
-    g_assert_true(g_socket_bind(s, a, FALSE, &err));
-    g_assert_no_error(err);
-    g_object_unref(a);
-    g_object_unref(lo);
-    g_socket_set_blocking(s, FALSE);
-    return s;
-}
-
-static uint16_t port_of(GSocket *s)
-{
-    GSocketAddress *a = g_socket_get_local_address(s, NULL);
-    uint16_t port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(a));
-    g_object_unref(a);
-    return port;
-}
-
 static char *caller_offer(const struct caller *c)
 {
     return g_strdup_printf("v=0\r\no=- 7 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
@@ -84,14 +61,14 @@ static char *caller_offer(const struct caller *c)
                            "a=rtcp-mux\r\na=sendrecv\r\n"
                            "m=video %u RTP/AVP %d\r\na=rtpmap:%d H264/90000\r\na=fmtp:%d %s\r\n"
                            "a=rtcp-fb:%d nack pli\r\na=rtcp-mux\r\na=sendrecv\r\n",
-                           port_of(c->audio), port_of(c->video), VIDEO_PT, VIDEO_PT, VIDEO_PT,
-                           c->fmtp, VIDEO_PT);
+                           test_port_of(c->audio), test_port_of(c->video), VIDEO_PT, VIDEO_PT,
+                           VIDEO_PT, c->fmtp, VIDEO_PT);
 }
 
 static void caller_open(struct caller *c)
 {
-    c->audio = bind_udp();
-    c->video = bind_udp();
+    c->audio = test_loopback_udp();
+    c->video = test_loopback_udp();
     c->frame = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     g_assert_cmpint(tsr_rtp_depacketizer_new(&c->depay, &tsr_rtp_codec_h264), ==, 0);
     struct tsr_video_decoder_params dp = {.codec = TSR_VIDEO_CODEC_H264, .log_ctx = c->name};
