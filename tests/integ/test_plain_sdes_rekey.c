@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../common/conference_wait.h"
+#include "../common/engine_registry.h"
 #include "../common/loopback_udp.h"
 
 struct caller {
@@ -149,20 +150,10 @@ static void listen(struct caller *srtp, struct caller *talker, struct tsr_srtp *
 static void test_rekey(void)
 {
     static const char conf[] = "[mixer]\ncanvas_width = 160\ncanvas_height = 90\nfps = 5\n";
-    struct tsr_config cfg;
-    tsr_config_defaults(&cfg);
-    char *err = NULL;
-    if (tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err) != 0)
-        g_error("%s", err);
     struct tsr_media_engine *engine = NULL;
-    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
-    struct tsr_conference_registry_opts opts;
-    tsr_conference_registry_opts_from_config(&opts, &cfg);
-    opts.media = tsr_media_engine_ops();
-    opts.media_user = engine;
     struct tsr_conference_registry *reg = NULL;
-    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
-    tsr_media_engine_set_registry(engine, reg);
+    test_engine_registry(conf, &engine, &reg);
+    char *err = NULL;
 
     struct caller a = {.name = "keyed", .sock = test_loopback_udp()};
     struct caller b = {.name = "talker", .sock = test_loopback_udp(), .seq = 100, .ts = 1000};

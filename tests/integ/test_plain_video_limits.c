@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../common/conference_wait.h"
+#include "../common/engine_registry.h"
 #include "../common/loopback_udp.h"
 
 #define VIDEO_PT 97
@@ -248,20 +249,9 @@ static void test_mode0_max_fs(void)
 {
     static const char conf[] = "[mixer]\ncanvas_width = 640\ncanvas_height = 360\nfps = 15\n"
                                "net_threads = 2\n[webrtc]\nvideo_codec = h264\n";
-    struct tsr_config cfg;
-    tsr_config_defaults(&cfg);
-    char *err = NULL;
-    if (tsr_config_apply_text(&cfg, conf, strlen(conf), "test", &err) != 0)
-        g_error("%s", err);
     struct tsr_media_engine *engine = NULL;
-    g_assert_cmpint(tsr_media_engine_new(&engine, &cfg), ==, 0);
-    struct tsr_conference_registry_opts opts;
-    tsr_conference_registry_opts_from_config(&opts, &cfg);
-    opts.media = tsr_media_engine_ops();
-    opts.media_user = engine;
     struct tsr_conference_registry *reg = NULL;
-    g_assert_cmpint(tsr_conference_registry_new(&reg, &opts), ==, 0);
-    tsr_media_engine_set_registry(engine, reg);
+    test_engine_registry(conf, &engine, &reg);
 
     struct caller cs[2] = {
         {.name = "cif-room", .fmtp = "packetization-mode=0;profile-level-id=42e00d;max-fs=396"},

@@ -183,6 +183,26 @@ static void expect_join_reinvite(struct caller *c, uint64_t session_id, const ch
     g_free(reinvite);
 }
 
+/* After the right PIN: the join's re-INVITE is answered with audio `codec` (its
+ * payload type, CRLF and rtpmap line) at 127.0.0.1:port, the caller is in the
+ * roster, and its BYE is answered 200 and takes it out again. */
+static void joined_then_bye(struct caller *c, struct server *s, const char *call_id,
+                            const char *tag, uint64_t session_id, uint16_t port, const char *codec)
+{
+    char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+                                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP %s\r\n"
+                                         "a=sendrecv\r\n",
+                                         port, codec);
+    expect_join_reinvite(c, session_id, media_answer);
+    g_assert_cmpuint(n_participants(s), ==, 1);
+    send_request(c, "BYE", "pin", call_id, tag, NULL);
+    char *bye = receive_not_ack(c);
+    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
+    g_assert_cmpuint(n_participants(s), ==, 0);
+    g_free(bye);
+    g_free(media_answer);
+}
+
 /* A PCMU caller without SDP in its INVITE: the lobby offers, the ACK answers PCMU
  * with telephone-event 101; the prompt comes as PCMU from the offer's audio port to
  * the answer's port once the caller is heard, a wrong PIN by RFC 4733 plays the
@@ -225,18 +245,7 @@ static void test_pcmu_rfc4733(void)
     g_assert_cmpuint(n_participants(&s), ==, 0);
 
     send_event_keys(rtp, lobby, "5678#");
-    char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-                                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
-                                         "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-                                         port);
-    expect_join_reinvite(&c, session_id, media_answer);
-    g_assert_cmpuint(n_participants(&s), ==, 1);
-    send_request(&c, "BYE", "pin", "delayed-pin-1@t", tag, NULL);
-    char *bye = receive_not_ack(&c);
-    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
-    g_assert_cmpuint(n_participants(&s), ==, 0);
-    g_free(bye);
-    g_free(media_answer);
+    joined_then_bye(&c, &s, "delayed-pin-1@t", tag, session_id, port, "0\r\na=rtpmap:0 PCMU/8000");
     g_free(answer);
     g_free(tag);
     g_free(resp);
@@ -300,17 +309,8 @@ static void test_picture_and_info(void)
     g_assert_cmpuint(wrong_pins(), ==, wrong + 1);
     g_assert_cmpuint(n_participants(&s), ==, 0);
     send_keys(&c, "delayed-pin-2@t", tag, "1234#");
-    char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-                                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 96\r\n"
-                                         "a=rtpmap:96 opus/48000/2\r\na=sendrecv\r\n",
-                                         aport);
-    expect_join_reinvite(&c, session_id, media_answer);
-    g_assert_cmpuint(n_participants(&s), ==, 1);
-    send_request(&c, "BYE", "pin", "delayed-pin-2@t", tag, NULL);
-    char *bye = receive_not_ack(&c);
-    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
-    g_free(bye);
-    g_free(media_answer);
+    joined_then_bye(&c, &s, "delayed-pin-2@t", tag, session_id, aport,
+                    "96\r\na=rtpmap:96 opus/48000/2");
     av_frame_free(&f);
     tsr_video_decoder_free(&dec);
     g_bytes_unref(first);
@@ -447,17 +447,8 @@ static void test_sdes(void)
     g_assert_cmpuint(n_participants(&s), ==, 0);
     caller_srtp = keyed;
     send_event_keys(rtp, lobby, "5678#");
-    char *media_answer = g_strdup_printf("v=0\r\no=caller 7 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-                                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
-                                         "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-                                         port);
-    expect_join_reinvite(&c, session_id, media_answer);
-    g_assert_cmpuint(n_participants(&s), ==, 1);
-    send_request(&c, "BYE", "pin", "delayed-pin-sdes@t", tag, NULL);
-    char *bye = receive_not_ack(&c);
-    g_assert_true(g_str_has_prefix(bye, "SIP/2.0 200 OK\r\n"));
-    g_free(bye);
-    g_free(media_answer);
+    joined_then_bye(&c, &s, "delayed-pin-sdes@t", tag, session_id, port,
+                    "0\r\na=rtpmap:0 PCMU/8000");
     g_free(answer);
     g_free(tag);
     g_free(resp);
