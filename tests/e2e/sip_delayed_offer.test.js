@@ -21,6 +21,7 @@ const dgram = require('node:dgram');
 const h = require('./lib/harness');
 const sm = require('./lib/sip_media');
 const { sipCaller } = require('./lib/sip_caller');
+const { tonePacket, ulawDecode } = require('./lib/g711');
 
 const ALIAS = 'e2e-delayed-offer';
 const PIN_ALIAS = 'e2e-delayed-pin';
@@ -33,28 +34,6 @@ async function inviteWithoutSdp(caller, callId) {
   h.assert.match(ok, /^SIP\/2\.0 200 /);
   h.assert.equal(caller.header(ok, 'Content-Type'), 'application/sdp');
   return { offer: ok.slice(ok.indexOf('\r\n\r\n') + 4), toTag: caller.toTag(ok), contact: caller.contact(ok) };
-}
-
-/* G.711 µ-law of one 16-bit sample (sign, 3-bit segment, 4-bit step, inverted). */
-function ulaw(sample) {
-  let s = Math.max(-32635, Math.min(32635, Math.round(sample)));
-  const sign = s < 0 ? 0x80 : 0;
-  s = Math.abs(s) + 0x84;
-  let seg = 7;
-  while (seg > 0 && !(s & (0x4000 >> (7 - seg)))) seg--;
-  return ~(sign | (seg << 4) | ((s >> (seg + 3)) & 0x0f)) & 0xff;
-}
-
-/* A 20 ms PCMU packet of a 440 Hz tone (packet k of the stream). */
-function pcmuPacket(k, ssrc) {
-  const b = Buffer.alloc(12 + 160);
-  b[0] = 0x80;
-  b[1] = 0;
-  b.writeUInt16BE((1000 + k) & 0xffff, 2);
-  b.writeUInt32BE((160 * k) >>> 0, 4);
-  b.writeUInt32BE(ssrc, 8);
-  for (let i = 0; i < 160; i++) b[12 + i] = ulaw(8000 * Math.sin((2 * Math.PI * 440 * (160 * k + i)) / 8000));
-  return b;
 }
 
 /* A caller on `alias` that sends no SDP and answers our offer with PCMU in its
@@ -75,19 +54,12 @@ async function delayedCaller(uri, defer, callId, ssrc) {
     + `a=ssrc:${ssrc} cname:gw\r\nm=video 0 RTP/AVP 97\r\n`;
   caller.request('ACK', { callId, toTag: call.toTag, uri: call.contact, body: answer, seq: 1 });
   let k = 0;
-  const send = () => rtp.send(pcmuPacket(k++, ssrc), Number(audioPort), addr);
+  const send = () => rtp.send(tonePacket(k++, ssrc, 0, 440), Number(audioPort), addr);
   const hangUp = async () => {
     caller.request('BYE', { callId, toTag: call.toTag, uri: call.contact, seq: 2 });
     await caller.next(/^SIP\/2\.0 200 [\s\S]*CSeq: 2 BYE/m, `the 200 to the BYE of ${callId}`);
   };
   return { call, addr, audioPort: Number(audioPort), afmts, received, send, sent: () => k, hangUp };
-}
-
-/* µ-law byte to a 16-bit sample. */
-function unulaw(u) {
-  const v = ~u & 0xff;
-  const mag = (((v & 0x0f) << 3) + 0x84) << ((v >> 4) & 7);
-  return v & 0x80 ? 0x84 - mag : mag - 0x84;
 }
 
 /* Power of `hz` in 8 kHz samples (Goertzel), relative to a full-scale sine. */
@@ -150,7 +122,7 @@ async function pinCaller(uri, defer, callId, ssrc, pin) {
   caller.request('ACK', { callId, toTag: call.toTag, uri: call.contact, body: pcmuAnswer(rtp.address().port, ssrc, 1), seq: 1 });
   let target = lobbyPort;
   let k = 0;
-  const timer = setInterval(() => rtp.send(pcmuPacket(k++, ssrc), target, addr), 20);
+  const timer = setInterval(() => rtp.send(tonePacket(k++, ssrc, 0, 440), target, addr), 20);
   defer(() => clearInterval(timer));
   const prompt = await h.waitFor(() => {
     const pkts = received.filter(({ m, from }) => from.port === lobbyPort && (m[1] & 0x7f) === 0);
@@ -246,7 +218,7 @@ h.run('sip_delayed_offer', async ({ defer }) => {
     { what: 'both PIN callers in the roster' });
   const heard = await h.waitFor(() => {
     const pcm = p.received.filter(({ m, from }) => from.port === p.joinPort && (m[1] & 0x7f) === 0)
-      .slice(-25).flatMap(({ m }) => [...m.subarray(12)].map(unulaw));
+      .slice(-25).flatMap(({ m }) => [...m.subarray(12)].map(ulawDecode));
     return pcm.length >= 25 * 160 && tonePower(pcm, 440) > 0.001 && tonePower(pcm, 440);
   }, { timeoutMs: 20000, what: 'the first PIN caller to hear the second one\'s 440 Hz from the join\'s port' });
   console.log(`the first PIN caller hears 440 Hz at ${(10 * Math.log10(heard)).toFixed(1)} dB`);
