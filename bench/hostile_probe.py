@@ -291,6 +291,34 @@ def ws_recv(s, rest=b"", timeout=10):
     return op, payload.decode(errors="replace"), buf
 
 
+def sse_streams_open(port, path, n=10):
+    """Opens n event streams on path one after another; how many are still open
+    1.5 s later (the server closes the oldest past its cap)."""
+    streams = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+        streams.append(s)
+        time.sleep(0.05)
+    time.sleep(1.5)
+    open_n = 0
+    for s in streams:
+        s.setblocking(False)
+        alive = True
+        try:
+            while True:
+                if not s.recv(65536):
+                    alive = False
+                    break
+        except BlockingIOError:
+            pass
+        except OSError:
+            alive = False
+        open_n += alive
+        s.close()
+    return open_n
+
+
 # ================================================================= item 1
 def item1(build):
     with Server(build, nofile=128, name="i1") as srv:
@@ -436,30 +464,7 @@ def item1(build):
 
         # event streams per native token
         code, j = native_join(srv.port, "ssecap", "sse")
-        streams = []
-        for _ in range(10):
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-            s.sendall(f"GET /api/v1/conferences/ssecap/events?token={j['token']} HTTP/1.1\r\n"
-                      f"Host: x\r\nAccept: text/event-stream\r\n\r\n".encode())
-            streams.append(s)
-            time.sleep(0.05)
-        time.sleep(1.5)
-        open_n = 0
-        for s in streams:
-            s.setblocking(False)
-            alive = True
-            try:
-                while True:
-                    d = s.recv(65536)
-                    if not d:
-                        alive = False
-                        break
-            except BlockingIOError:
-                pass
-            except OSError:
-                alive = False
-            open_n += alive
-            s.close()
+        open_n = sse_streams_open(srv.port, f"/api/v1/conferences/ssecap/events?token={j['token']}")
         say(1, "SSE streams still open of 10 on one native token", open_n)
         say(1, "superseded counter", srv.metrics(r"sse_streams_superseded"))
         native_leave(srv.port, j)
@@ -900,29 +905,7 @@ def item11(build):
         # Pexip event streams per token
         c, b, _ = req(p, "POST", "/api/client/v2/conferences/pxsse/request_token", {"display_name": "s"})
         ptok = jbody(b)["result"]["token"]
-        streams = []
-        for _ in range(10):
-            s = socket.create_connection(("127.0.0.1", p), timeout=5)
-            s.sendall(f"GET /api/client/v2/conferences/pxsse/events?token={ptok} HTTP/1.1\r\n"
-                      f"Host: x\r\nAccept: text/event-stream\r\n\r\n".encode())
-            streams.append(s)
-            time.sleep(0.05)
-        time.sleep(1.5)
-        open_n = 0
-        for s in streams:
-            s.setblocking(False)
-            alive = True
-            try:
-                while True:
-                    if not s.recv(65536):
-                        alive = False
-                        break
-            except BlockingIOError:
-                pass
-            except OSError:
-                alive = False
-            open_n += alive
-            s.close()
+        open_n = sse_streams_open(p, f"/api/client/v2/conferences/pxsse/events?token={ptok}")
         say(11, "Pexip: SSE streams still open of 10 on one token", open_n)
         req(p, "POST", "/api/client/v2/conferences/pxsse/release_token", b"", {"token": ptok})
         # 11b libsoup-level errors
