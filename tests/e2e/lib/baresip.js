@@ -101,6 +101,11 @@ async function startBaresip(dir, { hz, y4m, mediaenc, user = 'baresip', audioCod
       buf = buf.slice(colon + 2 + len);
     }
   });
+  // Commands go in once baresip says it is ready (every module, account and
+  // user agent set up), not merely once its ctrl_tcp socket accepts.
+  await h.waitFor(() => /baresip is ready\./.test(b.log()) || (b.exited !== null && 'exited'),
+    { what: () => `baresip to be ready\n${b.log().slice(-2000)}`, timeoutMs: 15000 });
+  if (b.exited !== null) throw new Error(`baresip exited (${b.exited}) while starting:\n${b.log().slice(-2000)}`);
   let tokens = 0;
   b.command = (command, params = '') => {
     const token = `${Date.now()}-${++tokens}`;
