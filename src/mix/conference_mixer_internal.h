@@ -119,6 +119,7 @@ struct mix_peer {
     int64_t low_since_us;  /* REMB below the demotion threshold since; 0 = not */
     int64_t high_since_us; /* REMB above the promotion threshold since; 0 = not */
     bool capped;           /* its tier follows a signalled limit (b=, TMMBR) */
+    int64_t cap_moved_us;  /* when that limit last moved it */
     /* Its latest picture, taken once per tick before the views compose (so every view
      * and shared tile shows the same one); released after. NULL: placeholder. */
     AVFrame *tick_frame;

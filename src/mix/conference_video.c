@@ -182,6 +182,7 @@ void tsr_mix_video_keyframe(struct tsr_conf_mixer *m, struct mix_peer *e)
 #define TIER_DEMOTE_US 3000000   /* congested this long: go down */
 #define TIER_PROMOTE_US 10000000 /* uncongested this long on the low tier: try the top again */
 #define TIER_MIN_RATE_BPS 64000  /* below this, estimates are noise */
+#define CAP_HOLD_US 2000000      /* a capped receiver moves at most this often */
 
 /* The receiver's REMB picks its tier. REMB only estimates what the link can carry
  * when the link is the limit; when we send little (a still picture encodes to a
@@ -225,34 +226,44 @@ static void set_cap_step(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t s
 }
 
 /* A limit the receiver signalled (SIP b=TIAS / b=AS, RTCP TMMBR) is not an
- * estimate: below the top rate it takes at once (no grace, no hold time) an
- * encoder at the rate step under the limit (tsr_mix_rate_step), shared with
- * receivers on the same step, and keeps it while the limit stands; REMB is not
- * consulted meanwhile. A limit that rises must clear the next step by a tenth,
- * so one wobbling around a step does not move the receiver (each move costs a
- * keyframe). Returns true when the limit decided. */
-static bool capped_tier(struct tsr_conf_mixer *m, struct mix_peer *e)
+ * estimate: below the top rate the first one takes at once (no grace) an encoder
+ * at the rate step under the limit (tsr_mix_rate_step), shared with receivers on
+ * the same step, kept while the limit stands; REMB is not consulted meanwhile.
+ * Each move costs the receiver a keyframe and may open an encoder, so a capped
+ * receiver moves at most every CAP_HOLD_US (a caller sending TMMBR after TMMBR
+ * cannot make the mixer churn encoders), a rising limit must clear the next
+ * step, or the top rate, by a tenth (one wobbling around a boundary stays put).
+ * Returns true when the limit decided. */
+static bool capped_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
 {
     int64_t cap = tsr_media_peer_video_cap_bps(e->peer);
     int64_t sent = tsr_media_peer_video_send_bps(e->peer);
-    if (cap <= 0 || cap >= m->params.video_bitrate_bps) {
-        if (e->capped) /* lifted: back to the top; REMB, if any, goes on */
+    int64_t top = m->params.video_bitrate_bps;
+    bool held = e->capped && now - e->cap_moved_us < CAP_HOLD_US;
+    if (e->capped && cap >= top && cap < top + top / 10)
+        return true; /* just over the top: where it is */
+    if (cap <= 0 || cap >= top) {
+        if (e->capped && !held) { /* lifted: back to the top; REMB, if any, goes on */
             set_cap_step(m, e, 0, "signalled limit lifted to", cap, sent);
-        e->capped = false;
-        return false;
+            e->capped = false;
+            e->cap_moved_us = now;
+        }
+        return e->capped;
     }
     int64_t step = tsr_mix_rate_step(cap);
     if (e->capped && step > e->cap_step_bps && tsr_mix_rate_step(cap * 10 / 11) <= e->cap_step_bps)
         step = e->cap_step_bps;
-    if (!e->capped || step != e->cap_step_bps)
+    if (!e->capped || (step != e->cap_step_bps && !held)) {
         set_cap_step(m, e, step, "signalled limit", cap, sent);
+        e->cap_moved_us = now;
+    }
     e->capped = true;
     return true;
 }
 
 static void choose_tier(struct tsr_conf_mixer *m, struct mix_peer *e, int64_t now)
 {
-    if (capped_tier(m, e))
+    if (capped_tier(m, e, now))
         return;
     int64_t est = tsr_media_peer_receive_estimate_bps(e->peer);
     int64_t sent = tsr_media_peer_video_send_bps(e->peer);
