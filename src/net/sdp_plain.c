@@ -668,6 +668,7 @@ static void offer_crypto(const struct tsr_sdp_plain_local *l, struct tsr_sdp *o,
         if (tsr_sdp_crypto_format(&c, value, sizeof value) == 0)
             tsr_sdp_add_attr(o, m, "crypto", value);
         memset(&c, 0, sizeof c);
+        memset(value, 0, sizeof value);
     }
 }
 

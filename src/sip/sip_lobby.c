@@ -447,7 +447,7 @@ void tsr_sip_lobby_close(struct sip_call *c)
     }
     memset(l->pin, 0, sizeof l->pin); /* a PIN is a secret */
     memset(l->sdes_keys, 0, sizeof l->sdes_keys);
-    memset(&l->sdp.local_crypto, 0, sizeof l->sdp.local_crypto);
+    memset(&l->sdp, 0, sizeof l->sdp); /* both media's keys, ours and the caller's */
     g_free(l);
 }
 

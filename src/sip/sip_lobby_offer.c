@@ -139,5 +139,6 @@ int tsr_sip_lobby_sdp_read_answer(const char *answer, size_t len,
     if (neg->video_index >= 0)
         fill_video(&neg->mlines[neg->video_index], &peers.video, ours, &out->video);
     tsr_sdp_negotiation_free(&neg);
+    memset(&peers, 0, sizeof peers); /* the caller's keys */
     return 0;
 }

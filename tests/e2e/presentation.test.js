@@ -29,7 +29,7 @@ async function shares(page) {
 /* Waits until `page`'s composite satisfies `ok(shares)`; returns the shares. */
 async function waitComposite(c, ok, what) {
   let last = null;
-  await h.waitFor(async () => ok((last = await shares(c.page))), { timeoutMs: 60000, what: `${c.name}: ${what}` })
+  await h.waitFor(async () => ok((last = await shares(c.page))), { timeoutMs: 120000, what: `${c.name}: ${what}` })
     .catch(async (e) => {
       await h.screenshot(c.page, `presentation-${c.name.toLowerCase()}-failed`);
       throw new Error(`${e.message}; colour shares ${JSON.stringify(last)}`);
