@@ -70,9 +70,10 @@ struct tsr_media_peer {
     struct tsr_rtp_transport *plain;              /* a SIP participant's plain RTP, else NULL */
     uint8_t sdes_key[2][TSR_SDES_KEY_SALT_BYTES]; /* plain: our SDES keys, audio and video */
     struct tsr_sdp_plain_peers plain_peers;       /* plain: what the caller's SDP said last */
-    char plain_address[64];                       /* plain: the address our answers carry */
-    char plain_fingerprint[3 * 32];               /* plain: our certificate's sha-256, or "" */
-    char plain_ice_ufrag[16], plain_ice_pwd[32];  /* plain: our ICE-lite credentials */
+    bool plain_keyed[2];            /* plain: audio, video ever SRTP (a re-offer may not drop it) */
+    char plain_address[64];         /* plain: the address our answers carry */
+    char plain_fingerprint[3 * 32]; /* plain: our certificate's sha-256, or "" */
+    char plain_ice_ufrag[16], plain_ice_pwd[32]; /* plain: our ICE-lite credentials */
     /* plain, our own offer (a SIP INVITE without SDP): waiting for the answer. */
     bool awaiting_answer;
     uint32_t offer_ssrc[2]; /* the SSRCs our offer named, audio and video */
@@ -158,6 +159,11 @@ int tsr_media_peer_rx_setup(struct tsr_media_peer *p, const struct tsr_sdp_negot
  * mixer): the receive side of each changed medium starts again for its codec, an
  * added one starts, a dropped one stops. */
 int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg);
+/* Whether a re-offer's line m asks another codec of the running medium: another
+ * payload type or codec, and for video also another H.264 packetization mode or
+ * other decoder limits (those only refresh what the mixer reads). */
+bool tsr_media_peer_audio_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m);
+bool tsr_media_peer_video_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m);
 
 /* Video RTP of this peer's video stream (jitter buffer, decoder, NACK/PLI). */
 void tsr_media_peer_rx_video(struct tsr_media_peer *p, struct tsr_rtp_header *h, int64_t now);

@@ -85,9 +85,11 @@ static int apply_srtp(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers
  * SRTP context, and a rebuilt context starts its packet index again: under our
  * old key that would reuse keystream once a stream had wrapped its sequence
  * numbers (RFC 3711 §9.2). So such a medium gets a new key of ours too, which
- * the answer carries (RFC 4568 §7.1.4). Returns how many keys changed, or -1
+ * the answer carries (RFC 4568 §7.1.4); they go into `keys`, which the call
+ * takes only once the re-offer is accepted. Returns how many keys changed, or -1
  * without randomness. */
-static int fresh_sdes_keys(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
+static int fresh_sdes_keys(const struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers,
+                           uint8_t keys[2][TSR_SDES_KEY_SALT_BYTES])
 {
     const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
     const struct tsr_sdp_plain_peer *was[2] = {&p->plain_peers.audio, &p->plain_peers.video};
@@ -96,11 +98,36 @@ static int fresh_sdes_keys(struct tsr_media_peer *p, const struct tsr_sdp_plain_
         if (!now[i]->srtp || !was[i]->srtp ||
             memcmp(&now[i]->crypto, &was[i]->crypto, sizeof now[i]->crypto) == 0)
             continue;
-        if (tsr_srtp_random_key(p->sdes_key[i], sizeof p->sdes_key[i]) != 0)
+        if (tsr_srtp_random_key(keys[i], TSR_SDES_KEY_SALT_BYTES) != 0)
             return -1;
         n++;
     }
     return n;
+}
+
+/* The caller's SDP as it now stands; a medium once keyed stays so. */
+static void set_plain_peers(struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers)
+{
+    p->plain_peers = *peers;
+    p->plain_keyed[0] |= peers->audio.srtp || peers->audio.dtls;
+    p->plain_keyed[1] |= peers->video.srtp || peers->video.dtls;
+}
+
+/* A re-offer may not carry a medium in clear that was ever keyed, even after
+ * rejecting it in between (the SDP layer sees only the last SDP). */
+static int keeps_keying(const struct tsr_media_peer *p, const struct tsr_sdp_plain_peers *peers,
+                        char reason[TSR_SDP_REASON_MAX])
+{
+    const struct tsr_sdp_plain_peer *now[2] = {&peers->audio, &peers->video};
+    for (int i = 0; i < 2; i++)
+        if (p->plain_keyed[i] && now[i]->rtp_port && !now[i]->srtp && !now[i]->dtls) {
+            g_snprintf(reason, TSR_SDP_REASON_MAX,
+                       "the re-INVITE carries the %s section without the SRTP the call had; "
+                       "start a new call",
+                       i ? "video" : "audio");
+            return TSR_ERR_UNSUPPORTED;
+        }
+    return 0;
 }
 
 /* DTLS-SRTP: the handshakes run on the media sockets from now on (a caller that
@@ -238,7 +265,7 @@ int tsr_media_peer_negotiate_plain(struct tsr_media_peer *p,
         return rc;
     }
     apply_direction(p, &peers);
-    p->plain_peers = peers;
+    set_plain_peers(p, &peers);
     p->sdp_session_id = local.session_id;
     p->sdp_version = 1;
     g_strlcpy(p->plain_address, address, sizeof p->plain_address);
@@ -347,7 +374,7 @@ int tsr_media_peer_read_plain_answer(struct tsr_media_peer *p, const char *answe
         return rc;
     }
     apply_direction(p, &peers);
-    p->plain_peers = peers;
+    set_plain_peers(p, &peers);
     TSR_LOG(TSR_LOG_INFO, p->log_ctx, "answer to our offer (%s): audio %s:%u, video %s:%u",
             keying_name(&peers), peers.audio.address, peers.audio.rtp_port, peers.video.address,
             peers.video.rtp_port);
@@ -379,37 +406,12 @@ int tsr_media_peer_transport_send_rtcp(struct tsr_media_peer *p, const uint8_t *
 /* What a plain re-offer asks of the running chains: nothing new, or other
  * payload types (codecs) or media (one added or dropped), which need the peer
  * out of the mixer while they change. */
-static bool audio_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
-{
-    enum tsr_audio_codec c = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
-                             : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
-                             : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
-                                                              : TSR_AUDIO_CODEC_OPUS;
-    return m->pt != p->rx_audio.pt || c != p->audio_codec;
-}
-
-/* Another payload type or codec, or H.264 with another packetization mode or
- * other decoder limits (they choose the encoder the call is fed from). */
-static bool video_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
-{
-    enum tsr_video_codec c =
-        m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
-    if (m->pt != p->rx_video.pt || c != p->video_codec)
-        return true;
-    if (c != TSR_VIDEO_CODEC_H264 || !m->h264_read)
-        return false;
-    return (m->h264.mode == 0) != p->video_limits.single_nal ||
-           m->h264.max_fs != p->video_limits.max_fs_mbs ||
-           m->h264.max_mbps != p->video_limits.max_mbps ||
-           m->h264.max_br_kbps != p->video_limits.max_kbps;
-}
-
 static bool plain_changes(const struct tsr_media_peer *p, const struct tsr_sdp_negotiation *neg)
 {
     if (p->has_audio != (neg->audio_index >= 0) || p->has_video != (neg->video_index >= 0))
         return true;
-    return (p->has_audio && audio_differs(p, &neg->mlines[neg->audio_index])) ||
-           (p->has_video && video_differs(p, &neg->mlines[neg->video_index]));
+    return (p->has_audio && tsr_media_peer_audio_differs(p, &neg->mlines[neg->audio_index])) ||
+           (p->has_video && tsr_media_peer_video_differs(p, &neg->mlines[neg->video_index]));
 }
 
 /* Checks a change against what the caller allows; 0 to go on. */
@@ -461,6 +463,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
 {
     char cname[32];
     g_snprintf(cname, sizeof cname, "tessera-%08x", p->id);
+    uint8_t keys[2][TSR_SDES_KEY_SALT_BYTES]; /* ours; new ones where the caller's change */
+    memcpy(keys, p->sdes_key, sizeof keys);
     struct tsr_sdp_plain_local local = {
         .address = p->plain_address,
         .audio_port = tsr_rtp_transport_port(p->plain, TSR_RTP_TRANSPORT_AUDIO),
@@ -474,8 +478,8 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
         .cname = cname,
         .session_id = p->sdp_session_id,
         .session_version = p->sdp_version + 1,
-        .audio_key = p->sdes_key[0],
-        .video_key = p->sdes_key[1],
+        .audio_key = keys[0],
+        .video_key = keys[1],
         .fingerprint_sha256 = p->plain_fingerprint[0] ? p->plain_fingerprint : NULL,
         .audio_g711 = true,
         .audio_g722 = true,
@@ -487,19 +491,25 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
     struct tsr_sdp_plain_peers peers;
     struct tsr_sdp_negotiation *neg = NULL;
     int rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
-    if (rc == 0 && (rc = fresh_sdes_keys(p, &peers)) > 0) { /* answer with the new keys */
-        tsr_sdp_negotiation_free(&neg);
-        rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
-    } else if (rc < 0) {
+    int fresh = rc == 0 ? fresh_sdes_keys(p, &peers, keys) : 0;
+    if (fresh < 0) {
         g_strlcpy(reason, "no randomness for new SDES keys", TSR_SDP_REASON_MAX);
         rc = TSR_ERR_CRYPTO;
+    } else if (fresh > 0) { /* answer with the new keys */
+        tsr_sdp_negotiation_free(&neg);
+        rc = tsr_sdp_plain_negotiate(offer, strlen(offer), &local, &neg, &peers, reason);
     }
+    if (rc == 0)
+        rc = keeps_keying(p, &peers, reason);
     if (rc == 0)
         rc = plain_change_check(p, neg, &peers, recodec, reason);
     /* A zero address (old-style hold) says nothing about where the caller is. */
     if (rc == 0 && strcmp(peers.audio.address, "0.0.0.0") != 0 &&
         strcmp(peers.video.address, "0.0.0.0") != 0)
         rc = tsr_rtp_transport_set_peers(p->plain, &peers, local.audio_ssrc, local.video_ssrc);
+    if (rc == 0)
+        memcpy(p->sdes_key, keys, sizeof keys);
+    memset(keys, 0, sizeof keys);
     if (rc == 0 && (rc = apply_srtp(p, &peers, false)) != 0)
         g_snprintf(reason, TSR_SDP_REASON_MAX, "SRTP setup failed: %s", tsr_strerror(rc));
     if (rc == 0)
@@ -516,7 +526,7 @@ int tsr_media_peer_renegotiate_plain(struct tsr_media_peer *p, const char *offer
             p->rx_audio.event_pt = neg->mlines[neg->audio_index].event_pt >= 96
                                        ? neg->mlines[neg->audio_index].event_pt
                                        : -1;
-        p->plain_peers = peers;
+        set_plain_peers(p, &peers);
         p->sdp_version++;
         *answer = g_steal_pointer(&neg->answer);
         g_free(p->local_sdp);

@@ -29,13 +29,48 @@ static void on_decoder_keyframe(void *user)
         tsr_jitter_buffer_request_keyframe(p->jitter, g_get_monotonic_time());
 }
 
+static enum tsr_audio_codec audio_codec_of(const struct tsr_sdp_mline *m)
+{
+    return m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
+           : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
+           : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
+                                            : TSR_AUDIO_CODEC_OPUS;
+}
+
+static enum tsr_video_codec video_codec_of(const struct tsr_sdp_mline *m)
+{
+    return m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
+}
+
+/* What the caller's H.264 decoder declared (none for VP8). */
+static struct tsr_video_limits limits_of(const struct tsr_sdp_mline *m)
+{
+    if (!m->h264_read || video_codec_of(m) != TSR_VIDEO_CODEC_H264)
+        return (struct tsr_video_limits){0};
+    return (struct tsr_video_limits){.max_fs_mbs = m->h264.max_fs,
+                                     .max_mbps = m->h264.max_mbps,
+                                     .max_kbps = m->h264.max_br_kbps,
+                                     .single_nal = m->h264.mode == 0};
+}
+
+bool tsr_media_peer_audio_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
+{
+    return m->pt != p->rx_audio.pt || audio_codec_of(m) != p->audio_codec;
+}
+
+/* Another payload type or codec, or H.264 with another packetization mode or
+ * other decoder limits (they choose the encoder the call is fed from). */
+bool tsr_media_peer_video_differs(const struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
+{
+    struct tsr_video_limits l = limits_of(m);
+    return m->pt != p->rx_video.pt || video_codec_of(m) != p->video_codec ||
+           memcmp(&l, &p->video_limits, sizeof l) != 0;
+}
+
 static void rx_audio_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *m)
 {
     p->has_audio = true;
-    p->audio_codec = m->codec == TSR_SDP_CODEC_PCMU   ? TSR_AUDIO_CODEC_PCMU
-                     : m->codec == TSR_SDP_CODEC_PCMA ? TSR_AUDIO_CODEC_PCMA
-                     : m->codec == TSR_SDP_CODEC_G722 ? TSR_AUDIO_CODEC_G722
-                                                      : TSR_AUDIO_CODEC_OPUS;
+    p->audio_codec = audio_codec_of(m);
     p->rx_audio.pt = m->pt;
     p->rx_audio.red_pt = p->audio_red_distance ? m->red_pt : -1;
     p->rx_audio.event_pt = m->event_pt >= 96 ? m->event_pt : -1;
@@ -50,13 +85,8 @@ static int rx_video_setup(struct tsr_media_peer *p, const struct tsr_sdp_mline *
     p->rx_video.ssrc = m->remote_ssrc;
     p->rx_video_tmmbr = p->plain && (m->fb & TSR_SDP_FB_TMMBR) != 0;
     p->tmmbr_sent_kbps = 0;
-    p->video_codec = m->codec == TSR_SDP_CODEC_H264 ? TSR_VIDEO_CODEC_H264 : TSR_VIDEO_CODEC_VP8;
-    p->video_limits = (struct tsr_video_limits){0}; /* a re-offer may change them */
-    if (m->h264_read && p->video_codec == TSR_VIDEO_CODEC_H264)
-        p->video_limits = (struct tsr_video_limits){.max_fs_mbs = m->h264.max_fs,
-                                                    .max_mbps = m->h264.max_mbps,
-                                                    .max_kbps = m->h264.max_br_kbps,
-                                                    .single_nal = m->h264.mode == 0};
+    p->video_codec = video_codec_of(m);
+    p->video_limits = limits_of(m); /* a re-offer may change them */
     const struct tsr_rtp_codec *codec =
         p->video_codec == TSR_VIDEO_CODEC_H264 ? &tsr_rtp_codec_h264 : &tsr_rtp_codec_vp8;
     int rc = tsr_jitter_buffer_new(&p->jitter, codec, NULL);
@@ -98,14 +128,15 @@ int tsr_media_peer_rx_recodec(struct tsr_media_peer *p, const struct tsr_sdp_neg
     if (neg->audio_index < 0) {
         p->has_audio = false;
         p->rx_audio.pt = p->rx_audio.event_pt = -1;
-    } else if (!p->has_audio || neg->mlines[neg->audio_index].pt != p->rx_audio.pt) {
+    } else if (!p->has_audio || tsr_media_peer_audio_differs(p, &neg->mlines[neg->audio_index])) {
         p->rx_audio.started = false; /* its statistics restart at the new clock */
         rx_audio_setup(p, &neg->mlines[neg->audio_index]);
     }
-    bool same_video =
-        neg->video_index >= 0 && p->has_video && neg->mlines[neg->video_index].pt == p->rx_video.pt;
-    if (same_video)
+    const struct tsr_sdp_mline *vm = neg->video_index >= 0 ? &neg->mlines[neg->video_index] : NULL;
+    if (vm && p->has_video && vm->pt == p->rx_video.pt && video_codec_of(vm) == p->video_codec) {
+        p->video_limits = limits_of(vm); /* the same decoder; the mixer re-reads the limits */
         return 0;
+    }
     tsr_jitter_buffer_free(&p->jitter);
     tsr_video_decoder_free(&p->decoder);
     p->jitter_dropped_seen = 0; /* the new buffer counts from zero */

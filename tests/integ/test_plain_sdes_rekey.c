@@ -5,7 +5,9 @@
  * the re-answer carries a new key of ours too (a context rebuilt under the old
  * key would start its packet index again and reuse keystream, RFC 3711 §9.2),
  * and from the first packet under the new key on, every packet checks under it
- * and none under the old one. A re-offer that keeps the key keeps ours. */
+ * and none under the old one. A re-offer that keeps the key keeps ours. Keys are
+ * never dropped: a plain re-offer is refused, and so is one that offers in clear
+ * a section an earlier re-offer had rejected. */
 #include <tessera/conference.h>
 #include <tessera/config.h>
 #include <tessera/media_engine.h>
@@ -147,6 +149,55 @@ static void listen(struct caller *srtp, struct caller *talker, struct tsr_srtp *
     }
 }
 
+/* Audio and video, both RTP/SAVP with `crypto`; video (VP8) `video`: "keyed",
+ * "rejected" (port 0) or "plain" (RTP/AVP, no key). */
+static char *offer_av(const struct caller *c, unsigned version, const char *crypto,
+                      const char *video)
+{
+    char *audio = offer(c, version, crypto);
+    bool keyed = strcmp(video, "keyed") == 0, plain = strcmp(video, "plain") == 0;
+    char *v = g_strdup_printf("m=video %u RTP/%s 96\r\na=rtpmap:96 VP8/90000\r\n%s%s%s"
+                              "a=rtcp-mux\r\na=sendrecv\r\n",
+                              strcmp(video, "rejected") == 0 ? 0 : test_port_of(c->sock) + 2,
+                              plain ? "AVP" : "SAVP", keyed ? "a=crypto:" : "", keyed ? crypto : "",
+                              keyed ? "\r\n" : "");
+    char *sdp = g_strconcat(audio, v, NULL);
+    g_free(audio);
+    g_free(v);
+    return sdp;
+}
+
+/* Keys are never dropped, not even by a re-offer that first rejects a keyed
+ * section and then offers it again in clear: the second is refused. */
+static void sticky_keys(struct tsr_conference_registry *reg, const char *crypto)
+{
+    struct caller c = {.name = "camera", .sock = test_loopback_udp()};
+    char *o = offer_av(&c, 1, crypto, "keyed"), *answer = NULL, *err = NULL;
+    struct tsr_conference_join_request req = {
+        .alias = "rekey", .display_name = c.name, .offer_sdp = o};
+    enum tsr_conference_refusal refusal = TSR_CONFERENCE_REFUSAL_NONE;
+    if (test_join(reg, &req, &c.participant, &answer, &refusal, &err) != 0)
+        g_error("join refused: %s (%s)", tsr_conference_refusal_code(refusal), err);
+    g_assert_nonnull(strstr(answer, " RTP/SAVP 96\r\n"));
+    g_free(answer);
+    g_free(o);
+    o = offer_av(&c, 2, crypto, "rejected");
+    g_assert_cmpint(test_renegotiate(c.participant, o, &answer, &err), ==, 0);
+    g_assert_nonnull(strstr(answer, "m=video 0 "));
+    g_free(answer);
+    g_free(o);
+    o = offer_av(&c, 3, crypto, "plain");
+    g_assert_cmpint(test_renegotiate(c.participant, o, &answer, &err), !=, 0);
+    g_test_message("video rejected, then offered in clear: %s", err);
+    g_assert_nonnull(strstr(err, "without the SRTP the call had"));
+    g_free(err);
+    g_free(o);
+    tsr_participant_leave(c.participant, TSR_LEAVE_REQUESTED);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_object_unref(c.sock);
+}
+
 static void test_rekey(void)
 {
     static const char conf[] = "[mixer]\ncanvas_width = 160\ncanvas_height = 90\nfps = 5\n";
@@ -205,6 +256,17 @@ static void test_rekey(void)
     g_assert_cmpuint(g2.neither, ==, 0);
     g_free(rekeyed);
     g_free(o);
+
+    /* Keys are never dropped: not by a plain re-offer, nor by one that first
+     * rejects the section and then offers it again in clear. */
+    o = offer(&a, 4, NULL);
+    char *refused = NULL;
+    g_assert_cmpint(test_renegotiate(a.participant, o, &refused, &err), !=, 0);
+    g_test_message("a plain re-offer: %s", err);
+    g_assert_nonnull(strstr(err, "SRTP"));
+    g_clear_pointer(&err, g_free);
+    g_free(o);
+    sticky_keys(reg, v1);
 
     tsr_srtp_free(&first);
     tsr_srtp_free(&second);

@@ -245,6 +245,39 @@ static bool enough(const struct caller *cs)
            near(cs[1].centre[1], CAM_U) && near(cs[1].centre[2], CAM_V);
 }
 
+/* A re-offer that changes only the H.264 mode and limits on the same payload type
+ * (a room system re-INVITEing with what its decoder really takes) moves the call
+ * to a fitted encoder: from then on single NAL units only, at 416x234. */
+static void remode(struct caller *c)
+{
+    c->fmtp = "packetization-mode=0;profile-level-id=42e00d;max-fs=396";
+    char *offer = caller_offer(c), *answer = NULL, *err = NULL;
+    g_assert_cmpint(test_renegotiate(c->participant, offer, &answer, &err), ==, 0);
+    g_assert_nonnull(strstr(answer, "packetization-mode=0;profile-level-id=42e00d"));
+    drain(c); /* what was sent before the answer */
+    c->packets = c->aggregated = c->fragmented = c->pictures = 0;
+    c->largest_payload = 0;
+    c->width = c->height = 0;
+    gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while ((c->pictures < 10 || c->width != 416) && g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        drain(c);
+        g_usleep(2000);
+    }
+    g_test_message("%s after its re-offer: %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
+                   " STAP-A, %" G_GUINT64_FORMAT " FU-A), %" G_GUINT64_FORMAT " pictures, %dx%d",
+                   c->name, c->packets, c->aggregated, c->fragmented, c->pictures, c->width,
+                   c->height);
+    g_assert_cmpuint(c->pictures, >=, 10);
+    g_assert_cmpuint(c->aggregated, ==, 0);
+    g_assert_cmpuint(c->fragmented, ==, 0);
+    g_assert_cmpint(c->width, ==, 416);
+    g_assert_cmpint(c->height, ==, 234);
+    g_free(answer);
+    g_free(offer);
+}
+
 static void test_mode0_max_fs(void)
 {
     static const char conf[] = "[mixer]\ncanvas_width = 640\ncanvas_height = 360\nfps = 15\n"
@@ -301,6 +334,7 @@ static void test_mode0_max_fs(void)
     g_assert_cmpint(cs[1].height, ==, 360);
     /* The mode 0 camera arrived, decoded, and is on the other's canvas. */
     g_assert_true(enough(cs));
+    remode(&cs[1]);
 
     for (size_t i = 0; i < 2; i++) {
         tsr_participant_leave(cs[i].participant, TSR_LEAVE_REQUESTED);
