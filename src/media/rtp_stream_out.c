@@ -60,6 +60,9 @@ int tsr_rtp_stream_out_new(struct tsr_rtp_stream_out **out,
     s->clock = clock;
     s->seq = cfg->first_seq;
     s->rtx_seq = cfg->rtx_first_seq;
+    s->st.packets_sent = cfg->carried_packets;
+    s->st.octets_sent = cfg->carried_octets;
+    s->sent_any = cfg->carried_packets > 0;
     s->n_hist = s->cfg.history_packets;
     s->hist = calloc(s->n_hist, sizeof *s->hist);
     if (!s->hist) {

@@ -49,6 +49,10 @@ static int follow_stream(struct tsr_media_peer *p, const struct tsr_sdp_mline *m
     stream_config(p, m, tsr_rtp_stream_out_ssrc(old), clock_rate, &c);
     c.first_seq = tsr_rtp_stream_out_next_seq(old);
     c.timestamp_offset = 0;
+    struct tsr_rtp_stream_out_stats st;
+    tsr_rtp_stream_out_get_stats(old, &st);
+    c.carried_packets = st.packets_sent;
+    c.carried_octets = st.octets_sent;
     struct tsr_rtp_stream_out *probe = NULL;
     int rc = tsr_rtp_stream_out_new(&probe, &c, &p->clock);
     if (rc)

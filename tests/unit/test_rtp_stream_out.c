@@ -129,6 +129,20 @@ static void test_fanout_and_rtx(void)
     g_assert_cmpuint(sr.timestamp_rtp, ==, 123456 + 90000);
     g_assert_cmpuint(sr.packet_count, ==, 3);
     g_assert_cmpuint(sr.octet_count, ==, 3000 + 3 * 4); /* frame + three VP8 descriptors */
+    /* A stream carrying on b's (same SSRC, a codec change) keeps b's SR counts. */
+    struct tsr_rtp_stream_out_stats bst;
+    tsr_rtp_stream_out_get_stats(b, &bst);
+    struct tsr_rtp_stream_out_config cc = b_cfg;
+    cc.first_seq = tsr_rtp_stream_out_next_seq(b);
+    cc.carried_packets = bst.packets_sent;
+    cc.carried_octets = bst.octets_sent;
+    struct tsr_rtp_stream_out *carried = NULL;
+    g_assert_cmpint(tsr_rtp_stream_out_new(&carried, &cc, &clock), ==, 0);
+    struct tsr_rtcp_sr csr;
+    g_assert_cmpint(tsr_rtp_stream_out_fill_sr(carried, 6000000, &csr), ==, 0);
+    g_assert_cmpuint(csr.packet_count, ==, 3);
+    g_assert_cmpuint(csr.octet_count, ==, sr.octet_count);
+    tsr_rtp_stream_out_free(&carried);
     struct tsr_rtp_stream_out_stats st;
     tsr_rtp_stream_out_get_stats(a, &st);
     g_assert_cmpuint(st.retransmitted, ==, 2);

@@ -43,6 +43,10 @@ struct tsr_rtp_stream_out_config {
      * reach (14-bit timestamp offset, 1023 bytes). Header extensions are as usual. */
     uint8_t red_payload_type;
     uint8_t red_distance;
+    /* A stream that carries on another under the same SSRC (a codec change): what
+     * that one sent, so sender reports keep counting (RFC 3550 §6.4.1 resets the
+     * counts only with a new SSRC). 0 for a new stream. */
+    uint64_t carried_packets, carried_octets;
 };
 
 #define TSR_RTP_STREAM_OUT_MAX_RED_DISTANCE 4
