@@ -36,16 +36,22 @@ async function inviteWithoutSdp(caller, callId) {
   return { offer: ok.slice(ok.indexOf('\r\n\r\n') + 4), toTag: caller.toTag(ok), contact: caller.contact(ok) };
 }
 
-/* A caller on `alias` that sends no SDP and answers our offer with PCMU in its
- * ACK; its RTP socket keeps what arrives. Returns where we receive its audio. */
-async function delayedCaller(uri, defer, callId, ssrc) {
-  const caller = await sipCaller(uri, { user: 'gw', name: 'Gateway' });
-  defer(() => caller.close());
+/* A UDP socket on 127.0.0.1 that keeps what arrives ({ m, from }). */
+async function rtpSocket(defer) {
   const rtp = dgram.createSocket('udp4');
   await new Promise((resolve) => rtp.bind(0, '127.0.0.1', resolve));
   defer(() => rtp.close());
   const received = [];
   rtp.on('message', (m, from) => received.push({ m, from }));
+  return { rtp, received };
+}
+
+/* A caller on `alias` that sends no SDP and answers our offer with PCMU in its
+ * ACK; its RTP socket keeps what arrives. Returns where we receive its audio. */
+async function delayedCaller(uri, defer, callId, ssrc) {
+  const caller = await sipCaller(uri, { user: 'gw', name: 'Gateway' });
+  defer(() => caller.close());
+  const { rtp, received } = await rtpSocket(defer);
   const call = await inviteWithoutSdp(caller, callId);
   const [, addr] = /^c=IN IP4 ([\d.]+)$/m.exec(call.offer);
   const [, audioPort, afmts] = /^m=audio (\d+) RTP\/AVP ([\d ]+)$/m.exec(call.offer);
@@ -106,11 +112,7 @@ function pcmuAnswer(port, ssrc, version) {
 async function pinCaller(uri, defer, callId, ssrc, pin) {
   const caller = await sipCaller(uri, { user: `gw${ssrc & 0xff}`, name: `Gateway ${ssrc & 0xff}` });
   defer(() => caller.close());
-  const rtp = dgram.createSocket('udp4');
-  await new Promise((resolve) => rtp.bind(0, '127.0.0.1', resolve));
-  defer(() => rtp.close());
-  const received = [];
-  rtp.on('message', (m, from) => received.push({ m, from }));
+  const { rtp, received } = await rtpSocket(defer);
   const call = await inviteWithoutSdp(caller, callId);
   const lobby = call.offer;
   h.assert.match(lobby, /^m=audio \d+ RTP\/AVP 96 9 0 8 101$/m);

@@ -10,6 +10,9 @@
 #include <tessera/g722.h>
 #include <tessera/metrics.h>
 #include <tessera/rtp_codec.h>
+#include <tessera/video_decoder.h>
+
+#include <libavutil/frame.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -591,4 +594,27 @@ GBytes *receive_frame(GSocket *sock, int pt, uint32_t *ts)
     g_ptr_array_free(pkts, TRUE);
     tsr_rtp_depacketizer_free(&d);
     return rc == 0 ? frame : NULL;
+}
+
+AVFrame *receive_lobby_picture(GSocket *sock, int pt)
+{
+    uint32_t ts1 = 0, ts2 = 0;
+    GBytes *first = receive_frame(sock, pt, &ts1), *second = receive_frame(sock, pt, &ts2);
+    g_assert_nonnull(first);
+    g_assert_nonnull(second);
+    g_assert_cmpuint(ts2 - ts1, ==, 90000); /* one picture a second */
+    struct tsr_video_decoder *dec = NULL;
+    struct tsr_video_decoder_params dp = {.codec = TSR_VIDEO_CODEC_H264};
+    g_assert_cmpint(tsr_video_decoder_new(&dec, &dp), ==, 0);
+    g_assert_cmpint(tsr_video_decoder_decode(dec, g_bytes_get_data(second, NULL),
+                                             g_bytes_get_size(second), ts2, true),
+                    ==, 0);
+    AVFrame *f = NULL;
+    g_assert_cmpint(tsr_video_decoder_latest(dec, &f, NULL), ==, 0);
+    g_assert_cmpint(f->width, ==, 640);
+    g_assert_cmpint(f->height, ==, 360);
+    tsr_video_decoder_free(&dec);
+    g_bytes_unref(first);
+    g_bytes_unref(second);
+    return f;
 }

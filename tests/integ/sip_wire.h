@@ -121,5 +121,9 @@ void send_udp(GSocket *sock, uint16_t port, uint8_t *pkt, size_t len);
 /* One whole H.264 frame of payload type pt (up to the marker), depacketized; its
  * RTP timestamp in *ts. */
 GBytes *receive_frame(GSocket *sock, int pt, uint32_t *ts);
+struct AVFrame;
+/* The lobby's "enter PIN" picture on sock (H.264, payload type pt): two frames a
+ * second (90000 ticks) apart, the second decoded at 640x360; av_frame_free it. */
+struct AVFrame *receive_lobby_picture(GSocket *sock, int pt);
 
 #endif
