@@ -20,6 +20,7 @@
 #include <nice/agent.h>
 #include <nice/interfaces.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define DEFAULT_CONSENT_TIMEOUT_MS 5000
 #define WATCHDOG_INTERVAL_MS 500
@@ -40,8 +41,14 @@ struct tsr_ice {
     uint32_t consent_timeout_ms;
     gint64 last_recv_us;
     GSource *watchdog;
-    gulong sig_state, sig_cand;
+    gulong sig_state, sig_cand, sig_pair;
     char *log_ctx;
+    /* The selected pair's UDP socket and peer, once libnice reports one: media is
+     * sent there directly instead of through nice_agent_send, whose lock is one
+     * for every agent in the process (every net loop contends for it per packet). */
+    GSocket *direct_sock;
+    struct sockaddr_storage direct_to;
+    socklen_t direct_to_len;
 };
 
 const char *tsr_ice_state_name(enum tsr_ice_state state)
@@ -63,6 +70,12 @@ static void set_state(struct tsr_ice *ice, enum tsr_ice_state state)
 }
 
 /* ---- libnice callbacks (net loop) ---- */
+
+static void clear_direct(struct tsr_ice *ice)
+{
+    g_clear_object(&ice->direct_sock);
+    ice->direct_to_len = 0;
+}
 
 static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
                     gpointer data)
@@ -95,11 +108,39 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
         set_state(ice, TSR_ICE_STATE_CONNECTED);
         break;
     case NICE_COMPONENT_STATE_FAILED:
+        clear_direct(ice);
         set_state(ice, TSR_ICE_STATE_FAILED);
         break;
     default:
         break;
     }
+}
+
+/* A UDP pair (host, server- or peer-reflexive base: the socket is ours) is sent to
+ * directly; a relayed or TCP one stays with libnice, which frames it. */
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
+                             NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    struct tsr_ice *ice = data;
+    (void)component_id;
+    if (ice->closed || stream_id != ice->stream_id)
+        return;
+    clear_direct(ice);
+    if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+        local->type == NICE_CANDIDATE_TYPE_RELAYED)
+        return;
+    GSocket *sock = nice_agent_get_selected_socket(agent, stream_id, 1);
+    if (!sock)
+        return;
+    if (g_socket_get_socket_type(sock) != G_SOCKET_TYPE_DATAGRAM) {
+        g_object_unref(sock);
+        return;
+    }
+    memset(&ice->direct_to, 0, sizeof ice->direct_to);
+    nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&ice->direct_to);
+    ice->direct_to_len = ice->direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                              : sizeof(struct sockaddr_in);
+    ice->direct_sock = sock;
 }
 
 static char *format_candidate(const struct tsr_ice *ice, const NiceCandidate *c);
@@ -335,6 +376,8 @@ static int start_stream(struct tsr_ice *ice, const struct tsr_ice_config *cfg)
                                       G_CALLBACK(on_component_state), ice);
     ice->sig_cand =
         g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
+    ice->sig_pair = g_signal_connect(ice->agent, "new-selected-pair-full",
+                                     G_CALLBACK(on_selected_pair), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
     if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
         TSR_LOG(TSR_LOG_ERROR, ice->log_ctx, "no local candidate (ports %u..%u exhausted?)",
@@ -451,6 +494,11 @@ int tsr_ice_send(struct tsr_ice *ice, const uint8_t *data, size_t len)
         return TSR_ERR_STATE;
     if (len > G_MAXUINT)
         return -EMSGSIZE;
+    if (ice->direct_sock) {
+        ssize_t n = sendto(g_socket_get_fd(ice->direct_sock), data, len, MSG_DONTWAIT,
+                           (const struct sockaddr *)&ice->direct_to, ice->direct_to_len);
+        return n == (ssize_t)len ? 0 : TSR_ERR_IO;
+    }
     /* Tried even before CONNECTED is reported: a lite agent may already have the
      * pair the browser nominated when its DTLS ClientHello races the state signal,
      * and answering at once saves a 1 s DTLS retransmission. */
@@ -492,6 +540,11 @@ uint16_t tsr_ice_local_port(const struct tsr_ice *ice)
     return port;
 }
 
+bool tsr_ice_sends_direct(const struct tsr_ice *ice)
+{
+    return ice && !ice->closed && ice->direct_sock;
+}
+
 /* ---- shutdown ---- */
 
 void tsr_ice_close(struct tsr_ice *ice)
@@ -512,7 +565,10 @@ void tsr_ice_close(struct tsr_ice *ice)
             g_signal_handler_disconnect(ice->agent, ice->sig_state);
         if (ice->sig_cand)
             g_signal_handler_disconnect(ice->agent, ice->sig_cand);
+        if (ice->sig_pair)
+            g_signal_handler_disconnect(ice->agent, ice->sig_pair);
     }
+    clear_direct(ice);
     ice->state = TSR_ICE_STATE_CLOSED; /* no callback: the owner asked for it */
     ice->closed = true;
 }

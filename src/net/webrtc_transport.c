@@ -415,6 +415,11 @@ uint16_t tsr_webrtc_transport_local_port(const struct tsr_webrtc_transport *t)
     return t ? tsr_ice_local_port(t->ice) : 0;
 }
 
+bool tsr_webrtc_transport_sends_direct(const struct tsr_webrtc_transport *t)
+{
+    return t && tsr_ice_sends_direct(t->ice);
+}
+
 void tsr_webrtc_transport_close(struct tsr_webrtc_transport *t)
 {
     if (!t || t->closed)

@@ -52,5 +52,11 @@ no_participants_left
 [ $? -eq 1 ] || fail "an unreachable server should exit 1"
 grep -q "no /metrics answer" "$TMP/bad.out" || fail "unreachable server not reported"
 
+# A media address that is not an IP literal is a usage error (exit 2), said as such.
+"$BUILD/tessera-load" --server "http://127.0.0.1:1" --media-address media.example \
+  > "$TMP/usage.out" 2>&1
+[ $? -eq 2 ] || fail "a non-IP --media-address should exit 2"
+grep -q "media-address must be an IP address" "$TMP/usage.out" || fail "bad --media-address not said"
+
 stop_server
 echo "PASS"

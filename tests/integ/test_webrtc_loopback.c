@@ -285,6 +285,9 @@ static void loopback(gconstpointer data)
     g_assert_true(run_until(p.ctx, both_connected, &p.srv, &p.cli));
     g_assert_cmpint(tsr_webrtc_transport_srtp_profile(p.srv.t), ==, profile);
     g_assert_cmpint(tsr_webrtc_transport_srtp_profile(p.cli.t), ==, profile);
+    /* Both sides write media to the selected UDP pair's socket themselves. */
+    g_assert_true(tsr_webrtc_transport_sends_direct(p.srv.t));
+    g_assert_true(tsr_webrtc_transport_sends_direct(p.cli.t));
     exchange(&p, 20, 100);
     pair_free(&p);
 }

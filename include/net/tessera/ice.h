@@ -111,4 +111,9 @@ const char *tsr_ice_state_name(enum tsr_ice_state state);
 /* Purpose: the local UDP port of the component (for tests and logs); 0 when none. */
 uint16_t tsr_ice_local_port(const struct tsr_ice *ice);
 
+/* Purpose: true once a UDP pair is selected and tsr_ice_send writes to its socket
+ * directly (not through libnice, whose agent lock is process-wide); TCP and relayed
+ * pairs stay with libnice. For tests and benchmarks. */
+bool tsr_ice_sends_direct(const struct tsr_ice *ice);
+
 #endif

@@ -146,6 +146,8 @@ enum tsr_srtp_profile tsr_webrtc_transport_srtp_profile(const struct tsr_webrtc_
 
 /* Local UDP port (tests, logs); 0 when none. */
 uint16_t tsr_webrtc_transport_local_port(const struct tsr_webrtc_transport *t);
+/* tsr_ice_sends_direct of its ICE agent. */
+bool tsr_webrtc_transport_sends_direct(const struct tsr_webrtc_transport *t);
 
 /* Purpose: stop ICE and DTLS (close_notify), report CLOSED once; idempotent. */
 void tsr_webrtc_transport_close(struct tsr_webrtc_transport *t);

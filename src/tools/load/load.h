@@ -117,6 +117,7 @@ struct load_options {
     int gap_px;    /* the server's [mixer] gap_px, for tile geometry */
     double warmup_s;
     int self_view_pct; /* the server's [mixer] personal_view_min_tile_pct */
+    char *media_address; /* where participants gather candidates; NULL: every interface */
 };
 
 /* Counters of one participant (window = the measurement period). */

@@ -295,6 +295,19 @@ static int parse_video(const char *s, int *width)
     return -EINVAL;
 }
 
+/* The --server URL's host when it is an IP literal (brackets of IPv6 removed): every
+ * participant then gathers one candidate there instead of a socket per interface,
+ * which the server would have to poll too. NULL otherwise. */
+static char *server_ip(const char *url)
+{
+    GUri *uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    const char *host = uri ? g_uri_get_host(uri) : NULL;
+    char *ip = host && g_hostname_is_ip_address(host) ? g_strdup(host) : NULL;
+    if (uri)
+        g_uri_unref(uri);
+    return ip;
+}
+
 /* Returns 0, or prints what is wrong and returns 2 (usage error). */
 static int parse_options(int argc, char **argv, struct load_options *o,
                          enum tsr_layout_kind *layout_kind)
@@ -325,6 +338,10 @@ static int parse_options(int argc, char **argv, struct load_options *o,
         {"self-view-pct", 0, 0, G_OPTION_ARG_INT, &o->self_view_pct,
          "the server's [mixer] personal_view_min_tile_pct: own camera allowed in smaller tiles (5)",
          "PCT"},
+        {"media-address", 0, 0, G_OPTION_ARG_STRING, &o->media_address,
+         "the one local address participants gather ICE candidates on (the --server host when "
+         "it is an IP address, else every interface)",
+         "IP"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- synthetic WebRTC participants for Tessera");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -348,6 +365,8 @@ static int parse_options(int argc, char **argv, struct load_options *o,
         bad = "--talkers must be 0..participants";
     else if (tsr_layout_parse(o->layout ? o->layout : "grid", layout_kind) != 0)
         bad = "--layout: unknown layout";
+    else if (o->media_address && !g_hostname_is_ip_address(o->media_address))
+        bad = "--media-address must be an IP address";
     if (!codec)
         o->codec = TSR_VIDEO_CODEC_VP8;
     g_free(video);
@@ -361,6 +380,8 @@ static int parse_options(int argc, char **argv, struct load_options *o,
         o->prefix = g_strdup("load");
     while (g_str_has_suffix(o->server, "/"))
         o->server[strlen(o->server) - 1] = '\0';
+    if (!o->media_address)
+        o->media_address = server_ip(o->server);
     return 0;
 }
 
@@ -455,6 +476,7 @@ static void teardown(struct runner *r)
     g_free(run->opt.layout);
     g_free(run->opt.json_path);
     g_free(run->opt.prefix);
+    g_free(run->opt.media_address);
 }
 
 int main(int argc, char **argv)

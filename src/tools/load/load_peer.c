@@ -228,6 +228,7 @@ int load_peer_new(struct load_peer **out, const struct load_peer_params *params)
     p->pending_rendition = -1;
     memset(p->last_stamp, 0xff, sizeof p->last_stamp);
     struct tsr_webrtc_config wc = {.cert = params->run->cert, .ice_controlling = true,
+                                   .media_addresses = params->run->opt.media_address,
                                    .log_ctx = p->name};
     int rc = tsr_webrtc_transport_new(&p->t, g_main_context_default(), &wc, &cbs, p);
     if (rc == 0)
