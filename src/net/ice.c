@@ -49,6 +49,7 @@ struct tsr_ice {
     GSocket *direct_sock;
     struct sockaddr_storage direct_to;
     socklen_t direct_to_len;
+    bool receive_taken; /* tsr_ice_take_receive: the caller reads the socket */
 };
 
 const char *tsr_ice_state_name(enum tsr_ice_state state)
@@ -161,7 +162,7 @@ static gboolean on_watchdog(gpointer data)
 {
     struct tsr_ice *ice = data;
     gint64 silent_us = g_get_monotonic_time() - ice->last_recv_us;
-    if (ice->state == TSR_ICE_STATE_CONNECTED &&
+    if (ice->state == TSR_ICE_STATE_CONNECTED && !ice->receive_taken &&
         silent_us > (gint64)ice->consent_timeout_ms * 1000) {
         TSR_LOG(TSR_LOG_INFO, ice->log_ctx,
                 "nothing received for %" G_GINT64_FORMAT " ms: consent lost", silent_us / 1000);
@@ -538,6 +539,22 @@ uint16_t tsr_ice_local_port(const struct tsr_ice *ice)
     }
     g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
     return port;
+}
+
+GSocket *tsr_ice_take_receive(struct tsr_ice *ice)
+{
+    if (!ice || ice->closed || !ice->direct_sock || ice->receive_taken)
+        return NULL;
+    /* libnice's socket sources move to a context no thread runs, so it reads
+     * nothing more (pausing with a NULL callback leaves them on ice->ctx, ready
+     * for ever: a busy loop). Nothing of ICE needs reception once a pair is
+     * selected: libnice's keep-alives are indications, consent freshness is off. */
+    static GMainContext *parked;
+    if (g_once_init_enter(&parked))
+        g_once_init_leave(&parked, g_main_context_new());
+    nice_agent_attach_recv(ice->agent, ice->stream_id, 1, parked, on_recv, ice);
+    ice->receive_taken = true;
+    return g_object_ref(ice->direct_sock);
 }
 
 bool tsr_ice_sends_direct(const struct tsr_ice *ice)

@@ -420,6 +420,13 @@ bool tsr_webrtc_transport_sends_direct(const struct tsr_webrtc_transport *t)
     return t && tsr_ice_sends_direct(t->ice);
 }
 
+GSocket *tsr_webrtc_transport_take_receive(struct tsr_webrtc_transport *t)
+{
+    if (!t || tsr_webrtc_transport_state(t) != TSR_WEBRTC_STATE_CONNECTED)
+        return NULL;
+    return tsr_ice_take_receive(t->ice);
+}
+
 void tsr_webrtc_transport_close(struct tsr_webrtc_transport *t)
 {
     if (!t || t->closed)

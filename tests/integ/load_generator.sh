@@ -47,6 +47,21 @@ PY
 
 no_participants_left
 
+# Audio only: every 2nd receiver is sampled (its SRTP checked as it arrives), the
+# others read their socket themselves in batches and count the mix's RTP headers.
+# Both kinds must receive the mix at its full rate without gaps.
+load audio --conferences 1 --participants 4 --video none --talkers 1 --decode-every 2 \
+  --seconds 3
+expect audio <<'PY'
+need(r["joins_ok"] == 4 and r["ice_dtls_failures"] == 0, "all four in")
+need(r["audio_counted_only"] == 2, "two receivers counted headers only")
+need((r["audio_packets_per_s_min"] or 0) >= 40, "every receiver got the mix at ~50 packets/s")
+need(r["audio_gaps"] == 0, "no sequence gaps")
+need(r["leaves"] == 4, "everyone left")
+PY
+
+no_participants_left
+
 # Bad server answers are counted, not fatal: nothing listens on this port.
 "$BUILD/tessera-load" --server "http://127.0.0.1:1" --seconds 1 > "$TMP/bad.out" 2>&1
 [ $? -eq 1 ] || fail "an unreachable server should exit 1"

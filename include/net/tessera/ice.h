@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 struct tsr_ice;
@@ -115,5 +116,12 @@ uint16_t tsr_ice_local_port(const struct tsr_ice *ice);
  * directly (not through libnice, whose agent lock is process-wide); TCP and relayed
  * pairs stay with libnice. For tests and benchmarks. */
 bool tsr_ice_sends_direct(const struct tsr_ice *ice);
+
+/* Purpose: stop reading the component through libnice and hand the selected UDP
+ * pair's socket to the caller, who reads it from now on (tessera-load counts the
+ * packets of unsampled receivers in batches this way); consent is then no longer
+ * judged from what arrives. Returns a new reference, or NULL when no UDP pair is
+ * selected (or it was taken before). Thread: ice's context. */
+GSocket *tsr_ice_take_receive(struct tsr_ice *ice);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include <tessera/config.h>
@@ -148,6 +149,10 @@ enum tsr_srtp_profile tsr_webrtc_transport_srtp_profile(const struct tsr_webrtc_
 uint16_t tsr_webrtc_transport_local_port(const struct tsr_webrtc_transport *t);
 /* tsr_ice_sends_direct of its ICE agent. */
 bool tsr_webrtc_transport_sends_direct(const struct tsr_webrtc_transport *t);
+/* Purpose: once CONNECTED, tsr_ice_take_receive of its ICE agent: what arrives is
+ * then the caller's to read, still SRTP-protected, and no callback sees it. NULL
+ * before CONNECTED or without a UDP pair. */
+GSocket *tsr_webrtc_transport_take_receive(struct tsr_webrtc_transport *t);
 
 /* Purpose: stop ICE and DTLS (close_notify), report CLOSED once; idempotent. */
 void tsr_webrtc_transport_close(struct tsr_webrtc_transport *t);

@@ -141,6 +141,7 @@ struct load_results {
     uint64_t ice_dtls_failures;
     GHashTable *errors; /* "HTTP 503 capacity" → count (g_strdup keys, GUINT_TO_POINTER) */
     uint64_t plis_in, nacks_in, remb_in, rendition_switches;
+    uint64_t counted_only; /* receivers that counted headers without SRTP checks */
     bool in_window;
 };
 
@@ -163,6 +164,7 @@ struct load_peer_params {
     int index;         /* in its conference: colour and talker choice */
     bool churn;        /* leaves by itself after a while */
     bool decode;       /* sampled receiver */
+    bool count_only;   /* audio only, unsampled: counts packet headers in batches */
     const struct load_camera *camera; /* NULL: audio only */
     const struct load_audio *audio;
 };

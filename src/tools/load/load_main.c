@@ -34,7 +34,7 @@ struct runner {
     int64_t phase_until_us, next_join_us, next_churn_us, window_start_us, settle_start_us;
     int joined_created; /* steady peers created so far */
     int churn_created;
-    int video_peers_created;
+    int video_peers_created, audio_peers_created;
     struct load_camera *cameras[LOAD_MAX_COLOURS];
     struct load_audio *silence;
     struct load_audio **tones; /* per talker index */
@@ -118,15 +118,18 @@ static void add_peer(struct runner *r, int conference, int index, bool churn)
     struct load_run *run = &r->run;
     bool video = run->opt.video_width > 0;
     bool talker = !churn && index < run->opt.talkers;
-    bool decode = false;
-    if (video && !churn) {
-        decode = run->opt.decode_every > 0 && r->video_peers_created % run->opt.decode_every == 0;
-        r->video_peers_created++;
+    bool decode = false, count_only = false;
+    if (!churn) { /* every Nth steady receiver is sampled: decodes, or checks SRTP */
+        int k = video ? r->video_peers_created++ : r->audio_peers_created++;
+        decode = run->opt.decode_every > 0 && k % run->opt.decode_every == 0;
+        count_only = !video && !decode;
+        decode = decode && video;
     }
     int colour = churn ? (run->opt.participants + index % CHURN_COLOURS) % LOAD_MAX_COLOURS
                        : index % LOAD_MAX_COLOURS;
     struct load_peer_params pp = {.run = run, .conference = conference, .index = colour,
                                   .churn = churn, .decode = decode,
+                                  .count_only = count_only,
                                   .camera = video ? r->cameras[colour] : NULL,
                                   .audio = talker ? r->tones[index] : r->silence};
     struct load_peer *p = NULL;

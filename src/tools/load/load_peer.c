@@ -189,6 +189,10 @@ static void on_state(void *user, enum tsr_webrtc_state s)
     if (s == TSR_WEBRTC_STATE_CONNECTED && p->state == LOAD_PEER_CONNECTING) {
         p->state = LOAD_PEER_CONNECTED;
         int64_t now = g_get_monotonic_time();
+        if (p->p.count_only && (p->rx_sock = tsr_webrtc_transport_take_receive(p->t))) {
+            p->p.run->res.counted_only++;
+            p->next_drain_us = now + LOAD_DRAIN_US;
+        }
         if (p->p.churn)
             p->leave_at_us = now + CHURN_STAY_US;
     } else if (s == TSR_WEBRTC_STATE_FAILED && p->state <= LOAD_PEER_CONNECTED) {
@@ -254,6 +258,7 @@ int load_peer_new(struct load_peer **out, const struct load_peer_params *params)
 
 static void release_media(struct load_peer *p)
 {
+    g_clear_object(&p->rx_sock);
     tsr_webrtc_transport_free(&p->t);
     tsr_jitter_buffer_free(&p->jb);
     tsr_video_decoder_free(&p->vdec);
@@ -490,6 +495,7 @@ int load_peer_conference(const struct load_peer *p)
 
 void load_peer_window_start(struct load_peer *p, int64_t now_us)
 {
+    load_peer_rx_drain(p);
     p->st.frames_at_window = p->st.frames;
     p->st.video_bytes_at_window = p->st.video_bytes;
     p->st.audio_packets_at_window = p->st.audio_packets;
@@ -501,6 +507,7 @@ void load_peer_window_start(struct load_peer *p, int64_t now_us)
 
 void load_peer_window_end(struct load_peer *p, int64_t now_us)
 {
+    load_peer_rx_drain(p);
     if (p->p.camera && p->state == LOAD_PEER_CONNECTED &&
         (!p->st.last_frame_us || now_us - p->st.last_frame_us > LOAD_FREEZE_US))
         p->st.freezes++;

@@ -14,6 +14,7 @@
 #define LOAD_H264_PT 102
 #define LOAD_AUDIO_LEVEL_EXT 1
 #define LOAD_FREEZE_US 200000
+#define LOAD_DRAIN_US 100000 /* a count-only receiver reads its socket 10 times a second */
 
 enum load_peer_state {
     LOAD_PEER_JOINING,    /* join request sent */
@@ -62,12 +63,17 @@ struct load_peer {
     int64_t next_audio_us, next_video_us;
     int last_stamp[LOAD_MAX_COLOURS];
     struct load_rx_stats st;
+    GSocket *rx_sock; /* count_only: the pair's socket, read every LOAD_DRAIN_US */
+    int64_t next_drain_us;
 };
 
 /* load_peer_rx.c */
 void load_peer_on_rtp(void *user, uint8_t *data, size_t len);
 void load_peer_on_rtcp(void *user, uint8_t *data, size_t len);
 void load_peer_rx_poll(struct load_peer *p, int64_t now_us);
+/* Purpose: count what waits on a count-only receiver's socket (RTP headers of the
+ * mix, which SRTP leaves in clear; RTCP skipped). */
+void load_peer_rx_drain(struct load_peer *p);
 int load_peer_rx_init(struct load_peer *p, enum tsr_video_codec codec);
 
 #endif

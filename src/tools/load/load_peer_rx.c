@@ -11,6 +11,7 @@
 #include <tessera/rtp.h>
 
 #include <string.h>
+#include <sys/socket.h>
 
 #define REMB_INTERVAL_US G_USEC_PER_SEC
 #define REMB_ESTIMATE_BPS 8000000 /* a clean loopback link */
@@ -166,8 +167,48 @@ static void send_feedback(struct load_peer *p, int64_t now)
         tsr_webrtc_transport_send_rtcp(p->t, buf, w.len);
 }
 
+#define DRAIN_BATCH 32
+
+/* RFC 5761: RTCP packet types 192..223 in the second byte. */
+static bool is_rtcp(const uint8_t *d, size_t len)
+{
+    return len >= 2 && d[1] >= 192 && d[1] <= 223;
+}
+
+void load_peer_rx_drain(struct load_peer *p)
+{
+    if (!p->rx_sock)
+        return;
+    int fd = g_socket_get_fd(p->rx_sock);
+    static uint8_t bufs[DRAIN_BATCH][1500]; /* one thread */
+    struct mmsghdr msgs[DRAIN_BATCH];
+    struct iovec iov[DRAIN_BATCH];
+    for (;;) {
+        memset(msgs, 0, sizeof msgs);
+        for (int i = 0; i < DRAIN_BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = sizeof bufs[i]};
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, msgs, DRAIN_BATCH, MSG_DONTWAIT, NULL);
+        for (int i = 0; i < n; i++) {
+            struct tsr_rtp_header h;
+            size_t len = msgs[i].msg_len;
+            if (!is_rtcp(bufs[i], len) && tsr_rtp_parse(bufs[i], len, &h) == 0 &&
+                h.payload_type == LOAD_AUDIO_PT)
+                on_audio(p, &h);
+        }
+        if (n < DRAIN_BATCH)
+            return;
+    }
+}
+
 void load_peer_rx_poll(struct load_peer *p, int64_t now_us)
 {
+    if (p->rx_sock && now_us >= p->next_drain_us) {
+        p->next_drain_us = now_us + LOAD_DRAIN_US;
+        load_peer_rx_drain(p);
+    }
     if (p->jb && p->server_video_ssrc)
         send_feedback(p, now_us);
 }

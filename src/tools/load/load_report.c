@@ -167,6 +167,7 @@ static json_t *build_json(struct load_run *run, const struct load_report *rep,
     json_object_set_new(o, "leaves", json_integer((json_int_t)r->leaves));
     json_object_set_new(o, "ice_dtls_failures", json_integer((json_int_t)r->ice_dtls_failures));
     json_object_set_new(o, "rendition_switches", json_integer((json_int_t)r->rendition_switches));
+    json_object_set_new(o, "audio_counted_only", json_integer((json_int_t)r->counted_only));
     json_object_set_new(o, "plis_received", json_integer((json_int_t)r->plis_in));
     json_object_set_new(o, "nacks_received", json_integer((json_int_t)r->nacks_in));
     return o;
@@ -219,6 +220,7 @@ static void print_table(json_t *o)
         {"", "leaves", ""},
         {"ICE/DTLS failures", "ice_dtls_failures", ""},
         {"rendition switches (REMB)", "rendition_switches", ""},
+        {"audio receivers counting headers only", "audio_counted_only", ""},
     };
     printf("tessera-load results (window %.1f s)\n", json_real_value(json_object_get(o, "seconds")));
     for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
