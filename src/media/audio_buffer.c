@@ -22,13 +22,16 @@ struct ab_slot {
     int level;
     bool voice;
     size_t len;
-    uint8_t data[AB_PAYLOAD_MAX];
+    uint8_t *data; /* AB_PAYLOAD_MAX bytes in payloads: the slots stay small, so the
+                    * scans every 20 ms tick touch 2 KiB, not 64 strided payloads */
 };
 
 struct tsr_audio_buffer {
     struct tsr_audio_buffer_config cfg;
     struct ab_slot *slots;
     size_t n_slots;
+    size_t n_used;
+    uint8_t *payloads;
     struct tsr_rtp_unwrapper ts_unwrap;
     bool playing;
     bool played;           /* next_ts is valid: older packets are late even when re-buffering */
@@ -73,10 +76,15 @@ int tsr_audio_buffer_new(struct tsr_audio_buffer **out, const struct tsr_audio_b
     ab->cfg = c;
     ab->n_slots = c.max_packets;
     ab->slots = calloc(ab->n_slots, sizeof *ab->slots);
-    if (!ab->slots) {
+    ab->payloads = malloc(ab->n_slots * AB_PAYLOAD_MAX);
+    if (!ab->slots || !ab->payloads) {
+        free(ab->slots);
+        free(ab->payloads);
         free(ab);
         return -ENOMEM;
     }
+    for (size_t i = 0; i < ab->n_slots; i++)
+        ab->slots[i].data = ab->payloads + i * AB_PAYLOAD_MAX;
     ab->last_samples = c.clock_rate / 50;
     *out = ab;
     return 0;
@@ -87,6 +95,7 @@ void tsr_audio_buffer_free(struct tsr_audio_buffer **pab)
     if (!pab || !*pab)
         return;
     free((*pab)->slots);
+    free((*pab)->payloads);
     free(*pab);
     *pab = NULL;
 }
@@ -100,7 +109,7 @@ static int64_t ms_to_ts(const struct tsr_audio_buffer *ab, int64_t ms)
 static struct ab_slot *oldest(struct tsr_audio_buffer *ab)
 {
     struct ab_slot *o = NULL;
-    for (size_t i = 0; i < ab->n_slots; i++)
+    for (size_t i = 0; i < ab->n_slots && ab->n_used; i++)
         if (ab->slots[i].used && (!o || ab->slots[i].ts < o->ts))
             o = &ab->slots[i];
     return o;
@@ -108,7 +117,7 @@ static struct ab_slot *oldest(struct tsr_audio_buffer *ab)
 
 static struct ab_slot *find_ts(struct tsr_audio_buffer *ab, int64_t ts)
 {
-    for (size_t i = 0; i < ab->n_slots; i++)
+    for (size_t i = 0; i < ab->n_slots && ab->n_used; i++)
         if (ab->slots[i].used && ab->slots[i].ts == ts)
             return &ab->slots[i];
     return NULL;
@@ -118,7 +127,7 @@ static struct ab_slot *find_ts(struct tsr_audio_buffer *ab, int64_t ts)
 static int64_t buffered_ts(struct tsr_audio_buffer *ab)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (size_t i = 0; i < ab->n_slots; i++) {
+    for (size_t i = 0; i < ab->n_slots && ab->n_used; i++) {
         struct ab_slot *s = &ab->slots[i];
         if (!s->used)
             continue;
@@ -181,6 +190,7 @@ static void enforce_max(struct tsr_audio_buffer *ab)
         if (ab->playing)
             ab->next_ts = o->ts + o->samples;
         o->used = false;
+        ab->n_used--;
         ab->st.overflow++;
         tsr_counter_inc(tsr_metrics_counter("tessera_audio_buffer_overflow_total", NULL,
                                             "Audio packets dropped to bound the delay"));
@@ -237,6 +247,8 @@ int tsr_audio_buffer_push(struct tsr_audio_buffer *ab, const struct tsr_audio_pa
             ab->next_ts = s->ts + s->samples;
         ab->st.overflow++;
     }
+    if (!s->used)
+        ab->n_used++;
     s->used = true;
     s->ts = ts;
     s->samples = samples;
@@ -265,6 +277,7 @@ static enum tsr_audio_buffer_result pop_packet(struct tsr_audio_buffer *ab, stru
     ab->last_seq = o->seq;
     ab->played_seq = true;
     o->used = false;
+    ab->n_used--;
     ab->st.packets_out++;
     return out->result;
 }
