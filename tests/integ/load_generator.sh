@@ -29,6 +29,8 @@ need(r["leaves"] == 6, "everyone left")
 need(r["server_cpu_cores"] is not None, "server CPU read from /metrics")
 need(r["server_open_fds_after"] <= r["server_open_fds_before"] + 1,
      "descriptors back to where they were")
+need(r["server_after_read_s"] is not None and r["server_after_read_s"] >= 3,
+     "the after-run reading is taken once everyone has left")
 # Everyone is shown in a quarter of a 2x2 grid: a view without itself each.
 need(r["server_video_encoders"] == 6, "one personal view per participant in 3-party grids")
 PY

@@ -253,6 +253,7 @@ struct load_report {
     double window_s;
     struct load_server_sample server_start, server_end, server_before, server_after;
     double load_cpu_s;
+    int64_t left_at_us; /* everyone had left (or the leave phase timed out) */
 };
 
 /* Purpose: the figures of the measurement window (call at its end, before anyone

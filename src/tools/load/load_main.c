@@ -24,6 +24,9 @@
 #define SETTLE_TIMEOUT_US (30 * G_USEC_PER_SEC)
 #define LEAVE_TIMEOUT_US (15 * G_USEC_PER_SEC)
 #define AFTER_LEAVE_US (3 * G_USEC_PER_SEC)
+/* Descriptors not yet back after AFTER_LEAVE_US (a saturated server still tearing a
+ * thousand participants down): read again every second, up to this long. */
+#define AFTER_LEAVE_MAX_US (30 * G_USEC_PER_SEC)
 #define CHURN_COLOURS 4
 
 enum phase { RAMP, SETTLE, WARMUP, WINDOW, LEAVE, AFTER, DONE };
@@ -224,6 +227,24 @@ static void leave_all(struct runner *r)
         load_peer_leave(g_ptr_array_index(r->run.peers, i));
 }
 
+/* The server's RSS and descriptors after everyone left: read once they are back
+ * to where they were before the run (or AFTER_LEAVE_MAX_US has passed). */
+static void after_leave(struct runner *r, int64_t now)
+{
+    struct load_report *rep = &r->rep;
+    bool read = sample_server(&r->run, &rep->server_after) == 0;
+    bool back = read && rep->server_after.open_fds <= rep->server_before.open_fds + 1;
+    if (!back && now - rep->left_at_us < AFTER_LEAVE_MAX_US) {
+        r->phase_until_us = now + G_USEC_PER_SEC;
+        return;
+    }
+    if (!read)
+        load_results_error(&r->run.res, "metrics: unreadable after the run");
+    r->exit_code = load_report_write(&r->run, rep, r->window) == 0 ? 0 : 1;
+    r->phase = DONE;
+    g_main_loop_quit(r->run.loop);
+}
+
 static void advance(struct runner *r, int64_t now)
 {
     switch (r->phase) {
@@ -253,17 +274,13 @@ static void advance(struct runner *r, int64_t now)
     case LEAVE:
         if (everyone_done(r) || now >= r->phase_until_us) {
             r->phase = AFTER;
+            r->rep.left_at_us = now;
             r->phase_until_us = now + AFTER_LEAVE_US;
         }
         break;
     case AFTER:
-        if (now >= r->phase_until_us) {
-            if (sample_server(&r->run, &r->rep.server_after) != 0)
-                load_results_error(&r->run.res, "metrics: unreadable after the run");
-            r->exit_code = load_report_write(&r->run, &r->rep, r->window) == 0 ? 0 : 1;
-            r->phase = DONE;
-            g_main_loop_quit(r->run.loop);
-        }
+        if (now >= r->phase_until_us)
+            after_leave(r, now);
         break;
     case DONE:
         break;

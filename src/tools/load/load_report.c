@@ -215,6 +215,7 @@ static void print_table(json_t *o)
         {"", "server_rss_mb_after", "MiB"},
         {"server open fds before / after", "server_open_fds_before", ""},
         {"", "server_open_fds_after", ""},
+        {"  read this long after everyone left", "server_after_read_s", "s"},
         {"joins ok / failed, leaves", "joins_ok", ""},
         {"", "joins_failed", ""},
         {"", "leaves", ""},
@@ -245,6 +246,8 @@ int load_report_write(struct load_run *run, const struct load_report *rep, json_
 {
     json_object_set_new(o, "server_rss_mb_after", num(rep->server_after.rss_bytes / 1048576));
     json_object_set_new(o, "server_open_fds_after", num(rep->server_after.open_fds));
+    json_object_set_new(o, "server_after_read_s",
+                        num((double)(rep->server_after.at_us - rep->left_at_us) / G_USEC_PER_SEC));
     json_object_set_new(o, "leaves", json_integer((json_int_t)run->res.leaves));
     json_object_set_new(o, "errors", errors_json(&run->res));
     print_table(o);
