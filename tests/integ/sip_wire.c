@@ -523,6 +523,13 @@ GSocket *loopback_udp(uint16_t *port)
     return sock;
 }
 
+GSocket *lobby_rig_open(struct server *s, struct caller *c, uint16_t *port)
+{
+    server_start(s);
+    caller_open(c, s->port);
+    return loopback_udp(port);
+}
+
 /* The port of the answer's first `kind` ("audio", "video") section. */
 uint16_t answer_port(const char *resp, const char *kind)
 {

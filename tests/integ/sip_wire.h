@@ -111,6 +111,9 @@ struct prompt_rx {
 void read_prompt(GSocket *rtp, unsigned n, struct prompt_rx *rx);
 /* A UDP socket on 127.0.0.1 (*port), 10 s receive timeout. */
 GSocket *loopback_udp(uint16_t *port);
+/* The usual start of a lobby test: the server, a caller on it, and the caller's RTP
+ * socket (loopback_udp, *port). */
+GSocket *lobby_rig_open(struct server *s, struct caller *c, uint16_t *port);
 /* The port of the SDP's first `kind` ("audio", "video") section in msg. */
 uint16_t answer_port(const char *msg, const char *kind);
 /* One RTP packet of payload type pt from sock to 127.0.0.1:port. */

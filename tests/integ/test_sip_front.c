@@ -445,11 +445,9 @@ static void test_pin_prompt(gconstpointer data)
 {
     int pt = GPOINTER_TO_INT(data);
     struct server s;
-    server_start(&s);
     struct caller c;
-    caller_open(&c, s.port);
     uint16_t port = 0;
-    GSocket *rtp = loopback_udp(&port);
+    GSocket *rtp = lobby_rig_open(&s, &c, &port);
     char *offer = g_strdup_printf("v=0\r\no=room1 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
                                   "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %u RTP/AVP %d 101\r\n"
                                   "a=rtpmap:101 telephone-event/8000\r\n",

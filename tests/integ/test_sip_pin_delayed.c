@@ -211,11 +211,9 @@ static void joined_then_bye(struct caller *c, struct server *s, const char *call
 static void test_pcmu_rfc4733(void)
 {
     struct server s;
-    server_start(&s);
     struct caller c;
-    caller_open(&c, s.port);
     uint16_t port = 0;
-    GSocket *rtp = loopback_udp(&port);
+    GSocket *rtp = lobby_rig_open(&s, &c, &port);
 
     char *resp = invite_pin(&c, "delayed-pin-1@t");
     check_lobby_offer(resp);
@@ -391,11 +389,9 @@ static void test_sdes(void)
 {
     server_offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL;
     struct server s;
-    server_start(&s);
     struct caller c;
-    caller_open(&c, s.port);
     uint16_t port = 0;
-    GSocket *rtp = loopback_udp(&port);
+    GSocket *rtp = lobby_rig_open(&s, &c, &port);
 
     char *resp = invite_pin(&c, "delayed-pin-sdes@t");
     g_assert_nonnull(strstr(resp, "\r\nm=audio "));

@@ -148,6 +148,18 @@ static void test_sdes(void)
     g_free(answer);
 }
 
+/* The lobby's own ports, SSRCs and o= line for the delayed-offer tests. */
+static struct tsr_sip_lobby_ours lobby_ours(void)
+{
+    return (struct tsr_sip_lobby_ours){.address = "192.0.2.1",
+                                       .audio_port = 41000,
+                                       .video_port = 41002,
+                                       .audio_ssrc = 11,
+                                       .video_ssrc = 22,
+                                       .session_id = 55,
+                                       .session_version = 1};
+}
+
 /* An INVITE without SDP: the lobby's offer is our delayed offer on the lobby's
  * ports with video send-only, and answers to it read to what the lobby reads from
  * an offer: PCMU with telephone-event, Opus and VP8 at the answer's addresses, an
@@ -155,13 +167,7 @@ static void test_sdes(void)
  * malformed answer are refused with the reason. */
 static void test_delayed_offer(void)
 {
-    struct tsr_sip_lobby_ours ours = {.address = "192.0.2.1",
-                                      .audio_port = 41000,
-                                      .video_port = 41002,
-                                      .audio_ssrc = 11,
-                                      .video_ssrc = 22,
-                                      .session_id = 55,
-                                      .session_version = 1};
+    struct tsr_sip_lobby_ours ours = lobby_ours();
     char *offer = NULL;
     g_assert_cmpint(tsr_sip_lobby_sdp_offer(&ours, &offer), ==, 0);
     g_assert_nonnull(strstr(offer, "o=tessera 55 1 IN IP4 192.0.2.1\r\n"));
@@ -235,16 +241,10 @@ static void test_delayed_offer_sdes(void)
     uint8_t akey[TSR_SDES_KEY_SALT_BYTES], vkey[TSR_SDES_KEY_SALT_BYTES];
     memset(akey, 0x11, sizeof akey);
     memset(vkey, 0x22, sizeof vkey);
-    struct tsr_sip_lobby_ours ours = {.address = "192.0.2.1",
-                                      .audio_port = 41000,
-                                      .video_port = 41002,
-                                      .audio_ssrc = 11,
-                                      .video_ssrc = 22,
-                                      .session_id = 55,
-                                      .session_version = 1,
-                                      .offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL,
-                                      .audio_key = akey,
-                                      .video_key = vkey};
+    struct tsr_sip_lobby_ours ours = lobby_ours();
+    ours.offer_srtp = TSR_SDP_OFFER_SRTP_OPTIONAL;
+    ours.audio_key = akey;
+    ours.video_key = vkey;
     char *offer = NULL;
     g_assert_cmpint(tsr_sip_lobby_sdp_offer(&ours, &offer), ==, 0);
     const char *video = strstr(offer, "m=video 41002 RTP/AVP 98 97\r\n");
