@@ -4,6 +4,7 @@
  * controlled over ctrl_tcp (netstring JSON). Skips (77) when baresip is missing. */
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
+const dgram = require('node:dgram');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -19,16 +20,34 @@ function requireBaresip() {
   }
 }
 
-/* A TCP port p with p+1 free too: baresip also listens on its SIP port + 1 (TLS). */
+/* The lowest port the kernel hands out for outgoing connections: ports picked
+ * below it are never taken between our probe and baresip's bind by some process's
+ * ephemeral port (a ctrl_tcp port in that range once found itself in use). */
+function ephemeralLow() {
+  try {
+    const low = parseInt(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
+    if (low > 12000) return low;
+  } catch (e) { /* not Linux: the usual default */ }
+  return 32768;
+}
+
+/* A port p free for TCP and UDP with p+1 free too, below the ephemeral range:
+ * SIP listens on both, and baresip also on its SIP port + 1 (TLS). */
 async function freePortPair() {
-  const tryListen = (port) => new Promise((resolve) => {
+  const tryTcp = (port) => new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+  const tryUdp = (port) => new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', () => { try { sock.close(); } catch (e) { /* never bound */ } resolve(false); });
+    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+  });
+  const free = async (port) => (await tryTcp(port)) && (await tryUdp(port));
   for (let i = 0; i < 50; i++) {
-    const port = 30000 + 2 * Math.floor(Math.random() * 10000);
-    if ((await tryListen(port)) && (await tryListen(port + 1))) return port;
+    const port = 10000 + 2 * Math.floor(Math.random() * ((ephemeralLow() - 10002) / 2));
+    if ((await free(port)) && (await free(port + 1))) return port;
   }
   throw new Error('no free port pair for baresip');
 }
@@ -206,4 +225,4 @@ function pngColourShares(file, palette) {
   return counts.map((n) => n / (32 * 18));
 }
 
-module.exports = { requireBaresip, startBaresip, lastHeard, toneDb, waitHears, latestSnapshot, pngColourShares };
+module.exports = { freePortPair, requireBaresip, startBaresip, lastHeard, toneDb, waitHears, latestSnapshot, pngColourShares };

@@ -9,10 +9,11 @@ const path = require('node:path');
 const h = require('./harness');
 const bs = require('./baresip');
 
-/* A server (h.startServer's opts) with SIP on a random even UDP port of 127.0.0.1
- * (tests run side by side) and a small canvas. Returns { server, uri(alias) }. */
+/* A server (h.startServer's opts) with SIP on a free even port of 127.0.0.1 (tests
+ * run side by side; the port after it is free too, for TLS) and a small canvas.
+ * Returns { server, uri(alias) }. */
 async function startSipServer(defer, opts = {}) {
-  const sipPort = 20000 + 2 * Math.floor(Math.random() * 10000);
+  const sipPort = await bs.freePortPair();
   const tls = opts.tls ? { certificate: opts.tls.cert, private_key: opts.tls.key, tls_port: sipPort + 1 } : {};
   const server = await h.startServer({
     ...opts,
